@@ -1,0 +1,138 @@
+// The consensus core's vocabulary. The core is pure: it takes ticks, proposals and messages, and
+// hands back a Ready that the driver (packages/server, or the simulation in packages/testkit)
+// carries out: persist, then send, then apply.
+
+export type NodeId = string;
+
+/**
+ * normal: a ledger command (opaque bytes to the core).
+ * noop: appended by a new leader so that it can commit entries of earlier terms.
+ * configuration: a change of voters or of the in-sync set (data is an encoded Configuration).
+ */
+export type EntryKind = 'normal' | 'noop' | 'configuration';
+
+export interface Entry {
+  /** Starts at 1; contiguous within a log. */
+  readonly index: number;
+  /** The leader's term when it appended the entry. */
+  readonly term: number;
+  readonly kind: EntryKind;
+  readonly data: Uint8Array;
+}
+
+/** What must be durable before any message that depends on it is sent. */
+export interface HardState {
+  term: number;
+  votedFor: NodeId | null;
+  commitIndex: number;
+}
+
+/**
+ * voters: the nodes whose votes count in an election.
+ * inSync: the data nodes that hold every acknowledged entry; an entry commits only once it is
+ * durable on every member. Invariant: inSync is a non-empty subset of voters and contains the
+ * leader.
+ */
+export interface Configuration {
+  voters: NodeId[];
+  inSync: NodeId[];
+}
+
+export interface SnapshotMetadata {
+  /** The last log index the snapshot covers. */
+  index: number;
+  term: number;
+  configuration: Configuration;
+}
+
+export interface Snapshot {
+  metadata: SnapshotMetadata;
+  /** The application's (ledger's) serialized state at metadata.index. */
+  data: Uint8Array;
+}
+
+export type Role = 'leader' | 'follower' | 'candidate' | 'pre_candidate';
+
+interface MessageBase {
+  from: NodeId;
+  to: NodeId;
+  term: number;
+}
+
+export interface AppendEntriesMessage extends MessageBase {
+  type: 'append_entries';
+  prevLogIndex: number;
+  prevLogTerm: number;
+  entries: Entry[];
+  leaderCommit: number;
+}
+
+export interface AppendEntriesResponseMessage extends MessageBase {
+  type: 'append_entries_response';
+  success: boolean;
+  /** On success: the highest index known to match the leader's log. */
+  matchIndex: number;
+  /** On failure: where the follower's log diverges, so the leader can skip back quickly. */
+  conflictIndex: number;
+  conflictTerm: number;
+}
+
+export interface RequestVoteMessage extends MessageBase {
+  type: 'request_vote';
+  lastLogIndex: number;
+  lastLogTerm: number;
+  preVote: boolean;
+  leadershipTransfer: boolean;
+}
+
+export interface RequestVoteResponseMessage extends MessageBase {
+  type: 'request_vote_response';
+  voteGranted: boolean;
+  preVote: boolean;
+}
+
+export interface InstallSnapshotMessage extends MessageBase {
+  type: 'install_snapshot';
+  snapshot: Snapshot;
+}
+
+export interface InstallSnapshotResponseMessage extends MessageBase {
+  type: 'install_snapshot_response';
+  success: boolean;
+  matchIndex: number;
+}
+
+export interface TimeoutNowMessage extends MessageBase {
+  type: 'timeout_now';
+}
+
+export type Message =
+  | AppendEntriesMessage
+  | AppendEntriesResponseMessage
+  | RequestVoteMessage
+  | RequestVoteResponseMessage
+  | InstallSnapshotMessage
+  | InstallSnapshotResponseMessage
+  | TimeoutNowMessage;
+
+export interface SoftState {
+  role: Role;
+  leaderId: NodeId | null;
+}
+
+/**
+ * Everything the driver must do, in this order:
+ * 1. persist hardState, snapshot and entries in one durable write (entries whose index is at or
+ *    below the stored last index replace the stored suffix from that index);
+ * 2. send messages;
+ * 3. apply committedEntries to the state machine, in order (a received snapshot first);
+ * 4. call advance(ready).
+ */
+export interface Ready {
+  softState: SoftState | null;
+  hardState: HardState | null;
+  snapshot: Snapshot | null;
+  entries: Entry[];
+  messages: Message[];
+  committedEntries: Entry[];
+}

@@ -1,0 +1,158 @@
+// Conversions between the ledger's plain data and the wire messages. The server edge and the
+// client library both use these, so that a field is named and shaped the same way everywhere.
+import type {
+  Lease,
+  Licence,
+  LicenceSpec,
+  Period,
+  Quota,
+  UsagePeriod,
+  WorkstationParameters,
+} from '@tandem/ledger';
+import type { Lease as WireLease, Lease__Output as WireLeaseOutput } from './generated/tandem/v1/Lease.js';
+import type { Licence as WireLicence, Licence__Output as WireLicenceOutput } from './generated/tandem/v1/Licence.js';
+import type {
+  LicenceSpec as WireLicenceSpec,
+  LicenceSpec__Output as WireLicenceSpecOutput,
+} from './generated/tandem/v1/LicenceSpec.js';
+import type { Period__Output as WirePeriod } from './generated/tandem/v1/Period.js';
+import type { Quota as WireQuota, Quota__Output as WireQuotaOutput } from './generated/tandem/v1/Quota.js';
+import type { UsagePeriod as WireUsagePeriod } from './generated/tandem/v1/UsagePeriod.js';
+import type {
+  WorkstationParameters as WireParameters,
+  WorkstationParameters__Output as WireParametersOutput,
+} from './generated/tandem/v1/WorkstationParameters.js';
+
+const PERIOD_TO_WIRE: Record<Period, WirePeriod> = {
+  day: 'PERIOD_DAY',
+  week: 'PERIOD_WEEK',
+  month: 'PERIOD_MONTH',
+};
+
+export function periodToWire(period: Period): WirePeriod {
+  return PERIOD_TO_WIRE[period] ?? 'PERIOD_UNSPECIFIED';
+}
+
+/** Returns null for PERIOD_UNSPECIFIED or an unknown value, which the caller reports as invalid. */
+export function periodFromWire(period: WirePeriod | string | number): Period | null {
+  switch (period) {
+    case 'PERIOD_DAY':
+    case 1:
+      return 'day';
+    case 'PERIOD_WEEK':
+    case 2:
+      return 'week';
+    case 'PERIOD_MONTH':
+    case 3:
+      return 'month';
+    default:
+      return null;
+  }
+}
+
+export function quotaToWire(quota: Quota): WireQuota {
+  return { units: quota.units, period: PERIOD_TO_WIRE[quota.period] ?? 'PERIOD_UNSPECIFIED' };
+}
+
+export function parametersToWire(parameters: WorkstationParameters): WireParameters {
+  return { ...parameters };
+}
+
+export function parametersFromWire(parameters: WireParametersOutput | null | undefined): WorkstationParameters {
+  return {
+    host: parameters?.host ?? '',
+    user: parameters?.user ?? '',
+    cores: parameters?.cores ?? 0,
+    productVersion: parameters?.productVersion ?? '',
+  };
+}
+
+export function licenceSpecToWire(spec: LicenceSpec): WireLicenceSpec {
+  const wire: WireLicenceSpec = {
+    licenceId: spec.licenceId,
+    product: spec.product,
+    seats: spec.seats,
+    validFromMs: spec.validFromMs,
+    validUntilMs: spec.validUntilMs,
+    redundancy: spec.redundancy,
+    features: { ...spec.features },
+  };
+  if (spec.quota !== null) wire.quota = quotaToWire(spec.quota);
+  return wire;
+}
+
+/**
+ * A quota whose period is unspecified keeps period 'day' out of the picture: it becomes a quota
+ * with an invalid period, which validation rejects naming `licence.quota.period`.
+ */
+export function quotaFromWire(quota: WireQuotaOutput | null | undefined): Quota | null {
+  if (quota === null || quota === undefined) return null;
+  return { units: quota.units, period: periodFromWire(quota.period) ?? ('unspecified' as Period) };
+}
+
+export function licenceSpecFromWire(spec: WireLicenceSpecOutput | null | undefined): LicenceSpec {
+  return {
+    licenceId: spec?.licenceId ?? '',
+    product: spec?.product ?? '',
+    seats: spec?.seats ?? 0,
+    quota: quotaFromWire(spec?.quota),
+    validFromMs: spec?.validFromMs ?? 0,
+    validUntilMs: spec?.validUntilMs ?? 0,
+    redundancy: spec?.redundancy ?? false,
+    features: { ...(spec?.features ?? {}) },
+  };
+}
+
+export interface LicenceFigures {
+  seatsInUse: number;
+  usageThisPeriod: number;
+  periodStartMs: number;
+}
+
+export function licenceToWire(licence: Licence, figures: LicenceFigures): WireLicence {
+  return {
+    spec: licenceSpecToWire(licence),
+    status: licence.status === 'active' ? 'LICENCE_STATUS_ACTIVE' : 'LICENCE_STATUS_DEACTIVATED',
+    seatsInUse: figures.seatsInUse,
+    usageThisPeriod: figures.usageThisPeriod,
+    periodStartMs: figures.periodStartMs,
+    activatedAtMs: licence.activatedAtMs,
+    updatedAtMs: licence.updatedAtMs,
+  };
+}
+
+/** The client-side view of a licence: the ledger's shape plus the live figures. */
+export interface LicenceView extends Licence, LicenceFigures {}
+
+export function licenceFromWire(licence: WireLicenceOutput): LicenceView {
+  return {
+    ...licenceSpecFromWire(licence.spec),
+    status: licence.status === 'LICENCE_STATUS_DEACTIVATED' ? 'deactivated' : 'active',
+    activatedAtMs: licence.activatedAtMs,
+    updatedAtMs: licence.updatedAtMs,
+    seatsInUse: licence.seatsInUse,
+    usageThisPeriod: licence.usageThisPeriod,
+    periodStartMs: licence.periodStartMs,
+  };
+}
+
+export function leaseToWire(lease: Lease): WireLease {
+  return { ...lease, parameters: parametersToWire(lease.parameters) };
+}
+
+export function leaseFromWire(lease: WireLeaseOutput): Lease {
+  return {
+    leaseId: lease.leaseId,
+    licenceId: lease.licenceId,
+    workstationId: lease.workstationId,
+    parameters: parametersFromWire(lease.parameters),
+    grantedAtMs: lease.grantedAtMs,
+    renewedAtMs: lease.renewedAtMs,
+    expiresAtMs: lease.expiresAtMs,
+    ttlMs: lease.ttlMs,
+  };
+}
+
+export function usagePeriodToWire(period: UsagePeriod): WireUsagePeriod {
+  return { ...period };
+}

@@ -1,0 +1,26 @@
+// Original file: tandem/v1/tandem.proto
+
+export const NodeState = {
+  NODE_STATE_UNSPECIFIED: 'NODE_STATE_UNSPECIFIED',
+  NODE_STATE_LEADER: 'NODE_STATE_LEADER',
+  NODE_STATE_FOLLOWER: 'NODE_STATE_FOLLOWER',
+  NODE_STATE_CANDIDATE: 'NODE_STATE_CANDIDATE',
+  NODE_STATE_PRE_CANDIDATE: 'NODE_STATE_PRE_CANDIDATE',
+  NODE_STATE_STOPPED: 'NODE_STATE_STOPPED',
+} as const;
+
+export type NodeState =
+  | 'NODE_STATE_UNSPECIFIED'
+  | 0
+  | 'NODE_STATE_LEADER'
+  | 1
+  | 'NODE_STATE_FOLLOWER'
+  | 2
+  | 'NODE_STATE_CANDIDATE'
+  | 3
+  | 'NODE_STATE_PRE_CANDIDATE'
+  | 4
+  | 'NODE_STATE_STOPPED'
+  | 5
+
+export type NodeState__Output = typeof NodeState[keyof typeof NodeState]

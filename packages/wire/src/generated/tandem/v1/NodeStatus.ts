@@ -1,0 +1,53 @@
+// Original file: tandem/v1/tandem.proto
+
+import type { Role as _tandem_v1_Role, Role__Output as _tandem_v1_Role__Output } from '../../tandem/v1/Role.js';
+import type { NodeState as _tandem_v1_NodeState, NodeState__Output as _tandem_v1_NodeState__Output } from '../../tandem/v1/NodeState.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface NodeStatus {
+  'id'?: (string);
+  'address'?: (string);
+  'role'?: (_tandem_v1_Role);
+  'state'?: (_tandem_v1_NodeState);
+  'term'?: (number | string | Long);
+  'commitIndex'?: (number | string | Long);
+  'appliedIndex'?: (number | string | Long);
+  'stateHash'?: (string);
+  'lastIndex'?: (number | string | Long);
+  'snapshotIndex'?: (number | string | Long);
+  'inSync'?: (boolean);
+  'lagEntries'?: (number | string | Long);
+  'lagMs'?: (number | string | Long);
+  /**
+   * Milliseconds since the reporting node last heard from this node (0 for itself).
+   */
+  'lastContactMs'?: (number | string | Long);
+  'reachable'?: (boolean);
+  'mode'?: (string);
+  'version'?: (string);
+  'startedAtMs'?: (number | string | Long);
+}
+
+export interface NodeStatus__Output {
+  'id': (string);
+  'address': (string);
+  'role': (_tandem_v1_Role__Output);
+  'state': (_tandem_v1_NodeState__Output);
+  'term': (number);
+  'commitIndex': (number);
+  'appliedIndex': (number);
+  'stateHash': (string);
+  'lastIndex': (number);
+  'snapshotIndex': (number);
+  'inSync': (boolean);
+  'lagEntries': (number);
+  'lagMs': (number);
+  /**
+   * Milliseconds since the reporting node last heard from this node (0 for itself).
+   */
+  'lastContactMs': (number);
+  'reachable': (boolean);
+  'mode': (string);
+  'version': (string);
+  'startedAtMs': (number);
+}

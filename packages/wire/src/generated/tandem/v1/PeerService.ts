@@ -1,0 +1,69 @@
+// Original file: tandem/v1/tandem.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AppendEntriesRequest as _tandem_v1_AppendEntriesRequest, AppendEntriesRequest__Output as _tandem_v1_AppendEntriesRequest__Output } from '../../tandem/v1/AppendEntriesRequest.js';
+import type { AppendEntriesResponse as _tandem_v1_AppendEntriesResponse, AppendEntriesResponse__Output as _tandem_v1_AppendEntriesResponse__Output } from '../../tandem/v1/AppendEntriesResponse.js';
+import type { InstallSnapshotChunk as _tandem_v1_InstallSnapshotChunk, InstallSnapshotChunk__Output as _tandem_v1_InstallSnapshotChunk__Output } from '../../tandem/v1/InstallSnapshotChunk.js';
+import type { InstallSnapshotResponse as _tandem_v1_InstallSnapshotResponse, InstallSnapshotResponse__Output as _tandem_v1_InstallSnapshotResponse__Output } from '../../tandem/v1/InstallSnapshotResponse.js';
+import type { RequestVoteRequest as _tandem_v1_RequestVoteRequest, RequestVoteRequest__Output as _tandem_v1_RequestVoteRequest__Output } from '../../tandem/v1/RequestVoteRequest.js';
+import type { RequestVoteResponse as _tandem_v1_RequestVoteResponse, RequestVoteResponse__Output as _tandem_v1_RequestVoteResponse__Output } from '../../tandem/v1/RequestVoteResponse.js';
+import type { TimeoutNowRequest as _tandem_v1_TimeoutNowRequest, TimeoutNowRequest__Output as _tandem_v1_TimeoutNowRequest__Output } from '../../tandem/v1/TimeoutNowRequest.js';
+import type { TimeoutNowResponse as _tandem_v1_TimeoutNowResponse, TimeoutNowResponse__Output as _tandem_v1_TimeoutNowResponse__Output } from '../../tandem/v1/TimeoutNowResponse.js';
+
+export interface PeerServiceClient extends grpc.Client {
+  AppendEntries(argument: _tandem_v1_AppendEntriesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
+  AppendEntries(argument: _tandem_v1_AppendEntriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
+  AppendEntries(argument: _tandem_v1_AppendEntriesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
+  AppendEntries(argument: _tandem_v1_AppendEntriesRequest, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
+  appendEntries(argument: _tandem_v1_AppendEntriesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
+  appendEntries(argument: _tandem_v1_AppendEntriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
+  appendEntries(argument: _tandem_v1_AppendEntriesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
+  appendEntries(argument: _tandem_v1_AppendEntriesRequest, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
+  
+  InstallSnapshot(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
+  InstallSnapshot(metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
+  InstallSnapshot(options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
+  InstallSnapshot(callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
+  installSnapshot(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
+  installSnapshot(metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
+  installSnapshot(options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
+  installSnapshot(callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
+  
+  RequestVote(argument: _tandem_v1_RequestVoteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
+  RequestVote(argument: _tandem_v1_RequestVoteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
+  RequestVote(argument: _tandem_v1_RequestVoteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
+  RequestVote(argument: _tandem_v1_RequestVoteRequest, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
+  requestVote(argument: _tandem_v1_RequestVoteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
+  requestVote(argument: _tandem_v1_RequestVoteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
+  requestVote(argument: _tandem_v1_RequestVoteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
+  requestVote(argument: _tandem_v1_RequestVoteRequest, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
+  
+  TimeoutNow(argument: _tandem_v1_TimeoutNowRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_TimeoutNowResponse__Output>): grpc.ClientUnaryCall;
+  TimeoutNow(argument: _tandem_v1_TimeoutNowRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_TimeoutNowResponse__Output>): grpc.ClientUnaryCall;
+  TimeoutNow(argument: _tandem_v1_TimeoutNowRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_TimeoutNowResponse__Output>): grpc.ClientUnaryCall;
+  TimeoutNow(argument: _tandem_v1_TimeoutNowRequest, callback: grpc.requestCallback<_tandem_v1_TimeoutNowResponse__Output>): grpc.ClientUnaryCall;
+  timeoutNow(argument: _tandem_v1_TimeoutNowRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_TimeoutNowResponse__Output>): grpc.ClientUnaryCall;
+  timeoutNow(argument: _tandem_v1_TimeoutNowRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_TimeoutNowResponse__Output>): grpc.ClientUnaryCall;
+  timeoutNow(argument: _tandem_v1_TimeoutNowRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_TimeoutNowResponse__Output>): grpc.ClientUnaryCall;
+  timeoutNow(argument: _tandem_v1_TimeoutNowRequest, callback: grpc.requestCallback<_tandem_v1_TimeoutNowResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface PeerServiceHandlers extends grpc.UntypedServiceImplementation {
+  AppendEntries: grpc.handleUnaryCall<_tandem_v1_AppendEntriesRequest__Output, _tandem_v1_AppendEntriesResponse>;
+  
+  InstallSnapshot: grpc.handleClientStreamingCall<_tandem_v1_InstallSnapshotChunk__Output, _tandem_v1_InstallSnapshotResponse>;
+  
+  RequestVote: grpc.handleUnaryCall<_tandem_v1_RequestVoteRequest__Output, _tandem_v1_RequestVoteResponse>;
+  
+  TimeoutNow: grpc.handleUnaryCall<_tandem_v1_TimeoutNowRequest__Output, _tandem_v1_TimeoutNowResponse>;
+  
+}
+
+export interface PeerServiceDefinition extends grpc.ServiceDefinition {
+  AppendEntries: MethodDefinition<_tandem_v1_AppendEntriesRequest, _tandem_v1_AppendEntriesResponse, _tandem_v1_AppendEntriesRequest__Output, _tandem_v1_AppendEntriesResponse__Output>
+  InstallSnapshot: MethodDefinition<_tandem_v1_InstallSnapshotChunk, _tandem_v1_InstallSnapshotResponse, _tandem_v1_InstallSnapshotChunk__Output, _tandem_v1_InstallSnapshotResponse__Output>
+  RequestVote: MethodDefinition<_tandem_v1_RequestVoteRequest, _tandem_v1_RequestVoteResponse, _tandem_v1_RequestVoteRequest__Output, _tandem_v1_RequestVoteResponse__Output>
+  TimeoutNow: MethodDefinition<_tandem_v1_TimeoutNowRequest, _tandem_v1_TimeoutNowResponse, _tandem_v1_TimeoutNowRequest__Output, _tandem_v1_TimeoutNowResponse__Output>
+}

@@ -1,0 +1,14 @@
+// Original file: tandem/v1/tandem.proto
+
+import type { ResponseHeader as _tandem_v1_ResponseHeader, ResponseHeader__Output as _tandem_v1_ResponseHeader__Output } from '../../tandem/v1/ResponseHeader.js';
+import type { Lease as _tandem_v1_Lease, Lease__Output as _tandem_v1_Lease__Output } from '../../tandem/v1/Lease.js';
+
+export interface ReleaseLeaseResponse {
+  'header'?: (_tandem_v1_ResponseHeader | null);
+  'lease'?: (_tandem_v1_Lease | null);
+}
+
+export interface ReleaseLeaseResponse__Output {
+  'header': (_tandem_v1_ResponseHeader__Output | null);
+  'lease': (_tandem_v1_Lease__Output | null);
+}

@@ -1,0 +1,17 @@
+// Original file: tandem/v1/tandem.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface ReportUsageRequest {
+  'requestId'?: (string);
+  'licenceId'?: (string);
+  'workstationId'?: (string);
+  'units'?: (number | string | Long);
+}
+
+export interface ReportUsageRequest__Output {
+  'requestId': (string);
+  'licenceId': (string);
+  'workstationId': (string);
+  'units': (number);
+}

@@ -1,0 +1,50 @@
+// Original file: tandem/v1/tandem.proto
+
+import type { Quota as _tandem_v1_Quota, Quota__Output as _tandem_v1_Quota__Output } from '../../tandem/v1/Quota.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface UpdateLicenceRequest {
+  'requestId'?: (string);
+  'licenceId'?: (string);
+  'seats'?: (number);
+  'quota'?: (_tandem_v1_Quota | null);
+  'clearQuota'?: (boolean);
+  'validFromMs'?: (number | string | Long);
+  'validUntilMs'?: (number | string | Long);
+  'redundancy'?: (boolean);
+  /**
+   * Replaces the whole feature map when replace_features is set.
+   */
+  'features'?: ({[key: string]: string});
+  'replaceFeatures'?: (boolean);
+  'product'?: (string);
+  '_seats'?: "seats";
+  '_quota'?: "quota";
+  '_validFromMs'?: "validFromMs";
+  '_validUntilMs'?: "validUntilMs";
+  '_redundancy'?: "redundancy";
+  '_product'?: "product";
+}
+
+export interface UpdateLicenceRequest__Output {
+  'requestId': (string);
+  'licenceId': (string);
+  'seats'?: (number);
+  'quota'?: (_tandem_v1_Quota__Output | null);
+  'clearQuota': (boolean);
+  'validFromMs'?: (number);
+  'validUntilMs'?: (number);
+  'redundancy'?: (boolean);
+  /**
+   * Replaces the whole feature map when replace_features is set.
+   */
+  'features': ({[key: string]: string});
+  'replaceFeatures': (boolean);
+  'product'?: (string);
+  '_seats'?: "seats";
+  '_quota'?: "quota";
+  '_validFromMs'?: "validFromMs";
+  '_validUntilMs'?: "validUntilMs";
+  '_redundancy'?: "redundancy";
+  '_product'?: "product";
+}
