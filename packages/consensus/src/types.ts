@@ -136,3 +136,89 @@ export interface Ready {
   messages: Message[];
   committedEntries: Entry[];
 }
+
+/** The per-follower replication state the leader keeps (see progress.ts). */
+export type ProgressState = 'probe' | 'replicate' | 'snapshot';
+
+export interface RaftConfig {
+  id: NodeId;
+  /** A follower campaigns after a randomized timeout in [electionTimeoutTicks, 2 * electionTimeoutTicks). */
+  electionTimeoutTicks: number;
+  /** The leader sends a heartbeat to every peer this often; must be below electionTimeoutTicks. */
+  heartbeatIntervalTicks: number;
+  /** Injected randomness for election jitter: an integer in [0, maxExclusive). */
+  randomInt: (maxExclusive: number) => number;
+  /** At most this many entries in one append_entries message (always at least one if any is due). */
+  maxEntriesPerMessage: number;
+  /** At most this many unacknowledged append_entries messages per follower in replicate state. */
+  maxInflightMessages: number;
+  /** Campaign first with a pre-vote that does not bump the term unless it would win. */
+  preVote: boolean;
+  /** A leader that has not heard from a majority of voters for an election timeout steps down. */
+  checkQuorum?: boolean;
+  /** At most this many entries in one propose() call; defaults to maxEntriesPerMessage. */
+  maxProposalEntries?: number;
+  /** Proposals are refused (retryably) while this many entries are uncommitted; default 100000. */
+  maxUncommittedEntries?: number;
+  /** The largest entry data accepted by propose(); default 4 MiB. */
+  maxEntryBytes?: number;
+  /** Entries in one append_entries stop at this many data bytes (but at least one); default 8 MiB. */
+  maxBytesPerMessage?: number;
+  /** At most this many committed entries in one Ready; default 4096. */
+  maxCommittedEntriesPerReady?: number;
+  /** Messages beyond this many between two Readies are dropped (Raft tolerates loss); default 65536. */
+  maxOutboxMessages?: number;
+  /** Receives one line for each notable state change (role, term, vote, truncation, snapshot). */
+  trace?: (line: string) => void;
+}
+
+export interface InitialState {
+  /** null when nothing was ever persisted. */
+  hardState: HardState | null;
+  snapshot: SnapshotMetadata | null;
+  /** Everything after the snapshot, from storage, contiguous. */
+  entries: Entry[];
+  /** Used when no configuration entry and no snapshot is present. */
+  configuration: Configuration;
+  /**
+   * The index up to which the driver's state machine already holds the effect of the log (for a
+   * state machine restored from a snapshot, the snapshot's index). Defaults to the snapshot index,
+   * so committed entries after the snapshot are handed out again in committedEntries.
+   */
+  appliedIndex?: number;
+}
+
+export interface ProgressStatus {
+  matchIndex: number;
+  nextIndex: number;
+  state: ProgressState;
+  inflightMessages: number;
+  recentActive: boolean;
+}
+
+export interface RaftStatus {
+  id: NodeId;
+  role: Role;
+  term: number;
+  votedFor: NodeId | null;
+  leaderId: NodeId | null;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  lastTerm: number;
+  snapshotIndex: number;
+  /** The highest index the driver has confirmed durable on this node (through advance()). */
+  durableIndex: number;
+  configuration: Configuration;
+  /** Set on a leader that is handing leadership to this node. */
+  leadTransferee: NodeId | null;
+  /** Per-member progress (this node included) when leader; null otherwise. */
+  progress: Record<NodeId, ProgressStatus> | null;
+}
+
+/** What propose() returns: where the batch landed in the log. */
+export interface ProposalPosition {
+  firstIndex: number;
+  lastIndex: number;
+  term: number;
+}

@@ -1,1 +1,25 @@
-export {};
+// The public surface of @tandem/ledger.
+export { canonicalJson } from './canonical.js';
+export {
+  commandFromJson,
+  decodeEntryData,
+  ENTRY_DATA_MAX_BYTES,
+  type EntryData,
+  encodeEntryData,
+} from './codec.js';
+export { LedgerDataError, type LedgerDataErrorCode } from './errors.js';
+export { Ledger, UNMETERED_PERIOD } from './ledger.js';
+export { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, resolveLedgerOptions } from './options.js';
+export {
+  DAY_MS,
+  isPeriod,
+  PERIODS,
+  type PeriodBounds,
+  periodBounds,
+  periodEndMs,
+  periodStartMs,
+  WEEK_MS,
+} from './period.js';
+export type { LedgerSnapshotState, RequestRecord, UsageRecord } from './snapshot.js';
+export * from './types.js';
+export { type FieldError, isValidId, LIMITS, validateCommand } from './validate.js';

@@ -131,6 +131,4 @@ export type Outcome =
   | { kind: 'tick'; expiredLeaseIds: string[] }
   | { kind: 'extended'; leaseCount: number };
 
-export type Result =
-  | { ok: true; outcome: Outcome }
-  | { ok: false; reason: RejectionReason; message: string };
+export type Result = { ok: true; outcome: Outcome } | { ok: false; reason: RejectionReason; message: string };

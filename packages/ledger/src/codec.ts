@@ -1,0 +1,113 @@
+// The bytes of a ledger log entry: JSON of { v, timestampMs, command } in UTF-8. Decoding checks
+// the shape (every field present with the right JSON type) and rebuilds the command from known
+// fields only, so that nothing unexpected reaches the ledger's state. Value limits (seats > 0, id
+// formats, TTL bounds) are not checked here: the ledger rejects those deterministically with
+// invalid_command, which keeps a replicated log replayable even if its producer was lenient.
+import assert from 'node:assert/strict';
+import { ShapeReader } from './shape.js';
+import type { Command } from './types.js';
+
+const FORMAT_VERSION = 1;
+/** Far above any valid command (64 features of 1 KiB each); anything larger is refused unread. */
+export const ENTRY_DATA_MAX_BYTES = 1024 * 1024;
+
+export interface EntryData {
+  timestampMs: number;
+  command: Command;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const reader = new ShapeReader('ENTRY_DECODE_FAILED', 'ledger entry');
+
+export function encodeEntryData(data: EntryData): Uint8Array {
+  assert.ok(Number.isFinite(data.timestampMs), 'entry timestampMs must be a finite number');
+  const bytes = encoder.encode(
+    JSON.stringify({ v: FORMAT_VERSION, timestampMs: data.timestampMs, command: data.command }),
+  );
+  assert.ok(bytes.length <= ENTRY_DATA_MAX_BYTES, `entry data of ${bytes.length} bytes exceeds the limit`);
+  return bytes;
+}
+
+/** Throws LedgerDataError (code ENTRY_DECODE_FAILED) naming the offending path on garbage. */
+export function decodeEntryData(bytes: Uint8Array): EntryData {
+  if (!(bytes instanceof Uint8Array)) reader.fail('$', 'entry data must be a Uint8Array');
+  if (bytes.length > ENTRY_DATA_MAX_BYTES) {
+    reader.fail('$', `entry data of ${bytes.length} bytes exceeds ${ENTRY_DATA_MAX_BYTES}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch (error) {
+    reader.fail('$', `not UTF-8 JSON (${(error as Error).message})`);
+  }
+  const root = reader.object(parsed, '$');
+  if (root.v !== FORMAT_VERSION) reader.fail('$.v', `unsupported format version ${JSON.stringify(root.v)}`);
+  return {
+    timestampMs: reader.number(root.timestampMs, '$.timestampMs'),
+    command: commandFromJson(root.command),
+  };
+}
+
+/** Checks the shape of a command parsed from JSON and rebuilds it from its known fields. */
+export function commandFromJson(value: unknown, path = '$.command'): Command {
+  const fields = reader.object(value, path);
+  const text = (name: string): string => reader.string(fields[name], `${path}.${name}`);
+  const amount = (name: string): number => reader.number(fields[name], `${path}.${name}`);
+  switch (fields.type) {
+    case 'activate_licence':
+      return {
+        type: 'activate_licence',
+        requestId: text('requestId'),
+        licence: reader.licenceSpec(fields.licence, `${path}.licence`),
+      };
+    case 'update_licence':
+      return {
+        type: 'update_licence',
+        requestId: text('requestId'),
+        licenceId: text('licenceId'),
+        changes: reader.licenceChanges(fields.changes, `${path}.changes`),
+      };
+    case 'deactivate_licence':
+      return { type: 'deactivate_licence', requestId: text('requestId'), licenceId: text('licenceId') };
+    case 'acquire_lease':
+      return {
+        type: 'acquire_lease',
+        requestId: text('requestId'),
+        licenceId: text('licenceId'),
+        workstationId: text('workstationId'),
+        parameters: reader.parameters(fields.parameters, `${path}.parameters`),
+        ttlMs: amount('ttlMs'),
+      };
+    case 'renew_lease':
+      return {
+        type: 'renew_lease',
+        requestId: text('requestId'),
+        leaseId: text('leaseId'),
+        ttlMs: amount('ttlMs'),
+      };
+    case 'release_lease':
+      return { type: 'release_lease', requestId: text('requestId'), leaseId: text('leaseId') };
+    case 'report_usage':
+      return {
+        type: 'report_usage',
+        requestId: text('requestId'),
+        licenceId: text('licenceId'),
+        workstationId: text('workstationId'),
+        units: amount('units'),
+      };
+    case 'revoke_lease':
+      return {
+        type: 'revoke_lease',
+        requestId: text('requestId'),
+        leaseId: text('leaseId'),
+        reason: text('reason'),
+      };
+    case 'tick':
+      return { type: 'tick' };
+    case 'extend_leases':
+      return { type: 'extend_leases', byMs: amount('byMs') };
+    default:
+      return reader.fail(`${path}.type`, `unknown command type ${JSON.stringify(fields.type)?.slice(0, 64)}`);
+  }
+}

@@ -1,0 +1,765 @@
+// The licence ledger: a deterministic state machine that every node builds by applying the same
+// log entries in the same order. Its only clock is the timestamps the leader put on the entries,
+// every collection it reports is sorted, and every object it hands out is frozen, so that two
+// nodes that applied the same entries hold (and hash) the same state.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { canonicalJson, deepFreeze } from './canonical.js';
+import { LedgerDataError } from './errors.js';
+import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
+import { type LedgerOptions, resolveLedgerOptions } from './options.js';
+import { periodBounds } from './period.js';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  type LedgerSnapshotState,
+  type RequestRecord,
+  type UsageRecord,
+} from './snapshot.js';
+import type {
+  Command,
+  Lease,
+  LedgerEntry,
+  Licence,
+  LicenceChanges,
+  Period,
+  Quota,
+  RejectionReason,
+  Result,
+  UsagePeriod,
+  WorkstationParameters,
+} from './types.js';
+import { checkValidityWindow, isValidId, LIMITS, validateCommand } from './validate.js';
+
+/** Usage of a licence without a quota is still counted, per calendar month. */
+export const UNMETERED_PERIOD: Period = 'month';
+
+/** Stale heap entries allowed beyond the live leases before the expiry queue is rebuilt. */
+const EXPIRY_QUEUE_SLACK = 1024;
+
+const LEASE_ID_PREFIX = 'lease-';
+
+type ClientCommand = Exclude<Command, { type: 'tick' } | { type: 'extend_leases' }>;
+
+interface LeaseSlot {
+  /** Frozen; replaced (never mutated) when the lease changes. */
+  lease: Lease;
+  /** The index of the entry that granted the lease, which is also the number in its id. */
+  grantIndex: number;
+}
+
+interface UsageSlot {
+  period: Period;
+  /** Frozen; replaced when usage is added. */
+  usage: UsagePeriod;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareUsage(a: UsageSlot, b: UsageSlot): number {
+  return (
+    a.usage.periodStartMs - b.usage.periodStartMs ||
+    a.usage.periodEndMs - b.usage.periodEndMs ||
+    compareStrings(a.period, b.period)
+  );
+}
+
+function reject(reason: RejectionReason, message: string): Result {
+  return { ok: false, reason, message };
+}
+
+function leaseIdFor(grantIndex: number): string {
+  return `${LEASE_ID_PREFIX}${grantIndex}`;
+}
+
+/** The grant index in a lease id, or null if the id is not one this ledger could have made. */
+function grantIndexOf(leaseId: string): number | null {
+  if (!leaseId.startsWith(LEASE_ID_PREFIX)) return null;
+  const digits = leaseId.slice(LEASE_ID_PREFIX.length);
+  if (!/^[1-9][0-9]*$/.test(digits)) return null;
+  const grantIndex = Number(digits);
+  return Number.isSafeInteger(grantIndex) ? grantIndex : null;
+}
+
+/** Licence and workstation ids cannot contain a space, so the pair key is unambiguous. */
+function holderKey(licenceId: string, workstationId: string): string {
+  return `${licenceId} ${workstationId}`;
+}
+
+function usageKey(period: Period, periodStartMs: number): string {
+  return `${period}@${periodStartMs}`;
+}
+
+function requestIdOf(command: unknown): string | null {
+  if (typeof command !== 'object' || command === null) return null;
+  const { type, requestId } = command as { type?: unknown; requestId?: unknown };
+  if (type === 'tick' || type === 'extend_leases') return null;
+  return isValidId(requestId) ? requestId : null;
+}
+
+function copyQuota(quota: Quota | null): Quota | null {
+  return quota === null ? null : { units: quota.units, period: quota.period };
+}
+
+/** Keys are stored sorted, so a licence reads the same on every node whatever the input order. */
+function copyFeatures(features: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(features).sort(([a], [b]) => compareStrings(a, b)));
+}
+
+function copyParameters(parameters: WorkstationParameters): WorkstationParameters {
+  return {
+    host: parameters.host,
+    user: parameters.user,
+    cores: parameters.cores,
+    productVersion: parameters.productVersion,
+  };
+}
+
+function snapshotError(message: string): LedgerDataError {
+  return new LedgerDataError('SNAPSHOT_DECODE_FAILED', `inconsistent ledger snapshot: ${message}`);
+}
+
+export class Ledger {
+  readonly options: Readonly<LedgerOptions>;
+
+  private readonly licences = new Map<string, Licence>();
+  private readonly leases = new Map<string, LeaseSlot>();
+  private readonly leaseIdsByLicence = new Map<string, Set<string>>();
+  /** One live lease per (licence, workstation): a workstation never holds two seats of a licence. */
+  private readonly leaseIdByHolder = new Map<string, string>();
+  private readonly usageByLicence = new Map<string, Map<string, UsageSlot>>();
+  /** Insertion order is entry order (indexes increase), so the oldest record is always first. */
+  private readonly requests = new Map<string, RequestRecord>();
+  private readonly expiryQueue = new LeaseExpiryQueue();
+  private lastAppliedIndex = 0;
+  private clock = 0;
+
+  constructor(options?: Partial<LedgerOptions>) {
+    this.options = resolveLedgerOptions(options);
+  }
+
+  /** The index of the last entry applied; 0 before the first. */
+  get appliedIndex(): number {
+    return this.lastAppliedIndex;
+  }
+
+  /** The ledger's time: the largest entry timestamp applied so far. */
+  get clockMs(): number {
+    return this.clock;
+  }
+
+  /**
+   * Applies one log entry and returns its result. Indexes must strictly increase (gaps are allowed,
+   * because the log also holds entries that are not ledger commands). A timestamp older than the
+   * clock is clamped to the clock rather than refused: after a failover the new leader's clock may
+   * lag the old one's, and refusing would stop every node at the same entry.
+   */
+  apply(entry: LedgerEntry): Result {
+    assert.ok(typeof entry === 'object' && entry !== null, 'ledger entry must be an object');
+    assert.ok(
+      Number.isSafeInteger(entry.index) && entry.index > this.lastAppliedIndex,
+      `entry index ${entry.index} must be an integer above the applied index ${this.lastAppliedIndex}`,
+    );
+    assert.ok(
+      Number.isSafeInteger(entry.timestampMs) &&
+        entry.timestampMs >= 0 &&
+        entry.timestampMs <= LIMITS.timeMaxMs,
+      `entry ${entry.index} has an impossible timestamp ${entry.timestampMs}`,
+    );
+    this.lastAppliedIndex = entry.index;
+    if (entry.timestampMs > this.clock) this.clock = entry.timestampMs;
+    this.forgetOldRequests();
+
+    const requestId = requestIdOf(entry.command);
+    if (requestId !== null) {
+      const record = this.requests.get(requestId);
+      if (record !== undefined) return record.result;
+    }
+    const invalid = validateCommand(entry.command, this.options);
+    const result = deepFreeze(
+      invalid === null
+        ? this.execute(entry.command, entry.index)
+        : reject('invalid_command', `${invalid.field}: ${invalid.message}`),
+    );
+    if (requestId !== null) this.remember(requestId, entry.index, result);
+    return result;
+  }
+
+  private execute(command: Command, index: number): Result {
+    switch (command.type) {
+      case 'activate_licence':
+        return this.activateLicence(command);
+      case 'update_licence':
+        return this.updateLicence(command.licenceId, command.changes);
+      case 'deactivate_licence':
+        return this.deactivateLicence(command.licenceId);
+      case 'acquire_lease':
+        return this.acquireLease(command, index);
+      case 'renew_lease':
+        return this.renewLease(command.leaseId, command.ttlMs);
+      case 'release_lease':
+      case 'revoke_lease':
+        return this.removeLeaseById(command.leaseId);
+      case 'report_usage':
+        return this.reportUsage(command.licenceId, command.units);
+      case 'tick':
+        return this.tick();
+      case 'extend_leases':
+        return this.extendLeases(command.byMs);
+      default:
+        return assert.fail(`validated command has unknown type ${String((command as Command).type)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Licences
+
+  private activateLicence(command: Extract<ClientCommand, { type: 'activate_licence' }>): Result {
+    const spec = command.licence;
+    if (this.licences.has(spec.licenceId)) {
+      return reject('licence_exists', `licence ${spec.licenceId} already exists`);
+    }
+    if (this.licences.size >= this.options.maxLicences) {
+      return reject(
+        'invalid_command',
+        `licence.licence_id: the ledger already holds its limit of ${this.options.maxLicences} licences`,
+      );
+    }
+    const licence: Licence = deepFreeze({
+      licenceId: spec.licenceId,
+      product: spec.product,
+      seats: spec.seats,
+      quota: copyQuota(spec.quota),
+      validFromMs: spec.validFromMs,
+      validUntilMs: spec.validUntilMs,
+      redundancy: spec.redundancy,
+      features: copyFeatures(spec.features),
+      status: 'active',
+      activatedAtMs: this.clock,
+      updatedAtMs: this.clock,
+    });
+    this.licences.set(licence.licenceId, licence);
+    return { ok: true, outcome: { kind: 'licence', licence } };
+  }
+
+  /**
+   * Seats may drop below the leases in use: existing leases are honoured and no new lease is
+   * granted until the count is back under the limit. A deactivated licence may still be updated.
+   */
+  private updateLicence(licenceId: string, changes: LicenceChanges): Result {
+    const current = this.licences.get(licenceId);
+    if (current === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
+    const validFromMs = changes.validFromMs ?? current.validFromMs;
+    const validUntilMs = changes.validUntilMs ?? current.validUntilMs;
+    const windowError = checkValidityWindow(
+      validFromMs,
+      validUntilMs,
+      changes.validUntilMs === undefined ? 'valid_from_ms' : 'valid_until_ms',
+    );
+    if (windowError !== null)
+      return reject('invalid_command', `${windowError.field}: ${windowError.message}`);
+    const licence: Licence = deepFreeze({
+      ...current,
+      product: changes.product ?? current.product,
+      seats: changes.seats ?? current.seats,
+      quota: changes.quota === undefined ? current.quota : copyQuota(changes.quota),
+      validFromMs,
+      validUntilMs,
+      redundancy: changes.redundancy ?? current.redundancy,
+      features: changes.features === undefined ? current.features : copyFeatures(changes.features),
+      updatedAtMs: this.clock,
+    });
+    this.licences.set(licenceId, licence);
+    return { ok: true, outcome: { kind: 'licence', licence } };
+  }
+
+  /**
+   * Releases every lease of the licence, so its seats are free the moment it is deactivated.
+   * Deactivating a deactivated licence succeeds and changes nothing. Deactivation is final:
+   * activate_licence refuses an existing id.
+   */
+  private deactivateLicence(licenceId: string): Result {
+    const current = this.licences.get(licenceId);
+    if (current === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
+    if (current.status === 'deactivated') return { ok: true, outcome: { kind: 'licence', licence: current } };
+    for (const leaseId of [...(this.leaseIdsByLicence.get(licenceId) ?? [])]) {
+      this.removeLease(this.leaseSlot(leaseId));
+    }
+    const licence: Licence = deepFreeze({ ...current, status: 'deactivated', updatedAtMs: this.clock });
+    this.licences.set(licenceId, licence);
+    return { ok: true, outcome: { kind: 'licence', licence } };
+  }
+
+  /** Why the licence cannot be used now, or null when it can. */
+  private refuseUse(licence: Licence): Result | null {
+    if (licence.status === 'deactivated') {
+      return reject('licence_deactivated', `licence ${licence.licenceId} is deactivated`);
+    }
+    if (this.clock < licence.validFromMs) {
+      return reject(
+        'licence_not_yet_valid',
+        `licence ${licence.licenceId} is valid from ${licence.validFromMs}`,
+      );
+    }
+    if (licence.validUntilMs !== 0 && this.clock >= licence.validUntilMs) {
+      return reject('licence_expired', `licence ${licence.licenceId} expired at ${licence.validUntilMs}`);
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Leases
+
+  private acquireLease(command: Extract<ClientCommand, { type: 'acquire_lease' }>, index: number): Result {
+    const licence = this.licences.get(command.licenceId);
+    if (licence === undefined)
+      return reject('licence_not_found', `licence ${command.licenceId} does not exist`);
+    const refusal = this.refuseUse(licence);
+    if (refusal !== null) return refusal;
+
+    const heldId = this.leaseIdByHolder.get(holderKey(command.licenceId, command.workstationId));
+    if (heldId !== undefined) {
+      // A workstation that asks again (a restart, a lost answer) keeps its seat rather than taking a second.
+      const slot = this.leaseSlot(heldId);
+      const lease: Lease = deepFreeze({
+        ...slot.lease,
+        parameters: copyParameters(command.parameters),
+        renewedAtMs: this.clock,
+        expiresAtMs: this.clock + command.ttlMs,
+        ttlMs: command.ttlMs,
+      });
+      this.replaceLease(slot, lease);
+      return { ok: true, outcome: { kind: 'lease', lease } };
+    }
+
+    const seatsInUse = this.seatsInUse(licence.licenceId);
+    if (seatsInUse >= licence.seats) {
+      return reject(
+        'seat_limit_reached',
+        `licence ${licence.licenceId} has ${seatsInUse} of ${licence.seats} seats in use`,
+      );
+    }
+    if (this.leases.size >= this.options.maxLeases) {
+      return reject('seat_limit_reached', `the ledger holds its limit of ${this.options.maxLeases} leases`);
+    }
+    const leaseId = leaseIdFor(index);
+    assert.ok(!this.leases.has(leaseId), `lease ${leaseId} already exists`);
+    const lease: Lease = deepFreeze({
+      leaseId,
+      licenceId: licence.licenceId,
+      workstationId: command.workstationId,
+      parameters: copyParameters(command.parameters),
+      grantedAtMs: this.clock,
+      renewedAtMs: this.clock,
+      expiresAtMs: this.clock + command.ttlMs,
+      ttlMs: command.ttlMs,
+    });
+    this.addLease({ lease, grantIndex: index });
+    return { ok: true, outcome: { kind: 'lease', lease } };
+  }
+
+  /**
+   * A lease that is past its expiry but not yet expired by a tick can still be renewed: only tick
+   * entries expire leases, so every node agrees on when a lease ended. A lease of a licence whose
+   * validity window has closed (or not yet opened, after an update) is not renewed.
+   */
+  private renewLease(leaseId: string, ttlMs: number): Result {
+    const slot = this.leases.get(leaseId);
+    if (slot === undefined) return reject('lease_not_found', `lease ${leaseId} does not exist`);
+    const licence = this.licences.get(slot.lease.licenceId);
+    assert.ok(licence !== undefined, `lease ${leaseId} belongs to a missing licence`);
+    const refusal = this.refuseUse(licence);
+    if (refusal !== null) return refusal;
+    const nextTtlMs = ttlMs === 0 ? slot.lease.ttlMs : ttlMs;
+    const lease: Lease = deepFreeze({
+      ...slot.lease,
+      renewedAtMs: this.clock,
+      expiresAtMs: this.clock + nextTtlMs,
+      ttlMs: nextTtlMs,
+    });
+    this.replaceLease(slot, lease);
+    return { ok: true, outcome: { kind: 'lease', lease } };
+  }
+
+  /** Release and revoke both end the lease at once and answer with the lease as it was. */
+  private removeLeaseById(leaseId: string): Result {
+    const slot = this.leases.get(leaseId);
+    if (slot === undefined) return reject('lease_not_found', `lease ${leaseId} does not exist`);
+    this.removeLease(slot);
+    return { ok: true, outcome: { kind: 'lease', lease: slot.lease } };
+  }
+
+  private tick(): Result {
+    const expired: LeaseSlot[] = [];
+    for (let due = this.expiryQueue.peek(); due !== undefined && due.expiresAtMs <= this.clock; ) {
+      this.expiryQueue.pop();
+      const slot = this.leases.get(due.leaseId);
+      // Entries left behind by renewals, releases and earlier expiries are skipped.
+      if (slot !== undefined && slot.lease.expiresAtMs <= this.clock) {
+        this.removeLease(slot);
+        expired.push(slot);
+      }
+      due = this.expiryQueue.peek();
+    }
+    expired.sort((a, b) => a.grantIndex - b.grantIndex);
+    return {
+      ok: true,
+      outcome: { kind: 'tick', expiredLeaseIds: expired.map((slot) => slot.lease.leaseId) },
+    };
+  }
+
+  /** Moves every live lease's expiry later by the same amount (the time a failover took). */
+  private extendLeases(byMs: number): Result {
+    if (byMs > 0) {
+      for (const slot of this.leases.values()) {
+        const expiresAtMs = slot.lease.expiresAtMs + byMs;
+        assert.ok(Number.isSafeInteger(expiresAtMs), `lease ${slot.lease.leaseId} expiry overflows`);
+        slot.lease = deepFreeze({ ...slot.lease, expiresAtMs });
+      }
+      this.rebuildExpiryQueue();
+    }
+    return { ok: true, outcome: { kind: 'extended', leaseCount: this.leases.size } };
+  }
+
+  private leaseSlot(leaseId: string): LeaseSlot {
+    const slot = this.leases.get(leaseId);
+    assert.ok(slot !== undefined, `lease ${leaseId} is indexed but missing`);
+    return slot;
+  }
+
+  private addLease(slot: LeaseSlot): void {
+    const { lease } = slot;
+    this.leases.set(lease.leaseId, slot);
+    let licenceLeases = this.leaseIdsByLicence.get(lease.licenceId);
+    if (licenceLeases === undefined) {
+      licenceLeases = new Set();
+      this.leaseIdsByLicence.set(lease.licenceId, licenceLeases);
+    }
+    licenceLeases.add(lease.leaseId);
+    const key = holderKey(lease.licenceId, lease.workstationId);
+    assert.ok(!this.leaseIdByHolder.has(key), `workstation ${lease.workstationId} already holds a lease`);
+    this.leaseIdByHolder.set(key, lease.leaseId);
+    this.scheduleExpiry(slot);
+  }
+
+  private replaceLease(slot: LeaseSlot, lease: Lease): void {
+    assert.equal(lease.leaseId, slot.lease.leaseId);
+    slot.lease = lease;
+    this.scheduleExpiry(slot);
+  }
+
+  private removeLease(slot: LeaseSlot): void {
+    const { lease } = slot;
+    assert.ok(this.leases.delete(lease.leaseId), `lease ${lease.leaseId} is not live`);
+    const licenceLeases = this.leaseIdsByLicence.get(lease.licenceId);
+    assert.ok(
+      licenceLeases?.delete(lease.leaseId) === true,
+      `lease ${lease.leaseId} missing from its licence`,
+    );
+    if (licenceLeases.size === 0) this.leaseIdsByLicence.delete(lease.licenceId);
+    assert.ok(this.leaseIdByHolder.delete(holderKey(lease.licenceId, lease.workstationId)));
+  }
+
+  private scheduleExpiry(slot: LeaseSlot): void {
+    this.expiryQueue.push(this.expiryEntry(slot));
+    if (this.expiryQueue.size > 2 * this.leases.size + EXPIRY_QUEUE_SLACK) this.rebuildExpiryQueue();
+  }
+
+  private expiryEntry(slot: LeaseSlot): ExpiryEntry {
+    return { expiresAtMs: slot.lease.expiresAtMs, grantIndex: slot.grantIndex, leaseId: slot.lease.leaseId };
+  }
+
+  private rebuildExpiryQueue(): void {
+    this.expiryQueue.rebuild([...this.leases.values()].map((slot) => this.expiryEntry(slot)));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Usage
+
+  /** A report that would take the period over its quota is refused whole; nothing is recorded. */
+  private reportUsage(licenceId: string, units: number): Result {
+    const licence = this.licences.get(licenceId);
+    if (licence === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
+    if (licence.status === 'deactivated')
+      return reject('licence_deactivated', `licence ${licenceId} is deactivated`);
+
+    const period = licence.quota?.period ?? UNMETERED_PERIOD;
+    const bounds = periodBounds(period, this.clock);
+    const key = usageKey(period, bounds.periodStartMs);
+    let slots = this.usageByLicence.get(licenceId);
+    const current = slots?.get(key)?.usage;
+    const used = current?.used ?? 0;
+    const quotaUnits = licence.quota?.units ?? null;
+    if (quotaUnits !== null && used + units > quotaUnits) {
+      return reject(
+        'quota_exhausted',
+        `licence ${licenceId} has used ${used} of ${quotaUnits} units this ${period}; ${units} more would exceed the quota`,
+      );
+    }
+    if (!Number.isSafeInteger(used + units)) {
+      return reject('quota_exhausted', `licence ${licenceId} usage counter for this ${period} is full`);
+    }
+    const usage: UsagePeriod = deepFreeze({
+      periodStartMs: bounds.periodStartMs,
+      periodEndMs: bounds.periodEndMs,
+      used: used + units,
+      quota: quotaUnits ?? 0,
+      reports: (current?.reports ?? 0) + 1,
+    });
+    if (slots === undefined) {
+      slots = new Map();
+      this.usageByLicence.set(licenceId, slots);
+    }
+    slots.set(key, { period, usage });
+    this.forgetOldUsage(slots, key);
+    return {
+      ok: true,
+      outcome: {
+        kind: 'usage',
+        licenceId,
+        periodStartMs: usage.periodStartMs,
+        used: usage.used,
+        remaining: quotaUnits === null ? null : quotaUnits - usage.used,
+      },
+    };
+  }
+
+  /**
+   * Keeps at most usageHistoryPeriods periods per licence by dropping the period that starts
+   * first. The period just written is never dropped (after a change of quota period, a month can
+   * start before the days already recorded in it).
+   */
+  private forgetOldUsage(slots: Map<string, UsageSlot>, keptKey: string): void {
+    while (slots.size > this.options.usageHistoryPeriods) {
+      let oldestKey: string | null = null;
+      let oldest: UsageSlot | null = null;
+      for (const [key, slot] of slots) {
+        if (key !== keptKey && (oldest === null || compareUsage(slot, oldest) < 0)) {
+          oldestKey = key;
+          oldest = slot;
+        }
+      }
+      assert.ok(oldestKey !== null);
+      slots.delete(oldestKey);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Request ids
+
+  /** Forgets records as old as the window or older, in entry time (so every node forgets alike). */
+  private forgetOldRequests(): void {
+    const oldestKeptMs = this.clock - this.options.idempotencyWindowMs;
+    for (const [requestId, record] of this.requests) {
+      if (record.atMs > oldestKeptMs) break;
+      this.requests.delete(requestId);
+    }
+  }
+
+  private remember(requestId: string, index: number, result: Result): void {
+    assert.ok(!this.requests.has(requestId), `request ${requestId} is already remembered`);
+    this.requests.set(requestId, { requestId, index, atMs: this.clock, result });
+    for (const oldestId of this.requests.keys()) {
+      if (this.requests.size <= this.options.idempotencyMaxEntries) break;
+      this.requests.delete(oldestId);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Queries. Every object returned is frozen; collections are sorted.
+
+  getLicence(licenceId: string): Licence | undefined {
+    return this.licences.get(licenceId);
+  }
+
+  /** Sorted by licence id. */
+  listLicences(): Licence[] {
+    return [...this.licences.values()].sort((a, b) => compareStrings(a.licenceId, b.licenceId));
+  }
+
+  licenceCount(): number {
+    return this.licences.size;
+  }
+
+  getLease(leaseId: string): Lease | undefined {
+    return this.leases.get(leaseId)?.lease;
+  }
+
+  /** Live leases, of one licence or of all, in the order they were granted (lease-<index> order). */
+  listLeases(licenceId?: string): Lease[] {
+    let slots: LeaseSlot[];
+    if (licenceId === undefined) {
+      slots = [...this.leases.values()];
+    } else {
+      slots = [...(this.leaseIdsByLicence.get(licenceId) ?? [])].map((leaseId) => this.leaseSlot(leaseId));
+    }
+    return slots.sort((a, b) => a.grantIndex - b.grantIndex).map((slot) => slot.lease);
+  }
+
+  /** Live leases of the licence, including any past their expiry that no tick has expired yet. */
+  seatsInUse(licenceId: string): number {
+    return this.leaseIdsByLicence.get(licenceId)?.size ?? 0;
+  }
+
+  leaseCount(): number {
+    return this.leases.size;
+  }
+
+  /** Every recorded period of the licence, sorted by start (then end). */
+  usage(licenceId: string): UsagePeriod[] {
+    return [...(this.usageByLicence.get(licenceId)?.values() ?? [])]
+      .sort(compareUsage)
+      .map((slot) => slot.usage);
+  }
+
+  /**
+   * The usage of the period that contains atMs, counted the way the licence counts now (its
+   * quota's period, or UNMETERED_PERIOD). A period with no reports reads as zero used; null only
+   * when the licence does not exist.
+   */
+  currentUsage(licenceId: string, atMs: number): UsagePeriod | null {
+    const licence = this.licences.get(licenceId);
+    if (licence === undefined) return null;
+    const period = licence.quota?.period ?? UNMETERED_PERIOD;
+    const bounds = periodBounds(period, atMs);
+    const recorded = this.usageByLicence.get(licenceId)?.get(usageKey(period, bounds.periodStartMs));
+    if (recorded !== undefined) return recorded.usage;
+    return deepFreeze({ ...bounds, used: 0, quota: licence.quota?.units ?? 0, reports: 0 });
+  }
+
+  /** The first result of a remembered request (as of the last applied entry). */
+  lookupRequest(requestId: string): Result | undefined {
+    return this.requests.get(requestId)?.result;
+  }
+
+  rememberedRequestCount(): number {
+    return this.requests.size;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Snapshots and hashing
+
+  private snapshotState(): LedgerSnapshotState {
+    const usage: UsageRecord[] = [];
+    for (const licenceId of [...this.usageByLicence.keys()].sort(compareStrings)) {
+      for (const slot of [...(this.usageByLicence.get(licenceId)?.values() ?? [])].sort(compareUsage)) {
+        usage.push({ licenceId, period: slot.period, usage: slot.usage });
+      }
+    }
+    return {
+      appliedIndex: this.lastAppliedIndex,
+      clockMs: this.clock,
+      licences: this.listLicences(),
+      leases: this.listLeases(),
+      usage,
+      requests: [...this.requests.values()],
+    };
+  }
+
+  /** Everything the ledger holds, so that restore() and then more entries equals never snapshotting. */
+  snapshot(): Uint8Array {
+    return encodeSnapshot(this.snapshotState());
+  }
+
+  /**
+   * Rebuilds a ledger from snapshot() bytes. The options are not part of the snapshot: pass the
+   * ones the cluster runs with. Throws LedgerDataError on bytes that are not a consistent snapshot.
+   */
+  static restore(bytes: Uint8Array, options?: Partial<LedgerOptions>): Ledger {
+    const ledger = new Ledger(options);
+    ledger.load(decodeSnapshot(bytes));
+    return ledger;
+  }
+
+  private load(state: LedgerSnapshotState): void {
+    assert.equal(this.licences.size + this.leases.size + this.requests.size, 0, 'load needs an empty ledger');
+    if (state.appliedIndex < 0 || state.clockMs < 0 || state.clockMs > LIMITS.timeMaxMs) {
+      throw snapshotError('applied index and clock must be non-negative');
+    }
+    this.lastAppliedIndex = state.appliedIndex;
+    this.clock = state.clockMs;
+
+    for (const licence of state.licences) {
+      const invalid = validateCommand(
+        { type: 'activate_licence', requestId: 'snapshot', licence },
+        this.options,
+      );
+      if (invalid !== null)
+        throw snapshotError(`licence ${licence.licenceId}: ${invalid.field}: ${invalid.message}`);
+      if (this.licences.has(licence.licenceId))
+        throw snapshotError(`licence ${licence.licenceId} appears twice`);
+      this.licences.set(
+        licence.licenceId,
+        deepFreeze({ ...licence, features: copyFeatures(licence.features) }),
+      );
+    }
+
+    for (const lease of state.leases) {
+      const grantIndex = grantIndexOf(lease.leaseId);
+      if (grantIndex === null || grantIndex > state.appliedIndex)
+        throw snapshotError(`bad lease id ${lease.leaseId}`);
+      if (this.leases.has(lease.leaseId)) throw snapshotError(`lease ${lease.leaseId} appears twice`);
+      if (this.licences.get(lease.licenceId)?.status !== 'active') {
+        throw snapshotError(`lease ${lease.leaseId} belongs to no active licence`);
+      }
+      if (this.leaseIdByHolder.has(holderKey(lease.licenceId, lease.workstationId))) {
+        throw snapshotError(`workstation ${lease.workstationId} holds two leases of ${lease.licenceId}`);
+      }
+      this.addLease({ lease: deepFreeze(lease), grantIndex });
+    }
+
+    for (const record of state.usage) {
+      if (!this.licences.has(record.licenceId))
+        throw snapshotError(`usage of unknown licence ${record.licenceId}`);
+      const bounds = periodBounds(record.period, record.usage.periodStartMs);
+      if (
+        bounds.periodStartMs !== record.usage.periodStartMs ||
+        bounds.periodEndMs !== record.usage.periodEndMs
+      ) {
+        throw snapshotError(`usage of ${record.licenceId} has bounds that are not a ${record.period}`);
+      }
+      let slots = this.usageByLicence.get(record.licenceId);
+      if (slots === undefined) {
+        slots = new Map();
+        this.usageByLicence.set(record.licenceId, slots);
+      }
+      const key = usageKey(record.period, record.usage.periodStartMs);
+      if (slots.has(key)) throw snapshotError(`usage of ${record.licenceId} has period ${key} twice`);
+      slots.set(key, { period: record.period, usage: deepFreeze(record.usage) });
+    }
+
+    let previous: RequestRecord | null = null;
+    for (const record of state.requests) {
+      if (!isValidId(record.requestId) || this.requests.has(record.requestId)) {
+        throw snapshotError(`request id ${record.requestId} is invalid or appears twice`);
+      }
+      const inOrder = previous === null || (record.index > previous.index && record.atMs >= previous.atMs);
+      if (!inOrder || record.index > state.appliedIndex || record.atMs > state.clockMs) {
+        throw snapshotError(`request ${record.requestId} is out of order`);
+      }
+      this.requests.set(record.requestId, deepFreeze(record));
+      previous = record;
+    }
+  }
+
+  /**
+   * sha256 (hex) of the canonical encoding of licences, leases, usage and remembered requests.
+   * The applied index and the clock are left out, so ledgers with equal content hash equally and
+   * an entry that changes nothing leaves the hash alone.
+   */
+  stateHash(): string {
+    const hash = createHash('sha256');
+    const state = this.snapshotState();
+    hash.update('tandem-ledger-state v1\nlicences\n');
+    for (const licence of state.licences) hash.update(`${canonicalJson(licence)}\n`);
+    hash.update('leases\n');
+    for (const lease of state.leases) hash.update(`${canonicalJson(lease)}\n`);
+    hash.update('usage\n');
+    for (const record of state.usage) hash.update(`${canonicalJson(record)}\n`);
+    hash.update('requests\n');
+    for (const record of state.requests) hash.update(`${canonicalJson(record)}\n`);
+    return hash.digest('hex');
+  }
+}

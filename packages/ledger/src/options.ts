@@ -1,0 +1,47 @@
+// The limits a ledger enforces. Every node of a cluster must run with the same options, because
+// the options decide results (a TTL accepted on one node and rejected on another would split the
+// replicated state).
+import assert from 'node:assert/strict';
+
+const HOUR_MS = 60 * 60 * 1000;
+
+export interface LedgerOptions {
+  /** How long a request id and its first result are remembered, in entry time. */
+  idempotencyWindowMs: number;
+  /** At most this many request ids are remembered; the oldest is forgotten first. */
+  idempotencyMaxEntries: number;
+  /** The longest TTL a lease may be granted or renewed with. */
+  maxTtlMs: number;
+  /** The largest single extend_leases step (a failover longer than this is capped by the proposer). */
+  maxExtendMs: number;
+  /** Licences the ledger will hold, deactivated ones included (they are never deleted). */
+  maxLicences: number;
+  /** Leases the ledger will hold across all licences. */
+  maxLeases: number;
+  /** Usage periods kept per licence; the period with the earliest start is forgotten first. */
+  usageHistoryPeriods: number;
+}
+
+export const DEFAULT_LEDGER_OPTIONS: Readonly<LedgerOptions> = Object.freeze({
+  idempotencyWindowMs: 24 * HOUR_MS,
+  idempotencyMaxEntries: 100_000,
+  maxTtlMs: 24 * HOUR_MS,
+  maxExtendMs: 24 * HOUR_MS,
+  maxLicences: 100_000,
+  maxLeases: 1_000_000,
+  usageHistoryPeriods: 400,
+});
+
+/** Fills in defaults and asserts that every limit is a positive safe integer. */
+export function resolveLedgerOptions(options: Partial<LedgerOptions> = {}): Readonly<LedgerOptions> {
+  const resolved: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS };
+  for (const key of Object.keys(DEFAULT_LEDGER_OPTIONS) as (keyof LedgerOptions)[]) {
+    const value = options[key];
+    if (value !== undefined) resolved[key] = value;
+    assert.ok(
+      Number.isSafeInteger(resolved[key]) && resolved[key] > 0,
+      `ledger option ${key} must be a positive safe integer, got ${String(resolved[key])}`,
+    );
+  }
+  return Object.freeze(resolved);
+}

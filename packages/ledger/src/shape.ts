@@ -1,0 +1,232 @@
+// Shape checks for plain data that arrives as JSON (log entries and snapshots). Each reader checks
+// JSON types only, names the path of the first mismatch, and rebuilds values from known fields so
+// that stray members never reach the ledger's state.
+import { LedgerDataError, type LedgerDataErrorCode } from './errors.js';
+import type {
+  Lease,
+  Licence,
+  LicenceChanges,
+  LicenceSpec,
+  Period,
+  Quota,
+  RejectionReason,
+  Result,
+  UsagePeriod,
+  WorkstationParameters,
+} from './types.js';
+
+export type Fields = Record<string, unknown>;
+
+const REJECTION_REASONS: ReadonlySet<string> = new Set<RejectionReason>([
+  'seat_limit_reached',
+  'quota_exhausted',
+  'licence_not_found',
+  'licence_exists',
+  'licence_deactivated',
+  'licence_not_yet_valid',
+  'licence_expired',
+  'lease_not_found',
+  'invalid_command',
+]);
+
+export class ShapeReader {
+  constructor(
+    private readonly code: LedgerDataErrorCode,
+    private readonly what: string,
+  ) {}
+
+  fail(path: string, message: string): never {
+    throw new LedgerDataError(this.code, `cannot decode ${this.what}: ${path}: ${message}`);
+  }
+
+  object(value: unknown, path: string): Fields {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      this.fail(path, 'expected an object');
+    return value as Fields;
+  }
+
+  array(value: unknown, path: string): unknown[] {
+    if (!Array.isArray(value)) this.fail(path, 'expected an array');
+    return value;
+  }
+
+  string(value: unknown, path: string): string {
+    if (typeof value !== 'string') this.fail(path, 'expected a string');
+    return value;
+  }
+
+  number(value: unknown, path: string): number {
+    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(path, 'expected a finite number');
+    return value;
+  }
+
+  integer(value: unknown, path: string): number {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.fail(path, 'expected a safe integer');
+    return value;
+  }
+
+  boolean(value: unknown, path: string): boolean {
+    if (typeof value !== 'boolean') this.fail(path, 'expected a boolean');
+    return value;
+  }
+
+  quota(value: unknown, path: string): Quota | null {
+    if (value === null) return null;
+    const fields = this.object(value, path);
+    return {
+      units: this.number(fields.units, `${path}.units`),
+      period: this.string(fields.period, `${path}.period`) as Period,
+    };
+  }
+
+  features(value: unknown, path: string): Record<string, string> {
+    const fields = this.object(value, path);
+    // fromEntries defines own properties, so a key such as "__proto__" stays plain data.
+    return Object.fromEntries(
+      Object.entries(fields).map(([key, featureValue]) => [key, this.string(featureValue, `${path}.${key}`)]),
+    );
+  }
+
+  licenceSpec(value: unknown, path: string): LicenceSpec {
+    const fields = this.object(value, path);
+    return {
+      licenceId: this.string(fields.licenceId, `${path}.licenceId`),
+      product: this.string(fields.product, `${path}.product`),
+      seats: this.number(fields.seats, `${path}.seats`),
+      quota: this.quota(fields.quota, `${path}.quota`),
+      validFromMs: this.number(fields.validFromMs, `${path}.validFromMs`),
+      validUntilMs: this.number(fields.validUntilMs, `${path}.validUntilMs`),
+      redundancy: this.boolean(fields.redundancy, `${path}.redundancy`),
+      features: this.features(fields.features, `${path}.features`),
+    };
+  }
+
+  licenceChanges(value: unknown, path: string): LicenceChanges {
+    const fields = this.object(value, path);
+    const changes: LicenceChanges = {};
+    if (fields.product !== undefined) changes.product = this.string(fields.product, `${path}.product`);
+    if (fields.seats !== undefined) changes.seats = this.number(fields.seats, `${path}.seats`);
+    if (fields.quota !== undefined) changes.quota = this.quota(fields.quota, `${path}.quota`);
+    if (fields.validFromMs !== undefined) {
+      changes.validFromMs = this.number(fields.validFromMs, `${path}.validFromMs`);
+    }
+    if (fields.validUntilMs !== undefined) {
+      changes.validUntilMs = this.number(fields.validUntilMs, `${path}.validUntilMs`);
+    }
+    if (fields.redundancy !== undefined)
+      changes.redundancy = this.boolean(fields.redundancy, `${path}.redundancy`);
+    if (fields.features !== undefined) changes.features = this.features(fields.features, `${path}.features`);
+    return changes;
+  }
+
+  parameters(value: unknown, path: string): WorkstationParameters {
+    const fields = this.object(value, path);
+    return {
+      host: this.string(fields.host, `${path}.host`),
+      user: this.string(fields.user, `${path}.user`),
+      cores: this.number(fields.cores, `${path}.cores`),
+      productVersion: this.string(fields.productVersion, `${path}.productVersion`),
+    };
+  }
+
+  licence(value: unknown, path: string): Licence {
+    const fields = this.object(value, path);
+    const status = this.string(fields.status, `${path}.status`);
+    if (status !== 'active' && status !== 'deactivated')
+      this.fail(`${path}.status`, 'expected active or deactivated');
+    return {
+      ...this.licenceSpec(value, path),
+      status,
+      activatedAtMs: this.integer(fields.activatedAtMs, `${path}.activatedAtMs`),
+      updatedAtMs: this.integer(fields.updatedAtMs, `${path}.updatedAtMs`),
+    };
+  }
+
+  lease(value: unknown, path: string): Lease {
+    const fields = this.object(value, path);
+    return {
+      leaseId: this.string(fields.leaseId, `${path}.leaseId`),
+      licenceId: this.string(fields.licenceId, `${path}.licenceId`),
+      workstationId: this.string(fields.workstationId, `${path}.workstationId`),
+      parameters: this.parameters(fields.parameters, `${path}.parameters`),
+      grantedAtMs: this.integer(fields.grantedAtMs, `${path}.grantedAtMs`),
+      renewedAtMs: this.integer(fields.renewedAtMs, `${path}.renewedAtMs`),
+      expiresAtMs: this.integer(fields.expiresAtMs, `${path}.expiresAtMs`),
+      ttlMs: this.integer(fields.ttlMs, `${path}.ttlMs`),
+    };
+  }
+
+  usagePeriod(value: unknown, path: string): UsagePeriod {
+    const fields = this.object(value, path);
+    return {
+      periodStartMs: this.integer(fields.periodStartMs, `${path}.periodStartMs`),
+      periodEndMs: this.integer(fields.periodEndMs, `${path}.periodEndMs`),
+      used: this.integer(fields.used, `${path}.used`),
+      quota: this.integer(fields.quota, `${path}.quota`),
+      reports: this.integer(fields.reports, `${path}.reports`),
+    };
+  }
+
+  result(value: unknown, path: string): Result {
+    const fields = this.object(value, path);
+    if (!this.boolean(fields.ok, `${path}.ok`)) {
+      const reason = this.string(fields.reason, `${path}.reason`);
+      if (!REJECTION_REASONS.has(reason))
+        this.fail(`${path}.reason`, `unknown rejection ${JSON.stringify(reason)}`);
+      return {
+        ok: false,
+        reason: reason as RejectionReason,
+        message: this.string(fields.message, `${path}.message`),
+      };
+    }
+    const outcomePath = `${path}.outcome`;
+    const outcome = this.object(fields.outcome, outcomePath);
+    switch (outcome.kind) {
+      case 'licence':
+        return {
+          ok: true,
+          outcome: { kind: 'licence', licence: this.licence(outcome.licence, `${outcomePath}.licence`) },
+        };
+      case 'lease':
+        return {
+          ok: true,
+          outcome: { kind: 'lease', lease: this.lease(outcome.lease, `${outcomePath}.lease`) },
+        };
+      case 'usage':
+        return {
+          ok: true,
+          outcome: {
+            kind: 'usage',
+            licenceId: this.string(outcome.licenceId, `${outcomePath}.licenceId`),
+            periodStartMs: this.integer(outcome.periodStartMs, `${outcomePath}.periodStartMs`),
+            used: this.integer(outcome.used, `${outcomePath}.used`),
+            remaining:
+              outcome.remaining === null ? null : this.integer(outcome.remaining, `${outcomePath}.remaining`),
+          },
+        };
+      case 'tick':
+        return {
+          ok: true,
+          outcome: {
+            kind: 'tick',
+            expiredLeaseIds: this.array(outcome.expiredLeaseIds, `${outcomePath}.expiredLeaseIds`).map(
+              (id, position) => this.string(id, `${outcomePath}.expiredLeaseIds[${position}]`),
+            ),
+          },
+        };
+      case 'extended':
+        return {
+          ok: true,
+          outcome: {
+            kind: 'extended',
+            leaseCount: this.integer(outcome.leaseCount, `${outcomePath}.leaseCount`),
+          },
+        };
+      default:
+        return this.fail(
+          `${outcomePath}.kind`,
+          `unknown outcome ${JSON.stringify(outcome.kind)?.slice(0, 64)}`,
+        );
+    }
+  }
+}

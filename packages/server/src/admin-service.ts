@@ -1,0 +1,225 @@
+// AdminService: what tandemctl and operators call.
+import type * as grpc from '@grpc/grpc-js';
+import type { LicenceChanges } from '@tandem/ledger';
+import type {
+  ActivateLicenceRequest__Output,
+  AdminServiceHandlers,
+  ClusterStatusResponse,
+  DeactivateLicenceRequest__Output,
+  GetUsageRequest__Output,
+  GetUsageResponse,
+  LicenceResponse,
+  ListLeasesRequest__Output,
+  ListLeasesResponse,
+  ListLicencesResponse,
+  NodeStatus,
+  RevokeLeaseRequest__Output,
+  RevokeLeaseResponse,
+  SnapshotResponse,
+  TransferLeadershipRequest__Output,
+  UpdateLicenceRequest__Output,
+  VerifyRequest__Output,
+  VerifyResponse,
+} from '@tandem/wire';
+import { leaseToWire, licenceSpecFromWire, licenceToWire, quotaFromWire, usagePeriodToWire } from '@tandem/wire';
+import type { TandemConfig } from './config.js';
+import type { EdgeContext } from './edge.js';
+import { responseHeader, roleToWire, stateToWire, unary } from './edge.js';
+import { NotFoundError } from './errors.js';
+import { execute, expectOutcome } from './operations.js';
+import type { Replica } from './replica.js';
+import { licenceFigures, licenceResponse, requireIdentifier } from './workstation-service.js';
+
+export const VERSION = '0.1.0';
+
+/** The state hash is a sha256 over the whole ledger: compute it once per applied index. */
+export class StateHashCache {
+  private index = -1;
+  private hash = '';
+  constructor(private readonly replica: Replica) {}
+  current(): { index: number; hash: string } {
+    const index = this.replica.ledger.appliedIndex;
+    if (index !== this.index) {
+      this.hash = this.replica.ledger.stateHash();
+      this.index = index;
+    }
+    return { index, hash: this.hash };
+  }
+}
+
+function licenceChanges(request: UpdateLicenceRequest__Output): LicenceChanges {
+  const changes: LicenceChanges = {};
+  // proto3 `optional` fields come with a synthetic oneof that names the field when it is present.
+  const present = (name: string) => (request as unknown as Record<string, unknown>)[`_${name}`] === name;
+  if (present('product')) changes.product = request.product ?? '';
+  if (present('seats')) changes.seats = request.seats ?? 0;
+  if (request.clearQuota) changes.quota = null;
+  else if (present('quota')) changes.quota = quotaFromWire(request.quota);
+  if (present('validFromMs')) changes.validFromMs = request.validFromMs ?? 0;
+  if (present('validUntilMs')) changes.validUntilMs = request.validUntilMs ?? 0;
+  if (present('redundancy')) changes.redundancy = request.redundancy ?? false;
+  if (request.replaceFeatures) changes.features = { ...request.features };
+  return changes;
+}
+
+export function adminService(
+  context: EdgeContext,
+  replica: Replica,
+  config: TandemConfig,
+  startedAtMs: number,
+): AdminServiceHandlers & grpc.UntypedServiceImplementation {
+  const maxTtlMs = config.ledger.maxTtlMs;
+  const hashes = new StateHashCache(replica);
+
+  const licenceResult = async (promise: ReturnType<typeof execute>): Promise<LicenceResponse> => {
+    const { outcome, index } = await promise;
+    const licence = expectOutcome(outcome, 'licence').licence;
+    return {
+      header: responseHeader(context, index),
+      licence: licenceToWire(licence, licenceFigures(replica.ledger, licence.licenceId)),
+    };
+  };
+
+  const selfStatus = (): NodeStatus => {
+    const status = replica.status();
+    const { hash } = hashes.current();
+    return {
+      id: config.node.id,
+      address: config.node.advertise,
+      role: roleToWire(config.node.role),
+      state: stateToWire(status.role),
+      term: status.term,
+      commitIndex: status.commitIndex,
+      appliedIndex: status.appliedIndex,
+      stateHash: hash,
+      lastIndex: status.lastIndex,
+      snapshotIndex: status.snapshotIndex,
+      inSync: status.configuration.inSync.includes(config.node.id),
+      lagEntries: 0,
+      lagMs: 0,
+      lastContactMs: 0,
+      reachable: true,
+      mode: config.cluster.mode,
+      version: VERSION,
+      startedAtMs,
+    };
+  };
+
+  return {
+    ActivateLicence: unary(context, (request: ActivateLicenceRequest__Output) =>
+      licenceResult(
+        execute(
+          replica,
+          { type: 'activate_licence', requestId: request.requestId, licence: licenceSpecFromWire(request.licence) },
+          maxTtlMs,
+        ),
+      ),
+    ),
+    UpdateLicence: unary(context, (request: UpdateLicenceRequest__Output) =>
+      licenceResult(
+        execute(
+          replica,
+          {
+            type: 'update_licence',
+            requestId: request.requestId,
+            licenceId: request.licenceId,
+            changes: licenceChanges(request),
+          },
+          maxTtlMs,
+        ),
+      ),
+    ),
+    DeactivateLicence: unary(context, (request: DeactivateLicenceRequest__Output) =>
+      licenceResult(
+        execute(
+          replica,
+          { type: 'deactivate_licence', requestId: request.requestId, licenceId: request.licenceId },
+          maxTtlMs,
+        ),
+      ),
+    ),
+    ListLicences: unary(context, (): ListLicencesResponse => {
+      replica.assertLeader();
+      const ledger = replica.ledger;
+      return {
+        header: responseHeader(context),
+        licences: ledger
+          .listLicences()
+          .map((licence) => licenceToWire(licence, licenceFigures(ledger, licence.licenceId))),
+      };
+    }),
+    GetLicence: unary(context, (request: { licenceId: string }) =>
+      licenceResponse(context, replica, request.licenceId),
+    ),
+    ListLeases: unary(context, (request: ListLeasesRequest__Output): ListLeasesResponse => {
+      replica.assertLeader();
+      if (request.licenceId !== '' && replica.ledger.getLicence(request.licenceId) === undefined) {
+        throw new NotFoundError('licence_id', `licence "${request.licenceId}" does not exist`);
+      }
+      const leases = replica.ledger.listLeases(request.licenceId === '' ? undefined : request.licenceId);
+      return { header: responseHeader(context), leases: leases.map(leaseToWire) };
+    }),
+    RevokeLease: unary(context, async (request: RevokeLeaseRequest__Output): Promise<RevokeLeaseResponse> => {
+      const { outcome, index } = await execute(
+        replica,
+        { type: 'revoke_lease', requestId: request.requestId, leaseId: request.leaseId, reason: request.reason },
+        maxTtlMs,
+      );
+      return { header: responseHeader(context, index), lease: leaseToWire(expectOutcome(outcome, 'lease').lease) };
+    }),
+    GetUsage: unary(context, (request: GetUsageRequest__Output): GetUsageResponse => {
+      replica.assertLeader();
+      requireIdentifier(request.licenceId, 'licence_id');
+      const ledger = replica.ledger;
+      const licence = ledger.getLicence(request.licenceId);
+      if (licence === undefined) {
+        throw new NotFoundError('licence_id', `licence "${request.licenceId}" does not exist`);
+      }
+      let periods = ledger.usage(request.licenceId);
+      if (request.atMs !== 0) {
+        periods = periods.filter((period) => period.periodStartMs <= request.atMs && request.atMs < period.periodEndMs);
+        if (periods.length === 0 && licence.quota !== null) {
+          // A period with no reports yet: say so with zero use rather than an empty list.
+          const current = ledger.currentUsage(request.licenceId, request.atMs);
+          if (current !== null) periods = [current];
+        }
+      }
+      return {
+        header: responseHeader(context),
+        licenceId: request.licenceId,
+        periods: periods.map(usagePeriodToWire),
+        totalUsed: periods.reduce((sum, period) => sum + period.used, 0),
+      };
+    }),
+    ClusterStatus: unary(context, (): ClusterStatusResponse => {
+      const status = replica.status();
+      return {
+        header: responseHeader(context),
+        nodes: [selfStatus()],
+        leaderId: status.leaderId ?? '',
+        inSync: status.configuration.inSync,
+      };
+    }),
+    TransferLeadership: unary(context, (request: TransferLeadershipRequest__Output) => {
+      replica.assertLeader();
+      requireIdentifier(request.toNodeId, 'to_node_id');
+      // A cluster of one has nobody to hand leadership to; pair mode implements the transfer.
+      throw new NotFoundError('to_node_id', `node "${request.toNodeId}" is not a member of this cluster`);
+    }),
+    Snapshot: unary(context, async (): Promise<SnapshotResponse> => {
+      const snapshot = await replica.takeSnapshot();
+      return {
+        header: responseHeader(context),
+        index: snapshot.metadata.index,
+        term: snapshot.metadata.term,
+        sizeBytes: snapshot.data.byteLength,
+        stateHash: hashes.current().hash,
+      };
+    }),
+    Verify: unary(context, async (request: VerifyRequest__Output): Promise<VerifyResponse> => {
+      if (request.waitForIndex > 0) await replica.waitForApplied(request.waitForIndex, 2000);
+      const { index, hash } = hashes.current();
+      return { header: responseHeader(context), nodeId: config.node.id, appliedIndex: index, stateHash: hash };
+    }),
+  };
+}

@@ -1,0 +1,50 @@
+// Operational errors: things that go wrong around the ledger rather than in it. They carry a
+// code and whether a retry (with the same request id) can succeed; the server edge maps them to
+// gRPC statuses, and nothing below the edge knows about gRPC.
+
+export type OperationalErrorCode =
+  | 'not_leader'
+  | 'overloaded'
+  | 'commit_timeout'
+  | 'leadership_lost'
+  | 'shutting_down'
+  | 'not_implemented';
+
+export class OperationalError extends Error {
+  constructor(
+    readonly code: OperationalErrorCode,
+    message: string,
+    readonly retryable: boolean,
+    readonly leaderId: string | null = null,
+    readonly leaderAddress: string | null = null,
+  ) {
+    super(message);
+    this.name = 'OperationalError';
+  }
+}
+
+/** A request that fails validation; `field` is the request's field in snake_case. */
+export class InvalidArgumentError extends Error {
+  readonly code = 'invalid_argument';
+  readonly retryable = false;
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/** A read or a pre-check that names something the ledger does not have. */
+export class NotFoundError extends Error {
+  readonly code = 'not_found';
+  readonly retryable = false;
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'NotFoundError';
+  }
+}

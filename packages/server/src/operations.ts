@@ -1,0 +1,55 @@
+// The path every mutating request takes: validate, answer a retry from the ledger's memory of
+// request ids, pre-check what must exist, then propose and wait for the entry to be applied.
+// Requests that fail here never reach the log, so bad input cannot change the state hash.
+import type { Command, Outcome, Result } from '@tandem/ledger';
+import { validateCommand } from '@tandem/ledger';
+import { RejectionError } from './edge.js';
+import { InvalidArgumentError, NotFoundError } from './errors.js';
+import type { Replica } from './replica.js';
+
+export interface Executed {
+  outcome: Outcome;
+  index: number;
+}
+
+function unwrap(result: Result, index: number): Executed {
+  if (!result.ok) throw new RejectionError(result.reason, result.message);
+  return { outcome: result.outcome, index };
+}
+
+export async function execute(replica: Replica, command: Command, maxTtlMs: number): Promise<Executed> {
+  replica.assertLeader();
+  const invalid = validateCommand(command, { maxTtlMs });
+  if (invalid !== null) throw new InvalidArgumentError(invalid.field, invalid.message);
+  const ledger = replica.ledger;
+  if ('requestId' in command) {
+    const previous = ledger.lookupRequest(command.requestId);
+    if (previous !== undefined) return unwrap(previous, ledger.appliedIndex);
+  }
+  switch (command.type) {
+    case 'acquire_lease':
+    case 'report_usage':
+    case 'update_licence':
+    case 'deactivate_licence':
+      if (ledger.getLicence(command.licenceId) === undefined) {
+        throw new NotFoundError('licence_id', `licence "${command.licenceId}" does not exist`);
+      }
+      break;
+    case 'renew_lease':
+    case 'release_lease':
+    case 'revoke_lease':
+      if (ledger.getLease(command.leaseId) === undefined) {
+        throw new NotFoundError('lease_id', `lease "${command.leaseId}" does not exist`);
+      }
+      break;
+    default:
+      break;
+  }
+  const applied = await replica.submit(command);
+  return unwrap(applied.result, applied.index);
+}
+
+export function expectOutcome<K extends Outcome['kind']>(outcome: Outcome, kind: K): Extract<Outcome, { kind: K }> {
+  if (outcome.kind !== kind) throw new Error(`expected a ${kind} outcome, got ${outcome.kind}`);
+  return outcome as Extract<Outcome, { kind: K }>;
+}

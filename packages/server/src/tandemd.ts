@@ -1,0 +1,101 @@
+// A running tandemd: storage, replica and the gRPC server, started and stopped together.
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { LevelStorage } from '@tandem/storage';
+import { loadTandemProto, packageDefinition } from '@tandem/wire';
+import { HealthImplementation } from 'grpc-health-check';
+import { adminService } from './admin-service.js';
+import type { TandemConfig } from './config.js';
+import type { EdgeContext } from './edge.js';
+import { unary } from './edge.js';
+import { OperationalError } from './errors.js';
+import type { Logger } from './logger.js';
+import { Replica } from './replica.js';
+import { workstationService } from './workstation-service.js';
+
+const SERVICES = ['tandem.v1.WorkstationService', 'tandem.v1.AdminService', 'tandem.v1.PeerService'];
+
+export class Tandemd {
+  private constructor(
+    readonly config: TandemConfig,
+    readonly replica: Replica,
+    private readonly server: grpc.Server,
+    private readonly storage: LevelStorage,
+    private readonly health: HealthImplementation,
+    private readonly logger: Logger,
+    /** The bound address, with the real port when the configuration asked for port 0. */
+    readonly address: string,
+  ) {}
+
+  static async start(config: TandemConfig, logger: Logger): Promise<Tandemd> {
+    const storage = await LevelStorage.open(config.node.dataDir);
+    const replica = await Replica.open({ config, storage, logger, clock: () => Date.now() });
+    const proto = loadTandemProto();
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': config.limits.maxRequestBytes,
+    });
+    let advertised = config.node.advertise;
+    const context: EdgeContext = {
+      nodeId: config.node.id,
+      role: config.node.role,
+      logger,
+      status: () => replica.status(),
+      addressOf: (nodeId) =>
+        nodeId === config.node.id ? advertised : (config.cluster.nodes.find((node) => node.id === nodeId)?.address ?? null),
+    };
+    server.addService(proto.tandem.v1.WorkstationService.service, workstationService(context, replica, config.ledger.maxTtlMs));
+    server.addService(proto.tandem.v1.AdminService.service, adminService(context, replica, config, Date.now()));
+    const noPeers = () => {
+      throw new OperationalError('not_implemented', 'this node runs in single mode and has no peers', false);
+    };
+    server.addService(proto.tandem.v1.PeerService.service, {
+      AppendEntries: unary(context, noPeers),
+      RequestVote: unary(context, noPeers),
+      TimeoutNow: unary(context, noPeers),
+      InstallSnapshot: (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        call.on('data', () => {});
+        callback({ code: grpc.status.UNIMPLEMENTED, details: 'this node runs in single mode and has no peers' });
+      },
+    });
+    const health = new HealthImplementation(Object.fromEntries(['', ...SERVICES].map((name) => [name, 'NOT_SERVING'])));
+    health.addToServer(server);
+    new ReflectionService(packageDefinition()).addToServer(server);
+
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(config.node.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+        error === null ? resolve(boundPort) : reject(new Error(`cannot listen on ${config.node.listen}: ${error.message}`)),
+      );
+    });
+    const host = config.node.listen.slice(0, config.node.listen.lastIndexOf(':'));
+    const address = `${host}:${port}`;
+    if (config.node.advertise.endsWith(':0')) advertised = address;
+
+    const tandemd = new Tandemd(config, replica, server, storage, health, logger, address);
+    replica.onFatal = (error) => {
+      logger.error('fatal replica error, exiting', { error: error.message });
+      void tandemd.stop().finally(() => process.exit(1));
+    };
+    replica.start();
+    for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
+    logger.info('listening', { address, mode: config.cluster.mode, role: config.node.role, dataDir: config.node.dataDir });
+    return tandemd;
+  }
+
+  /** Graceful shutdown: stop taking requests, let the batch in flight finish, close storage. */
+  async stop(): Promise<void> {
+    for (const name of ['', ...SERVICES]) this.health.setStatus(name, 'NOT_SERVING');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2000);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await this.replica.stop();
+    await this.storage.close();
+    this.logger.info('stopped');
+  }
+}

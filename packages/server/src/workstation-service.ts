@@ -1,0 +1,110 @@
+// WorkstationService: what the client library calls on behalf of a workstation.
+import type * as grpc from '@grpc/grpc-js';
+import type { Ledger } from '@tandem/ledger';
+import type {
+  AcquireLeaseRequest__Output,
+  GetLicenceRequest__Output,
+  LeaseResponse,
+  LicenceResponse,
+  ReleaseLeaseRequest__Output,
+  ReleaseLeaseResponse,
+  RenewLeaseRequest__Output,
+  ReportUsageRequest__Output,
+  ReportUsageResponse,
+  WorkstationServiceHandlers,
+} from '@tandem/wire';
+import { leaseToWire, licenceToWire, parametersFromWire } from '@tandem/wire';
+import type { EdgeContext } from './edge.js';
+import { responseHeader, unary } from './edge.js';
+import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { execute, expectOutcome } from './operations.js';
+import type { Replica } from './replica.js';
+
+/** Reads answer from the leader's applied state, so that a client never reads behind its writes. */
+export function licenceResponse(context: EdgeContext, replica: Replica, licenceId: string): LicenceResponse {
+  replica.assertLeader();
+  requireIdentifier(licenceId, 'licence_id');
+  const ledger = replica.ledger;
+  const licence = ledger.getLicence(licenceId);
+  if (licence === undefined) throw new NotFoundError('licence_id', `licence "${licenceId}" does not exist`);
+  return { header: responseHeader(context), licence: licenceToWire(licence, licenceFigures(ledger, licenceId)) };
+}
+
+export function licenceFigures(ledger: Ledger, licenceId: string) {
+  const current = ledger.currentUsage(licenceId, ledger.clockMs);
+  return {
+    seatsInUse: ledger.seatsInUse(licenceId),
+    usageThisPeriod: current?.used ?? 0,
+    periodStartMs: current?.periodStartMs ?? 0,
+  };
+}
+
+export function requireIdentifier(value: string, field: string): void {
+  if (value === '') throw new InvalidArgumentError(field, 'is required');
+  if (value.length > 128) throw new InvalidArgumentError(field, 'is longer than 128 characters');
+}
+
+export function workstationService(
+  context: EdgeContext,
+  replica: Replica,
+  maxTtlMs: number,
+): WorkstationServiceHandlers & grpc.UntypedServiceImplementation {
+  return {
+    AcquireLease: unary(context, async (request: AcquireLeaseRequest__Output): Promise<LeaseResponse> => {
+      const { outcome, index } = await execute(
+        replica,
+        {
+          type: 'acquire_lease',
+          requestId: request.requestId,
+          licenceId: request.licenceId,
+          workstationId: request.workstationId,
+          parameters: parametersFromWire(request.parameters),
+          ttlMs: request.ttlMs,
+        },
+        maxTtlMs,
+      );
+      return { header: responseHeader(context, index), lease: leaseToWire(expectOutcome(outcome, 'lease').lease) };
+    }),
+    RenewLease: unary(context, async (request: RenewLeaseRequest__Output): Promise<LeaseResponse> => {
+      const { outcome, index } = await execute(
+        replica,
+        { type: 'renew_lease', requestId: request.requestId, leaseId: request.leaseId, ttlMs: request.ttlMs },
+        maxTtlMs,
+      );
+      return { header: responseHeader(context, index), lease: leaseToWire(expectOutcome(outcome, 'lease').lease) };
+    }),
+    ReleaseLease: unary(context, async (request: ReleaseLeaseRequest__Output): Promise<ReleaseLeaseResponse> => {
+      const { outcome, index } = await execute(
+        replica,
+        { type: 'release_lease', requestId: request.requestId, leaseId: request.leaseId },
+        maxTtlMs,
+      );
+      return { header: responseHeader(context, index), lease: leaseToWire(expectOutcome(outcome, 'lease').lease) };
+    }),
+    ReportUsage: unary(context, async (request: ReportUsageRequest__Output): Promise<ReportUsageResponse> => {
+      const { outcome, index } = await execute(
+        replica,
+        {
+          type: 'report_usage',
+          requestId: request.requestId,
+          licenceId: request.licenceId,
+          workstationId: request.workstationId,
+          units: request.units,
+        },
+        maxTtlMs,
+      );
+      const usage = expectOutcome(outcome, 'usage');
+      const response: ReportUsageResponse = {
+        header: responseHeader(context, index),
+        licenceId: usage.licenceId,
+        periodStartMs: usage.periodStartMs,
+        used: usage.used,
+      };
+      if (usage.remaining !== null) response.remaining = usage.remaining;
+      return response;
+    }),
+    GetLicence: unary(context, (request: GetLicenceRequest__Output) =>
+      licenceResponse(context, replica, request.licenceId),
+    ),
+  };
+}

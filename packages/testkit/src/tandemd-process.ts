@@ -1,0 +1,163 @@
+// A real tandemd process for cluster tests and the demo: written config, spawned binary, parsed
+// JSON logs, and kill -9 when a test wants a crash.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import { tandemdEntry } from './paths.js';
+import { freePort } from './ports.js';
+
+export interface TandemdOptions {
+  id?: string;
+  role?: 'main' | 'backup';
+  dataDir: string;
+  /** Picked free when absent; kept across restarts by passing it again. */
+  port?: number;
+  /** Deep-merged over the generated configuration (timing, limits, ledger, snapshot, log...). */
+  overrides?: Record<string, unknown>;
+  /** Echo the node's log lines to this stream (the demo uses it; tests keep them quiet). */
+  echo?: NodeJS.WritableStream;
+}
+
+export interface LogLine {
+  level: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+export class TandemdProcess {
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private readonly waiters = new Set<(line: LogLine) => void>();
+  private pendingText = '';
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly address: string,
+    readonly port: number,
+    readonly configFile: string,
+    readonly options: TandemdOptions,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // One listener records every line for the whole life of the process; waits look at the record.
+    child.stdout?.on('data', (chunk: Buffer) => this.recordChunk(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr.push(chunk.toString('utf8'));
+      this.options.echo?.write(chunk);
+    });
+  }
+
+  /** Spawns tandemd and resolves once it logs that it is listening. */
+  static async start(options: TandemdOptions): Promise<TandemdProcess> {
+    const port = options.port ?? (await freePort());
+    const id = options.id ?? 'main';
+    const address = `127.0.0.1:${port}`;
+    const config = merge(
+      {
+        node: { id, role: options.role ?? 'main', listen: address, dataDir: options.dataDir },
+        cluster: { mode: 'single' },
+        log: { level: 'info' },
+      },
+      options.overrides ?? {},
+    );
+    const configFile = path.join(options.dataDir, `${id}.yaml`);
+    await writeFile(configFile, YAML.stringify(config));
+    const child = spawn(process.execPath, [tandemdEntry(), '--config', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const node = new TandemdProcess(child, address, port, configFile, options);
+    await node.waitForLog((line) => line.message === 'listening', 20_000);
+    return node;
+  }
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('tandemd has no pid');
+    return this.child.pid;
+  }
+
+  /** Resolves with the first log line that matches, or rejects after timeoutMs or on exit. */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+    const seen = this.logs.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const waiter = (line: LogLine) => {
+        if (!match(line)) return;
+        cleanup();
+        resolve(line);
+      };
+      const onExit = (code: number | null) => {
+        cleanup();
+        reject(new Error(`tandemd exited (code ${code}) before the expected log line: ${this.stderr.join('')}`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`tandemd did not log the expected line within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        this.child.off('exit', onExit);
+      };
+      this.waiters.add(waiter);
+      this.child.once('exit', onExit);
+    });
+  }
+
+  private recordChunk(chunk: Buffer): void {
+    this.pendingText += chunk.toString('utf8');
+    let newline = this.pendingText.indexOf('\n');
+    while (newline >= 0) {
+      const text = this.pendingText.slice(0, newline);
+      this.pendingText = this.pendingText.slice(newline + 1);
+      newline = this.pendingText.indexOf('\n');
+      if (text.trim() === '') continue;
+      this.options.echo?.write(`${text}\n`);
+      try {
+        const line = JSON.parse(text) as LogLine;
+        this.logs.push(line);
+        for (const waiter of [...this.waiters]) waiter(line);
+      } catch {
+        // Not every line is ours to parse (a crash trace, for instance); it is still echoed.
+      }
+    }
+  }
+
+  /** kill -9: no shutdown code runs, exactly like a power cut for the process. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM and wait for a graceful exit; returns the exit code. */
+  async stop(timeoutMs = 10_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const { code } = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  waitForExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exited;
+  }
+
+  /** Starts a new process on the same data directory and port. */
+  restart(): Promise<TandemdProcess> {
+    return TandemdProcess.start({ ...this.options, port: this.port });
+  }
+}
+
+function merge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const existing = result[key];
+    result[key] =
+      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof existing === 'object' && existing !== null
+        ? merge(existing as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return result;
+}

@@ -1,0 +1,303 @@
+// Every RPC, given missing, empty, oversized, negative and unknown fields, answers
+// INVALID_ARGUMENT or NOT_FOUND with a message naming the field, and the ledger does not change.
+import * as grpc from '@grpc/grpc-js';
+import {
+  call,
+  callError,
+  type RawClients,
+  rawClients,
+  removeDirectory,
+  TandemdProcess,
+  temporaryDirectory,
+} from '@tandem/testkit';
+import { expect } from 'chai';
+
+const huge = 'x'.repeat(5000);
+
+describe('bad input against a real tandemd', function () {
+  this.timeout(60_000);
+  let directory: string;
+  let node: TandemdProcess;
+  let clients: RawClients;
+  let leaseId: string;
+
+  before(async () => {
+    directory = await temporaryDirectory();
+    node = await TandemdProcess.start({ dataDir: directory });
+    clients = rawClients(node.address);
+    await call(clients.admin, clients.admin.ActivateLicence, {
+      requestId: 'setup-1',
+      licence: {
+        licenceId: 'cad',
+        product: 'CAD',
+        seats: 2,
+        quota: { units: 100, period: 'PERIOD_DAY' },
+        features: { tier: 'pro' },
+      },
+    });
+    const lease = await call(clients.workstation, clients.workstation.AcquireLease, {
+      requestId: 'setup-2',
+      licenceId: 'cad',
+      workstationId: 'ws-1',
+      ttlMs: 600_000,
+    });
+    leaseId = lease.lease?.leaseId ?? '';
+    expect(leaseId).to.not.equal('');
+  });
+
+  after(async () => {
+    clients?.close();
+    await node?.stop();
+    await removeDirectory(directory);
+  });
+
+  async function stateHash(): Promise<string> {
+    const verify = await call(clients.admin, clients.admin.Verify, {});
+    return verify.stateHash;
+  }
+
+  interface Case {
+    name: string;
+    invoke: () => Promise<grpc.ServiceError>;
+    code: grpc.status;
+    field: string;
+  }
+
+  const w = () => clients.workstation;
+  const a = () => clients.admin;
+  const acquire = (overrides: Record<string, unknown>) => () =>
+    callError(w(), w().AcquireLease, {
+      requestId: `acquire-${Math.random()}`,
+      licenceId: 'cad',
+      workstationId: 'ws-9',
+      ttlMs: 60_000,
+      ...overrides,
+    });
+  const activate = (licence: Record<string, unknown> | undefined) => () =>
+    callError(a(), a().ActivateLicence, {
+      requestId: `activate-${Math.random()}`,
+      ...(licence === undefined ? {} : { licence: { licenceId: 'new', product: 'P', seats: 1, ...licence } }),
+    });
+  const report = (overrides: Record<string, unknown>) => () =>
+    callError(w(), w().ReportUsage, {
+      requestId: `usage-${Math.random()}`,
+      licenceId: 'cad',
+      workstationId: 'ws-1',
+      units: 1,
+      ...overrides,
+    });
+  const INVALID = grpc.status.INVALID_ARGUMENT;
+  const NOT_FOUND = grpc.status.NOT_FOUND;
+
+  const cases: Case[] = [
+    { name: 'AcquireLease without request_id', invoke: acquire({ requestId: '' }), code: INVALID, field: 'request_id' },
+    { name: 'AcquireLease with an oversized request_id', invoke: acquire({ requestId: huge }), code: INVALID, field: 'request_id' },
+    { name: 'AcquireLease with an empty licence_id', invoke: acquire({ licenceId: '' }), code: INVALID, field: 'licence_id' },
+    { name: 'AcquireLease with an oversized licence_id', invoke: acquire({ licenceId: huge }), code: INVALID, field: 'licence_id' },
+    { name: 'AcquireLease without workstation_id', invoke: acquire({ workstationId: '' }), code: INVALID, field: 'workstation_id' },
+    { name: 'AcquireLease without ttl_ms', invoke: acquire({ ttlMs: 0 }), code: INVALID, field: 'ttl_ms' },
+    { name: 'AcquireLease with a negative ttl_ms', invoke: acquire({ ttlMs: -5 }), code: INVALID, field: 'ttl_ms' },
+    { name: 'AcquireLease with an oversized ttl_ms', invoke: acquire({ ttlMs: 10 ** 12 }), code: INVALID, field: 'ttl_ms' },
+    {
+      name: 'AcquireLease with an oversized host',
+      invoke: acquire({ parameters: { host: huge } }),
+      code: INVALID,
+      field: 'parameters.host',
+    },
+    { name: 'AcquireLease for an unknown licence', invoke: acquire({ licenceId: 'nope' }), code: NOT_FOUND, field: 'licence_id' },
+    {
+      name: 'RenewLease without request_id',
+      invoke: () => callError(w(), w().RenewLease, { requestId: '', leaseId, ttlMs: 1000 }),
+      code: INVALID,
+      field: 'request_id',
+    },
+    {
+      name: 'RenewLease with an empty lease_id',
+      invoke: () => callError(w(), w().RenewLease, { requestId: 'r-1', leaseId: '', ttlMs: 1000 }),
+      code: INVALID,
+      field: 'lease_id',
+    },
+    {
+      name: 'RenewLease with a negative ttl_ms',
+      invoke: () => callError(w(), w().RenewLease, { requestId: 'r-2', leaseId, ttlMs: -1 }),
+      code: INVALID,
+      field: 'ttl_ms',
+    },
+    {
+      name: 'RenewLease of an unknown lease',
+      invoke: () => callError(w(), w().RenewLease, { requestId: 'r-3', leaseId: 'lease-999999', ttlMs: 1000 }),
+      code: NOT_FOUND,
+      field: 'lease_id',
+    },
+    {
+      name: 'ReleaseLease with an empty lease_id',
+      invoke: () => callError(w(), w().ReleaseLease, { requestId: 'rl-1', leaseId: '' }),
+      code: INVALID,
+      field: 'lease_id',
+    },
+    {
+      name: 'ReleaseLease of an unknown lease',
+      invoke: () => callError(w(), w().ReleaseLease, { requestId: 'rl-2', leaseId: 'lease-424242' }),
+      code: NOT_FOUND,
+      field: 'lease_id',
+    },
+    { name: 'ReportUsage with zero units', invoke: report({ units: 0 }), code: INVALID, field: 'units' },
+    { name: 'ReportUsage with negative units', invoke: report({ units: -3 }), code: INVALID, field: 'units' },
+    { name: 'ReportUsage with oversized units', invoke: report({ units: 10 ** 15 }), code: INVALID, field: 'units' },
+    { name: 'ReportUsage without licence_id', invoke: report({ licenceId: '' }), code: INVALID, field: 'licence_id' },
+    { name: 'ReportUsage for an unknown licence', invoke: report({ licenceId: 'ghost' }), code: NOT_FOUND, field: 'licence_id' },
+    {
+      name: 'WorkstationService.GetLicence with an empty id',
+      invoke: () => callError(w(), w().GetLicence, { licenceId: '' }),
+      code: INVALID,
+      field: 'licence_id',
+    },
+    {
+      name: 'WorkstationService.GetLicence of an unknown licence',
+      invoke: () => callError(w(), w().GetLicence, { licenceId: 'ghost' }),
+      code: NOT_FOUND,
+      field: 'licence_id',
+    },
+    { name: 'ActivateLicence without a licence', invoke: activate(undefined), code: INVALID, field: 'licence' },
+    { name: 'ActivateLicence with zero seats', invoke: activate({ seats: 0 }), code: INVALID, field: 'seats' },
+    { name: 'ActivateLicence with negative seats', invoke: activate({ seats: -2 }), code: INVALID, field: 'seats' },
+    { name: 'ActivateLicence with an empty product', invoke: activate({ product: '' }), code: INVALID, field: 'product' },
+    { name: 'ActivateLicence with an oversized product', invoke: activate({ product: huge }), code: INVALID, field: 'product' },
+    {
+      name: 'ActivateLicence with a zero quota',
+      invoke: activate({ quota: { units: 0, period: 'PERIOD_DAY' } }),
+      code: INVALID,
+      field: 'quota',
+    },
+    {
+      name: 'ActivateLicence with a quota without a period',
+      invoke: activate({ quota: { units: 10 } }),
+      code: INVALID,
+      field: 'period',
+    },
+    {
+      name: 'ActivateLicence with too many features',
+      invoke: activate({ features: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v'])) }),
+      code: INVALID,
+      field: 'features',
+    },
+    {
+      name: 'ActivateLicence of an existing licence',
+      invoke: activate({ licenceId: 'cad' }),
+      code: grpc.status.ALREADY_EXISTS,
+      field: 'cad',
+    },
+    {
+      name: 'UpdateLicence of an unknown licence',
+      invoke: () => callError(a(), a().UpdateLicence, { requestId: 'u-1', licenceId: 'ghost', seats: 3 }),
+      code: NOT_FOUND,
+      field: 'licence_id',
+    },
+    {
+      name: 'UpdateLicence with zero seats',
+      invoke: () => callError(a(), a().UpdateLicence, { requestId: 'u-2', licenceId: 'cad', seats: 0 }),
+      code: INVALID,
+      field: 'seats',
+    },
+    {
+      name: 'UpdateLicence without request_id',
+      invoke: () => callError(a(), a().UpdateLicence, { requestId: '', licenceId: 'cad', seats: 3 }),
+      code: INVALID,
+      field: 'request_id',
+    },
+    {
+      name: 'DeactivateLicence with an empty id',
+      invoke: () => callError(a(), a().DeactivateLicence, { requestId: 'd-1', licenceId: '' }),
+      code: INVALID,
+      field: 'licence_id',
+    },
+    {
+      name: 'DeactivateLicence of an unknown licence',
+      invoke: () => callError(a(), a().DeactivateLicence, { requestId: 'd-2', licenceId: 'ghost' }),
+      code: NOT_FOUND,
+      field: 'licence_id',
+    },
+    {
+      name: 'AdminService.GetLicence of an unknown licence',
+      invoke: () => callError(a(), a().GetLicence, { licenceId: 'ghost' }),
+      code: NOT_FOUND,
+      field: 'licence_id',
+    },
+    {
+      name: 'ListLeases of an unknown licence',
+      invoke: () => callError(a(), a().ListLeases, { licenceId: 'ghost' }),
+      code: NOT_FOUND,
+      field: 'licence_id',
+    },
+    {
+      name: 'RevokeLease of an unknown lease',
+      invoke: () => callError(a(), a().RevokeLease, { requestId: 'v-1', leaseId: 'lease-31337', reason: 'test' }),
+      code: NOT_FOUND,
+      field: 'lease_id',
+    },
+    {
+      name: 'RevokeLease with an oversized reason',
+      invoke: () => callError(a(), a().RevokeLease, { requestId: 'v-2', leaseId, reason: huge }),
+      code: INVALID,
+      field: 'reason',
+    },
+    {
+      name: 'GetUsage with an empty id',
+      invoke: () => callError(a(), a().GetUsage, { licenceId: '' }),
+      code: INVALID,
+      field: 'licence_id',
+    },
+    {
+      name: 'GetUsage of an unknown licence',
+      invoke: () => callError(a(), a().GetUsage, { licenceId: 'ghost' }),
+      code: NOT_FOUND,
+      field: 'licence_id',
+    },
+    {
+      name: 'TransferLeadership without a target',
+      invoke: () => callError(a(), a().TransferLeadership, { toNodeId: '' }),
+      code: INVALID,
+      field: 'to_node_id',
+    },
+    {
+      name: 'TransferLeadership to an unknown node',
+      invoke: () => callError(a(), a().TransferLeadership, { toNodeId: 'nobody' }),
+      code: NOT_FOUND,
+      field: 'to_node_id',
+    },
+  ];
+
+  it('rejects every malformed request with the right status and the field named, leaving the ledger unchanged', async () => {
+    const before = await stateHash();
+    const failures: string[] = [];
+    for (const testCase of cases) {
+      const error = await testCase.invoke();
+      const named = error.details.includes(testCase.field);
+      if (error.code !== testCase.code || !named) {
+        failures.push(
+          `${testCase.name}: expected ${grpc.status[testCase.code]} naming "${testCase.field}", got ${
+            grpc.status[error.code]
+          } "${error.details}"`,
+        );
+      }
+    }
+    expect(failures, failures.join('\n')).to.deep.equal([]);
+    expect(await stateHash()).to.equal(before);
+    // The node is still alive and serving.
+    const licence = await call(w(), w().GetLicence, { licenceId: 'cad' });
+    expect(licence.licence?.seatsInUse).to.equal(1);
+  });
+
+  it('refuses a request larger than the configured limit without harm', async () => {
+    const error = await callError(w(), w().AcquireLease, {
+      requestId: 'big',
+      licenceId: 'cad',
+      workstationId: 'ws-big',
+      ttlMs: 1000,
+      parameters: { host: 'h'.repeat(2 * 1024 * 1024) },
+    });
+    expect(error.code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+    const licence = await call(w(), w().GetLicence, { licenceId: 'cad' });
+    expect(licence.licence?.seatsInUse).to.equal(1);
+  });
+});
