@@ -32,7 +32,11 @@ let passed = 0;
 let failed = 0;
 let broken = false;
 
-const build = await run(process.execPath, [path.join(root, 'packages/wire/scripts/check-generated.mjs')], root);
+const build = await run(
+  process.execPath,
+  [path.join(root, 'packages/wire/scripts/check-generated.mjs')],
+  root,
+);
 const typeCheck = build.code === 0 ? await run(bin('tsc'), ['-b'], root) : build;
 if (typeCheck.code !== 0) {
   console.error('build failed: the type check must pass before tests run');

@@ -55,7 +55,12 @@ describe('crash: SIGKILL tandemd under load', function () {
       await call(
         clients.workstation,
         clients.workstation.ReportUsage,
-        { requestId: operation.requestId, licenceId: 'meter', workstationId: operation.workstationId, units: operation.units },
+        {
+          requestId: operation.requestId,
+          licenceId: 'meter',
+          workstationId: operation.workstationId,
+          units: operation.units,
+        },
         2000,
       );
     } else {
@@ -110,7 +115,9 @@ describe('crash: SIGKILL tandemd under load', function () {
         cursor += 1;
         if (operation === undefined) break;
         for (let attempt = 0; ; attempt += 1) {
-          expect(attempt, `operation ${operation.requestId} never succeeded (seed ${seed})`).to.be.lessThan(200);
+          expect(attempt, `operation ${operation.requestId} never succeeded (seed ${seed})`).to.be.lessThan(
+            200,
+          );
           try {
             await perform(operation);
             operation.acknowledged = true;
@@ -139,9 +146,10 @@ describe('crash: SIGKILL tandemd under load', function () {
     const leaseIds = new Set(leases.leases.map((lease) => lease.leaseId));
     const acquires = operations.filter((operation) => operation.kind === 'acquire');
     for (const operation of acquires) {
-      expect(leaseIds.has(operation.leaseId), `lease ${operation.leaseId} of ${operation.requestId} (seed ${seed})`).to.equal(
-        true,
-      );
+      expect(
+        leaseIds.has(operation.leaseId),
+        `lease ${operation.leaseId} of ${operation.requestId} (seed ${seed})`,
+      ).to.equal(true);
     }
     expect(leases.leases.length).to.equal(acquires.length);
 

@@ -1,1 +1,20 @@
-export {};
+export type { CommitRuleInputs } from './commit-rule.js';
+export { nextCommitIndex } from './commit-rule.js';
+export {
+  configurationsEqual,
+  decodeConfiguration,
+  encodeConfiguration,
+  MAX_CONFIGURATION_MEMBERS,
+  validateConfiguration,
+} from './configuration.js';
+export type { ConsensusErrorCode } from './errors.js';
+export {
+  ConfigurationChangePendingError,
+  ConsensusError,
+  LeadershipTransferInProgressError,
+  NotLeaderError,
+  ProposalBackpressureError,
+} from './errors.js';
+export type { SnapshotReport } from './raft-node.js';
+export { describeConfiguration, RaftNode } from './raft-node.js';
+export type * from './types.js';

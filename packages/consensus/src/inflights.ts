@@ -7,7 +7,10 @@ export class Inflights {
   private readonly lastIndices: number[] = [];
 
   constructor(readonly capacity: number) {
-    assert.ok(Number.isSafeInteger(capacity) && capacity >= 1, 'the in-flight window holds at least one message');
+    assert.ok(
+      Number.isSafeInteger(capacity) && capacity >= 1,
+      'the in-flight window holds at least one message',
+    );
   }
 
   get count(): number {
@@ -22,14 +25,20 @@ export class Inflights {
   add(lastIndex: number): void {
     assert.ok(!this.full(), 'no message may be sent while the in-flight window is full');
     const previous = this.lastIndices.at(-1);
-    assert.ok(previous === undefined || lastIndex > previous, `in-flight index ${lastIndex} after ${previous}`);
+    assert.ok(
+      previous === undefined || lastIndex > previous,
+      `in-flight index ${lastIndex} after ${previous}`,
+    );
     this.lastIndices.push(lastIndex);
   }
 
   /** Frees every message acknowledged by a match at index. */
   freeTo(index: number): void {
     let freed = 0;
-    while (freed < this.lastIndices.length && (this.lastIndices[freed] ?? Number.POSITIVE_INFINITY) <= index) {
+    while (
+      freed < this.lastIndices.length &&
+      (this.lastIndices[freed] ?? Number.POSITIVE_INFINITY) <= index
+    ) {
       freed += 1;
     }
     this.lastIndices.splice(0, freed);

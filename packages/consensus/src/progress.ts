@@ -89,6 +89,9 @@ export class Progress {
   }
 
   private assertConsistent(): void {
-    assert.ok(this.nextIndex > this.matchIndex, `nextIndex ${this.nextIndex} <= matchIndex ${this.matchIndex}`);
+    assert.ok(
+      this.nextIndex > this.matchIndex,
+      `nextIndex ${this.nextIndex} <= matchIndex ${this.matchIndex}`,
+    );
   }
 }

@@ -258,8 +258,9 @@ export class Ledger {
       validUntilMs,
       changes.validUntilMs === undefined ? 'valid_from_ms' : 'valid_until_ms',
     );
-    if (windowError !== null)
+    if (windowError !== null) {
       return reject('invalid_command', `${windowError.field}: ${windowError.message}`);
+    }
     const licence: Licence = deepFreeze({
       ...current,
       product: changes.product ?? current.product,
@@ -314,8 +315,9 @@ export class Ledger {
 
   private acquireLease(command: Extract<ClientCommand, { type: 'acquire_lease' }>, index: number): Result {
     const licence = this.licences.get(command.licenceId);
-    if (licence === undefined)
+    if (licence === undefined) {
       return reject('licence_not_found', `licence ${command.licenceId} does not exist`);
+    }
     const refusal = this.refuseUse(licence);
     if (refusal !== null) return refusal;
 
@@ -397,7 +399,7 @@ export class Ledger {
       this.expiryQueue.pop();
       const slot = this.leases.get(due.leaseId);
       // Entries left behind by renewals, releases and earlier expiries are skipped.
-      if (slot !== undefined && slot.lease.expiresAtMs <= this.clock) {
+      if (slot !== undefined) {
         this.removeLease(slot);
         expired.push(slot);
       }
@@ -482,8 +484,9 @@ export class Ledger {
   private reportUsage(licenceId: string, units: number): Result {
     const licence = this.licences.get(licenceId);
     if (licence === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
-    if (licence.status === 'deactivated')
+    if (licence.status === 'deactivated') {
       return reject('licence_deactivated', `licence ${licenceId} is deactivated`);
+    }
 
     const period = licence.quota?.period ?? UNMETERED_PERIOD;
     const bounds = periodBounds(period, this.clock);
@@ -686,10 +689,12 @@ export class Ledger {
         { type: 'activate_licence', requestId: 'snapshot', licence },
         this.options,
       );
-      if (invalid !== null)
+      if (invalid !== null) {
         throw snapshotError(`licence ${licence.licenceId}: ${invalid.field}: ${invalid.message}`);
-      if (this.licences.has(licence.licenceId))
+      }
+      if (this.licences.has(licence.licenceId)) {
         throw snapshotError(`licence ${licence.licenceId} appears twice`);
+      }
       this.licences.set(
         licence.licenceId,
         deepFreeze({ ...licence, features: copyFeatures(licence.features) }),
@@ -698,9 +703,13 @@ export class Ledger {
 
     for (const lease of state.leases) {
       const grantIndex = grantIndexOf(lease.leaseId);
-      if (grantIndex === null || grantIndex > state.appliedIndex)
+      if (grantIndex === null || grantIndex > state.appliedIndex) {
         throw snapshotError(`bad lease id ${lease.leaseId}`);
+      }
       if (this.leases.has(lease.leaseId)) throw snapshotError(`lease ${lease.leaseId} appears twice`);
+      if (!isValidId(lease.workstationId) || lease.ttlMs < 1 || lease.expiresAtMs < lease.grantedAtMs) {
+        throw snapshotError(`lease ${lease.leaseId} has an invalid workstation id, TTL or expiry`);
+      }
       if (this.licences.get(lease.licenceId)?.status !== 'active') {
         throw snapshotError(`lease ${lease.leaseId} belongs to no active licence`);
       }
@@ -711,8 +720,9 @@ export class Ledger {
     }
 
     for (const record of state.usage) {
-      if (!this.licences.has(record.licenceId))
+      if (!this.licences.has(record.licenceId)) {
         throw snapshotError(`usage of unknown licence ${record.licenceId}`);
+      }
       const bounds = periodBounds(record.period, record.usage.periodStartMs);
       if (
         bounds.periodStartMs !== record.usage.periodStartMs ||
@@ -759,7 +769,10 @@ export class Ledger {
     hash.update('usage\n');
     for (const record of state.usage) hash.update(`${canonicalJson(record)}\n`);
     hash.update('requests\n');
-    for (const record of state.requests) hash.update(`${canonicalJson(record)}\n`);
+    // The entry index of a record is left out like the applied index; the order of records stays in.
+    for (const { requestId, atMs, result } of state.requests) {
+      hash.update(`${canonicalJson({ requestId, atMs, result })}\n`);
+    }
     return hash.digest('hex');
   }
 }

@@ -21,7 +21,13 @@ import type {
   VerifyRequest__Output,
   VerifyResponse,
 } from '@tandem/wire';
-import { leaseToWire, licenceSpecFromWire, licenceToWire, quotaFromWire, usagePeriodToWire } from '@tandem/wire';
+import {
+  leaseToWire,
+  licenceSpecFromWire,
+  licenceToWire,
+  quotaFromWire,
+  usagePeriodToWire,
+} from '@tandem/wire';
 import type { TandemConfig } from './config.js';
 import type { EdgeContext } from './edge.js';
 import { responseHeader, roleToWire, stateToWire, unary } from './edge.js';
@@ -110,7 +116,11 @@ export function adminService(
       licenceResult(
         execute(
           replica,
-          { type: 'activate_licence', requestId: request.requestId, licence: licenceSpecFromWire(request.licence) },
+          {
+            type: 'activate_licence',
+            requestId: request.requestId,
+            licence: licenceSpecFromWire(request.licence),
+          },
           maxTtlMs,
         ),
       ),
@@ -162,10 +172,18 @@ export function adminService(
     RevokeLease: unary(context, async (request: RevokeLeaseRequest__Output): Promise<RevokeLeaseResponse> => {
       const { outcome, index } = await execute(
         replica,
-        { type: 'revoke_lease', requestId: request.requestId, leaseId: request.leaseId, reason: request.reason },
+        {
+          type: 'revoke_lease',
+          requestId: request.requestId,
+          leaseId: request.leaseId,
+          reason: request.reason,
+        },
         maxTtlMs,
       );
-      return { header: responseHeader(context, index), lease: leaseToWire(expectOutcome(outcome, 'lease').lease) };
+      return {
+        header: responseHeader(context, index),
+        lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
+      };
     }),
     GetUsage: unary(context, (request: GetUsageRequest__Output): GetUsageResponse => {
       replica.assertLeader();
@@ -177,7 +195,9 @@ export function adminService(
       }
       let periods = ledger.usage(request.licenceId);
       if (request.atMs !== 0) {
-        periods = periods.filter((period) => period.periodStartMs <= request.atMs && request.atMs < period.periodEndMs);
+        periods = periods.filter(
+          (period) => period.periodStartMs <= request.atMs && request.atMs < period.periodEndMs,
+        );
         if (periods.length === 0 && licence.quota !== null) {
           // A period with no reports yet: say so with zero use rather than an empty list.
           const current = ledger.currentUsage(request.licenceId, request.atMs);
@@ -219,7 +239,12 @@ export function adminService(
     Verify: unary(context, async (request: VerifyRequest__Output): Promise<VerifyResponse> => {
       if (request.waitForIndex > 0) await replica.waitForApplied(request.waitForIndex, 2000);
       const { index, hash } = hashes.current();
-      return { header: responseHeader(context), nodeId: config.node.id, appliedIndex: index, stateHash: hash };
+      return {
+        header: responseHeader(context),
+        nodeId: config.node.id,
+        appliedIndex: index,
+        stateHash: hash,
+      };
     }),
   };
 }

@@ -125,20 +125,35 @@ function text(raw: Raw, key: string, field: string, fallback?: string): string {
     if (fallback !== undefined) return fallback;
     throw new ConfigError(field, 'is required');
   }
-  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(field, 'must be a non-empty string');
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new ConfigError(field, 'must be a non-empty string');
   return value;
 }
 
-function choice<T extends string>(raw: Raw, key: string, field: string, options: readonly T[], fallback?: T): T {
+function choice<T extends string>(
+  raw: Raw,
+  key: string,
+  field: string,
+  options: readonly T[],
+  fallback?: T,
+): T {
   const value = text(raw, key, field, fallback);
   if (!options.includes(value as T)) throw new ConfigError(field, `must be one of ${options.join(', ')}`);
   return value as T;
 }
 
-function integer(raw: Raw, key: string, field: string, fallback: number, minimum: number, maximum: number): number {
+function integer(
+  raw: Raw,
+  key: string,
+  field: string,
+  fallback: number,
+  minimum: number,
+  maximum: number,
+): number {
   const value = raw[key];
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new ConfigError(field, 'must be an integer');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new ConfigError(field, 'must be an integer');
   if (value < minimum || value > maximum) {
     throw new ConfigError(field, `must be between ${minimum} and ${maximum}`);
   }
@@ -161,7 +176,10 @@ function checkDataDirectory(directory: string, field: string): string {
     mkdirSync(directory, { recursive: true });
     accessSync(directory, constants.W_OK | constants.R_OK);
   } catch (error) {
-    throw new ConfigError(field, `data directory "${directory}" is not writable (${(error as Error).message})`);
+    throw new ConfigError(
+      field,
+      `data directory "${directory}" is not writable (${(error as Error).message})`,
+    );
   }
   return directory;
 }
@@ -179,8 +197,15 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new ConfigError('node.id', 'must be 1-64 of [A-Za-z0-9._-]');
   const role = choice(nodeRaw, 'role', 'node.role', ['main', 'backup', 'witness'] as const, 'main');
   const listen = checkAddress(text(nodeRaw, 'listen', 'node.listen'), 'node.listen', true);
-  const advertise = checkAddress(text(nodeRaw, 'advertise', 'node.advertise', listen), 'node.advertise', true);
-  const dataDir = checkDataDirectory(path.resolve(baseDirectory, text(nodeRaw, 'dataDir', 'node.dataDir')), 'node.dataDir');
+  const advertise = checkAddress(
+    text(nodeRaw, 'advertise', 'node.advertise', listen),
+    'node.advertise',
+    true,
+  );
+  const dataDir = checkDataDirectory(
+    path.resolve(baseDirectory, text(nodeRaw, 'dataDir', 'node.dataDir')),
+    'node.dataDir',
+  );
 
   const clusterRaw = section(root, 'cluster', ['mode', 'nodes'], false);
   const mode = choice(clusterRaw, 'mode', 'cluster.mode', ['single', 'pair', 'witness'] as const, 'single');
@@ -208,7 +233,14 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   if (role === 'witness') throw new ConfigError('node.role', 'a witness needs cluster.mode witness');
 
   const timingRaw = section(root, 'timing', Object.keys(DEFAULTS.timing), false);
-  const tickIntervalMs = integer(timingRaw, 'tickIntervalMs', 'timing.tickIntervalMs', DEFAULTS.timing.tickIntervalMs, 1, 1000);
+  const tickIntervalMs = integer(
+    timingRaw,
+    'tickIntervalMs',
+    'timing.tickIntervalMs',
+    DEFAULTS.timing.tickIntervalMs,
+    1,
+    1000,
+  );
   const heartbeatIntervalMs = integer(
     timingRaw,
     'heartbeatIntervalMs',
@@ -237,12 +269,26 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
       10,
       3_600_000,
     ),
-    startupGraceMs: integer(timingRaw, 'startupGraceMs', 'timing.startupGraceMs', DEFAULTS.timing.startupGraceMs, 0, 600_000),
+    startupGraceMs: integer(
+      timingRaw,
+      'startupGraceMs',
+      'timing.startupGraceMs',
+      DEFAULTS.timing.startupGraceMs,
+      0,
+      600_000,
+    ),
   };
 
   const limitsRaw = section(root, 'limits', Object.keys(DEFAULTS.limits), false);
   const limits = {
-    maxBatchEntries: integer(limitsRaw, 'maxBatchEntries', 'limits.maxBatchEntries', DEFAULTS.limits.maxBatchEntries, 1, 65_536),
+    maxBatchEntries: integer(
+      limitsRaw,
+      'maxBatchEntries',
+      'limits.maxBatchEntries',
+      DEFAULTS.limits.maxBatchEntries,
+      1,
+      65_536,
+    ),
     maxPendingOperations: integer(
       limitsRaw,
       'maxPendingOperations',
@@ -287,18 +333,42 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
       100,
       10_000_000,
     ),
-    maxTtlMs: integer(ledgerRaw, 'maxTtlMs', 'ledger.maxTtlMs', DEFAULTS.ledger.maxTtlMs, 1000, 30 * 24 * 3_600_000),
+    maxTtlMs: integer(
+      ledgerRaw,
+      'maxTtlMs',
+      'ledger.maxTtlMs',
+      DEFAULTS.ledger.maxTtlMs,
+      1000,
+      30 * 24 * 3_600_000,
+    ),
   };
 
   const snapshotRaw = section(root, 'snapshot', Object.keys(DEFAULTS.snapshot), false);
   const snapshot = {
-    everyEntries: integer(snapshotRaw, 'everyEntries', 'snapshot.everyEntries', DEFAULTS.snapshot.everyEntries, 10, 100_000_000),
+    everyEntries: integer(
+      snapshotRaw,
+      'everyEntries',
+      'snapshot.everyEntries',
+      DEFAULTS.snapshot.everyEntries,
+      10,
+      100_000_000,
+    ),
   };
 
   const logRaw = section(root, 'log', Object.keys(DEFAULTS.log), false);
-  const log = { level: choice(logRaw, 'level', 'log.level', ['error', 'warn', 'info', 'debug'] as const, 'info') };
+  const log = {
+    level: choice(logRaw, 'level', 'log.level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
+  };
 
-  return { node: { id, role, listen, advertise, dataDir }, cluster: { mode, nodes }, timing, limits, ledger, snapshot, log };
+  return {
+    node: { id, role, listen, advertise, dataDir },
+    cluster: { mode, nodes },
+    timing,
+    limits,
+    ledger,
+    snapshot,
+    log,
+  };
 }
 
 export function loadConfig(file: string): TandemConfig {

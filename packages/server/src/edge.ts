@@ -3,7 +3,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { RejectionReason } from '@tandem/ledger';
 import type { NodeState, ResponseHeader, Role } from '@tandem/wire';
-import { FIELD_KEY, LEADER_ADDRESS_KEY, LEADER_ID_KEY, REASON_KEY, REJECTION_STATUS, TERM_KEY } from '@tandem/wire';
+import {
+  FIELD_KEY,
+  LEADER_ADDRESS_KEY,
+  LEADER_ID_KEY,
+  REASON_KEY,
+  REJECTION_STATUS,
+  TERM_KEY,
+} from '@tandem/wire';
 import type { NodeRole } from './config.js';
 import { InvalidArgumentError, NotFoundError, OperationalError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -33,7 +40,11 @@ export interface EdgeContext {
   addressOf(nodeId: string): string | null;
 }
 
-const ROLE_TO_WIRE: Record<NodeRole, Role> = { main: 'ROLE_MAIN', backup: 'ROLE_BACKUP', witness: 'ROLE_WITNESS' };
+const ROLE_TO_WIRE: Record<NodeRole, Role> = {
+  main: 'ROLE_MAIN',
+  backup: 'ROLE_BACKUP',
+  witness: 'ROLE_WITNESS',
+};
 const STATE_TO_WIRE: Record<ReplicaStatus['role'], NodeState> = {
   leader: 'NODE_STATE_LEADER',
   follower: 'NODE_STATE_FOLLOWER',

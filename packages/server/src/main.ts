@@ -10,7 +10,9 @@ const USAGE = 'usage: tandemd --config FILE';
 async function main(): Promise<number> {
   let configFile: string | undefined;
   try {
-    const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean' } } });
+    const { values } = parseArgs({
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean' } },
+    });
     if (values.help) {
       process.stdout.write(`${USAGE}\n`);
       return 0;

@@ -49,7 +49,10 @@ export async function execute(replica: Replica, command: Command, maxTtlMs: numb
   return unwrap(applied.result, applied.index);
 }
 
-export function expectOutcome<K extends Outcome['kind']>(outcome: Outcome, kind: K): Extract<Outcome, { kind: K }> {
+export function expectOutcome<K extends Outcome['kind']>(
+  outcome: Outcome,
+  kind: K,
+): Extract<Outcome, { kind: K }> {
   if (outcome.kind !== kind) throw new Error(`expected a ${kind} outcome, got ${outcome.kind}`);
   return outcome as Extract<Outcome, { kind: K }>;
 }

@@ -114,9 +114,12 @@ export class Replica {
       maxTtlMs: config.ledger.maxTtlMs,
     };
     const ledger =
-      loaded.snapshot === null ? new Ledger(ledgerOptions) : Ledger.restore(loaded.snapshot.data, ledgerOptions);
+      loaded.snapshot === null
+        ? new Ledger(ledgerOptions)
+        : Ledger.restore(loaded.snapshot.data, ledgerOptions);
     const configuration: Configuration = { voters: [config.node.id], inSync: [config.node.id] };
-    const ticksPer = (milliseconds: number) => Math.max(1, Math.round(milliseconds / config.timing.tickIntervalMs));
+    const ticksPer = (milliseconds: number) =>
+      Math.max(1, Math.round(milliseconds / config.timing.tickIntervalMs));
     const raft = new RaftNode(
       {
         id: config.node.id,
@@ -166,17 +169,28 @@ export class Replica {
       return Promise.reject(new OperationalError('shutting_down', 'the node is shutting down', true));
     }
     if (this.fatalError !== null) {
-      return Promise.reject(new OperationalError('shutting_down', `the node failed: ${this.fatalError.message}`, true));
+      return Promise.reject(
+        new OperationalError('shutting_down', `the node failed: ${this.fatalError.message}`, true),
+      );
     }
     this.assertLeader();
     const { limits } = this.options.config;
     if (this.queue.length + this.waiters.size >= limits.maxPendingOperations) {
       return Promise.reject(
-        new OperationalError('overloaded', `more than ${limits.maxPendingOperations} operations are pending`, true),
+        new OperationalError(
+          'overloaded',
+          `more than ${limits.maxPendingOperations} operations are pending`,
+          true,
+        ),
       );
     }
     return new Promise<Applied>((resolve, reject) => {
-      this.queue.push({ command, deadlineMs: this.options.clock() + limits.operationTimeoutMs, resolve, reject });
+      this.queue.push({
+        command,
+        deadlineMs: this.options.clock() + limits.operationTimeoutMs,
+        resolve,
+        reject,
+      });
       this.requestPump();
     });
   }
@@ -229,7 +243,11 @@ export class Replica {
   async takeSnapshot(): Promise<Snapshot> {
     const appliedIndex = this.raft.status().appliedIndex;
     const snapshot: Snapshot = {
-      metadata: { index: appliedIndex, term: this.lastAppliedTerm, configuration: this.raft.status().configuration },
+      metadata: {
+        index: appliedIndex,
+        term: this.lastAppliedTerm,
+        configuration: this.raft.status().configuration,
+      },
       data: this.ledger.snapshot(),
     };
     if (appliedIndex <= this.snapshotIndex) return snapshot;
@@ -279,8 +297,14 @@ export class Replica {
     } catch (error) {
       // A storage failure leaves the node unable to promise durability: stop serving at once.
       this.fatalError = error as Error;
-      this.options.logger.error('replica failed; refusing further operations', { error: (error as Error).message });
-      const failure = new OperationalError('shutting_down', `the node failed: ${(error as Error).message}`, true);
+      this.options.logger.error('replica failed; refusing further operations', {
+        error: (error as Error).message,
+      });
+      const failure = new OperationalError(
+        'shutting_down',
+        `the node failed: ${(error as Error).message}`,
+        true,
+      );
       for (const waiter of this.waiters.values()) waiter.reject(failure);
       this.waiters.clear();
       for (const operation of this.queue) operation.reject(failure);
@@ -377,7 +401,12 @@ export class Replica {
       this.options.logger.info('role changed', { role: softState.role, leaderId: softState.leaderId });
     }
     if (softState.role !== 'leader') {
-      const error = new OperationalError('leadership_lost', 'this node stopped leading', true, softState.leaderId);
+      const error = new OperationalError(
+        'leadership_lost',
+        'this node stopped leading',
+        true,
+        softState.leaderId,
+      );
       for (const waiter of this.waiters.values()) waiter.reject(error);
       this.waiters.clear();
     }
@@ -394,7 +423,9 @@ export class Replica {
   private expireWaiters(): void {
     const now = this.options.clock();
     const timeout = (operation: QueuedOperation) =>
-      operation.reject(new OperationalError('commit_timeout', 'the operation was not committed in time', true));
+      operation.reject(
+        new OperationalError('commit_timeout', 'the operation was not committed in time', true),
+      );
     for (const [index, waiter] of this.waiters) {
       if (waiter.deadlineMs <= now) {
         this.waiters.delete(index);

@@ -41,10 +41,18 @@ export class Tandemd {
       logger,
       status: () => replica.status(),
       addressOf: (nodeId) =>
-        nodeId === config.node.id ? advertised : (config.cluster.nodes.find((node) => node.id === nodeId)?.address ?? null),
+        nodeId === config.node.id
+          ? advertised
+          : (config.cluster.nodes.find((node) => node.id === nodeId)?.address ?? null),
     };
-    server.addService(proto.tandem.v1.WorkstationService.service, workstationService(context, replica, config.ledger.maxTtlMs));
-    server.addService(proto.tandem.v1.AdminService.service, adminService(context, replica, config, Date.now()));
+    server.addService(
+      proto.tandem.v1.WorkstationService.service,
+      workstationService(context, replica, config.ledger.maxTtlMs),
+    );
+    server.addService(
+      proto.tandem.v1.AdminService.service,
+      adminService(context, replica, config, Date.now()),
+    );
     const noPeers = () => {
       throw new OperationalError('not_implemented', 'this node runs in single mode and has no peers', false);
     };
@@ -52,18 +60,28 @@ export class Tandemd {
       AppendEntries: unary(context, noPeers),
       RequestVote: unary(context, noPeers),
       TimeoutNow: unary(context, noPeers),
-      InstallSnapshot: (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      InstallSnapshot: (
+        call: grpc.ServerReadableStream<unknown, unknown>,
+        callback: grpc.sendUnaryData<unknown>,
+      ) => {
         call.on('data', () => {});
-        callback({ code: grpc.status.UNIMPLEMENTED, details: 'this node runs in single mode and has no peers' });
+        callback({
+          code: grpc.status.UNIMPLEMENTED,
+          details: 'this node runs in single mode and has no peers',
+        });
       },
     });
-    const health = new HealthImplementation(Object.fromEntries(['', ...SERVICES].map((name) => [name, 'NOT_SERVING'])));
+    const health = new HealthImplementation(
+      Object.fromEntries(['', ...SERVICES].map((name) => [name, 'NOT_SERVING'])),
+    );
     health.addToServer(server);
     new ReflectionService(packageDefinition()).addToServer(server);
 
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(config.node.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-        error === null ? resolve(boundPort) : reject(new Error(`cannot listen on ${config.node.listen}: ${error.message}`)),
+        error === null
+          ? resolve(boundPort)
+          : reject(new Error(`cannot listen on ${config.node.listen}: ${error.message}`)),
       );
     });
     const host = config.node.listen.slice(0, config.node.listen.lastIndexOf(':'));
@@ -77,7 +95,12 @@ export class Tandemd {
     };
     replica.start();
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
-    logger.info('listening', { address, mode: config.cluster.mode, role: config.node.role, dataDir: config.node.dataDir });
+    logger.info('listening', {
+      address,
+      mode: config.cluster.mode,
+      role: config.node.role,
+      dataDir: config.node.dataDir,
+    });
     return tandemd;
   }
 

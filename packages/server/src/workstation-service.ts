@@ -27,7 +27,10 @@ export function licenceResponse(context: EdgeContext, replica: Replica, licenceI
   const ledger = replica.ledger;
   const licence = ledger.getLicence(licenceId);
   if (licence === undefined) throw new NotFoundError('licence_id', `licence "${licenceId}" does not exist`);
-  return { header: responseHeader(context), licence: licenceToWire(licence, licenceFigures(ledger, licenceId)) };
+  return {
+    header: responseHeader(context),
+    licence: licenceToWire(licence, licenceFigures(ledger, licenceId)),
+  };
 }
 
 export function licenceFigures(ledger: Ledger, licenceId: string) {
@@ -63,7 +66,10 @@ export function workstationService(
         },
         maxTtlMs,
       );
-      return { header: responseHeader(context, index), lease: leaseToWire(expectOutcome(outcome, 'lease').lease) };
+      return {
+        header: responseHeader(context, index),
+        lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
+      };
     }),
     RenewLease: unary(context, async (request: RenewLeaseRequest__Output): Promise<LeaseResponse> => {
       const { outcome, index } = await execute(
@@ -71,16 +77,25 @@ export function workstationService(
         { type: 'renew_lease', requestId: request.requestId, leaseId: request.leaseId, ttlMs: request.ttlMs },
         maxTtlMs,
       );
-      return { header: responseHeader(context, index), lease: leaseToWire(expectOutcome(outcome, 'lease').lease) };
+      return {
+        header: responseHeader(context, index),
+        lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
+      };
     }),
-    ReleaseLease: unary(context, async (request: ReleaseLeaseRequest__Output): Promise<ReleaseLeaseResponse> => {
-      const { outcome, index } = await execute(
-        replica,
-        { type: 'release_lease', requestId: request.requestId, leaseId: request.leaseId },
-        maxTtlMs,
-      );
-      return { header: responseHeader(context, index), lease: leaseToWire(expectOutcome(outcome, 'lease').lease) };
-    }),
+    ReleaseLease: unary(
+      context,
+      async (request: ReleaseLeaseRequest__Output): Promise<ReleaseLeaseResponse> => {
+        const { outcome, index } = await execute(
+          replica,
+          { type: 'release_lease', requestId: request.requestId, leaseId: request.leaseId },
+          maxTtlMs,
+        );
+        return {
+          header: responseHeader(context, index),
+          lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
+        };
+      },
+    ),
     ReportUsage: unary(context, async (request: ReportUsageRequest__Output): Promise<ReportUsageResponse> => {
       const { outcome, index } = await execute(
         replica,

@@ -47,7 +47,10 @@ export function rangeIncludes(range: LogRange | null, index: number): boolean {
 
 export function assertReadRange(state: StorageState, fromIndex: number, toIndexExclusive: number): void {
   assert(Number.isSafeInteger(fromIndex), `read: fromIndex ${fromIndex} is not an integer`);
-  assert(Number.isSafeInteger(toIndexExclusive), `read: toIndexExclusive ${toIndexExclusive} is not an integer`);
+  assert(
+    Number.isSafeInteger(toIndexExclusive),
+    `read: toIndexExclusive ${toIndexExclusive} is not an integer`,
+  );
   const firstIndex = firstIndexOf(state);
   const lastIndex = lastIndexOf(state);
   assert(
@@ -143,7 +146,11 @@ export function planWrite(
       termAtIndex = 0;
     } else if (state.snapshot !== null && state.snapshot.index === index) {
       termAtIndex = state.snapshot.term;
-      assert.equal(term, termAtIndex, `snapshot at index ${index} has term ${term}, the kept one ${termAtIndex}`);
+      assert.equal(
+        term,
+        termAtIndex,
+        `snapshot at index ${index} has term ${term}, the kept one ${termAtIndex}`,
+      );
     } else if (rangeIncludes(stored, index)) {
       assert(storedTermAtSnapshotIndex !== null, `the stored term at index ${index} was not supplied`);
       termAtIndex = storedTermAtSnapshotIndex;
@@ -258,7 +265,10 @@ function assertContiguousEntries(entries: readonly Entry[]): void {
 function assertHardStateFollows(previous: HardState | null, next: HardState): void {
   assert(Number.isSafeInteger(next.term) && next.term >= 0, `hard state term ${next.term}`);
   assert(Number.isSafeInteger(next.commitIndex) && next.commitIndex >= 0, `commit index ${next.commitIndex}`);
-  assert(next.votedFor === null || typeof next.votedFor === 'string', 'votedFor is neither null nor a string');
+  assert(
+    next.votedFor === null || typeof next.votedFor === 'string',
+    'votedFor is neither null nor a string',
+  );
   if (previous === null) {
     return;
   }

@@ -44,10 +44,16 @@ export function call<Request, Response>(
   timeoutMs = 5000,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
-    method.call(client, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
-      if (error !== null) reject(error);
-      else resolve(response as Response);
-    });
+    method.call(
+      client,
+      request,
+      new grpc.Metadata(),
+      { deadline: Date.now() + timeoutMs },
+      (error, response) => {
+        if (error !== null) reject(error);
+        else resolve(response as Response);
+      },
+    );
   });
 }
 

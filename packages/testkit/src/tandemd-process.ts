@@ -89,7 +89,9 @@ export class TandemdProcess {
       };
       const onExit = (code: number | null) => {
         cleanup();
-        reject(new Error(`tandemd exited (code ${code}) before the expected log line: ${this.stderr.join('')}`));
+        reject(
+          new Error(`tandemd exited (code ${code}) before the expected log line: ${this.stderr.join('')}`),
+        );
       };
       const timer = setTimeout(() => {
         cleanup();
@@ -155,7 +157,11 @@ function merge(base: Record<string, unknown>, extra: Record<string, unknown>): R
   for (const [key, value] of Object.entries(extra)) {
     const existing = result[key];
     result[key] =
-      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof existing === 'object' && existing !== null
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof existing === 'object' &&
+      existing !== null
         ? merge(existing as Record<string, unknown>, value as Record<string, unknown>)
         : value;
   }

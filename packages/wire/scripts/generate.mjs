@@ -1,8 +1,8 @@
 // Generates typed definitions from proto/ into src/generated (or into the folder given as the
 // first argument, which check-generated uses to compare against what is committed).
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -10,7 +10,10 @@ import type {
   WorkstationParameters,
 } from '@tandem/ledger';
 import type { Lease as WireLease, Lease__Output as WireLeaseOutput } from './generated/tandem/v1/Lease.js';
-import type { Licence as WireLicence, Licence__Output as WireLicenceOutput } from './generated/tandem/v1/Licence.js';
+import type {
+  Licence as WireLicence,
+  Licence__Output as WireLicenceOutput,
+} from './generated/tandem/v1/Licence.js';
 import type {
   LicenceSpec as WireLicenceSpec,
   LicenceSpec__Output as WireLicenceSpecOutput,
@@ -58,7 +61,9 @@ export function parametersToWire(parameters: WorkstationParameters): WireParamet
   return { ...parameters };
 }
 
-export function parametersFromWire(parameters: WireParametersOutput | null | undefined): WorkstationParameters {
+export function parametersFromWire(
+  parameters: WireParametersOutput | null | undefined,
+): WorkstationParameters {
   return {
     host: parameters?.host ?? '',
     user: parameters?.user ?? '',

@@ -1,0 +1,71 @@
+// status | verify | snapshot | cluster transfer-leadership.
+import { collectStatus, collectVerify, type StatusReport, type VerifyReport } from './cluster-report.js';
+import { ExitCode } from './exit-codes.js';
+import type { Session } from './session.js';
+import { formatTable } from './table.js';
+
+/** Enough of a sha256 to tell states apart at a glance; --json has the whole hash. */
+const SHORT_HASH_LENGTH = 12;
+
+function shortHash(hash: string | null): string | null {
+  return hash === null ? null : hash.slice(0, SHORT_HASH_LENGTH);
+}
+
+export function statusTable(report: StatusReport): string {
+  const table = formatTable(
+    ['ID', 'ADDRESS', 'ROLE', 'STATE', 'TERM', 'COMMIT', 'APPLIED', 'LAG', 'IN-SYNC', 'HASH'],
+    report.nodes.map((node) => [
+      node.id,
+      node.address,
+      node.role,
+      node.state,
+      node.term,
+      node.commitIndex,
+      node.appliedIndex,
+      node.lagEntries,
+      node.inSync,
+      shortHash(node.stateHash),
+    ]),
+  );
+  return `${table}leader: ${report.leader ?? 'none'}\n`;
+}
+
+export function verifyTable(report: VerifyReport): string {
+  const table = formatTable(
+    ['ID', 'ADDRESS', 'APPLIED', 'STATE HASH'],
+    report.nodes.map((node) => [node.id, node.address, node.appliedIndex, node.stateHash ?? node.error ?? 'unreachable']),
+  );
+  const verdict = report.equal ? 'equal' : 'DIFFERENT';
+  const missing = report.complete ? '' : ' (not every node answered)';
+  return `${table}waited for index ${report.waitForIndex}; state hashes ${verdict}${missing}\n`;
+}
+
+export async function status(session: Session): Promise<number> {
+  const report = await collectStatus(session.admin(), session.settings().servers);
+  session.print(report, () => statusTable(report));
+  return report.nodes.some((node) => node.reachable) ? ExitCode.ok : ExitCode.unavailable;
+}
+
+export async function verify(session: Session): Promise<number> {
+  const report = await collectVerify(session.admin(), session.settings().servers);
+  session.print(report, () => verifyTable(report));
+  if (!report.equal) return ExitCode.rejected;
+  return report.complete ? ExitCode.ok : ExitCode.unavailable;
+}
+
+export async function snapshot(session: Session, address: string | undefined): Promise<number> {
+  const result = await session.admin().snapshot(address);
+  session.print(
+    result,
+    () =>
+      `snapshot of ${result.nodeId || address || 'the leader'} at index ${result.index} (term ${result.term}), ` +
+      `${result.sizeBytes} bytes, state hash ${result.stateHash}\n`,
+  );
+  return ExitCode.ok;
+}
+
+export async function transferLeadership(session: Session, toNodeId: string): Promise<number> {
+  const result = await session.admin().transferLeadership(toNodeId);
+  session.print(result, () => `leadership transferred to ${result.leaderId || toNodeId} (term ${result.term})\n`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,147 @@
+// tandemctl's command line: parsing with commander, dispatch to the command functions, and the
+// mapping of every outcome to an exit code. Runs in-process against injected output streams, so
+// that tests call it directly; main.ts only binds it to the process.
+import { Command, CommanderError, Option } from 'commander';
+import { activateLicence, deactivateLicence, listLicences, showLicence, updateLicence } from './licence-commands.js';
+import { listLeases, revokeLease } from './lease-commands.js';
+import { snapshot, status, transferLeadership, verify } from './cluster-commands.js';
+import { ExitCode } from './exit-codes.js';
+import { feature, period, positiveInteger, serverList, timeMs, timeOrNoneMs } from './option-values.js';
+import { type CliIo, type GlobalOptions, Session } from './session.js';
+import { showUsage } from './usage-command.js';
+
+export const VERSION = '0.1.0';
+
+type Action = () => Promise<number>;
+
+function buildProgram(io: CliIo, session: Session, perform: (action: Action) => Promise<void>): Command {
+  const program = new Command('tandemctl')
+    .description('Operate a Tandem licence cluster: licences, leases, usage and the nodes themselves.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .showHelpAfterError('(run tandemctl --help for usage)')
+    .option('--servers <list>', 'servers to use, main first: host:port[,host:port]', serverList)
+    .option('--settings <file>', 'a client settings file (YAML), as the workstation library reads')
+    .option('--json', 'print JSON for scripts instead of tables')
+    .option('--timeout-ms <ms>', 'how long one call may take (default 3000)', positiveInteger)
+    .option('--attempts <n>', 'attempts per operation before giving up (default 8)', positiveInteger)
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 rejected by the ledger (or verify found different states), 2 usage error, ' +
+        '3 cluster unavailable.\nWithout --servers or --settings, TANDEM_SERVERS or TANDEM_SETTINGS is used.',
+    );
+
+  program
+    .command('status')
+    .description('ask every server for its status (no redirect) and show the cluster')
+    .action(() => perform(() => status(session)));
+
+  program
+    .command('verify')
+    .description("compare every data node's state hash at the leader's commit index (exit 1 if they differ)")
+    .action(() => perform(() => verify(session)));
+
+  program
+    .command('snapshot')
+    .description('snapshot the leader (or one node) and compact its log')
+    .option('--node <address>', 'snapshot this node instead of the leader')
+    .action((options: { node?: string }) => perform(() => snapshot(session, options.node)));
+
+  const licence = program.command('licence').description('activate, change and inspect licences');
+  licence
+    .command('activate <id>')
+    .description('activate a licence (replicated to every node)')
+    .requiredOption('--product <name>', 'the product the licence is for')
+    .requiredOption('--seats <n>', 'seats that may be leased at once', positiveInteger)
+    .option('--quota <units>', 'units allowed per period (needs --period)', positiveInteger)
+    .addOption(new Option('--period <period>', 'the quota period').choices(['day', 'week', 'month']).argParser(period))
+    .option('--valid-from <time>', 'ISO 8601 time (or epoch ms) from which the licence is valid', timeMs)
+    .option('--valid-until <time>', 'ISO 8601 time (or epoch ms) at which the licence ends', timeOrNoneMs)
+    .option('--redundancy', 'also served by the backup while main is down')
+    .option('--feature <key=value>', 'a feature parameter (repeatable)', feature)
+    .action((id: string, options) => perform(() => activateLicence(session, id, options)));
+  licence
+    .command('update <id>')
+    .description('change a licence; options not given stay as they are')
+    .option('--product <name>', 'the product the licence is for')
+    .option('--seats <n>', 'seats that may be leased at once', positiveInteger)
+    .option('--quota <units>', 'units allowed per period (needs --period)', positiveInteger)
+    .option('--no-quota', 'remove the quota')
+    .addOption(new Option('--period <period>', 'the quota period').choices(['day', 'week', 'month']).argParser(period))
+    .option('--valid-from <time>', 'ISO 8601 time (or epoch ms) from which the licence is valid', timeMs)
+    .option('--valid-until <time>', 'ISO 8601 time (or epoch ms), or "none" for no end date', timeOrNoneMs)
+    .option('--redundancy', 'also served by the backup while main is down')
+    .option('--no-redundancy', 'served by main only')
+    .option('--feature <key=value>', 'replace the feature parameters with these (repeatable)', feature)
+    .option('--clear-features', 'remove every feature parameter')
+    .action((id: string, options) => perform(() => updateLicence(session, id, options)));
+  licence
+    .command('deactivate <id>')
+    .description('deactivate a licence: no new leases')
+    .action((id: string) => perform(() => deactivateLicence(session, id)));
+  licence
+    .command('list')
+    .description('list every licence')
+    .action(() => perform(() => listLicences(session)));
+  licence
+    .command('show <id>')
+    .description('show one licence')
+    .action((id: string) => perform(() => showLicence(session, id)));
+
+  const lease = program.command('lease').description('inspect and revoke leases');
+  lease
+    .command('list')
+    .description('list live leases')
+    .option('--licence <id>', 'only the leases of this licence')
+    .action((options: { licence?: string }) => perform(() => listLeases(session, options.licence)));
+  lease
+    .command('revoke <leaseId>')
+    .description('revoke a lease; the workstation loses its seat at its next renewal')
+    .requiredOption('--reason <text>', 'why, for the record')
+    .action((leaseId: string, options: { reason: string }) =>
+      perform(() => revokeLease(session, leaseId, options.reason)),
+    );
+
+  const usage = program.command('usage').description('usage reports against quotas');
+  usage
+    .command('show <licenceId>')
+    .description('show recorded usage per period')
+    .option('--at <time>', 'only the period containing this ISO 8601 time (or epoch ms)', timeMs)
+    .action((licenceId: string, options: { at?: number }) => perform(() => showUsage(session, licenceId, options.at)));
+
+  const cluster = program.command('cluster').description('cluster operations');
+  cluster
+    .command('transfer-leadership')
+    .description('hand leadership to another node')
+    .requiredOption('--to <id>', 'the node id to hand leadership to')
+    .action((options: { to: string }) => perform(() => transferLeadership(session, options.to)));
+
+  return program;
+}
+
+function commanderExitCode(error: CommanderError): number {
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+  // Help shown because a command was missing is a usage error; help asked for is not.
+  if (error.code === 'commander.help') return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  return ExitCode.usage;
+}
+
+/** Runs tandemctl with `argv` (the arguments after the program name) and returns the exit code. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let program: Command | null = null;
+  const session = new Session(io, () => program?.opts<GlobalOptions>() ?? {});
+  let exitCode: number = ExitCode.ok;
+  program = buildProgram(io, session, async (action) => {
+    exitCode = await action();
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return commanderExitCode(error);
+    return session.fail(error);
+  } finally {
+    session.close();
+  }
+}

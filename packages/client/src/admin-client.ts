@@ -1,0 +1,272 @@
+// The operator's client over AdminService. Ledger operations go to the leader through the same
+// ClusterConnection as the workstation library (same routing, retries and fencing); per-node
+// questions (status, verify, a node's snapshot) go to one named server, without redirect.
+import { randomUUID } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import type {
+  AdminServiceClient,
+  ClusterStatusResponse__Output,
+  GetUsageResponse__Output,
+  LicenceResponse__Output,
+  ListLeasesResponse__Output,
+  ListLicencesResponse__Output,
+  RevokeLeaseResponse__Output,
+  SnapshotResponse__Output,
+  TransferLeadershipResponse__Output,
+  UpdateLicenceRequest,
+  VerifyResponse__Output,
+} from '@tandem/wire';
+import { leaseFromWire, licenceFromWire, licenceSpecToWire, quotaToWire } from '@tandem/wire';
+import { type Answer, ClusterConnection, type LeaderInfo } from './cluster-connection.js';
+import {
+  type ClusterStatus,
+  clusterStatusFromWire,
+  type SnapshotResult,
+  type VerifyResult,
+} from './cluster-status.js';
+import { InvalidArgumentError, TandemError } from './errors.js';
+import { type ClientSettings, type ClientSettingsInput, resolveSettings } from './settings.js';
+import type {
+  Lease,
+  LicenceChanges,
+  LicenceSpec,
+  LicenceSpecInput,
+  LicenceView,
+  UsagePeriod,
+} from './types.js';
+import { unaryCall } from './unary-call.js';
+
+export interface UsageSummary {
+  licenceId: string;
+  periods: UsagePeriod[];
+  totalUsed: number;
+}
+
+export interface TransferResult {
+  leaderId: string;
+  term: number;
+}
+
+type Invoke<Response> = (
+  service: AdminServiceClient,
+  callOptions: grpc.CallOptions,
+  callback: grpc.requestCallback<Response>,
+) => unknown;
+
+function requireIdentifier(value: string, field: string): void {
+  if (typeof value !== 'string' || value === '')
+    throw new InvalidArgumentError(field, `${field} is required`);
+}
+
+/** Fills the optional parts of a licence spec with the ledger's defaults. */
+export function completeLicenceSpec(spec: LicenceSpecInput): LicenceSpec {
+  return {
+    licenceId: spec.licenceId,
+    product: spec.product,
+    seats: spec.seats,
+    quota: spec.quota ?? null,
+    validFromMs: spec.validFromMs ?? 0,
+    validUntilMs: spec.validUntilMs ?? 0,
+    redundancy: spec.redundancy ?? false,
+    features: { ...spec.features },
+  };
+}
+
+/** The UpdateLicence request for a set of changes: present fields change, absent ones stay. */
+export function updateRequest(
+  requestId: string,
+  licenceId: string,
+  changes: LicenceChanges,
+): UpdateLicenceRequest {
+  const request: UpdateLicenceRequest = { requestId, licenceId };
+  if (changes.product !== undefined) request.product = changes.product;
+  if (changes.seats !== undefined) request.seats = changes.seats;
+  if (changes.quota === null) request.clearQuota = true;
+  else if (changes.quota !== undefined) request.quota = quotaToWire(changes.quota);
+  if (changes.validFromMs !== undefined) request.validFromMs = changes.validFromMs;
+  if (changes.validUntilMs !== undefined) request.validUntilMs = changes.validUntilMs;
+  if (changes.redundancy !== undefined) request.redundancy = changes.redundancy;
+  if (changes.features !== undefined) {
+    request.features = { ...changes.features };
+    request.replaceFeatures = true;
+  }
+  return request;
+}
+
+export class AdminClient {
+  readonly connection: ClusterConnection;
+
+  constructor(settings: ClientSettings, connection?: ClusterConnection) {
+    this.connection = connection ?? new ClusterConnection(settings);
+  }
+
+  /** Creates an admin client from a settings file path or object. The cluster is contacted lazily. */
+  static async connect(settings: ClientSettingsInput | string): Promise<AdminClient> {
+    return new AdminClient(resolveSettings(settings));
+  }
+
+  get term(): number {
+    return this.connection.term;
+  }
+
+  get leader(): LeaderInfo | null {
+    return this.connection.leader;
+  }
+
+  async activateLicence(spec: LicenceSpecInput): Promise<LicenceView> {
+    requireIdentifier(spec.licenceId, 'licence.licence_id');
+    const request = { requestId: randomUUID(), licence: licenceSpecToWire(completeLicenceSpec(spec)) };
+    const response = await this.#call<LicenceResponse__Output>(
+      'ActivateLicence',
+      (service, options, callback) => service.ActivateLicence(request, options, callback),
+    );
+    return licenceOf(response);
+  }
+
+  async updateLicence(licenceId: string, changes: LicenceChanges): Promise<LicenceView> {
+    requireIdentifier(licenceId, 'licence_id');
+    const request = updateRequest(randomUUID(), licenceId, changes);
+    const response = await this.#call<LicenceResponse__Output>(
+      'UpdateLicence',
+      (service, options, callback) => service.UpdateLicence(request, options, callback),
+    );
+    return licenceOf(response);
+  }
+
+  async deactivateLicence(licenceId: string): Promise<LicenceView> {
+    requireIdentifier(licenceId, 'licence_id');
+    const request = { requestId: randomUUID(), licenceId };
+    const response = await this.#call<LicenceResponse__Output>(
+      'DeactivateLicence',
+      (service, options, callback) => service.DeactivateLicence(request, options, callback),
+    );
+    return licenceOf(response);
+  }
+
+  async listLicences(): Promise<LicenceView[]> {
+    const response = await this.#call<ListLicencesResponse__Output>(
+      'ListLicences',
+      (service, options, callback) => service.ListLicences({}, options, callback),
+    );
+    return response.licences.map(licenceFromWire);
+  }
+
+  async getLicence(licenceId: string): Promise<LicenceView> {
+    requireIdentifier(licenceId, 'licence_id');
+    const response = await this.#call<LicenceResponse__Output>('GetLicence', (service, options, callback) =>
+      service.GetLicence({ licenceId }, options, callback),
+    );
+    return licenceOf(response);
+  }
+
+  /** Every live lease, or those of one licence. */
+  async listLeases(licenceId?: string): Promise<Lease[]> {
+    const response = await this.#call<ListLeasesResponse__Output>(
+      'ListLeases',
+      (service, options, callback) => service.ListLeases({ licenceId: licenceId ?? '' }, options, callback),
+    );
+    return response.leases.map(leaseFromWire);
+  }
+
+  async revokeLease(leaseId: string, reason: string): Promise<Lease> {
+    requireIdentifier(leaseId, 'lease_id');
+    const request = { requestId: randomUUID(), leaseId, reason };
+    const response = await this.#call<RevokeLeaseResponse__Output>(
+      'RevokeLease',
+      (service, options, callback) => service.RevokeLease(request, options, callback),
+    );
+    if (response.lease === null) throw protocolError('RevokeLease answered without a lease');
+    return leaseFromWire(response.lease);
+  }
+
+  /** Every recorded period, or (with atMs) the period containing that time. */
+  async getUsage(licenceId: string, atMs = 0): Promise<UsageSummary> {
+    requireIdentifier(licenceId, 'licence_id');
+    const response = await this.#call<GetUsageResponse__Output>('GetUsage', (service, options, callback) =>
+      service.GetUsage({ licenceId, atMs }, options, callback),
+    );
+    return {
+      licenceId: response.licenceId === '' ? licenceId : response.licenceId,
+      periods: response.periods.map((period) => ({
+        periodStartMs: period.periodStartMs,
+        periodEndMs: period.periodEndMs,
+        used: period.used,
+        quota: period.quota,
+        reports: period.reports,
+      })),
+      totalUsed: response.totalUsed,
+    };
+  }
+
+  /** Snapshots the leader, or the node at `address` when given. */
+  async snapshot(address?: string): Promise<SnapshotResult> {
+    const invoke: Invoke<SnapshotResponse__Output> = (service, options, callback) =>
+      service.Snapshot({}, options, callback);
+    const response =
+      address === undefined ? await this.#call('Snapshot', invoke) : await this.#callNode(address, invoke);
+    return {
+      nodeId: response.header?.nodeId ?? '',
+      index: response.index,
+      term: response.term,
+      sizeBytes: response.sizeBytes,
+      stateHash: response.stateHash,
+    };
+  }
+
+  async transferLeadership(toNodeId: string): Promise<TransferResult> {
+    requireIdentifier(toNodeId, 'to_node_id');
+    const response = await this.#call<TransferLeadershipResponse__Output>(
+      'TransferLeadership',
+      (service, options, callback) => service.TransferLeadership({ toNodeId }, options, callback),
+    );
+    return { leaderId: response.leaderId, term: response.header?.term ?? this.term };
+  }
+
+  /** What the node at `address` says about itself and its peers. One attempt, no redirect. */
+  async nodeStatus(address: string): Promise<ClusterStatus> {
+    const response = await this.#callNode<ClusterStatusResponse__Output>(
+      address,
+      (service, options, callback) => service.ClusterStatus({}, options, callback),
+    );
+    return clusterStatusFromWire(address, response);
+  }
+
+  /** The node's applied index and state hash, after it has applied `waitForIndex` (if it can, briefly). */
+  async verify(address: string, waitForIndex = 0): Promise<VerifyResult> {
+    const response = await this.#callNode<VerifyResponse__Output>(address, (service, options, callback) =>
+      service.Verify({ waitForIndex }, options, callback),
+    );
+    return {
+      address,
+      nodeId: response.nodeId,
+      appliedIndex: response.appliedIndex,
+      stateHash: response.stateHash,
+      term: response.header?.term ?? 0,
+    };
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+
+  #call<Response extends Answer>(operation: string, invoke: Invoke<Response>): Promise<Response> {
+    return this.connection.call(operation, (address, callOptions) =>
+      unaryCall<Response>((callback) => invoke(this.connection.adminService(address), callOptions, callback)),
+    );
+  }
+
+  #callNode<Response extends Answer>(address: string, invoke: Invoke<Response>): Promise<Response> {
+    return this.connection.callNode(address, (target, callOptions) =>
+      unaryCall<Response>((callback) => invoke(this.connection.adminService(target), callOptions, callback)),
+    );
+  }
+}
+
+function licenceOf(response: LicenceResponse__Output): LicenceView {
+  if (response.licence === null) throw protocolError('the server answered without a licence');
+  return licenceFromWire(response.licence);
+}
+
+function protocolError(message: string): TandemError {
+  return new TandemError('protocol', message, { retryable: false });
+}

@@ -1,0 +1,301 @@
+// The client's view of the cluster: one gRPC channel per server, shared by every service, and the
+// routing of each operation to the leader. The rules, in order:
+// - Start with main (the first server) whenever it has not just failed; main is preferred
+//   whenever it answers, so that in a split brain workstations stay with main.
+// - A follower's refusal names the leader: go there at once (adding it to the list if new).
+// - Timeouts, refused connections and refusals without a hint: try the next server after a
+//   backoff that doubles per failure.
+// - Term fencing: remember the highest term seen in any header or error, and treat an answer from
+//   an older term as a failed attempt, because it may come from a deposed leader.
+// Every attempt of one operation is the same request (same request id), so retries are safe.
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import type { AdminServiceClient, ResponseHeader__Output, WorkstationServiceClient } from '@tandem/wire';
+import { loadTandemProto } from '@tandem/wire';
+import { describeFailure, FencedError, TandemError, UnavailableError } from './errors.js';
+import type { ClientSettings } from './settings.js';
+import { MAX_RETRY_BACKOFF_MS, MAX_SERVERS } from './settings.js';
+
+/** The node that answered the last leader-routed operation, as the client knows it. */
+export interface LeaderInfo {
+  leaderId: string;
+  address: string;
+  term: number;
+}
+
+/** Every Tandem response carries a header with the responder's term. */
+export interface Answer {
+  header: ResponseHeader__Output | null;
+}
+
+/** Makes one attempt of an operation against one server. */
+export type Attempt<Response> = (address: string, callOptions: grpc.CallOptions) => Promise<Response>;
+
+export interface CallLimits {
+  /**
+   * A performance.now() time after which no attempt starts and no attempt runs past; a lease
+   * renewal uses it so that it stops trying when the lease would have expired anyway.
+   */
+  untilMs?: number;
+}
+
+/** Servers the client reaches, configured or hinted, plus per-node addresses: a limit. */
+const MAX_ENDPOINTS = 32;
+
+/**
+ * Reconnect quickly: a channel in backoff fails calls at once, which would keep the client away
+ * from a main that has come back for up to grpc's default two minutes.
+ */
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
+};
+
+interface Endpoint {
+  channel: grpc.Channel;
+  workstation: WorkstationServiceClient | null;
+  admin: AdminServiceClient | null;
+}
+
+interface NextTarget {
+  address: string;
+  followsHint: boolean;
+}
+
+export class ClusterConnection extends EventEmitter {
+  readonly settings: ClientSettings;
+  readonly #servers: string[];
+  readonly #endpoints = new Map<string, Endpoint>();
+  readonly #credentials = grpc.credentials.createInsecure();
+  #highestTerm = 0;
+  #leader: LeaderInfo | null = null;
+  /** Until this performance.now() time operations start at the known leader instead of main. */
+  #avoidMainUntilMs = 0;
+  #closed = false;
+
+  constructor(settings: ClientSettings) {
+    super();
+    if (settings.servers.length === 0) throw new TypeError('ClusterConnection needs at least one server');
+    this.settings = settings;
+    this.#servers = [...settings.servers];
+  }
+
+  /** The servers in the order they are tried: the configured ones, then any learned from hints. */
+  get servers(): readonly string[] {
+    return [...this.#servers];
+  }
+
+  /** The highest term seen in any answer. */
+  get term(): number {
+    return this.#highestTerm;
+  }
+
+  get leader(): LeaderInfo | null {
+    return this.#leader === null ? null : { ...this.#leader };
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  workstationService(address: string): WorkstationServiceClient {
+    const endpoint = this.#endpoint(address);
+    const { WorkstationService } = loadTandemProto().tandem.v1;
+    endpoint.workstation ??= new WorkstationService(address, this.#credentials, {
+      channelOverride: endpoint.channel,
+    });
+    return endpoint.workstation;
+  }
+
+  adminService(address: string): AdminServiceClient {
+    const endpoint = this.#endpoint(address);
+    const { AdminService } = loadTandemProto().tandem.v1;
+    endpoint.admin ??= new AdminService(address, this.#credentials, { channelOverride: endpoint.channel });
+    return endpoint.admin;
+  }
+
+  /** Raises the highest term seen; lower terms are ignored. */
+  observeTerm(term: number | null | undefined): void {
+    if (term !== null && term !== undefined && term > this.#highestTerm) this.#highestTerm = term;
+  }
+
+  /**
+   * Runs an operation on the leader, retrying elsewhere as the rules at the top of this file say.
+   * Throws the typed error of a final answer (a rejection, invalid input), or UnavailableError when
+   * the attempts run out.
+   */
+  async call<Response extends Answer>(
+    operation: string,
+    attempt: Attempt<Response>,
+    limits: CallLimits = {},
+  ): Promise<Response> {
+    this.#assertOpen();
+    const main = this.#mainAddress();
+    const hintedAddresses = new Set<string>();
+    let address = this.#startAddress();
+    let lastError: TandemError | null = null;
+    let failures = 0;
+    let pauseMs = 0;
+    let attempts = 0;
+    while (attempts < this.settings.maxAttempts) {
+      if (pauseMs > 0) await sleep(pauseMs);
+      this.#assertOpen();
+      const timeoutMs = this.#attemptTimeoutMs(limits);
+      if (timeoutMs <= 0) break;
+      attempts += 1;
+      let next: NextTarget;
+      try {
+        const response = await attempt(address, { deadline: Date.now() + timeoutMs });
+        const fenced = this.#fence(response.header, address);
+        if (fenced === null) {
+          this.#accept(address, response.header as ResponseHeader__Output);
+          return response;
+        }
+        lastError = fenced;
+        next = { address: this.#nextServer(address), followsHint: false };
+      } catch (error) {
+        const failure = describeFailure(error, address);
+        const stale = failure.term !== null && failure.term < this.#highestTerm;
+        this.observeTerm(failure.term);
+        if (!failure.error.retryable && !stale) throw failure.error;
+        lastError = stale ? new FencedError(failure.term, this.#highestTerm, address) : failure.error;
+        const hinted = stale ? null : (failure.hint?.address ?? null);
+        if (hinted !== null && hinted !== address && !hintedAddresses.has(hinted)) {
+          hintedAddresses.add(hinted);
+          next = { address: this.#learnServer(hinted), followsHint: true };
+        } else {
+          next = { address: this.#nextServer(address), followsHint: false };
+        }
+      }
+      if (address === main) this.#avoidMainUntilMs = performance.now() + this.settings.mainRetryIntervalMs;
+      // A fresh hint is followed at once; anything else waits, so that an election can finish.
+      pauseMs = next.followsHint ? 0 : this.#backoffMs(failures);
+      if (!next.followsHint) failures += 1;
+      address = next.address;
+    }
+    const reason = lastError === null ? 'no attempt was made in time' : lastError.message;
+    throw new UnavailableError(
+      `${operation}: no server answered after ${attempts} attempt(s): ${reason}`,
+      attempts,
+      {
+        cause: lastError ?? undefined,
+        grpcCode: lastError?.grpcCode ?? null,
+        address: lastError?.address ?? null,
+      },
+    );
+  }
+
+  /**
+   * Runs one attempt on one named server: no redirect, no retry, no fencing (a per-node question
+   * such as "what is your status" wants the answer of that node, stale or not). The term is still
+   * observed. Transport failures become UnavailableError.
+   */
+  async callNode<Response extends Answer>(address: string, attempt: Attempt<Response>): Promise<Response> {
+    this.#assertOpen();
+    try {
+      const response = await attempt(address, { deadline: Date.now() + this.settings.requestTimeoutMs });
+      this.observeTerm(response.header?.term);
+      return response;
+    } catch (error) {
+      const failure = describeFailure(error, address);
+      this.observeTerm(failure.term);
+      if (!failure.error.retryable) throw failure.error;
+      throw new UnavailableError(`${address}: ${failure.error.message}`, 1, {
+        cause: failure.error,
+        grpcCode: failure.error.grpcCode,
+        term: failure.term,
+        address,
+      });
+    }
+  }
+
+  /** Closes every channel; calls in flight fail, later calls throw a 'closed' error. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const endpoint of this.#endpoints.values()) endpoint.channel.close();
+    this.#endpoints.clear();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new TandemError('closed', 'the connection is closed', { retryable: false });
+  }
+
+  #endpoint(address: string): Endpoint {
+    this.#assertOpen();
+    let endpoint = this.#endpoints.get(address);
+    if (endpoint === undefined) {
+      if (this.#endpoints.size >= MAX_ENDPOINTS) {
+        throw new TandemError('too_many_servers', `more than ${MAX_ENDPOINTS} server addresses`, {
+          retryable: false,
+        });
+      }
+      endpoint = {
+        channel: new grpc.Channel(address, this.#credentials, CHANNEL_OPTIONS),
+        workstation: null,
+        admin: null,
+      };
+      this.#endpoints.set(address, endpoint);
+    }
+    return endpoint;
+  }
+
+  #mainAddress(): string {
+    const main = this.#servers[0];
+    if (main === undefined) throw new Error('the server list is empty');
+    return main;
+  }
+
+  #startAddress(): string {
+    const main = this.#mainAddress();
+    if (performance.now() >= this.#avoidMainUntilMs) return main;
+    if (this.#leader !== null) return this.#leader.address;
+    return this.#nextServer(main);
+  }
+
+  #nextServer(address: string): string {
+    const index = this.#servers.indexOf(address);
+    const next = this.#servers[(index + 1) % this.#servers.length];
+    if (next === undefined) throw new Error('the server list is empty');
+    return next;
+  }
+
+  /** Adds a hinted address to the rotation (within the limit) and returns it. */
+  #learnServer(address: string): string {
+    if (!this.#servers.includes(address) && this.#servers.length < MAX_SERVERS) this.#servers.push(address);
+    return address;
+  }
+
+  #attemptTimeoutMs(limits: CallLimits): number {
+    if (limits.untilMs === undefined) return this.settings.requestTimeoutMs;
+    return Math.min(this.settings.requestTimeoutMs, Math.floor(limits.untilMs - performance.now()));
+  }
+
+  #backoffMs(failures: number): number {
+    const ceilingMs = Math.min(
+      this.settings.retryBackoffMs * 2 ** Math.min(failures, 16),
+      MAX_RETRY_BACKOFF_MS,
+    );
+    // Jitter keeps many workstations that lost the same leader from retrying in step.
+    return Math.round(ceilingMs / 2 + (Math.random() * ceilingMs) / 2);
+  }
+
+  #fence(header: ResponseHeader__Output | null, address: string): FencedError | null {
+    if (header === null) return new FencedError(null, this.#highestTerm, address);
+    if (header.term < this.#highestTerm) return new FencedError(header.term, this.#highestTerm, address);
+    return null;
+  }
+
+  #accept(address: string, header: ResponseHeader__Output): void {
+    this.observeTerm(header.term);
+    if (header.state !== 'NODE_STATE_LEADER') return;
+    const leaderId = header.nodeId === '' ? address : header.nodeId;
+    const previous = this.#leader;
+    this.#leader = { leaderId, address, term: header.term };
+    if (previous === null || previous.leaderId !== leaderId || previous.address !== address) {
+      this.emit('leader-changed', { ...this.#leader });
+    }
+  }
+}

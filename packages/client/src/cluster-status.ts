@@ -1,0 +1,133 @@
+// Plain-object views of what nodes say about themselves: ClusterStatus, Verify, Snapshot.
+import type { ClusterStatusResponse__Output, NodeStatus__Output, ResponseHeader__Output } from '@tandem/wire';
+
+export type NodeRoleName = 'main' | 'backup' | 'witness' | 'unknown';
+export type NodeStateName = 'leader' | 'follower' | 'candidate' | 'pre_candidate' | 'stopped' | 'unknown';
+
+export interface NodeStatusView {
+  id: string;
+  address: string;
+  role: NodeRoleName;
+  state: NodeStateName;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  stateHash: string;
+  lastIndex: number;
+  snapshotIndex: number;
+  inSync: boolean;
+  lagEntries: number;
+  lagMs: number;
+  /** Milliseconds since the reporting node last heard from this node (0 for itself). */
+  lastContactMs: number;
+  reachable: boolean;
+  mode: string;
+  version: string;
+  startedAtMs: number;
+}
+
+/** Who answered, in which term and state. */
+export interface ResponderView {
+  nodeId: string;
+  role: NodeRoleName;
+  state: NodeStateName;
+  term: number;
+  leaderId: string | null;
+  leaderAddress: string | null;
+  appliedIndex: number;
+}
+
+export interface ClusterStatus {
+  /** The address that was asked. */
+  address: string;
+  responder: ResponderView;
+  /** The answering node first, then what it knows of its peers. */
+  nodes: NodeStatusView[];
+  leaderId: string | null;
+  inSync: string[];
+}
+
+export interface VerifyResult {
+  address: string;
+  nodeId: string;
+  appliedIndex: number;
+  stateHash: string;
+  term: number;
+}
+
+export interface SnapshotResult {
+  nodeId: string;
+  index: number;
+  term: number;
+  sizeBytes: number;
+  stateHash: string;
+}
+
+const ROLES: Record<string, NodeRoleName> = {
+  ROLE_MAIN: 'main',
+  ROLE_BACKUP: 'backup',
+  ROLE_WITNESS: 'witness',
+};
+const STATES: Record<string, NodeStateName> = {
+  NODE_STATE_LEADER: 'leader',
+  NODE_STATE_FOLLOWER: 'follower',
+  NODE_STATE_CANDIDATE: 'candidate',
+  NODE_STATE_PRE_CANDIDATE: 'pre_candidate',
+  NODE_STATE_STOPPED: 'stopped',
+};
+
+export function roleFromWire(role: string | number): NodeRoleName {
+  return ROLES[String(role)] ?? 'unknown';
+}
+
+export function stateFromWire(state: string | number): NodeStateName {
+  return STATES[String(state)] ?? 'unknown';
+}
+
+export function nodeStatusFromWire(status: NodeStatus__Output): NodeStatusView {
+  return {
+    id: status.id,
+    address: status.address,
+    role: roleFromWire(status.role),
+    state: stateFromWire(status.state),
+    term: status.term,
+    commitIndex: status.commitIndex,
+    appliedIndex: status.appliedIndex,
+    stateHash: status.stateHash,
+    lastIndex: status.lastIndex,
+    snapshotIndex: status.snapshotIndex,
+    inSync: status.inSync,
+    lagEntries: status.lagEntries,
+    lagMs: status.lagMs,
+    lastContactMs: status.lastContactMs,
+    reachable: status.reachable,
+    mode: status.mode,
+    version: status.version,
+    startedAtMs: status.startedAtMs,
+  };
+}
+
+export function responderFromWire(header: ResponseHeader__Output | null): ResponderView {
+  return {
+    nodeId: header?.nodeId ?? '',
+    role: roleFromWire(header?.role ?? ''),
+    state: stateFromWire(header?.state ?? ''),
+    term: header?.term ?? 0,
+    leaderId: header?.leaderId || null,
+    leaderAddress: header?.leaderAddress || null,
+    appliedIndex: header?.appliedIndex ?? 0,
+  };
+}
+
+export function clusterStatusFromWire(
+  address: string,
+  response: ClusterStatusResponse__Output,
+): ClusterStatus {
+  return {
+    address,
+    responder: responderFromWire(response.header),
+    nodes: response.nodes.map(nodeStatusFromWire),
+    leaderId: response.leaderId === '' ? null : response.leaderId,
+    inSync: [...response.inSync],
+  };
+}

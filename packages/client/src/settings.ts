@@ -1,0 +1,203 @@
+// The workstation settings: which servers to use (main first) and how patiently to use them.
+// Read from a YAML file or given as an object; every error names the field as a dotted path.
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { SettingsError } from './errors.js';
+import type { WorkstationParameters } from './types.js';
+
+export interface ClientSettings {
+  /** host:port of every server, main first: the client prefers main whenever it answers. */
+  servers: string[];
+  /** A stable id for this workstation; defaults to the host name. */
+  workstationId?: string;
+  /** How long one call may take before it counts as failed and is retried elsewhere. */
+  requestTimeoutMs: number;
+  /** Attempts per operation, the first included; every attempt reuses the request id. */
+  maxAttempts: number;
+  /** The first pause between attempts; it doubles per failure up to MAX_RETRY_BACKOFF_MS. */
+  retryBackoffMs: number;
+  /** The lease TTL asked for when acquire() is not given one; leases renew at a third of it. */
+  defaultTtlMs: number;
+  /**
+   * After main failed to serve an operation, how long the client goes straight to the known
+   * leader before it tries main first again.
+   */
+  mainRetryIntervalMs: number;
+  /** Reported with every lease; missing fields are filled from the operating system. */
+  parameters?: Partial<WorkstationParameters>;
+}
+
+/** Settings as a caller may give them: only `servers` is required. */
+export type ClientSettingsInput = Pick<ClientSettings, 'servers'> & Partial<Omit<ClientSettings, 'servers'>>;
+
+export const DEFAULT_SETTINGS = {
+  requestTimeoutMs: 3000,
+  maxAttempts: 8,
+  retryBackoffMs: 50,
+  defaultTtlMs: 30_000,
+  mainRetryIntervalMs: 5000,
+} as const;
+
+export const MAX_RETRY_BACKOFF_MS = 2000;
+export const MAX_SERVERS = 16;
+const MAX_IDENTIFIER_LENGTH = 128;
+const MAX_SETTINGS_FILE_BYTES = 1024 * 1024;
+
+const SETTINGS_KEYS = [
+  'servers',
+  'workstationId',
+  'requestTimeoutMs',
+  'maxAttempts',
+  'retryBackoffMs',
+  'defaultTtlMs',
+  'mainRetryIntervalMs',
+  'parameters',
+] as const;
+const PARAMETER_KEYS = ['host', 'user', 'cores', 'productVersion'] as const;
+
+/** Integer fields with their allowed ranges: a limit on everything. */
+const INTEGER_RANGES: Record<keyof typeof DEFAULT_SETTINGS, [minimum: number, maximum: number]> = {
+  requestTimeoutMs: [1, 600_000],
+  maxAttempts: [1, 100],
+  retryBackoffMs: [0, 60_000],
+  defaultTtlMs: [30, 86_400_000],
+  mainRetryIntervalMs: [0, 3_600_000],
+};
+
+type Raw = Record<string, unknown>;
+
+function isMapping(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function rejectUnknownKeys(raw: Raw, prefix: string, allowed: readonly string[]): void {
+  for (const key of Object.keys(raw)) {
+    if (!allowed.includes(key)) {
+      const field = prefix === '' ? key : `${prefix}.${key}`;
+      throw new SettingsError(field, `unknown key (allowed: ${allowed.join(', ')})`);
+    }
+  }
+}
+
+/** Accepts host:port and [ipv6]:port, with a port from 1 to 65535. */
+export function isServerAddress(value: string): boolean {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(value);
+  if (match === null) return false;
+  const port = Number(match[2]);
+  return port >= 1 && port <= 65_535;
+}
+
+function parseServers(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new SettingsError('servers', 'must be a list of host:port strings');
+  if (value.length === 0) throw new SettingsError('servers', 'must name at least one server');
+  if (value.length > MAX_SERVERS)
+    throw new SettingsError('servers', `must name at most ${MAX_SERVERS} servers`);
+  const servers: string[] = [];
+  value.forEach((server, index) => {
+    const field = `servers[${index}]`;
+    if (typeof server !== 'string') throw new SettingsError(field, 'must be a host:port string');
+    const address = server.trim();
+    if (!isServerAddress(address)) throw new SettingsError(field, `"${server}" is not host:port`);
+    if (servers.includes(address)) throw new SettingsError(field, `"${address}" is listed twice`);
+    servers.push(address);
+  });
+  return servers;
+}
+
+function parseInteger(raw: Raw, key: keyof typeof DEFAULT_SETTINGS): number {
+  const value = raw[key];
+  if (value === undefined || value === null) return DEFAULT_SETTINGS[key];
+  const [minimum, maximum] = INTEGER_RANGES[key];
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new SettingsError(key, 'must be an integer');
+  if (value < minimum || value > maximum) {
+    throw new SettingsError(key, `must be between ${minimum} and ${maximum} (got ${value})`);
+  }
+  return value;
+}
+
+function parseIdentifier(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new SettingsError(field, 'must be a non-empty string');
+  if (value.length > MAX_IDENTIFIER_LENGTH) {
+    throw new SettingsError(field, `must be at most ${MAX_IDENTIFIER_LENGTH} characters`);
+  }
+  return value;
+}
+
+function parseParameters(value: unknown): Partial<WorkstationParameters> {
+  if (!isMapping(value)) throw new SettingsError('parameters', 'must be a mapping');
+  rejectUnknownKeys(value, 'parameters', PARAMETER_KEYS);
+  const parameters: Partial<WorkstationParameters> = {};
+  for (const key of ['host', 'user', 'productVersion'] as const) {
+    const text = value[key];
+    if (text === undefined || text === null) continue;
+    if (typeof text !== 'string') throw new SettingsError(`parameters.${key}`, 'must be a string');
+    if (text.length > MAX_IDENTIFIER_LENGTH) {
+      throw new SettingsError(`parameters.${key}`, `must be at most ${MAX_IDENTIFIER_LENGTH} characters`);
+    }
+    parameters[key] = text;
+  }
+  const cores = value.cores;
+  if (cores !== undefined && cores !== null) {
+    if (typeof cores !== 'number' || !Number.isInteger(cores) || cores < 0 || cores > 65_535) {
+      throw new SettingsError('parameters.cores', 'must be an integer between 0 and 65535');
+    }
+    parameters.cores = cores;
+  }
+  return parameters;
+}
+
+/** Validates a settings object (as parsed from YAML, or given in code) and fills in defaults. */
+export function parseSettings(input: unknown): ClientSettings {
+  if (!isMapping(input)) throw new SettingsError('settings', 'must be a mapping');
+  // Keys given as undefined in code mean "use the default", like absent keys in a file.
+  const raw: Raw = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+  rejectUnknownKeys(raw, '', SETTINGS_KEYS);
+  if (raw.servers === undefined || raw.servers === null) throw new SettingsError('servers', 'is required');
+  const settings: ClientSettings = {
+    servers: parseServers(raw.servers),
+    requestTimeoutMs: parseInteger(raw, 'requestTimeoutMs'),
+    maxAttempts: parseInteger(raw, 'maxAttempts'),
+    retryBackoffMs: parseInteger(raw, 'retryBackoffMs'),
+    defaultTtlMs: parseInteger(raw, 'defaultTtlMs'),
+    mainRetryIntervalMs: parseInteger(raw, 'mainRetryIntervalMs'),
+  };
+  if (raw.workstationId !== undefined && raw.workstationId !== null) {
+    settings.workstationId = parseIdentifier(raw.workstationId, 'workstationId');
+  }
+  if (raw.parameters !== undefined && raw.parameters !== null) {
+    settings.parameters = parseParameters(raw.parameters);
+  }
+  return settings;
+}
+
+/** Reads and validates a YAML settings file. Errors name the file and the field. */
+export function loadSettings(path: string): ClientSettings {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SettingsError('settings', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (Buffer.byteLength(text) > MAX_SETTINGS_FILE_BYTES) {
+    throw new SettingsError('settings', `${path} is larger than ${MAX_SETTINGS_FILE_BYTES} bytes`);
+  }
+  let document: unknown;
+  try {
+    document = YAML.parse(text);
+  } catch (error) {
+    throw new SettingsError('settings', `${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  try {
+    return parseSettings(document ?? {});
+  } catch (error) {
+    if (error instanceof SettingsError) throw new SettingsError(error.field, `${error.detail} (in ${path})`);
+    throw error;
+  }
+}
+
+/** Resolves settings given as a YAML file path, or as an object (validated, defaults filled in). */
+export function resolveSettings(settings: ClientSettingsInput | string): ClientSettings {
+  return typeof settings === 'string' ? loadSettings(settings) : parseSettings(settings);
+}

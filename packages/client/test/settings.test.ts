@@ -1,0 +1,159 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { SettingsError } from '../src/errors.js';
+import {
+  DEFAULT_SETTINGS,
+  isServerAddress,
+  loadSettings,
+  parseSettings,
+  resolveSettings,
+} from '../src/settings.js';
+
+function settingsError(action: () => unknown): SettingsError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).to.be.instanceOf(SettingsError);
+    return error as SettingsError;
+  }
+  throw new Error('expected a SettingsError');
+}
+
+describe('settings', () => {
+  let directory: string;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-client-settings-'));
+  });
+
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('fills every default from servers alone', () => {
+    expect(parseSettings({ servers: ['main:7400', 'backup:7400'] })).to.deep.equal({
+      servers: ['main:7400', 'backup:7400'],
+      ...DEFAULT_SETTINGS,
+    });
+    expect(DEFAULT_SETTINGS).to.include({
+      requestTimeoutMs: 3000,
+      maxAttempts: 8,
+      retryBackoffMs: 50,
+      defaultTtlMs: 30000,
+    });
+  });
+
+  it('keeps given values, the workstation id and parameters', () => {
+    const settings = parseSettings({
+      servers: ['10.0.0.1:7400', '[::1]:7401'],
+      workstationId: 'cad-17',
+      requestTimeoutMs: 500,
+      maxAttempts: 3,
+      retryBackoffMs: 10,
+      defaultTtlMs: 9000,
+      mainRetryIntervalMs: 100,
+      parameters: { host: 'cad-17.local', cores: 8 },
+    });
+    expect(settings).to.deep.equal({
+      servers: ['10.0.0.1:7400', '[::1]:7401'],
+      workstationId: 'cad-17',
+      requestTimeoutMs: 500,
+      maxAttempts: 3,
+      retryBackoffMs: 10,
+      defaultTtlMs: 9000,
+      mainRetryIntervalMs: 100,
+      parameters: { host: 'cad-17.local', cores: 8 },
+    });
+  });
+
+  it('treats keys given as undefined in code as absent', () => {
+    expect(parseSettings({ servers: ['a:1'], maxAttempts: undefined }).maxAttempts).to.equal(8);
+  });
+
+  it('rejects unknown keys, naming them', () => {
+    expect(settingsError(() => parseSettings({ servers: ['a:1'], timeout: 5 })).field).to.equal('timeout');
+    const nested = settingsError(() => parseSettings({ servers: ['a:1'], parameters: { hostname: 'x' } }));
+    expect(nested.field).to.equal('parameters.hostname');
+    expect(nested.message).to.contain('unknown key');
+  });
+
+  it('requires a non-empty list of distinct host:port servers', () => {
+    expect(settingsError(() => parseSettings({})).field).to.equal('servers');
+    expect(settingsError(() => parseSettings({ servers: [] })).message).to.contain('at least one');
+    expect(settingsError(() => parseSettings({ servers: 'a:1' })).field).to.equal('servers');
+    expect(settingsError(() => parseSettings({ servers: ['a:1', 'b'] })).field).to.equal('servers[1]');
+    expect(settingsError(() => parseSettings({ servers: ['a:1', 'a:99999'] })).field).to.equal('servers[1]');
+    expect(settingsError(() => parseSettings({ servers: ['a:1', 'a:1'] })).message).to.contain('twice');
+    const many = Array.from({ length: 17 }, (_, index) => `h${index}:1`);
+    expect(settingsError(() => parseSettings({ servers: many })).message).to.contain('at most 16');
+  });
+
+  it('checks that numbers are integers within their ranges', () => {
+    expect(settingsError(() => parseSettings({ servers: ['a:1'], requestTimeoutMs: '3000' })).field).to.equal(
+      'requestTimeoutMs',
+    );
+    expect(settingsError(() => parseSettings({ servers: ['a:1'], maxAttempts: 0 })).message).to.contain(
+      'between 1 and 100',
+    );
+    expect(settingsError(() => parseSettings({ servers: ['a:1'], retryBackoffMs: 1.5 })).field).to.equal(
+      'retryBackoffMs',
+    );
+    expect(settingsError(() => parseSettings({ servers: ['a:1'], defaultTtlMs: 1 })).field).to.equal(
+      'defaultTtlMs',
+    );
+    expect(
+      settingsError(() => parseSettings({ servers: ['a:1'], parameters: { cores: -1 } })).field,
+    ).to.equal('parameters.cores');
+    expect(settingsError(() => parseSettings({ servers: ['a:1'], workstationId: '' })).field).to.equal(
+      'workstationId',
+    );
+  });
+
+  it('recognises server addresses', () => {
+    expect(isServerAddress('licences.example.internal:7400')).to.equal(true);
+    expect(isServerAddress('[fe80::1]:7400')).to.equal(true);
+    expect(isServerAddress('host:0')).to.equal(false);
+    expect(isServerAddress('host')).to.equal(false);
+    expect(isServerAddress('http://host:1')).to.equal(false);
+  });
+
+  it('loads a YAML file', async () => {
+    const file = path.join(directory, 'settings.yaml');
+    await writeFile(file, 'servers:\n  - main:7400\n  - backup:7400\nworkstationId: ws-9\nmaxAttempts: 4\n');
+    const settings = loadSettings(file);
+    expect(settings.servers).to.deep.equal(['main:7400', 'backup:7400']);
+    expect(settings.workstationId).to.equal('ws-9');
+    expect(settings.maxAttempts).to.equal(4);
+    expect(resolveSettings(file)).to.deep.equal(settings);
+  });
+
+  it('names the file and the field when a file does not validate', async () => {
+    const file = path.join(directory, 'bad.yaml');
+    await writeFile(file, 'servers: [main:7400]\nrequestTimeoutMs: -5\n');
+    const error = settingsError(() => loadSettings(file));
+    expect(error.field).to.equal('requestTimeoutMs');
+    expect(error.message).to.contain(file);
+    expect(error.message).not.to.contain('requestTimeoutMs: requestTimeoutMs');
+  });
+
+  it('reports a missing file and invalid YAML', async () => {
+    expect(settingsError(() => loadSettings(path.join(directory, 'missing.yaml'))).message).to.contain(
+      'cannot read',
+    );
+    const file = path.join(directory, 'broken.yaml');
+    await writeFile(file, 'servers: [main:7400\n');
+    expect(settingsError(() => loadSettings(file)).message).to.contain('not valid YAML');
+    const empty = path.join(directory, 'empty.yaml');
+    await writeFile(empty, '');
+    expect(settingsError(() => loadSettings(empty)).field).to.equal('servers');
+  });
+
+  it('accepts the example settings file shipped in deploy/', () => {
+    const example = fileURLToPath(new URL('../../../deploy/client-settings.yaml', import.meta.url));
+    const settings = loadSettings(example);
+    expect(settings.servers.length).to.be.greaterThan(0);
+  });
+});

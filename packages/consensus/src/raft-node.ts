@@ -1,0 +1,1087 @@
+// The replication core: a pure, synchronous Raft state machine in the style of etcd-io/raft.
+// Ticks, proposals and messages go in; a Ready comes out, which the driver carries out in order
+// (persist, send, apply) before calling advance(). Nothing here reads a clock, draws a random
+// number itself, or does I/O.
+//
+// Where Tandem differs from majority Raft: an entry commits only once it is durable on every
+// member of the in-sync set (commit-rule.ts), while elections still need a majority of voters
+// (election-quorum.ts). The leader counts its own log as durable only up to what its driver
+// confirmed through advance().
+import assert from 'node:assert/strict';
+import { nextCommitIndex } from './commit-rule.js';
+import {
+  configurationsEqual,
+  copyConfiguration,
+  encodeConfiguration,
+  replicationPeers,
+  validateConfiguration,
+} from './configuration.js';
+import { electionResult, hasActiveQuorum } from './election-quorum.js';
+import {
+  ConfigurationChangePendingError,
+  LeadershipTransferInProgressError,
+  NotLeaderError,
+  ProposalBackpressureError,
+} from './errors.js';
+import { Progress } from './progress.js';
+import { RaftLog } from './raft-log.js';
+import type {
+  AppendEntriesMessage,
+  AppendEntriesResponseMessage,
+  Configuration,
+  Entry,
+  EntryKind,
+  HardState,
+  InitialState,
+  InstallSnapshotMessage,
+  InstallSnapshotResponseMessage,
+  Message,
+  NodeId,
+  ProgressStatus,
+  ProposalPosition,
+  RaftConfig,
+  RaftStatus,
+  Ready,
+  RequestVoteMessage,
+  RequestVoteResponseMessage,
+  Role,
+  SnapshotMetadata,
+  SoftState,
+  TimeoutNowMessage,
+} from './types.js';
+
+const DEFAULT_MAX_UNCOMMITTED_ENTRIES = 100_000;
+const DEFAULT_MAX_ENTRY_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_BYTES_PER_MESSAGE = 8 * 1024 * 1024;
+const DEFAULT_MAX_COMMITTED_ENTRIES_PER_READY = 4096;
+const DEFAULT_MAX_OUTBOX_MESSAGES = 65_536;
+const EMPTY_DATA = new Uint8Array(0);
+
+interface Limits {
+  maxEntriesPerMessage: number;
+  maxInflightMessages: number;
+  maxProposalEntries: number;
+  maxUncommittedEntries: number;
+  maxEntryBytes: number;
+  maxBytesPerMessage: number;
+  maxCommittedEntriesPerReady: number;
+  maxOutboxMessages: number;
+}
+
+/** What the driver reports about a snapshot it streamed to a follower. */
+export type SnapshotReport = 'finished' | 'failed';
+
+type MessageBody<M extends Message> = Omit<M, 'from' | 'to' | 'term'> & { term?: number };
+
+export class RaftNode {
+  readonly id: NodeId;
+  private readonly electionTimeoutTicks: number;
+  private readonly heartbeatIntervalTicks: number;
+  private readonly randomInt: (maxExclusive: number) => number;
+  private readonly preVote: boolean;
+  private readonly checkQuorum: boolean;
+  private readonly limits: Limits;
+  private readonly traceSink: ((line: string) => void) | null;
+
+  private readonly log: RaftLog;
+  /** The configuration used when neither the log nor the snapshot holds one. */
+  private readonly baseConfiguration: Configuration;
+  /** The latest configuration in the log (committed or not): it takes effect when appended. */
+  private configuration: Configuration;
+
+  private term: number;
+  private votedFor: NodeId | null;
+  private role: Role = 'follower';
+  private leaderId: NodeId | null = null;
+  /** The one leader this node has seen for a term; never forgotten within the term. */
+  private knownLeader: { term: number; id: NodeId } | null = null;
+
+  /** Leader only: one entry per replication peer. */
+  private readonly progress = new Map<NodeId, Progress>();
+  /** Candidate and pre-candidate only: the votes received, bounded by the voters. */
+  private readonly votes = new Map<NodeId, boolean>();
+  private electionElapsedTicks = 0;
+  private heartbeatElapsedTicks = 0;
+  private randomizedElectionTimeoutTicks = 0;
+  private leadTransferee: NodeId | null = null;
+  /** Leader only: the index of the newest configuration entry; one change may be uncommitted. */
+  private pendingConfigurationIndex = 0;
+  /** Leader only: the commit index moved and the peers have not been told yet. */
+  private commitBroadcastDue = false;
+
+  private outbox: Message[] = [];
+  private droppedMessageCount = 0;
+  private handedOutSoftState: SoftState = { role: 'follower', leaderId: null };
+  private persistedHardState: HardState;
+  private outstandingReady: Ready | null = null;
+
+  constructor(config: RaftConfig, initial: InitialState) {
+    assert.ok(typeof config.id === 'string' && config.id.length > 0, 'a node id is a non-empty string');
+    assertPositiveInteger(config.electionTimeoutTicks, 'electionTimeoutTicks');
+    assertPositiveInteger(config.heartbeatIntervalTicks, 'heartbeatIntervalTicks');
+    assert.ok(
+      config.heartbeatIntervalTicks < config.electionTimeoutTicks,
+      'heartbeatIntervalTicks must be below electionTimeoutTicks',
+    );
+    assert.equal(typeof config.randomInt, 'function', 'randomInt is required');
+    this.id = config.id;
+    this.electionTimeoutTicks = config.electionTimeoutTicks;
+    this.heartbeatIntervalTicks = config.heartbeatIntervalTicks;
+    this.randomInt = config.randomInt;
+    this.preVote = config.preVote;
+    this.checkQuorum = config.checkQuorum ?? false;
+    this.traceSink = config.trace ?? null;
+    this.limits = {
+      maxEntriesPerMessage: config.maxEntriesPerMessage,
+      maxInflightMessages: config.maxInflightMessages,
+      maxProposalEntries: config.maxProposalEntries ?? config.maxEntriesPerMessage,
+      maxUncommittedEntries: config.maxUncommittedEntries ?? DEFAULT_MAX_UNCOMMITTED_ENTRIES,
+      maxEntryBytes: config.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES,
+      maxBytesPerMessage: config.maxBytesPerMessage ?? DEFAULT_MAX_BYTES_PER_MESSAGE,
+      maxCommittedEntriesPerReady:
+        config.maxCommittedEntriesPerReady ?? DEFAULT_MAX_COMMITTED_ENTRIES_PER_READY,
+      maxOutboxMessages: config.maxOutboxMessages ?? DEFAULT_MAX_OUTBOX_MESSAGES,
+    };
+    for (const [name, value] of Object.entries(this.limits)) assertPositiveInteger(value, name);
+
+    validateConfiguration(initial.configuration);
+    if (initial.snapshot !== null) validateConfiguration(initial.snapshot.configuration);
+    this.baseConfiguration = copyConfiguration(initial.configuration);
+    const hardState = initial.hardState ?? { term: 0, votedFor: null, commitIndex: 0 };
+    assert.ok(
+      Number.isSafeInteger(hardState.term) && hardState.term >= 0,
+      `bad persisted term ${hardState.term}`,
+    );
+    const snapshotIndex = initial.snapshot?.index ?? 0;
+    const appliedIndex = initial.appliedIndex ?? snapshotIndex;
+    assert.ok(
+      appliedIndex >= snapshotIndex,
+      'the state machine cannot be older than the snapshot it came from',
+    );
+    this.log = new RaftLog(initial.snapshot, initial.entries, hardState.commitIndex, appliedIndex);
+    this.term = hardState.term;
+    this.votedFor = hardState.votedFor;
+    this.persistedHardState = { ...hardState };
+    this.log.assertWellFormed(this.term);
+    this.configuration = this.log.configurationAt(this.log.lastIndex(), this.baseConfiguration);
+    this.becomeFollower(this.term, null);
+    this.checkInvariants();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs.
+
+  /** Advances logical time by one tick: elections for followers, heartbeats for the leader. */
+  tick(): void {
+    if (this.role === 'leader') {
+      this.tickLeader();
+    } else {
+      this.electionElapsedTicks += 1;
+      if (this.electionElapsedTicks >= this.randomizedElectionTimeoutTicks) {
+        this.electionElapsedTicks = 0;
+        this.startElection('campaign');
+      }
+    }
+    this.checkInvariants();
+  }
+
+  /** Starts an election now (with a pre-vote first when enabled). A leader ignores it. */
+  campaign(): void {
+    this.startElection('campaign');
+    this.checkInvariants();
+  }
+
+  /**
+   * Appends a batch of ledger commands as consecutive entries (one call, so the driver can group
+   * commit). The entries commit once durable on every in-sync member; watch committedEntries.
+   */
+  propose(kind: 'normal', data: Uint8Array[]): ProposalPosition {
+    assert.equal(kind, 'normal', 'only normal entries are proposed; configurations use proposeConfiguration');
+    assert.ok(Array.isArray(data) && data.length > 0, 'a proposal holds at least one entry');
+    assert.ok(
+      data.length <= this.limits.maxProposalEntries,
+      `a proposal holds at most ${this.limits.maxProposalEntries} entries, not ${data.length}`,
+    );
+    for (const item of data) {
+      assert.ok(item instanceof Uint8Array, 'entry data is a Uint8Array');
+      assert.ok(
+        item.byteLength <= this.limits.maxEntryBytes,
+        `entry data is at most ${this.limits.maxEntryBytes} bytes, not ${item.byteLength}`,
+      );
+    }
+    this.assertCanPropose(data.length);
+    const position = this.appendAsLeader(data.map((item) => ({ kind: 'normal', data: item })));
+    this.checkInvariants();
+    return position;
+  }
+
+  /**
+   * Appends a configuration entry; it takes effect on every node as soon as that node appends it.
+   * Only one configuration entry may be uncommitted at a time. The leader must stay a voter and
+   * in-sync member.
+   */
+  proposeConfiguration(configuration: Configuration): ProposalPosition {
+    validateConfiguration(configuration);
+    this.assertCanPropose(1);
+    assert.ok(configuration.voters.includes(this.id), 'the leader cannot remove itself from the voters');
+    assert.ok(configuration.inSync.includes(this.id), 'the leader cannot remove itself from the in-sync set');
+    if (this.pendingConfigurationIndex > this.log.commitIndex) {
+      throw new ConfigurationChangePendingError(this.pendingConfigurationIndex);
+    }
+    const position = this.appendAsLeader([
+      { kind: 'configuration', data: encodeConfiguration(configuration) },
+    ]);
+    this.checkInvariants();
+    return position;
+  }
+
+  /**
+   * Hands leadership to a voter: proposals are refused meanwhile; once the transferee holds the
+   * whole log it gets timeout_now and campaigns at once. Abandoned after an election timeout.
+   */
+  transferLeadership(transferee: NodeId): void {
+    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId, this.term);
+    assert.ok(this.configuration.voters.includes(transferee), `${transferee} is not a voter`);
+    if (transferee === this.id || this.leadTransferee === transferee) return;
+    const progress = this.progress.get(transferee);
+    assert.ok(progress !== undefined, `no progress for voter ${transferee}`);
+    this.leadTransferee = transferee;
+    // The transfer gets one election timeout to complete.
+    this.electionElapsedTicks = 0;
+    this.trace(`started transferring leadership to ${transferee} at term ${this.term}`);
+    if (progress.matchIndex === this.log.lastIndex()) {
+      this.sendTimeoutNow(transferee);
+    } else {
+      this.sendAppends(transferee, progress, false);
+    }
+    this.checkInvariants();
+  }
+
+  step(message: Message): void {
+    assert.equal(message.to, this.id, `message for ${message.to} stepped into ${this.id}`);
+    assert.notEqual(message.from, this.id, 'a node never sends a message to itself');
+    assert.ok(Number.isSafeInteger(message.term) && message.term >= 0, `bad message term ${message.term}`);
+    if (message.term > this.term) {
+      if (!this.acceptHigherTerm(message)) {
+        this.checkInvariants();
+        return;
+      }
+    } else if (message.term < this.term) {
+      this.answerStaleTerm(message);
+      this.checkInvariants();
+      return;
+    }
+    switch (message.type) {
+      case 'request_vote':
+        this.handleRequestVote(message);
+        break;
+      case 'request_vote_response':
+        this.handleRequestVoteResponse(message);
+        break;
+      case 'append_entries':
+        this.followLeader(message.from);
+        this.handleAppendEntries(message);
+        break;
+      case 'install_snapshot':
+        this.followLeader(message.from);
+        this.handleInstallSnapshot(message);
+        break;
+      case 'timeout_now':
+        this.handleTimeoutNow(message.from);
+        break;
+      case 'append_entries_response':
+        this.handleAppendEntriesResponse(message);
+        break;
+      case 'install_snapshot_response':
+        this.handleInstallSnapshotResponse(message);
+        break;
+      default:
+        assert.fail(`unknown message type ${(message as { type: string }).type}`);
+    }
+    this.checkInvariants();
+  }
+
+  /** The driver finished (or failed) streaming a snapshot to a follower. */
+  reportSnapshot(to: NodeId, report: SnapshotReport): void {
+    const progress = this.progress.get(to);
+    if (this.role !== 'leader' || progress === undefined || progress.state !== 'snapshot') return;
+    const nextIndex = report === 'finished' ? progress.pendingSnapshotIndex + 1 : progress.matchIndex + 1;
+    progress.becomeProbe(nextIndex);
+    // Wait for the follower's next answer (to a heartbeat) before sending again.
+    progress.probeSent = true;
+    this.trace(`snapshot to ${to} ${report}; probing from ${progress.nextIndex}`);
+    this.checkInvariants();
+  }
+
+  /** The driver could not reach a follower: stop pipelining to it and probe again. */
+  reportUnreachable(to: NodeId): void {
+    const progress = this.progress.get(to);
+    if (this.role !== 'leader' || progress === undefined || progress.state !== 'replicate') return;
+    progress.becomeProbe(progress.matchIndex + 1);
+    this.checkInvariants();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ready and advance.
+
+  /** Whether ready() has work; always false while a Ready is handed out and not yet advanced. */
+  hasReady(): boolean {
+    if (this.outstandingReady !== null) return false;
+    return (
+      this.commitBroadcastDue ||
+      this.softStateChanged() ||
+      this.hardStateChanged() ||
+      this.log.unstableSnapshot() !== null ||
+      this.log.hasUnstableEntries() ||
+      this.outbox.length > 0 ||
+      this.log.hasNextCommittedEntries()
+    );
+  }
+
+  /**
+   * Hands out what the driver must do next, to be done in this order: persist hardState, snapshot
+   * and entries in one durable write; send messages (an install_snapshot message carries
+   * metadata and empty data: the sending driver fills Snapshot.data from its snapshot store);
+   * apply the snapshot, then committedEntries in order; then call advance() with this Ready.
+   * Only one Ready may be outstanding.
+   */
+  ready(): Ready {
+    assert.equal(this.outstandingReady, null, 'advance() the outstanding Ready before asking for another');
+    if (this.commitBroadcastDue) this.broadcastHeartbeats();
+    const softState: SoftState | null = this.softStateChanged()
+      ? { role: this.role, leaderId: this.leaderId }
+      : null;
+    const ready: Ready = {
+      softState,
+      hardState: this.hardStateChanged() ? this.hardState() : null,
+      snapshot: this.log.unstableSnapshot(),
+      entries: this.log.unstableEntries(),
+      messages: this.outbox,
+      committedEntries: this.log.nextCommittedEntries(this.limits.maxCommittedEntriesPerReady),
+    };
+    this.outbox = [];
+    if (softState !== null) this.handedOutSoftState = softState;
+    this.outstandingReady = ready;
+    return ready;
+  }
+
+  /** The driver has carried out the Ready: its state is durable, sent and applied. */
+  advance(ready: Ready): void {
+    assert.ok(ready === this.outstandingReady, 'advance() takes the Ready that ready() returned last');
+    this.outstandingReady = null;
+    if (ready.hardState !== null) this.persistedHardState = { ...ready.hardState };
+    if (ready.snapshot !== null) {
+      this.log.snapshotStable(ready.snapshot);
+      this.log.appliedTo(Math.max(this.log.appliedIndex, ready.snapshot.metadata.index));
+    }
+    const lastEntry = ready.entries.at(-1);
+    if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
+    const lastCommitted = ready.committedEntries.at(-1);
+    if (lastCommitted !== undefined) this.log.appliedTo(lastCommitted.index);
+    // The leader's own entries count towards the commit rule only now.
+    if (this.role === 'leader') this.maybeCommit();
+    this.checkInvariants();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Log access for the driver.
+
+  /** The driver took a snapshot at an applied index: drop the entries it covers. */
+  compact(snapshot: SnapshotMetadata): void {
+    validateConfiguration(snapshot.configuration);
+    assert.ok(
+      configurationsEqual(
+        snapshot.configuration,
+        this.log.configurationAt(snapshot.index, this.baseConfiguration),
+      ),
+      `the snapshot's configuration is not the one in effect at ${snapshot.index}; use snapshotMetadataAt()`,
+    );
+    this.log.compact(snapshot);
+    this.trace(`compacted the log up to ${snapshot.index}`);
+    this.checkInvariants();
+  }
+
+  /** The metadata for a snapshot of the state machine at an applied index. */
+  snapshotMetadataAt(index: number): SnapshotMetadata {
+    assert.ok(index <= this.log.appliedIndex, `index ${index} is not applied yet`);
+    const term = this.log.term(index);
+    assert.ok(term !== undefined, `index ${index} is compacted`);
+    return {
+      index,
+      term,
+      configuration: copyConfiguration(this.log.configurationAt(index, this.baseConfiguration)),
+    };
+  }
+
+  /** The entries firstIndex..lastIndex inclusive, all of which must be in memory. */
+  entries(firstIndex: number, lastIndex: number): Entry[] {
+    if (lastIndex < firstIndex) return [];
+    return this.log.slice(firstIndex, lastIndex);
+  }
+
+  status(): RaftStatus {
+    let progress: Record<NodeId, ProgressStatus> | null = null;
+    if (this.role === 'leader') {
+      progress = {
+        [this.id]: {
+          matchIndex: this.log.durableLastIndex(),
+          nextIndex: this.log.lastIndex() + 1,
+          state: 'replicate',
+          inflightMessages: 0,
+          recentActive: true,
+        },
+      };
+      for (const [id, peer] of this.progress) progress[id] = peer.status();
+    }
+    return {
+      id: this.id,
+      role: this.role,
+      term: this.term,
+      votedFor: this.votedFor,
+      leaderId: this.leaderId,
+      commitIndex: this.log.commitIndex,
+      appliedIndex: this.log.appliedIndex,
+      lastIndex: this.log.lastIndex(),
+      lastTerm: this.log.lastTerm(),
+      snapshotIndex: this.log.snapshotIndex,
+      durableIndex: this.log.durableLastIndex(),
+      configuration: copyConfiguration(this.configuration),
+      leadTransferee: this.leadTransferee,
+      progress,
+    };
+  }
+
+  /** How many outgoing messages were dropped because the driver let the outbox fill up. */
+  get droppedMessages(): number {
+    return this.droppedMessageCount;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Roles.
+
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    assert.ok(term >= this.term, `cannot follow at term ${term} below ${this.term}`);
+    if (term > this.term) {
+      this.term = term;
+      this.votedFor = null;
+    }
+    this.role = 'follower';
+    this.leaderId = null;
+    if (leader !== null) this.recordLeader(leader);
+    this.resetRoleState();
+    this.trace(`became follower at term ${this.term}${leader === null ? '' : ` of leader ${leader}`}`);
+  }
+
+  /**
+   * campaign: a pre-vote first when enabled; election: a real vote at once (after a won pre-vote);
+   * transfer: a real vote that may disturb a known leader (after timeout_now).
+   */
+  private startElection(kind: 'campaign' | 'election' | 'transfer'): void {
+    if (this.role === 'leader') {
+      this.trace('is already leader; ignored the campaign');
+      return;
+    }
+    if (!this.configuration.voters.includes(this.id)) {
+      this.trace('is not a voter; ignored the campaign');
+      return;
+    }
+    if (this.preVote && kind === 'campaign') {
+      this.role = 'pre_candidate';
+      this.leaderId = null;
+      this.resetRoleState();
+      this.trace(`became pre-candidate at term ${this.term}`);
+      this.requestVotes(true, false);
+    } else {
+      this.term += 1;
+      this.votedFor = this.id;
+      this.role = 'candidate';
+      this.leaderId = null;
+      this.resetRoleState();
+      this.trace(`became candidate at term ${this.term}`);
+      this.requestVotes(false, kind === 'transfer');
+    }
+  }
+
+  private requestVotes(preVote: boolean, leadershipTransfer: boolean): void {
+    this.votes.set(this.id, true);
+    for (const voter of this.configuration.voters) {
+      if (voter === this.id) continue;
+      this.send<RequestVoteMessage>(voter, {
+        type: 'request_vote',
+        term: preVote ? this.term + 1 : this.term,
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+        preVote,
+        leadershipTransfer,
+      });
+    }
+    this.tallyVotes();
+  }
+
+  private tallyVotes(): void {
+    const result = electionResult(this.configuration.voters, this.votes);
+    if (result === 'won') {
+      if (this.role === 'pre_candidate') {
+        this.trace(`won the pre-vote for term ${this.term + 1}`);
+        this.startElection('election');
+      } else {
+        this.becomeLeader();
+      }
+    } else if (result === 'lost') {
+      this.trace(`lost the ${this.role === 'pre_candidate' ? 'pre-vote' : 'election'} at term ${this.term}`);
+      this.becomeFollower(this.term, null);
+    }
+  }
+
+  private becomeLeader(): void {
+    assert.equal(this.role, 'candidate', 'only a candidate becomes leader');
+    assert.equal(this.votedFor, this.id, 'a leader voted for itself');
+    this.role = 'leader';
+    this.recordLeader(this.id);
+    this.resetRoleState();
+    for (const peer of replicationPeers(this.configuration, this.id)) this.addProgress(peer);
+    this.trace(`became leader at term ${this.term}`);
+    // The noop lets the leader commit entries of earlier terms, and no configuration change may
+    // start before it commits.
+    const position = this.appendAsLeader([{ kind: 'noop', data: EMPTY_DATA }]);
+    this.pendingConfigurationIndex = position.lastIndex;
+  }
+
+  private resetRoleState(): void {
+    this.votes.clear();
+    this.progress.clear();
+    this.leadTransferee = null;
+    this.pendingConfigurationIndex = 0;
+    this.commitBroadcastDue = false;
+    this.electionElapsedTicks = 0;
+    this.heartbeatElapsedTicks = 0;
+    const jitterTicks = this.randomInt(this.electionTimeoutTicks);
+    assert.ok(
+      Number.isSafeInteger(jitterTicks) && jitterTicks >= 0 && jitterTicks < this.electionTimeoutTicks,
+      `randomInt(${this.electionTimeoutTicks}) returned ${jitterTicks}`,
+    );
+    this.randomizedElectionTimeoutTicks = this.electionTimeoutTicks + jitterTicks;
+  }
+
+  private recordLeader(leader: NodeId): void {
+    if (this.knownLeader !== null && this.knownLeader.term === this.term) {
+      assert.equal(
+        leader,
+        this.knownLeader.id,
+        `two leaders in term ${this.term}: ${this.knownLeader.id}, ${leader}`,
+      );
+    }
+    this.knownLeader = { term: this.term, id: leader };
+    this.leaderId = leader;
+  }
+
+  /** An append or snapshot from the leader of the current term. */
+  private followLeader(leader: NodeId): void {
+    assert.notEqual(this.role, 'leader', `two leaders in term ${this.term}: ${this.id} and ${leader}`);
+    if (this.role === 'follower') {
+      this.recordLeader(leader);
+    } else {
+      this.becomeFollower(this.term, leader);
+    }
+    this.electionElapsedTicks = 0;
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsedTicks += 1;
+    this.electionElapsedTicks += 1;
+    if (this.electionElapsedTicks >= this.electionTimeoutTicks) {
+      this.electionElapsedTicks = 0;
+      if (this.checkQuorum) {
+        const active = (id: NodeId) => id === this.id || this.progress.get(id)?.recentActive === true;
+        if (!hasActiveQuorum(this.configuration.voters, active)) {
+          this.trace(`lost contact with a quorum; stepping down at term ${this.term}`);
+          this.becomeFollower(this.term, null);
+          return;
+        }
+        for (const progress of this.progress.values()) progress.recentActive = false;
+      }
+      if (this.leadTransferee !== null) {
+        this.trace(`abandoned the leadership transfer to ${this.leadTransferee}`);
+        this.leadTransferee = null;
+      }
+    }
+    if (this.heartbeatElapsedTicks >= this.heartbeatIntervalTicks) {
+      this.heartbeatElapsedTicks = 0;
+      this.broadcastHeartbeats();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Terms.
+
+  /** Returns false when the message must be ignored. Otherwise the node is at the message's term,
+   * except for pre-votes, which never change a term by themselves. */
+  private acceptHigherTerm(message: Message): boolean {
+    if (message.type === 'request_vote') {
+      // With checkQuorum, a follower that heard from its leader within the election timeout
+      // keeps it: a partitioned node rejoining must not depose a healthy leader.
+      const inLease =
+        this.checkQuorum && this.leaderId !== null && this.electionElapsedTicks < this.electionTimeoutTicks;
+      if (inLease && !message.leadershipTransfer) {
+        this.trace(
+          `ignored a ${voteName(message.preVote)} request from ${message.from} at term ${message.term}`,
+        );
+        return false;
+      }
+      if (!message.preVote) this.becomeFollower(message.term, null);
+      return true;
+    }
+    if (message.type === 'request_vote_response' && message.preVote && message.voteGranted) {
+      // A granted pre-vote carries the term the pre-candidate proposed, not the voter's term.
+      return true;
+    }
+    const fromLeader =
+      message.type === 'append_entries' ||
+      message.type === 'install_snapshot' ||
+      message.type === 'timeout_now';
+    this.trace(`received ${message.type} from ${message.from} at higher term ${message.term}`);
+    this.becomeFollower(message.term, fromLeader ? message.from : null);
+    return true;
+  }
+
+  /** Requests from an older term get an answer carrying our term, so the sender steps down. */
+  private answerStaleTerm(message: Message): void {
+    this.trace(`refused ${message.type} from ${message.from} at stale term ${message.term}`);
+    switch (message.type) {
+      case 'append_entries':
+        this.send<AppendEntriesResponseMessage>(message.from, {
+          type: 'append_entries_response',
+          success: false,
+          matchIndex: 0,
+          conflictIndex: 0,
+          conflictTerm: 0,
+        });
+        break;
+      case 'install_snapshot':
+        this.send<InstallSnapshotResponseMessage>(message.from, {
+          type: 'install_snapshot_response',
+          success: false,
+          matchIndex: 0,
+        });
+        break;
+      case 'request_vote':
+        this.send<RequestVoteResponseMessage>(message.from, {
+          type: 'request_vote_response',
+          voteGranted: false,
+          preVote: message.preVote,
+        });
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Votes.
+
+  private handleRequestVote(message: RequestVoteMessage): void {
+    const canVote =
+      this.votedFor === message.from ||
+      (this.votedFor === null && this.leaderId === null) ||
+      (message.preVote && message.term > this.term);
+    const upToDate = this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
+    const granted = canVote && upToDate;
+    if (granted && !message.preVote) {
+      // The vote is in hardState, which the driver persists before sending this answer.
+      this.votedFor = message.from;
+      this.electionElapsedTicks = 0;
+    }
+    this.trace(
+      `${granted ? 'granted' : 'rejected'} ${voteName(message.preVote)} for ${message.from} at term ${message.term}` +
+        (granted ? '' : canVote ? ' (log behind ours)' : ' (already voted or following a leader)'),
+    );
+    this.send<RequestVoteResponseMessage>(message.from, {
+      type: 'request_vote_response',
+      term: granted ? message.term : this.term,
+      voteGranted: granted,
+      preVote: message.preVote,
+    });
+  }
+
+  private handleRequestVoteResponse(message: RequestVoteResponseMessage): void {
+    const counts =
+      (this.role === 'pre_candidate' &&
+        message.preVote &&
+        message.term === (message.voteGranted ? this.term + 1 : this.term)) ||
+      (this.role === 'candidate' && !message.preVote && message.term === this.term);
+    if (!counts) return;
+    this.votes.set(message.from, message.voteGranted);
+    this.tallyVotes();
+  }
+
+  private handleTimeoutNow(from: NodeId): void {
+    if (this.role === 'leader') return;
+    if (this.role === 'follower') this.recordLeader(from);
+    this.trace(`received timeout_now from ${from}; campaigning at once`);
+    this.startElection('transfer');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replication: the follower's side.
+
+  private handleAppendEntries(message: AppendEntriesMessage): void {
+    const { prevLogIndex, prevLogTerm, entries } = message;
+    assert.ok(Number.isSafeInteger(prevLogIndex) && prevLogIndex >= 0, `bad prevLogIndex ${prevLogIndex}`);
+    for (const entry of entries)
+      assert.ok(entry.term <= message.term, 'an entry cannot be newer than its leader');
+    if (prevLogIndex < this.log.commitIndex) {
+      // Everything up to the commit index matches every leader's log; say how far that is.
+      this.replyToAppend(message.from, true, this.log.commitIndex);
+      return;
+    }
+    const result = this.log.maybeAppend(prevLogIndex, prevLogTerm, entries);
+    if (result === null) {
+      const hint = this.log.conflictHint(prevLogIndex);
+      this.trace(
+        `rejected append at ${prevLogIndex}/${prevLogTerm} from ${message.from}; conflict at ${hint.conflictIndex}/${hint.conflictTerm}`,
+      );
+      this.send<AppendEntriesResponseMessage>(message.from, {
+        type: 'append_entries_response',
+        success: false,
+        matchIndex: 0,
+        ...hint,
+      });
+      return;
+    }
+    if (result.truncatedFrom !== null) {
+      this.trace(`truncated its log from ${result.truncatedFrom} to follow ${message.from}`);
+    }
+    if (result.truncatedFrom !== null || result.appendedConfiguration) this.refreshConfiguration();
+    this.log.commitTo(Math.min(message.leaderCommit, result.lastNewIndex));
+    this.replyToAppend(message.from, true, result.lastNewIndex);
+  }
+
+  private replyToAppend(to: NodeId, success: boolean, matchIndex: number): void {
+    this.send<AppendEntriesResponseMessage>(to, {
+      type: 'append_entries_response',
+      success,
+      matchIndex,
+      conflictIndex: 0,
+      conflictTerm: 0,
+    });
+  }
+
+  private handleInstallSnapshot(message: InstallSnapshotMessage): void {
+    const { metadata } = message.snapshot;
+    validateConfiguration(metadata.configuration);
+    assert.ok(message.snapshot.data instanceof Uint8Array, 'snapshot data is bytes');
+    assert.ok(
+      metadata.index >= 1 && metadata.term >= 1 && metadata.term <= message.term,
+      'bad snapshot metadata',
+    );
+    const respond = (matchIndex: number) =>
+      this.send<InstallSnapshotResponseMessage>(message.from, {
+        type: 'install_snapshot_response',
+        success: true,
+        matchIndex,
+      });
+    if (metadata.index <= this.log.commitIndex) {
+      respond(this.log.commitIndex);
+      return;
+    }
+    if (this.log.matchTerm(metadata.index, metadata.term)) {
+      // The log already holds the snapshot's last entry, hence everything before it.
+      this.log.commitTo(metadata.index);
+      this.trace(`already holds snapshot ${metadata.index}/${metadata.term}; committed up to it`);
+      respond(metadata.index);
+      return;
+    }
+    this.log.restore(message.snapshot);
+    this.refreshConfiguration();
+    this.trace(`restored snapshot ${metadata.index}/${metadata.term} from ${message.from}`);
+    respond(metadata.index);
+  }
+
+  private refreshConfiguration(): void {
+    const configuration = this.log.configurationAt(this.log.lastIndex(), this.baseConfiguration);
+    if (configurationsEqual(configuration, this.configuration)) return;
+    this.configuration = copyConfiguration(configuration);
+    this.trace(`switched to configuration ${describeConfiguration(configuration)}`);
+    if (this.role === 'leader') {
+      const peers = replicationPeers(configuration, this.id);
+      for (const peer of peers) if (!this.progress.has(peer)) this.addProgress(peer);
+      for (const peer of [...this.progress.keys()]) if (!peers.includes(peer)) this.progress.delete(peer);
+      if (this.leadTransferee !== null && !configuration.voters.includes(this.leadTransferee)) {
+        this.leadTransferee = null;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replication: the leader's side.
+
+  private assertCanPropose(entryCount: number): void {
+    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId, this.term);
+    if (this.leadTransferee !== null) throw new LeadershipTransferInProgressError(this.leadTransferee);
+    const uncommitted = this.log.lastIndex() - this.log.commitIndex;
+    if (uncommitted + entryCount > this.limits.maxUncommittedEntries) {
+      throw new ProposalBackpressureError(uncommitted, this.limits.maxUncommittedEntries);
+    }
+  }
+
+  private appendAsLeader(items: { kind: EntryKind; data: Uint8Array }[]): ProposalPosition {
+    assert.equal(this.role, 'leader', 'only the leader appends new entries');
+    const firstIndex = this.log.lastIndex() + 1;
+    const entries = items.map((item, offset) => ({
+      index: firstIndex + offset,
+      term: this.term,
+      kind: item.kind,
+      data: item.data,
+    }));
+    this.log.append(entries);
+    const lastConfiguration = entries.findLast((entry) => entry.kind === 'configuration');
+    if (lastConfiguration !== undefined) {
+      this.pendingConfigurationIndex = lastConfiguration.index;
+      this.refreshConfiguration();
+    }
+    // A configuration change may loosen the commit rule at once.
+    this.maybeCommit();
+    for (const [peer, progress] of this.progress) this.sendAppends(peer, progress, false);
+    return { firstIndex, lastIndex: firstIndex + entries.length - 1, term: this.term };
+  }
+
+  private addProgress(peer: NodeId): void {
+    const progress = new Progress(this.log.lastIndex() + 1, this.limits.maxInflightMessages);
+    // A new leader assumes its peers are alive until an election timeout proves otherwise.
+    progress.recentActive = true;
+    this.progress.set(peer, progress);
+  }
+
+  /** Commits up to the index durable on every in-sync member, if it is of the current term. */
+  private maybeCommit(): boolean {
+    if (this.role !== 'leader') return false;
+    const commitIndex = nextCommitIndex({
+      configuration: this.configuration,
+      leaderId: this.id,
+      currentTerm: this.term,
+      commitIndex: this.log.commitIndex,
+      matchIndexOf: (id) =>
+        id === this.id ? this.log.durableLastIndex() : (this.progress.get(id)?.matchIndex ?? 0),
+      termAt: (index) => this.log.term(index),
+    });
+    const moved = this.log.commitTo(commitIndex);
+    // Several acknowledgements between two Readies move the commit index once per Ready.
+    if (moved) this.commitBroadcastDue = this.progress.size > 0;
+    return moved;
+  }
+
+  /** Heartbeats also tell every peer the commit index (up to what each peer matches). */
+  private broadcastHeartbeats(): void {
+    this.commitBroadcastDue = false;
+    for (const [peer, progress] of this.progress) this.sendHeartbeat(peer, progress);
+  }
+
+  /** Sends as many appends as the follower's state and window allow. */
+  private sendAppends(peer: NodeId, progress: Progress, sendIfEmpty: boolean): void {
+    let sendEmpty = sendIfEmpty;
+    for (let round = 0; round <= this.limits.maxInflightMessages; round += 1) {
+      if (!this.maybeSendAppend(peer, progress, sendEmpty)) return;
+      sendEmpty = false;
+    }
+  }
+
+  /** Returns whether entries were sent (so that another message might follow). */
+  private maybeSendAppend(peer: NodeId, progress: Progress, sendIfEmpty: boolean): boolean {
+    if (progress.isPaused()) return false;
+    const lastIndex = this.log.lastIndex();
+    assert.ok(progress.nextIndex <= lastIndex + 1, `nextIndex ${progress.nextIndex} beyond ${lastIndex + 1}`);
+    const prevLogIndex = progress.nextIndex - 1;
+    const prevLogTerm = this.log.term(prevLogIndex);
+    if (prevLogTerm === undefined) {
+      this.sendSnapshot(peer, progress);
+      return false;
+    }
+    const entries =
+      progress.nextIndex <= lastIndex
+        ? this.log.slice(
+            progress.nextIndex,
+            lastIndex,
+            this.limits.maxEntriesPerMessage,
+            this.limits.maxBytesPerMessage,
+          )
+        : [];
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.send<AppendEntriesMessage>(peer, {
+      type: 'append_entries',
+      prevLogIndex,
+      prevLogTerm,
+      entries,
+      leaderCommit: this.log.commitIndex,
+    });
+    progress.sent(prevLogIndex + entries.length, entries.length);
+    return entries.length > 0;
+  }
+
+  /** A heartbeat is an empty append at the follower's match point, so it never disturbs a pipeline. */
+  private sendHeartbeat(peer: NodeId, progress: Progress): void {
+    let prevLogIndex = progress.matchIndex;
+    let prevLogTerm = this.log.term(prevLogIndex);
+    if (prevLogTerm === undefined) {
+      // The match point was compacted away; index 0 matches every log.
+      prevLogIndex = 0;
+      prevLogTerm = 0;
+    }
+    this.send<AppendEntriesMessage>(peer, {
+      type: 'append_entries',
+      prevLogIndex,
+      prevLogTerm,
+      entries: [],
+      leaderCommit: this.log.commitIndex,
+    });
+  }
+
+  private sendSnapshot(peer: NodeId, progress: Progress): void {
+    const metadata = this.log.snapshot();
+    assert.ok(metadata !== null, 'entries are only compacted under a snapshot');
+    this.send<InstallSnapshotMessage>(peer, {
+      type: 'install_snapshot',
+      snapshot: { metadata, data: EMPTY_DATA },
+    });
+    progress.becomeSnapshot(metadata.index);
+    this.trace(`sent snapshot ${metadata.index}/${metadata.term} to ${peer}`);
+  }
+
+  private sendTimeoutNow(peer: NodeId): void {
+    this.trace(`sent timeout_now to ${peer}`);
+    this.send<TimeoutNowMessage>(peer, { type: 'timeout_now' });
+  }
+
+  private handleAppendEntriesResponse(message: AppendEntriesResponseMessage): void {
+    const progress = this.progress.get(message.from);
+    if (this.role !== 'leader' || progress === undefined) return;
+    progress.recentActive = true;
+    if (!message.success) {
+      assert.ok(message.conflictIndex >= 1, 'a rejection at the current term carries a conflict index');
+      let nextIndex = message.conflictIndex;
+      if (message.conflictTerm > 0) {
+        const lastOfTerm = this.log.lastIndexOfTerm(message.conflictTerm, this.log.lastIndex());
+        if (lastOfTerm !== undefined) nextIndex = lastOfTerm + 1;
+      }
+      progress.becomeProbe(Math.min(nextIndex, this.log.lastIndex() + 1));
+      this.trace(`probes ${message.from} from ${progress.nextIndex} after a rejected append`);
+      this.sendAppends(message.from, progress, true);
+      return;
+    }
+    assert.ok(
+      message.matchIndex <= this.log.lastIndex(),
+      `${message.from} matches ${message.matchIndex}, beyond the leader's last index ${this.log.lastIndex()}`,
+    );
+    const moved = progress.acknowledge(message.matchIndex);
+    if (progress.state === 'replicate') {
+      progress.inflights.freeTo(message.matchIndex);
+      // An answer without progress while the window is full (a lost append, or a heartbeat) frees
+      // one slot, so that the next append finds out whether a gap needs probing.
+      if (!moved && progress.inflights.full()) progress.inflights.freeFirst();
+    } else if (progress.state === 'probe') {
+      if (moved) progress.becomeReplicate();
+      else progress.probeSent = false;
+    } else if (progress.matchIndex >= progress.pendingSnapshotIndex) {
+      progress.becomeProbe(progress.matchIndex + 1);
+    }
+    if (moved) this.afterMatchMoved(message.from, progress);
+    this.sendAppends(message.from, progress, false);
+  }
+
+  private handleInstallSnapshotResponse(message: InstallSnapshotResponseMessage): void {
+    const progress = this.progress.get(message.from);
+    if (this.role !== 'leader' || progress === undefined) return;
+    progress.recentActive = true;
+    assert.ok(message.success, 'a snapshot is refused only for a stale term, handled before');
+    assert.ok(message.matchIndex <= this.log.lastIndex(), `${message.from} matches beyond the leader's log`);
+    const moved = progress.acknowledge(message.matchIndex);
+    if (progress.state === 'snapshot') progress.becomeProbe(progress.matchIndex + 1);
+    if (moved) this.afterMatchMoved(message.from, progress);
+    this.sendAppends(message.from, progress, false);
+  }
+
+  private afterMatchMoved(peer: NodeId, progress: Progress): void {
+    this.maybeCommit();
+    if (this.leadTransferee === peer && progress.matchIndex === this.log.lastIndex())
+      this.sendTimeoutNow(peer);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers.
+
+  private send<M extends Message>(to: NodeId, body: MessageBody<M>): void {
+    const message = { ...body, from: this.id, to, term: body.term ?? this.term } as Message;
+    if (this.outbox.length >= this.limits.maxOutboxMessages) {
+      // Raft tolerates lost messages; an unbounded outbox would not be tolerated by the process.
+      this.droppedMessageCount += 1;
+      return;
+    }
+    this.outbox.push(message);
+  }
+
+  private hardState(): HardState {
+    return { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
+  }
+
+  private hardStateChanged(): boolean {
+    const persisted = this.persistedHardState;
+    return (
+      persisted.term !== this.term ||
+      persisted.votedFor !== this.votedFor ||
+      persisted.commitIndex !== this.log.commitIndex
+    );
+  }
+
+  private softStateChanged(): boolean {
+    return this.handedOutSoftState.role !== this.role || this.handedOutSoftState.leaderId !== this.leaderId;
+  }
+
+  private trace(line: string): void {
+    this.traceSink?.(`${this.id} ${line}`);
+  }
+
+  private checkInvariants(): void {
+    this.log.assertIndices();
+    assert.ok(this.log.lastTerm() <= this.term, `log term ${this.log.lastTerm()} beyond term ${this.term}`);
+    assert.ok(this.persistedHardState.term <= this.term, 'the term never goes back');
+    assert.ok(this.outbox.length <= this.limits.maxOutboxMessages, 'the outbox is bounded');
+    assert.ok(this.votes.size <= this.configuration.voters.length + 1, 'votes are bounded by the voters');
+    switch (this.role) {
+      case 'leader': {
+        assert.equal(this.leaderId, this.id, 'a leader knows it leads');
+        assert.equal(this.votedFor, this.id, 'a leader voted for itself in its term');
+        const lastIndex = this.log.lastIndex();
+        for (const [peer, progress] of this.progress) {
+          assert.ok(progress.matchIndex <= lastIndex, `${peer} matches beyond the leader's log`);
+          assert.ok(progress.nextIndex <= lastIndex + 1, `${peer} next index beyond the leader's log`);
+          assert.ok(progress.nextIndex > progress.matchIndex, `${peer} next index at or below its match`);
+        }
+        break;
+      }
+      case 'candidate':
+        assert.equal(this.votedFor, this.id, 'a candidate voted for itself');
+        assert.equal(this.leaderId, null, 'a candidate knows no leader');
+        assert.equal(this.progress.size, 0, 'only the leader tracks progress');
+        break;
+      case 'pre_candidate':
+        assert.equal(this.leaderId, null, 'a pre-candidate knows no leader');
+        assert.equal(this.progress.size, 0, 'only the leader tracks progress');
+        break;
+      case 'follower':
+        assert.equal(this.progress.size, 0, 'only the leader tracks progress');
+        assert.notEqual(this.leaderId, this.id, 'a follower does not lead');
+        break;
+    }
+  }
+}
+
+function assertPositiveInteger(value: number, name: string): void {
+  assert.ok(Number.isSafeInteger(value) && value >= 1, `${name} must be a positive integer, not ${value}`);
+}
+
+function voteName(preVote: boolean): string {
+  return preVote ? 'pre-vote' : 'vote';
+}
+
+export function describeConfiguration(configuration: Configuration): string {
+  return `voters=(${configuration.voters.join(',')}) in-sync=(${configuration.inSync.join(',')})`;
+}

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { Driver, expectLease, expectRejected, HOUR_MS } from './helpers.js';
+
+describe('idempotency', () => {
+  it('answers a retry with the first result and changes nothing, even if the command differs', () => {
+    const driver = new Driver();
+    driver.activate({ quota: { units: 100, period: 'day' } });
+    const first = driver.report('cad-1', 10, 'report-1');
+    const hash = driver.ledger.stateHash();
+    driver.advance(1000);
+    expect(driver.report('cad-1', 10, 'report-1')).to.equal(first);
+    expect(driver.report('cad-1', 55, 'report-1')).to.deep.equal(first);
+    expect(driver.acquire('cad-1', 'ws-1', 1000, 'report-1')).to.deep.equal(first);
+    expect(driver.ledger.stateHash()).to.equal(hash);
+    expect(driver.ledger.usage('cad-1')[0]?.used).to.equal(10);
+    expect(driver.ledger.lookupRequest('report-1')).to.deep.equal(first);
+  });
+
+  it('does not grant a second lease to a retried acquire after the first was released', () => {
+    const driver = new Driver();
+    driver.activate();
+    const lease = expectLease(driver.acquire('cad-1', 'ws-1', 1000, 'acquire-1'));
+    driver.release(lease.leaseId);
+    expect(expectLease(driver.acquire('cad-1', 'ws-1', 1000, 'acquire-1'))).to.deep.equal(lease);
+    expect(driver.ledger.leaseCount()).to.equal(0);
+  });
+
+  it('remembers rejections, so a retry is refused the same way', () => {
+    const driver = new Driver();
+    driver.activate({ quota: { units: 5, period: 'day' } });
+    const refused = driver.report('cad-1', 6, 'big');
+    expectRejected(refused, 'quota_exhausted');
+    driver.apply({
+      type: 'update_licence',
+      requestId: 'raise',
+      licenceId: 'cad-1',
+      changes: { quota: { units: 50, period: 'day' } },
+    });
+    expect(driver.report('cad-1', 6, 'big')).to.deep.equal(refused);
+    const invalid = driver.report('cad-1', 0, 'zero');
+    expectRejected(invalid, 'invalid_command', 'units');
+    expect(driver.report('cad-1', 3, 'zero')).to.deep.equal(invalid);
+    expect(driver.ledger.usage('cad-1')).to.deep.equal([]);
+  });
+
+  it('does not remember a command whose request id is itself invalid', () => {
+    const driver = new Driver();
+    driver.activate();
+    expectRejected(driver.report('cad-1', 1, ''), 'invalid_command', 'request_id');
+    expectRejected(driver.report('cad-1', 1, 'bad id'), 'invalid_command', 'request_id');
+    expect(driver.ledger.lookupRequest('bad id')).to.equal(undefined);
+    expect(driver.ledger.rememberedRequestCount()).to.equal(1);
+  });
+
+  it('forgets a request once the window has passed in entry time', () => {
+    const driver = new Driver({ idempotencyWindowMs: HOUR_MS });
+    driver.activate();
+    const first = driver.report('cad-1', 1, 'r');
+    driver.advance(HOUR_MS - 1);
+    expect(driver.report('cad-1', 1, 'r')).to.equal(first);
+    driver.advance(1);
+    const second = driver.report('cad-1', 1, 'r');
+    expect(second).to.not.equal(first);
+    expect(second).to.deep.include({ ok: true });
+    expect(driver.ledger.usage('cad-1')[0]?.used).to.equal(2);
+  });
+
+  it('forgets the request at the window edge on any entry, a tick included', () => {
+    const driver = new Driver({ idempotencyWindowMs: HOUR_MS });
+    driver.activate();
+    driver.report('cad-1', 1, 'r');
+    driver.advance(HOUR_MS);
+    expect(driver.ledger.lookupRequest('r')).to.not.equal(undefined);
+    driver.tick();
+    expect(driver.ledger.lookupRequest('r')).to.equal(undefined);
+  });
+
+  it('forgets the oldest requests beyond the count limit', () => {
+    const driver = new Driver({ idempotencyMaxEntries: 3 });
+    driver.activate({}, 'a');
+    driver.report('cad-1', 1, 'b');
+    driver.report('cad-1', 1, 'c');
+    driver.report('cad-1', 1, 'd');
+    expect(driver.ledger.rememberedRequestCount()).to.equal(3);
+    expect(driver.ledger.lookupRequest('a')).to.equal(undefined);
+    expect(driver.ledger.lookupRequest('b')).to.not.equal(undefined);
+    expectRejected(driver.activate({}, 'a'), 'licence_exists');
+    expect(driver.ledger.lookupRequest('b')).to.equal(undefined);
+  });
+
+  it('returns frozen results that callers cannot alter', () => {
+    const driver = new Driver();
+    const result = driver.activate();
+    expect(Object.isFrozen(result)).to.equal(true);
+    expect(() => {
+      (result as { ok: boolean }).ok = false;
+    }).to.throw(TypeError);
+  });
+});

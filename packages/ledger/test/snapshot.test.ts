@@ -1,0 +1,174 @@
+import { expect } from 'chai';
+import { LedgerDataError } from '../src/errors.js';
+import { Ledger } from '../src/ledger.js';
+import type { Command } from '../src/types.js';
+import { Driver, expectLease, licenceSpec, MINUTE_MS, PARAMETERS, T0 } from './helpers.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A ledger with something of everything: licences, leases, usage, remembered requests. */
+function busyDriver(options = {}): Driver {
+  const driver = new Driver(options);
+  driver.activate({ licenceId: 'a', seats: 3, quota: { units: 50, period: 'week' } });
+  driver.activate({ licenceId: 'b', seats: 1 });
+  driver.acquire('a', 'ws-1', MINUTE_MS);
+  driver.acquire('a', 'ws-2', 2 * MINUTE_MS);
+  driver.acquire('b', 'ws-1', 3 * MINUTE_MS);
+  driver.report('a', 20);
+  driver.report('b', 7);
+  driver.report('a', 40);
+  driver.advance(30_000);
+  driver.apply({ type: 'deactivate_licence', requestId: 'gone', licenceId: 'b' });
+  return driver;
+}
+
+function observe(ledger: Ledger) {
+  return {
+    hash: ledger.stateHash(),
+    appliedIndex: ledger.appliedIndex,
+    clockMs: ledger.clockMs,
+    licences: ledger.listLicences(),
+    leases: ledger.listLeases(),
+    usageA: ledger.usage('a'),
+    usageB: ledger.usage('b'),
+    requests: ['request-1', 'request-4', 'request-8', 'gone'].map((id) => ledger.lookupRequest(id)),
+  };
+}
+
+function expectSnapshotError(bytes: Uint8Array, pattern: RegExp): void {
+  let caught: unknown;
+  try {
+    Ledger.restore(bytes);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).to.be.instanceOf(LedgerDataError);
+  expect((caught as LedgerDataError).code).to.equal('SNAPSHOT_DECODE_FAILED');
+  expect((caught as LedgerDataError).message).to.match(pattern);
+}
+
+describe('snapshot and restore', () => {
+  it('restores everything, and continuing from it equals never snapshotting', () => {
+    const driver = busyDriver({ idempotencyMaxEntries: 6 });
+    const restored = Ledger.restore(driver.ledger.snapshot(), { idempotencyMaxEntries: 6 });
+    expect(observe(restored)).to.deep.equal(observe(driver.ledger));
+
+    const tail: Command[] = [
+      { type: 'report_usage', requestId: 'request-4', licenceId: 'a', workstationId: 'w', units: 1 },
+      {
+        type: 'acquire_lease',
+        requestId: 't1',
+        licenceId: 'a',
+        workstationId: 'ws-3',
+        parameters: PARAMETERS,
+        ttlMs: 5,
+      },
+      {
+        type: 'acquire_lease',
+        requestId: 't2',
+        licenceId: 'a',
+        workstationId: 'ws-4',
+        parameters: PARAMETERS,
+        ttlMs: 5,
+      },
+      { type: 'extend_leases', byMs: 10_000 },
+      { type: 'tick' },
+      { type: 'report_usage', requestId: 't3', licenceId: 'a', workstationId: 'w', units: 1 },
+    ];
+    let index = driver.index;
+    let timestampMs = driver.nowMs;
+    for (const command of tail) {
+      index += 1;
+      timestampMs += 40_000;
+      const expected = driver.ledger.apply({ index, timestampMs, command });
+      expect(restored.apply({ index, timestampMs, command })).to.deep.equal(expected);
+    }
+    expect(observe(restored)).to.deep.equal(observe(driver.ledger));
+    expect(restored.snapshot()).to.deep.equal(driver.ledger.snapshot());
+  });
+
+  it('gives equal bytes for equal ledgers', () => {
+    expect(busyDriver().ledger.snapshot()).to.deep.equal(busyDriver().ledger.snapshot());
+  });
+
+  it('refuses bytes that are not a snapshot', () => {
+    expectSnapshotError(encoder.encode('nonsense'), /not UTF-8 JSON/);
+    expectSnapshotError(encoder.encode('{"format":"other"}'), /\$\.format/);
+    const text = decoder.decode(busyDriver().ledger.snapshot());
+    expectSnapshotError(encoder.encode(text.replace('"v":1', '"v":7')), /\$\.v/);
+    expectSnapshotError(encoder.encode(text.replace('"seats":3', '"seats":"3"')), /\$\.licences\[0\]\.seats/);
+  });
+
+  it('refuses a snapshot whose parts contradict each other', () => {
+    const state = JSON.parse(decoder.decode(busyDriver().ledger.snapshot()));
+    const orphanLease = structuredClone(state);
+    orphanLease.leases[0].licenceId = 'missing';
+    expectSnapshotError(encoder.encode(JSON.stringify(orphanLease)), /belongs to no active licence/);
+    const futureLease = structuredClone(state);
+    futureLease.leases[0].leaseId = 'lease-999';
+    expectSnapshotError(encoder.encode(JSON.stringify(futureLease)), /bad lease id/);
+    const shuffled = structuredClone(state);
+    shuffled.requests.reverse();
+    expectSnapshotError(encoder.encode(JSON.stringify(shuffled)), /out of order/);
+    const badPeriod = structuredClone(state);
+    badPeriod.usage[0].usage.periodStartMs += 1;
+    expectSnapshotError(encoder.encode(JSON.stringify(badPeriod)), /bounds/);
+    const badSeats = structuredClone(state);
+    badSeats.licences[0].seats = 0;
+    expectSnapshotError(encoder.encode(JSON.stringify(badSeats)), /licence\.seats/);
+  });
+});
+
+describe('stateHash', () => {
+  it('is equal for ledgers that applied the same entries', () => {
+    expect(busyDriver().ledger.stateHash()).to.equal(busyDriver().ledger.stateHash());
+    expect(busyDriver().ledger.stateHash()).to.match(/^[0-9a-f]{64}$/);
+  });
+
+  it('leaves out the applied index and the clock', () => {
+    const early = new Ledger();
+    const late = new Ledger();
+    const command: Command = { type: 'activate_licence', requestId: 'r', licence: licenceSpec() };
+    early.apply({ index: 1, timestampMs: T0, command });
+    late.apply({ index: 1, timestampMs: T0, command });
+    late.apply({ index: 7, timestampMs: T0 + 5000, command: { type: 'tick' } });
+    expect(late.appliedIndex).to.not.equal(early.appliedIndex);
+    expect(late.stateHash()).to.equal(early.stateHash());
+  });
+
+  it('does not depend on the order of feature keys in the command', () => {
+    const first = new Driver();
+    const second = new Driver();
+    first.activate({ features: { a: '1', b: '2' } }, 'r');
+    second.activate({ features: { b: '2', a: '1' } }, 'r');
+    expect(first.ledger.stateHash()).to.equal(second.ledger.stateHash());
+    expect(Object.keys(second.ledger.getLicence('cad-1')?.features ?? {})).to.deep.equal(['a', 'b']);
+  });
+
+  it('changes with every kind of content', () => {
+    const hashes = new Set<string>();
+    const driver = new Driver();
+    hashes.add(driver.ledger.stateHash());
+    driver.activate({}, 'r1');
+    hashes.add(driver.ledger.stateHash());
+    const lease = expectLease(driver.acquire('cad-1', 'ws-1', MINUTE_MS, 'r2'));
+    hashes.add(driver.ledger.stateHash());
+    driver.apply({ type: 'extend_leases', byMs: 10 });
+    hashes.add(driver.ledger.stateHash());
+    driver.report('cad-1', 1, 'r3');
+    hashes.add(driver.ledger.stateHash());
+    driver.renew(lease.leaseId, 0, 'bad id');
+    // A rejection with an invalid request id is not remembered and changes nothing.
+    expect(hashes.has(driver.ledger.stateHash())).to.equal(true);
+    driver.renew('lease-404', 0, 'r4');
+    hashes.add(driver.ledger.stateHash());
+    expect(hashes.size).to.equal(6);
+
+    const otherSeats = new Driver();
+    otherSeats.activate({ seats: 3 }, 'r1');
+    const sameSeats = new Driver();
+    sameSeats.activate({}, 'r1');
+    expect(otherSeats.ledger.stateHash()).to.not.equal(sameSeats.ledger.stateHash());
+  });
+});
