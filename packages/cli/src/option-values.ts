@@ -18,9 +18,8 @@ export function period(value: string): Period {
   throw new InvalidArgumentError(`"${value}" is not one of day, week, month.`);
 }
 
-/** An ISO 8601 time or milliseconds since the epoch; with `allowNone`, "none" means 0 (no date). */
-export function timeMs(value: string, allowNone = false): number {
-  if (allowNone && (value === 'none' || value === 'never')) return 0;
+/** An ISO 8601 time or milliseconds since the epoch. */
+export function timeMs(value: string): number {
   if (/^\d+$/.test(value)) {
     const milliseconds = Number(value);
     if (Number.isSafeInteger(milliseconds)) return milliseconds;
@@ -34,8 +33,9 @@ export function timeMs(value: string, allowNone = false): number {
   return parsed;
 }
 
+/** Like timeMs, and "none" (or "never") means 0: no date. */
 export function timeOrNoneMs(value: string): number {
-  return timeMs(value, true);
+  return value === 'none' || value === 'never' ? 0 : timeMs(value);
 }
 
 /** Collects repeated `--feature key=value` options into one map. */

@@ -1,7 +1,7 @@
 // tandemctl's command line: parsing with commander, dispatch to the command functions, and the
 // mapping of every outcome to an exit code. Runs in-process against injected output streams, so
 // that tests call it directly; main.ts only binds it to the process.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { activateLicence, deactivateLicence, listLicences, showLicence, updateLicence } from './licence-commands.js';
 import { listLeases, revokeLease } from './lease-commands.js';
 import { snapshot, status, transferLeadership, verify } from './cluster-commands.js';
@@ -55,7 +55,7 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .requiredOption('--product <name>', 'the product the licence is for')
     .requiredOption('--seats <n>', 'seats that may be leased at once', positiveInteger)
     .option('--quota <units>', 'units allowed per period (needs --period)', positiveInteger)
-    .addOption(new Option('--period <period>', 'the quota period').choices(['day', 'week', 'month']).argParser(period))
+    .option('--period <period>', 'the quota period: day, week or month', period)
     .option('--valid-from <time>', 'ISO 8601 time (or epoch ms) from which the licence is valid', timeMs)
     .option('--valid-until <time>', 'ISO 8601 time (or epoch ms) at which the licence ends', timeOrNoneMs)
     .option('--redundancy', 'also served by the backup while main is down')
@@ -68,7 +68,7 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .option('--seats <n>', 'seats that may be leased at once', positiveInteger)
     .option('--quota <units>', 'units allowed per period (needs --period)', positiveInteger)
     .option('--no-quota', 'remove the quota')
-    .addOption(new Option('--period <period>', 'the quota period').choices(['day', 'week', 'month']).argParser(period))
+    .option('--period <period>', 'the quota period: day, week or month', period)
     .option('--valid-from <time>', 'ISO 8601 time (or epoch ms) from which the licence is valid', timeMs)
     .option('--valid-until <time>', 'ISO 8601 time (or epoch ms), or "none" for no end date', timeOrNoneMs)
     .option('--redundancy', 'also served by the backup while main is down')

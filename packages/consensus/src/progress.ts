@@ -18,6 +18,8 @@ export class Progress {
   pendingSnapshotIndex = 0;
   /** Whether the follower answered during the current election timeout (for checkQuorum). */
   recentActive = false;
+  /** matchIndex when the previous heartbeat went out; no movement since suggests lost appends. */
+  matchIndexAtLastHeartbeat = 0;
   readonly inflights: Inflights;
 
   constructor(nextIndex: number, maxInflightMessages: number) {
@@ -69,6 +71,16 @@ export class Progress {
       assert.equal(this.state, 'probe', 'nothing is appended to a follower waiting for a snapshot');
       this.probeSent = true;
     }
+  }
+
+  /**
+   * Pipelined appends are outstanding but the match point has not moved for a whole heartbeat
+   * interval: some may be lost. (Slow ones are harmless to probe behind.)
+   */
+  suspectLostAppends(): boolean {
+    return (
+      this.state === 'replicate' && this.inflights.count > 0 && this.matchIndex === this.matchIndexAtLastHeartbeat
+    );
   }
 
   /** Whether the leader must not send more appends to this follower for now. */

@@ -607,7 +607,12 @@ export class RaftNode {
     }
     if (this.heartbeatElapsedTicks >= this.heartbeatIntervalTicks) {
       this.heartbeatElapsedTicks = 0;
-      this.broadcastHeartbeats();
+      this.commitBroadcastDue = false;
+      for (const [peer, progress] of this.progress) {
+        if (progress.suspectLostAppends()) this.sendLossProbe(peer, progress);
+        else this.sendHeartbeat(peer, progress);
+        progress.matchIndexAtLastHeartbeat = progress.matchIndex;
+      }
     }
   }
 
@@ -935,6 +940,28 @@ export class RaftNode {
     });
   }
 
+  /**
+   * An empty append at nextIndex - 1 (it also serves as the heartbeat). A follower that lost
+   * pipelined appends lacks that index and refuses it, which turns the leader to probing; one
+   * that merely has them in flight accepts it.
+   */
+  private sendLossProbe(peer: NodeId, progress: Progress): void {
+    const prevLogIndex = progress.nextIndex - 1;
+    const prevLogTerm = this.log.term(prevLogIndex);
+    if (prevLogTerm === undefined) {
+      progress.becomeProbe(progress.matchIndex + 1);
+      this.sendAppends(peer, progress, true);
+      return;
+    }
+    this.send<AppendEntriesMessage>(peer, {
+      type: 'append_entries',
+      prevLogIndex,
+      prevLogTerm,
+      entries: [],
+      leaderCommit: this.log.commitIndex,
+    });
+  }
+
   private sendSnapshot(peer: NodeId, progress: Progress): void {
     const metadata = this.log.snapshot();
     assert.ok(metadata !== null, 'entries are only compacted under a snapshot');
@@ -984,7 +1011,10 @@ export class RaftNode {
       progress.becomeProbe(progress.matchIndex + 1);
     }
     if (moved) this.afterMatchMoved(message.from, progress);
-    this.sendAppends(message.from, progress, false);
+    // A prober that is answered without progress tries again, even with nothing new to send, so
+    // that it learns the follower's match point.
+    const probeAgain = progress.state === 'probe' && progress.matchIndex < this.log.lastIndex();
+    this.sendAppends(message.from, progress, probeAgain);
   }
 
   private handleInstallSnapshotResponse(message: InstallSnapshotResponseMessage): void {

@@ -399,7 +399,7 @@ export class Ledger {
       this.expiryQueue.pop();
       const slot = this.leases.get(due.leaseId);
       // Entries left behind by renewals, releases and earlier expiries are skipped.
-      if (slot !== undefined) {
+      if (slot !== undefined && slot.lease.expiresAtMs <= this.clock) {
         this.removeLease(slot);
         expired.push(slot);
       }

@@ -27,6 +27,11 @@ export async function execute(replica: Replica, command: Command, maxTtlMs: numb
     if (previous !== undefined) return unwrap(previous, ledger.appliedIndex);
   }
   switch (command.type) {
+    case 'activate_licence':
+      if (ledger.getLicence(command.licence.licenceId) !== undefined) {
+        throw new RejectionError('licence_exists', `licence "${command.licence.licenceId}" already exists`);
+      }
+      break;
     case 'acquire_lease':
     case 'report_usage':
     case 'update_licence':

@@ -202,6 +202,14 @@ export class Replica {
     }
   }
 
+  /** Resolves once this node leads, or after timeoutMs (the caller checks isLeader()). */
+  async waitForLeadership(timeoutMs: number): Promise<void> {
+    const deadline = this.options.clock() + timeoutMs;
+    while (!this.isLeader() && this.options.clock() < deadline && this.fatalError === null) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
   isLeader(): boolean {
     return this.softState.role === 'leader';
   }
