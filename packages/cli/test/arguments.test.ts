@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import { ExitCode } from '../src/exit-codes.js';
+import { run } from '../src/run.js';
+import { captureIo } from './scripted-admin.js';
+
+// None of these reach a server: 127.0.0.1:1 is never contacted because parsing fails first.
+const SERVERS = ['--servers', '127.0.0.1:1'];
+
+async function usage(argv: string[], expected: string | RegExp): Promise<void> {
+  const io = captureIo();
+  const code = await run(argv, io);
+  expect(code, `exit code of ${argv.join(' ')}; stderr: ${io.err()}`).to.equal(ExitCode.usage);
+  if (typeof expected === 'string') expect(io.err()).to.contain(expected);
+  else expect(io.err()).to.match(expected);
+}
+
+describe('tandemctl arguments', () => {
+  it('prints help and exits 0 when asked', async () => {
+    const io = captureIo();
+    expect(await run(['--help'], io)).to.equal(ExitCode.ok);
+    expect(io.out()).to.contain('Usage: tandemctl');
+    expect(io.out()).to.contain('transfer');
+    const version = captureIo();
+    expect(await run(['--version'], version)).to.equal(ExitCode.ok);
+    expect(version.out()).to.match(/^\d+\.\d+\.\d+\n$/);
+    const sub = captureIo();
+    expect(await run(['licence', 'activate', '--help'], sub)).to.equal(ExitCode.ok);
+    expect(sub.out()).to.contain('--redundancy');
+  });
+
+  it('exits 2 on an unknown command or option', async () => {
+    await usage(['frobnicate'], "unknown command 'frobnicate'");
+    await usage([...SERVERS, 'status', '--frobnicate'], "unknown option '--frobnicate'");
+  });
+
+  it('exits 2 when a command group is given without a command', async () => {
+    await usage(['licence'], 'Usage: tandemctl licence');
+  });
+
+  it('exits 2 on a missing argument or required option', async () => {
+    await usage([...SERVERS, 'licence', 'show'], "missing required argument 'id'");
+    await usage([...SERVERS, 'licence', 'activate', 'cad', '--seats', '3'], "required option '--product <name>'");
+    await usage([...SERVERS, 'lease', 'revoke', 'lease-1'], "required option '--reason <text>'");
+    await usage([...SERVERS, 'cluster', 'transfer-leadership'], "required option '--to <id>'");
+  });
+
+  it('exits 2 on malformed option values, naming the option', async () => {
+    await usage([...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', 'many'], /--seats <n>.*not a positive integer/);
+    await usage([...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '0'], 'not a positive integer');
+    await usage(
+      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--period', 'year'],
+      'not one of day, week, month',
+    );
+    await usage(
+      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--valid-until', 'soon'],
+      'not an ISO 8601 time',
+    );
+    await usage([...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--feature', 'novalue'], 'not key=value');
+    await usage(['--timeout-ms', '-5', ...SERVERS, 'status'], /--timeout-ms/);
+  });
+
+  it('exits 2 on option combinations that make no sense', async () => {
+    await usage(
+      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--quota', '10'],
+      '--quota needs --period',
+    );
+    await usage([...SERVERS, 'licence', 'update', 'cad'], 'nothing to change');
+    await usage([...SERVERS, 'licence', 'update', 'cad', '--no-quota', '--period', 'day'], 'do not go together');
+  });
+
+  it('exits 2 without servers, or with a malformed server address', async () => {
+    await usage(['status'], 'no servers given');
+    await usage(['--servers', 'not-an-address', 'status'], 'servers[0]');
+    await usage(['--settings', '/nonexistent/settings.yaml', 'status'], 'cannot read');
+  });
+
+  it('reports a usage error as JSON on stdout with --json', async () => {
+    const io = captureIo();
+    expect(await run(['--json', 'status'], io)).to.equal(ExitCode.usage);
+    const parsed = JSON.parse(io.out()) as { error: { code: string; exitCode: number } };
+    expect(parsed.error).to.include({ code: 'usage', exitCode: 2 });
+  });
+});

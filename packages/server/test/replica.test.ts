@@ -1,0 +1,170 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from '@tandem/ledger';
+import type { NodeStorage, PersistUpdate } from '@tandem/storage';
+import { LevelStorage } from '@tandem/storage';
+import { expect } from 'chai';
+import { parseConfig, type TandemConfig } from '../src/config.js';
+import { OperationalError } from '../src/errors.js';
+import { createLogger } from '../src/logger.js';
+import { Replica } from '../src/replica.js';
+
+/** Real LevelDB storage that counts and can hold back its durable writes. */
+class ObservedStorage {
+  persistCalls = 0;
+  entriesPersisted = 0;
+  gate: Promise<void> | null = null;
+  constructor(readonly inner: LevelStorage) {}
+  asNodeStorage(): NodeStorage {
+    const observed = this;
+    return new Proxy(this.inner, {
+      get(target, property, receiver) {
+        if (property === 'persist') {
+          return async (update: PersistUpdate) => {
+            observed.persistCalls += 1;
+            observed.entriesPersisted += update.entries?.length ?? 0;
+            if (observed.gate !== null) await observed.gate;
+            return target.persist(update);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+}
+
+describe('replica (single node, real LevelDB)', function () {
+  this.timeout(30_000);
+  let directory: string;
+  let config: TandemConfig;
+  const logger = createLogger('error', 'test');
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-replica-'));
+    config = parseConfig({ node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory }, snapshot: { everyEntries: 50 } });
+  });
+
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  async function openReplica() {
+    const storage = new ObservedStorage(await LevelStorage.open(directory));
+    const replica = await Replica.open({ config, storage: storage.asNodeStorage(), logger, clock: () => Date.now() });
+    return { replica, storage };
+  }
+
+  async function startLeader() {
+    const opened = await openReplica();
+    opened.replica.start();
+    await opened.replica.waitForLeadership(5000);
+    expect(opened.replica.isLeader()).to.equal(true);
+    return opened;
+  }
+
+  async function close(opened: { replica: Replica; storage: ObservedStorage }) {
+    await opened.replica.stop();
+    await opened.storage.inner.close();
+  }
+
+  const activate: Command = {
+    type: 'activate_licence',
+    requestId: 'activate',
+    licence: {
+      licenceId: 'meter',
+      product: 'P',
+      seats: 5,
+      quota: null,
+      validFromMs: 0,
+      validUntilMs: 0,
+      redundancy: false,
+      features: {},
+    },
+  };
+  const usage = (n: number): Command => ({
+    type: 'report_usage',
+    requestId: `usage-${n}`,
+    licenceId: 'meter',
+    workstationId: 'ws',
+    units: 1,
+  });
+
+  it('refuses operations before it leads', async () => {
+    const opened = await openReplica();
+    expect(() => opened.replica.assertLeader()).to.throw(OperationalError, /not the leader/);
+    await close(opened);
+  });
+
+  it('group-commits concurrent operations: far fewer fsyncs than operations', async () => {
+    const opened = await startLeader();
+    await opened.replica.submit(activate);
+    const before = opened.storage.persistCalls;
+    const results = await Promise.all(Array.from({ length: 500 }, (_, n) => opened.replica.submit(usage(n))));
+    expect(results.every((applied) => applied.result.ok)).to.equal(true);
+    const writes = opened.storage.persistCalls - before;
+    expect(writes).to.be.greaterThan(0);
+    expect(writes, `${writes} writes for 500 operations`).to.be.lessThan(50);
+    expect(opened.replica.ledger.usage('meter')[0]?.used).to.equal(500);
+    await close(opened);
+  });
+
+  it('answers only after the entry is durable', async () => {
+    const opened = await startLeader();
+    await opened.replica.submit(activate);
+    let release: () => void = () => {};
+    opened.storage.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    let answered = false;
+    const pending = opened.replica.submit(usage(1)).then((applied) => {
+      answered = true;
+      return applied;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(answered, 'answered before the write was durable').to.equal(false);
+    opened.storage.gate = null;
+    release();
+    const applied = await pending;
+    expect(applied.result.ok).to.equal(true);
+    await close(opened);
+  });
+
+  it('comes back after a restart with the same ledger, through snapshots and the log tail', async () => {
+    const first = await startLeader();
+    await first.replica.submit(activate);
+    for (let batch = 0; batch < 4; batch += 1) {
+      await Promise.all(Array.from({ length: 40 }, (_, n) => first.replica.submit(usage(batch * 100 + n))));
+    }
+    const hash = first.replica.ledger.stateHash();
+    const status = first.replica.status();
+    expect(status.snapshotIndex, 'a snapshot was taken').to.be.greaterThan(0);
+    await close(first);
+
+    const second = await startLeader();
+    await second.replica.waitForApplied(status.appliedIndex, 5000);
+    expect(second.replica.ledger.stateHash()).to.equal(hash);
+    expect(second.replica.ledger.usage('meter')[0]?.used).to.equal(160);
+    expect(second.replica.status().term).to.be.greaterThan(status.term);
+    // A retry of an operation from before the restart returns the first result and counts nothing.
+    const retried = await second.replica.submit(usage(0));
+    expect(retried.result.ok).to.equal(true);
+    expect(second.replica.ledger.usage('meter')[0]?.used).to.equal(160);
+    await close(second);
+  });
+
+  it('refuses more pending operations than its limit, as retryable', async () => {
+    config = { ...config, limits: { ...config.limits, maxPendingOperations: 10 } };
+    const opened = await startLeader();
+    await opened.replica.submit(activate);
+    const attempts = Array.from({ length: 30 }, (_, n) => opened.replica.submit(usage(n)).then(
+      () => 'ok',
+      (error: OperationalError) => error.code,
+    ));
+    const outcomes = await Promise.all(attempts);
+    expect(outcomes.filter((outcome) => outcome === 'ok').length).to.equal(10);
+    expect(outcomes.filter((outcome) => outcome === 'overloaded').length).to.equal(20);
+    await close(opened);
+  });
+});
