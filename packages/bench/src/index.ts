@@ -1,1 +1,2 @@
-export {};
+export * from './latency.js';
+export * from './workstation-loop.js';

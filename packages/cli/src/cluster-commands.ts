@@ -33,7 +33,12 @@ export function statusTable(report: StatusReport): string {
 export function verifyTable(report: VerifyReport): string {
   const table = formatTable(
     ['ID', 'ADDRESS', 'APPLIED', 'STATE HASH'],
-    report.nodes.map((node) => [node.id, node.address, node.appliedIndex, node.stateHash ?? node.error ?? 'unreachable']),
+    report.nodes.map((node) => [
+      node.id,
+      node.address,
+      node.appliedIndex,
+      node.stateHash ?? node.error ?? 'unreachable',
+    ]),
   );
   const verdict = report.equal ? 'equal' : 'DIFFERENT';
   const missing = report.complete ? '' : ' (not every node answered)';
@@ -66,6 +71,9 @@ export async function snapshot(session: Session, address: string | undefined): P
 
 export async function transferLeadership(session: Session, toNodeId: string): Promise<number> {
   const result = await session.admin().transferLeadership(toNodeId);
-  session.print(result, () => `leadership transferred to ${result.leaderId || toNodeId} (term ${result.term})\n`);
+  session.print(
+    result,
+    () => `leadership transferred to ${result.leaderId || toNodeId} (term ${result.term})\n`,
+  );
   return ExitCode.ok;
 }

@@ -76,7 +76,11 @@ function unreachable(address: string, error: string | null, known: NodeStatusVie
   return node;
 }
 
-function answeredNode(address: string, self: NodeStatusView, leaderView: NodeStatusView | undefined): StatusNode {
+function answeredNode(
+  address: string,
+  self: NodeStatusView,
+  leaderView: NodeStatusView | undefined,
+): StatusNode {
   // Lag and contact are the leader's measurements; a node reports zero for itself.
   const view = leaderView ?? self;
   return {
@@ -101,7 +105,9 @@ function answeredNode(address: string, self: NodeStatusView, leaderView: NodeSta
 /** Asks every server, then any peer they name that was not asked yet, and merges the answers. */
 export async function collectStatus(admin: AdminClient, servers: readonly string[]): Promise<StatusReport> {
   const answers = await Promise.all(servers.slice(0, MAX_STATUS_NODES).map((address) => ask(admin, address)));
-  const answeredIds = new Set(answers.flatMap((answer) => (answer.status?.nodes[0] ? [answer.status.nodes[0].id] : [])));
+  const answeredIds = new Set(
+    answers.flatMap((answer) => (answer.status?.nodes[0] ? [answer.status.nodes[0].id] : [])),
+  );
   const asked = new Set(servers);
   const peers = answers.flatMap((answer) => answer.status?.nodes.slice(1) ?? []);
   const learned = [
@@ -114,7 +120,9 @@ export async function collectStatus(admin: AdminClient, servers: readonly string
   answers.push(...(await Promise.all(learned.map((address) => ask(admin, address)))));
 
   const selves = answers.flatMap((answer) => (answer.status?.nodes[0] ? [answer.status.nodes[0]] : []));
-  const leaders = selves.filter((self) => self.state === 'leader').sort((left, right) => right.term - left.term);
+  const leaders = selves
+    .filter((self) => self.state === 'leader')
+    .sort((left, right) => right.term - left.term);
   const leader = leaders[0] ?? null;
   const leaderAnswer = answers.find((answer) => answer.status?.nodes[0] === leader);
   const leaderPeers = leaderAnswer?.status?.nodes ?? [];
@@ -133,7 +141,8 @@ export async function collectStatus(admin: AdminClient, servers: readonly string
     }
     if (seenIds.has(self.id)) continue;
     seenIds.add(self.id);
-    const leaderView = leader === null || leader.id === self.id ? undefined : leaderPeers.find((peer) => peer.id === self.id);
+    const leaderView =
+      leader === null || leader.id === self.id ? undefined : leaderPeers.find((peer) => peer.id === self.id);
     nodes.push(answeredNode(answer.address, self, leaderView));
   }
   return { nodes, leader: leader?.id ?? null };
@@ -163,12 +172,18 @@ export async function collectVerify(admin: AdminClient, servers: readonly string
   const status = await collectStatus(admin, servers);
   const dataNodes = status.nodes.filter((node) => node.role !== 'witness');
   const leader = status.nodes.find((node) => node.id !== null && node.id === status.leader);
-  const waitForIndex =
-    leader?.commitIndex ?? Math.max(0, ...dataNodes.map((node) => node.commitIndex ?? 0));
+  const waitForIndex = leader?.commitIndex ?? Math.max(0, ...dataNodes.map((node) => node.commitIndex ?? 0));
   const nodes = await Promise.all(
     dataNodes.map(async (node): Promise<VerifyNode> => {
       if (!node.reachable) {
-        return { id: node.id, address: node.address, appliedIndex: null, stateHash: null, reachable: false, error: node.error ?? 'unreachable' };
+        return {
+          id: node.id,
+          address: node.address,
+          appliedIndex: null,
+          stateHash: null,
+          reachable: false,
+          error: node.error ?? 'unreachable',
+        };
       }
       try {
         const result = await admin.verify(node.address, waitForIndex);
@@ -180,7 +195,14 @@ export async function collectVerify(admin: AdminClient, servers: readonly string
           reachable: true,
         };
       } catch (error) {
-        return { id: node.id, address: node.address, appliedIndex: null, stateHash: null, reachable: false, error: (error as Error).message };
+        return {
+          id: node.id,
+          address: node.address,
+          appliedIndex: null,
+          stateHash: null,
+          reachable: false,
+          error: (error as Error).message,
+        };
       }
     }),
   );

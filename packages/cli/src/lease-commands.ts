@@ -29,6 +29,9 @@ export async function listLeases(session: Session, licenceId: string | undefined
 
 export async function revokeLease(session: Session, leaseId: string, reason: string): Promise<number> {
   const lease = await session.admin().revokeLease(leaseId, reason);
-  session.print(lease, () => `revoked ${lease.leaseId} (licence ${lease.licenceId}, workstation ${lease.workstationId})\n`);
+  session.print(
+    lease,
+    () => `revoked ${lease.leaseId} (licence ${lease.licenceId}, workstation ${lease.workstationId})\n`,
+  );
   return ExitCode.ok;
 }

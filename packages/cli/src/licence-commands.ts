@@ -80,7 +80,11 @@ function quotaOf(quota: number | undefined, period: Period | undefined): Licence
   return { units: quota, period };
 }
 
-export async function activateLicence(session: Session, licenceId: string, options: ActivateOptions): Promise<number> {
+export async function activateLicence(
+  session: Session,
+  licenceId: string,
+  options: ActivateOptions,
+): Promise<number> {
   const spec: LicenceSpecInput = {
     licenceId,
     product: options.product,
@@ -119,7 +123,11 @@ export function licenceChanges(options: UpdateOptions): LicenceChanges {
   return changes;
 }
 
-export async function updateLicence(session: Session, licenceId: string, options: UpdateOptions): Promise<number> {
+export async function updateLicence(
+  session: Session,
+  licenceId: string,
+  options: UpdateOptions,
+): Promise<number> {
   const licence = await session.admin().updateLicence(licenceId, licenceChanges(options));
   session.print(licence, () => licenceRecord(licence));
   return ExitCode.ok;

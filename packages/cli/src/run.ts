@@ -2,10 +2,16 @@
 // mapping of every outcome to an exit code. Runs in-process against injected output streams, so
 // that tests call it directly; main.ts only binds it to the process.
 import { Command, CommanderError } from 'commander';
-import { activateLicence, deactivateLicence, listLicences, showLicence, updateLicence } from './licence-commands.js';
-import { listLeases, revokeLease } from './lease-commands.js';
 import { snapshot, status, transferLeadership, verify } from './cluster-commands.js';
 import { ExitCode } from './exit-codes.js';
+import { listLeases, revokeLease } from './lease-commands.js';
+import {
+  activateLicence,
+  deactivateLicence,
+  listLicences,
+  showLicence,
+  updateLicence,
+} from './licence-commands.js';
 import { feature, period, positiveInteger, serverList, timeMs, timeOrNoneMs } from './option-values.js';
 import { type CliIo, type GlobalOptions, Session } from './session.js';
 import { showUsage } from './usage-command.js';
@@ -108,7 +114,9 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .command('show <licenceId>')
     .description('show recorded usage per period')
     .option('--at <time>', 'only the period containing this ISO 8601 time (or epoch ms)', timeMs)
-    .action((licenceId: string, options: { at?: number }) => perform(() => showUsage(session, licenceId, options.at)));
+    .action((licenceId: string, options: { at?: number }) =>
+      perform(() => showUsage(session, licenceId, options.at)),
+    );
 
   const cluster = program.command('cluster').description('cluster operations');
   cluster

@@ -86,7 +86,8 @@ export class Session {
       const described: Record<string, unknown> = { code: errorCode(error), message, exitCode };
       if (error instanceof RejectedError) described.reason = error.reason;
       if (error instanceof NotFoundError) described.reason = error.reason;
-      if (error instanceof InvalidArgumentError || error instanceof SettingsError) described.field = error.field;
+      if (error instanceof InvalidArgumentError || error instanceof SettingsError)
+        described.field = error.field;
       this.io.stdout.write(`${JSON.stringify({ error: described }, null, 2)}\n`);
     }
     const known = error instanceof TandemError || error instanceof UsageError;

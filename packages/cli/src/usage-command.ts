@@ -19,7 +19,11 @@ export function usageTable(usage: UsageSummary): string {
   return `${table}total used: ${usage.totalUsed}\n`;
 }
 
-export async function showUsage(session: Session, licenceId: string, atMs: number | undefined): Promise<number> {
+export async function showUsage(
+  session: Session,
+  licenceId: string,
+  atMs: number | undefined,
+): Promise<number> {
   const usage = await session.admin().getUsage(licenceId, atMs ?? 0);
   session.print(usage, () => usageTable(usage));
   return ExitCode.ok;

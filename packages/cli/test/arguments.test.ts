@@ -19,7 +19,8 @@ describe('tandemctl arguments', () => {
     const io = captureIo();
     expect(await run(['--help'], io)).to.equal(ExitCode.ok);
     expect(io.out()).to.contain('Usage: tandemctl');
-    expect(io.out()).to.contain('transfer');
+    expect(io.out()).to.contain('verify');
+    expect(io.out()).to.contain('Exit codes: 0 ok');
     const version = captureIo();
     expect(await run(['--version'], version)).to.equal(ExitCode.ok);
     expect(version.out()).to.match(/^\d+\.\d+\.\d+\n$/);
@@ -39,14 +40,23 @@ describe('tandemctl arguments', () => {
 
   it('exits 2 on a missing argument or required option', async () => {
     await usage([...SERVERS, 'licence', 'show'], "missing required argument 'id'");
-    await usage([...SERVERS, 'licence', 'activate', 'cad', '--seats', '3'], "required option '--product <name>'");
+    await usage(
+      [...SERVERS, 'licence', 'activate', 'cad', '--seats', '3'],
+      "required option '--product <name>'",
+    );
     await usage([...SERVERS, 'lease', 'revoke', 'lease-1'], "required option '--reason <text>'");
     await usage([...SERVERS, 'cluster', 'transfer-leadership'], "required option '--to <id>'");
   });
 
   it('exits 2 on malformed option values, naming the option', async () => {
-    await usage([...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', 'many'], /--seats <n>.*not a positive integer/);
-    await usage([...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '0'], 'not a positive integer');
+    await usage(
+      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', 'many'],
+      /--seats <n>.*not a positive integer/,
+    );
+    await usage(
+      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '0'],
+      'not a positive integer',
+    );
     await usage(
       [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--period', 'year'],
       'not one of day, week, month',
@@ -55,7 +65,10 @@ describe('tandemctl arguments', () => {
       [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--valid-until', 'soon'],
       'not an ISO 8601 time',
     );
-    await usage([...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--feature', 'novalue'], 'not key=value');
+    await usage(
+      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--feature', 'novalue'],
+      'not key=value',
+    );
     await usage(['--timeout-ms', '-5', ...SERVERS, 'status'], /--timeout-ms/);
   });
 
@@ -65,7 +78,10 @@ describe('tandemctl arguments', () => {
       '--quota needs --period',
     );
     await usage([...SERVERS, 'licence', 'update', 'cad'], 'nothing to change');
-    await usage([...SERVERS, 'licence', 'update', 'cad', '--no-quota', '--period', 'day'], 'do not go together');
+    await usage(
+      [...SERVERS, 'licence', 'update', 'cad', '--no-quota', '--period', 'day'],
+      'do not go together',
+    );
   });
 
   it('exits 2 without servers, or with a malformed server address', async () => {

@@ -4,7 +4,9 @@ import type { NodeState, ResponseHeader, Role } from '@tandem/wire';
 import { loadTandemProto, REASON_KEY, TERM_KEY } from '@tandem/wire';
 import type { CliIo } from '../src/session.js';
 
-export type Reply = { response: object } | { status: grpc.status; details?: string; metadata?: Record<string, string> };
+export type Reply =
+  | { response: object }
+  | { status: grpc.status; details?: string; metadata?: Record<string, string> };
 export type Script = Record<string, (request: Record<string, unknown>) => Reply>;
 
 export interface ScriptedAdmin {

@@ -21,7 +21,13 @@ describe('table formatting', () => {
   });
 
   it('renders nothing as "-" and booleans as yes/no, and trims trailing spaces', () => {
-    const text = formatTable(['A', 'B', 'C'], [[null, true, undefined], ['x', false, '']]);
+    const text = formatTable(
+      ['A', 'B', 'C'],
+      [
+        [null, true, undefined],
+        ['x', false, ''],
+      ],
+    );
     expect(text).to.equal(['A  B    C', '-  yes  -', 'x  no   -', ''].join('\n'));
     expect(renderCell(0)).to.equal('0');
   });
@@ -36,8 +42,12 @@ describe('table formatting', () => {
   });
 
   it('formats one record as aligned name: value lines', () => {
-    expect(formatRecord([['id', 'cad'], ['seats in use', 3], ['quota', null]])).to.equal(
-      ['id:            cad', 'seats in use:  3', 'quota:         -', ''].join('\n'),
-    );
+    expect(
+      formatRecord([
+        ['id', 'cad'],
+        ['seats in use', 3],
+        ['quota', null],
+      ]),
+    ).to.equal(['id:            cad', 'seats in use:  3', 'quota:         -', ''].join('\n'));
   });
 });

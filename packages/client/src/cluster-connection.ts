@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { AdminServiceClient, ResponseHeader__Output, WorkstationServiceClient } from '@tandem/wire';
 import { loadTandemProto } from '@tandem/wire';
-import { describeFailure, FencedError, TandemError, UnavailableError } from './errors.js';
+import { describeFailure, FencedError, type LeaderHint, TandemError, UnavailableError } from './errors.js';
 import type { ClientSettings } from './settings.js';
 import { MAX_RETRY_BACKOFF_MS, MAX_SERVERS } from './settings.js';
 
@@ -161,7 +161,7 @@ export class ClusterConnection extends EventEmitter {
         this.observeTerm(failure.term);
         if (!failure.error.retryable && !stale) throw failure.error;
         lastError = stale ? new FencedError(failure.term, this.#highestTerm, address) : failure.error;
-        const hinted = stale ? null : (failure.hint?.address ?? null);
+        const hinted = stale ? null : this.#hintedAddress(failure.hint);
         if (hinted !== null && hinted !== address && !hintedAddresses.has(hinted)) {
           hintedAddresses.add(hinted);
           next = { address: this.#learnServer(hinted), followsHint: true };
@@ -266,6 +266,14 @@ export class ClusterConnection extends EventEmitter {
   #learnServer(address: string): string {
     if (!this.#servers.includes(address) && this.#servers.length < MAX_SERVERS) this.#servers.push(address);
     return address;
+  }
+
+  /** A hint's address, or the address of the hinted leader id when the client already knows it. */
+  #hintedAddress(hint: LeaderHint | null): string | null {
+    if (hint === null) return null;
+    if (hint.address !== null) return hint.address;
+    if (hint.leaderId !== null && this.#leader?.leaderId === hint.leaderId) return this.#leader.address;
+    return null;
   }
 
   #attemptTimeoutMs(limits: CallLimits): number {

@@ -216,6 +216,8 @@ export function errorFromStatus(status: StatusLike, address: string | null = nul
     case grpc.status.ABORTED:
       return retryable('aborted');
     case grpc.status.INTERNAL:
+      // A request this client cannot even encode fails the same way everywhere.
+      if (/serialization failure/i.test(message)) return final('internal');
       // A server stamps its own errors with a term; an INTERNAL without one is the transport
       // failing (a reset stream), which a retry elsewhere can get past.
       return term === null ? retryable('transport') : final('internal');

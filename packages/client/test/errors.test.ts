@@ -111,6 +111,9 @@ describe('error mapping', () => {
     const tooLarge = errorFromStatus({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'message too large' });
     expect(tooLarge).not.to.be.instanceOf(RejectedError);
     expect(tooLarge).to.include({ code: 'resource_exhausted', retryable: false });
+    expect(
+      errorFromStatus({ code: grpc.status.INTERNAL, details: 'Request message serialization failure: bad' }),
+    ).to.include({ code: 'internal', retryable: false });
     expect(errorFromStatus({ code: grpc.status.UNIMPLEMENTED })).to.include({
       code: 'unimplemented',
       retryable: false,

@@ -119,6 +119,23 @@ describe('WorkstationClient against scripted servers', () => {
     expect(workstation.connection.servers).to.deep.equal([follower.address, hidden.address]);
   });
 
+  it('maps a hint that names only the leader id to the address it knows for that leader', async () => {
+    const backup = await node({ ReportUsage: () => usageReply(2, 'backup', 1) });
+    const spare = await node({ ReportUsage: () => usageReply(2, 'spare', 1) });
+    const main = await node({
+      ReportUsage: (_request, index) =>
+        index === 0 ? notLeader(2, backup.address, 'backup') : notLeader(2, '', 'backup'),
+    });
+    const workstation = client([main.address, spare.address, backup.address], { mainRetryIntervalMs: 0 });
+
+    await workstation.reportUsage('cad', 1);
+    await workstation.reportUsage('cad', 1);
+
+    expect(main.callsOf('ReportUsage')).to.have.length(2);
+    expect(backup.callsOf('ReportUsage')).to.have.length(2);
+    expect(spare.callsOf('ReportUsage')).to.have.length(0);
+  });
+
   it('retries UNAVAILABLE without a hint on the next server, with the same request id', async () => {
     const main = await node({
       ReportUsage: (_request, index) =>

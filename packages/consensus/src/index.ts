@@ -1,4 +1,4 @@
-export type { CommitRuleInputs } from './commit-rule.js';
+export type { CommitRuleInputs, ConfigurationSpan } from './commit-rule.js';
 export { nextCommitIndex } from './commit-rule.js';
 export {
   configurationsEqual,

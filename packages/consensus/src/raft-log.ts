@@ -2,6 +2,7 @@
 // (the driver has persisted them, confirmed through advance()) and unstable ones (handed out or
 // about to be handed out in Ready.entries). It also holds the commit and applied indices.
 import assert from 'node:assert/strict';
+import type { ConfigurationSpan } from './commit-rule.js';
 import { decodeConfiguration } from './configuration.js';
 import type { Configuration, Entry, Snapshot, SnapshotMetadata } from './types.js';
 
@@ -23,6 +24,8 @@ export class RaftLog {
   private snapshotMetadata: SnapshotMetadata | null;
   /** entries[i].index === snapshotIndex + 1 + i. */
   private readonly log: Entry[] = [];
+  /** The indices of the configuration entries in the log, increasing, with their decoded form. */
+  private readonly configurations: { index: number; configuration: Configuration }[] = [];
   /** The first index not yet confirmed durable by the driver. */
   private unstableOffset: number;
   /** A snapshot received from the leader that the driver has not yet persisted and applied. */
@@ -42,7 +45,7 @@ export class RaftLog {
     for (const entry of entries) {
       assertFollows(previous, entry);
       previous = entry;
-      this.log.push(entry);
+      this.push(entry);
     }
     this.unstableOffset = this.lastIndex() + 1;
     this.commit = Math.max(commitIndex, snapshotIndex);
@@ -144,8 +147,20 @@ export class RaftLog {
     for (const entry of entries) {
       assertFollows(previous, entry);
       previous = entry;
-      this.log.push(entry);
+      this.push(entry);
     }
+  }
+
+  private push(entry: Entry): void {
+    // Decoding here also rejects a malformed configuration entry before it enters the log.
+    if (entry.kind === 'configuration') {
+      this.configurations.push({ index: entry.index, configuration: decodeConfiguration(entry.data) });
+    }
+    this.log.push(entry);
+  }
+
+  private dropConfigurationsFrom(index: number): void {
+    while ((this.configurations.at(-1)?.index ?? 0) >= index) this.configurations.pop();
   }
 
   /**
@@ -173,6 +188,7 @@ export class RaftLog {
       if (conflictIndex <= this.lastIndex()) {
         truncatedFrom = conflictIndex;
         this.log.length = conflictIndex - this.firstIndex();
+        this.dropConfigurationsFrom(conflictIndex);
         this.unstableOffset = Math.min(this.unstableOffset, conflictIndex);
       }
       const added = entries.slice(conflictPosition);
@@ -264,6 +280,7 @@ export class RaftLog {
     assert.ok(metadata.index > this.commit, 'a snapshot at or below the commit index is never restored');
     this.snapshotMetadata = metadata;
     this.log.length = 0;
+    this.configurations.length = 0;
     this.unstableOffset = metadata.index + 1;
     this.commit = metadata.index;
     this.pendingSnapshot = snapshot;
@@ -284,17 +301,31 @@ export class RaftLog {
       `snapshot term ${metadata.term} differs from the log's`,
     );
     this.log.splice(0, metadata.index - this.snapshotIndex);
+    // The snapshot's configuration stands for the ones it covers.
+    const kept = this.configurations.filter((change) => change.index > metadata.index);
+    this.configurations.splice(0, this.configurations.length, ...kept);
     this.snapshotMetadata = metadata;
   }
 
   /** The configuration in effect at index: the latest configuration entry at or before it. */
   configurationAt(index: number, base: Configuration): Configuration {
     assert.ok(index >= this.snapshotIndex && index <= this.lastIndex(), `index ${index} is not in the log`);
-    for (let position = index - this.snapshotIndex - 1; position >= 0; position -= 1) {
-      const entry = this.log[position];
-      if (entry?.kind === 'configuration') return decodeConfiguration(entry.data);
+    for (let position = this.configurations.length - 1; position >= 0; position -= 1) {
+      const change = this.configurations[position];
+      if (change !== undefined && change.index <= index) return change.configuration;
     }
     return this.snapshotMetadata?.configuration ?? base;
+  }
+
+  /** The configurations governing afterIndex + 1 .. lastIndex, for the commit rule. */
+  configurationSpans(afterIndex: number, base: Configuration): ConfigurationSpan[] {
+    const spans: ConfigurationSpan[] = [
+      { firstIndex: afterIndex + 1, configuration: this.configurationAt(afterIndex, base) },
+    ];
+    for (const change of this.configurations) {
+      if (change.index > afterIndex) spans.push({ firstIndex: change.index, configuration: change.configuration });
+    }
+    return spans;
   }
 
   /** Checks the log's structure end to end (for tests and after restarts: O(entries)). */

@@ -715,7 +715,9 @@ export class RaftNode {
         message.term === (message.voteGranted ? this.term + 1 : this.term)) ||
       (this.role === 'candidate' && !message.preVote && message.term === this.term);
     if (!counts) return;
-    this.votes.set(message.from, message.voteGranted);
+    // A voter grants at most once per term, so a refusal after a grant is a late answer to an
+    // older request; the grant stands.
+    if (this.votes.get(message.from) !== true) this.votes.set(message.from, message.voteGranted);
     this.tallyVotes();
   }
 
@@ -861,7 +863,8 @@ export class RaftNode {
   private maybeCommit(): boolean {
     if (this.role !== 'leader') return false;
     const commitIndex = nextCommitIndex({
-      configuration: this.configuration,
+      spans: this.log.configurationSpans(this.log.commitIndex, this.baseConfiguration),
+      lastIndex: this.log.lastIndex(),
       leaderId: this.id,
       currentTerm: this.term,
       commitIndex: this.log.commitIndex,
@@ -983,7 +986,9 @@ export class RaftNode {
     if (this.role !== 'leader' || progress === undefined) return;
     progress.recentActive = true;
     if (!message.success) {
-      assert.ok(message.conflictIndex >= 1, 'a rejection at the current term carries a conflict index');
+      // A refusal without a conflict index answers an append of an older term (this node may have
+      // led before and been elected again since the answer left): it says nothing about now.
+      if (message.conflictIndex === 0) return;
       let nextIndex = message.conflictIndex;
       if (message.conflictTerm > 0) {
         const lastOfTerm = this.log.lastIndexOfTerm(message.conflictTerm, this.log.lastIndex());
@@ -1021,7 +1026,8 @@ export class RaftNode {
     const progress = this.progress.get(message.from);
     if (this.role !== 'leader' || progress === undefined) return;
     progress.recentActive = true;
-    assert.ok(message.success, 'a snapshot is refused only for a stale term, handled before');
+    // A refusal answers a snapshot of an older term (see handleAppendEntriesResponse).
+    if (!message.success) return;
     assert.ok(message.matchIndex <= this.log.lastIndex(), `${message.from} matches beyond the leader's log`);
     const moved = progress.acknowledge(message.matchIndex);
     if (progress.state === 'snapshot') progress.becomeProbe(progress.matchIndex + 1);

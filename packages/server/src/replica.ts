@@ -6,7 +6,7 @@
 // fsync returns, everything queued is proposed as one batch, which becomes one Ready, one LevelDB
 // write and one fsync.
 import assert from 'node:assert/strict';
-import type { Configuration, Entry, Message, Ready, Snapshot, SoftState } from '@tandem/consensus';
+import type { Configuration, Entry, HardState, Message, Ready, Snapshot, SoftState } from '@tandem/consensus';
 import { RaftNode } from '@tandem/consensus';
 import type { Command, Result } from '@tandem/ledger';
 import { decodeEntryData, encodeEntryData, Ledger } from '@tandem/ledger';
@@ -83,6 +83,8 @@ export class Replica {
   /** The leader's entry timestamps never go backwards, even if the wall clock does. */
   private lastTimestampMs = 0;
   private softState: SoftState = { role: 'follower', leaderId: null };
+  /** The last hard state written to storage, to tell which Readies need an fsync. */
+  private persistedHardState: HardState | null = null;
   private snapshotIndex: number;
   private lastAppliedTerm = 0;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -138,6 +140,7 @@ export class Replica {
       },
     );
     const replica = new Replica(options, raft, ledger, loaded.snapshot?.metadata.index ?? 0);
+    replica.persistedHardState = loaded.hardState;
     replica.lastAppliedTerm = loaded.snapshot?.metadata.term ?? 0;
     options.logger.info('replica opened', {
       snapshotIndex: replica.snapshotIndex,
@@ -329,18 +332,33 @@ export class Replica {
   onFatal: ((error: Error) => void) | null = null;
 
   private async handleReady(ready: Ready): Promise<void> {
-    if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
+    if (this.mustPersist(ready)) {
       await this.options.storage.persist({
         hardState: ready.hardState,
         entries: ready.entries,
         snapshot: ready.snapshot,
       });
+      if (ready.hardState !== null) this.persistedHardState = ready.hardState;
     }
     if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
     if (ready.messages.length > 0) this.transport.send(ready.messages);
     this.applyEntries(ready.committedEntries);
     this.raft.advance(ready);
     if (ready.softState !== null) this.changeSoftState(ready.softState);
+  }
+
+  /**
+   * The commit index is volatile state that a restarted node learns again, so a Ready whose only
+   * change is a higher commit index needs no fsync of its own: it rides along with the next batch
+   * of entries. Term and vote are always written before anything depends on them.
+   */
+  private mustPersist(ready: Ready): boolean {
+    if (ready.entries.length > 0 || ready.snapshot !== null) return true;
+    if (ready.hardState === null) return false;
+    const persisted = this.persistedHardState;
+    return (
+      persisted === null || persisted.term !== ready.hardState.term || persisted.votedFor !== ready.hardState.votedFor
+    );
   }
 
   private installSnapshot(snapshot: Snapshot): void {

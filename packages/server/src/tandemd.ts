@@ -96,7 +96,8 @@ export class Tandemd {
     replica.start();
     // A cluster of one elects itself at once; say "listening" only when it can serve, so that a
     // client that waited for that line is never turned away.
-    if (config.cluster.mode === 'single') await replica.waitForLeadership(config.timing.failoverTimeoutMs * 5);
+    if (config.cluster.mode === 'single')
+      await replica.waitForLeadership(config.timing.failoverTimeoutMs * 5);
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
     logger.info('listening', {
       address,

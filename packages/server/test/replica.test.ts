@@ -43,7 +43,10 @@ describe('replica (single node, real LevelDB)', function () {
 
   beforeEach(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-replica-'));
-    config = parseConfig({ node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory }, snapshot: { everyEntries: 50 } });
+    config = parseConfig({
+      node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory },
+      snapshot: { everyEntries: 50 },
+    });
   });
 
   afterEach(async () => {
@@ -52,7 +55,12 @@ describe('replica (single node, real LevelDB)', function () {
 
   async function openReplica() {
     const storage = new ObservedStorage(await LevelStorage.open(directory));
-    const replica = await Replica.open({ config, storage: storage.asNodeStorage(), logger, clock: () => Date.now() });
+    const replica = await Replica.open({
+      config,
+      storage: storage.asNodeStorage(),
+      logger,
+      clock: () => Date.now(),
+    });
     return { replica, storage };
   }
 
@@ -158,10 +166,12 @@ describe('replica (single node, real LevelDB)', function () {
     config = { ...config, limits: { ...config.limits, maxPendingOperations: 10 } };
     const opened = await startLeader();
     await opened.replica.submit(activate);
-    const attempts = Array.from({ length: 30 }, (_, n) => opened.replica.submit(usage(n)).then(
-      () => 'ok',
-      (error: OperationalError) => error.code,
-    ));
+    const attempts = Array.from({ length: 30 }, (_, n) =>
+      opened.replica.submit(usage(n)).then(
+        () => 'ok',
+        (error: OperationalError) => error.code,
+      ),
+    );
     const outcomes = await Promise.all(attempts);
     expect(outcomes.filter((outcome) => outcome === 'ok').length).to.equal(10);
     expect(outcomes.filter((outcome) => outcome === 'overloaded').length).to.equal(20);

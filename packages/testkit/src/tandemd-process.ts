@@ -68,7 +68,13 @@ export class TandemdProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const node = new TandemdProcess(child, address, port, configFile, options);
-    await node.waitForLog((line) => line.message === 'listening', 20_000);
+    try {
+      await node.waitForLog((line) => line.message === 'listening', 20_000);
+    } catch (error) {
+      // Never leave a half-started server behind a failed start.
+      await node.kill();
+      throw error;
+    }
     return node;
   }
 

@@ -1,0 +1,524 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { FIELD_KEY } from '@tandem/wire';
+import { expect } from 'chai';
+import { ExitCode } from '../src/exit-codes.js';
+import { run } from '../src/run.js';
+import {
+  captureIo,
+  header,
+  rejection,
+  type ScriptedAdmin,
+  startScriptedAdmin,
+  unusedAddress,
+} from './scripted-admin.js';
+
+const started: ScriptedAdmin[] = [];
+
+async function admin(script: Parameters<typeof startScriptedAdmin>[0]): Promise<ScriptedAdmin> {
+  const scripted = await startScriptedAdmin(script);
+  started.push(scripted);
+  return scripted;
+}
+
+function nodeStatus(fields: Record<string, unknown>): Record<string, unknown> {
+  return {
+    role: 'ROLE_MAIN',
+    state: 'NODE_STATE_FOLLOWER',
+    term: 3,
+    commitIndex: 10,
+    appliedIndex: 10,
+    stateHash: 'hash-a',
+    lastIndex: 10,
+    inSync: true,
+    lagEntries: 0,
+    lagMs: 0,
+    lastContactMs: 0,
+    reachable: true,
+    mode: 'pair',
+    ...fields,
+  };
+}
+
+const wireLicence = {
+  spec: {
+    licenceId: 'cad',
+    product: 'CAD',
+    seats: 5,
+    quota: { units: 100, period: 'PERIOD_MONTH' },
+    validFromMs: 0,
+    validUntilMs: 0,
+    redundancy: true,
+    features: { tier: 'pro' },
+  },
+  status: 'LICENCE_STATUS_ACTIVE',
+  seatsInUse: 2,
+  usageThisPeriod: 40,
+  periodStartMs: 0,
+  activatedAtMs: 1_700_000_000_000,
+  updatedAtMs: 1_700_000_000_000,
+};
+
+function licenceReply(): { response: object } {
+  return { response: { header: header(3, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licence: wireLicence } };
+}
+
+/** main leads in term 3 and knows backup (lagging by 2) and a witness; backup follows. */
+async function pairWithWitness() {
+  const witness = await admin({
+    ClusterStatus: () => ({
+      response: {
+        header: header(3, 'witness', 'NODE_STATE_FOLLOWER', 'ROLE_WITNESS'),
+        nodes: [
+          nodeStatus({
+            id: 'witness',
+            address: 'advertised-witness:7402',
+            role: 'ROLE_WITNESS',
+            stateHash: '',
+          }),
+        ],
+        leaderId: 'main',
+      },
+    }),
+  });
+  const backup = await admin({
+    ClusterStatus: () => ({
+      response: {
+        header: header(3, 'backup', 'NODE_STATE_FOLLOWER', 'ROLE_BACKUP'),
+        nodes: [
+          nodeStatus({
+            id: 'backup',
+            address: 'advertised-backup:7401',
+            role: 'ROLE_BACKUP',
+            appliedIndex: 8,
+          }),
+        ],
+        leaderId: 'main',
+      },
+    }),
+    Verify: (request) => ({
+      response: {
+        header: header(3, 'backup', 'NODE_STATE_FOLLOWER', 'ROLE_BACKUP'),
+        nodeId: 'backup',
+        appliedIndex: Number(request.waitForIndex),
+        stateHash: 'hash-a',
+      },
+    }),
+  });
+  const main = await admin({
+    ClusterStatus: () => ({
+      response: {
+        header: header(3, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'),
+        nodes: [
+          nodeStatus({ id: 'main', address: 'advertised-main:7400', state: 'NODE_STATE_LEADER' }),
+          nodeStatus({
+            id: 'backup',
+            address: backup.address,
+            role: 'ROLE_BACKUP',
+            lagEntries: 2,
+            lagMs: 15,
+            lastContactMs: 40,
+          }),
+          nodeStatus({ id: 'witness', address: witness.address, role: 'ROLE_WITNESS', lastContactMs: 30 }),
+        ],
+        leaderId: 'main',
+        inSync: ['main', 'backup'],
+      },
+    }),
+    Verify: (request) => ({
+      response: {
+        header: header(3, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'),
+        nodeId: 'main',
+        appliedIndex: Number(request.waitForIndex),
+        stateHash: 'hash-a',
+      },
+    }),
+  });
+  return { main, backup, witness };
+}
+
+describe('tandemctl commands against scripted servers', () => {
+  afterEach(() => {
+    for (const scripted of started.splice(0)) scripted.stop();
+  });
+
+  it('status --json reports every node, the unreachable one included, and the leader', async () => {
+    const { main, backup, witness } = await pairWithWitness();
+    const dead = await unusedAddress();
+    const io = captureIo();
+
+    const code = await run(
+      ['--servers', `${main.address},${backup.address},${dead}`, '--timeout-ms', '500', 'status', '--json'],
+      io,
+    );
+
+    expect(code, io.err()).to.equal(ExitCode.ok);
+    const report = JSON.parse(io.out()) as { nodes: Array<Record<string, unknown>>; leader: string | null };
+    expect(Object.keys(report)).to.deep.equal(['nodes', 'leader']);
+    expect(report.leader).to.equal('main');
+    for (const node of report.nodes) {
+      expect(node).to.include.all.keys(
+        'id',
+        'address',
+        'role',
+        'state',
+        'term',
+        'commitIndex',
+        'appliedIndex',
+        'stateHash',
+      );
+    }
+    expect(report.nodes.map((node) => [node.id, node.state])).to.deep.equal([
+      ['main', 'leader'],
+      ['backup', 'follower'],
+      [null, 'unreachable'],
+      ['witness', 'follower'],
+    ]);
+    expect(report.nodes[0]).to.include({
+      id: 'main',
+      address: main.address,
+      role: 'main',
+      state: 'leader',
+      term: 3,
+      commitIndex: 10,
+      appliedIndex: 10,
+      stateHash: 'hash-a',
+      reachable: true,
+    });
+    // Lag is the leader's measurement of its follower.
+    expect(report.nodes[1]).to.include({
+      address: backup.address,
+      role: 'backup',
+      appliedIndex: 8,
+      lagEntries: 2,
+      lagMs: 15,
+    });
+    expect(report.nodes[2]).to.include({
+      address: dead,
+      role: null,
+      term: null,
+      stateHash: null,
+      reachable: false,
+    });
+    expect(report.nodes[3]).to.include({ address: witness.address, role: 'witness' });
+    expect(witness.callsOf('ClusterStatus')).to.have.length(1);
+  });
+
+  it('status prints a table by default', async () => {
+    const { main, backup } = await pairWithWitness();
+    const io = captureIo();
+    expect(await run(['--servers', `${main.address},${backup.address}`, 'status'], io)).to.equal(ExitCode.ok);
+    const lines = io.out().trimEnd().split('\n');
+    expect(lines[0]).to.match(
+      /^ID\s+ADDRESS\s+ROLE\s+STATE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+IN-SYNC\s+HASH$/,
+    );
+    expect(lines[1]).to.match(/^main\s+\S+\s+main\s+leader\s+3\s+10\s+10\s+0\s+yes\s+hash-a$/);
+    expect(lines.at(-1)).to.equal('leader: main');
+  });
+
+  it('exits 3 when no server can be reached', async () => {
+    const dead = await unusedAddress();
+    const io = captureIo();
+    expect(
+      await run(['--servers', dead, '--timeout-ms', '300', '--attempts', '2', 'licence', 'list'], io),
+    ).to.equal(ExitCode.unavailable);
+    expect(io.err()).to.contain('cluster unavailable');
+
+    const status = captureIo();
+    expect(await run(['--json', '--servers', dead, '--timeout-ms', '300', 'status'], status)).to.equal(
+      ExitCode.unavailable,
+    );
+    const report = JSON.parse(status.out()) as {
+      nodes: Array<Record<string, unknown>>;
+      leader: string | null;
+    };
+    expect(report.leader).to.equal(null);
+    expect(report.nodes).to.have.length(1);
+    expect(report.nodes[0]).to.include({ address: dead, state: 'unreachable', reachable: false });
+  });
+
+  it('verify compares state hashes at the leader commit index', async () => {
+    const { main, backup } = await pairWithWitness();
+    const io = captureIo();
+    expect(await run(['--servers', `${main.address},${backup.address}`, '--json', 'verify'], io)).to.equal(
+      ExitCode.ok,
+    );
+    const report = JSON.parse(io.out()) as {
+      waitForIndex: number;
+      equal: boolean;
+      nodes: Array<Record<string, unknown>>;
+    };
+    expect(report.waitForIndex).to.equal(10);
+    expect(report.equal).to.equal(true);
+    expect(report.nodes.map((node) => [node.id, node.appliedIndex, node.stateHash])).to.deep.equal([
+      ['main', 10, 'hash-a'],
+      ['backup', 10, 'hash-a'],
+    ]);
+    expect(main.callsOf('Verify')[0]).to.deep.equal({ waitForIndex: 10 });
+  });
+
+  it('verify exits 1 when the state hashes differ', async () => {
+    const { main } = await pairWithWitness();
+    const other = await admin({
+      ClusterStatus: () => ({
+        response: {
+          header: header(3, 'backup', 'NODE_STATE_FOLLOWER', 'ROLE_BACKUP'),
+          nodes: [nodeStatus({ id: 'backup', role: 'ROLE_BACKUP' })],
+        },
+      }),
+      Verify: () => ({
+        response: {
+          header: header(3, 'backup', 'NODE_STATE_FOLLOWER', 'ROLE_BACKUP'),
+          nodeId: 'backup',
+          appliedIndex: 10,
+          stateHash: 'hash-b',
+        },
+      }),
+    });
+    const io = captureIo();
+    expect(await run(['--servers', `${main.address},${other.address}`, 'verify'], io)).to.equal(
+      ExitCode.rejected,
+    );
+    expect(io.out()).to.contain('state hashes DIFFERENT');
+    expect(io.out()).to.contain('hash-b');
+  });
+
+  it('activates a licence with every option and prints it', async () => {
+    const main = await admin({ ActivateLicence: () => licenceReply() });
+    const io = captureIo();
+    const code = await run(
+      [
+        '--servers',
+        main.address,
+        'licence',
+        'activate',
+        'cad',
+        '--product',
+        'CAD',
+        '--seats',
+        '5',
+        '--quota',
+        '100',
+        '--period',
+        'month',
+        '--valid-from',
+        '2026-01-01T00:00:00Z',
+        '--valid-until',
+        '1800000000000',
+        '--redundancy',
+        '--feature',
+        'tier=pro',
+        '--feature',
+        'region=eu=west',
+      ],
+      io,
+    );
+    expect(code, io.err()).to.equal(ExitCode.ok);
+    const request = main.callsOf('ActivateLicence')[0] as {
+      requestId: string;
+      licence: Record<string, unknown>;
+    };
+    expect(request.requestId).to.match(/^[0-9a-f-]{36}$/);
+    expect(request.licence).to.deep.include({
+      licenceId: 'cad',
+      product: 'CAD',
+      seats: 5,
+      quota: { units: 100, period: 'PERIOD_MONTH' },
+      validFromMs: Date.parse('2026-01-01T00:00:00Z'),
+      validUntilMs: 1_800_000_000_000,
+      redundancy: true,
+      features: { tier: 'pro', region: 'eu=west' },
+    });
+    expect(io.out()).to.match(/^id:\s+cad$/m);
+    expect(io.out()).to.match(/^quota:\s+40\/100 per month$/m);
+  });
+
+  it('sends only the requested changes of an update', async () => {
+    const main = await admin({ UpdateLicence: () => licenceReply() });
+    const io = captureIo();
+    const code = await run(
+      [
+        '--servers',
+        main.address,
+        '--json',
+        'licence',
+        'update',
+        'cad',
+        '--no-quota',
+        '--no-redundancy',
+        '--feature',
+        'a=1',
+      ],
+      io,
+    );
+    expect(code, io.err()).to.equal(ExitCode.ok);
+    const request = main.callsOf('UpdateLicence')[0] as Record<string, unknown>;
+    expect(request).to.include({
+      licenceId: 'cad',
+      clearQuota: true,
+      redundancy: false,
+      replaceFeatures: true,
+    });
+    expect(request.features).to.deep.equal({ a: '1' });
+    expect(request._seats).to.equal(undefined);
+    expect((JSON.parse(io.out()) as { licenceId: string }).licenceId).to.equal('cad');
+  });
+
+  it('exits 1 when the ledger rejects, with the reason in --json output', async () => {
+    const main = await admin({
+      ActivateLicence: () => rejection(grpc.status.ALREADY_EXISTS, 'licence_exists'),
+      GetLicence: () => ({
+        status: grpc.status.NOT_FOUND,
+        details: 'licence_id: licence "nope" does not exist',
+        metadata: { [FIELD_KEY]: 'licence_id' },
+      }),
+    });
+    const io = captureIo();
+    const code = await run(
+      ['--servers', main.address, '--json', 'licence', 'activate', 'cad', '--product', 'CAD', '--seats', '1'],
+      io,
+    );
+    expect(code).to.equal(ExitCode.rejected);
+    expect(JSON.parse(io.out())).to.deep.equal({
+      error: {
+        code: 'licence_exists',
+        message: 'licence_exists: refused',
+        exitCode: 1,
+        reason: 'licence_exists',
+      },
+    });
+    expect(main.callsOf('ActivateLicence')).to.have.length(1);
+
+    const missing = captureIo();
+    expect(await run(['--servers', main.address, 'licence', 'show', 'nope'], missing)).to.equal(
+      ExitCode.rejected,
+    );
+    expect(missing.err()).to.contain('does not exist');
+  });
+
+  it('exits 2 when the server says an argument is invalid', async () => {
+    const main = await admin({
+      RevokeLease: () => ({
+        status: grpc.status.INVALID_ARGUMENT,
+        details: 'reason: too long',
+        metadata: { [FIELD_KEY]: 'reason' },
+      }),
+    });
+    const io = captureIo();
+    expect(
+      await run(['--servers', main.address, 'lease', 'revoke', 'lease-1', '--reason', 'x'], io),
+    ).to.equal(ExitCode.usage);
+    expect(io.err()).to.contain('reason: too long');
+  });
+
+  it('lists leases and licences, shows usage, snapshots and transfers leadership', async () => {
+    const leader = header(3, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN');
+    const main = await admin({
+      ListLeases: () => ({
+        response: {
+          header: leader,
+          leases: [
+            {
+              leaseId: 'lease-4',
+              licenceId: 'cad',
+              workstationId: 'ws-1',
+              parameters: { host: 'cad-17', user: 'alice', cores: 8, productVersion: '1' },
+              grantedAtMs: 1_700_000_000_000,
+              renewedAtMs: 1_700_000_000_000,
+              expiresAtMs: 1_700_000_030_000,
+              ttlMs: 30000,
+            },
+          ],
+        },
+      }),
+      ListLicences: () => ({ response: { header: leader, licences: [wireLicence] } }),
+      GetUsage: () => ({
+        response: {
+          header: leader,
+          licenceId: 'cad',
+          periods: [
+            {
+              periodStartMs: 1_700_000_000_000,
+              periodEndMs: 1_702_000_000_000,
+              used: 40,
+              quota: 100,
+              reports: 3,
+            },
+          ],
+          totalUsed: 40,
+        },
+      }),
+      Snapshot: () => ({
+        response: { header: leader, index: 42, term: 3, sizeBytes: 1024, stateHash: 'hash-a' },
+      }),
+      TransferLeadership: () => ({ response: { header: { ...leader, term: 4 }, leaderId: 'backup' } }),
+    });
+    const servers = ['--servers', main.address];
+
+    const leases = captureIo();
+    expect(await run([...servers, 'lease', 'list', '--licence', 'cad'], leases)).to.equal(ExitCode.ok);
+    expect(leases.out()).to.match(/^lease-4\s+cad\s+ws-1\s+cad-17\s+alice\s+2023-11-14T22:13:20.000Z/m);
+    expect(main.callsOf('ListLeases')[0]).to.deep.equal({ licenceId: 'cad' });
+
+    const licences = captureIo();
+    expect(await run([...servers, '--json', 'licence', 'list'], licences)).to.equal(ExitCode.ok);
+    const listed = JSON.parse(licences.out()) as { licences: Array<Record<string, unknown>> };
+    expect(listed.licences[0]).to.include({ licenceId: 'cad', seats: 5, seatsInUse: 2, status: 'active' });
+
+    const usage = captureIo();
+    expect(await run([...servers, 'usage', 'show', 'cad', '--at', '2023-11-20T00:00:00Z'], usage)).to.equal(
+      ExitCode.ok,
+    );
+    expect(usage.out()).to.contain('total used: 40');
+    expect(main.callsOf('GetUsage')[0]).to.deep.equal({
+      licenceId: 'cad',
+      atMs: Date.parse('2023-11-20T00:00:00Z'),
+    });
+
+    const snapshot = captureIo();
+    expect(await run([...servers, '--json', 'snapshot'], snapshot)).to.equal(ExitCode.ok);
+    expect(JSON.parse(snapshot.out())).to.deep.equal({
+      nodeId: 'main',
+      index: 42,
+      term: 3,
+      sizeBytes: 1024,
+      stateHash: 'hash-a',
+    });
+
+    const transfer = captureIo();
+    expect(await run([...servers, 'cluster', 'transfer-leadership', '--to', 'backup'], transfer)).to.equal(
+      ExitCode.ok,
+    );
+    expect(transfer.out()).to.equal('leadership transferred to backup (term 4)\n');
+    expect(main.callsOf('TransferLeadership')[0]).to.deep.equal({ toNodeId: 'backup' });
+  });
+
+  it('reads the servers from a settings file or the environment', async () => {
+    const main = await admin({
+      ListLicences: () => ({
+        response: { header: header(1, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licences: [] },
+      }),
+    });
+    const io = captureIo({ TANDEM_SERVERS: main.address });
+    expect(await run(['licence', 'list'], io)).to.equal(ExitCode.ok);
+    expect(io.out()).to.match(/^ID\s+PRODUCT/);
+
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-'));
+    try {
+      const file = path.join(directory, 'settings.yaml');
+      await writeFile(file, `servers:\n  - ${main.address}\nrequestTimeoutMs: 1000\n`);
+      const fromFile = captureIo();
+      expect(await run(['--settings', file, '--json', 'licence', 'list'], fromFile)).to.equal(ExitCode.ok);
+      expect(JSON.parse(fromFile.out())).to.deep.equal({ licences: [] });
+      await writeFile(file, `servers: [${main.address}]\nretries: 3\n`);
+      const invalid = captureIo();
+      expect(await run(['--settings', file, 'licence', 'list'], invalid)).to.equal(ExitCode.usage);
+      expect(invalid.err()).to.contain('retries: unknown key');
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+    expect(main.callsOf('ListLicences')).to.have.length(2);
+  });
+});
