@@ -2,7 +2,7 @@
 // given number of concurrent workstations. Every acquire and every release counts as one op.
 import { performance } from 'node:perf_hooks';
 import { connect, RejectedError, type WorkstationClient } from '@tandem/client';
-import { type LatencySummary, LatencyRecorder } from './latency.js';
+import { LatencyRecorder, type LatencySummary } from './latency.js';
 
 export interface LoopOptions {
   servers: string[];

@@ -357,7 +357,9 @@ export class Replica {
     if (ready.hardState === null) return false;
     const persisted = this.persistedHardState;
     return (
-      persisted === null || persisted.term !== ready.hardState.term || persisted.votedFor !== ready.hardState.votedFor
+      persisted === null ||
+      persisted.term !== ready.hardState.term ||
+      persisted.votedFor !== ready.hardState.votedFor
     );
   }
 

@@ -29,39 +29,48 @@ export function rawClients(address: string): RawClients {
 /** A grpc-js error with its status code, details and trailing metadata. */
 export type CallError = grpc.ServiceError;
 
-type UnaryMethod<Request, Response> = (
-  request: Request,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response?: Response) => void,
-) => grpc.ClientUnaryCall;
+/**
+ * A generated unary method. Its overloads end with (argument, callback), which is the signature
+ * TypeScript infers from, so the request and response types follow from the method itself.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: matches every generated method signature.
+type UnaryMethod = (argument: any, callback: grpc.requestCallback<any>) => grpc.ClientUnaryCall;
+type RequestOf<M extends UnaryMethod> = Parameters<M>[0];
+type ResponseOf<M extends UnaryMethod> = M extends (
+  argument: never,
+  callback: grpc.requestCallback<infer R>,
+) => unknown
+  ? R
+  : never;
 
 /** Calls a unary method with a deadline and resolves with its response or rejects with its error. */
-export function call<Request, Response>(
+export function call<M extends UnaryMethod>(
   client: grpc.Client,
-  method: UnaryMethod<Request, Response>,
-  request: Request,
+  method: M,
+  request: RequestOf<M>,
   timeoutMs = 5000,
-): Promise<Response> {
+): Promise<ResponseOf<M>> {
   return new Promise((resolve, reject) => {
-    method.call(
+    const options: grpc.CallOptions = { deadline: Date.now() + timeoutMs };
+    const callback = (error: grpc.ServiceError | null, response?: ResponseOf<M>) => {
+      if (error !== null) reject(error);
+      else resolve(response as ResponseOf<M>);
+    };
+    (method as unknown as (...args: unknown[]) => void).call(
       client,
       request,
       new grpc.Metadata(),
-      { deadline: Date.now() + timeoutMs },
-      (error, response) => {
-        if (error !== null) reject(error);
-        else resolve(response as Response);
-      },
+      options,
+      callback,
     );
   });
 }
 
 /** Resolves with the error a call fails with; rejects if it unexpectedly succeeds. */
-export async function callError<Request, Response>(
+export async function callError<M extends UnaryMethod>(
   client: grpc.Client,
-  method: UnaryMethod<Request, Response>,
-  request: Request,
+  method: M,
+  request: RequestOf<M>,
 ): Promise<grpc.ServiceError> {
   try {
     const response = await call(client, method, request);
