@@ -236,12 +236,17 @@ export class RaftLog {
   }
 
   /**
-   * The driver persisted entries up to index, at term. If the log was truncated meanwhile the entry
-   * at index is different (Log Matching: same index and term means the same prefix), and nothing
-   * becomes stable.
+   * The driver persisted these entries. If the log was truncated meanwhile, only those still in
+   * the log are stable: by Log Matching, the last one that still matches vouches for all before it.
    */
-  stableTo(index: number, term: number): void {
-    if (this.matchTerm(index, term) && index >= this.unstableOffset) this.unstableOffset = index + 1;
+  stableTo(persisted: Entry[]): void {
+    for (let position = persisted.length - 1; position >= 0; position -= 1) {
+      const entry = persisted[position];
+      if (entry !== undefined && this.matchTerm(entry.index, entry.term)) {
+        this.unstableOffset = Math.max(this.unstableOffset, entry.index + 1);
+        return;
+      }
+    }
   }
 
   /** The highest index confirmed durable here: nothing while a received snapshot is unpersisted. */

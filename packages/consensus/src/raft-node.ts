@@ -374,8 +374,7 @@ export class RaftNode {
       this.log.snapshotStable(ready.snapshot);
       this.log.appliedTo(Math.max(this.log.appliedIndex, ready.snapshot.metadata.index));
     }
-    const lastEntry = ready.entries.at(-1);
-    if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
+    this.log.stableTo(ready.entries);
     const lastCommitted = ready.committedEntries.at(-1);
     if (lastCommitted !== undefined) this.log.appliedTo(lastCommitted.index);
     // The leader's own entries count towards the commit rule only now.

@@ -1,0 +1,89 @@
+import type { Lease, Licence } from '@tandem/ledger';
+import { expect } from 'chai';
+import {
+  leaseFromWire,
+  leaseToWire,
+  licenceFromWire,
+  licenceSpecFromWire,
+  licenceToWire,
+  periodFromWire,
+  quotaFromWire,
+} from '../src/convert.js';
+import { loadTandemProto, packageDefinition } from '../src/loader.js';
+import { REJECTION_STATUS } from '../src/metadata.js';
+
+const licence: Licence = {
+  licenceId: 'cad',
+  product: 'CAD',
+  seats: 4,
+  quota: { units: 500, period: 'week' },
+  validFromMs: 1000,
+  validUntilMs: 2000,
+  redundancy: true,
+  features: { tier: 'pro' },
+  status: 'active',
+  activatedAtMs: 10,
+  updatedAtMs: 20,
+};
+
+const lease: Lease = {
+  leaseId: 'lease-7',
+  licenceId: 'cad',
+  workstationId: 'ws-1',
+  parameters: { host: 'h', user: 'u', cores: 8, productVersion: '2.1' },
+  grantedAtMs: 100,
+  renewedAtMs: 150,
+  expiresAtMs: 200,
+  ttlMs: 50,
+};
+
+/** Encodes and decodes an AdminService method's response, as a message crossing the wire would. */
+function throughWire<T>(method: 'GetLicence' | 'RevokeLease', value: unknown): T {
+  const service = packageDefinition()['tandem.v1.AdminService'] as unknown as Record<
+    string,
+    { responseSerialize(value: unknown): Buffer; responseDeserialize(bytes: Buffer): unknown }
+  >;
+  const definition = service[method];
+  if (definition === undefined) throw new Error(`AdminService has no ${method}`);
+  return definition.responseDeserialize(definition.responseSerialize(value)) as T;
+}
+
+describe('wire conversions', () => {
+  it('round-trips a licence through the protobuf encoding', () => {
+    const wire = licenceToWire(licence, { seatsInUse: 3, usageThisPeriod: 42, periodStartMs: 99 });
+    const decoded = throughWire<{ licence: Parameters<typeof licenceFromWire>[0] }>('GetLicence', {
+      licence: wire,
+    });
+    const view = licenceFromWire(decoded.licence);
+    expect(view).to.deep.equal({ ...licence, seatsInUse: 3, usageThisPeriod: 42, periodStartMs: 99 });
+  });
+
+  it('round-trips a lease through the protobuf encoding', () => {
+    const decoded = throughWire<{ lease: Parameters<typeof leaseFromWire>[0] }>('RevokeLease', {
+      lease: leaseToWire(lease),
+    });
+    expect(leaseFromWire(decoded.lease)).to.deep.equal(lease);
+  });
+
+  it('keeps an absent quota absent, and marks an unspecified period as invalid', () => {
+    expect(licenceSpecFromWire({ licenceId: 'x', product: 'p', seats: 1 } as never).quota).to.equal(null);
+    expect(quotaFromWire({ units: 5, period: 'PERIOD_UNSPECIFIED' })?.period).to.not.be.oneOf([
+      'day',
+      'week',
+      'month',
+    ]);
+    expect(periodFromWire('PERIOD_MONTH')).to.equal('month');
+    expect(periodFromWire('PERIOD_UNSPECIFIED')).to.equal(null);
+  });
+
+  it('maps every rejection reason to a gRPC status', () => {
+    for (const status of Object.values(REJECTION_STATUS)) expect(status).to.be.a('number').and.not.equal(0);
+  });
+
+  it('loads every service of the contract', () => {
+    const services = loadTandemProto().tandem.v1;
+    for (const name of ['WorkstationService', 'AdminService', 'PeerService', 'WitnessService'] as const) {
+      expect(services[name].service, name).to.be.an('object');
+    }
+  });
+});
