@@ -39,12 +39,19 @@ export function nextCommitIndex(inputs: CommitRuleInputs): number {
     let durableIndex = Math.min(matchIndexOf(leaderId), spanLastIndex);
     for (const id of span.configuration.inSync) {
       const matchIndex = matchIndexOf(id);
-      assert.ok(Number.isSafeInteger(matchIndex) && matchIndex >= 0, `bad match index ${matchIndex} for ${id}`);
+      assert.ok(
+        Number.isSafeInteger(matchIndex) && matchIndex >= 0,
+        `bad match index ${matchIndex} for ${id}`,
+      );
       durableIndex = Math.min(durableIndex, matchIndex);
     }
     // Terms never decrease along the log: if the entry at durableIndex is of an older term, no
     // entry of the current term in this span is durable everywhere yet.
-    if (durableIndex >= span.firstIndex && durableIndex > commitIndex && termAt(durableIndex) === currentTerm) {
+    if (
+      durableIndex >= span.firstIndex &&
+      durableIndex > commitIndex &&
+      termAt(durableIndex) === currentTerm
+    ) {
       return durableIndex;
     }
   }

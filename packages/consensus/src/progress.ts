@@ -79,7 +79,9 @@ export class Progress {
    */
   suspectLostAppends(): boolean {
     return (
-      this.state === 'replicate' && this.inflights.count > 0 && this.matchIndex === this.matchIndexAtLastHeartbeat
+      this.state === 'replicate' &&
+      this.inflights.count > 0 &&
+      this.matchIndex === this.matchIndexAtLastHeartbeat
     );
   }
 

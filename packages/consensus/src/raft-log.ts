@@ -328,7 +328,8 @@ export class RaftLog {
       { firstIndex: afterIndex + 1, configuration: this.configurationAt(afterIndex, base) },
     ];
     for (const change of this.configurations) {
-      if (change.index > afterIndex) spans.push({ firstIndex: change.index, configuration: change.configuration });
+      if (change.index > afterIndex)
+        spans.push({ firstIndex: change.index, configuration: change.configuration });
     }
     return spans;
   }

@@ -14,15 +14,24 @@ function entry(index: number, term: number): Entry {
 
 describe('configuration codec', () => {
   it('round-trips a configuration', () => {
-    const configuration: Configuration = { voters: ['main', 'backup', 'witness'], inSync: ['main', 'backup'] };
+    const configuration: Configuration = {
+      voters: ['main', 'backup', 'witness'],
+      inSync: ['main', 'backup'],
+    };
     expect(decodeConfiguration(encodeConfiguration(configuration))).to.deep.equal(configuration);
   });
 
   it('rejects what is not a valid configuration', () => {
     expect(() => validateConfiguration({ voters: [], inSync: [] })).to.throw(AssertionError);
     expect(() => validateConfiguration({ voters: ['1'], inSync: [] })).to.throw(AssertionError, /in-sync/);
-    expect(() => validateConfiguration({ voters: ['1', '1'], inSync: ['1'] })).to.throw(AssertionError, /duplicate/);
-    expect(() => validateConfiguration({ voters: ['1'], inSync: ['2'] })).to.throw(AssertionError, /not a voter/);
+    expect(() => validateConfiguration({ voters: ['1', '1'], inSync: ['1'] })).to.throw(
+      AssertionError,
+      /duplicate/,
+    );
+    expect(() => validateConfiguration({ voters: ['1'], inSync: ['2'] })).to.throw(
+      AssertionError,
+      /not a voter/,
+    );
     expect(() => decodeConfiguration(bytes('not json'))).to.throw();
     expect(() => decodeConfiguration(bytes('{"voters":["1"]}'))).to.throw(AssertionError);
   });
@@ -31,7 +40,10 @@ describe('configuration codec', () => {
 describe('commit rule', () => {
   const terms = [0, 1, 1, 2, 2, 2];
   const termAt = (index: number) => terms[index];
-  const both: ConfigurationSpan = { firstIndex: 1, configuration: { voters: ['1', '2'], inSync: ['1', '2'] } };
+  const both: ConfigurationSpan = {
+    firstIndex: 1,
+    configuration: { voters: ['1', '2'], inSync: ['1', '2'] },
+  };
   const inputs = (matches: Record<string, number>, spans: ConfigurationSpan[] = [both], commitIndex = 0) => ({
     spans,
     lastIndex: 5,
@@ -53,7 +65,10 @@ describe('commit rule', () => {
   });
 
   it('counts the leader even when a configuration leaves it out of the in-sync set', () => {
-    const onlyTwo: ConfigurationSpan = { firstIndex: 1, configuration: { voters: ['1', '2'], inSync: ['2'] } };
+    const onlyTwo: ConfigurationSpan = {
+      firstIndex: 1,
+      configuration: { voters: ['1', '2'], inSync: ['2'] },
+    };
     expect(nextCommitIndex(inputs({ 1: 3, 2: 5 }, [onlyTwo]))).to.equal(3);
   });
 
@@ -64,8 +79,14 @@ describe('commit rule', () => {
     expect(nextCommitIndex(inputs({ 1: 5, 2: 1 }, [both, alone]))).to.equal(5);
     expect(nextCommitIndex(inputs({ 1: 4, 2: 1 }, [both, alone]))).to.equal(0);
     // Growing the set: entries before the change commit without the new member.
-    const grown: ConfigurationSpan = { firstIndex: 5, configuration: { voters: ['1', '2'], inSync: ['1', '2'] } };
-    const aloneFirst: ConfigurationSpan = { firstIndex: 1, configuration: { voters: ['1', '2'], inSync: ['1'] } };
+    const grown: ConfigurationSpan = {
+      firstIndex: 5,
+      configuration: { voters: ['1', '2'], inSync: ['1', '2'] },
+    };
+    const aloneFirst: ConfigurationSpan = {
+      firstIndex: 1,
+      configuration: { voters: ['1', '2'], inSync: ['1'] },
+    };
     expect(nextCommitIndex(inputs({ 1: 5, 2: 0 }, [aloneFirst, grown]))).to.equal(4);
   });
 });
@@ -75,9 +96,34 @@ describe('election quorum', () => {
     expect([1, 2, 3, 4, 5].map(majority)).to.deep.equal([1, 2, 2, 3, 3]);
     const voters = ['1', '2', '3'];
     expect(electionResult(voters, new Map([['1', true]]))).to.equal('pending');
-    expect(electionResult(voters, new Map([['1', true], ['2', true]]))).to.equal('won');
-    expect(electionResult(voters, new Map([['1', true], ['2', false], ['3', false]]))).to.equal('lost');
-    expect(electionResult(voters, new Map([['1', true], ['9', true]]))).to.equal('pending');
+    expect(
+      electionResult(
+        voters,
+        new Map([
+          ['1', true],
+          ['2', true],
+        ]),
+      ),
+    ).to.equal('won');
+    expect(
+      electionResult(
+        voters,
+        new Map([
+          ['1', true],
+          ['2', false],
+          ['3', false],
+        ]),
+      ),
+    ).to.equal('lost');
+    expect(
+      electionResult(
+        voters,
+        new Map([
+          ['1', true],
+          ['9', true],
+        ]),
+      ),
+    ).to.equal('pending');
     expect(electionResult(['1'], new Map([['1', true]]))).to.equal('won');
     expect(hasActiveQuorum(voters, (id) => id === '1')).to.equal(false);
     expect(hasActiveQuorum(voters, (id) => id !== '3')).to.equal(true);

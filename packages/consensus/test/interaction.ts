@@ -138,7 +138,8 @@ function parseList(value: string): string[] {
 function messageFilter(named: Map<string, string>): (message: Message) => boolean {
   const from = named.get('from');
   const type = named.get('type');
-  return (message) => (from === undefined || message.from === from) && (type === undefined || message.type === type);
+  return (message) =>
+    (from === undefined || message.from === from) && (type === undefined || message.type === type);
 }
 
 function parseCount(value: string | undefined, fallback: number): number {

@@ -128,7 +128,11 @@ describe('RaftNode', () => {
       expect(ready.committedEntries).to.deep.equal([]);
       node.advance(ready);
       const next = node.ready();
-      expect(next.committedEntries.map((item) => new TextDecoder().decode(item.data))).to.deep.equal(['a', 'b', 'c']);
+      expect(next.committedEntries.map((item) => new TextDecoder().decode(item.data))).to.deep.equal([
+        'a',
+        'b',
+        'c',
+      ]);
     });
 
     it('restarts from persisted state and hands committed entries out again', () => {
@@ -139,7 +143,13 @@ describe('RaftNode', () => {
           entries: [entry(1, 1, 'noop'), entry(2, 1), entry(3, 2)],
         },
       );
-      expect(node.status()).to.include({ role: 'follower', term: 2, commitIndex: 2, appliedIndex: 0, lastIndex: 3 });
+      expect(node.status()).to.include({
+        role: 'follower',
+        term: 2,
+        commitIndex: 2,
+        appliedIndex: 0,
+        lastIndex: 3,
+      });
       const ready = node.ready();
       expect(ready.committedEntries.map((item) => item.index)).to.deep.equal([1, 2]);
       expect(ready.entries).to.deep.equal([]);
@@ -155,7 +165,11 @@ describe('RaftNode', () => {
       const snapshot = { index: 5, term: 2, configuration: SINGLE };
       const fromSnapshot = makeNode(
         {},
-        { hardState: { term: 2, votedFor: null, commitIndex: 6 }, snapshot, entries: [entry(6, 2), entry(7, 2)] },
+        {
+          hardState: { term: 2, votedFor: null, commitIndex: 6 },
+          snapshot,
+          entries: [entry(6, 2), entry(7, 2)],
+        },
       );
       expect(fromSnapshot.ready().committedEntries.map((item) => item.index)).to.deep.equal([6]);
       const applied = makeNode(
@@ -247,6 +261,18 @@ describe('RaftNode', () => {
       expect(ready.messages[0]).to.include({ type: 'request_vote_response', voteGranted: true, term: 1 });
     });
 
+    it('a follower commits only up to what it verified matches the leader', () => {
+      const node = makeNode({}, { configuration: PAIR });
+      // Entries 2 and 3 of term 1 came from a leader that lost; the new leader of term 2 only
+      // knows that index 1 matches, and has committed 3 entries of its own.
+      node.step(append('2', 1, [0, 0], [entry(1, 1), entry(2, 1), entry(3, 1)], 1));
+      node.step(append('2', 2, [1, 1], [], 3));
+      expect(node.status().commitIndex).to.equal(1);
+      node.step(append('2', 2, [1, 1], [entry(2, 2)], 3));
+      expect(node.status().commitIndex).to.equal(2);
+      expect(node.status().lastIndex).to.equal(2);
+    });
+
     it('does not count entries as durable when the log was truncated before advance()', () => {
       const node = makeNode({}, { configuration: PAIR });
       node.step(append('2', 1, [0, 0], [entry(1, 1), entry(2, 1)]));
@@ -269,19 +295,45 @@ describe('RaftNode', () => {
     });
 
     it('refuses an append of an older term, answering with its own term', () => {
-      const node = makeNode({}, { configuration: PAIR, hardState: { term: 3, votedFor: null, commitIndex: 0 } });
+      const node = makeNode(
+        {},
+        { configuration: PAIR, hardState: { term: 3, votedFor: null, commitIndex: 0 } },
+      );
       node.step(append('2', 2, [0, 0], [entry(1, 2)]));
       expect(node.status().lastIndex).to.equal(0);
       const [answer] = node.ready().messages;
-      expect(answer).to.include({ type: 'append_entries_response', term: 3, success: false, conflictIndex: 0 });
+      expect(answer).to.include({
+        type: 'append_entries_response',
+        term: 3,
+        success: false,
+        conflictIndex: 0,
+      });
     });
 
     it('ignores a late refusal that answers an append of its own earlier term', () => {
       const node = makeNode({}, { configuration: PAIR });
       node.campaign();
-      node.step({ type: 'request_vote_response', from: '2', to: '1', term: 1, voteGranted: true, preVote: false });
+      node.step({
+        type: 'request_vote_response',
+        from: '2',
+        to: '1',
+        term: 1,
+        voteGranted: true,
+        preVote: false,
+      });
       expect(node.status().role).to.equal('leader');
+      node.step({
+        type: 'append_entries_response',
+        from: '2',
+        to: '1',
+        term: 1,
+        success: true,
+        matchIndex: 1,
+        conflictIndex: 0,
+        conflictTerm: 0,
+      });
       const before = node.status().progress?.['2'];
+      expect(before).to.include({ state: 'replicate', matchIndex: 1, nextIndex: 2 });
       node.step({
         type: 'append_entries_response',
         from: '2',
@@ -364,9 +416,18 @@ describe('RaftNode', () => {
       expect(ready.snapshot?.metadata.index).to.equal(10);
       expect(ready.committedEntries).to.deep.equal([]);
       expect(ready.hardState?.commitIndex).to.equal(10);
-      expect(ready.messages[0]).to.include({ type: 'install_snapshot_response', success: true, matchIndex: 10 });
+      expect(ready.messages[0]).to.include({
+        type: 'install_snapshot_response',
+        success: true,
+        matchIndex: 10,
+      });
       node.advance(ready);
-      expect(node.status()).to.include({ snapshotIndex: 10, lastIndex: 10, appliedIndex: 10, commitIndex: 10 });
+      expect(node.status()).to.include({
+        snapshotIndex: 10,
+        lastIndex: 10,
+        appliedIndex: 10,
+        commitIndex: 10,
+      });
     });
 
     it('compacts only at an applied index, with the configuration in effect there', () => {
@@ -390,7 +451,14 @@ describe('RaftNode', () => {
     it('the leader sends metadata with empty data and leaves the data to the driver', () => {
       const node = makeNode({}, { configuration: { voters: ['1', '2'], inSync: ['1'] } });
       node.campaign();
-      node.step({ type: 'request_vote_response', from: '2', to: '1', term: 1, voteGranted: true, preVote: false });
+      node.step({
+        type: 'request_vote_response',
+        from: '2',
+        to: '1',
+        term: 1,
+        voteGranted: true,
+        preVote: false,
+      });
       node.propose('normal', [bytes('a')]);
       drain(node);
       node.compact(node.snapshotMetadataAt(2));
@@ -416,7 +484,14 @@ describe('RaftNode', () => {
     it('refuses proposals while transferring and abandons after an election timeout', () => {
       const node = makeNode({}, { configuration: PAIR });
       node.campaign();
-      node.step({ type: 'request_vote_response', from: '2', to: '1', term: 1, voteGranted: true, preVote: false });
+      node.step({
+        type: 'request_vote_response',
+        from: '2',
+        to: '1',
+        term: 1,
+        voteGranted: true,
+        preVote: false,
+      });
       node.transferLeadership('2');
       expect(() => node.propose('normal', [bytes('x')])).to.throw(LeadershipTransferInProgressError);
       for (let tick = 0; tick < 10; tick += 1) node.tick();
@@ -441,7 +516,15 @@ describe('RaftNode', () => {
   describe('purity', () => {
     it('the core reads no clock, draws no random numbers and does no I/O', () => {
       const sourceDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
-      const forbidden = [/Date\.now/, /new Date\(/, /Math\.random/, /setTimeout/, /setInterval/, /node:fs/, /\bprocess\.(env|exit|hrtime|nextTick)/];
+      const forbidden = [
+        /Date\.now/,
+        /new Date\(/,
+        /Math\.random/,
+        /setTimeout/,
+        /setInterval/,
+        /node:fs/,
+        /\bprocess\.(env|exit|hrtime|nextTick)/,
+      ];
       const files = readdirSync(sourceDirectory).filter((name) => name.endsWith('.ts'));
       expect(files.length).to.be.greaterThan(5);
       for (const file of files) {

@@ -8,7 +8,12 @@ import { expect } from 'chai';
 import { ConsensusError } from '../src/errors.js';
 import type { Message, NodeId } from '../src/types.js';
 import { formatMessage } from './format.js';
-import { bytes, DEFAULT_NODE_OPTIONS, type SimulatedCluster as Cluster, SimulatedCluster } from './simulated-cluster.js';
+import {
+  bytes,
+  type SimulatedCluster as Cluster,
+  DEFAULT_NODE_OPTIONS,
+  SimulatedCluster,
+} from './simulated-cluster.js';
 
 /** A small, fast, seedable generator (mulberry32); the core never sees it except as randomInt. */
 function seededRandom(seed: number): () => number {
@@ -52,21 +57,33 @@ class SafetyChecker {
       const status = node.raft.status();
       if (status.role === 'leader') {
         const known = this.leaderOfTerm.get(status.term);
-        assert.ok(known === undefined || known === node.id, `two leaders in term ${status.term}: ${known}, ${node.id}`);
+        assert.ok(
+          known === undefined || known === node.id,
+          `two leaders in term ${status.term}: ${known}, ${node.id}`,
+        );
         this.leaderOfTerm.set(status.term, node.id);
       }
       for (const record of node.applied) {
         const key = `${record.term} ${record.kind} ${record.data}`;
         const known = this.appliedByIndex.get(record.index);
-        assert.ok(known === undefined || known === key, `index ${record.index}: ${node.id} applied ${key}, not ${known}`);
+        assert.ok(
+          known === undefined || known === key,
+          `index ${record.index}: ${node.id} applied ${key}, not ${known}`,
+        );
         this.appliedByIndex.set(record.index, key);
       }
       // Committed entries still in the log agree as well.
       const firstIndex = status.snapshotIndex + 1;
-      for (const entry of node.raft.entries(Math.max(firstIndex, status.commitIndex - 20), status.commitIndex)) {
+      for (const entry of node.raft.entries(
+        Math.max(firstIndex, status.commitIndex - 20),
+        status.commitIndex,
+      )) {
         const known = this.appliedByIndex.get(entry.index);
         const key = `${entry.term} ${entry.kind} ${new TextDecoder().decode(entry.data)}`;
-        assert.ok(known === undefined || known === key, `index ${entry.index}: ${node.id} committed ${key}, not ${known}`);
+        assert.ok(
+          known === undefined || known === key,
+          `index ${entry.index}: ${node.id} committed ${key}, not ${known}`,
+        );
       }
     }
   }
@@ -113,7 +130,8 @@ function runRandomized(seed: number, steps: number): RunSummary {
 
   const lose = (message: Message) => {
     // The driver reports a snapshot it could not deliver, so the leader tries again later.
-    if (message.type === 'install_snapshot') cluster.node(message.from).raft.reportSnapshot(message.to, 'failed');
+    if (message.type === 'install_snapshot')
+      cluster.node(message.from).raft.reportSnapshot(message.to, 'failed');
   };
   const deliverAt = (position: number, keepCopy: boolean) => {
     const message = cluster.network[position];
@@ -163,7 +181,8 @@ function runRandomized(seed: number, steps: number): RunSummary {
       cluster.persistAndCrash(id);
     } else if (action < 0.995) {
       const status = node.raft.status();
-      if (!node.raft.hasReady() && status.appliedIndex > status.snapshotIndex) cluster.compact(id, status.appliedIndex);
+      if (!node.raft.hasReady() && status.appliedIndex > status.snapshotIndex)
+        cluster.compact(id, status.appliedIndex);
     } else {
       if (cluster.isolated.size === 0) cluster.isolated.add(id);
       else cluster.isolated.clear();
@@ -194,7 +213,10 @@ function runRandomized(seed: number, steps: number): RunSummary {
     const leader = statuses.find((status) => status.role === 'leader');
     if (leader === undefined) continue;
     // A proposal of the current term makes every earlier entry commit.
-    if (leader.commitIndex < leader.lastIndex || cluster.node(leader.id).applied.at(-1)?.term !== leader.term) {
+    if (
+      leader.commitIndex < leader.lastIndex ||
+      cluster.node(leader.id).applied.at(-1)?.term !== leader.term
+    ) {
       try {
         cluster.node(leader.id).raft.propose('normal', [bytes(`${seed}-final-${round}`)]);
       } catch (error) {
@@ -230,9 +252,12 @@ describe('randomized cluster (seeded)', function () {
         summary = runRandomized(seed, steps);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        throw new Error(`seed ${seed} failed (rerun with RANDOMIZED_FIRST_SEED=${seed} RANDOMIZED_SEEDS=1): ${message}`, {
-          cause: error,
-        });
+        throw new Error(
+          `seed ${seed} failed (rerun with RANDOMIZED_FIRST_SEED=${seed} RANDOMIZED_SEEDS=1): ${message}`,
+          {
+            cause: error,
+          },
+        );
       }
       totalLeaders += summary.leadersElected;
       totalApplied += summary.entriesApplied;

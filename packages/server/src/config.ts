@@ -76,28 +76,45 @@ export class ConfigError extends Error {
 
 type Raw = Record<string, unknown>;
 
-const DEFAULTS = {
+/** Every numeric setting as [default, minimum, maximum]; the sections' keys are the allowed keys. */
+const NUMERIC_SETTINGS = {
   timing: {
-    tickIntervalMs: 10,
-    heartbeatIntervalMs: 100,
-    failoverTimeoutMs: 1000,
-    leaseExpiryIntervalMs: 1000,
-    startupGraceMs: 5000,
+    tickIntervalMs: [10, 1, 1000],
+    heartbeatIntervalMs: [100, 1, 60_000],
+    failoverTimeoutMs: [1000, 2, 600_000],
+    leaseExpiryIntervalMs: [1000, 10, 3_600_000],
+    startupGraceMs: [5000, 0, 600_000],
   },
   limits: {
-    maxBatchEntries: 1024,
-    maxPendingOperations: 20_000,
-    maxRequestBytes: 1024 * 1024,
-    operationTimeoutMs: 5000,
+    maxBatchEntries: [1024, 1, 65_536],
+    maxPendingOperations: [20_000, 1, 1_000_000],
+    maxRequestBytes: [1024 * 1024, 1024, 64 * 1024 * 1024],
+    operationTimeoutMs: [5000, 100, 600_000],
   },
   ledger: {
-    idempotencyWindowMs: 24 * 60 * 60 * 1000,
-    idempotencyMaxEntries: 200_000,
-    maxTtlMs: 24 * 60 * 60 * 1000,
+    idempotencyWindowMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],
+    idempotencyMaxEntries: [200_000, 100, 10_000_000],
+    maxTtlMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],
   },
-  snapshot: { everyEntries: 10_000 },
-  log: { level: 'info' as LogLevel },
-};
+  snapshot: {
+    everyEntries: [10_000, 10, 100_000_000],
+  },
+} as const satisfies Record<string, Record<string, readonly [number, number, number]>>;
+
+type NumericSection = keyof typeof NUMERIC_SETTINGS;
+
+function numericSection<S extends NumericSection>(
+  root: Raw,
+  name: S,
+): Record<keyof (typeof NUMERIC_SETTINGS)[S], number> {
+  const settings = NUMERIC_SETTINGS[name] as Record<string, readonly [number, number, number]>;
+  const raw = section(root, name, Object.keys(settings), false);
+  const values: Record<string, number> = {};
+  for (const [key, [fallback, minimum, maximum]] of Object.entries(settings)) {
+    values[key] = integer(raw, key, `${name}.${key}`, fallback, minimum, maximum);
+  }
+  return values as Record<keyof (typeof NUMERIC_SETTINGS)[S], number>;
+}
 
 function section(raw: Raw, key: string, allowed: readonly string[], required: boolean): Raw {
   const value = raw[key];
@@ -232,130 +249,19 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   }
   if (role === 'witness') throw new ConfigError('node.role', 'a witness needs cluster.mode witness');
 
-  const timingRaw = section(root, 'timing', Object.keys(DEFAULTS.timing), false);
-  const tickIntervalMs = integer(
-    timingRaw,
-    'tickIntervalMs',
-    'timing.tickIntervalMs',
-    DEFAULTS.timing.tickIntervalMs,
-    1,
-    1000,
-  );
-  const heartbeatIntervalMs = integer(
-    timingRaw,
-    'heartbeatIntervalMs',
-    'timing.heartbeatIntervalMs',
-    DEFAULTS.timing.heartbeatIntervalMs,
-    tickIntervalMs,
-    60_000,
-  );
-  const failoverTimeoutMs = integer(
-    timingRaw,
-    'failoverTimeoutMs',
-    'timing.failoverTimeoutMs',
-    DEFAULTS.timing.failoverTimeoutMs,
-    2 * heartbeatIntervalMs,
-    600_000,
-  );
-  const timing = {
-    tickIntervalMs,
-    heartbeatIntervalMs,
-    failoverTimeoutMs,
-    leaseExpiryIntervalMs: integer(
-      timingRaw,
-      'leaseExpiryIntervalMs',
-      'timing.leaseExpiryIntervalMs',
-      DEFAULTS.timing.leaseExpiryIntervalMs,
-      10,
-      3_600_000,
-    ),
-    startupGraceMs: integer(
-      timingRaw,
-      'startupGraceMs',
-      'timing.startupGraceMs',
-      DEFAULTS.timing.startupGraceMs,
-      0,
-      600_000,
-    ),
-  };
+  const timing = numericSection(root, 'timing');
+  // Timeouts are whole numbers of ticks, and a follower must miss at least two heartbeats.
+  if (timing.heartbeatIntervalMs < timing.tickIntervalMs) {
+    throw new ConfigError('timing.heartbeatIntervalMs', 'must be at least timing.tickIntervalMs');
+  }
+  if (timing.failoverTimeoutMs < 2 * timing.heartbeatIntervalMs) {
+    throw new ConfigError('timing.failoverTimeoutMs', 'must be at least twice timing.heartbeatIntervalMs');
+  }
+  const limits = numericSection(root, 'limits');
+  const ledger = numericSection(root, 'ledger');
+  const snapshot = numericSection(root, 'snapshot');
 
-  const limitsRaw = section(root, 'limits', Object.keys(DEFAULTS.limits), false);
-  const limits = {
-    maxBatchEntries: integer(
-      limitsRaw,
-      'maxBatchEntries',
-      'limits.maxBatchEntries',
-      DEFAULTS.limits.maxBatchEntries,
-      1,
-      65_536,
-    ),
-    maxPendingOperations: integer(
-      limitsRaw,
-      'maxPendingOperations',
-      'limits.maxPendingOperations',
-      DEFAULTS.limits.maxPendingOperations,
-      1,
-      1_000_000,
-    ),
-    maxRequestBytes: integer(
-      limitsRaw,
-      'maxRequestBytes',
-      'limits.maxRequestBytes',
-      DEFAULTS.limits.maxRequestBytes,
-      1024,
-      64 * 1024 * 1024,
-    ),
-    operationTimeoutMs: integer(
-      limitsRaw,
-      'operationTimeoutMs',
-      'limits.operationTimeoutMs',
-      DEFAULTS.limits.operationTimeoutMs,
-      100,
-      600_000,
-    ),
-  };
-
-  const ledgerRaw = section(root, 'ledger', Object.keys(DEFAULTS.ledger), false);
-  const ledger = {
-    idempotencyWindowMs: integer(
-      ledgerRaw,
-      'idempotencyWindowMs',
-      'ledger.idempotencyWindowMs',
-      DEFAULTS.ledger.idempotencyWindowMs,
-      1000,
-      30 * 24 * 3_600_000,
-    ),
-    idempotencyMaxEntries: integer(
-      ledgerRaw,
-      'idempotencyMaxEntries',
-      'ledger.idempotencyMaxEntries',
-      DEFAULTS.ledger.idempotencyMaxEntries,
-      100,
-      10_000_000,
-    ),
-    maxTtlMs: integer(
-      ledgerRaw,
-      'maxTtlMs',
-      'ledger.maxTtlMs',
-      DEFAULTS.ledger.maxTtlMs,
-      1000,
-      30 * 24 * 3_600_000,
-    ),
-  };
-
-  const snapshotRaw = section(root, 'snapshot', Object.keys(DEFAULTS.snapshot), false);
-  const snapshot = {
-    everyEntries: integer(
-      snapshotRaw,
-      'everyEntries',
-      'snapshot.everyEntries',
-      DEFAULTS.snapshot.everyEntries,
-      10,
-      100_000_000,
-    ),
-  };
-
-  const logRaw = section(root, 'log', Object.keys(DEFAULTS.log), false);
+  const logRaw = section(root, 'log', ['level'], false);
   const log = {
     level: choice(logRaw, 'level', 'log.level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
   };
