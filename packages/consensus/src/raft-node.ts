@@ -51,8 +51,9 @@ import type {
 } from './types.js';
 
 const DEFAULT_MAX_UNCOMMITTED_ENTRIES = 100_000;
-const DEFAULT_MAX_ENTRY_BYTES = 4 * 1024 * 1024;
-const DEFAULT_MAX_BYTES_PER_MESSAGE = 8 * 1024 * 1024;
+// Below gRPC's default 4 MiB message limit, with room for the envelope.
+const DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024;
+const DEFAULT_MAX_BYTES_PER_MESSAGE = 2 * 1024 * 1024;
 const DEFAULT_MAX_COMMITTED_ENTRIES_PER_READY = 4096;
 const DEFAULT_MAX_OUTBOX_MESSAGES = 65_536;
 const EMPTY_DATA = new Uint8Array(0);

@@ -160,9 +160,9 @@ export interface RaftConfig {
   maxProposalEntries?: number;
   /** Proposals are refused (retryably) while this many entries are uncommitted; default 100000. */
   maxUncommittedEntries?: number;
-  /** The largest entry data accepted by propose(); default 4 MiB. */
+  /** The largest entry data accepted by propose(); default 1 MiB. */
   maxEntryBytes?: number;
-  /** Entries in one append_entries stop at this many data bytes (but at least one); default 8 MiB. */
+  /** Entries in one append_entries stop at this many data bytes (but at least one); default 2 MiB. */
   maxBytesPerMessage?: number;
   /** At most this many committed entries in one Ready; default 4096. */
   maxCommittedEntriesPerReady?: number;

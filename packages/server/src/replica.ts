@@ -7,7 +7,7 @@
 // write and one fsync.
 import assert from 'node:assert/strict';
 import type { Configuration, Entry, HardState, Message, Ready, Snapshot, SoftState } from '@tandem/consensus';
-import { RaftNode } from '@tandem/consensus';
+import { ConsensusError, RaftNode } from '@tandem/consensus';
 import type { Command, Result } from '@tandem/ledger';
 import { decodeEntryData, encodeEntryData, Ledger } from '@tandem/ledger';
 import type { NodeStorage } from '@tandem/storage';
@@ -86,7 +86,6 @@ export class Replica {
   /** The last hard state written to storage, to tell which Readies need an fsync. */
   private persistedHardState: HardState | null = null;
   private snapshotIndex: number;
-  private lastAppliedTerm = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly appliedListeners = new Set<(index: number) => void>();
 
@@ -141,7 +140,6 @@ export class Replica {
     );
     const replica = new Replica(options, raft, ledger, loaded.snapshot?.metadata.index ?? 0);
     replica.persistedHardState = loaded.hardState;
-    replica.lastAppliedTerm = loaded.snapshot?.metadata.term ?? 0;
     options.logger.info('replica opened', {
       snapshotIndex: replica.snapshotIndex,
       entries: loaded.entries.length,
@@ -250,15 +248,26 @@ export class Replica {
     });
   }
 
-  /** Takes a snapshot of the ledger at the applied index and compacts the log under it. */
+  /**
+   * Takes a snapshot of the ledger at the applied index and compacts the log under it. It waits
+   * for the batch in flight, so that it never compacts while a Ready is outstanding.
+   */
   async takeSnapshot(): Promise<Snapshot> {
+    while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 1));
+    this.pumping = true;
+    try {
+      return await this.snapshotNow();
+    } finally {
+      this.pumping = false;
+      this.requestPump();
+    }
+  }
+
+  /** Only called with the pump held: between Readies, never during one. */
+  private async snapshotNow(): Promise<Snapshot> {
     const appliedIndex = this.raft.status().appliedIndex;
     const snapshot: Snapshot = {
-      metadata: {
-        index: appliedIndex,
-        term: this.lastAppliedTerm,
-        configuration: this.raft.status().configuration,
-      },
+      metadata: this.raft.snapshotMetadataAt(appliedIndex),
       data: this.ledger.snapshot(),
     };
     if (appliedIndex <= this.snapshotIndex) return snapshot;
@@ -303,7 +312,7 @@ export class Replica {
         this.proposeQueued();
       }
       if (this.raft.status().appliedIndex - this.snapshotIndex >= this.options.config.snapshot.everyEntries) {
-        await this.takeSnapshot();
+        await this.snapshotNow();
       }
     } catch (error) {
       // A storage failure leaves the node unable to promise durability: stop serving at once.
@@ -366,7 +375,6 @@ export class Replica {
   private installSnapshot(snapshot: Snapshot): void {
     this.currentLedger = Ledger.restore(snapshot.data, this.options.config.ledger);
     this.snapshotIndex = snapshot.metadata.index;
-    this.lastAppliedTerm = snapshot.metadata.term;
   }
 
   private applyEntries(entries: Entry[]): void {
@@ -378,7 +386,6 @@ export class Replica {
         applied = { result, index: entry.index, term: entry.term };
         if (timestampMs > this.lastTimestampMs) this.lastTimestampMs = timestampMs;
       }
-      this.lastAppliedTerm = entry.term;
       const waiter = this.waiters.get(entry.index);
       if (waiter !== undefined) {
         this.waiters.delete(entry.index);
@@ -406,10 +413,26 @@ export class Replica {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, batchLimit);
       const timestampMs = this.nextTimestamp();
-      const proposal = this.raft.propose(
-        'normal',
-        batch.map((operation) => encodeEntryData({ timestampMs, command: operation.command })),
-      );
+      let proposal: ReturnType<RaftNode['propose']>;
+      try {
+        proposal = this.raft.propose(
+          'normal',
+          batch.map((operation) => encodeEntryData({ timestampMs, command: operation.command })),
+        );
+      } catch (error) {
+        // The core refuses proposals it cannot take now (not leader, a leadership transfer, too
+        // many uncommitted entries); every one of them is safe to retry with the same request id.
+        if (!(error instanceof ConsensusError)) throw error;
+        const refusal = new OperationalError(
+          error.code === 'not_leader' ? 'not_leader' : 'overloaded',
+          error.message,
+          true,
+          this.softState.leaderId,
+        );
+        for (const operation of [...batch, ...this.queue]) operation.reject(refusal);
+        this.queue = [];
+        return;
+      }
       assert.equal(proposal.lastIndex - proposal.firstIndex + 1, batch.length);
       batch.forEach((operation, offset) => {
         this.waiters.set(proposal.firstIndex + offset, { ...operation, term: proposal.term });
