@@ -24,7 +24,9 @@ function run(command, args, cwd) {
 
 function count(output, word) {
   let total = 0;
-  for (const match of output.matchAll(new RegExp(`^\\s*(\\d+) ${word}\\b`, 'gm'))) total += Number(match[1]);
+  // Mocha colours its summary lines when it thinks it writes to a terminal; strip the colours first.
+  const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
+  for (const match of plain.matchAll(new RegExp(`^\\s*(\\d+) ${word}\\b`, 'gm'))) total += Number(match[1]);
   return total;
 }
 
