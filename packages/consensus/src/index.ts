@@ -15,6 +15,7 @@ export {
   NotLeaderError,
   ProposalBackpressureError,
 } from './errors.js';
+export { nextOwnedTerm, pairElectionTimeoutTicks, termOwner } from './pair-mode.js';
 export type { SnapshotReport } from './raft-node.js';
 export { describeConfiguration, RaftNode } from './raft-node.js';
 export type * from './types.js';

@@ -20,6 +20,10 @@ export class Progress {
   recentActive = false;
   /** matchIndex when the previous heartbeat went out; no movement since suggests lost appends. */
   matchIndexAtLastHeartbeat = 0;
+  /** The leader's tick count when the follower last answered (any append or snapshot response). */
+  lastResponseTick = 0;
+  /** The leader's tick count when the follower last acknowledged (a successful response). */
+  lastAcknowledgementTick = 0;
   readonly inflights: Inflights;
 
   constructor(nextIndex: number, maxInflightMessages: number) {
@@ -75,12 +79,14 @@ export class Progress {
 
   /**
    * Pipelined appends are outstanding but the match point has not moved for a whole heartbeat
-   * interval: some may be lost. (Slow ones are harmless to probe behind.)
+   * interval: some may be lost. (Slow ones are harmless to probe behind.) Outstanding means sent
+   * and not acknowledged, whether or not the window still counts them: an answer without progress
+   * frees a slot, and if nothing new is proposed afterwards only this probe finds the gap.
    */
   suspectLostAppends(): boolean {
     return (
       this.state === 'replicate' &&
-      this.inflights.count > 0 &&
+      this.nextIndex > this.matchIndex + 1 &&
       this.matchIndex === this.matchIndexAtLastHeartbeat
     );
   }
@@ -92,13 +98,22 @@ export class Progress {
     return true;
   }
 
-  status(): ProgressStatus {
+  /** Records an answer at the leader's tick count; acknowledged when it was a success. */
+  answered(elapsedTicks: number, acknowledged: boolean): void {
+    this.lastResponseTick = elapsedTicks;
+    if (acknowledged) this.lastAcknowledgementTick = elapsedTicks;
+  }
+
+  status(elapsedTicks: number, inSync: boolean): ProgressStatus {
     return {
       matchIndex: this.matchIndex,
       nextIndex: this.nextIndex,
       state: this.state,
       inflightMessages: this.inflights.count,
       recentActive: this.recentActive,
+      lastResponseTicksAgo: elapsedTicks - this.lastResponseTick,
+      lastAcknowledgementTicksAgo: elapsedTicks - this.lastAcknowledgementTick,
+      inSync,
     };
   }
 

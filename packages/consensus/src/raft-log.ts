@@ -312,6 +312,11 @@ export class RaftLog {
     this.snapshotMetadata = metadata;
   }
 
+  /** The index of the newest configuration entry in the log; 0 when there is none after the snapshot. */
+  lastConfigurationIndex(): number {
+    return this.configurations.at(-1)?.index ?? 0;
+  }
+
   /** The configuration in effect at index: the latest configuration entry at or before it. */
   configurationAt(index: number, base: Configuration): Configuration {
     assert.ok(index >= this.snapshotIndex && index <= this.lastIndex(), `index ${index} is not in the log`);

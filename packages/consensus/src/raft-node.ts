@@ -7,6 +7,12 @@
 // member of the in-sync set (commit-rule.ts), while elections still need a majority of voters
 // (election-quorum.ts). The leader counts its own log as durable only up to what its driver
 // confirmed through advance().
+//
+// Pair mode (two data nodes, see pair-mode.ts) changes elections and lets the leader manage the
+// in-sync set: a candidate whose peer stays silent wins alone if it holds every acknowledged
+// entry; a refusal still stops it. The leader drops a silent follower from the in-sync set and
+// takes it back once it holds the whole log, and a backup that leads hands leadership back to the
+// main once the main is in sync.
 import assert from 'node:assert/strict';
 import { nextCommitIndex } from './commit-rule.js';
 import {
@@ -23,12 +29,14 @@ import {
   NotLeaderError,
   ProposalBackpressureError,
 } from './errors.js';
+import { nextOwnedTerm, pairElectionTimeoutTicks } from './pair-mode.js';
 import { Progress } from './progress.js';
 import { RaftLog } from './raft-log.js';
 import type {
   AppendEntriesMessage,
   AppendEntriesResponseMessage,
   Configuration,
+  DivergenceStatus,
   Entry,
   EntryKind,
   HardState,
@@ -42,6 +50,7 @@ import type {
   RaftConfig,
   RaftStatus,
   Ready,
+  ReplicationMode,
   RequestVoteMessage,
   RequestVoteResponseMessage,
   Role,
@@ -83,6 +92,11 @@ export class RaftNode {
   private readonly checkQuorum: boolean;
   private readonly limits: Limits;
   private readonly traceSink: ((line: string) => void) | null;
+  private readonly mode: ReplicationMode;
+  /** Pair mode: the main; null when none is configured (and always in majority mode). */
+  private readonly priorityNodeId: NodeId | null;
+  private readonly pairVoteWaitTicks: number;
+  private readonly startupGraceTicks: number;
 
   private readonly log: RaftLog;
   /** The configuration used when neither the log nor the snapshot holds one. */
@@ -110,6 +124,34 @@ export class RaftNode {
   /** Leader only: the commit index moved and the peers have not been told yet. */
   private commitBroadcastDue = false;
 
+  /** Ticks since this node was constructed: the clock for every "ticks ago" below. */
+  private elapsedTicks = 0;
+  /** When this node last heard from a leader (itself included while it leads). */
+  private lastLeaderContactTick = 0;
+  private heardFromLeaderSinceStart = false;
+  /** When each voter last sent this node anything; bounded by the configuration's members. */
+  private readonly lastMessageTickFrom = new Map<NodeId, number>();
+  private heardFromPeerSinceStart = false;
+  /** Pair mode: whether this node started with a non-empty log, so the startup grace applies. */
+  private readonly startedWithLog: boolean;
+  /** On a leader: how long it had been without a leader when it won. */
+  private leaderlessTicksBeforeElection: number | null = null;
+  /**
+   * Pair mode: the highest commit index a leader announced since this node started. A node whose
+   * log ends below it lacks acknowledged entries and must not win an election alone.
+   */
+  private highestKnownCommitIndex = 0;
+  /** Pair mode, candidates: ticks since the (pre-)vote requests went out. */
+  private voteWaitElapsedTicks = 0;
+  /** Pair mode, candidates: the reason it cannot win alone was traced already. */
+  private soloObstacleReported = false;
+  /** Candidates: the campaign follows a timeout_now (its requests carry leadershipTransfer). */
+  private transferCampaign = false;
+  /** Pair mode, leader: no automatic hand-back to the main before this tick (after an abort). */
+  private failbackAllowedAtTick = 0;
+  /** Pair mode: set when a leader's log contradicts our committed entries. */
+  private divergence: DivergenceStatus | null = null;
+
   private outbox: Message[] = [];
   private droppedMessageCount = 0;
   private handedOutSoftState: SoftState = { role: 'follower', leaderId: null };
@@ -129,9 +171,24 @@ export class RaftNode {
     this.electionTimeoutTicks = config.electionTimeoutTicks;
     this.heartbeatIntervalTicks = config.heartbeatIntervalTicks;
     this.randomInt = config.randomInt;
-    this.preVote = config.preVote;
-    this.checkQuorum = config.checkQuorum ?? false;
+    this.mode = config.mode ?? 'majority';
+    assert.ok(this.mode === 'majority' || this.mode === 'pair', `unknown mode ${String(config.mode)}`);
+    // Pair mode always pre-votes and never steps down for lack of a quorum: a leader goes on alone.
+    this.preVote = this.mode === 'pair' ? true : config.preVote;
+    this.checkQuorum = this.mode === 'pair' ? false : (config.checkQuorum ?? false);
     this.traceSink = config.trace ?? null;
+    this.priorityNodeId = config.priorityNodeId ?? null;
+    this.pairVoteWaitTicks = config.pairVoteWaitTicks ?? config.heartbeatIntervalTicks;
+    this.startupGraceTicks = config.startupGraceTicks ?? 2 * config.electionTimeoutTicks;
+    assertPositiveInteger(this.pairVoteWaitTicks, 'pairVoteWaitTicks');
+    assert.ok(
+      this.pairVoteWaitTicks < config.electionTimeoutTicks,
+      'pairVoteWaitTicks must be below electionTimeoutTicks',
+    );
+    assert.ok(
+      Number.isSafeInteger(this.startupGraceTicks) && this.startupGraceTicks >= 0,
+      `startupGraceTicks must be a non-negative integer, not ${this.startupGraceTicks}`,
+    );
     this.limits = {
       maxEntriesPerMessage: config.maxEntriesPerMessage,
       maxInflightMessages: config.maxInflightMessages,
@@ -147,6 +204,13 @@ export class RaftNode {
 
     validateConfiguration(initial.configuration);
     if (initial.snapshot !== null) validateConfiguration(initial.snapshot.configuration);
+    if (this.mode === 'pair') {
+      assert.ok(initial.configuration.voters.length <= 2, 'pair mode has at most two voters');
+      assert.ok(
+        this.priorityNodeId === null || initial.configuration.voters.includes(this.priorityNodeId),
+        `the priority node ${this.priorityNodeId} is not a voter`,
+      );
+    }
     this.baseConfiguration = copyConfiguration(initial.configuration);
     const hardState = initial.hardState ?? { term: 0, votedFor: null, commitIndex: 0 };
     assert.ok(
@@ -165,6 +229,7 @@ export class RaftNode {
     this.persistedHardState = { ...hardState };
     this.log.assertWellFormed(this.term);
     this.configuration = this.log.configurationAt(this.log.lastIndex(), this.baseConfiguration);
+    this.startedWithLog = this.log.lastIndex() > 0;
     this.becomeFollower(this.term, null);
     this.checkInvariants();
   }
@@ -174,9 +239,10 @@ export class RaftNode {
 
   /** Advances logical time by one tick: elections for followers, heartbeats for the leader. */
   tick(): void {
+    this.elapsedTicks += 1;
     if (this.role === 'leader') {
       this.tickLeader();
-    } else {
+    } else if (!this.proceedOnSilence()) {
       this.electionElapsedTicks += 1;
       if (this.electionElapsedTicks >= this.randomizedElectionTimeoutTicks) {
         this.electionElapsedTicks = 0;
@@ -226,6 +292,15 @@ export class RaftNode {
     this.assertCanPropose(1);
     assert.ok(configuration.voters.includes(this.id), 'the leader cannot remove itself from the voters');
     assert.ok(configuration.inSync.includes(this.id), 'the leader cannot remove itself from the in-sync set');
+    if (this.mode === 'pair') {
+      assert.ok(
+        configurationsEqual(
+          { voters: configuration.voters, inSync: [this.id] },
+          { voters: this.configuration.voters, inSync: [this.id] },
+        ),
+        'pair mode changes only the in-sync set, never the voters',
+      );
+    }
     if (this.pendingConfigurationIndex > this.log.commitIndex) {
       throw new ConfigurationChangePendingError(this.pendingConfigurationIndex);
     }
@@ -262,6 +337,11 @@ export class RaftNode {
     assert.equal(message.to, this.id, `message for ${message.to} stepped into ${this.id}`);
     assert.notEqual(message.from, this.id, 'a node never sends a message to itself');
     assert.ok(Number.isSafeInteger(message.term) && message.term >= 0, `bad message term ${message.term}`);
+    if (this.configuration.voters.includes(message.from)) {
+      // Any message proves the peer is alive (for the startup grace and the in-sync bookkeeping).
+      this.lastMessageTickFrom.set(message.from, this.elapsedTicks);
+      this.heardFromPeerSinceStart = true;
+    }
     if (message.term > this.term) {
       if (!this.acceptHigherTerm(message)) {
         this.checkInvariants();
@@ -429,9 +509,14 @@ export class RaftNode {
           state: 'replicate',
           inflightMessages: 0,
           recentActive: true,
+          lastResponseTicksAgo: 0,
+          lastAcknowledgementTicksAgo: 0,
+          inSync: this.configuration.inSync.includes(this.id),
         },
       };
-      for (const [id, peer] of this.progress) progress[id] = peer.status();
+      for (const [id, peer] of this.progress) {
+        progress[id] = peer.status(this.elapsedTicks, this.configuration.inSync.includes(id));
+      }
     }
     return {
       id: this.id,
@@ -448,6 +533,13 @@ export class RaftNode {
       configuration: copyConfiguration(this.configuration),
       leadTransferee: this.leadTransferee,
       progress,
+      mode: this.mode,
+      priorityNodeId: this.priorityNodeId,
+      inSync: this.configuration.inSync.includes(this.id),
+      ticksSinceLeaderContact: this.ticksSinceLeaderContact(),
+      leaderlessTicksBeforeElection: this.leaderlessTicksBeforeElection,
+      startupGraceRemainingTicks: this.startupGraceRemainingTicks(),
+      divergence: this.divergence === null ? null : { ...this.divergence },
     };
   }
 
@@ -468,6 +560,7 @@ export class RaftNode {
     this.role = 'follower';
     this.leaderId = null;
     if (leader !== null) this.recordLeader(leader);
+    this.leaderlessTicksBeforeElection = null;
     this.resetRoleState();
     this.trace(`became follower at term ${this.term}${leader === null ? '' : ` of leader ${leader}`}`);
   }
@@ -485,6 +578,7 @@ export class RaftNode {
       this.trace('is not a voter; ignored the campaign');
       return;
     }
+    this.leaderlessTicksBeforeElection = null;
     if (this.preVote && kind === 'campaign') {
       this.role = 'pre_candidate';
       this.leaderId = null;
@@ -492,11 +586,12 @@ export class RaftNode {
       this.trace(`became pre-candidate at term ${this.term}`);
       this.requestVotes(true, false);
     } else {
-      this.term += 1;
+      this.term = this.nextCampaignTerm();
       this.votedFor = this.id;
       this.role = 'candidate';
       this.leaderId = null;
       this.resetRoleState();
+      this.transferCampaign = kind === 'transfer';
       this.trace(`became candidate at term ${this.term}`);
       this.requestVotes(false, kind === 'transfer');
     }
@@ -504,25 +599,32 @@ export class RaftNode {
 
   private requestVotes(preVote: boolean, leadershipTransfer: boolean): void {
     this.votes.set(this.id, true);
-    for (const voter of this.configuration.voters) {
-      if (voter === this.id) continue;
+    this.sendVoteRequests(
+      preVote,
+      leadershipTransfer,
+      this.configuration.voters.filter((voter) => voter !== this.id),
+    );
+    this.tallyVotes();
+  }
+
+  private sendVoteRequests(preVote: boolean, leadershipTransfer: boolean, voters: NodeId[]): void {
+    for (const voter of voters) {
       this.send<RequestVoteMessage>(voter, {
         type: 'request_vote',
-        term: preVote ? this.term + 1 : this.term,
+        term: preVote ? this.nextCampaignTerm() : this.term,
         lastLogIndex: this.log.lastIndex(),
         lastLogTerm: this.log.lastTerm(),
         preVote,
         leadershipTransfer,
       });
     }
-    this.tallyVotes();
   }
 
   private tallyVotes(): void {
     const result = electionResult(this.configuration.voters, this.votes);
     if (result === 'won') {
       if (this.role === 'pre_candidate') {
-        this.trace(`won the pre-vote for term ${this.term + 1}`);
+        this.trace(`won the pre-vote for term ${this.nextCampaignTerm()}`);
         this.startElection('election');
       } else {
         this.becomeLeader();
@@ -536,8 +638,10 @@ export class RaftNode {
   private becomeLeader(): void {
     assert.equal(this.role, 'candidate', 'only a candidate becomes leader');
     assert.equal(this.votedFor, this.id, 'a leader voted for itself');
+    this.leaderlessTicksBeforeElection = this.ticksSinceLeaderContact();
     this.role = 'leader';
     this.recordLeader(this.id);
+    this.noteLeaderContact();
     this.resetRoleState();
     for (const peer of replicationPeers(this.configuration, this.id)) this.addProgress(peer);
     this.trace(`became leader at term ${this.term}`);
@@ -545,6 +649,8 @@ export class RaftNode {
     // start before it commits.
     const position = this.appendAsLeader([{ kind: 'noop', data: EMPTY_DATA }]);
     this.pendingConfigurationIndex = position.lastIndex;
+    // A leader that won on silence drops its silent peer from the in-sync set at once.
+    this.managePair();
   }
 
   private resetRoleState(): void {
@@ -555,6 +661,13 @@ export class RaftNode {
     this.commitBroadcastDue = false;
     this.electionElapsedTicks = 0;
     this.heartbeatElapsedTicks = 0;
+    this.voteWaitElapsedTicks = 0;
+    this.soloObstacleReported = false;
+    this.transferCampaign = false;
+    if (this.mode === 'pair') {
+      this.randomizedElectionTimeoutTicks = this.pairElectionTimeoutTicks();
+      return;
+    }
     const jitterTicks = this.randomInt(this.electionTimeoutTicks);
     assert.ok(
       Number.isSafeInteger(jitterTicks) && jitterTicks >= 0 && jitterTicks < this.electionTimeoutTicks,
@@ -583,10 +696,35 @@ export class RaftNode {
     } else {
       this.becomeFollower(this.term, leader);
     }
+    this.noteLeaderContact();
     this.electionElapsedTicks = 0;
   }
 
+  private noteLeaderContact(): void {
+    this.lastLeaderContactTick = this.elapsedTicks;
+    if (!this.heardFromLeaderSinceStart) {
+      this.heardFromLeaderSinceStart = true;
+      // A backup's longer cold-start timeout ends with its first leader.
+      if (this.mode === 'pair') this.randomizedElectionTimeoutTicks = this.pairElectionTimeoutTicks();
+    }
+  }
+
+  /** Deterministic: the main campaigns first on a cold start (see pair-mode.ts). */
+  private pairElectionTimeoutTicks(): number {
+    return pairElectionTimeoutTicks({
+      failoverTimeoutTicks: this.electionTimeoutTicks,
+      isPriorityNode: this.priorityNodeId === this.id,
+      hasPriorityNode: this.priorityNodeId !== null,
+      heardFromLeaderSinceStart: this.heardFromLeaderSinceStart,
+    });
+  }
+
+  private ticksSinceLeaderContact(): number {
+    return this.role === 'leader' ? 0 : this.elapsedTicks - this.lastLeaderContactTick;
+  }
+
   private tickLeader(): void {
+    this.noteLeaderContact();
     this.heartbeatElapsedTicks += 1;
     this.electionElapsedTicks += 1;
     if (this.electionElapsedTicks >= this.electionTimeoutTicks) {
@@ -603,6 +741,8 @@ export class RaftNode {
       if (this.leadTransferee !== null) {
         this.trace(`abandoned the leadership transfer to ${this.leadTransferee}`);
         this.leadTransferee = null;
+        // The automatic hand-back to the main waits another failover timeout before retrying.
+        this.failbackAllowedAtTick = this.elapsedTicks + this.electionTimeoutTicks;
       }
     }
     if (this.heartbeatElapsedTicks >= this.heartbeatIntervalTicks) {
@@ -614,6 +754,7 @@ export class RaftNode {
         progress.matchIndexAtLastHeartbeat = progress.matchIndex;
       }
     }
+    this.managePair();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -622,6 +763,19 @@ export class RaftNode {
   /** Returns false when the message must be ignored. Otherwise the node is at the message's term,
    * except for pre-votes, which never change a term by themselves. */
   private acceptHigherTerm(message: Message): boolean {
+    if (message.type === 'request_vote' && this.mode === 'pair') {
+      // Silence counts as consent in pair mode, so a refusal must be said out loud.
+      const refusal = this.pairVoteRefusal(message);
+      if (refusal !== null) {
+        this.trace(
+          `refused ${voteName(message.preVote)} for ${message.from} at term ${message.term} (${refusal})`,
+        );
+        this.answerVote(message, false);
+        return false;
+      }
+      if (!message.preVote) this.becomeFollower(message.term, null);
+      return true;
+    }
     if (message.type === 'request_vote') {
       // With checkQuorum, a follower that heard from its leader within the election timeout
       // keeps it: a partitioned node rejoining must not depose a healthy leader.
@@ -638,6 +792,17 @@ export class RaftNode {
     }
     if (message.type === 'request_vote_response' && message.preVote && message.voteGranted) {
       // A granted pre-vote carries the term the pre-candidate proposed, not the voter's term.
+      return true;
+    }
+    if (
+      message.type === 'request_vote_response' &&
+      message.preVote &&
+      this.mode === 'pair' &&
+      this.configuration.voters.includes(this.id) &&
+      message.term === this.nextCampaignTerm()
+    ) {
+      // A pair-mode refusal carries the term the pre-candidate proposed, so that it counts; it
+      // answers our own request (perhaps a late one) and moves no term.
       return true;
     }
     const fromLeader =
@@ -685,10 +850,12 @@ export class RaftNode {
   // Votes.
 
   private handleRequestVote(message: RequestVoteMessage): void {
+    const pairRefusal = this.mode === 'pair' ? this.pairVoteRefusal(message) : null;
     const canVote =
-      this.votedFor === message.from ||
-      (this.votedFor === null && this.leaderId === null) ||
-      (message.preVote && message.term > this.term);
+      pairRefusal === null &&
+      (this.votedFor === message.from ||
+        (this.votedFor === null && this.leaderId === null) ||
+        (message.preVote && message.term > this.term));
     const upToDate = this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
     const granted = canVote && upToDate;
     if (granted && !message.preVote) {
@@ -696,23 +863,124 @@ export class RaftNode {
       this.votedFor = message.from;
       this.electionElapsedTicks = 0;
     }
+    let reason = '';
+    if (!granted) {
+      reason = canVote ? ' (log behind ours)' : ` (${pairRefusal ?? 'already voted or following a leader'})`;
+    }
     this.trace(
-      `${granted ? 'granted' : 'rejected'} ${voteName(message.preVote)} for ${message.from} at term ${message.term}` +
-        (granted ? '' : canVote ? ' (log behind ours)' : ' (already voted or following a leader)'),
+      `${granted ? 'granted' : 'rejected'} ${voteName(message.preVote)} for ${message.from} at term ${message.term}${reason}`,
     );
+    this.answerVote(message, granted);
+  }
+
+  private answerVote(message: RequestVoteMessage, granted: boolean): void {
+    // A grant carries the requested term. A refusal carries ours; in pair mode never less than the
+    // requested one, so that a candidate at a higher term than ours counts it instead of
+    // discarding it as stale (a refusal moves no one's term below the voter's own).
+    let term = granted ? message.term : this.term;
+    if (!granted && this.mode === 'pair') term = Math.max(this.term, message.term);
     this.send<RequestVoteResponseMessage>(message.from, {
       type: 'request_vote_response',
-      term: granted ? message.term : this.term,
+      term,
       voteGranted: granted,
       preVote: message.preVote,
     });
   }
 
+  /**
+   * Pair mode: why this node refuses a candidate regardless of logs, or null. A leader keeps its
+   * leadership, and a node that heard from a leader within the failover timeout sticks to it
+   * (unless the leader itself asked for the election with timeout_now). The main also refuses
+   * until it has itself been without a leader for its timeout, even at start, so that it wins a
+   * cold start; a backup that has seen no leader since it started has nothing to stick to.
+   */
+  private pairVoteRefusal(message: RequestVoteMessage): string | null {
+    if (message.leadershipTransfer) return null;
+    if (this.role === 'leader') return 'this node leads';
+    if (this.ticksSinceLeaderContact() >= this.electionTimeoutTicks) return null;
+    if (!this.heardFromLeaderSinceStart && this.priorityNodeId !== this.id) return null;
+    return this.heardFromLeaderSinceStart
+      ? 'heard from a leader within the failover timeout'
+      : 'the priority node has not been without a leader for its timeout';
+  }
+
+  /** The term a campaign moves to: the next one, or in pair mode the next one this node owns. */
+  private nextCampaignTerm(): number {
+    if (this.mode !== 'pair') return this.term + 1;
+    return nextOwnedTerm(this.term, this.id, this.configuration.voters);
+  }
+
+  /**
+   * Pair mode, on a tick: a pre-candidate or candidate whose peer has not answered within
+   * pairVoteWaitTicks goes on as if it had agreed, if it holds every acknowledged entry as far as
+   * it can tell. Returns whether it went on.
+   */
+  private proceedOnSilence(): boolean {
+    if (this.mode !== 'pair' || (this.role !== 'pre_candidate' && this.role !== 'candidate')) return false;
+    this.voteWaitElapsedTicks += 1;
+    if (this.voteWaitElapsedTicks < this.pairVoteWaitTicks) return false;
+    const silent = this.configuration.voters.filter((id) => id !== this.id && !this.votes.has(id));
+    if (silent.length === 0) return false;
+    const obstacle = this.soloElectionObstacle();
+    if (obstacle !== null) {
+      if (!this.soloObstacleReported) {
+        this.soloObstacleReported = true;
+        this.trace(`cannot win without ${silent.join(',')}: ${obstacle}`);
+      }
+      // Ask again, so that silence is judged on a recent request: a peer that was down when the
+      // first one went out may be up by the time the obstacle clears.
+      this.voteWaitElapsedTicks = 0;
+      this.sendVoteRequests(this.role === 'pre_candidate', this.transferCampaign, silent);
+      return false;
+    }
+    const waited = this.voteWaitElapsedTicks;
+    this.trace(
+      `heard nothing from ${silent.join(',')} for ${waited} tick${waited === 1 ? '' : 's'}; going on alone`,
+    );
+    if (this.role === 'pre_candidate') {
+      this.startElection('election');
+    } else {
+      assert.ok(
+        nextOwnedTerm(this.term - 1, this.id, this.configuration.voters) === this.term,
+        `${this.id} would win term ${this.term} alone without owning it`,
+      );
+      this.becomeLeader();
+    }
+    return true;
+  }
+
+  /** Pair mode: why this node may not win an election on its own vote, or null if it may. */
+  private soloElectionObstacle(): string | null {
+    if (!this.configuration.inSync.includes(this.id)) return 'not in its own in-sync set';
+    // A backup that holds nothing has nothing to serve, and winning alone would make its empty log
+    // the one the main must follow; only the main may start a fresh cluster on its own.
+    if (this.log.lastIndex() === 0 && this.id !== this.priorityNodeId)
+      return 'an empty log (only the main starts alone)';
+    if (this.log.lastIndex() < this.highestKnownCommitIndex) {
+      return `its log ends at ${this.log.lastIndex()}, below the known commit index ${this.highestKnownCommitIndex}`;
+    }
+    const graceTicks = this.startupGraceRemainingTicks();
+    if (graceTicks > 0) return `startup grace (${graceTicks} ticks left)`;
+    return null;
+  }
+
+  /**
+   * Every pair node waits for its peer before it may win alone, whatever its log holds: a node that
+   * starts empty (a replaced disk, a fresh backup) must not elect itself past a peer that is merely
+   * slow to open a long log, because its empty log would then overwrite the peer's.
+   */
+  private startupGraceRemainingTicks(): number {
+    if (this.mode !== 'pair' || this.heardFromPeerSinceStart) return 0;
+    return Math.max(0, this.startupGraceTicks - this.elapsedTicks);
+  }
+
   private handleRequestVoteResponse(message: RequestVoteResponseMessage): void {
+    // A pre-vote answer carries the term asked for when granted; a refusal carries ours in majority
+    // mode and the one asked for in pair mode (see answerVote).
+    const preVoteAnswerTerm = () =>
+      this.mode === 'pair' || message.voteGranted ? this.nextCampaignTerm() : this.term;
     const counts =
-      (this.role === 'pre_candidate' &&
-        message.preVote &&
-        message.term === (message.voteGranted ? this.term + 1 : this.term)) ||
+      (this.role === 'pre_candidate' && message.preVote && message.term === preVoteAnswerTerm()) ||
       (this.role === 'candidate' && !message.preVote && message.term === this.term);
     if (!counts) return;
     // A voter grants at most once per term, so a refusal after a grant is a late answer to an
@@ -724,6 +992,7 @@ export class RaftNode {
   private handleTimeoutNow(from: NodeId): void {
     if (this.role === 'leader') return;
     if (this.role === 'follower') this.recordLeader(from);
+    this.noteLeaderContact();
     this.trace(`received timeout_now from ${from}; campaigning at once`);
     this.startElection('transfer');
   }
@@ -736,11 +1005,25 @@ export class RaftNode {
     assert.ok(Number.isSafeInteger(prevLogIndex) && prevLogIndex >= 0, `bad prevLogIndex ${prevLogIndex}`);
     for (const entry of entries)
       assert.ok(entry.term <= message.term, 'an entry cannot be newer than its leader');
+    if (this.mode === 'pair') {
+      this.handlePairAppendEntries(message);
+      return;
+    }
     if (prevLogIndex < this.log.commitIndex) {
       // Everything up to the commit index matches every leader's log; say how far that is.
       this.replyToAppend(message.from, true, this.log.commitIndex);
       return;
     }
+    this.appendFromLeader(message, prevLogIndex, prevLogTerm, entries);
+  }
+
+  /** Appends what the leader sent after a point that is at or above the commit index. */
+  private appendFromLeader(
+    message: AppendEntriesMessage,
+    prevLogIndex: number,
+    prevLogTerm: number,
+    entries: Entry[],
+  ): void {
     const result = this.log.maybeAppend(prevLogIndex, prevLogTerm, entries);
     if (result === null) {
       const hint = this.log.conflictHint(prevLogIndex);
@@ -761,6 +1044,84 @@ export class RaftNode {
     if (result.truncatedFrom !== null || result.appendedConfiguration) this.refreshConfiguration();
     this.log.commitTo(Math.min(message.leaderCommit, result.lastNewIndex));
     this.replyToAppend(message.from, true, result.lastNewIndex);
+  }
+
+  /**
+   * Pair mode: after a cut, the two nodes may each have committed entries alone, so "everything up
+   * to our commit index matches every leader" no longer holds. Entries at or below the commit index
+   * are checked against the log instead of assumed, a contradiction is refused (and reported in
+   * status().divergence) rather than truncated, and the answer never claims more than the message
+   * covered.
+   */
+  private handlePairAppendEntries(message: AppendEntriesMessage): void {
+    const { prevLogIndex, prevLogTerm, entries } = message;
+    const commitIndex = this.log.commitIndex;
+    this.highestKnownCommitIndex = Math.max(this.highestKnownCommitIndex, message.leaderCommit);
+    if (this.refuseDivergedLeader(message.from)) return;
+    const conflictIndex = this.committedConflict(prevLogIndex, prevLogTerm, entries);
+    if (conflictIndex !== null) {
+      this.recordDivergence(message.from, conflictIndex);
+      return;
+    }
+    if (prevLogIndex >= commitIndex) {
+      this.appendFromLeader(message, prevLogIndex, prevLogTerm, entries);
+      return;
+    }
+    const beyondCommit = entries.filter((entry) => entry.index > commitIndex);
+    if (beyondCommit.length === 0) {
+      this.replyToAppend(message.from, true, prevLogIndex + entries.length);
+      return;
+    }
+    // The entry at the commit index is in the message and matched ours: append from there.
+    const commitTerm = this.log.term(commitIndex);
+    assert.ok(commitTerm !== undefined, 'the commit index is never compacted away');
+    this.appendFromLeader(message, commitIndex, commitTerm, beyondCommit);
+  }
+
+  /** The first index at or below the commit index where the message contradicts our log, if any. */
+  private committedConflict(prevLogIndex: number, prevLogTerm: number, entries: Entry[]): number | null {
+    const commitIndex = this.log.commitIndex;
+    // Indices compacted into our snapshot cannot be checked; their terms are unknown here.
+    if (prevLogIndex <= commitIndex) {
+      const ours = this.log.term(prevLogIndex);
+      if (ours !== undefined && ours !== prevLogTerm) return prevLogIndex;
+    }
+    for (const entry of entries) {
+      if (entry.index > commitIndex) break;
+      const ours = this.log.term(entry.index);
+      if (ours !== undefined && ours !== entry.term) return entry.index;
+    }
+    return null;
+  }
+
+  /** Pair mode: a leader already found to contradict our committed log gets refusals only. */
+  private refuseDivergedLeader(leader: NodeId): boolean {
+    if (!this.isDivergedFrom(leader)) return false;
+    this.refuseDiverged(leader);
+    return true;
+  }
+
+  private isDivergedFrom(leader: NodeId): boolean {
+    return this.divergence?.leaderId === leader && this.divergence.term === this.term;
+  }
+
+  private recordDivergence(leader: NodeId, index: number): void {
+    this.divergence = { index, leaderId: leader, term: this.term };
+    this.trace(
+      `diverged from leader ${leader} at term ${this.term}: its log contradicts our committed entry ${index}; refusing its appends`,
+    );
+    this.refuseDiverged(leader);
+  }
+
+  /** A refusal without a conflict index: the leader learns nothing from it and sends no more. */
+  private refuseDiverged(leader: NodeId): void {
+    this.send<AppendEntriesResponseMessage>(leader, {
+      type: 'append_entries_response',
+      success: false,
+      matchIndex: 0,
+      conflictIndex: 0,
+      conflictTerm: 0,
+    });
   }
 
   private replyToAppend(to: NodeId, success: boolean, matchIndex: number): void {
@@ -787,6 +1148,29 @@ export class RaftNode {
         success: true,
         matchIndex,
       });
+    if (this.mode === 'pair') {
+      this.highestKnownCommitIndex = Math.max(this.highestKnownCommitIndex, metadata.index);
+      const ours = metadata.index <= this.log.commitIndex ? this.log.term(metadata.index) : undefined;
+      if (ours !== undefined && ours !== metadata.term && !this.isDivergedFrom(message.from)) {
+        this.divergence = { index: metadata.index, leaderId: message.from, term: this.term };
+        this.trace(
+          `diverged from leader ${message.from} at term ${this.term}: its snapshot contradicts our committed entry ${metadata.index}`,
+        );
+      }
+      if (this.isDivergedFrom(message.from)) {
+        this.send<InstallSnapshotResponseMessage>(message.from, {
+          type: 'install_snapshot_response',
+          success: false,
+          matchIndex: 0,
+        });
+        return;
+      }
+      if (metadata.index <= this.log.commitIndex) {
+        // Claim no more than the snapshot covers: our commit index may be beyond the leader's log.
+        respond(metadata.index);
+        return;
+      }
+    }
     if (metadata.index <= this.log.commitIndex) {
       respond(this.log.commitIndex);
       return;
@@ -808,6 +1192,9 @@ export class RaftNode {
     const configuration = this.log.configurationAt(this.log.lastIndex(), this.baseConfiguration);
     if (configurationsEqual(configuration, this.configuration)) return;
     this.configuration = copyConfiguration(configuration);
+    for (const id of [...this.lastMessageTickFrom.keys()]) {
+      if (!configuration.voters.includes(id)) this.lastMessageTickFrom.delete(id);
+    }
     this.trace(`switched to configuration ${describeConfiguration(configuration)}`);
     if (this.role === 'leader') {
       const peers = replicationPeers(configuration, this.id);
@@ -856,6 +1243,10 @@ export class RaftNode {
     const progress = new Progress(this.log.lastIndex() + 1, this.limits.maxInflightMessages);
     // A new leader assumes its peers are alive until an election timeout proves otherwise.
     progress.recentActive = true;
+    // Silence counts from the last message the peer sent (a vote, or the old leader's heartbeat).
+    const lastHeardTick = this.lastMessageTickFrom.get(peer) ?? 0;
+    progress.lastResponseTick = lastHeardTick;
+    progress.lastAcknowledgementTick = lastHeardTick;
     this.progress.set(peer, progress);
   }
 
@@ -985,6 +1376,7 @@ export class RaftNode {
     const progress = this.progress.get(message.from);
     if (this.role !== 'leader' || progress === undefined) return;
     progress.recentActive = true;
+    progress.answered(this.elapsedTicks, message.success);
     if (!message.success) {
       // A refusal without a conflict index answers an append of an older term (this node may have
       // led before and been elected again since the answer left): it says nothing about now.
@@ -1020,19 +1412,102 @@ export class RaftNode {
     // that it learns the follower's match point.
     const probeAgain = progress.state === 'probe' && progress.matchIndex < this.log.lastIndex();
     this.sendAppends(message.from, progress, probeAgain);
+    this.managePair();
   }
 
   private handleInstallSnapshotResponse(message: InstallSnapshotResponseMessage): void {
     const progress = this.progress.get(message.from);
     if (this.role !== 'leader' || progress === undefined) return;
     progress.recentActive = true;
+    progress.answered(this.elapsedTicks, message.success);
     // A refusal answers a snapshot of an older term (see handleAppendEntriesResponse).
     if (!message.success) return;
     assert.ok(message.matchIndex <= this.log.lastIndex(), `${message.from} matches beyond the leader's log`);
     const moved = progress.acknowledge(message.matchIndex);
     if (progress.state === 'snapshot') progress.becomeProbe(progress.matchIndex + 1);
+    // The answer a probe waits for (reportSnapshot left the probe waiting) has come.
+    else if (progress.state === 'probe') progress.probeSent = false;
     if (moved) this.afterMatchMoved(message.from, progress);
     this.sendAppends(message.from, progress, false);
+    this.managePair();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Pair mode: the leader's bookkeeping of the in-sync set and of the main's priority.
+
+  /**
+   * Runs on every leader tick and answer. At most one change per call, and never during a
+   * leadership transfer:
+   * 1. an in-sync follower that has acknowledged nothing for the failover timeout leaves the
+   *    in-sync set (the leader then commits alone);
+   * 2. a follower outside the in-sync set that holds the leader's whole log comes back in;
+   * 3. a backup that leads hands leadership to the main once the main is in sync and answering.
+   */
+  private managePair(): void {
+    if (this.mode !== 'pair' || this.role !== 'leader' || this.leadTransferee !== null) return;
+    const { voters, inSync } = this.configuration;
+    const commitIndex = this.log.commitIndex;
+    const lastConfigurationIndex = this.log.lastConfigurationIndex();
+    // A member that has acknowledged nothing for the failover timeout leaves the in-sync set at
+    // once, even over an uncommitted configuration entry: that entry could not commit without the
+    // silent member anyway (and entries commit only with one of this term). The leader itself
+    // always belongs (one that won with its peer's explicit vote while out of the set holds every
+    // committed entry all the same); adding it waits for the leader's own pending change, if any.
+    const silent = inSync.filter(
+      (id) =>
+        id !== this.id &&
+        this.elapsedTicks - this.progressOf(id).lastAcknowledgementTick >= this.electionTimeoutTicks,
+    );
+    const ownChangePending =
+      lastConfigurationIndex > commitIndex && this.log.term(lastConfigurationIndex) === this.term;
+    if (silent.length > 0 || (!inSync.includes(this.id) && !ownChangePending)) {
+      for (const id of silent) {
+        const silentTicks = this.elapsedTicks - this.progressOf(id).lastAcknowledgementTick;
+        this.trace(`removes ${id} from the in-sync set: no acknowledgement for ${silentTicks} ticks`);
+      }
+      if (!inSync.includes(this.id)) this.trace('adds itself to the in-sync set');
+      this.appendConfigurationChange({
+        voters: [...voters],
+        inSync: voters.filter((id) => id === this.id || (inSync.includes(id) && !silent.includes(id))),
+      });
+      return;
+    }
+    // Re-admission and hand-back wait until no change (nor the noop) is uncommitted.
+    if (lastConfigurationIndex > commitIndex || this.pendingConfigurationIndex > commitIndex) return;
+    const lastIndex = this.log.lastIndex();
+    for (const id of voters) {
+      if (id === this.id || inSync.includes(id)) continue;
+      const progress = this.progressOf(id);
+      const answering = this.elapsedTicks - progress.lastAcknowledgementTick < this.electionTimeoutTicks;
+      const withinLimit = lastIndex - commitIndex < this.limits.maxUncommittedEntries;
+      if (progress.matchIndex === lastIndex && answering && withinLimit) {
+        this.trace(`adds ${id} back to the in-sync set: it holds the whole log (${lastIndex})`);
+        this.appendConfigurationChange({
+          voters: [...voters],
+          inSync: voters.filter((member) => member === id || inSync.includes(member)),
+        });
+        return;
+      }
+    }
+    const main = this.priorityNodeId;
+    if (main === null || main === this.id || !inSync.includes(main)) return;
+    if (this.elapsedTicks < this.failbackAllowedAtTick) return;
+    const progress = this.progressOf(main);
+    if (this.elapsedTicks - progress.lastAcknowledgementTick > this.heartbeatIntervalTicks) return;
+    this.trace(`hands leadership back to the priority node ${main}, which is in sync`);
+    this.transferLeadership(main);
+  }
+
+  private progressOf(id: NodeId): Progress {
+    const progress = this.progress.get(id);
+    assert.ok(progress !== undefined, `no progress for ${id}`);
+    return progress;
+  }
+
+  /** The leader's own configuration change: no proposal checks, the callers made theirs. */
+  private appendConfigurationChange(configuration: Configuration): void {
+    assert.ok(configuration.inSync.includes(this.id), 'the leader stays in the in-sync set');
+    this.appendAsLeader([{ kind: 'configuration', data: encodeConfiguration(configuration) }]);
   }
 
   private afterMatchMoved(peer: NodeId, progress: Progress): void {

@@ -140,6 +140,13 @@ export interface Ready {
 /** The per-follower replication state the leader keeps (see progress.ts). */
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
+/**
+ * majority: elections need a majority of voters (three voters; later the witness mode).
+ * pair: two data nodes, main and backup; a node that loses its peer for the failover timeout
+ * serves alone (see pair-mode.ts and README.md).
+ */
+export type ReplicationMode = 'majority' | 'pair';
+
 export interface RaftConfig {
   id: NodeId;
   /** A follower campaigns after a randomized timeout in [electionTimeoutTicks, 2 * electionTimeoutTicks). */
@@ -170,6 +177,24 @@ export interface RaftConfig {
   maxOutboxMessages?: number;
   /** Receives one line for each notable state change (role, term, vote, truncation, snapshot). */
   trace?: (line: string) => void;
+  /**
+   * 'majority' (the default) or 'pair'. In pair mode electionTimeoutTicks is the failover timeout
+   * and is not randomized (randomInt is not used), pre-vote is always on, checkQuorum is ignored
+   * (a leader goes on alone), and the leader manages the in-sync set itself.
+   */
+  mode?: ReplicationMode;
+  /** Pair mode: the main. It wins a cold start and gets leadership back once caught up. */
+  priorityNodeId?: NodeId;
+  /**
+   * Pair mode: how long a candidate waits for its peer's answer before it takes silence as consent
+   * (only if it is in its own in-sync set); default heartbeatIntervalTicks.
+   */
+  pairVoteWaitTicks?: number;
+  /**
+   * Pair mode: a node that starts with a non-empty log does not win an election alone until this
+   * many ticks have passed or it has heard from its peer; default 2 * electionTimeoutTicks.
+   */
+  startupGraceTicks?: number;
 }
 
 export interface InitialState {
@@ -194,6 +219,24 @@ export interface ProgressStatus {
   state: ProgressState;
   inflightMessages: number;
   recentActive: boolean;
+  /** Ticks since this member last answered the leader (0 for the leader itself). */
+  lastResponseTicksAgo: number;
+  /** Ticks since this member last acknowledged an append or snapshot (0 for the leader itself). */
+  lastAcknowledgementTicksAgo: number;
+  /** Whether the member is in the in-sync set of the leader's latest configuration. */
+  inSync: boolean;
+}
+
+/**
+ * Pair mode: a leader sent entries that contradict this node's committed log (both nodes served
+ * alone during a cut). The node refuses that leader's appends instead of truncating committed
+ * entries; reconciling the two histories is left to the driver.
+ */
+export interface DivergenceStatus {
+  /** The first committed index where the leader's log differs. */
+  index: number;
+  leaderId: NodeId;
+  term: number;
 }
 
 export interface RaftStatus {
@@ -214,6 +257,25 @@ export interface RaftStatus {
   leadTransferee: NodeId | null;
   /** Per-member progress (this node included) when leader; null otherwise. */
   progress: Record<NodeId, ProgressStatus> | null;
+  mode: ReplicationMode;
+  /** Pair mode: the priority node (main), if configured. */
+  priorityNodeId: NodeId | null;
+  /** Whether this node is in the in-sync set of its latest configuration. */
+  inSync: boolean;
+  /**
+   * Ticks since this node last heard from a leader (counted from start when it never did since);
+   * 0 on a leader.
+   */
+  ticksSinceLeaderContact: number;
+  /**
+   * On a leader: how many ticks it had been without contact with a leader when it won (after a
+   * failover, the driver extends leases by this much). null on other roles.
+   */
+  leaderlessTicksBeforeElection: number | null;
+  /** Pair mode: ticks left before this node may win an election alone after a start (0: none). */
+  startupGraceRemainingTicks: number;
+  /** Pair mode: set when a leader's log contradicts this node's committed log. */
+  divergence: DivergenceStatus | null;
 }
 
 /** What propose() returns: where the batch landed in the log. */

@@ -84,6 +84,19 @@ export function formatStatus(status: RaftStatus): string[] {
       `last=${status.lastIndex}/${status.lastTerm} durable=${status.durableIndex} snapshot=${status.snapshotIndex}`,
     `  configuration: ${describeConfiguration(status.configuration)}`,
   ];
+  const pair = status.mode === 'pair';
+  if (pair) {
+    lines.push(
+      `  pair: priority=${status.priorityNodeId ?? 'none'} in-sync=${status.inSync}` +
+        ` since-leader-contact=${status.ticksSinceLeaderContact}` +
+        ` leaderless-before-election=${status.leaderlessTicksBeforeElection ?? 'none'}` +
+        ` startup-grace-left=${status.startupGraceRemainingTicks}`,
+    );
+    if (status.divergence !== null) {
+      const { index, leaderId, term } = status.divergence;
+      lines.push(`  diverged from leader ${leaderId} at term ${term}, committed index ${index}`);
+    }
+  }
   if (status.leadTransferee !== null) lines.push(`  transferring leadership to ${status.leadTransferee}`);
   if (status.progress !== null) {
     for (const id of Object.keys(status.progress).sort()) {
@@ -91,7 +104,11 @@ export function formatStatus(status: RaftStatus): string[] {
       if (progress === undefined) continue;
       lines.push(
         `  progress ${id}: match=${progress.matchIndex} next=${progress.nextIndex} ${progress.state}` +
-          ` inflight=${progress.inflightMessages}`,
+          ` inflight=${progress.inflightMessages}` +
+          (pair
+            ? ` in-sync=${progress.inSync} last-response=${progress.lastResponseTicksAgo}` +
+              ` last-ack=${progress.lastAcknowledgementTicksAgo}`
+            : ''),
       );
     }
   }

@@ -6,6 +6,7 @@
 // Commands (node ids are the numbers 1, 2, ...; lists are written (1,2,3) without spaces):
 //   add-nodes <count> [voters=(..)] [in-sync=(..)] [pre-vote=true] [check-quorum=true]
 //             [election=<ticks>] [heartbeat=<ticks>] [max-entries=<n>] [max-inflight=<n>]
+//             [mode=pair] [priority=<id>] [vote-wait=<ticks>] [startup-grace=<ticks>]
 //   set-jitter <id> <ticks>          what randomInt returns for the node's election jitter
 //   campaign <id> | tick <id> [count] | tick-election <id> | tick-heartbeat <id>
 //   propose <id> <word>...           one batch, one entry per word
@@ -16,6 +17,11 @@
 //   drop-msgs <id>... [from=<id>] [type=<type>]      lose pending messages addressed to these nodes
 //   stabilize [<id>...]              process Readies and deliver messages until nothing is left
 //   isolate <id> | heal              messages from or to an isolated node are lost on delivery
+//   stop <id> | start <id>           a stopped node does not run and loses what it did not persist
+//   run <rounds> [<id>...] [verbose=true]   each round ticks every running node (or the listed
+//                                    ones) once, then stabilizes the running nodes; prints the
+//                                    traces with their round number (every Ready and message with
+//                                    verbose=true) and reports delivered snapshots as finished
 //   take-ready <id> | finish-ready <id> | has-ready <id>   hold a Ready while other things happen
 //   restart <id> | persist-and-crash <id>
 //   compact <id> <index>             snapshot the state machine at an applied index
@@ -153,6 +159,10 @@ class InteractionEnvironment {
   private readonly cluster: SimulatedCluster;
   private output: string[] = [];
   private indent = '';
+  /** Inside run without verbose=true: only traces are printed, prefixed with the round. */
+  private quietRound: number | null = null;
+  /** Inside run: the driver reports every delivered snapshot as finished. */
+  private reportSnapshots = false;
 
   constructor() {
     this.cluster = new SimulatedCluster((line) => this.print(`INFO ${line}`));
@@ -172,6 +182,10 @@ class InteractionEnvironment {
   }
 
   private print(text: string): void {
+    if (this.quietRound !== null) {
+      if (text.startsWith('INFO ')) this.output.push(`[${this.quietRound}] ${text.slice(5)}`);
+      return;
+    }
     this.output.push(`${this.indent}${text}`);
   }
 
@@ -215,6 +229,12 @@ class InteractionEnvironment {
               named.get('max-inflight'),
               DEFAULT_NODE_OPTIONS.maxInflightMessages,
             ),
+            mode: named.get('mode') === 'pair' ? 'pair' : 'majority',
+            priorityNodeId: named.get('priority'),
+            pairVoteWaitTicks: named.has('vote-wait') ? parseCount(named.get('vote-wait'), 1) : undefined,
+            startupGraceTicks: named.has('startup-grace')
+              ? parseCount(named.get('startup-grace'), 0)
+              : undefined,
           });
         }
         return;
@@ -286,6 +306,15 @@ class InteractionEnvironment {
       case 'heal':
         this.cluster.isolated.clear();
         return;
+      case 'stop':
+        this.cluster.stop(this.firstId(command));
+        return;
+      case 'start':
+        this.cluster.start(this.firstId(command));
+        return;
+      case 'run':
+        this.runRounds(parseCount(positional[0], 1), positional.slice(1), named.get('verbose') === 'true');
+        return;
       case 'restart':
         this.cluster.restart(this.firstId(command));
         return;
@@ -348,7 +377,9 @@ class InteractionEnvironment {
           this.print(
             `${status.id}: ${status.role} term=${status.term} leader=${status.leaderId ?? 'none'} ` +
               `commit=${status.commitIndex} applied=${status.appliedIndex} last=${status.lastIndex}` +
-              (this.cluster.isolated.has(status.id) ? ' (isolated)' : ''),
+              (status.mode === 'pair' ? ` in-sync=(${status.configuration.inSync.join(',')})` : '') +
+              (this.cluster.isolated.has(status.id) ? ' (isolated)' : '') +
+              (this.cluster.down.has(status.id) ? ' (stopped)' : ''),
           );
         }
         return;
@@ -384,14 +415,41 @@ class InteractionEnvironment {
   }
 
   private deliverOne(message: Message): void {
+    const snapshotFrom = message.type === 'install_snapshot' && this.reportSnapshots ? message.from : null;
     if (this.cluster.isLost(message)) {
       this.print(`dropped: ${formatMessage(message)}`);
+      if (snapshotFrom !== null && !this.cluster.down.has(snapshotFrom))
+        this.cluster.node(snapshotFrom).raft.reportSnapshot(message.to, 'failed');
       return;
     }
     this.print(formatMessage(message));
     this.indent = '    ';
     this.cluster.deliver(message);
     this.indent = '  ';
+    if (snapshotFrom !== null && !this.cluster.down.has(snapshotFrom))
+      this.cluster.node(snapshotFrom).raft.reportSnapshot(message.to, 'finished');
+  }
+
+  private runRounds(rounds: number, listed: NodeId[], verbose: boolean): void {
+    const running = () => [...this.cluster.nodes.keys()].filter((id) => !this.cluster.down.has(id));
+    this.reportSnapshots = true;
+    try {
+      for (let round = 1; round <= rounds; round += 1) {
+        if (!verbose) this.quietRound = round;
+        else this.print(`round ${round}`);
+        const ticking = listed.length === 0 ? running() : listed;
+        for (const id of ticking) {
+          assert.ok(!this.cluster.down.has(id), `${id} is stopped`);
+          this.cluster.node(id).raft.tick();
+        }
+        this.stabilize(running());
+        // Messages to stopped nodes are lost.
+        for (const id of this.cluster.down) this.cluster.takeMessagesTo(id);
+      }
+    } finally {
+      this.quietRound = null;
+      this.reportSnapshots = false;
+    }
   }
 
   private printSection(title: string, lines: string[]): void {

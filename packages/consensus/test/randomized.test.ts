@@ -8,24 +8,9 @@ import { expect } from 'chai';
 import { ConsensusError } from '../src/errors.js';
 import type { Message, NodeId } from '../src/types.js';
 import { formatMessage } from './format.js';
-import {
-  bytes,
-  type SimulatedCluster as Cluster,
-  DEFAULT_NODE_OPTIONS,
-  SimulatedCluster,
-} from './simulated-cluster.js';
-
-/** A small, fast, seedable generator (mulberry32); the core never sees it except as randomInt. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { SafetyChecker } from './safety-checker.js';
+import { seededRandom } from './seeded-random.js';
+import { bytes, DEFAULT_NODE_OPTIONS, SimulatedCluster } from './simulated-cluster.js';
 
 const NODE_IDS: NodeId[] = ['1', '2', '3'];
 const MAX_NETWORK_MESSAGES = 500;
@@ -35,70 +20,6 @@ interface RunSummary {
   leadersElected: number;
   entriesApplied: number;
   snapshotsInstalled: number;
-}
-
-class SafetyChecker {
-  private readonly leaderOfTerm = new Map<number, NodeId>();
-  /** Every applied entry by index, as "term kind data": all nodes must agree. */
-  private readonly appliedByIndex = new Map<number, string>();
-
-  constructor(private readonly cluster: Cluster) {}
-
-  get leaderCount(): number {
-    return this.leaderOfTerm.size;
-  }
-
-  get appliedCount(): number {
-    return this.appliedByIndex.size;
-  }
-
-  check(): void {
-    for (const node of this.cluster.nodes.values()) {
-      const status = node.raft.status();
-      if (status.role === 'leader') {
-        const known = this.leaderOfTerm.get(status.term);
-        assert.ok(
-          known === undefined || known === node.id,
-          `two leaders in term ${status.term}: ${known}, ${node.id}`,
-        );
-        this.leaderOfTerm.set(status.term, node.id);
-      }
-      for (const record of node.applied) {
-        const key = `${record.term} ${record.kind} ${record.data}`;
-        const known = this.appliedByIndex.get(record.index);
-        assert.ok(
-          known === undefined || known === key,
-          `index ${record.index}: ${node.id} applied ${key}, not ${known}`,
-        );
-        this.appliedByIndex.set(record.index, key);
-      }
-      // Committed entries still in the log agree as well.
-      const firstIndex = status.snapshotIndex + 1;
-      for (const entry of node.raft.entries(
-        Math.max(firstIndex, status.commitIndex - 20),
-        status.commitIndex,
-      )) {
-        const known = this.appliedByIndex.get(entry.index);
-        const key = `${entry.term} ${entry.kind} ${new TextDecoder().decode(entry.data)}`;
-        assert.ok(
-          known === undefined || known === key,
-          `index ${entry.index}: ${node.id} committed ${key}, not ${known}`,
-        );
-      }
-    }
-  }
-
-  /** After convergence: every entry any node ever applied is applied on every node. */
-  checkNothingLost(): void {
-    for (const node of this.cluster.nodes.values()) {
-      const applied = new Map(node.applied.map((record) => [record.index, record]));
-      for (const [index, key] of this.appliedByIndex) {
-        const record = applied.get(index);
-        assert.ok(record !== undefined, `${node.id} lacks index ${index} (${key})`);
-        assert.equal(`${record.term} ${record.kind} ${record.data}`, key);
-      }
-    }
-  }
 }
 
 function runRandomized(seed: number, steps: number): RunSummary {

@@ -3,7 +3,16 @@
 // advance. The state machine records every applied entry, so tests can compare histories.
 import assert from 'node:assert/strict';
 import { RaftNode } from '../src/raft-node.js';
-import type { Configuration, Entry, HardState, Message, NodeId, Ready, Snapshot } from '../src/types.js';
+import type {
+  Configuration,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  Ready,
+  ReplicationMode,
+  Snapshot,
+} from '../src/types.js';
 
 export interface NodeOptions {
   configuration: Configuration;
@@ -13,6 +22,10 @@ export interface NodeOptions {
   heartbeatIntervalTicks: number;
   maxEntriesPerMessage: number;
   maxInflightMessages: number;
+  mode?: ReplicationMode;
+  priorityNodeId?: NodeId;
+  pairVoteWaitTicks?: number;
+  startupGraceTicks?: number;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'configuration'> = {
@@ -101,6 +114,10 @@ export class SimulatedNode {
         preVote: this.options.preVote,
         checkQuorum: this.options.checkQuorum,
         trace: this.trace,
+        mode: this.options.mode,
+        priorityNodeId: this.options.priorityNodeId,
+        pairVoteWaitTicks: this.options.pairVoteWaitTicks,
+        startupGraceTicks: this.options.startupGraceTicks,
       },
       {
         hardState: this.storage.hardState,
@@ -138,6 +155,8 @@ export class SimulatedCluster {
   /** Messages sent and not yet delivered, in the order they were sent. */
   network: Message[] = [];
   readonly isolated = new Set<NodeId>();
+  /** Stopped nodes: they do not run, and messages to them are lost. */
+  readonly down = new Set<NodeId>();
 
   constructor(private readonly trace: (line: string) => void = () => {}) {}
 
@@ -199,6 +218,21 @@ export class SimulatedCluster {
     node.raft = node.createRaft();
   }
 
+  /** The node stops (a crash or kill): whatever it did not persist is gone, and so are messages to it. */
+  stop(id: NodeId): void {
+    this.node(id).heldReady = null;
+    this.down.add(id);
+    this.takeMessagesTo(id);
+  }
+
+  /** The node starts again from what it persisted. */
+  start(id: NodeId): void {
+    assert.ok(this.down.has(id), `${id} is not stopped`);
+    this.down.delete(id);
+    this.takeMessagesTo(id);
+    this.restart(id);
+  }
+
   /** Removes and returns the pending messages to id (that pass the filter), in send order. */
   takeMessagesTo(id: NodeId, filter: (message: Message) => boolean = () => true): Message[] {
     const picked = (message: Message) => message.to === id && filter(message);
@@ -209,7 +243,12 @@ export class SimulatedCluster {
 
   /** Whether an isolation (or a missing recipient) loses the message. */
   isLost(message: Message): boolean {
-    return this.isolated.has(message.from) || this.isolated.has(message.to) || !this.nodes.has(message.to);
+    return (
+      this.isolated.has(message.from) ||
+      this.isolated.has(message.to) ||
+      this.down.has(message.to) ||
+      !this.nodes.has(message.to)
+    );
   }
 
   /** Returns false when the message was lost. */

@@ -17,6 +17,7 @@ import type {
   RevokeLeaseResponse,
   SnapshotResponse,
   TransferLeadershipRequest__Output,
+  TransferLeadershipResponse,
   UpdateLicenceRequest__Output,
   VerifyRequest__Output,
   VerifyResponse,
@@ -28,11 +29,12 @@ import {
   quotaFromWire,
   usagePeriodToWire,
 } from '@tandem/wire';
-import type { TandemConfig } from './config.js';
+import type { PeerConfig, TandemConfig } from './config.js';
 import type { EdgeContext } from './edge.js';
 import { responseHeader, roleToWire, stateToWire, unary } from './edge.js';
-import { NotFoundError } from './errors.js';
-import { execute, expectOutcome } from './operations.js';
+import { NotFoundError, OperationalError } from './errors.js';
+import { execute, expectOutcome, operationPolicy } from './operations.js';
+import type { PeerContacts } from './peer-contact.js';
 import type { Replica } from './replica.js';
 import { licenceFigures, licenceResponse, requireIdentifier } from './workstation-service.js';
 
@@ -73,8 +75,9 @@ export function adminService(
   replica: Replica,
   config: TandemConfig,
   startedAtMs: number,
+  contacts: PeerContacts,
 ): AdminServiceHandlers & grpc.UntypedServiceImplementation {
-  const maxTtlMs = config.ledger.maxTtlMs;
+  const policy = operationPolicy(config);
   const hashes = new StateHashCache(replica);
 
   const licenceResult = async (promise: ReturnType<typeof execute>): Promise<LicenceResponse> => {
@@ -111,6 +114,41 @@ export function adminService(
     };
   };
 
+  const peers = config.cluster.nodes.filter((node) => node.id !== config.node.id && node.role !== 'witness');
+
+  /** What this node knows of a peer: from its own core's progress and from the traffic between them. */
+  const peerStatus = (peer: PeerConfig, status: ReturnType<Replica['status']>): NodeStatus => {
+    const view = contacts.view(peer.id);
+    const nowMs = Date.now();
+    const progress = status.progress?.[peer.id];
+    // Only a leader knows how far behind its peer is.
+    const lagEntries = progress === undefined ? 0 : Math.max(0, status.lastIndex - progress.matchIndex);
+    let state: NodeStatus['state'] = 'NODE_STATE_UNSPECIFIED';
+    if (status.leaderId === peer.id) state = 'NODE_STATE_LEADER';
+    else if (status.role === 'leader') state = 'NODE_STATE_FOLLOWER';
+    return {
+      id: peer.id,
+      address: peer.address,
+      role: roleToWire(peer.role),
+      state,
+      term: view.lastSeenTerm,
+      commitIndex: 0,
+      appliedIndex: 0,
+      stateHash: '',
+      lastIndex: 0,
+      snapshotIndex: 0,
+      inSync: status.configuration.inSync.includes(peer.id),
+      lagEntries,
+      // Behind since it last held the whole log, as far as this node saw.
+      lagMs: lagEntries === 0 ? 0 : Math.max(0, nowMs - (view.caughtUpAtMs ?? startedAtMs)),
+      lastContactMs: Math.max(0, nowMs - (view.lastContactAtMs ?? startedAtMs)),
+      reachable: view.reachable,
+      mode: config.cluster.mode,
+      version: '',
+      startedAtMs: 0,
+    };
+  };
+
   return {
     ActivateLicence: unary(context, (request: ActivateLicenceRequest__Output) =>
       licenceResult(
@@ -121,7 +159,7 @@ export function adminService(
             requestId: request.requestId,
             licence: licenceSpecFromWire(request.licence),
           },
-          maxTtlMs,
+          policy,
         ),
       ),
     ),
@@ -135,7 +173,7 @@ export function adminService(
             licenceId: request.licenceId,
             changes: licenceChanges(request),
           },
-          maxTtlMs,
+          policy,
         ),
       ),
     ),
@@ -144,7 +182,7 @@ export function adminService(
         execute(
           replica,
           { type: 'deactivate_licence', requestId: request.requestId, licenceId: request.licenceId },
-          maxTtlMs,
+          policy,
         ),
       ),
     ),
@@ -178,7 +216,7 @@ export function adminService(
           leaseId: request.leaseId,
           reason: request.reason,
         },
-        maxTtlMs,
+        policy,
       );
       return {
         header: responseHeader(context, index),
@@ -215,17 +253,38 @@ export function adminService(
       const status = replica.status();
       return {
         header: responseHeader(context),
-        nodes: [selfStatus()],
+        nodes: [selfStatus(), ...peers.map((peer) => peerStatus(peer, status))],
         leaderId: status.leaderId ?? '',
         inSync: status.configuration.inSync,
       };
     }),
-    TransferLeadership: unary(context, (request: TransferLeadershipRequest__Output) => {
-      replica.assertLeader();
-      requireIdentifier(request.toNodeId, 'to_node_id');
-      // A cluster of one has nobody to hand leadership to; pair mode implements the transfer.
-      throw new NotFoundError('to_node_id', `node "${request.toNodeId}" is not a member of this cluster`);
-    }),
+    TransferLeadership: unary(
+      context,
+      async (request: TransferLeadershipRequest__Output): Promise<TransferLeadershipResponse> => {
+        requireIdentifier(request.toNodeId, 'to_node_id');
+        const target = request.toNodeId;
+        if (target !== config.node.id && !peers.some((peer) => peer.id === target)) {
+          throw new NotFoundError('to_node_id', `node "${target}" is not a member of this cluster`);
+        }
+        // A follower sends the caller to the leader, which is the node that can hand over.
+        replica.assertLeader();
+        if (target === config.node.id) return { header: responseHeader(context), leaderId: target };
+        replica.transferLeadership(target);
+        const timeoutMs = config.timing.failoverTimeoutMs;
+        const deadline = Date.now() + timeoutMs;
+        while (replica.status().leaderId !== target && Date.now() < deadline && replica.serving) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        if (replica.status().leaderId !== target) {
+          throw new OperationalError(
+            'transfer_failed',
+            `${target} did not take over within ${timeoutMs} ms`,
+            true,
+          );
+        }
+        return { header: responseHeader(context), leaderId: target };
+      },
+    ),
     Snapshot: unary(context, async (): Promise<SnapshotResponse> => {
       const snapshot = await replica.takeSnapshot();
       return {

@@ -1,5 +1,6 @@
 // tandemd's configuration: a YAML file, validated field by field. Every error names the field
 // (as a dotted path) so that an operator can fix the file without reading code.
+import assert from 'node:assert/strict';
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -26,7 +27,7 @@ export interface TandemConfig {
   };
   cluster: {
     mode: ClusterMode;
-    /** Every node of the cluster, this one included; empty in single mode. */
+    /** Every node of the cluster, this one included; empty in single mode, main and backup in pair mode. */
     nodes: PeerConfig[];
   };
   timing: {
@@ -75,6 +76,10 @@ export class ConfigError extends Error {
 }
 
 type Raw = Record<string, unknown>;
+
+const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Replication messages are sized to half of limits.maxRequestBytes; below this they get too small. */
+export const PAIR_MIN_REQUEST_BYTES = 256 * 1024;
 
 /** Every numeric setting as [default, minimum, maximum]; the sections' keys are the allowed keys. */
 const NUMERIC_SETTINGS = {
@@ -211,7 +216,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
 
   const nodeRaw = section(root, 'node', ['id', 'role', 'listen', 'advertise', 'dataDir'], true);
   const id = text(nodeRaw, 'id', 'node.id');
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new ConfigError('node.id', 'must be 1-64 of [A-Za-z0-9._-]');
+  if (!NODE_ID_PATTERN.test(id)) throw new ConfigError('node.id', 'must be 1-64 of [A-Za-z0-9._-]');
   const role = choice(nodeRaw, 'role', 'node.role', ['main', 'backup', 'witness'] as const, 'main');
   const listen = checkAddress(text(nodeRaw, 'listen', 'node.listen'), 'node.listen', true);
   const advertise = checkAddress(
@@ -243,11 +248,31 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   if (mode === 'single' && nodes.length > 0) {
     throw new ConfigError('cluster.nodes', 'must be empty in single mode');
   }
-  if (mode !== 'single') {
-    // Replication modes arrive with the main/backup issue; refuse them clearly until then.
-    throw new ConfigError('cluster.mode', `"${mode}" is not available in this release; use "single"`);
+  if (mode === 'witness') {
+    // Witness mode arrives with its own issue; refuse it clearly until then.
+    throw new ConfigError(
+      'cluster.mode',
+      `"${mode}" is not available in this release; use "single" or "pair"`,
+    );
   }
   if (role === 'witness') throw new ConfigError('node.role', 'a witness needs cluster.mode witness');
+  let advertised = advertise;
+  if (mode === 'pair') {
+    checkPair(nodes, id, role);
+    const self = nodes.find((node) => node.id === id);
+    assert.ok(self !== undefined, 'checkPair ensures this node is listed');
+    if (nodeRaw.advertise === undefined || nodeRaw.advertise === null) {
+      advertised = self.address;
+    } else if (advertise !== self.address) {
+      throw new ConfigError(
+        'node.advertise',
+        `"${advertise}" differs from this node's address "${self.address}" in cluster.nodes`,
+      );
+    }
+    if (listen.endsWith(':0')) {
+      throw new ConfigError('node.listen', 'port 0 is not allowed in pair mode: the peer must know the port');
+    }
+  }
 
   const timing = numericSection(root, 'timing');
   // Timeouts are whole numbers of ticks, and a follower must miss at least two heartbeats.
@@ -258,6 +283,13 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     throw new ConfigError('timing.failoverTimeoutMs', 'must be at least twice timing.heartbeatIntervalMs');
   }
   const limits = numericSection(root, 'limits');
+  if (mode === 'pair' && limits.maxRequestBytes < PAIR_MIN_REQUEST_BYTES) {
+    // The limit bounds every message a node receives, replication messages included.
+    throw new ConfigError(
+      'limits.maxRequestBytes',
+      `must be at least ${PAIR_MIN_REQUEST_BYTES} in pair mode, because it also bounds replication messages`,
+    );
+  }
   const ledger = numericSection(root, 'ledger');
   const snapshot = numericSection(root, 'snapshot');
 
@@ -267,7 +299,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   };
 
   return {
-    node: { id, role, listen, advertise, dataDir },
+    node: { id, role, listen, advertise: advertised, dataDir },
     cluster: { mode, nodes },
     timing,
     limits,
@@ -275,6 +307,46 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     snapshot,
     log,
   };
+}
+
+/** Pair mode: exactly one main and one backup, distinct ids and addresses, this node among them. */
+function checkPair(nodes: PeerConfig[], id: string, role: NodeRole): void {
+  nodes.forEach((node, position) => {
+    if (node.role === 'witness') {
+      throw new ConfigError(`cluster.nodes[${position}].role`, 'a witness needs cluster.mode witness');
+    }
+    if (!NODE_ID_PATTERN.test(node.id)) {
+      throw new ConfigError(`cluster.nodes[${position}].id`, 'must be 1-64 of [A-Za-z0-9._-]');
+    }
+    const earlier = nodes.slice(0, position);
+    if (earlier.some((other) => other.id === node.id)) {
+      throw new ConfigError(`cluster.nodes[${position}].id`, `"${node.id}" is listed twice`);
+    }
+    if (earlier.some((other) => other.address === node.address)) {
+      throw new ConfigError(`cluster.nodes[${position}].address`, `"${node.address}" is listed twice`);
+    }
+  });
+  for (const wanted of ['main', 'backup'] as const) {
+    const count = nodes.filter((node) => node.role === wanted).length;
+    if (count !== 1) {
+      throw new ConfigError('cluster.nodes', `pair mode needs exactly one ${wanted}, found ${count}`);
+    }
+  }
+  const self = nodes.find((node) => node.id === id);
+  if (self === undefined) throw new ConfigError('node.id', `"${id}" is not listed in cluster.nodes`);
+  if (self.role !== role) {
+    throw new ConfigError('node.role', `is ${role} but cluster.nodes lists "${id}" as ${self.role}`);
+  }
+}
+
+/** The data node that leads whenever it can (pair mode); null in single mode. */
+export function mainNodeId(config: TandemConfig): string | null {
+  return config.cluster.nodes.find((node) => node.role === 'main')?.id ?? null;
+}
+
+/** The other data node of a pair; null in single mode. */
+export function peerOf(config: TandemConfig): PeerConfig | null {
+  return config.cluster.nodes.find((node) => node.id !== config.node.id && node.role !== 'witness') ?? null;
 }
 
 export function loadConfig(file: string): TandemConfig {

@@ -12,7 +12,7 @@ import {
   TERM_KEY,
 } from '@tandem/wire';
 import type { NodeRole } from './config.js';
-import { InvalidArgumentError, NotFoundError, OperationalError } from './errors.js';
+import { InvalidArgumentError, NotFoundError, OperationalError, PreconditionError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ReplicaStatus } from './replica.js';
 
@@ -88,6 +88,12 @@ export function toServiceError(error: unknown, context: EdgeContext): Partial<gr
   if (error instanceof NotFoundError) {
     metadata.set(FIELD_KEY, error.field);
     return { code: grpc.status.NOT_FOUND, details: error.message, metadata };
+  }
+  if (error instanceof PreconditionError) {
+    // Not a ledger reason: clients treat it as final rather than as a replicated rejection.
+    metadata.set(FIELD_KEY, error.field);
+    metadata.set(REASON_KEY, error.code);
+    return { code: grpc.status.FAILED_PRECONDITION, details: `${error.code}: ${error.message}`, metadata };
   }
   if (error instanceof OperationalError) {
     const leaderId = error.leaderId ?? status.leaderId;

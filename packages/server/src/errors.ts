@@ -8,7 +8,8 @@ export type OperationalErrorCode =
   | 'commit_timeout'
   | 'leadership_lost'
   | 'shutting_down'
-  | 'not_implemented';
+  | 'not_implemented'
+  | 'transfer_failed';
 
 export class OperationalError extends Error {
   constructor(
@@ -46,5 +47,21 @@ export class NotFoundError extends Error {
   ) {
     super(`${field}: ${message}`);
     this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * A request this node will not serve in its current state, although the ledger might accept it
+ * elsewhere: a licence without redundancy while the backup leads. Final for this node.
+ */
+export class PreconditionError extends Error {
+  readonly retryable = false;
+  constructor(
+    readonly code: 'licence_not_redundant',
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'PreconditionError';
   }
 }

@@ -3,9 +3,24 @@
 // Requests that fail here never reach the log, so bad input cannot change the state hash.
 import type { Command, Outcome, Result } from '@tandem/ledger';
 import { validateCommand } from '@tandem/ledger';
+import type { TandemConfig } from './config.js';
 import { RejectionError } from './edge.js';
-import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { InvalidArgumentError, NotFoundError, PreconditionError } from './errors.js';
 import type { Replica } from './replica.js';
+
+/** What decides whether this node serves a request, beyond the ledger's own rules. */
+export interface OperationPolicy {
+  maxTtlMs: number;
+  /** Set on the backup of a pair: while it leads, it grants leases only on licences with redundancy. */
+  redundantLicencesOnly: boolean;
+}
+
+export function operationPolicy(config: TandemConfig): OperationPolicy {
+  return {
+    maxTtlMs: config.ledger.maxTtlMs,
+    redundantLicencesOnly: config.cluster.mode === 'pair' && config.node.role === 'backup',
+  };
+}
 
 export interface Executed {
   outcome: Outcome;
@@ -17,9 +32,13 @@ function unwrap(result: Result, index: number): Executed {
   return { outcome: result.outcome, index };
 }
 
-export async function execute(replica: Replica, command: Command, maxTtlMs: number): Promise<Executed> {
+export async function execute(
+  replica: Replica,
+  command: Command,
+  policy: OperationPolicy,
+): Promise<Executed> {
   replica.assertLeader();
-  const invalid = validateCommand(command, { maxTtlMs });
+  const invalid = validateCommand(command, { maxTtlMs: policy.maxTtlMs });
   if (invalid !== null) throw new InvalidArgumentError(invalid.field, invalid.message);
   const ledger = replica.ledger;
   if ('requestId' in command) {
@@ -32,7 +51,22 @@ export async function execute(replica: Replica, command: Command, maxTtlMs: numb
         throw new RejectionError('licence_exists', `licence "${command.licence.licenceId}" already exists`);
       }
       break;
-    case 'acquire_lease':
+    case 'acquire_lease': {
+      const licence = ledger.getLicence(command.licenceId);
+      if (licence === undefined) {
+        throw new NotFoundError('licence_id', `licence "${command.licenceId}" does not exist`);
+      }
+      // Design rule 5: the backup serves a licence only if it was activated with redundancy. Leases
+      // it already holds are still renewed; only new ones are refused.
+      if (policy.redundantLicencesOnly && !licence.redundancy) {
+        throw new PreconditionError(
+          'licence_not_redundant',
+          'licence_id',
+          `licence "${command.licenceId}" is not redundant, so the backup does not grant new leases on it`,
+        );
+      }
+      break;
+    }
     case 'report_usage':
     case 'update_licence':
     case 'deactivate_licence':

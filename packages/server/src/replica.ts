@@ -6,14 +6,35 @@
 // fsync returns, everything queued is proposed as one batch, which becomes one Ready, one LevelDB
 // write and one fsync.
 import assert from 'node:assert/strict';
-import type { Configuration, Entry, HardState, Message, Ready, Snapshot, SoftState } from '@tandem/consensus';
+import type {
+  Configuration,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  RaftConfig,
+  RaftStatus,
+  Ready,
+  Snapshot,
+  SnapshotMetadata,
+  SnapshotReport,
+  SoftState,
+} from '@tandem/consensus';
 import { ConsensusError, RaftNode } from '@tandem/consensus';
 import type { Command, Result } from '@tandem/ledger';
-import { decodeEntryData, encodeEntryData, Ledger } from '@tandem/ledger';
+import {
+  DEFAULT_LEDGER_OPTIONS,
+  decodeEntryData,
+  ENTRY_DATA_MAX_BYTES,
+  encodeEntryData,
+  Ledger,
+} from '@tandem/ledger';
 import type { NodeStorage } from '@tandem/storage';
 import type { TandemConfig } from './config.js';
-import { OperationalError } from './errors.js';
+import { mainNodeId } from './config.js';
+import { InvalidArgumentError, OperationalError } from './errors.js';
 import type { Logger } from './logger.js';
+import { peerMessageLimits } from './peer-messages.js';
 
 /** What a committed client operation returns: the ledger's result and where it was applied. */
 export interface Applied {
@@ -65,6 +86,8 @@ export interface ReplicaStatus {
   lastIndex: number;
   snapshotIndex: number;
   configuration: Configuration;
+  /** Per-member replication progress while this node leads; null otherwise. */
+  progress: RaftStatus['progress'];
 }
 
 export class Replica {
@@ -88,6 +111,13 @@ export class Replica {
   private snapshotIndex: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly appliedListeners = new Set<(index: number) => void>();
+  /**
+   * Wall-clock time of the last sign of a leader in this run: a message from another leader, or
+   * the moment this node stopped leading. A new leader extends every lease by the time since then.
+   */
+  private leaderContactAtMs: number | null = null;
+  /** The largest entry the log takes: every replication message must fit a peer's request limit. */
+  private readonly maxEntryBytes: number;
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -99,6 +129,10 @@ export class Replica {
     this.currentLedger = ledger;
     this.snapshotIndex = snapshotIndex;
     this.transport = options.transport ?? NO_PEERS;
+    this.maxEntryBytes =
+      options.config.cluster.mode === 'single'
+        ? ENTRY_DATA_MAX_BYTES
+        : Math.min(ENTRY_DATA_MAX_BYTES, peerMessageLimits(options.config).maxEntryBytes);
   }
 
   /** The applied ledger; read-only use only (queries and pre-checks). */
@@ -118,24 +152,16 @@ export class Replica {
       loaded.snapshot === null
         ? new Ledger(ledgerOptions)
         : Ledger.restore(loaded.snapshot.data, ledgerOptions);
-    const configuration: Configuration = { voters: [config.node.id], inSync: [config.node.id] };
-    const ticksPer = (milliseconds: number) =>
-      Math.max(1, Math.round(milliseconds / config.timing.tickIntervalMs));
     const raft = new RaftNode(
-      {
-        id: config.node.id,
-        electionTimeoutTicks: ticksPer(config.timing.failoverTimeoutMs),
-        heartbeatIntervalTicks: ticksPer(config.timing.heartbeatIntervalMs),
-        randomInt: options.randomInt ?? ((maxExclusive) => Math.floor(Math.random() * maxExclusive)),
-        maxEntriesPerMessage: config.limits.maxBatchEntries,
-        maxInflightMessages: 64,
-        preVote: true,
-      },
+      raftConfig(config, options.randomInt ?? ((maxExclusive) => Math.floor(Math.random() * maxExclusive))),
       {
         hardState: loaded.hardState,
-        snapshot: loaded.snapshot?.metadata ?? null,
+        snapshot:
+          loaded.snapshot === null
+            ? null
+            : adoptClusterConfiguration(loaded.snapshot.metadata, config, options.logger),
         entries: loaded.entries,
-        configuration,
+        configuration: initialConfiguration(config),
       },
     );
     const replica = new Replica(options, raft, ledger, loaded.snapshot?.metadata.index ?? 0);
@@ -227,7 +253,63 @@ export class Replica {
       lastIndex: raftStatus.lastIndex,
       snapshotIndex: this.snapshotIndex,
       configuration: raftStatus.configuration,
+      progress: raftStatus.progress,
     };
+  }
+
+  /** Whether the replica takes messages and operations (not stopped, not failed). */
+  get serving(): boolean {
+    return !this.stopped && this.fatalError === null;
+  }
+
+  /**
+   * The transport's entry point: a message from a peer (a request it received, or the answer to a
+   * request this node sent). What the core makes of it comes out of the next Ready. Messages that
+   * arrive after stop are dropped, as the network might have dropped them.
+   */
+  step(message: Message): void {
+    if (!this.serving) return;
+    assert.equal(message.to, this.options.config.node.id, `a message for ${message.to} reached this node`);
+    try {
+      this.raft.step(message);
+    } catch (error) {
+      // The transport checked the message's form, so the core refusing it is an impossible state.
+      this.fail(error as Error);
+      return;
+    }
+    const fromLeader = message.type === 'append_entries' || message.type === 'install_snapshot';
+    if (fromLeader && this.raft.status().leaderId === message.from)
+      this.leaderContactAtMs = this.options.clock();
+    this.requestPump();
+  }
+
+  /** The transport could not reach a peer: the leader stops pipelining to it. */
+  reportUnreachable(peer: NodeId): void {
+    if (!this.serving) return;
+    this.raft.reportUnreachable(peer);
+    this.requestPump();
+  }
+
+  /** The transport finished (or failed) streaming a snapshot to a peer. */
+  reportSnapshot(peer: NodeId, report: SnapshotReport): void {
+    if (!this.serving) return;
+    this.raft.reportSnapshot(peer, report);
+    this.requestPump();
+  }
+
+  /**
+   * Starts handing leadership to a peer: the core refuses proposals meanwhile, brings the peer up to
+   * date and tells it to campaign. The caller watches status() for the outcome.
+   */
+  transferLeadership(peer: NodeId): void {
+    this.assertLeader();
+    try {
+      this.raft.transferLeadership(peer);
+    } catch (error) {
+      if (!(error instanceof ConsensusError)) throw error;
+      throw new OperationalError('not_leader', error.message, true, this.softState.leaderId);
+    }
+    this.requestPump();
   }
 
   /** Resolves once this node has applied `index` (or after timeoutMs, whichever is first). */
@@ -316,25 +398,24 @@ export class Replica {
       }
     } catch (error) {
       // A storage failure leaves the node unable to promise durability: stop serving at once.
-      this.fatalError = error as Error;
-      this.options.logger.error('replica failed; refusing further operations', {
-        error: (error as Error).message,
-      });
-      const failure = new OperationalError(
-        'shutting_down',
-        `the node failed: ${(error as Error).message}`,
-        true,
-      );
-      for (const waiter of this.waiters.values()) waiter.reject(failure);
-      this.waiters.clear();
-      for (const operation of this.queue) operation.reject(failure);
-      this.queue = [];
-      process.exitCode = 1;
-      this.onFatal?.(error as Error);
+      this.fail(error as Error);
     } finally {
       this.pumping = false;
     }
-    if (this.queue.length > 0 || this.raft.hasReady()) this.requestPump();
+    if (this.fatalError === null && (this.queue.length > 0 || this.raft.hasReady())) this.requestPump();
+  }
+
+  private fail(error: Error): void {
+    if (this.fatalError !== null) return;
+    this.fatalError = error;
+    this.options.logger.error('replica failed; refusing further operations', { error: error.message });
+    const failure = new OperationalError('shutting_down', `the node failed: ${error.message}`, true);
+    for (const waiter of this.waiters.values()) waiter.reject(failure);
+    this.waiters.clear();
+    for (const operation of this.queue) operation.reject(failure);
+    this.queue = [];
+    process.exitCode = 1;
+    this.onFatal?.(error);
   }
 
   /** Called when the replica can no longer serve (the server exits). */
@@ -411,14 +492,12 @@ export class Replica {
     }
     const batchLimit = this.options.config.limits.maxBatchEntries;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, batchLimit);
       const timestampMs = this.nextTimestamp();
+      const { batch, data } = this.encodeBatch(this.queue.splice(0, batchLimit), timestampMs);
+      if (batch.length === 0) continue;
       let proposal: ReturnType<RaftNode['propose']>;
       try {
-        proposal = this.raft.propose(
-          'normal',
-          batch.map((operation) => encodeEntryData({ timestampMs, command: operation.command })),
-        );
+        proposal = this.raft.propose('normal', data);
       } catch (error) {
         // The core refuses proposals it cannot take now (not leader, a leadership transfer, too
         // many uncommitted entries); every one of them is safe to retry with the same request id.
@@ -440,6 +519,38 @@ export class Replica {
     }
   }
 
+  /**
+   * Encodes a batch, refusing the operations whose entry would be too large to store or to
+   * replicate (every message to a peer must fit its request limit).
+   */
+  private encodeBatch(
+    operations: QueuedOperation[],
+    timestampMs: number,
+  ): { batch: QueuedOperation[]; data: Uint8Array[] } {
+    const batch: QueuedOperation[] = [];
+    const data: Uint8Array[] = [];
+    for (const operation of operations) {
+      let bytes: Uint8Array | null = null;
+      try {
+        bytes = encodeEntryData({ timestampMs, command: operation.command });
+      } catch {
+        // The ledger's codec refuses entries over its own limit; so do we, below.
+      }
+      if (bytes === null || bytes.byteLength > this.maxEntryBytes) {
+        operation.reject(
+          new InvalidArgumentError(
+            'request',
+            `is too large to replicate (at most ${this.maxEntryBytes} bytes)`,
+          ),
+        );
+        continue;
+      }
+      batch.push(operation);
+      data.push(bytes);
+    }
+    return { batch, data };
+  }
+
   private nextTimestamp(): number {
     this.lastTimestampMs = Math.max(this.lastTimestampMs, this.options.clock());
     return this.lastTimestampMs;
@@ -451,6 +562,9 @@ export class Replica {
     if (previous.role !== softState.role || previous.leaderId !== softState.leaderId) {
       this.options.logger.info('role changed', { role: softState.role, leaderId: softState.leaderId });
     }
+    if (previous.role === 'leader' && softState.role !== 'leader')
+      this.leaderContactAtMs = this.options.clock();
+    if (previous.role !== 'leader' && softState.role === 'leader') this.extendLeasesAfterFailover();
     if (softState.role !== 'leader') {
       const error = new OperationalError(
         'leadership_lost',
@@ -461,6 +575,23 @@ export class Replica {
       for (const waiter of this.waiters.values()) waiter.reject(error);
       this.waiters.clear();
     }
+  }
+
+  /**
+   * A new leader extends every live lease by the time since this node last heard from a leader, so
+   * that no workstation loses its seat because a server failed. Nothing to do for the first leader
+   * of this run, or when no time passed.
+   */
+  private extendLeasesAfterFailover(): void {
+    const since = this.leaderContactAtMs;
+    this.leaderContactAtMs = null;
+    if (since === null) return;
+    const byMs = Math.min(Math.max(0, this.options.clock() - since), DEFAULT_LEDGER_OPTIONS.maxExtendMs);
+    if (byMs === 0) return;
+    this.options.logger.info('extending leases after failover', { byMs });
+    this.submit({ type: 'extend_leases', byMs }).catch((error: Error) => {
+      this.options.logger.warn('lease extension not committed', { byMs, error: error.message });
+    });
   }
 
   /** The leader proposes a tick only when some lease may have expired, to keep the log quiet. */
@@ -484,4 +615,82 @@ export class Replica {
       }
     }
   }
+}
+
+/**
+ * The configuration the core starts from when neither the log nor a snapshot holds one. Single
+ * mode: this node alone. Pair mode: main and backup vote and are both in sync at first; the order is
+ * fixed (sorted) so that both nodes start from the same configuration.
+ */
+export function initialConfiguration(config: TandemConfig): Configuration {
+  if (config.cluster.mode === 'single') return { voters: [config.node.id], inSync: [config.node.id] };
+  const dataNodes = config.cluster.nodes
+    .filter((node) => node.role !== 'witness')
+    .map((node) => node.id)
+    .sort();
+  return { voters: dataNodes, inSync: [...dataNodes] };
+}
+
+/**
+ * The configuration a stored snapshot names must be the configured cluster's. The one difference
+ * taken over is a node that served alone (single mode) and now starts as part of a pair: its whole
+ * history was committed by itself alone, which is what a pair configuration with only this node
+ * in sync says, and the leader adds the peer to the in-sync set once it has caught up. Any other
+ * difference means the data directory belongs to another cluster, and the node refuses to start.
+ */
+export function adoptClusterConfiguration(
+  metadata: SnapshotMetadata,
+  config: TandemConfig,
+  logger: Logger,
+): SnapshotMetadata {
+  const wanted = initialConfiguration(config);
+  const stored = metadata.configuration;
+  const sameVoters =
+    stored.voters.length === wanted.voters.length && stored.voters.every((id) => wanted.voters.includes(id));
+  if (sameVoters) return metadata;
+  const servedAlone = stored.voters.length === 1 && stored.voters[0] === config.node.id;
+  if (config.cluster.mode === 'pair' && servedAlone) {
+    const configuration = { voters: wanted.voters, inSync: [config.node.id] };
+    logger.warn(
+      'this data directory served alone; it joins the pair, in sync alone until the peer catches up',
+      {
+        snapshotIndex: metadata.index,
+        voters: configuration.voters,
+      },
+    );
+    return { ...metadata, configuration };
+  }
+  throw new Error(
+    `the data directory ${config.node.dataDir} belongs to a cluster of ${stored.voters.join(', ')}, ` +
+      `not ${wanted.voters.join(', ')} (cluster.mode ${config.cluster.mode}); use an empty data directory`,
+  );
+}
+
+function raftConfig(config: TandemConfig, randomInt: (maxExclusive: number) => number): RaftConfig {
+  const ticksPer = (milliseconds: number) =>
+    Math.max(1, Math.round(milliseconds / config.timing.tickIntervalMs));
+  const raft: RaftConfig = {
+    id: config.node.id,
+    electionTimeoutTicks: ticksPer(config.timing.failoverTimeoutMs),
+    heartbeatIntervalTicks: ticksPer(config.timing.heartbeatIntervalMs),
+    randomInt,
+    maxEntriesPerMessage: config.limits.maxBatchEntries,
+    maxInflightMessages: 64,
+    preVote: true,
+  };
+  if (config.cluster.mode === 'single') return raft;
+  const limits = peerMessageLimits(config);
+  const main = mainNodeId(config);
+  assert.ok(main !== null, 'pair mode has a main');
+  return {
+    ...raft,
+    maxEntryBytes: Math.min(ENTRY_DATA_MAX_BYTES, limits.maxEntryBytes),
+    maxBytesPerMessage: limits.maxBytesPerMessage,
+    // The core's pair rules: silence from the peer counts as consent after the failover timeout,
+    // the main wins a cold start and takes leadership back once caught up, and a restarted node
+    // waits for its peer for the start-up grace before it may win alone.
+    mode: 'pair',
+    priorityNodeId: main,
+    startupGraceTicks: Math.round(config.timing.startupGraceMs / config.timing.tickIntervalMs),
+  };
 }

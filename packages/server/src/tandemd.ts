@@ -7,13 +7,19 @@ import { HealthImplementation } from 'grpc-health-check';
 import { adminService } from './admin-service.js';
 import type { TandemConfig } from './config.js';
 import type { EdgeContext } from './edge.js';
-import { unary } from './edge.js';
-import { OperationalError } from './errors.js';
 import type { Logger } from './logger.js';
+import { operationPolicy } from './operations.js';
+import { PeerContacts } from './peer-contact.js';
+import { peerService, singleModePeerService } from './peer-service.js';
+import { PeerTransport, peerTimings } from './peer-transport.js';
+import { PendingResponses } from './pending-responses.js';
 import { Replica } from './replica.js';
 import { workstationService } from './workstation-service.js';
 
 const SERVICES = ['tandem.v1.WorkstationService', 'tandem.v1.AdminService', 'tandem.v1.PeerService'];
+
+/** RPCs of one kind from the peer that may wait for the core's answer at once. */
+const MAX_WAITING_PEER_RPCS = 256;
 
 export class Tandemd {
   private constructor(
@@ -25,11 +31,29 @@ export class Tandemd {
     private readonly logger: Logger,
     /** The bound address, with the real port when the configuration asked for port 0. */
     readonly address: string,
+    private readonly peers: { transport: PeerTransport; responses: PendingResponses } | null,
   ) {}
 
   static async start(config: TandemConfig, logger: Logger): Promise<Tandemd> {
     const storage = await LevelStorage.open(config.node.dataDir);
-    const replica = await Replica.open({ config, storage, logger, clock: () => Date.now() });
+    const clock = () => Date.now();
+    const pair = config.cluster.mode !== 'single';
+    const timings = peerTimings(config);
+    const peerIds = config.cluster.nodes.filter((node) => node.id !== config.node.id).map((node) => node.id);
+    // A peer counts as reachable while it was heard from within a failover timeout.
+    const contacts = new PeerContacts(peerIds, clock, config.timing.failoverTimeoutMs);
+    const responses = new PendingResponses(MAX_WAITING_PEER_RPCS);
+    const transport = pair
+      ? new PeerTransport({ config, logger, responses, contacts, loadSnapshot: () => storage.loadSnapshot() })
+      : null;
+    const replica = await Replica.open({
+      config,
+      storage,
+      logger,
+      clock,
+      ...(transport === null ? {} : { transport }),
+    });
+    transport?.attach(replica);
     const proto = loadTandemProto();
     const server = new grpc.Server({
       'grpc.max_receive_message_length': config.limits.maxRequestBytes,
@@ -47,30 +71,16 @@ export class Tandemd {
     };
     server.addService(
       proto.tandem.v1.WorkstationService.service,
-      workstationService(context, replica, config.ledger.maxTtlMs),
+      workstationService(context, replica, operationPolicy(config)),
     );
     server.addService(
       proto.tandem.v1.AdminService.service,
-      adminService(context, replica, config, Date.now()),
+      adminService(context, replica, config, Date.now(), contacts),
     );
-    const noPeers = () => {
-      throw new OperationalError('not_implemented', 'this node runs in single mode and has no peers', false);
-    };
-    server.addService(proto.tandem.v1.PeerService.service, {
-      AppendEntries: unary(context, noPeers),
-      RequestVote: unary(context, noPeers),
-      TimeoutNow: unary(context, noPeers),
-      InstallSnapshot: (
-        call: grpc.ServerReadableStream<unknown, unknown>,
-        callback: grpc.sendUnaryData<unknown>,
-      ) => {
-        call.on('data', () => {});
-        callback({
-          code: grpc.status.UNIMPLEMENTED,
-          details: 'this node runs in single mode and has no peers',
-        });
-      },
-    });
+    server.addService(
+      proto.tandem.v1.PeerService.service,
+      pair ? peerService({ context, replica, responses, contacts, timings }) : singleModePeerService(context),
+    );
     const health = new HealthImplementation(
       Object.fromEntries(['', ...SERVICES].map((name) => [name, 'NOT_SERVING'])),
     );
@@ -88,14 +98,24 @@ export class Tandemd {
     const address = `${host}:${port}`;
     if (config.node.advertise.endsWith(':0')) advertised = address;
 
-    const tandemd = new Tandemd(config, replica, server, storage, health, logger, address);
+    const tandemd = new Tandemd(
+      config,
+      replica,
+      server,
+      storage,
+      health,
+      logger,
+      address,
+      transport === null ? null : { transport, responses },
+    );
     replica.onFatal = (error) => {
       logger.error('fatal replica error, exiting', { error: error.message });
       void tandemd.stop().finally(() => process.exit(1));
     };
     replica.start();
     // A cluster of one elects itself at once; say "listening" only when it can serve, so that a
-    // client that waited for that line is never turned away.
+    // client that waited for that line is never turned away. A node of a pair serves as soon as it
+    // listens: a follower answers reads and status and sends writers to the leader.
     if (config.cluster.mode === 'single')
       await replica.waitForLeadership(config.timing.failoverTimeoutMs * 5);
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
@@ -111,7 +131,7 @@ export class Tandemd {
   /** Graceful shutdown: stop taking requests, let the batch in flight finish, close storage. */
   async stop(): Promise<void> {
     for (const name of ['', ...SERVICES]) this.health.setStatus(name, 'NOT_SERVING');
-    await new Promise<void>((resolve) => {
+    const shutDown = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
         resolve();
@@ -121,7 +141,11 @@ export class Tandemd {
         resolve();
       });
     });
+    // Peer RPCs waiting for the core are answered now (as refusals), so that the server can finish.
+    this.peers?.responses.clear();
+    await shutDown;
     await this.replica.stop();
+    this.peers?.transport.close();
     await this.storage.close();
     this.logger.info('stopped');
   }

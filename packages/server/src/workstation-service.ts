@@ -17,7 +17,7 @@ import { leaseToWire, licenceToWire, parametersFromWire } from '@tandem/wire';
 import type { EdgeContext } from './edge.js';
 import { responseHeader, unary } from './edge.js';
 import { InvalidArgumentError, NotFoundError } from './errors.js';
-import { execute, expectOutcome } from './operations.js';
+import { execute, expectOutcome, type OperationPolicy } from './operations.js';
 import type { Replica } from './replica.js';
 
 /** Reads answer from the leader's applied state, so that a client never reads behind its writes. */
@@ -50,7 +50,7 @@ export function requireIdentifier(value: string, field: string): void {
 export function workstationService(
   context: EdgeContext,
   replica: Replica,
-  maxTtlMs: number,
+  policy: OperationPolicy,
 ): WorkstationServiceHandlers & grpc.UntypedServiceImplementation {
   return {
     AcquireLease: unary(context, async (request: AcquireLeaseRequest__Output): Promise<LeaseResponse> => {
@@ -64,7 +64,7 @@ export function workstationService(
           parameters: parametersFromWire(request.parameters),
           ttlMs: request.ttlMs,
         },
-        maxTtlMs,
+        policy,
       );
       return {
         header: responseHeader(context, index),
@@ -75,7 +75,7 @@ export function workstationService(
       const { outcome, index } = await execute(
         replica,
         { type: 'renew_lease', requestId: request.requestId, leaseId: request.leaseId, ttlMs: request.ttlMs },
-        maxTtlMs,
+        policy,
       );
       return {
         header: responseHeader(context, index),
@@ -88,7 +88,7 @@ export function workstationService(
         const { outcome, index } = await execute(
           replica,
           { type: 'release_lease', requestId: request.requestId, leaseId: request.leaseId },
-          maxTtlMs,
+          policy,
         );
         return {
           header: responseHeader(context, index),
@@ -106,7 +106,7 @@ export function workstationService(
           workstationId: request.workstationId,
           units: request.units,
         },
-        maxTtlMs,
+        policy,
       );
       const usage = expectOutcome(outcome, 'usage');
       const response: ReportUsageResponse = {

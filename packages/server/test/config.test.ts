@@ -89,8 +89,94 @@ describe('config', () => {
   });
 
   it('refuses modes this release does not serve, naming cluster.mode', () => {
-    expect(fieldOf({ ...minimal(), cluster: { mode: 'pair' } })).to.equal('cluster.mode');
+    expect(fieldOf({ ...minimal(), cluster: { mode: 'witness' } })).to.equal('cluster.mode');
     expect(fieldOf({ ...minimal(), cluster: { mode: 'cluster' } })).to.equal('cluster.mode');
+  });
+
+  describe('pair mode', () => {
+    const pairNodes = () => [
+      { id: 'main', role: 'main', address: 'a.example:7400' },
+      { id: 'backup', role: 'backup', address: 'b.example:7400' },
+    ];
+    const pair = (overrides: { node?: object; nodes?: object[]; limits?: object } = {}) => ({
+      node: { ...minimal().node, listen: '0.0.0.0:7400', ...overrides.node },
+      cluster: { mode: 'pair', nodes: overrides.nodes ?? pairNodes() },
+      ...(overrides.limits === undefined ? {} : { limits: overrides.limits }),
+    });
+
+    it('accepts a main and a backup, and advertises the listed address', () => {
+      const config = parseConfig(pair(), directory);
+      expect(config.cluster.mode).to.equal('pair');
+      expect(config.cluster.nodes.map((node) => node.id)).to.deep.equal(['main', 'backup']);
+      expect(config.node.advertise).to.equal('a.example:7400');
+      const backup = parseConfig(pair({ node: { id: 'backup', role: 'backup' } }), directory);
+      expect(backup.node.advertise).to.equal('b.example:7400');
+    });
+
+    it('needs exactly one main and one backup', () => {
+      expect(fieldOf(pair({ nodes: [pairNodes()[0] as object] }))).to.equal('cluster.nodes');
+      expect(
+        fieldOf(pair({ nodes: [...pairNodes(), { id: 'main2', role: 'main', address: 'c.example:7400' }] })),
+      ).to.equal('cluster.nodes');
+      expect(
+        fieldOf(
+          pair({
+            nodes: [
+              { id: 'main', role: 'main', address: 'a.example:7400' },
+              { id: 'other', role: 'main', address: 'b.example:7400' },
+            ],
+          }),
+        ),
+      ).to.equal('cluster.nodes');
+      expect(
+        fieldOf(pair({ nodes: [...pairNodes(), { id: 'w', role: 'witness', address: 'c.example:7400' }] })),
+      ).to.equal('cluster.nodes[2].role');
+      expect(fieldOf({ ...pair(), cluster: { mode: 'pair' } })).to.equal('cluster.nodes');
+    });
+
+    it('names duplicate ids and addresses', () => {
+      expect(
+        fieldOf(
+          pair({
+            nodes: [
+              { id: 'main', role: 'main', address: 'a.example:7400' },
+              { id: 'main', role: 'backup', address: 'b.example:7400' },
+            ],
+          }),
+        ),
+      ).to.equal('cluster.nodes[1].id');
+      expect(
+        fieldOf(
+          pair({
+            nodes: [
+              { id: 'main', role: 'main', address: 'a.example:7400' },
+              { id: 'backup', role: 'backup', address: 'a.example:7400' },
+            ],
+          }),
+        ),
+      ).to.equal('cluster.nodes[1].address');
+    });
+
+    it('needs this node listed with the same role', () => {
+      expect(fieldOf(pair({ node: { id: 'elsewhere' } }))).to.equal('node.id');
+      expect(fieldOf(pair({ node: { role: 'backup' } }))).to.equal('node.role');
+      expect(fieldOf(pair({ node: { id: 'backup', role: 'main' } }))).to.equal('node.role');
+    });
+
+    it('names a bad entry, a different advertise address, port 0 and a small request limit', () => {
+      expect(fieldOf(pair({ nodes: [{ id: 'main', role: 'main' }, pairNodes()[1] as object] }))).to.equal(
+        'cluster.nodes[0].address',
+      );
+      expect(
+        fieldOf(pair({ nodes: [{ ...pairNodes()[0], address: 'a.example:0' }, pairNodes()[1] as object] })),
+      ).to.equal('cluster.nodes[0].address');
+      expect(fieldOf(pair({ node: { advertise: 'elsewhere.example:7400' } }))).to.equal('node.advertise');
+      expect(fieldOf(pair({ node: { listen: '0.0.0.0:0' } }))).to.equal('node.listen');
+      expect(fieldOf(pair({ limits: { maxRequestBytes: 65_536 } }))).to.equal('limits.maxRequestBytes');
+      expect(fieldOf({ ...minimal(), cluster: { mode: 'single', nodes: pairNodes() } })).to.equal(
+        'cluster.nodes',
+      );
+    });
   });
 
   it('loads YAML from a file and reports YAML syntax errors', async () => {
@@ -100,6 +186,21 @@ describe('config', () => {
     const bad = path.join(directory, 'bad.yaml');
     await writeFile(bad, 'node: [unclosed\n');
     expect(() => loadConfig(bad)).to.throw(ConfigError, /not valid YAML/);
+  });
+
+  it('validates the annotated pair examples in deploy/', () => {
+    for (const [file, id] of [
+      ['tandemd.main.yaml', 'main'],
+      ['tandemd.backup.yaml', 'backup'],
+    ] as const) {
+      const example = path.resolve(import.meta.dirname, `../../../deploy/${file}`);
+      const document = YAML.parse(readFileSync(example, 'utf8')) as { node: { dataDir: string } };
+      document.node.dataDir = path.join(directory, id);
+      const config = parseConfig(document, directory);
+      expect(config.cluster.mode).to.equal('pair');
+      expect(config.node.id).to.equal(id);
+      expect(config.node.role).to.equal(id);
+    }
   });
 
   it('validates the annotated example in deploy/', () => {

@@ -1,18 +1,20 @@
-// The Quick start demo: a real tandemd with its data in a temporary directory, a licence activated
-// with tandemctl, workstations that lease, renew and report usage through the client library, then
-// the operator's view, and a clean stop.
+// The Quick start demo: a real main + backup pair with data in a temporary directory, a licence
+// activated with tandemctl, workstations that lease, renew and report usage through the client
+// library; then main is killed (kill -9), backup serves and the workstations keep their seats; main
+// returns, catches up and takes leadership back. Ends with the operator's view and a clean stop.
 import { connect, type LeaseHandle, RejectedError, type WorkstationClient } from '@tandem/client';
+import { waitForEqualState, waitForLeader } from './cluster-checks.js';
 import { runTandemctl } from './tandemctl.js';
-import { TandemdProcess } from './tandemd-process.js';
+import { TandemdPair } from './tandemd-pair.js';
 import { removeDirectory, temporaryDirectory } from './temporary-directory.js';
 
 const LICENCE = 'cad-suite';
 const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-async function tandemctl(servers: string, ...args: string[]): Promise<void> {
+async function tandemctl(servers: string[], ...args: string[]): Promise<void> {
   process.stdout.write(`$ tandemctl ${args.join(' ')}\n`);
-  const result = await runTandemctl(['--servers', servers, ...args]);
+  const result = await runTandemctl(['--servers', servers.join(','), ...args]);
   process.stdout.write(result.stdout);
   if (result.stderr !== '') process.stdout.write(result.stderr);
   if (result.code !== 0) throw new Error(`tandemctl ${args.join(' ')} exited ${result.code}`);
@@ -20,13 +22,16 @@ async function tandemctl(servers: string, ...args: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   const directory = await temporaryDirectory('tandem-demo-');
-  say(`starting tandemd (single node) with its data in ${directory}`);
-  const node = await TandemdProcess.start({ id: 'main', dataDir: directory });
-  process.stdout.write(`tandemd is serving on ${node.address} (pid ${node.pid})\n`);
-  const servers = node.address;
+  say(`starting main and backup with their data in ${directory}`);
+  const pair = await TandemdPair.start({ directory });
+  const servers = pair.servers;
+  process.stdout.write(`main on ${servers[0]}, backup on ${servers[1]}\n`);
+  const leader = await waitForLeader(servers, 15_000);
+  process.stdout.write(`leader: ${leader.id} (term ${leader.term})\n`);
   const workstations: WorkstationClient[] = [];
+  const leases = new Map<string, LeaseHandle>();
   try {
-    say('activating a licence: 3 seats, 500 pages a day');
+    say('activating a redundant licence (served by the backup too): 3 seats, 500 pages a day');
     await tandemctl(
       servers,
       'licence',
@@ -40,51 +45,67 @@ async function main(): Promise<void> {
       '500',
       '--period',
       'day',
-      '--feature',
-      'edition=pro',
+      '--redundancy',
     );
 
-    say('four workstations ask for a seat (leases of 3 s, renewed in the background every second)');
-    const leases = new Map<string, LeaseHandle>();
+    say(
+      'four workstations (settings list main, then backup) ask for a seat; leases of 3 s renew every second',
+    );
     const renewals = new Map<string, number>();
+    const lost: string[] = [];
     for (let number = 1; number <= 4; number += 1) {
-      const client = await connect({ servers: [servers], workstationId: `ws-${number}` });
+      const name = `ws-${number}`;
+      const client = await connect({ servers, workstationId: name, maxAttempts: 30 });
       workstations.push(client);
-      client.on('renewed', () => {
-        renewals.set(`ws-${number}`, (renewals.get(`ws-${number}`) ?? 0) + 1);
+      client.on('renewed', () => renewals.set(name, (renewals.get(name) ?? 0) + 1));
+      client.on('lease-lost', () => lost.push(name));
+      client.on('leader-changed', (change: { leaderId: string; term: number }) => {
+        if (number === 1)
+          process.stdout.write(`   (ws-1 now talks to ${change.leaderId}, term ${change.term})\n`);
       });
       try {
         const lease = await client.acquire(LICENCE, { ttlMs: 3000 });
-        leases.set(`ws-${number}`, lease);
-        process.stdout.write(`ws-${number}: got ${lease.lease.leaseId}\n`);
+        leases.set(name, lease);
+        process.stdout.write(`${name}: got ${lease.lease.leaseId}\n`);
       } catch (error) {
         if (!(error instanceof RejectedError)) throw error;
-        process.stdout.write(`ws-${number}: refused (${error.reason}): all seats are taken\n`);
+        process.stdout.write(`${name}: refused (${error.reason}): all seats are taken\n`);
       }
     }
 
-    say('the workstations with a seat render pages and report usage');
-    let reported = 0;
-    for (const [name, _lease] of leases) {
-      const client = workstations[Number(name.slice(3)) - 1] as WorkstationClient;
-      for (let batch = 0; batch < 3; batch += 1) {
-        const pages = 10 + batch * 5;
-        const receipt = await client.reportUsage(LICENCE, pages);
-        reported += pages;
-        process.stdout.write(`${name}: reported ${pages} pages, ${receipt.remaining} left today\n`);
+    const report = async (label: string) => {
+      for (const [name] of leases) {
+        const client = workstations[Number(name.slice(3)) - 1] as WorkstationClient;
+        const receipt = await client.reportUsage(LICENCE, 10);
+        process.stdout.write(`${name}: reported 10 pages ${label}, ${receipt.remaining} left today\n`);
       }
-    }
-    process.stdout.write(`(${reported} pages reported in all)\n`);
+    };
+    say('the workstations with a seat report usage');
+    await report('to main');
+    await tandemctl(servers, 'status');
 
-    say('working for a while: the leases outlive their 3 s TTL because they renew themselves');
+    say('kill -9 main');
+    await pair.kill('main');
+    const started = Date.now();
+    const takeover = await waitForLeader([pair.address('backup')], 15_000);
+    process.stdout.write(`backup leads (term ${takeover.term}) ${Date.now() - started} ms after main died\n`);
+    await report('to backup');
     await sleep(3500);
-    for (const [name, count] of renewals) process.stdout.write(`${name}: renewed its lease ${count} times\n`);
+    process.stdout.write(
+      `leases lost while main was down: ${lost.length === 0 ? 'none' : lost.join(', ')}\n`,
+    );
+    await tandemctl(servers, 'status');
 
-    say('ws-1 releases its seat, and ws-4 gets one');
-    await leases.get('ws-1')?.release();
-    const late = await (workstations[3] as WorkstationClient).acquire(LICENCE, { ttlMs: 3000 });
-    leases.set('ws-4', late);
-    process.stdout.write(`ws-4: got ${late.lease.leaseId}\n`);
+    say('main restarts, catches up from the backup and takes leadership back');
+    await pair.startNode('main');
+    const failback = await waitForLeader(servers, 30_000, (candidate) => candidate.id === 'main');
+    process.stdout.write(`main leads again (term ${failback.term})\n`);
+    await report('to main again');
+    await waitForEqualState(servers, 15_000);
+    for (const [name, count] of renewals) process.stdout.write(`${name}: renewed its lease ${count} times\n`);
+    process.stdout.write(
+      `leases lost during failover and failback: ${lost.length === 0 ? 'none' : lost.join(', ')}\n`,
+    );
 
     say("the operator's view");
     await tandemctl(servers, 'status');
@@ -94,16 +115,13 @@ async function main(): Promise<void> {
 
     say('the workstations finish and release their seats');
     for (const [name, lease] of leases) {
-      if (name === 'ws-1') continue;
       await lease.release();
       process.stdout.write(`${name}: released ${lease.lease.leaseId}\n`);
     }
-    await tandemctl(servers, 'licence', 'show', LICENCE);
   } finally {
     for (const client of workstations) client.close();
-    say('stopping tandemd (SIGTERM)');
-    const code = await node.stop();
-    process.stdout.write(`tandemd exited with code ${code}\n`);
+    say('stopping both nodes (SIGTERM)');
+    await pair.stop();
     await removeDirectory(directory);
   }
   say('demo finished');

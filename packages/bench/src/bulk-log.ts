@@ -1,0 +1,80 @@
+// Builds a main's data directory with many acknowledged entries, in-process and fast, so that the
+// catch-up and memory benchmarks start from a realistic log without minutes of RPC traffic.
+import { mkdir } from 'node:fs/promises';
+import type { Command } from '@tandem/ledger';
+import { createLogger, parseConfig, Replica } from '@tandem/server';
+import { LevelStorage } from '@tandem/storage';
+
+export interface BulkLogOptions {
+  dataDir: string;
+  /** Operations to write; each is one log entry. */
+  operations: number;
+  /** Leases left live at the end (acquired and never released), taken from the operations. */
+  liveLeases: number;
+  snapshotEveryEntries: number;
+  onProgress?: (written: number) => void;
+}
+
+export async function buildBulkLog(options: BulkLogOptions): Promise<void> {
+  await mkdir(options.dataDir, { recursive: true });
+  const config = parseConfig({
+    node: { id: 'main', role: 'main', listen: '127.0.0.1:0', dataDir: options.dataDir },
+    snapshot: { everyEntries: options.snapshotEveryEntries },
+    limits: { maxPendingOperations: 100_000 },
+  });
+  const storage = await LevelStorage.open(options.dataDir);
+  const replica = await Replica.open({
+    config,
+    storage,
+    logger: createLogger('error', 'main'),
+    clock: () => Date.now(),
+  });
+  replica.start();
+  await replica.waitForLeadership(5000);
+  const licence = (licenceId: string, seats: number): Command => ({
+    type: 'activate_licence',
+    requestId: `activate-${licenceId}`,
+    licence: {
+      licenceId,
+      product: 'Bench',
+      seats,
+      quota: null,
+      validFromMs: 0,
+      validUntilMs: 0,
+      redundancy: true,
+      features: {},
+    },
+  });
+  await replica.submit(licence('meter', 1));
+  await replica.submit(licence('seats', Math.max(1, options.liveLeases)));
+  const batch = 4000;
+  for (let start = 0; start < options.operations; start += batch) {
+    const count = Math.min(batch, options.operations - start);
+    await Promise.all(
+      Array.from({ length: count }, (_, offset) => {
+        const position = start + offset;
+        const command: Command =
+          position < options.liveLeases
+            ? {
+                type: 'acquire_lease',
+                requestId: `lease-${position}`,
+                licenceId: 'seats',
+                workstationId: `ws-${position}`,
+                parameters: { host: `host-${position}`, user: 'bench', cores: 8, productVersion: '1.0' },
+                ttlMs: config.ledger.maxTtlMs,
+              }
+            : {
+                type: 'report_usage',
+                requestId: `usage-${position}`,
+                licenceId: 'meter',
+                workstationId: 'bulk',
+                units: 1,
+              };
+        return replica.submit(command);
+      }),
+    );
+    options.onProgress?.(start + count);
+  }
+  await replica.stop();
+  await storage.close();
+}

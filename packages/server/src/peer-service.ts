@@ -1,0 +1,271 @@
+// PeerService: the receiving side of replication. A request RPC becomes a core message addressed to
+// this node; the handler steps it into the replica and waits for the core's answer, which the core
+// emits in a later Ready after persisting what the answer depends on (see pending-responses.ts).
+// The answer's term goes in the ResponseHeader. An RPC whose answer does not come in time is
+// answered with a refusal at this node's current term, marked as no answer in the trailing metadata
+// (NO_ANSWER_KEY) so that the sender does not step it: in pair mode silence counts as consent.
+import * as grpc from '@grpc/grpc-js';
+import type { InstallSnapshotMessage, Message, NodeId } from '@tandem/consensus';
+import type {
+  AppendEntriesRequest__Output,
+  AppendEntriesResponse,
+  InstallSnapshotChunk__Output,
+  InstallSnapshotResponse,
+  PeerServiceHandlers,
+  RequestVoteRequest__Output,
+  RequestVoteResponse,
+  ResponseHeader,
+  TimeoutNowRequest__Output,
+  TimeoutNowResponse,
+} from '@tandem/wire';
+import type { EdgeContext } from './edge.js';
+import { responseHeader, toServiceError, unary } from './edge.js';
+import { InvalidArgumentError, OperationalError } from './errors.js';
+import type { PeerContacts } from './peer-contact.js';
+import {
+  appendEntriesFromWire,
+  appendEntriesResponseToWire,
+  type PeerResponseMessage,
+  type PeerResponseType,
+  requestVoteFromWire,
+  requestVoteResponseToWire,
+  timeoutNowFromWire,
+  wireInteger,
+} from './peer-messages.js';
+import { NO_ANSWER_KEY, type PeerTimings } from './peer-transport.js';
+import type { PendingResponses } from './pending-responses.js';
+import type { Replica } from './replica.js';
+import { type ChunkOutcome, SnapshotReceiver } from './snapshot-stream.js';
+
+export interface PeerServiceOptions {
+  context: EdgeContext;
+  replica: Replica;
+  responses: PendingResponses;
+  contacts: PeerContacts;
+  timings: PeerTimings;
+  receiver?: SnapshotReceiver;
+}
+
+export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
+  const { context, replica, responses, contacts, timings } = options;
+  const receiver = options.receiver ?? new SnapshotReceiver();
+  const selfId = context.nodeId;
+
+  const header = (term: number): ResponseHeader => ({ ...responseHeader(context), term });
+  const currentTerm = () => replica.status().term;
+
+  /** Only the configured peer may replicate to this node. */
+  const requirePeer = (id: string, field: string): NodeId => {
+    if (id === '') throw new InvalidArgumentError(field, 'is required');
+    if (!contacts.isPeer(id)) throw new InvalidArgumentError(field, `"${id}" is not a peer of this node`);
+    return id;
+  };
+
+  /** Steps a request and waits for the core's answer to it; null when none came in time. */
+  const exchange = (
+    message: Message,
+    type: PeerResponseType,
+    waitMs: number,
+  ): Promise<PeerResponseMessage | null> => {
+    if (!replica.serving) throw new OperationalError('shutting_down', 'the node is shutting down', true);
+    // A pre-vote carries the term the candidate would move to, not the one it is at.
+    const seenTerm = message.type === 'request_vote' && message.preVote ? message.term - 1 : message.term;
+    contacts.heardFrom(message.from, seenTerm);
+    const waiting = responses.wait(message.from, type, waitMs);
+    if (waiting === null) {
+      throw new OperationalError('overloaded', `too many ${message.type} requests wait for an answer`, true);
+    }
+    replica.step(message);
+    return waiting;
+  };
+
+  const installSnapshot = async (
+    outcome: Extract<ChunkOutcome, { kind: 'complete' }>,
+    firstOffset: number,
+  ): Promise<{ response: InstallSnapshotResponse; answered: boolean }> => {
+    const message: InstallSnapshotMessage = {
+      type: 'install_snapshot',
+      from: outcome.offer.leaderId,
+      to: selfId,
+      term: outcome.offer.term,
+      snapshot: outcome.snapshot,
+    };
+    context.logger.info('received snapshot', {
+      from: message.from,
+      index: outcome.offer.snapshotIndex,
+      bytes: outcome.offer.totalBytes,
+    });
+    const answer = await exchange(message, 'install_snapshot_response', timings.snapshotResponseWaitMs);
+    if (answer === null || answer.type !== 'install_snapshot_response') {
+      const response = { header: header(currentTerm()), success: false, bytesReceived: firstOffset };
+      return { response, answered: false };
+    }
+    const response = {
+      header: header(answer.term),
+      success: answer.success,
+      bytesReceived: answer.success ? outcome.offer.totalBytes : firstOffset,
+    };
+    return { response, answered: true };
+  };
+
+  return {
+    AppendEntries: peerUnary(context, async (request: AppendEntriesRequest__Output) => {
+      requirePeer(request.leaderId, 'leader_id');
+      const message = appendEntriesFromWire(request, selfId);
+      const answer = await exchange(message, 'append_entries_response', timings.responseWaitMs);
+      if (answer === null || answer.type !== 'append_entries_response') {
+        const response: AppendEntriesResponse = {
+          header: header(currentTerm()),
+          success: false,
+          matchIndex: 0,
+          conflictIndex: 0,
+          conflictTerm: 0,
+        };
+        return { response, answered: false };
+      }
+      return {
+        response: { header: header(answer.term), ...appendEntriesResponseToWire(answer) },
+        answered: true,
+      };
+    }),
+    RequestVote: peerUnary(context, async (request: RequestVoteRequest__Output) => {
+      requirePeer(request.candidateId, 'candidate_id');
+      const message = requestVoteFromWire(request, selfId);
+      const answer = await exchange(message, 'request_vote_response', timings.responseWaitMs);
+      if (answer === null || answer.type !== 'request_vote_response') {
+        const response: RequestVoteResponse = {
+          header: header(currentTerm()),
+          voteGranted: false,
+          preVote: request.preVote,
+        };
+        return { response, answered: false };
+      }
+      return {
+        response: { header: header(answer.term), ...requestVoteResponseToWire(answer) },
+        answered: true,
+      };
+    }),
+    TimeoutNow: unary(context, (request: TimeoutNowRequest__Output): TimeoutNowResponse => {
+      requirePeer(request.leaderId, 'leader_id');
+      const message = timeoutNowFromWire(request, selfId);
+      if (!replica.serving) throw new OperationalError('shutting_down', 'the node is shutting down', true);
+      contacts.heardFrom(message.from, message.term);
+      // The core has no answer to timeout_now: it campaigns, and the vote requests say the rest.
+      replica.step(message);
+      return { header: header(currentTerm()) };
+    }),
+    InstallSnapshot: (
+      call: grpc.ServerReadableStream<InstallSnapshotChunk__Output, InstallSnapshotResponse>,
+      callback: grpc.sendUnaryData<InstallSnapshotResponse>,
+    ) => {
+      const stream = receiver.openStream();
+      let firstOffset: number | null = null;
+      // No chunk is taken after an answer is decided; the first answer is the only one sent.
+      let decided = false;
+      let answered = false;
+      const answer = (error: unknown, response?: InstallSnapshotResponse, coreAnswered = true) => {
+        decided = true;
+        if (answered) return;
+        answered = true;
+        if (error !== null) callback(toServiceError(error, context));
+        else callback(null, response, coreAnswered ? undefined : noAnswerTrailer());
+      };
+      call.on('data', (chunk: InstallSnapshotChunk__Output) => {
+        if (decided) return;
+        try {
+          const first = firstOffset === null;
+          if (first) {
+            const leaderId = requirePeer(chunk.leaderId, 'leader_id');
+            firstOffset = wireInteger(chunk.offset, 'offset');
+            const term = currentTerm();
+            if (chunk.term < term) {
+              // A deposed leader: refuse before buffering anything; the answer's term tells it.
+              answer(null, { header: header(term), success: false, bytesReceived: firstOffset });
+              return;
+            }
+            contacts.heardFrom(leaderId, chunk.term);
+          }
+          const outcome = receiver.receive(stream, chunk, first);
+          if (outcome.kind === 'continue') return;
+          if (outcome.kind === 'resume') {
+            answer(null, {
+              header: header(currentTerm()),
+              success: false,
+              bytesReceived: outcome.bytesReceived,
+            });
+            return;
+          }
+          decided = true;
+          const offset = firstOffset ?? 0;
+          installSnapshot(outcome, offset).then(
+            ({ response, answered: coreAnswered }) => answer(null, response, coreAnswered),
+            (error: unknown) => answer(error),
+          );
+        } catch (error) {
+          answer(error);
+        }
+      });
+      call.on('end', () => {
+        if (decided) return;
+        // The leader stopped without finishing: say how far this node got, so that it resumes.
+        answer(null, {
+          header: header(currentTerm()),
+          success: false,
+          bytesReceived: receiver.bytesReceived(),
+        });
+      });
+      call.on('error', () => {
+        // A broken stream: the partial snapshot stays for the leader's next attempt.
+        decided = true;
+        answered = true;
+      });
+    },
+  };
+}
+
+function noAnswerTrailer(): grpc.Metadata {
+  const trailer = new grpc.Metadata();
+  trailer.set(NO_ANSWER_KEY, 'true');
+  return trailer;
+}
+
+/**
+ * A unary peer handler: like the edge's unary(), and a reply that stands for no answer from the
+ * core is marked in the trailing metadata, so that the sender does not take it for a refusal.
+ */
+function peerUnary<Request, Response>(
+  context: EdgeContext,
+  handler: (request: Request) => Promise<{ response: Response; answered: boolean }>,
+): grpc.handleUnaryCall<Request, Response> {
+  return (call, callback) => {
+    let pending: Promise<{ response: Response; answered: boolean }>;
+    try {
+      pending = handler(call.request);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      ({ response, answered }) => callback(null, response, answered ? undefined : noAnswerTrailer()),
+      (error: unknown) => callback(toServiceError(error, context)),
+    );
+  };
+}
+
+/** A node in single mode has no peers: every PeerService call is refused. */
+export function singleModePeerService(context: EdgeContext): PeerServiceHandlers {
+  const noPeers = () => {
+    throw new OperationalError('not_implemented', 'this node runs in single mode and has no peers', false);
+  };
+  return {
+    AppendEntries: unary(context, noPeers),
+    RequestVote: unary(context, noPeers),
+    TimeoutNow: unary(context, noPeers),
+    InstallSnapshot: (call, callback) => {
+      call.on('data', () => {});
+      callback({
+        code: grpc.status.UNIMPLEMENTED,
+        details: 'this node runs in single mode and has no peers',
+      });
+    },
+  };
+}

@@ -1,0 +1,402 @@
+// The replica's transport to a real peer over gRPC PeerService. Every request-type message the core
+// emits becomes one RPC on a channel kept per peer; the RPC's answer is turned back into the core's
+// response message and stepped in. Response-type messages (answers to the peer's own RPCs) are
+// handed to the RPC that waits for them (see pending-responses.ts).
+//
+// Failures are normal here: Raft tolerates lost messages and retransmits, so a failed or timed-out
+// RPC only tells the core that the peer is unreachable, and a full window drops the message.
+import * as grpc from '@grpc/grpc-js';
+import type { InstallSnapshotMessage, Message, NodeId, Snapshot, SnapshotReport } from '@tandem/consensus';
+import { encodeConfiguration } from '@tandem/consensus';
+import type {
+  AppendEntriesResponse__Output,
+  InstallSnapshotChunk,
+  InstallSnapshotResponse__Output,
+  PeerServiceClient,
+  RequestVoteResponse__Output,
+  ResponseHeader__Output,
+  TimeoutNowResponse__Output,
+} from '@tandem/wire';
+import { loadTandemProto } from '@tandem/wire';
+import type { TandemConfig } from './config.js';
+import type { Logger } from './logger.js';
+import type { PeerContacts } from './peer-contact.js';
+import {
+  appendEntriesResponseFromWire,
+  appendEntriesToWire,
+  installSnapshotResponseFromWire,
+  isPeerResponse,
+  type PeerRequestMessage,
+  peerMessageLimits,
+  requestVoteResponseFromWire,
+  requestVoteToWire,
+  timeoutNowToWire,
+} from './peer-messages.js';
+import type { PendingResponses } from './pending-responses.js';
+import type { ReplicaStatus, Transport } from './replica.js';
+import { type SnapshotOffer, snapshotChecksum, snapshotChunks } from './snapshot-stream.js';
+
+/** What the transport needs from the replica: the core's inputs, and a look at its state. */
+export interface PeerSink {
+  step(message: Message): void;
+  reportUnreachable(peer: NodeId): void;
+  reportSnapshot(peer: NodeId, report: SnapshotReport): void;
+  status(): ReplicaStatus;
+}
+
+/** Deadlines and waits of peer traffic, all derived from the configured timing. */
+export interface PeerTimings {
+  /** Deadline of one unary RPC. */
+  rpcDeadlineMs: number;
+  /** How long a receiving node waits for its core's answer (a little under the deadline). */
+  responseWaitMs: number;
+  /** Deadline of one InstallSnapshot stream. */
+  snapshotDeadlineMs: number;
+  /** How long a receiving node waits for its core to persist a snapshot and answer. */
+  snapshotResponseWaitMs: number;
+}
+
+export function peerTimings(config: TandemConfig): PeerTimings {
+  const rpcDeadlineMs = Math.max(5 * config.timing.heartbeatIntervalMs, 250);
+  return {
+    rpcDeadlineMs,
+    responseWaitMs: Math.floor(rpcDeadlineMs * 0.8),
+    snapshotDeadlineMs: 120_000,
+    snapshotResponseWaitMs: 60_000,
+  };
+}
+
+interface Outcome<Response> {
+  error: grpc.ServiceError | null;
+  response: Response | undefined;
+}
+
+/**
+ * Trailing metadata on a peer's reply that stands for no answer: the peer's core did not answer in
+ * time, so the reply (a refusal at the peer's current term) must not count as a refusal. In pair
+ * mode silence counts as consent, and refusals are said out loud.
+ */
+export const NO_ANSWER_KEY = 'tandem-peer-no-answer';
+
+export function noAnswer(metadata: grpc.Metadata | undefined): boolean {
+  return (metadata?.get(NO_ANSWER_KEY) ?? []).length > 0;
+}
+
+/** Unary RPCs in flight to one peer beyond this are dropped (the core retransmits). */
+export const MAX_INFLIGHT_RPCS_PER_PEER = 128;
+/** A resumed snapshot send opens at most this many streams before it reports failure. */
+export const MAX_STREAMS_PER_SNAPSHOT = 3;
+
+export interface PeerTransportOptions {
+  config: TandemConfig;
+  logger: Logger;
+  responses: PendingResponses;
+  contacts: PeerContacts;
+  /** The latest snapshot in storage, to fill the core's install_snapshot messages. */
+  loadSnapshot: () => Promise<Snapshot | null>;
+}
+
+export class PeerTransport implements Transport {
+  private sink: PeerSink | null = null;
+  private readonly clients = new Map<NodeId, PeerServiceClient>();
+  private readonly inflight = new Map<NodeId, number>();
+  private readonly snapshotsInFlight = new Set<NodeId>();
+  /** Open InstallSnapshot streams, cancelled at close. */
+  private readonly streams = new Set<grpc.ClientWritableStream<InstallSnapshotChunk>>();
+  /** Peers whose last RPC failed, so that a dead peer is logged once rather than per heartbeat. */
+  private readonly failing = new Set<NodeId>();
+  private readonly timings: PeerTimings;
+  private readonly selfId: NodeId;
+  private closed = false;
+  private droppedCount = 0;
+
+  constructor(private readonly options: PeerTransportOptions) {
+    const { config } = options;
+    this.selfId = config.node.id;
+    this.timings = peerTimings(config);
+    const proto = loadTandemProto();
+    const heartbeatMs = config.timing.heartbeatIntervalMs;
+    for (const node of config.cluster.nodes) {
+      if (node.id === this.selfId) continue;
+      // A peer that comes back must be found again within a failover timeout, so reconnection backs
+      // off from one heartbeat to at most half a failover timeout (gRPC's default goes to 2 minutes).
+      const client = new proto.tandem.v1.PeerService(node.address, grpc.credentials.createInsecure(), {
+        'grpc.initial_reconnect_backoff_ms': heartbeatMs,
+        'grpc.max_reconnect_backoff_ms': Math.max(
+          heartbeatMs,
+          Math.floor(config.timing.failoverTimeoutMs / 2),
+        ),
+      });
+      this.clients.set(node.id, client);
+      this.inflight.set(node.id, 0);
+    }
+  }
+
+  /** Connects the transport to the replica it serves; once, before the replica starts. */
+  attach(sink: PeerSink): void {
+    if (this.sink !== null) throw new Error('the peer transport is already attached');
+    this.sink = sink;
+  }
+
+  /** Messages dropped because a peer's window was full. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  send(messages: Message[]): void {
+    for (const message of messages) {
+      if (this.closed) return;
+      if (isPeerResponse(message)) {
+        if (!this.options.responses.deliver(message)) {
+          this.options.logger.debug('an answer found no waiting RPC', { type: message.type, to: message.to });
+        }
+        continue;
+      }
+      if (!this.clients.has(message.to)) {
+        this.options.logger.error('the core addressed a node that is not a configured peer', {
+          to: message.to,
+        });
+        continue;
+      }
+      if (message.type === 'install_snapshot') {
+        void this.sendSnapshot(message);
+        continue;
+      }
+      this.call(message);
+    }
+  }
+
+  /** Stops sending and closes every channel; answers still in flight are ignored. */
+  close(): void {
+    this.closed = true;
+    for (const stream of this.streams) stream.cancel();
+    this.streams.clear();
+    for (const client of this.clients.values()) client.close();
+  }
+
+  private get attached(): PeerSink {
+    if (this.sink === null) throw new Error('the peer transport is not attached to a replica');
+    return this.sink;
+  }
+
+  private call(message: Exclude<PeerRequestMessage, InstallSnapshotMessage>): void {
+    const peer = message.to;
+    const client = this.clients.get(peer);
+    const inflight = this.inflight.get(peer) ?? 0;
+    if (client === undefined) return;
+    if (inflight >= MAX_INFLIGHT_RPCS_PER_PEER) {
+      this.droppedCount += 1;
+      return;
+    }
+    this.inflight.set(peer, inflight + 1);
+    const options: grpc.CallOptions = { deadline: Date.now() + this.timings.rpcDeadlineMs };
+    // The answer is handled once the call's status (with its trailing metadata) is in: grpc-js
+    // calls the callback first and emits the status right after.
+    const track = <Response extends { header: ResponseHeader__Output | null }>(
+      call: grpc.ClientUnaryCall,
+      outcome: { error: grpc.ServiceError | null; response: Response | undefined },
+      convert: (response: Response) => Message | null,
+    ) => {
+      call.on('status', (status: grpc.StatusObject) => {
+        this.inflight.set(peer, (this.inflight.get(peer) ?? 1) - 1);
+        if (this.closed) return;
+        const { error, response } = outcome;
+        if (error !== null || response === undefined) {
+          this.unreachable(peer, error?.details ?? status.details);
+          return;
+        }
+        this.answered(peer, response, noAnswer(status.metadata) ? () => null : convert);
+      });
+    };
+    switch (message.type) {
+      case 'append_entries': {
+        const outcome: Outcome<AppendEntriesResponse__Output> = { error: null, response: undefined };
+        const call = client.AppendEntries(appendEntriesToWire(message), options, (error, response) => {
+          Object.assign(outcome, { error, response });
+        });
+        track(call, outcome, (answer) => appendEntriesResponseFromWire(answer, peer, this.selfId));
+        break;
+      }
+      case 'request_vote': {
+        const outcome: Outcome<RequestVoteResponse__Output> = { error: null, response: undefined };
+        const call = client.RequestVote(requestVoteToWire(message), options, (error, response) => {
+          Object.assign(outcome, { error, response });
+        });
+        track(call, outcome, (answer) => requestVoteResponseFromWire(answer, peer, this.selfId));
+        break;
+      }
+      case 'timeout_now': {
+        // TimeoutNow has no answer in the core: the peer campaigns, and its votes say the rest.
+        const outcome: Outcome<TimeoutNowResponse__Output> = { error: null, response: undefined };
+        const call = client.TimeoutNow(timeoutNowToWire(message), options, (error, response) => {
+          Object.assign(outcome, { error, response });
+        });
+        track(call, outcome, () => null);
+        break;
+      }
+    }
+  }
+
+  /** Steps a peer's answer into the core, after checking that the right node gave it. */
+  private answered<Response extends { header: ResponseHeader__Output | null }>(
+    peer: NodeId,
+    response: Response,
+    convert: (response: Response) => Message | null,
+  ): void {
+    const header = response.header;
+    if (header === null || header.nodeId !== peer) {
+      // The configured address leads to another node: nothing it says may reach the core.
+      this.unreachable(peer, `the node at ${peer}'s address is "${header?.nodeId ?? '?'}"`);
+      return;
+    }
+    this.options.contacts.heardFrom(peer, header.term);
+    if (this.failing.delete(peer)) this.options.logger.info('peer reachable again', { peer });
+    let message: Message | null;
+    try {
+      message = convert(response);
+    } catch (error) {
+      this.options.logger.warn('malformed answer from a peer', { peer, error: (error as Error).message });
+      this.attached.reportUnreachable(peer);
+      return;
+    }
+    if (message === null) return;
+    const sink = this.attached;
+    sink.step(message);
+    if (message.type === 'append_entries_response' && message.success) {
+      const status = sink.status();
+      const progress = status.progress?.[peer];
+      if (progress !== undefined && progress.matchIndex >= status.lastIndex)
+        this.options.contacts.caughtUp(peer);
+    }
+  }
+
+  private unreachable(peer: NodeId, reason: string): void {
+    this.options.contacts.failedToReach(peer);
+    if (!this.failing.has(peer)) {
+      this.failing.add(peer);
+      this.options.logger.warn('peer unreachable', { peer, reason });
+    }
+    this.attached.reportUnreachable(peer);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Snapshots.
+
+  /** Streams the stored snapshot the core asked for; one stream per peer at a time. */
+  private async sendSnapshot(message: InstallSnapshotMessage): Promise<void> {
+    const peer = message.to;
+    if (this.snapshotsInFlight.has(peer)) return;
+    this.snapshotsInFlight.add(peer);
+    try {
+      const report = await this.streamSnapshot(message);
+      if (!this.closed) this.attached.reportSnapshot(peer, report);
+    } catch (error) {
+      if (this.closed) return;
+      this.options.contacts.failedToReach(peer);
+      this.options.logger.warn('snapshot stream failed', { peer, error: (error as Error).message });
+      this.attached.reportSnapshot(peer, 'failed');
+    } finally {
+      this.snapshotsInFlight.delete(peer);
+    }
+  }
+
+  private async streamSnapshot(message: InstallSnapshotMessage): Promise<SnapshotReport> {
+    const peer = message.to;
+    const { metadata } = message.snapshot;
+    const stored = await this.options.loadSnapshot();
+    if (
+      stored === null ||
+      stored.metadata.index !== metadata.index ||
+      stored.metadata.term !== metadata.term
+    ) {
+      // The log was compacted again since the core asked; it asks again with the newer snapshot.
+      this.options.logger.info('the stored snapshot moved on; the leader will offer the newer one', {
+        peer,
+        wanted: metadata.index,
+        stored: stored?.metadata.index ?? null,
+      });
+      return 'failed';
+    }
+    const offer: SnapshotOffer = {
+      term: message.term,
+      leaderId: this.selfId,
+      snapshotIndex: metadata.index,
+      snapshotTerm: metadata.term,
+      configuration: encodeConfiguration(metadata.configuration),
+      totalBytes: stored.data.byteLength,
+      checksum: snapshotChecksum(stored.data),
+    };
+    this.options.logger.info('sending snapshot', { peer, index: metadata.index, bytes: offer.totalBytes });
+    let offset = 0;
+    for (let stream = 0; stream < MAX_STREAMS_PER_SNAPSHOT && !this.closed; stream += 1) {
+      const { response, answered } = await this.streamFrom(peer, offer, stored.data, offset);
+      const header = response.header;
+      if (header === null || header.nodeId !== peer) {
+        this.unreachable(peer, `the node at ${peer}'s address is "${header?.nodeId ?? '?'}"`);
+        return 'failed';
+      }
+      this.options.contacts.heardFrom(peer, header.term);
+      const resume = !response.success && response.bytesReceived !== offset;
+      if (resume && response.bytesReceived <= offer.totalBytes) {
+        offset = response.bytesReceived;
+        continue;
+      }
+      // Success or refusal, the answer carries the follower's term: the core must see it.
+      if (answered) {
+        this.attached.step(installSnapshotResponseFromWire(response, peer, this.selfId, offer.snapshotIndex));
+      }
+      if (response.success)
+        this.options.logger.info('snapshot installed on peer', { peer, index: metadata.index });
+      return response.success ? 'finished' : 'failed';
+    }
+    return 'failed';
+  }
+
+  /** One InstallSnapshot stream from an offset, with backpressure; resolves with the answer. */
+  private streamFrom(
+    peer: NodeId,
+    offer: SnapshotOffer,
+    data: Uint8Array,
+    fromOffset: number,
+  ): Promise<{ response: InstallSnapshotResponse__Output; answered: boolean }> {
+    const client = this.clients.get(peer);
+    if (client === undefined) return Promise.reject(new Error(`${peer} is not a peer`));
+    const chunkBytes = peerMessageLimits(this.options.config).snapshotChunkBytes;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const outcome: Outcome<InstallSnapshotResponse__Output> = { error: null, response: undefined };
+      const call = client.InstallSnapshot(
+        { deadline: Date.now() + this.timings.snapshotDeadlineMs },
+        (error, response) => {
+          settled = true;
+          Object.assign(outcome, { error, response });
+        },
+      );
+      call.on('status', (status: grpc.StatusObject) => {
+        settled = true;
+        this.streams.delete(call);
+        const { error, response } = outcome;
+        if (error !== null || response === undefined) reject(error ?? new Error(status.details));
+        else resolve({ response, answered: !noAnswer(status.metadata) });
+      });
+      this.streams.add(call);
+      // Writes after the follower answered early fail; the answer is what counts.
+      call.on('error', () => {});
+      const chunks = snapshotChunks(offer, data, fromOffset, chunkBytes);
+      const pump = (): void => {
+        while (!settled && !this.closed) {
+          const next = chunks.next();
+          if (next.done === true) {
+            call.end();
+            return;
+          }
+          if (!call.write(next.value)) {
+            call.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+  }
+}
