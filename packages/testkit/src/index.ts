@@ -2,7 +2,6 @@ export * from './cluster-checks.js';
 export * from './paths.js';
 export * from './ports.js';
 export * from './raw-client.js';
-export * from './simulation/index.js';
 export * from './tandemctl.js';
 export * from './tandemd-pair.js';
 export * from './tandemd-process.js';
