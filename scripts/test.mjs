@@ -25,7 +25,7 @@ function run(command, args, cwd) {
 function count(output, word) {
   let total = 0;
   // Mocha colours its summary lines when it thinks it writes to a terminal; strip the colours first.
-  const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
+  const plain = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
   for (const match of plain.matchAll(new RegExp(`^\\s*(\\d+) ${word}\\b`, 'gm'))) total += Number(match[1]);
   return total;
 }

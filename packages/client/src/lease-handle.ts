@@ -1,7 +1,9 @@
 // A seat held by this workstation. The handle renews the lease in the background every third of
-// its TTL until it is released or lost. Renewal failures are retried until the lease would have
-// expired by the local clock (measured from when the last successful renewal was sent, which is
-// never later than when the leader renewed it), and only then is the lease declared lost.
+// its TTL until it is released or lost. A renewal that no server answers keeps being retried past
+// the lease's local expiry (measured from when the last successful renewal was sent), for
+// the client's renewalGraceMs: a new leader extends every live lease by the time the failover took, so the seat
+// is still there when the cluster answers again. Only the server's word (lease_not_found) or the end
+// of the grace declares the lease lost.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { NotFoundError, RejectedError, type TandemError } from './errors.js';
@@ -38,7 +40,12 @@ export class LeaseHandle extends EventEmitter {
   readonly #operations: LeaseOperations;
 
   /** `sentAtLocalMs` is the performance.now() time at which the acquire request was first sent. */
-  constructor(lease: Lease, operations: LeaseOperations, sentAtLocalMs: number) {
+  constructor(
+    lease: Lease,
+    operations: LeaseOperations,
+    sentAtLocalMs: number,
+    private readonly renewalGraceMs: number,
+  ) {
     super();
     if (!(lease.ttlMs > 0)) throw new RangeError(`lease ${lease.leaseId} has no TTL`);
     this.#lease = lease;
@@ -116,7 +123,10 @@ export class LeaseHandle extends EventEmitter {
     const sentAtLocalMs = performance.now();
     let renewed: Lease;
     try {
-      renewed = await this.#operations.renew(this.#lease.leaseId, this.#expiresAtLocalMs);
+      renewed = await this.#operations.renew(
+        this.#lease.leaseId,
+        this.#expiresAtLocalMs + this.renewalGraceMs,
+      );
     } catch (error) {
       this.#renewalFailed(error);
       return;
@@ -135,14 +145,19 @@ export class LeaseHandle extends EventEmitter {
       this.#lose(typed.code, typed);
       return;
     }
-    const remainingMs = this.#expiresAtLocalMs - performance.now();
-    if (remainingMs <= 0) {
+    const now = performance.now();
+    if (now >= this.#expiresAtLocalMs + this.renewalGraceMs) {
       this.#lose('expired', typed);
       return;
     }
-    this.#schedule(
-      Math.max(MIN_RENEWAL_RETRY_MS, Math.min(this.renewalIntervalMs, Math.floor(remainingMs / 2))),
-    );
+    // Before the local expiry, retry within what is left; after it, at a steady pace until the
+    // cluster answers or the grace ends.
+    const remainingMs = this.#expiresAtLocalMs - now;
+    const delayMs =
+      remainingMs > 0
+        ? Math.min(this.renewalIntervalMs, Math.floor(remainingMs / 2))
+        : this.renewalIntervalMs;
+    this.#schedule(Math.max(MIN_RENEWAL_RETRY_MS, delayMs));
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 

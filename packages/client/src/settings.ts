@@ -23,6 +23,12 @@ export interface ClientSettings {
    * leader before it tries main first again.
    */
   mainRetryIntervalMs: number;
+  /**
+   * How long past its local expiry a lease renewal that no server answers keeps trying. A new
+   * leader extends every live lease by the time its failover took, so the seat is still there when
+   * the cluster answers again; only then, or at the end of this grace, is a lease declared lost.
+   */
+  renewalGraceMs: number;
   /** Reported with every lease; missing fields are filled from the operating system. */
   parameters?: Partial<WorkstationParameters>;
 }
@@ -36,6 +42,7 @@ export const DEFAULT_SETTINGS = {
   retryBackoffMs: 50,
   defaultTtlMs: 30_000,
   mainRetryIntervalMs: 5000,
+  renewalGraceMs: 30_000,
 } as const;
 
 export const MAX_RETRY_BACKOFF_MS = 2000;
@@ -51,6 +58,7 @@ const SETTINGS_KEYS = [
   'retryBackoffMs',
   'defaultTtlMs',
   'mainRetryIntervalMs',
+  'renewalGraceMs',
   'parameters',
 ] as const;
 const PARAMETER_KEYS = ['host', 'user', 'cores', 'productVersion'] as const;
@@ -62,6 +70,7 @@ const INTEGER_RANGES: Record<keyof typeof DEFAULT_SETTINGS, [minimum: number, ma
   retryBackoffMs: [0, 60_000],
   defaultTtlMs: [30, 86_400_000],
   mainRetryIntervalMs: [0, 3_600_000],
+  renewalGraceMs: [0, 86_400_000],
 };
 
 type Raw = Record<string, unknown>;
@@ -162,6 +171,7 @@ export function parseSettings(input: unknown): ClientSettings {
     retryBackoffMs: parseInteger(raw, 'retryBackoffMs'),
     defaultTtlMs: parseInteger(raw, 'defaultTtlMs'),
     mainRetryIntervalMs: parseInteger(raw, 'mainRetryIntervalMs'),
+    renewalGraceMs: parseInteger(raw, 'renewalGraceMs'),
   };
   if (raw.workstationId !== undefined && raw.workstationId !== null) {
     settings.workstationId = parseIdentifier(raw.workstationId, 'workstationId');

@@ -126,6 +126,7 @@ export class WorkstationClient extends EventEmitter {
       lease.ttlMs > 0 ? lease : { ...lease, ttlMs },
       this.#leaseOperations,
       sentAtLocalMs,
+      this.settings.renewalGraceMs,
     );
     this.#track(handle);
     return handle;

@@ -55,6 +55,7 @@ describe('settings', () => {
       retryBackoffMs: 10,
       defaultTtlMs: 9000,
       mainRetryIntervalMs: 100,
+      renewalGraceMs: 1000,
       parameters: { host: 'cad-17.local', cores: 8 },
     });
     expect(settings).to.deep.equal({
@@ -65,6 +66,7 @@ describe('settings', () => {
       retryBackoffMs: 10,
       defaultTtlMs: 9000,
       mainRetryIntervalMs: 100,
+      renewalGraceMs: 1000,
       parameters: { host: 'cad-17.local', cores: 8 },
     });
   });

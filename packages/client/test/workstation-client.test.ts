@@ -360,12 +360,12 @@ describe('WorkstationClient against scripted servers', () => {
     expect(main.callsOf('RenewLease')).to.have.length(1);
   });
 
-  it('declares the lease lost when renewal keeps failing until it would have expired', async () => {
+  it('declares the lease lost when no server answers a renewal until the grace after its expiry ends', async () => {
     const main = await node({
       AcquireLease: () => leaseReply(1, 'main', 'lease-5', 300),
       RenewLease: () => ({ status: grpc.status.UNAVAILABLE, details: 'down' }),
     });
-    const workstation = client([main.address], { maxAttempts: 2, requestTimeoutMs: 100 });
+    const workstation = client([main.address], { maxAttempts: 2, requestTimeoutMs: 100, renewalGraceMs: 0 });
     // No 'error' listener: failed renewals must not crash the process.
     const startedAtMs = performance.now();
     const handle = await workstation.acquire('cad', { ttlMs: 300 });
@@ -373,6 +373,29 @@ describe('WorkstationClient against scripted servers', () => {
     expect(event.reason).to.equal('expired');
     expect(event.error).to.be.instanceOf(UnavailableError);
     expect(performance.now() - startedAtMs).to.be.within(280, 1000);
+  });
+
+  it('keeps renewing past the local expiry while no server answers, as a failover would need', async () => {
+    const downUntilMs = performance.now() + 700;
+    const main = await node({
+      AcquireLease: () => leaseReply(1, 'main', 'lease-9', 300),
+      RenewLease: () =>
+        performance.now() < downUntilMs
+          ? { status: grpc.status.UNAVAILABLE, details: 'failing over' }
+          : leaseReply(2, 'main', 'lease-9', 300),
+    });
+    const workstation = client([main.address], {
+      maxAttempts: 2,
+      requestTimeoutMs: 100,
+      renewalGraceMs: 5000,
+    });
+    const lost: LeaseLostEvent[] = [];
+    const handle = await workstation.acquire('cad', { ttlMs: 300 });
+    handle.on('lease-lost', (event: LeaseLostEvent) => lost.push(event));
+    await nextEvent(handle, 'renewed');
+    expect(performance.now()).to.be.greaterThan(downUntilMs);
+    expect(lost).to.deep.equal([]);
+    expect(handle.state).to.equal('held');
   });
 
   it('emits error for a failed renewal only to listeners, and keeps renewing', async () => {

@@ -132,8 +132,6 @@ export class RaftNode {
   /** When each voter last sent this node anything; bounded by the configuration's members. */
   private readonly lastMessageTickFrom = new Map<NodeId, number>();
   private heardFromPeerSinceStart = false;
-  /** Pair mode: whether this node started with a non-empty log, so the startup grace applies. */
-  private readonly startedWithLog: boolean;
   /** On a leader: how long it had been without a leader when it won. */
   private leaderlessTicksBeforeElection: number | null = null;
   /**
@@ -229,7 +227,6 @@ export class RaftNode {
     this.persistedHardState = { ...hardState };
     this.log.assertWellFormed(this.term);
     this.configuration = this.log.configurationAt(this.log.lastIndex(), this.baseConfiguration);
-    this.startedWithLog = this.log.lastIndex() > 0;
     this.becomeFollower(this.term, null);
     this.checkInvariants();
   }

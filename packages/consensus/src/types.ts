@@ -191,8 +191,8 @@ export interface RaftConfig {
    */
   pairVoteWaitTicks?: number;
   /**
-   * Pair mode: a node that starts with a non-empty log does not win an election alone until this
-   * many ticks have passed or it has heard from its peer; default 2 * electionTimeoutTicks.
+   * Pair mode: a node does not win an election alone until this many ticks have passed since it
+   * started or it has heard from its peer; default 2 * electionTimeoutTicks.
    */
   startupGraceTicks?: number;
 }
