@@ -12,7 +12,10 @@ export interface ClientSettings {
   workstationId?: string;
   /** How long one call may take before it counts as failed and is retried elsewhere. */
   requestTimeoutMs: number;
-  /** Attempts per operation, the first included; every attempt reuses the request id. */
+  /**
+   * Attempts per operation, the first included; every attempt reuses the request id. The default
+   * (40, with pauses of at most MAX_RETRY_BACKOFF_MS) rides out a failover.
+   */
   maxAttempts: number;
   /** The first pause between attempts; it doubles per failure up to MAX_RETRY_BACKOFF_MS. */
   retryBackoffMs: number;
@@ -38,14 +41,19 @@ export type ClientSettingsInput = Pick<ClientSettings, 'servers'> & Partial<Omit
 
 export const DEFAULT_SETTINGS = {
   requestTimeoutMs: 3000,
-  maxAttempts: 8,
+  maxAttempts: 40,
   retryBackoffMs: 50,
   defaultTtlMs: 30_000,
   mainRetryIntervalMs: 5000,
   renewalGraceMs: 30_000,
 } as const;
 
-export const MAX_RETRY_BACKOFF_MS = 2000;
+/**
+ * The longest pause between attempts. A failover takes about the failover timeout (1 s by
+ * default); a short ceiling lets the client find the new leader within a fraction of a second of
+ * its election instead of sleeping through it.
+ */
+export const MAX_RETRY_BACKOFF_MS = 200;
 export const MAX_SERVERS = 16;
 const MAX_IDENTIFIER_LENGTH = 128;
 const MAX_SETTINGS_FILE_BYTES = 1024 * 1024;

@@ -40,7 +40,7 @@ describe('settings', () => {
     });
     expect(DEFAULT_SETTINGS).to.include({
       requestTimeoutMs: 3000,
-      maxAttempts: 8,
+      maxAttempts: 40,
       retryBackoffMs: 50,
       defaultTtlMs: 30000,
     });
@@ -72,7 +72,7 @@ describe('settings', () => {
   });
 
   it('treats keys given as undefined in code as absent', () => {
-    expect(parseSettings({ servers: ['a:1'], maxAttempts: undefined }).maxAttempts).to.equal(8);
+    expect(parseSettings({ servers: ['a:1'], maxAttempts: undefined }).maxAttempts).to.equal(40);
   });
 
   it('rejects unknown keys, naming them', () => {
