@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { AdminClient, connect, resolveSettings } from '@tandem/client';
 import {
+  buildBulkLog,
   ContinuousLoad,
   removeDirectory,
   TandemdPair,
@@ -19,7 +20,6 @@ import {
   waitForEqualState,
   waitForLeader,
 } from '@tandem/testkit';
-import { buildBulkLog } from './bulk-log.js';
 import { residentMegabytes } from './rss.js';
 import { type LoopResult, runWorkstationLoop } from './workstation-loop.js';
 

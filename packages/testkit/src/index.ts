@@ -7,3 +7,4 @@ export * from './tandemd-pair.js';
 export * from './tandemd-process.js';
 export * from './temporary-directory.js';
 export * from './workload.js';
+export * from './bulk-log.js';

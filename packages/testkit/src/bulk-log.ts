@@ -20,7 +20,7 @@ export async function buildBulkLog(options: BulkLogOptions): Promise<void> {
   const config = parseConfig({
     node: { id: 'main', role: 'main', listen: '127.0.0.1:0', dataDir: options.dataDir },
     snapshot: { everyEntries: options.snapshotEveryEntries },
-    limits: { maxPendingOperations: 100_000 },
+    limits: { maxPendingOperations: 100_000, operationTimeoutMs: 600_000 },
   });
   const storage = await LevelStorage.open(options.dataDir);
   const replica = await Replica.open({
