@@ -958,6 +958,14 @@ export class RaftNode {
     }
     const graceTicks = this.startupGraceRemainingTicks();
     if (graceTicks > 0) return `startup grace (${graceTicks} ticks left)`;
+    // Silence is consent only from a peer that seems dead. A peer heard within the failover timeout
+    // is alive (its answer is merely late, or it refused): wait for its explicit vote instead.
+    for (const peer of this.configuration.voters) {
+      const heardAtTick = peer === this.id ? undefined : this.lastMessageTickFrom.get(peer);
+      if (heardAtTick !== undefined && this.elapsedTicks - heardAtTick < this.electionTimeoutTicks) {
+        return `${peer} was heard ${this.elapsedTicks - heardAtTick} ticks ago`;
+      }
+    }
     return null;
   }
 

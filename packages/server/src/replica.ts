@@ -108,6 +108,8 @@ export class Replica {
   private softState: SoftState = { role: 'follower', leaderId: null };
   /** The last hard state written to storage, to tell which Readies need an fsync. */
   private persistedHardState: HardState | null = null;
+  /** The newest hard state handed out by the core and not yet written (only a commit index ahead). */
+  private unwrittenHardState: HardState | null = null;
   private snapshotIndex: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly appliedListeners = new Set<(index: number) => void>();
@@ -371,6 +373,11 @@ export class Replica {
     while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 5));
     for (const waiter of this.waiters.values()) waiter.reject(error);
     this.waiters.clear();
+    // A clean stop also keeps the latest commit index, so a restart knows what was committed.
+    if (this.unwrittenHardState !== null && this.fatalError === null) {
+      await this.options.storage.persist({ hardState: this.unwrittenHardState });
+      this.unwrittenHardState = null;
+    }
   }
 
   private requestPump(): void {
@@ -422,13 +429,14 @@ export class Replica {
   onFatal: ((error: Error) => void) | null = null;
 
   private async handleReady(ready: Ready): Promise<void> {
+    // The core counts a Ready's hard state as written once advanced, so a hard state whose write is
+    // skipped is kept here and written with the next batch (or at shutdown).
+    if (ready.hardState !== null) this.unwrittenHardState = ready.hardState;
     if (this.mustPersist(ready)) {
-      await this.options.storage.persist({
-        hardState: ready.hardState,
-        entries: ready.entries,
-        snapshot: ready.snapshot,
-      });
-      if (ready.hardState !== null) this.persistedHardState = ready.hardState;
+      const hardState = this.unwrittenHardState;
+      await this.options.storage.persist({ hardState, entries: ready.entries, snapshot: ready.snapshot });
+      if (hardState !== null) this.persistedHardState = hardState;
+      this.unwrittenHardState = null;
     }
     if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
     if (ready.messages.length > 0) this.transport.send(ready.messages);
@@ -438,9 +446,9 @@ export class Replica {
   }
 
   /**
-   * The commit index is volatile state that a restarted node learns again, so a Ready whose only
-   * change is a higher commit index needs no fsync of its own: it rides along with the next batch
-   * of entries. Term and vote are always written before anything depends on them.
+   * A Ready whose only change is a higher commit index needs no fsync of its own: the commit index
+   * rides along with the next batch of entries (see handleReady). Term and vote are always written
+   * before anything depends on them.
    */
   private mustPersist(ready: Ready): boolean {
     if (ready.entries.length > 0 || ready.snapshot !== null) return true;

@@ -162,6 +162,17 @@ describe('replica (single node, real LevelDB)', function () {
     await close(second);
   });
 
+  it('writes the commit index it skipped an fsync for, with the next batch or at shutdown', async () => {
+    const opened = await startLeader();
+    await opened.replica.submit(activate);
+    await Promise.all(Array.from({ length: 20 }, (_, n) => opened.replica.submit(usage(n))));
+    const appliedIndex = opened.replica.status().appliedIndex;
+    await opened.replica.stop();
+    const hardState = await opened.storage.inner.loadHardState();
+    await opened.storage.inner.close();
+    expect(hardState?.commitIndex).to.equal(appliedIndex);
+  });
+
   it('refuses more pending operations than its limit, as retryable', async () => {
     config = { ...config, limits: { ...config.limits, maxPendingOperations: 10 } };
     const opened = await startLeader();

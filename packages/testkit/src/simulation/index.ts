@@ -1,0 +1,34 @@
+// The seeded simulation's public surface (see README.md in this directory).
+export type { CheckName, Violation } from './checker.js';
+export { SimulationChecker } from './checker.js';
+export type { Completion, OperationRecord } from './history.js';
+export { History } from './history.js';
+export type {
+  ClientCommand,
+  ClientErrorCode,
+  ClientReply,
+  ClientRequest,
+  NetworkPayload,
+} from './messages.js';
+export type { Delivery, EndpointId, LinkFaults, NetworkOptions, NetworkStatistics } from './network.js';
+export { CLEAN_LINK, SimulatedNetwork } from './network.js';
+export { SimulationRandom } from './random.js';
+export type {
+  CrashPoint,
+  NodeEnvironment,
+  NodeStatistics,
+  PlantedBug,
+  SimulatedNodeOptions,
+} from './sim-node.js';
+export { SimulatedNode, SimulationHalt } from './sim-node.js';
+export type { ClusterMode, FaultOptions, SimulationOptions, SimulationResult } from './simulation.js';
+export {
+  DEFAULT_CLUSTER_MODE,
+  DEFAULT_STEPS,
+  replayCommand,
+  runSimulation,
+  SimulationFailedError,
+} from './simulation.js';
+export { TimedQueue } from './timed-queue.js';
+export type { WorkstationOptions, WorkstationStatistics } from './workstation.js';
+export { SimulatedWorkstation } from './workstation.js';

@@ -1,0 +1,736 @@
+// The seeded simulation (in the style of TigerBeetle's VOPR): a main and a backup data node (or a
+// three-voter stand-in), simulated workstations and an operator, a faulty network and crashing
+// disks, all on one simulated clock and all derived from one seed. It runs `steps` ticks with
+// faults, heals everything, lets the cluster settle (bounded), then checks the final ledgers
+// against what the workstations were told. A failure names the seed, which replays the run.
+import type { RaftConfig } from '@tandem/consensus';
+import type { LedgerOptions } from '@tandem/ledger';
+import { type CheckName, SimulationChecker, type Violation } from './checker.js';
+import { History } from './history.js';
+import { type ClientCommand, type ClientRequest, copyPayload, type NetworkPayload } from './messages.js';
+import { type LinkFaults, type NetworkStatistics, SimulatedNetwork } from './network.js';
+import { SimulationRandom } from './random.js';
+import { type CrashPoint, type PlantedBug, SimulatedNode, SimulationHalt } from './sim-node.js';
+import { TimedQueue } from './timed-queue.js';
+import { SimulatedWorkstation } from './workstation.js';
+
+/**
+ * pair: main and backup, the core's pair mode (either node serves alone when the other is gone).
+ * majority3: three voters in the core's majority mode, with the driver keeping the in-sync set a
+ * majority and handing leadership back to main (the stand-in used before pair mode existed).
+ */
+export type ClusterMode = 'pair' | 'majority3';
+
+export const DEFAULT_CLUSTER_MODE: ClusterMode = 'pair';
+
+export interface FaultOptions {
+  /** Per node and tick: the node crashes (at once, or armed for a point in its write path). */
+  crashProbability: number;
+  /** Per tick: every node loses power at once (both down, restarted in either order). */
+  powerFailureProbability: number;
+  /** Per node and tick: a clean stop and restart. */
+  gracefulRestartProbability: number;
+  minDowntimeMs: number;
+  maxDowntimeMs: number;
+  /** A crashed node stays down much longer, so that it returns far behind (the snapshot path). */
+  longDowntimeProbability: number;
+  longDowntimeMaxMs: number;
+  /** Links between data nodes. */
+  nodeLink: LinkFaults;
+  /** Links between workstations and data nodes. */
+  clientLink: LinkFaults;
+  slowFsyncProbability: number;
+  /**
+   * Brief one-way loss and short flaps of a link between data nodes (each shorter than the
+   * failover timeout). Off by default: in pair mode a long clean cut while workstations reach
+   * both nodes is a split brain, which the merge work handles, not this profile.
+   */
+  flaps: boolean;
+  flapProbability: number;
+  maxFlapMs: number;
+  /**
+   * Pair mode only. Off (the default): a node crashes (or both lose power) only when the other
+   * could take over without missing an acknowledged entry. On: any order, including the stale
+   * node returning alone and serving past its grace, which gives two histories (a split brain the
+   * merge must repair).
+   */
+  anyCrashOrder: boolean;
+}
+
+export interface SimulationOptions {
+  seed: number;
+  /** Ticks with faults and new operations (one tick is tickMs of simulated time). */
+  steps?: number;
+  cluster?: ClusterMode;
+  /** Random operations' workstations (default: 2 to 6, from the seed). */
+  workstations?: number;
+  /** Overrides of the fault profile the seed picks. */
+  faults?: Partial<FaultOptions>;
+  plantedBug?: PlantedBug | null;
+  /** Ticks allowed for the cluster to settle after the faults heal. */
+  maxDrainSteps?: number;
+  /** Throw SimulationFailedError on a violation (default); false returns the result instead. */
+  throwOnViolation?: boolean;
+  /** Receives a line per notable event (crashes, elections, faults), prefixed with the time. */
+  trace?: (line: string) => void;
+  /** Also trace the consensus core's own lines (votes, truncations, snapshots). */
+  traceCore?: boolean;
+}
+
+export interface SimulationResult {
+  seed: number;
+  steps: number;
+  cluster: ClusterMode;
+  plantedBug: PlantedBug | null;
+  faults: FaultOptions;
+  simulatedMs: number;
+  /** Ticks the cluster needed to settle after healing (maxDrainSteps when it did not). */
+  drainSteps: number;
+  quiet: boolean;
+  workstations: number;
+  licences: number;
+  operations: number;
+  acknowledged: number;
+  acknowledgedOk: number;
+  acknowledgedRejections: number;
+  attempts: number;
+  timeouts: number;
+  redirects: number;
+  resends: number;
+  staleTermAnswers: number;
+  crashes: number;
+  crashesLosingWrites: number;
+  armedCrashes: number;
+  powerFailures: number;
+  gracefulStops: number;
+  restarts: number;
+  flaps: number;
+  /** Terms that had a leader. */
+  leaders: number;
+  maxTerm: number;
+  elections: number;
+  writes: number;
+  batches: number;
+  finalCommitIndex: number;
+  appliedEntries: number;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+  snapshotsSent: number;
+  snapshotsSuperseded: number;
+  leaseTicksProposed: number;
+  extendLeasesProposed: number;
+  configurationChanges: number;
+  leadershipTransfers: number;
+  network: NetworkStatistics;
+  stateHash: string | null;
+  violationCount: number;
+  violations: Violation[];
+}
+
+/** The command that replays a run (flags only where they differ from the defaults). */
+export function replayCommand(result: SimulationResult): string {
+  return (
+    `pnpm sim --seed ${result.seed} --steps ${result.steps} --cluster ${result.cluster}` +
+    `${result.faults.flaps ? ' --flaps' : ''}${result.faults.anyCrashOrder ? ' --any-crash-order' : ''}` +
+    `${result.plantedBug === null ? '' : ` --planted-bug ${result.plantedBug}`}`
+  );
+}
+
+export class SimulationFailedError extends Error {
+  constructor(readonly result: SimulationResult) {
+    const first = result.violations[0];
+    super(
+      `simulation failed: seed ${result.seed} (steps ${result.steps}, cluster ${result.cluster}` +
+        `${result.plantedBug === null ? '' : `, planted bug ${result.plantedBug}`}): ` +
+        `${result.violationCount} violation(s); first at ${first?.atMs ?? '?'} ms: [${first?.check ?? '?'}] ${first?.message ?? ''}\n` +
+        `replay: ${replayCommand(result)}`,
+    );
+    this.name = 'SimulationFailedError';
+  }
+
+  /** The checks that failed, each once. */
+  get checks(): CheckName[] {
+    return [...new Set(this.result.violations.map((violation) => violation.check))];
+  }
+}
+
+export const DEFAULT_STEPS = 1500;
+const DEFAULT_MAX_DRAIN_STEPS = 3000;
+
+// One tick of simulated time, and the timing every node runs with (a failover takes 100 ms).
+const TICK_MS = 10;
+const ELECTION_TIMEOUT_TICKS = 20;
+const HEARTBEAT_INTERVAL_TICKS = 2;
+/** Pair mode: a node restarting with a log waits this long for its peer before serving alone. */
+const STARTUP_GRACE_TICKS = 50;
+const FAILOVER_TIMEOUT_MS = ELECTION_TIMEOUT_TICKS * TICK_MS;
+/** 2026-01-01T00:00:00Z: the simulated wall clock starts on a day chosen from the seed. */
+const EPOCH_MS = 1_767_225_600_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const MAX_SCHEDULED_EVENTS = 200_000;
+const MAX_HISTORY_OPERATIONS = 200_000;
+const LEDGER_OPTIONS: Partial<LedgerOptions> = {};
+
+/** Core options for the cluster mode. */
+function coreOptionsFor(cluster: ClusterMode): Partial<RaftConfig> {
+  if (cluster === 'majority3') return {};
+  return { mode: 'pair', priorityNodeId: 'main', startupGraceTicks: STARTUP_GRACE_TICKS };
+}
+
+/** The fault profile for a seed: each kind of fault at a level of its own (swarm testing). */
+function pickFaults(
+  random: SimulationRandom,
+  cluster: ClusterMode,
+  overrides: Partial<FaultOptions>,
+): FaultOptions {
+  // In pair mode heavy loss between the nodes could silence a peer for a whole failover timeout,
+  // which is a split brain; keep it light there.
+  const nodeLoss = random.pick(cluster === 'pair' ? [0, 0.005, 0.02] : [0, 0.01, 0.05, 0.1]);
+  const picked: FaultOptions = {
+    crashProbability: random.pick([0, 0.001, 0.002, 0.005]),
+    powerFailureProbability: random.pick([0, 0, 0.0005, 0.002]),
+    gracefulRestartProbability: random.pick([0, 0.0005]),
+    minDowntimeMs: 20,
+    maxDowntimeMs: random.pick([300, 1500, 4000]),
+    longDowntimeProbability: random.pick([0, 0.1, 0.3]),
+    longDowntimeMaxMs: 8000,
+    nodeLink: {
+      minDelayMs: 1,
+      maxDelayMs: random.pick([3, 8, 20]),
+      lossProbability: nodeLoss,
+      duplicationProbability: random.pick([0, 0.01, 0.05]),
+      reorderProbability: random.pick([0, 0.05, 0.2]),
+      reorderDelayMs: random.pick([5, 20]),
+    },
+    clientLink: {
+      minDelayMs: 1,
+      maxDelayMs: random.pick([5, 20]),
+      lossProbability: random.pick([0, 0.02, 0.1]),
+      duplicationProbability: random.pick([0, 0.02, 0.05]),
+      reorderProbability: random.pick([0, 0.1]),
+      reorderDelayMs: 30,
+    },
+    slowFsyncProbability: random.pick([0, 0.01, 0.05]),
+    flaps: false,
+    flapProbability: 0.003,
+    maxFlapMs: Math.floor(FAILOVER_TIMEOUT_MS * 0.6),
+    anyCrashOrder: false,
+  };
+  return { ...picked, ...overrides };
+}
+
+interface LicencePlan {
+  licenceId: string;
+  command: ClientCommand;
+}
+
+function planLicences(random: SimulationRandom, epochMs: number, runMs: number): LicencePlan[] {
+  const count = random.int(2, 4);
+  const plans: LicencePlan[] = [];
+  for (let number = 1; number <= count; number += 1) {
+    const licenceId = `lic-${number}`;
+    const metered = random.chance(0.5);
+    const expires = random.chance(0.1);
+    plans.push({
+      licenceId,
+      command: {
+        type: 'activate_licence',
+        requestId: `operator-activate-${licenceId}`,
+        licence: {
+          licenceId,
+          product: `Simulated product ${number}`,
+          seats: random.int(1, 3),
+          quota: metered
+            ? { units: random.int(50, 400), period: random.pick(['day', 'week', 'month'] as const) }
+            : null,
+          validFromMs: 0,
+          validUntilMs: expires ? epochMs + random.int(1, Math.max(1, runMs)) : 0,
+          redundancy: true,
+          features: {},
+        },
+      },
+    });
+  }
+  return plans;
+}
+
+type ScheduledAction = () => void | Promise<void>;
+
+class Simulation {
+  private nowMs = 0;
+  private readonly random: SimulationRandom;
+  private readonly faultRandom: SimulationRandom;
+  private readonly scheduler = new TimedQueue<ScheduledAction>(MAX_SCHEDULED_EVENTS);
+  private readonly network: SimulatedNetwork<NetworkPayload>;
+  private readonly nodes: SimulatedNode[] = [];
+  private readonly nodesById = new Map<string, SimulatedNode>();
+  private readonly workstations: SimulatedWorkstation[] = [];
+  private readonly workstationsById = new Map<string, SimulatedWorkstation>();
+  private readonly checker: SimulationChecker;
+  private readonly history = new History(MAX_HISTORY_OPERATIONS);
+  private readonly faults: FaultOptions;
+  private readonly steps: number;
+  private readonly cluster: ClusterMode;
+  private readonly trace: ((line: string) => void) | null;
+  private readonly licenceCount: number;
+  private armedCrashes = 0;
+  private powerFailures = 0;
+  private flaps = 0;
+  /** Down nodes and when they come back; a later plan replaces an earlier one. */
+  private readonly plannedRestarts = new Map<string, { atMs: number; plan: number }>();
+  private restartPlans = 0;
+
+  constructor(private readonly options: SimulationOptions) {
+    this.random = new SimulationRandom(options.seed);
+    this.steps = options.steps ?? DEFAULT_STEPS;
+    this.cluster = options.cluster ?? DEFAULT_CLUSTER_MODE;
+    this.trace = options.trace ?? null;
+    this.faultRandom = this.random.fork('faults');
+    this.faults = pickFaults(this.random.fork('profile'), this.cluster, options.faults ?? {});
+    const setupRandom = this.random.fork('setup');
+    const runMs = this.steps * TICK_MS;
+    const dayOffsetMs = setupRandom.int(0, 364) * DAY_MS;
+    // Some runs cross midnight, so that usage periods roll over during the run.
+    const timeOfDayMs = setupRandom.chance(0.3)
+      ? DAY_MS - setupRandom.int(1, Math.max(1, runMs))
+      : setupRandom.int(0, DAY_MS - 1);
+    const epochMs = EPOCH_MS + dayOffsetMs + timeOfDayMs;
+    const licences = planLicences(setupRandom, epochMs, runMs);
+    this.licenceCount = licences.length;
+    const licenceIds = licences.map((plan) => plan.licenceId);
+    this.checker = new SimulationChecker(licenceIds);
+    this.network = new SimulatedNetwork<NetworkPayload>(this.random.fork('network'), {
+      defaultFaults: this.faults.clientLink,
+      maxInFlightPerLink: 2_000,
+      maxInFlight: 50_000,
+      copyPayload,
+    });
+
+    const voters = this.cluster === 'pair' ? ['main', 'backup'] : ['main', 'backup', 'spare'];
+    for (const from of voters) {
+      for (const to of voters) if (from !== to) this.network.setLinkFaults(from, to, this.faults.nodeLink);
+    }
+    const snapshotEveryEntries = setupRandom.pick([16, 40, 100]);
+    for (const id of voters) {
+      const node = new SimulatedNode(
+        {
+          id,
+          configuration: { voters: [...voters], inSync: [...voters] },
+          tickMs: TICK_MS,
+          electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
+          heartbeatIntervalTicks: HEARTBEAT_INTERVAL_TICKS,
+          maxEntriesPerMessage: 64,
+          maxInflightMessages: 16,
+          preVote: true,
+          checkQuorum: true,
+          coreOptions: coreOptionsFor(this.cluster),
+          clockSkewMs: setupRandom.int(-200, 200),
+          epochMs,
+          fsyncMinMs: 1,
+          fsyncMaxMs: 6,
+          slowFsyncProbability: this.faults.slowFsyncProbability,
+          slowFsyncMaxMs: 60,
+          snapshotEveryEntries,
+          maxBatchEntries: 32,
+          maxPendingOperations: 200,
+          operationTimeoutMs: 1000,
+          leaseExpiryIntervalMs: 200,
+          ledgerOptions: LEDGER_OPTIONS,
+          manageInSync: this.cluster === 'majority3',
+          priorityNodeId: this.cluster === 'majority3' ? 'main' : null,
+          failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+          plantedBug: options.plantedBug ?? null,
+          traceCore: options.traceCore ?? false,
+        },
+        this.random.fork(`node ${id}`),
+        {
+          nowMs: () => this.nowMs,
+          sendRaft: (message, settle) =>
+            this.network.send(message.from, message.to, { kind: 'raft', message }, this.nowMs, settle),
+          reply: (workstationId, reply) =>
+            this.network.send(reply.nodeId, workstationId, { kind: 'reply', reply }, this.nowMs),
+          schedule: (atMs, action) => this.schedule(atMs, action),
+          crashed: (nodeId) => this.scheduleRestart(this.node(nodeId)),
+          checker: this.checker,
+          trace: (line) => this.log(line),
+        },
+      );
+      this.nodes.push(node);
+      this.nodesById.set(id, node);
+    }
+
+    const workstationEnvironment = (id: string) => ({
+      nowMs: () => this.nowMs,
+      send: (to: string, request: ClientRequest) =>
+        this.network.send(id, to, { kind: 'request', request }, this.nowMs),
+      history: this.history,
+      checker: this.checker,
+    });
+    const baseWorkstation = {
+      servers: voters,
+      licenceIds,
+      requestTimeoutMs: 250,
+      retryBackoffMs: 20,
+      maxRetryBackoffMs: 400,
+      ttlMinMs: 300,
+      ttlMaxMs: 3000,
+      maxUnits: 20,
+      mainRetryAfterMs: 500,
+      resendProbability: 0.05,
+    };
+    this.addWorkstation(
+      new SimulatedWorkstation(
+        {
+          ...baseWorkstation,
+          id: 'operator',
+          script: licences.map((plan) => plan.command),
+          randomOperations: false,
+          thinkMinMs: 0,
+          thinkMaxMs: 0,
+        },
+        this.random.fork('operator'),
+        workstationEnvironment('operator'),
+        0,
+      ),
+    );
+    const workstationCount = options.workstations ?? setupRandom.int(2, 6);
+    for (let number = 1; number <= workstationCount; number += 1) {
+      const id = `ws-${number}`;
+      this.addWorkstation(
+        new SimulatedWorkstation(
+          { ...baseWorkstation, id, script: [], randomOperations: true, thinkMinMs: 10, thinkMaxMs: 300 },
+          this.random.fork(`workstation ${id}`),
+          workstationEnvironment(id),
+          setupRandom.int(50, 500),
+        ),
+      );
+    }
+  }
+
+  async run(): Promise<SimulationResult> {
+    let drainSteps = 0;
+    let quiet = false;
+    try {
+      for (const node of this.nodes) await node.start();
+      for (let step = 0; step < this.steps; step += 1) await this.step(true);
+      this.healEverything();
+      const maxDrainSteps = this.options.maxDrainSteps ?? DEFAULT_MAX_DRAIN_STEPS;
+      while (drainSteps < maxDrainSteps) {
+        await this.step(false);
+        drainSteps += 1;
+        if (this.isQuiet()) {
+          quiet = true;
+          break;
+        }
+      }
+      if (quiet) {
+        this.checker.checkFinal(
+          this.nodes.map((node) => ({ nodeId: node.id, ledger: node.ledger })),
+          this.history,
+          this.nowMs,
+        );
+      } else {
+        this.checker.fail('not_quiet', this.describeUnsettled(), this.nowMs);
+      }
+    } catch (error) {
+      const failure = error as Error;
+      if (!(failure instanceof SimulationHalt)) {
+        const where = (failure.stack ?? '').split('\n').slice(1, 4).join(' | ').trim();
+        this.checker.fail('exception', `${failure.name}: ${failure.message} (${where})`, this.nowMs);
+      }
+    }
+    // Rejections of storage promises report through microtasks; let them land.
+    for (let round = 0; round < 3; round += 1) await Promise.resolve();
+    return this.result(drainSteps, quiet);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+
+  private async step(withFaults: boolean): Promise<void> {
+    const stepEndMs = this.nowMs + TICK_MS;
+    await this.runEventsUntil(stepEndMs);
+    this.nowMs = stepEndMs;
+    if (withFaults) this.injectFaults();
+    for (const node of this.nodes) node.tick();
+    for (const workstation of this.workstations) workstation.tick(withFaults);
+  }
+
+  /** Scheduled actions and message deliveries in time order (actions first on a tie). */
+  private async runEventsUntil(untilMs: number): Promise<void> {
+    for (;;) {
+      const actionAtMs = this.scheduler.peekTime();
+      const messageAtMs = this.network.nextDeliveryAtMs();
+      const actionDue = actionAtMs !== null && actionAtMs <= untilMs;
+      const messageDue = messageAtMs !== null && messageAtMs <= untilMs;
+      if (!actionDue && !messageDue) return;
+      if (actionDue && (!messageDue || (actionAtMs as number) <= (messageAtMs as number))) {
+        const due = this.scheduler.popDue(actionAtMs as number);
+        if (due === null) continue;
+        this.nowMs = Math.max(this.nowMs, due.atMs);
+        const pending = due.item();
+        if (pending !== undefined) await pending;
+        continue;
+      }
+      this.nowMs = Math.max(this.nowMs, messageAtMs as number);
+      const delivery = this.network.takeDue(messageAtMs as number);
+      if (delivery === null) continue;
+      const payload = delivery.payload;
+      switch (payload.kind) {
+        case 'raft': {
+          const delivered = this.node(delivery.to).receiveRaft(payload.message);
+          delivery.settle?.(delivered, this.nowMs);
+          break;
+        }
+        case 'request':
+          this.node(delivery.to).receiveRequest(payload.request);
+          break;
+        case 'reply':
+          this.workstationsById.get(delivery.to)?.receive(payload.reply);
+          break;
+      }
+    }
+  }
+
+  private schedule(atMs: number, action: ScheduledAction): void {
+    if (!this.scheduler.push(Math.max(atMs, this.nowMs), action)) {
+      throw new Error(`more than ${MAX_SCHEDULED_EVENTS} scheduled events`);
+    }
+  }
+
+  private injectFaults(): void {
+    const random = this.faultRandom;
+    const faults = this.faults;
+    for (const node of this.nodes) {
+      if (!node.isUp) continue;
+      if (random.chance(faults.crashProbability)) {
+        const point = random.weighted([4, 3, 1.5, 1.5]);
+        if (point === 0) {
+          if (this.mayCrash(node)) {
+            node.crash();
+            this.scheduleRestart(node);
+          }
+        } else {
+          const crashPoint = (['before_fsync', 'after_fsync', 'after_send'] as const)[
+            point - 1
+          ] as CrashPoint;
+          node.armCrash(crashPoint, () => this.mayCrash(node));
+          this.armedCrashes += 1;
+          this.log(`${node.id} armed to crash ${crashPoint}`);
+        }
+      } else if (random.chance(faults.gracefulRestartProbability) && this.mayCrash(node)) {
+        node.stop();
+        this.scheduleRestart(node);
+      }
+    }
+    if (random.chance(faults.powerFailureProbability)) {
+      const upNodes = this.nodes.filter((node) => node.isUp);
+      // In pair mode only when every node holds what every other committed (see mayCrash).
+      if (upNodes.length > 0 && upNodes.every((node) => this.mayCrash(node))) {
+        this.powerFailures += 1;
+        this.log(`power failure: ${upNodes.map((node) => node.id).join(', ')} go down`);
+        for (const node of upNodes) node.crash();
+        for (const node of random.shuffle(upNodes)) this.scheduleRestart(node);
+      }
+    }
+    if (faults.flaps && random.chance(faults.flapProbability)) this.flapLink();
+  }
+
+  /**
+   * Pair mode keeps to crash orders that cannot strand an acknowledged entry (unless
+   * anyCrashOrder): every other node must be up, past its start-up grace, and either out of its own
+   * in-sync set (then it waits for this node rather than serving alone), the leader, or holding
+   * every entry this node has committed.
+   */
+  private mayCrash(node: SimulatedNode): boolean {
+    if (this.cluster !== 'pair' || this.faults.anyCrashOrder || !node.isUp) return true;
+    const crashing = node.status();
+    return this.nodes.every((other) => {
+      if (other === node) return true;
+      if (!other.isUp) return false;
+      const status = other.status();
+      if (status.startupGraceRemainingTicks > 0) return false;
+      if (!status.inSync || status.role === 'leader') return true;
+      return status.lastTerm === crashing.lastTerm && status.lastIndex >= crashing.commitIndex;
+    });
+  }
+
+  /** A brief fault on one link between data nodes: a one-way cut, a two-way cut or one-way loss. */
+  private flapLink(): void {
+    const random = this.faultRandom;
+    const [from, to] = random.shuffle(this.nodes.map((node) => node.id));
+    if (from === undefined || to === undefined) return;
+    const untilMs = this.nowMs + random.int(TICK_MS, Math.max(TICK_MS, this.faults.maxFlapMs));
+    const kind = random.int(0, 2);
+    this.flaps += 1;
+    if (kind === 0) {
+      this.network.cut(from, to, untilMs);
+      this.log(`link ${from}>${to} cut until ${untilMs}`);
+    } else if (kind === 1) {
+      this.network.cutBothWays(from, to, untilMs);
+      this.log(`link ${from}<>${to} cut until ${untilMs}`);
+    } else {
+      this.network.setLinkFaults(from, to, { ...this.faults.nodeLink, lossProbability: 0.5 });
+      this.schedule(untilMs, () => this.network.setLinkFaults(from, to, this.faults.nodeLink));
+      this.log(`link ${from}>${to} loses half its messages until ${untilMs}`);
+    }
+  }
+
+  private scheduleRestart(node: SimulatedNode): void {
+    const random = this.faultRandom;
+    const faults = this.faults;
+    const downtimeMs = random.chance(faults.longDowntimeProbability)
+      ? random.int(faults.maxDowntimeMs, Math.max(faults.maxDowntimeMs, faults.longDowntimeMaxMs))
+      : random.int(faults.minDowntimeMs, Math.max(faults.minDowntimeMs, faults.maxDowntimeMs));
+    this.planRestart(node, this.nowMs + downtimeMs);
+  }
+
+  private planRestart(node: SimulatedNode, atMs: number): void {
+    this.restartPlans += 1;
+    const plan = this.restartPlans;
+    this.plannedRestarts.set(node.id, { atMs, plan });
+    this.schedule(atMs, async () => {
+      if (this.plannedRestarts.get(node.id)?.plan !== plan) return;
+      this.plannedRestarts.delete(node.id);
+      if (!node.isUp) await node.start();
+    });
+  }
+
+  /** Every link clean, every node up, no armed crash; workstations only finish what they began. */
+  private healEverything(): void {
+    this.log('healing: links clean, every node up, workstations finish their operations');
+    this.network.heal();
+    for (const node of this.nodes) node.disarmCrash();
+    for (const workstation of this.workstations) workstation.startDrain();
+    for (const node of this.nodes) if (!node.isUp) this.planRestart(node, this.nowMs);
+  }
+
+  /** Every node up, idle and at the same applied index as the one leader's last index. */
+  private isQuiet(): boolean {
+    if (!this.nodes.every((node) => node.isIdle)) return false;
+    if (!this.workstations.every((workstation) => workstation.isIdle)) return false;
+    const statuses = this.nodes.map((node) => node.status());
+    const leaders = statuses.filter((status) => status.role === 'leader');
+    if (leaders.length !== 1) return false;
+    const lastIndex = (leaders[0] as (typeof leaders)[number]).lastIndex;
+    return statuses.every(
+      (status) =>
+        status.lastIndex === lastIndex &&
+        status.commitIndex === lastIndex &&
+        status.appliedIndex === lastIndex,
+    );
+  }
+
+  private describeUnsettled(): string {
+    const parts: string[] = [];
+    for (const node of this.nodes) {
+      if (!node.isUp) {
+        parts.push(`${node.id} down`);
+        continue;
+      }
+      const status = node.status();
+      parts.push(
+        `${node.id} ${status.role} term ${status.term} last ${status.lastIndex} commit ${status.commitIndex} ` +
+          `applied ${status.appliedIndex}${node.isIdle ? '' : ' busy'} in-sync (${status.configuration.inSync.join(',')})`,
+      );
+    }
+    const pending = this.history.pending();
+    if (pending.length > 0) {
+      parts.push(
+        `${pending.length} operation(s) unacknowledged: ${pending
+          .slice(0, 3)
+          .map((record) => `${record.requestId} (${record.attempts} attempts)`)
+          .join(', ')}`,
+      );
+    }
+    return `the cluster did not settle: ${parts.join('; ')}`;
+  }
+
+  private result(drainSteps: number, quiet: boolean): SimulationResult {
+    const sum = (pick: (node: SimulatedNode) => number) =>
+      this.nodes.reduce((total, node) => total + pick(node), 0);
+    const sumWorkstations = (pick: (workstation: SimulatedWorkstation) => number) =>
+      this.workstations.reduce((total, workstation) => total + pick(workstation), 0);
+    const acknowledged = this.history.records.filter((record) => record.completion !== null);
+    const acknowledgedOk = acknowledged.filter((record) => record.completion?.result.ok === true).length;
+    let stateHash: string | null = null;
+    let finalCommitIndex = 0;
+    if (quiet) {
+      const first = this.nodes[0];
+      stateHash = first === undefined ? null : first.ledger.stateHash();
+      finalCommitIndex = first === undefined ? 0 : first.status().commitIndex;
+    }
+    return {
+      seed: this.options.seed,
+      steps: this.steps,
+      cluster: this.cluster,
+      plantedBug: this.options.plantedBug ?? null,
+      faults: this.faults,
+      simulatedMs: this.nowMs,
+      drainSteps,
+      quiet,
+      workstations: this.workstations.length - 1,
+      licences: this.licenceCount,
+      operations: this.history.records.length,
+      acknowledged: acknowledged.length,
+      acknowledgedOk,
+      acknowledgedRejections: acknowledged.length - acknowledgedOk,
+      attempts: sumWorkstations((workstation) => workstation.statistics.attempts),
+      timeouts: sumWorkstations((workstation) => workstation.statistics.timeouts),
+      redirects: sumWorkstations((workstation) => workstation.statistics.redirects),
+      resends: sumWorkstations((workstation) => workstation.statistics.resends),
+      staleTermAnswers: sumWorkstations((workstation) => workstation.statistics.staleTermAnswers),
+      crashes: sum((node) => node.statistics.crashes),
+      crashesLosingWrites: sum((node) => node.statistics.crashesLosingWrites),
+      armedCrashes: this.armedCrashes,
+      powerFailures: this.powerFailures,
+      gracefulStops: sum((node) => node.statistics.gracefulStops),
+      restarts: sum((node) => node.statistics.restarts),
+      flaps: this.flaps,
+      leaders: this.checker.leaderTerms,
+      maxTerm: this.checker.maxLeaderTerm,
+      elections: sum((node) => node.statistics.timesElected),
+      writes: sum((node) => node.statistics.writes),
+      batches: sum((node) => node.statistics.batches),
+      finalCommitIndex,
+      appliedEntries: this.checker.appliedEntries,
+      snapshotsTaken: sum((node) => node.statistics.snapshotsTaken),
+      snapshotsInstalled: sum((node) => node.statistics.snapshotsInstalled),
+      snapshotsSent: sum((node) => node.statistics.snapshotsSent),
+      snapshotsSuperseded: sum((node) => node.statistics.snapshotsSuperseded),
+      leaseTicksProposed: sum((node) => node.statistics.leaseTicksProposed),
+      extendLeasesProposed: sum((node) => node.statistics.extendLeasesProposed),
+      configurationChanges: sum((node) => node.statistics.configurationChanges),
+      leadershipTransfers: sum((node) => node.statistics.leadershipTransfers),
+      network: { ...this.network.statistics },
+      stateHash,
+      violationCount: this.checker.violationCount,
+      violations: [...this.checker.violations],
+    };
+  }
+
+  private node(id: string): SimulatedNode {
+    const node = this.nodesById.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  private addWorkstation(workstation: SimulatedWorkstation): void {
+    this.workstations.push(workstation);
+    this.workstationsById.set(workstation.id, workstation);
+  }
+
+  private log(line: string): void {
+    this.trace?.(`${String(this.nowMs).padStart(7)} ms  ${line}`);
+  }
+}
+
+/**
+ * Runs one seeded simulation. Throws SimulationFailedError (its message names the seed) when a
+ * check fails, unless throwOnViolation is false.
+ */
+export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
+  const result = await new Simulation(options).run();
+  if (result.violationCount > 0 && (options.throwOnViolation ?? true))
+    throw new SimulationFailedError(result);
+  return result;
+}

@@ -1,0 +1,363 @@
+// A simulated workstation: it acquires, renews and releases leases and reports usage, one
+// operation at a time, the way the client library does. Each operation has one request id for
+// all its attempts. It sends to the node it believes leads (main first), follows not_leader
+// hints, retries on timeout at the next server with back-off, refuses answers from a term older
+// than one it has seen, and records every invocation and acknowledgement in the history. Now and
+// then it re-sends a request that was already acknowledged: the answer must be the same.
+import assert from 'node:assert/strict';
+import { canonicalJson, type Result } from '@tandem/ledger';
+import type { SimulationChecker } from './checker.js';
+import type { History, OperationRecord } from './history.js';
+import type { ClientCommand, ClientReply, ClientRequest } from './messages.js';
+import type { SimulationRandom } from './random.js';
+
+export interface WorkstationOptions {
+  id: string;
+  /** Every data node, main first (the settings file). */
+  servers: string[];
+  licenceIds: string[];
+  /** Commands to run first, in order (the operator's licence activations). */
+  script: ClientCommand[];
+  /** Whether to make up operations once the script is done. */
+  randomOperations: boolean;
+  /** An attempt without an answer for this long is retried. */
+  requestTimeoutMs: number;
+  retryBackoffMs: number;
+  maxRetryBackoffMs: number;
+  thinkMinMs: number;
+  thinkMaxMs: number;
+  ttlMinMs: number;
+  ttlMaxMs: number;
+  maxUnits: number;
+  /** After main failed to answer, other servers are tried first for this long. */
+  mainRetryAfterMs: number;
+  /** Of the made-up operations, this share re-sends an acknowledged request. */
+  resendProbability: number;
+}
+
+export interface WorkstationEnvironment {
+  nowMs(): number;
+  send(to: string, request: ClientRequest): void;
+  history: History;
+  checker: SimulationChecker;
+}
+
+export interface WorkstationStatistics {
+  attempts: number;
+  timeouts: number;
+  redirects: number;
+  /** Answers refused because their term was older than one already seen. */
+  staleTermAnswers: number;
+  /** Answers to a request that was already acknowledged or abandoned (late or duplicated). */
+  lateAnswers: number;
+  resends: number;
+}
+
+interface CurrentOperation {
+  record: OperationRecord;
+  target: string;
+  /** When the attempt in flight times out; null while waiting to send the next attempt. */
+  attemptDeadlineMs: number | null;
+  nextAttemptAtMs: number;
+  /** Consecutive failed attempts, for the back-off. */
+  failures: number;
+  redirectsInARow: number;
+}
+
+const MAX_REMEMBERED_ACKNOWLEDGEMENTS = 32;
+/** Redirects beyond this many in a row wait a back-off (two nodes may point at each other briefly). */
+const MAX_REDIRECTS_WITHOUT_BACKOFF = 2;
+
+export class SimulatedWorkstation {
+  readonly id: string;
+  private current: CurrentOperation | null = null;
+  private leaderHint: string | null = null;
+  private highestTermSeen = 0;
+  private mainFailedAtMs = Number.NEGATIVE_INFINITY;
+  /** licence id → lease id this workstation believes it holds. */
+  private readonly leases = new Map<string, string>();
+  private readonly script: ClientCommand[];
+  private nextOperationAtMs = 0;
+  private requestCounter = 0;
+  private drainStarted = false;
+  /** Recent acknowledged operations of this workstation, for re-sends. */
+  private readonly acknowledged: OperationRecord[] = [];
+  readonly statistics: WorkstationStatistics = {
+    attempts: 0,
+    timeouts: 0,
+    redirects: 0,
+    staleTermAnswers: 0,
+    lateAnswers: 0,
+    resends: 0,
+  };
+
+  constructor(
+    private readonly options: WorkstationOptions,
+    private readonly random: SimulationRandom,
+    private readonly environment: WorkstationEnvironment,
+    startAtMs: number,
+  ) {
+    assert.ok(options.servers.length > 0, 'a workstation needs at least one server');
+    this.id = options.id;
+    this.script = [...options.script];
+    this.nextOperationAtMs = startAtMs;
+  }
+
+  /** No operation under way. */
+  get isIdle(): boolean {
+    return this.current === null;
+  }
+
+  /** Called every tick: times out attempts, sends due retries, starts new operations. */
+  tick(allowNewOperations: boolean): void {
+    const now = this.environment.nowMs();
+    const current = this.current;
+    if (current !== null) {
+      if (current.attemptDeadlineMs !== null && now >= current.attemptDeadlineMs) {
+        this.statistics.timeouts += 1;
+        if (current.target === this.mainServer) this.mainFailedAtMs = now;
+        this.leaderHint = null;
+        this.retryLater(current, this.serverAfter(current.target));
+      }
+      if (current.attemptDeadlineMs === null && now >= current.nextAttemptAtMs) this.sendAttempt(current);
+      return;
+    }
+    if (!allowNewOperations || now < this.nextOperationAtMs) return;
+    const scripted = this.script.shift();
+    if (scripted !== undefined) {
+      this.begin(scripted, null);
+    } else if (this.options.randomOperations) {
+      this.beginRandomOperation();
+    }
+  }
+
+  receive(reply: ClientReply): void {
+    const current = this.current;
+    if (current === null || current.record.requestId !== reply.requestId) {
+      this.statistics.lateAnswers += 1;
+      return;
+    }
+    if (reply.term < this.highestTermSeen) {
+      this.statistics.staleTermAnswers += 1;
+      return;
+    }
+    this.highestTermSeen = reply.term;
+    const body = reply.body;
+    if (body.kind === 'result') {
+      this.complete(current, reply, body.result, body.index);
+      return;
+    }
+    if (body.code === 'not_leader' && body.leaderId !== null && body.leaderId !== reply.nodeId) {
+      this.statistics.redirects += 1;
+      this.leaderHint = body.leaderId;
+      current.redirectsInARow += 1;
+      if (current.redirectsInARow <= MAX_REDIRECTS_WITHOUT_BACKOFF) {
+        current.target = body.leaderId;
+        current.attemptDeadlineMs = null;
+        current.nextAttemptAtMs = this.environment.nowMs();
+        this.sendAttempt(current);
+        return;
+      }
+      this.retryLater(current, body.leaderId);
+      return;
+    }
+    if (body.code === 'not_leader') {
+      this.leaderHint = null;
+      this.retryLater(current, this.serverAfter(reply.nodeId));
+      return;
+    }
+    // leadership_lost, commit_timeout, overloaded: the same node may answer soon.
+    this.retryLater(current, body.leaderId ?? current.target);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+
+  private get mainServer(): string {
+    return this.options.servers[0] as string;
+  }
+
+  private serverAfter(server: string): string {
+    const servers = this.options.servers;
+    const position = servers.indexOf(server);
+    return servers[(position + 1) % servers.length] as string;
+  }
+
+  /** Main whenever it answered lately, otherwise the leader we were told of. */
+  private firstTarget(): string {
+    if (this.environment.nowMs() - this.mainFailedAtMs >= this.options.mainRetryAfterMs)
+      return this.mainServer;
+    return this.leaderHint ?? this.serverAfter(this.mainServer);
+  }
+
+  private nextRequestId(): string {
+    this.requestCounter += 1;
+    return `${this.id}-r${this.requestCounter}`;
+  }
+
+  private begin(command: ClientCommand, duplicateOf: OperationRecord | null): void {
+    const now = this.environment.nowMs();
+    const record = this.environment.history.invoke(
+      this.id,
+      command.requestId,
+      command,
+      now,
+      duplicateOf?.sequence ?? null,
+    );
+    this.current = {
+      record,
+      target: this.firstTarget(),
+      attemptDeadlineMs: null,
+      nextAttemptAtMs: now,
+      failures: 0,
+      redirectsInARow: 0,
+    };
+    this.sendAttempt(this.current);
+  }
+
+  private sendAttempt(current: CurrentOperation): void {
+    const now = this.environment.nowMs();
+    current.record.attempts += 1;
+    this.statistics.attempts += 1;
+    current.attemptDeadlineMs = now + this.options.requestTimeoutMs;
+    this.environment.send(current.target, {
+      workstationId: this.id,
+      requestId: current.record.requestId,
+      attempt: current.record.attempts,
+      command: current.record.command,
+    });
+  }
+
+  private retryLater(current: CurrentOperation, target: string): void {
+    current.failures += 1;
+    current.redirectsInARow = 0;
+    const backoffMs = Math.min(
+      this.options.maxRetryBackoffMs,
+      this.options.retryBackoffMs * 2 ** Math.min(current.failures - 1, 16),
+    );
+    current.target = target;
+    current.attemptDeadlineMs = null;
+    current.nextAttemptAtMs =
+      this.environment.nowMs() + this.random.int(Math.floor(backoffMs / 2), backoffMs);
+  }
+
+  private complete(current: CurrentOperation, reply: ClientReply, result: Result, index: number): void {
+    const now = this.environment.nowMs();
+    const record = current.record;
+    this.environment.history.complete(record, {
+      atMs: now,
+      result,
+      index,
+      term: reply.term,
+      nodeId: reply.nodeId,
+      duringDrain: this.drainStarted,
+    });
+    this.current = null;
+    this.nextOperationAtMs = now + this.random.int(this.options.thinkMinMs, this.options.thinkMaxMs);
+    if (record.duplicateOf !== null) {
+      const first = this.environment.history.record(record.duplicateOf).completion;
+      if (first !== null && canonicalJson(first.result) !== canonicalJson(result)) {
+        this.environment.checker.fail(
+          'duplicate_result',
+          `${this.id} re-sent ${record.requestId} and got ${canonicalJson(result)} ` +
+            `instead of ${canonicalJson(first.result)}`,
+          now,
+        );
+      }
+      return;
+    }
+    this.learn(record.command, result);
+    this.acknowledged.push(record);
+    if (this.acknowledged.length > MAX_REMEMBERED_ACKNOWLEDGEMENTS) this.acknowledged.shift();
+  }
+
+  /** Keeps the workstation's idea of its leases in line with what the cluster answered. */
+  private learn(command: ClientCommand, result: Result): void {
+    switch (command.type) {
+      case 'acquire_lease':
+        if (result.ok && result.outcome.kind === 'lease') {
+          this.leases.set(command.licenceId, result.outcome.lease.leaseId);
+        }
+        break;
+      case 'renew_lease':
+        if (!result.ok) this.forgetLease(command.leaseId);
+        break;
+      case 'release_lease':
+        this.forgetLease(command.leaseId);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private forgetLease(leaseId: string): void {
+    for (const [licenceId, held] of this.leases) if (held === leaseId) this.leases.delete(licenceId);
+  }
+
+  /** From now on every acknowledgement counts as one of the drain (the faults are healed). */
+  startDrain(): void {
+    this.drainStarted = true;
+  }
+
+  private beginRandomOperation(): void {
+    const held = [...this.leases.entries()];
+    const canResend = this.acknowledged.length > 0 ? this.options.resendProbability * 10 : 0;
+    const choice = this.random.weighted([
+      3, // acquire
+      held.length > 0 ? 3 : 0, // renew
+      held.length > 0 ? 1.5 : 0, // release
+      3, // report usage
+      canResend,
+    ]);
+    const requestId = this.nextRequestId();
+    switch (choice) {
+      case 0:
+        this.begin(
+          {
+            type: 'acquire_lease',
+            requestId,
+            licenceId: this.random.pick(this.options.licenceIds),
+            workstationId: this.id,
+            parameters: {
+              host: `${this.id}.example`,
+              user: 'sim',
+              cores: this.random.int(1, 64),
+              productVersion: '1.0',
+            },
+            ttlMs: this.random.int(this.options.ttlMinMs, this.options.ttlMaxMs),
+          },
+          null,
+        );
+        return;
+      case 1: {
+        const [, leaseId] = this.random.pick(held);
+        const ttlMs = this.random.chance(0.5)
+          ? 0
+          : this.random.int(this.options.ttlMinMs, this.options.ttlMaxMs);
+        this.begin({ type: 'renew_lease', requestId, leaseId, ttlMs }, null);
+        return;
+      }
+      case 2: {
+        const [, leaseId] = this.random.pick(held);
+        this.begin({ type: 'release_lease', requestId, leaseId }, null);
+        return;
+      }
+      case 3:
+        this.begin(
+          {
+            type: 'report_usage',
+            requestId,
+            licenceId: this.random.pick(this.options.licenceIds),
+            workstationId: this.id,
+            units: this.random.int(1, this.options.maxUnits),
+          },
+          null,
+        );
+        return;
+      default: {
+        const original = this.random.pick(this.acknowledged);
+        this.statistics.resends += 1;
+        this.begin(original.command, original);
+      }
+    }
+  }
+}
