@@ -121,6 +121,14 @@ describe('seeded simulation', function () {
     });
   });
 
+  // Seeds that once failed, kept as regressions: a stale main that restarted won alone against a
+  // live backup whose refusal arrived late (657; 144 and 365 with flaps).
+  it('passes the seeds that found bugs', async () => {
+    await runSimulation({ seed: 657, steps: 1500 });
+    await runSimulation({ seed: 144, steps: 1500, faults: { flaps: true } });
+    await runSimulation({ seed: 365, steps: 1500, faults: { flaps: true } });
+  });
+
   it('replays a seed exactly', async () => {
     const first = await runSimulation({ seed: 77, steps: 800 });
     const second = await runSimulation({ seed: 77, steps: 800 });
