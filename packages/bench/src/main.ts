@@ -16,6 +16,7 @@ import {
   ContinuousLoad,
   removeDirectory,
   TandemdPair,
+  TandemdProcess,
   temporaryDirectory,
   waitForEqualState,
   waitForLeader,
@@ -26,6 +27,8 @@ import { type LoopResult, runWorkstationLoop } from './workstation-loop.js';
 const { values } = parseArgs({
   options: {
     workloads: { type: 'string', default: 'throughput,failover,catch-up' },
+    /** pair (main + backup) or single (one node); failover and catch-up always use a pair. */
+    cluster: { type: 'string', default: 'pair' },
     'duration-ms': { type: 'string', default: '10000' },
     workstations: { type: 'string', default: '1,16,64,256' },
     licences: { type: 'string', default: '64' },
@@ -62,19 +65,38 @@ async function withPair<T>(
   }
 }
 
+/** One node in single mode, shaped like a pair for the throughput workload (servers only). */
+async function withSingleNode<T>(
+  name: string,
+  run: (cluster: { servers: string[] }) => Promise<T>,
+): Promise<T> {
+  const directory = await temporaryDirectory(`tandem-bench-${name}-`);
+  const node = await TandemdProcess.start({ dataDir: directory });
+  try {
+    return await run({ servers: [node.address] });
+  } finally {
+    await node.stop();
+    await removeDirectory(directory);
+  }
+}
+
 async function throughput(): Promise<void> {
   const durationMs = Number(values['duration-ms']);
   const concurrencies = String(values.workstations).split(',').map(Number);
   const licenceCount = Number(values.licences);
   const seats = Number(values.seats);
   const rows: LoopResult[] = [];
-  await withPair('throughput', async (pair) => {
+  const cluster = String(values.cluster);
+  if (cluster !== 'pair' && cluster !== 'single')
+    throw new Error(`--cluster must be pair or single, not ${cluster}`);
+  const withCluster = cluster === 'pair' ? withPair : withSingleNode;
+  await withCluster('throughput', async (pair) => {
     const admin = new AdminClient(resolveSettings({ servers: pair.servers }));
     const licenceIds = Array.from({ length: licenceCount }, (_, position) => `bench-${position}`);
     for (const licenceId of licenceIds)
       await admin.activateLicence({ licenceId, product: 'Bench', seats, redundancy: true });
     say(
-      `throughput: main + backup, sync writes; ${licenceCount} licences x ${seats} seats; ${durationMs} ms per run\n`,
+      `throughput: ${cluster === 'pair' ? 'main + backup' : 'single node'}, sync writes; ${licenceCount} licences x ${seats} seats; ${durationMs} ms per run\n`,
     );
     for (const workstations of concurrencies) {
       say(`  acquire+release with ${workstations} workstations ... `);
@@ -91,7 +113,7 @@ async function throughput(): Promise<void> {
     const leftover = (await admin.listLeases()).length;
     say(`  seats still leased after the runs: ${leftover} (expected 0)\n`);
     admin.close();
-    results.throughput = { durationMs, licenceCount, seats, runs: rows, leftoverLeases: leftover };
+    results.throughput = { cluster, durationMs, licenceCount, seats, runs: rows, leftoverLeases: leftover };
   });
 }
 
