@@ -3,8 +3,7 @@
 // every collection it reports is sorted, and every object it hands out is frozen, so that two
 // nodes that applied the same entries hold (and hash) the same state.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { canonicalJson, deepFreeze } from './canonical.js';
+import { deepFreeze } from './canonical.js';
 import { LedgerDataError } from './errors.js';
 import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
 import { type LedgerOptions, resolveLedgerOptions } from './options.js';
@@ -16,6 +15,7 @@ import {
   type RequestRecord,
   type UsageRecord,
 } from './snapshot.js';
+import { hashLedgerState } from './state-hash.js';
 import type {
   Command,
   Lease,
@@ -755,24 +755,11 @@ export class Ledger {
   }
 
   /**
-   * sha256 (hex) of the canonical encoding of licences, leases, usage and remembered requests.
-   * The applied index and the clock are left out, so ledgers with equal content hash equally and
-   * an entry that changes nothing leaves the hash alone.
+   * sha256 (hex) of a canonical encoding of licences, leases, usage and remembered requests (see
+   * state-hash.ts). The applied index and the clock are left out, so ledgers with equal content
+   * hash equally and an entry that changes nothing leaves the hash alone.
    */
   stateHash(): string {
-    const hash = createHash('sha256');
-    const state = this.snapshotState();
-    hash.update('tandem-ledger-state v1\nlicences\n');
-    for (const licence of state.licences) hash.update(`${canonicalJson(licence)}\n`);
-    hash.update('leases\n');
-    for (const lease of state.leases) hash.update(`${canonicalJson(lease)}\n`);
-    hash.update('usage\n');
-    for (const record of state.usage) hash.update(`${canonicalJson(record)}\n`);
-    hash.update('requests\n');
-    // The entry index of a record is left out like the applied index; the order of records stays in.
-    for (const { requestId, atMs, result } of state.requests) {
-      hash.update(`${canonicalJson({ requestId, atMs, result })}\n`);
-    }
-    return hash.digest('hex');
+    return hashLedgerState(this.snapshotState());
   }
 }

@@ -1,6 +1,7 @@
 // The ledger's serialized state: JSON in UTF-8, with every collection written in a fixed order
 // (licences and leases sorted, usage sorted, request records in the order they were made) so that
 // equal ledgers give equal bytes. Decoding checks the shape; the ledger checks consistency.
+import { Buffer, isUtf8 } from 'node:buffer';
 import { isPeriod } from './period.js';
 import { ShapeReader } from './shape.js';
 import type { Lease, Licence, Period, Result, UsagePeriod } from './types.js';
@@ -33,11 +34,22 @@ export interface LedgerSnapshotState {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const reader = new ShapeReader('SNAPSHOT_DECODE_FAILED', 'ledger snapshot');
 
 export function encodeSnapshot(state: LedgerSnapshotState): Uint8Array {
   return encoder.encode(JSON.stringify({ format: FORMAT, v: FORMAT_VERSION, ...state }));
+}
+
+/**
+ * The text of UTF-8 bytes, refusing malformed ones and skipping a byte order mark like a fatal
+ * TextDecoder would. A snapshot can be tens of megabytes, and checking with isUtf8 and then
+ * decoding through Buffer is markedly faster than TextDecoder for that size.
+ */
+function utf8Text(bytes: Uint8Array): string {
+  if (!isUtf8(bytes)) throw new SyntaxError('the bytes are not valid UTF-8');
+  const hasByteOrderMark = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  const start = hasByteOrderMark ? 3 : 0;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.length - start).toString('utf8');
 }
 
 /** Throws LedgerDataError (code SNAPSHOT_DECODE_FAILED) naming the offending path on garbage. */
@@ -45,7 +57,7 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
   if (!(bytes instanceof Uint8Array)) reader.fail('$', 'snapshot must be a Uint8Array');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(bytes));
+    parsed = JSON.parse(utf8Text(bytes));
   } catch (error) {
     reader.fail('$', `not UTF-8 JSON (${(error as Error).message})`);
   }

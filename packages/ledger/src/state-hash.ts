@@ -1,0 +1,156 @@
+// The state hash: sha256 over a compact canonical text of the ledger's content. Every record has a
+// known shape, so it is written as a JSON array with its fields in a fixed position (strings through
+// JSON.stringify, so any text is quoted unambiguously, lone surrogates included), one record per
+// line, each section behind a header line that no record can look like. Equal content gives equal
+// text and different content different text, without the cost of sorting the keys of every object.
+import assert from 'node:assert/strict';
+import { createHash, type Hash } from 'node:crypto';
+import type { RequestRecord, UsageRecord } from './snapshot.js';
+import type { Lease, Licence, Outcome, Result, UsagePeriod } from './types.js';
+
+/** Text is handed to the hash in chunks of about this size: one update per record costs more. */
+const CHUNK_CHARACTERS = 1 << 16;
+
+/** The parts of the ledger that the hash covers; the applied index and the clock are not among them. */
+export interface HashedState {
+  /** Sorted by licence id. */
+  licences: Iterable<Licence>;
+  /** In grant order. */
+  leases: Iterable<Lease>;
+  /** Sorted by licence id, then period start, end and kind. */
+  usage: Iterable<UsageRecord>;
+  /** In the order they were made; their entry index is left out like the applied index. */
+  requests: Iterable<RequestRecord>;
+}
+
+/** Collects text and feeds the hash a chunk at a time. */
+class ChunkedHash {
+  private readonly hash: Hash = createHash('sha256');
+  private pending = '';
+
+  write(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= CHUNK_CHARACTERS) this.flush();
+  }
+
+  digestHex(): string {
+    this.flush();
+    return this.hash.digest('hex');
+  }
+
+  private flush(): void {
+    if (this.pending.length > 0) this.hash.update(this.pending, 'utf8');
+    this.pending = '';
+  }
+}
+
+/** The JSON form of a finite number, as the previous canonical JSON wrote it (-0 reads as 0). */
+function numberText(value: number): string {
+  assert.ok(Number.isFinite(value), `the state hash cannot hold ${value}`);
+  return String(value);
+}
+
+/**
+ * The JSON form of a string. Most strings here are ids and plain words that need no escaping, and
+ * JSON.stringify is slow for them, so they are quoted directly after one scan for characters JSON
+ * escapes (quote, backslash, control characters) or that UTF-8 cannot carry alone (surrogates).
+ */
+function quote(text: string): string {
+  for (let position = 0; position < text.length; position++) {
+    const code = text.charCodeAt(position);
+    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) {
+      return JSON.stringify(text);
+    }
+  }
+  return `"${text}"`;
+}
+
+/** Feature keys sorted by UTF-16 code units, whatever order the object holds them in. */
+function featuresText(features: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(features);
+  if (keys.length === 0) return '[]';
+  keys.sort();
+  let text = '';
+  for (const key of keys) {
+    const value = features[key];
+    assert.ok(typeof value === 'string', `feature ${key} must be a string`);
+    text += `${text === '' ? '' : ','}[${quote(key)},${quote(value)}]`;
+  }
+  return `[${text}]`;
+}
+
+function licenceText(licence: Licence): string {
+  const quota =
+    licence.quota === null ? 'null' : `[${numberText(licence.quota.units)},${quote(licence.quota.period)}]`;
+  return (
+    `[${quote(licence.licenceId)},${quote(licence.product)},${numberText(licence.seats)},${quota},` +
+    `${numberText(licence.validFromMs)},${numberText(licence.validUntilMs)},${licence.redundancy},` +
+    `${featuresText(licence.features)},${quote(licence.status)},${numberText(licence.activatedAtMs)},` +
+    `${numberText(licence.updatedAtMs)}]`
+  );
+}
+
+function leaseText(lease: Lease): string {
+  const { parameters } = lease;
+  return (
+    `[${quote(lease.leaseId)},${quote(lease.licenceId)},${quote(lease.workstationId)},` +
+    `[${quote(parameters.host)},${quote(parameters.user)},${numberText(parameters.cores)},` +
+    `${quote(parameters.productVersion)}],${numberText(lease.grantedAtMs)},${numberText(lease.renewedAtMs)},` +
+    `${numberText(lease.expiresAtMs)},${numberText(lease.ttlMs)}]`
+  );
+}
+
+function usagePeriodText(usage: UsagePeriod): string {
+  return (
+    `[${numberText(usage.periodStartMs)},${numberText(usage.periodEndMs)},${numberText(usage.used)},` +
+    `${numberText(usage.quota)},${numberText(usage.reports)}]`
+  );
+}
+
+/** Tagged by kind, so outcomes of different kinds can never read alike. */
+function outcomeText(outcome: Outcome): string {
+  switch (outcome.kind) {
+    case 'licence':
+      return `["licence",${licenceText(outcome.licence)}]`;
+    case 'lease':
+      return `["lease",${leaseText(outcome.lease)}]`;
+    case 'usage':
+      return (
+        `["usage",${quote(outcome.licenceId)},${numberText(outcome.periodStartMs)},` +
+        `${numberText(outcome.used)},${outcome.remaining === null ? 'null' : numberText(outcome.remaining)}]`
+      );
+    case 'tick':
+      return `["tick",[${outcome.expiredLeaseIds.map(quote).join(',')}]]`;
+    case 'extended':
+      return `["extended",${numberText(outcome.leaseCount)}]`;
+    default:
+      return assert.fail(`unknown outcome kind ${String((outcome as Outcome).kind)}`);
+  }
+}
+
+function resultText(result: Result): string {
+  return result.ok
+    ? `[true,${outcomeText(result.outcome)}]`
+    : `[false,${quote(result.reason)},${quote(result.message)}]`;
+}
+
+/**
+ * Hex sha256 of the state. Records are JSON arrays, which start with "[", and JSON text never holds
+ * a raw line break, so the header lines and the one-record-per-line layout cannot be confused.
+ */
+export function hashLedgerState(state: HashedState): string {
+  const hash = new ChunkedHash();
+  hash.write('tandem-ledger-state v2\nlicences\n');
+  for (const licence of state.licences) hash.write(`${licenceText(licence)}\n`);
+  hash.write('leases\n');
+  for (const lease of state.leases) hash.write(`${leaseText(lease)}\n`);
+  hash.write('usage\n');
+  for (const record of state.usage) {
+    hash.write(`[${quote(record.licenceId)},${quote(record.period)},${usagePeriodText(record.usage)}]\n`);
+  }
+  hash.write('requests\n');
+  for (const record of state.requests) {
+    hash.write(`[${quote(record.requestId)},${numberText(record.atMs)},${resultText(record.result)}]\n`);
+  }
+  return hash.digestHex();
+}
