@@ -606,6 +606,16 @@ export class Ledger {
     return this.leaseIdsByLicence.get(licenceId)?.size ?? 0;
   }
 
+  /**
+   * The earliest entry time at which a tick could expire a lease, or null when no lease is live.
+   * It is never later than the true earliest expiry (a renewed lease's old index entry may make it
+   * earlier, and the next tick discards that entry), so a leader may skip ticks until then.
+   */
+  nextExpiryMs(): number | null {
+    if (this.leases.size === 0) return null;
+    return this.expiryQueue.peek()?.expiresAtMs ?? null;
+  }
+
   leaseCount(): number {
     return this.leases.size;
   }

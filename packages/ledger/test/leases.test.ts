@@ -13,6 +13,21 @@ import {
 } from './helpers.js';
 
 describe('leases', () => {
+  describe('nextExpiryMs', () => {
+    it('is null without leases, and never later than the earliest expiry', () => {
+      const driver = new Driver();
+      driver.activate();
+      expect(driver.ledger.nextExpiryMs()).to.equal(null);
+      expectLease(driver.acquire('cad-1', 'ws-1', 5 * MINUTE_MS));
+      expectLease(driver.acquire('cad-1', 'ws-2', 2 * MINUTE_MS));
+      expect(driver.ledger.nextExpiryMs()).to.equal(T0 + 2 * MINUTE_MS);
+      driver.advance(3 * MINUTE_MS).apply({ type: 'tick' });
+      expect(driver.ledger.nextExpiryMs()).to.equal(T0 + 5 * MINUTE_MS);
+      driver.advance(3 * MINUTE_MS).apply({ type: 'tick' });
+      expect(driver.ledger.nextExpiryMs()).to.equal(null);
+    });
+  });
+
   describe('acquire_lease', () => {
     it('grants a lease named after the entry index, expiring after the TTL', () => {
       const driver = new Driver();

@@ -604,7 +604,9 @@ export class Replica {
 
   /** The leader proposes a tick only when some lease may have expired, to keep the log quiet. */
   private proposeLeaseExpiry(): void {
-    if (!this.isLeader() || this.ledger.leaseCount() === 0) return;
+    if (!this.isLeader()) return;
+    const dueMs = this.ledger.nextExpiryMs();
+    if (dueMs === null || dueMs > this.options.clock()) return;
     this.submit({ type: 'tick' }).catch((error: Error) => {
       this.options.logger.debug('lease expiry tick not committed', { error: error.message });
     });
