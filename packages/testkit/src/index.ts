@@ -1,5 +1,6 @@
 export * from './bulk-log.js';
 export * from './cluster-checks.js';
+export * from './fault-proxy.js';
 export * from './paths.js';
 export * from './ports.js';
 export * from './raw-client.js';
