@@ -1,6 +1,7 @@
 export * from './bulk-log.js';
 export * from './cluster-checks.js';
 export * from './fault-proxy.js';
+export * from './history-checker/index.js';
 export * from './paths.js';
 export * from './ports.js';
 export * from './raw-client.js';

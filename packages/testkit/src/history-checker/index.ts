@@ -1,0 +1,5 @@
+export * from './history.js';
+export * from './licence-model.js';
+export * from './linearizability.js';
+export * from './partition-by-licence.js';
+export * from './safety-checks.js';
