@@ -313,6 +313,11 @@ export class RaftLog {
   }
 
   /** The index of the newest configuration entry in the log; 0 when there is none after the snapshot. */
+  /** The configuration entries still in the log, in increasing index order. */
+  configurationEntries(): readonly { index: number; configuration: Configuration }[] {
+    return this.configurations;
+  }
+
   lastConfigurationIndex(): number {
     return this.configurations.at(-1)?.index ?? 0;
   }

@@ -29,6 +29,7 @@ import {
   NotLeaderError,
   ProposalBackpressureError,
 } from './errors.js';
+import { MergeSink, MergeSource, offerEntries } from './merge.js';
 import { nextOwnedTerm, pairElectionTimeoutTicks } from './pair-mode.js';
 import { Progress } from './progress.js';
 import { RaftLog } from './raft-log.js';
@@ -43,6 +44,9 @@ import type {
   InitialState,
   InstallSnapshotMessage,
   InstallSnapshotResponseMessage,
+  MergeOffer,
+  MergeOfferMessage,
+  MergeOfferResponseMessage,
   Message,
   NodeId,
   ProgressStatus,
@@ -98,7 +102,8 @@ export class RaftNode {
   private readonly pairVoteWaitTicks: number;
   private readonly startupGraceTicks: number;
 
-  private readonly log: RaftLog;
+  /** Replaced only when a backup discards its history after a merge (see merge.ts). */
+  private log: RaftLog;
   /** The configuration used when neither the log nor the snapshot holds one. */
   private readonly baseConfiguration: Configuration;
   /** The latest configuration in the log (committed or not): it takes effect when appended. */
@@ -149,6 +154,17 @@ export class RaftNode {
   private failbackAllowedAtTick = 0;
   /** Pair mode: set when a leader's log contradicts our committed entries. */
   private divergence: DivergenceStatus | null = null;
+  /** Pair mode, on a backup following a main it contradicts: its solo stretch being merged. */
+  private mergeSource: MergeSource | null = null;
+  /** Pair mode, on the main while it leads: how far each backup's stretch is merged. */
+  private readonly mergeSink = new MergeSink();
+  /** Offers waiting for the driver (Ready.mergeOffers); bounded by one batch per peer. */
+  private pendingMergeOffers: MergeOffer[] = [];
+  /** Set when the whole stretch is merged: the next Ready discards this node's history. */
+  private discardHistoryDue = false;
+  /** The current candidacy is the main's merge campaign (see merge.ts). */
+  private mergeCampaign = false;
+  private mergesCompletedCount = 0;
 
   private outbox: Message[] = [];
   private droppedMessageCount = 0;
@@ -237,6 +253,7 @@ export class RaftNode {
   /** Advances logical time by one tick: elections for followers, heartbeats for the leader. */
   tick(): void {
     this.elapsedTicks += 1;
+    if (this.mergeSource !== null) this.maybeOfferMerge();
     if (this.role === 'leader') {
       this.tickLeader();
     } else if (!this.proceedOnSilence()) {
@@ -277,6 +294,36 @@ export class RaftNode {
     const position = this.appendAsLeader(data.map((item) => ({ kind: 'normal', data: item })));
     this.checkInvariants();
     return position;
+  }
+
+  /**
+   * Pair mode, on the main: proposes a backup's offered solo entries as one entry whose data the
+   * driver built (a ledger merge command). The backup learns it is merged once the entry commits.
+   */
+  proposeMerge(offer: MergeOffer, data: Uint8Array): ProposalPosition {
+    if (this.role !== 'leader') {
+      this.mergeSink.dropped(offer);
+      throw new NotLeaderError(this.leaderId, this.term);
+    }
+    try {
+      this.assertCanPropose(1);
+    } catch (error) {
+      this.mergeSink.dropped(offer);
+      throw error;
+    }
+    assert.ok(data.byteLength <= this.limits.maxEntryBytes, 'a merge entry is within the entry size limit');
+    const position = this.appendAsLeader([{ kind: 'normal', data }]);
+    this.mergeSink.proposed(offer, position.lastIndex);
+    this.trace(
+      `proposed the merge of ${offer.from}'s entries ${offer.firstIndex}..${offer.throughIndex} at ${position.lastIndex}`,
+    );
+    this.checkInvariants();
+    return position;
+  }
+
+  /** Pair mode, on the main: the driver could not turn an offer into a merge entry. */
+  dropMergeOffer(offer: MergeOffer): void {
+    this.mergeSink.dropped(offer);
   }
 
   /**
@@ -373,6 +420,12 @@ export class RaftNode {
       case 'install_snapshot_response':
         this.handleInstallSnapshotResponse(message);
         break;
+      case 'merge_offer':
+        this.handleMergeOffer(message);
+        break;
+      case 'merge_offer_response':
+        this.handleMergeOfferResponse(message);
+        break;
       default:
         assert.fail(`unknown message type ${(message as { type: string }).type}`);
     }
@@ -412,7 +465,9 @@ export class RaftNode {
       this.log.unstableSnapshot() !== null ||
       this.log.hasUnstableEntries() ||
       this.outbox.length > 0 ||
-      this.log.hasNextCommittedEntries()
+      this.log.hasNextCommittedEntries() ||
+      this.pendingMergeOffers.length > 0 ||
+      this.discardHistoryDue
     );
   }
 
@@ -425,19 +480,24 @@ export class RaftNode {
    */
   ready(): Ready {
     assert.equal(this.outstandingReady, null, 'advance() the outstanding Ready before asking for another');
+    const discardHistory = this.discardHistoryDue;
+    if (discardHistory) this.discardHistory();
     if (this.commitBroadcastDue) this.broadcastHeartbeats();
     const softState: SoftState | null = this.softStateChanged()
       ? { role: this.role, leaderId: this.leaderId }
       : null;
     const ready: Ready = {
       softState,
-      hardState: this.hardStateChanged() ? this.hardState() : null,
+      hardState: this.hardStateChanged() || discardHistory ? this.hardState() : null,
       snapshot: this.log.unstableSnapshot(),
       entries: this.log.unstableEntries(),
       messages: this.outbox,
       committedEntries: this.log.nextCommittedEntries(this.limits.maxCommittedEntriesPerReady),
+      mergeOffers: this.pendingMergeOffers,
+      discardHistory,
     };
     this.outbox = [];
+    this.pendingMergeOffers = [];
     if (softState !== null) this.handedOutSoftState = softState;
     this.outstandingReady = ready;
     return ready;
@@ -537,6 +597,8 @@ export class RaftNode {
       leaderlessTicksBeforeElection: this.leaderlessTicksBeforeElection,
       startupGraceRemainingTicks: this.startupGraceRemainingTicks(),
       divergence: this.divergence === null ? null : { ...this.divergence },
+      mergeRetentionIndex: this.mergeRetentionIndex(),
+      mergesCompleted: this.mergesCompletedCount,
     };
   }
 
@@ -566,7 +628,7 @@ export class RaftNode {
    * campaign: a pre-vote first when enabled; election: a real vote at once (after a won pre-vote);
    * transfer: a real vote that may disturb a known leader (after timeout_now).
    */
-  private startElection(kind: 'campaign' | 'election' | 'transfer'): void {
+  private startElection(kind: 'campaign' | 'election' | 'transfer' | 'merge'): void {
     if (this.role === 'leader') {
       this.trace('is already leader; ignored the campaign');
       return;
@@ -589,7 +651,8 @@ export class RaftNode {
       this.leaderId = null;
       this.resetRoleState();
       this.transferCampaign = kind === 'transfer';
-      this.trace(`became candidate at term ${this.term}`);
+      this.mergeCampaign = kind === 'merge';
+      this.trace(`became candidate at term ${this.term}${kind === 'merge' ? ' to end a split brain' : ''}`);
       this.requestVotes(false, kind === 'transfer');
     }
   }
@@ -613,6 +676,7 @@ export class RaftNode {
         lastLogTerm: this.log.lastTerm(),
         preVote,
         leadershipTransfer,
+        ...(this.mergeCampaign && !preVote ? { merge: true } : {}),
       });
     }
   }
@@ -642,6 +706,9 @@ export class RaftNode {
     this.resetRoleState();
     for (const peer of replicationPeers(this.configuration, this.id)) this.addProgress(peer);
     this.trace(`became leader at term ${this.term}`);
+    // Whatever this node diverged from, its own log is now the one that stands.
+    this.divergence = null;
+    this.mergeSource = null;
     // The noop lets the leader commit entries of earlier terms, and no configuration change may
     // start before it commits.
     const position = this.appendAsLeader([{ kind: 'noop', data: EMPTY_DATA }]);
@@ -661,6 +728,9 @@ export class RaftNode {
     this.voteWaitElapsedTicks = 0;
     this.soloObstacleReported = false;
     this.transferCampaign = false;
+    this.mergeCampaign = false;
+    this.mergeSink.clear();
+    this.pendingMergeOffers = [];
     if (this.mode === 'pair') {
       this.randomizedElectionTimeoutTicks = this.pairElectionTimeoutTicks();
       return;
@@ -853,7 +923,9 @@ export class RaftNode {
       (this.votedFor === message.from ||
         (this.votedFor === null && this.leaderId === null) ||
         (message.preVote && message.term > this.term));
-    const upToDate = this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
+    // A merge vote is granted on the main's word: its history stands whatever the logs say.
+    const upToDate =
+      this.isMergeVote(message) || this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
     const granted = canVote && upToDate;
     if (granted && !message.preVote) {
       // The vote is in hardState, which the driver persists before sending this answer.
@@ -892,7 +964,7 @@ export class RaftNode {
    * cold start; a backup that has seen no leader since it started has nothing to stick to.
    */
   private pairVoteRefusal(message: RequestVoteMessage): string | null {
-    if (message.leadershipTransfer) return null;
+    if (message.leadershipTransfer || this.isMergeVote(message)) return null;
     if (this.role === 'leader') return 'this node leads';
     if (this.ticksSinceLeaderContact() >= this.electionTimeoutTicks) return null;
     if (!this.heardFromLeaderSinceStart && this.priorityNodeId !== this.id) return null;
@@ -1103,6 +1175,7 @@ export class RaftNode {
   private refuseDivergedLeader(leader: NodeId): boolean {
     if (!this.isDivergedFrom(leader)) return false;
     this.refuseDiverged(leader);
+    this.maybeOfferMerge();
     return true;
   }
 
@@ -1116,6 +1189,7 @@ export class RaftNode {
       `diverged from leader ${leader} at term ${this.term}: its log contradicts our committed entry ${index}; refusing its appends`,
     );
     this.refuseDiverged(leader);
+    this.startMerge(leader);
   }
 
   /** A refusal without a conflict index: the leader learns nothing from it and sends no more. */
@@ -1161,6 +1235,7 @@ export class RaftNode {
         this.trace(
           `diverged from leader ${message.from} at term ${this.term}: its snapshot contradicts our committed entry ${metadata.index}`,
         );
+        this.startMerge(message.from);
       }
       if (this.isDivergedFrom(message.from)) {
         this.send<InstallSnapshotResponseMessage>(message.from, {
@@ -1270,7 +1345,10 @@ export class RaftNode {
     });
     const moved = this.log.commitTo(commitIndex);
     // Several acknowledgements between two Readies move the commit index once per Ready.
-    if (moved) this.commitBroadcastDue = this.progress.size > 0;
+    if (moved) {
+      this.commitBroadcastDue = this.progress.size > 0;
+      this.mergesCompletedCount += this.mergeSink.committed(this.log.commitIndex);
+    }
     return moved;
   }
 
@@ -1519,6 +1597,158 @@ export class RaftNode {
     this.maybeCommit();
     if (this.leadTransferee === peer && progress.matchIndex === this.log.lastIndex())
       this.sendTimeoutNow(peer);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Pair mode: merging after a split brain (see merge.ts).
+
+  private isMergeVote(message: RequestVoteMessage): boolean {
+    return (
+      this.mode === 'pair' &&
+      message.merge === true &&
+      !message.preVote &&
+      message.from === this.priorityNodeId &&
+      this.id !== this.priorityNodeId
+    );
+  }
+
+  /** A leader's log contradicts our committed log: both nodes led alone. */
+  private startMerge(leader: NodeId): void {
+    if (this.mode !== 'pair' || this.priorityNodeId === null) return;
+    if (this.id === this.priorityNodeId) {
+      // The main's history stands, so the main takes leadership back at once; the backup's commit
+      // index describes the backup's history, not one the main must hold before it may lead.
+      this.highestKnownCommitIndex = this.log.commitIndex;
+      this.trace(`campaigns to end the split brain with ${leader}; its solo entries will be merged`);
+      this.startElection('merge');
+      return;
+    }
+    if (leader !== this.priorityNodeId) return;
+    const stretchStartIndex = this.soloStretchStartIndex();
+    this.mergeSource = new MergeSource(leader, stretchStartIndex, this.log.commitIndex);
+    this.trace(`offers ${leader} its solo entries ${stretchStartIndex}..${this.log.commitIndex} for merging`);
+    this.maybeOfferMerge();
+  }
+
+  /**
+   * The first index the main may lack: the configuration entry with which this node went solo
+   * (the first one without the main after the last one with it). Before it, every entry committed
+   * with the main in the in-sync set, so the main holds it. When that entry is compacted away, the
+   * snapshot's configuration tells whether the stretch began before the snapshot (then the offers
+   * are marked incomplete). With no solo configuration at all, nothing was committed alone.
+   */
+  private soloStretchStartIndex(): number {
+    const main = this.priorityNodeId;
+    assert.ok(main !== null, 'a solo stretch is measured against the main');
+    const changes = this.log.configurationEntries();
+    let position = changes.length - 1;
+    while (position >= 0 && !(changes[position]?.configuration.inSync.includes(main) ?? false)) position -= 1;
+    const wentSolo = changes[position + 1];
+    if (position >= 0) return wentSolo?.index ?? this.log.commitIndex + 1;
+    const before = this.log.snapshot()?.configuration ?? this.baseConfiguration;
+    if (!before.inSync.includes(main)) return 1;
+    return wentSolo?.index ?? this.log.commitIndex + 1;
+  }
+
+  /** On a backup with a stretch to merge: offer the next batch when one is due. */
+  private maybeOfferMerge(): void {
+    const source = this.mergeSource;
+    if (source === null || this.discardHistoryDue) return;
+    if (!this.isDivergedFrom(source.leaderId) && this.leaderId !== source.leaderId) return;
+    if (source.complete) {
+      this.trace(`the main merged every solo entry through ${source.throughIndex}; discarding its history`);
+      this.discardHistoryDue = true;
+      return;
+    }
+    if (!source.offerDue(this.elapsedTicks, this.heartbeatIntervalTicks)) return;
+    const range = source.nextRange(this.log.firstIndex());
+    if (range === null) return;
+    if (range.firstIndex > source.throughIndex) {
+      this.trace(
+        `cannot offer entries ${source.mergedThroughIndex + 1}..${source.throughIndex}: compacted into the snapshot`,
+      );
+      source.answered(source.throughIndex);
+      this.discardHistoryDue = true;
+      return;
+    }
+    const entries = offerEntries((index) => this.log.entry(index), range.firstIndex, source.throughIndex);
+    const last = entries.at(-1);
+    assert.ok(last !== undefined, 'an offer holds at least one entry');
+    source.offered(this.elapsedTicks);
+    this.send<MergeOfferMessage>(source.leaderId, {
+      type: 'merge_offer',
+      stretchStartIndex: source.stretchStartIndex,
+      entries,
+      firstIndex: range.firstIndex,
+      throughIndex: last.index,
+      incomplete: range.incomplete,
+    });
+  }
+
+  private handleMergeOffer(message: MergeOfferMessage): void {
+    if (this.mode !== 'pair' || this.role !== 'leader' || this.id !== this.priorityNodeId) {
+      // Only the main merges, and only while it leads; the backup offers again later.
+      this.send<MergeOfferResponseMessage>(message.from, {
+        type: 'merge_offer_response',
+        stretchStartIndex: message.stretchStartIndex,
+        mergedThroughIndex: 0,
+      });
+      return;
+    }
+    assert.ok(
+      message.firstIndex >= 1 && message.throughIndex >= message.firstIndex,
+      `bad merge offer ${message.firstIndex}..${message.throughIndex}`,
+    );
+    assert.equal(
+      message.entries.length,
+      message.throughIndex - message.firstIndex + 1,
+      'a merge offer holds consecutive entries',
+    );
+    const { offer, mergedThroughIndex } = this.mergeSink.received(message);
+    if (offer !== null) {
+      this.pendingMergeOffers.push(offer);
+      this.trace(
+        `received ${message.from}'s solo entries ${message.firstIndex}..${message.throughIndex} to merge${message.incomplete ? ' (some were compacted away)' : ''}`,
+      );
+    }
+    this.send<MergeOfferResponseMessage>(message.from, {
+      type: 'merge_offer_response',
+      stretchStartIndex: message.stretchStartIndex,
+      mergedThroughIndex,
+    });
+  }
+
+  private handleMergeOfferResponse(message: MergeOfferResponseMessage): void {
+    const source = this.mergeSource;
+    if (source === null || message.from !== source.leaderId) return;
+    if (message.stretchStartIndex !== source.stretchStartIndex) return;
+    if (source.answered(message.mergedThroughIndex)) {
+      this.trace(`the main ${message.from} merged our solo entries through ${source.mergedThroughIndex}`);
+    }
+    this.maybeOfferMerge();
+  }
+
+  /** The whole stretch is merged on the main: start over as an empty node that follows it. */
+  private discardHistory(): void {
+    assert.ok(this.mergeSource?.complete === true, 'history is discarded only after a complete merge');
+    assert.notEqual(this.role, 'leader', 'a leader never discards its history');
+    this.trace(`discarded its log up to ${this.log.lastIndex()} to catch up from the main`);
+    this.log = new RaftLog(null, [], 0, 0);
+    this.refreshConfiguration();
+    this.divergence = null;
+    this.mergeSource = null;
+    this.discardHistoryDue = false;
+    this.highestKnownCommitIndex = 0;
+    this.mergesCompletedCount += 1;
+  }
+
+  /** See RaftStatus.mergeRetentionIndex. */
+  private mergeRetentionIndex(): number | null {
+    const main = this.priorityNodeId;
+    if (this.mode !== 'pair' || main === null || this.id === main) return null;
+    if (this.mergeSource !== null) return this.mergeSource.mergedThroughIndex + 1;
+    if (this.configuration.inSync.includes(main)) return null;
+    return this.soloStretchStartIndex();
   }
 
   // ---------------------------------------------------------------------------------------------

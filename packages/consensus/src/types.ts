@@ -83,6 +83,12 @@ export interface RequestVoteMessage extends MessageBase {
   lastLogTerm: number;
   preVote: boolean;
   leadershipTransfer: boolean;
+  /**
+   * Pair mode: the main campaigns to end a split brain (see merge.ts). The backup grants it even
+   * though its own log looks newer: main's history stands, and the backup's solo entries are
+   * merged into it afterwards. Absent means false.
+   */
+  merge?: boolean;
 }
 
 export interface RequestVoteResponseMessage extends MessageBase {
@@ -106,7 +112,36 @@ export interface TimeoutNowMessage extends MessageBase {
   type: 'timeout_now';
 }
 
+/**
+ * Pair mode, after a split brain: the backup offers the main the entries it committed alone, in
+ * log order (see merge.ts). Sent by a backup that follows a main whose log contradicts its own.
+ */
+export interface MergeOfferMessage extends MessageBase {
+  type: 'merge_offer';
+  /** The first index of the backup's latest solo stretch (the same in every offer of a merge). */
+  stretchStartIndex: number;
+  /** The entries firstIndex..throughIndex of the backup's committed log (every kind). */
+  entries: Entry[];
+  firstIndex: number;
+  throughIndex: number;
+  /**
+   * The stretch began before the backup's snapshot, so some of its entries are compacted away and
+   * lost to the merge (the driver's retention rule normally prevents it; see mergeRetentionIndex).
+   */
+  incomplete: boolean;
+}
+
+/** The main's answer: how far the backup's stretch is merged and committed on the main. */
+export interface MergeOfferResponseMessage extends MessageBase {
+  type: 'merge_offer_response';
+  stretchStartIndex: number;
+  /** Every entry of the stretch up to here is in a committed merge entry (0: none yet). */
+  mergedThroughIndex: number;
+}
+
 export type Message =
+  | MergeOfferMessage
+  | MergeOfferResponseMessage
   | AppendEntriesMessage
   | AppendEntriesResponseMessage
   | RequestVoteMessage
@@ -135,6 +170,30 @@ export interface Ready {
   entries: Entry[];
   messages: Message[];
   committedEntries: Entry[];
+  /**
+   * Pair mode, on the main as leader: solo entries a backup offered after a split brain. The
+   * driver turns each into one ledger merge command and proposes it with proposeMerge().
+   */
+  mergeOffers: MergeOffer[];
+  /**
+   * Pair mode, on a backup whose solo entries the main has merged: before anything else in this
+   * Ready, delete every stored entry and snapshot and replace the state machine by an empty one.
+   * hardState is then set (commitIndex 0) and the node catches up from the main like a new node.
+   */
+  discardHistory: boolean;
+}
+
+/** A batch of a backup's solo entries, waiting on the main for the driver to propose it. */
+export interface MergeOffer {
+  from: NodeId;
+  stretchStartIndex: number;
+  firstIndex: number;
+  throughIndex: number;
+  /** Only the entries the ledger needs (kind 'normal'), in log order. */
+  entries: Entry[];
+  /** The backup's terms these entries were written in. */
+  sourceTerms: number[];
+  incomplete: boolean;
 }
 
 /** The per-follower replication state the leader keeps (see progress.ts). */
@@ -276,6 +335,14 @@ export interface RaftStatus {
   startupGraceRemainingTicks: number;
   /** Pair mode: set when a leader's log contradicts this node's committed log. */
   divergence: DivergenceStatus | null;
+  /**
+   * Pair mode, on a backup outside its peer's in-sync set: the first index of its solo stretch.
+   * The driver must not compact the log at or beyond it, so that a merge can still offer those
+   * entries after a split brain. null when nothing needs keeping.
+   */
+  mergeRetentionIndex: number | null;
+  /** Pair mode: merges this node took part in since it started (as main: entries merged in). */
+  mergesCompleted: number;
 }
 
 /** What propose() returns: where the batch landed in the log. */

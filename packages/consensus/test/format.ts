@@ -39,7 +39,8 @@ export function formatMessage(message: Message): string {
       return (
         `${head} last=${message.lastLogIndex}/${message.lastLogTerm}` +
         (message.preVote ? ' pre-vote' : '') +
-        (message.leadershipTransfer ? ' transfer' : '')
+        (message.leadershipTransfer ? ' transfer' : '') +
+        (message.merge === true ? ' merge' : '')
       );
     case 'request_vote_response':
       return `${head} ${message.voteGranted ? 'granted' : 'rejected'}${message.preVote ? ' pre-vote' : ''}`;
@@ -49,6 +50,10 @@ export function formatMessage(message: Message): string {
       return message.success ? `${head} success match=${message.matchIndex}` : `${head} refused`;
     case 'timeout_now':
       return head;
+    case 'merge_offer':
+      return `${head} stretch=${message.stretchStartIndex} entries=${message.firstIndex}..${message.throughIndex}${message.incomplete ? ' incomplete' : ''}`;
+    case 'merge_offer_response':
+      return `${head} stretch=${message.stretchStartIndex} merged-through=${message.mergedThroughIndex}`;
   }
 }
 
@@ -74,6 +79,12 @@ export function formatReady(ready: Ready): string[] {
     lines.push('committed:');
     for (const entry of ready.committedEntries) lines.push(`  ${formatEntry(entry)}`);
   }
+  for (const offer of ready.mergeOffers) {
+    lines.push(
+      `merge-offer: from=${offer.from} stretch=${offer.stretchStartIndex} entries=${offer.firstIndex}..${offer.throughIndex} normal=${offer.entries.length} terms=${offer.sourceTerms.join(',')}`,
+    );
+  }
+  if (ready.discardHistory) lines.push('discard-history');
   return lines;
 }
 

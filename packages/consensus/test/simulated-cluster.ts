@@ -195,10 +195,25 @@ export class SimulatedCluster {
     const ready = node.heldReady;
     assert.ok(ready !== null, `${id} holds no Ready`);
     node.heldReady = null;
+    if (ready.discardHistory) {
+      // A backup whose solo entries the main merged starts over empty (see merge.ts).
+      node.storage.entries = [];
+      node.storage.snapshot = null;
+      node.applied = [];
+    }
     node.storage.persist(ready);
     for (const message of ready.messages) this.network.push(this.fillSnapshotData(node, message));
     node.apply(ready);
     node.raft.advance(ready);
+    for (const offer of ready.mergeOffers) {
+      // The state machine's merge command: the offered entries' data, in order.
+      const merged = offer.entries.map((entry) => decoder.decode(entry.data)).join(',');
+      try {
+        node.raft.proposeMerge(offer, encoder.encode(`merge(${offer.from}:${merged})`));
+      } catch {
+        // proposeMerge already released the offer; the backup offers it again.
+      }
+    }
     return ready;
   }
 

@@ -7,6 +7,8 @@ import type {
   Entry,
   EntryKind,
   InstallSnapshotResponseMessage,
+  MergeOfferMessage,
+  MergeOfferResponseMessage,
   Message,
   NodeId,
   RequestVoteMessage,
@@ -20,6 +22,10 @@ import type {
   AppendEntriesResponse,
   AppendEntriesResponse__Output,
   InstallSnapshotResponse__Output,
+  MergeOfferRequest,
+  MergeOfferRequest__Output,
+  MergeOfferResponse,
+  MergeOfferResponse__Output,
   RequestVoteRequest,
   RequestVoteRequest__Output,
   RequestVoteResponse,
@@ -36,11 +42,17 @@ import { InvalidArgumentError } from './errors.js';
 /** The messages a node sends as RPCs; the other kinds travel back as their answers. */
 export type PeerRequestMessage = Extract<
   Message,
-  { type: 'append_entries' | 'request_vote' | 'install_snapshot' | 'timeout_now' }
+  { type: 'append_entries' | 'request_vote' | 'install_snapshot' | 'timeout_now' | 'merge_offer' }
 >;
 export type PeerResponseMessage = Extract<
   Message,
-  { type: 'append_entries_response' | 'request_vote_response' | 'install_snapshot_response' }
+  {
+    type:
+      | 'append_entries_response'
+      | 'request_vote_response'
+      | 'install_snapshot_response'
+      | 'merge_offer_response';
+  }
 >;
 export type PeerResponseType = PeerResponseMessage['type'];
 
@@ -52,7 +64,8 @@ export function isPeerRequest(message: Message): message is PeerRequestMessage {
     message.type === 'append_entries' ||
     message.type === 'request_vote' ||
     message.type === 'install_snapshot' ||
-    message.type === 'timeout_now'
+    message.type === 'timeout_now' ||
+    message.type === 'merge_offer'
   );
 }
 
@@ -215,6 +228,7 @@ export function requestVoteToWire(message: RequestVoteMessage): RequestVoteReque
     lastLogTerm: message.lastLogTerm,
     preVote: message.preVote,
     leadershipTransfer: message.leadershipTransfer,
+    merge: message.merge === true,
   };
 }
 
@@ -228,6 +242,60 @@ export function requestVoteFromWire(request: RequestVoteRequest__Output, to: Nod
     lastLogTerm: wireInteger(request.lastLogTerm, 'last_log_term'),
     preVote: request.preVote,
     leadershipTransfer: request.leadershipTransfer,
+    ...(request.merge ? { merge: true } : {}),
+  };
+}
+
+/** At most this many entries in one merge offer, whatever the sender says. */
+export const MAX_ENTRIES_PER_MERGE_OFFER_ON_WIRE = 65_536;
+
+export function mergeOfferToWire(message: MergeOfferMessage): MergeOfferRequest {
+  return {
+    term: message.term,
+    backupId: message.from,
+    stretchStartIndex: message.stretchStartIndex,
+    firstIndex: message.firstIndex,
+    throughIndex: message.throughIndex,
+    entries: message.entries.map(entryToWire),
+    incomplete: message.incomplete,
+  };
+}
+
+export function mergeOfferFromWire(request: MergeOfferRequest__Output, to: NodeId): MergeOfferMessage {
+  const term = wireInteger(request.term, 'term');
+  const stretchStartIndex = wireInteger(request.stretchStartIndex, 'stretch_start_index', 1);
+  const firstIndex = wireInteger(request.firstIndex, 'first_index', 1);
+  const throughIndex = wireInteger(request.throughIndex, 'through_index', firstIndex);
+  if (request.entries.length > MAX_ENTRIES_PER_MERGE_OFFER_ON_WIRE) {
+    throw new InvalidArgumentError(
+      'entries',
+      `holds more than ${MAX_ENTRIES_PER_MERGE_OFFER_ON_WIRE} entries`,
+    );
+  }
+  if (request.entries.length !== throughIndex - firstIndex + 1) {
+    throw new InvalidArgumentError('entries', `must hold the entries ${firstIndex}..${throughIndex}`);
+  }
+  const entries = request.entries.map((wire, position) => {
+    const field = `entries[${position}]`;
+    const entry = entryFromWire(wire, field);
+    if (entry.index !== firstIndex + position) {
+      throw new InvalidArgumentError(
+        `${field}.index`,
+        `is ${entry.index}, expected ${firstIndex + position}`,
+      );
+    }
+    return entry;
+  });
+  return {
+    type: 'merge_offer',
+    from: request.backupId,
+    to,
+    term,
+    stretchStartIndex,
+    firstIndex,
+    throughIndex,
+    entries,
+    incomplete: request.incomplete,
   };
 }
 
@@ -268,6 +336,30 @@ export function appendEntriesResponseFromWire(
     matchIndex: wireInteger(response.matchIndex, 'match_index'),
     conflictIndex: wireInteger(response.conflictIndex, 'conflict_index'),
     conflictTerm: wireInteger(response.conflictTerm, 'conflict_term'),
+  };
+}
+
+export function mergeOfferResponseToWire(
+  message: MergeOfferResponseMessage,
+): Omit<MergeOfferResponse, 'header'> {
+  return {
+    stretchStartIndex: message.stretchStartIndex,
+    mergedThroughIndex: message.mergedThroughIndex,
+  };
+}
+
+export function mergeOfferResponseFromWire(
+  response: MergeOfferResponse__Output,
+  from: NodeId,
+  to: NodeId,
+): MergeOfferResponseMessage {
+  return {
+    type: 'merge_offer_response',
+    from,
+    to,
+    term: headerTerm(response.header),
+    stretchStartIndex: wireInteger(response.stretchStartIndex, 'stretch_start_index'),
+    mergedThroughIndex: wireInteger(response.mergedThroughIndex, 'merged_through_index'),
   };
 }
 

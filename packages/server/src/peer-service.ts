@@ -11,6 +11,8 @@ import type {
   AppendEntriesResponse,
   InstallSnapshotChunk__Output,
   InstallSnapshotResponse,
+  MergeOfferRequest__Output,
+  MergeOfferResponse,
   PeerServiceHandlers,
   RequestVoteRequest__Output,
   RequestVoteResponse,
@@ -25,6 +27,8 @@ import type { PeerContacts } from './peer-contact.js';
 import {
   appendEntriesFromWire,
   appendEntriesResponseToWire,
+  mergeOfferFromWire,
+  mergeOfferResponseToWire,
   type PeerResponseMessage,
   type PeerResponseType,
   requestVoteFromWire,
@@ -145,6 +149,23 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
         answered: true,
       };
     }),
+    MergeOffer: peerUnary(context, async (request: MergeOfferRequest__Output) => {
+      requirePeer(request.backupId, 'backup_id');
+      const message = mergeOfferFromWire(request, selfId);
+      const answer = await exchange(message, 'merge_offer_response', timings.responseWaitMs);
+      if (answer === null || answer.type !== 'merge_offer_response') {
+        const response: MergeOfferResponse = {
+          header: header(currentTerm()),
+          stretchStartIndex: message.stretchStartIndex,
+          mergedThroughIndex: 0,
+        };
+        return { response, answered: false };
+      }
+      return {
+        response: { header: header(answer.term), ...mergeOfferResponseToWire(answer) },
+        answered: true,
+      };
+    }),
     TimeoutNow: unary(context, (request: TimeoutNowRequest__Output): TimeoutNowResponse => {
       requirePeer(request.leaderId, 'leader_id');
       const message = timeoutNowFromWire(request, selfId);
@@ -260,6 +281,7 @@ export function singleModePeerService(context: EdgeContext): PeerServiceHandlers
     AppendEntries: unary(context, noPeers),
     RequestVote: unary(context, noPeers),
     TimeoutNow: unary(context, noPeers),
+    MergeOffer: unary(context, noPeers),
     InstallSnapshot: (call, callback) => {
       call.on('data', () => {});
       callback({

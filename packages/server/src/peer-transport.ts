@@ -12,6 +12,7 @@ import type {
   AppendEntriesResponse__Output,
   InstallSnapshotChunk,
   InstallSnapshotResponse__Output,
+  MergeOfferResponse__Output,
   PeerServiceClient,
   RequestVoteResponse__Output,
   ResponseHeader__Output,
@@ -26,6 +27,8 @@ import {
   appendEntriesToWire,
   installSnapshotResponseFromWire,
   isPeerResponse,
+  mergeOfferResponseFromWire,
+  mergeOfferToWire,
   type PeerRequestMessage,
   peerMessageLimits,
   requestVoteResponseFromWire,
@@ -223,6 +226,14 @@ export class PeerTransport implements Transport {
           Object.assign(outcome, { error, response });
         });
         track(call, outcome, (answer) => requestVoteResponseFromWire(answer, peer, this.selfId));
+        break;
+      }
+      case 'merge_offer': {
+        const outcome: Outcome<MergeOfferResponse__Output> = { error: null, response: undefined };
+        const call = client.MergeOffer(mergeOfferToWire(message), options, (error, response) => {
+          Object.assign(outcome, { error, response });
+        });
+        track(call, outcome, (answer) => mergeOfferResponseFromWire(answer, peer, this.selfId));
         break;
       }
       case 'timeout_now': {

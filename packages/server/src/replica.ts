@@ -10,6 +10,7 @@ import type {
   Configuration,
   Entry,
   HardState,
+  MergeOffer,
   Message,
   NodeId,
   RaftConfig,
@@ -21,7 +22,7 @@ import type {
   SoftState,
 } from '@tandem/consensus';
 import { ConsensusError, RaftNode } from '@tandem/consensus';
-import type { Command, Result } from '@tandem/ledger';
+import type { Command, MergedEntry, Result } from '@tandem/ledger';
 import {
   DEFAULT_LEDGER_OPTIONS,
   decodeEntryData,
@@ -53,6 +54,9 @@ export const NO_PEERS: Transport = {
     assert.equal(messages.length, 0, 'a cluster of one has nobody to send messages to');
   },
 };
+
+/** A backup keeps at most this many solo entries uncompacted for a later merge (see compactionAllowed). */
+export const MAX_RETAINED_SOLO_ENTRIES = 500_000;
 
 interface QueuedOperation {
   command: Command;
@@ -120,6 +124,7 @@ export class Replica {
   private leaderContactAtMs: number | null = null;
   /** The largest entry the log takes: every replication message must fit a peer's request limit. */
   private readonly maxEntryBytes: number;
+  private warnedRetentionOverflow = false;
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -347,6 +352,26 @@ export class Replica {
     }
   }
 
+  /**
+   * A backup serving alone keeps its solo stretch in the log, so that after a split brain it can
+   * still offer those entries to the main for merging; past MAX_RETAINED_SOLO_ENTRIES it compacts
+   * anyway (the memory bound wins) and says that a merge could no longer recover them.
+   */
+  private compactionAllowed(): boolean {
+    const { appliedIndex, mergeRetentionIndex } = this.raft.status();
+    if (mergeRetentionIndex === null || appliedIndex < mergeRetentionIndex) return true;
+    if (appliedIndex - mergeRetentionIndex < MAX_RETAINED_SOLO_ENTRIES) return false;
+    if (!this.warnedRetentionOverflow) {
+      this.warnedRetentionOverflow = true;
+      this.options.logger.warn('solo stretch too long to keep for a merge; compacting it', {
+        firstSoloIndex: mergeRetentionIndex,
+        appliedIndex,
+        maxRetainedEntries: MAX_RETAINED_SOLO_ENTRIES,
+      });
+    }
+    return true;
+  }
+
   /** Only called with the pump held: between Readies, never during one. */
   private async snapshotNow(): Promise<Snapshot> {
     const appliedIndex = this.raft.status().appliedIndex;
@@ -400,7 +425,10 @@ export class Replica {
         // Operations that arrived during the fsync form the next batch.
         this.proposeQueued();
       }
-      if (this.raft.status().appliedIndex - this.snapshotIndex >= this.options.config.snapshot.everyEntries) {
+      if (
+        this.raft.status().appliedIndex - this.snapshotIndex >= this.options.config.snapshot.everyEntries &&
+        this.compactionAllowed()
+      ) {
         await this.snapshotNow();
       }
     } catch (error) {
@@ -432,9 +460,15 @@ export class Replica {
     // The core counts a Ready's hard state as written once advanced, so a hard state whose write is
     // skipped is kept here and written with the next batch (or at shutdown).
     if (ready.hardState !== null) this.unwrittenHardState = ready.hardState;
+    if (ready.discardHistory) this.discardHistory();
     if (this.mustPersist(ready)) {
       const hardState = this.unwrittenHardState;
-      await this.options.storage.persist({ hardState, entries: ready.entries, snapshot: ready.snapshot });
+      await this.options.storage.persist({
+        ...(ready.discardHistory ? { discardHistory: true } : {}),
+        hardState,
+        entries: ready.entries,
+        snapshot: ready.snapshot,
+      });
       if (hardState !== null) this.persistedHardState = hardState;
       this.unwrittenHardState = null;
     }
@@ -443,6 +477,67 @@ export class Replica {
     this.applyEntries(ready.committedEntries);
     this.raft.advance(ready);
     if (ready.softState !== null) this.changeSoftState(ready.softState);
+    for (const offer of ready.mergeOffers) this.proposeMerge(offer);
+  }
+
+  /**
+   * Pair mode, on a backup whose solo entries the main has merged: the node starts over empty and
+   * catches up from the main (the core and storage drop the log in this same Ready).
+   */
+  private discardHistory(): void {
+    const status = this.raft.status();
+    this.options.logger.warn('the main merged our solo entries; discarding our history to follow it', {
+      term: status.term,
+      leaderId: status.leaderId,
+    });
+    this.currentLedger = new Ledger(this.options.config.ledger);
+    this.snapshotIndex = 0;
+    const error = new OperationalError('leadership_lost', 'this node is rejoining the main', true);
+    for (const waiter of this.waiters.values()) waiter.reject(error);
+    this.waiters.clear();
+  }
+
+  /**
+   * Pair mode, on the main after a split brain: the backup's offered solo entries become one ledger
+   * merge command (the ledger deduplicates them by request id and records any overdraft).
+   */
+  private proposeMerge(offer: MergeOffer): void {
+    let data: Uint8Array;
+    try {
+      const entries: MergedEntry[] = offer.entries.map((entry) => {
+        const { timestampMs, command } = decodeEntryData(entry.data);
+        return { index: entry.index, term: entry.term, timestampMs, command };
+      });
+      data = encodeEntryData({
+        timestampMs: this.nextTimestamp(),
+        command: {
+          type: 'merge',
+          sourceNodeId: offer.from,
+          sourceTerms: offer.sourceTerms,
+          entries,
+        },
+      });
+      if (data.byteLength > this.maxEntryBytes) throw new Error(`${data.byteLength} bytes is too large`);
+    } catch (error) {
+      // The backup's entries were valid when it committed them; this is a bug, and the merge would
+      // retry forever, so stop loudly instead.
+      this.fail(new Error(`cannot build the merge of ${offer.from}'s entries: ${(error as Error).message}`));
+      return;
+    }
+    try {
+      const position = this.raft.proposeMerge(offer, data);
+      this.options.logger.warn("merging the backup's solo entries after a split brain", {
+        from: offer.from,
+        entries: offer.entries.length,
+        backupIndices: `${offer.firstIndex}..${offer.throughIndex}`,
+        backupTerms: offer.sourceTerms,
+        mergeIndex: position.lastIndex,
+        incomplete: offer.incomplete,
+      });
+    } catch (error) {
+      if (!(error instanceof ConsensusError)) throw error;
+      this.options.logger.info('merge not proposed now; the backup offers again', { error: error.message });
+    }
   }
 
   /**
@@ -471,7 +566,12 @@ export class Replica {
       let applied: Applied | null = null;
       if (entry.kind === 'normal') {
         const { timestampMs, command } = decodeEntryData(entry.data);
-        const result = this.currentLedger.apply({ index: entry.index, timestampMs, command });
+        const result = this.currentLedger.apply({
+          index: entry.index,
+          term: entry.term,
+          timestampMs,
+          command,
+        });
         applied = { result, index: entry.index, term: entry.term };
         if (timestampMs > this.lastTimestampMs) this.lastTimestampMs = timestampMs;
       }

@@ -202,6 +202,7 @@ export class LevelStorage implements NodeStorage {
   persist(update: PersistUpdate): Promise<void> {
     const snapshot = update.snapshot ?? null;
     const request: WriteRequest = {
+      ...(update.discardHistory === true ? { discardHistory: true } : {}),
       snapshot,
       entries: update.entries ?? [],
       hardState: update.hardState ?? null,
@@ -306,7 +307,7 @@ export class LevelStorage implements NodeStorage {
 
   private operationsFor(plan: WritePlan): {
     operations: BatchOperation[];
-    snapshotLayout: SnapshotLayout | undefined;
+    snapshotLayout: SnapshotLayout | null | undefined;
   } {
     const operations: BatchOperation[] = [];
     for (const range of plan.deletions) {
@@ -317,7 +318,14 @@ export class LevelStorage implements NodeStorage {
     for (const entry of plan.entries) {
       operations.push({ type: 'put', key: encodeLogKey(entry.index), value: encodeEntryRecord(entry) });
     }
-    let snapshotLayout: SnapshotLayout | undefined;
+    let snapshotLayout: SnapshotLayout | null | undefined;
+    if (plan.snapshotRemoved && this.snapshotLayout !== null) {
+      operations.push({ type: 'del', key: SNAPSHOT_METADATA_KEY });
+      for (let chunkNumber = 0; chunkNumber < this.snapshotLayout.chunkCount; chunkNumber++) {
+        operations.push({ type: 'del', key: encodeSnapshotChunkKey(chunkNumber) });
+      }
+      snapshotLayout = null;
+    }
     if (plan.snapshot !== null) {
       const { metadata, data } = plan.snapshot;
       const chunkCount = chunkCountFor(data.byteLength, this.snapshotChunkBytes);
@@ -342,7 +350,8 @@ export class LevelStorage implements NodeStorage {
         });
       }
       // The previous snapshot's extra chunks go in the same batch, so no stale chunk survives.
-      const previousChunkCount = this.snapshotLayout === null ? 0 : this.snapshotLayout.chunkCount;
+      const previousChunkCount =
+        this.snapshotLayout === null || plan.snapshotRemoved ? 0 : this.snapshotLayout.chunkCount;
       for (let chunkNumber = chunkCount; chunkNumber < previousChunkCount; chunkNumber++) {
         operations.push({ type: 'del', key: encodeSnapshotChunkKey(chunkNumber) });
       }

@@ -196,6 +196,7 @@ export class MemoryStorage implements NodeStorage {
   persist(update: PersistUpdate): Promise<void> {
     const snapshot = update.snapshot ?? null;
     return this.write({
+      ...(update.discardHistory === true ? { discardHistory: true } : {}),
       snapshot,
       entries: update.entries ?? [],
       hardState: update.hardState ?? null,
@@ -277,6 +278,9 @@ function applyPlan(image: StorageImage, plan: WritePlan): void {
   }
   for (const entry of plan.entries) {
     image.entries.set(entry.index, entry);
+  }
+  if (plan.snapshotRemoved) {
+    image.snapshot = null;
   }
   if (plan.snapshot !== null) {
     image.snapshot = plan.snapshot;

@@ -13,6 +13,11 @@ export interface StoredNodeState {
 
 /** One durable write for one Ready; null or absent parts are left as they are. */
 export interface PersistUpdate {
+  /**
+   * Before the other parts: remove every entry and the snapshot (the commit index may then go
+   * back). Only for a pair-mode backup whose solo entries the main merged.
+   */
+  discardHistory?: boolean;
   hardState?: HardState | null;
   entries?: Entry[];
   snapshot?: Snapshot | null;

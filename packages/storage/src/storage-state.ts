@@ -72,6 +72,12 @@ export function storedTermNeededFor(state: StorageState, snapshotIndex: number):
 
 /** One write, as the public methods describe it. Parts are applied in the order listed. */
 export interface WriteRequest {
+  /**
+   * Applied before everything else: every entry and the snapshot are removed, and the hard
+   * state's commit index may go back (to 0). Only for a pair-mode backup whose solo entries the
+   * main merged (see @tandem/consensus merge.ts); term and vote still never go back.
+   */
+  readonly discardHistory?: boolean;
   readonly snapshot?: Snapshot | null;
   /** For a snapshot the node took of its own log: the log must hold its last entry. */
   readonly requireSnapshotMatch?: boolean;
@@ -90,6 +96,8 @@ export interface WritePlan {
   readonly entries: readonly Entry[];
   readonly snapshot: Snapshot | null;
   readonly hardState: HardState | null;
+  /** The stored snapshot is removed (discardHistory). */
+  readonly snapshotRemoved: boolean;
   readonly next: StorageState;
 }
 
@@ -105,11 +113,17 @@ export function planWrite(
   storedTermAtSnapshotIndex: number | null,
   maxEntriesPerWrite: number,
 ): WritePlan {
-  // Entries committed before this write must survive it unless a snapshot covers them.
-  const committedIndex = state.hardState === null ? 0 : state.hardState.commitIndex;
-  let snapshotMetadata = state.snapshot;
+  const discarding = request.discardHistory === true;
+  // Entries committed before this write must survive it unless a snapshot covers them (or the
+  // write discards the whole history on purpose).
+  const committedIndex = state.hardState === null || discarding ? 0 : state.hardState.commitIndex;
+  let snapshotMetadata = discarding ? null : state.snapshot;
   let stored = state.stored;
   const deletions: LogRange[] = [];
+  if (discarding && stored !== null) {
+    deletions.push({ first: stored.first, last: stored.last });
+    stored = null;
+  }
 
   const removePrefixThrough = (throughIndex: number): void => {
     if (stored === null || stored.first > throughIndex) {
@@ -139,12 +153,12 @@ export function planWrite(
   if (request.snapshot !== undefined && request.snapshot !== null) {
     snapshot = copySnapshot(request.snapshot);
     const { index, term } = snapshot.metadata;
-    const previousIndex = snapshotIndexOf(state);
+    const previousIndex = snapshotMetadata === null ? 0 : snapshotMetadata.index;
     assert(index >= previousIndex, `snapshot index ${index} is below the kept snapshot's ${previousIndex}`);
     let termAtIndex: number | null;
     if (index === 0) {
       termAtIndex = 0;
-    } else if (state.snapshot !== null && state.snapshot.index === index) {
+    } else if (!discarding && state.snapshot !== null && state.snapshot.index === index) {
       termAtIndex = state.snapshot.term;
       assert.equal(
         term,
@@ -217,7 +231,7 @@ export function planWrite(
   let hardState: HardState | null = null;
   if (request.hardState !== undefined && request.hardState !== null) {
     hardState = copyHardState(request.hardState);
-    assertHardStateFollows(state.hardState, hardState);
+    assertHardStateFollows(state.hardState, hardState, discarding);
   }
 
   const next: StorageState = {
@@ -232,7 +246,14 @@ export function planWrite(
       `commit index ${next.hardState.commitIndex} is beyond the last index ${lastIndexOf(next)}`,
     );
   }
-  return { deletions, entries, snapshot, hardState, next };
+  return {
+    deletions,
+    entries,
+    snapshot,
+    hardState,
+    snapshotRemoved: discarding && state.snapshot !== null,
+    next,
+  };
 }
 
 export function assertStateInvariant(state: StorageState): void {
@@ -262,7 +283,7 @@ function assertContiguousEntries(entries: readonly Entry[]): void {
   }
 }
 
-function assertHardStateFollows(previous: HardState | null, next: HardState): void {
+function assertHardStateFollows(previous: HardState | null, next: HardState, discarding: boolean): void {
   assert(Number.isSafeInteger(next.term) && next.term >= 0, `hard state term ${next.term}`);
   assert(Number.isSafeInteger(next.commitIndex) && next.commitIndex >= 0, `commit index ${next.commitIndex}`);
   assert(
@@ -281,7 +302,7 @@ function assertHardStateFollows(previous: HardState | null, next: HardState): vo
     );
   }
   assert(
-    next.commitIndex >= previous.commitIndex,
+    discarding || next.commitIndex >= previous.commitIndex,
     `commit index went back from ${previous.commitIndex} to ${next.commitIndex}`,
   );
 }

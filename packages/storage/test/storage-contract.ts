@@ -49,6 +49,42 @@ export function describeStorageContract(name: string, makeHarness: () => Storage
       await harness.cleanup();
     });
 
+    describe('discarding the history (a backup after a merge)', () => {
+      it('removes every entry and the snapshot in one write, keeps term and vote, and survives a restart', async () => {
+        await storage.persist({ entries: makeEntries(1, 30, 2), hardState: hardState(2, 'backup', 30) });
+        await storage.compact(makeSnapshot(20, 2, 3000));
+        await storage.persist({ discardHistory: true, hardState: hardState(3, 'main', 0) });
+        const expected = { hardState: hardState(3, 'main', 0), snapshot: null, entries: [] };
+        expect(await storage.load()).to.deep.equal(expected);
+        expect(storage.lastIndex()).to.equal(0);
+        storage = await harness.reopen(storage);
+        expect(await storage.load()).to.deep.equal(expected);
+        // The node then catches up like a new one.
+        await storage.persist({ entries: makeEntries(1, 3, 3), hardState: hardState(3, 'main', 3) });
+        expect(termsOf((await storage.load()).entries)).to.deep.equal([
+          [1, 3],
+          [2, 3],
+          [3, 3],
+        ]);
+      });
+
+      it('still refuses a term that goes back', async () => {
+        await storage.persist({ entries: makeEntries(1, 3, 2), hardState: hardState(2, 'backup', 3) });
+        await expectAssertion(
+          storage.persist({ discardHistory: true, hardState: hardState(1, null, 0) }),
+          'term went back',
+        );
+      });
+
+      it('without discardHistory, a commit index never goes back', async () => {
+        await storage.persist({ entries: makeEntries(1, 3, 2), hardState: hardState(2, 'backup', 3) });
+        await expectAssertion(
+          storage.persist({ hardState: hardState(2, 'backup', 1) }),
+          'commit index went back',
+        );
+      });
+    });
+
     describe('log', () => {
       it('starts empty', async () => {
         expect(storage.firstIndex()).to.equal(1);

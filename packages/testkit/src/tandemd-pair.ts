@@ -12,6 +12,13 @@ export interface PairOptions {
   /** Deep-merged into both nodes' configuration (timing, limits, snapshot, log...). */
   overrides?: Record<string, unknown>;
   echo?: NodeJS.WritableStream;
+  /** The nodes' ports; free ports by default. */
+  ports?: Record<PairRole, number>;
+  /**
+   * The address the other node uses to reach a node (a FaultProxy in front of it, so that tests
+   * can cut the link between the nodes while workstations still reach both directly).
+   */
+  peerAddresses?: Partial<Record<PairRole, string>>;
 }
 
 export type PairRole = 'main' | 'backup';
@@ -25,7 +32,7 @@ export class TandemdPair {
   ) {}
 
   static async start(options: PairOptions): Promise<TandemdPair> {
-    const ports = { main: await freePort(), backup: await freePort() };
+    const ports = options.ports ?? { main: await freePort(), backup: await freePort() };
     const pair = new TandemdPair(options, ports);
     await Promise.all([pair.startNode('main'), pair.startNode('backup')]);
     return pair;
@@ -63,10 +70,14 @@ export class TandemdPair {
         ...(this.options.overrides ?? {}),
         cluster: {
           mode: 'pair',
-          nodes: [
-            { id: 'main', role: 'main', address: this.address('main') },
-            { id: 'backup', role: 'backup', address: this.address('backup') },
-          ],
+          nodes: (['main', 'backup'] as const).map((member) => ({
+            id: member,
+            role: member,
+            address:
+              member === role
+                ? this.address(member)
+                : (this.options.peerAddresses?.[member] ?? this.address(member)),
+          })),
         },
       },
     });

@@ -1,0 +1,156 @@
+// Pair mode split brain with real processes: the link between main and backup is cut (a FaultProxy
+// on each direction of the peer link) while workstations reach both nodes directly. Both lead and
+// grant leases alone; together they grant more seats than the licence has. When the link heals,
+// main's history stands, the backup's solo operations are merged into it (deduplicated by request
+// id), the excess becomes an overdraft incident, the overdrawn licence refuses new leases but
+// honours renewals, and both nodes end with the same ledger. Nothing acknowledged is lost.
+import { AdminClient, type LeaseHandle, resolveSettings, WorkstationClient } from '@tandem/client';
+import {
+  call,
+  FaultProxy,
+  freePort,
+  rawClients,
+  removeDirectory,
+  TandemdPair,
+  temporaryDirectory,
+  waitForEqualState,
+  waitForLeader,
+} from '@tandem/testkit';
+import { expect } from 'chai';
+
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+const SEATS = 4;
+
+describe('pair mode split brain and merge (real processes)', function () {
+  this.timeout(120_000);
+  let directory: string;
+  let pair: TandemdPair;
+  let toMain: FaultProxy;
+  let toBackup: FaultProxy;
+  let admin: AdminClient;
+  const clients: WorkstationClient[] = [];
+
+  function workstation(address: string, id: string): WorkstationClient {
+    const client = new WorkstationClient(
+      resolveSettings({ servers: [address], workstationId: id, maxAttempts: 3, requestTimeoutMs: 1000 }),
+    );
+    clients.push(client);
+    return client;
+  }
+
+  before(async () => {
+    directory = await temporaryDirectory('tandem-split-brain-');
+    const ports = { main: await freePort(), backup: await freePort() };
+    toMain = await FaultProxy.start({ target: `127.0.0.1:${ports.main}` });
+    toBackup = await FaultProxy.start({ target: `127.0.0.1:${ports.backup}` });
+    pair = await TandemdPair.start({
+      directory,
+      ports,
+      peerAddresses: { main: toMain.address, backup: toBackup.address },
+    });
+    admin = new AdminClient(resolveSettings({ servers: pair.servers, maxAttempts: 30 }));
+    await waitForLeader(pair.servers, 20_000, (leader) => leader.id === 'main');
+    await admin.activateLicence({ licenceId: 'cad', product: 'CAD', seats: SEATS, redundancy: true });
+    await admin.activateLicence({
+      licenceId: 'meter',
+      product: 'Meter',
+      seats: 1,
+      redundancy: true,
+      quota: { units: 1_000_000, period: 'month' },
+    });
+    await waitForEqualState(pair.servers, 20_000);
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    admin?.close();
+    await pair?.stop();
+    await toMain?.close();
+    await toBackup?.close();
+    await removeDirectory(directory);
+  });
+
+  it('merges both histories on heal, records the overdraft, and loses nothing acknowledged', async () => {
+    // Cut the peer link both ways; workstations still reach both nodes.
+    toMain.blackhole('both');
+    toBackup.blackhole('both');
+    await waitForLeader([pair.address('backup')], 15_000, (leader) => leader.id === 'backup');
+    const mainStatus = await admin.nodeStatus(pair.address('main'));
+    expect(mainStatus.nodes[0]?.state).to.equal('leader');
+
+    // Three workstations lease on each side: six leases on a four-seat licence once merged.
+    const onMain: LeaseHandle[] = [];
+    const onBackup: LeaseHandle[] = [];
+    for (let position = 0; position < 3; position += 1) {
+      onMain.push(
+        await workstation(pair.address('main'), `ws-main-${position}`).acquire('cad', { ttlMs: 60_000 }),
+      );
+      onBackup.push(
+        await workstation(pair.address('backup'), `ws-backup-${position}`).acquire('cad', { ttlMs: 60_000 }),
+      );
+    }
+    const meterOnMain = workstation(pair.address('main'), 'meter-main');
+    const meterOnBackup = workstation(pair.address('backup'), 'meter-backup');
+    let acknowledgedUnits = 0;
+    for (let report = 0; report < 5; report += 1) {
+      await meterOnMain.reportUsage('meter', 3);
+      await meterOnBackup.reportUsage('meter', 7);
+      acknowledgedUnits += 10;
+    }
+    // Leases granted alone by each side have distinct ids (each term belongs to one node).
+    const ids = [...onMain, ...onBackup].map((handle) => handle.leaseId);
+    expect(new Set(ids).size).to.equal(6);
+
+    toMain.heal();
+    toBackup.heal();
+    await waitForLeader(pair.servers, 20_000, (leader) => leader.id === 'main');
+    const [verifiedMain, verifiedBackup] = await waitForEqualState(pair.servers, 30_000);
+    expect(verifiedMain?.stateHash).to.equal(verifiedBackup?.stateHash);
+
+    // Every lease acknowledged on either side is in the merged ledger, under the id it was given.
+    const leases = await admin.listLeases('cad');
+    expect(leases.map((lease) => lease.leaseId)).to.include.members(ids);
+    expect(leases).to.have.length(6);
+    // Usage counted once: exactly the acknowledged units.
+    expect((await admin.getUsage('meter')).totalUsed).to.equal(acknowledgedUnits);
+
+    // The excess is an open overdraft incident naming the licence, the excess and both terms.
+    const incidents = await admin.listIncidents({ openOnly: true });
+    expect(incidents).to.have.length(1);
+    const incident = incidents[0];
+    expect(incident).to.include({ licenceId: 'cad', kind: 'seats', limit: SEATS, observed: 6, excess: 2 });
+    expect(incident?.backupTerms.length).to.be.at.least(1);
+    expect(incident?.mainTerm).to.be.above(Math.max(...(incident?.backupTerms ?? [0])));
+
+    // While overdrawn, no new lease on the licence; renewals of the merged leases are honoured.
+    const newcomer = workstation(pair.servers[0] as string, 'ws-newcomer');
+    const refusal = await newcomer.acquire('cad').then(
+      () => null,
+      (error: Error & { code?: string }) => error,
+    );
+    expect(refusal?.code).to.equal('licence_overdrawn');
+    const raw = rawClients(pair.address('main'));
+    try {
+      for (const handle of onBackup) {
+        const renewed = await call(raw.workstation, raw.workstation.RenewLease, {
+          requestId: `renew-${handle.leaseId}`,
+          leaseId: handle.leaseId,
+          ttlMs: 0,
+        });
+        expect(renewed.lease?.leaseId).to.equal(handle.leaseId);
+      }
+    } finally {
+      raw.close();
+    }
+
+    // Releasing back under the limit resolves the incident and grants again.
+    await onBackup[0]?.release();
+    await onBackup[1]?.release();
+    await sleep(200);
+    expect(await admin.listIncidents({ openOnly: true })).to.have.length(0);
+    const granted = await newcomer.acquire('cad');
+    expect(granted.leaseId).to.be.a('string');
+    await waitForEqualState(pair.servers, 20_000);
+  });
+});
