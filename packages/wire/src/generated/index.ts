@@ -24,6 +24,8 @@ export * from './tandem/v1/ListLeasesRequest.js';
 export * from './tandem/v1/ListLeasesResponse.js';
 export * from './tandem/v1/ListLicencesRequest.js';
 export * from './tandem/v1/ListLicencesResponse.js';
+export * from './tandem/v1/MergeOfferRequest.js';
+export * from './tandem/v1/MergeOfferResponse.js';
 export * from './tandem/v1/NodeState.js';
 export * from './tandem/v1/NodeStatus.js';
 export * from './tandem/v1/PeerService.js';

@@ -24,6 +24,8 @@ import type { ListLeasesRequest as _tandem_v1_ListLeasesRequest, ListLeasesReque
 import type { ListLeasesResponse as _tandem_v1_ListLeasesResponse, ListLeasesResponse__Output as _tandem_v1_ListLeasesResponse__Output } from './tandem/v1/ListLeasesResponse.js';
 import type { ListLicencesRequest as _tandem_v1_ListLicencesRequest, ListLicencesRequest__Output as _tandem_v1_ListLicencesRequest__Output } from './tandem/v1/ListLicencesRequest.js';
 import type { ListLicencesResponse as _tandem_v1_ListLicencesResponse, ListLicencesResponse__Output as _tandem_v1_ListLicencesResponse__Output } from './tandem/v1/ListLicencesResponse.js';
+import type { MergeOfferRequest as _tandem_v1_MergeOfferRequest, MergeOfferRequest__Output as _tandem_v1_MergeOfferRequest__Output } from './tandem/v1/MergeOfferRequest.js';
+import type { MergeOfferResponse as _tandem_v1_MergeOfferResponse, MergeOfferResponse__Output as _tandem_v1_MergeOfferResponse__Output } from './tandem/v1/MergeOfferResponse.js';
 import type { NodeStatus as _tandem_v1_NodeStatus, NodeStatus__Output as _tandem_v1_NodeStatus__Output } from './tandem/v1/NodeStatus.js';
 import type { PeerServiceClient as _tandem_v1_PeerServiceClient, PeerServiceDefinition as _tandem_v1_PeerServiceDefinition } from './tandem/v1/PeerService.js';
 import type { Quota as _tandem_v1_Quota, Quota__Output as _tandem_v1_Quota__Output } from './tandem/v1/Quota.js';
@@ -89,6 +91,8 @@ export interface ProtoGrpcType {
       ListLeasesResponse: MessageTypeDefinition<_tandem_v1_ListLeasesResponse, _tandem_v1_ListLeasesResponse__Output>
       ListLicencesRequest: MessageTypeDefinition<_tandem_v1_ListLicencesRequest, _tandem_v1_ListLicencesRequest__Output>
       ListLicencesResponse: MessageTypeDefinition<_tandem_v1_ListLicencesResponse, _tandem_v1_ListLicencesResponse__Output>
+      MergeOfferRequest: MessageTypeDefinition<_tandem_v1_MergeOfferRequest, _tandem_v1_MergeOfferRequest__Output>
+      MergeOfferResponse: MessageTypeDefinition<_tandem_v1_MergeOfferResponse, _tandem_v1_MergeOfferResponse__Output>
       NodeState: EnumTypeDefinition
       NodeStatus: MessageTypeDefinition<_tandem_v1_NodeStatus, _tandem_v1_NodeStatus__Output>
       PeerService: SubtypeConstructor<typeof grpc.Client, _tandem_v1_PeerServiceClient> & { service: _tandem_v1_PeerServiceDefinition }

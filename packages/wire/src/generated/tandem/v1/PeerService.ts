@@ -6,6 +6,8 @@ import type { AppendEntriesRequest as _tandem_v1_AppendEntriesRequest, AppendEnt
 import type { AppendEntriesResponse as _tandem_v1_AppendEntriesResponse, AppendEntriesResponse__Output as _tandem_v1_AppendEntriesResponse__Output } from '../../tandem/v1/AppendEntriesResponse.js';
 import type { InstallSnapshotChunk as _tandem_v1_InstallSnapshotChunk, InstallSnapshotChunk__Output as _tandem_v1_InstallSnapshotChunk__Output } from '../../tandem/v1/InstallSnapshotChunk.js';
 import type { InstallSnapshotResponse as _tandem_v1_InstallSnapshotResponse, InstallSnapshotResponse__Output as _tandem_v1_InstallSnapshotResponse__Output } from '../../tandem/v1/InstallSnapshotResponse.js';
+import type { MergeOfferRequest as _tandem_v1_MergeOfferRequest, MergeOfferRequest__Output as _tandem_v1_MergeOfferRequest__Output } from '../../tandem/v1/MergeOfferRequest.js';
+import type { MergeOfferResponse as _tandem_v1_MergeOfferResponse, MergeOfferResponse__Output as _tandem_v1_MergeOfferResponse__Output } from '../../tandem/v1/MergeOfferResponse.js';
 import type { RequestVoteRequest as _tandem_v1_RequestVoteRequest, RequestVoteRequest__Output as _tandem_v1_RequestVoteRequest__Output } from '../../tandem/v1/RequestVoteRequest.js';
 import type { RequestVoteResponse as _tandem_v1_RequestVoteResponse, RequestVoteResponse__Output as _tandem_v1_RequestVoteResponse__Output } from '../../tandem/v1/RequestVoteResponse.js';
 import type { TimeoutNowRequest as _tandem_v1_TimeoutNowRequest, TimeoutNowRequest__Output as _tandem_v1_TimeoutNowRequest__Output } from '../../tandem/v1/TimeoutNowRequest.js';
@@ -29,6 +31,15 @@ export interface PeerServiceClient extends grpc.Client {
   installSnapshot(metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
   installSnapshot(options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
   installSnapshot(callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
+  
+  MergeOffer(argument: _tandem_v1_MergeOfferRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_MergeOfferResponse__Output>): grpc.ClientUnaryCall;
+  MergeOffer(argument: _tandem_v1_MergeOfferRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_MergeOfferResponse__Output>): grpc.ClientUnaryCall;
+  MergeOffer(argument: _tandem_v1_MergeOfferRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_MergeOfferResponse__Output>): grpc.ClientUnaryCall;
+  MergeOffer(argument: _tandem_v1_MergeOfferRequest, callback: grpc.requestCallback<_tandem_v1_MergeOfferResponse__Output>): grpc.ClientUnaryCall;
+  mergeOffer(argument: _tandem_v1_MergeOfferRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_MergeOfferResponse__Output>): grpc.ClientUnaryCall;
+  mergeOffer(argument: _tandem_v1_MergeOfferRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_MergeOfferResponse__Output>): grpc.ClientUnaryCall;
+  mergeOffer(argument: _tandem_v1_MergeOfferRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_MergeOfferResponse__Output>): grpc.ClientUnaryCall;
+  mergeOffer(argument: _tandem_v1_MergeOfferRequest, callback: grpc.requestCallback<_tandem_v1_MergeOfferResponse__Output>): grpc.ClientUnaryCall;
   
   RequestVote(argument: _tandem_v1_RequestVoteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
   RequestVote(argument: _tandem_v1_RequestVoteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_RequestVoteResponse__Output>): grpc.ClientUnaryCall;
@@ -55,6 +66,8 @@ export interface PeerServiceHandlers extends grpc.UntypedServiceImplementation {
   
   InstallSnapshot: grpc.handleClientStreamingCall<_tandem_v1_InstallSnapshotChunk__Output, _tandem_v1_InstallSnapshotResponse>;
   
+  MergeOffer: grpc.handleUnaryCall<_tandem_v1_MergeOfferRequest__Output, _tandem_v1_MergeOfferResponse>;
+  
   RequestVote: grpc.handleUnaryCall<_tandem_v1_RequestVoteRequest__Output, _tandem_v1_RequestVoteResponse>;
   
   TimeoutNow: grpc.handleUnaryCall<_tandem_v1_TimeoutNowRequest__Output, _tandem_v1_TimeoutNowResponse>;
@@ -64,6 +77,7 @@ export interface PeerServiceHandlers extends grpc.UntypedServiceImplementation {
 export interface PeerServiceDefinition extends grpc.ServiceDefinition {
   AppendEntries: MethodDefinition<_tandem_v1_AppendEntriesRequest, _tandem_v1_AppendEntriesResponse, _tandem_v1_AppendEntriesRequest__Output, _tandem_v1_AppendEntriesResponse__Output>
   InstallSnapshot: MethodDefinition<_tandem_v1_InstallSnapshotChunk, _tandem_v1_InstallSnapshotResponse, _tandem_v1_InstallSnapshotChunk__Output, _tandem_v1_InstallSnapshotResponse__Output>
+  MergeOffer: MethodDefinition<_tandem_v1_MergeOfferRequest, _tandem_v1_MergeOfferResponse, _tandem_v1_MergeOfferRequest__Output, _tandem_v1_MergeOfferResponse__Output>
   RequestVote: MethodDefinition<_tandem_v1_RequestVoteRequest, _tandem_v1_RequestVoteResponse, _tandem_v1_RequestVoteRequest__Output, _tandem_v1_RequestVoteResponse__Output>
   TimeoutNow: MethodDefinition<_tandem_v1_TimeoutNowRequest, _tandem_v1_TimeoutNowResponse, _tandem_v1_TimeoutNowRequest__Output, _tandem_v1_TimeoutNowResponse__Output>
 }
