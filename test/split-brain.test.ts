@@ -48,6 +48,7 @@ describe('pair mode split brain and merge (real processes)', function () {
       directory,
       ports,
       peerAddresses: { main: toMain.address, backup: toBackup.address },
+      ...(process.env.TANDEM_ECHO === '1' ? { echo: process.stderr } : {}),
     });
     admin = new AdminClient(resolveSettings({ servers: pair.servers, maxAttempts: 30 }));
     await waitForLeader(pair.servers, 20_000, (leader) => leader.id === 'main');
@@ -102,8 +103,12 @@ describe('pair mode split brain and merge (real processes)', function () {
     const ids = [...onMain, ...onBackup].map((handle) => handle.leaseId);
     expect(new Set(ids).size).to.equal(6);
 
+    // A blackhole swallowed bytes mid-stream (a real network would have retransmitted them), so the
+    // healed links start on fresh connections.
     toMain.heal();
     toBackup.heal();
+    toMain.resetConnections();
+    toBackup.resetConnections();
     await waitForLeader(pair.servers, 20_000, (leader) => leader.id === 'main');
     const [verifiedMain, verifiedBackup] = await waitForEqualState(pair.servers, 30_000);
     expect(verifiedMain?.stateHash).to.equal(verifiedBackup?.stateHash);
@@ -149,6 +154,10 @@ describe('pair mode split brain and merge (real processes)', function () {
     await onBackup[1]?.release();
     await sleep(200);
     expect(await admin.listIncidents({ openOnly: true })).to.have.length(0);
+    const [resolved] = await admin.listIncidents();
+    expect(resolved?.resolvedAtMs).to.be.a('number');
+    // Back at the limit (4 of 4): one more release makes room for the newcomer.
+    await onMain[0]?.release();
     const granted = await newcomer.acquire('cad');
     expect(granted.leaseId).to.be.a('string');
     await waitForEqualState(pair.servers, 20_000);

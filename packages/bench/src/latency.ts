@@ -21,11 +21,15 @@ export class LatencyRecorder {
 
   summary(): LatencySummary {
     const toMs = (microseconds: number) => Math.round(microseconds / 10) / 100;
+    // Percentiles are reported as the top of their bucket, which can lie above the exact maximum.
+    const maxMicroseconds = this.histogram.maxValue;
+    const atPercentile = (percentile: number) =>
+      toMs(Math.min(this.histogram.getValueAtPercentile(percentile), maxMicroseconds));
     return {
       count: this.histogram.totalCount,
-      p50Ms: toMs(this.histogram.getValueAtPercentile(50)),
-      p99Ms: toMs(this.histogram.getValueAtPercentile(99)),
-      maxMs: toMs(this.histogram.maxValue),
+      p50Ms: atPercentile(50),
+      p99Ms: atPercentile(99),
+      maxMs: toMs(maxMicroseconds),
     };
   }
 }

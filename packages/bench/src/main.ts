@@ -1,230 +1,335 @@
-// pnpm bench: starts its own main + backup pair (sync writes, default settings) and measures:
-// - throughput: the acquire+release workstation loop at several concurrencies;
-// - failover: kill -9 main until the first successful acquire on backup (median of several);
-// - failback: restart main until it leads again, with client errors seen meanwhile;
-// - catch-up: a backup that misses a long log (snapshot plus tail);
-// - memory: each node's RSS with many live leases.
+// pnpm bench (and pnpm bench:etcd, which adds --etcd): starts its own clusters and measures.
+// - Tandem: a main + backup pair of real tandemd processes (sync writes, default timeouts);
+// - loop workloads spread, contended, denials (acquire then release) and usage (report 1 unit),
+//   each at 1, 16, 64 and 256 workstations, with a check that every seat is back to zero;
+// - failover (kill -9 the leader under the 64-workstation spread load) and failback (restart
+//   main until it leads), median of 5; catch-up of 1,000,000 entries; RSS with 100,000 leases;
+// - with --etcd: the same spread, contended, denials and failover against a 3-member etcd
+//   cluster in the same run (each Tandem run followed at once by the same etcd run), and
+//   Tandem's figure, etcd's figure and their ratio per workload.
 // Figures are printed and written to bench-results.json, never asserted: tests assert behaviour.
-
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { AdminClient, connect, resolveSettings } from '@tandem/client';
+import os from 'node:os';
+import { removeDirectory, temporaryDirectory } from '@tandem/testkit';
 import {
-  buildBulkLog,
-  ContinuousLoad,
-  removeDirectory,
-  TandemdPair,
-  TandemdProcess,
-  temporaryDirectory,
-  waitForEqualState,
-  waitForLeader,
-} from '@tandem/testkit';
-import { residentMegabytes } from './rss.js';
+  type BenchOptions,
+  BenchOptionsError,
+  parseBenchOptions,
+  type WorkloadName,
+} from './bench-options.js';
+import { runCatchUpAndMemory } from './catch-up.js';
+import { EtcdBackend } from './etcd-backend.js';
+import { EtcdCluster, ensureEtcdInstalled, etcdFailoverCluster, etcdVersion } from './etcd-cluster.js';
+import { type FailoverCluster, type FailoverRound, runFailoverRound, summarizeFailover } from './failover.js';
+import { guardDirectory, releaseDirectory } from './process-guard.js';
+import {
+  type ComparisonRow,
+  compareSystems,
+  comparisonTable,
+  failoverLines,
+  type RunRow,
+  runsTable,
+  type SystemResults,
+  tandemTargets,
+} from './report.js';
+import type { SeatBackend } from './seat-backend.js';
+import { TandemBackend } from './tandem-backend.js';
+import { tandemFailoverCluster, withTandemPair, withTandemSingle } from './tandem-cluster.js';
+import { type LoopWorkloadName, planRun, type RunPlan } from './workloads.js';
 import { type LoopResult, runWorkstationLoop } from './workstation-loop.js';
 
-const { values } = parseArgs({
-  options: {
-    workloads: { type: 'string', default: 'throughput,failover,catch-up' },
-    /** pair (main + backup) or single (one node); failover and catch-up always use a pair. */
-    cluster: { type: 'string', default: 'pair' },
-    'duration-ms': { type: 'string', default: '10000' },
-    workstations: { type: 'string', default: '1,16,64,256' },
-    licences: { type: 'string', default: '64' },
-    seats: { type: 'string', default: '16' },
-    'failover-rounds': { type: 'string', default: '5' },
-    'catch-up-entries': { type: 'string', default: '1000000' },
-    'live-leases': { type: 'string', default: '100000' },
-    output: { type: 'string', default: 'bench-results.json' },
-  },
-});
-const workloads = new Set(String(values.workloads).split(','));
 const say = (text: string) => process.stdout.write(text);
-const median = (numbers: number[]) => {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+const PROGRESS_INTERVAL_MS = 2000;
+
+let options: BenchOptions;
+try {
+  options = parseBenchOptions(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof BenchOptionsError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(2);
+}
+
+const LOOP_WORKLOADS: LoopWorkloadName[] = ['spread', 'contended', 'denials', 'usage'];
+const has = (workload: WorkloadName) => options.workloads.has(workload);
+const tandemLoops = LOOP_WORKLOADS.filter(has);
+const etcdLoops: LoopWorkloadName[] = tandemLoops.filter((workload) => workload !== 'usage');
+const totalSteps =
+  (tandemLoops.length + (options.etcd ? etcdLoops.length : 0)) * options.workstations.length +
+  (has('failover') ? 1 : 0) +
+  (has('catch-up') ? 1 : 0);
+let step = 0;
+const stepLabel = () => {
+  step += 1;
+  return `[${String(step).padStart(String(totalSteps).length)}/${totalSteps}]`;
 };
-const results: Record<string, unknown> = { machine: `${process.platform} node ${process.version}` };
 
-async function withPair<T>(
-  name: string,
-  run: (pair: TandemdPair, directory: string) => Promise<T>,
-  prepare?: (directory: string) => Promise<void>,
-): Promise<T> {
-  const directory = await temporaryDirectory(`tandem-bench-${name}-`);
-  let pair: TandemdPair | null = null;
+const tandem: SystemResults = { system: 'tandem', runs: [] };
+let etcd = null as SystemResults | null;
+let comparison = null as ComparisonRow[] | null;
+const startedAt = new Date();
+
+async function writeResults(): Promise<void> {
+  const results = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: {
+      platform: `${process.platform} ${os.release()}`,
+      node: process.version,
+      cores: os.availableParallelism(),
+      loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
+    },
+    options: { ...options, workloads: [...options.workloads] },
+    tandem,
+    ...(etcd === null ? {} : { etcd }),
+    ...(comparison === null ? {} : { comparison }),
+  };
+  await writeFile(options.output, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/** A system under test while its cluster runs. */
+interface Contestant {
+  results: SystemResults;
+  backend: SeatBackend;
+  /** Licence sets already activated on this cluster. */
+  activated: Set<string>;
+  /** Null for a single node, which has nothing to fail over to. */
+  failover: FailoverCluster | null;
+}
+
+async function ensureLicences(contestant: Contestant, plan: RunPlan): Promise<void> {
+  if (contestant.activated.has(plan.licenceSetKey)) return;
+  if (plan.licences.length > 100)
+    say(`  ${contestant.backend.system}: activating ${plan.licences.length} licences ...\n`);
+  await contestant.backend.activate(plan.licences);
+  contestant.activated.add(plan.licenceSetKey);
+}
+
+async function runOneLoop(contestant: Contestant, plan: RunPlan): Promise<void> {
+  const { backend } = contestant;
+  await ensureLicences(contestant, plan);
+  say(`${stepLabel()} ${backend.system} ${plan.workload} ${plan.workstations} ws `);
+  const progress = setInterval(() => say('.'), PROGRESS_INTERVAL_MS);
+  let result: LoopResult;
   try {
-    await prepare?.(directory);
-    pair = await TandemdPair.start({ directory });
-    await waitForLeader(pair.servers, 30_000, (leader) => leader.id === 'main');
-    return await run(pair, directory);
-  } finally {
-    await pair?.stop();
-    await removeDirectory(directory);
-  }
-}
-
-/** One node in single mode, shaped like a pair for the throughput workload (servers only). */
-async function withSingleNode<T>(
-  name: string,
-  run: (cluster: { servers: string[] }) => Promise<T>,
-): Promise<T> {
-  const directory = await temporaryDirectory(`tandem-bench-${name}-`);
-  const node = await TandemdProcess.start({ dataDir: directory });
-  try {
-    return await run({ servers: [node.address] });
-  } finally {
-    await node.stop();
-    await removeDirectory(directory);
-  }
-}
-
-async function throughput(): Promise<void> {
-  const durationMs = Number(values['duration-ms']);
-  const concurrencies = String(values.workstations).split(',').map(Number);
-  const licenceCount = Number(values.licences);
-  const seats = Number(values.seats);
-  const rows: LoopResult[] = [];
-  const cluster = String(values.cluster);
-  if (cluster !== 'pair' && cluster !== 'single')
-    throw new Error(`--cluster must be pair or single, not ${cluster}`);
-  const withCluster = cluster === 'pair' ? withPair : withSingleNode;
-  await withCluster('throughput', async (pair) => {
-    const admin = new AdminClient(resolveSettings({ servers: pair.servers }));
-    const licenceIds = Array.from({ length: licenceCount }, (_, position) => `bench-${position}`);
-    for (const licenceId of licenceIds)
-      await admin.activateLicence({ licenceId, product: 'Bench', seats, redundancy: true });
-    say(
-      `throughput: ${cluster === 'pair' ? 'main + backup' : 'single node'}, sync writes; ${licenceCount} licences x ${seats} seats; ${durationMs} ms per run\n`,
-    );
-    for (const workstations of concurrencies) {
-      say(`  acquire+release with ${workstations} workstations ... `);
-      const result = await runWorkstationLoop({
-        servers: pair.servers,
-        licenceIds,
-        workstations,
-        durationMs,
-        runName: `w${workstations}`,
-      });
-      rows.push(result);
-      say(`${result.opsPerSecond} ops/s, p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms\n`);
-    }
-    const leftover = (await admin.listLeases()).length;
-    say(`  seats still leased after the runs: ${leftover} (expected 0)\n`);
-    admin.close();
-    results.throughput = { cluster, durationMs, licenceCount, seats, runs: rows, leftoverLeases: leftover };
-  });
-}
-
-async function failoverAndFailback(): Promise<void> {
-  const rounds = Number(values['failover-rounds']);
-  const failovers: number[] = [];
-  const failbacks: number[] = [];
-  let failoverErrors = 0;
-  let failbackErrors = 0;
-  await withPair('failover', async (pair) => {
-    const admin = new AdminClient(resolveSettings({ servers: pair.servers }));
-    await admin.activateLicence({ licenceId: 'seats', product: 'Bench', seats: 1000, redundancy: true });
-    await admin.activateLicence({ licenceId: 'meter', product: 'Bench', seats: 1, redundancy: true });
-    admin.close();
-    const probe = await connect({
-      servers: pair.servers,
-      workstationId: 'probe',
-      maxAttempts: 100,
-      requestTimeoutMs: 500,
+    result = await runWorkstationLoop({
+      backend,
+      kind: plan.kind,
+      licenceFor: plan.licenceFor,
+      workstations: plan.workstations,
+      durationMs: options.durationMs,
+      runName: plan.runName,
     });
-    say(`failover: kill -9 main, time until the first successful acquire on backup (${rounds} rounds)\n`);
-    for (let round = 1; round <= rounds; round += 1) {
-      const load = await ContinuousLoad.start({
-        servers: pair.servers,
-        leaseLicenceId: 'seats',
-        usageLicenceId: 'meter',
-        workstations: 8,
-        maxAttempts: 100,
-      });
-      await (await probe.acquire('seats', { ttlMs: 30_000 })).release();
-      const killedAt = performance.now();
-      await pair.kill('main');
-      const lease = await probe.acquire('seats', { ttlMs: 30_000 });
-      const failoverMs = Math.round(performance.now() - killedAt);
-      await lease.release();
-      failovers.push(failoverMs);
-      const restartedAt = Date.now();
-      const restartClock = performance.now();
-      await pair.startNode('main');
-      await waitForLeader(pair.servers, 60_000, (leader) => leader.id === 'main');
-      const failbackMs = Math.round(performance.now() - restartClock);
-      failbacks.push(failbackMs);
-      await load.stop();
-      const errorsDuringFailback = load.failures(restartedAt).length;
-      failoverErrors += load.failures().length - errorsDuringFailback;
-      failbackErrors += errorsDuringFailback;
-      say(
-        `  round ${round}: failover ${failoverMs} ms; failback ${failbackMs} ms with ${errorsDuringFailback} client errors\n`,
-      );
-    }
-    probe.close();
-  });
-  results.failover = {
-    rounds,
-    failoverMs: failovers,
-    medianFailoverMs: median(failovers),
-    clientErrors: failoverErrors,
+  } finally {
+    clearInterval(progress);
+  }
+  const seats = await backend.seatsInUse();
+  const usageUnits =
+    plan.kind === 'usage'
+      ? await backend.usageUnits(plan.licences.map((licence) => licence.licenceId))
+      : null;
+  const row: RunRow = {
+    ...result,
+    workload: plan.workload,
+    seats,
+    seatsBackToZero: seats.seatsInUse === 0 && seats.holders === 0,
+    usageUnits,
   };
-  results.failback = {
-    failbackMs: failbacks,
-    medianFailbackMs: median(failbacks),
-    clientErrors: failbackErrors,
-  };
+  contestant.results.runs.push(row);
+  const { latency } = result;
+  const outcome =
+    plan.kind === 'usage'
+      ? `reports ${result.reports}, units counted ${usageUnits}`
+      : `acquired ${result.acquired}, released ${result.released}, denied ${result.denied}`;
   say(
-    `  median failover ${median(failovers)} ms (errors surfaced: ${failoverErrors}); median failback ${median(failbacks)} ms (errors: ${failbackErrors})\n`,
+    ` ${result.opsPerSecond} ops/s; p50 ${latency.p50Ms} p99 ${latency.p99Ms} max ${latency.maxMs} ms; ` +
+      `${outcome}, errors ${result.errors}; seats back to zero: ${row.seatsBackToZero ? 'yes' : `NO (${seats.seatsInUse} seats, ${seats.holders} holders)`}\n`,
   );
+  for (const sample of result.errorSamples) say(`    error: ${sample}\n`);
 }
 
-async function catchUpAndMemory(): Promise<void> {
-  const entries = Number(values['catch-up-entries']);
-  const liveLeases = Number(values['live-leases']);
-  say(`catch-up: writing ${entries} entries (${liveLeases} of them live leases) into main's log ...`);
-  let buildMs = 0;
-  await withPair(
-    'catch-up',
-    async (pair) => {
-      const started = performance.now();
-      const [main, backup] = await waitForEqualState(pair.servers, 600_000);
-      const catchUpMs = Math.round(performance.now() - started);
-      say(
-        `  backup caught up ${main?.appliedIndex} entries in ${catchUpMs} ms (state hashes equal: ${main?.stateHash === backup?.stateHash})\n`,
-      );
-      const memory = {
-        mainRssMb: await residentMegabytes(pair.node('main').pid),
-        backupRssMb: await residentMegabytes(pair.node('backup').pid),
-      };
-      say(
-        `memory: RSS with ${liveLeases} live leases: main ${memory.mainRssMb} MB, backup ${memory.backupRssMb} MB\n`,
-      );
-      results.catchUp = { entries, appliedIndex: main?.appliedIndex, buildMs, catchUpMs };
-      results.memory = { liveLeases, ...memory };
-    },
-    async (directory) => {
-      const started = performance.now();
-      await buildBulkLog({
-        dataDir: path.join(directory, 'main'),
-        operations: entries,
-        liveLeases,
-        snapshotEveryEntries: 10_000,
-        onProgress: (written) => {
-          if (written % 100_000 === 0) say('.');
+/**
+ * Every loop workload at every concurrency; with several systems, each run of one is followed at
+ * once by the same run of the other, so that the machine's changing load (it is shared) weighs on
+ * both alike.
+ */
+async function runLoops(contestants: Contestant[]): Promise<void> {
+  for (const workload of tandemLoops) {
+    for (const workstations of options.workstations) {
+      const plan = planRun(workload, workstations);
+      for (const contestant of contestants) {
+        if (contestant.results.system === 'etcd' && !etcdLoops.includes(workload)) continue;
+        await runOneLoop(contestant, plan);
+      }
+    }
+    await writeResults();
+  }
+}
+
+/** Failover rounds, alternating between the systems round by round. */
+async function runFailovers(contestants: Contestant[]): Promise<void> {
+  const plan = planRun('spread', options.failoverWorkstations);
+  const rounds = new Map<Contestant, FailoverRound[]>();
+  for (const contestant of contestants) {
+    await ensureLicences(contestant, plan);
+    rounds.set(contestant, []);
+  }
+  const names = contestants.map((contestant) => contestant.results.system).join(' and ');
+  say(
+    `${stepLabel()} failover of ${names}: ${options.failoverWorkstations} ws spread, ${options.failoverRounds} rounds\n`,
+  );
+  for (let round = 1; round <= options.failoverRounds; round += 1) {
+    for (const contestant of contestants) {
+      if (contestant.failover === null) throw new Error(`${contestant.results.system} cannot fail over`);
+      const record = await runFailoverRound(
+        {
+          cluster: contestant.failover,
+          rounds: options.failoverRounds,
+          workstations: options.failoverWorkstations,
+          licenceFor: plan.licenceFor,
+          say,
+          label: contestant.results.system,
         },
-      });
-      buildMs = Math.round(performance.now() - started);
-      say(` ${buildMs} ms\n`);
-    },
-  );
+        round,
+      );
+      rounds.get(contestant)?.push(record);
+    }
+  }
+  for (const contestant of contestants) {
+    const summary = summarizeFailover(options.failoverWorkstations, rounds.get(contestant) ?? []);
+    contestant.results.failover = summary;
+    for (const line of failoverLines(contestant.results.system, summary)) say(`  ${line}\n`);
+  }
+  await writeResults();
 }
 
-if (workloads.has('throughput')) await throughput();
-if (workloads.has('failover')) await failoverAndFailback();
-if (workloads.has('catch-up')) await catchUpAndMemory();
-await writeFile(String(values.output), `${JSON.stringify(results, null, 2)}\n`);
-say(`wrote ${values.output}\n`);
+/** Runs `run` with the etcd contestant (cluster started, stopped after), or with none without --etcd. */
+async function withEtcd(run: (contestant: Contestant | null) => Promise<void>): Promise<void> {
+  if (!options.etcd) return run(null);
+  const binary = ensureEtcdInstalled(say);
+  const version = etcdVersion(binary);
+  etcd ??= { system: 'etcd', version, runs: [] };
+  const results = etcd;
+  say(`etcd ${version}: 3 members on 127.0.0.1, default settings (fsync on)\n`);
+  const directory = await temporaryDirectory('tandem-bench-etcd-');
+  guardDirectory(directory);
+  let cluster: EtcdCluster | null = null;
+  let backend: EtcdBackend | null = null;
+  try {
+    cluster = await EtcdCluster.start({ binary, directory });
+    backend = new EtcdBackend(cluster.clientUrls);
+    await run({ results, backend, activated: new Set(), failover: etcdFailoverCluster(cluster, backend) });
+  } finally {
+    backend?.close();
+    await cluster?.stop();
+    await removeDirectory(directory);
+    releaseDirectory(directory);
+  }
+}
+
+async function withTandem(
+  kind: 'pair' | 'single',
+  run: (contestant: Contestant) => Promise<void>,
+): Promise<void> {
+  if (kind === 'single') {
+    say('Tandem: one node (single mode), sync writes\n');
+    await withTandemSingle('single', async (servers) => {
+      const backend = new TandemBackend(servers);
+      try {
+        await run({ results: tandem, backend, activated: new Set(), failover: null });
+      } finally {
+        backend.close();
+      }
+    });
+    return;
+  }
+  say('Tandem: main + backup, sync writes, default timeouts\n');
+  await withTandemPair('pair', async (pair) => {
+    const backend = new TandemBackend(pair.servers);
+    try {
+      await run({
+        results: tandem,
+        backend,
+        activated: new Set(),
+        failover: tandemFailoverCluster(pair, backend),
+      });
+    } finally {
+      backend.close();
+    }
+  });
+}
+
+async function benchClusters(): Promise<void> {
+  const loops = tandemLoops.length > 0;
+  const failover = has('failover');
+  const phase = (contestants: Array<Contestant | null>, withLoops: boolean, withFailover: boolean) => {
+    const present = contestants.filter((contestant): contestant is Contestant => contestant !== null);
+    return async () => {
+      if (withLoops) await runLoops(present);
+      if (withFailover) await runFailovers(present);
+    };
+  };
+  if (options.cluster === 'single') {
+    if (loops) await withTandem('single', (t) => withEtcd((e) => phase([t, e], true, false)()));
+    if (failover) await withTandem('pair', (t) => withEtcd((e) => phase([t, e], false, true)()));
+  } else if (loops || failover) {
+    await withTandem('pair', (t) => withEtcd((e) => phase([t, e], loops, failover)()));
+  }
+}
+
+async function benchCatchUp(): Promise<void> {
+  say(`${stepLabel()} tandem catch-up and memory\n`);
+  const { catchUp, memory } = await runCatchUpAndMemory({
+    entries: options.catchUpEntries,
+    liveLeases: options.liveLeases,
+    say,
+  });
+  tandem.catchUp = catchUp;
+  tandem.memory = memory;
+}
+
+say(
+  `${options.etcd ? 'pnpm bench:etcd' : 'pnpm bench'}${options.quick ? ' --quick' : ''}: ${options.durationMs} ms per run, ` +
+    `workstations ${options.workstations.join(', ')}; ${os.availableParallelism()} cores, load average ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}\n`,
+);
+await benchClusters();
+await writeResults();
+if (has('catch-up')) {
+  await benchCatchUp();
+  await writeResults();
+}
+
+const allRuns = [...tandem.runs, ...(etcd?.runs ?? [])];
+say('\n');
+if (allRuns.length > 0) say(`${runsTable(allRuns)}\n\n`);
+if (tandem.failover !== undefined)
+  for (const line of failoverLines('tandem', tandem.failover)) say(`${line}\n`);
+if (etcd?.failover !== undefined) for (const line of failoverLines('etcd', etcd.failover)) say(`${line}\n`);
+if (tandem.catchUp !== undefined) {
+  say(
+    `catch-up: ${tandem.catchUp.appliedIndex} entries in ${tandem.catchUp.catchUpMs} ms ` +
+      `(state hashes equal: ${tandem.catchUp.stateHashesEqual ? 'yes' : 'NO'}; building the log took ${tandem.catchUp.buildMs} ms)\n`,
+  );
+}
+if (tandem.memory !== undefined) {
+  say(
+    `memory: main ${tandem.memory.mainRssMb} MB, backup ${tandem.memory.backupRssMb} MB RSS ` +
+      `with ${tandem.memory.liveLeases} live leases and ${tandem.memory.logEntries} log entries\n`,
+  );
+}
+const targets = tandemTargets(tandem);
+if (targets.length > 0) {
+  say('\nTandem targets:\n');
+  for (const line of targets)
+    say(`  ${line.what}: ${line.figure} (target ${line.target}): ${line.met ? 'met' : 'NOT met'}\n`);
+}
+if (etcd !== null) {
+  comparison = compareSystems(tandem, etcd);
+  say(`\nTandem vs etcd ${etcd.version} (same machine, same run; ratio = Tandem / etcd):\n`);
+  say(`${comparisonTable(comparison)}\n`);
+}
+await writeResults();
+say(`\nwrote ${options.output}\n`);

@@ -1,32 +1,37 @@
-// A short run of the benchmark's workload so that it cannot rot; it checks behaviour (every seat
-// comes back, nothing fails), never speed.
-import { AdminClient, resolveSettings } from '@tandem/client';
+// A short run of the benchmark's loop so that it cannot rot; it checks behaviour (every op is
+// measured, nothing fails, every seat comes back), never speed.
 import { removeDirectory, TandemdProcess, temporaryDirectory } from '@tandem/testkit';
 import { expect } from 'chai';
+import { TandemBackend } from '../src/tandem-backend.js';
+import { planRun } from '../src/workloads.js';
 import { runWorkstationLoop } from '../src/workstation-loop.js';
 
 describe('bench smoke run', function () {
   this.timeout(60_000);
 
-  it('runs the acquire+release loop and returns every seat', async () => {
+  it('runs the acquire+release loop with denials and returns every seat', async () => {
     const directory = await temporaryDirectory('tandem-bench-smoke-');
     const node = await TandemdProcess.start({ dataDir: directory });
-    const admin = new AdminClient(resolveSettings({ servers: [node.address] }));
+    const backend = new TandemBackend([node.address]);
     try {
-      await admin.activateLicence({ licenceId: 'smoke', product: 'Bench', seats: 2 });
+      const plan = planRun('denials', 4);
+      await backend.activate(plan.licences);
       const result = await runWorkstationLoop({
-        servers: [node.address],
-        licenceIds: ['smoke'],
+        backend,
+        kind: plan.kind,
+        licenceFor: plan.licenceFor,
         workstations: 4,
         durationMs: 1000,
-        runName: 'smoke',
+        runName: plan.runName,
       });
-      expect(result.errors).to.equal(0);
+      expect(result.errors, result.errorSamples.join('; ')).to.equal(0);
       expect(result.acquired).to.be.greaterThan(0);
+      expect(result.released).to.equal(result.acquired);
+      expect(result.ops).to.equal(result.acquired + result.released + result.denied);
       expect(result.ops).to.equal(result.latency.count);
-      expect(await admin.listLeases()).to.deep.equal([]);
+      expect(await backend.seatsInUse()).to.deep.equal({ seatsInUse: 0, holders: 0 });
     } finally {
-      admin.close();
+      backend.close();
       await node.stop();
       await removeDirectory(directory);
     }

@@ -27,7 +27,11 @@ export function statusTable(report: StatusReport): string {
       shortHash(node.stateHash),
     ]),
   );
-  return `${table}leader: ${report.leader ?? 'none'}\n`;
+  const incidents =
+    report.openIncidents !== null && report.openIncidents > 0
+      ? `incidents: ${report.openIncidents} open (see tandemctl incidents)\n`
+      : '';
+  return `${table}leader: ${report.leader ?? 'none'}\n${incidents}`;
 }
 
 export function verifyTable(report: VerifyReport): string {

@@ -31,6 +31,11 @@ export interface StatusReport {
   nodes: StatusNode[];
   /** The id of the node that says it leads, in the highest term among those; null if none does. */
   leader: string | null;
+  /**
+   * Overdraft incidents open in the leader's ledger (without a leader, the most any node
+   * reported); null when no node answered.
+   */
+  openIncidents: number | null;
 }
 
 /** A limit on how many addresses one status run asks. */
@@ -145,7 +150,10 @@ export async function collectStatus(admin: AdminClient, servers: readonly string
       leader === null || leader.id === self.id ? undefined : leaderPeers.find((peer) => peer.id === self.id);
     nodes.push(answeredNode(answer.address, self, leaderView));
   }
-  return { nodes, leader: leader?.id ?? null };
+  const reported = answers.flatMap((answer) => (answer.status === null ? [] : [answer.status.openIncidents]));
+  const openIncidents =
+    leaderAnswer?.status?.openIncidents ?? (reported.length === 0 ? null : Math.max(...reported));
+  return { nodes, leader: leader?.id ?? null, openIncidents };
 }
 
 export interface VerifyNode {

@@ -2,6 +2,7 @@
 export * from './cluster-commands.js';
 export * from './cluster-report.js';
 export * from './exit-codes.js';
+export * from './incident-command.js';
 export * from './lease-commands.js';
 export * from './licence-commands.js';
 export * from './run.js';

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { snapshot, status, transferLeadership, verify } from './cluster-commands.js';
 import { ExitCode } from './exit-codes.js';
+import { listIncidents } from './incident-command.js';
 import { listLeases, revokeLease } from './lease-commands.js';
 import {
   activateLicence,
@@ -117,6 +118,12 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .action((licenceId: string, options: { at?: number }) =>
       perform(() => showUsage(session, licenceId, options.at)),
     );
+
+  program
+    .command('incidents')
+    .description('list overdraft incidents: licences a pair-mode merge took over a limit')
+    .option('--open', 'only the incidents still open')
+    .action((options: { open?: boolean }) => perform(() => listIncidents(session, options.open === true)));
 
   const cluster = program.command('cluster').description('cluster operations');
   cluster

@@ -156,8 +156,9 @@ describe('tandemctl commands against scripted servers', () => {
 
     expect(code, io.err()).to.equal(ExitCode.ok);
     const report = JSON.parse(io.out()) as { nodes: Array<Record<string, unknown>>; leader: string | null };
-    expect(Object.keys(report)).to.deep.equal(['nodes', 'leader']);
+    expect(Object.keys(report)).to.deep.equal(['nodes', 'leader', 'openIncidents']);
     expect(report.leader).to.equal('main');
+    expect(report).to.include({ openIncidents: 0 });
     for (const node of report.nodes) {
       expect(node).to.include.all.keys(
         'id',
@@ -216,6 +217,92 @@ describe('tandemctl commands against scripted servers', () => {
     );
     expect(lines[1]).to.match(/^main\s+\S+\s+main\s+leader\s+3\s+10\s+10\s+0\s+yes\s+hash-a$/);
     expect(lines.at(-1)).to.equal('leader: main');
+  });
+
+  it("status flags the leader's open incidents, in the table and in --json", async () => {
+    const main = await admin({
+      ClusterStatus: () => ({
+        response: {
+          header: header(5, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'),
+          nodes: [nodeStatus({ id: 'main', state: 'NODE_STATE_LEADER', term: 5 })],
+          leaderId: 'main',
+          openIncidents: 2,
+        },
+      }),
+    });
+    const table = captureIo();
+    expect(await run(['--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
+    const lines = table.out().trimEnd().split('\n');
+    expect(lines.slice(-2)).to.deep.equal(['leader: main', 'incidents: 2 open (see tandemctl incidents)']);
+    const json = captureIo();
+    expect(await run(['--servers', main.address, 'status', '--json'], json)).to.equal(ExitCode.ok);
+    expect(JSON.parse(json.out())).to.include({ leader: 'main', openIncidents: 2 });
+  });
+
+  it('lists incidents as a table, open only with --open, and as JSON', async () => {
+    const leader = header(5, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN');
+    const open = {
+      incidentId: 'incident-40-1',
+      licenceId: 'cad',
+      kind: 'INCIDENT_KIND_SEATS',
+      limit: 4,
+      observed: 6,
+      excess: 2,
+      mainTerm: 5,
+      backupTerms: [2, 4],
+      sourceNodeId: 'backup',
+      mergeIndex: 40,
+      openedAtMs: 1_700_000_000_000,
+    };
+    const resolved = {
+      ...open,
+      incidentId: 'incident-40-2',
+      kind: 'INCIDENT_KIND_USAGE',
+      limit: 100,
+      observed: 130,
+      excess: 30,
+      resolvedAtMs: 1_700_000_060_000,
+      periodStartMs: 1_699_920_000_000,
+      periodEndMs: 1_700_006_400_000,
+    };
+    const main = await admin({
+      ListIncidents: (request) => ({
+        response: { header: leader, incidents: request.openOnly ? [open] : [open, resolved] },
+      }),
+    });
+    const servers = ['--servers', main.address];
+
+    const table = captureIo();
+    expect(await run([...servers, 'incidents'], table)).to.equal(ExitCode.ok);
+    const lines = table.out().trimEnd().split('\n');
+    expect(lines[0]).to.match(
+      /^ID\s+LICENCE\s+KIND\s+LIMIT\s+OBSERVED\s+EXCESS\s+TERMS\s+OPENED\s+RESOLVED$/,
+    );
+    expect(lines[1]).to.match(
+      /^incident-40-1\s+cad\s+seats\s+4\s+6\s+2\s+main 5 \/ backup 2,4\s+2023-11-14T22:13:20.000Z\s+open$/,
+    );
+    expect(lines[2]).to.match(/^incident-40-2\s+cad\s+usage\s+100\s+130\s+30\s+.*2023-11-14T22:14:20.000Z$/);
+    expect(main.callsOf('ListIncidents')[0]).to.deep.equal({ openOnly: false });
+
+    const json = captureIo();
+    expect(await run([...servers, 'incidents', '--open', '--json'], json)).to.equal(ExitCode.ok);
+    expect(JSON.parse(json.out())).to.deep.equal({
+      incidents: [
+        {
+          ...open,
+          kind: 'seats',
+          resolvedAtMs: null,
+          periodStartMs: null,
+          periodEndMs: null,
+        },
+      ],
+    });
+    expect(main.callsOf('ListIncidents')[1]).to.deep.equal({ openOnly: true });
+
+    const none = await admin({ ListIncidents: () => ({ response: { header: leader, incidents: [] } }) });
+    const empty = captureIo();
+    expect(await run(['--servers', none.address, 'incidents', '--open'], empty)).to.equal(ExitCode.ok);
+    expect(empty.out()).to.equal('no open incidents\n');
   });
 
   it('exits 3 when no server can be reached', async () => {
@@ -421,7 +508,7 @@ describe('tandemctl commands against scripted servers', () => {
           header: leader,
           leases: [
             {
-              leaseId: 'lease-4',
+              leaseId: 'lease-3-4',
               licenceId: 'cad',
               workstationId: 'ws-1',
               parameters: { host: 'cad-17', user: 'alice', cores: 8, productVersion: '1' },
@@ -459,7 +546,7 @@ describe('tandemctl commands against scripted servers', () => {
 
     const leases = captureIo();
     expect(await run([...servers, 'lease', 'list', '--licence', 'cad'], leases)).to.equal(ExitCode.ok);
-    expect(leases.out()).to.match(/^lease-4\s+cad\s+ws-1\s+cad-17\s+alice\s+2023-11-14T22:13:20.000Z/m);
+    expect(leases.out()).to.match(/^lease-3-4\s+cad\s+ws-1\s+cad-17\s+alice\s+2023-11-14T22:13:20.000Z/m);
     expect(main.callsOf('ListLeases')[0]).to.deep.equal({ licenceId: 'cad' });
 
     const licences = captureIo();

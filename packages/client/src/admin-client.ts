@@ -8,6 +8,7 @@ import type {
   ClusterStatusResponse__Output,
   GetUsageResponse__Output,
   LicenceResponse__Output,
+  ListIncidentsResponse__Output,
   ListLeasesResponse__Output,
   ListLicencesResponse__Output,
   RevokeLeaseResponse__Output,
@@ -16,7 +17,13 @@ import type {
   UpdateLicenceRequest,
   VerifyResponse__Output,
 } from '@tandem/wire';
-import { leaseFromWire, licenceFromWire, licenceSpecToWire, quotaToWire } from '@tandem/wire';
+import {
+  incidentFromWire,
+  leaseFromWire,
+  licenceFromWire,
+  licenceSpecToWire,
+  quotaToWire,
+} from '@tandem/wire';
 import { type Answer, ClusterConnection, type LeaderInfo } from './cluster-connection.js';
 import {
   type ClusterStatus,
@@ -27,6 +34,7 @@ import {
 import { InvalidArgumentError, TandemError } from './errors.js';
 import { type ClientSettings, type ClientSettingsInput, resolveSettings } from './settings.js';
 import type {
+  Incident,
   Lease,
   LicenceChanges,
   LicenceSpec,
@@ -196,6 +204,19 @@ export class AdminClient {
       })),
       totalUsed: response.totalUsed,
     };
+  }
+
+  /**
+   * Overdraft incidents in the leader's ledger, in the order they were opened: every open one and
+   * the most recently resolved, or (openOnly) only the open ones.
+   */
+  async listIncidents(options: { openOnly?: boolean } = {}): Promise<Incident[]> {
+    const request = { openOnly: options.openOnly === true };
+    const response = await this.#call<ListIncidentsResponse__Output>(
+      'ListIncidents',
+      (service, callOptions, callback) => service.ListIncidents(request, callOptions, callback),
+    );
+    return response.incidents.map(incidentFromWire);
   }
 
   /** Snapshots the leader, or the node at `address` when given. */

@@ -45,6 +45,8 @@ export interface ClusterStatus {
   nodes: NodeStatusView[];
   leaderId: string | null;
   inSync: string[];
+  /** Overdraft incidents open in the answering node's ledger. */
+  openIncidents: number;
 }
 
 export interface VerifyResult {
@@ -129,5 +131,6 @@ export function clusterStatusFromWire(
     nodes: response.nodes.map(nodeStatusFromWire),
     leaderId: response.leaderId === '' ? null : response.leaderId,
     inSync: [...response.inSync],
+    openIncidents: response.openIncidents,
   };
 }

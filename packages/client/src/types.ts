@@ -3,6 +3,8 @@
 import type { LicenceSpec } from '@tandem/ledger';
 
 export type {
+  Incident,
+  IncidentKind,
   Lease,
   LicenceChanges,
   LicenceSpec,

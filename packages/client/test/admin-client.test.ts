@@ -74,6 +74,7 @@ describe('AdminClient against scripted servers', () => {
           ],
           leaderId: 'main',
           inSync: ['main', 'backup'],
+          openIncidents: 2,
         },
       }),
     });
@@ -85,6 +86,7 @@ describe('AdminClient against scripted servers', () => {
     expect(status.address).to.equal(follower.address);
     expect(status.leaderId).to.equal('main');
     expect(status.inSync).to.deep.equal(['main', 'backup']);
+    expect(status.openIncidents).to.equal(2);
     expect(status.responder).to.include({ nodeId: 'backup', role: 'backup', state: 'follower', term: 4 });
     expect(status.nodes[0]).to.include({
       id: 'backup',
@@ -210,6 +212,61 @@ describe('AdminClient against scripted servers', () => {
       periods: [{ periodStartMs: 0, periodEndMs: 10, used: 4, quota: 100, reports: 2 }],
       totalUsed: 4,
     });
+  });
+
+  it('lists incidents on the leader, open only when asked', async () => {
+    const incident = {
+      incidentId: 'incident-40-1',
+      licenceId: 'cad',
+      kind: 'INCIDENT_KIND_SEATS',
+      limit: 4,
+      observed: 6,
+      excess: 2,
+      mainTerm: 5,
+      backupTerms: [4],
+      sourceNodeId: 'backup',
+      mergeIndex: 40,
+      openedAtMs: 1000,
+    };
+    const resolved = {
+      ...incident,
+      incidentId: 'incident-40-2',
+      kind: 'INCIDENT_KIND_USAGE',
+      resolvedAtMs: 2000,
+      periodStartMs: 0,
+      periodEndMs: 86_400_000,
+    };
+    const follower = await adminNode({ ListIncidents: () => notLeader(5) });
+    const main = await adminNode({
+      ListIncidents: (request) => ({
+        response: {
+          header: header(5, 'main'),
+          incidents: (request as { openOnly: boolean }).openOnly ? [incident] : [incident, resolved],
+        },
+      }),
+    });
+    const client = admin([follower.address, main.address]);
+    const open = await client.listIncidents({ openOnly: true });
+    expect(open).to.deep.equal([
+      {
+        ...incident,
+        kind: 'seats',
+        resolvedAtMs: null,
+        periodStartMs: null,
+        periodEndMs: null,
+      },
+    ]);
+    const all = await client.listIncidents();
+    expect(
+      all.map((listed) => [listed.incidentId, listed.kind, listed.resolvedAtMs, listed.periodStartMs]),
+    ).to.deep.equal([
+      ['incident-40-1', 'seats', null, null],
+      ['incident-40-2', 'usage', 2000, 0],
+    ]);
+    expect(main.callsOf('ListIncidents').map((call) => call.request)).to.deep.equal([
+      { openOnly: true },
+      { openOnly: false },
+    ]);
   });
 
   it('passes UNIMPLEMENTED through as a final error', async () => {

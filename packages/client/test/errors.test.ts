@@ -24,6 +24,7 @@ describe('error mapping', () => {
       [grpc.status.ALREADY_EXISTS, 'licence_exists'],
       [grpc.status.FAILED_PRECONDITION, 'licence_expired'],
       [grpc.status.FAILED_PRECONDITION, 'licence_deactivated'],
+      [grpc.status.FAILED_PRECONDITION, 'licence_overdrawn'],
     ] as const) {
       const error = errorFromStatus(
         { code, details: `${reason}: no`, metadata: metadata({ [REASON_KEY]: reason, [TERM_KEY]: '7' }) },

@@ -283,6 +283,27 @@ describe('WorkstationClient against scripted servers', () => {
     expect(workstation.leases).to.have.length(0);
   });
 
+  it('surfaces licence_overdrawn (FAILED_PRECONDITION) as a RejectedError without retrying', async () => {
+    const main = await node({
+      AcquireLease: () => rejection(3, grpc.status.FAILED_PRECONDITION, 'licence_overdrawn'),
+    });
+    const workstation = client([main.address]);
+    let caught: unknown;
+    try {
+      await workstation.acquire('cad');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(RejectedError);
+    expect(caught).to.include({
+      code: 'licence_overdrawn',
+      reason: 'licence_overdrawn',
+      retryable: false,
+      term: 3,
+    });
+    expect(main.callsOf('AcquireLease')).to.have.length(1);
+  });
+
   it('renews in the background every third of the TTL and emits renewed', async () => {
     let renewals = 0;
     const main = await node({

@@ -19,3 +19,5 @@ export { nextOwnedTerm, pairElectionTimeoutTicks, termOwner } from './pair-mode.
 export type { SnapshotReport } from './raft-node.js';
 export { describeConfiguration, RaftNode } from './raft-node.js';
 export type * from './types.js';
+export type { WitnessConfig, WitnessState, WitnessStatus, WitnessStep } from './witness-core.js';
+export { copyWitnessState, initialWitnessState, WitnessCore } from './witness-core.js';

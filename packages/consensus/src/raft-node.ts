@@ -61,7 +61,10 @@ import type {
   SnapshotMetadata,
   SoftState,
   TimeoutNowMessage,
+  WitnessRecordMessage,
+  WitnessRecordResponseMessage,
 } from './types.js';
+import { sameMembers, WitnessLink } from './witness-mode.js';
 
 const DEFAULT_MAX_UNCOMMITTED_ENTRIES = 100_000;
 // Below gRPC's default 4 MiB message limit, with room for the envelope.
@@ -99,8 +102,13 @@ export class RaftNode {
   private readonly mode: ReplicationMode;
   /** Pair mode: the main; null when none is configured (and always in majority mode). */
   private readonly priorityNodeId: NodeId | null;
+  private readonly describeMergedEntry: ((entry: Entry) => Uint8Array) | null;
   private readonly pairVoteWaitTicks: number;
   private readonly startupGraceTicks: number;
+  /** Witness mode: the witness, a voter that never leads and never gets entries; null otherwise. */
+  private readonly witnessNodeId: NodeId | null;
+  /** Witness mode: the leader's view of the witness (reset whenever this node wins). */
+  private readonly witnessLink: WitnessLink | null;
 
   /** Replaced only when a backup discards its history after a merge (see merge.ts). */
   private log: RaftLog;
@@ -186,12 +194,17 @@ export class RaftNode {
     this.heartbeatIntervalTicks = config.heartbeatIntervalTicks;
     this.randomInt = config.randomInt;
     this.mode = config.mode ?? 'majority';
-    assert.ok(this.mode === 'majority' || this.mode === 'pair', `unknown mode ${String(config.mode)}`);
+    assert.ok(
+      this.mode === 'majority' || this.mode === 'pair' || this.mode === 'witness',
+      `unknown mode ${String(config.mode)}`,
+    );
     // Pair mode always pre-votes and never steps down for lack of a quorum: a leader goes on alone.
-    this.preVote = this.mode === 'pair' ? true : config.preVote;
-    this.checkQuorum = this.mode === 'pair' ? false : (config.checkQuorum ?? false);
+    // Witness mode always pre-votes too, and has its own check-quorum (see witnessQuorumLost).
+    this.preVote = this.mode === 'majority' ? config.preVote : true;
+    this.checkQuorum = this.mode === 'majority' ? (config.checkQuorum ?? false) : false;
     this.traceSink = config.trace ?? null;
     this.priorityNodeId = config.priorityNodeId ?? null;
+    this.describeMergedEntry = config.describeMergedEntry ?? null;
     this.pairVoteWaitTicks = config.pairVoteWaitTicks ?? config.heartbeatIntervalTicks;
     this.startupGraceTicks = config.startupGraceTicks ?? 2 * config.electionTimeoutTicks;
     assertPositiveInteger(this.pairVoteWaitTicks, 'pairVoteWaitTicks');
@@ -223,6 +236,24 @@ export class RaftNode {
       assert.ok(
         this.priorityNodeId === null || initial.configuration.voters.includes(this.priorityNodeId),
         `the priority node ${this.priorityNodeId} is not a voter`,
+      );
+    }
+    this.witnessNodeId = this.mode === 'witness' ? (config.witnessNodeId ?? null) : null;
+    this.witnessLink = this.witnessNodeId === null ? null : new WitnessLink(this.witnessNodeId);
+    if (this.mode === 'witness') {
+      const { voters, inSync } = initial.configuration;
+      const witness = this.witnessNodeId;
+      assert.ok(witness !== null, 'witness mode needs witnessNodeId');
+      assert.ok(
+        voters.length === 3 && voters.includes(witness),
+        'witness mode has three voters: main, backup and the witness',
+      );
+      assert.ok(!inSync.includes(witness), 'the witness is never in the in-sync set');
+      assert.notEqual(this.id, witness, 'the witness runs WitnessCore, not RaftNode');
+      assert.ok(
+        this.priorityNodeId === null ||
+          (voters.includes(this.priorityNodeId) && this.priorityNodeId !== witness),
+        `the priority node ${this.priorityNodeId} is not a data node`,
       );
     }
     this.baseConfiguration = copyConfiguration(initial.configuration);
@@ -300,19 +331,24 @@ export class RaftNode {
    * Pair mode, on the main: proposes a backup's offered solo entries as one entry whose data the
    * driver built (a ledger merge command). The backup learns it is merged once the entry commits.
    */
-  proposeMerge(offer: MergeOffer, data: Uint8Array): ProposalPosition {
+  proposeMerge(offer: MergeOffer, data: Uint8Array[]): ProposalPosition {
     if (this.role !== 'leader') {
       this.mergeSink.dropped(offer);
       throw new NotLeaderError(this.leaderId, this.term);
     }
     try {
-      this.assertCanPropose(1);
+      // An offer whose entries all cancel out (none left to re-apply) still takes one entry, so
+      // that its commit tells the backup it is merged.
+      assert.ok(data.length >= 1, 'a merge takes at least one entry');
+      this.assertCanPropose(data.length);
     } catch (error) {
       this.mergeSink.dropped(offer);
       throw error;
     }
-    assert.ok(data.byteLength <= this.limits.maxEntryBytes, 'a merge entry is within the entry size limit');
-    const position = this.appendAsLeader([{ kind: 'normal', data }]);
+    for (const item of data) {
+      assert.ok(item.byteLength <= this.limits.maxEntryBytes, 'a merge entry is within the entry size limit');
+    }
+    const position = this.appendAsLeader(data.map((item) => ({ kind: 'normal' as const, data: item })));
     this.mergeSink.proposed(offer, position.lastIndex);
     this.trace(
       `proposed the merge of ${offer.from}'s entries ${offer.firstIndex}..${offer.throughIndex} at ${position.lastIndex}`,
@@ -336,6 +372,8 @@ export class RaftNode {
     this.assertCanPropose(1);
     assert.ok(configuration.voters.includes(this.id), 'the leader cannot remove itself from the voters');
     assert.ok(configuration.inSync.includes(this.id), 'the leader cannot remove itself from the in-sync set');
+    // A removal must be recorded with the witness first; the leader manages the set itself.
+    assert.notEqual(this.mode, 'witness', 'witness mode: the leader manages the in-sync set itself');
     if (this.mode === 'pair') {
       assert.ok(
         configurationsEqual(
@@ -362,6 +400,7 @@ export class RaftNode {
   transferLeadership(transferee: NodeId): void {
     if (this.role !== 'leader') throw new NotLeaderError(this.leaderId, this.term);
     assert.ok(this.configuration.voters.includes(transferee), `${transferee} is not a voter`);
+    assert.notEqual(transferee, this.witnessNodeId, 'the witness never leads');
     if (transferee === this.id || this.leadTransferee === transferee) return;
     const progress = this.progress.get(transferee);
     assert.ok(progress !== undefined, `no progress for voter ${transferee}`);
@@ -415,7 +454,14 @@ export class RaftNode {
         this.handleTimeoutNow(message.from);
         break;
       case 'append_entries_response':
-        this.handleAppendEntriesResponse(message);
+        if (message.from === this.witnessNodeId) this.handleWitnessHeartbeatResponse();
+        else this.handleAppendEntriesResponse(message);
+        break;
+      case 'witness_record_response':
+        this.handleWitnessRecordResponse(message);
+        break;
+      case 'witness_record':
+        assert.fail(`${message.from} sent witness_record to a data node`);
         break;
       case 'install_snapshot_response':
         this.handleInstallSnapshotResponse(message);
@@ -599,6 +645,10 @@ export class RaftNode {
       divergence: this.divergence === null ? null : { ...this.divergence },
       mergeRetentionIndex: this.mergeRetentionIndex(),
       mergesCompleted: this.mergesCompletedCount,
+      witness:
+        this.role === 'leader' && this.witnessLink !== null
+          ? this.witnessLink.status(this.elapsedTicks)
+          : null,
     };
   }
 
@@ -704,7 +754,11 @@ export class RaftNode {
     this.recordLeader(this.id);
     this.noteLeaderContact();
     this.resetRoleState();
-    for (const peer of replicationPeers(this.configuration, this.id)) this.addProgress(peer);
+    for (const peer of this.replicationTargets(this.configuration)) this.addProgress(peer);
+    if (this.witnessNodeId !== null) {
+      this.witnessLink?.reset(this.lastMessageTickFrom.get(this.witnessNodeId) ?? 0);
+      this.sendWitnessHeartbeat();
+    }
     this.trace(`became leader at term ${this.term}`);
     // Whatever this node diverged from, its own log is now the one that stands.
     this.divergence = null;
@@ -715,6 +769,7 @@ export class RaftNode {
     this.pendingConfigurationIndex = position.lastIndex;
     // A leader that won on silence drops its silent peer from the in-sync set at once.
     this.managePair();
+    this.syncWitness();
   }
 
   private resetRoleState(): void {
@@ -731,7 +786,7 @@ export class RaftNode {
     this.mergeCampaign = false;
     this.mergeSink.clear();
     this.pendingMergeOffers = [];
-    if (this.mode === 'pair') {
+    if (this.mode !== 'majority') {
       this.randomizedElectionTimeoutTicks = this.pairElectionTimeoutTicks();
       return;
     }
@@ -772,7 +827,7 @@ export class RaftNode {
     if (!this.heardFromLeaderSinceStart) {
       this.heardFromLeaderSinceStart = true;
       // A backup's longer cold-start timeout ends with its first leader.
-      if (this.mode === 'pair') this.randomizedElectionTimeoutTicks = this.pairElectionTimeoutTicks();
+      if (this.mode !== 'majority') this.randomizedElectionTimeoutTicks = this.pairElectionTimeoutTicks();
     }
   }
 
@@ -794,6 +849,7 @@ export class RaftNode {
     this.noteLeaderContact();
     this.heartbeatElapsedTicks += 1;
     this.electionElapsedTicks += 1;
+    if (this.witnessQuorumLost()) return;
     if (this.electionElapsedTicks >= this.electionTimeoutTicks) {
       this.electionElapsedTicks = 0;
       if (this.checkQuorum) {
@@ -820,8 +876,10 @@ export class RaftNode {
         else this.sendHeartbeat(peer, progress);
         progress.matchIndexAtLastHeartbeat = progress.matchIndex;
       }
+      this.sendWitnessHeartbeat();
     }
     this.managePair();
+    this.syncWitness();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -830,7 +888,7 @@ export class RaftNode {
   /** Returns false when the message must be ignored. Otherwise the node is at the message's term,
    * except for pre-votes, which never change a term by themselves. */
   private acceptHigherTerm(message: Message): boolean {
-    if (message.type === 'request_vote' && this.mode === 'pair') {
+    if (message.type === 'request_vote' && this.mode !== 'majority') {
       // Silence counts as consent in pair mode, so a refusal must be said out loud.
       const refusal = this.pairVoteRefusal(message);
       if (refusal !== null) {
@@ -864,7 +922,7 @@ export class RaftNode {
     if (
       message.type === 'request_vote_response' &&
       message.preVote &&
-      this.mode === 'pair' &&
+      this.mode !== 'majority' &&
       this.configuration.voters.includes(this.id) &&
       message.term === this.nextCampaignTerm()
     ) {
@@ -917,7 +975,7 @@ export class RaftNode {
   // Votes.
 
   private handleRequestVote(message: RequestVoteMessage): void {
-    const pairRefusal = this.mode === 'pair' ? this.pairVoteRefusal(message) : null;
+    const pairRefusal = this.mode !== 'majority' ? this.pairVoteRefusal(message) : null;
     const canVote =
       pairRefusal === null &&
       (this.votedFor === message.from ||
@@ -947,7 +1005,7 @@ export class RaftNode {
     // requested one, so that a candidate at a higher term than ours counts it instead of
     // discarding it as stale (a refusal moves no one's term below the voter's own).
     let term = granted ? message.term : this.term;
-    if (!granted && this.mode === 'pair') term = Math.max(this.term, message.term);
+    if (!granted && this.mode !== 'majority') term = Math.max(this.term, message.term);
     this.send<RequestVoteResponseMessage>(message.from, {
       type: 'request_vote_response',
       term,
@@ -1055,7 +1113,7 @@ export class RaftNode {
     // A pre-vote answer carries the term asked for when granted; a refusal carries ours in majority
     // mode and the one asked for in pair mode (see answerVote).
     const preVoteAnswerTerm = () =>
-      this.mode === 'pair' || message.voteGranted ? this.nextCampaignTerm() : this.term;
+      this.mode !== 'majority' || message.voteGranted ? this.nextCampaignTerm() : this.term;
     const counts =
       (this.role === 'pre_candidate' && message.preVote && message.term === preVoteAnswerTerm()) ||
       (this.role === 'candidate' && !message.preVote && message.term === this.term);
@@ -1277,7 +1335,7 @@ export class RaftNode {
     }
     this.trace(`switched to configuration ${describeConfiguration(configuration)}`);
     if (this.role === 'leader') {
-      const peers = replicationPeers(configuration, this.id);
+      const peers = this.replicationTargets(configuration);
       for (const peer of peers) if (!this.progress.has(peer)) this.addProgress(peer);
       for (const peer of [...this.progress.keys()]) if (!peers.includes(peer)) this.progress.delete(peer);
       if (this.leadTransferee !== null && !configuration.voters.includes(this.leadTransferee)) {
@@ -1527,7 +1585,9 @@ export class RaftNode {
    * 3. a backup that leads hands leadership to the main once the main is in sync and answering.
    */
   private managePair(): void {
-    if (this.mode !== 'pair' || this.role !== 'leader' || this.leadTransferee !== null) return;
+    if (this.mode === 'majority' || this.role !== 'leader' || this.leadTransferee !== null) return;
+    // Witness mode: nothing changes while the witness has a removal to record.
+    if (this.witnessLink?.pending?.removal === true) return;
     const { voters, inSync } = this.configuration;
     const commitIndex = this.log.commitIndex;
     const lastConfigurationIndex = this.log.lastConfigurationIndex();
@@ -1549,17 +1609,20 @@ export class RaftNode {
         this.trace(`removes ${id} from the in-sync set: no acknowledgement for ${silentTicks} ticks`);
       }
       if (!inSync.includes(this.id)) this.trace('adds itself to the in-sync set');
-      this.appendConfigurationChange({
+      const next = {
         voters: [...voters],
         inSync: voters.filter((id) => id === this.id || (inSync.includes(id) && !silent.includes(id))),
-      });
+      };
+      // Witness mode: the witness records a removal before the entry that makes it count.
+      if (silent.length > 0 && this.witnessLink !== null) this.recordRemovalWithWitness(next);
+      else this.appendConfigurationChange(next);
       return;
     }
     // Re-admission and hand-back wait until no change (nor the noop) is uncommitted.
     if (lastConfigurationIndex > commitIndex || this.pendingConfigurationIndex > commitIndex) return;
     const lastIndex = this.log.lastIndex();
     for (const id of voters) {
-      if (id === this.id || inSync.includes(id)) continue;
+      if (id === this.id || id === this.witnessNodeId || inSync.includes(id)) continue;
       const progress = this.progressOf(id);
       const answering = this.elapsedTicks - progress.lastAcknowledgementTick < this.electionTimeoutTicks;
       const withinLimit = lastIndex - commitIndex < this.limits.maxUncommittedEntries;
@@ -1597,6 +1660,119 @@ export class RaftNode {
     this.maybeCommit();
     if (this.leadTransferee === peer && progress.matchIndex === this.log.lastIndex())
       this.sendTimeoutNow(peer);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Witness mode: the leader's side of the witness (see witness-mode.ts).
+
+  /** Every node the leader replicates to; in witness mode, never the witness. */
+  private replicationTargets(configuration: Configuration): NodeId[] {
+    return replicationPeers(configuration, this.id).filter((peer) => peer !== this.witnessNodeId);
+  }
+
+  /** An append without entries, carrying the commit index the witness keeps as acknowledged. */
+  private sendWitnessHeartbeat(): void {
+    if (this.witnessNodeId === null) return;
+    this.send<AppendEntriesMessage>(this.witnessNodeId, {
+      type: 'append_entries',
+      prevLogIndex: 0,
+      prevLogTerm: 0,
+      entries: [],
+      leaderCommit: this.log.commitIndex,
+    });
+  }
+
+  private sendWitnessRecord(inSync: NodeId[], configurationIndex: number): void {
+    assert.ok(this.witnessNodeId !== null, 'only witness mode records with a witness');
+    this.send<WitnessRecordMessage>(this.witnessNodeId, {
+      type: 'witness_record',
+      inSync: [...inSync],
+      acknowledgedIndex: this.log.commitIndex,
+      configurationIndex,
+    });
+  }
+
+  /**
+   * Keeps the witness's record in step with the leader's in-sync set: sends the set when the witness
+   * has not confirmed it (after winning, and after an addition), and repeats an unanswered record
+   * every heartbeat interval.
+   */
+  private syncWitness(): void {
+    const link = this.witnessLink;
+    if (link === null || this.role !== 'leader') return;
+    const pending = link.pending;
+    if (pending !== null) {
+      if (this.elapsedTicks - pending.sentAtTick >= this.heartbeatIntervalTicks) {
+        pending.sentAtTick = this.elapsedTicks;
+        this.sendWitnessRecord(pending.inSync, pending.configurationIndex);
+      }
+      return;
+    }
+    const { inSync } = this.configuration;
+    // A leader outside its own set adds itself first (managePair); the witness hears of it then.
+    if (!inSync.includes(this.id) || link.confirmed(inSync)) return;
+    // A configuration taken from the snapshot has no entry of its own: the snapshot index stands in.
+    const configurationIndex = Math.max(this.log.lastConfigurationIndex(), this.log.snapshotIndex);
+    link.request(inSync, configurationIndex, false, this.elapsedTicks);
+    this.sendWitnessRecord(inSync, configurationIndex);
+  }
+
+  /** Asks the witness to record a smaller in-sync set; the entry is appended on its success. */
+  private recordRemovalWithWitness(next: Configuration): void {
+    const link = this.witnessLink;
+    assert.ok(link !== null, 'only witness mode records removals with a witness');
+    // While a record is unanswered the witness may hold it or the confirmed one: only a confirmed
+    // set with nothing pending is certain (found by the randomized test, seed 276).
+    if (link.pending === null && link.confirmed(next.inSync)) {
+      this.appendConfigurationChange(next);
+      return;
+    }
+    // A removal supersedes a record of the current set that is still unanswered.
+    link.pending = null;
+    // The entry will be appended after every index in the log now, which orders this record after
+    // every earlier one of this leader.
+    const configurationIndex = this.log.lastIndex() + 1;
+    this.trace(`asks the witness to record in-sync set (${next.inSync.join(',')}) first`);
+    link.request(next.inSync, configurationIndex, true, this.elapsedTicks);
+    this.sendWitnessRecord(next.inSync, configurationIndex);
+  }
+
+  private handleWitnessHeartbeatResponse(): void {
+    if (this.role === 'leader' && this.witnessLink !== null)
+      this.witnessLink.lastResponseTick = this.elapsedTicks;
+  }
+
+  private handleWitnessRecordResponse(message: WitnessRecordResponseMessage): void {
+    const link = this.witnessLink;
+    if (link === null || this.role !== 'leader' || message.from !== this.witnessNodeId) return;
+    const answered = link.answered(message.success, message.configurationIndex, this.elapsedTicks);
+    if (answered === null) {
+      if (!message.success) this.trace(`the witness refused the record at ${message.configurationIndex}`);
+      return;
+    }
+    if (!answered.removal || sameMembers(answered.inSync, this.configuration.inSync)) return;
+    // The smaller set is durable on the witness: only now may the leader commit without the member.
+    this.trace(`the witness recorded in-sync set (${answered.inSync.join(',')}); appending it`);
+    this.appendConfigurationChange({ voters: [...this.configuration.voters], inSync: [...answered.inSync] });
+  }
+
+  /**
+   * Witness mode's check-quorum: a leader that has heard from neither the other data node nor the
+   * witness for the failover timeout steps down (the driver then refuses writes and reads), so that
+   * it stops serving before the other two could elect a new leader without it. Returns whether it
+   * stepped down.
+   */
+  private witnessQuorumLost(): boolean {
+    const link = this.witnessLink;
+    if (link === null || this.role !== 'leader') return false;
+    let lastHeardTick = link.lastResponseTick;
+    for (const progress of this.progress.values())
+      lastHeardTick = Math.max(lastHeardTick, progress.lastResponseTick);
+    const silentTicks = this.elapsedTicks - lastHeardTick;
+    if (silentTicks < this.electionTimeoutTicks) return false;
+    this.trace(`heard from no other voter for ${silentTicks} ticks; stepping down at term ${this.term}`);
+    this.becomeFollower(this.term, null);
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1671,7 +1847,12 @@ export class RaftNode {
       this.discardHistoryDue = true;
       return;
     }
-    const entries = offerEntries((index) => this.log.entry(index), range.firstIndex, source.throughIndex);
+    const logEntries = offerEntries((index) => this.log.entry(index), range.firstIndex, source.throughIndex);
+    const describe = this.describeMergedEntry;
+    const entries =
+      describe === null
+        ? logEntries
+        : logEntries.map((entry) => (entry.kind === 'normal' ? { ...entry, data: describe(entry) } : entry));
     const last = entries.at(-1);
     assert.ok(last !== undefined, 'an offer holds at least one entry');
     source.offered(this.elapsedTicks);

@@ -139,7 +139,34 @@ export interface MergeOfferResponseMessage extends MessageBase {
   mergedThroughIndex: number;
 }
 
+/**
+ * Witness mode: the leader asks the witness to record the in-sync set (before it removes a data
+ * node from it, or after it added one back) and the highest commit index it knows.
+ */
+export interface WitnessRecordMessage extends MessageBase {
+  type: 'witness_record';
+  inSync: NodeId[];
+  /** The leader's commit index: the witness refuses candidates whose log ends below it. */
+  acknowledgedIndex: number;
+  /**
+   * Orders one leader's records, which may arrive out of order: the index of the configuration
+   * entry the record describes (for a removal, the leader's last index + 1 when it asked, since
+   * the entry is appended only afterwards). Within a term the witness keeps the highest.
+   */
+  configurationIndex: number;
+}
+
+/** The witness's answer; success means the set is durably recorded. */
+export interface WitnessRecordResponseMessage extends MessageBase {
+  type: 'witness_record_response';
+  success: boolean;
+  /** The configurationIndex of the record answered. */
+  configurationIndex: number;
+}
+
 export type Message =
+  | WitnessRecordMessage
+  | WitnessRecordResponseMessage
   | MergeOfferMessage
   | MergeOfferResponseMessage
   | AppendEntriesMessage
@@ -203,8 +230,11 @@ export type ProgressState = 'probe' | 'replicate' | 'snapshot';
  * majority: elections need a majority of voters (three voters; later the witness mode).
  * pair: two data nodes, main and backup; a node that loses its peer for the failover timeout
  * serves alone (see pair-mode.ts and README.md).
+ * witness: main, backup and a witness (witness-core.ts) vote and a leader needs two votes; the
+ * witness holds no log, and the leader records every removal from the in-sync set with it first
+ * (see witness-mode.ts and README.md).
  */
-export type ReplicationMode = 'majority' | 'pair';
+export type ReplicationMode = 'majority' | 'pair' | 'witness';
 
 export interface RaftConfig {
   id: NodeId;
@@ -245,6 +275,12 @@ export interface RaftConfig {
   /** Pair mode: the main. It wins a cold start and gets leadership back once caught up. */
   priorityNodeId?: NodeId;
   /**
+   * Pair mode, on a backup: replaces the data of each 'normal' entry it offers for a merge (see
+   * merge.ts), so that the driver can add what only it knows, such as the state machine's answer
+   * to the entry. Must be pure and deterministic; absent means the entry's own data.
+   */
+  describeMergedEntry?: (entry: Entry) => Uint8Array;
+  /**
    * Pair mode: how long a candidate waits for its peer's answer before it takes silence as consent
    * (only if it is in its own in-sync set); default heartbeatIntervalTicks.
    */
@@ -254,6 +290,24 @@ export interface RaftConfig {
    * started or it has heard from its peer; default 2 * electionTimeoutTicks.
    */
   startupGraceTicks?: number;
+  /**
+   * Witness mode (required there): the voter that is the witness. It gets heartbeats and in-sync
+   * records, never entries, and never leads.
+   */
+  witnessNodeId?: NodeId;
+}
+
+/** Witness mode, on a leader: what it knows of the witness. */
+export interface WitnessLinkStatus {
+  id: NodeId;
+  /** Ticks since the witness last answered this leader (or voted for it). */
+  lastResponseTicksAgo: number;
+  /** The in-sync set the witness confirmed to this leader; null until it did in this term. */
+  confirmedInSync: NodeId[] | null;
+  /** The record sent and not yet answered, if any. */
+  pendingInSync: NodeId[] | null;
+  /** The pending record removes a member (the configuration entry waits for it). */
+  pendingRemoval: boolean;
 }
 
 export interface InitialState {
@@ -343,6 +397,8 @@ export interface RaftStatus {
   mergeRetentionIndex: number | null;
   /** Pair mode: merges this node took part in since it started (as main: entries merged in). */
   mergesCompleted: number;
+  /** Witness mode, on a leader: its view of the witness; null otherwise. */
+  witness: WitnessLinkStatus | null;
 }
 
 /** What propose() returns: where the batch landed in the log. */

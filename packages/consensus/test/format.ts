@@ -2,6 +2,7 @@
 import { decodeConfiguration } from '../src/configuration.js';
 import { describeConfiguration } from '../src/raft-node.js';
 import type { Entry, Message, RaftStatus, Ready, SnapshotMetadata } from '../src/types.js';
+import type { WitnessState, WitnessStatus } from '../src/witness-core.js';
 import type { AppliedRecord, MemoryStorage } from './simulated-cluster.js';
 
 const decoder = new TextDecoder();
@@ -54,6 +55,10 @@ export function formatMessage(message: Message): string {
       return `${head} stretch=${message.stretchStartIndex} entries=${message.firstIndex}..${message.throughIndex}${message.incomplete ? ' incomplete' : ''}`;
     case 'merge_offer_response':
       return `${head} stretch=${message.stretchStartIndex} merged-through=${message.mergedThroughIndex}`;
+    case 'witness_record':
+      return `${head} in-sync=(${message.inSync.join(',')}) acknowledged=${message.acknowledgedIndex} configuration-index=${message.configurationIndex}`;
+    case 'witness_record_response':
+      return `${head} ${message.success ? 'success' : 'refused'} configuration-index=${message.configurationIndex}`;
   }
 }
 
@@ -108,6 +113,14 @@ export function formatStatus(status: RaftStatus): string[] {
       lines.push(`  diverged from leader ${leaderId} at term ${term}, committed index ${index}`);
     }
   }
+  if (status.witness !== null) {
+    const { id, lastResponseTicksAgo, confirmedInSync, pendingInSync, pendingRemoval } = status.witness;
+    lines.push(
+      `  witness ${id}: last-response=${lastResponseTicksAgo}` +
+        ` confirmed=${confirmedInSync === null ? 'none' : `(${confirmedInSync.join(',')})`}` +
+        ` pending=${pendingInSync === null ? 'none' : `(${pendingInSync.join(',')})${pendingRemoval ? ' removal' : ''}`}`,
+    );
+  }
   if (status.leadTransferee !== null) lines.push(`  transferring leadership to ${status.leadTransferee}`);
   if (status.progress !== null) {
     for (const id of Object.keys(status.progress).sort()) {
@@ -116,7 +129,7 @@ export function formatStatus(status: RaftStatus): string[] {
       lines.push(
         `  progress ${id}: match=${progress.matchIndex} next=${progress.nextIndex} ${progress.state}` +
           ` inflight=${progress.inflightMessages}` +
-          (pair
+          (status.mode !== 'majority'
             ? ` in-sync=${progress.inSync} last-response=${progress.lastResponseTicksAgo}` +
               ` last-ack=${progress.lastAcknowledgementTicksAgo}`
             : ''),
@@ -124,6 +137,23 @@ export function formatStatus(status: RaftStatus): string[] {
     }
   }
   return lines;
+}
+
+export function formatWitnessStatus(status: WitnessStatus): string[] {
+  return [
+    `${status.id}: witness term=${status.term} vote=${status.votedFor ?? 'none'} leader=${status.leaderId ?? 'none'}` +
+      ` in-sync=(${status.inSync.join(',')}) acknowledged=${status.acknowledgedIndex}` +
+      ` record=${status.recordTerm}/${status.recordConfigurationIndex}` +
+      ` since-leader-contact=${status.ticksSinceLeaderContact} lease-left=${status.leaderLeaseRemainingTicks}`,
+  ];
+}
+
+export function formatWitnessState(state: WitnessState | null): string {
+  if (state === null) return 'witness-state: none';
+  return (
+    `witness-state: term=${state.term} vote=${state.votedFor ?? 'none'} in-sync=(${state.inSync.join(',')})` +
+    ` acknowledged=${state.acknowledgedIndex} record=${state.recordTerm}/${state.recordConfigurationIndex}`
+  );
 }
 
 export function formatStorage(storage: MemoryStorage): string[] {

@@ -7,6 +7,8 @@
 //   add-nodes <count> [voters=(..)] [in-sync=(..)] [pre-vote=true] [check-quorum=true]
 //             [election=<ticks>] [heartbeat=<ticks>] [max-entries=<n>] [max-inflight=<n>]
 //             [mode=pair] [priority=<id>] [vote-wait=<ticks>] [startup-grace=<ticks>]
+//             [mode=witness witness=<id>]   (witness mode: data nodes; add the witness next)
+//   add-witness <id> data=(..) [election=<ticks>] [heartbeat=<ticks>]   a WitnessCore for witness mode
 //   set-jitter <id> <ticks>          what randomInt returns for the node's election jitter
 //   campaign <id> | tick <id> [count] | tick-election <id> | tick-heartbeat <id>
 //   propose <id> <word>...           one batch, one entry per word
@@ -17,7 +19,9 @@
 //   drop-msgs <id>... [from=<id>] [type=<type>]      lose pending messages addressed to these nodes
 //   stabilize [<id>...]              process Readies and deliver messages until nothing is left
 //   isolate <id> | heal              messages from or to an isolated node are lost on delivery
+//   cut <a> <b> [one-way=true]       messages between a and b (or only from a to b) are lost; heal ends it
 //   stop <id> | start <id>           a stopped node does not run and loses what it did not persist
+//   wipe <id>                        a stopped data node loses its disk (it starts again empty)
 //   run <rounds> [<id>...] [verbose=true]   each round ticks every running node (or the listed
 //                                    ones) once, then stabilizes the running nodes; prints the
 //                                    traces with their round number (every Ready and message with
@@ -38,6 +42,8 @@ import {
   formatSnapshotMetadata,
   formatStatus,
   formatStorage,
+  formatWitnessState,
+  formatWitnessStatus,
 } from './format.js';
 import { bytes, DEFAULT_NODE_OPTIONS, SimulatedCluster } from './simulated-cluster.js';
 
@@ -190,7 +196,8 @@ class InteractionEnvironment {
   }
 
   private ids(command: ParsedCommand): NodeId[] {
-    return command.positional.length === 0 ? [...this.cluster.nodes.keys()] : command.positional;
+    if (command.positional.length > 0) return command.positional;
+    return [...this.cluster.nodes.keys(), ...this.cluster.witnesses.keys()];
   }
 
   private firstId(command: ParsedCommand): NodeId {
@@ -229,8 +236,14 @@ class InteractionEnvironment {
               named.get('max-inflight'),
               DEFAULT_NODE_OPTIONS.maxInflightMessages,
             ),
-            mode: named.get('mode') === 'pair' ? 'pair' : 'majority',
+            mode:
+              named.get('mode') === 'pair'
+                ? 'pair'
+                : named.get('mode') === 'witness'
+                  ? 'witness'
+                  : 'majority',
             priorityNodeId: named.get('priority'),
+            witnessNodeId: named.get('witness'),
             pairVoteWaitTicks: named.has('vote-wait') ? parseCount(named.get('vote-wait'), 1) : undefined,
             startupGraceTicks: named.has('startup-grace')
               ? parseCount(named.get('startup-grace'), 0)
@@ -239,6 +252,16 @@ class InteractionEnvironment {
         }
         return;
       }
+      case 'add-witness':
+        this.cluster.addWitness(this.firstId(command), {
+          dataNodeIds: parseList(named.get('data') ?? '()'),
+          failoverTimeoutTicks: parseCount(named.get('election'), DEFAULT_NODE_OPTIONS.electionTimeoutTicks),
+          heartbeatIntervalTicks: parseCount(
+            named.get('heartbeat'),
+            DEFAULT_NODE_OPTIONS.heartbeatIntervalTicks,
+          ),
+        });
+        return;
       case 'set-jitter':
         this.cluster.node(this.firstId(command)).jitterTicks = parseCount(positional[1], 0);
         return;
@@ -246,6 +269,11 @@ class InteractionEnvironment {
         this.cluster.node(this.firstId(command)).raft.campaign();
         return;
       case 'tick': {
+        const witness = this.cluster.witnesses.get(this.firstId(command));
+        if (witness !== undefined) {
+          for (let tick = 0; tick < parseCount(positional[1], 1); tick += 1) witness.core.tick();
+          return;
+        }
         const node = this.cluster.node(this.firstId(command));
         for (let tick = 0; tick < parseCount(positional[1], 1); tick += 1) node.raft.tick();
         return;
@@ -305,13 +333,30 @@ class InteractionEnvironment {
         return;
       case 'heal':
         this.cluster.isolated.clear();
+        this.cluster.cutLinks.clear();
         return;
+      case 'cut': {
+        const [from, to] = positional;
+        assert.ok(from !== undefined && to !== undefined, 'cut <a> <b>');
+        this.cluster.cutLinks.add(`${from}->${to}`);
+        if (named.get('one-way') !== 'true') this.cluster.cutLinks.add(`${to}->${from}`);
+        return;
+      }
       case 'stop':
         this.cluster.stop(this.firstId(command));
         return;
       case 'start':
         this.cluster.start(this.firstId(command));
         return;
+      case 'wipe': {
+        const id = this.firstId(command);
+        assert.ok(this.cluster.down.has(id), `stop ${id} before wiping its disk`);
+        const { storage } = this.cluster.node(id);
+        storage.hardState = null;
+        storage.snapshot = null;
+        storage.entries = [];
+        return;
+      }
       case 'run':
         this.runRounds(parseCount(positional[0], 1), positional.slice(1), named.get('verbose') === 'true');
         return;
@@ -359,6 +404,12 @@ class InteractionEnvironment {
         return;
       }
       case 'status':
+        if (this.cluster.witnesses.has(this.firstId(command))) {
+          const witness = this.cluster.witness(this.firstId(command));
+          for (const line of formatWitnessStatus(witness.core.status())) this.print(line);
+          this.print(formatWitnessState(witness.stored));
+          return;
+        }
         for (const line of formatStatus(this.cluster.node(this.firstId(command)).raft.status()))
           this.print(line);
         return;
@@ -377,7 +428,16 @@ class InteractionEnvironment {
           this.print(
             `${status.id}: ${status.role} term=${status.term} leader=${status.leaderId ?? 'none'} ` +
               `commit=${status.commitIndex} applied=${status.appliedIndex} last=${status.lastIndex}` +
-              (status.mode === 'pair' ? ` in-sync=(${status.configuration.inSync.join(',')})` : '') +
+              (status.mode !== 'majority' ? ` in-sync=(${status.configuration.inSync.join(',')})` : '') +
+              (this.cluster.isolated.has(status.id) ? ' (isolated)' : '') +
+              (this.cluster.down.has(status.id) ? ' (stopped)' : ''),
+          );
+        }
+        for (const witness of this.cluster.witnesses.values()) {
+          const status = witness.core.status();
+          this.print(
+            `${status.id}: witness term=${status.term} vote=${status.votedFor ?? 'none'} leader=${status.leaderId ?? 'none'}` +
+              ` in-sync=(${status.inSync.join(',')}) acknowledged=${status.acknowledgedIndex}` +
               (this.cluster.isolated.has(status.id) ? ' (isolated)' : '') +
               (this.cluster.down.has(status.id) ? ' (stopped)' : ''),
           );
@@ -389,6 +449,8 @@ class InteractionEnvironment {
   }
 
   private processReady(id: NodeId): boolean {
+    // A witness has no Ready: it persists and answers as each message is delivered.
+    if (this.cluster.witnesses.has(id)) return false;
     const node = this.cluster.node(id);
     if (!node.raft.hasReady()) return false;
     this.print(`> ${id} handling Ready`);
@@ -425,13 +487,22 @@ class InteractionEnvironment {
     this.print(formatMessage(message));
     this.indent = '    ';
     this.cluster.deliver(message);
+    const witness = this.cluster.witnesses.get(message.to);
+    if (witness !== undefined) {
+      if (witness.lastPersisted !== null)
+        this.print(`persisted ${formatWitnessState(witness.lastPersisted)}`);
+      for (const sent of witness.lastSent) this.print(`sent ${formatMessage(sent)}`);
+    }
     this.indent = '  ';
     if (snapshotFrom !== null && !this.cluster.down.has(snapshotFrom))
       this.cluster.node(snapshotFrom).raft.reportSnapshot(message.to, 'finished');
   }
 
   private runRounds(rounds: number, listed: NodeId[], verbose: boolean): void {
-    const running = () => [...this.cluster.nodes.keys()].filter((id) => !this.cluster.down.has(id));
+    const running = () =>
+      [...this.cluster.nodes.keys(), ...this.cluster.witnesses.keys()].filter(
+        (id) => !this.cluster.down.has(id),
+      );
     this.reportSnapshots = true;
     try {
       for (let round = 1; round <= rounds; round += 1) {
@@ -440,7 +511,9 @@ class InteractionEnvironment {
         const ticking = listed.length === 0 ? running() : listed;
         for (const id of ticking) {
           assert.ok(!this.cluster.down.has(id), `${id} is stopped`);
-          this.cluster.node(id).raft.tick();
+          const witness = this.cluster.witnesses.get(id);
+          if (witness !== undefined) witness.core.tick();
+          else this.cluster.node(id).raft.tick();
         }
         this.stabilize(running());
         // Messages to stopped nodes are lost.

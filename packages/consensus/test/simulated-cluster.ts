@@ -13,6 +13,8 @@ import type {
   ReplicationMode,
   Snapshot,
 } from '../src/types.js';
+import type { WitnessConfig } from '../src/witness-core.js';
+import { SimulatedWitness } from './simulated-witness.js';
 
 export interface NodeOptions {
   configuration: Configuration;
@@ -26,6 +28,7 @@ export interface NodeOptions {
   priorityNodeId?: NodeId;
   pairVoteWaitTicks?: number;
   startupGraceTicks?: number;
+  witnessNodeId?: NodeId;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'configuration'> = {
@@ -118,6 +121,7 @@ export class SimulatedNode {
         priorityNodeId: this.options.priorityNodeId,
         pairVoteWaitTicks: this.options.pairVoteWaitTicks,
         startupGraceTicks: this.options.startupGraceTicks,
+        witnessNodeId: this.options.witnessNodeId,
       },
       {
         hardState: this.storage.hardState,
@@ -155,10 +159,27 @@ export class SimulatedCluster {
   /** Messages sent and not yet delivered, in the order they were sent. */
   network: Message[] = [];
   readonly isolated = new Set<NodeId>();
+  /** Directed links ("from->to") whose messages are lost. */
+  readonly cutLinks = new Set<string>();
   /** Stopped nodes: they do not run, and messages to them are lost. */
   readonly down = new Set<NodeId>();
+  /** Witness mode: witnesses, driven by SimulatedWitness (they have no Ready). */
+  readonly witnesses = new Map<NodeId, SimulatedWitness>();
 
   constructor(private readonly trace: (line: string) => void = () => {}) {}
+
+  addWitness(id: NodeId, config: Omit<WitnessConfig, 'id' | 'trace'>): SimulatedWitness {
+    assert.ok(!this.nodes.has(id) && !this.witnesses.has(id), `node ${id} exists`);
+    const witness = new SimulatedWitness(id, { ...config, id, trace: this.trace });
+    this.witnesses.set(id, witness);
+    return witness;
+  }
+
+  witness(id: NodeId): SimulatedWitness {
+    const witness = this.witnesses.get(id);
+    assert.ok(witness !== undefined, `no witness ${id}`);
+    return witness;
+  }
 
   addNode(id: NodeId, options: NodeOptions): SimulatedNode {
     assert.ok(!this.nodes.has(id), `node ${id} exists`);
@@ -209,7 +230,7 @@ export class SimulatedCluster {
       // The state machine's merge command: the offered entries' data, in order.
       const merged = offer.entries.map((entry) => decoder.decode(entry.data)).join(',');
       try {
-        node.raft.proposeMerge(offer, encoder.encode(`merge(${offer.from}:${merged})`));
+        node.raft.proposeMerge(offer, [encoder.encode(`merge(${offer.from}:${merged})`)]);
       } catch {
         // proposeMerge already released the offer; the backup offers it again.
       }
@@ -228,6 +249,11 @@ export class SimulatedCluster {
 
   /** Loses everything not persisted, as a crash would, and starts again from storage. */
   restart(id: NodeId): void {
+    const witness = this.witnesses.get(id);
+    if (witness !== undefined) {
+      witness.restart();
+      return;
+    }
     const node = this.node(id);
     node.heldReady = null;
     node.raft = node.createRaft();
@@ -235,7 +261,7 @@ export class SimulatedCluster {
 
   /** The node stops (a crash or kill): whatever it did not persist is gone, and so are messages to it. */
   stop(id: NodeId): void {
-    this.node(id).heldReady = null;
+    if (!this.witnesses.has(id)) this.node(id).heldReady = null;
     this.down.add(id);
     this.takeMessagesTo(id);
   }
@@ -261,14 +287,21 @@ export class SimulatedCluster {
     return (
       this.isolated.has(message.from) ||
       this.isolated.has(message.to) ||
+      this.cutLinks.has(`${message.from}->${message.to}`) ||
       this.down.has(message.to) ||
-      !this.nodes.has(message.to)
+      (!this.nodes.has(message.to) && !this.witnesses.has(message.to))
     );
   }
 
   /** Returns false when the message was lost. */
   deliver(message: Message): boolean {
     if (this.isLost(message)) return false;
+    const witness = this.witnesses.get(message.to);
+    if (witness !== undefined) {
+      // The witness persists, then answers at once.
+      this.network.push(...witness.deliver(message));
+      return true;
+    }
     this.node(message.to).raft.step(message);
     return true;
   }

@@ -5,11 +5,20 @@
 // invalid_command, which keeps a replicated log replayable even if its producer was lenient.
 import assert from 'node:assert/strict';
 import { ShapeReader } from './shape.js';
-import type { Command } from './types.js';
+import type { Command, MergedEntry } from './types.js';
 
 const FORMAT_VERSION = 1;
 /** Far above any valid command (64 features of 1 KiB each); anything larger is refused unread. */
 export const ENTRY_DATA_MAX_BYTES = 1024 * 1024;
+/** A merge command re-applies at most this many of the backup's entries; larger merges are split. */
+export const MAX_MERGED_ENTRIES = 1000;
+/** At most this many source terms in one merge command. */
+export const MAX_MERGE_SOURCE_TERMS = 1000;
+/**
+ * The JSON of a merge command stays within this many bytes, which leaves room for the entry's
+ * envelope (format version and timestamp) within ENTRY_DATA_MAX_BYTES.
+ */
+export const MERGE_COMMAND_MAX_BYTES = ENTRY_DATA_MAX_BYTES - 256;
 
 export interface EntryData {
   timestampMs: number;
@@ -49,8 +58,12 @@ export function decodeEntryData(bytes: Uint8Array): EntryData {
   };
 }
 
-/** Checks the shape of a command parsed from JSON and rebuilds it from its known fields. */
-export function commandFromJson(value: unknown, path = '$.command'): Command {
+/**
+ * Checks the shape of a command parsed from JSON and rebuilds it from its known fields. A merge
+ * inside a merge still decodes (validation refuses it with invalid_command, deterministically), but
+ * nothing nests deeper, so decoding never recurses without bound.
+ */
+export function commandFromJson(value: unknown, path = '$.command', depth = 0): Command {
   const fields = reader.object(value, path);
   const text = (name: string): string => reader.string(fields[name], `${path}.${name}`);
   const amount = (name: string): number => reader.number(fields[name], `${path}.${name}`);
@@ -107,7 +120,31 @@ export function commandFromJson(value: unknown, path = '$.command'): Command {
       return { type: 'tick' };
     case 'extend_leases':
       return { type: 'extend_leases', byMs: amount('byMs') };
+    case 'merge':
+      if (depth > 1) return reader.fail(`${path}.type`, 'merge commands nest too deep');
+      return {
+        type: 'merge',
+        sourceNodeId: text('sourceNodeId'),
+        sourceTerms: reader
+          .array(fields.sourceTerms, `${path}.sourceTerms`)
+          .map((term, position) => reader.number(term, `${path}.sourceTerms[${position}]`)),
+        entries: reader
+          .array(fields.entries, `${path}.entries`)
+          .map((entry, position) => mergedEntryFromJson(entry, `${path}.entries[${position}]`, depth + 1)),
+      };
     default:
       return reader.fail(`${path}.type`, `unknown command type ${JSON.stringify(fields.type)?.slice(0, 64)}`);
   }
+}
+
+function mergedEntryFromJson(value: unknown, path: string, depth: number): MergedEntry {
+  const fields = reader.object(value, path);
+  const entry: MergedEntry = {
+    index: reader.number(fields.index, `${path}.index`),
+    term: reader.number(fields.term, `${path}.term`),
+    timestampMs: reader.number(fields.timestampMs, `${path}.timestampMs`),
+    command: commandFromJson(fields.command, `${path}.command`, depth),
+  };
+  if (fields.result !== undefined) entry.result = reader.result(fields.result, `${path}.result`);
+  return entry;
 }

@@ -6,13 +6,15 @@
 
 export interface ExpiryEntry {
   expiresAtMs: number;
-  /** The log index that granted the lease; breaks ties so the heap order is total. */
+  /** The log index and term that granted the lease; they break ties so the heap order is total. */
   grantIndex: number;
+  grantTerm: number;
   leaseId: string;
 }
 
 function before(a: ExpiryEntry, b: ExpiryEntry): boolean {
-  return a.expiresAtMs < b.expiresAtMs || (a.expiresAtMs === b.expiresAtMs && a.grantIndex < b.grantIndex);
+  if (a.expiresAtMs !== b.expiresAtMs) return a.expiresAtMs < b.expiresAtMs;
+  return a.grantIndex < b.grantIndex || (a.grantIndex === b.grantIndex && a.grantTerm < b.grantTerm);
 }
 
 export class LeaseExpiryQueue {

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { deepFreeze } from './canonical.js';
 import { LedgerDataError } from './errors.js';
+import { IncidentBook, incidentIdFor, MAX_RESOLVED_INCIDENTS, parseIncidentId } from './incident-book.js';
 import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
+import { grantOf, leaseIdFor } from './lease-id.js';
 import { type LedgerOptions, resolveLedgerOptions } from './options.js';
 import { periodBounds } from './period.js';
 import {
@@ -18,10 +20,14 @@ import {
 import { hashLedgerState } from './state-hash.js';
 import type {
   Command,
+  Incident,
+  IncidentKind,
   Lease,
   LedgerEntry,
   Licence,
   LicenceChanges,
+  MergeCommand,
+  MergedEntry,
   Period,
   Quota,
   RejectionReason,
@@ -37,15 +43,24 @@ export const UNMETERED_PERIOD: Period = 'month';
 /** Stale heap entries allowed beyond the live leases before the expiry queue is rebuilt. */
 const EXPIRY_QUEUE_SLACK = 1024;
 
-const LEASE_ID_PREFIX = 'lease-';
-
-type ClientCommand = Exclude<Command, { type: 'tick' } | { type: 'extend_leases' }>;
+type ClientCommand = Extract<Command, { requestId: string }>;
 
 interface LeaseSlot {
   /** Frozen; replaced (never mutated) when the lease changes. */
   lease: Lease;
-  /** The index of the entry that granted the lease, which is also the number in its id. */
+  /** The index and term of the entry that granted the lease: the numbers in its id. */
   grantIndex: number;
+  grantTerm: number;
+}
+
+/** What one merge changed, so that it can tell which licences it put over a limit. */
+interface MergeEffects {
+  /** Licences that gained a lease or had their seats changed by the merge. */
+  seatLicences: Set<string>;
+  /** Licences whose quota the merge changed: their current period is checked. */
+  quotaLicences: Set<string>;
+  /** Periods the merge added usage to, by usage key, per licence. */
+  usagePeriods: Map<string, Set<string>>;
 }
 
 interface UsageSlot {
@@ -70,17 +85,9 @@ function reject(reason: RejectionReason, message: string): Result {
   return { ok: false, reason, message };
 }
 
-function leaseIdFor(grantIndex: number): string {
-  return `${LEASE_ID_PREFIX}${grantIndex}`;
-}
-
-/** The grant index in a lease id, or null if the id is not one this ledger could have made. */
-function grantIndexOf(leaseId: string): number | null {
-  if (!leaseId.startsWith(LEASE_ID_PREFIX)) return null;
-  const digits = leaseId.slice(LEASE_ID_PREFIX.length);
-  if (!/^[1-9][0-9]*$/.test(digits)) return null;
-  const grantIndex = Number(digits);
-  return Number.isSafeInteger(grantIndex) ? grantIndex : null;
+/** Grant order: by the index of the granting entry, then its term (merged leases may share an index). */
+function compareGrants(a: LeaseSlot, b: LeaseSlot): number {
+  return a.grantIndex - b.grantIndex || a.grantTerm - b.grantTerm;
 }
 
 /** Licence and workstation ids cannot contain a space, so the pair key is unambiguous. */
@@ -117,6 +124,11 @@ function copyParameters(parameters: WorkstationParameters): WorkstationParameter
   };
 }
 
+/** A rejection carried in a merge, rebuilt from its known fields. */
+function copyRejection(result: Extract<Result, { ok: false }>): Result {
+  return { ok: false, reason: result.reason, message: result.message };
+}
+
 function snapshotError(message: string): LedgerDataError {
   return new LedgerDataError('SNAPSHOT_DECODE_FAILED', `inconsistent ledger snapshot: ${message}`);
 }
@@ -127,12 +139,17 @@ export class Ledger {
   private readonly licences = new Map<string, Licence>();
   private readonly leases = new Map<string, LeaseSlot>();
   private readonly leaseIdsByLicence = new Map<string, Set<string>>();
-  /** One live lease per (licence, workstation): a workstation never holds two seats of a licence. */
-  private readonly leaseIdByHolder = new Map<string, string>();
+  /**
+   * The live leases of each (licence, workstation), in grant order. A workstation holds at most one
+   * lease of a licence, except after a merge: the lease the backup granted it is kept beside the
+   * one the main granted, because the workstation may hold either.
+   */
+  private readonly leaseIdsByHolder = new Map<string, string[]>();
   private readonly usageByLicence = new Map<string, Map<string, UsageSlot>>();
   /** Insertion order is entry order (indexes increase), so the oldest record is always first. */
   private readonly requests = new Map<string, RequestRecord>();
   private readonly expiryQueue = new LeaseExpiryQueue();
+  private readonly incidentBook = new IncidentBook();
   private lastAppliedIndex = 0;
   private clock = 0;
 
@@ -163,6 +180,10 @@ export class Ledger {
       `entry index ${entry.index} must be an integer above the applied index ${this.lastAppliedIndex}`,
     );
     assert.ok(
+      Number.isSafeInteger(entry.term) && entry.term >= 1,
+      `entry ${entry.index} has an impossible term ${entry.term}`,
+    );
+    assert.ok(
       Number.isSafeInteger(entry.timestampMs) &&
         entry.timestampMs >= 0 &&
         entry.timestampMs <= LIMITS.timeMaxMs,
@@ -171,7 +192,13 @@ export class Ledger {
     this.lastAppliedIndex = entry.index;
     if (entry.timestampMs > this.clock) this.clock = entry.timestampMs;
     this.forgetOldRequests();
+    const result = this.applyCommand(entry);
+    // Every entry may end an overdraft: by what it did, or because its time is past a period's end.
+    this.resolveIncidents();
+    return result;
+  }
 
+  private applyCommand(entry: LedgerEntry): Result {
     const requestId = requestIdOf(entry.command);
     if (requestId !== null) {
       const record = this.requests.get(requestId);
@@ -180,14 +207,14 @@ export class Ledger {
     const invalid = validateCommand(entry.command, this.options);
     const result = deepFreeze(
       invalid === null
-        ? this.execute(entry.command, entry.index)
+        ? this.execute(entry.command, entry)
         : reject('invalid_command', `${invalid.field}: ${invalid.message}`),
     );
     if (requestId !== null) this.remember(requestId, entry.index, result);
     return result;
   }
 
-  private execute(command: Command, index: number): Result {
+  private execute(command: Command, entry: LedgerEntry): Result {
     switch (command.type) {
       case 'activate_licence':
         return this.activateLicence(command);
@@ -196,7 +223,7 @@ export class Ledger {
       case 'deactivate_licence':
         return this.deactivateLicence(command.licenceId);
       case 'acquire_lease':
-        return this.acquireLease(command, index);
+        return this.acquireLease(command, entry.term, entry.index);
       case 'renew_lease':
         return this.renewLease(command.leaseId, command.ttlMs);
       case 'release_lease':
@@ -208,6 +235,8 @@ export class Ledger {
         return this.tick();
       case 'extend_leases':
         return this.extendLeases(command.byMs);
+      case 'merge':
+        return this.merge(command, entry);
       default:
         return assert.fail(`validated command has unknown type ${String((command as Command).type)}`);
     }
@@ -313,7 +342,11 @@ export class Ledger {
   // ---------------------------------------------------------------------------------------------
   // Leases
 
-  private acquireLease(command: Extract<ClientCommand, { type: 'acquire_lease' }>, index: number): Result {
+  private acquireLease(
+    command: Extract<ClientCommand, { type: 'acquire_lease' }>,
+    term: number,
+    index: number,
+  ): Result {
     const licence = this.licences.get(command.licenceId);
     if (licence === undefined) {
       return reject('licence_not_found', `licence ${command.licenceId} does not exist`);
@@ -321,9 +354,10 @@ export class Ledger {
     const refusal = this.refuseUse(licence);
     if (refusal !== null) return refusal;
 
-    const heldId = this.leaseIdByHolder.get(holderKey(command.licenceId, command.workstationId));
+    const heldId = this.leaseIdsByHolder.get(holderKey(command.licenceId, command.workstationId))?.at(-1);
     if (heldId !== undefined) {
-      // A workstation that asks again (a restart, a lost answer) keeps its seat rather than taking a second.
+      // A workstation that asks again (a restart, a lost answer) keeps its seat rather than taking a
+      // second. This takes no new seat, so an overdrawn licence answers it too, like a renewal.
       const slot = this.leaseSlot(heldId);
       const lease: Lease = deepFreeze({
         ...slot.lease,
@@ -337,6 +371,12 @@ export class Ledger {
     }
 
     const seatsInUse = this.seatsInUse(licence.licenceId);
+    if (this.incidentBook.hasOpenSeatsIncident(licence.licenceId)) {
+      return reject(
+        'licence_overdrawn',
+        `licence ${licence.licenceId} is overdrawn after a merge (${seatsInUse} leases for ${licence.seats} seats); no new lease until it is back within its seats`,
+      );
+    }
     if (seatsInUse >= licence.seats) {
       return reject(
         'seat_limit_reached',
@@ -346,7 +386,7 @@ export class Ledger {
     if (this.leases.size >= this.options.maxLeases) {
       return reject('seat_limit_reached', `the ledger holds its limit of ${this.options.maxLeases} leases`);
     }
-    const leaseId = leaseIdFor(index);
+    const leaseId = leaseIdFor(term, index);
     assert.ok(!this.leases.has(leaseId), `lease ${leaseId} already exists`);
     const lease: Lease = deepFreeze({
       leaseId,
@@ -358,7 +398,7 @@ export class Ledger {
       expiresAtMs: this.clock + command.ttlMs,
       ttlMs: command.ttlMs,
     });
-    this.addLease({ lease, grantIndex: index });
+    this.addLease({ lease, grantIndex: index, grantTerm: term });
     return { ok: true, outcome: { kind: 'lease', lease } };
   }
 
@@ -405,7 +445,7 @@ export class Ledger {
       }
       due = this.expiryQueue.peek();
     }
-    expired.sort((a, b) => a.grantIndex - b.grantIndex);
+    expired.sort(compareGrants);
     return {
       ok: true,
       outcome: { kind: 'tick', expiredLeaseIds: expired.map((slot) => slot.lease.leaseId) },
@@ -441,8 +481,14 @@ export class Ledger {
     }
     licenceLeases.add(lease.leaseId);
     const key = holderKey(lease.licenceId, lease.workstationId);
-    assert.ok(!this.leaseIdByHolder.has(key), `workstation ${lease.workstationId} already holds a lease`);
-    this.leaseIdByHolder.set(key, lease.leaseId);
+    const held = this.leaseIdsByHolder.get(key);
+    if (held === undefined) {
+      this.leaseIdsByHolder.set(key, [lease.leaseId]);
+    } else {
+      // Kept in grant order, so that the last is the one handed back to the workstation.
+      held.push(lease.leaseId);
+      held.sort((a, b) => compareGrants(this.leaseSlot(a), this.leaseSlot(b)));
+    }
     this.scheduleExpiry(slot);
   }
 
@@ -461,7 +507,12 @@ export class Ledger {
       `lease ${lease.leaseId} missing from its licence`,
     );
     if (licenceLeases.size === 0) this.leaseIdsByLicence.delete(lease.licenceId);
-    assert.ok(this.leaseIdByHolder.delete(holderKey(lease.licenceId, lease.workstationId)));
+    const key = holderKey(lease.licenceId, lease.workstationId);
+    const held = this.leaseIdsByHolder.get(key);
+    const position = held?.indexOf(lease.leaseId) ?? -1;
+    assert.ok(held !== undefined && position >= 0, `lease ${lease.leaseId} missing from its holder`);
+    held.splice(position, 1);
+    if (held.length === 0) this.leaseIdsByHolder.delete(key);
   }
 
   private scheduleExpiry(slot: LeaseSlot): void {
@@ -470,7 +521,12 @@ export class Ledger {
   }
 
   private expiryEntry(slot: LeaseSlot): ExpiryEntry {
-    return { expiresAtMs: slot.lease.expiresAtMs, grantIndex: slot.grantIndex, leaseId: slot.lease.leaseId };
+    return {
+      expiresAtMs: slot.lease.expiresAtMs,
+      grantIndex: slot.grantIndex,
+      grantTerm: slot.grantTerm,
+      leaseId: slot.lease.leaseId,
+    };
   }
 
   private rebuildExpiryQueue(): void {
@@ -487,22 +543,41 @@ export class Ledger {
     if (licence.status === 'deactivated') {
       return reject('licence_deactivated', `licence ${licenceId} is deactivated`);
     }
+    return this.addUsage(licence, this.clock, units, true).result;
+  }
 
+  /**
+   * Adds units to the licence's period that contains atMs. With enforceQuota false (a merge
+   * re-applying what the backup accepted) the quota is not checked, only the counter's range.
+   * Returns the usage key written, or null when nothing was.
+   */
+  private addUsage(
+    licence: Licence,
+    atMs: number,
+    units: number,
+    enforceQuota: boolean,
+  ): { result: Result; key: string | null } {
+    const licenceId = licence.licenceId;
     const period = licence.quota?.period ?? UNMETERED_PERIOD;
-    const bounds = periodBounds(period, this.clock);
+    const bounds = periodBounds(period, atMs);
     const key = usageKey(period, bounds.periodStartMs);
     let slots = this.usageByLicence.get(licenceId);
     const current = slots?.get(key)?.usage;
     const used = current?.used ?? 0;
     const quotaUnits = licence.quota?.units ?? null;
-    if (quotaUnits !== null && used + units > quotaUnits) {
-      return reject(
+    if (enforceQuota && quotaUnits !== null && used + units > quotaUnits) {
+      const result = reject(
         'quota_exhausted',
         `licence ${licenceId} has used ${used} of ${quotaUnits} units this ${period}; ${units} more would exceed the quota`,
       );
+      return { result, key: null };
     }
     if (!Number.isSafeInteger(used + units)) {
-      return reject('quota_exhausted', `licence ${licenceId} usage counter for this ${period} is full`);
+      const result = reject(
+        'quota_exhausted',
+        `licence ${licenceId} usage counter for this ${period} is full`,
+      );
+      return { result, key: null };
     }
     const usage: UsagePeriod = deepFreeze({
       periodStartMs: bounds.periodStartMs,
@@ -517,16 +592,18 @@ export class Ledger {
     }
     slots.set(key, { period, usage });
     this.forgetOldUsage(slots, key);
-    return {
+    const result: Result = {
       ok: true,
       outcome: {
         kind: 'usage',
         licenceId,
         periodStartMs: usage.periodStartMs,
         used: usage.used,
-        remaining: quotaUnits === null ? null : quotaUnits - usage.used,
+        // A merge may take a period over its quota; nothing is left then, never less than nothing.
+        remaining: quotaUnits === null ? null : Math.max(0, quotaUnits - usage.used),
       },
     };
+    return { result, key };
   }
 
   /**
@@ -547,6 +624,300 @@ export class Ledger {
       assert.ok(oldestKey !== null);
       slots.delete(oldestKey);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Merge and overdraft incidents
+
+  /**
+   * Re-applies the backup's solo entries in its log order. The main's history stands: ticks and
+   * lease extensions are skipped (the main's own clock rules expiry), a request the ledger already
+   * remembers is a duplicate and is skipped, and everything else is executed now and remembered
+   * under its request id. Leases and usage the backup granted are honoured even past a limit; the
+   * excess becomes an overdraft incident.
+   */
+  private merge(command: MergeCommand, entry: LedgerEntry): Result {
+    const effects: MergeEffects = {
+      seatLicences: new Set(),
+      quotaLicences: new Set(),
+      usagePeriods: new Map(),
+    };
+    let applied = 0;
+    let duplicates = 0;
+    let skipped = 0;
+    for (const merged of command.entries) {
+      const nested = merged.command;
+      if (nested.type === 'tick' || nested.type === 'extend_leases') {
+        skipped += 1;
+        continue;
+      }
+      assert.ok(nested.type !== 'merge', 'validation refuses a merge inside a merge');
+      // A lease that already carries this entry's id was granted by an earlier merge of the same
+      // entry whose request id has since been forgotten: granting it again is impossible.
+      const alreadyGranted =
+        nested.type === 'acquire_lease' && this.leases.has(leaseIdFor(merged.term, merged.index));
+      if (this.requests.has(nested.requestId) || alreadyGranted) {
+        duplicates += 1;
+        continue;
+      }
+      const result = deepFreeze(this.executeMerged(nested, merged, effects));
+      this.remember(nested.requestId, entry.index, result);
+      applied += 1;
+    }
+    const incidentIds = this.openIncidents(command, entry, effects);
+    return { ok: true, outcome: { kind: 'merged', applied, duplicates, skipped, incidentIds } };
+  }
+
+  private executeMerged(command: ClientCommand, merged: MergedEntry, effects: MergeEffects): Result {
+    switch (command.type) {
+      case 'acquire_lease':
+        return this.forcedAcquire(command, merged, effects);
+      case 'report_usage':
+        return this.forcedReport(command, merged, effects);
+      case 'activate_licence':
+        return this.activateLicence(command);
+      case 'update_licence': {
+        const result = this.updateLicence(command.licenceId, command.changes);
+        if (result.ok) {
+          effects.seatLicences.add(command.licenceId);
+          effects.quotaLicences.add(command.licenceId);
+        }
+        return result;
+      }
+      case 'deactivate_licence':
+        return this.deactivateLicence(command.licenceId);
+      case 'renew_lease':
+        return this.renewLease(command.leaseId, command.ttlMs);
+      case 'release_lease':
+      case 'revoke_lease':
+        return this.removeLeaseById(command.leaseId);
+      default:
+        return assert.fail(`a merged command has unknown type ${String((command as Command).type)}`);
+    }
+  }
+
+  /** Entry times after the ledger's clock (a backup clock running ahead) are brought back to it. */
+  private mergedTimeMs(merged: MergedEntry): number {
+    return Math.min(merged.timestampMs, this.clock);
+  }
+
+  /**
+   * Honours what the backup answered an acquire with. A refusal is recorded as this request's
+   * result and changes nothing. A lease the backup granted (or handed back) is held under its own
+   * id, which the workstation holds, dated by the backup: the seat limit, the validity window and
+   * an open incident do not stop it, and an existing lease of the same workstation is not handed
+   * back instead. The licence must still exist and be active on the main, and the ledger-wide
+   * lease limit still holds. Without the backup's result, the entry is taken as granted by the
+   * backup under `lease-<term>-<index>` of the merged entry.
+   */
+  private forcedAcquire(
+    command: Extract<ClientCommand, { type: 'acquire_lease' }>,
+    merged: MergedEntry,
+    effects: MergeEffects,
+  ): Result {
+    const answered = merged.result;
+    if (answered !== undefined && !answered.ok) return copyRejection(answered);
+    const licence = this.licences.get(command.licenceId);
+    if (licence === undefined) {
+      return reject('licence_not_found', `licence ${command.licenceId} does not exist`);
+    }
+    if (licence.status === 'deactivated') {
+      return reject('licence_deactivated', `licence ${licence.licenceId} is deactivated`);
+    }
+    let granted: Lease;
+    if (answered === undefined) {
+      const atMs = this.mergedTimeMs(merged);
+      granted = {
+        leaseId: leaseIdFor(merged.term, merged.index),
+        licenceId: licence.licenceId,
+        workstationId: command.workstationId,
+        parameters: command.parameters,
+        grantedAtMs: atMs,
+        renewedAtMs: atMs,
+        expiresAtMs: atMs + command.ttlMs,
+        ttlMs: command.ttlMs,
+      };
+    } else {
+      assert.ok(answered.outcome.kind === 'lease', 'validation admits only a lease for an acquire');
+      granted = answered.outcome.lease;
+    }
+
+    const existing = this.leases.get(granted.leaseId);
+    if (existing !== undefined) {
+      // The backup handed back a lease both nodes knew: it stays, as late as either node had it.
+      const { lease } = existing;
+      if (lease.licenceId !== granted.licenceId || lease.workstationId !== granted.workstationId) {
+        return reject('invalid_command', `lease ${lease.leaseId} is held by another workstation here`);
+      }
+      const expiresAtMs = Math.min(granted.expiresAtMs, this.clock + granted.ttlMs);
+      if (expiresAtMs <= lease.expiresAtMs) return { ok: true, outcome: { kind: 'lease', lease } };
+      const renewed: Lease = deepFreeze({
+        ...lease,
+        parameters: copyParameters(granted.parameters),
+        renewedAtMs: Math.max(lease.renewedAtMs, Math.min(granted.renewedAtMs, this.clock)),
+        expiresAtMs,
+        ttlMs: granted.ttlMs,
+      });
+      this.replaceLease(existing, renewed);
+      return { ok: true, outcome: { kind: 'lease', lease: renewed } };
+    }
+
+    if (this.leases.size >= this.options.maxLeases) {
+      return reject('seat_limit_reached', `the ledger holds its limit of ${this.options.maxLeases} leases`);
+    }
+    const grant = grantOf(granted.leaseId);
+    assert.ok(grant !== null, `validation admits only lease ids a ledger makes, not ${granted.leaseId}`);
+    // Times after the clock (a backup clock running ahead) are brought back to it.
+    const renewedAtMs = Math.min(granted.renewedAtMs, this.clock);
+    const lease: Lease = deepFreeze({
+      leaseId: granted.leaseId,
+      licenceId: licence.licenceId,
+      workstationId: granted.workstationId,
+      parameters: copyParameters(granted.parameters),
+      grantedAtMs: Math.min(granted.grantedAtMs, renewedAtMs),
+      renewedAtMs,
+      expiresAtMs: Math.min(granted.expiresAtMs, this.clock + granted.ttlMs),
+      ttlMs: granted.ttlMs,
+    });
+    this.addLease({ lease, ...grant });
+    effects.seatLicences.add(licence.licenceId);
+    return { ok: true, outcome: { kind: 'lease', lease } };
+  }
+
+  /**
+   * Honours what the backup answered a usage report with: a refusal is recorded and counts
+   * nothing; accepted units are added to the period of the backup's entry even past the quota, and
+   * the backup's answer is recorded (it is what the workstation was told). Without the backup's
+   * result the units are added as if accepted.
+   */
+  private forcedReport(
+    command: Extract<ClientCommand, { type: 'report_usage' }>,
+    merged: MergedEntry,
+    effects: MergeEffects,
+  ): Result {
+    const answered = merged.result;
+    if (answered !== undefined && !answered.ok) return copyRejection(answered);
+    const licence = this.licences.get(command.licenceId);
+    if (licence === undefined) {
+      return reject('licence_not_found', `licence ${command.licenceId} does not exist`);
+    }
+    if (licence.status === 'deactivated') {
+      return reject('licence_deactivated', `licence ${licence.licenceId} is deactivated`);
+    }
+    const { result, key } = this.addUsage(licence, this.mergedTimeMs(merged), command.units, false);
+    if (key === null) return result;
+    let keys = effects.usagePeriods.get(licence.licenceId);
+    if (keys === undefined) {
+      keys = new Set();
+      effects.usagePeriods.set(licence.licenceId, keys);
+    }
+    keys.add(key);
+    if (answered === undefined) return result;
+    assert.ok(answered.outcome.kind === 'usage', 'validation admits only usage for a report');
+    const { licenceId, periodStartMs, used, remaining } = answered.outcome;
+    return { ok: true, outcome: { kind: 'usage', licenceId, periodStartMs, used, remaining } };
+  }
+
+  /**
+   * Opens an incident for every limit the merge left exceeded: the seats of a licence that gained
+   * leases (or had its seats changed), and the quota of every period the merge added usage to (or
+   * the current period, when the merge changed the quota). A limit already covered by an open
+   * incident of the same licence, kind and period with at least this excess gets no second one.
+   */
+  private openIncidents(command: MergeCommand, entry: LedgerEntry, effects: MergeEffects): string[] {
+    const incidentIds: string[] = [];
+    const open = (
+      licenceId: string,
+      kind: IncidentKind,
+      limit: number,
+      observed: number,
+      period: UsagePeriod | null,
+    ): void => {
+      const excess = observed - limit;
+      const periodStartMs = period?.periodStartMs ?? null;
+      if (excess <= 0 || this.incidentBook.largestOpenExcess(licenceId, kind, periodStartMs) >= excess)
+        return;
+      const incidentId = incidentIdFor(entry.index, incidentIds.length + 1);
+      this.incidentBook.add({
+        incidentId,
+        licenceId,
+        kind,
+        limit,
+        observed,
+        excess,
+        mainTerm: entry.term,
+        backupTerms: [...command.sourceTerms],
+        sourceNodeId: command.sourceNodeId,
+        mergeIndex: entry.index,
+        openedAtMs: this.clock,
+        resolvedAtMs: null,
+        periodStartMs,
+        periodEndMs: period?.periodEndMs ?? null,
+      });
+      incidentIds.push(incidentId);
+    };
+
+    const licenceIds = new Set([
+      ...effects.seatLicences,
+      ...effects.quotaLicences,
+      ...effects.usagePeriods.keys(),
+    ]);
+    for (const licenceId of [...licenceIds].sort(compareStrings)) {
+      const licence = this.licences.get(licenceId);
+      assert.ok(licence !== undefined, `the merge touched a missing licence ${licenceId}`);
+      if (effects.seatLicences.has(licenceId)) {
+        open(licenceId, 'seats', licence.seats, this.seatsInUse(licenceId), null);
+      }
+      const keys = new Set(effects.usagePeriods.get(licenceId) ?? []);
+      if (effects.quotaLicences.has(licenceId) && licence.quota !== null) {
+        keys.add(
+          usageKey(licence.quota.period, periodBounds(licence.quota.period, this.clock).periodStartMs),
+        );
+      }
+      const slots = this.usageByLicence.get(licenceId);
+      const written = [...keys]
+        .map((key) => slots?.get(key))
+        .filter((slot): slot is UsageSlot => slot !== undefined)
+        .sort(compareUsage);
+      for (const slot of written) {
+        // The quota in force for the period: the licence's own while it still counts in this kind
+        // of period, else the one recorded with the period's last report (0: no quota).
+        const limit =
+          licence.quota !== null && licence.quota.period === slot.period
+            ? licence.quota.units
+            : slot.usage.quota;
+        if (limit > 0) open(licenceId, 'usage', limit, slot.usage.used, slot.usage);
+      }
+    }
+    return incidentIds;
+  }
+
+  /** Resolves every open incident whose licence is back within the limit (or whose period is over). */
+  private resolveIncidents(): void {
+    if (this.incidentBook.openCount === 0) return;
+    for (const incident of this.incidentBook.openIncidents()) {
+      if (!this.stillOverdrawn(incident)) this.incidentBook.resolve(incident.incidentId, this.clock);
+    }
+  }
+
+  private stillOverdrawn(incident: Incident): boolean {
+    const licence = this.licences.get(incident.licenceId);
+    assert.ok(licence !== undefined, `incident ${incident.incidentId} names a missing licence`);
+    if (incident.kind === 'seats') return this.seatsInUse(licence.licenceId) > licence.seats;
+    const { periodStartMs, periodEndMs } = incident;
+    assert.ok(
+      periodStartMs !== null && periodEndMs !== null,
+      `usage incident ${incident.incidentId} has no period`,
+    );
+    if (this.clock >= periodEndMs) return false;
+    // A quota removed, or counted in another kind of period, no longer limits this period.
+    const quota = licence.quota;
+    if (quota === null) return false;
+    const bounds = periodBounds(quota.period, periodStartMs);
+    if (bounds.periodStartMs !== periodStartMs || bounds.periodEndMs !== periodEndMs) return false;
+    const used = this.usageByLicence.get(licence.licenceId)?.get(usageKey(quota.period, periodStartMs))
+      ?.usage.used;
+    return (used ?? 0) > quota.units;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -590,7 +961,7 @@ export class Ledger {
     return this.leases.get(leaseId)?.lease;
   }
 
-  /** Live leases, of one licence or of all, in the order they were granted (lease-<index> order). */
+  /** Live leases, of one licence or of all, in grant order (by the index in the id, then the term). */
   listLeases(licenceId?: string): Lease[] {
     let slots: LeaseSlot[];
     if (licenceId === undefined) {
@@ -598,7 +969,7 @@ export class Ledger {
     } else {
       slots = [...(this.leaseIdsByLicence.get(licenceId) ?? [])].map((leaseId) => this.leaseSlot(leaseId));
     }
-    return slots.sort((a, b) => a.grantIndex - b.grantIndex).map((slot) => slot.lease);
+    return slots.sort(compareGrants).map((slot) => slot.lease);
   }
 
   /** Live leases of the licence, including any past their expiry that no tick has expired yet. */
@@ -651,6 +1022,23 @@ export class Ledger {
     return this.requests.size;
   }
 
+  /**
+   * Overdraft incidents in the order they were opened (by merge index, then number): every open
+   * one and up to MAX_RESOLVED_INCIDENTS of the most recently resolved, or only the open ones.
+   */
+  incidents(options: { openOnly?: boolean } = {}): Incident[] {
+    return this.incidentBook.list(options.openOnly === true);
+  }
+
+  openIncidentCount(): number {
+    return this.incidentBook.openCount;
+  }
+
+  /** True while the licence has an open seats incident: it grants no new lease. */
+  isOverdrawn(licenceId: string): boolean {
+    return this.incidentBook.hasOpenSeatsIncident(licenceId);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Snapshots and hashing
 
@@ -668,6 +1056,7 @@ export class Ledger {
       leases: this.listLeases(),
       usage,
       requests: [...this.requests.values()],
+      incidents: this.incidentBook.records(),
     };
   }
 
@@ -712,10 +1101,9 @@ export class Ledger {
     }
 
     for (const lease of state.leases) {
-      const grantIndex = grantIndexOf(lease.leaseId);
-      if (grantIndex === null || grantIndex > state.appliedIndex) {
-        throw snapshotError(`bad lease id ${lease.leaseId}`);
-      }
+      // A merged lease carries the backup's index, which may be above the main's applied index.
+      const grant = grantOf(lease.leaseId);
+      if (grant === null) throw snapshotError(`bad lease id ${lease.leaseId}`);
       if (this.leases.has(lease.leaseId)) throw snapshotError(`lease ${lease.leaseId} appears twice`);
       if (!isValidId(lease.workstationId) || lease.ttlMs < 1 || lease.expiresAtMs < lease.grantedAtMs) {
         throw snapshotError(`lease ${lease.leaseId} has an invalid workstation id, TTL or expiry`);
@@ -723,10 +1111,7 @@ export class Ledger {
       if (this.licences.get(lease.licenceId)?.status !== 'active') {
         throw snapshotError(`lease ${lease.leaseId} belongs to no active licence`);
       }
-      if (this.leaseIdByHolder.has(holderKey(lease.licenceId, lease.workstationId))) {
-        throw snapshotError(`workstation ${lease.workstationId} holds two leases of ${lease.licenceId}`);
-      }
-      this.addLease({ lease: deepFreeze(lease), grantIndex });
+      this.addLease({ lease: deepFreeze(lease), ...grant });
     }
 
     for (const record of state.usage) {
@@ -755,12 +1140,74 @@ export class Ledger {
       if (!isValidId(record.requestId) || this.requests.has(record.requestId)) {
         throw snapshotError(`request id ${record.requestId} is invalid or appears twice`);
       }
-      const inOrder = previous === null || (record.index > previous.index && record.atMs >= previous.atMs);
+      // The requests one merge re-applied share its index.
+      const inOrder = previous === null || (record.index >= previous.index && record.atMs >= previous.atMs);
       if (!inOrder || record.index > state.appliedIndex || record.atMs > state.clockMs) {
         throw snapshotError(`request ${record.requestId} is out of order`);
       }
       this.requests.set(record.requestId, deepFreeze(record));
       previous = record;
+    }
+
+    this.loadIncidents(state);
+  }
+
+  /** Resolved incidents in resolution order, then open ones in opening order, each consistent. */
+  private loadIncidents(state: LedgerSnapshotState): void {
+    let previousResolvedAtMs = 0;
+    let previousOpen: { mergeIndex: number; sequence: number } | null = null;
+    let resolvedCount = 0;
+    for (const incident of state.incidents) {
+      const problem = (text: string) => snapshotError(`incident ${incident.incidentId} ${text}`);
+      const id = parseIncidentId(incident.incidentId);
+      if (id === null || id.mergeIndex !== incident.mergeIndex || incident.mergeIndex > state.appliedIndex) {
+        throw problem('has a bad id or merge index');
+      }
+      if (this.incidentBook.has(incident.incidentId)) throw problem('appears twice');
+      if (!this.licences.has(incident.licenceId)) throw problem('names an unknown licence');
+      const termsAscending = incident.backupTerms.every(
+        (term, position) => term > (incident.backupTerms[position - 1] ?? 0),
+      );
+      if (
+        incident.limit < 1 ||
+        incident.excess < 1 ||
+        incident.observed !== incident.limit + incident.excess ||
+        incident.mainTerm < 1 ||
+        !termsAscending ||
+        !isValidId(incident.sourceNodeId)
+      ) {
+        throw problem('has inconsistent figures');
+      }
+      const periodFits =
+        incident.kind === 'seats'
+          ? incident.periodStartMs === null && incident.periodEndMs === null
+          : incident.periodStartMs !== null &&
+            incident.periodEndMs !== null &&
+            incident.periodStartMs < incident.periodEndMs;
+      if (!periodFits) throw problem('has a period that does not fit its kind');
+      if (incident.openedAtMs > state.clockMs) throw problem('opened after the clock');
+      if (incident.resolvedAtMs === null) {
+        const inOrder =
+          previousOpen === null ||
+          id.mergeIndex > previousOpen.mergeIndex ||
+          (id.mergeIndex === previousOpen.mergeIndex && id.sequence > previousOpen.sequence);
+        if (!inOrder) throw problem('is out of order');
+        previousOpen = id;
+      } else {
+        if (previousOpen !== null) throw problem('is resolved but listed after an open incident');
+        if (
+          incident.resolvedAtMs < incident.openedAtMs ||
+          incident.resolvedAtMs > state.clockMs ||
+          incident.resolvedAtMs < previousResolvedAtMs
+        ) {
+          throw problem('has a resolution time out of order');
+        }
+        previousResolvedAtMs = incident.resolvedAtMs;
+        resolvedCount += 1;
+        if (resolvedCount > MAX_RESOLVED_INCIDENTS)
+          throw problem('is beyond the limit of resolved incidents');
+      }
+      this.incidentBook.add(incident);
     }
   }
 

@@ -3,6 +3,7 @@
 // that stray members never reach the ledger's state.
 import { LedgerDataError, type LedgerDataErrorCode } from './errors.js';
 import type {
+  Incident,
   Lease,
   Licence,
   LicenceChanges,
@@ -17,7 +18,7 @@ import type {
 
 export type Fields = Record<string, unknown>;
 
-const REJECTION_REASONS: ReadonlySet<string> = new Set<RejectionReason>([
+export const REJECTION_REASONS: ReadonlySet<string> = new Set<RejectionReason>([
   'seat_limit_reached',
   'quota_exhausted',
   'licence_not_found',
@@ -26,6 +27,7 @@ const REJECTION_REASONS: ReadonlySet<string> = new Set<RejectionReason>([
   'licence_not_yet_valid',
   'licence_expired',
   'lease_not_found',
+  'licence_overdrawn',
   'invalid_command',
 ]);
 
@@ -167,6 +169,32 @@ export class ShapeReader {
     };
   }
 
+  incident(value: unknown, path: string): Incident {
+    const fields = this.object(value, path);
+    const kind = this.string(fields.kind, `${path}.kind`);
+    if (kind !== 'seats' && kind !== 'usage') this.fail(`${path}.kind`, 'expected seats or usage');
+    const nullableInteger = (name: string): number | null =>
+      fields[name] === null ? null : this.integer(fields[name], `${path}.${name}`);
+    return {
+      incidentId: this.string(fields.incidentId, `${path}.incidentId`),
+      licenceId: this.string(fields.licenceId, `${path}.licenceId`),
+      kind,
+      limit: this.integer(fields.limit, `${path}.limit`),
+      observed: this.integer(fields.observed, `${path}.observed`),
+      excess: this.integer(fields.excess, `${path}.excess`),
+      mainTerm: this.integer(fields.mainTerm, `${path}.mainTerm`),
+      backupTerms: this.array(fields.backupTerms, `${path}.backupTerms`).map((term, position) =>
+        this.integer(term, `${path}.backupTerms[${position}]`),
+      ),
+      sourceNodeId: this.string(fields.sourceNodeId, `${path}.sourceNodeId`),
+      mergeIndex: this.integer(fields.mergeIndex, `${path}.mergeIndex`),
+      openedAtMs: this.integer(fields.openedAtMs, `${path}.openedAtMs`),
+      resolvedAtMs: nullableInteger('resolvedAtMs'),
+      periodStartMs: nullableInteger('periodStartMs'),
+      periodEndMs: nullableInteger('periodEndMs'),
+    };
+  }
+
   result(value: unknown, path: string): Result {
     const fields = this.object(value, path);
     if (!this.boolean(fields.ok, `${path}.ok`)) {
@@ -220,6 +248,19 @@ export class ShapeReader {
           outcome: {
             kind: 'extended',
             leaseCount: this.integer(outcome.leaseCount, `${outcomePath}.leaseCount`),
+          },
+        };
+      case 'merged':
+        return {
+          ok: true,
+          outcome: {
+            kind: 'merged',
+            applied: this.integer(outcome.applied, `${outcomePath}.applied`),
+            duplicates: this.integer(outcome.duplicates, `${outcomePath}.duplicates`),
+            skipped: this.integer(outcome.skipped, `${outcomePath}.skipped`),
+            incidentIds: this.array(outcome.incidentIds, `${outcomePath}.incidentIds`).map((id, position) =>
+              this.string(id, `${outcomePath}.incidentIds[${position}]`),
+            ),
           },
         };
       default:

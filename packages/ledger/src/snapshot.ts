@@ -1,13 +1,14 @@
 // The ledger's serialized state: JSON in UTF-8, with every collection written in a fixed order
 // (licences and leases sorted, usage sorted, request records in the order they were made) so that
 // equal ledgers give equal bytes. Decoding checks the shape; the ledger checks consistency.
+// Version 2 added overdraft incidents and lease ids of the form lease-<term>-<index>.
 import { Buffer, isUtf8 } from 'node:buffer';
 import { isPeriod } from './period.js';
 import { ShapeReader } from './shape.js';
-import type { Lease, Licence, Period, Result, UsagePeriod } from './types.js';
+import type { Incident, Lease, Licence, Period, Result, UsagePeriod } from './types.js';
 
 const FORMAT = 'tandem-ledger-snapshot';
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 
 /** A usage period together with the kind of period it counts (day, week or month). */
 export interface UsageRecord {
@@ -16,7 +17,10 @@ export interface UsageRecord {
   usage: UsagePeriod;
 }
 
-/** A remembered request: the first result, and the entry (index, time) that produced it. */
+/**
+ * A remembered request: the first result, and the entry (index, time) that produced it. The
+ * requests a merge re-applied all share the merge entry's index and time.
+ */
 export interface RequestRecord {
   requestId: string;
   index: number;
@@ -31,6 +35,8 @@ export interface LedgerSnapshotState {
   leases: Lease[];
   usage: UsageRecord[];
   requests: RequestRecord[];
+  /** Resolved incidents in the order they resolved, then open ones in the order they opened. */
+  incidents: Incident[];
 }
 
 const encoder = new TextEncoder();
@@ -94,5 +100,8 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
         result: reader.result(fields.result, `${path}.result`),
       };
     }),
+    incidents: reader
+      .array(root.incidents, '$.incidents')
+      .map((value, position) => reader.incident(value, `$.incidents[${position}]`)),
   };
 }

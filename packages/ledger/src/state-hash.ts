@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
 import type { RequestRecord, UsageRecord } from './snapshot.js';
-import type { Lease, Licence, Outcome, Result, UsagePeriod } from './types.js';
+import type { Incident, Lease, Licence, Outcome, Result, UsagePeriod } from './types.js';
 
 /** Text is handed to the hash in chunks of about this size: one update per record costs more. */
 const CHUNK_CHARACTERS = 1 << 16;
@@ -21,6 +21,8 @@ export interface HashedState {
   usage: Iterable<UsageRecord>;
   /** In the order they were made; their entry index is left out like the applied index. */
   requests: Iterable<RequestRecord>;
+  /** Resolved ones in resolution order, then open ones in opening order (as in the snapshot). */
+  incidents: Iterable<Incident>;
 }
 
 /** Collects text and feeds the hash a chunk at a time. */
@@ -123,9 +125,29 @@ function outcomeText(outcome: Outcome): string {
       return `["tick",[${outcome.expiredLeaseIds.map(quote).join(',')}]]`;
     case 'extended':
       return `["extended",${numberText(outcome.leaseCount)}]`;
+    case 'merged':
+      return (
+        `["merged",${numberText(outcome.applied)},${numberText(outcome.duplicates)},` +
+        `${numberText(outcome.skipped)},[${outcome.incidentIds.map(quote).join(',')}]]`
+      );
     default:
       return assert.fail(`unknown outcome kind ${String((outcome as Outcome).kind)}`);
   }
+}
+
+function nullableNumberText(value: number | null): string {
+  return value === null ? 'null' : numberText(value);
+}
+
+function incidentText(incident: Incident): string {
+  return (
+    `[${quote(incident.incidentId)},${quote(incident.licenceId)},${quote(incident.kind)},` +
+    `${numberText(incident.limit)},${numberText(incident.observed)},${numberText(incident.excess)},` +
+    `${numberText(incident.mainTerm)},[${incident.backupTerms.map(numberText).join(',')}],` +
+    `${quote(incident.sourceNodeId)},${numberText(incident.mergeIndex)},${numberText(incident.openedAtMs)},` +
+    `${nullableNumberText(incident.resolvedAtMs)},${nullableNumberText(incident.periodStartMs)},` +
+    `${nullableNumberText(incident.periodEndMs)}]`
+  );
 }
 
 function resultText(result: Result): string {
@@ -140,7 +162,7 @@ function resultText(result: Result): string {
  */
 export function hashLedgerState(state: HashedState): string {
   const hash = new ChunkedHash();
-  hash.write('tandem-ledger-state v2\nlicences\n');
+  hash.write('tandem-ledger-state v3\nlicences\n');
   for (const licence of state.licences) hash.write(`${licenceText(licence)}\n`);
   hash.write('leases\n');
   for (const lease of state.leases) hash.write(`${leaseText(lease)}\n`);
@@ -152,5 +174,7 @@ export function hashLedgerState(state: HashedState): string {
   for (const record of state.requests) {
     hash.write(`[${quote(record.requestId)},${numberText(record.atMs)},${resultText(record.result)}]\n`);
   }
+  hash.write('incidents\n');
+  for (const incident of state.incidents) hash.write(`${incidentText(incident)}\n`);
   return hash.digestHex();
 }

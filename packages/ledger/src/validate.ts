@@ -3,8 +3,12 @@
 // the field instead of travelling through the log. Field names are the gRPC API's snake_case names.
 // Values are checked with typeof as well, because commands built from the wire or decoded from a
 // log entry are only as well-typed as their producer.
+import { Buffer } from 'node:buffer';
+import { MAX_MERGE_SOURCE_TERMS, MAX_MERGED_ENTRIES, MERGE_COMMAND_MAX_BYTES } from './codec.js';
+import { grantOf } from './lease-id.js';
 import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions } from './options.js';
 import { isPeriod } from './period.js';
+import { REJECTION_REASONS } from './shape.js';
 import type { Command } from './types.js';
 
 export const LIMITS = Object.freeze({
@@ -12,6 +16,8 @@ export const LIMITS = Object.freeze({
   /** Product names and workstation parameters (host, user, product version). */
   textLengthMax: 256,
   reasonLengthMax: 512,
+  /** The message of a rejection a merge carries from the backup. */
+  rejectionMessageLengthMax: 2048,
   featuresMax: 64,
   featureKeyLengthMax: 64,
   featureValueLengthMax: 1024,
@@ -162,6 +168,166 @@ function checkParameters(value: unknown, field: string): FieldError | null {
   );
 }
 
+function checkSourceTerms(value: unknown): FieldError | null {
+  const field = 'source_terms';
+  if (!Array.isArray(value)) return { field, message: 'must be a list of terms' };
+  if (value.length > MAX_MERGE_SOURCE_TERMS) {
+    return { field, message: `must hold at most ${MAX_MERGE_SOURCE_TERMS} terms` };
+  }
+  let previous = 0;
+  for (const [position, term] of value.entries()) {
+    const error = checkInteger(term, `${field}[${position}]`, 1, Number.MAX_SAFE_INTEGER);
+    if (error !== null) return error;
+    if ((term as number) <= previous) return { field, message: 'must be ascending without repeats' };
+    previous = term as number;
+  }
+  return null;
+}
+
+/** A backup's rejection: a known reason and a bounded message. */
+function checkRejection(value: Fields, field: string): FieldError | null {
+  if (typeof value.reason !== 'string' || !REJECTION_REASONS.has(value.reason)) {
+    return { field: `${field}.reason`, message: 'must be a known rejection reason' };
+  }
+  return checkText(value.message, `${field}.message`, 0, LIMITS.rejectionMessageLengthMax);
+}
+
+/** The lease the backup answered an acquire with: for the same licence and workstation, sound times. */
+function checkGrantedLease(
+  value: unknown,
+  command: Fields,
+  field: string,
+  maxTtlMs: number,
+): FieldError | null {
+  if (!isObject(value)) return { field, message: 'must be a lease' };
+  if (grantOf(value.leaseId) === null)
+    return { field: `${field}.lease_id`, message: 'must be lease-<term>-<index>' };
+  if (value.licenceId !== command.licenceId) {
+    return { field: `${field}.licence_id`, message: "must be the command's licence" };
+  }
+  if (value.workstationId !== command.workstationId) {
+    return { field: `${field}.workstation_id`, message: "must be the command's workstation" };
+  }
+  const error =
+    checkParameters(value.parameters, `${field}.parameters`) ??
+    checkTime(value.grantedAtMs, `${field}.granted_at_ms`) ??
+    checkTime(value.renewedAtMs, `${field}.renewed_at_ms`) ??
+    checkTime(value.expiresAtMs, `${field}.expires_at_ms`) ??
+    checkInteger(value.ttlMs, `${field}.ttl_ms`, 1, maxTtlMs);
+  if (error !== null) return error;
+  const grantedAtMs = value.grantedAtMs as number;
+  const renewedAtMs = value.renewedAtMs as number;
+  if (grantedAtMs > renewedAtMs || renewedAtMs > (value.expiresAtMs as number)) {
+    return { field, message: 'must have granted_at_ms <= renewed_at_ms <= expires_at_ms' };
+  }
+  return null;
+}
+
+/** The backup's answer to a merged acquire_lease or report_usage; the main relies on its shape. */
+function checkBackupResult(
+  value: unknown,
+  command: unknown,
+  field: string,
+  maxTtlMs: number,
+): FieldError | null {
+  if (value === undefined) return null;
+  if (!isObject(command) || (command.type !== 'acquire_lease' && command.type !== 'report_usage')) {
+    return { field, message: 'only acquire_lease and report_usage entries carry a result' };
+  }
+  if (!isObject(value) || typeof value.ok !== 'boolean') return { field, message: 'must be a result' };
+  if (!value.ok) return checkRejection(value, field);
+  const outcome = value.outcome;
+  const outcomeField = `${field}.outcome`;
+  if (!isObject(outcome)) return { field: outcomeField, message: 'must be an outcome' };
+  if (command.type === 'acquire_lease') {
+    if (outcome.kind !== 'lease') return { field: `${outcomeField}.kind`, message: 'must be lease' };
+    return checkGrantedLease(outcome.lease, command, `${outcomeField}.lease`, maxTtlMs);
+  }
+  if (outcome.kind !== 'usage') return { field: `${outcomeField}.kind`, message: 'must be usage' };
+  if (outcome.licenceId !== command.licenceId) {
+    return { field: `${outcomeField}.licence_id`, message: "must be the command's licence" };
+  }
+  return (
+    checkTime(outcome.periodStartMs, `${outcomeField}.period_start_ms`) ??
+    checkInteger(outcome.used, `${outcomeField}.used`, 0, Number.MAX_SAFE_INTEGER) ??
+    (outcome.remaining === null
+      ? null
+      : checkInteger(outcome.remaining, `${outcomeField}.remaining`, 0, Number.MAX_SAFE_INTEGER))
+  );
+}
+
+/**
+ * One of the backup's entries, on its own: positive index and term, a sane timestamp, a valid
+ * command that is not a merge, and (for an acquire or a report) a result that fits the command.
+ * Field names are relative to the entry.
+ */
+export function validateMergedEntry(entry: unknown, options?: Partial<LedgerOptions>): FieldError | null {
+  if (!isObject(entry)) return { field: '', message: 'must be an object' };
+  const error =
+    checkInteger(entry.index, 'index', 1, Number.MAX_SAFE_INTEGER) ??
+    checkInteger(entry.term, 'term', 1, Number.MAX_SAFE_INTEGER) ??
+    checkTime(entry.timestampMs, 'timestamp_ms');
+  if (error !== null) return error;
+  if (isObject(entry.command) && entry.command.type === 'merge') {
+    return { field: 'command.type', message: 'a merge cannot contain a merge' };
+  }
+  const nested = validateCommand(entry.command as Command, options);
+  if (nested !== null) return { field: `command.${nested.field}`, message: nested.message };
+  const maxTtlMs = options?.maxTtlMs ?? DEFAULT_LEDGER_OPTIONS.maxTtlMs;
+  return checkBackupResult(entry.result, entry.command, 'result', maxTtlMs);
+}
+
+/**
+ * The backup's entries in its log order: each valid on its own, indexes increasing, terms never
+ * decreasing and among the source terms.
+ */
+function checkMergedEntries(
+  value: unknown,
+  sourceTerms: readonly number[],
+  options: Partial<LedgerOptions> | undefined,
+): FieldError | null {
+  if (!Array.isArray(value)) return { field: 'entries', message: 'must be a list of entries' };
+  if (value.length > MAX_MERGED_ENTRIES) {
+    return { field: 'entries', message: `must hold at most ${MAX_MERGED_ENTRIES} entries` };
+  }
+  const terms = new Set(sourceTerms);
+  let previousIndex = 0;
+  let previousTerm = 0;
+  for (const [position, entry] of value.entries()) {
+    const field = `entries[${position}]`;
+    const error = validateMergedEntry(entry, options);
+    if (error !== null) {
+      return { field: error.field === '' ? field : `${field}.${error.field}`, message: error.message };
+    }
+    const { index, term } = entry as { index: number; term: number };
+    if (index <= previousIndex)
+      return { field: `${field}.index`, message: 'must be above the previous index' };
+    if (term < previousTerm)
+      return { field: `${field}.term`, message: 'must not be below the previous term' };
+    if (!terms.has(term)) return { field: `${field}.term`, message: 'must be one of source_terms' };
+    previousIndex = index;
+    previousTerm = term;
+  }
+  return null;
+}
+
+function checkMerge(value: Fields, options: Partial<LedgerOptions> | undefined): FieldError | null {
+  const error =
+    checkId(value.sourceNodeId, 'source_node_id') ??
+    checkSourceTerms(value.sourceTerms) ??
+    checkMergedEntries(value.entries, value.sourceTerms as number[], options);
+  if (error !== null) return error;
+  // Measured last, once the shape is known to be sound: the encoding must fit in one log entry.
+  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > MERGE_COMMAND_MAX_BYTES) {
+    return {
+      field: 'entries',
+      message: `encode to ${bytes} bytes, over the limit of ${MERGE_COMMAND_MAX_BYTES}`,
+    };
+  }
+  return null;
+}
+
 /**
  * Returns the first offending field of the command, or null when the command is well formed.
  * Only maxTtlMs and maxExtendMs are read from the options. Checks that need the ledger's state
@@ -216,6 +382,8 @@ export function validateCommand(command: Command, options?: Partial<LedgerOption
       return null;
     case 'extend_leases':
       return checkInteger(value.byMs, 'by_ms', 0, maxExtendMs);
+    case 'merge':
+      return checkMerge(value, options);
     default:
       return {
         field: 'type',

@@ -47,10 +47,10 @@ const COMMANDS: Command[] = [
     parameters: PARAMETERS,
     ttlMs: 5,
   },
-  { type: 'renew_lease', requestId: 'r5', leaseId: 'lease-4', ttlMs: 0 },
-  { type: 'release_lease', requestId: 'r6', leaseId: 'lease-4' },
+  { type: 'renew_lease', requestId: 'r5', leaseId: 'lease-3-4', ttlMs: 0 },
+  { type: 'release_lease', requestId: 'r6', leaseId: 'lease-3-4' },
   { type: 'report_usage', requestId: 'r7', licenceId: 'cad-1', workstationId: 'w', units: 12 },
-  { type: 'revoke_lease', requestId: 'r8', leaseId: 'lease-4', reason: 'stolen laptop' },
+  { type: 'revoke_lease', requestId: 'r8', leaseId: 'lease-3-4', reason: 'stolen laptop' },
   { type: 'tick' },
   { type: 'extend_leases', byMs: 1500 },
 ];

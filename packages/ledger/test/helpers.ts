@@ -43,6 +43,8 @@ export const PARAMETERS: WorkstationParameters = {
 export class Driver {
   readonly ledger: Ledger;
   index = 0;
+  /** The term stamped on the entries; lease ids are lease-<term>-<index>. */
+  term = 1;
   nowMs: number;
   private requestNumber = 0;
 
@@ -58,7 +60,7 @@ export class Driver {
 
   apply(command: Command): Result {
     this.index += 1;
-    return this.ledger.apply({ index: this.index, timestampMs: this.nowMs, command });
+    return this.ledger.apply({ index: this.index, term: this.term, timestampMs: this.nowMs, command });
   }
 
   advance(ms: number): this {

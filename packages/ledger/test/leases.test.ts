@@ -29,12 +29,13 @@ describe('leases', () => {
   });
 
   describe('acquire_lease', () => {
-    it('grants a lease named after the entry index, expiring after the TTL', () => {
+    it('grants a lease named after the entry term and index, expiring after the TTL', () => {
       const driver = new Driver();
       driver.activate();
+      driver.term = 7;
       const lease = expectLease(driver.acquire('cad-1', 'ws-1', 5 * MINUTE_MS));
       expect(lease).to.deep.equal({
-        leaseId: 'lease-2',
+        leaseId: 'lease-7-2',
         licenceId: 'cad-1',
         workstationId: 'ws-1',
         parameters: PARAMETERS,
@@ -43,7 +44,7 @@ describe('leases', () => {
         expiresAtMs: T0 + 5 * MINUTE_MS,
         ttlMs: 5 * MINUTE_MS,
       });
-      expect(driver.ledger.getLease('lease-2')).to.deep.equal(lease);
+      expect(driver.ledger.getLease('lease-7-2')).to.deep.equal(lease);
       expect(driver.ledger.seatsInUse('cad-1')).to.equal(1);
       expect(driver.ledger.leaseCount()).to.equal(1);
       expect(Object.isFrozen(lease) && Object.isFrozen(lease.parameters)).to.equal(true);
@@ -123,8 +124,8 @@ describe('leases', () => {
       for (let n = 0; n < 10; n += 1) driver.acquire('a', `ws-${n}`);
       driver.acquire('b', 'ws-1');
       const ids = driver.ledger.listLeases('a').map((lease) => lease.leaseId);
-      expect(ids).to.deep.equal(Array.from({ length: 10 }, (_, n) => `lease-${n + 3}`));
-      expect(driver.ledger.listLeases('b').map((lease) => lease.leaseId)).to.deep.equal(['lease-13']);
+      expect(ids).to.deep.equal(Array.from({ length: 10 }, (_, n) => `lease-1-${n + 3}`));
+      expect(driver.ledger.listLeases('b').map((lease) => lease.leaseId)).to.deep.equal(['lease-1-13']);
       expect(driver.ledger.listLeases()).to.have.length(11);
       expect(driver.ledger.listLeases('none')).to.deep.equal([]);
     });
@@ -159,7 +160,7 @@ describe('leases', () => {
     it('refuses an unknown lease and a bad TTL', () => {
       const driver = new Driver({ maxTtlMs: HOUR_MS });
       driver.activate();
-      expectRejected(driver.renew('lease-99'), 'lease_not_found');
+      expectRejected(driver.renew('lease-1-99'), 'lease_not_found');
       const lease = expectLease(driver.acquire('cad-1', 'ws-1'));
       expectRejected(driver.renew(lease.leaseId, HOUR_MS + 1), 'invalid_command', 'ttl_ms');
     });
@@ -200,14 +201,14 @@ describe('leases', () => {
       driver.activate({ seats: 20 });
       for (let n = 0; n < 12; n += 1) driver.acquire('cad-1', `ws-${n}`, (12 - n) * 1000);
       driver.advance(6000);
-      // ws-6..ws-11 had TTLs of 6 s down to 1 s: lease-8 .. lease-13.
+      // ws-6..ws-11 had TTLs of 6 s down to 1 s: lease-1-8 .. lease-1-13.
       expect(driver.tick()).to.deep.equal([
-        'lease-8',
-        'lease-9',
-        'lease-10',
-        'lease-11',
-        'lease-12',
-        'lease-13',
+        'lease-1-8',
+        'lease-1-9',
+        'lease-1-10',
+        'lease-1-11',
+        'lease-1-12',
+        'lease-1-13',
       ]);
       expect(driver.ledger.seatsInUse('cad-1')).to.equal(6);
       expect(driver.tick()).to.deep.equal([]);
@@ -285,24 +286,24 @@ describe('leases', () => {
   describe('entry order and clock', () => {
     it('asserts strictly increasing indexes and allows gaps', () => {
       const ledger = new Ledger();
-      ledger.apply({ index: 3, timestampMs: T0, command: { type: 'tick' } });
+      ledger.apply({ index: 3, term: 1, timestampMs: T0, command: { type: 'tick' } });
       expect(ledger.appliedIndex).to.equal(3);
-      expect(() => ledger.apply({ index: 3, timestampMs: T0, command: { type: 'tick' } })).to.throw(
+      expect(() => ledger.apply({ index: 3, term: 1, timestampMs: T0, command: { type: 'tick' } })).to.throw(
         /index 3/,
       );
-      expect(() => ledger.apply({ index: 2, timestampMs: T0, command: { type: 'tick' } })).to.throw(
+      expect(() => ledger.apply({ index: 2, term: 1, timestampMs: T0, command: { type: 'tick' } })).to.throw(
         /index 2/,
       );
-      ledger.apply({ index: 10, timestampMs: T0, command: { type: 'tick' } });
+      ledger.apply({ index: 10, term: 1, timestampMs: T0, command: { type: 'tick' } });
       expect(ledger.appliedIndex).to.equal(10);
     });
 
     it('asserts a sane timestamp', () => {
       const ledger = new Ledger();
-      expect(() => ledger.apply({ index: 1, timestampMs: -1, command: { type: 'tick' } })).to.throw(
+      expect(() => ledger.apply({ index: 1, term: 1, timestampMs: -1, command: { type: 'tick' } })).to.throw(
         /timestamp/,
       );
-      expect(() => ledger.apply({ index: 1, timestampMs: 1.5, command: { type: 'tick' } })).to.throw(
+      expect(() => ledger.apply({ index: 1, term: 1, timestampMs: 1.5, command: { type: 'tick' } })).to.throw(
         /timestamp/,
       );
     });
@@ -311,11 +312,13 @@ describe('leases', () => {
       const ledger = new Ledger();
       ledger.apply({
         index: 1,
+        term: 1,
         timestampMs: T0,
         command: { type: 'activate_licence', requestId: 'a', licence: licenceSpec() },
       });
       const result = ledger.apply({
         index: 2,
+        term: 1,
         timestampMs: T0 - 5000,
         command: {
           type: 'acquire_lease',
@@ -333,7 +336,12 @@ describe('leases', () => {
 
     it('answers a malformed command with invalid_command rather than throwing', () => {
       const ledger = new Ledger();
-      const result = ledger.apply({ index: 1, timestampMs: T0, command: { type: 'explode' } as never });
+      const result = ledger.apply({
+        index: 1,
+        term: 1,
+        timestampMs: T0,
+        command: { type: 'explode' } as never,
+      });
       expectRejected(result, 'invalid_command', 'type');
     });
   });

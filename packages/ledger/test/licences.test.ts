@@ -162,7 +162,7 @@ describe('licences', () => {
       expect(driver.ledger.listLeases()).to.deep.equal([kept]);
       expectRejected(driver.acquire('a', 'w1'), 'licence_deactivated');
       expectRejected(driver.report('a', 1), 'licence_deactivated');
-      expectRejected(driver.renew('lease-3'), 'lease_not_found');
+      expectRejected(driver.renew('lease-1-3'), 'lease_not_found');
     });
 
     it('succeeds without change on a deactivated licence, and refuses an unknown one', () => {

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { decodeEntryData, encodeEntryData } from '../src/codec.js';
 import { Ledger } from '../src/ledger.js';
+import { mergedEntryFrom, planMerge } from '../src/merge.js';
 import type { LedgerOptions } from '../src/options.js';
 import { DAY_MS } from '../src/period.js';
 import type { Command, LedgerEntry, Period, Quota, Result } from '../src/types.js';
@@ -136,11 +137,15 @@ const logArbitrary: fc.Arbitrary<Step[]> = fc
   ]);
 
 /** A lease reference picks one of the leases granted by earlier acquires (or one never granted). */
-function commandOf(operation: Operation, requestId: string, acquireIndexes: readonly number[] = []): Command {
+function commandOf(
+  operation: Operation,
+  requestId: string,
+  acquiredLeaseIds: readonly string[] = [],
+): Command {
   const leaseId = (choice: number): string =>
-    acquireIndexes.length === 0
-      ? `lease-${choice}`
-      : `lease-${acquireIndexes[choice % acquireIndexes.length]}`;
+    acquiredLeaseIds.length === 0
+      ? `lease-1-${choice}`
+      : (acquiredLeaseIds[choice % acquiredLeaseIds.length] as string);
   switch (operation.kind) {
     case 'activate':
       return {
@@ -199,18 +204,22 @@ function commandOf(operation: Operation, requestId: string, acquireIndexes: read
   }
 }
 
-/** Turns random steps into a log: increasing indexes (with gaps), leader timestamps, request ids. */
+/**
+ * Turns random steps into a log: increasing indexes (with gaps), terms that step up now and then,
+ * leader timestamps, request ids.
+ */
 function toEntries(steps: Step[]): LedgerEntry[] {
   let timestampMs = START_MS;
-  const acquireIndexes: number[] = [];
+  const acquiredLeaseIds: string[] = [];
   return steps.map((step, position) => {
     timestampMs = Math.max(0, timestampMs + step.advanceMs);
     const requestId = step.request.fresh ? `fresh-${position}` : `reused-${step.request.slot}`;
     // Every fifth entry leaves a gap, as consensus entries that are not ledger commands do.
     const index = position + 1 + Math.floor(position / 5);
-    const command = commandOf(step.operation, requestId, acquireIndexes);
-    if (command.type === 'acquire_lease') acquireIndexes.push(index);
-    return { index, timestampMs, command };
+    const term = 1 + Math.floor(position / 17);
+    const command = commandOf(step.operation, requestId, acquiredLeaseIds);
+    if (command.type === 'acquire_lease') acquiredLeaseIds.push(`lease-${term}-${index}`);
+    return { index, term, timestampMs, command };
   });
 }
 
@@ -271,7 +280,7 @@ describe('properties over random logs', function () {
 
           if (command.type === 'acquire_lease' && fresh && result.ok && result.outcome.kind === 'lease') {
             const licence = ledger.getLicence(command.licenceId);
-            if (result.outcome.lease.leaseId === `lease-${entry.index}`) {
+            if (result.outcome.lease.leaseId === `lease-${entry.term}-${entry.index}`) {
               expect(ledger.seatsInUse(command.licenceId)).to.be.at.most(licence?.seats ?? 0);
             }
           }
@@ -316,7 +325,7 @@ describe('properties over random logs', function () {
             encodeEntryData({ timestampMs: entry.timestampMs, command: entry.command }),
           );
           const firstResult = first.apply(entry);
-          const secondResult = second.apply({ index: entry.index, ...decoded });
+          const secondResult = second.apply({ index: entry.index, term: entry.term, ...decoded });
           expect(secondResult).to.deep.equal(firstResult);
           expect(second.stateHash()).to.equal(first.stateHash());
         }
@@ -368,12 +377,13 @@ describe('properties over random logs', function () {
         const retries: Command[] = [
           (original as LedgerEntry).command,
           otherOperation.kind === 'tick' || otherOperation.kind === 'extend'
-            ? { type: 'release_lease', requestId, leaseId: 'lease-1' }
+            ? { type: 'release_lease', requestId, leaseId: 'lease-1-1' }
             : commandOf(otherOperation, requestId),
         ];
         retries.forEach((command, offset) => {
           const result = ledger.apply({
             index: last.index + 1 + offset,
+            term: last.term,
             timestampMs: ledger.clockMs,
             command,
           });
@@ -382,6 +392,244 @@ describe('properties over random logs', function () {
         });
       }),
       { numRuns: 400 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Split brain: a shared history, then main and backup each lead alone, then the main merges the
+// backup's solo entries.
+
+const MAIN_TERM = 3;
+const BACKUP_TERM = 2;
+/** A window long enough that nothing in a generated history is forgotten. */
+const MERGE_OPTIONS: Partial<LedgerOptions> = {
+  ...OPTIONS,
+  idempotencyWindowMs: 1000 * DAY_MS,
+  idempotencyMaxEntries: 100_000,
+};
+
+/** Solo stretches lean towards new leases and usage, which is what can go over a limit. */
+const soloStepArbitrary: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 1, arbitrary: stepArbitrary },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      operation: fc.oneof(
+        fc.record({
+          kind: fc.constant('acquire' as const),
+          licence: licenceArbitrary,
+          workstation: fc.nat(WORKSTATION_IDS.length - 1),
+          ttlMs: fc.integer({ min: 1000, max: 5000 }),
+        }),
+        fc.record({
+          kind: fc.constant('report' as const),
+          licence: licenceArbitrary,
+          units: fc.integer({ min: 1, max: 12 }),
+        }),
+      ),
+      request: fc.constant<RequestChoice>({ fresh: true }),
+      advanceMs: fc.integer({ min: 0, max: 200 }),
+    }),
+  },
+);
+
+const splitArbitrary = fc.record({
+  /** A long shared history, or just the two activations and a few steps. */
+  common: fc.oneof(
+    logArbitrary,
+    logArbitrary.map((steps) => steps.slice(0, 2 + (steps.length % 6))),
+  ),
+  mainSteps: fc.array(soloStepArbitrary, { maxLength: 40 }),
+  backupSteps: fc.array(soloStepArbitrary, { maxLength: 40 }),
+  /** When the main proposes the merge, after its own last entry (negative: its clock went back). */
+  mergeDelayMs: fc.integer({ min: -5000, max: 60_000 }),
+});
+
+interface LogStart {
+  index: number;
+  term: number;
+  timestampMs: number;
+  /** Fresh request ids are `<prefix>-<position>`; reused ones are shared by every side. */
+  prefix: string;
+}
+
+function sideEntries(steps: Step[], start: LogStart, acquiredLeaseIds: string[]): LedgerEntry[] {
+  let timestampMs = start.timestampMs;
+  return steps.map((step, position) => {
+    timestampMs = Math.max(0, timestampMs + step.advanceMs);
+    const requestId = step.request.fresh ? `${start.prefix}-${position}` : `reused-${step.request.slot}`;
+    const index = start.index + position;
+    const command = commandOf(step.operation, requestId, acquiredLeaseIds);
+    if (command.type === 'acquire_lease') acquiredLeaseIds.push(`lease-${start.term}-${index}`);
+    return { index, term: start.term, timestampMs, command };
+  });
+}
+
+function totalUnits(ledger: Ledger): number {
+  let total = 0;
+  for (const licenceId of LICENCE_IDS) for (const period of ledger.usage(licenceId)) total += period.used;
+  return total;
+}
+
+/** What a licence is over its limits by (0 when within them), with usage counted at atMs. */
+function excessOf(ledger: Ledger, licenceId: string, atMs: number): { seats: number; usage: number } {
+  const licence = ledger.getLicence(licenceId);
+  if (licence === undefined) return { seats: 0, usage: 0 };
+  const used = ledger.currentUsage(licenceId, atMs)?.used ?? 0;
+  return {
+    seats: Math.max(0, ledger.seatsInUse(licenceId) - licence.seats),
+    usage: licence.quota === null ? 0 : Math.max(0, used - licence.quota.units),
+  };
+}
+
+describe('properties of a merge after a split brain', function () {
+  this.timeout(120_000);
+
+  it('knows every acknowledged request id, keeps lease ids, covers every excess it causes, and merges once', () => {
+    fc.assert(
+      fc.property(splitArbitrary, ({ common, mainSteps, backupSteps, mergeDelayMs }) => {
+        const main = new Ledger(MERGE_OPTIONS);
+        const backup = new Ledger(MERGE_OPTIONS);
+        const sharedLeaseIds: string[] = [];
+        const shared = sideEntries(
+          common,
+          { index: 1, term: 1, timestampMs: START_MS, prefix: 'c' },
+          sharedLeaseIds,
+        );
+        for (const entry of shared) {
+          expect(backup.apply(entry)).to.deep.equal(main.apply(entry));
+        }
+        const last = shared[shared.length - 1] as LedgerEntry;
+        const start = { index: last.index + 1, timestampMs: last.timestampMs };
+        const mainSolo = sideEntries(mainSteps, { ...start, term: MAIN_TERM, prefix: 'm' }, [
+          ...sharedLeaseIds,
+        ]);
+        const backupSolo = sideEntries(backupSteps, { ...start, term: BACKUP_TERM, prefix: 'b' }, [
+          ...sharedLeaseIds,
+        ]);
+        for (const entry of mainSolo) main.apply(entry);
+        const backupResults = backupSolo.map((entry) => backup.apply(entry));
+
+        const plan = planMerge(
+          'backup',
+          [BACKUP_TERM],
+          backupSolo.map((entry) => mergedEntryFrom(entry, backup)),
+          MERGE_OPTIONS,
+        );
+        const dropped = new Set(plan.dropped.map(({ entry }) => entry.index));
+        const before = Ledger.restore(main.snapshot(), MERGE_OPTIONS);
+        const knownBefore = new Set(
+          [...shared, ...mainSolo, ...backupSolo].flatMap((entry) =>
+            'requestId' in entry.command && main.lookupRequest(entry.command.requestId) !== undefined
+              ? [entry.command.requestId]
+              : [],
+          ),
+        );
+        let index = Math.max(main.appliedIndex, last.index) + 1;
+        const mergeMs = Math.max(0, main.clockMs + mergeDelayMs);
+        const mergeEntries: LedgerEntry[] = plan.commands.map((command) => ({
+          index: index++,
+          term: MAIN_TERM,
+          timestampMs: mergeMs,
+          command,
+        }));
+        const outcomes = mergeEntries.map((entry) => main.apply(entry));
+        for (const outcome of outcomes) expect(outcome.ok && outcome.outcome.kind).to.equal('merged');
+
+        // 1. Every request acknowledged on either side is known (a command the backup refused as
+        // invalid is left out of the merge: a retry is refused the same way).
+        const acknowledged = [
+          ...shared,
+          ...mainSolo,
+          ...backupSolo.filter((entry) => !dropped.has(entry.index)),
+        ];
+        for (const entry of acknowledged) {
+          if ('requestId' in entry.command) {
+            expect(main.lookupRequest(entry.command.requestId), entry.command.requestId).to.not.equal(
+              undefined,
+            );
+          }
+        }
+
+        // 2. The first time the merge meets a request, a lease the backup granted (or handed back)
+        // keeps its id, what the backup refused stays refused, and accepted usage counts once.
+        let expectedUnits = totalUnits(before);
+        const seen = new Set(knownBefore);
+        backupSolo.forEach((entry, position) => {
+          const command = entry.command;
+          if (dropped.has(entry.index) || !('requestId' in command) || seen.has(command.requestId)) return;
+          seen.add(command.requestId);
+          const backupResult = backupResults[position] as Result;
+          const mainResult = main.lookupRequest(command.requestId);
+          if (command.type === 'acquire_lease') {
+            if (!backupResult.ok) expect(mainResult).to.deep.equal(backupResult);
+            if (backupResult.ok && backupResult.outcome.kind === 'lease' && mainResult?.ok) {
+              expect(mainResult.outcome.kind === 'lease' && mainResult.outcome.lease.leaseId).to.equal(
+                backupResult.outcome.lease.leaseId,
+              );
+            }
+          }
+          if (command.type === 'report_usage') {
+            if (!backupResult.ok) expect(mainResult).to.deep.equal(backupResult);
+            if (mainResult?.ok) {
+              expect(mainResult).to.deep.equal(backupResult);
+              expectedUnits += command.units;
+            }
+          }
+        });
+        expect(totalUnits(main)).to.equal(expectedUnits);
+
+        // 3. Every excess the merge caused is covered by an open incident at least as large.
+        const open = main.incidents({ openOnly: true });
+        for (const licenceId of LICENCE_IDS) {
+          const after = excessOf(main, licenceId, main.clockMs);
+          const earlier = excessOf(before, licenceId, main.clockMs);
+          if (after.seats > earlier.seats) {
+            const covering = open.filter(
+              (incident) => incident.licenceId === licenceId && incident.kind === 'seats',
+            );
+            expect(Math.max(0, ...covering.map((incident) => incident.excess))).to.be.at.least(after.seats);
+            expect(main.isOverdrawn(licenceId)).to.equal(true);
+          }
+          if (after.usage > earlier.usage) {
+            const periodStartMs = main.currentUsage(licenceId, main.clockMs)?.periodStartMs;
+            const covering = open.filter(
+              (incident) =>
+                incident.licenceId === licenceId &&
+                incident.kind === 'usage' &&
+                incident.periodStartMs === periodStartMs,
+            );
+            expect(Math.max(0, ...covering.map((incident) => incident.excess))).to.be.at.least(after.usage);
+          }
+        }
+        for (const incident of main.incidents()) {
+          expect(incident.excess).to.equal(incident.observed - incident.limit);
+          expect(incident.excess).to.be.greaterThan(0);
+        }
+
+        // 4. A replica that restored a snapshot taken before the merge, and decodes the merge
+        // entries from bytes, ends with the same state.
+        const replica = Ledger.restore(before.snapshot(), MERGE_OPTIONS);
+        for (const entry of mergeEntries) {
+          const decoded = decodeEntryData(
+            encodeEntryData({ timestampMs: entry.timestampMs, command: entry.command }),
+          );
+          replica.apply({ index: entry.index, term: entry.term, ...decoded });
+        }
+        expect(replica.stateHash()).to.equal(main.stateHash());
+        expect(replica.snapshot()).to.deep.equal(main.snapshot());
+
+        // 5. Merging the same entries again finds only duplicates and changes nothing.
+        const hash = main.stateHash();
+        for (const entry of mergeEntries) {
+          const again = main.apply({ ...entry, index: index++ });
+          expect(again.ok && again.outcome.kind === 'merged' && again.outcome.applied).to.equal(0);
+          expect(again.ok && again.outcome.kind === 'merged' && again.outcome.incidentIds).to.deep.equal([]);
+        }
+        expect(main.stateHash()).to.equal(hash);
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -81,8 +81,8 @@ describe('snapshot and restore', () => {
     for (const command of tail) {
       index += 1;
       timestampMs += 40_000;
-      const expected = driver.ledger.apply({ index, timestampMs, command });
-      expect(restored.apply({ index, timestampMs, command })).to.deep.equal(expected);
+      const expected = driver.ledger.apply({ index, term: 2, timestampMs, command });
+      expect(restored.apply({ index, term: 2, timestampMs, command })).to.deep.equal(expected);
     }
     expect(observe(restored)).to.deep.equal(observe(driver.ledger));
     expect(restored.snapshot()).to.deep.equal(driver.ledger.snapshot());
@@ -96,7 +96,7 @@ describe('snapshot and restore', () => {
     expectSnapshotError(encoder.encode('nonsense'), /not UTF-8 JSON/);
     expectSnapshotError(encoder.encode('{"format":"other"}'), /\$\.format/);
     const text = decoder.decode(busyDriver().ledger.snapshot());
-    expectSnapshotError(encoder.encode(text.replace('"v":1', '"v":7')), /\$\.v/);
+    expectSnapshotError(encoder.encode(text.replace('"v":2', '"v":7')), /\$\.v/);
     expectSnapshotError(encoder.encode(text.replace('"seats":3', '"seats":"3"')), /\$\.licences\[0\]\.seats/);
   });
 
@@ -105,9 +105,11 @@ describe('snapshot and restore', () => {
     const orphanLease = structuredClone(state);
     orphanLease.leases[0].licenceId = 'missing';
     expectSnapshotError(encoder.encode(JSON.stringify(orphanLease)), /belongs to no active licence/);
-    const futureLease = structuredClone(state);
-    futureLease.leases[0].leaseId = 'lease-999';
-    expectSnapshotError(encoder.encode(JSON.stringify(futureLease)), /bad lease id/);
+    for (const leaseId of ['lease-999', 'lease-0-3', 'lease-1-03', 'lease-x-3']) {
+      const badLeaseId = structuredClone(state);
+      badLeaseId.leases[0].leaseId = leaseId;
+      expectSnapshotError(encoder.encode(JSON.stringify(badLeaseId)), /bad lease id/);
+    }
     const shuffled = structuredClone(state);
     shuffled.requests.reverse();
     expectSnapshotError(encoder.encode(JSON.stringify(shuffled)), /out of order/);
@@ -130,9 +132,9 @@ describe('stateHash', () => {
     const early = new Ledger();
     const late = new Ledger();
     const command: Command = { type: 'activate_licence', requestId: 'r', licence: licenceSpec() };
-    early.apply({ index: 1, timestampMs: T0, command });
-    late.apply({ index: 1, timestampMs: T0, command });
-    late.apply({ index: 7, timestampMs: T0 + 5000, command: { type: 'tick' } });
+    early.apply({ index: 1, term: 1, timestampMs: T0, command });
+    late.apply({ index: 1, term: 1, timestampMs: T0, command });
+    late.apply({ index: 7, term: 2, timestampMs: T0 + 5000, command: { type: 'tick' } });
     expect(late.appliedIndex).to.not.equal(early.appliedIndex);
     expect(late.stateHash()).to.equal(early.stateHash());
   });
@@ -161,7 +163,7 @@ describe('stateHash', () => {
     driver.renew(lease.leaseId, 0, 'bad id');
     // A rejection with an invalid request id is not remembered and changes nothing.
     expect(hashes.has(driver.ledger.stateHash())).to.equal(true);
-    driver.renew('lease-404', 0, 'r4');
+    driver.renew('lease-1-404', 0, 'r4');
     hashes.add(driver.ledger.stateHash());
     expect(hashes.size).to.equal(6);
 

@@ -31,8 +31,8 @@ describe('validateCommand', () => {
       { type: 'update_licence', requestId: 'r1', licenceId: 'cad-1', changes: { seats: 4, quota: null } },
       { type: 'deactivate_licence', requestId: 'r1', licenceId: 'cad-1' },
       acquire as Command,
-      { type: 'renew_lease', requestId: 'r1', leaseId: 'lease-7', ttlMs: 0 },
-      { type: 'release_lease', requestId: 'r1', leaseId: 'lease-7' },
+      { type: 'renew_lease', requestId: 'r1', leaseId: 'lease-1-7', ttlMs: 0 },
+      { type: 'release_lease', requestId: 'r1', leaseId: 'lease-1-7' },
       {
         type: 'report_usage',
         requestId: 'r1',
@@ -40,7 +40,7 @@ describe('validateCommand', () => {
         workstationId: 'ws-1',
         units: 1_000_000_000_000,
       },
-      { type: 'revoke_lease', requestId: 'r1', leaseId: 'lease-7', reason: '' },
+      { type: 'revoke_lease', requestId: 'r1', leaseId: 'lease-1-7', reason: '' },
       { type: 'tick' },
       { type: 'extend_leases', byMs: 0 },
     ];
@@ -116,7 +116,7 @@ describe('validateCommand', () => {
       'parameters.product_version',
     );
     expect(fieldOf({ type: 'renew_lease', requestId: 'r', leaseId: '', ttlMs: 0 })).to.equal('lease_id');
-    expect(fieldOf({ type: 'renew_lease', requestId: 'r', leaseId: 'lease-1', ttlMs: -5 })).to.equal(
+    expect(fieldOf({ type: 'renew_lease', requestId: 'r', leaseId: 'lease-1-1', ttlMs: -5 })).to.equal(
       'ttl_ms',
     );
     expect(fieldOf({ type: 'release_lease', requestId: 'r' })).to.equal('lease_id');
@@ -125,7 +125,7 @@ describe('validateCommand', () => {
     expect(fieldOf({ ...report, units: 1e12 + 1 })).to.equal('units');
     expect(fieldOf({ ...report, units: 2.5 })).to.equal('units');
     expect(fieldOf({ ...report, workstationId: 'w w' })).to.equal('workstation_id');
-    const revoke = { type: 'revoke_lease', requestId: 'r', leaseId: 'lease-1', reason: 'x'.repeat(513) };
+    const revoke = { type: 'revoke_lease', requestId: 'r', leaseId: 'lease-1-1', reason: 'x'.repeat(513) };
     expect(fieldOf(revoke)).to.equal('reason');
     expect(fieldOf({ type: 'extend_leases', byMs: -1 })).to.equal('by_ms');
     expect(fieldOf({ type: 'extend_leases', byMs: 24 * 3_600_000 + 1 })).to.equal('by_ms');

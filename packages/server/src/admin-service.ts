@@ -9,6 +9,8 @@ import type {
   GetUsageRequest__Output,
   GetUsageResponse,
   LicenceResponse,
+  ListIncidentsRequest__Output,
+  ListIncidentsResponse,
   ListLeasesRequest__Output,
   ListLeasesResponse,
   ListLicencesResponse,
@@ -23,6 +25,7 @@ import type {
   VerifyResponse,
 } from '@tandem/wire';
 import {
+  incidentToWire,
   leaseToWire,
   licenceSpecFromWire,
   licenceToWire,
@@ -256,6 +259,7 @@ export function adminService(
         nodes: [selfStatus(), ...peers.map((peer) => peerStatus(peer, status))],
         leaderId: status.leaderId ?? '',
         inSync: status.configuration.inSync,
+        openIncidents: replica.ledger.openIncidentCount(),
       };
     }),
     TransferLeadership: unary(
@@ -294,6 +298,11 @@ export function adminService(
         sizeBytes: snapshot.data.byteLength,
         stateHash: hashes.current().hash,
       };
+    }),
+    ListIncidents: unary(context, (request: ListIncidentsRequest__Output): ListIncidentsResponse => {
+      replica.assertLeader();
+      const incidents = replica.ledger.incidents({ openOnly: request.openOnly });
+      return { header: responseHeader(context), incidents: incidents.map(incidentToWire) };
     }),
     Verify: unary(context, async (request: VerifyRequest__Output): Promise<VerifyResponse> => {
       if (request.waitForIndex > 0) await replica.waitForApplied(request.waitForIndex, 2000);

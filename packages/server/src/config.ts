@@ -27,7 +27,10 @@ export interface TandemConfig {
   };
   cluster: {
     mode: ClusterMode;
-    /** Every node of the cluster, this one included; empty in single mode, main and backup in pair mode. */
+    /**
+     * Every node of the cluster, this one included: empty in single mode, main and backup in pair
+     * mode, main, backup and witness in witness mode.
+     */
     nodes: PeerConfig[];
   };
   timing: {
@@ -37,7 +40,7 @@ export interface TandemConfig {
     failoverTimeoutMs: number;
     /** How often the leader proposes a ledger tick entry that expires leases. */
     leaseExpiryIntervalMs: number;
-    /** How long a restarting node waits for its peer before serving alone (pair mode). */
+    /** How long a restarting node waits for its peer before serving alone (pair mode only). */
     startupGraceMs: number;
   };
   limits: {
@@ -248,19 +251,14 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   if (mode === 'single' && nodes.length > 0) {
     throw new ConfigError('cluster.nodes', 'must be empty in single mode');
   }
-  if (mode === 'witness') {
-    // Witness mode arrives with its own issue; refuse it clearly until then.
-    throw new ConfigError(
-      'cluster.mode',
-      `"${mode}" is not available in this release; use "single" or "pair"`,
-    );
+  if (role === 'witness' && mode !== 'witness') {
+    throw new ConfigError('node.role', 'a witness needs cluster.mode witness');
   }
-  if (role === 'witness') throw new ConfigError('node.role', 'a witness needs cluster.mode witness');
   let advertised = advertise;
-  if (mode === 'pair') {
-    checkPair(nodes, id, role);
+  if (mode === 'pair' || mode === 'witness') {
+    checkCluster(nodes, id, role, mode);
     const self = nodes.find((node) => node.id === id);
-    assert.ok(self !== undefined, 'checkPair ensures this node is listed');
+    assert.ok(self !== undefined, 'checkCluster ensures this node is listed');
     if (nodeRaw.advertise === undefined || nodeRaw.advertise === null) {
       advertised = self.address;
     } else if (advertise !== self.address) {
@@ -270,7 +268,10 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
       );
     }
     if (listen.endsWith(':0')) {
-      throw new ConfigError('node.listen', 'port 0 is not allowed in pair mode: the peer must know the port');
+      throw new ConfigError(
+        'node.listen',
+        `port 0 is not allowed in ${mode} mode: the other nodes must know the port`,
+      );
     }
   }
 
@@ -283,11 +284,11 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     throw new ConfigError('timing.failoverTimeoutMs', 'must be at least twice timing.heartbeatIntervalMs');
   }
   const limits = numericSection(root, 'limits');
-  if (mode === 'pair' && limits.maxRequestBytes < PAIR_MIN_REQUEST_BYTES) {
+  if (mode !== 'single' && limits.maxRequestBytes < PAIR_MIN_REQUEST_BYTES) {
     // The limit bounds every message a node receives, replication messages included.
     throw new ConfigError(
       'limits.maxRequestBytes',
-      `must be at least ${PAIR_MIN_REQUEST_BYTES} in pair mode, because it also bounds replication messages`,
+      `must be at least ${PAIR_MIN_REQUEST_BYTES} in ${mode} mode, because it also bounds replication messages`,
     );
   }
   const ledger = numericSection(root, 'ledger');
@@ -309,10 +310,13 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   };
 }
 
-/** Pair mode: exactly one main and one backup, distinct ids and addresses, this node among them. */
-function checkPair(nodes: PeerConfig[], id: string, role: NodeRole): void {
+/**
+ * Pair mode: exactly one main and one backup; witness mode: one main, one backup and one witness.
+ * Ids and addresses are distinct, and this node is listed with its own role.
+ */
+function checkCluster(nodes: PeerConfig[], id: string, role: NodeRole, mode: 'pair' | 'witness'): void {
   nodes.forEach((node, position) => {
-    if (node.role === 'witness') {
+    if (node.role === 'witness' && mode !== 'witness') {
       throw new ConfigError(`cluster.nodes[${position}].role`, 'a witness needs cluster.mode witness');
     }
     if (!NODE_ID_PATTERN.test(node.id)) {
@@ -326,10 +330,11 @@ function checkPair(nodes: PeerConfig[], id: string, role: NodeRole): void {
       throw new ConfigError(`cluster.nodes[${position}].address`, `"${node.address}" is listed twice`);
     }
   });
-  for (const wanted of ['main', 'backup'] as const) {
+  const roles: readonly NodeRole[] = mode === 'witness' ? ['main', 'backup', 'witness'] : ['main', 'backup'];
+  for (const wanted of roles) {
     const count = nodes.filter((node) => node.role === wanted).length;
     if (count !== 1) {
-      throw new ConfigError('cluster.nodes', `pair mode needs exactly one ${wanted}, found ${count}`);
+      throw new ConfigError('cluster.nodes', `${mode} mode needs exactly one ${wanted}, found ${count}`);
     }
   }
   const self = nodes.find((node) => node.id === id);
@@ -339,7 +344,7 @@ function checkPair(nodes: PeerConfig[], id: string, role: NodeRole): void {
   }
 }
 
-/** The data node that leads whenever it can (pair mode); null in single mode. */
+/** The data node that leads whenever it can (pair and witness mode); null in single mode. */
 export function mainNodeId(config: TandemConfig): string | null {
   return config.cluster.nodes.find((node) => node.role === 'main')?.id ?? null;
 }
@@ -347,6 +352,19 @@ export function mainNodeId(config: TandemConfig): string | null {
 /** The other data node of a pair; null in single mode. */
 export function peerOf(config: TandemConfig): PeerConfig | null {
   return config.cluster.nodes.find((node) => node.id !== config.node.id && node.role !== 'witness') ?? null;
+}
+
+/** Witness mode: the witness; null in the other modes. */
+export function witnessOf(config: TandemConfig): PeerConfig | null {
+  return config.cluster.nodes.find((node) => node.role === 'witness') ?? null;
+}
+
+/** The ids of the data nodes (main and backup), sorted; empty in single mode. */
+export function dataNodeIds(config: TandemConfig): string[] {
+  return config.cluster.nodes
+    .filter((node) => node.role !== 'witness')
+    .map((node) => node.id)
+    .sort();
 }
 
 export function loadConfig(file: string): TandemConfig {

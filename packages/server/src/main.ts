@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { Tandemd } from './tandemd.js';
+import { WitnessServer } from './witness-server.js';
 
 const USAGE = 'usage: tandemd --config FILE';
 
@@ -37,7 +38,16 @@ async function main(): Promise<number> {
     throw error;
   }
   const logger = createLogger(config.log.level, config.node.id);
-  const tandemd = await Tandemd.start(config, logger);
+  // A witness runs a tiny server of its own: no ledger, no log (see witness-server.ts).
+  const tandemd =
+    config.node.role === 'witness'
+      ? await WitnessServer.start(config, logger)
+      : await Tandemd.start(config, logger);
+  if (tandemd instanceof WitnessServer) {
+    tandemd.onFatal = () => {
+      void tandemd.stop().finally(() => process.exit(1));
+    };
+  }
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info('shutting down', { signal });

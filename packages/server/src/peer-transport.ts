@@ -38,6 +38,7 @@ import {
 import type { PendingResponses } from './pending-responses.js';
 import type { ReplicaStatus, Transport } from './replica.js';
 import { type SnapshotOffer, snapshotChecksum, snapshotChunks } from './snapshot-stream.js';
+import { WitnessClient } from './witness-client.js';
 
 /** What the transport needs from the replica: the core's inputs, and a look at its state. */
 export interface PeerSink {
@@ -112,6 +113,8 @@ export class PeerTransport implements Transport {
   private readonly selfId: NodeId;
   private closed = false;
   private droppedCount = 0;
+  /** Witness mode: the channel to the witness, which serves WitnessService instead of PeerService. */
+  private readonly witness: { id: NodeId; client: WitnessClient } | null = null;
 
   constructor(private readonly options: PeerTransportOptions) {
     const { config } = options;
@@ -121,6 +124,19 @@ export class PeerTransport implements Transport {
     const heartbeatMs = config.timing.heartbeatIntervalMs;
     for (const node of config.cluster.nodes) {
       if (node.id === this.selfId) continue;
+      if (node.role === 'witness') {
+        const client = new WitnessClient({
+          config,
+          logger: options.logger,
+          contacts: options.contacts,
+          witnessId: node.id,
+          address: node.address,
+          rpcDeadlineMs: this.timings.rpcDeadlineMs,
+          step: (message) => this.attached.step(message),
+        });
+        this.witness = { id: node.id, client };
+        continue;
+      }
       // A peer that comes back must be found again within a failover timeout, so reconnection backs
       // off from one heartbeat to at most half a failover timeout (gRPC's default goes to 2 minutes).
       const client = new proto.tandem.v1.PeerService(node.address, grpc.credentials.createInsecure(), {
@@ -149,6 +165,14 @@ export class PeerTransport implements Transport {
   send(messages: Message[]): void {
     for (const message of messages) {
       if (this.closed) return;
+      if (this.witness !== null && message.to === this.witness.id) {
+        this.witness.client.send(message);
+        continue;
+      }
+      if (message.type === 'witness_record' || message.type === 'witness_record_response') {
+        this.options.logger.error('the core sent a witness message to a data node', { to: message.to });
+        continue;
+      }
       if (isPeerResponse(message)) {
         if (!this.options.responses.deliver(message)) {
           this.options.logger.debug('an answer found no waiting RPC', { type: message.type, to: message.to });
@@ -174,6 +198,7 @@ export class PeerTransport implements Transport {
     this.closed = true;
     for (const stream of this.streams) stream.cancel();
     this.streams.clear();
+    this.witness?.client.close();
     for (const client of this.clients.values()) client.close();
   }
 

@@ -22,17 +22,20 @@ import type {
   SoftState,
 } from '@tandem/consensus';
 import { ConsensusError, RaftNode } from '@tandem/consensus';
-import type { Command, MergedEntry, Result } from '@tandem/ledger';
+import type { Command, MergeCommand, MergedEntry, Result } from '@tandem/ledger';
 import {
   DEFAULT_LEDGER_OPTIONS,
   decodeEntryData,
   ENTRY_DATA_MAX_BYTES,
   encodeEntryData,
   Ledger,
+  mergedEntryFrom,
+  planMerge,
+  validateMergedEntry,
 } from '@tandem/ledger';
 import type { NodeStorage } from '@tandem/storage';
 import type { TandemConfig } from './config.js';
-import { mainNodeId } from './config.js';
+import { mainNodeId, witnessOf } from './config.js';
 import { InvalidArgumentError, OperationalError } from './errors.js';
 import type { Logger } from './logger.js';
 import { peerMessageLimits } from './peer-messages.js';
@@ -159,8 +162,18 @@ export class Replica {
       loaded.snapshot === null
         ? new Ledger(ledgerOptions)
         : Ledger.restore(loaded.snapshot.data, ledgerOptions);
+    // The backup describes each solo entry it offers for a merge with its own ledger's answer to it.
+    let created: Replica | null = null;
+    const describeMergedEntry = (entry: Entry): Uint8Array => {
+      assert.ok(created !== null, 'entries are offered only once the replica runs');
+      return created.describeMergedEntry(entry);
+    };
     const raft = new RaftNode(
-      raftConfig(config, options.randomInt ?? ((maxExclusive) => Math.floor(Math.random() * maxExclusive))),
+      raftConfig(
+        config,
+        options.randomInt ?? ((maxExclusive) => Math.floor(Math.random() * maxExclusive)),
+        describeMergedEntry,
+      ),
       {
         hardState: loaded.hardState,
         snapshot:
@@ -172,6 +185,7 @@ export class Replica {
       },
     );
     const replica = new Replica(options, raft, ledger, loaded.snapshot?.metadata.index ?? 0);
+    created = replica;
     replica.persistedHardState = loaded.hardState;
     options.logger.info('replica opened', {
       snapshotIndex: replica.snapshotIndex,
@@ -481,6 +495,19 @@ export class Replica {
   }
 
   /**
+   * Pair mode, on a backup: what it offers the main for one solo entry, its command with this
+   * ledger's answer to it (so that the main re-grants only what the backup granted).
+   */
+  describeMergedEntry(entry: Entry): Uint8Array {
+    const { timestampMs, command } = decodeEntryData(entry.data);
+    const merged = mergedEntryFrom(
+      { index: entry.index, term: entry.term, timestampMs, command },
+      this.currentLedger,
+    );
+    return MERGED_ENTRY_ENCODER.encode(JSON.stringify(merged));
+  }
+
+  /**
    * Pair mode, on a backup whose solo entries the main has merged: the node starts over empty and
    * catches up from the main (the core and storage drop the log in this same Ready).
    */
@@ -502,22 +529,28 @@ export class Replica {
    * merge command (the ledger deduplicates them by request id and records any overdraft).
    */
   private proposeMerge(offer: MergeOffer): void {
-    let data: Uint8Array;
+    let data: Uint8Array[];
     try {
-      const entries: MergedEntry[] = offer.entries.map((entry) => {
-        const { timestampMs, command } = decodeEntryData(entry.data);
-        return { index: entry.index, term: entry.term, timestampMs, command };
-      });
-      data = encodeEntryData({
-        timestampMs: this.nextTimestamp(),
-        command: {
-          type: 'merge',
-          sourceNodeId: offer.from,
-          sourceTerms: offer.sourceTerms,
-          entries,
-        },
-      });
-      if (data.byteLength > this.maxEntryBytes) throw new Error(`${data.byteLength} bytes is too large`);
+      const entries = offer.entries.map((entry) => mergedEntryOf(entry));
+      const plan = planMerge(offer.from, offer.sourceTerms, entries, this.options.config.ledger);
+      for (const { entry, error } of plan.dropped) {
+        this.options.logger.warn('a solo entry is invalid on its own and is not merged', {
+          from: offer.from,
+          index: entry.index,
+          error: `${error.field} ${error.message}`,
+        });
+      }
+      // The merge's commit is what tells the backup it is merged, so even an offer with nothing
+      // left to re-apply takes one (empty) merge entry.
+      const commands: MergeCommand[] =
+        plan.commands.length > 0
+          ? plan.commands
+          : [{ type: 'merge', sourceNodeId: offer.from, sourceTerms: [...offer.sourceTerms], entries: [] }];
+      const timestampMs = this.nextTimestamp();
+      data = commands.map((command) => encodeEntryData({ timestampMs, command }));
+      for (const item of data) {
+        if (item.byteLength > this.maxEntryBytes) throw new Error(`${item.byteLength} bytes is too large`);
+      }
     } catch (error) {
       // The backup's entries were valid when it committed them; this is a bug, and the merge would
       // retry forever, so stop loudly instead.
@@ -738,6 +771,11 @@ export function initialConfiguration(config: TandemConfig): Configuration {
     .filter((node) => node.role !== 'witness')
     .map((node) => node.id)
     .sort();
+  // Witness mode: the witness votes too, and is never in the in-sync set.
+  if (config.cluster.mode === 'witness') {
+    const voters = config.cluster.nodes.map((node) => node.id).sort();
+    return { voters, inSync: [...dataNodes] };
+  }
   return { voters: dataNodes, inSync: [...dataNodes] };
 }
 
@@ -776,7 +814,26 @@ export function adoptClusterConfiguration(
   );
 }
 
-function raftConfig(config: TandemConfig, randomInt: (maxExclusive: number) => number): RaftConfig {
+const MERGED_ENTRY_ENCODER = new TextEncoder();
+const MERGED_ENTRY_DECODER = new TextDecoder('utf-8', { fatal: true });
+
+/** An offered solo entry as Replica.describeMergedEntry wrote it; throws on anything else. */
+function mergedEntryOf(entry: Entry): MergedEntry {
+  const parsed: unknown = JSON.parse(MERGED_ENTRY_DECODER.decode(entry.data));
+  const error = validateMergedEntry(parsed);
+  if (error !== null) throw new Error(`offered entry ${entry.index}: ${error.field} ${error.message}`);
+  const merged = parsed as MergedEntry;
+  if (merged.index !== entry.index || merged.term !== entry.term) {
+    throw new Error(`offered entry ${entry.index}/${entry.term} describes ${merged.index}/${merged.term}`);
+  }
+  return merged;
+}
+
+function raftConfig(
+  config: TandemConfig,
+  randomInt: (maxExclusive: number) => number,
+  describeMergedEntry: (entry: Entry) => Uint8Array,
+): RaftConfig {
   const ticksPer = (milliseconds: number) =>
     Math.max(1, Math.round(milliseconds / config.timing.tickIntervalMs));
   const raft: RaftConfig = {
@@ -792,6 +849,22 @@ function raftConfig(config: TandemConfig, randomInt: (maxExclusive: number) => n
   const limits = peerMessageLimits(config);
   const main = mainNodeId(config);
   assert.ok(main !== null, 'pair mode has a main');
+  const witness = witnessOf(config);
+  if (config.cluster.mode === 'witness') {
+    assert.ok(witness !== null, 'witness mode has a witness');
+    // The core's witness rules: a leader needs two of the three votes, the witness votes only for
+    // an in-sync data node, a removal from the in-sync set is recorded with the witness first, the
+    // main wins a cold start and takes leadership back, and a leader that hears from neither other
+    // voter for the failover timeout steps down.
+    return {
+      ...raft,
+      maxEntryBytes: Math.min(ENTRY_DATA_MAX_BYTES, limits.maxEntryBytes),
+      maxBytesPerMessage: limits.maxBytesPerMessage,
+      mode: 'witness',
+      priorityNodeId: main,
+      witnessNodeId: witness.id,
+    };
+  }
   return {
     ...raft,
     maxEntryBytes: Math.min(ENTRY_DATA_MAX_BYTES, limits.maxEntryBytes),
@@ -801,6 +874,7 @@ function raftConfig(config: TandemConfig, randomInt: (maxExclusive: number) => n
     // waits for its peer for the start-up grace before it may win alone.
     mode: 'pair',
     priorityNodeId: main,
+    describeMergedEntry,
     startupGraceTicks: Math.round(config.timing.startupGraceMs / config.timing.tickIntervalMs),
   };
 }

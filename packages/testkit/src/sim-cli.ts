@@ -1,4 +1,4 @@
-// pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|majority3] [--flaps] [--trace]
+// pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|majority3] [--flaps] [--partitions] [--trace]
 // Replays one seed of the simulation (or K seeds from N) and prints a summary line per seed. Exits
 // 1 when a check fails, naming the seed; 2 on bad arguments.
 import { parseArgs } from 'node:util';
@@ -12,9 +12,11 @@ import {
   type SimulationResult,
 } from './simulation/simulation.js';
 
+const PLANTED_BUGS: readonly PlantedBug[] = ['acknowledge_before_durable', 'skip_apply', 'skip_merge'];
+
 const USAGE =
-  'usage: pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|majority3] [--flaps] ' +
-  '[--any-crash-order] [--planted-bug acknowledge_before_durable|skip_apply] [--trace] [--trace-core] [--json]';
+  'usage: pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|majority3] [--flaps] [--partitions] ' +
+  `[--any-crash-order] [--planted-bug ${PLANTED_BUGS.join('|')}] [--trace] [--trace-core] [--trace-applied] [--json]`;
 
 function fail(message: string): never {
   process.stderr.write(`sim: ${message}\n${USAGE}\n`);
@@ -36,7 +38,15 @@ function summary(result: SimulationResult, elapsedMs: number): string {
     `(${result.crashesLosingWrites} lost writes, ${result.powerFailures} power failures), ${result.restarts} restarts | ` +
     `${result.leaders} leader terms (max ${result.maxTerm}), ${result.snapshotsTaken} snapshots taken, ` +
     `${result.snapshotsInstalled} installed | commit ${result.finalCommitIndex} | ` +
-    `${result.network.sent} messages, ${result.network.lost} lost, ${result.network.duplicated} duplicated`
+    `${result.network.sent} messages, ${result.network.lost} lost, ${result.network.duplicated} duplicated` +
+    (result.faults.partitions || result.merge.splitBrains > 0
+      ? ` | partitions ${Object.entries(result.partitions)
+          .filter(([, count]) => count > 0)
+          .map(([kind, count]) => `${kind} ${count}`)
+          .join(', ')}; ${result.dualLeadershipEpisodes} dual leaderships, ${result.merge.splitBrains} split brains, ` +
+        `${result.merge.merges} merges (${result.merge.mergedOperations} operations re-applied, ` +
+        `${result.merge.mergedDuplicates} duplicates), ${result.merge.incidentsOpened} incidents`
+      : '')
   );
 }
 
@@ -50,9 +60,11 @@ async function main(): Promise<void> {
         seeds: { type: 'string' },
         cluster: { type: 'string' },
         flaps: { type: 'boolean' },
+        partitions: { type: 'boolean' },
         'planted-bug': { type: 'string' },
         trace: { type: 'boolean' },
         'trace-core': { type: 'boolean' },
+        'trace-applied': { type: 'boolean' },
         'any-crash-order': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean' },
@@ -75,7 +87,7 @@ async function main(): Promise<void> {
   const cluster = (values.cluster ?? DEFAULT_CLUSTER_MODE) as ClusterMode;
   if (cluster !== 'pair' && cluster !== 'majority3') fail(`unknown cluster ${String(cluster)}`);
   const plantedBug = (values['planted-bug'] ?? null) as PlantedBug | null;
-  if (plantedBug !== null && plantedBug !== 'acknowledge_before_durable' && plantedBug !== 'skip_apply') {
+  if (plantedBug !== null && !PLANTED_BUGS.includes(plantedBug)) {
     fail(`unknown planted bug ${String(plantedBug)}`);
   }
 
@@ -89,9 +101,11 @@ async function main(): Promise<void> {
       plantedBug,
       faults: {
         ...(values.flaps === true ? { flaps: true } : {}),
+        ...(values.partitions === true ? { partitions: true } : {}),
         ...(values['any-crash-order'] === true ? { anyCrashOrder: true } : {}),
       },
       traceCore: values['trace-core'] === true,
+      traceApplied: values['trace-applied'] === true,
       throwOnViolation: false,
       ...(values.trace === true ? { trace: (line: string) => process.stdout.write(`${line}\n`) } : {}),
     });

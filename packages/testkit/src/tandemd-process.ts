@@ -9,7 +9,7 @@ import { freePort } from './ports.js';
 
 export interface TandemdOptions {
   id?: string;
-  role?: 'main' | 'backup';
+  role?: 'main' | 'backup' | 'witness';
   dataDir: string;
   /** Picked free when absent; kept across restarts by passing it again. */
   port?: number;
@@ -17,6 +17,13 @@ export interface TandemdOptions {
   overrides?: Record<string, unknown>;
   /** Echo the node's log lines to this stream (the demo uses it; tests keep them quiet). */
   echo?: NodeJS.WritableStream;
+  /** The host to listen on; 127.0.0.1 unless the node runs in its own network namespace. */
+  host?: string;
+  /**
+   * A command that runs tandemd, such as `['ip', 'netns', 'exec', 'ns1']`; it must exec the rest
+   * of its arguments in place, so that signals reach tandemd itself.
+   */
+  commandPrefix?: string[];
 }
 
 export interface LogLine {
@@ -53,7 +60,7 @@ export class TandemdProcess {
   static async start(options: TandemdOptions): Promise<TandemdProcess> {
     const port = options.port ?? (await freePort());
     const id = options.id ?? 'main';
-    const address = `127.0.0.1:${port}`;
+    const address = `${options.host ?? '127.0.0.1'}:${port}`;
     const config = merge(
       {
         node: { id, role: options.role ?? 'main', listen: address, dataDir: options.dataDir },
@@ -64,9 +71,15 @@ export class TandemdProcess {
     );
     const configFile = path.join(options.dataDir, `${id}.yaml`);
     await writeFile(configFile, YAML.stringify(config));
-    const child = spawn(process.execPath, [tandemdEntry(), '--config', configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const [command, ...args] = [
+      ...(options.commandPrefix ?? []),
+      process.execPath,
+      tandemdEntry(),
+      '--config',
+      configFile,
+    ];
+    if (command === undefined) throw new Error('tandemd has no command to run');
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const node = new TandemdProcess(child, address, port, configFile, options);
     try {
       await node.waitForLog((line) => line.message === 'listening', 20_000);

@@ -1,6 +1,8 @@
 // Conversions between the ledger's plain data and the wire messages. The server edge and the
 // client library both use these, so that a field is named and shaped the same way everywhere.
 import type {
+  Incident,
+  IncidentKind,
   Lease,
   Licence,
   LicenceSpec,
@@ -9,6 +11,11 @@ import type {
   UsagePeriod,
   WorkstationParameters,
 } from '@tandem/ledger';
+import type {
+  Incident as WireIncident,
+  Incident__Output as WireIncidentOutput,
+} from './generated/tandem/v1/Incident.js';
+import type { IncidentKind__Output as WireIncidentKind } from './generated/tandem/v1/IncidentKind.js';
 import type { Lease as WireLease, Lease__Output as WireLeaseOutput } from './generated/tandem/v1/Lease.js';
 import type {
   Licence as WireLicence,
@@ -160,4 +167,52 @@ export function leaseFromWire(lease: WireLeaseOutput): Lease {
 
 export function usagePeriodToWire(period: UsagePeriod): WireUsagePeriod {
   return { ...period };
+}
+
+const INCIDENT_KIND_TO_WIRE: Record<IncidentKind, WireIncidentKind> = {
+  seats: 'INCIDENT_KIND_SEATS',
+  usage: 'INCIDENT_KIND_USAGE',
+};
+
+export function incidentToWire(incident: Incident): WireIncident {
+  const wire: WireIncident = {
+    incidentId: incident.incidentId,
+    licenceId: incident.licenceId,
+    kind: INCIDENT_KIND_TO_WIRE[incident.kind] ?? 'INCIDENT_KIND_UNSPECIFIED',
+    limit: incident.limit,
+    observed: incident.observed,
+    excess: incident.excess,
+    mainTerm: incident.mainTerm,
+    backupTerms: [...incident.backupTerms],
+    sourceNodeId: incident.sourceNodeId,
+    mergeIndex: incident.mergeIndex,
+    openedAtMs: incident.openedAtMs,
+  };
+  if (incident.resolvedAtMs !== null) wire.resolvedAtMs = incident.resolvedAtMs;
+  if (incident.periodStartMs !== null) wire.periodStartMs = incident.periodStartMs;
+  if (incident.periodEndMs !== null) wire.periodEndMs = incident.periodEndMs;
+  return wire;
+}
+
+/** An unknown kind reads as seats, the kind that stops new leases, so that nothing is understated. */
+export function incidentFromWire(incident: WireIncidentOutput): Incident {
+  // proto3 `optional` fields come with a synthetic oneof that names the field when it is present.
+  const present = (name: 'resolvedAtMs' | 'periodStartMs' | 'periodEndMs'): number | null =>
+    incident[`_${name}`] === name ? (incident[name] ?? 0) : null;
+  return {
+    incidentId: incident.incidentId,
+    licenceId: incident.licenceId,
+    kind: incident.kind === 'INCIDENT_KIND_USAGE' ? 'usage' : 'seats',
+    limit: incident.limit,
+    observed: incident.observed,
+    excess: incident.excess,
+    mainTerm: incident.mainTerm,
+    backupTerms: [...incident.backupTerms],
+    sourceNodeId: incident.sourceNodeId,
+    mergeIndex: incident.mergeIndex,
+    openedAtMs: incident.openedAtMs,
+    resolvedAtMs: present('resolvedAtMs'),
+    periodStartMs: present('periodStartMs'),
+    periodEndMs: present('periodEndMs'),
+  };
 }

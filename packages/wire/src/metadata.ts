@@ -22,6 +22,8 @@ export const REJECTION_STATUS: Record<RejectionReason, grpc.status> = {
   licence_deactivated: grpc.status.FAILED_PRECONDITION,
   licence_not_yet_valid: grpc.status.FAILED_PRECONDITION,
   licence_expired: grpc.status.FAILED_PRECONDITION,
+  // An open seats overdraft incident after a merge: no new lease until it is back within its seats.
+  licence_overdrawn: grpc.status.FAILED_PRECONDITION,
   invalid_command: grpc.status.INVALID_ARGUMENT,
 };
 

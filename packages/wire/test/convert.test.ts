@@ -1,6 +1,8 @@
-import type { Lease, Licence } from '@tandem/ledger';
+import type { Incident, Lease, Licence } from '@tandem/ledger';
 import { expect } from 'chai';
 import {
+  incidentFromWire,
+  incidentToWire,
   leaseFromWire,
   leaseToWire,
   licenceFromWire,
@@ -27,7 +29,7 @@ const licence: Licence = {
 };
 
 const lease: Lease = {
-  leaseId: 'lease-7',
+  leaseId: 'lease-2-7',
   licenceId: 'cad',
   workstationId: 'ws-1',
   parameters: { host: 'h', user: 'u', cores: 8, productVersion: '2.1' },
@@ -38,7 +40,7 @@ const lease: Lease = {
 };
 
 /** Encodes and decodes an AdminService method's response, as a message crossing the wire would. */
-function throughWire<T>(method: 'GetLicence' | 'RevokeLease', value: unknown): T {
+function throughWire<T>(method: 'GetLicence' | 'RevokeLease' | 'ListIncidents', value: unknown): T {
   const service = packageDefinition()['tandem.v1.AdminService'] as unknown as Record<
     string,
     { responseSerialize(value: unknown): Buffer; responseDeserialize(bytes: Buffer): unknown }
@@ -63,6 +65,36 @@ describe('wire conversions', () => {
       lease: leaseToWire(lease),
     });
     expect(leaseFromWire(decoded.lease)).to.deep.equal(lease);
+  });
+
+  it('round-trips open and resolved incidents through the protobuf encoding', () => {
+    const seats: Incident = {
+      incidentId: 'incident-40-1',
+      licenceId: 'cad',
+      kind: 'seats',
+      limit: 4,
+      observed: 6,
+      excess: 2,
+      mainTerm: 5,
+      backupTerms: [2, 4],
+      sourceNodeId: 'backup',
+      mergeIndex: 40,
+      openedAtMs: 1_700_000_000_000,
+      resolvedAtMs: null,
+      periodStartMs: null,
+      periodEndMs: null,
+    };
+    const usage: Incident = {
+      ...seats,
+      incidentId: 'incident-40-2',
+      kind: 'usage',
+      resolvedAtMs: 1_700_000_100_000,
+      periodStartMs: 0,
+      periodEndMs: 86_400_000,
+    };
+    type Decoded = { incidents: Parameters<typeof incidentFromWire>[0][] };
+    const decoded = throughWire<Decoded>('ListIncidents', { incidents: [seats, usage].map(incidentToWire) });
+    expect(decoded.incidents.map(incidentFromWire)).to.deep.equal([seats, usage]);
   });
 
   it('keeps an absent quota absent, and marks an unspecified period as invalid', () => {

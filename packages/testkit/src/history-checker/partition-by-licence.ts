@@ -49,6 +49,7 @@ function licenceOf(command: Command, licenceByLeaseId: ReadonlyMap<string, strin
       return licenceByLeaseId.get(command.leaseId) ?? '';
     case 'tick':
     case 'extend_leases':
+    case 'merge':
       return null;
   }
 }

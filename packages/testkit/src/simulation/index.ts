@@ -1,5 +1,5 @@
 // The seeded simulation's public surface (see README.md in this directory).
-export type { CheckName, Violation } from './checker.js';
+export type { CheckerOptions, CheckName, FinalLedger, MergeStatistics, Violation } from './checker.js';
 export { SimulationChecker } from './checker.js';
 export type { Completion, OperationRecord } from './history.js';
 export { History } from './history.js';
@@ -21,10 +21,17 @@ export type {
   SimulatedNodeOptions,
 } from './sim-node.js';
 export { SimulatedNode, SimulationHalt } from './sim-node.js';
-export type { ClusterMode, FaultOptions, SimulationOptions, SimulationResult } from './simulation.js';
+export type {
+  ClusterMode,
+  FaultOptions,
+  PartitionKind,
+  SimulationOptions,
+  SimulationResult,
+} from './simulation.js';
 export {
   DEFAULT_CLUSTER_MODE,
   DEFAULT_STEPS,
+  PARTITION_KINDS,
   replayCommand,
   runSimulation,
   SimulationFailedError,

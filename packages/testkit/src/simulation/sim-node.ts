@@ -18,6 +18,7 @@ import {
   ConsensusError,
   type Entry,
   type HardState,
+  type MergeOffer,
   type Message,
   type RaftConfig,
   RaftNode,
@@ -32,8 +33,13 @@ import {
   encodeEntryData,
   Ledger,
   type LedgerOptions,
+  type MergeCommand,
+  type MergedEntry,
+  mergedEntryFrom,
+  planMerge,
   type Result,
   resolveLedgerOptions,
+  validateMergedEntry,
 } from '@tandem/ledger';
 import { MemoryStorage, type PersistUpdate } from '@tandem/storage';
 import type { SimulationChecker } from './checker.js';
@@ -48,9 +54,11 @@ export type CrashPoint = 'before_fsync' | 'after_fsync' | 'after_send';
  * Deliberately wrong drivers, to prove the checks can fail:
  * - acknowledge_before_durable: carries out each Ready (send, apply, answer, advance) right after
  *   the write is issued instead of after its fsync;
- * - skip_apply: the backup skips every third client command it should apply.
+ * - skip_apply: the backup skips every third client command it should apply;
+ * - skip_merge: the main answers every merge offer with an empty merge entry, so the core counts
+ *   the backup's solo entries as merged (and the backup discards them) although none was re-applied.
  */
-export type PlantedBug = 'acknowledge_before_durable' | 'skip_apply';
+export type PlantedBug = 'acknowledge_before_durable' | 'skip_apply' | 'skip_merge';
 
 export interface SimulatedNodeOptions {
   id: string;
@@ -91,6 +99,8 @@ export interface SimulatedNodeOptions {
   plantedBug: PlantedBug | null;
   /** Pass the core's own trace lines (role, term, vote, truncation, snapshot) to the trace. */
   traceCore: boolean;
+  /** Trace every ledger command this node applies, with its result. */
+  traceApplied: boolean;
 }
 
 /** What the simulation gives a node. */
@@ -124,6 +134,14 @@ export interface NodeStatistics {
   configurationChanges: number;
   leadershipTransfers: number;
   timesElected: number;
+  /** Pair mode, on the main: merge entries proposed from a backup's offers. */
+  mergesProposed: number;
+  /** Merge offers the core refused to take (not leader any more, back-pressure). */
+  mergeProposalsRefused: number;
+  /** Pair mode, on a backup: histories discarded after the main merged its solo entries. */
+  historiesDiscarded: number;
+  /** Times a backup began holding back a due compaction to keep its solo stretch for a merge. */
+  compactionsHeldForMerge: number;
 }
 
 interface ClientOrigin {
@@ -168,6 +186,8 @@ class NodeProcess {
   lastTransferAtMs = Number.NEGATIVE_INFINITY;
   armedCrash: CrashPoint | null = null;
   armedCrashGuard: (() => boolean) | null = null;
+  /** A due compaction is held back to keep the solo stretch for a merge. */
+  holdingCompaction = false;
   /** Client commands applied on this node, for the skip_apply planted bug. */
   appliedClientCommands = 0;
 
@@ -214,6 +234,10 @@ export class SimulatedNode {
     configurationChanges: 0,
     leadershipTransfers: 0,
     timesElected: 0,
+    mergesProposed: 0,
+    mergeProposalsRefused: 0,
+    historiesDiscarded: 0,
+    compactionsHeldForMerge: 0,
   };
 
   constructor(
@@ -231,6 +255,11 @@ export class SimulatedNode {
 
   get isUp(): boolean {
     return this.process !== null;
+  }
+
+  /** Up and leading, as this node's driver sees it (its last soft state). */
+  get isLeader(): boolean {
+    return this.process?.softState.role === 'leader';
   }
 
   /** The applied ledger of the running process. */
@@ -267,6 +296,8 @@ export class SimulatedNode {
       loaded.snapshot === null
         ? new Ledger(this.options.ledgerOptions)
         : Ledger.restore(loaded.snapshot.data, this.options.ledgerOptions);
+    // The backup describes each solo entry it offers for a merge with its own ledger's answer.
+    let created: NodeProcess | null = null;
     const raft = new RaftNode(
       {
         id: this.id,
@@ -277,6 +308,10 @@ export class SimulatedNode {
         maxInflightMessages: this.options.maxInflightMessages,
         preVote: this.options.preVote,
         checkQuorum: this.options.checkQuorum,
+        describeMergedEntry: (entry: Entry) => {
+          assert.ok(created !== null, 'entries are offered only once the node runs');
+          return this.describeMergedEntry(created, entry);
+        },
         ...this.options.coreOptions,
         ...(this.options.traceCore
           ? { trace: (line: string) => this.environment.trace(`core ${line}`) }
@@ -291,7 +326,8 @@ export class SimulatedNode {
     );
     this.incarnation += 1;
     if (this.incarnation > 1) this.statistics.restarts += 1;
-    this.process = new NodeProcess(raft, ledger, loaded.snapshot, loaded.hardState);
+    created = new NodeProcess(raft, ledger, loaded.snapshot, loaded.hardState);
+    this.process = created;
     this.trace(
       `started (incarnation ${this.incarnation}): term ${loaded.hardState?.term ?? 0}, commit ${loaded.hardState?.commitIndex ?? 0}, ` +
         `snapshot ${loaded.snapshot?.metadata.index ?? 0}, ${loaded.entries.length} entries`,
@@ -311,11 +347,21 @@ export class SimulatedNode {
     this.trace(`crashed${lost > 0 ? `, losing ${lost} unflushed write(s)` : ''}`);
   }
 
-  /** A clean shutdown: writes in flight finish (close() flushes them), nothing else is done. */
+  /**
+   * A clean shutdown, as the replica's stop(): writes in flight finish (close() flushes them), and
+   * a commit index that skipped its own fsync is written too, so that a restart knows what was
+   * committed (in pair mode a node that committed alone could otherwise take its own committed
+   * entries for uncommitted ones and let its peer overwrite them).
+   */
   stop(): void {
     const process = this.process;
     assert.ok(process !== null, `${this.id} is already down`);
     this.statistics.gracefulStops += 1;
+    if (process.unwrittenHardState !== null) {
+      assert.equal(process.writeInFlight, null, `${this.id}: an unwritten hard state waits only between writes`);
+      this.write(process, { hardState: process.unwrittenHardState });
+      process.unwrittenHardState = null;
+    }
     const closing = this.storage.close();
     closing.then(undefined, (error: Error) =>
       this.environment.checker.fail(
@@ -429,6 +475,8 @@ export class SimulatedNode {
         return;
       }
       const ready = process.raft.ready();
+      // Before anything of this Ready is written: the backup starts over as an empty node.
+      if (ready.discardHistory) this.discardHistory(process);
       if (!this.mustPersist(process, ready)) {
         // The core counts this hard state as handed over and will not repeat it: keep it for the
         // next write, so that the commit index really rides along with the next batch.
@@ -438,7 +486,12 @@ export class SimulatedNode {
       }
       const hardState = ready.hardState ?? process.unwrittenHardState;
       process.unwrittenHardState = null;
-      this.write(process, { hardState, entries: ready.entries, snapshot: ready.snapshot });
+      this.write(process, {
+        ...(ready.discardHistory ? { discardHistory: true } : {}),
+        hardState,
+        entries: ready.entries,
+        snapshot: ready.snapshot,
+      });
       if (hardState !== null) process.persistedHardState = hardState;
       if (this.options.plantedBug === 'acknowledge_before_durable') {
         // The bug: everything below happens before the write is durable.
@@ -458,7 +511,9 @@ export class SimulatedNode {
    * write); entries, a snapshot, a term or a vote always do.
    */
   private mustPersist(process: NodeProcess, ready: Ready): boolean {
-    if (ready.entries.length > 0 || ready.snapshot !== null) return true;
+    // Discarding the history lowers the commit index: the storage must be told in this write, or the
+    // next write's hard state would move the commit index backwards over the old log.
+    if (ready.discardHistory || ready.entries.length > 0 || ready.snapshot !== null) return true;
     if (ready.hardState === null) return false;
     const persisted = process.persistedHardState;
     return (
@@ -534,6 +589,7 @@ export class SimulatedNode {
       process.snapshotIndex = ready.snapshot.metadata.index;
       process.latestSnapshot = ready.snapshot;
       this.statistics.snapshotsInstalled += 1;
+      this.environment.checker.observeSnapshotInstalled(this.id, ready.snapshot.metadata.index);
       this.trace(`installed snapshot ${ready.snapshot.metadata.index}`);
     }
     for (const message of ready.messages) this.send(process, message);
@@ -541,6 +597,70 @@ export class SimulatedNode {
     this.applyEntries(process, ready.committedEntries);
     process.raft.advance(ready);
     if (ready.softState !== null) this.changeSoftState(process, ready.softState);
+    for (const offer of ready.mergeOffers) this.proposeMerge(process, offer);
+  }
+
+  /**
+   * Pair mode, on a backup whose solo entries the main has merged: an empty ledger, no snapshot,
+   * and nobody waiting (the core drops the log in this same Ready; the write says so to storage).
+   */
+  private discardHistory(process: NodeProcess): void {
+    process.ledger = new Ledger(this.options.ledgerOptions);
+    process.snapshotIndex = 0;
+    process.latestSnapshot = null;
+    for (const waiter of process.waiters.values()) {
+      this.replyError(process, waiter.origin, 'leadership_lost', process.softState.leaderId);
+    }
+    process.waiters.clear();
+    this.statistics.historiesDiscarded += 1;
+    this.environment.checker.observeHistoryDiscarded(this.id, this.environment.nowMs());
+    this.trace('discards its history: the main merged its solo entries');
+  }
+
+  /**
+   * Pair mode, on a backup (the core's describeMergedEntry): what it offers the main for one solo
+   * entry, its command with this ledger's answer to it, so that the main re-grants only what the
+   * backup granted. As the replica does.
+   */
+  private describeMergedEntry(process: NodeProcess, entry: Entry): Uint8Array {
+    const { timestampMs, command } = decodeEntryData(entry.data);
+    const merged = mergedEntryFrom({ index: entry.index, term: entry.term, timestampMs, command }, process.ledger);
+    return encoder.encode(JSON.stringify(merged));
+  }
+
+  /**
+   * Pair mode, on the main: a backup's offered solo entries (each described by the backup with its
+   * ledger's answer) become ledger merge commands, as the replica builds them: planMerge splits
+   * them to fit the entry size and leaves out entries invalid on their own; an offer with nothing
+   * left still takes one empty merge entry, whose commit tells the backup it is merged. A refusal
+   * of the core is safe: the backup offers again.
+   */
+  private proposeMerge(process: NodeProcess, offer: MergeOffer): void {
+    if (this.process !== process) return;
+    const entries = offer.entries.map((entry) => mergedEntryOf(entry));
+    const plan = planMerge(offer.from, offer.sourceTerms, entries, this.options.ledgerOptions);
+    for (const { entry, error } of plan.dropped) {
+      this.trace(`leaves ${offer.from}'s solo entry ${entry.index} out of the merge: ${error.field} ${error.message}`);
+    }
+    const empty: MergeCommand = { type: 'merge', sourceNodeId: offer.from, sourceTerms: [...offer.sourceTerms], entries: [] };
+    const commands =
+      this.options.plantedBug === 'skip_merge' || plan.commands.length === 0 ? [empty] : plan.commands;
+    const timestampMs = this.nextTimestamp(process);
+    const data = commands.map((command) => encodeEntryData({ timestampMs, command }));
+    let position: { firstIndex: number; lastIndex: number; term: number };
+    try {
+      position = process.raft.proposeMerge(offer, data);
+    } catch (error) {
+      if (!(error instanceof ConsensusError)) throw error;
+      this.statistics.mergeProposalsRefused += 1;
+      this.trace(`merge of ${offer.from}'s entries ${offer.firstIndex}..${offer.throughIndex} refused: ${error.code}`);
+      return;
+    }
+    this.statistics.mergesProposed += 1;
+    this.trace(
+      `proposes the merge of ${offer.from}'s entries ${offer.firstIndex}..${offer.throughIndex} ` +
+        `(${entries.length} commands, terms ${offer.sourceTerms.join(',')}) at ${position.firstIndex}..${position.lastIndex}`,
+    );
   }
 
   private send(process: NodeProcess, message: Message): void {
@@ -591,15 +711,24 @@ export class SimulatedNode {
     const now = this.environment.nowMs();
     for (const entry of entries) {
       let result: Result | null = null;
+      let applied: Command | null = null;
       if (entry.kind === 'normal') {
         const { timestampMs, command } = decodeEntryData(entry.data);
+        applied = command;
         if (!this.skipsApply(process, command)) {
-          result = process.ledger.apply({ index: entry.index, timestampMs, command });
+          if (command.type === 'merge') this.environment.checker.observeMergeAhead(command, process.ledger);
+          result = process.ledger.apply({ index: entry.index, term: entry.term, timestampMs, command });
+          if (command.type === 'merge') this.environment.checker.observeMergeApplied(command, process.ledger);
           this.environment.checker.observeSeats(this.id, process.ledger, now);
+          if (this.options.traceApplied) {
+            this.trace(
+              `applies ${entry.index}/${entry.term} ${abbreviate(JSON.stringify(command))} => ${abbreviate(JSON.stringify(result))}`,
+            );
+          }
         }
         process.lastTimestampMs = Math.max(process.lastTimestampMs, timestampMs);
       }
-      this.environment.checker.observeApplied(this.id, entry, result, now);
+      this.environment.checker.observeApplied(this.id, entry, applied, result, now);
       const waiter = process.waiters.get(entry.index);
       if (waiter === undefined) continue;
       process.waiters.delete(entry.index);
@@ -720,8 +849,15 @@ export class SimulatedNode {
   // Snapshots.
 
   private maybeCompact(process: NodeProcess): void {
-    const appliedIndex = process.raft.status().appliedIndex;
+    const { appliedIndex, mergeRetentionIndex } = process.raft.status();
     if (appliedIndex - process.snapshotIndex < this.options.snapshotEveryEntries) return;
+    // A backup serving alone keeps its solo stretch in the log for a merge after a split brain.
+    if (mergeRetentionIndex !== null && appliedIndex >= mergeRetentionIndex) {
+      if (!process.holdingCompaction) this.statistics.compactionsHeldForMerge += 1;
+      process.holdingCompaction = true;
+      return;
+    }
+    process.holdingCompaction = false;
     const snapshot: Snapshot = {
       metadata: process.raft.snapshotMetadataAt(appliedIndex),
       data: process.ledger.snapshot(),
@@ -866,4 +1002,23 @@ export class SimulatedNode {
   private trace(line: string): void {
     this.environment.trace(`${this.id} ${line}`);
   }
+}
+
+function abbreviate(text: string): string {
+  return text.length <= 240 ? text : `${text.slice(0, 237)}...`;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** An offered solo entry as describeMergedEntry wrote it; throws on anything else. */
+function mergedEntryOf(entry: Entry): MergedEntry {
+  const parsed: unknown = JSON.parse(decoder.decode(entry.data));
+  const error = validateMergedEntry(parsed);
+  if (error !== null) throw new Error(`offered entry ${entry.index}: ${error.field} ${error.message}`);
+  const merged = parsed as MergedEntry;
+  if (merged.index !== entry.index || merged.term !== entry.term) {
+    throw new Error(`offered entry ${entry.index}/${entry.term} describes ${merged.index}/${merged.term}`);
+  }
+  return merged;
 }

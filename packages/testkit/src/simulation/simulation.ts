@@ -5,7 +5,7 @@
 // against what the workstations were told. A failure names the seed, which replays the run.
 import type { RaftConfig } from '@tandem/consensus';
 import type { LedgerOptions } from '@tandem/ledger';
-import { type CheckName, SimulationChecker, type Violation } from './checker.js';
+import { type CheckName, type MergeStatistics, SimulationChecker, type Violation } from './checker.js';
 import { History } from './history.js';
 import { type ClientCommand, type ClientRequest, copyPayload, type NetworkPayload } from './messages.js';
 import { type LinkFaults, type NetworkStatistics, SimulatedNetwork } from './network.js';
@@ -22,6 +22,28 @@ import { SimulatedWorkstation } from './workstation.js';
 export type ClusterMode = 'pair' | 'majority3';
 
 export const DEFAULT_CLUSTER_MODE: ClusterMode = 'pair';
+
+/**
+ * The partitions of the partition matrix, as faults in the seeded schedule:
+ * - split: main and backup cut apart both ways while workstations reach both (a split brain once
+ *   it outlasts the failover timeout); half the time some workstations are cut from main too, so
+ *   that the backup has clients while it leads alone;
+ * - one_way: one direction between two data nodes is lost;
+ * - all_links: every link is cut, between nodes and between workstations and nodes;
+ * - flapping: a link between data nodes goes down and up every 50-500 ms for 1-4 s;
+ * - slow: 75 ± 50 ms of delay, or 30 % loss, on the node links (and sometimes the client links);
+ * - workstation_cut: some workstations are cut from main only.
+ */
+export type PartitionKind = 'split' | 'one_way' | 'all_links' | 'flapping' | 'slow' | 'workstation_cut';
+
+export const PARTITION_KINDS: readonly PartitionKind[] = [
+  'split',
+  'one_way',
+  'all_links',
+  'flapping',
+  'slow',
+  'workstation_cut',
+];
 
 export interface FaultOptions {
   /** Per node and tick: the node crashes (at once, or armed for a point in its write path). */
@@ -55,6 +77,16 @@ export interface FaultOptions {
    * merge must repair).
    */
   anyCrashOrder: boolean;
+  /**
+   * Partitions in the schedule (off by default). Each seed enables a subset of partitionKinds
+   * (swarm testing) unless partitionKinds is given.
+   */
+  partitions: boolean;
+  /** Per tick: a partition of one of the enabled kinds starts. */
+  partitionProbability: number;
+  partitionKinds: PartitionKind[];
+  minPartitionMs: number;
+  maxPartitionMs: number;
 }
 
 export interface SimulationOptions {
@@ -75,6 +107,8 @@ export interface SimulationOptions {
   trace?: (line: string) => void;
   /** Also trace the consensus core's own lines (votes, truncations, snapshots). */
   traceCore?: boolean;
+  /** Also trace every ledger command each node applies, with its result. */
+  traceApplied?: boolean;
 }
 
 export interface SimulationResult {
@@ -121,6 +155,18 @@ export interface SimulationResult {
   extendLeasesProposed: number;
   configurationChanges: number;
   leadershipTransfers: number;
+  /** Partitions started, by kind. */
+  partitions: Record<PartitionKind, number>;
+  /** Episodes in which two nodes led at once. */
+  dualLeadershipEpisodes: number;
+  /** Split brains, merges and incidents as the checker saw them. */
+  merge: MergeStatistics;
+  mergesProposed: number;
+  mergeProposalsRefused: number;
+  compactionsHeldForMerge: number;
+  /** Overdraft incidents in the final ledger (of the first node), and how many are still open. */
+  finalIncidents: number;
+  finalOpenIncidents: number;
   network: NetworkStatistics;
   stateHash: string | null;
   violationCount: number;
@@ -132,6 +178,7 @@ export function replayCommand(result: SimulationResult): string {
   return (
     `pnpm sim --seed ${result.seed} --steps ${result.steps} --cluster ${result.cluster}` +
     `${result.faults.flaps ? ' --flaps' : ''}${result.faults.anyCrashOrder ? ' --any-crash-order' : ''}` +
+    `${result.faults.partitions ? ' --partitions' : ''}` +
     `${result.plantedBug === null ? '' : ` --planted-bug ${result.plantedBug}`}`
   );
 }
@@ -215,8 +262,19 @@ function pickFaults(
     flapProbability: 0.003,
     maxFlapMs: Math.floor(FAILOVER_TIMEOUT_MS * 0.6),
     anyCrashOrder: false,
+    partitions: false,
+    partitionProbability: random.pick([0.001, 0.002, 0.004]),
+    partitionKinds: pickPartitionKinds(random),
+    minPartitionMs: 50,
+    maxPartitionMs: random.pick([1000, 3000]),
   };
   return { ...picked, ...overrides };
+}
+
+/** A non-empty subset of the partition kinds, each in with even odds. */
+function pickPartitionKinds(random: SimulationRandom): PartitionKind[] {
+  const kinds = PARTITION_KINDS.filter(() => random.chance(0.5));
+  return kinds.length > 0 ? kinds : [random.pick(PARTITION_KINDS)];
 }
 
 interface LicencePlan {
@@ -273,9 +331,21 @@ class Simulation {
   private readonly cluster: ClusterMode;
   private readonly trace: ((line: string) => void) | null;
   private readonly licenceCount: number;
+  /** Every voting node, main first. */
+  private readonly voterIds: string[];
+  /** The nodes that hold a ledger and serve workstations, main first. */
+  private readonly dataNodeIds: string[];
   private armedCrashes = 0;
   private powerFailures = 0;
   private flaps = 0;
+  private readonly partitionCounts = new Map<PartitionKind, number>();
+  /** Link ("from>to") → the override that owns its faults now; an ending override restores only its own. */
+  private readonly linkOverrides = new Map<string, number>();
+  private overrideCount = 0;
+  /** False once everything is healed: scheduled partition steps do nothing after that. */
+  private faultsActive = true;
+  private dualLeadership = false;
+  private dualLeadershipEpisodes = 0;
   /** Down nodes and when they come back; a later plan replaces an earlier one. */
   private readonly plannedRestarts = new Map<string, { atMs: number; plan: number }>();
   private restartPlans = 0;
@@ -298,7 +368,7 @@ class Simulation {
     const licences = planLicences(setupRandom, epochMs, runMs);
     this.licenceCount = licences.length;
     const licenceIds = licences.map((plan) => plan.licenceId);
-    this.checker = new SimulationChecker(licenceIds);
+    this.checker = new SimulationChecker(licenceIds, { splitBrainPossible: this.cluster === 'pair' });
     this.network = new SimulatedNetwork<NetworkPayload>(this.random.fork('network'), {
       defaultFaults: this.faults.clientLink,
       maxInFlightPerLink: 2_000,
@@ -307,6 +377,8 @@ class Simulation {
     });
 
     const voters = this.cluster === 'pair' ? ['main', 'backup'] : ['main', 'backup', 'spare'];
+    this.voterIds = voters;
+    this.dataNodeIds = voters;
     for (const from of voters) {
       for (const to of voters) if (from !== to) this.network.setLinkFaults(from, to, this.faults.nodeLink);
     }
@@ -341,6 +413,7 @@ class Simulation {
           failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
           plantedBug: options.plantedBug ?? null,
           traceCore: options.traceCore ?? false,
+          traceApplied: options.traceApplied ?? false,
         },
         this.random.fork(`node ${id}`),
         {
@@ -453,6 +526,18 @@ class Simulation {
     if (withFaults) this.injectFaults();
     for (const node of this.nodes) node.tick();
     for (const workstation of this.workstations) workstation.tick(withFaults);
+    this.watchDualLeadership();
+  }
+
+  /** Counts the episodes in which two nodes lead at once (in different terms: a split brain). */
+  private watchDualLeadership(): void {
+    const leaders = this.nodes.filter((node) => node.isLeader);
+    const dual = leaders.length > 1;
+    if (dual && !this.dualLeadership) {
+      this.dualLeadershipEpisodes += 1;
+      this.log(`split brain: ${leaders.map((node) => `${node.id} leads term ${node.status().term}`).join(', ')}`);
+    }
+    this.dualLeadership = dual;
   }
 
   /** Scheduled actions and message deliveries in time order (actions first on a tie). */
@@ -533,6 +618,125 @@ class Simulation {
       }
     }
     if (faults.flaps && random.chance(faults.flapProbability)) this.flapLink();
+    if (faults.partitions && random.chance(faults.partitionProbability)) {
+      this.startPartition(random.pick(faults.partitionKinds));
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Partitions.
+
+  private startPartition(kind: PartitionKind): void {
+    const random = this.faultRandom;
+    const faults = this.faults;
+    const untilMs = this.nowMs + random.int(faults.minPartitionMs, Math.max(faults.minPartitionMs, faults.maxPartitionMs));
+    this.partitionCounts.set(kind, (this.partitionCounts.get(kind) ?? 0) + 1);
+    const [main, backup] = this.dataNodeIds;
+    if (main === undefined || backup === undefined) return;
+    switch (kind) {
+      case 'split': {
+        this.network.cutBothWays(main, backup, untilMs);
+        const cutFromMain = random.chance(0.5) ? this.someWorkstations() : [];
+        for (const workstation of cutFromMain) this.network.cutBothWays(workstation, main, untilMs);
+        this.log(
+          `partition: ${main} | ${backup} until ${untilMs}` +
+            `${cutFromMain.length > 0 ? `, and ${cutFromMain.join(',')} cut from ${main}` : ''}`,
+        );
+        return;
+      }
+      case 'one_way': {
+        const [from, to] = random.shuffle([...this.voterIds]);
+        if (from === undefined || to === undefined) return;
+        this.network.cut(from, to, untilMs);
+        this.log(`partition: ${from} > ${to} lost until ${untilMs}`);
+        return;
+      }
+      case 'all_links': {
+        const endpoints = [...this.voterIds, ...this.workstations.map((workstation) => workstation.id)];
+        for (const node of this.voterIds) {
+          for (const other of endpoints) if (other !== node) this.network.cutBothWays(node, other, untilMs);
+        }
+        this.log(`partition: every link cut until ${untilMs}`);
+        return;
+      }
+      case 'flapping': {
+        const [first, second] = random.shuffle([...this.voterIds]);
+        if (first === undefined || second === undefined) return;
+        this.log(`partition: ${first} <> ${second} flapping until ${untilMs}`);
+        this.flapUntil(first, second, untilMs, true);
+        return;
+      }
+      case 'slow': {
+        const lossy = random.chance(0.5);
+        const slowFaults = (base: LinkFaults): LinkFaults =>
+          lossy
+            ? { ...base, lossProbability: 0.3 }
+            : { ...base, minDelayMs: 25, maxDelayMs: 125, reorderProbability: 0, reorderDelayMs: 0 };
+        const clientsToo = random.chance(0.5);
+        for (const from of this.voterIds) {
+          for (const to of this.voterIds) {
+            if (from !== to) this.overrideLink(from, to, slowFaults(this.faults.nodeLink), untilMs);
+          }
+          if (!clientsToo) continue;
+          for (const workstation of this.workstations) {
+            this.overrideLink(from, workstation.id, slowFaults(this.faults.clientLink), untilMs);
+            this.overrideLink(workstation.id, from, slowFaults(this.faults.clientLink), untilMs);
+          }
+        }
+        this.log(
+          `partition: ${lossy ? '30 % loss' : '75 ± 50 ms delay'} on node links${clientsToo ? ' and client links' : ''} until ${untilMs}`,
+        );
+        return;
+      }
+      case 'workstation_cut': {
+        const cut = this.someWorkstations();
+        for (const workstation of cut) this.network.cutBothWays(workstation, main, untilMs);
+        this.log(`partition: ${cut.join(',')} cut from ${main} until ${untilMs}`);
+        return;
+      }
+    }
+  }
+
+  /** A link between two data nodes goes down and up (one way or both) until untilMs. */
+  private flapUntil(first: string, second: string, untilMs: number, down: boolean): void {
+    if (!this.faultsActive || this.nowMs >= untilMs) return;
+    const random = this.faultRandom;
+    const phaseEndMs = Math.min(untilMs, this.nowMs + random.int(50, 500));
+    if (down) {
+      if (random.chance(0.5)) {
+        this.network.cutBothWays(first, second, phaseEndMs);
+      } else {
+        const [from, to] = random.chance(0.5) ? [first, second] : [second, first];
+        this.network.cut(from, to, phaseEndMs);
+      }
+    }
+    this.schedule(phaseEndMs, () => this.flapUntil(first, second, untilMs, !down));
+  }
+
+  /** Gives a link other faults until untilMs; a later override of the same link wins. */
+  private overrideLink(from: string, to: string, faults: LinkFaults, untilMs: number): void {
+    const key = `${from}>${to}`;
+    this.overrideCount += 1;
+    const override = this.overrideCount;
+    this.linkOverrides.set(key, override);
+    this.network.setLinkFaults(from, to, faults);
+    this.schedule(untilMs, () => {
+      if (this.linkOverrides.get(key) !== override) return;
+      this.linkOverrides.delete(key);
+      if (this.faultsActive) this.network.setLinkFaults(from, to, this.baseLinkFaults(from, to));
+    });
+  }
+
+  /** The seed's own faults of a link (the profile's node link, or the default client link). */
+  private baseLinkFaults(from: string, to: string): LinkFaults | null {
+    return this.voterIds.includes(from) && this.voterIds.includes(to) ? this.faults.nodeLink : null;
+  }
+
+  /** One or more of the random operations' workstations. */
+  private someWorkstations(): string[] {
+    const ids = this.workstations.filter((workstation) => workstation.id !== 'operator').map((workstation) => workstation.id);
+    const picked = this.faultRandom.shuffle(ids).slice(0, this.faultRandom.int(1, Math.max(1, ids.length)));
+    return picked.sort();
   }
 
   /**
@@ -569,8 +773,7 @@ class Simulation {
       this.network.cutBothWays(from, to, untilMs);
       this.log(`link ${from}<>${to} cut until ${untilMs}`);
     } else {
-      this.network.setLinkFaults(from, to, { ...this.faults.nodeLink, lossProbability: 0.5 });
-      this.schedule(untilMs, () => this.network.setLinkFaults(from, to, this.faults.nodeLink));
+      this.overrideLink(from, to, { ...this.faults.nodeLink, lossProbability: 0.5 }, untilMs);
       this.log(`link ${from}>${to} loses half its messages until ${untilMs}`);
     }
   }
@@ -598,6 +801,7 @@ class Simulation {
   /** Every link clean, every node up, no armed crash; workstations only finish what they began. */
   private healEverything(): void {
     this.log('healing: links clean, every node up, workstations finish their operations');
+    this.faultsActive = false;
     this.network.heal();
     for (const node of this.nodes) node.disarmCrash();
     for (const workstation of this.workstations) workstation.startDrain();
@@ -654,11 +858,18 @@ class Simulation {
     const acknowledgedOk = acknowledged.filter((record) => record.completion?.result.ok === true).length;
     let stateHash: string | null = null;
     let finalCommitIndex = 0;
-    if (quiet) {
-      const first = this.nodes[0];
-      stateHash = first === undefined ? null : first.ledger.stateHash();
-      finalCommitIndex = first === undefined ? 0 : first.status().commitIndex;
+    let finalIncidents = 0;
+    let finalOpenIncidents = 0;
+    const first = this.nodes[0];
+    if (quiet && first !== undefined) {
+      stateHash = first.ledger.stateHash();
+      finalCommitIndex = first.status().commitIndex;
+      finalIncidents = first.ledger.incidents().length;
+      finalOpenIncidents = first.ledger.openIncidentCount();
     }
+    const partitions = Object.fromEntries(
+      PARTITION_KINDS.map((kind) => [kind, this.partitionCounts.get(kind) ?? 0]),
+    ) as Record<PartitionKind, number>;
     return {
       seed: this.options.seed,
       steps: this.steps,
@@ -701,6 +912,14 @@ class Simulation {
       extendLeasesProposed: sum((node) => node.statistics.extendLeasesProposed),
       configurationChanges: sum((node) => node.statistics.configurationChanges),
       leadershipTransfers: sum((node) => node.statistics.leadershipTransfers),
+      partitions,
+      dualLeadershipEpisodes: this.dualLeadershipEpisodes,
+      merge: { ...this.checker.merge },
+      mergesProposed: sum((node) => node.statistics.mergesProposed),
+      mergeProposalsRefused: sum((node) => node.statistics.mergeProposalsRefused),
+      compactionsHeldForMerge: sum((node) => node.statistics.compactionsHeldForMerge),
+      finalIncidents,
+      finalOpenIncidents,
       network: { ...this.network.statistics },
       stateHash,
       violationCount: this.checker.violationCount,

@@ -1,8 +1,11 @@
 // A simulated workstation: it acquires, renews and releases leases and reports usage, one
-// operation at a time, the way the client library does. Each operation has one request id for
-// all its attempts. It sends to the node it believes leads (main first), follows not_leader
-// hints, retries on timeout at the next server with back-off, refuses answers from a term older
-// than one it has seen, and records every invocation and acknowledgement in the history. Now and
+// operation at a time, routed the way the client library (packages/client, cluster-connection.ts)
+// routes it. Each operation has one request id for all its attempts. It starts at main unless main
+// failed an attempt lately (then at the leader it last heard from, or the next server); a refusal
+// that names another node is followed at once (once per node and operation); timeouts, refusals
+// without such a hint and answers from a term older than one it has seen count as a failed attempt
+// and move to the next server after a back-off that doubles per failure. Only the answer to the
+// attempt in flight counts. Every invocation and acknowledgement goes into the history. Now and
 // then it re-sends a request that was already acknowledged: the answer must be the same.
 import assert from 'node:assert/strict';
 import { canonicalJson, type Result } from '@tandem/ledger';
@@ -29,7 +32,7 @@ export interface WorkstationOptions {
   ttlMinMs: number;
   ttlMaxMs: number;
   maxUnits: number;
-  /** After main failed to answer, other servers are tried first for this long. */
+  /** After an attempt at main failed, operations start elsewhere for this long. */
   mainRetryAfterMs: number;
   /** Of the made-up operations, this share re-sends an acknowledged request. */
   resendProbability: number;
@@ -59,19 +62,19 @@ interface CurrentOperation {
   /** When the attempt in flight times out; null while waiting to send the next attempt. */
   attemptDeadlineMs: number | null;
   nextAttemptAtMs: number;
-  /** Consecutive failed attempts, for the back-off. */
+  /** Failed attempts that were not followed hints, for the back-off. */
   failures: number;
-  redirectsInARow: number;
+  /** Nodes a refusal pointed to during this operation: each is followed at once only once. */
+  hinted: Set<string>;
 }
 
 const MAX_REMEMBERED_ACKNOWLEDGEMENTS = 32;
-/** Redirects beyond this many in a row wait a back-off (two nodes may point at each other briefly). */
-const MAX_REDIRECTS_WITHOUT_BACKOFF = 2;
 
 export class SimulatedWorkstation {
   readonly id: string;
   private current: CurrentOperation | null = null;
-  private leaderHint: string | null = null;
+  /** The node whose answer was last accepted (only leaders answer with results). */
+  private knownLeader: string | null = null;
   private highestTermSeen = 0;
   private mainFailedAtMs = Number.NEGATIVE_INFINITY;
   /** licence id → lease id this workstation believes it holds. */
@@ -115,9 +118,7 @@ export class SimulatedWorkstation {
     if (current !== null) {
       if (current.attemptDeadlineMs !== null && now >= current.attemptDeadlineMs) {
         this.statistics.timeouts += 1;
-        if (current.target === this.mainServer) this.mainFailedAtMs = now;
-        this.leaderHint = null;
-        this.retryLater(current, this.serverAfter(current.target));
+        this.attemptFailed(current, null);
       }
       if (current.attemptDeadlineMs === null && now >= current.nextAttemptAtMs) this.sendAttempt(current);
       return;
@@ -133,41 +134,50 @@ export class SimulatedWorkstation {
 
   receive(reply: ClientReply): void {
     const current = this.current;
-    if (current === null || current.record.requestId !== reply.requestId) {
+    if (
+      current === null ||
+      current.record.requestId !== reply.requestId ||
+      reply.attempt !== current.record.attempts ||
+      current.attemptDeadlineMs === null
+    ) {
+      // An answer to an attempt the workstation already gave up on, as a closed call's would be.
       this.statistics.lateAnswers += 1;
       return;
     }
     if (reply.term < this.highestTermSeen) {
+      // Maybe a deposed leader: a failed attempt, like any other.
       this.statistics.staleTermAnswers += 1;
+      this.attemptFailed(current, null);
       return;
     }
     this.highestTermSeen = reply.term;
     const body = reply.body;
     if (body.kind === 'result') {
+      this.knownLeader = reply.nodeId;
       this.complete(current, reply, body.result, body.index);
       return;
     }
-    if (body.code === 'not_leader' && body.leaderId !== null && body.leaderId !== reply.nodeId) {
+    this.attemptFailed(current, body.leaderId);
+  }
+
+  /**
+   * The attempt in flight failed (timeout, refusal, stale answer). A failure at main sends the next
+   * operations elsewhere for a while; a hint to another node not yet tried for this operation is
+   * followed at once; anything else tries the next server after a back-off.
+   */
+  private attemptFailed(current: CurrentOperation, hint: string | null): void {
+    const failedAt = current.target;
+    if (failedAt === this.mainServer) this.mainFailedAtMs = this.environment.nowMs();
+    if (hint !== null && hint !== failedAt && !current.hinted.has(hint)) {
+      current.hinted.add(hint);
       this.statistics.redirects += 1;
-      this.leaderHint = body.leaderId;
-      current.redirectsInARow += 1;
-      if (current.redirectsInARow <= MAX_REDIRECTS_WITHOUT_BACKOFF) {
-        current.target = body.leaderId;
-        current.attemptDeadlineMs = null;
-        current.nextAttemptAtMs = this.environment.nowMs();
-        this.sendAttempt(current);
-        return;
-      }
-      this.retryLater(current, body.leaderId);
+      current.target = hint;
+      current.attemptDeadlineMs = null;
+      current.nextAttemptAtMs = this.environment.nowMs();
+      this.sendAttempt(current);
       return;
     }
-    if (body.code === 'not_leader') {
-      this.leaderHint = null;
-      this.retryLater(current, this.serverAfter(reply.nodeId));
-      return;
-    }
-    // leadership_lost, commit_timeout, overloaded: the same node may answer soon.
-    this.retryLater(current, body.leaderId ?? current.target);
+    this.retryLater(current, this.serverAfter(failedAt));
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -182,11 +192,11 @@ export class SimulatedWorkstation {
     return servers[(position + 1) % servers.length] as string;
   }
 
-  /** Main whenever it answered lately, otherwise the leader we were told of. */
+  /** Main unless it failed an attempt lately; then the leader that last answered, or the next server. */
   private firstTarget(): string {
     if (this.environment.nowMs() - this.mainFailedAtMs >= this.options.mainRetryAfterMs)
       return this.mainServer;
-    return this.leaderHint ?? this.serverAfter(this.mainServer);
+    return this.knownLeader ?? this.serverAfter(this.mainServer);
   }
 
   private nextRequestId(): string {
@@ -209,7 +219,7 @@ export class SimulatedWorkstation {
       attemptDeadlineMs: null,
       nextAttemptAtMs: now,
       failures: 0,
-      redirectsInARow: 0,
+      hinted: new Set(),
     };
     this.sendAttempt(this.current);
   }
@@ -229,7 +239,6 @@ export class SimulatedWorkstation {
 
   private retryLater(current: CurrentOperation, target: string): void {
     current.failures += 1;
-    current.redirectsInARow = 0;
     const backoffMs = Math.min(
       this.options.maxRetryBackoffMs,
       this.options.retryBackoffMs * 2 ** Math.min(current.failures - 1, 16),
@@ -254,14 +263,10 @@ export class SimulatedWorkstation {
     this.current = null;
     this.nextOperationAtMs = now + this.random.int(this.options.thinkMinMs, this.options.thinkMaxMs);
     if (record.duplicateOf !== null) {
+      // Judged at the end: after a split brain a merge may explain the difference.
       const first = this.environment.history.record(record.duplicateOf).completion;
       if (first !== null && canonicalJson(first.result) !== canonicalJson(result)) {
-        this.environment.checker.fail(
-          'duplicate_result',
-          `${this.id} re-sent ${record.requestId} and got ${canonicalJson(result)} ` +
-            `instead of ${canonicalJson(first.result)}`,
-          now,
-        );
+        this.environment.checker.observeDuplicateAnswer(record, first.result, result, now);
       }
       return;
     }

@@ -13,6 +13,7 @@ import type { Entry as _tandem_v1_Entry, Entry__Output as _tandem_v1_Entry__Outp
 import type { GetLicenceRequest as _tandem_v1_GetLicenceRequest, GetLicenceRequest__Output as _tandem_v1_GetLicenceRequest__Output } from './tandem/v1/GetLicenceRequest.js';
 import type { GetUsageRequest as _tandem_v1_GetUsageRequest, GetUsageRequest__Output as _tandem_v1_GetUsageRequest__Output } from './tandem/v1/GetUsageRequest.js';
 import type { GetUsageResponse as _tandem_v1_GetUsageResponse, GetUsageResponse__Output as _tandem_v1_GetUsageResponse__Output } from './tandem/v1/GetUsageResponse.js';
+import type { Incident as _tandem_v1_Incident, Incident__Output as _tandem_v1_Incident__Output } from './tandem/v1/Incident.js';
 import type { InstallSnapshotChunk as _tandem_v1_InstallSnapshotChunk, InstallSnapshotChunk__Output as _tandem_v1_InstallSnapshotChunk__Output } from './tandem/v1/InstallSnapshotChunk.js';
 import type { InstallSnapshotResponse as _tandem_v1_InstallSnapshotResponse, InstallSnapshotResponse__Output as _tandem_v1_InstallSnapshotResponse__Output } from './tandem/v1/InstallSnapshotResponse.js';
 import type { Lease as _tandem_v1_Lease, Lease__Output as _tandem_v1_Lease__Output } from './tandem/v1/Lease.js';
@@ -20,6 +21,8 @@ import type { LeaseResponse as _tandem_v1_LeaseResponse, LeaseResponse__Output a
 import type { Licence as _tandem_v1_Licence, Licence__Output as _tandem_v1_Licence__Output } from './tandem/v1/Licence.js';
 import type { LicenceResponse as _tandem_v1_LicenceResponse, LicenceResponse__Output as _tandem_v1_LicenceResponse__Output } from './tandem/v1/LicenceResponse.js';
 import type { LicenceSpec as _tandem_v1_LicenceSpec, LicenceSpec__Output as _tandem_v1_LicenceSpec__Output } from './tandem/v1/LicenceSpec.js';
+import type { ListIncidentsRequest as _tandem_v1_ListIncidentsRequest, ListIncidentsRequest__Output as _tandem_v1_ListIncidentsRequest__Output } from './tandem/v1/ListIncidentsRequest.js';
+import type { ListIncidentsResponse as _tandem_v1_ListIncidentsResponse, ListIncidentsResponse__Output as _tandem_v1_ListIncidentsResponse__Output } from './tandem/v1/ListIncidentsResponse.js';
 import type { ListLeasesRequest as _tandem_v1_ListLeasesRequest, ListLeasesRequest__Output as _tandem_v1_ListLeasesRequest__Output } from './tandem/v1/ListLeasesRequest.js';
 import type { ListLeasesResponse as _tandem_v1_ListLeasesResponse, ListLeasesResponse__Output as _tandem_v1_ListLeasesResponse__Output } from './tandem/v1/ListLeasesResponse.js';
 import type { ListLicencesRequest as _tandem_v1_ListLicencesRequest, ListLicencesRequest__Output as _tandem_v1_ListLicencesRequest__Output } from './tandem/v1/ListLicencesRequest.js';
@@ -79,6 +82,8 @@ export interface ProtoGrpcType {
       GetLicenceRequest: MessageTypeDefinition<_tandem_v1_GetLicenceRequest, _tandem_v1_GetLicenceRequest__Output>
       GetUsageRequest: MessageTypeDefinition<_tandem_v1_GetUsageRequest, _tandem_v1_GetUsageRequest__Output>
       GetUsageResponse: MessageTypeDefinition<_tandem_v1_GetUsageResponse, _tandem_v1_GetUsageResponse__Output>
+      Incident: MessageTypeDefinition<_tandem_v1_Incident, _tandem_v1_Incident__Output>
+      IncidentKind: EnumTypeDefinition
       InstallSnapshotChunk: MessageTypeDefinition<_tandem_v1_InstallSnapshotChunk, _tandem_v1_InstallSnapshotChunk__Output>
       InstallSnapshotResponse: MessageTypeDefinition<_tandem_v1_InstallSnapshotResponse, _tandem_v1_InstallSnapshotResponse__Output>
       Lease: MessageTypeDefinition<_tandem_v1_Lease, _tandem_v1_Lease__Output>
@@ -87,6 +92,8 @@ export interface ProtoGrpcType {
       LicenceResponse: MessageTypeDefinition<_tandem_v1_LicenceResponse, _tandem_v1_LicenceResponse__Output>
       LicenceSpec: MessageTypeDefinition<_tandem_v1_LicenceSpec, _tandem_v1_LicenceSpec__Output>
       LicenceStatus: EnumTypeDefinition
+      ListIncidentsRequest: MessageTypeDefinition<_tandem_v1_ListIncidentsRequest, _tandem_v1_ListIncidentsRequest__Output>
+      ListIncidentsResponse: MessageTypeDefinition<_tandem_v1_ListIncidentsResponse, _tandem_v1_ListIncidentsResponse__Output>
       ListLeasesRequest: MessageTypeDefinition<_tandem_v1_ListLeasesRequest, _tandem_v1_ListLeasesRequest__Output>
       ListLeasesResponse: MessageTypeDefinition<_tandem_v1_ListLeasesResponse, _tandem_v1_ListLeasesResponse__Output>
       ListLicencesRequest: MessageTypeDefinition<_tandem_v1_ListLicencesRequest, _tandem_v1_ListLicencesRequest__Output>

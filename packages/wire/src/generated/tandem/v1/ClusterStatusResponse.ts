@@ -11,6 +11,10 @@ export interface ClusterStatusResponse {
   'nodes'?: (_tandem_v1_NodeStatus)[];
   'leaderId'?: (string);
   'inSync'?: (string)[];
+  /**
+   * Overdraft incidents open in the answering node's ledger (see ListIncidents).
+   */
+  'openIncidents'?: (number);
 }
 
 export interface ClusterStatusResponse__Output {
@@ -21,4 +25,8 @@ export interface ClusterStatusResponse__Output {
   'nodes': (_tandem_v1_NodeStatus__Output)[];
   'leaderId': (string);
   'inSync': (string)[];
+  /**
+   * Overdraft incidents open in the answering node's ledger (see ListIncidents).
+   */
+  'openIncidents': (number);
 }

@@ -1,0 +1,129 @@
+// The benchmark's command line, parsed and checked in one place. `--quick` shortens every run for
+// a fast full pass; flags given explicitly still win over it.
+import { parseArgs } from 'node:util';
+import { MAX_WORKSTATIONS } from './workstation-loop.js';
+
+export const WORKLOAD_NAMES = ['spread', 'contended', 'denials', 'usage', 'failover', 'catch-up'] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+export type SeatWorkloadName = 'spread' | 'contended' | 'denials';
+
+/** Names accepted on the command line for workloads that run together with another. */
+const ALIASES: Record<string, WorkloadName[]> = {
+  failback: ['failover'],
+  memory: ['catch-up'],
+  throughput: ['spread', 'contended', 'denials', 'usage'],
+};
+/** What `pnpm bench:etcd` compares: the workloads that both systems run. */
+export const ETCD_WORKLOADS: WorkloadName[] = ['spread', 'contended', 'denials', 'failover'];
+
+export interface BenchOptions {
+  workloads: Set<WorkloadName>;
+  /** Also run the seat workloads and the failover against a 3-member etcd cluster, and compare. */
+  etcd: boolean;
+  quick: boolean;
+  durationMs: number;
+  workstations: number[];
+  /** Tandem cluster for the loop workloads: main + backup (default) or one node. */
+  cluster: 'pair' | 'single';
+  failoverRounds: number;
+  failoverWorkstations: number;
+  catchUpEntries: number;
+  liveLeases: number;
+  output: string;
+}
+
+export class BenchOptionsError extends Error {
+  constructor(
+    readonly flag: string,
+    message: string,
+  ) {
+    super(`--${flag}: ${message}`);
+    this.name = 'BenchOptionsError';
+  }
+}
+
+function integerFlag(flag: string, text: string, minimum: number, maximum: number): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    throw new BenchOptionsError(flag, `must be an integer from ${minimum} to ${maximum}, not ${text}`);
+  }
+  return value;
+}
+
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      workloads: { type: 'string' },
+      etcd: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      'duration-ms': { type: 'string' },
+      workstations: { type: 'string', default: '1,16,64,256' },
+      cluster: { type: 'string', default: 'pair' },
+      'failover-rounds': { type: 'string' },
+      'failover-workstations': { type: 'string', default: '64' },
+      'catch-up-entries': { type: 'string' },
+      'live-leases': { type: 'string' },
+      output: { type: 'string', default: 'bench-results.json' },
+    },
+  });
+  const quick = values.quick === true;
+  const etcd = values.etcd === true;
+  const workloads = new Set<WorkloadName>();
+  const requested = values.workloads?.split(',').filter((name) => name !== '');
+  for (const name of requested ?? (etcd ? ETCD_WORKLOADS : WORKLOAD_NAMES)) {
+    const expanded = ALIASES[name] ?? ((WORKLOAD_NAMES as readonly string[]).includes(name) ? [name] : null);
+    if (expanded === null) {
+      throw new BenchOptionsError(
+        'workloads',
+        `unknown workload ${name} (known: ${WORKLOAD_NAMES.join(', ')})`,
+      );
+    }
+    for (const workload of expanded as WorkloadName[]) workloads.add(workload);
+  }
+  if (workloads.size === 0) throw new BenchOptionsError('workloads', 'names no workload');
+  const cluster = values.cluster;
+  if (cluster !== 'pair' && cluster !== 'single') {
+    throw new BenchOptionsError('cluster', `must be pair or single, not ${cluster}`);
+  }
+  const workstations = (values.workstations ?? '').split(',').map((text) => {
+    return integerFlag('workstations', text, 1, MAX_WORKSTATIONS);
+  });
+  const catchUpEntries = integerFlag(
+    'catch-up-entries',
+    values['catch-up-entries'] ?? (quick ? '20000' : '1000000'),
+    10,
+    10_000_000,
+  );
+  const liveLeases = integerFlag(
+    'live-leases',
+    values['live-leases'] ?? (quick ? '2000' : '100000'),
+    0,
+    catchUpEntries,
+  );
+  return {
+    workloads,
+    etcd,
+    quick,
+    durationMs: integerFlag(
+      'duration-ms',
+      values['duration-ms'] ?? (quick ? '1000' : '10000'),
+      100,
+      3_600_000,
+    ),
+    workstations,
+    cluster,
+    failoverRounds: integerFlag('failover-rounds', values['failover-rounds'] ?? (quick ? '1' : '5'), 1, 50),
+    failoverWorkstations: integerFlag(
+      'failover-workstations',
+      values['failover-workstations'] ?? '64',
+      1,
+      MAX_WORKSTATIONS,
+    ),
+    catchUpEntries,
+    liveLeases,
+    output: values.output ?? 'bench-results.json',
+  };
+}

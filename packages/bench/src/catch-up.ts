@@ -1,0 +1,86 @@
+// Catch-up and memory: main's data directory is filled in-process with many acknowledged entries
+// (some of them live leases), then main and an empty backup start; the backup must get everything
+// (snapshot plus log tail) until both nodes hold the same ledger. Then each node's RSS is read.
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildBulkLog, waitForEqualState } from '@tandem/testkit';
+import { residentMegabytes } from './rss.js';
+import { withTandemPair } from './tandem-cluster.js';
+
+export interface CatchUpResult {
+  entries: number;
+  liveLeases: number;
+  appliedIndex: number;
+  buildMs: number;
+  catchUpMs: number;
+  stateHashesEqual: boolean;
+}
+
+export interface MemoryResult {
+  liveLeases: number;
+  logEntries: number;
+  mainRssMb: number;
+  backupRssMb: number;
+}
+
+export async function runCatchUpAndMemory(options: {
+  entries: number;
+  liveLeases: number;
+  say: (text: string) => void;
+}): Promise<{ catchUp: CatchUpResult; memory: MemoryResult }> {
+  const { entries, liveLeases, say } = options;
+  let buildMs = 0;
+  return withTandemPair(
+    'catch-up',
+    async (pair) => {
+      say('  backup catching up ... ');
+      const started = performance.now();
+      const [main, backup] = await waitForEqualState(pair.servers, 600_000);
+      const catchUpMs = Math.round(performance.now() - started);
+      if (main === undefined || backup === undefined)
+        throw new Error('waitForEqualState answered for no node');
+      const stateHashesEqual = main.stateHash === backup.stateHash;
+      say(`${main.appliedIndex} entries in ${catchUpMs} ms (state hashes equal: ${stateHashesEqual})\n`);
+      const memory: MemoryResult = {
+        liveLeases,
+        logEntries: main.appliedIndex,
+        mainRssMb: await residentMegabytes(pair.node('main').pid),
+        backupRssMb: await residentMegabytes(pair.node('backup').pid),
+      };
+      say(
+        `  memory with ${liveLeases} live leases: main ${memory.mainRssMb} MB, backup ${memory.backupRssMb} MB RSS\n`,
+      );
+      return {
+        catchUp: {
+          entries,
+          liveLeases,
+          appliedIndex: main.appliedIndex,
+          buildMs,
+          catchUpMs,
+          stateHashesEqual,
+        },
+        memory,
+      };
+    },
+    async (directory) => {
+      say(`  writing ${entries} entries (${liveLeases} of them live leases) into main's log `);
+      const started = performance.now();
+      const dotEvery = Math.max(1, Math.floor(entries / 20));
+      let nextDot = dotEvery;
+      await buildBulkLog({
+        dataDir: path.join(directory, 'main'),
+        operations: entries,
+        liveLeases,
+        snapshotEveryEntries: 10_000,
+        onProgress: (written) => {
+          while (written >= nextDot) {
+            say('.');
+            nextDot += dotEvery;
+          }
+        },
+      });
+      buildMs = Math.round(performance.now() - started);
+      say(` ${buildMs} ms\n`);
+    },
+  );
+}

@@ -1,0 +1,151 @@
+// Failover rounds, the same for Tandem and etcd: under the spread load, kill -9 the leader and
+// time until the first operation that a new leader served (a success whose workstation has seen
+// a higher term than any before the kill), counting the client errors seen meanwhile. Then the
+// killed node is started again (for Tandem: main, and the time until main leads again is the
+// failback), the load stops, and the seats must all be back to zero.
+import { performance } from 'node:perf_hooks';
+import type { SeatBackend, SeatsCheck } from './seat-backend.js';
+import { WorkstationLoop } from './workstation-loop.js';
+
+export interface FailoverCluster {
+  backend: SeatBackend;
+  /** The name of the node that leads now. */
+  findLeader(): Promise<string>;
+  /** kill -9 of that node; resolves once the process is gone. */
+  kill(name: string): Promise<void>;
+  /** Starts the killed node again; resolves with the failback time (Tandem) or null. */
+  restart(name: string): Promise<number | null>;
+}
+
+export interface FailoverOptions {
+  cluster: FailoverCluster;
+  rounds: number;
+  workstations: number;
+  licenceFor: (position: number) => string;
+  /** Load before the kill, so that every workstation is in its loop. */
+  warmupMs?: number;
+  /** Load kept after the first success and after the restart, whose errors still count. */
+  settleMs?: number;
+  /** Longest wait for the first success after a kill. */
+  failoverTimeoutMs?: number;
+  say: (text: string) => void;
+  label: string;
+}
+
+export interface FailoverRound {
+  round: number;
+  killed: string;
+  /** null when no operation succeeded within the timeout. */
+  failoverMs: number | null;
+  failoverErrors: number;
+  failbackMs: number | null;
+  failbackErrors: number;
+  ops: number;
+  errorSamples: string[];
+  seats: SeatsCheck;
+}
+
+export interface FailoverSummary {
+  workstations: number;
+  rounds: FailoverRound[];
+  /** Median over rounds; a round without recovery counts as infinitely slow (null if it is the median). */
+  medianFailoverMs: number | null;
+  failoverErrors: number;
+  medianFailbackMs: number | null;
+  failbackErrors: number;
+  seatsBackToZero: boolean;
+}
+
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/** Median of the values; null stands for "never", larger than every number. */
+export function medianOf(values: Array<number | null>): number | null {
+  if (values.length === 0) return null;
+  const sorted = values.map((value) => value ?? Number.POSITIVE_INFINITY).sort((left, right) => left - right);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+  return Number.isFinite(middle) ? middle : null;
+}
+
+type Measured = Pick<
+  FailoverRound,
+  'killed' | 'failoverMs' | 'failoverErrors' | 'failbackMs' | 'failbackErrors'
+>;
+
+async function measureRound(loop: WorkstationLoop, options: FailoverOptions): Promise<Measured> {
+  const { cluster, say } = options;
+  const settleMs = options.settleMs ?? 1000;
+  await sleep(options.warmupMs ?? 2000);
+  const killed = await cluster.findLeader();
+  const termAtKill = loop.maxTerm();
+  const recovered = loop.waitForSuccessAbove(termAtKill, options.failoverTimeoutMs ?? 60_000);
+  // A rejection is handled below; until then it must not count as unhandled.
+  recovered.catch(() => undefined);
+  const killedAtMs = performance.now();
+  await cluster.kill(killed);
+  say(`killed ${killed} ... `);
+  let failoverMs: number | null = null;
+  try {
+    failoverMs = Math.round((await recovered) - killedAtMs);
+    say(`served again after ${failoverMs} ms ... `);
+  } catch {
+    say('no operation succeeded ... ');
+  }
+  await sleep(settleMs);
+  const restartAtMs = performance.now();
+  const failoverErrors = loop.errorsBetween(killedAtMs, restartAtMs);
+  const failbackMs = await cluster.restart(killed);
+  await sleep(settleMs);
+  const failbackErrors = loop.errorsBetween(restartAtMs, performance.now());
+  return { killed, failoverMs, failoverErrors, failbackMs, failbackErrors };
+}
+
+/** One round: load, kill -9 the leader, wait for service, restart the node, stop, check seats. */
+export async function runFailoverRound(options: FailoverOptions, round: number): Promise<FailoverRound> {
+  const { cluster, say } = options;
+  say(`  ${options.label} failover round ${round}/${options.rounds}: load ... `);
+  const loop = await WorkstationLoop.start({
+    backend: cluster.backend,
+    kind: 'seats',
+    licenceFor: options.licenceFor,
+    workstations: options.workstations,
+    durationMs: 600_000,
+    runName: `failover-r${round}`,
+  });
+  let measured: Measured;
+  try {
+    measured = await measureRound(loop, options);
+  } catch (error) {
+    // The load stops even when a round fails, so that the exit is clean.
+    await loop.stop();
+    throw error;
+  }
+  const result = await loop.stop();
+  const seats = await cluster.backend.seatsInUse();
+  const { failoverErrors, failbackMs, failbackErrors } = measured;
+  say(
+    `${failbackMs === null ? 'restarted' : `failback ${failbackMs} ms`}; errors ${failoverErrors} + ${failbackErrors}; ` +
+      `seats in use after: ${seats.seatsInUse} ${seats.seatsInUse === 0 && seats.holders === 0 ? 'ok' : 'NOT ZERO'}\n`,
+  );
+  return { round, ...measured, ops: result.ops, errorSamples: result.errorSamples, seats };
+}
+
+export function summarizeFailover(workstations: number, rounds: FailoverRound[]): FailoverSummary {
+  return {
+    workstations,
+    rounds,
+    medianFailoverMs: medianOf(rounds.map((round) => round.failoverMs)),
+    failoverErrors: rounds.reduce((sum, round) => sum + round.failoverErrors, 0),
+    medianFailbackMs: rounds.some((round) => round.failbackMs !== null)
+      ? medianOf(rounds.map((round) => round.failbackMs))
+      : null,
+    failbackErrors: rounds.reduce((sum, round) => sum + round.failbackErrors, 0),
+    seatsBackToZero: rounds.every((round) => round.seats.seatsInUse === 0 && round.seats.holders === 0),
+  };
+}
+
+export async function runFailoverRounds(options: FailoverOptions): Promise<FailoverSummary> {
+  const rounds: FailoverRound[] = [];
+  for (let round = 1; round <= options.rounds; round += 1)
+    rounds.push(await runFailoverRound(options, round));
+  return summarizeFailover(options.workstations, rounds);
+}

@@ -1,0 +1,76 @@
+// Tandem as a seat store: each workstation is a WorkstationClient with default settings (its own
+// retries and leader following), so client errors counted here are errors an application sees.
+import { AdminClient, connect, RejectedError, resolveSettings, type WorkstationClient } from '@tandem/client';
+import {
+  type AcquireOutcome,
+  type BenchWorkstation,
+  forEachLimited,
+  type LicenceLayout,
+  type SeatBackend,
+  type SeatsCheck,
+} from './seat-backend.js';
+
+const ACTIVATIONS_IN_PARALLEL = 64;
+
+class TandemWorkstation implements BenchWorkstation {
+  constructor(private readonly client: WorkstationClient) {}
+
+  get term(): number {
+    return this.client.term;
+  }
+
+  async acquire(licenceId: string): Promise<AcquireOutcome> {
+    try {
+      const lease = await this.client.acquire(licenceId);
+      return { granted: true, release: () => lease.release() };
+    } catch (error) {
+      if (error instanceof RejectedError && error.reason === 'seat_limit_reached') return { granted: false };
+      throw error;
+    }
+  }
+
+  async reportUsage(licenceId: string, units: number): Promise<void> {
+    await this.client.reportUsage(licenceId, units);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export class TandemBackend implements SeatBackend {
+  readonly system = 'tandem' as const;
+  private readonly admin: AdminClient;
+
+  constructor(private readonly servers: string[]) {
+    this.admin = new AdminClient(resolveSettings({ servers }));
+  }
+
+  async activate(licences: LicenceLayout[]): Promise<void> {
+    await forEachLimited(licences, ACTIVATIONS_IN_PARALLEL, async ({ licenceId, seats }) => {
+      await this.admin.activateLicence({ licenceId, product: 'Bench', seats, redundancy: true });
+    });
+  }
+
+  async workstation(workstationId: string): Promise<BenchWorkstation> {
+    return new TandemWorkstation(await connect({ servers: this.servers, workstationId }));
+  }
+
+  async seatsInUse(): Promise<SeatsCheck> {
+    const [licences, leases] = await Promise.all([this.admin.listLicences(), this.admin.listLeases()]);
+    return {
+      seatsInUse: licences.reduce((sum, licence) => sum + licence.seatsInUse, 0),
+      holders: leases.length,
+    };
+  }
+
+  async usageUnits(licenceIds: string[]): Promise<number> {
+    let total = 0;
+    for (const licenceId of licenceIds) total += (await this.admin.getUsage(licenceId)).totalUsed;
+    return total;
+  }
+
+  close(): void {
+    this.admin.close();
+  }
+}

@@ -1,0 +1,148 @@
+// The benchmark's options, workload layouts, medians and side-by-side table, without a cluster.
+import { expect } from 'chai';
+import { BenchOptionsError, parseBenchOptions } from '../src/bench-options.js';
+import { medianOf } from '../src/failover.js';
+import { compareSystems, formatTable, type RunRow, ratioOf, type SystemResults } from '../src/report.js';
+import { denialSeats, planRun, SPREAD_LICENCES } from '../src/workloads.js';
+
+function run(
+  system: 'tandem' | 'etcd',
+  workload: RunRow['workload'],
+  workstations: number,
+  opsPerSecond: number,
+  p99Ms: number,
+): RunRow {
+  return {
+    system,
+    runName: `${workload}-w${workstations}`,
+    kind: 'seats',
+    workstations,
+    durationMs: 1000,
+    ops: opsPerSecond,
+    opsPerSecond,
+    acquired: opsPerSecond / 2,
+    released: opsPerSecond / 2,
+    denied: 0,
+    reports: 0,
+    errors: 0,
+    errorSamples: [],
+    releasedAfterRun: 0,
+    latency: { count: opsPerSecond, p50Ms: p99Ms / 2, p99Ms, maxMs: p99Ms },
+    workload,
+    seats: { seatsInUse: 0, holders: 0 },
+    seatsBackToZero: true,
+    usageUnits: null,
+  };
+}
+
+describe('bench options', () => {
+  it('defaults to every workload, and to the compared ones with --etcd', () => {
+    const plain = parseBenchOptions([]);
+    expect([...plain.workloads]).to.deep.equal([
+      'spread',
+      'contended',
+      'denials',
+      'usage',
+      'failover',
+      'catch-up',
+    ]);
+    expect(plain.durationMs).to.equal(10_000);
+    expect(plain.failoverRounds).to.equal(5);
+    expect(plain.catchUpEntries).to.equal(1_000_000);
+    expect(plain.liveLeases).to.equal(100_000);
+    expect(plain.workstations).to.deep.equal([1, 16, 64, 256]);
+    const etcd = parseBenchOptions(['--etcd']);
+    expect([...etcd.workloads]).to.deep.equal(['spread', 'contended', 'denials', 'failover']);
+  });
+
+  it('shortens everything with --quick, but explicit flags win', () => {
+    const quick = parseBenchOptions(['--quick', '--failover-rounds', '3']);
+    expect(quick.durationMs).to.equal(1000);
+    expect(quick.failoverRounds).to.equal(3);
+    expect(quick.catchUpEntries).to.be.below(1_000_000);
+  });
+
+  it('expands aliases and refuses unknown workloads and bad numbers', () => {
+    expect([...parseBenchOptions(['--workloads', 'failback,memory']).workloads]).to.deep.equal([
+      'failover',
+      'catch-up',
+    ]);
+    expect(() => parseBenchOptions(['--workloads', 'speed'])).to.throw(
+      BenchOptionsError,
+      /unknown workload speed/,
+    );
+    expect(() => parseBenchOptions(['--duration-ms', '5'])).to.throw(BenchOptionsError, /duration-ms/);
+    expect(() => parseBenchOptions(['--workstations', '1,0'])).to.throw(BenchOptionsError, /workstations/);
+    expect(() => parseBenchOptions(['--cluster', 'trio'])).to.throw(BenchOptionsError, /cluster/);
+  });
+});
+
+describe('workload layouts', () => {
+  it('gives each workstation one licence, spread over 4,096 licences of 16 seats', () => {
+    const plan = planRun('spread', 256);
+    expect(plan.licences).to.have.length(SPREAD_LICENCES);
+    expect(plan.licences.every((licence) => licence.seats === 16)).to.equal(true);
+    expect(plan.licenceFor(0)).to.equal('spread-0');
+    expect(plan.licenceFor(255)).to.equal('spread-255');
+    expect(planRun('contended', 64).licenceFor(9)).to.equal('contended-1');
+  });
+
+  it('gives denials one licence with half the workstations as seats', () => {
+    expect(denialSeats(1)).to.equal(1);
+    expect(denialSeats(64)).to.equal(32);
+    const plan = planRun('denials', 16);
+    expect(plan.licences).to.deep.equal([{ licenceId: 'denials-w16', seats: 8 }]);
+    expect(plan.licenceFor(15)).to.equal('denials-w16');
+  });
+});
+
+describe('medians and ratios', () => {
+  it('takes the middle round, counting a round without recovery as the slowest', () => {
+    expect(medianOf([900, 1300, 1100, 1000, 5000])).to.equal(1100);
+    expect(medianOf([900, null, null])).to.equal(null);
+    expect(medianOf([900, null, 1000])).to.equal(1000);
+    expect(medianOf([])).to.equal(null);
+  });
+
+  it('divides Tandem by etcd, and refuses a zero or missing figure', () => {
+    expect(ratioOf(3000, 1400)).to.equal(2.14);
+    expect(ratioOf(3000, 0)).to.equal(null);
+    expect(ratioOf(null, 10)).to.equal(null);
+  });
+});
+
+describe('side-by-side comparison', () => {
+  const tandem: SystemResults = {
+    system: 'tandem',
+    runs: [run('tandem', 'spread', 64, 3000, 50), run('tandem', 'contended', 64, 2000, 80)],
+  };
+  const etcd: SystemResults = {
+    system: 'etcd',
+    runs: [run('etcd', 'spread', 64, 1400, 116), run('etcd', 'contended', 64, 250, 900)],
+  };
+
+  it('gives each workload its figures, ratio and target', () => {
+    const rows = compareSystems(tandem, etcd);
+    expect(rows.map((row) => [row.workload, row.metric, row.ratio, row.met])).to.deep.equal([
+      ['spread 64 ws', 'ops/s', 2.14, true],
+      ['spread 64 ws', 'p99 ms', 0.43, true],
+      ['contended 64 ws', 'ops/s', 8, false],
+    ]);
+  });
+
+  it('formats a table with aligned columns', () => {
+    const text = formatTable(
+      ['name', 'ops/s'],
+      [
+        ['spread', '3000'],
+        ['denials', '90'],
+      ],
+    );
+    expect(text.split('\n')).to.deep.equal([
+      'name     ops/s',
+      '-------  -----',
+      'spread    3000',
+      'denials     90',
+    ]);
+  });
+});

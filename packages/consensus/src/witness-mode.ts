@@ -1,0 +1,82 @@
+// Witness mode, the leader's side: what it knows of the witness (see witness-core.ts). The leader
+// sends the witness heartbeats (no entries) carrying its commit index, and keeps the witness's
+// record of the in-sync set in step with its own configuration:
+// - removing a data node: the witness records the smaller set FIRST, and only after its success
+//   does the leader append the configuration entry that lets it commit without that node;
+// - adding a data node back (or the leader itself): the entry is appended first and the witness is
+//   told afterwards (a witness that lags behind an addition only refuses more, which is safe).
+// One record is outstanding at a time; it is sent again every heartbeat interval until answered.
+import assert from 'node:assert/strict';
+import type { NodeId, WitnessLinkStatus } from './types.js';
+
+export interface WitnessRecordRequest {
+  inSync: NodeId[];
+  configurationIndex: number;
+  /** The record drops a member: the leader appends the configuration entry once it succeeds. */
+  removal: boolean;
+  sentAtTick: number;
+}
+
+export class WitnessLink {
+  /** The leader's tick when the witness last answered (a heartbeat or a record). */
+  lastResponseTick = 0;
+  /** The in-sync set the witness confirmed to this leader in its term; null until it did. */
+  confirmedInSync: NodeId[] | null = null;
+  /** The record sent and not yet answered. */
+  pending: WitnessRecordRequest | null = null;
+
+  constructor(readonly witnessId: NodeId) {}
+
+  /** A new leader knows nothing of what the witness holds; silence counts from lastHeardTick. */
+  reset(lastHeardTick: number): void {
+    this.lastResponseTick = lastHeardTick;
+    this.confirmedInSync = null;
+    this.pending = null;
+  }
+
+  /**
+   * Whether the witness confirmed exactly this set. While a record is pending the witness may hold
+   * that one instead, so only `pending === null && confirmed(set)` means the witness holds the set.
+   */
+  confirmed(inSync: readonly NodeId[]): boolean {
+    return this.confirmedInSync !== null && sameMembers(this.confirmedInSync, inSync);
+  }
+
+  request(inSync: readonly NodeId[], configurationIndex: number, removal: boolean, nowTick: number): void {
+    assert.ok(inSync.length > 0, 'a recorded in-sync set is never empty');
+    assert.equal(this.pending, null, 'one witness record at a time');
+    this.pending = { inSync: [...inSync].sort(), configurationIndex, removal, sentAtTick: nowTick };
+  }
+
+  /**
+   * The witness answered a record. Returns the request it answers when it succeeded (and clears
+   * it); null when the answer is for another request or a refusal (the request is then dropped so
+   * that the leader starts over from its current configuration).
+   */
+  answered(success: boolean, configurationIndex: number, nowTick: number): WitnessRecordRequest | null {
+    this.lastResponseTick = nowTick;
+    const pending = this.pending;
+    if (pending === null || pending.configurationIndex !== configurationIndex) return null;
+    this.pending = null;
+    if (!success) return null;
+    this.confirmedInSync = [...pending.inSync];
+    return pending;
+  }
+
+  status(nowTick: number): WitnessLinkStatus {
+    return {
+      id: this.witnessId,
+      lastResponseTicksAgo: nowTick - this.lastResponseTick,
+      confirmedInSync: this.confirmedInSync === null ? null : [...this.confirmedInSync],
+      pendingInSync: this.pending === null ? null : [...this.pending.inSync],
+      pendingRemoval: this.pending?.removal ?? false,
+    };
+  }
+}
+
+export function sameMembers(left: readonly NodeId[], right: readonly NodeId[]): boolean {
+  const sortedRight = [...right].sort();
+  return (
+    left.length === right.length && [...left].sort().every((id, position) => id === sortedRight[position])
+  );
+}

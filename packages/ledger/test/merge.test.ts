@@ -1,0 +1,888 @@
+import { expect } from 'chai';
+import {
+  decodeEntryData,
+  ENTRY_DATA_MAX_BYTES,
+  encodeEntryData,
+  MAX_MERGED_ENTRIES,
+  MERGE_COMMAND_MAX_BYTES,
+} from '../src/codec.js';
+import { LedgerDataError } from '../src/errors.js';
+import { MAX_RESOLVED_INCIDENTS } from '../src/incident-book.js';
+import { Ledger } from '../src/ledger.js';
+import { mergedEntryFrom, planMerge } from '../src/merge.js';
+import { DAY_MS } from '../src/period.js';
+import type { Command, Incident, MergeCommand, MergedEntry, Outcome, Result } from '../src/types.js';
+import { validateCommand } from '../src/validate.js';
+import {
+  Driver,
+  expectLease,
+  expectOk,
+  expectRejected,
+  HOUR_MS,
+  MINUTE_MS,
+  PARAMETERS,
+  T0,
+} from './helpers.js';
+
+const BACKUP_TERM = 2;
+const MAIN_TERM = 3;
+
+function acquire(
+  requestId: string,
+  workstationId: string,
+  ttlMs = 5 * MINUTE_MS,
+  licenceId = 'cad-1',
+): Command {
+  return { type: 'acquire_lease', requestId, licenceId, workstationId, parameters: PARAMETERS, ttlMs };
+}
+
+function report(requestId: string, units: number, licenceId = 'cad-1'): Command {
+  return { type: 'report_usage', requestId, licenceId, workstationId: 'ws-1', units };
+}
+
+/**
+ * Main and backup shared entries 1..3 (term 1): licence cad-1 with 2 seats and 100 units a day,
+ * and a lease for ws-0. Then main led alone in term 3; the backup led alone in term 2.
+ */
+function splitMain(seats = 2): { main: Driver; shared: string } {
+  const main = new Driver();
+  main.activate({ seats, quota: { units: 100, period: 'day' } }, 'activate');
+  const shared = expectLease(main.acquire('cad-1', 'ws-0', HOUR_MS, 'shared-acquire')).leaseId;
+  main.report('cad-1', 10, 'shared-report');
+  main.term = MAIN_TERM;
+  return { main, shared };
+}
+
+/** The backup's solo entries from index 4, a second apart, starting 10 s after T0. */
+function solo(commands: Command[], firstIndex = 4, term = BACKUP_TERM): MergedEntry[] {
+  return commands.map((command, offset) => ({
+    index: firstIndex + offset,
+    term,
+    timestampMs: T0 + 10_000 + offset * 1000,
+    command,
+  }));
+}
+
+function mergeCommand(entries: MergedEntry[], sourceTerms = [BACKUP_TERM]): MergeCommand {
+  return { type: 'merge', sourceNodeId: 'backup', sourceTerms, entries };
+}
+
+function expectMerged(result: Result): Extract<Outcome, { kind: 'merged' }> {
+  const outcome = expectOk(result);
+  if (outcome.kind !== 'merged') throw new Error(`expected a merged outcome, got ${outcome.kind}`);
+  return outcome;
+}
+
+function onlyIncident(driver: Driver, kind: Incident['kind']): Incident {
+  const incidents = driver.ledger.incidents().filter((incident) => incident.kind === kind);
+  expect(incidents).to.have.length(1);
+  return incidents[0] as Incident;
+}
+
+describe('merge', () => {
+  it('re-applies the backup entries main lacks, and skips requests main already has', () => {
+    const { main } = splitMain(5);
+    main.advance(60_000);
+    // A workstation's retry reached main as well as the backup: main already counted it.
+    main.report('cad-1', 7, 'retried-report');
+    const merged = solo([
+      report('retried-report', 7),
+      report('backup-report', 3),
+      { type: 'tick' },
+      { type: 'extend_leases', byMs: 500 },
+      report('backup-report', 3),
+      acquire('backup-acquire', 'ws-9'),
+    ]);
+    const outcome = expectMerged(main.apply(mergeCommand(merged)));
+    expect(outcome).to.deep.equal({ kind: 'merged', applied: 2, duplicates: 2, skipped: 2, incidentIds: [] });
+    // 10 shared, 7 once only, 3 once only.
+    expect(main.ledger.currentUsage('cad-1', main.nowMs)?.used).to.equal(20);
+    expect(main.ledger.currentUsage('cad-1', main.nowMs)?.reports).to.equal(3);
+    const usageResult = main.ledger.lookupRequest('backup-report');
+    expect(usageResult).to.deep.include({ ok: true });
+    expect(main.ledger.lookupRequest('retried-report')).to.deep.equal({
+      ok: true,
+      outcome: {
+        kind: 'usage',
+        licenceId: 'cad-1',
+        periodStartMs: T0 - 12 * HOUR_MS,
+        used: 17,
+        remaining: 83,
+      },
+    });
+    // A later retry of a merged request returns the merged result and changes nothing.
+    const hash = main.ledger.stateHash();
+    expect(main.report('cad-1', 3, 'backup-report')).to.equal(usageResult);
+    expect(main.ledger.stateHash()).to.equal(hash);
+  });
+
+  it("keeps the backup's lease ids, dated by the backup's entries, beside the workstation's main lease", () => {
+    const { main } = splitMain(5);
+    const mainLease = expectLease(main.acquire('cad-1', 'ws-1', 2 * MINUTE_MS, 'main-acquire'));
+    expect(mainLease.leaseId).to.equal(`lease-${MAIN_TERM}-4`);
+    main.advance(60_000);
+    const merged = solo([
+      acquire('backup-acquire-1', 'ws-1', 3 * MINUTE_MS),
+      acquire('backup-acquire-2', 'ws-2'),
+    ]);
+    expectMerged(main.apply(mergeCommand(merged)));
+
+    const backupLease = main.ledger.getLease(`lease-${BACKUP_TERM}-4`);
+    expect(backupLease).to.deep.equal({
+      leaseId: `lease-${BACKUP_TERM}-4`,
+      licenceId: 'cad-1',
+      workstationId: 'ws-1',
+      parameters: PARAMETERS,
+      grantedAtMs: T0 + 10_000,
+      renewedAtMs: T0 + 10_000,
+      expiresAtMs: T0 + 10_000 + 3 * MINUTE_MS,
+      ttlMs: 3 * MINUTE_MS,
+    });
+    expect(main.ledger.lookupRequest('backup-acquire-1')).to.deep.equal({
+      ok: true,
+      outcome: { kind: 'lease', lease: backupLease },
+    });
+    expect(main.ledger.getLease(mainLease.leaseId)).to.deep.equal(mainLease);
+    expect(main.ledger.getLease(`lease-${BACKUP_TERM}-5`)?.workstationId).to.equal('ws-2');
+    // Grant order is by index, then term: the backup's lease-2-4 comes before main's lease-3-4.
+    expect(main.ledger.listLeases().map((lease) => lease.leaseId)).to.deep.equal([
+      'lease-1-2',
+      `lease-${BACKUP_TERM}-4`,
+      `lease-${MAIN_TERM}-4`,
+      `lease-${BACKUP_TERM}-5`,
+    ]);
+    // Either lease can be renewed; asking again hands back the most recently granted one.
+    expectLease(main.renew(`lease-${BACKUP_TERM}-4`));
+    expectLease(main.renew(mainLease.leaseId));
+    const again = expectLease(main.acquire('cad-1', 'ws-1', MINUTE_MS, 'ask-again'));
+    expect(again.leaseId).to.equal(mainLease.leaseId);
+    expect(main.ledger.seatsInUse('cad-1')).to.equal(4);
+    // Ticks expire merged leases by their own expiry, reported in grant order.
+    main.advance(4 * MINUTE_MS + 30_000);
+    expect(main.tick()).to.deep.equal([
+      `lease-${BACKUP_TERM}-4`,
+      mainLease.leaseId,
+      `lease-${BACKUP_TERM}-5`,
+    ]);
+  });
+
+  it('dates merged leases and usage no later than the ledger clock', () => {
+    const { main } = splitMain(5);
+    const merged: MergedEntry[] = [
+      { index: 4, term: BACKUP_TERM, timestampMs: T0 + DAY_MS, command: acquire('ahead', 'ws-1', MINUTE_MS) },
+      { index: 5, term: BACKUP_TERM, timestampMs: T0 + DAY_MS, command: report('ahead-report', 5) },
+    ];
+    main.advance(1000);
+    expectMerged(main.apply(mergeCommand(merged)));
+    const lease = main.ledger.getLease(`lease-${BACKUP_TERM}-4`);
+    expect(lease?.grantedAtMs).to.equal(T0 + 1000);
+    expect(lease?.expiresAtMs).to.equal(T0 + 1000 + MINUTE_MS);
+    expect(main.ledger.usage('cad-1').map((period) => period.used)).to.deep.equal([15]);
+  });
+
+  it('records a seats overdraft with the exact excess, the terms and the time', () => {
+    const { main } = splitMain(2);
+    main.advance(5000);
+    expectLease(main.acquire('cad-1', 'ws-1', HOUR_MS, 'main-acquire'));
+    main.advance(60_000);
+    const merged = solo([
+      acquire('b1', 'ws-2', HOUR_MS),
+      acquire('b2', 'ws-3', HOUR_MS),
+      acquire('b3', 'ws-4', HOUR_MS),
+    ]);
+    const outcome = expectMerged(main.apply(mergeCommand(merged, [BACKUP_TERM])));
+    const mergeIndex = main.index;
+    expect(outcome).to.deep.equal({
+      kind: 'merged',
+      applied: 3,
+      duplicates: 0,
+      skipped: 0,
+      incidentIds: [`incident-${mergeIndex}-1`],
+    });
+    expect(main.ledger.seatsInUse('cad-1')).to.equal(5);
+    expect(main.ledger.incidents()).to.deep.equal([
+      {
+        incidentId: `incident-${mergeIndex}-1`,
+        licenceId: 'cad-1',
+        kind: 'seats',
+        limit: 2,
+        observed: 5,
+        excess: 3,
+        mainTerm: MAIN_TERM,
+        backupTerms: [BACKUP_TERM],
+        sourceNodeId: 'backup',
+        mergeIndex,
+        openedAtMs: T0 + 65_000,
+        resolvedAtMs: null,
+        periodStartMs: null,
+        periodEndMs: null,
+      },
+    ]);
+    expect(main.ledger.openIncidentCount()).to.equal(1);
+    expect(main.ledger.isOverdrawn('cad-1')).to.equal(true);
+    expect(Object.isFrozen(main.ledger.incidents()[0])).to.equal(true);
+  });
+
+  it('records a usage overdraft of the current period with the exact excess', () => {
+    const { main } = splitMain();
+    main.advance(60_000);
+    main.report('cad-1', 80, 'main-report');
+    const outcome = expectMerged(main.apply(mergeCommand(solo([report('b1', 30), report('b2', 15)]))));
+    const incident = onlyIncident(main, 'usage');
+    expect(outcome.incidentIds).to.deep.equal([incident.incidentId]);
+    expect(incident).to.deep.include({
+      licenceId: 'cad-1',
+      limit: 100,
+      observed: 135,
+      excess: 35,
+      periodStartMs: T0 - 12 * HOUR_MS,
+      periodEndMs: T0 + 12 * HOUR_MS,
+      resolvedAtMs: null,
+    });
+    // The merged reports' own results say nothing is left, never less than nothing.
+    expect(main.ledger.lookupRequest('b2')).to.deep.equal({
+      ok: true,
+      outcome: {
+        kind: 'usage',
+        licenceId: 'cad-1',
+        periodStartMs: T0 - 12 * HOUR_MS,
+        used: 135,
+        remaining: 0,
+      },
+    });
+    expectRejected(main.report('cad-1', 1), 'quota_exhausted');
+    // A usage overdraft does not stop new leases.
+    expectLease(main.acquire('cad-1', 'ws-5'));
+  });
+
+  it("records usage the backup took over an earlier period's quota, resolved at once", () => {
+    const { main } = splitMain();
+    main.advance(DAY_MS);
+    const yesterday: MergedEntry[] = [
+      { index: 4, term: BACKUP_TERM, timestampMs: T0 + 1000, command: report('b1', 95) },
+    ];
+    const outcome = expectMerged(main.apply(mergeCommand(yesterday)));
+    const incident = onlyIncident(main, 'usage');
+    expect(outcome.incidentIds).to.deep.equal([incident.incidentId]);
+    expect(incident).to.deep.include({
+      limit: 100,
+      observed: 105,
+      excess: 5,
+      periodStartMs: T0 - 12 * HOUR_MS,
+      openedAtMs: T0 + DAY_MS,
+      resolvedAtMs: T0 + DAY_MS,
+    });
+    expect(main.ledger.openIncidentCount()).to.equal(0);
+  });
+
+  it('refuses new leases on an overdrawn licence but honours renewals, releases and usage', () => {
+    const { main, shared } = splitMain(1);
+    main.advance(60_000);
+    expectMerged(main.apply(mergeCommand(solo([acquire('b1', 'ws-2', HOUR_MS)]))));
+    expect(main.ledger.seatsInUse('cad-1')).to.equal(2);
+    expectRejected(main.acquire('cad-1', 'ws-3'), 'licence_overdrawn', '2 leases for 1 seats');
+    expectLease(main.renew(shared, MINUTE_MS));
+    expectLease(main.renew(`lease-${BACKUP_TERM}-4`));
+    // Asking again for a lease the workstation holds takes no new seat: it is answered.
+    expect(expectLease(main.acquire('cad-1', 'ws-0', MINUTE_MS)).leaseId).to.equal(shared);
+    expectOk(main.report('cad-1', 5));
+    // Still overdrawn after a seat is raised but not enough... then back under.
+    expectOk(
+      main.apply({ type: 'update_licence', requestId: 'u1', licenceId: 'cad-1', changes: { seats: 1 } }),
+    );
+    expect(main.ledger.isOverdrawn('cad-1')).to.equal(true);
+    expectLease(main.release(shared));
+    expect(main.ledger.isOverdrawn('cad-1')).to.equal(false);
+    // Back within its seats, but every seat is taken.
+    expectRejected(main.acquire('cad-1', 'ws-3'), 'seat_limit_reached');
+  });
+
+  it('resolves a seats incident at the entry that brings the licence back within its seats', () => {
+    for (const ending of ['release', 'revoke', 'tick', 'seats raised', 'deactivate'] as const) {
+      const { main, shared } = splitMain(1);
+      main.advance(60_000);
+      expectMerged(main.apply(mergeCommand(solo([acquire('b1', 'ws-2', 2 * MINUTE_MS)]))));
+      main.advance(10 * MINUTE_MS);
+      const endedAtMs = main.nowMs;
+      switch (ending) {
+        case 'release':
+          expectLease(main.release(shared));
+          break;
+        case 'revoke':
+          expectOk(main.apply({ type: 'revoke_lease', requestId: 'v', leaseId: shared, reason: 'x' }));
+          break;
+        case 'tick':
+          expect(main.tick()).to.deep.equal([`lease-${BACKUP_TERM}-4`]);
+          break;
+        case 'seats raised':
+          expectOk(
+            main.apply({ type: 'update_licence', requestId: 'u', licenceId: 'cad-1', changes: { seats: 3 } }),
+          );
+          break;
+        case 'deactivate':
+          expectOk(main.apply({ type: 'deactivate_licence', requestId: 'd', licenceId: 'cad-1' }));
+          break;
+      }
+      const incident = onlyIncident(main, 'seats');
+      expect(incident.resolvedAtMs, ending).to.equal(endedAtMs);
+      expect(main.ledger.incidents({ openOnly: true }), ending).to.deep.equal([]);
+      expect(main.ledger.openIncidentCount(), ending).to.equal(0);
+      if (ending === 'seats raised') expectLease(main.acquire('cad-1', 'ws-7'));
+    }
+  });
+
+  it('resolves a usage incident on the first entry past its period, or when the quota is raised', () => {
+    const first = splitMain().main;
+    first.advance(60_000);
+    expectMerged(first.apply(mergeCommand(solo([report('b1', 95)]))));
+    const periodEndMs = onlyIncident(first, 'usage').periodEndMs as number;
+    first.nowMs = periodEndMs - 1;
+    first.tick();
+    expect(first.ledger.openIncidentCount()).to.equal(1);
+    first.nowMs = periodEndMs + 5;
+    first.tick();
+    expect(onlyIncident(first, 'usage').resolvedAtMs).to.equal(periodEndMs + 5);
+
+    const second = splitMain().main;
+    second.advance(60_000);
+    expectMerged(second.apply(mergeCommand(solo([report('b1', 95)]))));
+    const raise = (units: number, requestId: string) =>
+      second.apply({
+        type: 'update_licence',
+        requestId,
+        licenceId: 'cad-1',
+        changes: { quota: { units, period: 'day' } },
+      });
+    expectOk(raise(104, 'u1'));
+    expect(second.ledger.openIncidentCount()).to.equal(1);
+    second.advance(1000);
+    expectOk(raise(105, 'u2'));
+    expect(onlyIncident(second, 'usage').resolvedAtMs).to.equal(second.nowMs);
+  });
+
+  it('opens no second incident for an excess already covered, and a new one when the excess grows', () => {
+    const { main } = splitMain(1);
+    main.advance(60_000);
+    const first = expectMerged(main.apply(mergeCommand(solo([acquire('b1', 'ws-2', HOUR_MS)]))));
+    expect(first.incidentIds).to.have.length(1);
+    const second = expectMerged(main.apply(mergeCommand(solo([report('b2', 1)], 5))));
+    expect(second.incidentIds).to.deep.equal([]);
+    const third = expectMerged(main.apply(mergeCommand(solo([acquire('b3', 'ws-3', HOUR_MS)], 6))));
+    expect(third.incidentIds).to.have.length(1);
+    expect(main.ledger.incidents({ openOnly: true }).map((incident) => incident.excess)).to.deep.equal([
+      1, 2,
+    ]);
+    // Both resolve together once the licence is back within its seats.
+    main.advance(2 * HOUR_MS);
+    main.tick();
+    expect(main.ledger.openIncidentCount()).to.equal(0);
+  });
+
+  it('records the rejection of a merged command that finds nothing on main', () => {
+    const { main } = splitMain();
+    main.advance(60_000);
+    main.apply({ type: 'deactivate_licence', requestId: 'main-deactivate', licenceId: 'cad-1' });
+    const outcome = expectMerged(
+      main.apply(
+        mergeCommand(
+          solo([
+            { type: 'renew_lease', requestId: 'b1', leaseId: 'lease-2-99', ttlMs: 0 },
+            acquire('b2', 'ws-4'),
+            report('b3', 1),
+            acquire('b4', 'ws-4', MINUTE_MS, 'missing'),
+          ]),
+        ),
+      ),
+    );
+    expect(outcome).to.deep.include({ applied: 4, duplicates: 0, incidentIds: [] });
+    expectRejected(main.ledger.lookupRequest('b1') as Result, 'lease_not_found');
+    expectRejected(main.ledger.lookupRequest('b2') as Result, 'licence_deactivated');
+    expectRejected(main.ledger.lookupRequest('b3') as Result, 'licence_deactivated');
+    expectRejected(main.ledger.lookupRequest('b4') as Result, 'licence_not_found');
+  });
+
+  it('applies licence commands the backup took alone, and a merged release ends a lease', () => {
+    const { main, shared } = splitMain(1);
+    main.advance(60_000);
+    const outcome = expectMerged(
+      main.apply(
+        mergeCommand(
+          solo([
+            { type: 'release_lease', requestId: 'b1', leaseId: shared },
+            { type: 'update_licence', requestId: 'b2', licenceId: 'cad-1', changes: { seats: 3 } },
+            {
+              type: 'activate_licence',
+              requestId: 'b3',
+              licence: {
+                licenceId: 'new',
+                product: 'P',
+                seats: 1,
+                quota: null,
+                validFromMs: 0,
+                validUntilMs: 0,
+                redundancy: true,
+                features: {},
+              },
+            },
+            acquire('b4', 'ws-1', MINUTE_MS, 'new'),
+          ]),
+        ),
+      ),
+    );
+    expect(outcome).to.deep.equal({ kind: 'merged', applied: 4, duplicates: 0, skipped: 0, incidentIds: [] });
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    expect(main.ledger.getLicence('cad-1')?.seats).to.equal(3);
+    expect(main.ledger.listLeases('new').map((lease) => lease.leaseId)).to.deep.equal([
+      `lease-${BACKUP_TERM}-7`,
+    ]);
+  });
+
+  it('opens a seats incident when a merged update lowers the seats below the leases in use', () => {
+    const { main } = splitMain(3);
+    expectLease(main.acquire('cad-1', 'ws-1', HOUR_MS));
+    main.advance(60_000);
+    const update: Command = {
+      type: 'update_licence',
+      requestId: 'b1',
+      licenceId: 'cad-1',
+      changes: { seats: 1 },
+    };
+    expectMerged(main.apply(mergeCommand(solo([update]))));
+    expect(onlyIncident(main, 'seats')).to.deep.include({ limit: 1, observed: 2, excess: 1 });
+  });
+
+  it('changes nothing when the same merge is applied twice', () => {
+    const { main } = splitMain(1);
+    main.advance(60_000);
+    const merge = mergeCommand(
+      solo([acquire('b1', 'ws-2', HOUR_MS), report('b2', 200), { type: 'tick' }, report('b3', 1)]),
+    );
+    const first = expectMerged(main.apply(merge));
+    expect(first).to.deep.include({ applied: 3, duplicates: 0, skipped: 1 });
+    expect(first.incidentIds).to.have.length(2);
+    const hash = main.ledger.stateHash();
+    const snapshot = main.ledger.snapshot();
+    const second = expectMerged(main.apply(merge));
+    expect(second).to.deep.equal({ kind: 'merged', applied: 0, duplicates: 3, skipped: 1, incidentIds: [] });
+    expect(main.ledger.stateHash()).to.equal(hash);
+    // Only the applied index differs.
+    const before = JSON.parse(new TextDecoder().decode(snapshot));
+    const after = JSON.parse(new TextDecoder().decode(main.ledger.snapshot()));
+    expect({ ...after, appliedIndex: 0 }).to.deep.equal({ ...before, appliedIndex: 0 });
+  });
+
+  it('treats an entry whose lease already exists as a duplicate even when its request id was forgotten', () => {
+    const main = new Driver({ idempotencyMaxEntries: 2 });
+    main.activate({ seats: 5 }, 'activate');
+    main.term = MAIN_TERM;
+    const merge = mergeCommand(solo([acquire('b1', 'ws-2', HOUR_MS)], 2));
+    expectMerged(main.apply(merge));
+    main.report('cad-1', 1, 'x1');
+    main.report('cad-1', 1, 'x2');
+    expect(main.ledger.lookupRequest('b1')).to.equal(undefined);
+    expect(expectMerged(main.apply(merge))).to.deep.include({ applied: 0, duplicates: 1 });
+    expect(main.ledger.seatsInUse('cad-1')).to.equal(1);
+  });
+
+  it('restores a snapshot with incidents, and merging into a restored ledger gives the same hash', () => {
+    const { main } = splitMain(1);
+    main.advance(60_000);
+    const merge = mergeCommand(solo([acquire('b1', 'ws-2', HOUR_MS), report('b2', 200)]));
+    const restored = Ledger.restore(main.ledger.snapshot());
+    const entry = { index: main.index + 1, term: MAIN_TERM, timestampMs: main.nowMs, command: merge };
+    const decoded = decodeEntryData(encodeEntryData({ timestampMs: entry.timestampMs, command: merge }));
+    expect(restored.apply({ index: entry.index, term: entry.term, ...decoded })).to.deep.equal(
+      main.ledger.apply(entry),
+    );
+    main.index = entry.index;
+    expect(restored.stateHash()).to.equal(main.ledger.stateHash());
+    expect(restored.incidents()).to.deep.equal(main.ledger.incidents());
+
+    // A snapshot with open and resolved incidents restores to an equal ledger that goes on alike.
+    main.advance(1000);
+    main.apply({ type: 'update_licence', requestId: 'u', licenceId: 'cad-1', changes: { quota: null } });
+    expect(main.ledger.incidents().map((incident) => incident.resolvedAtMs === null)).to.deep.equal([
+      true,
+      false,
+    ]);
+    const again = Ledger.restore(main.ledger.snapshot());
+    expect(again.snapshot()).to.deep.equal(main.ledger.snapshot());
+    expect(again.stateHash()).to.equal(main.ledger.stateHash());
+    expect(again.incidents()).to.deep.equal(main.ledger.incidents());
+    expect(again.isOverdrawn('cad-1')).to.equal(true);
+    const release = { type: 'release_lease', requestId: 'r', leaseId: 'lease-1-2' } as const;
+    const next = { index: main.index + 1, term: MAIN_TERM, timestampMs: main.nowMs + 1000, command: release };
+    expect(again.apply(next)).to.deep.equal(main.ledger.apply(next));
+    expect(again.stateHash()).to.equal(main.ledger.stateHash());
+    expect(again.openIncidentCount()).to.equal(0);
+  });
+
+  it('puts incidents in the state hash', () => {
+    const withIncident = splitMain(1).main;
+    const withoutIncident = splitMain(2).main;
+    for (const driver of [withIncident, withoutIncident]) {
+      driver.advance(60_000);
+      expectMerged(driver.apply(mergeCommand(solo([acquire('b1', 'ws-2', HOUR_MS)]))));
+      // Bring both to the same licence state, leaving only the incident record apart.
+      driver.apply({ type: 'update_licence', requestId: 'u', licenceId: 'cad-1', changes: { seats: 3 } });
+    }
+    expect(withIncident.ledger.incidents()).to.have.length(1);
+    expect(withoutIncident.ledger.incidents()).to.have.length(0);
+    expect(withIncident.ledger.listLicences()).to.deep.equal(withoutIncident.ledger.listLicences());
+    expect(withIncident.ledger.stateHash()).to.not.equal(withoutIncident.ledger.stateHash());
+  });
+
+  it('refuses a snapshot whose incidents contradict the rest', () => {
+    const { main } = splitMain(1);
+    main.advance(60_000);
+    expectMerged(main.apply(mergeCommand(solo([acquire('b1', 'ws-2', HOUR_MS)]))));
+    const state = JSON.parse(new TextDecoder().decode(main.ledger.snapshot()));
+    const mutations: Array<[(incident: Record<string, unknown>) => void, RegExp]> = [
+      [(incident) => (incident.excess = 5), /inconsistent figures/],
+      [(incident) => (incident.licenceId = 'nope'), /unknown licence/],
+      [(incident) => (incident.incidentId = 'incident-x'), /bad id/],
+      [(incident) => (incident.periodStartMs = 5), /period/],
+      [(incident) => (incident.openedAtMs = T0 + DAY_MS), /after the clock/],
+      [(incident) => (incident.kind = 'other'), /expected seats or usage/],
+    ];
+    for (const [mutate, pattern] of mutations) {
+      const copy = structuredClone(state);
+      mutate(copy.incidents[0]);
+      expect(() => Ledger.restore(new TextEncoder().encode(JSON.stringify(copy)))).to.throw(
+        LedgerDataError,
+        pattern,
+      );
+    }
+  });
+
+  it(`keeps every open incident and the ${MAX_RESOLVED_INCIDENTS} most recently resolved`, function () {
+    this.timeout(20_000);
+    const { main, shared } = splitMain(1);
+    let backupIndex = 100;
+    const rounds = MAX_RESOLVED_INCIDENTS + 5;
+    for (let round = 0; round < rounds; round += 1) {
+      main.advance(1000);
+      const entries = solo([acquire(`b-${round}`, `ws-b-${round}`, HOUR_MS)], backupIndex);
+      backupIndex += 1;
+      expectMerged(main.apply(mergeCommand(entries)));
+      expectOk(
+        main.apply({
+          type: 'revoke_lease',
+          requestId: `v-${round}`,
+          leaseId: `lease-2-${backupIndex - 1}`,
+          reason: 'x',
+        }),
+      );
+    }
+    expectMerged(main.apply(mergeCommand(solo([acquire('last', 'ws-last', HOUR_MS)], backupIndex))));
+    const incidents = main.ledger.incidents();
+    expect(incidents).to.have.length(MAX_RESOLVED_INCIDENTS + 1);
+    expect(incidents.filter((incident) => incident.resolvedAtMs === null)).to.have.length(1);
+    // The five resolved first are gone; the list is in opening order.
+    expect(incidents[0]?.mergeIndex).to.be.greaterThan(main.index - 2 * rounds + 8);
+    const mergeIndexes = incidents.map((incident) => incident.mergeIndex);
+    expect(mergeIndexes).to.deep.equal([...mergeIndexes].sort((a, b) => a - b));
+    expect(main.ledger.incidents({ openOnly: true })[0]?.mergeIndex).to.equal(main.index);
+    expect(Ledger.restore(main.ledger.snapshot()).stateHash()).to.equal(main.ledger.stateHash());
+    expect(shared).to.equal('lease-1-2');
+  });
+
+  it("honours the backup's answers: what it refused stays refused, what it accepted counts once", () => {
+    const { main } = splitMain(1);
+    main.advance(60_000);
+    const refusedAcquire: Result = {
+      ok: false,
+      reason: 'seat_limit_reached',
+      message: 'no seat on the backup',
+    };
+    const refusedReport: Result = { ok: false, reason: 'quota_exhausted', message: 'over on the backup' };
+    const accepted: Result = {
+      ok: true,
+      outcome: {
+        kind: 'usage',
+        licenceId: 'cad-1',
+        periodStartMs: T0 - 12 * HOUR_MS,
+        used: 40,
+        remaining: 60,
+      },
+    };
+    const entries = solo([acquire('b1', 'ws-2'), report('b2', 500), report('b3', 30)]);
+    entries[0] = { ...(entries[0] as MergedEntry), result: refusedAcquire };
+    entries[1] = { ...(entries[1] as MergedEntry), result: refusedReport };
+    entries[2] = { ...(entries[2] as MergedEntry), result: accepted };
+    const outcome = expectMerged(main.apply(mergeCommand(entries)));
+    expect(outcome).to.deep.equal({ kind: 'merged', applied: 3, duplicates: 0, skipped: 0, incidentIds: [] });
+    expect(main.ledger.lookupRequest('b1')).to.deep.equal(refusedAcquire);
+    expect(main.ledger.lookupRequest('b2')).to.deep.equal(refusedReport);
+    expect(main.ledger.lookupRequest('b3')).to.deep.equal(accepted);
+    expect(main.ledger.seatsInUse('cad-1')).to.equal(1);
+    expect(main.ledger.currentUsage('cad-1', main.nowMs)?.used).to.equal(40);
+  });
+
+  it('keeps a lease the backup handed back under its shared id, even one the main had expired', () => {
+    const { main, shared } = splitMain(2);
+    const backup = splitMain(2).main;
+    backup.term = BACKUP_TERM;
+    // Alone, the main expired the shared lease; the backup renewed it when its workstation asked again.
+    main.advance(2 * HOUR_MS);
+    expect(main.tick()).to.deep.equal([shared]);
+    backup.advance(HOUR_MS);
+    const handedBack = expectLease(backup.acquire('cad-1', 'ws-0', HOUR_MS, 'again'));
+    expect(handedBack.leaseId).to.equal(shared);
+    const fresh = expectLease(backup.acquire('cad-1', 'ws-5', HOUR_MS, 'fresh'));
+    expect(fresh.leaseId).to.equal(`lease-${BACKUP_TERM}-5`);
+    const entries = [4, 5].map((index) => ({
+      index,
+      term: BACKUP_TERM,
+      timestampMs: T0 + HOUR_MS,
+      command: index === 4 ? acquire('again', 'ws-0', HOUR_MS) : acquire('fresh', 'ws-5', HOUR_MS),
+    }));
+    const merged = entries.map((entry) => mergedEntryFrom(entry, backup.ledger));
+    expect(merged.map((entry) => entry.result)).to.deep.equal([
+      { ok: true, outcome: { kind: 'lease', lease: handedBack } },
+      { ok: true, outcome: { kind: 'lease', lease: fresh } },
+    ]);
+    main.advance(1000);
+    expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.listLeases()).to.deep.equal([handedBack, fresh]);
+    expect(main.ledger.lookupRequest('again')).to.deep.equal({
+      ok: true,
+      outcome: { kind: 'lease', lease: handedBack },
+    });
+  });
+
+  it('renews a lease both nodes hold to the later of the two expiries, never earlier', () => {
+    const { main, shared } = splitMain(2);
+    const before = main.ledger.getLease(shared);
+    main.advance(60_000);
+    const longer = {
+      ...(before as NonNullable<typeof before>),
+      renewedAtMs: T0 + 30_000,
+      expiresAtMs: T0 + 30_000 + HOUR_MS,
+    };
+    const shorter = { ...longer, expiresAtMs: T0 + 40_000 };
+    const entry = (index: number, requestId: string, lease: typeof longer): MergedEntry => ({
+      index,
+      term: BACKUP_TERM,
+      timestampMs: T0 + 30_000,
+      command: acquire(requestId, 'ws-0', HOUR_MS),
+      result: { ok: true, outcome: { kind: 'lease', lease } },
+    });
+    expectMerged(main.apply(mergeCommand([entry(4, 'x1', shorter)])));
+    expect(main.ledger.getLease(shared)).to.deep.equal(before);
+    expectMerged(main.apply(mergeCommand([entry(5, 'x2', longer)])));
+    expect(main.ledger.getLease(shared)).to.deep.equal(longer);
+    expect(main.ledger.openIncidentCount()).to.equal(0);
+  });
+
+  it('asserts a term on every entry', () => {
+    const ledger = new Ledger();
+    expect(() => ledger.apply({ index: 1, term: 0, timestampMs: T0, command: { type: 'tick' } })).to.throw(
+      /term/,
+    );
+    expect(() => ledger.apply({ index: 1, timestampMs: T0, command: { type: 'tick' } } as never)).to.throw(
+      /term/,
+    );
+  });
+});
+
+describe('merge command validation and encoding', () => {
+  const good = mergeCommand(solo([acquire('b1', 'ws-1'), { type: 'tick' }, report('b2', 3)]));
+
+  function leaseResult(overrides: Record<string, unknown>): unknown {
+    const lease = {
+      leaseId: 'lease-2-4',
+      licenceId: 'cad-1',
+      workstationId: 'ws-1',
+      parameters: PARAMETERS,
+      grantedAtMs: T0,
+      renewedAtMs: T0,
+      expiresAtMs: T0 + 1000,
+      ttlMs: 1000,
+      ...overrides,
+    };
+    return { ok: true, outcome: { kind: 'lease', lease } };
+  }
+
+  function fieldOf(command: unknown): string | null {
+    return validateCommand(command as Command)?.field ?? null;
+  }
+
+  it('accepts a well-formed merge and round-trips it through the entry codec', () => {
+    expect(validateCommand(good)).to.equal(null);
+    const withResults = mergeCommand([
+      { ...(good.entries[0] as MergedEntry), result: leaseResult({}) as Result },
+      { ...(good.entries[2] as MergedEntry), result: { ok: false, reason: 'quota_exhausted', message: 'm' } },
+    ]);
+    expect(validateCommand(withResults)).to.equal(null);
+    expect(decodeEntryData(encodeEntryData({ timestampMs: T0, command: withResults })).command).to.deep.equal(
+      withResults,
+    );
+    expect(validateCommand(mergeCommand([], []))).to.equal(null);
+    const decoded = decodeEntryData(encodeEntryData({ timestampMs: T0, command: good }));
+    expect(decoded).to.deep.equal({ timestampMs: T0, command: good });
+  });
+
+  it('names the offending field', () => {
+    const entries = good.entries;
+    const cases: Array<[unknown, string]> = [
+      [{ ...good, sourceNodeId: '' }, 'source_node_id'],
+      [{ ...good, sourceTerms: 'x' }, 'source_terms'],
+      [{ ...good, sourceTerms: [2, 2] }, 'source_terms'],
+      [{ ...good, sourceTerms: [0, 2] }, 'source_terms[0]'],
+      [{ ...good, entries: 'x' }, 'entries'],
+      [{ ...good, entries: [entries[0], entries[0]] }, 'entries[1].index'],
+      [{ ...good, entries: [{ ...entries[0], index: 0 }] }, 'entries[0].index'],
+      [{ ...good, entries: [{ ...entries[0], term: 4 }] }, 'entries[0].term'],
+      [
+        { ...good, sourceTerms: [1, 2], entries: [entries[0], { ...entries[1], term: 1 }] },
+        'entries[1].term',
+      ],
+      [{ ...good, entries: [{ ...entries[0], timestampMs: -1 }] }, 'entries[0].timestamp_ms'],
+      [
+        { ...good, entries: [{ ...entries[0], command: acquire('b1', 'ws-1', 0) }] },
+        'entries[0].command.ttl_ms',
+      ],
+      [{ ...good, entries: [{ ...entries[0], command: { ...good } }] }, 'entries[0].command.type'],
+      [{ ...good, entries: [{ ...entries[0], command: { type: 'nope' } }] }, 'entries[0].command.type'],
+      [
+        { ...good, entries: [{ ...entries[1], result: { ok: false, reason: 'x', message: '' } }] },
+        'entries[0].result',
+      ],
+      [
+        { ...good, entries: [{ ...entries[0], result: { ok: false, reason: 'nope', message: '' } }] },
+        'entries[0].result.reason',
+      ],
+      [
+        { ...good, entries: [{ ...entries[0], result: { ok: true, outcome: { kind: 'usage' } } }] },
+        'entries[0].result.outcome.kind',
+      ],
+      [
+        { ...good, entries: [{ ...entries[0], result: leaseResult({ leaseId: 'lease-7' }) }] },
+        'entries[0].result.outcome.lease.lease_id',
+      ],
+      [
+        { ...good, entries: [{ ...entries[0], result: leaseResult({ workstationId: 'other' }) }] },
+        'entries[0].result.outcome.lease.workstation_id',
+      ],
+      [
+        { ...good, entries: [{ ...entries[0], result: leaseResult({ ttlMs: 0 }) }] },
+        'entries[0].result.outcome.lease.ttl_ms',
+      ],
+      [
+        { ...good, entries: [{ ...entries[0], result: leaseResult({ renewedAtMs: T0 - 1 }) }] },
+        'entries[0].result.outcome.lease',
+      ],
+      [
+        {
+          ...good,
+          entries: [
+            entries[0],
+            entries[1],
+            {
+              ...entries[2],
+              result: {
+                ok: true,
+                outcome: { kind: 'usage', licenceId: 'x', periodStartMs: 0, used: 1, remaining: null },
+              },
+            },
+          ],
+        },
+        'entries[2].result.outcome.licence_id',
+      ],
+    ];
+    for (const [command, field] of cases) expect(fieldOf(command), field).to.equal(field);
+  });
+
+  it(`holds at most ${MAX_MERGED_ENTRIES} entries and fits in one log entry`, () => {
+    const many = solo(
+      Array.from({ length: MAX_MERGED_ENTRIES + 1 }, (_, n) => report(`r-${n}`, 1)),
+      1,
+    );
+    expect(fieldOf(mergeCommand(many))).to.equal('entries');
+    expect(validateCommand(mergeCommand(many.slice(0, MAX_MERGED_ENTRIES)))).to.equal(null);
+    const features = Object.fromEntries(Array.from({ length: 64 }, (_, n) => [`k${n}`, 'v'.repeat(1024)]));
+    const big = solo(
+      Array.from({ length: 20 }, (_, n) => ({
+        type: 'update_licence' as const,
+        requestId: `u-${n}`,
+        licenceId: 'cad-1',
+        changes: { features },
+      })),
+    );
+    expect(validateCommand(mergeCommand(big))?.message).to.match(/over the limit/);
+    expect(() => encodeEntryData({ timestampMs: T0, command: mergeCommand(big) })).to.throw(
+      /exceeds the limit/,
+    );
+  });
+
+  it('decodes a merge inside a merge (validation refuses it) but nothing deeper', () => {
+    const inner = mergeCommand(solo([report('b1', 1)]));
+    const outer = mergeCommand([{ index: 9, term: BACKUP_TERM, timestampMs: T0, command: inner }]);
+    const decoded = decodeEntryData(encodeEntryData({ timestampMs: T0, command: outer }));
+    expect(decoded.command).to.deep.equal(outer);
+    const deeper = mergeCommand([{ index: 9, term: BACKUP_TERM, timestampMs: T0, command: outer }]);
+    const bytes = new TextEncoder().encode(JSON.stringify({ v: 1, timestampMs: T0, command: deeper }));
+    expect(() => decodeEntryData(bytes)).to.throw(LedgerDataError, /nest too deep/);
+    const badEntry = new TextEncoder().encode(
+      JSON.stringify({ v: 1, timestampMs: T0, command: { ...good, entries: [{ index: 'x' }] } }),
+    );
+    expect(() => decodeEntryData(badEntry)).to.throw(LedgerDataError, /\$\.command\.entries\[0\]\.index/);
+  });
+
+  it('is refused whole by the ledger when invalid, changing nothing', () => {
+    const { main } = splitMain();
+    const hash = main.ledger.stateHash();
+    const bad = mergeCommand(solo([acquire('b1', 'ws-1'), acquire('b2', 'ws-2', 0)]));
+    expectRejected(main.apply(bad), 'invalid_command', 'entries[1].command.ttl_ms');
+    expect(main.ledger.lookupRequest('b1')).to.equal(undefined);
+    expect(main.ledger.stateHash()).to.equal(hash);
+  });
+});
+
+describe('planMerge', () => {
+  it('splits long stretches by count and by size, each command valid and encodable', () => {
+    const many = solo(
+      Array.from({ length: 2 * MAX_MERGED_ENTRIES + 1 }, (_, n) => report(`r-${n}`, 1)),
+      1,
+    );
+    const plan = planMerge('backup', [BACKUP_TERM], many);
+    expect(plan.commands.map((command) => command.entries.length)).to.deep.equal([
+      MAX_MERGED_ENTRIES,
+      MAX_MERGED_ENTRIES,
+      1,
+    ]);
+    expect(plan.commands.flatMap((command) => command.entries)).to.deep.equal(many);
+    expect(plan.dropped).to.deep.equal([]);
+
+    const features = Object.fromEntries(Array.from({ length: 64 }, (_, n) => [`k${n}`, 'v'.repeat(1024)]));
+    const big = solo(
+      Array.from({ length: 40 }, (_, n) => ({
+        type: 'update_licence' as const,
+        requestId: `u-${n}`,
+        licenceId: 'cad-1',
+        changes: { features },
+      })),
+    );
+    const bigPlan = planMerge('backup', [BACKUP_TERM], big);
+    expect(bigPlan.commands.length).to.be.greaterThan(2);
+    expect(bigPlan.commands.flatMap((command) => command.entries)).to.deep.equal(big);
+    for (const command of bigPlan.commands) {
+      expect(validateCommand(command)).to.equal(null);
+      expect(encodeEntryData({ timestampMs: T0, command }).length).to.be.at.most(ENTRY_DATA_MAX_BYTES);
+      expect(new TextEncoder().encode(JSON.stringify(command)).length).to.be.at.most(MERGE_COMMAND_MAX_BYTES);
+    }
+  });
+
+  it('drops invalid commands, names the terms its entries use, and plans nothing for nothing', () => {
+    const entries = [...solo([report('ok', 1), report('zero', 0)]), ...solo([report('later', 2)], 10, 4)];
+    const plan = planMerge('backup', [BACKUP_TERM], entries);
+    expect(plan.commands).to.have.length(1);
+    expect(plan.commands[0]?.sourceTerms).to.deep.equal([2, 4]);
+    expect(plan.commands[0]?.entries.map((entry) => entry.index)).to.deep.equal([4, 10]);
+    expect(plan.dropped.map(({ entry, error }) => [entry.index, error.field])).to.deep.equal([
+      [5, 'command.units'],
+    ]);
+    expect(planMerge('backup', [], [])).to.deep.equal({ commands: [], dropped: [] });
+  });
+});

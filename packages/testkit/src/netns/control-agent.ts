@@ -1,0 +1,99 @@
+// The test's hands inside the lab: a process in the control namespace that makes the admin calls
+// the test process (in the root namespace, which cannot reach the lab) asks for. It reads one JSON
+// request per line on stdin, `{ id, method, params }`, and answers each with one JSON line on
+// stdout, `{ id, ok: true, value }` or `{ id, ok: false, error }`. It also watches who leads, by
+// asking every node for its status every `--watch-ms`, for the one-leader-per-term check.
+//
+//   node control-agent.js <server,server,...> <watchIntervalMs>
+import { createInterface } from 'node:readline';
+import { AdminClient, resolveSettings } from '@tandem/client';
+import { waitForEqualState, waitForLeader } from '../cluster-checks.js';
+import type { ObservedLeader } from './workload-record.js';
+
+export interface ControlRequest {
+  id: number;
+  method: string;
+  params: unknown[];
+}
+
+export type ControlReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: string };
+
+const MAX_OBSERVED_LEADERS = 200_000;
+const servers = (process.argv[2] ?? '').split(',').filter((server) => server !== '');
+const watchIntervalMs = Number(process.argv[3] ?? '200');
+if (servers.length === 0 || !(watchIntervalMs >= 10)) {
+  console.error('usage: control-agent <server,server,...> <watchIntervalMs >= 10>');
+  process.exit(2);
+}
+
+const admin = new AdminClient(resolveSettings({ servers, requestTimeoutMs: 1000, maxAttempts: 30 }));
+const probe = new AdminClient(resolveSettings({ servers, requestTimeoutMs: 300, maxAttempts: 1 }));
+const leaders: ObservedLeader[] = [];
+
+async function watchLeaders(): Promise<void> {
+  for (;;) {
+    await Promise.all(
+      servers.map(async (address) => {
+        try {
+          const status = await probe.nodeStatus(address);
+          const self = status.nodes[0];
+          if (self !== undefined && self.state === 'leader' && leaders.length < MAX_OBSERVED_LEADERS) {
+            leaders.push({ term: self.term, leaderId: self.id, atMs: Date.now(), observer: 'control' });
+          }
+        } catch {
+          // Down, cut off or busy: nothing to observe this round.
+        }
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, watchIntervalMs));
+  }
+}
+
+const methods: Record<string, (...params: never[]) => Promise<unknown>> = {
+  nodeStatus: (address: string) => probe.nodeStatus(address),
+  verify: (address: string) => probe.verify(address),
+  activateLicence: (spec: Parameters<AdminClient['activateLicence']>[0]) => admin.activateLicence(spec),
+  getUsage: (licenceId: string) => admin.getUsage(licenceId),
+  waitForLeader: async (addresses: string[], timeoutMs: number, acceptIds: string[] | null) =>
+    waitForLeader(addresses, timeoutMs, (leader) => acceptIds === null || acceptIds.includes(leader.id)),
+  waitForEqualState: (addresses: string[], timeoutMs: number) => waitForEqualState(addresses, timeoutMs),
+  /** Every leader seen since the last call; the list is emptied. */
+  takeLeaderObservations: async () => leaders.splice(0),
+};
+
+function reply(message: ControlReply): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+async function handle(line: string): Promise<void> {
+  let request: ControlRequest;
+  try {
+    request = JSON.parse(line) as ControlRequest;
+  } catch {
+    console.error(`control agent: not JSON: ${line.slice(0, 200)}`);
+    return;
+  }
+  const method = methods[request.method];
+  if (method === undefined) {
+    reply({ id: request.id, ok: false, error: `unknown method ${request.method}` });
+    return;
+  }
+  try {
+    const value = await (method as (...params: unknown[]) => Promise<unknown>)(...request.params);
+    reply({ id: request.id, ok: true, value: value ?? null });
+  } catch (error) {
+    reply({ id: request.id, ok: false, error: (error as Error).message });
+  }
+}
+
+void watchLeaders();
+const input = createInterface({ input: process.stdin });
+input.on('line', (line) => void handle(line));
+// The test closing our stdin (or dying) is the signal to go.
+input.on('close', () => {
+  admin.close();
+  probe.close();
+  process.exit(0);
+});

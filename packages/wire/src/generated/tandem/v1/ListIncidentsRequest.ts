@@ -1,0 +1,10 @@
+// Original file: tandem/v1/tandem.proto
+
+
+export interface ListIncidentsRequest {
+  'openOnly'?: (boolean);
+}
+
+export interface ListIncidentsRequest__Output {
+  'openOnly': (boolean);
+}
