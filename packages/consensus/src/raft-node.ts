@@ -170,8 +170,6 @@ export class RaftNode {
   private pendingMergeOffers: MergeOffer[] = [];
   /** Set when the whole stretch is merged: the next Ready discards this node's history. */
   private discardHistoryDue = false;
-  /** The current candidacy is the main's merge campaign (see merge.ts). */
-  private mergeCampaign = false;
   private mergesCompletedCount = 0;
 
   private outbox: Message[] = [];
@@ -297,6 +295,19 @@ export class RaftNode {
     this.checkInvariants();
   }
 
+  /**
+   * The driver saw that this node could not run for longer than the failover timeout (a paused
+   * process, a stalled machine). A leader steps down: its peers may have elected another leader
+   * meanwhile, and its own record of who answered it, counted in ticks it never took, is stale.
+   * Serving on until a higher term arrives would answer workstations from a stale ledger.
+   */
+  stepDown(): void {
+    if (this.role !== 'leader') return;
+    this.trace(`stepped down at term ${this.term}: it could not run for longer than the failover timeout`);
+    this.becomeFollower(this.term, null);
+    this.checkInvariants();
+  }
+
   /** Starts an election now (with a pre-vote first when enabled). A leader ignores it. */
   campaign(): void {
     this.startElection('campaign');
@@ -419,6 +430,15 @@ export class RaftNode {
   step(message: Message): void {
     assert.equal(message.to, this.id, `message for ${message.to} stepped into ${this.id}`);
     assert.notEqual(message.from, this.id, 'a node never sends a message to itself');
+    if (message.from === this.witnessNodeId) {
+      // The witness only answers: it never leads, replicates or campaigns.
+      assert.ok(
+        message.type === 'request_vote_response' ||
+          message.type === 'append_entries_response' ||
+          message.type === 'witness_record_response',
+        `the witness never sends ${message.type}`,
+      );
+    }
     assert.ok(Number.isSafeInteger(message.term) && message.term >= 0, `bad message term ${message.term}`);
     if (this.configuration.voters.includes(message.from)) {
       // Any message proves the peer is alive (for the startup grace and the in-sync bookkeeping).
@@ -678,7 +698,7 @@ export class RaftNode {
    * campaign: a pre-vote first when enabled; election: a real vote at once (after a won pre-vote);
    * transfer: a real vote that may disturb a known leader (after timeout_now).
    */
-  private startElection(kind: 'campaign' | 'election' | 'transfer' | 'merge'): void {
+  private startElection(kind: 'campaign' | 'election' | 'transfer'): void {
     if (this.role === 'leader') {
       this.trace('is already leader; ignored the campaign');
       return;
@@ -701,8 +721,7 @@ export class RaftNode {
       this.leaderId = null;
       this.resetRoleState();
       this.transferCampaign = kind === 'transfer';
-      this.mergeCampaign = kind === 'merge';
-      this.trace(`became candidate at term ${this.term}${kind === 'merge' ? ' to end a split brain' : ''}`);
+      this.trace(`became candidate at term ${this.term}`);
       this.requestVotes(false, kind === 'transfer');
     }
   }
@@ -726,7 +745,6 @@ export class RaftNode {
         lastLogTerm: this.log.lastTerm(),
         preVote,
         leadershipTransfer,
-        ...(this.mergeCampaign && !preVote ? { merge: true } : {}),
       });
     }
   }
@@ -783,7 +801,6 @@ export class RaftNode {
     this.voteWaitElapsedTicks = 0;
     this.soloObstacleReported = false;
     this.transferCampaign = false;
-    this.mergeCampaign = false;
     this.mergeSink.clear();
     this.pendingMergeOffers = [];
     if (this.mode !== 'majority') {
@@ -981,9 +998,7 @@ export class RaftNode {
       (this.votedFor === message.from ||
         (this.votedFor === null && this.leaderId === null) ||
         (message.preVote && message.term > this.term));
-    // A merge vote is granted on the main's word: its history stands whatever the logs say.
-    const upToDate =
-      this.isMergeVote(message) || this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
+    const upToDate = this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
     const granted = canVote && upToDate;
     if (granted && !message.preVote) {
       // The vote is in hardState, which the driver persists before sending this answer.
@@ -1022,7 +1037,7 @@ export class RaftNode {
    * cold start; a backup that has seen no leader since it started has nothing to stick to.
    */
   private pairVoteRefusal(message: RequestVoteMessage): string | null {
-    if (message.leadershipTransfer || this.isMergeVote(message)) return null;
+    if (message.leadershipTransfer) return null;
     if (this.role === 'leader') return 'this node leads';
     if (this.ticksSinceLeaderContact() >= this.electionTimeoutTicks) return null;
     if (!this.heardFromLeaderSinceStart && this.priorityNodeId !== this.id) return null;
@@ -1778,25 +1793,24 @@ export class RaftNode {
   // ---------------------------------------------------------------------------------------------
   // Pair mode: merging after a split brain (see merge.ts).
 
-  private isMergeVote(message: RequestVoteMessage): boolean {
-    return (
-      this.mode === 'pair' &&
-      message.merge === true &&
-      !message.preVote &&
-      message.from === this.priorityNodeId &&
-      this.id !== this.priorityNodeId
-    );
-  }
-
   /** A leader's log contradicts our committed log: both nodes led alone. */
   private startMerge(leader: NodeId): void {
     if (this.mode !== 'pair' || this.priorityNodeId === null) return;
     if (this.id === this.priorityNodeId) {
-      // The main's history stands, so the main takes leadership back at once; the backup's commit
-      // index describes the backup's history, not one the main must hold before it may lead.
+      // The main's history stands whatever the backup did alone, so the main does not wait for a
+      // vote (a one-way loss could withhold it while the backup serves a history without the
+      // main's solo entries): it takes the next term it owns and leads at once. Nobody else can
+      // lead that term: the backup wins only terms it owns, or with the main's vote.
       this.highestKnownCommitIndex = this.log.commitIndex;
-      this.trace(`campaigns to end the split brain with ${leader}; its solo entries will be merged`);
-      this.startElection('merge');
+      this.term = this.nextCampaignTerm();
+      this.votedFor = this.id;
+      this.role = 'candidate';
+      this.leaderId = null;
+      this.resetRoleState();
+      this.trace(
+        `takes leadership at term ${this.term} to end the split brain with ${leader}; its solo entries will be merged`,
+      );
+      this.becomeLeader();
       return;
     }
     if (leader !== this.priorityNodeId) return;

@@ -83,12 +83,6 @@ export interface RequestVoteMessage extends MessageBase {
   lastLogTerm: number;
   preVote: boolean;
   leadershipTransfer: boolean;
-  /**
-   * Pair mode: the main campaigns to end a split brain (see merge.ts). The backup grants it even
-   * though its own log looks newer: main's history stands, and the backup's solo entries are
-   * merged into it afterwards. Absent means false.
-   */
-  merge?: boolean;
 }
 
 export interface RequestVoteResponseMessage extends MessageBase {

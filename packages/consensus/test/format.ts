@@ -40,8 +40,7 @@ export function formatMessage(message: Message): string {
       return (
         `${head} last=${message.lastLogIndex}/${message.lastLogTerm}` +
         (message.preVote ? ' pre-vote' : '') +
-        (message.leadershipTransfer ? ' transfer' : '') +
-        (message.merge === true ? ' merge' : '')
+        (message.leadershipTransfer ? ' transfer' : '')
       );
     case 'request_vote_response':
       return `${head} ${message.voteGranted ? 'granted' : 'rejected'}${message.preVote ? ' pre-vote' : ''}`;

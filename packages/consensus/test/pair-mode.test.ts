@@ -399,6 +399,31 @@ describe('pair mode', () => {
     });
   });
 
+  describe('a leader that could not run past the failover timeout', () => {
+    it('steps down when the driver says so, and the backup it finds leading keeps the lead', () => {
+      const cluster = mainLeading();
+      // The main is paused: the backup hears nothing and takes over.
+      cluster.isolated.add(MAIN);
+      runRounds(cluster, FAILOVER_TIMEOUT_TICKS + 3, [BACKUP]);
+      expect(role(cluster, BACKUP)).to.equal('leader');
+      // The main wakes up: its driver noticed the gap and steps it down before it serves anyone.
+      cluster.node(MAIN).raft.stepDown();
+      expect(role(cluster, MAIN)).to.equal('follower');
+      const backupTerm = cluster.node(BACKUP).raft.status().term;
+      // A follower ignores it.
+      cluster.node(MAIN).raft.stepDown();
+      expect(role(cluster, MAIN)).to.equal('follower');
+      cluster.isolated.clear();
+      runRounds(cluster, 2 * FAILOVER_TIMEOUT_TICKS);
+      // It followed the backup, caught up and got leadership back by a transfer: one history, no
+      // split brain to merge.
+      const main = cluster.node(MAIN).raft.status();
+      expect(main).to.include({ role: 'leader', divergence: null, mergesCompleted: 0 });
+      expect(main.term).to.be.above(backupTerm);
+      expect(cluster.node(BACKUP).raft.status()).to.include({ role: 'follower', mergesCompleted: 0 });
+    });
+  });
+
   describe('proposals', () => {
     it('refuses proposals retryably during the hand-back and takes them on the new leader', () => {
       const cluster = mainLeading();

@@ -312,7 +312,11 @@ function runWitness(seed: number, ticks: number, traceLines: string[]): RunSumma
             (status.role === 'leader' || status.leaderId === MAIN),
         ) &&
         witness.inSync.length === 2 &&
-        witness.leaderId === MAIN;
+        witness.leaderId === MAIN &&
+        // Nothing on its way to the witness either: a removal recorded just before the main stops
+        // would (rightly) keep the backup from leading without it.
+        leader.witness?.pendingInSync === null &&
+        leader.witness.confirmedInSync?.length === 2;
       if (converged) return;
     }
     assert.fail(`the cluster did not converge (${label}):\n${describe()}`);

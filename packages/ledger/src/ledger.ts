@@ -658,6 +658,7 @@ export class Ledger {
         nested.type === 'acquire_lease' && this.leases.has(leaseIdFor(merged.term, merged.index));
       if (this.requests.has(nested.requestId) || alreadyGranted) {
         duplicates += 1;
+        this.keepBackupLease(nested, merged, effects, entry.index);
         continue;
       }
       const result = deepFreeze(this.executeMerged(nested, merged, effects));
@@ -666,6 +667,34 @@ export class Ledger {
     }
     const incidentIds = this.openIncidents(command, entry, effects);
     return { ok: true, outcome: { kind: 'merged', applied, duplicates, skipped, incidentIds } };
+  }
+
+  /**
+   * An acquire both sides executed (a workstation retried on the backup a request the main had
+   * taken but not yet answered when the link was cut) counts once, under the main's result; but
+   * the workstation may hold the lease id the backup answered with, so that lease is kept too (the
+   * extra seat, if any, is part of the overdraft, and whichever lease the workstation does not
+   * renew expires).
+   */
+  private keepBackupLease(
+    command: Command,
+    merged: MergedEntry,
+    effects: MergeEffects,
+    mergeIndex: number,
+  ): void {
+    if (command.type !== 'acquire_lease') return;
+    const answered = merged.result;
+    if (answered === undefined || !answered.ok || answered.outcome.kind !== 'lease') return;
+    const backupLeaseId = answered.outcome.lease.leaseId;
+    // Only when the main granted the request a lease of its own: a request merged from the backup
+    // itself (a repeated merge), or one the main refused, adds nothing.
+    const remembered = this.requests.get(command.requestId)?.result;
+    if (remembered?.ok !== true || remembered.outcome.kind !== 'lease') return;
+    if (remembered.outcome.lease.leaseId === backupLeaseId) return;
+    // Kept once only: a repeated merge must not bring back a lease released since.
+    const keptKey = `${command.requestId}\u0000${backupLeaseId}`;
+    if (this.requests.has(keptKey) || this.leases.has(backupLeaseId)) return;
+    this.remember(keptKey, mergeIndex, deepFreeze(this.forcedAcquire(command, merged, effects)));
   }
 
   private executeMerged(command: ClientCommand, merged: MergedEntry, effects: MergeEffects): Result {

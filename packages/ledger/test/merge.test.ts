@@ -116,6 +116,37 @@ describe('merge', () => {
     expect(main.ledger.stateHash()).to.equal(hash);
   });
 
+  it('keeps the lease the backup answered a retried acquire with, counting the request once', () => {
+    const { main } = splitMain(5);
+    // The main took the request but its answer was lost at the cut; the workstation retried it on
+    // the backup, which granted its own lease: the workstation holds the backup's lease id.
+    const onMain = expectLease(main.acquire('cad-1', 'ws-7', 2 * MINUTE_MS, 'retried-acquire'));
+    main.advance(1000);
+    const entries = solo([acquire('retried-acquire', 'ws-7', 2 * MINUTE_MS)]);
+    const backupLease = {
+      leaseId: `lease-${BACKUP_TERM}-4`,
+      licenceId: 'cad-1',
+      workstationId: 'ws-7',
+      parameters: PARAMETERS,
+      grantedAtMs: T0 + 10_000,
+      renewedAtMs: T0 + 10_000,
+      expiresAtMs: T0 + 10_000 + 2 * MINUTE_MS,
+      ttlMs: 2 * MINUTE_MS,
+    };
+    entries[0] = {
+      ...(entries[0] as MergedEntry),
+      result: { ok: true, outcome: { kind: 'lease', lease: backupLease } },
+    };
+    const outcome = expectMerged(main.apply(mergeCommand(entries)));
+    expect(outcome).to.include({ applied: 0, duplicates: 1 });
+    expect(main.ledger.getLease(onMain.leaseId)).to.not.equal(undefined);
+    expect(main.ledger.getLease(backupLease.leaseId)).to.deep.include({ workstationId: 'ws-7' });
+    // The request itself keeps the main's answer: it counted once.
+    expect(expectLease(main.ledger.lookupRequest('retried-acquire') as Result).leaseId).to.equal(
+      onMain.leaseId,
+    );
+  });
+
   it("keeps the backup's lease ids, dated by the backup's entries, beside the workstation's main lease", () => {
     const { main } = splitMain(5);
     const mainLease = expectLease(main.acquire('cad-1', 'ws-1', 2 * MINUTE_MS, 'main-acquire'));

@@ -228,7 +228,6 @@ export function requestVoteToWire(message: RequestVoteMessage): RequestVoteReque
     lastLogTerm: message.lastLogTerm,
     preVote: message.preVote,
     leadershipTransfer: message.leadershipTransfer,
-    merge: message.merge === true,
   };
 }
 
@@ -242,7 +241,6 @@ export function requestVoteFromWire(request: RequestVoteRequest__Output, to: Nod
     lastLogTerm: wireInteger(request.lastLogTerm, 'last_log_term'),
     preVote: request.preVote,
     leadershipTransfer: request.leadershipTransfer,
-    ...(request.merge ? { merge: true } : {}),
   };
 }
 

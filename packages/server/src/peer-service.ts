@@ -48,6 +48,8 @@ export interface PeerServiceOptions {
   contacts: PeerContacts;
   timings: PeerTimings;
   receiver?: SnapshotReceiver;
+  /** Witness mode: the witness, which answers but never sends PeerService requests. */
+  witnessId?: NodeId | null;
 }
 
 export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
@@ -62,6 +64,8 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
   const requirePeer = (id: string, field: string): NodeId => {
     if (id === '') throw new InvalidArgumentError(field, 'is required');
     if (!contacts.isPeer(id)) throw new InvalidArgumentError(field, `"${id}" is not a peer of this node`);
+    if (id === options.witnessId)
+      throw new InvalidArgumentError(field, `"${id}" is the witness, which never replicates`);
     return id;
   };
 

@@ -128,6 +128,8 @@ export class Replica {
   /** The largest entry the log takes: every replication message must fit a peer's request limit. */
   private readonly maxEntryBytes: number;
   private warnedRetentionOverflow = false;
+  /** Wall-clock time of the last tick, to notice a process that could not run (see tick()). */
+  private lastTickAtMs: number | null = null;
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -200,14 +202,37 @@ export class Replica {
   start(): void {
     const { timing } = this.options.config;
     this.timers.push(
-      setInterval(() => {
-        this.raft.tick();
-        this.requestPump();
-      }, timing.tickIntervalMs),
+      setInterval(() => this.tick(), timing.tickIntervalMs),
       setInterval(() => this.proposeLeaseExpiry(), timing.leaseExpiryIntervalMs),
       setInterval(() => this.expireWaiters(), Math.min(100, this.options.config.limits.operationTimeoutMs)),
     );
     if (this.options.config.cluster.mode === 'single') this.raft.campaign();
+    this.requestPump();
+  }
+
+  /**
+   * One tick of the core's clock. A timer that fires far too late means this process could not
+   * run (SIGSTOP, a stalled machine): past the failover timeout the peer may lead by now, so a
+   * leader steps down before it answers anyone from a possibly stale ledger. Timers run before
+   * the event loop reads new requests, so no request is served in between.
+   */
+  private tick(): void {
+    const nowMs = this.options.clock();
+    const { failoverTimeoutMs } = this.options.config.timing;
+    if (this.lastTickAtMs !== null && nowMs - this.lastTickAtMs >= failoverTimeoutMs && this.isLeader()) {
+      this.options.logger.warn(
+        'this node could not run for longer than the failover timeout; stepping down',
+        {
+          pausedMs: nowMs - this.lastTickAtMs,
+          failoverTimeoutMs,
+        },
+      );
+      this.raft.stepDown();
+      // Refuse at once, not only once the next Ready hands the new role over.
+      this.changeSoftState({ role: 'follower', leaderId: null });
+    }
+    this.lastTickAtMs = nowMs;
+    this.raft.tick();
     this.requestPump();
   }
 
@@ -475,6 +500,28 @@ export class Replica {
     // skipped is kept here and written with the next batch (or at shutdown).
     if (ready.hardState !== null) this.unwrittenHardState = ready.hardState;
     if (ready.discardHistory) this.discardHistory();
+    let messages = ready.messages;
+    let committedEntries = ready.committedEntries;
+    if (this.leadsWithDurableTerm(ready)) {
+      // A leader replicates a batch while it persists it, and answers the operations committed
+      // earlier without waiting for this batch's fsync. Raft allows both: the core counts the
+      // leader's own entries only once advance() says they are durable, so every committed entry
+      // is already durable here and on every in-sync follower. Only appends go early: answers and
+      // votes still wait for the write they depend on.
+      const firstNewIndex = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+      const lastCommitted = committedEntries.at(-1);
+      assert.ok(
+        lastCommitted === undefined || lastCommitted.index < firstNewIndex,
+        `the leader committed entry ${lastCommitted?.index} before persisting it`,
+      );
+      const appends = messages.filter((message) => message.type === 'append_entries');
+      if (appends.length > 0) {
+        this.transport.send(appends);
+        messages = messages.filter((message) => message.type !== 'append_entries');
+      }
+      this.applyEntries(committedEntries);
+      committedEntries = [];
+    }
     if (this.mustPersist(ready)) {
       const hardState = this.unwrittenHardState;
       await this.options.storage.persist({
@@ -487,8 +534,8 @@ export class Replica {
       this.unwrittenHardState = null;
     }
     if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
-    if (ready.messages.length > 0) this.transport.send(ready.messages);
-    this.applyEntries(ready.committedEntries);
+    if (messages.length > 0) this.transport.send(messages);
+    this.applyEntries(committedEntries);
     this.raft.advance(ready);
     if (ready.softState !== null) this.changeSoftState(ready.softState);
     for (const offer of ready.mergeOffers) this.proposeMerge(offer);
@@ -571,6 +618,23 @@ export class Replica {
       if (!(error instanceof ConsensusError)) throw error;
       this.options.logger.info('merge not proposed now; the backup offers again', { error: error.message });
     }
+  }
+
+  /**
+   * Whether this Ready comes from a leader whose term and vote are already durable, with no
+   * snapshot and no discarded history: then its appends and its committed entries depend on nothing
+   * this Ready writes. A term not yet durable must not reach the peer: after a crash this node could
+   * lead that term again with other entries.
+   */
+  private leadsWithDurableTerm(ready: Ready): boolean {
+    const role = (ready.softState ?? this.softState).role;
+    if (role !== 'leader' || ready.snapshot !== null || ready.discardHistory) return false;
+    const persisted = this.persistedHardState;
+    if (persisted === null) return false;
+    const hardState = this.unwrittenHardState;
+    return (
+      hardState === null || (hardState.term === persisted.term && hardState.votedFor === persisted.votedFor)
+    );
   }
 
   /**

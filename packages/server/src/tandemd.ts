@@ -6,6 +6,7 @@ import { loadTandemProto, packageDefinition } from '@tandem/wire';
 import { HealthImplementation } from 'grpc-health-check';
 import { adminService } from './admin-service.js';
 import type { TandemConfig } from './config.js';
+import { witnessOf } from './config.js';
 import type { EdgeContext } from './edge.js';
 import type { Logger } from './logger.js';
 import { operationPolicy } from './operations.js';
@@ -79,7 +80,16 @@ export class Tandemd {
     );
     server.addService(
       proto.tandem.v1.PeerService.service,
-      pair ? peerService({ context, replica, responses, contacts, timings }) : singleModePeerService(context),
+      pair
+        ? peerService({
+            context,
+            replica,
+            responses,
+            contacts,
+            timings,
+            witnessId: witnessOf(config)?.id ?? null,
+          })
+        : singleModePeerService(context),
     );
     const health = new HealthImplementation(
       Object.fromEntries(['', ...SERVICES].map((name) => [name, 'NOT_SERVING'])),

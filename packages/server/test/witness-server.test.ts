@@ -49,7 +49,8 @@ function call<Response>(
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-describe('witness server (real gRPC and LevelDB)', () => {
+describe('witness server (real gRPC and LevelDB)', function () {
+  this.timeout(30_000);
   let directory: string;
   let config: TandemConfig;
   let server: WitnessServer | null = null;
@@ -98,8 +99,10 @@ describe('witness server (real gRPC and LevelDB)', () => {
 
   async function start(): Promise<WitnessServer> {
     server = await WitnessServer.start(config, createLogger('error', 'witness'));
-    // Past the lease the witness keeps after a start.
-    await sleep(FAILOVER_TIMEOUT_MS + 20);
+    // Past the lease the witness keeps after a start (ticks may come late on a busy machine).
+    const deadline = Date.now() + 20 * FAILOVER_TIMEOUT_MS;
+    while (server.status().leaderLeaseRemainingTicks > 0 && Date.now() < deadline) await sleep(TICK_MS);
+    expect(server.status().leaderLeaseRemainingTicks).to.equal(0);
     return server;
   }
 

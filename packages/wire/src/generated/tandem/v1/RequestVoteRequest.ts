@@ -12,10 +12,6 @@ export interface RequestVoteRequest {
    * Set when the vote follows a TimeoutNow, so that it may disturb a known leader.
    */
   'leadershipTransfer'?: (boolean);
-  /**
-   * Pair mode: the main campaigns to end a split brain; its history stands (see MergeOffer).
-   */
-  'merge'?: (boolean);
 }
 
 export interface RequestVoteRequest__Output {
@@ -28,8 +24,4 @@ export interface RequestVoteRequest__Output {
    * Set when the vote follows a TimeoutNow, so that it may disturb a known leader.
    */
   'leadershipTransfer': (boolean);
-  /**
-   * Pair mode: the main campaigns to end a split brain; its history stands (see MergeOffer).
-   */
-  'merge': (boolean);
 }
