@@ -120,7 +120,10 @@ export class MergeSink {
    * An offer arrived. Returns the batch for the driver (or null when it is already merged or a
    * batch is in progress) and the answer to send now.
    */
-  received(message: MergeOfferMessage): { offer: MergeOffer | null; mergedThroughIndex: number } {
+  received(
+    message: MergeOfferMessage,
+    alreadyHeld: (entry: Entry) => boolean,
+  ): { offer: MergeOffer | null; mergedThroughIndex: number } {
     let progress = this.peers.get(message.from);
     if (progress === undefined || progress.stretchStartIndex !== message.stretchStartIndex) {
       progress = {
@@ -130,14 +133,13 @@ export class MergeSink {
       };
       this.peers.set(message.from, progress);
     }
+    // A backup offers past what this node remembers merging only because this node said so before
+    // (it restarted since, or led another term): the earlier part is in a committed merge entry.
+    if (message.firstIndex > progress.mergedThroughIndex + 1) progress.mergedThroughIndex = message.firstIndex - 1;
     const answer = progress.mergedThroughIndex;
     if (progress.pending !== null || message.throughIndex <= progress.mergedThroughIndex) {
       return { offer: null, mergedThroughIndex: answer };
     }
-    assert.ok(
-      message.firstIndex <= progress.mergedThroughIndex + 1 || message.incomplete,
-      'an offer skips entries',
-    );
     const sourceTerms = [...new Set(message.entries.map((entry) => entry.term))].sort((a, b) => a - b);
     progress.pending = { throughIndex: message.throughIndex, proposalIndex: null };
     return {
@@ -146,7 +148,9 @@ export class MergeSink {
         stretchStartIndex: message.stretchStartIndex,
         firstIndex: message.firstIndex,
         throughIndex: message.throughIndex,
-        entries: message.entries.filter((entry) => entry.kind === 'normal'),
+        // An entry with the same index and term in this node's log is the same entry (a term has
+        // one leader): this node holds it already.
+        entries: message.entries.filter((entry) => entry.kind === 'normal' && !alreadyHeld(entry)),
         sourceTerms,
         incomplete: message.incomplete,
       },

@@ -313,9 +313,16 @@ export class RaftLog {
   }
 
   /** The index of the newest configuration entry in the log; 0 when there is none after the snapshot. */
-  /** The configuration entries still in the log, in increasing index order. */
-  configurationEntries(): readonly { index: number; configuration: Configuration }[] {
-    return this.configurations;
+  /**
+   * The index of the latest configuration entry still in the log whose in-sync set includes id,
+   * or null when there is none (never, or compacted away).
+   */
+  lastConfigurationIndexWithInSync(id: string): number | null {
+    for (let position = this.configurations.length - 1; position >= 0; position -= 1) {
+      const change = this.configurations[position];
+      if (change !== undefined && change.configuration.inSync.includes(id)) return change.index;
+    }
+    return null;
   }
 
   lastConfigurationIndex(): number {

@@ -672,6 +672,16 @@ export class RaftNode {
     };
   }
 
+  /**
+   * Whether this node's latest in-sync set is itself alone (pair mode serving alone, or a cluster
+   * of one): then no other node knows its commit index, and a driver that acknowledges clients
+   * must make the commit index durable first, or a crash would forget which entries it committed.
+   */
+  get committingAlone(): boolean {
+    const { inSync } = this.configuration;
+    return inSync.length === 1 && inSync[0] === this.id && this.configuration.voters.length > 1;
+  }
+
   /** How many outgoing messages were dropped because the driver let the outbox fill up. */
   get droppedMessages(): number {
     return this.droppedMessageCount;
@@ -1821,23 +1831,21 @@ export class RaftNode {
   }
 
   /**
-   * The first index the main may lack: the configuration entry with which this node went solo
-   * (the first one without the main after the last one with it). Before it, every entry committed
-   * with the main in the in-sync set, so the main holds it. When that entry is compacted away, the
-   * snapshot's configuration tells whether the stretch began before the snapshot (then the offers
-   * are marked incomplete). With no solo configuration at all, nothing was committed alone.
+   * The first index the peer may lack: just after the latest configuration entry that still had
+   * the peer in the in-sync set. That entry committed with the peer's acknowledgement, so the peer
+   * holds everything up to it; after it, this node may have committed entries alone, including
+   * entries appended before the configuration entry that removed the peer (they commit with it).
+   * When no such entry is left in the log, the snapshot (or the initial configuration) tells
+   * whether the stretch began before the snapshot: then it starts at 1 and offers are incomplete.
+   * The stretch may hold entries the peer has too; the main skips those (same index and term).
    */
   private soloStretchStartIndex(): number {
-    const main = this.priorityNodeId;
-    assert.ok(main !== null, 'a solo stretch is measured against the main');
-    const changes = this.log.configurationEntries();
-    let position = changes.length - 1;
-    while (position >= 0 && !(changes[position]?.configuration.inSync.includes(main) ?? false)) position -= 1;
-    const wentSolo = changes[position + 1];
-    if (position >= 0) return wentSolo?.index ?? this.log.commitIndex + 1;
+    const peer = this.configuration.voters.find((id) => id !== this.id);
+    assert.ok(peer !== undefined, 'a solo stretch is measured against the peer');
+    const index = this.log.lastConfigurationIndexWithInSync(peer);
+    if (index !== null) return index + 1;
     const before = this.log.snapshot()?.configuration ?? this.baseConfiguration;
-    if (!before.inSync.includes(main)) return 1;
-    return wentSolo?.index ?? this.log.commitIndex + 1;
+    return before.inSync.includes(peer) ? this.log.firstIndex() : 1;
   }
 
   /** On a backup with a stretch to merge: offer the next batch when one is due. */
@@ -1899,7 +1907,10 @@ export class RaftNode {
       message.throughIndex - message.firstIndex + 1,
       'a merge offer holds consecutive entries',
     );
-    const { offer, mergedThroughIndex } = this.mergeSink.received(message);
+    const { offer, mergedThroughIndex } = this.mergeSink.received(
+      message,
+      (entry) => this.log.term(entry.index) === entry.term,
+    );
     if (offer !== null) {
       this.pendingMergeOffers.push(offer);
       this.trace(
@@ -1939,12 +1950,17 @@ export class RaftNode {
 
   /** See RaftStatus.mergeRetentionIndex. */
   private mergeRetentionIndex(): number | null {
-    const main = this.priorityNodeId;
-    if (this.mode !== 'pair' || main === null || this.id === main) return null;
+    if (this.mode !== 'pair' || this.priorityNodeId === null) return null;
     if (this.mergeSource !== null) return this.mergeSource.mergedThroughIndex + 1;
-    if (this.configuration.inSync.includes(main)) return null;
+    // Either side may be asked to compare its log with the other's after a split brain: the backup
+    // offers its stretch, and the main checks offered entries against its own (and a follower
+    // checks appends against its committed entries), so neither compacts past the last point both
+    // are known to share while its peer is out of its in-sync set.
+    const peer = this.configuration.voters.find((id) => id !== this.id);
+    if (peer === undefined || this.configuration.inSync.includes(peer)) return null;
     return this.soloStretchStartIndex();
   }
+
 
   // ---------------------------------------------------------------------------------------------
   // Helpers.

@@ -118,12 +118,14 @@ export function adminService(
   };
 
   const peers = config.cluster.nodes.filter((node) => node.id !== config.node.id && node.role !== 'witness');
+  /** Status lists the witness too (it holds no log: no lag, never in sync). */
+  const statusPeers = config.cluster.nodes.filter((node) => node.id !== config.node.id);
 
   /** What this node knows of a peer: from its own core's progress and from the traffic between them. */
   const peerStatus = (peer: PeerConfig, status: ReturnType<Replica['status']>): NodeStatus => {
     const view = contacts.view(peer.id);
     const nowMs = Date.now();
-    const progress = status.progress?.[peer.id];
+    const progress = peer.role === 'witness' ? undefined : status.progress?.[peer.id];
     // Only a leader knows how far behind its peer is.
     const lagEntries = progress === undefined ? 0 : Math.max(0, status.lastIndex - progress.matchIndex);
     let state: NodeStatus['state'] = 'NODE_STATE_UNSPECIFIED';
@@ -256,7 +258,7 @@ export function adminService(
       const status = replica.status();
       return {
         header: responseHeader(context),
-        nodes: [selfStatus(), ...peers.map((peer) => peerStatus(peer, status))],
+        nodes: [selfStatus(), ...statusPeers.map((peer) => peerStatus(peer, status))],
         leaderId: status.leaderId ?? '',
         inSync: status.configuration.inSync,
         openIncidents: replica.ledger.openIncidentCount(),

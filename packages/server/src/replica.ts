@@ -643,13 +643,17 @@ export class Replica {
    * before anything depends on them.
    */
   private mustPersist(ready: Ready): boolean {
-    if (ready.entries.length > 0 || ready.snapshot !== null) return true;
+    if (ready.discardHistory || ready.entries.length > 0 || ready.snapshot !== null) return true;
     if (ready.hardState === null) return false;
     const persisted = this.persistedHardState;
     return (
       persisted === null ||
       persisted.term !== ready.hardState.term ||
-      persisted.votedFor !== ready.hardState.votedFor
+      persisted.votedFor !== ready.hardState.votedFor ||
+      // Serving alone, the commit index is known nowhere else: after a crash the node must still
+      // know which of its entries it committed (and acknowledged), so it is written before the
+      // clients are answered. With a peer in sync, the peer's log carries that knowledge.
+      (this.raft.committingAlone && persisted.commitIndex !== ready.hardState.commitIndex)
     );
   }
 

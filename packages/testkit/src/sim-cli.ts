@@ -1,9 +1,10 @@
-// pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|majority3] [--flaps] [--partitions] [--trace]
+// pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|witness|majority3] [--flaps] [--partitions] [--trace]
 // Replays one seed of the simulation (or K seeds from N) and prints a summary line per seed. Exits
 // 1 when a check fails, naming the seed; 2 on bad arguments.
 import { parseArgs } from 'node:util';
 import type { PlantedBug } from './simulation/sim-node.js';
 import {
+  CLUSTER_MODES,
   type ClusterMode,
   DEFAULT_CLUSTER_MODE,
   DEFAULT_STEPS,
@@ -15,7 +16,7 @@ import {
 const PLANTED_BUGS: readonly PlantedBug[] = ['acknowledge_before_durable', 'skip_apply', 'skip_merge'];
 
 const USAGE =
-  'usage: pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|majority3] [--flaps] [--partitions] ' +
+  'usage: pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|witness|majority3] [--flaps] [--partitions] ' +
   `[--any-crash-order] [--planted-bug ${PLANTED_BUGS.join('|')}] [--trace] [--trace-core] [--trace-applied] [--json]`;
 
 function fail(message: string): never {
@@ -43,7 +44,9 @@ function summary(result: SimulationResult, elapsedMs: number): string {
       ? ` | partitions ${Object.entries(result.partitions)
           .filter(([, count]) => count > 0)
           .map(([kind, count]) => `${kind} ${count}`)
-          .join(', ')}; ${result.dualLeadershipEpisodes} dual leaderships, ${result.merge.splitBrains} split brains, ` +
+          .join(
+            ', ',
+          )}; ${result.dualLeadershipEpisodes} dual leaderships, ${result.merge.splitBrains} split brains, ` +
         `${result.merge.merges} merges (${result.merge.mergedOperations} operations re-applied, ` +
         `${result.merge.mergedDuplicates} duplicates), ${result.merge.incidentsOpened} incidents`
       : '')
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
   const seeds = wholeNumber(values.seeds as string | undefined, 'seeds', 1);
   if (seeds < 1) fail('--seeds must be at least 1');
   const cluster = (values.cluster ?? DEFAULT_CLUSTER_MODE) as ClusterMode;
-  if (cluster !== 'pair' && cluster !== 'majority3') fail(`unknown cluster ${String(cluster)}`);
+  if (!CLUSTER_MODES.includes(cluster)) fail(`unknown cluster ${String(cluster)}`);
   const plantedBug = (values['planted-bug'] ?? null) as PlantedBug | null;
   if (plantedBug !== null && !PLANTED_BUGS.includes(plantedBug)) {
     fail(`unknown planted bug ${String(plantedBug)}`);

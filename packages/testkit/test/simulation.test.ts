@@ -1,8 +1,9 @@
-// The seeded simulation in CI: hundreds of seeds of the pair under the partition matrix's network
-// faults (split brain, one-way loss, every link cut, flapping and slow links, workstations cut from
-// main) together with crashes and power failures, plus smaller runs without partitions and of the
-// three-voter stand-in, and proof that the checks can fail: a driver with a planted bug must be
-// caught. A failing seed is named in the message, with the command that replays it.
+// The seeded simulation in CI: 500 seeds of the pair and 500 of witness mode under the partition
+// matrix's network faults (split brain, a node cut from both others, one-way loss, every link cut,
+// flapping and slow links, workstations cut from main) together with crashes and power failures,
+// plus smaller runs without partitions and of the three-voter stand-in, and proof that the checks
+// can fail: a driver with a planted bug must be caught. A failing seed is named in the message,
+// with the command that replays it.
 import { expect } from 'chai';
 import {
   type ClusterMode,
@@ -17,7 +18,7 @@ import {
 
 const STEPS = 1200;
 const BATCH = 25;
-/** The partition suite: at least 500 seeds, as the partition issue asks. */
+/** The partition suites: at least 500 seeds per mode, as the partition issue asks. */
 const PARTITION_SEEDS = 500;
 
 interface Totals {
@@ -25,6 +26,7 @@ interface Totals {
   operations: number;
   acknowledged: number;
   crashes: number;
+  witnessCrashes: number;
   crashesLosingWrites: number;
   powerFailures: number;
   restarts: number;
@@ -48,6 +50,7 @@ function emptyTotals(): Totals {
     operations: 0,
     acknowledged: 0,
     crashes: 0,
+    witnessCrashes: 0,
     crashesLosingWrites: 0,
     powerFailures: 0,
     restarts: 0,
@@ -71,6 +74,7 @@ function add(totals: Totals, result: SimulationResult): void {
   totals.operations += result.operations;
   totals.acknowledged += result.acknowledged;
   totals.crashes += result.crashes;
+  totals.witnessCrashes += result.witnessCrashes;
   totals.crashesLosingWrites += result.crashesLosingWrites;
   totals.powerFailures += result.powerFailures;
   totals.restarts += result.restarts;
@@ -88,6 +92,18 @@ function add(totals: Totals, result: SimulationResult): void {
   for (const kind of PARTITION_KINDS) totals.partitions[kind] += result.partitions[kind];
 }
 
+/** One line for the CI log: what a suite held and exercised. */
+function summarize(name: string, totals: Totals): void {
+  const partitions = PARTITION_KINDS.map((kind) => `${kind} ${totals.partitions[kind]}`).join(', ');
+  process.stdout.write(
+    `      ${name}: ${totals.runs} seeds, ${totals.operations} operations (${totals.acknowledged} acknowledged), ` +
+      `${totals.crashes} node and ${totals.witnessCrashes} witness crashes, partitions: ${partitions}; ` +
+      `${totals.dualLeadershipEpisodes} dual leaderships, ${totals.splitBrains} split brains, ${totals.merges} merges ` +
+      `(${totals.mergedOperations} operations re-applied, ${totals.executedOnBothSides} executed on both sides), ` +
+      `${totals.incidentsOpened} incidents\n`,
+  );
+}
+
 /** Runs the seeds and fails with every failing seed's first violation and replay command. */
 async function runSeeds(
   firstSeed: number,
@@ -97,12 +113,10 @@ async function runSeeds(
 ): Promise<void> {
   const failures: string[] = [];
   for (let seed = firstSeed; seed < firstSeed + count; seed += 1) {
-    try {
-      add(totals, await runSimulation({ ...options, seed }));
-    } catch (error) {
-      if (!(error instanceof SimulationFailedError)) throw new Error(`seed ${seed}: ${String(error)}`);
-      failures.push(error.message);
-    }
+    // Failing seeds count in the totals too: what a suite exercised does not hang on its failures.
+    const result = await runSimulation({ ...options, seed, throwOnViolation: false });
+    add(totals, result);
+    if (result.violationCount > 0) failures.push(new SimulationFailedError(result).message);
   }
   expect(failures, failures.join('\n\n')).to.deep.equal([]);
 }
@@ -130,6 +144,7 @@ describe('seeded simulation', function () {
     describeSeeds('pair', 1, PARTITION_SEEDS, { partitions: true }, totals);
 
     it('exercised what it claims: every partition kind, split brains, merges, incidents, crashes', () => {
+      summarize('pair', totals);
       expect(totals.runs).to.equal(PARTITION_SEEDS);
       expect(totals.acknowledged).to.be.greaterThan(50_000);
       for (const kind of PARTITION_KINDS) {
@@ -138,13 +153,35 @@ describe('seeded simulation', function () {
       expect(totals.dualLeadershipEpisodes).to.be.greaterThan(200);
       expect(totals.splitBrains).to.be.greaterThan(200);
       expect(totals.merges).to.be.greaterThan(200);
-      expect(totals.mergedOperations).to.be.greaterThan(2_000);
+      expect(totals.mergedOperations).to.be.greaterThan(1_000);
       expect(totals.historiesDiscarded).to.be.greaterThan(200);
-      expect(totals.incidentsOpened).to.be.greaterThan(50);
+      expect(totals.incidentsOpened).to.be.greaterThan(20);
       expect(totals.crashesLosingWrites).to.be.greaterThan(50);
       expect(totals.powerFailures).to.be.greaterThan(20);
       expect(totals.snapshotsInstalled).to.be.greaterThan(50);
       expect(totals.resends).to.be.greaterThan(100);
+    });
+  });
+
+  describe('witness mode with partitions, crashes (the witness too) and power failures', () => {
+    const totals = emptyTotals();
+    describeSeeds('witness', 1, PARTITION_SEEDS, { partitions: true }, totals);
+
+    it('exercised every partition kind and crash, and never diverged, merged or overdrew', () => {
+      summarize('witness', totals);
+      expect(totals.runs).to.equal(PARTITION_SEEDS);
+      expect(totals.acknowledged).to.be.greaterThan(40_000);
+      for (const kind of PARTITION_KINDS) {
+        expect(totals.partitions[kind], `${kind} partitions`).to.be.greaterThan(100);
+      }
+      expect(totals.witnessCrashes).to.be.greaterThan(200);
+      expect(totals.crashesLosingWrites).to.be.greaterThan(50);
+      expect(totals.powerFailures).to.be.greaterThan(20);
+      expect(totals.snapshotsInstalled).to.be.greaterThan(50);
+      // Any of these is also a violation of its own seed; the totals say so once more.
+      expect(totals.splitBrains).to.equal(0);
+      expect(totals.merges).to.equal(0);
+      expect(totals.incidentsOpened).to.equal(0);
     });
   });
 
@@ -164,13 +201,13 @@ describe('seeded simulation', function () {
 
   describe('three voters in majority mode (the stand-in), with flaps', () => {
     const totals = emptyTotals();
-    describeSeeds('majority3', 1, 25, {}, totals);
-    describeSeeds('majority3', 7001, 25, { flaps: true }, totals);
+    describeSeeds('majority3', 1, 15, {}, totals);
+    describeSeeds('majority3', 7001, 10, { flaps: true }, totals);
 
     it('exercised crashes and catch-up from snapshots', () => {
-      expect(totals.runs).to.equal(50);
-      expect(totals.crashesLosingWrites).to.be.greaterThan(20);
-      expect(totals.snapshotsInstalled).to.be.greaterThan(10);
+      expect(totals.runs).to.equal(25);
+      expect(totals.crashesLosingWrites).to.be.greaterThan(10);
+      expect(totals.snapshotsInstalled).to.be.greaterThan(5);
     });
   });
 
@@ -221,7 +258,9 @@ describe('seeded simulation', function () {
         if (result.violationCount > 0) caught.push(result);
       }
       expect(caught.length, 'no seed caught the skipped merge').to.be.greaterThan(3);
-      const checks = new Set(caught.flatMap((result) => result.violations.map((violation) => violation.check)));
+      const checks = new Set(
+        caught.flatMap((result) => result.violations.map((violation) => violation.check)),
+      );
       expect([...checks]).to.include.members(['acknowledged_lost', 'usage_total']);
       expect(caught[0]?.violations[0]?.message).to.match(/no record of acknowledged|different result/);
     });
@@ -236,7 +275,7 @@ describe('seeded simulation', function () {
     it('a driver that answers before the fsync loses acknowledged operations, and the check sees it', async () => {
       const caught: SimulationResult[] = [];
       for (let seed = 1; seed <= 20; seed += 1) {
-        for (const cluster of ['pair', 'majority3'] as const) {
+        for (const cluster of ['pair', 'witness', 'majority3'] as const) {
           const result = await runSimulation({
             seed,
             steps: 800,
@@ -256,7 +295,7 @@ describe('seeded simulation', function () {
     });
 
     it('the same hostile profile passes with the correct driver', async () => {
-      for (const cluster of ['pair', 'majority3'] as const) {
+      for (const cluster of ['pair', 'witness', 'majority3'] as const) {
         await runSeeds(1, 20, { steps: 800, cluster, faults: hostile }, emptyTotals());
       }
     });

@@ -39,6 +39,11 @@ export type CheckName =
   | 'unexpected_incident'
   /** A re-sent request was answered differently from the first time (and no merge explains it). */
   | 'duplicate_result'
+  /**
+   * Witness mode: a leader acknowledged a write after hearing from no other voter for longer than
+   * the failover timeout (check-quorum should have stopped it).
+   */
+  | 'stale_leader'
   /** The cluster did not settle (or operations stayed unacknowledged) after the faults healed. */
   | 'not_quiet'
   /** A component threw (an assertion in the core, ledger, storage or driver) or refused a write. */
@@ -224,7 +229,8 @@ export class SimulationChecker {
         atMs,
       );
     }
-    if (command?.type === 'merge' && !this.mergesSeen.has(entryKey)) this.observeMerge(entryKey, command, result, atMs);
+    if (command?.type === 'merge' && !this.mergesSeen.has(entryKey))
+      this.observeMerge(entryKey, command, result, atMs);
   }
 
   /**
@@ -291,9 +297,15 @@ export class SimulationChecker {
       const inUse = ledger.seatsInUse(licenceId);
       const excess = inUse - licence.seats;
       if (excess <= 0) continue;
-      const covered = ledger
-        .incidents({ openOnly: true })
-        .some((incident) => incident.licenceId === licenceId && incident.kind === 'seats' && incident.excess >= excess);
+      // Only pair mode may overdraw, and only under an incident; elsewhere any excess fails.
+      const covered =
+        this.options.splitBrainPossible &&
+        ledger
+          .incidents({ openOnly: true })
+          .some(
+            (incident) =>
+              incident.licenceId === licenceId && incident.kind === 'seats' && incident.excess >= excess,
+          );
       if (!covered) {
         this.fail(
           'seat_limit',
@@ -431,7 +443,8 @@ export class SimulationChecker {
     if (!this.mergedRequestIds.has(command.requestId)) return 'no merge carried it';
     const bothSides = this.executedOnBothSides.has(command.requestId);
     if (command.type === 'acquire_lease') {
-      const acknowledgedLease = acknowledged.ok && acknowledged.outcome.kind === 'lease' ? acknowledged.outcome.lease : null;
+      const acknowledgedLease =
+        acknowledged.ok && acknowledged.outcome.kind === 'lease' ? acknowledged.outcome.lease : null;
       const finalLease = final.ok && final.outcome.kind === 'lease' ? final.outcome.lease : null;
       if (acknowledgedLease === null && finalLease !== null && !bothSides) {
         return `the refused acquire became lease ${finalLease.leaseId}`;

@@ -21,6 +21,8 @@ export type {
   SimulatedNodeOptions,
 } from './sim-node.js';
 export { SimulatedNode, SimulationHalt } from './sim-node.js';
+export type { SimulatedWitnessOptions, WitnessEnvironment, WitnessStatistics } from './sim-witness.js';
+export { SimulatedWitness } from './sim-witness.js';
 export type {
   ClusterMode,
   FaultOptions,
@@ -29,6 +31,7 @@ export type {
   SimulationResult,
 } from './simulation.js';
 export {
+  CLUSTER_MODES,
   DEFAULT_CLUSTER_MODE,
   DEFAULT_STEPS,
   PARTITION_KINDS,

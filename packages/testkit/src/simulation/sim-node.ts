@@ -96,6 +96,12 @@ export interface SimulatedNodeOptions {
   priorityNodeId: string | null;
   /** How long a peer may stay silent before the leader counts it as gone. */
   failoverTimeoutMs: number;
+  /**
+   * Witness mode's check-quorum: a leader that has heard nothing from any other voter for this
+   * long must not acknowledge a write (null: no such rule, as in pair mode, where a node serves
+   * alone by design).
+   */
+  staleLeaderAfterMs: number | null;
   plantedBug: PlantedBug | null;
   /** Pass the core's own trace lines (role, term, vote, truncation, snapshot) to the trace. */
   traceCore: boolean;
@@ -182,6 +188,8 @@ class NodeProcess {
   readonly waiters = new Map<number, Waiter>();
   lastTimestampMs: number;
   readonly lastHeardFromMs = new Map<string, number>();
+  /** When a message from each other voter last arrived (never set otherwise, unlike lastHeardFromMs). */
+  readonly lastMessageFromMs = new Map<string, number>();
   nextLeaseTickAtMs = 0;
   lastTransferAtMs = Number.NEGATIVE_INFINITY;
   armedCrash: CrashPoint | null = null;
@@ -358,7 +366,7 @@ export class SimulatedNode {
     assert.ok(process !== null, `${this.id} is already down`);
     this.statistics.gracefulStops += 1;
     if (process.unwrittenHardState !== null) {
-      assert.equal(process.writeInFlight, null, `${this.id}: an unwritten hard state waits only between writes`);
+      // After any write in flight (a compaction), as the replica writes it once the pump is idle.
       this.write(process, { hardState: process.unwrittenHardState });
       process.unwrittenHardState = null;
     }
@@ -401,6 +409,7 @@ export class SimulatedNode {
     if (process === null) return false;
     const now = this.environment.nowMs();
     process.lastHeardFromMs.set(message.from, now);
+    process.lastMessageFromMs.set(message.from, now);
     process.raft.step(message);
     this.afterInput(process);
     return true;
@@ -519,7 +528,9 @@ export class SimulatedNode {
     return (
       persisted === null ||
       persisted.term !== ready.hardState.term ||
-      persisted.votedFor !== ready.hardState.votedFor
+      persisted.votedFor !== ready.hardState.votedFor ||
+      // As the replica does: serving alone, the commit index is written before clients are answered.
+      (process.raft.committingAlone && persisted.commitIndex !== ready.hardState.commitIndex)
     );
   }
 
@@ -624,7 +635,10 @@ export class SimulatedNode {
    */
   private describeMergedEntry(process: NodeProcess, entry: Entry): Uint8Array {
     const { timestampMs, command } = decodeEntryData(entry.data);
-    const merged = mergedEntryFrom({ index: entry.index, term: entry.term, timestampMs, command }, process.ledger);
+    const merged = mergedEntryFrom(
+      { index: entry.index, term: entry.term, timestampMs, command },
+      process.ledger,
+    );
     return encoder.encode(JSON.stringify(merged));
   }
 
@@ -640,9 +654,16 @@ export class SimulatedNode {
     const entries = offer.entries.map((entry) => mergedEntryOf(entry));
     const plan = planMerge(offer.from, offer.sourceTerms, entries, this.options.ledgerOptions);
     for (const { entry, error } of plan.dropped) {
-      this.trace(`leaves ${offer.from}'s solo entry ${entry.index} out of the merge: ${error.field} ${error.message}`);
+      this.trace(
+        `leaves ${offer.from}'s solo entry ${entry.index} out of the merge: ${error.field} ${error.message}`,
+      );
     }
-    const empty: MergeCommand = { type: 'merge', sourceNodeId: offer.from, sourceTerms: [...offer.sourceTerms], entries: [] };
+    const empty: MergeCommand = {
+      type: 'merge',
+      sourceNodeId: offer.from,
+      sourceTerms: [...offer.sourceTerms],
+      entries: [],
+    };
     const commands =
       this.options.plantedBug === 'skip_merge' || plan.commands.length === 0 ? [empty] : plan.commands;
     const timestampMs = this.nextTimestamp(process);
@@ -653,7 +674,9 @@ export class SimulatedNode {
     } catch (error) {
       if (!(error instanceof ConsensusError)) throw error;
       this.statistics.mergeProposalsRefused += 1;
-      this.trace(`merge of ${offer.from}'s entries ${offer.firstIndex}..${offer.throughIndex} refused: ${error.code}`);
+      this.trace(
+        `merge of ${offer.from}'s entries ${offer.firstIndex}..${offer.throughIndex} refused: ${error.code}`,
+      );
       return;
     }
     this.statistics.mergesProposed += 1;
@@ -733,6 +756,7 @@ export class SimulatedNode {
       if (waiter === undefined) continue;
       process.waiters.delete(entry.index);
       if (result !== null && waiter.term === entry.term) {
+        this.checkNotStale(process, waiter.origin.requestId, now);
         this.environment.reply(waiter.origin.workstationId, {
           requestId: waiter.origin.requestId,
           attempt: waiter.origin.attempt,
@@ -745,6 +769,19 @@ export class SimulatedNode {
         this.replyError(process, waiter.origin, 'leadership_lost', process.softState.leaderId);
       }
     }
+  }
+
+  /** Witness mode: a leader cut off from every other voter past the limit must not acknowledge. */
+  private checkNotStale(process: NodeProcess, requestId: string, now: number): void {
+    const limitMs = this.options.staleLeaderAfterMs;
+    if (limitMs === null) return;
+    const latest = Math.max(Number.NEGATIVE_INFINITY, ...process.lastMessageFromMs.values());
+    if (now - latest <= limitMs) return;
+    this.environment.checker.fail(
+      'stale_leader',
+      `${this.id} acknowledged ${requestId} ${latest === Number.NEGATIVE_INFINITY ? 'having never heard' : `${now - latest} ms after it last heard`} from another voter`,
+      now,
+    );
   }
 
   private skipsApply(process: NodeProcess, command: Command): boolean {

@@ -11,33 +11,57 @@ import { type ClientCommand, type ClientRequest, copyPayload, type NetworkPayloa
 import { type LinkFaults, type NetworkStatistics, SimulatedNetwork } from './network.js';
 import { SimulationRandom } from './random.js';
 import { type CrashPoint, type PlantedBug, SimulatedNode, SimulationHalt } from './sim-node.js';
+import { SimulatedWitness } from './sim-witness.js';
 import { TimedQueue } from './timed-queue.js';
 import { SimulatedWorkstation } from './workstation.js';
 
+/** A node or the witness: anything that goes down and comes back. */
+interface Restartable {
+  readonly id: string;
+  readonly isUp: boolean;
+  start(): void | Promise<void>;
+  crash(): void;
+}
+
 /**
- * pair: main and backup, the core's pair mode (either node serves alone when the other is gone).
+ * pair: main and backup, the core's pair mode (either node serves alone when the other is gone;
+ * after a split brain the main merges what the backup committed alone).
+ * witness: main, backup and a witness (WitnessCore), the core's witness mode: a leader needs two of
+ * the three votes, so there is never a second leader, a merge or an overdraft.
  * majority3: three voters in the core's majority mode, with the driver keeping the in-sync set a
  * majority and handing leadership back to main (the stand-in used before pair mode existed).
  */
-export type ClusterMode = 'pair' | 'majority3';
+export type ClusterMode = 'pair' | 'witness' | 'majority3';
+
+export const CLUSTER_MODES: readonly ClusterMode[] = ['pair', 'witness', 'majority3'];
 
 export const DEFAULT_CLUSTER_MODE: ClusterMode = 'pair';
 
 /**
  * The partitions of the partition matrix, as faults in the seeded schedule:
- * - split: main and backup cut apart both ways while workstations reach both (a split brain once
- *   it outlasts the failover timeout); half the time some workstations are cut from main too, so
- *   that the backup has clients while it leads alone;
- * - one_way: one direction between two data nodes is lost;
+ * - split: main and backup cut apart both ways while workstations (and the witness) reach both (in
+ *   pair mode a split brain once it outlasts the failover timeout); half the time some workstations
+ *   are cut from main too, so that the backup has clients while it leads alone;
+ * - isolate_node: main or backup cut from every other voter (main | backup+witness and
+ *   main+witness | backup), workstations still reaching it;
+ * - one_way: one direction between two voters is lost;
  * - all_links: every link is cut, between nodes and between workstations and nodes;
- * - flapping: a link between data nodes goes down and up every 50-500 ms for 1-4 s;
+ * - flapping: a link between two voters goes down and up every 50-500 ms while it lasts;
  * - slow: 75 ± 50 ms of delay, or 30 % loss, on the node links (and sometimes the client links);
  * - workstation_cut: some workstations are cut from main only.
  */
-export type PartitionKind = 'split' | 'one_way' | 'all_links' | 'flapping' | 'slow' | 'workstation_cut';
+export type PartitionKind =
+  | 'split'
+  | 'isolate_node'
+  | 'one_way'
+  | 'all_links'
+  | 'flapping'
+  | 'slow'
+  | 'workstation_cut';
 
 export const PARTITION_KINDS: readonly PartitionKind[] = [
   'split',
+  'isolate_node',
   'one_way',
   'all_links',
   'flapping',
@@ -155,6 +179,9 @@ export interface SimulationResult {
   extendLeasesProposed: number;
   configurationChanges: number;
   leadershipTransfers: number;
+  /** Witness mode: witness crashes, and writes of its state lost in them. */
+  witnessCrashes: number;
+  witnessWritesLost: number;
   /** Partitions started, by kind. */
   partitions: Record<PartitionKind, number>;
   /** Episodes in which two nodes led at once. */
@@ -217,11 +244,20 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_SCHEDULED_EVENTS = 200_000;
 const MAX_HISTORY_OPERATIONS = 200_000;
 const LEDGER_OPTIONS: Partial<LedgerOptions> = {};
+const WITNESS_ID = 'witness';
 
 /** Core options for the cluster mode. */
 function coreOptionsFor(cluster: ClusterMode): Partial<RaftConfig> {
   if (cluster === 'majority3') return {};
+  if (cluster === 'witness') return { mode: 'witness', priorityNodeId: 'main', witnessNodeId: WITNESS_ID };
   return { mode: 'pair', priorityNodeId: 'main', startupGraceTicks: STARTUP_GRACE_TICKS };
+}
+
+/** The voters of a cluster, main first; the witness (witness mode) last. */
+function votersOf(cluster: ClusterMode): string[] {
+  if (cluster === 'pair') return ['main', 'backup'];
+  if (cluster === 'witness') return ['main', 'backup', WITNESS_ID];
+  return ['main', 'backup', 'spare'];
 }
 
 /** The fault profile for a seed: each kind of fault at a level of its own (swarm testing). */
@@ -322,6 +358,8 @@ class Simulation {
   private readonly network: SimulatedNetwork<NetworkPayload>;
   private readonly nodes: SimulatedNode[] = [];
   private readonly nodesById = new Map<string, SimulatedNode>();
+  /** Witness mode's third voter; null in the other modes. */
+  private readonly witness: SimulatedWitness | null = null;
   private readonly workstations: SimulatedWorkstation[] = [];
   private readonly workstationsById = new Map<string, SimulatedWorkstation>();
   private readonly checker: SimulationChecker;
@@ -376,18 +414,19 @@ class Simulation {
       copyPayload,
     });
 
-    const voters = this.cluster === 'pair' ? ['main', 'backup'] : ['main', 'backup', 'spare'];
+    const voters = votersOf(this.cluster);
     this.voterIds = voters;
-    this.dataNodeIds = voters;
+    this.dataNodeIds = voters.filter((id) => id !== WITNESS_ID);
+    const dataNodes = this.dataNodeIds;
     for (const from of voters) {
       for (const to of voters) if (from !== to) this.network.setLinkFaults(from, to, this.faults.nodeLink);
     }
     const snapshotEveryEntries = setupRandom.pick([16, 40, 100]);
-    for (const id of voters) {
+    for (const id of dataNodes) {
       const node = new SimulatedNode(
         {
           id,
-          configuration: { voters: [...voters], inSync: [...voters] },
+          configuration: { voters: [...voters], inSync: [...dataNodes] },
           tickMs: TICK_MS,
           electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
           heartbeatIntervalTicks: HEARTBEAT_INTERVAL_TICKS,
@@ -411,6 +450,8 @@ class Simulation {
           manageInSync: this.cluster === 'majority3',
           priorityNodeId: this.cluster === 'majority3' ? 'main' : null,
           failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+          // Check-quorum steps a leader down on a tick once the failover timeout has passed.
+          staleLeaderAfterMs: this.cluster === 'witness' ? FAILOVER_TIMEOUT_MS + 2 * TICK_MS : null,
           plantedBug: options.plantedBug ?? null,
           traceCore: options.traceCore ?? false,
           traceApplied: options.traceApplied ?? false,
@@ -431,6 +472,28 @@ class Simulation {
       this.nodes.push(node);
       this.nodesById.set(id, node);
     }
+    if (this.cluster === 'witness') {
+      this.witness = new SimulatedWitness(
+        {
+          id: WITNESS_ID,
+          dataNodeIds: [...dataNodes],
+          failoverTimeoutTicks: ELECTION_TIMEOUT_TICKS,
+          heartbeatIntervalTicks: HEARTBEAT_INTERVAL_TICKS,
+          fsyncMinMs: 1,
+          fsyncMaxMs: 6,
+          maxWaitingAnswers: 1_000,
+          traceCore: options.traceCore ?? false,
+        },
+        this.random.fork('witness'),
+        {
+          nowMs: () => this.nowMs,
+          send: (message) =>
+            this.network.send(message.from, message.to, { kind: 'raft', message }, this.nowMs),
+          schedule: (atMs, action) => this.schedule(atMs, action),
+          trace: (line) => this.log(line),
+        },
+      );
+    }
 
     const workstationEnvironment = (id: string) => ({
       nowMs: () => this.nowMs,
@@ -440,7 +503,7 @@ class Simulation {
       checker: this.checker,
     });
     const baseWorkstation = {
-      servers: voters,
+      servers: dataNodes,
       licenceIds,
       requestTimeoutMs: 250,
       retryBackoffMs: 20,
@@ -485,6 +548,7 @@ class Simulation {
     let quiet = false;
     try {
       for (const node of this.nodes) await node.start();
+      this.witness?.start();
       for (let step = 0; step < this.steps; step += 1) await this.step(true);
       this.healEverything();
       const maxDrainSteps = this.options.maxDrainSteps ?? DEFAULT_MAX_DRAIN_STEPS;
@@ -525,6 +589,7 @@ class Simulation {
     this.nowMs = stepEndMs;
     if (withFaults) this.injectFaults();
     for (const node of this.nodes) node.tick();
+    this.witness?.tick();
     for (const workstation of this.workstations) workstation.tick(withFaults);
     this.watchDualLeadership();
   }
@@ -535,7 +600,9 @@ class Simulation {
     const dual = leaders.length > 1;
     if (dual && !this.dualLeadership) {
       this.dualLeadershipEpisodes += 1;
-      this.log(`split brain: ${leaders.map((node) => `${node.id} leads term ${node.status().term}`).join(', ')}`);
+      this.log(
+        `split brain: ${leaders.map((node) => `${node.id} leads term ${node.status().term}`).join(', ')}`,
+      );
     }
     this.dualLeadership = dual;
   }
@@ -562,6 +629,11 @@ class Simulation {
       const payload = delivery.payload;
       switch (payload.kind) {
         case 'raft': {
+          if (this.witness !== null && delivery.to === this.witness.id) {
+            const delivered = this.witness.receive(payload.message);
+            delivery.settle?.(delivered, this.nowMs);
+            break;
+          }
           const delivered = this.node(delivery.to).receiveRaft(payload.message);
           delivery.settle?.(delivered, this.nowMs);
           break;
@@ -607,14 +679,21 @@ class Simulation {
         this.scheduleRestart(node);
       }
     }
+    const witness = this.witness;
+    if (witness?.isUp === true && random.chance(faults.crashProbability)) {
+      witness.crash();
+      this.scheduleRestart(witness);
+    }
     if (random.chance(faults.powerFailureProbability)) {
       const upNodes = this.nodes.filter((node) => node.isUp);
       // In pair mode only when every node holds what every other committed (see mayCrash).
       if (upNodes.length > 0 && upNodes.every((node) => this.mayCrash(node))) {
         this.powerFailures += 1;
-        this.log(`power failure: ${upNodes.map((node) => node.id).join(', ')} go down`);
-        for (const node of upNodes) node.crash();
-        for (const node of random.shuffle(upNodes)) this.scheduleRestart(node);
+        const down: Restartable[] = [...upNodes];
+        if (witness?.isUp === true) down.push(witness);
+        this.log(`power failure: ${down.map((node) => node.id).join(', ')} go down`);
+        for (const node of down) node.crash();
+        for (const node of random.shuffle(down)) this.scheduleRestart(node);
       }
     }
     if (faults.flaps && random.chance(faults.flapProbability)) this.flapLink();
@@ -629,11 +708,21 @@ class Simulation {
   private startPartition(kind: PartitionKind): void {
     const random = this.faultRandom;
     const faults = this.faults;
-    const untilMs = this.nowMs + random.int(faults.minPartitionMs, Math.max(faults.minPartitionMs, faults.maxPartitionMs));
+    const untilMs =
+      this.nowMs + random.int(faults.minPartitionMs, Math.max(faults.minPartitionMs, faults.maxPartitionMs));
     this.partitionCounts.set(kind, (this.partitionCounts.get(kind) ?? 0) + 1);
     const [main, backup] = this.dataNodeIds;
     if (main === undefined || backup === undefined) return;
     switch (kind) {
+      case 'isolate_node': {
+        const isolated = random.pick([main, backup]);
+        for (const other of this.voterIds)
+          if (other !== isolated) this.network.cutBothWays(isolated, other, untilMs);
+        this.log(
+          `partition: ${isolated} | ${this.voterIds.filter((id) => id !== isolated).join('+')} until ${untilMs}`,
+        );
+        return;
+      }
       case 'split': {
         this.network.cutBothWays(main, backup, untilMs);
         const cutFromMain = random.chance(0.5) ? this.someWorkstations() : [];
@@ -734,7 +823,9 @@ class Simulation {
 
   /** One or more of the random operations' workstations. */
   private someWorkstations(): string[] {
-    const ids = this.workstations.filter((workstation) => workstation.id !== 'operator').map((workstation) => workstation.id);
+    const ids = this.workstations
+      .filter((workstation) => workstation.id !== 'operator')
+      .map((workstation) => workstation.id);
     const picked = this.faultRandom.shuffle(ids).slice(0, this.faultRandom.int(1, Math.max(1, ids.length)));
     return picked.sort();
   }
@@ -761,7 +852,7 @@ class Simulation {
   /** A brief fault on one link between data nodes: a one-way cut, a two-way cut or one-way loss. */
   private flapLink(): void {
     const random = this.faultRandom;
-    const [from, to] = random.shuffle(this.nodes.map((node) => node.id));
+    const [from, to] = random.shuffle([...this.voterIds]);
     if (from === undefined || to === undefined) return;
     const untilMs = this.nowMs + random.int(TICK_MS, Math.max(TICK_MS, this.faults.maxFlapMs));
     const kind = random.int(0, 2);
@@ -778,7 +869,7 @@ class Simulation {
     }
   }
 
-  private scheduleRestart(node: SimulatedNode): void {
+  private scheduleRestart(node: Restartable): void {
     const random = this.faultRandom;
     const faults = this.faults;
     const downtimeMs = random.chance(faults.longDowntimeProbability)
@@ -787,7 +878,7 @@ class Simulation {
     this.planRestart(node, this.nowMs + downtimeMs);
   }
 
-  private planRestart(node: SimulatedNode, atMs: number): void {
+  private planRestart(node: Restartable, atMs: number): void {
     this.restartPlans += 1;
     const plan = this.restartPlans;
     this.plannedRestarts.set(node.id, { atMs, plan });
@@ -806,11 +897,13 @@ class Simulation {
     for (const node of this.nodes) node.disarmCrash();
     for (const workstation of this.workstations) workstation.startDrain();
     for (const node of this.nodes) if (!node.isUp) this.planRestart(node, this.nowMs);
+    if (this.witness?.isUp === false) this.planRestart(this.witness, this.nowMs);
   }
 
   /** Every node up, idle and at the same applied index as the one leader's last index. */
   private isQuiet(): boolean {
     if (!this.nodes.every((node) => node.isIdle)) return false;
+    if (this.witness !== null && !this.witness.isIdle) return false;
     if (!this.workstations.every((workstation) => workstation.isIdle)) return false;
     const statuses = this.nodes.map((node) => node.status());
     const leaders = statuses.filter((status) => status.role === 'leader');
@@ -835,6 +928,13 @@ class Simulation {
       parts.push(
         `${node.id} ${status.role} term ${status.term} last ${status.lastIndex} commit ${status.commitIndex} ` +
           `applied ${status.appliedIndex}${node.isIdle ? '' : ' busy'} in-sync (${status.configuration.inSync.join(',')})`,
+      );
+    }
+    if (this.witness !== null) {
+      parts.push(
+        this.witness.isUp
+          ? `${this.witness.id} term ${this.witness.status().term}`
+          : `${this.witness.id} down`,
       );
     }
     const pending = this.history.pending();
@@ -912,6 +1012,8 @@ class Simulation {
       extendLeasesProposed: sum((node) => node.statistics.extendLeasesProposed),
       configurationChanges: sum((node) => node.statistics.configurationChanges),
       leadershipTransfers: sum((node) => node.statistics.leadershipTransfers),
+      witnessCrashes: this.witness?.statistics.crashes ?? 0,
+      witnessWritesLost: this.witness?.statistics.writesLost ?? 0,
       partitions,
       dualLeadershipEpisodes: this.dualLeadershipEpisodes,
       merge: { ...this.checker.merge },
