@@ -7,6 +7,8 @@ import { buildBulkLog, waitForEqualState } from '@tandem/testkit';
 import { residentMegabytes } from './rss.js';
 import { withTandemPair } from './tandem-cluster.js';
 
+const BUILD_SNAPSHOT_EVERY_ENTRIES = 100_000;
+
 export interface CatchUpResult {
   entries: number;
   liveLeases: number;
@@ -71,7 +73,9 @@ export async function runCatchUpAndMemory(options: {
         dataDir: path.join(directory, 'main'),
         operations: entries,
         liveLeases,
-        snapshotEveryEntries: 10_000,
+        // The server's default (every 10,000 entries) serializes the whole ledger a hundred times
+        // here, which made building the log take many minutes; the pair itself runs with defaults.
+        snapshotEveryEntries: BUILD_SNAPSHOT_EVERY_ENTRIES,
         onProgress: (written) => {
           while (written >= nextDot) {
             say('.');

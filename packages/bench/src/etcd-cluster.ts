@@ -15,6 +15,9 @@ import type { SeatBackend } from './seat-backend.js';
 const STOP_TIMEOUT_MS = 10_000;
 const STATUS_TIMEOUT_MS = 1000;
 export const MAX_ETCD_MEMBERS = 7;
+const READY_TIMEOUT_MS = 180_000;
+/** A member this close to the leader's raft index counts as caught up (the cluster is idle then). */
+const CAUGHT_UP_ENTRIES = 10;
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
@@ -182,6 +185,35 @@ export class EtcdCluster {
     );
   }
 
+  /**
+   * Waits until every member is running, knows the leader, and has applied within a few entries
+   * of the leader's index, so that a round never starts with a member still catching up.
+   */
+  async waitForCaughtUp(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      try {
+        if (this.members.some((member) => member.child === null)) throw new Error('a member is not running');
+        const statuses = await Promise.all(this.members.map((_, position) => this.status(position)));
+        const leader = statuses.find(
+          (status) => status.leaderId !== '0' && status.memberId === status.leaderId,
+        );
+        if (
+          leader !== undefined &&
+          statuses.every((status) => leader.raftIndex - status.raftIndex <= CAUGHT_UP_ENTRIES)
+        ) {
+          return;
+        }
+        last = JSON.stringify(statuses);
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      await sleep(100);
+    }
+    throw new Error(`etcd members did not catch up within ${timeoutMs} ms (${last})`);
+  }
+
   /** kill -9 one member. */
   async kill(position: number): Promise<void> {
     const member = this.member(position);
@@ -269,6 +301,7 @@ export function etcdFailoverCluster(cluster: EtcdCluster, backend: SeatBackend):
   };
   return {
     backend,
+    ready: () => cluster.waitForCaughtUp(READY_TIMEOUT_MS),
     findLeader: async () => `m${await cluster.leader()}`,
     kill: (name) => cluster.kill(position(name)),
     restart: async (name) => {

@@ -9,11 +9,13 @@ import { WorkstationLoop } from './workstation-loop.js';
 
 export interface FailoverCluster {
   backend: SeatBackend;
+  /** Waits until every node is back and up to date, so that a round never starts degraded. */
+  ready(): Promise<void>;
   /** The name of the node that leads now. */
   findLeader(): Promise<string>;
   /** kill -9 of that node; resolves once the process is gone. */
   kill(name: string): Promise<void>;
-  /** Starts the killed node again; resolves with the failback time (Tandem) or null. */
+  /** Starts the killed node again; resolves with the failback time (Tandem's main) or null. */
   restart(name: string): Promise<number | null>;
 }
 
@@ -102,7 +104,9 @@ async function measureRound(loop: WorkstationLoop, options: FailoverOptions): Pr
 /** One round: load, kill -9 the leader, wait for service, restart the node, stop, check seats. */
 export async function runFailoverRound(options: FailoverOptions, round: number): Promise<FailoverRound> {
   const { cluster, say } = options;
-  say(`  ${options.label} failover round ${round}/${options.rounds}: load ... `);
+  say(`  ${options.label} failover round ${round}/${options.rounds}: all nodes in sync ... `);
+  await cluster.ready();
+  say('load ... ');
   const loop = await WorkstationLoop.start({
     backend: cluster.backend,
     kind: 'seats',
@@ -135,9 +139,10 @@ export function summarizeFailover(workstations: number, rounds: FailoverRound[])
     rounds,
     medianFailoverMs: medianOf(rounds.map((round) => round.failoverMs)),
     failoverErrors: rounds.reduce((sum, round) => sum + round.failoverErrors, 0),
-    medianFailbackMs: rounds.some((round) => round.failbackMs !== null)
-      ? medianOf(rounds.map((round) => round.failbackMs))
-      : null,
+    // Only rounds that killed Tandem's main have a failback; the others do not count here.
+    medianFailbackMs: medianOf(
+      rounds.flatMap((round) => (round.failbackMs === null ? [] : [round.failbackMs])),
+    ),
     failbackErrors: rounds.reduce((sum, round) => sum + round.failbackErrors, 0),
     seatsBackToZero: rounds.every((round) => round.seats.seatsInUse === 0 && round.seats.holders === 0),
   };

@@ -68,6 +68,7 @@ const tandem: SystemResults = { system: 'tandem', runs: [] };
 let etcd = null as SystemResults | null;
 let comparison = null as ComparisonRow[] | null;
 const startedAt = new Date();
+const loadAverageAtStart = os.loadavg().map((load) => Math.round(load * 100) / 100);
 
 async function writeResults(): Promise<void> {
   const results = {
@@ -77,7 +78,9 @@ async function writeResults(): Promise<void> {
       platform: `${process.platform} ${os.release()}`,
       node: process.version,
       cores: os.availableParallelism(),
-      loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
+      /** 1, 5 and 15 minute load averages: the machine is shared, and figures move with its load. */
+      loadAverageAtStart,
+      loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
     },
     options: { ...options, workloads: [...options.workloads] },
     tandem,
@@ -176,7 +179,7 @@ async function runFailovers(contestants: Contestant[]): Promise<void> {
   }
   const names = contestants.map((contestant) => contestant.results.system).join(' and ');
   say(
-    `${stepLabel()} failover of ${names}: ${options.failoverWorkstations} ws spread, ${options.failoverRounds} rounds\n`,
+    `${stepLabel()} failover of ${names}: ${options.failoverWorkstations} ws spread, ${options.failoverRounds} round${options.failoverRounds === 1 ? '' : 's'}\n`,
   );
   for (let round = 1; round <= options.failoverRounds; round += 1) {
     for (const contestant of contestants) {
@@ -323,8 +326,15 @@ if (tandem.memory !== undefined) {
 const targets = tandemTargets(tandem);
 if (targets.length > 0) {
   say('\nTandem targets:\n');
-  for (const line of targets)
-    say(`  ${line.what}: ${line.figure} (target ${line.target}): ${line.met ? 'met' : 'NOT met'}\n`);
+  for (const line of targets) {
+    const verdict =
+      line.met === null
+        ? 'not judged (a smaller run than the target is set at)'
+        : line.met
+          ? 'met'
+          : 'NOT met';
+    say(`  ${line.what}: ${line.figure} (target ${line.target}): ${verdict}\n`);
+  }
 }
 if (etcd !== null) {
   comparison = compareSystems(tandem, etcd);

@@ -43,7 +43,18 @@ export const TARGETS = {
   failoverMedianMs: 1000,
   catchUpMs: 20_000,
   rssMbPerNode: 200,
+  /** The sizes at which the catch-up and memory targets hold; smaller runs are not judged. */
+  catchUpEntries: 1_000_000,
+  liveLeases: 100_000,
 } as const;
+
+export interface TargetLine {
+  what: string;
+  figure: string;
+  target: string;
+  /** null: the run was smaller than the size the target is set at. */
+  met: boolean | null;
+}
 
 export function ratioOf(tandem: number | null, etcd: number | null): number | null {
   if (tandem === null || etcd === null || etcd === 0) return null;
@@ -121,10 +132,8 @@ export function compareSystems(tandem: SystemResults, etcd: SystemResults): Comp
 }
 
 /** Targets that concern Tandem alone: failover, catch-up and memory. */
-export function tandemTargets(
-  tandem: SystemResults,
-): Array<{ what: string; figure: string; target: string; met: boolean }> {
-  const lines: Array<{ what: string; figure: string; target: string; met: boolean }> = [];
+export function tandemTargets(tandem: SystemResults): TargetLine[] {
+  const lines: TargetLine[] = [];
   const failover = tandem.failover;
   if (failover !== undefined) {
     lines.push({
@@ -145,7 +154,10 @@ export function tandemTargets(
       what: `catch-up of ${tandem.catchUp.entries} entries`,
       figure: `${tandem.catchUp.catchUpMs} ms`,
       target: `<= ${TARGETS.catchUpMs} ms`,
-      met: tandem.catchUp.stateHashesEqual && tandem.catchUp.catchUpMs <= TARGETS.catchUpMs,
+      met:
+        tandem.catchUp.entries < TARGETS.catchUpEntries
+          ? null
+          : tandem.catchUp.stateHashesEqual && tandem.catchUp.catchUpMs <= TARGETS.catchUpMs,
     });
   }
   if (tandem.memory !== undefined) {
@@ -154,7 +166,7 @@ export function tandemTargets(
       what: `RSS per node, ${tandem.memory.liveLeases} live leases`,
       figure: `${largest} MB`,
       target: `<= ${TARGETS.rssMbPerNode} MB`,
-      met: largest <= TARGETS.rssMbPerNode,
+      met: tandem.memory.liveLeases < TARGETS.liveLeases ? null : largest <= TARGETS.rssMbPerNode,
     });
   }
   return lines;
@@ -218,7 +230,9 @@ export function comparisonTable(rows: ComparisonRow[]): string {
 }
 
 export function failoverLines(system: SystemName, failover: FailoverSummary): string[] {
-  const failovers = failover.rounds.map((round) => figure(round.failoverMs)).join(', ');
+  const failovers = failover.rounds
+    .map((round) => `${figure(round.failoverMs)} (${round.killed})`)
+    .join(', ');
   const lines = [
     `${system} failover (${failover.workstations} ws spread, kill -9 the leader): median ${figure(failover.medianFailoverMs)} ms [${failovers}], client errors ${failover.failoverErrors}, seats back to zero: ${yesNo(failover.seatsBackToZero)}`,
   ];

@@ -2,6 +2,7 @@
 // default timeouts) or one node, in a temporary directory, guarded so that they die with the
 // benchmark; and the pair's failover hooks (kill -9 the leader, restart it, wait for main).
 import { performance } from 'node:perf_hooks';
+import { AdminClient, resolveSettings } from '@tandem/client';
 import {
   removeDirectory,
   TandemdPair,
@@ -14,10 +15,26 @@ import { guardChild, guardDirectory, releaseDirectory } from './process-guard.js
 import type { SeatBackend } from './seat-backend.js';
 
 const LEADER_TIMEOUT_MS = 60_000;
+const IN_SYNC_TIMEOUT_MS = 180_000;
 
 function guardPair(pair: TandemdPair): void {
   for (const role of ['main', 'backup'] as const) {
     if (pair.isRunning(role)) guardChild(pair.node(role).child);
+  }
+}
+
+const CRASH_REPORT_CHARACTERS = 4000;
+
+/** A node that died on its own is the likely cause of a failed run: say so, with its last words. */
+function reportCrashes(pair: TandemdPair): void {
+  for (const role of ['main', 'backup'] as const) {
+    if (!pair.isRunning(role)) continue;
+    const node = pair.node(role);
+    if (node.child.exitCode === null && node.child.signalCode === null) continue;
+    const stderr = node.stderr.join('').slice(-CRASH_REPORT_CHARACTERS);
+    process.stderr.write(
+      `tandemd ${role} exited by itself (code ${node.child.exitCode}, signal ${node.child.signalCode}):\n${stderr}\n`,
+    );
   }
 }
 
@@ -36,6 +53,9 @@ export async function withTandemPair<T>(
     guardPair(pair);
     await waitForLeader(pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
     return await run(pair);
+  } catch (error) {
+    if (pair !== null) reportCrashes(pair);
+    throw error;
   } finally {
     await pair?.stop();
     await removeDirectory(directory);
@@ -59,9 +79,43 @@ export async function withTandemSingle<T>(name: string, run: (servers: string[])
   }
 }
 
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/**
+ * Waits until a node leads with both nodes in its in-sync set. A node just restarted is not in
+ * sync until it has caught up, and until then the leader's death cannot be survived: a round
+ * started earlier would measure that, not a failover.
+ */
+async function waitForBothInSync(pair: TandemdPair, timeoutMs: number): Promise<void> {
+  const admin = new AdminClient(
+    resolveSettings({ servers: pair.servers, requestTimeoutMs: 1000, maxAttempts: 1 }),
+  );
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  try {
+    while (Date.now() < deadline) {
+      for (const address of pair.servers) {
+        try {
+          const status = await admin.nodeStatus(address);
+          if (status.responder.state !== 'leader') continue;
+          if (status.inSync.includes('main') && status.inSync.includes('backup')) return;
+          last = `${status.responder.nodeId} leads with in-sync set [${status.inSync.join(', ')}]`;
+        } catch {
+          // Down or starting: ask again.
+        }
+      }
+      await sleep(100);
+    }
+  } finally {
+    admin.close();
+  }
+  throw new Error(`main and backup were not both in sync within ${timeoutMs} ms (${last})`);
+}
+
 export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): FailoverCluster {
   return {
     backend,
+    ready: () => waitForBothInSync(pair, IN_SYNC_TIMEOUT_MS),
     findLeader: async () => (await waitForLeader(pair.servers, LEADER_TIMEOUT_MS)).id,
     kill: async (name) => {
       if (name !== 'main' && name !== 'backup') throw new Error(`no tandemd named ${name}`);
@@ -72,6 +126,8 @@ export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): 
       const started = performance.now();
       await pair.startNode(name);
       guardPair(pair);
+      // Failback is main taking the lead again; a restarted backup only has to catch up (ready()).
+      if (name !== 'main') return null;
       await waitForLeader(pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
       return Math.round(performance.now() - started);
     },

@@ -2,7 +2,14 @@
 import { expect } from 'chai';
 import { BenchOptionsError, parseBenchOptions } from '../src/bench-options.js';
 import { medianOf } from '../src/failover.js';
-import { compareSystems, formatTable, type RunRow, ratioOf, type SystemResults } from '../src/report.js';
+import {
+  compareSystems,
+  formatTable,
+  type RunRow,
+  ratioOf,
+  type SystemResults,
+  tandemTargets,
+} from '../src/report.js';
 import { denialSeats, planRun, SPREAD_LICENCES } from '../src/workloads.js';
 
 function run(
@@ -144,5 +151,23 @@ describe('side-by-side comparison', () => {
       'spread    3000',
       'denials     90',
     ]);
+  });
+
+  it('judges the catch-up and memory targets only at the sizes they are set at', () => {
+    const memory = (liveLeases: number, rssMb: number): SystemResults => ({
+      system: 'tandem',
+      runs: [],
+      memory: { liveLeases, logEntries: 1_000_000, mainRssMb: rssMb, backupRssMb: 10 },
+      catchUp: {
+        entries: liveLeases * 10,
+        liveLeases,
+        appliedIndex: liveLeases * 10,
+        buildMs: 1,
+        catchUpMs: 5000,
+        stateHashesEqual: true,
+      },
+    });
+    expect(tandemTargets(memory(2000, 250)).map((line) => line.met)).to.deep.equal([null, null]);
+    expect(tandemTargets(memory(100_000, 250)).map((line) => line.met)).to.deep.equal([true, false]);
   });
 });

@@ -11,9 +11,11 @@ describe('bench smoke run', function () {
 
   it('runs the acquire+release loop with denials and returns every seat', async () => {
     const directory = await temporaryDirectory('tandem-bench-smoke-');
-    const node = await TandemdProcess.start({ dataDir: directory });
-    const backend = new TandemBackend([node.address]);
+    let node: TandemdProcess | null = null;
+    let backend: TandemBackend | null = null;
     try {
+      node = await TandemdProcess.start({ dataDir: directory });
+      backend = new TandemBackend([node.address]);
       const plan = planRun('denials', 4);
       await backend.activate(plan.licences);
       const result = await runWorkstationLoop({
@@ -31,8 +33,8 @@ describe('bench smoke run', function () {
       expect(result.ops).to.equal(result.latency.count);
       expect(await backend.seatsInUse()).to.deep.equal({ seatsInUse: 0, holders: 0 });
     } finally {
-      backend.close();
-      await node.stop();
+      backend?.close();
+      await node?.stop();
       await removeDirectory(directory);
     }
   });

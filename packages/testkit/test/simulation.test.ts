@@ -127,11 +127,12 @@ function describeSeeds(
   count: number,
   faults: Partial<FaultOptions>,
   totals: Totals,
+  extra: Partial<SimulationOptions> = {},
 ): void {
   for (let batch = firstSeed; batch < firstSeed + count; batch += BATCH) {
     const last = Math.min(batch + BATCH, firstSeed + count) - 1;
     it(`seeds ${batch}..${last}`, async () => {
-      await runSeeds(batch, last - batch + 1, { steps: STEPS, cluster, faults }, totals);
+      await runSeeds(batch, last - batch + 1, { steps: STEPS, cluster, faults, ...extra }, totals);
     });
   }
 }
@@ -187,8 +188,10 @@ describe('seeded simulation', function () {
 
   describe('pair without partitions (safe crash orders): no split brain, no merge', () => {
     const totals = emptyTotals();
-    describeSeeds('pair', 1, 50, {}, totals);
-    describeSeeds('pair', 5001, 25, { flaps: true }, totals);
+    // No split brain can happen here, so nodes may compact their solo stretch early, which keeps
+    // the catch-up through a snapshot exercised in pair mode.
+    describeSeeds('pair', 1, 50, {}, totals, { maxRetainedSoloEntries: 20 });
+    describeSeeds('pair', 5001, 25, { flaps: true }, totals, { maxRetainedSoloEntries: 20 });
 
     it('exercised crashes and snapshots, and never merged', () => {
       expect(totals.runs).to.equal(75);

@@ -504,6 +504,10 @@ export class SimulationChecker {
 
   private checkDuplicateAnswers(atMs: number): void {
     for (const { record, first, again } of this.duplicateAnswers) {
+      // A re-send that reached the other side of a split brain, where the request was unknown, was
+      // executed there afresh: pair mode promises that both executions count once and that the
+      // first answer's effect survives (checkAcknowledged), not that the other side answers alike.
+      if (this.executedOnBothSides.has(record.requestId)) continue;
       const refusal = this.mergedDifference(record.command, first, again);
       if (refusal === null) continue;
       this.fail(

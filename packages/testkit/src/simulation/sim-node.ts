@@ -82,6 +82,8 @@ export interface SimulatedNodeOptions {
   slowFsyncProbability: number;
   slowFsyncMaxMs: number;
   snapshotEveryEntries: number;
+  /** Past this many retained solo entries a node compacts anyway (see SimulationOptions). */
+  maxRetainedSoloEntries: number;
   maxBatchEntries: number;
   maxPendingOperations: number;
   operationTimeoutMs: number;
@@ -889,7 +891,11 @@ export class SimulatedNode {
     const { appliedIndex, mergeRetentionIndex } = process.raft.status();
     if (appliedIndex - process.snapshotIndex < this.options.snapshotEveryEntries) return;
     // A backup serving alone keeps its solo stretch in the log for a merge after a split brain.
-    if (mergeRetentionIndex !== null && appliedIndex >= mergeRetentionIndex) {
+    if (
+      mergeRetentionIndex !== null &&
+      appliedIndex >= mergeRetentionIndex &&
+      appliedIndex - mergeRetentionIndex < this.options.maxRetainedSoloEntries
+    ) {
       if (!process.holdingCompaction) this.statistics.compactionsHeldForMerge += 1;
       process.holdingCompaction = true;
       return;

@@ -133,6 +133,12 @@ export interface SimulationOptions {
   traceCore?: boolean;
   /** Also trace every ledger command each node applies, with its result. */
   traceApplied?: boolean;
+  /**
+   * Solo entries a node keeps uncompacted for a merge before it compacts anyway, as the replica's
+   * MAX_RETAINED_SOLO_ENTRIES (default: unbounded here). A small bound, safe only where no split
+   * brain can happen, keeps the snapshot catch-up path exercised.
+   */
+  maxRetainedSoloEntries?: number;
 }
 
 export interface SimulationResult {
@@ -455,6 +461,7 @@ class Simulation {
           plantedBug: options.plantedBug ?? null,
           traceCore: options.traceCore ?? false,
           traceApplied: options.traceApplied ?? false,
+          maxRetainedSoloEntries: options.maxRetainedSoloEntries ?? Number.POSITIVE_INFINITY,
         },
         this.random.fork(`node ${id}`),
         {
