@@ -135,7 +135,8 @@ export class MergeSink {
     }
     // A backup offers past what this node remembers merging only because this node said so before
     // (it restarted since, or led another term): the earlier part is in a committed merge entry.
-    if (message.firstIndex > progress.mergedThroughIndex + 1) progress.mergedThroughIndex = message.firstIndex - 1;
+    if (message.firstIndex > progress.mergedThroughIndex + 1)
+      progress.mergedThroughIndex = message.firstIndex - 1;
     const answer = progress.mergedThroughIndex;
     if (progress.pending !== null || message.throughIndex <= progress.mergedThroughIndex) {
       return { offer: null, mergedThroughIndex: answer };

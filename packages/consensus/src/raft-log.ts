@@ -320,7 +320,7 @@ export class RaftLog {
   lastConfigurationIndexWithInSync(id: string): number | null {
     for (let position = this.configurations.length - 1; position >= 0; position -= 1) {
       const change = this.configurations[position];
-      if (change !== undefined && change.configuration.inSync.includes(id)) return change.index;
+      if (change?.configuration.inSync.includes(id)) return change.index;
     }
     return null;
   }

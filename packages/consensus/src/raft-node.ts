@@ -1961,7 +1961,6 @@ export class RaftNode {
     return this.soloStretchStartIndex();
   }
 
-
   // ---------------------------------------------------------------------------------------------
   // Helpers.
 
