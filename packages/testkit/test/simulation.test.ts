@@ -289,6 +289,15 @@ describe('seeded simulation', function () {
           });
           if (result.violationCount > 0) caught.push(result);
         }
+        // Enough once a loss was seen: a driver this broken can also drive a later seed into a
+        // state the simulation never settles from (seed 12 in pair mode does), which proves
+        // nothing more.
+        if (
+          caught.some((result) =>
+            result.violations.some((violation) => violation.check === 'acknowledged_lost'),
+          )
+        )
+          break;
       }
       expect(caught.length, 'no seed caught the planted bug').to.be.greaterThan(0);
       const checks = new Set(

@@ -171,6 +171,9 @@ interface Waiter {
   deadlineMs: number;
 }
 
+/** Far more Readies than one input can cause; see pump(). */
+const MAX_READIES_PER_PUMP = 100_000;
+
 type WriteInFlight = { kind: 'ready'; ready: Ready } | { kind: 'compaction'; snapshot: Snapshot };
 
 /** Everything a crash wipes out: one run of the node's process. */
@@ -479,7 +482,15 @@ export class SimulatedNode {
 
   /** Carries out Readies until one needs an fsync (or none is left), then compacts if due. */
   private pump(process: NodeProcess): void {
-    while (this.process === process && process.writeInFlight === null) {
+    // Bounded, so that a core or driver bug that never stops producing Readies fails the run
+    // instead of hanging it.
+    for (let readies = 0; this.process === process && process.writeInFlight === null; readies += 1) {
+      if (readies >= MAX_READIES_PER_PUMP) {
+        const status = process.raft.status();
+        throw new Error(
+          `${this.id} produced ${readies} Readies in one pump (role ${status.role}, term ${status.term}, commit ${status.commitIndex}, last ${status.lastIndex})`,
+        );
+      }
       this.proposeQueued(process);
       if (!process.raft.hasReady()) {
         this.maybeCompact(process);
