@@ -658,7 +658,7 @@ export class Ledger {
         nested.type === 'acquire_lease' && this.leases.has(leaseIdFor(merged.term, merged.index));
       if (this.requests.has(nested.requestId) || alreadyGranted) {
         duplicates += 1;
-        this.keepBackupLease(nested, merged, effects, entry.index);
+        this.honourBackupAnswer(nested, merged, effects, entry.index);
         continue;
       }
       const result = deepFreeze(this.executeMerged(nested, merged, effects));
@@ -670,31 +670,44 @@ export class Ledger {
   }
 
   /**
-   * An acquire both sides executed (a workstation retried on the backup a request the main had
-   * taken but not yet answered when the link was cut) counts once, under the main's result; but
-   * the workstation may hold the lease id the backup answered with, so that lease is kept too (the
-   * extra seat, if any, is part of the overdraft, and whichever lease the workstation does not
-   * renew expires).
+   * A request both sides executed (a workstation retried on the backup a request the main had
+   * taken but not yet answered when the link was cut) counts once, but the workstation may have
+   * kept either side's answer. So a lease the backup granted is kept under its own id beside the
+   * main's (whichever the workstation does not renew expires), and usage the backup accepted is
+   * counted when the main had refused it (the request then remembers the acceptance, which also
+   * makes a repeated merge change nothing; for a lease, the lease existing does).
    */
-  private keepBackupLease(
+  private honourBackupAnswer(
     command: Command,
     merged: MergedEntry,
     effects: MergeEffects,
     mergeIndex: number,
   ): void {
-    if (command.type !== 'acquire_lease') return;
+    if (command.type !== 'acquire_lease' && command.type !== 'report_usage') return;
     const answered = merged.result;
-    if (answered === undefined || !answered.ok || answered.outcome.kind !== 'lease') return;
-    const backupLeaseId = answered.outcome.lease.leaseId;
-    // Only when the main granted the request a lease of its own: a request merged from the backup
-    // itself (a repeated merge), or one the main refused, adds nothing.
+    if (answered === undefined || !answered.ok) return;
     const remembered = this.requests.get(command.requestId)?.result;
-    if (remembered?.ok !== true || remembered.outcome.kind !== 'lease') return;
-    if (remembered.outcome.lease.leaseId === backupLeaseId) return;
-    // Kept once only: a repeated merge must not bring back a lease released since.
-    const keptKey = `${command.requestId}\u0000${backupLeaseId}`;
-    if (this.requests.has(keptKey) || this.leases.has(backupLeaseId)) return;
-    this.remember(keptKey, mergeIndex, deepFreeze(this.forcedAcquire(command, merged, effects)));
+    if (remembered === undefined) return;
+    if (command.type === 'acquire_lease') {
+      if (answered.outcome.kind !== 'lease') return;
+      const backupLeaseId = answered.outcome.lease.leaseId;
+      if (this.leases.has(backupLeaseId)) return;
+      if (
+        remembered.ok &&
+        remembered.outcome.kind === 'lease' &&
+        remembered.outcome.lease.leaseId === backupLeaseId
+      )
+        return;
+      // The request keeps the main's answer; the backup's lease only has to exist.
+      this.forcedAcquire(command, merged, effects);
+      return;
+    }
+    // Both accepted it: counted once already.
+    if (remembered.ok) return;
+    const result = this.forcedReport(command, merged, effects);
+    if (!result.ok) return;
+    this.requests.delete(command.requestId);
+    this.remember(command.requestId, mergeIndex, deepFreeze(result));
   }
 
   private executeMerged(command: ClientCommand, merged: MergedEntry, effects: MergeEffects): Result {

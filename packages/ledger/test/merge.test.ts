@@ -141,10 +141,44 @@ describe('merge', () => {
     expect(outcome).to.include({ applied: 0, duplicates: 1 });
     expect(main.ledger.getLease(onMain.leaseId)).to.not.equal(undefined);
     expect(main.ledger.getLease(backupLease.leaseId)).to.deep.include({ workstationId: 'ws-7' });
-    // The request itself keeps the main's answer: it counted once.
+    // The request keeps the main's answer (the workstation may hold either); a repeated merge
+    // changes nothing.
     expect(expectLease(main.ledger.lookupRequest('retried-acquire') as Result).leaseId).to.equal(
       onMain.leaseId,
     );
+    const hash = main.ledger.stateHash();
+    expect(expectMerged(main.apply(mergeCommand(entries)))).to.include({ applied: 0, duplicates: 1 });
+    expect(main.ledger.stateHash()).to.equal(hash);
+  });
+
+  it('counts usage the backup accepted for a request the main had refused, once', () => {
+    const { main } = splitMain(5);
+    // 10 of 100 units used; the main refuses 95 more, the backup (which saw less use) accepted them.
+    expectRejected(main.report('cad-1', 95, 'retried-report'), 'quota_exhausted');
+    const entries = solo([report('retried-report', 95)]);
+    const accepted: Result = {
+      ok: true,
+      outcome: {
+        kind: 'usage',
+        licenceId: 'cad-1',
+        periodStartMs: T0 - 12 * HOUR_MS,
+        used: 95,
+        remaining: 5,
+      },
+    };
+    entries[0] = { ...(entries[0] as MergedEntry), result: accepted };
+    expectMerged(main.apply(mergeCommand(entries)));
+    expect(main.ledger.currentUsage('cad-1', main.nowMs)?.used).to.equal(105);
+    expect(main.ledger.lookupRequest('retried-report')).to.deep.include({ ok: true });
+    expect(onlyIncident(main, 'usage')).to.include({
+      licenceId: 'cad-1',
+      limit: 100,
+      observed: 105,
+      excess: 5,
+    });
+    const hash = main.ledger.stateHash();
+    expectMerged(main.apply(mergeCommand(entries)));
+    expect(main.ledger.stateHash()).to.equal(hash);
   });
 
   it("keeps the backup's lease ids, dated by the backup's entries, beside the workstation's main lease", () => {
