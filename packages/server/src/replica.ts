@@ -128,8 +128,6 @@ export class Replica {
   /** The largest entry the log takes: every replication message must fit a peer's request limit. */
   private readonly maxEntryBytes: number;
   private warnedRetentionOverflow = false;
-  /** Wall-clock time of the last tick, to notice a process that could not run (see tick()). */
-  private lastTickAtMs: number | null = null;
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -210,28 +208,8 @@ export class Replica {
     this.requestPump();
   }
 
-  /**
-   * One tick of the core's clock. A timer that fires far too late means this process could not
-   * run (SIGSTOP, a stalled machine): past the failover timeout the peer may lead by now, so a
-   * leader steps down before it answers anyone from a possibly stale ledger. Timers run before
-   * the event loop reads new requests, so no request is served in between.
-   */
+  /** One tick of the core's clock. */
   private tick(): void {
-    const nowMs = this.options.clock();
-    const { failoverTimeoutMs } = this.options.config.timing;
-    if (this.lastTickAtMs !== null && nowMs - this.lastTickAtMs >= failoverTimeoutMs && this.isLeader()) {
-      this.options.logger.warn(
-        'this node could not run for longer than the failover timeout; stepping down',
-        {
-          pausedMs: nowMs - this.lastTickAtMs,
-          failoverTimeoutMs,
-        },
-      );
-      this.raft.stepDown();
-      // Refuse at once, not only once the next Ready hands the new role over.
-      this.changeSoftState({ role: 'follower', leaderId: null });
-    }
-    this.lastTickAtMs = nowMs;
     this.raft.tick();
     this.requestPump();
   }
