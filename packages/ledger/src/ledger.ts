@@ -3,6 +3,7 @@
 // every collection it reports is sorted, and every object it hands out is frozen, so that two
 // nodes that applied the same entries hold (and hash) the same state.
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import { deepFreeze } from './canonical.js';
 import { LedgerDataError } from './errors.js';
 import { IncidentBook, incidentIdFor, MAX_RESOLVED_INCIDENTS, parseIncidentId } from './incident-book.js';
@@ -663,6 +664,9 @@ export class Ledger {
       }
       const result = deepFreeze(this.executeMerged(nested, merged, effects));
       this.remember(nested.requestId, entry.index, result);
+      // The main could not honour what the backup answered (the licence went away on the main):
+      // the workstation holds the backup's answer, so it is kept beside the main's.
+      if (merged.result !== undefined) this.keepOtherSideResult(nested.requestId, merged.result);
       applied += 1;
     }
     const incidentIds = this.openIncidents(command, entry, effects);
@@ -685,29 +689,51 @@ export class Ledger {
   ): void {
     if (command.type !== 'acquire_lease' && command.type !== 'report_usage') return;
     const answered = merged.result;
-    if (answered === undefined || !answered.ok) return;
-    const remembered = this.requests.get(command.requestId)?.result;
-    if (remembered === undefined) return;
+    if (answered === undefined) return;
+    const record = this.requests.get(command.requestId);
+    if (record === undefined) return;
+    const remembered = record.result;
+    if (!answered.ok) {
+      this.keepOtherSideResult(command.requestId, copyRejection(answered));
+      return;
+    }
     if (command.type === 'acquire_lease') {
       if (answered.outcome.kind !== 'lease') return;
       const backupLeaseId = answered.outcome.lease.leaseId;
-      if (this.leases.has(backupLeaseId)) return;
-      if (
+      const sameLease =
         remembered.ok &&
         remembered.outcome.kind === 'lease' &&
-        remembered.outcome.lease.leaseId === backupLeaseId
-      )
-        return;
+        remembered.outcome.lease.leaseId === backupLeaseId;
+      if (sameLease) return;
       // The request keeps the main's answer; the backup's lease only has to exist.
-      this.forcedAcquire(command, merged, effects);
+      if (!this.leases.has(backupLeaseId)) this.forcedAcquire(command, merged, effects);
+      this.keepOtherSideResult(command.requestId, answered);
       return;
     }
-    // Both accepted it: counted once already.
-    if (remembered.ok) return;
+    // Both accepted it: counted once already, and the workstation got one of the two totals.
+    if (remembered.ok) {
+      this.keepOtherSideResult(command.requestId, answered);
+      return;
+    }
     const result = this.forcedReport(command, merged, effects);
     if (!result.ok) return;
+    // The acceptance replaces the main's refusal (which also makes a repeated merge change
+    // nothing); the refusal is kept as the other side's answer.
     this.requests.delete(command.requestId);
     this.remember(command.requestId, mergeIndex, deepFreeze(result));
+    this.keepOtherSideResult(command.requestId, remembered);
+  }
+
+  /**
+   * Records beside a request's result the different answer the other side of a split brain gave
+   * it (see RequestRecord.otherSideResult). A repeated merge finds it already recorded.
+   */
+  private keepOtherSideResult(requestId: string, other: Result): void {
+    const record = this.requests.get(requestId);
+    assert.ok(record !== undefined, `request ${requestId} is not remembered`);
+    if (isDeepStrictEqual(record.result, other)) return;
+    if (record.otherSideResult !== undefined) return;
+    this.requests.set(requestId, deepFreeze({ ...record, otherSideResult: other }));
   }
 
   private executeMerged(command: ClientCommand, merged: MergedEntry, effects: MergeEffects): Result {
@@ -1058,6 +1084,16 @@ export class Ledger {
   /** The first result of a remembered request (as of the last applied entry). */
   lookupRequest(requestId: string): Result | undefined {
     return this.requests.get(requestId)?.result;
+  }
+
+  /**
+   * Every answer the request was given: its result, then, after a split brain in which both sides
+   * executed it and answered differently, the other side's answer. Empty when it is not remembered.
+   */
+  lookupRequestAnswers(requestId: string): Result[] {
+    const record = this.requests.get(requestId);
+    if (record === undefined) return [];
+    return record.otherSideResult === undefined ? [record.result] : [record.result, record.otherSideResult];
   }
 
   rememberedRequestCount(): number {

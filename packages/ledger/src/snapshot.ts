@@ -26,6 +26,12 @@ export interface RequestRecord {
   index: number;
   atMs: number;
   result: Result;
+  /**
+   * Set only after a split brain, for a request both sides executed and answered differently: the
+   * other side's answer. The workstation received one of the two and cannot be told which, so both
+   * are kept (an auditor, or a history checker, may hold the ledger to either).
+   */
+  otherSideResult?: Result;
 }
 
 export interface LedgerSnapshotState {
@@ -98,6 +104,9 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
         index: reader.integer(fields.index, `${path}.index`),
         atMs: reader.integer(fields.atMs, `${path}.atMs`),
         result: reader.result(fields.result, `${path}.result`),
+        ...(fields.otherSideResult === undefined
+          ? {}
+          : { otherSideResult: reader.result(fields.otherSideResult, `${path}.otherSideResult`) }),
       };
     }),
     incidents: reader

@@ -172,7 +172,10 @@ export function hashLedgerState(state: HashedState): string {
   }
   hash.write('requests\n');
   for (const record of state.requests) {
-    hash.write(`[${quote(record.requestId)},${numberText(record.atMs)},${resultText(record.result)}]\n`);
+    const other = record.otherSideResult === undefined ? '' : `,${resultText(record.otherSideResult)}`;
+    hash.write(
+      `[${quote(record.requestId)},${numberText(record.atMs)},${resultText(record.result)}${other}]\n`,
+    );
   }
   hash.write('incidents\n');
   for (const incident of state.incidents) hash.write(`${incidentText(incident)}\n`);

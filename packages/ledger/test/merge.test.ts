@@ -146,6 +146,10 @@ describe('merge', () => {
     expect(expectLease(main.ledger.lookupRequest('retried-acquire') as Result).leaseId).to.equal(
       onMain.leaseId,
     );
+    // Both answers are remembered: the workstation got one of them.
+    expect(
+      main.ledger.lookupRequestAnswers('retried-acquire').map((answer) => expectLease(answer).leaseId),
+    ).to.deep.equal([onMain.leaseId, backupLease.leaseId]);
     const hash = main.ledger.stateHash();
     expect(expectMerged(main.apply(mergeCommand(entries)))).to.include({ applied: 0, duplicates: 1 });
     expect(main.ledger.stateHash()).to.equal(hash);
@@ -170,6 +174,10 @@ describe('merge', () => {
     expectMerged(main.apply(mergeCommand(entries)));
     expect(main.ledger.currentUsage('cad-1', main.nowMs)?.used).to.equal(105);
     expect(main.ledger.lookupRequest('retried-report')).to.deep.include({ ok: true });
+    expect(main.ledger.lookupRequestAnswers('retried-report').map((answer) => answer.ok)).to.deep.equal([
+      true,
+      false,
+    ]);
     expect(onlyIncident(main, 'usage')).to.include({
       licenceId: 'cad-1',
       limit: 100,
@@ -179,6 +187,48 @@ describe('merge', () => {
     const hash = main.ledger.stateHash();
     expectMerged(main.apply(mergeCommand(entries)));
     expect(main.ledger.stateHash()).to.equal(hash);
+  });
+
+  it('remembers both totals of a report both sides accepted, and a refusal beside an acceptance, through a snapshot', () => {
+    const { main } = splitMain(5);
+    // Both sides counted the report (the main's answer was lost at the cut, the workstation retried
+    // on the backup): the units count once, and each side's running total is an answer it gave.
+    const onMain = main.report('cad-1', 5, 'both-counted');
+    expectOk(onMain);
+    main.report('cad-1', 1, 'both-refused');
+    const backupTotal: Result = {
+      ok: true,
+      outcome: {
+        kind: 'usage',
+        licenceId: 'cad-1',
+        periodStartMs: T0 - 12 * HOUR_MS,
+        used: 12,
+        remaining: 88,
+      },
+    };
+    const backupRefusal: Result = { ok: false, reason: 'quota_exhausted', message: 'the backup refused it' };
+    const entries = solo([report('both-counted', 5), report('both-refused', 1)]);
+    entries[0] = { ...(entries[0] as MergedEntry), result: backupTotal };
+    entries[1] = { ...(entries[1] as MergedEntry), result: backupRefusal };
+    expect(expectMerged(main.apply(mergeCommand(entries)))).to.include({ applied: 0, duplicates: 2 });
+    expect(main.ledger.currentUsage('cad-1', main.nowMs)?.used).to.equal(16);
+    expect(main.ledger.lookupRequestAnswers('both-counted')).to.deep.equal([onMain, backupTotal]);
+    expect(main.ledger.lookupRequestAnswers('both-refused').map((answer) => answer.ok)).to.deep.equal([
+      true,
+      false,
+    ]);
+    const hash = main.ledger.stateHash();
+    expectMerged(main.apply(mergeCommand(entries)));
+    expect(main.ledger.stateHash()).to.equal(hash);
+    const restored = Ledger.restore(main.ledger.snapshot());
+    expect(restored.stateHash()).to.equal(hash);
+    expect(restored.lookupRequestAnswers('both-counted')).to.deep.equal([onMain, backupTotal]);
+    // The other side's answer is part of the state: a ledger without it hashes differently.
+    const state = JSON.parse(new TextDecoder().decode(main.ledger.snapshot()));
+    for (const record of state.requests) delete record.otherSideResult;
+    const without = Ledger.restore(new TextEncoder().encode(JSON.stringify(state)));
+    expect(without.lookupRequestAnswers('both-counted')).to.deep.equal([onMain]);
+    expect(without.stateHash()).to.not.equal(hash);
   });
 
   it("keeps the backup's lease ids, dated by the backup's entries, beside the workstation's main lease", () => {

@@ -274,17 +274,32 @@ describe('safety checks', () => {
   ]);
 
   it('finds acknowledged results missing from or different in the final ledger', () => {
-    const remembered = new Map<string, Result>([
-      ['r1', usageResult(3)],
-      ['r2', usageResult(7)],
-      ['r4', leaseResult('lease-4', 'w2')],
+    const remembered = new Map<string, Result[]>([
+      ['r1', [usageResult(3)]],
+      ['r2', [usageResult(7)]],
+      ['r4', [leaseResult('lease-4', 'w2')]],
     ]);
-    expect(checkAcknowledgedPresent(operations, (id) => remembered.get(id))).to.deep.equal([]);
+    const lookup = (id: string) => remembered.get(id) ?? [];
+    expect(checkAcknowledgedPresent(operations, lookup)).to.deep.equal([]);
     remembered.delete('r1');
-    remembered.set('r4', leaseResult('lease-5', 'w2'));
-    expect(checkAcknowledgedPresent(operations, (id) => remembered.get(id))).to.deep.equal([
+    remembered.set('r4', [leaseResult('lease-5', 'w2')]);
+    expect(checkAcknowledgedPresent(operations, lookup)).to.deep.equal([
       'acknowledged request r1 (operation r1) is missing from the final ledger',
       'acknowledged request r4 (operation r4) has a different result in the final ledger',
+    ]);
+  });
+
+  it('accepts either answer of a request both sides of a split brain answered, and no third', () => {
+    const remembered = new Map<string, Result[]>([
+      ['r1', [usageResult(3)]],
+      ['r2', [usageResult(9), usageResult(7)]],
+      ['r4', [leaseResult('lease-5', 'w2'), leaseResult('lease-4', 'w2')]],
+    ]);
+    const lookup = (id: string) => remembered.get(id) ?? [];
+    expect(checkAcknowledgedPresent(operations, lookup)).to.deep.equal([]);
+    remembered.set('r2', [usageResult(9), usageResult(8)]);
+    expect(checkAcknowledgedPresent(operations, lookup)).to.deep.equal([
+      'acknowledged request r2 (operation r2#2) has a different result in the final ledger',
     ]);
   });
 

@@ -4,10 +4,15 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Result } from '@tandem/ledger';
 import { commandRequestId, type Operation, operationResult } from './history.js';
 
-/** Every acknowledged request is remembered by the final ledger with the very result the client saw. */
+/**
+ * Every acknowledged request is remembered by the final ledger with the very result the client saw.
+ * `lookup` gives every answer the ledger remembers for a request (empty when it has none): after a
+ * pair-mode merge a request both sides executed keeps both sides' answers, and the client must have
+ * seen one of them.
+ */
 export function checkAcknowledgedPresent(
   operations: readonly Operation[],
-  lookup: (requestId: string) => Result | undefined,
+  lookup: (requestId: string) => readonly Result[],
 ): string[] {
   const violations: string[] = [];
   for (const operation of operations) {
@@ -15,11 +20,11 @@ export function checkAcknowledgedPresent(
     const requestId = commandRequestId(operation.command);
     if (result === null || requestId === null) continue;
     const remembered = lookup(requestId);
-    if (remembered === undefined) {
+    if (remembered.length === 0) {
       violations.push(
         `acknowledged request ${requestId} (operation ${operation.id}) is missing from the final ledger`,
       );
-    } else if (!isDeepStrictEqual(toPlain(remembered), toPlain(result))) {
+    } else if (!remembered.some((answer) => isDeepStrictEqual(toPlain(answer), toPlain(result)))) {
       violations.push(
         `acknowledged request ${requestId} (operation ${operation.id}) has a different result in the final ledger`,
       );

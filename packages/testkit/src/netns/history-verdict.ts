@@ -38,7 +38,9 @@ export function judgeHistory(input: HistoryVerdictInput): HistoryVerdict {
   const violations: string[] = [];
   for (const { nodeId, ledger } of ledgers) {
     const prefix = (violation: string) => `${nodeId}: ${violation}`;
-    violations.push(...checkAcknowledgedPresent(operations, (id) => ledger.lookupRequest(id)).map(prefix));
+    violations.push(
+      ...checkAcknowledgedPresent(operations, (id) => ledger.lookupRequestAnswers(id)).map(prefix),
+    );
     const total = ledgerUsageTotal(ledger, usageLicenceId);
     violations.push(...checkUsageExactlyOnce(operations, new Map([[usageLicenceId, total]])).map(prefix));
     // Exactly, not just within bounds: the total is the units of the reports the ledger remembers
