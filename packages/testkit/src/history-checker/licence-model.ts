@@ -27,12 +27,22 @@ export interface LicenceModelState {
   licences: Readonly<Record<string, ModelLicence>>;
   /**
    * What each applied request that the history retries answered: a retry gets the same answer and
-   * changes nothing. Only retried requests are remembered, so that orders which end in the same
-   * seats and usage end in the same state.
+   * changes nothing. Only retried requests are remembered, and only while some of their
+   * invocations are still to be linearized (`remaining`), so that orders which end in the same
+   * seats and usage end in the same state and the state stays small on long histories.
    */
-  answers: Readonly<Record<string, LicenceExpectation>>;
-  /** Request ids invoked more than once in the history; constant, so left out of the state key. */
-  retriedRequestIds: ReadonlySet<string>;
+  answers: Readonly<Record<string, RememberedAnswer>>;
+  /**
+   * How many times each request id invoked more than once appears in the history; constant, so
+   * left out of the state key.
+   */
+  retriedRequestIds: ReadonlyMap<string, number>;
+}
+
+export interface RememberedAnswer {
+  expected: LicenceExpectation;
+  /** Invocations of the request not linearized yet; the answer is forgotten at 0. */
+  remaining: number;
 }
 
 export type LicenceExpectation =
@@ -139,7 +149,10 @@ function stepLicences(
   }
   const requestId = commandRequestId(command);
   const earlier = requestId === null ? undefined : state.answers[requestId];
-  if (earlier !== undefined) return [replay(state, earlier, actual)];
+  if (requestId !== null && earlier !== undefined) {
+    const replayed = replay(state, earlier.expected, actual);
+    return [{ state: countDown(replayed.state, requestId), expected: replayed.expected }];
+  }
   let transitions: Transition<LicenceModelState, LicenceExpectation>[];
   switch (command.type) {
     case 'acquire_lease':
@@ -158,18 +171,32 @@ function stepLicences(
     default:
       return [{ state, expected: ANY }];
   }
-  if (requestId === null || !state.retriedRequestIds.has(requestId)) return transitions;
+  const invocations = requestId === null ? undefined : state.retriedRequestIds.get(requestId);
+  if (requestId === null || invocations === undefined) return transitions;
   return transitions.map((transition) =>
     transition.expected.kind === 'any'
       ? transition
       : {
           state: {
             ...transition.state,
-            answers: { ...transition.state.answers, [requestId]: transition.expected },
+            answers: {
+              ...transition.state.answers,
+              [requestId]: { expected: transition.expected, remaining: invocations - 1 },
+            },
           },
           expected: transition.expected,
         },
   );
+}
+
+/** One more invocation of a remembered request is linearized; the last one forgets the answer. */
+function countDown(state: LicenceModelState, requestId: string): LicenceModelState {
+  const remembered = state.answers[requestId];
+  assert(remembered !== undefined, `request ${requestId} has no remembered answer`);
+  const answers = { ...state.answers };
+  if (remembered.remaining <= 1) delete answers[requestId];
+  else answers[requestId] = { ...remembered, remaining: remembered.remaining - 1 };
+  return { ...state, answers };
 }
 
 /** A retry answers as the first attempt did; a lost lease id is learnt from the retry's answer. */
@@ -305,24 +332,26 @@ function renameLease(state: LicenceModelState, from: string, to: string): Licenc
       leases: licence.leases.map((lease) => (lease.leaseId === from ? { ...lease, leaseId: to } : lease)),
     };
   }
-  const answers: Record<string, LicenceExpectation> = {};
+  const answers: Record<string, RememberedAnswer> = {};
   for (const [requestId, answer] of Object.entries(state.answers)) {
+    const { expected } = answer;
     answers[requestId] =
-      answer.kind === 'lease' && answer.leaseId === from ? { ...answer, leaseId: to } : answer;
+      expected.kind === 'lease' && expected.leaseId === from
+        ? { ...answer, expected: { ...expected, leaseId: to } }
+        : answer;
   }
   return { licences, answers, retriedRequestIds: state.retriedRequestIds };
 }
 
-function retriedRequestIds(operations: readonly Operation[]): Set<string> {
-  const seen = new Set<string>();
-  const retried = new Set<string>();
+/** Request ids invoked more than once, with how many times each was invoked. */
+function retriedRequestIds(operations: readonly Operation[]): Map<string, number> {
+  const invocations = new Map<string, number>();
   for (const operation of operations) {
     const requestId = commandRequestId(operation.command);
-    if (requestId === null) continue;
-    if (seen.has(requestId)) retried.add(requestId);
-    seen.add(requestId);
+    if (requestId !== null) invocations.set(requestId, (invocations.get(requestId) ?? 0) + 1);
   }
-  return retried;
+  for (const [requestId, count] of invocations) if (count < 2) invocations.delete(requestId);
+  return invocations;
 }
 
 function withLicence(state: LicenceModelState, licenceId: string, licence: ModelLicence): LicenceModelState {

@@ -90,6 +90,44 @@ export function checkUsageExactlyOnce(
   return violations;
 }
 
+/**
+ * A request sent again under its request id (a duplicate, or a retry after a lost answer) is
+ * answered with the first result: every answered attempt of one request id got the same result.
+ * `resultMayDiffer` exempts requests a pair-mode merge touched (each side may have answered).
+ */
+export function checkDuplicatesAnsweredAlike(
+  operations: readonly Operation[],
+  resultMayDiffer: (requestId: string) => boolean = () => false,
+): string[] {
+  const violations: string[] = [];
+  const firstAnswer = new Map<string, { operationId: string; result: unknown }>();
+  for (const operation of [...operations].sort((left, right) => left.completedAtMs - right.completedAtMs)) {
+    const result = operationResult(operation);
+    const requestId = commandRequestId(operation.command);
+    if (result === null || requestId === null || resultMayDiffer(requestId)) continue;
+    const first = firstAnswer.get(requestId);
+    if (first === undefined)
+      firstAnswer.set(requestId, { operationId: operation.id, result: toPlain(result) });
+    else if (!isDeepStrictEqual(first.result, toPlain(result))) {
+      violations.push(
+        `request ${requestId} was answered differently: ${operation.id} got ${JSON.stringify(result)}, ${first.operationId} got ${JSON.stringify(first.result)}`,
+      );
+    }
+  }
+  return violations;
+}
+
+/** How many requests were answered more than once (duplicates and retries that both got an answer). */
+export function countRepeatedAnswers(operations: readonly Operation[]): number {
+  const answers = new Map<string, number>();
+  for (const operation of operations) {
+    const requestId = commandRequestId(operation.command);
+    if (requestId === null || operationResult(operation) === null) continue;
+    answers.set(requestId, (answers.get(requestId) ?? 0) + 1);
+  }
+  return [...answers.values()].filter((count) => count > 1).length;
+}
+
 /** Election safety: no two nodes were ever seen leading the same term. */
 export function checkOneLeaderPerTerm(observations: readonly { term: number; leaderId: string }[]): string[] {
   const violations: string[] = [];

@@ -8,7 +8,13 @@
 import { createInterface } from 'node:readline';
 import { AdminClient, resolveSettings } from '@tandem/client';
 import { waitForEqualState, waitForLeader } from '../cluster-checks.js';
+import { call, type RawClients, rawClients } from '../raw-client.js';
 import type { ObservedLeader } from './workload-record.js';
+
+/** What one node answered a probe: an answer (with the term on it) or the gRPC error. */
+export type ProbeOutcome =
+  | { answered: true; term: number | null; summary: string }
+  | { answered: false; code: number; details: string };
 
 export interface ControlRequest {
   id: number;
@@ -29,7 +35,7 @@ if (servers.length === 0 || !(watchIntervalMs >= 10)) {
 }
 
 const admin = new AdminClient(resolveSettings({ servers, requestTimeoutMs: 1000, maxAttempts: 30 }));
-const probe = new AdminClient(resolveSettings({ servers, requestTimeoutMs: 300, maxAttempts: 1 }));
+const statusAdmin = new AdminClient(resolveSettings({ servers, requestTimeoutMs: 300, maxAttempts: 1 }));
 const leaders: ObservedLeader[] = [];
 
 async function watchLeaders(): Promise<void> {
@@ -37,7 +43,7 @@ async function watchLeaders(): Promise<void> {
     await Promise.all(
       servers.map(async (address) => {
         try {
-          const status = await probe.nodeStatus(address);
+          const status = await statusAdmin.nodeStatus(address);
           const self = status.nodes[0];
           if (self !== undefined && self.state === 'leader' && leaders.length < MAX_OBSERVED_LEADERS) {
             leaders.push({ term: self.term, leaderId: self.id, atMs: Date.now(), observer: 'control' });
@@ -51,14 +57,65 @@ async function watchLeaders(): Promise<void> {
   }
 }
 
+/**
+ * Probe connections are kept per node: a probe sent to a paused process then travels on a
+ * connection it already accepted, and waits in its socket for it to run again.
+ */
+const probeClients = new Map<string, RawClients>();
+
+/**
+ * One attempt at one node, no retry and no redirect: does this node serve? A write reports one
+ * unit on `licenceId` (a licence the workloads never touch, so their usage checks stay exact);
+ * a read asks for the licence.
+ */
+async function probeNode(
+  address: string,
+  kind: 'write' | 'read',
+  licenceId: string,
+  requestId: string,
+  timeoutMs: number,
+): Promise<ProbeOutcome> {
+  if (!servers.includes(address) && !probeClients.has(address) && probeClients.size >= 16) {
+    throw new Error(`too many probe targets (${address})`);
+  }
+  let raw = probeClients.get(address);
+  if (raw === undefined) {
+    raw = rawClients(address);
+    probeClients.set(address, raw);
+  }
+  try {
+    if (kind === 'write') {
+      const response = await call(
+        raw.workstation,
+        raw.workstation.ReportUsage,
+        { requestId, licenceId, workstationId: 'probe', units: 1 },
+        timeoutMs,
+      );
+      return { answered: true, term: response.header?.term ?? null, summary: `used ${response.used}` };
+    }
+    const response = await call(raw.workstation, raw.workstation.GetLicence, { licenceId }, timeoutMs);
+    return {
+      answered: true,
+      term: response.header?.term ?? null,
+      summary: `seats in use ${response.licence?.seatsInUse}`,
+    };
+  } catch (error) {
+    const failure = error as { code?: number; details?: string; message: string };
+    if (failure.code === undefined) throw error;
+    return { answered: false, code: failure.code, details: failure.details ?? failure.message };
+  }
+}
+
 const methods: Record<string, (...params: never[]) => Promise<unknown>> = {
-  nodeStatus: (address: string) => probe.nodeStatus(address),
-  verify: (address: string) => probe.verify(address),
+  nodeStatus: (address: string) => statusAdmin.nodeStatus(address),
+  verify: (address: string) => statusAdmin.verify(address),
   activateLicence: (spec: Parameters<AdminClient['activateLicence']>[0]) => admin.activateLicence(spec),
   getUsage: (licenceId: string) => admin.getUsage(licenceId),
   waitForLeader: async (addresses: string[], timeoutMs: number, acceptIds: string[] | null) =>
     waitForLeader(addresses, timeoutMs, (leader) => acceptIds === null || acceptIds.includes(leader.id)),
   waitForEqualState: (addresses: string[], timeoutMs: number) => waitForEqualState(addresses, timeoutMs),
+  probe: (address: string, kind: 'write' | 'read', licenceId: string, requestId: string, timeoutMs: number) =>
+    probeNode(address, kind, licenceId, requestId, timeoutMs),
   /** Every leader seen since the last call; the list is emptied. */
   takeLeaderObservations: async () => leaders.splice(0),
 };
@@ -94,6 +151,7 @@ input.on('line', (line) => void handle(line));
 // The test closing our stdin (or dying) is the signal to go.
 input.on('close', () => {
   admin.close();
-  probe.close();
+  statusAdmin.close();
+  for (const raw of probeClients.values()) raw.close();
   process.exit(0);
 });

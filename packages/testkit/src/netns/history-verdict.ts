@@ -1,23 +1,36 @@
 // Everything a partition test proves from its recorded history and the nodes' final ledgers, in one
-// call: acknowledged operations present on every data node, usage counted exactly once, one leader
-// per term, and (where the mode promises it) linearizability of each licence's operations.
+// call, by what the mode promises:
+// - both modes: every acknowledged operation is in the final ledger of every data node; a request
+//   answered twice (a duplicate or a retry) got the first result again; usage is counted exactly
+//   once per request id; the final state hashes are equal; at most one leader per term;
+// - witness mode: no merge, no overdraft incident, never more leases than seats in any applied
+//   state, and each licence's operations are linearizable;
+// - pair mode: a split brain serves two histories, so linearizability is promised (and checked)
+//   only when no merge happened; after a merge, a request the merge touched keeps the main's
+//   result, which may differ from the one the client saw (presence and exact counts are still
+//   checked); and every excess of leases over seats, in every applied state, is covered by an open
+//   overdraft incident.
+import type { Incident } from '@tandem/ledger';
 import { commandRequestId, type Operation } from '../history-checker/history.js';
 import { createLicenceModel, type LicenceModelConfig } from '../history-checker/licence-model.js';
 import { checkLinearizable } from '../history-checker/linearizability.js';
 import {
   checkAcknowledgedPresent,
+  checkDuplicatesAnsweredAlike,
   checkOneLeaderPerTerm,
   checkUsageExactlyOnce,
+  countRepeatedAnswers,
 } from '../history-checker/safety-checks.js';
 import { ledgerUsageTotal, type VerifiedLedger } from './verified-ledger.js';
 
 export interface HistoryVerdictInput {
+  mode: 'pair' | 'witness';
   operations: readonly Operation[];
   ledgers: readonly VerifiedLedger[];
   leaders: readonly { term: number; leaderId: string }[];
   usageLicenceId: string;
-  /** When given, each licence's operations must also be linearizable against this model. */
-  linearizable?: readonly LicenceModelConfig[];
+  /** Every licence the workload touches, for the linearizability check. */
+  licenceModels: readonly LicenceModelConfig[];
   /** Search budget of the linearizability check. */
   maxSearchStates?: number;
 }
@@ -28,14 +41,27 @@ export interface HistoryVerdict {
   acknowledgedCount: number;
   /** Operations whose outcome is unknown (failed or still pending when the workload stopped). */
   unknownCount: number;
+  /** Requests answered more than once (duplicates and retries), each checked for the first result. */
+  repeatedAnswerCount: number;
   usageUnitsCounted: number;
-  /** 'unknown' when the search hit its budget: neither a pass nor a violation. */
-  linearizable: boolean | 'unknown' | 'not checked';
+  /** 'unknown' when the search hit its budget; 'not promised' in pair mode after a merge. */
+  linearizable: boolean | 'unknown' | 'not promised';
+  /** Merge entries in the final log (pair mode: split brains merged). */
+  mergeEntryCount: number;
+  /** Request ids the merges touched. */
+  mergedRequestCount: number;
+  /** Every overdraft incident in the first ledger, open or resolved. */
+  incidents: Incident[];
 }
 
 export function judgeHistory(input: HistoryVerdictInput): HistoryVerdict {
-  const { operations, ledgers, usageLicenceId } = input;
+  const { operations, ledgers, usageLicenceId, mode } = input;
   const violations: string[] = [];
+  const mergedRequestIds = new Set(ledgers.flatMap((verified) => [...verified.mergedRequestIds]));
+  const mergeEntryCount = Math.max(0, ...ledgers.map((verified) => verified.mergeEntryCount));
+  const resultMayDiffer =
+    mode === 'pair' ? (requestId: string) => mergedRequestIds.has(requestId) : () => false;
+
   for (const { nodeId, ledger } of ledgers) {
     const prefix = (violation: string) => `${nodeId}: ${violation}`;
     violations.push(
@@ -54,6 +80,7 @@ export function judgeHistory(input: HistoryVerdictInput): HistoryVerdict {
       );
     }
   }
+  violations.push(...checkDuplicatesAnsweredAlike(operations, resultMayDiffer));
   const first = ledgers[0];
   for (const other of ledgers.slice(1)) {
     if (first !== undefined && other.stateHash !== first.stateHash) {
@@ -62,14 +89,39 @@ export function judgeHistory(input: HistoryVerdictInput): HistoryVerdict {
   }
   violations.push(...checkOneLeaderPerTerm(input.leaders));
 
-  let linearizable: HistoryVerdict['linearizable'] = 'not checked';
-  if (input.linearizable !== undefined) {
-    const verdict = checkLinearizable(operations, createLicenceModel(input.linearizable), {
+  const incidents = first?.ledger.incidents() ?? [];
+  for (const { nodeId, seatExcesses } of ledgers) {
+    for (const excess of seatExcesses) {
+      const over = excess.seatsInUse - excess.seats;
+      const where = `${nodeId}: licence ${excess.licenceId} had ${excess.seatsInUse} leases for ${excess.seats} seats after index ${excess.index}`;
+      if (mode === 'witness') violations.push(`${where} (witness mode never overdraws)`);
+      else if (excess.coveredExcess < over) {
+        violations.push(
+          `${where}, but the open overdraft incidents cover an excess of ${excess.coveredExcess} only`,
+        );
+      }
+    }
+  }
+  if (mode === 'witness') {
+    if (mergeEntryCount > 0) violations.push(`witness mode merged ${mergeEntryCount} split brain(s)`);
+    if (incidents.length > 0)
+      violations.push(`witness mode recorded ${incidents.length} overdraft incident(s)`);
+  }
+
+  let linearizable: HistoryVerdict['linearizable'] = 'not promised';
+  if (mode === 'witness' || mergeEntryCount === 0) {
+    const settled =
+      first !== undefined && ledgers.every((verified) => verified.stateHash === first.stateHash)
+        ? settleUnknownOutcomes(operations, first)
+        : operations;
+    const verdict = checkLinearizable(settled, createLicenceModel(input.licenceModels), {
       maxStates: input.maxSearchStates ?? 2_000_000,
     });
     if (verdict.ok === true) linearizable = true;
-    else if (verdict.ok === 'unknown') linearizable = 'unknown';
-    else {
+    else if (verdict.ok === 'unknown') {
+      linearizable = 'unknown';
+      violations.push('the linearizability search ran out of budget: neither proven nor refuted');
+    } else {
       linearizable = false;
       violations.push(
         `not linearizable: ${verdict.reason} (after ${verdict.witness.linearizedIds.length} operations; blocked: ${verdict.witness.blockedIds.slice(0, 5).join(', ')})`,
@@ -82,9 +134,40 @@ export function judgeHistory(input: HistoryVerdictInput): HistoryVerdict {
     operationCount: operations.length,
     acknowledgedCount,
     unknownCount: operations.length - acknowledgedCount,
+    repeatedAnswerCount: countRepeatedAnswers(operations),
     usageUnitsCounted: first === undefined ? 0 : ledgerUsageTotal(first.ledger, usageLicenceId),
     linearizable,
+    mergeEntryCount,
+    mergedRequestCount: mergedRequestIds.size,
+    incidents,
   };
+}
+
+/**
+ * Operations whose answer was lost, settled by the final ledger before the linearizability search
+ * (each one left open multiplies the search): the ledger remembers every request it applied, with
+ * its result, so a request it does not remember never took effect and leaves the history, and one
+ * it remembers took effect with that result at some time after it was sent. Its completion is put
+ * at the end of the history, which orders it before nothing, exactly like an unknown completion.
+ */
+export function settleUnknownOutcomes(operations: readonly Operation[], final: VerifiedLedger): Operation[] {
+  let endMs = 0;
+  for (const operation of operations) {
+    endMs = Math.max(endMs, operation.invokedAtMs);
+    if (Number.isFinite(operation.completedAtMs)) endMs = Math.max(endMs, operation.completedAtMs);
+  }
+  const settled: Operation[] = [];
+  for (const operation of operations) {
+    const requestId = commandRequestId(operation.command);
+    if (operation.outcome.kind === 'ok' || requestId === null) {
+      settled.push(operation);
+      continue;
+    }
+    const result = final.ledger.lookupRequest(requestId);
+    if (result === undefined) continue;
+    settled.push({ ...operation, completedAtMs: endMs + 1, outcome: { kind: 'ok', result } });
+  }
+  return settled;
 }
 
 function rememberedUsageUnits(

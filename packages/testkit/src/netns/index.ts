@@ -3,9 +3,9 @@
 // exported.
 
 export * from './history-verdict.js';
+export * from './netns-cluster.js';
 export * from './netns-control.js';
 export * from './netns-lab.js';
-export * from './netns-pair.js';
 export * from './netns-support.js';
 export * from './netns-workload.js';
 export * from './packet-delayer.js';

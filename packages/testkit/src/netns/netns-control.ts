@@ -5,9 +5,11 @@ import path from 'node:path';
 import type { ClusterStatus, LicenceView, UsageSummary, VerifyResult } from '@tandem/client';
 import type { LeaderView, VerifiedNode } from '../cluster-checks.js';
 import { repositoryRoot } from '../paths.js';
-import type { ControlReply } from './control-agent.js';
+import type { ControlReply, ProbeOutcome } from './control-agent.js';
 import type { NetnsLab } from './netns-lab.js';
 import type { ObservedLeader } from './workload-record.js';
+
+export type { ProbeOutcome } from './control-agent.js';
 
 /** A reply that does not come within the call's own timeout plus this is a stuck agent. */
 const REPLY_MARGIN_MS = 10_000;
@@ -97,6 +99,24 @@ export class NetnsControl {
 
   waitForEqualState(addresses: string[], timeoutMs: number): Promise<VerifiedNode[]> {
     return this.call('waitForEqualState', [addresses, timeoutMs], timeoutMs) as Promise<VerifiedNode[]>;
+  }
+
+  /**
+   * One attempt at one node (no retry, no redirect): a write of one usage unit on `licenceId`, or a
+   * read of that licence. Resolves with the answer or the gRPC error; never throws for a refusal.
+   */
+  probe(
+    address: string,
+    kind: 'write' | 'read',
+    licenceId: string,
+    requestId: string,
+    timeoutMs = 2000,
+  ): Promise<ProbeOutcome> {
+    return this.call(
+      'probe',
+      [address, kind, licenceId, requestId, timeoutMs],
+      timeoutMs,
+    ) as Promise<ProbeOutcome>;
   }
 
   /** Leaders the agent saw since the previous call. */

@@ -19,6 +19,14 @@ export interface NetnsWorkloadOptions {
   clients?: number;
   usageLicenceId: string;
   leaseLicenceId: string;
+  /** A licence with fewer seats than clients, contended for between contend() and stopContending(). */
+  scarceLicenceId?: string;
+  /** Rounds a client holds a scarce seat before it releases it; default 60. */
+  scarceHoldRounds?: number;
+  /** Default 30 minutes: no lease expires during a case (the linearizability model has no expiry). */
+  leaseTtlMs?: number;
+  /** Send a duplicate of an earlier request every this many rounds; default 5, 0 never. */
+  resendEveryRounds?: number;
   /** A directory for the spec and history files. */
   directory: string;
   pauseMs?: number;
@@ -37,7 +45,7 @@ export function workloadRunnerEntry(): string {
 
 export class NetnsWorkload {
   /** The latest progress line; zeros until the first arrives. */
-  progress: WorkloadProgress = { acknowledged: 0, failed: 0, rejected: 0, inFlight: 0, atMs: 0 };
+  progress: WorkloadProgress = { acknowledged: 0, resent: 0, failed: 0, rejected: 0, inFlight: 0, atMs: 0 };
   private readonly stderr: string[] = [];
   private readonly exited: Promise<number | null>;
 
@@ -74,6 +82,10 @@ export class NetnsWorkload {
       workstationIds: Array.from({ length: clients }, (_, position) => `${host}-c${position + 1}`),
       usageLicenceId: options.usageLicenceId,
       leaseLicenceId: options.leaseLicenceId,
+      scarceLicenceId: options.scarceLicenceId ?? null,
+      scarceHoldRounds: options.scarceHoldRounds ?? 60,
+      leaseTtlMs: options.leaseTtlMs ?? 30 * 60_000,
+      resendEveryRounds: options.resendEveryRounds ?? 5,
       pauseMs: options.pauseMs ?? 20,
       requestTimeoutMs: options.requestTimeoutMs ?? 1000,
       maxAttempts: options.maxAttempts ?? 30,
@@ -84,7 +96,7 @@ export class NetnsWorkload {
     const specFile = path.join(options.directory, `${host}-workload.json`);
     await writeFile(specFile, JSON.stringify(spec));
     const child = lab.spawn(host, [process.execPath, workloadRunnerEntry(), specFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     return new NetnsWorkload(host, spec, child);
   }
@@ -102,6 +114,23 @@ export class NetnsWorkload {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /** The clients start contending for the scarce licence's seats. */
+  contend(): void {
+    this.command('contend');
+  }
+
+  /** The clients stop contending and release the scarce seats they hold. */
+  stopContending(): void {
+    this.command('release');
+  }
+
+  /** One line on the runner's stdin (Node keeps SIGUSR1 for its debugger, so no signals). */
+  private command(line: 'contend' | 'release'): void {
+    if (this.child.exitCode !== null || this.child.signalCode !== null)
+      throw new Error(`the workload in ${this.host} is not running`);
+    this.child.stdin?.write(`${line}\n`);
   }
 
   /** SIGTERM, then the history the runner wrote. */

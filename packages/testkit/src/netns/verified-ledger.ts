@@ -13,7 +13,32 @@ export interface VerifiedLedger {
   /** The index the ledger was rebuilt through. */
   appliedIndex: number;
   stateHash: string;
+  /** The index the replay started after (the snapshot's); what the log held before is not seen. */
+  replayedFromIndex: number;
+  /** Merge entries in the replayed log: each one ended a split brain (pair mode). */
+  mergeEntryCount: number;
+  /**
+   * Request ids of the client commands that merge entries re-applied or found duplicate: what a
+   * client was told about them may come from the backup's solo history, not from this ledger.
+   */
+  mergedRequestIds: Set<string>;
+  /**
+   * Every applied state (after an entry) in which a licence had more leases than seats, with the
+   * largest excess an open seats incident of that licence covered then; at most MAX_SEAT_EXCESSES.
+   */
+  seatExcesses: SeatExcess[];
 }
+
+export interface SeatExcess {
+  index: number;
+  licenceId: string;
+  seatsInUse: number;
+  seats: number;
+  /** The largest excess of an open seats incident of the licence at that index; 0 if none. */
+  coveredExcess: number;
+}
+
+export const MAX_SEAT_EXCESSES = 10_000;
 
 /**
  * Rebuilds the ledger of the stopped node `nodeId` (whose config is `<dataDir>/<nodeId>.yaml`, as
@@ -51,6 +76,9 @@ export async function readVerifiedLedger(
       ? new Ledger(ledgerOptions)
       : Ledger.restore(loaded.snapshot.data, ledgerOptions);
   let appliedIndex = snapshotIndex;
+  let mergeEntryCount = 0;
+  const mergedRequestIds = new Set<string>();
+  const seatExcesses: SeatExcess[] = [];
   for (const entry of loaded.entries) {
     if (entry.index > throughIndex) break;
     if (entry.index !== appliedIndex + 1) {
@@ -59,9 +87,18 @@ export async function readVerifiedLedger(
     appliedIndex = entry.index;
     if (entry.kind !== 'normal') continue;
     const { timestampMs, command } = decodeEntryData(entry.data);
+    if (command.type === 'merge') {
+      mergeEntryCount += 1;
+      for (const merged of command.entries) {
+        if ('requestId' in merged.command) mergedRequestIds.add(merged.command.requestId);
+      }
+    }
     // Built apart from the call so that the entry fits the ledger's entry type with or without a term.
     const ledgerEntry = { index: entry.index, term: entry.term, timestampMs, command };
     ledger.apply(ledgerEntry);
+    // Seats are checked in every applied state, not only the last: an excess that was later
+    // released is still an excess (witness mode must never have one; pair mode must record it).
+    if (seatExcesses.length < MAX_SEAT_EXCESSES) seatExcesses.push(...seatExcessesAt(ledger, entry.index));
   }
   if (appliedIndex !== throughIndex) {
     throw new Error(`${nodeId}'s log ends at ${appliedIndex}, before the verified index ${throughIndex}`);
@@ -72,7 +109,33 @@ export async function readVerifiedLedger(
       `${nodeId}: the ledger rebuilt from disk through ${throughIndex} has state hash ${stateHash}, but the running node reported ${expectedStateHash}`,
     );
   }
-  return { nodeId, ledger, appliedIndex, stateHash };
+  return {
+    nodeId,
+    ledger,
+    appliedIndex,
+    stateHash,
+    replayedFromIndex: snapshotIndex,
+    mergeEntryCount,
+    mergedRequestIds,
+    seatExcesses,
+  };
+}
+
+function seatExcessesAt(ledger: Ledger, index: number): SeatExcess[] {
+  const excesses: SeatExcess[] = [];
+  for (const licence of ledger.listLicences()) {
+    const seatsInUse = ledger.seatsInUse(licence.licenceId);
+    if (seatsInUse <= licence.seats) continue;
+    const coveredExcess = Math.max(
+      0,
+      ...ledger
+        .incidents({ openOnly: true })
+        .filter((incident) => incident.licenceId === licence.licenceId && incident.kind === 'seats')
+        .map((incident) => incident.excess),
+    );
+    excesses.push({ index, licenceId: licence.licenceId, seatsInUse, seats: licence.seats, coveredExcess });
+  }
+  return excesses;
 }
 
 /** Units counted on a licence over every period the ledger keeps. */

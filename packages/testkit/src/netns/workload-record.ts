@@ -10,6 +10,22 @@ export interface WorkloadSpec {
   usageLicenceId: string;
   /** A licence with a seat for every client. */
   leaseLicenceId: string;
+  /**
+   * A licence with fewer seats than clients, or null. Clients contend for it only after the runner
+   * reads `contend` on stdin (see NetnsWorkload.contend()): each holds a seat for
+   * `scarceHoldRounds` rounds, releases it and tries again, so that a test decides when (for
+   * example, only during a split brain) the seats are fought over. `release` ends the contention
+   * and releases what is held.
+   */
+  scarceLicenceId: string | null;
+  scarceHoldRounds: number;
+  /** The TTL of every lease; longer than any case, so that no lease expires during one. */
+  leaseTtlMs: number;
+  /**
+   * Every this many rounds a client sends again a request it already sent (same request id, same
+   * command): a duplicate that must be answered with the first result. 0: never.
+   */
+  resendEveryRounds: number;
   /** Pause between a client's operations. */
   pauseMs: number;
   requestTimeoutMs: number;
@@ -27,6 +43,8 @@ export const WORKLOAD_DRAIN_MS = 4000;
 
 export interface WorkloadProgress {
   acknowledged: number;
+  /** Duplicates sent again under a request id already used (counted in acknowledged too when answered). */
+  resent: number;
   failed: number;
   rejected: number;
   inFlight: number;

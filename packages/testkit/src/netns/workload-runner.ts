@@ -1,12 +1,16 @@
 // The workload of a partition test, run as its own process inside a workstation namespace (the
 // test itself runs in the root namespace, which cannot reach the lab). Each client loops: report
-// usage, and every third round acquire a seat and release it. Every invocation and completion goes
-// into a HistoryRecorder with the ledger command it stands for, under a request id chosen here, so
+// usage; every third round acquire a seat and release it; between `contend` and `release` (lines
+// on stdin) contend for the seats of a scarce licence (hold one for a while, release, ask again); and every few rounds
+// send again a request it already sent, under the same request id, which must be answered with
+// the first result (the client library's own retries of one call also keep the request id). Every
+// invocation and completion goes into a HistoryRecorder with the ledger command it stands for, so
 // the checkers can look the request up in the final ledgers. On SIGTERM, or after maxDurationMs,
 // it lets operations in flight finish (briefly), writes the history as JSON and exits.
 //
 //   node workload-runner.js <spec.json>
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, NotFoundError, RejectedError, unaryCall, type WorkstationClient } from '@tandem/client';
 import type { Command, RejectionReason, Result, WorkstationParameters } from '@tandem/ledger';
@@ -26,7 +30,6 @@ import {
   type WorkloadSpec,
 } from './workload-record.js';
 
-const LEASE_TTL_MS = 60_000;
 const MAX_OBSERVED_LEADERS = 100_000;
 const PARAMETERS: WorkstationParameters = {
   host: 'netns-lab',
@@ -45,10 +48,21 @@ if (spec.workstationIds.length < 1 || spec.workstationIds.length > MAX_WORKLOAD_
   console.error(`workstationIds must hold 1..${MAX_WORKLOAD_CLIENTS} ids`);
   process.exit(2);
 }
+if (!(spec.scarceHoldRounds >= 1 && spec.leaseTtlMs >= 1000 && spec.resendEveryRounds >= 0)) {
+  console.error('scarceHoldRounds must be >= 1, leaseTtlMs >= 1000 and resendEveryRounds >= 0');
+  process.exit(2);
+}
 
 const recorder = new HistoryRecorder();
 const leaders: ObservedLeader[] = [];
-const progress: WorkloadProgress = { acknowledged: 0, failed: 0, rejected: 0, inFlight: 0, atMs: Date.now() };
+const progress: WorkloadProgress = {
+  acknowledged: 0,
+  resent: 0,
+  failed: 0,
+  rejected: 0,
+  inFlight: 0,
+  atMs: Date.now(),
+};
 const startedAtMs = Date.now();
 let running = true;
 
@@ -56,12 +70,12 @@ let running = true;
 async function perform(
   client: WorkstationClient,
   command: Command,
-  call: () => Promise<Result>,
+  call: (command: Command) => Promise<Result>,
 ): Promise<Result | null> {
   const id = recorder.invoke(client.workstationId, command, Date.now());
   progress.inFlight += 1;
   try {
-    const result = await call();
+    const result = await call(command);
     recorder.complete(id, result, Date.now());
     progress.acknowledged += 1;
     return result;
@@ -91,96 +105,173 @@ function ledgerRejection(error: unknown): Result | null {
   return { ok: false, reason: reason as RejectionReason, message: error.message.slice(reason.length + 2) };
 }
 
-async function reportUsage(
-  client: WorkstationClient,
-  requestId: string,
-  units: number,
-): Promise<Result | null> {
-  const command: Command = {
+/** The gRPC call a workload command stands for, on whichever node the client library picks. */
+function send(client: WorkstationClient, command: Command): Promise<Result> {
+  const service = (address: string) => client.connection.workstationService(address);
+  switch (command.type) {
+    case 'report_usage': {
+      const request = {
+        requestId: command.requestId,
+        licenceId: command.licenceId,
+        workstationId: command.workstationId,
+        units: command.units,
+      };
+      return client.connection
+        .call('ReportUsage', (address, callOptions) =>
+          unaryCall<ReportUsageResponse__Output>((callback) =>
+            service(address).ReportUsage(request, callOptions, callback),
+          ),
+        )
+        .then((response) => ({
+          ok: true,
+          outcome: {
+            kind: 'usage',
+            licenceId: response.licenceId,
+            periodStartMs: response.periodStartMs,
+            used: response.used,
+            remaining: response.remaining ?? null,
+          },
+        }));
+    }
+    case 'acquire_lease': {
+      const request = {
+        requestId: command.requestId,
+        licenceId: command.licenceId,
+        workstationId: command.workstationId,
+        parameters: parametersToWire(command.parameters),
+        ttlMs: command.ttlMs,
+      };
+      return client.connection
+        .call('AcquireLease', (address, callOptions) =>
+          unaryCall<LeaseResponse__Output>((callback) =>
+            service(address).AcquireLease(request, callOptions, callback),
+          ),
+        )
+        .then((response) => {
+          if (response.lease === null) throw new Error('AcquireLease answered without a lease');
+          return { ok: true, outcome: { kind: 'lease', lease: leaseFromWire(response.lease) } };
+        });
+    }
+    case 'release_lease': {
+      const request = { requestId: command.requestId, leaseId: command.leaseId };
+      return client.connection
+        .call('ReleaseLease', (address, callOptions) =>
+          unaryCall<ReleaseLeaseResponse__Output>((callback) =>
+            service(address).ReleaseLease(request, callOptions, callback),
+          ),
+        )
+        .then((response) => {
+          if (response.lease === null) throw new Error('ReleaseLease answered without a lease');
+          return { ok: true, outcome: { kind: 'lease', lease: leaseFromWire(response.lease) } };
+        });
+    }
+    default:
+      throw new Error(`the workload does not send ${command.type}`);
+  }
+}
+
+function usageCommand(client: WorkstationClient, requestId: string, units: number): Command {
+  return {
     type: 'report_usage',
     requestId,
     licenceId: spec.usageLicenceId,
     workstationId: client.workstationId,
     units,
   };
-  const request = { requestId, licenceId: spec.usageLicenceId, workstationId: client.workstationId, units };
-  return perform(client, command, async () => {
-    const response = await client.connection.call('ReportUsage', (address, callOptions) =>
-      unaryCall<ReportUsageResponse__Output>((callback) =>
-        client.connection.workstationService(address).ReportUsage(request, callOptions, callback),
-      ),
-    );
-    return {
-      ok: true,
-      outcome: {
-        kind: 'usage',
-        licenceId: response.licenceId,
-        periodStartMs: response.periodStartMs,
-        used: response.used,
-        remaining: response.remaining ?? null,
-      },
-    };
-  });
 }
 
-async function acquire(client: WorkstationClient, requestId: string): Promise<Result | null> {
-  const command: Command = {
+function acquireCommand(client: WorkstationClient, requestId: string, licenceId: string): Command {
+  return {
     type: 'acquire_lease',
     requestId,
-    licenceId: spec.leaseLicenceId,
+    licenceId,
     workstationId: client.workstationId,
     parameters: PARAMETERS,
-    ttlMs: LEASE_TTL_MS,
+    ttlMs: spec.leaseTtlMs,
   };
-  const request = {
-    requestId,
-    licenceId: spec.leaseLicenceId,
-    workstationId: client.workstationId,
-    parameters: parametersToWire(PARAMETERS),
-    ttlMs: LEASE_TTL_MS,
-  };
-  return perform(client, command, async () => {
-    const response = await client.connection.call('AcquireLease', (address, callOptions) =>
-      unaryCall<LeaseResponse__Output>((callback) =>
-        client.connection.workstationService(address).AcquireLease(request, callOptions, callback),
-      ),
-    );
-    if (response.lease === null) throw new Error('AcquireLease answered without a lease');
-    return { ok: true, outcome: { kind: 'lease', lease: leaseFromWire(response.lease) } };
-  });
 }
 
-async function release(
+function leaseIdOf(result: Result | null): string | null {
+  return result?.ok === true && result.outcome.kind === 'lease' ? result.outcome.lease.leaseId : null;
+}
+
+/** Whether the clients fight over the scarce licence now (`contend` on stdin; `release` ends it). */
+let contending = false;
+
+/** A seat of the scarce licence one client holds (or may hold: an unanswered release). */
+interface ScarceSeat {
+  leaseId: string;
+  heldRounds: number;
+}
+
+/**
+ * One client's turn at the scarce licence: while contending, hold a seat for scarceHoldRounds
+ * rounds, release it, and ask again a round later; when contention stops, release what is held.
+ * A refused acquire (no seat free, or overdrawn after a merge) is simply tried again later.
+ */
+async function scarceTurn(
   client: WorkstationClient,
-  requestId: string,
-  leaseId: string,
-): Promise<Result | null> {
-  const command: Command = { type: 'release_lease', requestId, leaseId };
-  return perform(client, command, async () => {
-    const response = await client.connection.call('ReleaseLease', (address, callOptions) =>
-      unaryCall<ReleaseLeaseResponse__Output>((callback) =>
-        client.connection
-          .workstationService(address)
-          .ReleaseLease({ requestId, leaseId }, callOptions, callback),
-      ),
+  prefix: string,
+  round: number,
+  seat: ScarceSeat | null,
+): Promise<ScarceSeat | null> {
+  const licenceId = spec.scarceLicenceId;
+  if (licenceId === null) return null;
+  if (seat !== null) {
+    if (contending && seat.heldRounds < spec.scarceHoldRounds)
+      return { ...seat, heldRounds: seat.heldRounds + 1 };
+    const released = await perform(
+      client,
+      { type: 'release_lease', requestId: `${prefix}.sr`, leaseId: seat.leaseId },
+      (command) => send(client, command),
     );
-    if (response.lease === null) throw new Error('ReleaseLease answered without a lease');
-    return { ok: true, outcome: { kind: 'lease', lease: leaseFromWire(response.lease) } };
-  });
+    // An unanswered release may or may not have happened: keep the seat and release it again
+    // (under a new request id; a lease already released is refused, which is fine).
+    return released === null ? seat : null;
+  }
+  if (!contending || round % 2 !== 0) return null;
+  const granted = await perform(client, acquireCommand(client, `${prefix}.sa`, licenceId), (command) =>
+    send(client, command),
+  );
+  const leaseId = leaseIdOf(granted);
+  return leaseId === null ? null : { leaseId, heldRounds: 0 };
 }
 
 async function loop(client: WorkstationClient, position: number): Promise<void> {
   let round = 0;
+  let seat: ScarceSeat | null = null;
+  /** Commands already sent, to send again as duplicates (usage, and the last acquire and release). */
+  let lastUsage: Command | null = null;
+  let lastLeaseCommands: Command[] = [];
+  const sendCommand = (command: Command) => send(client, command);
   while (running) {
     round += 1;
     const prefix = `${client.workstationId}.${round}`;
-    await reportUsage(client, `${prefix}.u`, 1 + ((position + round) % 3));
-    if (round % 3 === 0 && running) {
-      const granted = await acquire(client, `${prefix}.a`);
-      if (granted?.ok === true && granted.outcome.kind === 'lease') {
-        await release(client, `${prefix}.r`, granted.outcome.lease.leaseId);
+    if (spec.resendEveryRounds > 0 && round % spec.resendEveryRounds === 0) {
+      // The same request again, as a workstation whose answer was lost would send it: the
+      // ledger must answer with the first result and change nothing.
+      const duplicates = round % (2 * spec.resendEveryRounds) === 0 ? lastLeaseCommands : [lastUsage];
+      for (const duplicate of duplicates) {
+        if (duplicate === null || !running) continue;
+        progress.resent += 1;
+        await perform(client, duplicate, sendCommand);
       }
     }
+    const usage = usageCommand(client, `${prefix}.u`, 1 + ((position + round) % 3));
+    await perform(client, usage, sendCommand);
+    lastUsage = usage;
+    if (round % 3 === 0 && running) {
+      const acquire = acquireCommand(client, `${prefix}.a`, spec.leaseLicenceId);
+      const granted = await perform(client, acquire, sendCommand);
+      lastLeaseCommands = [acquire];
+      const leaseId = leaseIdOf(granted);
+      if (leaseId !== null && running) {
+        const release: Command = { type: 'release_lease', requestId: `${prefix}.r`, leaseId };
+        await perform(client, release, sendCommand);
+        lastLeaseCommands.push(release);
+      }
+    }
+    if (running) seat = await scarceTurn(client, prefix, round, seat);
     await sleep(spec.pauseMs);
   }
 }
@@ -192,7 +283,7 @@ for (const workstationId of spec.workstationIds) {
     workstationId,
     requestTimeoutMs: spec.requestTimeoutMs,
     maxAttempts: spec.maxAttempts,
-    defaultTtlMs: LEASE_TTL_MS,
+    defaultTtlMs: spec.leaseTtlMs,
   });
   client.on('leader-changed', (leader: { leaderId: string; term: number }) => {
     if (leaders.length < MAX_OBSERVED_LEADERS) {
@@ -237,5 +328,12 @@ function stop(): Promise<void> {
 }
 
 process.on('SIGTERM', () => void stop());
+// The test's commands, one a line: `contend` starts the fight over the scarce licence, `release`
+// ends it. stdin closing (the test gone) changes nothing: SIGTERM or maxDurationMs ends the run.
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'contend') contending = true;
+  else if (line === 'release') contending = false;
+  else console.error(`workload runner: unknown command ${JSON.stringify(line.slice(0, 100))}`);
+});
 process.on('SIGINT', () => void stop());
 setTimeout(() => void stop(), spec.maxDurationMs).unref();

@@ -1,0 +1,151 @@
+// Main and backup (and, in witness mode, the witness) as real tandemd processes, each inside its
+// own namespace of a NetnsLab, listening on the lab address of its namespace. The same port
+// everywhere: each namespace has its own ports.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { TandemdProcess } from '../tandemd-process.js';
+import type { NetnsLab } from './netns-lab.js';
+
+export type NetnsClusterMode = 'pair' | 'witness';
+export type NetnsNodeRole = 'main' | 'backup' | 'witness';
+export type NetnsDataRole = 'main' | 'backup';
+
+export const NETNS_TANDEMD_PORT = 7400;
+export const NETNS_DATA_ROLES: readonly NetnsDataRole[] = ['main', 'backup'];
+
+export interface NetnsClusterOptions {
+  lab: NetnsLab;
+  /** pair: main and backup; witness: main, backup and a witness (the lab must have a witness host). */
+  mode: NetnsClusterMode;
+  /** main/, backup/ and witness/ data directories are made under it. */
+  directory: string;
+  /** Deep-merged into every node's configuration (timing, limits, ledger, snapshot, log). */
+  overrides?: Record<string, unknown>;
+  echo?: NodeJS.WritableStream;
+}
+
+export class NetnsCluster {
+  private readonly nodes = new Map<NetnsNodeRole, TandemdProcess | null>();
+  private readonly paused = new Set<NetnsNodeRole>();
+
+  private constructor(readonly options: NetnsClusterOptions) {
+    if (options.mode === 'witness' && !options.lab.hosts.includes('witness')) {
+      throw new Error('witness mode needs a lab with a witness host');
+    }
+  }
+
+  /** Starts every node of the mode together. */
+  static async start(options: NetnsClusterOptions): Promise<NetnsCluster> {
+    const cluster = new NetnsCluster(options);
+    try {
+      await Promise.all(cluster.roles.map((role) => cluster.startNode(role)));
+    } catch (error) {
+      await cluster.kill();
+      throw error;
+    }
+    return cluster;
+  }
+
+  get mode(): NetnsClusterMode {
+    return this.options.mode;
+  }
+
+  /** The nodes of this mode: main, backup, and the witness in witness mode. */
+  get roles(): NetnsNodeRole[] {
+    return this.options.mode === 'witness' ? ['main', 'backup', 'witness'] : ['main', 'backup'];
+  }
+
+  address(role: NetnsNodeRole): string {
+    return `${this.options.lab.address(role)}:${NETNS_TANDEMD_PORT}`;
+  }
+
+  /** The data nodes' addresses, main first, as workstations list them. */
+  get servers(): string[] {
+    return [this.address('main'), this.address('backup')];
+  }
+
+  dataDirectory(role: NetnsNodeRole): string {
+    return path.join(this.options.directory, role);
+  }
+
+  node(role: NetnsNodeRole): TandemdProcess {
+    const node = this.nodes.get(role);
+    if (node === undefined || node === null) throw new Error(`${role} is not running`);
+    return node;
+  }
+
+  isRunning(role: NetnsNodeRole): boolean {
+    return (this.nodes.get(role) ?? null) !== null;
+  }
+
+  /** Starts (or restarts, on the same data directory) one node inside its namespace. */
+  async startNode(role: NetnsNodeRole): Promise<TandemdProcess> {
+    if (!this.roles.includes(role)) throw new Error(`${this.mode} mode has no ${role}`);
+    if (this.isRunning(role)) throw new Error(`${role} is already running`);
+    const { lab } = this.options;
+    const dataDir = this.dataDirectory(role);
+    await mkdir(dataDir, { recursive: true });
+    const node = await TandemdProcess.start({
+      id: role,
+      role,
+      dataDir,
+      host: lab.address(role),
+      port: NETNS_TANDEMD_PORT,
+      commandPrefix: lab.commandPrefix(role),
+      ...(this.options.echo === undefined ? {} : { echo: this.options.echo }),
+      overrides: {
+        ...(this.options.overrides ?? {}),
+        cluster: {
+          mode: this.mode,
+          nodes: this.roles.map((member) => ({ id: member, role: member, address: this.address(member) })),
+        },
+      },
+    });
+    this.nodes.set(role, node);
+    return node;
+  }
+
+  /** kill -9 one node, or every node. */
+  async kill(role?: NetnsNodeRole): Promise<void> {
+    const roles = role === undefined ? this.roles : [role];
+    await Promise.all(
+      roles
+        .filter((each) => this.isRunning(each))
+        .map(async (each) => {
+          await this.node(each).kill();
+          this.paused.delete(each);
+          this.nodes.set(each, null);
+        }),
+    );
+  }
+
+  /** SIGTERM every node (or one) and wait for a clean exit, so that data directories can be read. */
+  async stop(role?: NetnsNodeRole): Promise<void> {
+    const roles = role === undefined ? this.roles : [role];
+    for (const each of roles) if (this.paused.has(each)) this.resume(each);
+    await Promise.all(
+      roles
+        .filter((each) => this.isRunning(each))
+        .map(async (each) => {
+          await this.node(each).stop();
+          this.nodes.set(each, null);
+        }),
+    );
+  }
+
+  /**
+   * SIGSTOP: the process stops at once, with its sockets open, as a stalled machine or a long
+   * garbage-collection pause would; packets to it queue in the kernel. (`ip netns exec` execs
+   * tandemd in place, so the child's pid is tandemd's.)
+   */
+  pause(role: NetnsNodeRole): void {
+    process.kill(this.node(role).pid, 'SIGSTOP');
+    this.paused.add(role);
+  }
+
+  /** SIGCONT after pause(). */
+  resume(role: NetnsNodeRole): void {
+    process.kill(this.node(role).pid, 'SIGCONT');
+    this.paused.delete(role);
+  }
+}

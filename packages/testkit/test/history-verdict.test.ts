@@ -1,0 +1,190 @@
+// The partition matrix's verdict (judgeHistory) and the checks it added to the history checker:
+// duplicates answered with the first result, pair-mode merges exempting results but not presence,
+// seat excesses (never in witness mode, covered by an incident in pair mode), and unknown outcomes
+// settled by the final ledger. Every refutation test plants one violation.
+import { type Command, Ledger, type Result } from '@tandem/ledger';
+import { expect } from 'chai';
+import { HistoryRecorder, type Operation } from '../src/history-checker/history.js';
+import { createLicenceModel } from '../src/history-checker/licence-model.js';
+import { checkLinearizable } from '../src/history-checker/linearizability.js';
+import { checkDuplicatesAnsweredAlike } from '../src/history-checker/safety-checks.js';
+import { judgeHistory, settleUnknownOutcomes } from '../src/netns/history-verdict.js';
+import type { SeatExcess, VerifiedLedger } from '../src/netns/verified-ledger.js';
+
+function report(requestId: string, units: number): Command {
+  return { type: 'report_usage', requestId, licenceId: 'meter', workstationId: 'w1', units };
+}
+function usage(used: number): Result {
+  return {
+    ok: true,
+    outcome: { kind: 'usage', licenceId: 'meter', periodStartMs: 0, used, remaining: null },
+  };
+}
+
+/** A ledger with the licence `meter` that applied `reports` in order, as a verified final ledger. */
+function finalLedger(
+  nodeId: string,
+  reports: readonly Command[],
+  extra: { mergedRequestIds?: string[]; seatExcesses?: SeatExcess[]; mergeEntryCount?: number } = {},
+): VerifiedLedger {
+  const ledger = new Ledger();
+  const commands: Command[] = [
+    {
+      type: 'activate_licence',
+      requestId: 'activate',
+      licence: {
+        licenceId: 'meter',
+        product: 'Meter',
+        seats: 1,
+        quota: null,
+        validFromMs: 0,
+        validUntilMs: 0,
+        redundancy: true,
+        features: {},
+      },
+    },
+    ...reports,
+  ];
+  commands.forEach((command, position) => {
+    ledger.apply({ index: position + 1, term: 1, timestampMs: 1000 + position, command });
+  });
+  return {
+    nodeId,
+    ledger,
+    appliedIndex: commands.length,
+    stateHash: ledger.stateHash(),
+    replayedFromIndex: 0,
+    mergeEntryCount: extra.mergeEntryCount ?? 0,
+    mergedRequestIds: new Set(extra.mergedRequestIds ?? []),
+    seatExcesses: extra.seatExcesses ?? [],
+  };
+}
+
+/** [command, invokedAtMs, completedAtMs, result or 'failed'] per operation, recorded in order. */
+function history(entries: readonly [Command, number, number, Result | 'failed'][]): Operation[] {
+  const recorder = new HistoryRecorder();
+  for (const [command, invokedAtMs, completedAtMs, outcome] of entries) {
+    const id = recorder.invoke('w1', command, invokedAtMs);
+    if (outcome === 'failed') recorder.fail(id, 'timeout', completedAtMs);
+    else recorder.complete(id, outcome, completedAtMs);
+  }
+  return recorder.operations();
+}
+
+const MODELS = [{ licenceId: 'meter', seats: 1, quotaUnits: null }];
+
+function verdictOf(mode: 'pair' | 'witness', operations: Operation[], ledgers: VerifiedLedger[]) {
+  return judgeHistory({
+    mode,
+    operations,
+    ledgers,
+    leaders: [{ term: 1, leaderId: 'main' }],
+    usageLicenceId: 'meter',
+    licenceModels: MODELS,
+  });
+}
+
+describe('duplicates answered with the first result', () => {
+  const operations = history([
+    [report('r1', 2), 0, 5, usage(2)],
+    [report('r1', 2), 10, 15, usage(2)],
+    [report('r2', 3), 20, 25, usage(5)],
+    [report('r2', 3), 30, 35, usage(8)],
+  ]);
+
+  it('finds a duplicate answered differently, unless a merge touched the request', () => {
+    expect(checkDuplicatesAnsweredAlike(operations)).to.have.length(1);
+    expect(checkDuplicatesAnsweredAlike(operations)[0]).to.match(/^request r2 was answered differently/);
+    expect(checkDuplicatesAnsweredAlike(operations, (id) => id === 'r2')).to.deep.equal([]);
+  });
+
+  it('the licence model forgets a retried answer only after its last invocation', () => {
+    const model = () => createLicenceModel(MODELS);
+    expect(checkLinearizable(operations.slice(0, 3), model()).ok).to.equal(true);
+    expect(checkLinearizable(operations, model()).ok).to.equal(false);
+    // A third invocation of r1, long after the others, must still get the first answer, not be
+    // counted again as a model that forgot the answer too early would allow.
+    const late = history([
+      [report('r1', 2), 0, 5, usage(2)],
+      [report('r1', 2), 10, 15, usage(2)],
+      [report('r3', 1), 20, 25, usage(3)],
+      [report('r1', 2), 30, 35, usage(5)],
+    ]);
+    expect(checkLinearizable(late, model()).ok).to.equal(false);
+  });
+});
+
+describe('judgeHistory', () => {
+  const applied = [report('r1', 2), report('r2', 3)];
+
+  it('passes a history the final ledgers agree with, in both modes', () => {
+    const operations = history([
+      [report('r1', 2), 0, 5, usage(2)],
+      [report('r2', 3), 10, 15, usage(5)],
+      [report('r2', 3), 20, 25, usage(5)],
+    ]);
+    for (const mode of ['pair', 'witness'] as const) {
+      const verdict = verdictOf(mode, operations, [
+        finalLedger('main', applied),
+        finalLedger('backup', applied),
+      ]);
+      expect(verdict.violations).to.deep.equal([]);
+      expect(verdict.linearizable).to.equal(true);
+      expect(verdict.repeatedAnswerCount).to.equal(1);
+    }
+  });
+
+  it('in pair mode exempts merged requests from result equality, never from presence', () => {
+    // The client saw the backup's answer (used 3); the merge kept the main's (used 5).
+    const operations = history([
+      [report('r1', 2), 0, 5, usage(2)],
+      [report('r2', 3), 10, 15, usage(3)],
+    ]);
+    const merged = { mergedRequestIds: ['r2'], mergeEntryCount: 1 };
+    const pair = verdictOf('pair', operations, [finalLedger('main', applied, merged)]);
+    expect(pair.violations).to.deep.equal([]);
+    expect(pair.linearizable).to.equal('not promised');
+    const witness = verdictOf('witness', operations, [finalLedger('main', applied, merged)]);
+    expect(witness.violations.join('\n')).to.match(/has a different result/);
+    expect(witness.violations.join('\n')).to.match(/witness mode merged 1 split brain/);
+    const lost = verdictOf('pair', operations, [finalLedger('main', [report('r1', 2)], merged)]);
+    expect(lost.violations.join('\n')).to.match(
+      /acknowledged request r2 .* is missing from the final ledger/,
+    );
+  });
+
+  it('refuses any seat excess in witness mode and an uncovered one in pair mode', () => {
+    const operations = history([[report('r1', 2), 0, 5, usage(2)]]);
+    const excess = { index: 7, licenceId: 'scarce', seatsInUse: 6, seats: 4, coveredExcess: 2 };
+    const covered = finalLedger('main', [report('r1', 2)], { seatExcesses: [excess] });
+    expect(verdictOf('pair', operations, [covered]).violations).to.deep.equal([]);
+    expect(verdictOf('witness', operations, [covered]).violations).to.deep.equal([
+      'main: licence scarce had 6 leases for 4 seats after index 7 (witness mode never overdraws)',
+    ]);
+    const uncovered = finalLedger('main', [report('r1', 2)], {
+      seatExcesses: [{ ...excess, coveredExcess: 1 }],
+    });
+    expect(verdictOf('pair', operations, [uncovered]).violations).to.deep.equal([
+      'main: licence scarce had 6 leases for 4 seats after index 7, but the open overdraft incidents cover an excess of 1 only',
+    ]);
+  });
+
+  it('settles lost answers by the final ledger: unapplied ones leave, applied ones get its result', () => {
+    const operations = history([
+      [report('r1', 2), 0, 5, usage(2)],
+      [report('r2', 3), 10, 15, 'failed'],
+      [report('r3', 4), 20, 25, 'failed'],
+      [report('r4', 1), 30, 35, usage(7)],
+    ]);
+    const final = finalLedger('main', [report('r1', 2), report('r3', 4), report('r4', 1)]);
+    const settled = settleUnknownOutcomes(operations, final);
+    expect(settled.map((operation) => operation.id)).to.deep.equal(['r1', 'r3', 'r4']);
+    expect(settled[1]?.outcome).to.deep.equal({ kind: 'ok', result: usage(6) });
+    expect(settled[1]?.completedAtMs).to.equal(36);
+    // r4's answer counts r3's units: r3 must come first, and only the settled history says so.
+    expect(verdictOf('witness', operations, [final]).violations).to.deep.equal([]);
+    expect(
+      verdictOf('witness', operations, [finalLedger('main', [report('r1', 2), report('r4', 1)])]).violations,
+    ).to.not.deep.equal([]);
+  });
+});
