@@ -2,7 +2,7 @@
 // duplicates answered with the first result, pair-mode merges exempting results but not presence,
 // seat excesses (never in witness mode, covered by an incident in pair mode), and unknown outcomes
 // settled by the final ledger. Every refutation test plants one violation.
-import { type Command, Ledger, type Result } from '@tandem/ledger';
+import { type Command, Ledger, type MergedEntry, type Result } from '@tandem/ledger';
 import { expect } from 'chai';
 import { HistoryRecorder, type Operation } from '../src/history-checker/history.js';
 import { createLicenceModel } from '../src/history-checker/licence-model.js';
@@ -25,7 +25,13 @@ function usage(used: number): Result {
 function finalLedger(
   nodeId: string,
   reports: readonly Command[],
-  extra: { mergedRequestIds?: string[]; seatExcesses?: SeatExcess[]; mergeEntryCount?: number } = {},
+  extra: {
+    mergedRequestIds?: string[];
+    seatExcesses?: SeatExcess[];
+    mergeEntryCount?: number;
+    /** The backup's solo entries, merged after `reports` (a pair-mode split brain healed). */
+    merged?: MergedEntry[];
+  } = {},
 ): VerifiedLedger {
   const ledger = new Ledger();
   const commands: Command[] = [
@@ -44,6 +50,9 @@ function finalLedger(
       },
     },
     ...reports,
+    ...(extra.merged === undefined
+      ? []
+      : [{ type: 'merge' as const, sourceNodeId: 'backup', sourceTerms: [2], entries: extra.merged }]),
   ];
   commands.forEach((command, position) => {
     ledger.apply({ index: position + 1, term: 1, timestampMs: 1000 + position, command });
@@ -134,20 +143,40 @@ describe('judgeHistory', () => {
     }
   });
 
-  it('in pair mode exempts merged requests from result equality, never from presence', () => {
-    // The client saw the backup's answer (used 3); the merge kept the main's (used 5).
+  it("after a merge accepts either side's answer to a request, never a third, never absence", () => {
+    // The client saw the backup's answer (used 3); the merge kept the main's (used 5) and the
+    // backup's beside it.
     const operations = history([
       [report('r1', 2), 0, 5, usage(2)],
       [report('r2', 3), 10, 15, usage(3)],
     ]);
-    const merged = { mergedRequestIds: ['r2'], mergeEntryCount: 1 };
+    const backupAnswer: MergedEntry = {
+      index: 2,
+      term: 2,
+      timestampMs: 2000,
+      command: report('r2', 3),
+      result: usage(3),
+    };
+    const merged = { mergedRequestIds: ['r2'], mergeEntryCount: 1, merged: [backupAnswer] };
     const pair = verdictOf('pair', operations, [finalLedger('main', applied, merged)]);
     expect(pair.violations).to.deep.equal([]);
     expect(pair.linearizable).to.equal('not promised');
     const witness = verdictOf('witness', operations, [finalLedger('main', applied, merged)]);
-    expect(witness.violations.join('\n')).to.match(/has a different result/);
     expect(witness.violations.join('\n')).to.match(/witness mode merged 1 split brain/);
-    const lost = verdictOf('pair', operations, [finalLedger('main', [report('r1', 2)], merged)]);
+    // A third answer (neither side's) is refused in pair mode too: no exemption for merged requests.
+    const third = history([
+      [report('r1', 2), 0, 5, usage(2)],
+      [report('r2', 3), 10, 15, usage(4)],
+    ]);
+    expect(verdictOf('pair', third, [finalLedger('main', applied, merged)]).violations.join('\n')).to.match(
+      /acknowledged request r2 .* has a different result in the final ledger/,
+    );
+    // Without the backup's answer kept, the client's answer is a violation even though r2 merged.
+    const notKept = { mergedRequestIds: ['r2'], mergeEntryCount: 1 };
+    expect(
+      verdictOf('pair', operations, [finalLedger('main', applied, notKept)]).violations.join('\n'),
+    ).to.match(/acknowledged request r2 .* has a different result in the final ledger/);
+    const lost = verdictOf('pair', operations, [finalLedger('main', [report('r1', 2)], notKept)]);
     expect(lost.violations.join('\n')).to.match(
       /acknowledged request r2 .* is missing from the final ledger/,
     );

@@ -6,10 +6,12 @@
 // - witness mode: no merge, no overdraft incident, never more leases than seats in any applied
 //   state, and each licence's operations are linearizable;
 // - pair mode: a split brain serves two histories, so linearizability is promised (and checked)
-//   only when no merge happened; after a merge, a request the merge touched keeps the main's
-//   result, which may differ from the one the client saw (presence and exact counts are still
-//   checked); and every excess of leases over seats, in every applied state, is covered by an open
-//   overdraft incident.
+//   only when no merge happened; after a merge, a request both sides executed keeps the main's
+//   result and the backup's answer beside it (Ledger.lookupRequestAnswers), and the client must
+//   have seen one of the two (no third, never absent); duplicates the merge touched may have been
+//   answered by each side from its own record, so only those are exempt from answering alike; and
+//   every excess of leases over seats, in every applied state, is covered by an open overdraft
+//   incident.
 import type { Incident } from '@tandem/ledger';
 import { commandRequestId, type Operation } from '../history-checker/history.js';
 import { createLicenceModel, type LicenceModelConfig } from '../history-checker/licence-model.js';
