@@ -96,6 +96,10 @@ export interface CaseContext {
   expectNoLeader(periodMs: number): Promise<void>;
   /** Every workload starts contending for the scarce licence. */
   contend(hosts?: readonly LabHost[]): void;
+  /** The workloads keep the scarce seats they hold and ask for none (see NetnsWorkload.holdSeats). */
+  holdSeats(hosts?: readonly LabHost[]): void;
+  /** Scarce seats the given hosts' clients hold, by their last progress line. */
+  scarceHeld(hosts?: readonly LabHost[]): number;
   /** A line for the case's report. */
   note(text: string): void;
   probe(role: NetnsDataRole, kind: 'write' | 'read', timeoutMs?: number): Promise<ProbeOutcome>;
@@ -330,6 +334,12 @@ export async function runCase(
       },
       contend(hosts = WORKSTATIONS) {
         for (const host of hosts) workloads.get(host)?.contend();
+      },
+      holdSeats(hosts = WORKSTATIONS) {
+        for (const host of hosts) workloads.get(host)?.holdSeats();
+      },
+      scarceHeld(hosts = WORKSTATIONS) {
+        return hosts.reduce((sum, host) => sum + (workloads.get(host)?.progress.scarceHeld ?? 0), 0);
       },
       note(text) {
         notes.push(text);

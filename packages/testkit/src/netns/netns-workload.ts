@@ -45,7 +45,15 @@ export function workloadRunnerEntry(): string {
 
 export class NetnsWorkload {
   /** The latest progress line; zeros until the first arrives. */
-  progress: WorkloadProgress = { acknowledged: 0, resent: 0, failed: 0, rejected: 0, inFlight: 0, atMs: 0 };
+  progress: WorkloadProgress = {
+    acknowledged: 0,
+    resent: 0,
+    scarceHeld: 0,
+    failed: 0,
+    rejected: 0,
+    inFlight: 0,
+    atMs: 0,
+  };
   private readonly stderr: string[] = [];
   private readonly exited: Promise<number | null>;
 
@@ -121,13 +129,18 @@ export class NetnsWorkload {
     this.command('contend');
   }
 
+  /** The clients keep the scarce seats they hold and ask for no more (until contend() or stopContending()). */
+  holdSeats(): void {
+    this.command('hold');
+  }
+
   /** The clients stop contending and release the scarce seats they hold. */
   stopContending(): void {
     this.command('release');
   }
 
   /** One line on the runner's stdin (Node keeps SIGUSR1 for its debugger, so no signals). */
-  private command(line: 'contend' | 'release'): void {
+  private command(line: 'contend' | 'hold' | 'release'): void {
     if (this.child.exitCode !== null || this.child.signalCode !== null)
       throw new Error(`the workload in ${this.host} is not running`);
     this.child.stdin?.write(`${line}\n`);

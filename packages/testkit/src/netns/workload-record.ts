@@ -45,6 +45,8 @@ export interface WorkloadProgress {
   acknowledged: number;
   /** Duplicates sent again under a request id already used (counted in acknowledged too when answered). */
   resent: number;
+  /** Clients holding a seat of the scarce licence (as far as they know: a granted, unreleased lease). */
+  scarceHeld: number;
   failed: number;
   rejected: number;
   inFlight: number;

@@ -58,6 +58,7 @@ const leaders: ObservedLeader[] = [];
 const progress: WorkloadProgress = {
   acknowledged: 0,
   resent: 0,
+  scarceHeld: 0,
   failed: 0,
   rejected: 0,
   inFlight: 0,
@@ -195,8 +196,14 @@ function leaseIdOf(result: Result | null): string | null {
   return result?.ok === true && result.outcome.kind === 'lease' ? result.outcome.lease.leaseId : null;
 }
 
-/** Whether the clients fight over the scarce licence now (`contend` on stdin; `release` ends it). */
-let contending = false;
+/**
+ * The clients' stance on the scarce licence, set by the test on stdin: `contend` (fight over the
+ * seats), `hold` (keep the seats held, ask for none and release none: so that a test can freeze who
+ * holds what across a heal and a merge), `release` (release what is held, ask for none).
+ */
+let scarceStance: 'off' | 'contend' | 'hold' = 'off';
+/** Clients holding a seat of the scarce licence now (one each at most). */
+const scarceHolders = new Set<string>();
 
 /** A seat of the scarce licence one client holds (or may hold: an unanswered release). */
 interface ScarceSeat {
@@ -217,6 +224,8 @@ async function scarceTurn(
 ): Promise<ScarceSeat | null> {
   const licenceId = spec.scarceLicenceId;
   if (licenceId === null) return null;
+  const contending = scarceStance === 'contend';
+  if (scarceStance === 'hold') return seat;
   if (seat !== null) {
     if (contending && seat.heldRounds < spec.scarceHoldRounds)
       return { ...seat, heldRounds: seat.heldRounds + 1 };
@@ -272,6 +281,9 @@ async function loop(client: WorkstationClient, position: number): Promise<void> 
       }
     }
     if (running) seat = await scarceTurn(client, prefix, round, seat);
+    if (seat === null) scarceHolders.delete(client.workstationId);
+    else scarceHolders.add(client.workstationId);
+    progress.scarceHeld = scarceHolders.size;
     await sleep(spec.pauseMs);
   }
 }
@@ -328,11 +340,12 @@ function stop(): Promise<void> {
 }
 
 process.on('SIGTERM', () => void stop());
-// The test's commands, one a line: `contend` starts the fight over the scarce licence, `release`
-// ends it. stdin closing (the test gone) changes nothing: SIGTERM or maxDurationMs ends the run.
+// The test's commands, one a line: `contend` starts the fight over the scarce licence, `hold`
+// freezes it (seats held stay held), `release` ends it. stdin closing (the test gone) changes nothing: SIGTERM or maxDurationMs ends the run.
 createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line === 'contend') contending = true;
-  else if (line === 'release') contending = false;
+  if (line === 'contend') scarceStance = 'contend';
+  else if (line === 'hold') scarceStance = 'hold';
+  else if (line === 'release') scarceStance = 'off';
   else console.error(`workload runner: unknown command ${JSON.stringify(line.slice(0, 100))}`);
 });
 process.on('SIGINT', () => void stop());
