@@ -110,6 +110,11 @@ export interface MatrixCase {
   id: string;
   name: string;
   modes: Mode[];
+  /**
+   * Modes in which the case is registered as pending (it.skip) rather than run, with the reason: a
+   * product bug it finds, named so that it is run again once fixed.
+   */
+  pending?: Partial<Record<Mode, string>>;
   /** Deep-merged into every node's configuration for this case. */
   overrides?: Record<string, unknown>;
   /** Applies the fault, checks what must hold while it lasts, and heals it (restarting nodes). */
