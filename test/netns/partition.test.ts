@@ -561,7 +561,7 @@ describe('partition matrix (network namespaces, real processes)', function () {
           );
           reports.push(report);
           console.log(
-            `      ${report.seconds.toFixed(1)} s, ${report.operations} operations (${report.acknowledged} answered, ${report.unknown} unknown, ${report.repeatedAnswers} answered twice or more), ${report.usageUnits} usage units, terms ${report.terms.join('/')}, merges ${report.merges}, incidents ${report.incidents}, linearizable: ${report.linearizable} [${report.phases.join(', ')}]${report.notes.length > 0 ? `\n        ${report.notes.join('\n        ')}` : ''}`,
+            `      ${report.seconds.toFixed(1)} s, ${report.operations} operations (${report.acknowledged} answered, ${report.unknown} unknown, ${report.repeatedAnswers} answered twice or more), ${report.usageUnits} usage units, terms ${report.terms.join('/')}, merges ${report.merges}, incidents ${report.incidents}, lost ${report.lostAcknowledged}, linearizable: ${report.linearizable} [${report.phases.join(', ')}]${report.notes.length > 0 ? `\n        ${report.notes.join('\n        ')}` : ''}`,
           );
         } catch (error) {
           const report = (error as { report?: CaseReport }).report;
