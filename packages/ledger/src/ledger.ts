@@ -687,14 +687,20 @@ export class Ledger {
     effects: MergeEffects,
     mergeIndex: number,
   ): void {
-    if (command.type !== 'acquire_lease' && command.type !== 'report_usage') return;
     const answered = merged.result;
-    if (answered === undefined) return;
+    if (answered === undefined || command.type === 'tick' || command.type === 'extend_leases') return;
+    if (command.type === 'merge') return;
     const record = this.requests.get(command.requestId);
     if (record === undefined) return;
     const remembered = record.result;
     if (!answered.ok) {
       this.keepOtherSideResult(command.requestId, copyRejection(answered));
+      return;
+    }
+    // A renewal, release or licence change both sides executed: each side's effect is already
+    // there (the main's own, and the merged one is not executed again); only the answer is kept.
+    if (command.type !== 'acquire_lease' && command.type !== 'report_usage') {
+      this.keepOtherSideResult(command.requestId, answered);
       return;
     }
     if (command.type === 'acquire_lease') {

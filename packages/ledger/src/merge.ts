@@ -20,8 +20,9 @@ export interface MergePlan {
 
 /**
  * One of the backup's solo entries as a merge carries it, with the backup ledger's answer to it
- * (its first result for the request id) when the command is an acquire or a usage report and the
- * ledger still remembers the request. Call it on the backup, with the backup's ledger.
+ * (its first result for the request id) when the command is a client command and the ledger still
+ * remembers the request. The main honours the answers to acquires and usage reports; the others it
+ * keeps beside its own answer when they differ (the workstation may hold either). Call it on the backup, with the backup's ledger.
  */
 export function mergedEntryFrom(
   entry: LedgerEntry,
@@ -37,7 +38,7 @@ export function mergedEntryFrom(
     command: entry.command,
   };
   const { command } = entry;
-  if (command.type === 'acquire_lease' || command.type === 'report_usage') {
+  if (command.type !== 'tick' && command.type !== 'extend_leases' && command.type !== 'merge') {
     const result = backupLedger.lookupRequest(command.requestId);
     // A request id first used for another command answered with that command's result; the main
     // knows that request too, so it will skip this entry as a duplicate and needs no result.

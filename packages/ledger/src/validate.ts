@@ -231,14 +231,38 @@ function checkBackupResult(
   maxTtlMs: number,
 ): FieldError | null {
   if (value === undefined) return null;
-  if (!isObject(command) || (command.type !== 'acquire_lease' && command.type !== 'report_usage')) {
-    return { field, message: 'only acquire_lease and report_usage entries carry a result' };
+  if (!isObject(command) || command.type === 'tick' || command.type === 'extend_leases') {
+    return { field, message: 'only client commands carry a result' };
   }
   if (!isObject(value) || typeof value.ok !== 'boolean') return { field, message: 'must be a result' };
   if (!value.ok) return checkRejection(value, field);
   const outcome = value.outcome;
   const outcomeField = `${field}.outcome`;
   if (!isObject(outcome)) return { field: outcomeField, message: 'must be an outcome' };
+  // The answers to other client commands are only kept beside the main's (see
+  // Ledger.keepOtherSideResult): they must answer the command, nothing more.
+  if (command.type === 'renew_lease' || command.type === 'release_lease' || command.type === 'revoke_lease') {
+    if (outcome.kind !== 'lease') return { field: `${outcomeField}.kind`, message: 'must be lease' };
+    const lease = outcome.lease;
+    return isObject(lease) && lease.leaseId === command.leaseId
+      ? null
+      : { field: `${outcomeField}.lease.lease_id`, message: "must be the command's lease" };
+  }
+  if (
+    command.type === 'activate_licence' ||
+    command.type === 'update_licence' ||
+    command.type === 'deactivate_licence'
+  ) {
+    if (outcome.kind !== 'licence') return { field: `${outcomeField}.kind`, message: 'must be licence' };
+    const licenceId =
+      command.type === 'activate_licence' && isObject(command.licence)
+        ? command.licence.licenceId
+        : command.licenceId;
+    const licence = outcome.licence;
+    return isObject(licence) && licence.licenceId === licenceId
+      ? null
+      : { field: `${outcomeField}.licence.licence_id`, message: "must be the command's licence" };
+  }
   if (command.type === 'acquire_lease') {
     if (outcome.kind !== 'lease') return { field: `${outcomeField}.kind`, message: 'must be lease' };
     return checkGrantedLease(outcome.lease, command, `${outcomeField}.lease`, maxTtlMs);
@@ -258,7 +282,7 @@ function checkBackupResult(
 
 /**
  * One of the backup's entries, on its own: positive index and term, a sane timestamp, a valid
- * command that is not a merge, and (for an acquire or a report) a result that fits the command.
+ * command that is not a merge, and (for a client command) a result that fits the command.
  * Field names are relative to the entry.
  */
 export function validateMergedEntry(entry: unknown, options?: Partial<LedgerOptions>): FieldError | null {

@@ -766,6 +766,44 @@ describe('merge', () => {
     });
   });
 
+  it("keeps the backup's answer beside the main's for a release and a renewal both sides executed", () => {
+    const { main, shared } = splitMain(2);
+    const backup = splitMain(2).main;
+    backup.term = BACKUP_TERM;
+    const second = expectLease(main.acquire('cad-1', 'ws-2', HOUR_MS, 'second'));
+    backup.acquire('cad-1', 'ws-2', HOUR_MS, 'second');
+    // The main released and renewed just as the link was cut; the workstation retried both on the
+    // backup, whose failover had extended every lease, so the backup answered with later expiries.
+    const releasedOnMain = main.release(shared, 'bye');
+    const renewedOnMain = main.renew(second.leaseId, HOUR_MS, 'again');
+    backup.apply({ type: 'extend_leases', byMs: 700 });
+    backup.advance(1000);
+    const releasedOnBackup = backup.release(shared, 'bye');
+    const renewedOnBackup = backup.renew(second.leaseId, HOUR_MS, 'again');
+    expect(releasedOnBackup).to.not.deep.equal(releasedOnMain);
+    expect(renewedOnBackup).to.not.deep.equal(renewedOnMain);
+    const entries = [6, 7].map((index) => ({
+      index,
+      term: BACKUP_TERM,
+      timestampMs: T0 + 10_000,
+      command:
+        index === 6
+          ? ({ type: 'release_lease', requestId: 'bye', leaseId: shared } as const)
+          : ({ type: 'renew_lease', requestId: 'again', leaseId: second.leaseId, ttlMs: HOUR_MS } as const),
+    }));
+    const merged = entries.map((entry) => mergedEntryFrom(entry, backup.ledger));
+    expect(merged.map((entry) => entry.result)).to.deep.equal([releasedOnBackup, renewedOnBackup]);
+    main.advance(1000);
+    expect(expectMerged(main.apply(mergeCommand(merged)))).to.include({ applied: 0, duplicates: 2 });
+    expect(main.ledger.lookupRequestAnswers('bye')).to.deep.equal([releasedOnMain, releasedOnBackup]);
+    expect(main.ledger.lookupRequestAnswers('again')).to.deep.equal([renewedOnMain, renewedOnBackup]);
+    // Nothing was executed again: the released lease stays released.
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    const hash = main.ledger.stateHash();
+    expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.stateHash()).to.equal(hash);
+  });
+
   it('renews a lease both nodes hold to the later of the two expiries, never earlier', () => {
     const { main, shared } = splitMain(2);
     const before = main.ledger.getLease(shared);
@@ -863,6 +901,32 @@ describe('merge command validation and encoding', () => {
       [
         { ...good, entries: [{ ...entries[1], result: { ok: false, reason: 'x', message: '' } }] },
         'entries[0].result',
+      ],
+      [
+        {
+          ...good,
+          entries: [
+            {
+              ...entries[0],
+              command: { type: 'release_lease', requestId: 'r9', leaseId: 'lease-2-9' },
+              result: leaseResult({}),
+            },
+          ],
+        },
+        'entries[0].result.outcome.lease.lease_id',
+      ],
+      [
+        {
+          ...good,
+          entries: [
+            {
+              ...entries[0],
+              command: { type: 'deactivate_licence', requestId: 'd9', licenceId: 'cad-1' },
+              result: leaseResult({}),
+            },
+          ],
+        },
+        'entries[0].result.outcome.kind',
       ],
       [
         { ...good, entries: [{ ...entries[0], result: { ok: false, reason: 'nope', message: '' } }] },

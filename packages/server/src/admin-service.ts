@@ -192,7 +192,7 @@ export function adminService(
       ),
     ),
     ListLicences: unary(context, (): ListLicencesResponse => {
-      replica.assertLeader();
+      replica.assertReadable();
       const ledger = replica.ledger;
       return {
         header: responseHeader(context),
@@ -205,7 +205,7 @@ export function adminService(
       licenceResponse(context, replica, request.licenceId),
     ),
     ListLeases: unary(context, (request: ListLeasesRequest__Output): ListLeasesResponse => {
-      replica.assertLeader();
+      replica.assertReadable();
       if (request.licenceId !== '' && replica.ledger.getLicence(request.licenceId) === undefined) {
         throw new NotFoundError('licence_id', `licence "${request.licenceId}" does not exist`);
       }
@@ -229,7 +229,7 @@ export function adminService(
       };
     }),
     GetUsage: unary(context, (request: GetUsageRequest__Output): GetUsageResponse => {
-      replica.assertLeader();
+      replica.assertReadable();
       requireIdentifier(request.licenceId, 'licence_id');
       const ledger = replica.ledger;
       const licence = ledger.getLicence(request.licenceId);
@@ -302,7 +302,7 @@ export function adminService(
       };
     }),
     ListIncidents: unary(context, (request: ListIncidentsRequest__Output): ListIncidentsResponse => {
-      replica.assertLeader();
+      replica.assertReadable();
       const incidents = replica.ledger.incidents({ openOnly: request.openOnly });
       return { header: responseHeader(context), incidents: incidents.map(incidentToWire) };
     }),

@@ -113,6 +113,13 @@ export class Replica {
   /** The leader's entry timestamps never go backwards, even if the wall clock does. */
   private lastTimestampMs = 0;
   private softState: SoftState = { role: 'follower', leaderId: null };
+  /** The term this node leads in, or null when it does not lead. */
+  private leadingTerm: number | null = null;
+  /**
+   * Wall-clock time at which a leader last heard another voting member in its own term (a member
+   * that still follows it). Reads are answered only while this is recent: see assertReadable.
+   */
+  private memberContactInTermAtMs: number | null = null;
   /** The last hard state written to storage, to tell which Readies need an fsync. */
   private persistedHardState: HardState | null = null;
   /** The newest hard state handed out by the core and not yet written (only a commit index ahead). */
@@ -253,6 +260,29 @@ export class Replica {
     }
   }
 
+  /**
+   * Throws not_leader unless this node leads and may answer a read from its applied state: it
+   * commits alone (nobody else may lead while it is the only in-sync member), or it heard another
+   * voting member in its own term within half the failover timeout. A leader whose process was
+   * stopped (SIGSTOP) or starved past the failover timeout has been replaced meanwhile, maybe
+   * without knowing it yet; it must not answer from a state the new leader has moved past. Writes
+   * need no such check: they are answered only once the in-sync set has them.
+   */
+  assertReadable(): void {
+    this.assertLeader();
+    if (this.options.config.cluster.mode === 'single' || this.raft.committingAlone) return;
+    const leaseMs = this.options.config.timing.failoverTimeoutMs / 2;
+    const contactAtMs = this.memberContactInTermAtMs;
+    if (contactAtMs === null || this.options.clock() - contactAtMs > leaseMs) {
+      throw new OperationalError(
+        'not_leader',
+        'this leader has not heard the other members recently and cannot vouch for its state; retry',
+        true,
+        null,
+      );
+    }
+  }
+
   /** Resolves once this node leads, or after timeoutMs (the caller checks isLeader()). */
   async waitForLeadership(timeoutMs: number): Promise<void> {
     const deadline = this.options.clock() + timeoutMs;
@@ -294,6 +324,9 @@ export class Replica {
   step(message: Message): void {
     if (!this.serving) return;
     assert.equal(message.to, this.options.config.node.id, `a message for ${message.to} reached this node`);
+    if (this.leadingTerm !== null && message.term === this.leadingTerm) {
+      this.memberContactInTermAtMs = this.options.clock();
+    }
     try {
       this.raft.step(message);
     } catch (error) {
@@ -751,7 +784,16 @@ export class Replica {
     }
     if (previous.role === 'leader' && softState.role !== 'leader')
       this.leaderContactAtMs = this.options.clock();
-    if (previous.role !== 'leader' && softState.role === 'leader') this.extendLeasesAfterFailover();
+    if (previous.role !== 'leader' && softState.role === 'leader') {
+      // Winning the election was hearing a member in this term (a vote, or solo consent).
+      this.leadingTerm = this.raft.status().term;
+      this.memberContactInTermAtMs = this.options.clock();
+      this.extendLeasesAfterFailover();
+    }
+    if (softState.role !== 'leader') {
+      this.leadingTerm = null;
+      this.memberContactInTermAtMs = null;
+    }
     if (softState.role !== 'leader') {
       const error = new OperationalError(
         'leadership_lost',

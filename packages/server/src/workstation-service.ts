@@ -22,7 +22,7 @@ import type { Replica } from './replica.js';
 
 /** Reads answer from the leader's applied state, so that a client never reads behind its writes. */
 export function licenceResponse(context: EdgeContext, replica: Replica, licenceId: string): LicenceResponse {
-  replica.assertLeader();
+  replica.assertReadable();
   requireIdentifier(licenceId, 'licence_id');
   const ledger = replica.ledger;
   const licence = ledger.getLicence(licenceId);
