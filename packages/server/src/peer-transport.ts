@@ -42,7 +42,13 @@ import { WitnessClient } from './witness-client.js';
 
 /** What the transport needs from the replica: the core's inputs, and a look at its state. */
 export interface PeerSink {
-  step(message: Message): void;
+  /**
+   * Steps a message into the core. For the answer to a request this node sent, requestSentAtMs is
+   * when that request left (by the transport's clock, which must be the sink's): a leader counts its
+   * contact with a member from when it asked, not from when the answer was read, so that answers
+   * queued while its process was stopped cannot vouch for the present.
+   */
+  step(message: Message, requestSentAtMs?: number): void;
   reportUnreachable(peer: NodeId): void;
   reportSnapshot(peer: NodeId, report: SnapshotReport): void;
   status(): ReplicaStatus;
@@ -98,6 +104,8 @@ export interface PeerTransportOptions {
   contacts: PeerContacts;
   /** The latest snapshot in storage, to fill the core's install_snapshot messages. */
   loadSnapshot: () => Promise<Snapshot | null>;
+  /** The replica's clock, to stamp when each request left (see PeerSink.step). */
+  clock: () => number;
 }
 
 export class PeerTransport implements Transport {
@@ -132,7 +140,8 @@ export class PeerTransport implements Transport {
           witnessId: node.id,
           address: node.address,
           rpcDeadlineMs: this.timings.rpcDeadlineMs,
-          step: (message) => this.attached.step(message),
+          clock: options.clock,
+          step: (message, requestSentAtMs) => this.attached.step(message, requestSentAtMs),
         });
         this.witness = { id: node.id, client };
         continue;
@@ -217,6 +226,7 @@ export class PeerTransport implements Transport {
       return;
     }
     this.inflight.set(peer, inflight + 1);
+    const sentAtMs = this.options.clock();
     const options: grpc.CallOptions = { deadline: Date.now() + this.timings.rpcDeadlineMs };
     // The answer is handled once the call's status (with its trailing metadata) is in: grpc-js
     // calls the callback first and emits the status right after.
@@ -233,7 +243,7 @@ export class PeerTransport implements Transport {
           this.unreachable(peer, error?.details ?? status.details);
           return;
         }
-        this.answered(peer, response, noAnswer(status.metadata) ? () => null : convert);
+        this.answered(peer, response, noAnswer(status.metadata) ? () => null : convert, sentAtMs);
       });
     };
     switch (message.type) {
@@ -278,6 +288,7 @@ export class PeerTransport implements Transport {
     peer: NodeId,
     response: Response,
     convert: (response: Response) => Message | null,
+    requestSentAtMs: number,
   ): void {
     const header = response.header;
     if (header === null || header.nodeId !== peer) {
@@ -297,7 +308,7 @@ export class PeerTransport implements Transport {
     }
     if (message === null) return;
     const sink = this.attached;
-    sink.step(message);
+    sink.step(message, requestSentAtMs);
     if (message.type === 'append_entries_response' && message.success) {
       const status = sink.status();
       const progress = status.progress?.[peer];

@@ -116,10 +116,14 @@ export class Replica {
   /** The term this node leads in, or null when it does not lead. */
   private leadingTerm: number | null = null;
   /**
-   * Wall-clock time at which a leader last heard another voting member in its own term (a member
-   * that still follows it). Reads are answered only while this is recent: see assertReadable.
+   * The latest send time of a request that another voting member answered in this leader's own
+   * term (so it still followed this leader when it answered). Reads are answered only while this is
+   * recent: see assertReadable. It is the time the request left, not the time the answer was read:
+   * answers that queued up while this process was stopped say nothing about the present.
    */
   private memberContactInTermAtMs: number | null = null;
+  /** When the request behind the latest vote granted to this node left, and in which term. */
+  private latestGrantedVote: { term: number; requestSentAtMs: number } | null = null;
   /** The last hard state written to storage, to tell which Readies need an fsync. */
   private persistedHardState: HardState | null = null;
   /** The newest hard state handed out by the core and not yet written (only a commit index ahead). */
@@ -321,11 +325,17 @@ export class Replica {
    * request this node sent). What the core makes of it comes out of the next Ready. Messages that
    * arrive after stop are dropped, as the network might have dropped them.
    */
-  step(message: Message): void {
+  step(message: Message, requestSentAtMs?: number): void {
     if (!this.serving) return;
     assert.equal(message.to, this.options.config.node.id, `a message for ${message.to} reached this node`);
-    if (this.leadingTerm !== null && message.term === this.leadingTerm) {
-      this.memberContactInTermAtMs = this.options.clock();
+    if (requestSentAtMs !== undefined && this.leadingTerm !== null && message.term === this.leadingTerm) {
+      this.memberContactInTermAtMs = Math.max(
+        this.memberContactInTermAtMs ?? requestSentAtMs,
+        requestSentAtMs,
+      );
+    }
+    if (requestSentAtMs !== undefined && message.type === 'request_vote_response' && message.voteGranted) {
+      this.latestGrantedVote = { term: message.term, requestSentAtMs };
     }
     try {
       this.raft.step(message);
@@ -785,9 +795,12 @@ export class Replica {
     if (previous.role === 'leader' && softState.role !== 'leader')
       this.leaderContactAtMs = this.options.clock();
     if (previous.role !== 'leader' && softState.role === 'leader') {
-      // Winning the election was hearing a member in this term (a vote, or solo consent).
+      // Winning the election was hearing a member in this term: a vote, dated from when it was
+      // asked for, or (pair mode) the other member's silence, which is now.
       this.leadingTerm = this.raft.status().term;
-      this.memberContactInTermAtMs = this.options.clock();
+      const vote = this.latestGrantedVote;
+      this.memberContactInTermAtMs =
+        vote !== null && vote.term === this.leadingTerm ? vote.requestSentAtMs : this.options.clock();
       this.extendLeasesAfterFailover();
     }
     if (softState.role !== 'leader') {

@@ -45,7 +45,14 @@ export class Tandemd {
     const contacts = new PeerContacts(peerIds, clock, config.timing.failoverTimeoutMs);
     const responses = new PendingResponses(MAX_WAITING_PEER_RPCS);
     const transport = pair
-      ? new PeerTransport({ config, logger, responses, contacts, loadSnapshot: () => storage.loadSnapshot() })
+      ? new PeerTransport({
+          config,
+          logger,
+          responses,
+          contacts,
+          clock,
+          loadSnapshot: () => storage.loadSnapshot(),
+        })
       : null;
     const replica = await Replica.open({
       config,

@@ -34,8 +34,10 @@ export interface WitnessClientOptions {
   address: string;
   /** The deadline of one RPC. */
   rpcDeadlineMs: number;
-  /** Steps an answer into the core. */
-  step: (message: Message) => void;
+  /** The replica's clock, to stamp when each request left. */
+  clock: () => number;
+  /** Steps an answer into the core, with when its request left (see PeerSink.step). */
+  step: (message: Message, requestSentAtMs: number) => void;
 }
 
 export class WitnessClient {
@@ -73,6 +75,7 @@ export class WitnessClient {
     const { witnessId } = this.options;
     const selfId = this.options.config.node.id;
     const options: grpc.CallOptions = { deadline: Date.now() + this.options.rpcDeadlineMs };
+    const sentAtMs = this.options.clock();
     this.inflight += 1;
     const done = <Response extends { header: ResponseHeader__Output | null }>(
       error: grpc.ServiceError | null,
@@ -85,7 +88,7 @@ export class WitnessClient {
         this.unreachable(error?.details ?? 'no answer');
         return;
       }
-      this.answered(response, convert);
+      this.answered(response, convert, sentAtMs);
     };
     switch (message.type) {
       case 'request_vote':
@@ -125,6 +128,7 @@ export class WitnessClient {
   private answered<Response extends { header: ResponseHeader__Output | null }>(
     response: Response,
     convert: (response: Response) => Message,
+    requestSentAtMs: number,
   ): void {
     const { witnessId, contacts, logger } = this.options;
     const header = response.header;
@@ -145,7 +149,7 @@ export class WitnessClient {
       logger.warn('malformed answer from the witness', { error: (error as Error).message });
       return;
     }
-    this.options.step(message);
+    this.options.step(message, requestSentAtMs);
   }
 
   private unreachable(reason: string): void {
