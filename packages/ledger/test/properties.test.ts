@@ -554,13 +554,30 @@ describe('properties of a merge after a split brain', function () {
 
         // 2. The first time the merge meets a request, a lease the backup granted (or handed back)
         // keeps its id, what the backup refused stays refused, and accepted usage counts once.
+        // A request the main already knew counts the backup's accepted usage when the main had
+        // refused that request id (the workstation holds the backup's acceptance).
         let expectedUnits = totalUnits(before);
         const seen = new Set(knownBefore);
+        const answeredOnBoth = new Set<string>();
         backupSolo.forEach((entry, position) => {
           const command = entry.command;
-          if (dropped.has(entry.index) || !('requestId' in command) || seen.has(command.requestId)) return;
-          seen.add(command.requestId);
+          if (dropped.has(entry.index) || !('requestId' in command)) return;
           const backupResult = backupResults[position] as Result;
+          if (knownBefore.has(command.requestId)) {
+            if (answeredOnBoth.has(command.requestId)) return;
+            answeredOnBoth.add(command.requestId);
+            const mainBefore = before.lookupRequest(command.requestId);
+            const acceptedLate =
+              command.type === 'report_usage' &&
+              backupResult.ok &&
+              mainBefore !== undefined &&
+              !mainBefore.ok &&
+              main.lookupRequest(command.requestId)?.ok === true;
+            if (acceptedLate) expectedUnits += command.units;
+            return;
+          }
+          if (seen.has(command.requestId)) return;
+          seen.add(command.requestId);
           const mainResult = main.lookupRequest(command.requestId);
           if (command.type === 'acquire_lease') {
             if (!backupResult.ok) expect(mainResult).to.deep.equal(backupResult);
