@@ -117,6 +117,8 @@ export interface MatrixCase {
   pending?: Partial<Record<Mode, string>>;
   /** Deep-merged into every node's configuration for this case. */
   overrides?: Record<string, unknown>;
+  /** Environment added to a node's process at the cluster's start (case 12's crash points). */
+  environment?: Partial<Record<'main' | 'backup', Record<string, string>>>;
   /** Applies the fault, checks what must hold while it lasts, and heals it (restarting nodes). */
   fault(context: CaseContext): Promise<void>;
   /** Checks on the verdict beyond the history checker's (a merge happened, incidents...). */
@@ -216,6 +218,7 @@ export async function runCase(
       mode,
       directory,
       overrides: deepMerge(NODE_OVERRIDES, testCase.overrides ?? {}),
+      ...(testCase.environment === undefined ? {} : { environment: testCase.environment }),
     });
     const started = cluster;
     phase('start');

@@ -15,11 +15,12 @@
 //   every applied state, covered by an open overdraft incident.
 //
 // Case 12 of the matrix (a crash between append and fsync, and between persisting the term and the
-// vote) is not here: a real process cannot be stopped between two syscalls from outside. The
-// seeded simulation covers it (packages/testkit/src/simulation: crashes armed before a write's
-// fsync, which loses the write, after it, and after the sends; the term and the vote are one hard
-// state record, written in one synced batch, so there is no point between them to crash at), and
-// test/crash.test.ts kills tandemd with SIGKILL under load and finds every acknowledged operation.
+// vote) arms a crash point in one node (TANDEM_CRASH_POINT, packages/server/src/crash-points.ts): the
+// node kills itself with SIGKILL while its synced write of log entries, or of a new term and vote,
+// is in flight, or once it is durable and before anything that depends on it was sent. The term and
+// the vote are one hard-state record written in one synced batch, so there is no point between the
+// two; the crash points sit on either side of that write. The seeded simulation covers the same
+// points with a write that is lost outright (packages/testkit/src/simulation).
 //
 // Pair mode has no witness, so case 4 (witness down) and case 8 (all three cut apart: in pair mode
 // the same as case 7's main <-> backup cut) run in witness mode only.
@@ -70,6 +71,31 @@ async function noLeaderAfter(context: CaseContext, graceMs: number, periodMs: nu
  */
 function expectStaleNodeNeverServed(verdict: HistoryVerdict): void {
   expect(verdict.mergeEntryCount, 'the stale node served alone before its peer returned').to.equal(0);
+}
+
+/** Case 12: the crash point fires after this many writes of its kind, under load. */
+const CRASH_AFTER_WRITES = 200;
+
+/**
+ * Case 12c/12d: the backup is restarted with a crash point on its next vote, main is killed, and
+ * the backup dies campaigning. Restarted without the crash point, it must lead (in pair mode after
+ * the start-up grace, as it cannot tell its peer is gone) in a term of its own, and main returns.
+ */
+async function crashWhileCampaigning(context: CaseContext, crashPoint: string): Promise<void> {
+  const { cluster } = context;
+  await cluster.kill('backup');
+  await cluster.startNode('backup', { TANDEM_CRASH_POINT: crashPoint });
+  await context.waitForInSync(['main', 'backup'], 20_000);
+  await context.expectProgress(40, 10_000);
+  await cluster.kill('main');
+  const { signal } = await cluster.waitForDeath('backup', 20_000);
+  expect(signal, 'the backup died by its crash point').to.equal('SIGKILL');
+  await cluster.startNode('backup');
+  const graceMs = context.mode === 'pair' ? STARTUP_GRACE_MS : 0;
+  await context.waitForLeader(['backup'], graceMs + 20_000);
+  await context.expectProgress(40, 10_000);
+  await cluster.startNode('main');
+  await healed(context, 30_000);
 }
 
 const CASES: MatrixCase[] = [
@@ -340,6 +366,46 @@ const CASES: MatrixCase[] = [
       await context.expectProgress(20, 15_000);
       await healed(context, 30_000);
     },
+  },
+  {
+    id: '12a',
+    name: "crash (SIGKILL by a crash point) while main's append is in flight, before its fsync returns: backup serves, nothing acknowledged is lost",
+    modes: ['pair', 'witness'],
+    environment: { main: { TANDEM_CRASH_POINT: `persist_in_flight:entries:${CRASH_AFTER_WRITES}` } },
+    async fault(context) {
+      const { signal } = await context.cluster.waitForDeath('main', 60_000);
+      expect(signal, 'main died by its crash point').to.equal('SIGKILL');
+      await context.waitForLeader(['backup'], 10_000);
+      await context.expectProgress(40, 10_000);
+      await context.cluster.startNode('main');
+      await healed(context);
+    },
+  },
+  {
+    id: '12b',
+    name: 'crash of the backup once its append is durable, before it acknowledges it: main goes on, the backup returns in sync',
+    modes: ['pair', 'witness'],
+    environment: { backup: { TANDEM_CRASH_POINT: `after_persist:entries:${CRASH_AFTER_WRITES}` } },
+    async fault(context) {
+      const { signal } = await context.cluster.waitForDeath('backup', 60_000);
+      expect(signal, 'the backup died by its crash point').to.equal('SIGKILL');
+      await context.waitForInSync(['main'], 10_000);
+      await context.expectProgress(40, 10_000);
+      await context.cluster.startNode('backup');
+      await healed(context);
+    },
+  },
+  {
+    id: '12c',
+    name: 'main dies, and the backup crashes once its new term and own vote are durable, before it asks for votes: it restarts and leads',
+    modes: ['pair', 'witness'],
+    fault: (context) => crashWhileCampaigning(context, 'after_persist:vote'),
+  },
+  {
+    id: '12d',
+    name: 'main dies, and the backup crashes while the write of its new term and own vote is in flight: it restarts and leads',
+    modes: ['pair', 'witness'],
+    fault: (context) => crashWhileCampaigning(context, 'persist_in_flight:vote'),
   },
   {
     id: '13a',

@@ -86,6 +86,11 @@ interface Limits {
 }
 
 /** What the driver reports about a snapshot it streamed to a follower. */
+/** A leader that leads again within this many election timeouts of a hand-back backs off. */
+export const HAND_BACK_MEMORY_TIMEOUTS = 8;
+/** The longest wait before a hand-back, in election timeouts. */
+export const MAX_HAND_BACK_BACKOFF_TIMEOUTS = 8;
+
 export type SnapshotReport = 'finished' | 'failed';
 
 type MessageBody<M extends Message> = Omit<M, 'from' | 'to' | 'term'> & { term?: number };
@@ -160,6 +165,15 @@ export class RaftNode {
   private transferCampaign = false;
   /** Pair mode, leader: no automatic hand-back to the main before this tick (after an abort). */
   private failbackAllowedAtTick = 0;
+  /** The tick count when this node last handed leadership back to the main, or null if never. */
+  private lastHandBackTick: number | null = null;
+  /**
+   * How long a hand-back waits after this node wins leadership again, in ticks. 0 until a hand-back
+   * does not hold (this node leads again soon after handing back, as over a lossy link where the
+   * main's campaigns fail); then it doubles each time, up to MAX_HAND_BACK_BACKOFF_TIMEOUTS
+   * election timeouts, so that a flaky link does not turn into a string of leaderless gaps.
+   */
+  private handBackBackoffTicks = 0;
   /** Pair mode: set when a leader's log contradicts our committed entries. */
   private divergence: DivergenceStatus | null = null;
   /** Pair mode, on a backup following a main it contradicts: its solo stretch being merged. */
@@ -788,6 +802,7 @@ export class RaftNode {
       this.sendWitnessHeartbeat();
     }
     this.trace(`became leader at term ${this.term}`);
+    this.delayHandBackAfterFailedOne();
     // Whatever this node diverged from, its own log is now the one that stands.
     this.divergence = null;
     this.mergeSource = null;
@@ -798,6 +813,30 @@ export class RaftNode {
     // A leader that won on silence drops its silent peer from the in-sync set at once.
     this.managePair();
     this.syncWitness();
+  }
+
+  /**
+   * A leader that handed leadership back to the main within HAND_BACK_MEMORY_TIMEOUTS election
+   * timeouts and leads again: that hand-back did not hold, so the next one waits longer.
+   */
+  private delayHandBackAfterFailedOne(): void {
+    if (this.priorityNodeId === null || this.priorityNodeId === this.id) return;
+    const last = this.lastHandBackTick;
+    if (last === null || this.elapsedTicks - last >= HAND_BACK_MEMORY_TIMEOUTS * this.electionTimeoutTicks) {
+      this.handBackBackoffTicks = 0;
+      return;
+    }
+    this.handBackBackoffTicks = Math.min(
+      Math.max(this.electionTimeoutTicks, 2 * this.handBackBackoffTicks),
+      MAX_HAND_BACK_BACKOFF_TIMEOUTS * this.electionTimeoutTicks,
+    );
+    this.failbackAllowedAtTick = Math.max(
+      this.failbackAllowedAtTick,
+      this.elapsedTicks + this.handBackBackoffTicks,
+    );
+    this.trace(
+      `leads again soon after handing back; the next hand-back waits ${this.handBackBackoffTicks} ticks`,
+    );
   }
 
   private resetRoleState(): void {
@@ -1666,6 +1705,7 @@ export class RaftNode {
     const progress = this.progressOf(main);
     if (this.elapsedTicks - progress.lastAcknowledgementTick > this.heartbeatIntervalTicks) return;
     this.trace(`hands leadership back to the priority node ${main}, which is in sync`);
+    this.lastHandBackTick = this.elapsedTicks;
     this.transferLeadership(main);
   }
 

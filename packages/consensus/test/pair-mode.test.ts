@@ -359,6 +359,34 @@ describe('pair mode', () => {
     });
   });
 
+  describe('hand-backs that do not hold', () => {
+    it('waits one, then two failover timeouts more before each hand-back after one that did not hold', () => {
+      const cluster = mainLeading();
+      const ticksUntilMainLeads: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        // The main dies just after it leads again: the backup leads again soon after handing back.
+        cluster.stop(MAIN);
+        runRounds(cluster, 2 * FAILOVER_TIMEOUT_TICKS);
+        expect(role(cluster, BACKUP), `attempt ${attempt}`).to.equal('leader');
+        cluster.start(MAIN);
+        let ticks = 0;
+        while (role(cluster, MAIN) !== 'leader' && ticks < 20 * FAILOVER_TIMEOUT_TICKS) {
+          runRounds(cluster, 1);
+          ticks += 1;
+        }
+        expect(role(cluster, MAIN), `attempt ${attempt}`).to.equal('leader');
+        ticksUntilMainLeads.push(ticks);
+      }
+      const [first, second, third] = ticksUntilMainLeads as [number, number, number];
+      // The first hand-back goes as soon as the main is in sync; the later ones wait for the
+      // back-off, counted from when the backup won again (before the main returned).
+      expect(first).to.be.below(FAILOVER_TIMEOUT_TICKS);
+      expect(second).to.be.at.least(first);
+      expect(third).to.be.at.least(second + FAILOVER_TIMEOUT_TICKS);
+      expect(third).to.be.below(second + 3 * FAILOVER_TIMEOUT_TICKS);
+    });
+  });
+
   describe('a split brain (a clean cut longer than the failover timeout)', () => {
     it("gives two leaders in different terms; on heal the main leads and merges the backup's solo entries", () => {
       const cluster = mainLeading();

@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './crash-points.js';
 export * from './edge.js';
 export * from './errors.js';
 export * from './logger.js';

@@ -2,6 +2,7 @@
 // tandemd --config FILE: the Tandem licence server.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
+import { CrashPoints, parseCrashPoint } from './crash-points.js';
 import { createLogger } from './logger.js';
 import { Tandemd } from './tandemd.js';
 import { WitnessServer } from './witness-server.js';
@@ -38,11 +39,27 @@ async function main(): Promise<number> {
     throw error;
   }
   const logger = createLogger(config.log.level, config.node.id);
+  // Test-only: TANDEM_CRASH_POINT arms a failpoint at which this process kills itself (SIGKILL) in
+  // the middle of a write (see crash-points.ts). Production never sets it.
+  let crashPoints: CrashPoints | undefined;
+  const crashPointText = process.env.TANDEM_CRASH_POINT;
+  if (crashPointText !== undefined && crashPointText !== '' && config.node.role !== 'witness') {
+    try {
+      crashPoints = new CrashPoints(parseCrashPoint(crashPointText), () => {
+        logger.warn('crash point reached: killing this process', { crashPoint: crashPointText });
+        process.kill(process.pid, 'SIGKILL');
+      });
+    } catch (error) {
+      process.stderr.write(`tandemd: TANDEM_CRASH_POINT: ${(error as Error).message}\n`);
+      return 2;
+    }
+    logger.warn('crash point armed', { crashPoint: crashPointText });
+  }
   // A witness runs a tiny server of its own: no ledger, no log (see witness-server.ts).
   const tandemd =
     config.node.role === 'witness'
       ? await WitnessServer.start(config, logger)
-      : await Tandemd.start(config, logger);
+      : await Tandemd.start(config, logger, crashPoints);
   if (tandemd instanceof WitnessServer) {
     tandemd.onFatal = () => {
       void tandemd.stop().finally(() => process.exit(1));

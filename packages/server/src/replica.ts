@@ -5,6 +5,7 @@
 // Group commit: client operations queue up while the previous batch is being persisted. When that
 // fsync returns, everything queued is proposed as one batch, which becomes one Ready, one LevelDB
 // write and one fsync.
+
 import assert from 'node:assert/strict';
 import type {
   Configuration,
@@ -36,6 +37,7 @@ import {
 import type { NodeStorage } from '@tandem/storage';
 import type { TandemConfig } from './config.js';
 import { mainNodeId, witnessOf } from './config.js';
+import type { CrashPoints, CrashSubject } from './crash-points.js';
 import { InvalidArgumentError, OperationalError } from './errors.js';
 import type { Logger } from './logger.js';
 import { peerMessageLimits } from './peer-messages.js';
@@ -81,6 +83,8 @@ export interface ReplicaOptions {
   transport?: Transport;
   /** Injected randomness for election jitter. */
   randomInt?: (maxExclusive: number) => number;
+  /** Test-only failpoints (case 12 of the partition matrix); absent in production. */
+  crashPoints?: CrashPoints;
 }
 
 export interface ReplicaStatus {
@@ -545,12 +549,16 @@ export class Replica {
     }
     if (this.mustPersist(ready)) {
       const hardState = this.unwrittenHardState;
-      await this.options.storage.persist({
+      const written = this.options.storage.persist({
         ...(ready.discardHistory ? { discardHistory: true } : {}),
         hardState,
         entries: ready.entries,
         snapshot: ready.snapshot,
       });
+      const crashSubjects = this.options.crashPoints === undefined ? null : this.crashSubjects(ready);
+      if (crashSubjects !== null) this.options.crashPoints?.reached('persist_in_flight', crashSubjects);
+      await written;
+      if (crashSubjects !== null) this.options.crashPoints?.reached('after_persist', crashSubjects);
       if (hardState !== null) this.persistedHardState = hardState;
       this.unwrittenHardState = null;
     }
@@ -663,6 +671,22 @@ export class Replica {
    * rides along with the next batch of entries (see handleReady). Term and vote are always written
    * before anything depends on them.
    */
+  /** What a write carries, for the crash points: log entries, and a new term and vote. */
+  private crashSubjects(ready: Ready): Set<CrashSubject> {
+    const subjects = new Set<CrashSubject>();
+    if (ready.entries.length > 0) subjects.add('entries');
+    const hardState = ready.hardState;
+    const persisted = this.persistedHardState;
+    if (
+      hardState !== null &&
+      hardState.votedFor !== null &&
+      (persisted === null || persisted.term !== hardState.term || persisted.votedFor !== hardState.votedFor)
+    ) {
+      subjects.add('vote');
+    }
+    return subjects;
+  }
+
   private mustPersist(ready: Ready): boolean {
     if (ready.discardHistory || ready.entries.length > 0 || ready.snapshot !== null) return true;
     if (ready.hardState === null) return false;

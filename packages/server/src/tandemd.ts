@@ -1,4 +1,5 @@
 // A running tandemd: storage, replica and the gRPC server, started and stopped together.
+
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { LevelStorage } from '@tandem/storage';
@@ -7,6 +8,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { adminService } from './admin-service.js';
 import type { TandemConfig } from './config.js';
 import { witnessOf } from './config.js';
+import type { CrashPoints } from './crash-points.js';
 import type { EdgeContext } from './edge.js';
 import type { Logger } from './logger.js';
 import { operationPolicy } from './operations.js';
@@ -35,7 +37,8 @@ export class Tandemd {
     private readonly peers: { transport: PeerTransport; responses: PendingResponses } | null,
   ) {}
 
-  static async start(config: TandemConfig, logger: Logger): Promise<Tandemd> {
+  /** crashPoints: test-only failpoints (see crash-points.ts), armed by main.ts from the environment. */
+  static async start(config: TandemConfig, logger: Logger, crashPoints?: CrashPoints): Promise<Tandemd> {
     const storage = await LevelStorage.open(config.node.dataDir);
     const clock = () => Date.now();
     const pair = config.cluster.mode !== 'single';
@@ -60,6 +63,7 @@ export class Tandemd {
       logger,
       clock,
       ...(transport === null ? {} : { transport }),
+      ...(crashPoints === undefined ? {} : { crashPoints }),
     });
     transport?.attach(replica);
     const proto = loadTandemProto();

@@ -24,6 +24,8 @@ export interface TandemdOptions {
    * of its arguments in place, so that signals reach tandemd itself.
    */
   commandPrefix?: string[];
+  /** Added to tandemd's environment (the partition matrix arms TANDEM_CRASH_POINT with it). */
+  environment?: Record<string, string>;
 }
 
 export interface LogLine {
@@ -79,7 +81,10 @@ export class TandemdProcess {
       configFile,
     ];
     if (command === undefined) throw new Error('tandemd has no command to run');
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...(options.environment ?? {}) },
+    });
     const node = new TandemdProcess(child, address, port, configFile, options);
     try {
       await node.waitForLog((line) => line.message === 'listening', 20_000);

@@ -21,6 +21,8 @@ export interface NetnsClusterOptions {
   directory: string;
   /** Deep-merged into every node's configuration (timing, limits, ledger, snapshot, log). */
   overrides?: Record<string, unknown>;
+  /** Environment added to one node's process at the cluster's start (TANDEM_CRASH_POINT). */
+  environment?: Partial<Record<NetnsNodeRole, Record<string, string>>>;
   echo?: NodeJS.WritableStream;
 }
 
@@ -38,7 +40,9 @@ export class NetnsCluster {
   static async start(options: NetnsClusterOptions): Promise<NetnsCluster> {
     const cluster = new NetnsCluster(options);
     try {
-      await Promise.all(cluster.roles.map((role) => cluster.startNode(role)));
+      await Promise.all(
+        cluster.roles.map((role) => cluster.startNode(role, options.environment?.[role] ?? {})),
+      );
     } catch (error) {
       await cluster.kill();
       throw error;
@@ -78,8 +82,11 @@ export class NetnsCluster {
     return (this.nodes.get(role) ?? null) !== null;
   }
 
-  /** Starts (or restarts, on the same data directory) one node inside its namespace. */
-  async startNode(role: NetnsNodeRole): Promise<TandemdProcess> {
+  /**
+   * Starts (or restarts, on the same data directory) one node inside its namespace, with
+   * `environment` added to its process's (a restart does not inherit an earlier start's).
+   */
+  async startNode(role: NetnsNodeRole, environment: Record<string, string> = {}): Promise<TandemdProcess> {
     if (!this.roles.includes(role)) throw new Error(`${this.mode} mode has no ${role}`);
     if (this.isRunning(role)) throw new Error(`${role} is already running`);
     const { lab } = this.options;
@@ -92,6 +99,7 @@ export class NetnsCluster {
       host: lab.address(role),
       port: NETNS_TANDEMD_PORT,
       commandPrefix: lab.commandPrefix(role),
+      environment,
       ...(this.options.echo === undefined ? {} : { echo: this.options.echo }),
       overrides: {
         ...(this.options.overrides ?? {}),
@@ -103,6 +111,29 @@ export class NetnsCluster {
     });
     this.nodes.set(role, node);
     return node;
+  }
+
+  /**
+   * Waits until a node's process ends by itself (a crash point killed it), and counts it as down.
+   * Rejects after timeoutMs.
+   */
+  async waitForDeath(role: NetnsNodeRole, timeoutMs: number): Promise<{ signal: NodeJS.Signals | null }> {
+    const node = this.node(role);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${role} was still running after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      const { signal } = await Promise.race([node.waitForExit(), timeout]);
+      this.paused.delete(role);
+      this.nodes.set(role, null);
+      return { signal };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** kill -9 one node, or every node. */
