@@ -45,12 +45,8 @@ const F = FAILOVER_TIMEOUT_MS;
 /** Long enough for any failover to have happened: three failover timeouts. */
 const SETTLE_MS = 3 * F;
 const ALL_HOSTS = ['main', 'backup', 'witness', ...WORKSTATIONS] as const;
-/**
- * The flapping case's length. The issue asks for 60 s of links going down and up every 1–5 s; two
- * modes of 60 s would take a quarter of the suite's CI budget, so the links flap for 20 s per mode
- * (still a new fault every 1–5 s, about seven of them), and the test name says so.
- */
-const FLAPPING_MS = 20_000;
+/** The flapping case's length, as the issue asks: a new fault every 1–5 s for 60 s. */
+const FLAPPING_MS = 60_000;
 
 /** After heal: main leads again (failback) with both data nodes in sync. */
 async function healed(context: CaseContext, timeoutMs = 20_000): Promise<void> {
@@ -309,7 +305,7 @@ const CASES: MatrixCase[] = [
   },
   {
     id: '10',
-    name: `flapping links: a new fault every 1-5 s for ${FLAPPING_MS / 1000} s (shortened from the issue's 60 s for the CI budget)`,
+    name: `flapping links: a new fault every 1-5 s for ${FLAPPING_MS / 1000} s`,
     modes: ['pair', 'witness'],
     async fault(context) {
       const seed = Number(process.env.TANDEM_NETNS_SEED ?? Math.floor(Math.random() * 2 ** 31));
