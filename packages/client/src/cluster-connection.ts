@@ -46,11 +46,17 @@ const MAX_ENDPOINTS = 32;
 
 /**
  * Reconnect quickly: a channel in backoff fails calls at once, which would keep the client away
- * from a main that has come back for up to grpc's default two minutes.
+ * from a main that has come back for up to grpc's default two minutes. And replace a stalled
+ * connection: after a firewall dropped its packets for a while, TCP may retransmit at intervals of
+ * up to two minutes while every call on it times out; a keepalive ping unanswered for 2 s closes
+ * it, and the channel opens a fresh one.
  */
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 1000,
+  'grpc.keepalive_time_ms': 1000,
+  'grpc.keepalive_timeout_ms': 2000,
+  'grpc.keepalive_permit_without_calls': 1,
 };
 
 interface Endpoint {

@@ -21,6 +21,7 @@ import type {
 import { loadTandemProto } from '@tandem/wire';
 import type { TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
+import { peerChannelOptions } from './peer-channel.js';
 import type { PeerContacts } from './peer-contact.js';
 import {
   appendEntriesResponseFromWire,
@@ -129,7 +130,6 @@ export class PeerTransport implements Transport {
     this.selfId = config.node.id;
     this.timings = peerTimings(config);
     const proto = loadTandemProto();
-    const heartbeatMs = config.timing.heartbeatIntervalMs;
     for (const node of config.cluster.nodes) {
       if (node.id === this.selfId) continue;
       if (node.role === 'witness') {
@@ -146,15 +146,11 @@ export class PeerTransport implements Transport {
         this.witness = { id: node.id, client };
         continue;
       }
-      // A peer that comes back must be found again within a failover timeout, so reconnection backs
-      // off from one heartbeat to at most half a failover timeout (gRPC's default goes to 2 minutes).
-      const client = new proto.tandem.v1.PeerService(node.address, grpc.credentials.createInsecure(), {
-        'grpc.initial_reconnect_backoff_ms': heartbeatMs,
-        'grpc.max_reconnect_backoff_ms': Math.max(
-          heartbeatMs,
-          Math.floor(config.timing.failoverTimeoutMs / 2),
-        ),
-      });
+      const client = new proto.tandem.v1.PeerService(
+        node.address,
+        grpc.credentials.createInsecure(),
+        peerChannelOptions(config),
+      );
       this.clients.set(node.id, client);
       this.inflight.set(node.id, 0);
     }

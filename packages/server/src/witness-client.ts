@@ -14,6 +14,7 @@ import type {
 import { loadTandemProto } from '@tandem/wire';
 import type { TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
+import { peerChannelOptions } from './peer-channel.js';
 import type { PeerContacts } from './peer-contact.js';
 import { requestVoteResponseFromWire, requestVoteToWire } from './peer-messages.js';
 import {
@@ -48,16 +49,13 @@ export class WitnessClient {
   private droppedCount = 0;
 
   constructor(private readonly options: WitnessClientOptions) {
-    const heartbeatMs = options.config.timing.heartbeatIntervalMs;
     const proto = loadTandemProto();
-    // Found again within a failover timeout after it returns (see peer-transport.ts).
-    this.client = new proto.tandem.v1.WitnessService(options.address, grpc.credentials.createInsecure(), {
-      'grpc.initial_reconnect_backoff_ms': heartbeatMs,
-      'grpc.max_reconnect_backoff_ms': Math.max(
-        heartbeatMs,
-        Math.floor(options.config.timing.failoverTimeoutMs / 2),
-      ),
-    });
+    // Found again within a failover timeout after it returns, and a stalled connection replaced.
+    this.client = new proto.tandem.v1.WitnessService(
+      options.address,
+      grpc.credentials.createInsecure(),
+      peerChannelOptions(options.config),
+    );
   }
 
   /** Messages dropped because too many RPCs were in flight. */
