@@ -120,7 +120,8 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
     AppendEntries: peerUnary(context, async (request: AppendEntriesRequest__Output) => {
       requirePeer(request.leaderId, 'leader_id');
       const message = appendEntriesFromWire(request, selfId);
-      const answer = await exchange(message, 'append_entries_response', timings.responseWaitMs);
+      const waitMs = message.entries.length > 0 ? timings.entriesResponseWaitMs : timings.responseWaitMs;
+      const answer = await exchange(message, 'append_entries_response', waitMs);
       if (answer === null || answer.type !== 'append_entries_response') {
         const response: AppendEntriesResponse = {
           header: header(currentTerm()),

@@ -61,6 +61,15 @@ export interface PeerTimings {
   rpcDeadlineMs: number;
   /** How long a receiving node waits for its core's answer (a little under the deadline). */
   responseWaitMs: number;
+  /**
+   * Deadline of an AppendEntries that carries entries: the follower answers only once they are
+   * durable, which on a busy machine (or catching up thousands of entries after a merge) takes
+   * longer than a heartbeat's round trip. Cut short, each late answer would count as a failure,
+   * the leader would resend, and the follower would fall further behind.
+   */
+  entriesDeadlineMs: number;
+  /** How long a receiving node waits for its core to persist entries and answer. */
+  entriesResponseWaitMs: number;
   /** Deadline of one InstallSnapshot stream. */
   snapshotDeadlineMs: number;
   /** How long a receiving node waits for its core to persist a snapshot and answer. */
@@ -69,9 +78,12 @@ export interface PeerTimings {
 
 export function peerTimings(config: TandemConfig): PeerTimings {
   const rpcDeadlineMs = Math.max(5 * config.timing.heartbeatIntervalMs, 250);
+  const entriesDeadlineMs = Math.max(rpcDeadlineMs, config.timing.failoverTimeoutMs);
   return {
     rpcDeadlineMs,
     responseWaitMs: Math.floor(rpcDeadlineMs * 0.8),
+    entriesDeadlineMs,
+    entriesResponseWaitMs: Math.floor(entriesDeadlineMs * 0.8),
     snapshotDeadlineMs: 120_000,
     snapshotResponseWaitMs: 60_000,
   };
@@ -223,7 +235,9 @@ export class PeerTransport implements Transport {
     }
     this.inflight.set(peer, inflight + 1);
     const sentAtMs = this.options.clock();
-    const options: grpc.CallOptions = { deadline: Date.now() + this.timings.rpcDeadlineMs };
+    const carriesEntries = message.type === 'append_entries' && message.entries.length > 0;
+    const deadlineMs = carriesEntries ? this.timings.entriesDeadlineMs : this.timings.rpcDeadlineMs;
+    const options: grpc.CallOptions = { deadline: Date.now() + deadlineMs };
     // The answer is handled once the call's status (with its trailing metadata) is in: grpc-js
     // calls the callback first and emits the status right after.
     const track = <Response extends { header: ResponseHeader__Output | null }>(

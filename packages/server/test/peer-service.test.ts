@@ -60,6 +60,8 @@ describe('peer service (stand-in replica)', () => {
     timings: {
       rpcDeadlineMs: 100,
       responseWaitMs: 30,
+      entriesDeadlineMs: 100,
+      entriesResponseWaitMs: 30,
       snapshotDeadlineMs: 1000,
       snapshotResponseWaitMs: 100,
     },
