@@ -11,6 +11,7 @@ import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
 import { grantOf, leaseIdFor } from './lease-id.js';
 import { type LedgerOptions, resolveLedgerOptions } from './options.js';
 import { periodBounds } from './period.js';
+import { RequestBook } from './request-book.js';
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -148,7 +149,7 @@ export class Ledger {
   private readonly leaseIdsByHolder = new Map<string, string[]>();
   private readonly usageByLicence = new Map<string, Map<string, UsageSlot>>();
   /** Insertion order is entry order (indexes increase), so the oldest record is always first. */
-  private readonly requests = new Map<string, RequestRecord>();
+  private readonly requests = new RequestBook();
   private readonly expiryQueue = new LeaseExpiryQueue();
   private readonly incidentBook = new IncidentBook();
   private lastAppliedIndex = 0;
@@ -739,7 +740,7 @@ export class Ledger {
     assert.ok(record !== undefined, `request ${requestId} is not remembered`);
     if (isDeepStrictEqual(record.result, other)) return;
     if (record.otherSideResult !== undefined) return;
-    this.requests.set(requestId, deepFreeze({ ...record, otherSideResult: other }));
+    this.requests.replace(deepFreeze({ ...record, otherSideResult: other }));
   }
 
   private executeMerged(command: ClientCommand, merged: MergedEntry, effects: MergeEffects): Result {
@@ -1000,19 +1001,15 @@ export class Ledger {
   /** Forgets records as old as the window or older, in entry time (so every node forgets alike). */
   private forgetOldRequests(): void {
     const oldestKeptMs = this.clock - this.options.idempotencyWindowMs;
-    for (const [requestId, record] of this.requests) {
+    for (let record = this.requests.oldest(); record !== undefined; record = this.requests.oldest()) {
       if (record.atMs > oldestKeptMs) break;
-      this.requests.delete(requestId);
+      this.requests.deleteOldest();
     }
   }
 
   private remember(requestId: string, index: number, result: Result): void {
-    assert.ok(!this.requests.has(requestId), `request ${requestId} is already remembered`);
-    this.requests.set(requestId, { requestId, index, atMs: this.clock, result });
-    for (const oldestId of this.requests.keys()) {
-      if (this.requests.size <= this.options.idempotencyMaxEntries) break;
-      this.requests.delete(oldestId);
-    }
+    this.requests.add({ requestId, index, atMs: this.clock, result });
+    while (this.requests.size > this.options.idempotencyMaxEntries) this.requests.deleteOldest();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1139,7 +1136,7 @@ export class Ledger {
       licences: this.listLicences(),
       leases: this.listLeases(),
       usage,
-      requests: [...this.requests.values()],
+      requests: [...this.requests.records()],
       incidents: this.incidentBook.records(),
     };
   }
@@ -1229,7 +1226,7 @@ export class Ledger {
       if (!inOrder || record.index > state.appliedIndex || record.atMs > state.clockMs) {
         throw snapshotError(`request ${record.requestId} is out of order`);
       }
-      this.requests.set(record.requestId, deepFreeze(record));
+      this.requests.add(deepFreeze(record));
       previous = record;
     }
 
