@@ -4,89 +4,90 @@
 // deleted since (tens of thousands at 100,000 remembered requests, on every entry). The order is
 // therefore kept a second time, in an array read from a moving head, which finds the oldest record
 // in constant time. The Map's own order, which snapshots and the state hash use, is unchanged.
+// Map.set on a key already present keeps its place, so replacing a record needs no bookkeeping.
 import assert from 'node:assert/strict';
 import type { RequestRecord } from './snapshot.js';
 
-/** One remembered request; replaced as a whole when a record changes, so the order array sees it. */
-interface RequestSlot {
-  record: RequestRecord;
-}
-
 /** The order array is cut down once its dead head is this long and more than half of it. */
-const COMPACT_AFTER_SLOTS = 1024;
+const COMPACT_AFTER_IDS = 1024;
 
 export class RequestBook {
-  private readonly slots = new Map<string, RequestSlot>();
+  private readonly records = new Map<string, RequestRecord>();
   /**
-   * Every slot in the order it was added. A slot whose request was deleted (or deleted and added
-   * again, which makes a new slot) is stale: the Map no longer holds it. Entries before head are
-   * gone.
+   * Every request id in the order it was added. An id deleted other than as the oldest leaves a
+   * stale place behind, counted in staleIds: when it was added again, its earlier place is the
+   * stale one. Places before head are gone.
    */
-  private order: RequestSlot[] = [];
+  private order: string[] = [];
   private head = 0;
+  /** Stale places in the order, by request id; only merges make them, so this stays small. */
+  private readonly staleIds = new Map<string, number>();
 
   get size(): number {
-    return this.slots.size;
+    return this.records.size;
   }
 
   has(requestId: string): boolean {
-    return this.slots.has(requestId);
+    return this.records.has(requestId);
   }
 
   get(requestId: string): RequestRecord | undefined {
-    return this.slots.get(requestId)?.record;
+    return this.records.get(requestId);
   }
 
   /** Remembers a request not remembered yet, as the newest. */
   add(record: RequestRecord): void {
-    assert.ok(!this.slots.has(record.requestId), `request ${record.requestId} is already remembered`);
-    const slot: RequestSlot = { record };
-    this.slots.set(record.requestId, slot);
-    this.order.push(slot);
+    assert.ok(!this.records.has(record.requestId), `request ${record.requestId} is already remembered`);
+    this.records.set(record.requestId, record);
+    this.order.push(record.requestId);
   }
 
   /** Changes a remembered request's record in place: it keeps its position in the order. */
   replace(record: RequestRecord): void {
-    const slot = this.slots.get(record.requestId);
-    assert.ok(slot !== undefined, `request ${record.requestId} is not remembered`);
-    slot.record = record;
+    assert.ok(this.records.has(record.requestId), `request ${record.requestId} is not remembered`);
+    this.records.set(record.requestId, record);
   }
 
   delete(requestId: string): void {
-    this.slots.delete(requestId);
+    if (this.records.delete(requestId)) this.staleIds.set(requestId, (this.staleIds.get(requestId) ?? 0) + 1);
   }
 
   /** The record remembered first among those still remembered. */
   oldest(): RequestRecord | undefined {
     this.skipStale();
-    return this.order[this.head]?.record;
+    const requestId = this.order[this.head];
+    return requestId === undefined ? undefined : this.records.get(requestId);
   }
 
   /** Forgets the record remembered first. */
   deleteOldest(): void {
     this.skipStale();
-    const slot = this.order[this.head];
-    if (slot === undefined) return;
-    this.slots.delete(slot.record.requestId);
+    const requestId = this.order[this.head];
+    if (requestId === undefined) return;
+    this.records.delete(requestId);
     this.head += 1;
     this.compact();
   }
 
   /** Every record, oldest first. */
-  *records(): IterableIterator<RequestRecord> {
-    for (const slot of this.slots.values()) yield slot.record;
+  values(): IterableIterator<RequestRecord> {
+    return this.records.values();
   }
 
   private skipStale(): void {
     for (;;) {
-      const slot = this.order[this.head];
-      if (slot === undefined || this.slots.get(slot.record.requestId) === slot) return;
+      const requestId = this.order[this.head];
+      if (requestId === undefined) return;
+      const stale = this.staleIds.get(requestId);
+      if (stale === undefined) return;
+      if (stale === 1) this.staleIds.delete(requestId);
+      else this.staleIds.set(requestId, stale - 1);
       this.head += 1;
     }
   }
 
   private compact(): void {
-    if (this.head < COMPACT_AFTER_SLOTS || this.head * 2 < this.order.length) return;
+    if (this.head < COMPACT_AFTER_IDS || this.head * 2 < this.order.length) return;
     this.order = this.order.slice(this.head);
     this.head = 0;
   }
