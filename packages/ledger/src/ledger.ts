@@ -874,7 +874,7 @@ export class Ledger {
       expiresAtMs: Math.min(granted.expiresAtMs, this.clock + granted.ttlMs),
       ttlMs: granted.ttlMs,
     });
-    this.addLease({ lease, ...grant });
+    this.addLease({ lease, grantIndex: grant.grantIndex, grantTerm: grant.grantTerm });
     effects.seatLicences.add(licence.licenceId);
     return { ok: true, outcome: { kind: 'lease', lease } };
   }
@@ -1212,7 +1212,8 @@ export class Ledger {
       if (this.licences.get(lease.licenceId)?.status !== 'active') {
         throw snapshotError(`lease ${lease.leaseId} belongs to no active licence`);
       }
-      this.addLease({ lease: deepFreeze(lease), ...grant });
+      // Fields named one by one: a spread would give each slot a separate property array.
+      this.addLease({ lease: deepFreeze(lease), grantIndex: grant.grantIndex, grantTerm: grant.grantTerm });
     }
 
     for (const record of state.usage) {
