@@ -9,8 +9,12 @@ export interface Grant {
   grantIndex: number;
 }
 
+/**
+ * Joined rather than concatenated: V8 keeps a concatenation of more than 12 characters as a pair of
+ * strings (and adds a flat copy once it is hashed), which with every live lease costs memory.
+ */
 export function leaseIdFor(grantTerm: number, grantIndex: number): string {
-  return `lease-${grantTerm}-${grantIndex}`;
+  return ['lease', grantTerm, grantIndex].join('-');
 }
 
 /** The grant term and index in a lease id, or null if the id is not one a ledger could have made. */

@@ -11,6 +11,7 @@ import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
 import { grantOf, leaseIdFor } from './lease-id.js';
 import { type LedgerOptions, resolveLedgerOptions } from './options.js';
 import { periodBounds } from './period.js';
+import { RequestBook } from './request-book.js';
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -91,9 +92,20 @@ function compareGrants(a: LeaseSlot, b: LeaseSlot): number {
   return a.grantIndex - b.grantIndex || a.grantTerm - b.grantTerm;
 }
 
-/** Licence and workstation ids cannot contain a space, so the pair key is unambiguous. */
+/**
+ * Licence and workstation ids cannot contain a space, so the pair key is unambiguous. Joined rather
+ * than concatenated: V8 keeps a concatenation of this length as a pair of strings and adds a flat
+ * copy when the key is hashed, which costs memory with every live lease.
+ */
 function holderKey(licenceId: string, workstationId: string): string {
-  return `${licenceId} ${workstationId}`;
+  return [licenceId, workstationId].join(' ');
+}
+
+/** The lease ids a holder holds, in grant order: one id alone, or an array of two or more. */
+type HeldLeaseIds = string | string[];
+
+function lastHeld(held: HeldLeaseIds | undefined): string | undefined {
+  return typeof held === 'string' ? held : held?.at(-1);
 }
 
 function usageKey(period: Period, periodStartMs: number): string {
@@ -145,10 +157,10 @@ export class Ledger {
    * lease of a licence, except after a merge: the lease the backup granted it is kept beside the
    * one the main granted, because the workstation may hold either.
    */
-  private readonly leaseIdsByHolder = new Map<string, string[]>();
+  private readonly leaseIdsByHolder = new Map<string, HeldLeaseIds>();
   private readonly usageByLicence = new Map<string, Map<string, UsageSlot>>();
   /** Insertion order is entry order (indexes increase), so the oldest record is always first. */
-  private readonly requests = new Map<string, RequestRecord>();
+  private readonly requests = new RequestBook();
   private readonly expiryQueue = new LeaseExpiryQueue();
   private readonly incidentBook = new IncidentBook();
   private lastAppliedIndex = 0;
@@ -355,7 +367,7 @@ export class Ledger {
     const refusal = this.refuseUse(licence);
     if (refusal !== null) return refusal;
 
-    const heldId = this.leaseIdsByHolder.get(holderKey(command.licenceId, command.workstationId))?.at(-1);
+    const heldId = lastHeld(this.leaseIdsByHolder.get(holderKey(command.licenceId, command.workstationId)));
     if (heldId !== undefined) {
       // A workstation that asks again (a restart, a lost answer) keeps its seat rather than taking a
       // second. This takes no new seat, so an overdrawn licence answers it too, like a renewal.
@@ -484,11 +496,13 @@ export class Ledger {
     const key = holderKey(lease.licenceId, lease.workstationId);
     const held = this.leaseIdsByHolder.get(key);
     if (held === undefined) {
-      this.leaseIdsByHolder.set(key, [lease.leaseId]);
+      // Almost every holder holds one lease: its id stands alone, without an array around it.
+      this.leaseIdsByHolder.set(key, lease.leaseId);
     } else {
       // Kept in grant order, so that the last is the one handed back to the workstation.
-      held.push(lease.leaseId);
-      held.sort((a, b) => compareGrants(this.leaseSlot(a), this.leaseSlot(b)));
+      const ids = typeof held === 'string' ? [held, lease.leaseId] : [...held, lease.leaseId];
+      ids.sort((a, b) => compareGrants(this.leaseSlot(a), this.leaseSlot(b)));
+      this.leaseIdsByHolder.set(key, ids);
     }
     this.scheduleExpiry(slot);
   }
@@ -510,10 +524,17 @@ export class Ledger {
     if (licenceLeases.size === 0) this.leaseIdsByLicence.delete(lease.licenceId);
     const key = holderKey(lease.licenceId, lease.workstationId);
     const held = this.leaseIdsByHolder.get(key);
-    const position = held?.indexOf(lease.leaseId) ?? -1;
-    assert.ok(held !== undefined && position >= 0, `lease ${lease.leaseId} missing from its holder`);
-    held.splice(position, 1);
-    if (held.length === 0) this.leaseIdsByHolder.delete(key);
+    if (typeof held === 'string') {
+      assert.equal(held, lease.leaseId, `lease ${lease.leaseId} missing from its holder`);
+      this.leaseIdsByHolder.delete(key);
+      return;
+    }
+    const remaining = held?.filter((leaseId) => leaseId !== lease.leaseId) ?? [];
+    assert.ok(
+      held !== undefined && remaining.length === held.length - 1,
+      `lease ${lease.leaseId} missing from its holder`,
+    );
+    this.leaseIdsByHolder.set(key, remaining.length === 1 ? (remaining[0] as string) : remaining);
   }
 
   private scheduleExpiry(slot: LeaseSlot): void {
@@ -739,7 +760,7 @@ export class Ledger {
     assert.ok(record !== undefined, `request ${requestId} is not remembered`);
     if (isDeepStrictEqual(record.result, other)) return;
     if (record.otherSideResult !== undefined) return;
-    this.requests.set(requestId, deepFreeze({ ...record, otherSideResult: other }));
+    this.requests.replace(deepFreeze({ ...record, otherSideResult: other }));
   }
 
   private executeMerged(command: ClientCommand, merged: MergedEntry, effects: MergeEffects): Result {
@@ -853,7 +874,7 @@ export class Ledger {
       expiresAtMs: Math.min(granted.expiresAtMs, this.clock + granted.ttlMs),
       ttlMs: granted.ttlMs,
     });
-    this.addLease({ lease, ...grant });
+    this.addLease({ lease, grantIndex: grant.grantIndex, grantTerm: grant.grantTerm });
     effects.seatLicences.add(licence.licenceId);
     return { ok: true, outcome: { kind: 'lease', lease } };
   }
@@ -1000,19 +1021,15 @@ export class Ledger {
   /** Forgets records as old as the window or older, in entry time (so every node forgets alike). */
   private forgetOldRequests(): void {
     const oldestKeptMs = this.clock - this.options.idempotencyWindowMs;
-    for (const [requestId, record] of this.requests) {
+    for (let record = this.requests.oldest(); record !== undefined; record = this.requests.oldest()) {
       if (record.atMs > oldestKeptMs) break;
-      this.requests.delete(requestId);
+      this.requests.deleteOldest();
     }
   }
 
   private remember(requestId: string, index: number, result: Result): void {
-    assert.ok(!this.requests.has(requestId), `request ${requestId} is already remembered`);
-    this.requests.set(requestId, { requestId, index, atMs: this.clock, result });
-    for (const oldestId of this.requests.keys()) {
-      if (this.requests.size <= this.options.idempotencyMaxEntries) break;
-      this.requests.delete(oldestId);
-    }
+    this.requests.add({ requestId, index, atMs: this.clock, result });
+    while (this.requests.size > this.options.idempotencyMaxEntries) this.requests.deleteOldest();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1195,7 +1212,8 @@ export class Ledger {
       if (this.licences.get(lease.licenceId)?.status !== 'active') {
         throw snapshotError(`lease ${lease.leaseId} belongs to no active licence`);
       }
-      this.addLease({ lease: deepFreeze(lease), ...grant });
+      // Fields named one by one: a spread would give each slot a separate property array.
+      this.addLease({ lease: deepFreeze(lease), grantIndex: grant.grantIndex, grantTerm: grant.grantTerm });
     }
 
     for (const record of state.usage) {
@@ -1229,7 +1247,7 @@ export class Ledger {
       if (!inOrder || record.index > state.appliedIndex || record.atMs > state.clockMs) {
         throw snapshotError(`request ${record.requestId} is out of order`);
       }
-      this.requests.set(record.requestId, deepFreeze(record));
+      this.requests.add(deepFreeze(record));
       previous = record;
     }
 

@@ -47,7 +47,7 @@ class ChunkedHash {
 }
 
 /** The JSON form of a finite number, as the previous canonical JSON wrote it (-0 reads as 0). */
-function numberText(value: number): string {
+export function numberText(value: number): string {
   assert.ok(Number.isFinite(value), `the state hash cannot hold ${value}`);
   return String(value);
 }
@@ -57,7 +57,7 @@ function numberText(value: number): string {
  * JSON.stringify is slow for them, so they are quoted directly after one scan for characters JSON
  * escapes (quote, backslash, control characters) or that UTF-8 cannot carry alone (surrogates).
  */
-function quote(text: string): string {
+export function quote(text: string): string {
   for (let position = 0; position < text.length; position++) {
     const code = text.charCodeAt(position);
     if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) {

@@ -11,6 +11,7 @@ import { MAX_RESOLVED_INCIDENTS } from '../src/incident-book.js';
 import { Ledger } from '../src/ledger.js';
 import { mergedEntryFrom, planMerge } from '../src/merge.js';
 import { DAY_MS } from '../src/period.js';
+import { decodeSnapshot, encodeSnapshot } from '../src/snapshot.js';
 import type { Command, Incident, MergeCommand, MergedEntry, Outcome, Result } from '../src/types.js';
 import { validateCommand } from '../src/validate.js';
 import {
@@ -224,9 +225,9 @@ describe('merge', () => {
     expect(restored.stateHash()).to.equal(hash);
     expect(restored.lookupRequestAnswers('both-counted')).to.deep.equal([onMain, backupTotal]);
     // The other side's answer is part of the state: a ledger without it hashes differently.
-    const state = JSON.parse(new TextDecoder().decode(main.ledger.snapshot()));
+    const state = decodeSnapshot(main.ledger.snapshot());
     for (const record of state.requests) delete record.otherSideResult;
-    const without = Ledger.restore(new TextEncoder().encode(JSON.stringify(state)));
+    const without = Ledger.restore(encodeSnapshot(state));
     expect(without.lookupRequestAnswers('both-counted')).to.deep.equal([onMain]);
     expect(without.stateHash()).to.not.equal(hash);
   });
@@ -581,8 +582,8 @@ describe('merge', () => {
     expect(second).to.deep.equal({ kind: 'merged', applied: 0, duplicates: 3, skipped: 1, incidentIds: [] });
     expect(main.ledger.stateHash()).to.equal(hash);
     // Only the applied index differs.
-    const before = JSON.parse(new TextDecoder().decode(snapshot));
-    const after = JSON.parse(new TextDecoder().decode(main.ledger.snapshot()));
+    const before = decodeSnapshot(snapshot);
+    const after = decodeSnapshot(main.ledger.snapshot());
     expect({ ...after, appliedIndex: 0 }).to.deep.equal({ ...before, appliedIndex: 0 });
   });
 
@@ -651,7 +652,7 @@ describe('merge', () => {
     const { main } = splitMain(1);
     main.advance(60_000);
     expectMerged(main.apply(mergeCommand(solo([acquire('b1', 'ws-2', HOUR_MS)]))));
-    const state = JSON.parse(new TextDecoder().decode(main.ledger.snapshot()));
+    const state = decodeSnapshot(main.ledger.snapshot());
     const mutations: Array<[(incident: Record<string, unknown>) => void, RegExp]> = [
       [(incident) => (incident.excess = 5), /inconsistent figures/],
       [(incident) => (incident.licenceId = 'nope'), /unknown licence/],
@@ -662,11 +663,8 @@ describe('merge', () => {
     ];
     for (const [mutate, pattern] of mutations) {
       const copy = structuredClone(state);
-      mutate(copy.incidents[0]);
-      expect(() => Ledger.restore(new TextEncoder().encode(JSON.stringify(copy)))).to.throw(
-        LedgerDataError,
-        pattern,
-      );
+      mutate(copy.incidents[0] as unknown as Record<string, unknown>);
+      expect(() => Ledger.restore(encodeSnapshot(copy))).to.throw(LedgerDataError, pattern);
     }
   });
 

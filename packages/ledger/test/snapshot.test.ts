@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { LedgerDataError } from '../src/errors.js';
 import { Ledger } from '../src/ledger.js';
+import { decodeSnapshot, encodeSnapshot } from '../src/snapshot.js';
 import type { Command } from '../src/types.js';
 import { Driver, expectLease, licenceSpec, MINUTE_MS, PARAMETERS, T0 } from './helpers.js';
 
@@ -96,29 +97,54 @@ describe('snapshot and restore', () => {
     expectSnapshotError(encoder.encode('nonsense'), /not UTF-8 JSON/);
     expectSnapshotError(encoder.encode('{"format":"other"}'), /\$\.format/);
     const text = decoder.decode(busyDriver().ledger.snapshot());
-    expectSnapshotError(encoder.encode(text.replace('"v":2', '"v":7')), /\$\.v/);
+    expectSnapshotError(encoder.encode(text.replace('"v":3', '"v":7')), /\$\.v/);
+    expectSnapshotError(encoder.encode(text.replace('"v":3', '"v":2')), /\$\.v/);
     expectSnapshotError(encoder.encode(text.replace('"seats":3', '"seats":"3"')), /\$\.licences\[0\]\.seats/);
   });
 
   it('refuses a snapshot whose parts contradict each other', () => {
-    const state = JSON.parse(decoder.decode(busyDriver().ledger.snapshot()));
+    const state = decodeSnapshot(busyDriver().ledger.snapshot());
     const orphanLease = structuredClone(state);
-    orphanLease.leases[0].licenceId = 'missing';
-    expectSnapshotError(encoder.encode(JSON.stringify(orphanLease)), /belongs to no active licence/);
+    (orphanLease.leases[0] as { licenceId: string }).licenceId = 'missing';
+    expectSnapshotError(encodeSnapshot(orphanLease), /belongs to no active licence/);
     for (const leaseId of ['lease-999', 'lease-0-3', 'lease-1-03', 'lease-x-3']) {
       const badLeaseId = structuredClone(state);
-      badLeaseId.leases[0].leaseId = leaseId;
-      expectSnapshotError(encoder.encode(JSON.stringify(badLeaseId)), /bad lease id/);
+      (badLeaseId.leases[0] as { leaseId: string }).leaseId = leaseId;
+      expectSnapshotError(encodeSnapshot(badLeaseId), /bad lease id/);
     }
     const shuffled = structuredClone(state);
     shuffled.requests.reverse();
-    expectSnapshotError(encoder.encode(JSON.stringify(shuffled)), /out of order/);
+    expectSnapshotError(encodeSnapshot(shuffled), /out of order/);
     const badPeriod = structuredClone(state);
-    badPeriod.usage[0].usage.periodStartMs += 1;
-    expectSnapshotError(encoder.encode(JSON.stringify(badPeriod)), /bounds/);
+    (badPeriod.usage[0] as { usage: { periodStartMs: number } }).usage.periodStartMs += 1;
+    expectSnapshotError(encodeSnapshot(badPeriod), /bounds/);
     const badSeats = structuredClone(state);
-    badSeats.licences[0].seats = 0;
-    expectSnapshotError(encoder.encode(JSON.stringify(badSeats)), /licence\.seats/);
+    (badSeats.licences[0] as { seats: number }).seats = 0;
+    expectSnapshotError(encodeSnapshot(badSeats), /licence\.seats/);
+  });
+
+  it('restores a version 2 snapshot (one JSON document), as earlier releases wrote them', () => {
+    const driver = busyDriver({ idempotencyMaxEntries: 6 });
+    const state = decodeSnapshot(driver.ledger.snapshot());
+    const version2 = encoder.encode(JSON.stringify({ format: 'tandem-ledger-snapshot', v: 2, ...state }));
+    const restored = Ledger.restore(version2, { idempotencyMaxEntries: 6 });
+    expect(observe(restored)).to.deep.equal(observe(driver.ledger));
+    expect(restored.snapshot()).to.deep.equal(driver.ledger.snapshot());
+    expectSnapshotError(encoder.encode(decoder.decode(version2).replace('"v":2', '"v":7')), /\$\.v/);
+  });
+
+  it('names a remembered lease that equals the live lease instead of copying it, and restores both alike', () => {
+    const driver = busyDriver();
+    const text = decoder.decode(driver.ledger.snapshot());
+    const leaseId = driver.ledger.listLeases()[0]?.leaseId;
+    expect(text).to.include(`["lease","${leaseId}"]`);
+    // A renewed lease no longer equals the answer its acquisition was given: that answer is copied.
+    driver.apply({ type: 'renew_lease', requestId: 'renew', leaseId: leaseId as string, ttlMs: 0 });
+    const renewed = driver.ledger.snapshot();
+    const restored = Ledger.restore(renewed);
+    expect(restored.stateHash()).to.equal(driver.ledger.stateHash());
+    expect(restored.lookupRequest('request-3')).to.deep.equal(driver.ledger.lookupRequest('request-3'));
+    expect(restored.snapshot()).to.deep.equal(renewed);
   });
 });
 

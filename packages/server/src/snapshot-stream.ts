@@ -73,7 +73,11 @@ interface Partial {
   key: string;
   stream: number;
   offer: SnapshotOffer;
-  parts: Uint8Array[];
+  /**
+   * The whole snapshot, allocated at its announced size when the offer starts and filled as chunks
+   * arrive. Gathering the chunks and joining them at the end held the snapshot twice at once.
+   */
+  data: Uint8Array;
   received: number;
 }
 
@@ -117,7 +121,7 @@ export class SnapshotReceiver {
         if (chunk.configuration.byteLength === 0) {
           throw new InvalidArgumentError('configuration', 'is required on the first chunk');
         }
-        partial = { key, stream, offer: { ...offer }, parts: [], received: 0 };
+        partial = { key, stream, offer: { ...offer }, data: new Uint8Array(offer.totalBytes), received: 0 };
         this.partial = partial;
       }
       partial.stream = stream;
@@ -128,7 +132,7 @@ export class SnapshotReceiver {
     }
     if (chunk.configuration.byteLength > 0) partial.offer.configuration = bytesFromWire(chunk.configuration);
     if (data.byteLength > 0) {
-      partial.parts.push(data);
+      partial.data.set(data, partial.received);
       partial.received += data.byteLength;
     }
     if (!chunk.done) return { kind: 'continue' };
@@ -137,7 +141,7 @@ export class SnapshotReceiver {
     if (partial.received !== offer.totalBytes) {
       throw new InvalidArgumentError('done', `set after ${partial.received} of ${offer.totalBytes} bytes`);
     }
-    const whole = concatenate(partial.parts, partial.received);
+    const whole = partial.data;
     if (snapshotChecksum(whole) !== offer.checksum) {
       throw new InvalidArgumentError('checksum', 'does not match the received snapshot');
     }
@@ -195,15 +199,4 @@ function keyOf(offer: SnapshotOffer): string {
     offer.totalBytes,
     offer.checksum,
   ].join('/');
-}
-
-function concatenate(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
-  const whole = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    whole.set(part, offset);
-    offset += part.byteLength;
-  }
-  return whole;
 }
