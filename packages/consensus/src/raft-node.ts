@@ -1645,7 +1645,8 @@ export class RaftNode {
    * leadership transfer:
    * 1. an in-sync follower that has acknowledged nothing for the failover timeout leaves the
    *    in-sync set (the leader then commits alone);
-   * 2. a follower outside the in-sync set that holds the leader's whole log comes back in;
+   * 2. a follower outside the in-sync set that holds the leader's log, or all but one message of
+   *    it, comes back in;
    * 3. a backup that leads hands leadership to the main once the main is in sync and answering.
    */
   private managePair(): void {
@@ -1690,8 +1691,20 @@ export class RaftNode {
       const progress = this.progressOf(id);
       const answering = this.elapsedTicks - progress.lastAcknowledgementTick < this.electionTimeoutTicks;
       const withinLimit = lastIndex - commitIndex < this.limits.maxUncommittedEntries;
-      if (progress.matchIndex === lastIndex && answering && withinLimit) {
-        this.trace(`adds ${id} back to the in-sync set: it holds the whole log (${lastIndex})`);
+      // Within one message of the end, and taking pipelined appends: under steady load a member
+      // rarely holds the whole log at one instant. Readmitting it a little behind is safe: the
+      // configuration entry reaches it only after every entry before it, and every later entry
+      // commits only with its acknowledgement. Commits then wait at most one append for it.
+      const lagEntries = lastIndex - progress.matchIndex;
+      const closeBehind =
+        lagEntries === 0 ||
+        (progress.state === 'replicate' && lagEntries <= this.limits.maxEntriesPerMessage);
+      if (closeBehind && answering && withinLimit) {
+        this.trace(
+          lagEntries === 0
+            ? `adds ${id} back to the in-sync set: it holds the whole log (${lastIndex})`
+            : `adds ${id} back to the in-sync set: it holds ${progress.matchIndex} of ${lastIndex}`,
+        );
         this.appendConfigurationChange({
           voters: [...voters],
           inSync: voters.filter((member) => member === id || inSync.includes(member)),
