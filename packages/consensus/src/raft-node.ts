@@ -90,6 +90,11 @@ interface Limits {
 export const HAND_BACK_MEMORY_TIMEOUTS = 8;
 /** The longest wait before a hand-back, in election timeouts. */
 export const MAX_HAND_BACK_BACKOFF_TIMEOUTS = 8;
+/**
+ * A hand-back held once this node has followed the main, in touch, for this many election timeouts:
+ * a failover after that (the main dying, say) says nothing about a flaky link, and is not backed off.
+ */
+export const HAND_BACK_HOLD_TIMEOUTS = 2;
 
 export type SnapshotReport = 'finished' | 'failed';
 
@@ -174,6 +179,8 @@ export class RaftNode {
    * election timeouts, so that a flaky link does not turn into a string of leaderless gaps.
    */
   private handBackBackoffTicks = 0;
+  /** Pair mode: since when (term and tick) this node has followed the main as leader, if it does. */
+  private followingMainSince: { term: number; tick: number } | null = null;
   /** Pair mode: set when a leader's log contradicts our committed entries. */
   private divergence: DivergenceStatus | null = null;
   /** Pair mode, on a backup following a main it contradicts: its solo stretch being merged. */
@@ -297,6 +304,7 @@ export class RaftNode {
   tick(): void {
     this.elapsedTicks += 1;
     if (this.mergeSource !== null) this.maybeOfferMerge();
+    if (this.role !== 'leader') this.forgetHandBackThatHeld();
     if (this.role === 'leader') {
       this.tickLeader();
     } else if (!this.proceedOnSilence()) {
@@ -874,6 +882,21 @@ export class RaftNode {
     }
     this.knownLeader = { term: this.term, id: leader };
     this.leaderId = leader;
+    if (leader === this.priorityNodeId && this.followingMainSince?.term !== this.term) {
+      this.followingMainSince = { term: this.term, tick: this.elapsedTicks };
+    }
+  }
+
+  /** A follower that has followed the main for HAND_BACK_HOLD_TIMEOUTS forgets its last hand-back. */
+  private forgetHandBackThatHeld(): void {
+    const since = this.followingMainSince;
+    if (this.lastHandBackTick === null || since === null || since.term !== this.term) return;
+    if (this.leaderId !== this.priorityNodeId || this.ticksSinceLeaderContact() >= this.electionTimeoutTicks)
+      return;
+    if (this.elapsedTicks - since.tick < HAND_BACK_HOLD_TIMEOUTS * this.electionTimeoutTicks) return;
+    this.lastHandBackTick = null;
+    this.handBackBackoffTicks = 0;
+    this.trace(`the hand-back to ${this.priorityNodeId} held; the next one will not wait`);
   }
 
   /** An append or snapshot from the leader of the current term. */

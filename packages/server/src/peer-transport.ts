@@ -64,12 +64,20 @@ export interface PeerTimings {
   /** How long a receiving node waits for its core's answer (a little under the deadline). */
   responseWaitMs: number;
   /**
-   * Deadline of an AppendEntries that carries entries: the follower answers only once they are
-   * durable, which on a busy machine (or catching up thousands of entries after a merge) takes
-   * longer than a heartbeat's round trip. Cut short, each late answer would count as a failure,
-   * the leader would resend, and the follower would fall further behind.
+   * How long an AppendEntries that carries entries may wait for its answer: the follower answers
+   * only once they are durable, which on a busy machine (or catching up thousands of entries after
+   * a merge) takes longer than a heartbeat's round trip. The receiving side's wait derives from it.
    */
   entriesDeadlineMs: number;
+  /**
+   * Deadline of one append on the ordered stream (heartbeats included: they wait behind the appends
+   * before them). Past it the stream is broken and the leader probes again, from where the follower
+   * last answered; if the leader compacted its log past that point meanwhile, the follower needs a
+   * whole snapshot. A follower catching up takes its own snapshots and applies large batches, each
+   * blocking it for a second or more on a busy machine, so this is a few failover timeouts: a dead
+   * connection is found sooner by the channel's keepalive (see peer-channel.ts).
+   */
+  appendStreamDeadlineMs: number;
   /** How long a receiving node waits for its core to persist entries and answer. */
   entriesResponseWaitMs: number;
   /** Deadline of one InstallSnapshot stream. */
@@ -86,6 +94,7 @@ export function peerTimings(config: TandemConfig): PeerTimings {
     responseWaitMs: Math.floor(rpcDeadlineMs * 0.8),
     entriesDeadlineMs,
     entriesResponseWaitMs: Math.floor(entriesDeadlineMs * 0.8),
+    appendStreamDeadlineMs: Math.max(entriesDeadlineMs, 3 * config.timing.failoverTimeoutMs),
     snapshotDeadlineMs: 120_000,
     snapshotResponseWaitMs: 60_000,
   };
@@ -261,9 +270,8 @@ export class PeerTransport implements Transport {
     if (message.type === 'append_entries') {
       const stream = this.appendStreams.get(peer);
       if (stream === undefined) return;
-      const deadlineMs =
-        message.entries.length > 0 ? this.timings.entriesDeadlineMs : this.timings.rpcDeadlineMs;
-      if (!stream.send(appendEntriesToWire(message), deadlineMs)) this.droppedCount += 1;
+      if (!stream.send(appendEntriesToWire(message), this.timings.appendStreamDeadlineMs))
+        this.droppedCount += 1;
       return;
     }
     const client = this.clients.get(peer);

@@ -113,6 +113,7 @@ describe('ordered append stream (real gRPC)', function () {
           responseWaitMs: 4000,
           entriesDeadlineMs: 5000,
           entriesResponseWaitMs: 4000,
+          appendStreamDeadlineMs: 5000,
           snapshotDeadlineMs: 5000,
           snapshotResponseWaitMs: 4000,
         },
