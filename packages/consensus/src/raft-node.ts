@@ -90,6 +90,11 @@ interface Limits {
 export const HAND_BACK_MEMORY_TIMEOUTS = 8;
 /** The longest wait before a hand-back, in election timeouts. */
 export const MAX_HAND_BACK_BACKOFF_TIMEOUTS = 8;
+/**
+ * A hand-back held once this node has followed the main, in touch, for this many election timeouts:
+ * a failover after that (the main dying, say) says nothing about a flaky link, and is not backed off.
+ */
+export const HAND_BACK_HOLD_TIMEOUTS = 2;
 
 export type SnapshotReport = 'finished' | 'failed';
 
@@ -174,6 +179,8 @@ export class RaftNode {
    * election timeouts, so that a flaky link does not turn into a string of leaderless gaps.
    */
   private handBackBackoffTicks = 0;
+  /** Pair mode: since when (term and tick) this node has followed the main as leader, if it does. */
+  private followingMainSince: { term: number; tick: number } | null = null;
   /** Pair mode: set when a leader's log contradicts our committed entries. */
   private divergence: DivergenceStatus | null = null;
   /** Pair mode, on a backup following a main it contradicts: its solo stretch being merged. */
@@ -297,6 +304,7 @@ export class RaftNode {
   tick(): void {
     this.elapsedTicks += 1;
     if (this.mergeSource !== null) this.maybeOfferMerge();
+    if (this.role !== 'leader') this.forgetHandBackThatHeld();
     if (this.role === 'leader') {
       this.tickLeader();
     } else if (!this.proceedOnSilence()) {
@@ -874,6 +882,21 @@ export class RaftNode {
     }
     this.knownLeader = { term: this.term, id: leader };
     this.leaderId = leader;
+    if (leader === this.priorityNodeId && this.followingMainSince?.term !== this.term) {
+      this.followingMainSince = { term: this.term, tick: this.elapsedTicks };
+    }
+  }
+
+  /** A follower that has followed the main for HAND_BACK_HOLD_TIMEOUTS forgets its last hand-back. */
+  private forgetHandBackThatHeld(): void {
+    const since = this.followingMainSince;
+    if (this.lastHandBackTick === null || since === null || since.term !== this.term) return;
+    if (this.leaderId !== this.priorityNodeId || this.ticksSinceLeaderContact() >= this.electionTimeoutTicks)
+      return;
+    if (this.elapsedTicks - since.tick < HAND_BACK_HOLD_TIMEOUTS * this.electionTimeoutTicks) return;
+    this.lastHandBackTick = null;
+    this.handBackBackoffTicks = 0;
+    this.trace(`the hand-back to ${this.priorityNodeId} held; the next one will not wait`);
   }
 
   /** An append or snapshot from the leader of the current term. */
@@ -1645,7 +1668,8 @@ export class RaftNode {
    * leadership transfer:
    * 1. an in-sync follower that has acknowledged nothing for the failover timeout leaves the
    *    in-sync set (the leader then commits alone);
-   * 2. a follower outside the in-sync set that holds the leader's whole log comes back in;
+   * 2. a follower outside the in-sync set that holds the leader's log, or all but one message of
+   *    it, comes back in;
    * 3. a backup that leads hands leadership to the main once the main is in sync and answering.
    */
   private managePair(): void {
@@ -1690,8 +1714,20 @@ export class RaftNode {
       const progress = this.progressOf(id);
       const answering = this.elapsedTicks - progress.lastAcknowledgementTick < this.electionTimeoutTicks;
       const withinLimit = lastIndex - commitIndex < this.limits.maxUncommittedEntries;
-      if (progress.matchIndex === lastIndex && answering && withinLimit) {
-        this.trace(`adds ${id} back to the in-sync set: it holds the whole log (${lastIndex})`);
+      // Within one message of the end, and taking pipelined appends: under steady load a member
+      // rarely holds the whole log at one instant. Readmitting it a little behind is safe: the
+      // configuration entry reaches it only after every entry before it, and every later entry
+      // commits only with its acknowledgement. Commits then wait at most one append for it.
+      const lagEntries = lastIndex - progress.matchIndex;
+      const closeBehind =
+        lagEntries === 0 ||
+        (progress.state === 'replicate' && lagEntries <= this.limits.maxEntriesPerMessage);
+      if (closeBehind && answering && withinLimit) {
+        this.trace(
+          lagEntries === 0
+            ? `adds ${id} back to the in-sync set: it holds the whole log (${lastIndex})`
+            : `adds ${id} back to the in-sync set: it holds ${progress.matchIndex} of ${lastIndex}`,
+        );
         this.appendConfigurationChange({
           voters: [...voters],
           inSync: voters.filter((member) => member === id || inSync.includes(member)),

@@ -385,6 +385,28 @@ describe('pair mode', () => {
       expect(third).to.be.at.least(second + FAILOVER_TIMEOUT_TICKS);
       expect(third).to.be.below(second + 3 * FAILOVER_TIMEOUT_TICKS);
     });
+
+    it('does not wait after a hand-back that held (the main led for two failover timeouts before it died)', () => {
+      const cluster = mainLeading();
+      const ticksUntilMainLeads: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        cluster.stop(MAIN);
+        runRounds(cluster, 2 * FAILOVER_TIMEOUT_TICKS);
+        expect(role(cluster, BACKUP), `attempt ${attempt}`).to.equal('leader');
+        cluster.start(MAIN);
+        let ticks = 0;
+        while (role(cluster, MAIN) !== 'leader' && ticks < 20 * FAILOVER_TIMEOUT_TICKS) {
+          runRounds(cluster, 1);
+          ticks += 1;
+        }
+        expect(role(cluster, MAIN), `attempt ${attempt}`).to.equal('leader');
+        ticksUntilMainLeads.push(ticks);
+        // The main leads, with the backup following, for a little over two failover timeouts.
+        runRounds(cluster, 2 * FAILOVER_TIMEOUT_TICKS + 5);
+        expect(role(cluster, MAIN), `attempt ${attempt}`).to.equal('leader');
+      }
+      for (const ticks of ticksUntilMainLeads) expect(ticks).to.be.below(FAILOVER_TIMEOUT_TICKS);
+    });
   });
 
   describe('a split brain (a clean cut longer than the failover timeout)', () => {

@@ -9,6 +9,8 @@ import type { InstallSnapshotMessage, Message, NodeId } from '@tandem/consensus'
 import type {
   AppendEntriesRequest__Output,
   AppendEntriesResponse,
+  AppendEntriesStreamRequest__Output,
+  AppendEntriesStreamResponse,
   InstallSnapshotChunk__Output,
   InstallSnapshotResponse,
   MergeOfferRequest__Output,
@@ -116,27 +118,83 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
     return { response, answered: true };
   };
 
-  return {
-    AppendEntries: peerUnary(context, async (request: AppendEntriesRequest__Output) => {
-      requirePeer(request.leaderId, 'leader_id');
-      const message = appendEntriesFromWire(request, selfId);
-      const waitMs = message.entries.length > 0 ? timings.entriesResponseWaitMs : timings.responseWaitMs;
-      const answer = await exchange(message, 'append_entries_response', waitMs);
-      if (answer === null || answer.type !== 'append_entries_response') {
-        const response: AppendEntriesResponse = {
-          header: header(currentTerm()),
-          success: false,
-          matchIndex: 0,
-          conflictIndex: 0,
-          conflictTerm: 0,
-        };
-        return { response, answered: false };
-      }
-      return {
-        response: { header: header(answer.term), ...appendEntriesResponseToWire(answer) },
-        answered: true,
+  /**
+   * Steps one append and waits for the core's answer. Everything up to the step runs before the
+   * first await, so that appends are stepped in the order they arrived.
+   */
+  const appendEntries = async (
+    request: AppendEntriesRequest__Output,
+  ): Promise<{ response: AppendEntriesResponse; answered: boolean }> => {
+    requirePeer(request.leaderId, 'leader_id');
+    const message = appendEntriesFromWire(request, selfId);
+    const waitMs = message.entries.length > 0 ? timings.entriesResponseWaitMs : timings.responseWaitMs;
+    const answer = await exchange(message, 'append_entries_response', waitMs);
+    if (answer === null || answer.type !== 'append_entries_response') {
+      const response: AppendEntriesResponse = {
+        header: header(currentTerm()),
+        success: false,
+        matchIndex: 0,
+        conflictIndex: 0,
+        conflictTerm: 0,
       };
-    }),
+      return { response, answered: false };
+    }
+    return {
+      response: { header: header(answer.term), ...appendEntriesResponseToWire(answer) },
+      answered: true,
+    };
+  };
+
+  return {
+    AppendEntries: peerUnary(context, appendEntries),
+    AppendEntriesStream: (
+      call: grpc.ServerDuplexStream<AppendEntriesStreamRequest__Output, AppendEntriesStreamResponse>,
+    ) => {
+      // A bad request ends the whole stream with its status: the leader opens a new one and probes.
+      let over = false;
+      let unanswered = 0;
+      let leaderDone = false;
+      const fail = (error: unknown) => {
+        if (over) return;
+        over = true;
+        call.emit('error', toServiceError(error, context));
+      };
+      const finishIfDone = () => {
+        if (!over && leaderDone && unanswered === 0) {
+          over = true;
+          call.end();
+        }
+      };
+      call.on('data', (item: AppendEntriesStreamRequest__Output) => {
+        if (over) return;
+        const sequence = item.sequence;
+        if (item.request === null) {
+          fail(new InvalidArgumentError('request', 'is required'));
+          return;
+        }
+        unanswered += 1;
+        appendEntries(item.request).then(
+          ({ response, answered }) => {
+            unanswered -= 1;
+            if (over || call.cancelled) return;
+            call.write({ sequence, response, noAnswer: !answered });
+            finishIfDone();
+          },
+          (error: unknown) => {
+            unanswered -= 1;
+            fail(error);
+          },
+        );
+      });
+      call.on('end', () => {
+        leaderDone = true;
+        finishIfDone();
+      });
+      // A broken or cancelled stream: answers still to come have nowhere to go.
+      call.on('error', () => {
+        over = true;
+      });
+    },
     RequestVote: peerUnary(context, async (request: RequestVoteRequest__Output) => {
       requirePeer(request.candidateId, 'candidate_id');
       const message = requestVoteFromWire(request, selfId);
@@ -284,6 +342,13 @@ export function singleModePeerService(context: EdgeContext): PeerServiceHandlers
   };
   return {
     AppendEntries: unary(context, noPeers),
+    AppendEntriesStream: (call) => {
+      call.on('data', () => {});
+      call.emit('error', {
+        code: grpc.status.UNIMPLEMENTED,
+        details: 'this node runs in single mode and has no peers',
+      });
+    },
     RequestVote: unary(context, noPeers),
     TimeoutNow: unary(context, noPeers),
     MergeOffer: unary(context, noPeers),

@@ -1,5 +1,6 @@
 // The replica's transport to a real peer over gRPC PeerService. Every request-type message the core
-// emits becomes one RPC on a channel kept per peer; the RPC's answer is turned back into the core's
+// emits becomes one RPC on a channel kept per peer, except appends, which go in order on one stream
+// per peer (see append-stream.ts); the answer is turned back into the core's
 // response message and stepped in. Response-type messages (answers to the peer's own RPCs) are
 // handed to the RPC that waits for them (see pending-responses.ts).
 //
@@ -19,6 +20,7 @@ import type {
   TimeoutNowResponse__Output,
 } from '@tandem/wire';
 import { loadTandemProto } from '@tandem/wire';
+import { AppendStream } from './append-stream.js';
 import type { TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { peerChannelOptions } from './peer-channel.js';
@@ -62,12 +64,20 @@ export interface PeerTimings {
   /** How long a receiving node waits for its core's answer (a little under the deadline). */
   responseWaitMs: number;
   /**
-   * Deadline of an AppendEntries that carries entries: the follower answers only once they are
-   * durable, which on a busy machine (or catching up thousands of entries after a merge) takes
-   * longer than a heartbeat's round trip. Cut short, each late answer would count as a failure,
-   * the leader would resend, and the follower would fall further behind.
+   * How long an AppendEntries that carries entries may wait for its answer: the follower answers
+   * only once they are durable, which on a busy machine (or catching up thousands of entries after
+   * a merge) takes longer than a heartbeat's round trip. The receiving side's wait derives from it.
    */
   entriesDeadlineMs: number;
+  /**
+   * Deadline of one append on the ordered stream (heartbeats included: they wait behind the appends
+   * before them). Past it the stream is broken and the leader probes again, from where the follower
+   * last answered; if the leader compacted its log past that point meanwhile, the follower needs a
+   * whole snapshot. A follower catching up takes its own snapshots and applies large batches, each
+   * blocking it for a second or more on a busy machine, so this is a few failover timeouts: a dead
+   * connection is found sooner by the channel's keepalive (see peer-channel.ts).
+   */
+  appendStreamDeadlineMs: number;
   /** How long a receiving node waits for its core to persist entries and answer. */
   entriesResponseWaitMs: number;
   /** Deadline of one InstallSnapshot stream. */
@@ -84,6 +94,7 @@ export function peerTimings(config: TandemConfig): PeerTimings {
     responseWaitMs: Math.floor(rpcDeadlineMs * 0.8),
     entriesDeadlineMs,
     entriesResponseWaitMs: Math.floor(entriesDeadlineMs * 0.8),
+    appendStreamDeadlineMs: Math.max(entriesDeadlineMs, 3 * config.timing.failoverTimeoutMs),
     snapshotDeadlineMs: 120_000,
     snapshotResponseWaitMs: 60_000,
   };
@@ -107,6 +118,10 @@ export function noAnswer(metadata: grpc.Metadata | undefined): boolean {
 
 /** Unary RPCs in flight to one peer beyond this are dropped (the core retransmits). */
 export const MAX_INFLIGHT_RPCS_PER_PEER = 128;
+/** Appends outstanding on one peer's stream beyond this are dropped (the core retransmits). */
+export const MAX_OUTSTANDING_APPENDS_PER_PEER = 128;
+/** How often a peer's outstanding appends are checked against their deadlines. */
+const APPEND_DEADLINE_CHECK_INTERVAL_MS = 25;
 /** A resumed snapshot send opens at most this many streams before it reports failure. */
 export const MAX_STREAMS_PER_SNAPSHOT = 3;
 
@@ -125,6 +140,7 @@ export class PeerTransport implements Transport {
   private sink: PeerSink | null = null;
   private readonly clients = new Map<NodeId, PeerServiceClient>();
   private readonly inflight = new Map<NodeId, number>();
+  private readonly appendStreams = new Map<NodeId, AppendStream>();
   private readonly snapshotsInFlight = new Set<NodeId>();
   /** Open InstallSnapshot streams, cancelled at close. */
   private readonly streams = new Set<grpc.ClientWritableStream<InstallSnapshotChunk>>();
@@ -165,6 +181,7 @@ export class PeerTransport implements Transport {
       );
       this.clients.set(node.id, client);
       this.inflight.set(node.id, 0);
+      this.appendStreams.set(node.id, this.appendStream(node.id, client));
     }
   }
 
@@ -215,6 +232,7 @@ export class PeerTransport implements Transport {
     this.closed = true;
     for (const stream of this.streams) stream.cancel();
     this.streams.clear();
+    for (const stream of this.appendStreams.values()) stream.close();
     this.witness?.client.close();
     for (const client of this.clients.values()) client.close();
   }
@@ -224,8 +242,38 @@ export class PeerTransport implements Transport {
     return this.sink;
   }
 
+  /** The ordered stream of appends to one peer; its answers are stepped like a unary call's. */
+  private appendStream(peer: NodeId, client: PeerServiceClient): AppendStream {
+    return new AppendStream({
+      open: () => client.AppendEntriesStream(),
+      clock: this.options.clock,
+      maxOutstanding: MAX_OUTSTANDING_APPENDS_PER_PEER,
+      deadlineCheckIntervalMs: APPEND_DEADLINE_CHECK_INTERVAL_MS,
+      answered: (response, answeredByCore, requestSentAtMs) => {
+        if (this.closed) return;
+        const convert = answeredByCore
+          ? (answer: AppendEntriesResponse__Output) =>
+              appendEntriesResponseFromWire(answer, peer, this.selfId)
+          : () => null;
+        this.answered(peer, response, convert, requestSentAtMs);
+      },
+      failed: (reason, outstanding) => {
+        // A stream that ends with nothing outstanding lost nothing (a restarted peer, say).
+        if (this.closed || outstanding === 0) return;
+        this.unreachable(peer, reason);
+      },
+    });
+  }
+
   private call(message: Exclude<PeerRequestMessage, InstallSnapshotMessage>): void {
     const peer = message.to;
+    if (message.type === 'append_entries') {
+      const stream = this.appendStreams.get(peer);
+      if (stream === undefined) return;
+      if (!stream.send(appendEntriesToWire(message), this.timings.appendStreamDeadlineMs))
+        this.droppedCount += 1;
+      return;
+    }
     const client = this.clients.get(peer);
     const inflight = this.inflight.get(peer) ?? 0;
     if (client === undefined) return;
@@ -235,9 +283,7 @@ export class PeerTransport implements Transport {
     }
     this.inflight.set(peer, inflight + 1);
     const sentAtMs = this.options.clock();
-    const carriesEntries = message.type === 'append_entries' && message.entries.length > 0;
-    const deadlineMs = carriesEntries ? this.timings.entriesDeadlineMs : this.timings.rpcDeadlineMs;
-    const options: grpc.CallOptions = { deadline: Date.now() + deadlineMs };
+    const options: grpc.CallOptions = { deadline: Date.now() + this.timings.rpcDeadlineMs };
     // The answer is handled once the call's status (with its trailing metadata) is in: grpc-js
     // calls the callback first and emits the status right after.
     const track = <Response extends { header: ResponseHeader__Output | null }>(
@@ -257,14 +303,6 @@ export class PeerTransport implements Transport {
       });
     };
     switch (message.type) {
-      case 'append_entries': {
-        const outcome: Outcome<AppendEntriesResponse__Output> = { error: null, response: undefined };
-        const call = client.AppendEntries(appendEntriesToWire(message), options, (error, response) => {
-          Object.assign(outcome, { error, response });
-        });
-        track(call, outcome, (answer) => appendEntriesResponseFromWire(answer, peer, this.selfId));
-        break;
-      }
       case 'request_vote': {
         const outcome: Outcome<RequestVoteResponse__Output> = { error: null, response: undefined };
         const call = client.RequestVote(requestVoteToWire(message), options, (error, response) => {

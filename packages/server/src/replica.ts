@@ -184,11 +184,16 @@ export class Replica {
       return created.describeMergedEntry(entry);
     };
     const raft = new RaftNode(
-      raftConfig(
-        config,
-        options.randomInt ?? ((maxExclusive) => Math.floor(Math.random() * maxExclusive)),
-        describeMergedEntry,
-      ),
+      {
+        ...raftConfig(
+          config,
+          options.randomInt ?? ((maxExclusive) => Math.floor(Math.random() * maxExclusive)),
+          describeMergedEntry,
+        ),
+        // The core's account of each notable change (role, term, vote, in-sync set, hand-back,
+        // truncation, snapshot), so that an operator can read from the log why the cluster moved.
+        trace: (line) => options.logger.info('consensus', { event: line }),
+      },
       {
         hardState: loaded.hardState,
         snapshot:

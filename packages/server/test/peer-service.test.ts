@@ -62,6 +62,7 @@ describe('peer service (stand-in replica)', () => {
       responseWaitMs: 30,
       entriesDeadlineMs: 100,
       entriesResponseWaitMs: 30,
+      appendStreamDeadlineMs: 100,
       snapshotDeadlineMs: 1000,
       snapshotResponseWaitMs: 100,
     },

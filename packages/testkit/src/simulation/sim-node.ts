@@ -169,6 +169,11 @@ interface Waiter {
   origin: ClientOrigin;
   term: number;
   deadlineMs: number;
+  /**
+   * When this node, as leader, first saw the entry committed. The answer may leave later, after the
+   * commit index is durable; what check-quorum bounds is the decision, taken while still in touch.
+   */
+  committedAtMs?: number;
 }
 
 /** Far more Readies than one input can cause; see pump(). */
@@ -476,8 +481,17 @@ export class SimulatedNode {
     const status = process.raft.status();
     if (status.role === 'leader') {
       this.environment.checker.observeLeader(this.id, status.term, this.environment.nowMs());
+      this.noteCommitDecisions(process, status.commitIndex);
     }
     this.pump(process);
+  }
+
+  /** Stamps the operations waiting up to commitIndex with when this leader saw them committed. */
+  private noteCommitDecisions(process: NodeProcess, commitIndex: number): void {
+    const now = this.environment.nowMs();
+    for (const [index, waiter] of process.waiters) {
+      if (index <= commitIndex && waiter.committedAtMs === undefined) waiter.committedAtMs = now;
+    }
   }
 
   /** Carries out Readies until one needs an fsync (or none is left), then compacts if due. */
@@ -620,6 +634,9 @@ export class SimulatedNode {
     if (this.armedCrashStrikes(process, 'after_send')) return;
     this.applyEntries(process, ready.committedEntries);
     process.raft.advance(ready);
+    // Serving alone, the leader's own fsync is what commits.
+    const status = process.raft.status();
+    if (status.role === 'leader') this.noteCommitDecisions(process, status.commitIndex);
     if (ready.softState !== null) this.changeSoftState(process, ready.softState);
     for (const offer of ready.mergeOffers) this.proposeMerge(process, offer);
   }
@@ -769,7 +786,7 @@ export class SimulatedNode {
       if (waiter === undefined) continue;
       process.waiters.delete(entry.index);
       if (result !== null && waiter.term === entry.term) {
-        this.checkNotStale(process, waiter.origin.requestId, now);
+        this.checkNotStale(process, waiter.origin.requestId, waiter.committedAtMs ?? now);
         this.environment.reply(waiter.origin.workstationId, {
           requestId: waiter.origin.requestId,
           attempt: waiter.origin.attempt,
@@ -784,7 +801,10 @@ export class SimulatedNode {
     }
   }
 
-  /** Witness mode: a leader cut off from every other voter past the limit must not acknowledge. */
+  /**
+   * Witness mode: a leader cut off from every other voter past the limit must not commit what it
+   * acknowledges. `now` is when it decided the commit (see Waiter.committedAtMs).
+   */
   private checkNotStale(process: NodeProcess, requestId: string, now: number): void {
     const limitMs = this.options.staleLeaderAfterMs;
     if (limitMs === null) return;

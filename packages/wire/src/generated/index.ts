@@ -4,6 +4,8 @@ export * from './tandem/v1/ActivateLicenceRequest.js';
 export * from './tandem/v1/AdminService.js';
 export * from './tandem/v1/AppendEntriesRequest.js';
 export * from './tandem/v1/AppendEntriesResponse.js';
+export * from './tandem/v1/AppendEntriesStreamRequest.js';
+export * from './tandem/v1/AppendEntriesStreamResponse.js';
 export * from './tandem/v1/ClusterStatusRequest.js';
 export * from './tandem/v1/ClusterStatusResponse.js';
 export * from './tandem/v1/DeactivateLicenceRequest.js';

@@ -6,6 +6,8 @@ import type { ActivateLicenceRequest as _tandem_v1_ActivateLicenceRequest, Activ
 import type { AdminServiceClient as _tandem_v1_AdminServiceClient, AdminServiceDefinition as _tandem_v1_AdminServiceDefinition } from './tandem/v1/AdminService.js';
 import type { AppendEntriesRequest as _tandem_v1_AppendEntriesRequest, AppendEntriesRequest__Output as _tandem_v1_AppendEntriesRequest__Output } from './tandem/v1/AppendEntriesRequest.js';
 import type { AppendEntriesResponse as _tandem_v1_AppendEntriesResponse, AppendEntriesResponse__Output as _tandem_v1_AppendEntriesResponse__Output } from './tandem/v1/AppendEntriesResponse.js';
+import type { AppendEntriesStreamRequest as _tandem_v1_AppendEntriesStreamRequest, AppendEntriesStreamRequest__Output as _tandem_v1_AppendEntriesStreamRequest__Output } from './tandem/v1/AppendEntriesStreamRequest.js';
+import type { AppendEntriesStreamResponse as _tandem_v1_AppendEntriesStreamResponse, AppendEntriesStreamResponse__Output as _tandem_v1_AppendEntriesStreamResponse__Output } from './tandem/v1/AppendEntriesStreamResponse.js';
 import type { ClusterStatusRequest as _tandem_v1_ClusterStatusRequest, ClusterStatusRequest__Output as _tandem_v1_ClusterStatusRequest__Output } from './tandem/v1/ClusterStatusRequest.js';
 import type { ClusterStatusResponse as _tandem_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _tandem_v1_ClusterStatusResponse__Output } from './tandem/v1/ClusterStatusResponse.js';
 import type { DeactivateLicenceRequest as _tandem_v1_DeactivateLicenceRequest, DeactivateLicenceRequest__Output as _tandem_v1_DeactivateLicenceRequest__Output } from './tandem/v1/DeactivateLicenceRequest.js';
@@ -74,6 +76,8 @@ export interface ProtoGrpcType {
       AdminService: SubtypeConstructor<typeof grpc.Client, _tandem_v1_AdminServiceClient> & { service: _tandem_v1_AdminServiceDefinition }
       AppendEntriesRequest: MessageTypeDefinition<_tandem_v1_AppendEntriesRequest, _tandem_v1_AppendEntriesRequest__Output>
       AppendEntriesResponse: MessageTypeDefinition<_tandem_v1_AppendEntriesResponse, _tandem_v1_AppendEntriesResponse__Output>
+      AppendEntriesStreamRequest: MessageTypeDefinition<_tandem_v1_AppendEntriesStreamRequest, _tandem_v1_AppendEntriesStreamRequest__Output>
+      AppendEntriesStreamResponse: MessageTypeDefinition<_tandem_v1_AppendEntriesStreamResponse, _tandem_v1_AppendEntriesStreamResponse__Output>
       ClusterStatusRequest: MessageTypeDefinition<_tandem_v1_ClusterStatusRequest, _tandem_v1_ClusterStatusRequest__Output>
       ClusterStatusResponse: MessageTypeDefinition<_tandem_v1_ClusterStatusResponse, _tandem_v1_ClusterStatusResponse__Output>
       DeactivateLicenceRequest: MessageTypeDefinition<_tandem_v1_DeactivateLicenceRequest, _tandem_v1_DeactivateLicenceRequest__Output>

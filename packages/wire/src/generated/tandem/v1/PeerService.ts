@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AppendEntriesRequest as _tandem_v1_AppendEntriesRequest, AppendEntriesRequest__Output as _tandem_v1_AppendEntriesRequest__Output } from '../../tandem/v1/AppendEntriesRequest.js';
 import type { AppendEntriesResponse as _tandem_v1_AppendEntriesResponse, AppendEntriesResponse__Output as _tandem_v1_AppendEntriesResponse__Output } from '../../tandem/v1/AppendEntriesResponse.js';
+import type { AppendEntriesStreamRequest as _tandem_v1_AppendEntriesStreamRequest, AppendEntriesStreamRequest__Output as _tandem_v1_AppendEntriesStreamRequest__Output } from '../../tandem/v1/AppendEntriesStreamRequest.js';
+import type { AppendEntriesStreamResponse as _tandem_v1_AppendEntriesStreamResponse, AppendEntriesStreamResponse__Output as _tandem_v1_AppendEntriesStreamResponse__Output } from '../../tandem/v1/AppendEntriesStreamResponse.js';
 import type { InstallSnapshotChunk as _tandem_v1_InstallSnapshotChunk, InstallSnapshotChunk__Output as _tandem_v1_InstallSnapshotChunk__Output } from '../../tandem/v1/InstallSnapshotChunk.js';
 import type { InstallSnapshotResponse as _tandem_v1_InstallSnapshotResponse, InstallSnapshotResponse__Output as _tandem_v1_InstallSnapshotResponse__Output } from '../../tandem/v1/InstallSnapshotResponse.js';
 import type { MergeOfferRequest as _tandem_v1_MergeOfferRequest, MergeOfferRequest__Output as _tandem_v1_MergeOfferRequest__Output } from '../../tandem/v1/MergeOfferRequest.js';
@@ -22,6 +24,17 @@ export interface PeerServiceClient extends grpc.Client {
   appendEntries(argument: _tandem_v1_AppendEntriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
   appendEntries(argument: _tandem_v1_AppendEntriesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
   appendEntries(argument: _tandem_v1_AppendEntriesRequest, callback: grpc.requestCallback<_tandem_v1_AppendEntriesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The leader's appends to one follower, in order; each request is answered once, in any order.
+   */
+  AppendEntriesStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_tandem_v1_AppendEntriesStreamRequest, _tandem_v1_AppendEntriesStreamResponse__Output>;
+  AppendEntriesStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_tandem_v1_AppendEntriesStreamRequest, _tandem_v1_AppendEntriesStreamResponse__Output>;
+  /**
+   * The leader's appends to one follower, in order; each request is answered once, in any order.
+   */
+  appendEntriesStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_tandem_v1_AppendEntriesStreamRequest, _tandem_v1_AppendEntriesStreamResponse__Output>;
+  appendEntriesStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_tandem_v1_AppendEntriesStreamRequest, _tandem_v1_AppendEntriesStreamResponse__Output>;
   
   InstallSnapshot(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
   InstallSnapshot(metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_InstallSnapshotResponse__Output>): grpc.ClientWritableStream<_tandem_v1_InstallSnapshotChunk>;
@@ -64,6 +77,11 @@ export interface PeerServiceClient extends grpc.Client {
 export interface PeerServiceHandlers extends grpc.UntypedServiceImplementation {
   AppendEntries: grpc.handleUnaryCall<_tandem_v1_AppendEntriesRequest__Output, _tandem_v1_AppendEntriesResponse>;
   
+  /**
+   * The leader's appends to one follower, in order; each request is answered once, in any order.
+   */
+  AppendEntriesStream: grpc.handleBidiStreamingCall<_tandem_v1_AppendEntriesStreamRequest__Output, _tandem_v1_AppendEntriesStreamResponse>;
+  
   InstallSnapshot: grpc.handleClientStreamingCall<_tandem_v1_InstallSnapshotChunk__Output, _tandem_v1_InstallSnapshotResponse>;
   
   MergeOffer: grpc.handleUnaryCall<_tandem_v1_MergeOfferRequest__Output, _tandem_v1_MergeOfferResponse>;
@@ -76,6 +94,7 @@ export interface PeerServiceHandlers extends grpc.UntypedServiceImplementation {
 
 export interface PeerServiceDefinition extends grpc.ServiceDefinition {
   AppendEntries: MethodDefinition<_tandem_v1_AppendEntriesRequest, _tandem_v1_AppendEntriesResponse, _tandem_v1_AppendEntriesRequest__Output, _tandem_v1_AppendEntriesResponse__Output>
+  AppendEntriesStream: MethodDefinition<_tandem_v1_AppendEntriesStreamRequest, _tandem_v1_AppendEntriesStreamResponse, _tandem_v1_AppendEntriesStreamRequest__Output, _tandem_v1_AppendEntriesStreamResponse__Output>
   InstallSnapshot: MethodDefinition<_tandem_v1_InstallSnapshotChunk, _tandem_v1_InstallSnapshotResponse, _tandem_v1_InstallSnapshotChunk__Output, _tandem_v1_InstallSnapshotResponse__Output>
   MergeOffer: MethodDefinition<_tandem_v1_MergeOfferRequest, _tandem_v1_MergeOfferResponse, _tandem_v1_MergeOfferRequest__Output, _tandem_v1_MergeOfferResponse__Output>
   RequestVote: MethodDefinition<_tandem_v1_RequestVoteRequest, _tandem_v1_RequestVoteResponse, _tandem_v1_RequestVoteRequest__Output, _tandem_v1_RequestVoteResponse__Output>

@@ -1,0 +1,228 @@
+// The ordered append stream over real gRPC on 127.0.0.1, with the real PeerService handlers in front
+// of a stand-in replica: appends of very different sizes reach the core in the order they were sent
+// (unary calls let a small one overtake a large one), every one is answered once, and a stream that
+// stalls or carries a bad request breaks, reports what it held, and is replaced on the next send.
+import * as grpc from '@grpc/grpc-js';
+import type { AppendEntriesMessage, Message } from '@tandem/consensus';
+import type { AppendEntriesRequest, AppendEntriesResponse__Output, PeerServiceClient } from '@tandem/wire';
+import { loadTandemProto } from '@tandem/wire';
+import { expect } from 'chai';
+import { AppendStream } from '../src/append-stream.js';
+import type { EdgeContext } from '../src/edge.js';
+import { createLogger } from '../src/logger.js';
+import { PeerContacts } from '../src/peer-contact.js';
+import { peerService } from '../src/peer-service.js';
+import { PendingResponses } from '../src/pending-responses.js';
+import type { Replica, ReplicaStatus } from '../src/replica.js';
+
+const status: ReplicaStatus = {
+  id: 'backup',
+  role: 'follower',
+  leaderId: 'main',
+  term: 7,
+  commitIndex: 0,
+  appliedIndex: 0,
+  lastIndex: 0,
+  snapshotIndex: 0,
+  configuration: { voters: ['backup', 'main'], inSync: ['backup', 'main'] },
+  progress: null,
+};
+
+interface Answered {
+  response: AppendEntriesResponse__Output;
+  answeredByCore: boolean;
+  requestSentAtMs: number;
+}
+
+/** An append of `count` entries after prevLogIndex, each carrying `bytes` of data. */
+function append(prevLogIndex: number, count: number, bytes: number, leaderId = 'main'): AppendEntriesRequest {
+  return {
+    term: 7,
+    leaderId,
+    prevLogIndex,
+    prevLogTerm: prevLogIndex === 0 ? 0 : 7,
+    leaderCommit: 0,
+    entries: Array.from({ length: count }, (_, offset) => ({
+      index: prevLogIndex + 1 + offset,
+      term: 7,
+      kind: 'ENTRY_KIND_NOOP' as const,
+      data: Buffer.alloc(bytes, offset % 251),
+    })),
+  };
+}
+
+describe('ordered append stream (real gRPC)', function () {
+  this.timeout(20_000);
+  const stepped: AppendEntriesMessage[] = [];
+  /**
+   * How long the stand-in core takes to answer an append. Like the real core, it answers every
+   * append it was stepped, in order: the service matches answers to waiting requests first in, first
+   * out.
+   */
+  let coreDelayMs = 0;
+  const responses = new PendingResponses(256);
+  let server: grpc.Server;
+  let client: PeerServiceClient;
+  let answers: Answered[] = [];
+  let failures: { reason: string; outstanding: number }[] = [];
+  let opened = 0;
+
+  const replica = {
+    serving: true,
+    status: () => status,
+    step: (message: Message) => {
+      if (message.type !== 'append_entries') return;
+      stepped.push(message);
+      const last = message.entries.at(-1)?.index ?? message.prevLogIndex;
+      setTimeout(
+        () =>
+          responses.deliver({
+            type: 'append_entries_response',
+            from: 'backup',
+            to: message.from,
+            term: 7,
+            success: true,
+            matchIndex: last,
+            conflictIndex: 0,
+            conflictTerm: 0,
+          }),
+        coreDelayMs,
+      );
+    },
+  } as unknown as Replica;
+
+  before(async () => {
+    const context: EdgeContext = {
+      nodeId: 'backup',
+      role: 'backup',
+      logger: createLogger('error', 'backup'),
+      status: () => status,
+      addressOf: (id) => (id === 'main' ? '127.0.0.1:1' : null),
+    };
+    const proto = loadTandemProto();
+    server = new grpc.Server();
+    server.addService(
+      proto.tandem.v1.PeerService.service,
+      peerService({
+        context,
+        replica,
+        responses,
+        contacts: new PeerContacts(['main'], () => Date.now(), 1000),
+        timings: {
+          rpcDeadlineMs: 5000,
+          responseWaitMs: 4000,
+          entriesDeadlineMs: 5000,
+          entriesResponseWaitMs: 4000,
+          appendStreamDeadlineMs: 5000,
+          snapshotDeadlineMs: 5000,
+          snapshotResponseWaitMs: 4000,
+        },
+      }) as unknown as grpc.UntypedServiceImplementation,
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error === null ? resolve(bound) : reject(error),
+      ),
+    );
+    client = new proto.tandem.v1.PeerService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  });
+
+  after(() => {
+    client.close();
+    server.forceShutdown();
+  });
+
+  let stream: AppendStream;
+  beforeEach(() => {
+    stepped.length = 0;
+    coreDelayMs = 0;
+    answers = [];
+    failures = [];
+    opened = 0;
+    stream = new AppendStream({
+      open: () => {
+        opened += 1;
+        return client.AppendEntriesStream();
+      },
+      clock: () => 1_000,
+      maxOutstanding: 64,
+      deadlineCheckIntervalMs: 10,
+      answered: (response, answeredByCore, requestSentAtMs) =>
+        answers.push({ response, answeredByCore, requestSentAtMs }),
+      failed: (reason, outstanding) => failures.push({ reason, outstanding }),
+    });
+  });
+
+  afterEach(() => stream.close());
+
+  async function until(condition: () => boolean, what: string | (() => string)): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!condition()) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  it('delivers large and small appends in the order they were sent, each answered once', async () => {
+    // Alternating appends of about 1 MB and of one small entry: as unary calls, the small ones
+    // complete first on the server, since HTTP/2 interleaves the frames of concurrent requests.
+    let prevLogIndex = 0;
+    const sentPrevIndexes: number[] = [];
+    for (let round = 0; round < 20; round += 1) {
+      const large = round % 2 === 0;
+      const request = large ? append(prevLogIndex, 16, 64 * 1024) : append(prevLogIndex, 1, 10);
+      sentPrevIndexes.push(prevLogIndex);
+      expect(stream.send(request, 5_000)).to.equal(true);
+      prevLogIndex += request.entries?.length ?? 0;
+    }
+    await until(() => answers.length === 20, 'every answer');
+    expect(stepped.map((message) => message.prevLogIndex)).to.deep.equal(sentPrevIndexes);
+    expect(answers.every((answer) => answer.answeredByCore && answer.response.success)).to.equal(true);
+    expect(Math.max(...answers.map((answer) => Number(answer.response.matchIndex)))).to.equal(prevLogIndex);
+    expect(answers.every((answer) => answer.requestSentAtMs === 1_000)).to.equal(true);
+    expect(failures).to.deep.equal([]);
+    expect(opened).to.equal(1);
+    expect(stream.outstandingCount).to.equal(0);
+  });
+
+  it('breaks a stream whose append outlives its deadline, and opens a new one on the next send', async () => {
+    coreDelayMs = 300;
+    expect(stream.send(append(0, 1, 10), 100)).to.equal(true);
+    expect(stream.send(append(1, 1, 10), 100)).to.equal(true);
+    await until(() => failures.length === 1, 'the broken stream');
+    expect(failures[0]?.outstanding).to.equal(2);
+    expect(failures[0]?.reason).to.match(/no answer before its deadline/);
+    expect(stream.outstandingCount).to.equal(0);
+    // The late answers go to the requests of the broken stream, whose answers nobody reads now.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    coreDelayMs = 0;
+    expect(answers).to.deep.equal([]);
+    expect(stream.send(append(0, 1, 10), 1_000)).to.equal(true);
+    await until(
+      () => answers.length >= 1,
+      () =>
+        `an answer on the new stream (${stepped.length} stepped, ${JSON.stringify(failures)}, opened ${opened})`,
+    );
+    expect(opened).to.equal(2);
+    expect(answers.at(-1)?.response.success).to.equal(true);
+  });
+
+  it('ends the stream on a request from a stranger, before it reaches the core', async () => {
+    expect(stream.send(append(0, 1, 10, 'intruder'), 5_000)).to.equal(true);
+    await until(() => failures.length === 1, 'the refused stream');
+    expect(failures[0]?.outstanding).to.equal(1);
+    expect(failures[0]?.reason).to.match(/not a peer/);
+    expect(stepped).to.deep.equal([]);
+  });
+
+  it('refuses to send beyond its window', async () => {
+    coreDelayMs = 200;
+    for (let index = 0; index < 64; index += 1)
+      expect(stream.send(append(index, 1, 10), 5_000)).to.equal(true);
+    expect(stream.send(append(64, 1, 10), 5_000)).to.equal(false);
+    expect(stream.outstandingCount).to.equal(64);
+    await until(() => answers.length === 64, 'every answer');
+    expect(stream.send(append(64, 1, 10), 5_000)).to.equal(true);
+  });
+});
