@@ -1945,7 +1945,14 @@ export class RaftNode {
       this.discardHistoryDue = true;
       return;
     }
-    const logEntries = offerEntries((index) => this.log.entry(index), range.firstIndex, source.throughIndex);
+    // Only entries the driver has applied are offered. The driver describes each one with its
+    // state machine's answer (describeMergedEntry), and an entry committed but not applied yet has
+    // no answer: the main would then take it as granted, although this node may still refuse it
+    // when it applies it and tell the client so (a usage report over its quota counted on the main
+    // while the workstation was told it was refused). The rest is offered on a later tick.
+    const lastAppliedIndex = Math.min(source.throughIndex, this.log.appliedIndex);
+    if (range.firstIndex > lastAppliedIndex) return;
+    const logEntries = offerEntries((index) => this.log.entry(index), range.firstIndex, lastAppliedIndex);
     const describe = this.describeMergedEntry;
     const entries =
       describe === null

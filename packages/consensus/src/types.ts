@@ -271,7 +271,9 @@ export interface RaftConfig {
   /**
    * Pair mode, on a backup: replaces the data of each 'normal' entry it offers for a merge (see
    * merge.ts), so that the driver can add what only it knows, such as the state machine's answer
-   * to the entry. Must be pure and deterministic; absent means the entry's own data.
+   * to the entry. Must be pure and deterministic; absent means the entry's own data. The core
+   * offers (and so describes) only entries the driver has applied (advance() returned for them),
+   * so that the state machine's answer to each is known.
    */
   describeMergedEntry?: (entry: Entry) => Uint8Array;
   /**

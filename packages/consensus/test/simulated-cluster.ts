@@ -29,6 +29,8 @@ export interface NodeOptions {
   pairVoteWaitTicks?: number;
   startupGraceTicks?: number;
   witnessNodeId?: NodeId;
+  /** Pair mode, on a backup: what it offers for each solo entry (RaftConfig.describeMergedEntry). */
+  describeMergedEntry?: (entry: Entry) => Uint8Array;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'configuration'> = {
@@ -122,6 +124,7 @@ export class SimulatedNode {
         pairVoteWaitTicks: this.options.pairVoteWaitTicks,
         startupGraceTicks: this.options.startupGraceTicks,
         witnessNodeId: this.options.witnessNodeId,
+        describeMergedEntry: this.options.describeMergedEntry,
       },
       {
         hardState: this.storage.hardState,
