@@ -304,14 +304,16 @@ export class RaftNode {
   tick(): void {
     this.elapsedTicks += 1;
     if (this.mergeSource !== null) this.maybeOfferMerge();
-    if (this.role !== 'leader') this.forgetHandBackThatHeld();
     if (this.role === 'leader') {
       this.tickLeader();
-    } else if (!this.proceedOnSilence()) {
-      this.electionElapsedTicks += 1;
-      if (this.electionElapsedTicks >= this.randomizedElectionTimeoutTicks) {
-        this.electionElapsedTicks = 0;
-        this.startElection('campaign');
+    } else {
+      this.forgetHandBackThatHeld();
+      if (!this.proceedOnSilence()) {
+        this.electionElapsedTicks += 1;
+        if (this.electionElapsedTicks >= this.randomizedElectionTimeoutTicks) {
+          this.electionElapsedTicks = 0;
+          this.startElection('campaign');
+        }
       }
     }
     this.checkInvariants();

@@ -24,7 +24,9 @@ export interface AppendStreamOptions {
   clock: () => number;
   /** Requests outstanding beyond this are refused by send (the core retransmits). */
   maxOutstanding: number;
-  /** How often outstanding requests are checked against their deadlines. */
+  /** How long each request may wait for its answer before the stream is broken. */
+  deadlineMs: number;
+  /** How often the oldest outstanding request is checked against its deadline. */
   deadlineCheckIntervalMs: number;
   /** The follower's answer; answeredByCore is false when its core did not answer in time. */
   answered: (
@@ -38,7 +40,7 @@ export interface AppendStreamOptions {
 
 interface Outstanding {
   sentAtMs: number;
-  /** By the wall clock, like gRPC deadlines. */
+  /** By the wall clock, like gRPC deadlines; increasing along `outstanding`, like the sequence. */
   deadlineAtMs: number;
 }
 
@@ -58,12 +60,15 @@ export class AppendStream {
   }
 
   /** Writes one append; false (nothing sent) when the window is full or the stream is closed. */
-  send(request: AppendEntriesRequest, deadlineMs: number): boolean {
+  send(request: AppendEntriesRequest): boolean {
     if (this.closed || this.outstanding.size >= this.options.maxOutstanding) return false;
     const call = this.call ?? this.openCall();
     const sequence = this.nextSequence;
     this.nextSequence += 1;
-    this.outstanding.set(sequence, { sentAtMs: this.options.clock(), deadlineAtMs: Date.now() + deadlineMs });
+    this.outstanding.set(sequence, {
+      sentAtMs: this.options.clock(),
+      deadlineAtMs: Date.now() + this.options.deadlineMs,
+    });
     // Backpressure is the window above: at most maxOutstanding requests are ever buffered.
     call.write({ sequence, request });
     this.armDeadlineTimer();
@@ -137,15 +142,14 @@ export class AppendStream {
     this.deadlineTimer = null;
   }
 
+  /** Every request gets the same deadline, so the oldest outstanding one is the first due. */
   private checkDeadlines(): void {
     const call = this.call;
-    if (call === null) return;
-    const now = Date.now();
-    for (const [sequence, request] of this.outstanding) {
-      if (request.deadlineAtMs <= now) {
-        this.break(call, `append ${sequence} got no answer before its deadline`);
-        return;
-      }
+    const oldest = this.outstanding.entries().next();
+    if (call === null || oldest.done === true) return;
+    const [sequence, request] = oldest.value;
+    if (request.deadlineAtMs <= Date.now()) {
+      this.break(call, `append ${sequence} got no answer before its deadline`);
     }
   }
 }

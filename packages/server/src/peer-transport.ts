@@ -248,6 +248,7 @@ export class PeerTransport implements Transport {
       open: () => client.AppendEntriesStream(),
       clock: this.options.clock,
       maxOutstanding: MAX_OUTSTANDING_APPENDS_PER_PEER,
+      deadlineMs: this.timings.appendStreamDeadlineMs,
       deadlineCheckIntervalMs: APPEND_DEADLINE_CHECK_INTERVAL_MS,
       answered: (response, answeredByCore, requestSentAtMs) => {
         if (this.closed) return;
@@ -270,8 +271,7 @@ export class PeerTransport implements Transport {
     if (message.type === 'append_entries') {
       const stream = this.appendStreams.get(peer);
       if (stream === undefined) return;
-      if (!stream.send(appendEntriesToWire(message), this.timings.appendStreamDeadlineMs))
-        this.droppedCount += 1;
+      if (!stream.send(appendEntriesToWire(message))) this.droppedCount += 1;
       return;
     }
     const client = this.clients.get(peer);

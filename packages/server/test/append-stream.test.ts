@@ -133,24 +133,29 @@ describe('ordered append stream (real gRPC)', function () {
   });
 
   let stream: AppendStream;
-  beforeEach(() => {
-    stepped.length = 0;
-    coreDelayMs = 0;
-    answers = [];
-    failures = [];
-    opened = 0;
-    stream = new AppendStream({
+  function openStream(deadlineMs: number): AppendStream {
+    return new AppendStream({
       open: () => {
         opened += 1;
         return client.AppendEntriesStream();
       },
       clock: () => 1_000,
       maxOutstanding: 64,
+      deadlineMs,
       deadlineCheckIntervalMs: 10,
       answered: (response, answeredByCore, requestSentAtMs) =>
         answers.push({ response, answeredByCore, requestSentAtMs }),
       failed: (reason, outstanding) => failures.push({ reason, outstanding }),
     });
+  }
+
+  beforeEach(() => {
+    stepped.length = 0;
+    coreDelayMs = 0;
+    answers = [];
+    failures = [];
+    opened = 0;
+    stream = openStream(5_000);
   });
 
   afterEach(() => stream.close());
@@ -173,7 +178,7 @@ describe('ordered append stream (real gRPC)', function () {
       const large = round % 2 === 0;
       const request = large ? append(prevLogIndex, 16, 64 * 1024) : append(prevLogIndex, 1, 10);
       sentPrevIndexes.push(prevLogIndex);
-      expect(stream.send(request, 5_000)).to.equal(true);
+      expect(stream.send(request)).to.equal(true);
       prevLogIndex += request.entries?.length ?? 0;
     }
     await until(() => answers.length === 20, 'every answer');
@@ -187,9 +192,11 @@ describe('ordered append stream (real gRPC)', function () {
   });
 
   it('breaks a stream whose append outlives its deadline, and opens a new one on the next send', async () => {
+    stream.close();
+    stream = openStream(100);
     coreDelayMs = 300;
-    expect(stream.send(append(0, 1, 10), 100)).to.equal(true);
-    expect(stream.send(append(1, 1, 10), 100)).to.equal(true);
+    expect(stream.send(append(0, 1, 10))).to.equal(true);
+    expect(stream.send(append(1, 1, 10))).to.equal(true);
     await until(() => failures.length === 1, 'the broken stream');
     expect(failures[0]?.outstanding).to.equal(2);
     expect(failures[0]?.reason).to.match(/no answer before its deadline/);
@@ -198,7 +205,7 @@ describe('ordered append stream (real gRPC)', function () {
     await new Promise((resolve) => setTimeout(resolve, 400));
     coreDelayMs = 0;
     expect(answers).to.deep.equal([]);
-    expect(stream.send(append(0, 1, 10), 1_000)).to.equal(true);
+    expect(stream.send(append(0, 1, 10))).to.equal(true);
     await until(
       () => answers.length >= 1,
       () =>
@@ -209,7 +216,7 @@ describe('ordered append stream (real gRPC)', function () {
   });
 
   it('ends the stream on a request from a stranger, before it reaches the core', async () => {
-    expect(stream.send(append(0, 1, 10, 'intruder'), 5_000)).to.equal(true);
+    expect(stream.send(append(0, 1, 10, 'intruder'))).to.equal(true);
     await until(() => failures.length === 1, 'the refused stream');
     expect(failures[0]?.outstanding).to.equal(1);
     expect(failures[0]?.reason).to.match(/not a peer/);
@@ -218,11 +225,10 @@ describe('ordered append stream (real gRPC)', function () {
 
   it('refuses to send beyond its window', async () => {
     coreDelayMs = 200;
-    for (let index = 0; index < 64; index += 1)
-      expect(stream.send(append(index, 1, 10), 5_000)).to.equal(true);
-    expect(stream.send(append(64, 1, 10), 5_000)).to.equal(false);
+    for (let index = 0; index < 64; index += 1) expect(stream.send(append(index, 1, 10))).to.equal(true);
+    expect(stream.send(append(64, 1, 10))).to.equal(false);
     expect(stream.outstandingCount).to.equal(64);
     await until(() => answers.length === 64, 'every answer');
-    expect(stream.send(append(64, 1, 10), 5_000)).to.equal(true);
+    expect(stream.send(append(64, 1, 10))).to.equal(true);
   });
 });

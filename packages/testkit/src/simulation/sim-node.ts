@@ -803,17 +803,17 @@ export class SimulatedNode {
 
   /**
    * Witness mode: a leader cut off from every other voter past the limit must not commit what it
-   * acknowledges. `now` is when it decided the commit (see Waiter.committedAtMs).
+   * acknowledges. `committedAtMs` is when it decided the commit (see Waiter.committedAtMs).
    */
-  private checkNotStale(process: NodeProcess, requestId: string, now: number): void {
+  private checkNotStale(process: NodeProcess, requestId: string, committedAtMs: number): void {
     const limitMs = this.options.staleLeaderAfterMs;
     if (limitMs === null) return;
     const latest = Math.max(Number.NEGATIVE_INFINITY, ...process.lastMessageFromMs.values());
-    if (now - latest <= limitMs) return;
+    if (committedAtMs - latest <= limitMs) return;
     this.environment.checker.fail(
       'stale_leader',
-      `${this.id} acknowledged ${requestId} ${latest === Number.NEGATIVE_INFINITY ? 'having never heard' : `${now - latest} ms after it last heard`} from another voter`,
-      now,
+      `${this.id} acknowledged ${requestId} ${latest === Number.NEGATIVE_INFINITY ? 'having never heard' : `${committedAtMs - latest} ms after it last heard`} from another voter`,
+      committedAtMs,
     );
   }
 
