@@ -114,12 +114,12 @@ export function toServiceError(error: unknown, context: EdgeContext): Partial<gr
 /** Wraps an async handler into a grpc-js unary handler that maps every failure at the edge. */
 export function unary<Request, Response>(
   context: EdgeContext,
-  handler: (request: Request) => Promise<Response> | Response,
+  handler: (request: Request, call: grpc.ServerUnaryCall<Request, Response>) => Promise<Response> | Response,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
     let pending: Promise<Response>;
     try {
-      pending = Promise.resolve(handler(call.request));
+      pending = Promise.resolve(handler(call.request, call));
     } catch (error) {
       pending = Promise.reject(error);
     }

@@ -2,6 +2,7 @@ export * from './config.js';
 export * from './crash-points.js';
 export * from './edge.js';
 export * from './errors.js';
+export * from './identity.js';
 export * from './logger.js';
 export * from './operations.js';
 export * from './peer-contact.js';
