@@ -13,7 +13,7 @@ function shortHash(hash: string | null): string | null {
 
 export function statusTable(report: StatusReport): string {
   const table = formatTable(
-    ['ID', 'ADDRESS', 'ROLE', 'STATE', 'TERM', 'COMMIT', 'APPLIED', 'LAG', 'IN-SYNC', 'HASH'],
+    ['ID', 'ADDRESS', 'ROLE', 'STATE', 'TERM', 'COMMIT', 'APPLIED', 'LAG', 'IN-SYNC', 'HASH', 'SECURITY'],
     report.nodes.map((node) => [
       node.id,
       node.address,
@@ -25,13 +25,19 @@ export function statusTable(report: StatusReport): string {
       node.lagEntries,
       node.inSync,
       shortHash(node.stateHash),
+      node.security,
     ]),
   );
   const incidents =
     report.openIncidents !== null && report.openIncidents > 0
       ? `incidents: ${report.openIncidents} open (see tandemctl incidents)\n`
       : '';
-  return `${table}leader: ${report.leader ?? 'none'}\n${incidents}`;
+  const insecure = report.nodes.filter((node) => node.security === 'insecure').map((node) => node.id ?? node.address);
+  const warning =
+    insecure.length > 0
+      ? `WARNING: INSECURE: ${insecure.join(', ')} run${insecure.length === 1 ? 's' : ''} without TLS and authentication (insecure: true)\n`
+      : '';
+  return `${table}leader: ${report.leader ?? 'none'}\n${incidents}${warning}`;
 }
 
 export function verifyTable(report: VerifyReport): string {

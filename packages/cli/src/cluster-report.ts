@@ -23,6 +23,8 @@ export interface StatusNode {
   lastContactMs: number | null;
   reachable: boolean;
   mode: string | null;
+  /** "tls" or "insecure" as the node says of itself; null when it did not answer. */
+  security: string | null;
   /** Why the node could not be asked, when it could not. */
   error?: string;
 }
@@ -76,6 +78,7 @@ function unreachable(address: string, error: string | null, known: NodeStatusVie
     lastContactMs: known?.lastContactMs ?? null,
     reachable: false,
     mode: known?.mode || null,
+    security: null,
   };
   if (error !== null) node.error = error;
   return node;
@@ -104,6 +107,7 @@ function answeredNode(
     lastContactMs: view.lastContactMs,
     reachable: true,
     mode: self.mode || null,
+    security: self.security || null,
   };
 }
 

@@ -32,11 +32,17 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .option('--settings <file>', 'a client settings file (YAML), as the workstation library reads')
     .option('--json', 'print JSON for scripts instead of tables')
     .option('--timeout-ms <ms>', 'how long one call may take (default 3000)', positiveInteger)
-    .option('--attempts <n>', 'attempts per operation before giving up (default 8)', positiveInteger)
+    .option('--attempts <n>', 'attempts per operation before giving up (default 40)', positiveInteger)
+    .option('--ca <file>', 'the cluster CA certificate (PEM) that the servers must chain to')
+    .option('--cert <file>', "this operator's client certificate (PEM), from tandemctl pki issue")
+    .option('--key <file>', 'the key of --cert (PEM)')
+    .option('--token-file <file>', 'a file holding a bearer token, for sites without client certificates')
+    .option('--insecure', 'plaintext without credentials, for a cluster configured with insecure: true')
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 rejected by the ledger (or verify found different states), 2 usage error, ' +
-        '3 cluster unavailable.\nWithout --servers or --settings, TANDEM_SERVERS or TANDEM_SETTINGS is used.',
+        '3 cluster unavailable.\nWithout --servers or --settings, TANDEM_SERVERS or TANDEM_SETTINGS is used; credentials\n' +
+        'come from --ca/--cert/--key/--token-file or TANDEM_CA, TANDEM_CERT, TANDEM_KEY, TANDEM_TOKEN, TANDEM_TOKEN_FILE.',
     );
 
   program

@@ -3,6 +3,7 @@
 import {
   AdminClient,
   type ClientSettings,
+  type ClientTlsSettings,
   InvalidArgumentError,
   loadSettings,
   NotFoundError,
@@ -31,6 +32,11 @@ export interface GlobalOptions {
   json?: boolean;
   timeoutMs?: number;
   attempts?: number;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  tokenFile?: string;
+  insecure?: boolean;
 }
 
 export class Session {
@@ -54,13 +60,21 @@ export class Session {
     const options = this.#options();
     const env = this.io.env ?? {};
     let base: ClientSettings;
+    // Servers given without a settings file take their credentials from flags and the environment
+    // alone; the placeholder passes validation here and is replaced below.
+    const bare = (servers: string[]) => parseSettings({ servers, insecure: true });
     if (options.settings !== undefined) base = loadSettings(options.settings);
-    else if (options.servers !== undefined) base = parseSettings({ servers: options.servers });
+    else if (options.servers !== undefined) base = bare(options.servers);
     else if (env.TANDEM_SETTINGS) base = loadSettings(env.TANDEM_SETTINGS);
-    else if (env.TANDEM_SERVERS) base = parseSettings({ servers: serverList(env.TANDEM_SERVERS) });
+    else if (env.TANDEM_SERVERS) base = bare(serverList(env.TANDEM_SERVERS));
     else throw new UsageError('no servers given: pass --servers host:port[,host:port] or --settings FILE');
+    if (options.settings === undefined && !env.TANDEM_SETTINGS) {
+      base = { ...base, insecure: false };
+      delete base.tls;
+    }
     this.#settings = parseSettings({
       ...base,
+      ...securityOverrides(options, env, base),
       servers: options.servers ?? base.servers,
       requestTimeoutMs: options.timeoutMs ?? base.requestTimeoutMs,
       maxAttempts: options.attempts ?? base.maxAttempts,
@@ -116,4 +130,42 @@ function describeExit(exitCode: number): string {
     default:
       return 'error';
   }
+}
+
+/**
+ * Credentials from flags (--ca, --cert, --key, --token-file, --insecure) and the environment
+ * (TANDEM_CA, TANDEM_CERT, TANDEM_KEY, TANDEM_TOKEN, TANDEM_TOKEN_FILE, TANDEM_INSECURE=1), over
+ * what a settings file said. A token is never taken from a flag: flags show in `ps`.
+ */
+function securityOverrides(
+  options: GlobalOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  base: ClientSettings,
+): Partial<ClientSettings> & { tokenFile?: string } {
+  const ca = options.ca ?? env.TANDEM_CA;
+  const cert = options.cert ?? env.TANDEM_CERT;
+  const key = options.key ?? env.TANDEM_KEY;
+  const tokenFile = options.tokenFile ?? env.TANDEM_TOKEN_FILE;
+  const token = env.TANDEM_TOKEN;
+  const insecure = options.insecure === true || env.TANDEM_INSECURE === '1' || env.TANDEM_INSECURE === 'true';
+  const overrides: Partial<ClientSettings> & { tokenFile?: string } = {};
+  if (insecure) return { insecure: true, tls: undefined, token: undefined };
+  if (ca !== undefined || cert !== undefined || key !== undefined) {
+    // Flags replace the file's paths one by one; a missing CA is reported by parseSettings.
+    const tls: Record<string, string> = {};
+    const caFile = ca ?? base.tls?.ca;
+    const certFile = cert ?? base.tls?.cert;
+    const keyFile = key ?? base.tls?.key;
+    if (caFile !== undefined) tls.ca = caFile;
+    if (certFile !== undefined) tls.cert = certFile;
+    if (keyFile !== undefined) tls.key = keyFile;
+    overrides.tls = tls as unknown as ClientTlsSettings;
+  }
+  if (tokenFile !== undefined) {
+    overrides.token = undefined;
+    overrides.tokenFile = tokenFile;
+  } else if (token !== undefined && token !== '') {
+    overrides.token = token;
+  }
+  return overrides;
 }

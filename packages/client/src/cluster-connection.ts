@@ -13,8 +13,17 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { AdminServiceClient, ResponseHeader__Output, WorkstationServiceClient } from '@tandem/wire';
+import { CertificateFileError, CertificateFiles, channelCredentials } from '@tandem/pki';
 import { loadTandemProto } from '@tandem/wire';
-import { describeFailure, FencedError, type LeaderHint, TandemError, UnavailableError } from './errors.js';
+import {
+  describeFailure,
+  FencedError,
+  type LeaderHint,
+  RateLimitedError,
+  SettingsError,
+  TandemError,
+  UnavailableError,
+} from './errors.js';
 import type { ClientSettings } from './settings.js';
 import { MAX_RETRY_BACKOFF_MS, MAX_SERVERS } from './settings.js';
 
@@ -59,6 +68,47 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_permit_without_calls': 1,
 };
 
+/** The longest a client waits when a server says it sends too many calls, per attempt. */
+const MAX_RATE_LIMIT_WAIT_MS = 5000;
+
+/**
+ * TLS towards the cluster (CA, and the client's certificate or a bearer token), or plaintext when
+ * the settings say insecure. The server's certificate must be a node of the cluster (or valid for
+ * the host name, for a certificate from an enterprise CA).
+ */
+export function connectionCredentials(settings: ClientSettings): {
+  credentials: grpc.ChannelCredentials;
+  files: CertificateFiles | null;
+} {
+  if (settings.insecure || settings.tls === undefined) {
+    return { credentials: grpc.credentials.createInsecure(), files: null };
+  }
+  let files: CertificateFiles;
+  try {
+    files = new CertificateFiles(settings.tls, {
+      fields: { ca: 'tls.ca', cert: 'tls.cert', key: 'tls.key' },
+    });
+  } catch (error) {
+    if (error instanceof CertificateFileError) {
+      throw new SettingsError(error.field, error.message.slice(error.field.length + 2));
+    }
+    throw error;
+  }
+  let credentials = channelCredentials(files, { role: 'any-node' });
+  const token = settings.token;
+  if (token !== undefined) {
+    credentials = grpc.credentials.combineChannelCredentials(
+      credentials,
+      grpc.credentials.createFromMetadataGenerator((_options, callback) => {
+        const metadata = new grpc.Metadata();
+        metadata.set('authorization', `Bearer ${token}`);
+        callback(null, metadata);
+      }),
+    );
+  }
+  return { credentials, files };
+}
+
 interface Endpoint {
   channel: grpc.Channel;
   workstation: WorkstationServiceClient | null;
@@ -74,7 +124,9 @@ export class ClusterConnection extends EventEmitter {
   readonly settings: ClientSettings;
   readonly #servers: string[];
   readonly #endpoints = new Map<string, Endpoint>();
-  readonly #credentials = grpc.credentials.createInsecure();
+  readonly #credentials: grpc.ChannelCredentials;
+  /** The certificate files in use (reloaded when they change); null on an insecure connection. */
+  readonly #files: CertificateFiles | null;
   #highestTerm = 0;
   #leader: LeaderInfo | null = null;
   /** Until this performance.now() time operations start at the known leader instead of main. */
@@ -86,6 +138,14 @@ export class ClusterConnection extends EventEmitter {
     if (settings.servers.length === 0) throw new TypeError('ClusterConnection needs at least one server');
     this.settings = settings;
     this.#servers = [...settings.servers];
+    const security = connectionCredentials(settings);
+    this.#credentials = security.credentials;
+    this.#files = security.files;
+  }
+
+  /** The identity this client's certificate names, if it has one (a workstation's id, say). */
+  get certificateIdentity(): { role: string; name: string } | null {
+    return this.#files?.identity ?? null;
   }
 
   /** The servers in the order they are tried: the configured ones, then any learned from hints. */
@@ -166,6 +226,12 @@ export class ClusterConnection extends EventEmitter {
         const stale = failure.term !== null && failure.term < this.#highestTerm;
         this.observeTerm(failure.term);
         if (!failure.error.retryable && !stale) throw failure.error;
+        if (failure.error instanceof RateLimitedError) {
+          // The server is fine and asks this client to slow down: wait as told, then ask it again.
+          lastError = failure.error;
+          pauseMs = Math.min(failure.error.retryAfterMs, MAX_RATE_LIMIT_WAIT_MS);
+          continue;
+        }
         lastError = stale ? new FencedError(failure.term, this.#highestTerm, address) : failure.error;
         const hinted = stale ? null : this.#hintedAddress(failure.hint);
         if (hinted !== null && hinted !== address && !hintedAddresses.has(hinted)) {
@@ -223,6 +289,7 @@ export class ClusterConnection extends EventEmitter {
     this.#closed = true;
     for (const endpoint of this.#endpoints.values()) endpoint.channel.close();
     this.#endpoints.clear();
+    this.#files?.close();
   }
 
   #assertOpen(): void {

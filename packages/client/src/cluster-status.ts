@@ -24,6 +24,8 @@ export interface NodeStatusView {
   mode: string;
   version: string;
   startedAtMs: number;
+  /** "tls", or "insecure" for a node without TLS and authentication; empty for a peer row. */
+  security: string;
 }
 
 /** Who answered, in which term and state. */
@@ -106,6 +108,7 @@ export function nodeStatusFromWire(status: NodeStatus__Output): NodeStatusView {
     mode: status.mode,
     version: status.version,
     startedAtMs: status.startedAtMs,
+    security: status.security,
   };
 }
 

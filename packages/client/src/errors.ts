@@ -7,8 +7,10 @@ import {
   LEADER_ADDRESS_KEY,
   LEADER_ID_KEY,
   metadataValue,
+  RATE_LIMITED_REASON,
   REASON_KEY,
   REJECTION_STATUS,
+  RETRY_AFTER_KEY,
   TERM_KEY,
 } from '@tandem/wire';
 import type { RejectionReason } from './types.js';
@@ -114,6 +116,46 @@ export class FencedError extends TandemError {
   }
 }
 
+/** The server did not accept this client's credentials (none, an unknown token, a wrong CA). */
+export class AuthenticationError extends TandemError {
+  constructor(message: string, options: Omit<TandemErrorOptions, 'retryable'> = {}) {
+    super('unauthenticated', message, { ...options, retryable: false });
+    this.name = 'AuthenticationError';
+  }
+}
+
+/** The caller is known but its role may not do this (the message names the role needed). */
+export class PermissionDeniedError extends TandemError {
+  /** The request field the refusal is about, when the server named one (lease_id, say). */
+  readonly field: string | null;
+  constructor(field: string | null, message: string, options: Omit<TandemErrorOptions, 'retryable'> = {}) {
+    super('permission_denied', message, { ...options, retryable: false });
+    this.name = 'PermissionDeniedError';
+    this.field = field;
+  }
+}
+
+/** This client sent more calls than its identity may: wait retryAfterMs and try again. */
+export class RateLimitedError extends TandemError {
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number, message: string, options: Omit<TandemErrorOptions, 'retryable'> = {}) {
+    super('rate_limited', message, { ...options, retryable: true });
+    this.name = 'RateLimitedError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * The TLS handshake failed: the server's certificate is not from the CA this client trusts, or is
+ * not a node's, or the server refused this client's certificate. Retrying does not fix it.
+ */
+export class TlsError extends TandemError {
+  constructor(message: string, options: Omit<TandemErrorOptions, 'retryable'> = {}) {
+    super('tls', message, { ...options, retryable: false });
+    this.name = 'TlsError';
+  }
+}
+
 /** A settings file or object that does not validate; `field` is a dotted path. */
 export class SettingsError extends TandemError {
   readonly field: string;
@@ -185,6 +227,10 @@ function notFoundReason(reason: string | null, field: string | null): NotFoundRe
   return null;
 }
 
+/** How grpc-js words a connection that failed on certificates (Node's and OpenSSL's messages). */
+const TLS_FAILURE =
+  /certificate|self[- ]signed|unable to verify|is not (node|witness) "|names no Tandem identity|alert (bad|unknown|handshake)|tlsv1 alert|SSL routines|wrong version number/i;
+
 /** Maps a gRPC status and its trailing metadata to a typed error. The one place that does this. */
 export function errorFromStatus(status: StatusLike, address: string | null = null): TandemError {
   const metadata = status.metadata;
@@ -201,13 +247,26 @@ export function errorFromStatus(status: StatusLike, address: string | null = nul
       return new InvalidArgumentError(field ?? '', message, options);
     case grpc.status.NOT_FOUND:
       return new NotFoundError(notFoundReason(reason, field), field, message, options);
+    case grpc.status.UNAUTHENTICATED:
+      return new AuthenticationError(message, options);
+    case grpc.status.PERMISSION_DENIED:
+      return new PermissionDeniedError(field, message, options);
     case grpc.status.RESOURCE_EXHAUSTED:
+      if (reason === RATE_LIMITED_REASON) {
+        const waitText = metadataValue(metadata, RETRY_AFTER_KEY);
+        const waitMs = waitText !== undefined && /^\d{1,7}$/.test(waitText) ? Number(waitText) : 1000;
+        return new RateLimitedError(waitMs, message, options);
+      }
+      if (reason !== null && isRejectionReason(reason)) return new RejectedError(reason, message, options);
+      return final('resource_exhausted');
     case grpc.status.ALREADY_EXISTS:
     case grpc.status.FAILED_PRECONDITION:
       if (reason !== null && isRejectionReason(reason)) return new RejectedError(reason, message, options);
       // Without a ledger reason this is gRPC itself talking (a message over the size limit, say).
       return final(grpc.status[status.code].toLowerCase());
     case grpc.status.UNAVAILABLE:
+      // A handshake that failed on certificates fails the same way on every attempt.
+      if (TLS_FAILURE.test(message)) return new TlsError(`TLS handshake failed: ${message}`, options);
       return retryable(leaderHintFromMetadata(metadata) === null ? 'unavailable' : 'not_leader');
     case grpc.status.DEADLINE_EXCEEDED:
       return retryable('deadline_exceeded');

@@ -1,6 +1,7 @@
 // The workstation settings: which servers to use (main first) and how patiently to use them.
 // Read from a YAML file or given as an object; every error names the field as a dotted path.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import YAML from 'yaml';
 import { SettingsError } from './errors.js';
 import type { WorkstationParameters } from './types.js';
@@ -34,6 +35,21 @@ export interface ClientSettings {
   renewalGraceMs: number;
   /** Reported with every lease; missing fields are filled from the operating system. */
   parameters?: Partial<WorkstationParameters>;
+  /**
+   * TLS towards the servers: the cluster CA (required), and this client's certificate and key
+   * (optional with a token). Absolute paths once parsed. Required unless `insecure` is set.
+   */
+  tls?: ClientTlsSettings;
+  /** A bearer token (or the file that holds it) for clients without a certificate; needs tls. */
+  token?: string;
+  /** Plaintext, no credentials: only for a cluster configured with insecure: true. */
+  insecure: boolean;
+}
+
+export interface ClientTlsSettings {
+  ca: string;
+  cert?: string;
+  key?: string;
 }
 
 /** Settings as a caller may give them: only `servers` is required. */
@@ -68,7 +84,13 @@ const SETTINGS_KEYS = [
   'mainRetryIntervalMs',
   'renewalGraceMs',
   'parameters',
+  'tls',
+  'token',
+  'tokenFile',
+  'insecure',
 ] as const;
+const TLS_KEYS = ['ca', 'cert', 'key'] as const;
+const MAX_TOKEN_LENGTH = 512;
 const PARAMETER_KEYS = ['host', 'user', 'cores', 'productVersion'] as const;
 
 /** Integer fields with their allowed ranges: a limit on everything. */
@@ -165,8 +187,57 @@ function parseParameters(value: unknown): Partial<WorkstationParameters> {
   return parameters;
 }
 
-/** Validates a settings object (as parsed from YAML, or given in code) and fills in defaults. */
-export function parseSettings(input: unknown): ClientSettings {
+function parseTls(value: unknown, baseDirectory: string): ClientTlsSettings {
+  if (!isMapping(value)) throw new SettingsError('tls', 'must be a mapping with ca, and cert and key');
+  rejectUnknownKeys(value, 'tls', TLS_KEYS);
+  const file = (key: (typeof TLS_KEYS)[number]): string | undefined => {
+    const given = value[key];
+    if (given === undefined || given === null) return undefined;
+    if (typeof given !== 'string' || given.trim() === '') {
+      throw new SettingsError(`tls.${key}`, 'must be the path of a PEM file');
+    }
+    return path.resolve(baseDirectory, given);
+  };
+  const ca = file('ca');
+  if (ca === undefined) throw new SettingsError('tls.ca', 'is required: the cluster CA certificate (PEM)');
+  const cert = file('cert');
+  const key = file('key');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new SettingsError(cert === undefined ? 'tls.cert' : 'tls.key', 'a certificate and its key go together');
+  }
+  return { ca, ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
+}
+
+function parseToken(raw: Raw, baseDirectory: string): string | undefined {
+  if (raw.token !== undefined && raw.token !== null && raw.tokenFile !== undefined && raw.tokenFile !== null) {
+    throw new SettingsError('tokenFile', 'give token or tokenFile, not both');
+  }
+  let token: unknown = raw.token;
+  let field = 'token';
+  if (raw.tokenFile !== undefined && raw.tokenFile !== null) {
+    field = 'tokenFile';
+    if (typeof raw.tokenFile !== 'string' || raw.tokenFile.trim() === '') {
+      throw new SettingsError('tokenFile', 'must be a path');
+    }
+    const file = path.resolve(baseDirectory, raw.tokenFile);
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new SettingsError('tokenFile', `cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
+  if (token === undefined || token === null) return undefined;
+  if (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token) || token.length > MAX_TOKEN_LENGTH) {
+    throw new SettingsError(field, `must be 1-${MAX_TOKEN_LENGTH} printable ASCII characters without spaces`);
+  }
+  return token;
+}
+
+/**
+ * Validates a settings object (as parsed from YAML, or given in code) and fills in defaults.
+ * Relative file paths (tls, tokenFile) resolve against baseDirectory: the settings file's directory.
+ */
+export function parseSettings(input: unknown, baseDirectory = process.cwd()): ClientSettings {
   if (!isMapping(input)) throw new SettingsError('settings', 'must be a mapping');
   // Keys given as undefined in code mean "use the default", like absent keys in a file.
   const raw: Raw = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
@@ -180,7 +251,26 @@ export function parseSettings(input: unknown): ClientSettings {
     defaultTtlMs: parseInteger(raw, 'defaultTtlMs'),
     mainRetryIntervalMs: parseInteger(raw, 'mainRetryIntervalMs'),
     renewalGraceMs: parseInteger(raw, 'renewalGraceMs'),
+    insecure: false,
   };
+  if (raw.insecure !== undefined && raw.insecure !== null) {
+    if (typeof raw.insecure !== 'boolean') throw new SettingsError('insecure', 'must be true or false');
+    settings.insecure = raw.insecure;
+  }
+  if (raw.tls !== undefined && raw.tls !== null) settings.tls = parseTls(raw.tls, baseDirectory);
+  const token = parseToken(raw, baseDirectory);
+  if (token !== undefined) settings.token = token;
+  if (settings.insecure) {
+    if (settings.tls !== undefined) throw new SettingsError('insecure', 'must not be set together with tls');
+    if (settings.token !== undefined) {
+      throw new SettingsError('token', 'is never sent in plaintext: give tls, or drop the token with insecure: true');
+    }
+  } else if (settings.tls === undefined) {
+    throw new SettingsError(
+      'tls',
+      'is required: give tls.ca (and tls.cert and tls.key, or a token), or set insecure: true for a cluster without TLS',
+    );
+  }
   if (raw.workstationId !== undefined && raw.workstationId !== null) {
     settings.workstationId = parseIdentifier(raw.workstationId, 'workstationId');
   }
@@ -191,26 +281,26 @@ export function parseSettings(input: unknown): ClientSettings {
 }
 
 /** Reads and validates a YAML settings file. Errors name the file and the field. */
-export function loadSettings(path: string): ClientSettings {
+export function loadSettings(filePath: string): ClientSettings {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(filePath, 'utf8');
   } catch (error) {
-    throw new SettingsError('settings', `cannot read ${path}: ${(error as Error).message}`);
+    throw new SettingsError('settings', `cannot read ${filePath}: ${(error as Error).message}`);
   }
   if (Buffer.byteLength(text) > MAX_SETTINGS_FILE_BYTES) {
-    throw new SettingsError('settings', `${path} is larger than ${MAX_SETTINGS_FILE_BYTES} bytes`);
+    throw new SettingsError('settings', `${filePath} is larger than ${MAX_SETTINGS_FILE_BYTES} bytes`);
   }
   let document: unknown;
   try {
     document = YAML.parse(text);
   } catch (error) {
-    throw new SettingsError('settings', `${path} is not valid YAML: ${(error as Error).message}`);
+    throw new SettingsError('settings', `${filePath} is not valid YAML: ${(error as Error).message}`);
   }
   try {
-    return parseSettings(document ?? {});
+    return parseSettings(document ?? {}, path.dirname(path.resolve(filePath)));
   } catch (error) {
-    if (error instanceof SettingsError) throw new SettingsError(error.field, `${error.detail} (in ${path})`);
+    if (error instanceof SettingsError) throw new SettingsError(error.field, `${error.detail} (in ${filePath})`);
     throw error;
   }
 }

@@ -74,9 +74,12 @@ export class WorkstationClient extends EventEmitter {
   constructor(settings: ClientSettings, connection?: ClusterConnection) {
     super();
     this.settings = settings;
-    this.workstationId = settings.workstationId ?? os.hostname();
-    this.#parameters = { ...systemParameters(), ...settings.parameters };
     this.connection = connection ?? new ClusterConnection(settings);
+    // A workstation certificate names the workstation: the server accepts no other id from it.
+    const certified = this.connection.certificateIdentity;
+    this.workstationId =
+      settings.workstationId ?? (certified?.role === 'workstation' ? certified.name : os.hostname());
+    this.#parameters = { ...systemParameters(), ...settings.parameters };
     this.connection.on('leader-changed', (leader: LeaderInfo) => this.emit('leader-changed', leader));
   }
 

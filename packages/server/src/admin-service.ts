@@ -114,6 +114,7 @@ export function adminService(
       mode: config.cluster.mode,
       version: VERSION,
       startedAtMs,
+      security: config.security.insecure ? 'insecure' : 'tls',
     };
   };
 
@@ -151,6 +152,7 @@ export function adminService(
       mode: config.cluster.mode,
       version: '',
       startedAtMs: 0,
+      security: '',
     };
   };
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { CALLER_ROLES, type CallerRole } from './identity.js';
 
 export type NodeRole = 'main' | 'backup' | 'witness';
 export type ClusterMode = 'single' | 'pair' | 'witness';
@@ -12,7 +13,44 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export interface PeerConfig {
   id: string;
   role: NodeRole;
+  /** The client port: workstations, tandemctl; for the witness, its only port. */
   address: string;
+  /**
+   * The peer port of a data node in pair and witness mode (PeerService, node to node only); null
+   * for the witness, whose one port serves the data nodes too.
+   */
+  peerAddress: string | null;
+}
+
+export type ClientCertificates = 'optional' | 'required';
+
+/** PEM files of one TLS endpoint, as absolute paths. */
+export interface TlsFiles {
+  /** The CA that callers' (and peers') certificates must chain to. */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** A bearer token as the configuration knows it: only the sha256 of the secret is stored. */
+export interface TokenConfig {
+  name: string;
+  /** Tokens are for people and workstations: never node or witness. */
+  role: Exclude<CallerRole, 'node' | 'witness'>;
+  /** Lower-case hex sha256 of the token. */
+  sha256: string;
+}
+
+export interface SecurityConfig {
+  /** Plaintext everywhere and every caller an admin: only with an explicit `insecure: true`. */
+  insecure: boolean;
+  /** The client port's TLS (the witness's one port uses it too); null when insecure. */
+  client: (TlsFiles & { clientCertificates: ClientCertificates }) | null;
+  /** The peer port's TLS and this node's client side towards its peers and the witness (mTLS). */
+  peer: TlsFiles | null;
+  tokens: TokenConfig[];
+  /** gRPC server reflection on the client port; off unless asked for. */
+  reflection: boolean;
 }
 
 export interface TandemConfig {
@@ -23,8 +61,14 @@ export interface TandemConfig {
     listen: string;
     /** host:port that peers and clients use to reach this node; defaults to listen. */
     advertise: string;
+    /**
+     * host:port of the peer port (PeerService), data nodes in pair and witness mode only; null
+     * otherwise. Defaults to listen's host with the port of this node's peerAddress.
+     */
+    peerListen: string | null;
     dataDir: string;
   };
+  security: SecurityConfig;
   cluster: {
     mode: ClusterMode;
     /**
@@ -51,6 +95,18 @@ export interface TandemConfig {
     maxRequestBytes: number;
     /** How long a client operation may wait for commit before it fails as retryable. */
     operationTimeoutMs: number;
+    /** Open connections per listener; further ones are refused by the kernel's accept path. */
+    maxConnections: number;
+    /** Concurrent calls (HTTP/2 streams) per connection. */
+    maxConcurrentStreams: number;
+    /** Workstation calls per second per identity (token bucket refill), and the bucket's size. */
+    workstationCallsPerSecond: number;
+    workstationCallBurst: number;
+    /** The server pings a connection this often, and drops it when a ping is not answered in time. */
+    keepaliveIntervalMs: number;
+    keepaliveTimeoutMs: number;
+    /** A connection with no call for this long is closed (clients reconnect when they need to). */
+    idleConnectionTimeoutMs: number;
   };
   ledger: {
     idempotencyWindowMs: number;
@@ -98,6 +154,13 @@ const NUMERIC_SETTINGS = {
     maxPendingOperations: [20_000, 1, 1_000_000],
     maxRequestBytes: [1024 * 1024, 1024, 64 * 1024 * 1024],
     operationTimeoutMs: [5000, 100, 600_000],
+    maxConnections: [1024, 4, 1_000_000],
+    maxConcurrentStreams: [256, 1, 65_536],
+    workstationCallsPerSecond: [200, 1, 1_000_000],
+    workstationCallBurst: [400, 1, 1_000_000],
+    keepaliveIntervalMs: [30_000, 1000, 3_600_000],
+    keepaliveTimeoutMs: [10_000, 100, 600_000],
+    idleConnectionTimeoutMs: [600_000, 1000, 86_400_000],
   },
   ledger: {
     idempotencyWindowMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],
@@ -215,9 +278,21 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     throw new ConfigError('(root)', 'the configuration must be a YAML mapping');
   }
   const root = document as Raw;
-  rejectUnknownKeys(root, '', ['node', 'cluster', 'timing', 'limits', 'ledger', 'snapshot', 'log']);
+  rejectUnknownKeys(root, '', [
+    'node',
+    'cluster',
+    'timing',
+    'limits',
+    'ledger',
+    'snapshot',
+    'log',
+    'tls',
+    'auth',
+    'insecure',
+    'reflection',
+  ]);
 
-  const nodeRaw = section(root, 'node', ['id', 'role', 'listen', 'advertise', 'dataDir'], true);
+  const nodeRaw = section(root, 'node', ['id', 'role', 'listen', 'advertise', 'peerListen', 'dataDir'], true);
   const id = text(nodeRaw, 'id', 'node.id');
   if (!NODE_ID_PATTERN.test(id)) throw new ConfigError('node.id', 'must be 1-64 of [A-Za-z0-9._-]');
   const role = choice(nodeRaw, 'role', 'node.role', ['main', 'backup', 'witness'] as const, 'main');
@@ -241,11 +316,26 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new ConfigError(field, 'must be a mapping with id, role and address');
     }
-    rejectUnknownKeys(entry as Raw, field, ['id', 'role', 'address']);
+    rejectUnknownKeys(entry as Raw, field, ['id', 'role', 'address', 'peerAddress']);
+    const nodeRole = choice(entry as Raw, 'role', `${field}.role`, ['main', 'backup', 'witness'] as const);
+    const raw = entry as Raw;
+    let peerAddress: string | null = null;
+    if (nodeRole === 'witness') {
+      if (raw.peerAddress !== undefined && raw.peerAddress !== null) {
+        throw new ConfigError(`${field}.peerAddress`, 'a witness has one port: give only address');
+      }
+    } else {
+      peerAddress = checkAddress(
+        text(raw, 'peerAddress', `${field}.peerAddress`),
+        `${field}.peerAddress`,
+        false,
+      );
+    }
     return {
-      id: text(entry as Raw, 'id', `${field}.id`),
-      role: choice(entry as Raw, 'role', `${field}.role`, ['main', 'backup', 'witness'] as const),
-      address: checkAddress(text(entry as Raw, 'address', `${field}.address`), `${field}.address`, false),
+      id: text(raw, 'id', `${field}.id`),
+      role: nodeRole,
+      address: checkAddress(text(raw, 'address', `${field}.address`), `${field}.address`, false),
+      peerAddress,
     };
   });
   if (mode === 'single' && nodes.length > 0) {
@@ -255,6 +345,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     throw new ConfigError('node.role', 'a witness needs cluster.mode witness');
   }
   let advertised = advertise;
+  let peerListen: string | null = null;
   if (mode === 'pair' || mode === 'witness') {
     checkCluster(nodes, id, role, mode);
     const self = nodes.find((node) => node.id === id);
@@ -273,6 +364,23 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
         `port 0 is not allowed in ${mode} mode: the other nodes must know the port`,
       );
     }
+    if (self.peerAddress !== null) {
+      const peerPort = self.peerAddress.slice(self.peerAddress.lastIndexOf(':') + 1);
+      peerListen = checkAddress(
+        text(nodeRaw, 'peerListen', 'node.peerListen', `${hostOf(listen)}:${peerPort}`),
+        'node.peerListen',
+        false,
+      );
+      if (peerListen === listen) {
+        throw new ConfigError(
+          'node.peerListen',
+          'must differ from node.listen: the peer port is a port of its own',
+        );
+      }
+    }
+  }
+  if (peerListen === null && nodeRaw.peerListen !== undefined && nodeRaw.peerListen !== null) {
+    throw new ConfigError('node.peerListen', 'only data nodes in pair and witness mode have a peer port');
   }
 
   const timing = numericSection(root, 'timing');
@@ -299,8 +407,11 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     level: choice(logRaw, 'level', 'log.level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
   };
 
+  const security = parseSecurity(root, baseDirectory);
+
   return {
-    node: { id, role, listen, advertise: advertised, dataDir },
+    node: { id, role, listen, advertise: advertised, peerListen, dataDir },
+    security,
     cluster: { mode, nodes },
     timing,
     limits,
@@ -326,8 +437,18 @@ function checkCluster(nodes: PeerConfig[], id: string, role: NodeRole, mode: 'pa
     if (earlier.some((other) => other.id === node.id)) {
       throw new ConfigError(`cluster.nodes[${position}].id`, `"${node.id}" is listed twice`);
     }
-    if (earlier.some((other) => other.address === node.address)) {
+    const taken = earlier.flatMap((other) => [other.address, other.peerAddress]);
+    if (taken.includes(node.address)) {
       throw new ConfigError(`cluster.nodes[${position}].address`, `"${node.address}" is listed twice`);
+    }
+    if (
+      node.peerAddress !== null &&
+      (taken.includes(node.peerAddress) || node.peerAddress === node.address)
+    ) {
+      throw new ConfigError(
+        `cluster.nodes[${position}].peerAddress`,
+        `"${node.peerAddress}" is listed twice`,
+      );
     }
   });
   const roles: readonly NodeRole[] = mode === 'witness' ? ['main', 'backup', 'witness'] : ['main', 'backup'];
@@ -342,6 +463,108 @@ function checkCluster(nodes: PeerConfig[], id: string, role: NodeRole, mode: 'pa
   if (self.role !== role) {
     throw new ConfigError('node.role', `is ${role} but cluster.nodes lists "${id}" as ${self.role}`);
   }
+}
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':'));
+}
+
+const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+const TOKEN_ROLES = CALLER_ROLES.filter((role) => role !== 'node' && role !== 'witness');
+
+function pemFile(raw: Raw, key: string, field: string, baseDirectory: string, fallback?: string): string {
+  const value = raw[key];
+  if ((value === undefined || value === null) && fallback !== undefined) return fallback;
+  const file = path.resolve(baseDirectory, text(raw, key, field));
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (error) {
+    throw new ConfigError(field, `cannot read "${file}" (${(error as Error).message})`);
+  }
+  return file;
+}
+
+/**
+ * TLS, tokens and reflection. Secure unless `insecure: true`: then no `tls` may be given (a half
+ * secure node is a misconfiguration, not a choice), and the node logs a warning every minute.
+ */
+function parseSecurity(root: Raw, baseDirectory: string): SecurityConfig {
+  const insecureValue = root.insecure ?? false;
+  if (typeof insecureValue !== 'boolean') throw new ConfigError('insecure', 'must be true or false');
+  const reflectionValue = root.reflection ?? false;
+  if (typeof reflectionValue !== 'boolean') throw new ConfigError('reflection', 'must be true or false');
+
+  const authRaw = section(root, 'auth', ['tokens'], false);
+  const tokensRaw = authRaw.tokens ?? [];
+  if (!Array.isArray(tokensRaw)) throw new ConfigError('auth.tokens', 'must be a list');
+  const tokens = tokensRaw.map((entry, position): TokenConfig => {
+    const field = `auth.tokens[${position}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new ConfigError(field, 'must be a mapping with name, role and sha256');
+    }
+    rejectUnknownKeys(entry as Raw, field, ['name', 'role', 'sha256']);
+    const name = text(entry as Raw, 'name', `${field}.name`);
+    if (!TOKEN_NAME_PATTERN.test(name))
+      throw new ConfigError(`${field}.name`, 'must be 1-128 of [A-Za-z0-9._-]');
+    const tokenRole = choice(entry as Raw, 'role', `${field}.role`, TOKEN_ROLES);
+    const sha256 = text(entry as Raw, 'sha256', `${field}.sha256`).toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(sha256)) {
+      throw new ConfigError(`${field}.sha256`, 'must be the sha256 of the token as 64 hex digits');
+    }
+    return { name, role: tokenRole as TokenConfig['role'], sha256 };
+  });
+  tokens.forEach((token, position) => {
+    if (tokens.slice(0, position).some((other) => other.name === token.name)) {
+      throw new ConfigError(`auth.tokens[${position}].name`, `"${token.name}" is listed twice`);
+    }
+    if (tokens.slice(0, position).some((other) => other.sha256 === token.sha256)) {
+      throw new ConfigError(`auth.tokens[${position}].sha256`, 'two tokens have the same secret');
+    }
+  });
+
+  const tlsRaw = section(root, 'tls', ['ca', 'cert', 'key', 'client', 'peer'], false);
+  if (insecureValue) {
+    if (root.tls !== undefined && root.tls !== null) {
+      throw new ConfigError('tls', 'must not be given with insecure: true (remove one of them)');
+    }
+    return { insecure: true, client: null, peer: null, tokens, reflection: reflectionValue };
+  }
+  if (root.tls === undefined || root.tls === null) {
+    throw new ConfigError(
+      'tls',
+      'is required: give the cluster CA and this node certificate (tls.ca, tls.cert, tls.key), or set insecure: true to run in plaintext',
+    );
+  }
+  const defaults = {
+    ca: tlsRaw.ca === undefined ? undefined : pemFile(tlsRaw, 'ca', 'tls.ca', baseDirectory),
+    cert: tlsRaw.cert === undefined ? undefined : pemFile(tlsRaw, 'cert', 'tls.cert', baseDirectory),
+    key: tlsRaw.key === undefined ? undefined : pemFile(tlsRaw, 'key', 'tls.key', baseDirectory),
+  };
+  const listener = (name: 'client' | 'peer', extra: readonly string[]): Raw & TlsFiles => {
+    const raw = section(tlsRaw, name, ['ca', 'cert', 'key', ...extra], false);
+    const prefix = `tls.${name}`;
+    const pick = (key: 'ca' | 'cert' | 'key') => {
+      const fallback = defaults[key];
+      if ((raw[key] === undefined || raw[key] === null) && fallback === undefined) {
+        throw new ConfigError(`${prefix}.${key}`, `is required (or give tls.${key} for every listener)`);
+      }
+      return pemFile(raw, key, `${prefix}.${key}`, baseDirectory, fallback);
+    };
+    return { ...raw, ca: pick('ca'), cert: pick('cert'), key: pick('key') };
+  };
+  const clientRaw = listener('client', ['clientCertificates']);
+  const clientCertificates = choice(
+    clientRaw,
+    'clientCertificates',
+    'tls.client.clientCertificates',
+    ['optional', 'required'] as const,
+    'optional',
+  );
+  const client = { ca: clientRaw.ca, cert: clientRaw.cert, key: clientRaw.key, clientCertificates };
+  // A witness has no peer port, but it checks the data nodes' certificates with the peer CA.
+  const peerRaw = listener('peer', []);
+  const peer = { ca: peerRaw.ca, cert: peerRaw.cert, key: peerRaw.key };
+  return { insecure: false, client, peer, tokens, reflection: reflectionValue };
 }
 
 /** The data node that leads whenever it can (pair and witness mode); null in single mode. */

@@ -12,7 +12,13 @@ import {
   TERM_KEY,
 } from '@tandem/wire';
 import type { NodeRole } from './config.js';
-import { InvalidArgumentError, NotFoundError, OperationalError, PreconditionError } from './errors.js';
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  OperationalError,
+  PermissionError,
+  PreconditionError,
+} from './errors.js';
 import type { Logger } from './logger.js';
 import type { ReplicaStatus } from './replica.js';
 
@@ -84,6 +90,10 @@ export function toServiceError(error: unknown, context: EdgeContext): Partial<gr
   if (error instanceof InvalidArgumentError) {
     metadata.set(FIELD_KEY, error.field);
     return { code: grpc.status.INVALID_ARGUMENT, details: error.message, metadata };
+  }
+  if (error instanceof PermissionError) {
+    metadata.set(FIELD_KEY, error.field);
+    return { code: grpc.status.PERMISSION_DENIED, details: error.message, metadata };
   }
   if (error instanceof NotFoundError) {
     metadata.set(FIELD_KEY, error.field);

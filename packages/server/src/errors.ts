@@ -65,3 +65,19 @@ export class PreconditionError extends Error {
     this.name = 'PreconditionError';
   }
 }
+
+/**
+ * An authenticated caller asking for something its identity does not allow: a peer speaking for
+ * another node id, a workstation touching another workstation's lease. Never retryable.
+ */
+export class PermissionError extends Error {
+  readonly code = 'permission_denied';
+  readonly retryable = false;
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'PermissionError';
+  }
+}

@@ -3,6 +3,7 @@
 // identity from a message field: a peer's id comes from its certificate, a workstation's from its
 // certificate or token, so that a caller cannot speak for someone else.
 import type * as grpc from '@grpc/grpc-js';
+import { PermissionError } from './errors.js';
 
 /** The roles of docs/security.md, from the least to the most trusted client role, then the peers. */
 export type CallerRole = 'workstation' | 'viewer' | 'operator' | 'admin' | 'node' | 'witness';
@@ -53,4 +54,30 @@ function safePeer(call: AnyCall): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * A peer's message names its sender (leader_id, candidate_id, backup_id); the certificate already
+ * did. They must agree, or the message speaks for another node: PERMISSION_DENIED, nothing changes.
+ * On an insecure listener there is no certificate and the field is all there is.
+ */
+export function requireSender(call: AnyCall, claimedId: string, field: string): void {
+  const identity = identityOf(call);
+  if (identity.via === 'insecure') return;
+  if (identity.role !== 'node' || identity.name !== claimedId) {
+    throw new PermissionError(
+      field,
+      `"${claimedId.slice(0, 64)}" is not the sender: the caller's certificate names ${identity.role} "${identity.name}"`,
+    );
+  }
+}
+
+/**
+ * The workstation a caller may act for: a workstation only for itself (its certificate's or
+ * token's name); an admin, or any caller on an insecure listener, for any workstation (null).
+ */
+export function workstationOf(call: AnyCall): string | null {
+  const identity = identityOf(call);
+  if (identity.via === 'insecure' || identity.role === 'admin') return null;
+  return identity.name;
 }

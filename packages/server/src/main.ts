@@ -65,6 +65,19 @@ async function main(): Promise<number> {
       void tandemd.stop().finally(() => process.exit(1));
     };
   }
+  // SIGHUP: certificates and keys (and tokens) read again without a restart; see docs/security.md.
+  const path = configFile;
+  process.on('SIGHUP', () => {
+    let fresh: ReturnType<typeof loadConfig> | null = null;
+    try {
+      fresh = loadConfig(path);
+    } catch (error) {
+      logger.error('reload: the configuration does not validate; tokens stay as they were', {
+        error: (error as Error).message,
+      });
+    }
+    tandemd.reload(fresh);
+  });
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info('shutting down', { signal });

@@ -5,7 +5,7 @@ import type { Command, Outcome, Result } from '@tandem/ledger';
 import { validateCommand } from '@tandem/ledger';
 import type { TandemConfig } from './config.js';
 import { RejectionError } from './edge.js';
-import { InvalidArgumentError, NotFoundError, PreconditionError } from './errors.js';
+import { InvalidArgumentError, NotFoundError, PermissionError, PreconditionError } from './errors.js';
 import type { Replica } from './replica.js';
 
 /** What decides whether this node serves a request, beyond the ledger's own rules. */
@@ -32,15 +32,39 @@ function unwrap(result: Result, index: number): Executed {
   return { outcome: result.outcome, index };
 }
 
+/**
+ * caller.workstationId: the workstation the caller may act for (see identity.ts workstationOf), or
+ * null when it may act for any. A workstation touches only its own leases and reports only its own
+ * usage; that is checked here, before anything is proposed.
+ */
 export async function execute(
   replica: Replica,
   command: Command,
   policy: OperationPolicy,
+  caller: { workstationId: string | null } = { workstationId: null },
 ): Promise<Executed> {
   replica.assertLeader();
   const invalid = validateCommand(command, { maxTtlMs: policy.maxTtlMs });
   if (invalid !== null) throw new InvalidArgumentError(invalid.field, invalid.message);
   const ledger = replica.ledger;
+  const actingFor = caller.workstationId;
+  if (actingFor !== null && (command.type === 'acquire_lease' || command.type === 'report_usage')) {
+    if (command.workstationId !== actingFor) {
+      throw new PermissionError(
+        'workstation_id',
+        `the caller is workstation "${actingFor}" and may not act for "${command.workstationId.slice(0, 128)}"`,
+      );
+    }
+  }
+  if (actingFor !== null && (command.type === 'renew_lease' || command.type === 'release_lease')) {
+    const lease = ledger.getLease(command.leaseId);
+    if (lease !== undefined && lease.workstationId !== actingFor) {
+      throw new PermissionError(
+        'lease_id',
+        `the lease is held by another workstation, not by "${actingFor}"`,
+      );
+    }
+  }
   if ('requestId' in command) {
     const previous = ledger.lookupRequest(command.requestId);
     if (previous !== undefined) return unwrap(previous, ledger.appliedIndex);

@@ -22,9 +22,11 @@ import type {
   TimeoutNowRequest__Output,
   TimeoutNowResponse,
 } from '@tandem/wire';
+import { isUndecodable } from './auth.js';
 import type { EdgeContext } from './edge.js';
 import { responseHeader, toServiceError, unary } from './edge.js';
 import { InvalidArgumentError, OperationalError } from './errors.js';
+import { requireSender } from './identity.js';
 import type { PeerContacts } from './peer-contact.js';
 import {
   appendEntriesFromWire,
@@ -63,7 +65,8 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
   const currentTerm = () => replica.status().term;
 
   /** Only the configured peer may replicate to this node. */
-  const requirePeer = (id: string, field: string): NodeId => {
+  const requirePeer = (id: string, field: string, call: { getPeer(): string }): NodeId => {
+    requireSender(call, id, field);
     if (id === '') throw new InvalidArgumentError(field, 'is required');
     if (!contacts.isPeer(id)) throw new InvalidArgumentError(field, `"${id}" is not a peer of this node`);
     if (id === options.witnessId)
@@ -124,8 +127,9 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
    */
   const appendEntries = async (
     request: AppendEntriesRequest__Output,
+    call: { getPeer(): string },
   ): Promise<{ response: AppendEntriesResponse; answered: boolean }> => {
-    requirePeer(request.leaderId, 'leader_id');
+    requirePeer(request.leaderId, 'leader_id', call);
     const message = appendEntriesFromWire(request, selfId);
     const waitMs = message.entries.length > 0 ? timings.entriesResponseWaitMs : timings.responseWaitMs;
     const answer = await exchange(message, 'append_entries_response', waitMs);
@@ -167,13 +171,17 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
       };
       call.on('data', (item: AppendEntriesStreamRequest__Output) => {
         if (over) return;
+        if (isUndecodable(item)) {
+          fail(new InvalidArgumentError('request', 'a stream item is not a valid protobuf message'));
+          return;
+        }
         const sequence = item.sequence;
         if (item.request === null) {
           fail(new InvalidArgumentError('request', 'is required'));
           return;
         }
         unanswered += 1;
-        appendEntries(item.request).then(
+        appendEntries(item.request, call).then(
           ({ response, answered }) => {
             unanswered -= 1;
             if (over || call.cancelled) return;
@@ -195,8 +203,8 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
         over = true;
       });
     },
-    RequestVote: peerUnary(context, async (request: RequestVoteRequest__Output) => {
-      requirePeer(request.candidateId, 'candidate_id');
+    RequestVote: peerUnary(context, async (request: RequestVoteRequest__Output, call) => {
+      requirePeer(request.candidateId, 'candidate_id', call);
       const message = requestVoteFromWire(request, selfId);
       const answer = await exchange(message, 'request_vote_response', timings.responseWaitMs);
       if (answer === null || answer.type !== 'request_vote_response') {
@@ -212,8 +220,8 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
         answered: true,
       };
     }),
-    MergeOffer: peerUnary(context, async (request: MergeOfferRequest__Output) => {
-      requirePeer(request.backupId, 'backup_id');
+    MergeOffer: peerUnary(context, async (request: MergeOfferRequest__Output, call) => {
+      requirePeer(request.backupId, 'backup_id', call);
       const message = mergeOfferFromWire(request, selfId);
       const answer = await exchange(message, 'merge_offer_response', timings.responseWaitMs);
       if (answer === null || answer.type !== 'merge_offer_response') {
@@ -229,8 +237,8 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
         answered: true,
       };
     }),
-    TimeoutNow: unary(context, (request: TimeoutNowRequest__Output): TimeoutNowResponse => {
-      requirePeer(request.leaderId, 'leader_id');
+    TimeoutNow: unary(context, (request: TimeoutNowRequest__Output, call): TimeoutNowResponse => {
+      requirePeer(request.leaderId, 'leader_id', call);
       const message = timeoutNowFromWire(request, selfId);
       if (!replica.serving) throw new OperationalError('shutting_down', 'the node is shutting down', true);
       contacts.heardFrom(message.from, message.term);
@@ -257,9 +265,10 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
       call.on('data', (chunk: InstallSnapshotChunk__Output) => {
         if (decided) return;
         try {
+          if (isUndecodable(chunk)) throw new InvalidArgumentError('chunk', 'is not a valid protobuf message');
           const first = firstOffset === null;
           if (first) {
-            const leaderId = requirePeer(chunk.leaderId, 'leader_id');
+            const leaderId = requirePeer(chunk.leaderId, 'leader_id', call);
             firstOffset = wireInteger(chunk.offset, 'offset');
             const term = currentTerm();
             if (chunk.term < term) {
@@ -319,12 +328,15 @@ function noAnswerTrailer(): grpc.Metadata {
  */
 function peerUnary<Request, Response>(
   context: EdgeContext,
-  handler: (request: Request) => Promise<{ response: Response; answered: boolean }>,
+  handler: (
+    request: Request,
+    call: grpc.ServerUnaryCall<Request, Response>,
+  ) => Promise<{ response: Response; answered: boolean }>,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
     let pending: Promise<{ response: Response; answered: boolean }>;
     try {
-      pending = handler(call.request);
+      pending = handler(call.request, call);
     } catch (error) {
       pending = Promise.reject(error);
     }

@@ -6,7 +6,7 @@
 //
 // Failures are normal here: Raft tolerates lost messages and retransmits, so a failed or timed-out
 // RPC only tells the core that the peer is unreachable, and a full window drops the message.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { InstallSnapshotMessage, Message, NodeId, Snapshot, SnapshotReport } from '@tandem/consensus';
 import { encodeConfiguration } from '@tandem/consensus';
 import type {
@@ -23,6 +23,7 @@ import { loadTandemProto } from '@tandem/wire';
 import { AppendStream } from './append-stream.js';
 import type { TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
+import type { NodeCredentials } from './node-credentials.js';
 import { peerChannelOptions } from './peer-channel.js';
 import type { PeerContacts } from './peer-contact.js';
 import {
@@ -134,6 +135,8 @@ export interface PeerTransportOptions {
   loadSnapshot: () => Promise<Snapshot | null>;
   /** The replica's clock, to stamp when each request left (see PeerSink.step). */
   clock: () => number;
+  /** mTLS to the peer's peer port and to the witness: each end's certificate must name it. */
+  credentials: NodeCredentials;
 }
 
 export class PeerTransport implements Transport {
@@ -167,6 +170,7 @@ export class PeerTransport implements Transport {
           contacts: options.contacts,
           witnessId: node.id,
           address: node.address,
+          credentials: options.credentials.toMember('witness', node.id),
           rpcDeadlineMs: this.timings.rpcDeadlineMs,
           clock: options.clock,
           step: (message, requestSentAtMs) => this.attached.step(message, requestSentAtMs),
@@ -174,9 +178,10 @@ export class PeerTransport implements Transport {
         this.witness = { id: node.id, client };
         continue;
       }
+      // Data nodes reach each other on the peer port, never on the client port.
       const client = new proto.tandem.v1.PeerService(
-        node.address,
-        grpc.credentials.createInsecure(),
+        node.peerAddress ?? node.address,
+        options.credentials.toMember('node', node.id),
         peerChannelOptions(config),
       );
       this.clients.set(node.id, client);

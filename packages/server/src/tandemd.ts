@@ -6,20 +6,24 @@ import { LevelStorage } from '@tandem/storage';
 import { loadTandemProto, packageDefinition } from '@tandem/wire';
 import { HealthImplementation } from 'grpc-health-check';
 import { adminService } from './admin-service.js';
+import { Guard } from './auth.js';
 import type { TandemConfig } from './config.js';
 import { witnessOf } from './config.js';
 import type { CrashPoints } from './crash-points.js';
 import type { EdgeContext } from './edge.js';
+import { addGuarded, bind, serverOptions } from './listener.js';
 import type { Logger } from './logger.js';
+import { NodeCredentials } from './node-credentials.js';
 import { operationPolicy } from './operations.js';
 import { PeerContacts } from './peer-contact.js';
-import { peerService, singleModePeerService } from './peer-service.js';
+import { peerService } from './peer-service.js';
 import { PeerTransport, peerTimings } from './peer-transport.js';
 import { PendingResponses } from './pending-responses.js';
 import { Replica } from './replica.js';
 import { workstationService } from './workstation-service.js';
 
-const SERVICES = ['tandem.v1.WorkstationService', 'tandem.v1.AdminService', 'tandem.v1.PeerService'];
+const CLIENT_SERVICES = ['tandem.v1.WorkstationService', 'tandem.v1.AdminService'];
+const SERVICES = [...CLIENT_SERVICES, 'tandem.v1.PeerService'];
 
 /** RPCs of one kind from the peer that may wait for the core's answer at once. */
 const MAX_WAITING_PEER_RPCS = 256;
@@ -29,16 +33,32 @@ export class Tandemd {
     readonly config: TandemConfig,
     readonly replica: Replica,
     private readonly server: grpc.Server,
+    /** The peer port's server (pair and witness mode); null in single mode. */
+    private readonly peerServer: grpc.Server | null,
+    private readonly credentials: NodeCredentials,
+    readonly guard: Guard,
     private readonly storage: LevelStorage,
     private readonly health: HealthImplementation,
     private readonly logger: Logger,
     /** The bound address, with the real port when the configuration asked for port 0. */
     readonly address: string,
+    /** The peer port's bound address; null in single mode. */
+    readonly peerAddress: string | null,
     private readonly peers: { transport: PeerTransport; responses: PendingResponses } | null,
   ) {}
 
   /** crashPoints: test-only failpoints (see crash-points.ts), armed by main.ts from the environment. */
   static async start(config: TandemConfig, logger: Logger, crashPoints?: CrashPoints): Promise<Tandemd> {
+    // Certificates first: a node that cannot prove who it is must not open its storage or serve.
+    const credentials = NodeCredentials.load(config, logger);
+    const guard = new Guard({
+      security: config.security,
+      logger,
+      workstationRate: {
+        perSecond: config.limits.workstationCallsPerSecond,
+        burst: config.limits.workstationCallBurst,
+      },
+    });
     const storage = await LevelStorage.open(config.node.dataDir);
     const clock = () => Date.now();
     const pair = config.cluster.mode !== 'single';
@@ -54,6 +74,7 @@ export class Tandemd {
           responses,
           contacts,
           clock,
+          credentials,
           loadSnapshot: () => storage.loadSnapshot(),
         })
       : null;
@@ -67,9 +88,7 @@ export class Tandemd {
     });
     transport?.attach(replica);
     const proto = loadTandemProto();
-    const server = new grpc.Server({
-      'grpc.max_receive_message_length': config.limits.maxRequestBytes,
-    });
+    const server = new grpc.Server(serverOptions(config));
     let advertised = config.node.advertise;
     const context: EdgeContext = {
       nodeId: config.node.id,
@@ -81,52 +100,80 @@ export class Tandemd {
           ? advertised
           : (config.cluster.nodes.find((node) => node.id === nodeId)?.address ?? null),
     };
-    server.addService(
+    addGuarded(
+      server,
+      guard,
+      'tandem.v1.WorkstationService',
       proto.tandem.v1.WorkstationService.service,
       workstationService(context, replica, operationPolicy(config)),
     );
-    server.addService(
+    addGuarded(
+      server,
+      guard,
+      'tandem.v1.AdminService',
       proto.tandem.v1.AdminService.service,
       adminService(context, replica, config, Date.now(), contacts),
-    );
-    server.addService(
-      proto.tandem.v1.PeerService.service,
-      pair
-        ? peerService({
-            context,
-            replica,
-            responses,
-            contacts,
-            timings,
-            witnessId: witnessOf(config)?.id ?? null,
-          })
-        : singleModePeerService(context),
     );
     const health = new HealthImplementation(
       Object.fromEntries(['', ...SERVICES].map((name) => [name, 'NOT_SERVING'])),
     );
+    // Health stays open to anyone (load balancers, systemd probes); it says nothing of the ledger.
     health.addToServer(server);
-    new ReflectionService(packageDefinition()).addToServer(server);
-
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(config.node.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-        error === null
-          ? resolve(boundPort)
-          : reject(new Error(`cannot listen on ${config.node.listen}: ${error.message}`)),
+    if (config.security.reflection) {
+      // Only the client services: the peer API is nobody's business but the peer's.
+      new ReflectionService(packageDefinition(), { services: CLIENT_SERVICES }).addToServer(server);
+      logger.warn('gRPC reflection is on (reflection: true): the client services can be listed by anyone');
+    }
+    let peerServer: grpc.Server | null = null;
+    if (pair) {
+      peerServer = new grpc.Server(serverOptions(config));
+      addGuarded(
+        peerServer,
+        guard,
+        'tandem.v1.PeerService',
+        proto.tandem.v1.PeerService.service,
+        peerService({
+          context,
+          replica,
+          responses,
+          contacts,
+          timings,
+          witnessId: witnessOf(config)?.id ?? null,
+        }),
       );
-    });
+    }
+
+    const port = await bind(server, config.node.listen, credentials.clientListener(), config, logger);
     const host = config.node.listen.slice(0, config.node.listen.lastIndexOf(':'));
     const address = `${host}:${port}`;
     if (config.node.advertise.endsWith(':0')) advertised = address;
+    let peerAddress: string | null = null;
+    if (peerServer !== null && config.node.peerListen !== null) {
+      const peerPort = await bind(
+        peerServer,
+        config.node.peerListen,
+        credentials.peerListener(),
+        config,
+        logger,
+      ).catch((error: unknown) => {
+        server.forceShutdown();
+        throw error;
+      });
+      peerAddress = `${config.node.peerListen.slice(0, config.node.peerListen.lastIndexOf(':'))}:${peerPort}`;
+    }
 
     const tandemd = new Tandemd(
       config,
       replica,
       server,
+      peerServer,
+      credentials,
+      guard,
       storage,
       health,
       logger,
       address,
+      peerAddress,
       transport === null ? null : { transport, responses },
     );
     replica.onFatal = (error) => {
@@ -142,6 +189,8 @@ export class Tandemd {
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
     logger.info('listening', {
       address,
+      peerAddress,
+      security: credentials.insecure ? 'insecure' : 'tls',
       mode: config.cluster.mode,
       role: config.node.role,
       dataDir: config.node.dataDir,
@@ -149,24 +198,41 @@ export class Tandemd {
     return tandemd;
   }
 
+  /**
+   * SIGHUP: certificates and keys read again (a pair that does not fit is refused, and the one in
+   * use stays), and the tokens taken from the configuration given (the file read again).
+   */
+  reload(config: TandemConfig | null): void {
+    this.credentials.reload();
+    if (config !== null) {
+      this.guard.setTokens(config.security.tokens);
+      this.logger.info('reload: tokens taken from the configuration', {
+        tokens: config.security.tokens.length,
+      });
+    }
+  }
+
   /** Graceful shutdown: stop taking requests, let the batch in flight finish, close storage. */
   async stop(): Promise<void> {
     for (const name of ['', ...SERVICES]) this.health.setStatus(name, 'NOT_SERVING');
-    const shutDown = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 2000);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
+    const shutDown = (server: grpc.Server) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
-    });
+    const servers = [shutDown(this.server), ...(this.peerServer === null ? [] : [shutDown(this.peerServer)])];
     // Peer RPCs waiting for the core are answered now (as refusals), so that the server can finish.
     this.peers?.responses.clear();
-    await shutDown;
+    await Promise.all(servers);
     await this.replica.stop();
     this.peers?.transport.close();
+    this.credentials.close();
     await this.storage.close();
     this.logger.info('stopped');
   }

@@ -2,7 +2,7 @@
 // append_entries without entries) and in-sync records each become one RPC, and the answer is
 // stepped back into the core. As with the peer transport, failures are normal: the core repeats
 // what it needs, so a failed RPC only counts as the witness being unreachable.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '@tandem/consensus';
 import type {
   RecordInSyncResponse__Output,
@@ -33,6 +33,8 @@ export interface WitnessClientOptions {
   contacts: PeerContacts;
   witnessId: NodeId;
   address: string;
+  /** mTLS: this node's certificate, and the witness's must name the witness. */
+  credentials: grpc.ChannelCredentials;
   /** The deadline of one RPC. */
   rpcDeadlineMs: number;
   /** The replica's clock, to stamp when each request left. */
@@ -53,7 +55,7 @@ export class WitnessClient {
     // Found again within a failover timeout after it returns, and a stalled connection replaced.
     this.client = new proto.tandem.v1.WitnessService(
       options.address,
-      grpc.credentials.createInsecure(),
+      options.credentials,
       peerChannelOptions(options.config),
     );
   }

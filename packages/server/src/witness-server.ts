@@ -24,10 +24,14 @@ import type {
 import { loadTandemProto, packageDefinition } from '@tandem/wire';
 import { HealthImplementation } from 'grpc-health-check';
 import { VERSION } from './admin-service.js';
+import { Guard } from './auth.js';
 import { dataNodeIds, type TandemConfig } from './config.js';
 import { type EdgeContext, responseHeader, roleToWire, unary } from './edge.js';
 import { InvalidArgumentError, OperationalError } from './errors.js';
+import { requireSender } from './identity.js';
+import { addGuarded, bind, serverOptions } from './listener.js';
 import type { Logger } from './logger.js';
+import { NodeCredentials } from './node-credentials.js';
 import { requestVoteFromWire, requestVoteResponseToWire } from './peer-messages.js';
 import type { ReplicaStatus } from './replica.js';
 import { heartbeatFromWire, recordFromWire } from './witness-messages.js';
@@ -57,12 +61,17 @@ export class WitnessServer {
     private readonly logger: Logger,
     /** The bound address (with the real port when the configuration asked for port 0). */
     readonly address: string,
+    private readonly credentials: NodeCredentials,
+    readonly guard: Guard,
   ) {}
 
   static async start(config: TandemConfig, logger: Logger): Promise<WitnessServer> {
     if (config.node.role !== 'witness' || config.cluster.mode !== 'witness') {
       throw new Error('a witness server needs node.role witness and cluster.mode witness');
     }
+    const credentials = NodeCredentials.load(config, logger);
+    // No workstation calls reach a witness, so no rate limit; data nodes call it by certificate only.
+    const guard = new Guard({ security: config.security, logger, workstationRate: null });
     const dataNodes = dataNodeIds(config);
     const storage = await WitnessStorage.open(config.node.dataDir, config.node.id, dataNodes);
     const stored = await storage.load().catch(async (error: unknown) => {
@@ -87,28 +96,36 @@ export class WitnessServer {
       inSync: stored?.inSync ?? dataNodes,
       acknowledgedIndex: stored?.acknowledgedIndex ?? 0,
     });
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': config.limits.maxRequestBytes });
+    const server = new grpc.Server(serverOptions(config));
     const health = new HealthImplementation(
       Object.fromEntries(['', ...SERVICES].map((name) => [name, 'NOT_SERVING'])),
     );
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(config.node.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-        error === null
-          ? resolve(boundPort)
-          : reject(new Error(`cannot listen on ${config.node.listen}: ${error.message}`)),
-      );
-    }).catch(async (error: unknown) => {
-      await storage.close();
-      throw error;
-    });
+    const port = await bind(server, config.node.listen, credentials.clientListener(), config, logger).catch(
+      async (error: unknown) => {
+        credentials.close();
+        await storage.close();
+        throw error;
+      },
+    );
     const host = config.node.listen.slice(0, config.node.listen.lastIndexOf(':'));
     const address = `${host}:${port}`;
-    const witness = new WitnessServer(config, core, storage, server, health, logger, address);
+    const witness = new WitnessServer(
+      config,
+      core,
+      storage,
+      server,
+      health,
+      logger,
+      address,
+      credentials,
+      guard,
+    );
     witness.addServices();
     witness.tickTimer = setInterval(() => core.tick(), config.timing.tickIntervalMs);
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
     logger.info('listening', {
       address,
+      security: credentials.insecure ? 'insecure' : 'tls',
       mode: config.cluster.mode,
       role: config.node.role,
       dataDir: config.node.dataDir,
@@ -118,6 +135,12 @@ export class WitnessServer {
 
   status(): WitnessStatus {
     return this.core.status();
+  }
+
+  /** SIGHUP: certificate files read again, and the tokens of the configuration given. */
+  reload(config: TandemConfig | null): void {
+    this.credentials.reload();
+    if (config !== null) this.guard.setTokens(config.security.tokens);
   }
 
   async stop(): Promise<void> {
@@ -136,6 +159,7 @@ export class WitnessServer {
       });
     });
     await this.writes;
+    this.credentials.close();
     await this.storage.close();
     this.logger.info('stopped');
   }
@@ -145,10 +169,26 @@ export class WitnessServer {
   private addServices(): void {
     const proto = loadTandemProto();
     const context = this.edgeContext();
-    this.server.addService(proto.tandem.v1.WitnessService.service, this.witnessService(context));
-    this.server.addService(proto.tandem.v1.AdminService.service, this.adminService(context));
+    addGuarded(
+      this.server,
+      this.guard,
+      'tandem.v1.WitnessService',
+      proto.tandem.v1.WitnessService.service,
+      this.witnessService(context) as unknown as grpc.UntypedServiceImplementation,
+    );
+    addGuarded(
+      this.server,
+      this.guard,
+      'tandem.v1.AdminService',
+      proto.tandem.v1.AdminService.service,
+      this.adminService(context) as unknown as grpc.UntypedServiceImplementation,
+    );
     this.health.addToServer(this.server);
-    new ReflectionService(packageDefinition()).addToServer(this.server);
+    if (this.config.security.reflection) {
+      new ReflectionService(packageDefinition(), { services: ['tandem.v1.AdminService'] }).addToServer(
+        this.server,
+      );
+    }
   }
 
   private edgeContext(): EdgeContext {
@@ -253,8 +293,9 @@ export class WitnessServer {
     return {
       RequestVote: unary(
         context,
-        async (request: RequestVoteRequest__Output): Promise<RequestVoteResponse> => {
+        async (request: RequestVoteRequest__Output, call): Promise<RequestVoteResponse> => {
           this.requireDataNode(request.candidateId, 'candidate_id');
+          requireSender(call, request.candidateId, 'candidate_id');
           const answer = await this.exchange(requestVoteFromWire(request, selfId));
           if (answer.type !== 'request_vote_response') throw new Error(`the witness answered ${answer.type}`);
           return { header: header(answer.term), ...requestVoteResponseToWire(answer) };
@@ -262,8 +303,9 @@ export class WitnessServer {
       ),
       Heartbeat: unary(
         context,
-        async (request: WitnessHeartbeatRequest__Output): Promise<WitnessHeartbeatResponse> => {
+        async (request: WitnessHeartbeatRequest__Output, call): Promise<WitnessHeartbeatResponse> => {
           this.requireDataNode(request.leaderId, 'leader_id');
+          requireSender(call, request.leaderId, 'leader_id');
           const answer = await this.exchange(heartbeatFromWire(request, selfId));
           if (answer.type !== 'append_entries_response')
             throw new Error(`the witness answered ${answer.type}`);
@@ -272,8 +314,9 @@ export class WitnessServer {
       ),
       RecordInSync: unary(
         context,
-        async (request: RecordInSyncRequest__Output): Promise<RecordInSyncResponse> => {
+        async (request: RecordInSyncRequest__Output, call): Promise<RecordInSyncResponse> => {
           this.requireDataNode(request.leaderId, 'leader_id');
+          requireSender(call, request.leaderId, 'leader_id');
           const answer = await this.exchange(recordFromWire(request, selfId, dataNodeIds(this.config)));
           if (answer.type !== 'witness_record_response')
             throw new Error(`the witness answered ${answer.type}`);
@@ -325,6 +368,7 @@ export class WitnessServer {
       mode: config.cluster.mode,
       version: '',
       startedAtMs: 0,
+      security: '',
     });
     return {
       ...refusals,
@@ -338,6 +382,7 @@ export class WitnessServer {
           reachable: true,
           version: VERSION,
           startedAtMs,
+          security: config.security.insecure ? 'insecure' : 'tls',
         };
         const peers = config.cluster.nodes
           .filter((node) => node.role !== 'witness')

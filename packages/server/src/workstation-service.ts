@@ -17,6 +17,7 @@ import { leaseToWire, licenceToWire, parametersFromWire } from '@tandem/wire';
 import type { EdgeContext } from './edge.js';
 import { responseHeader, unary } from './edge.js';
 import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { workstationOf } from './identity.js';
 import { execute, expectOutcome, type OperationPolicy } from './operations.js';
 import type { Replica } from './replica.js';
 
@@ -53,29 +54,34 @@ export function workstationService(
   policy: OperationPolicy,
 ): WorkstationServiceHandlers & grpc.UntypedServiceImplementation {
   return {
-    AcquireLease: unary(context, async (request: AcquireLeaseRequest__Output): Promise<LeaseResponse> => {
-      const { outcome, index } = await execute(
-        replica,
-        {
-          type: 'acquire_lease',
-          requestId: request.requestId,
-          licenceId: request.licenceId,
-          workstationId: request.workstationId,
-          parameters: parametersFromWire(request.parameters),
-          ttlMs: request.ttlMs,
-        },
-        policy,
-      );
-      return {
-        header: responseHeader(context, index),
-        lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
-      };
-    }),
-    RenewLease: unary(context, async (request: RenewLeaseRequest__Output): Promise<LeaseResponse> => {
+    AcquireLease: unary(
+      context,
+      async (request: AcquireLeaseRequest__Output, call): Promise<LeaseResponse> => {
+        const { outcome, index } = await execute(
+          replica,
+          {
+            type: 'acquire_lease',
+            requestId: request.requestId,
+            licenceId: request.licenceId,
+            workstationId: request.workstationId,
+            parameters: parametersFromWire(request.parameters),
+            ttlMs: request.ttlMs,
+          },
+          policy,
+          { workstationId: workstationOf(call) },
+        );
+        return {
+          header: responseHeader(context, index),
+          lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
+        };
+      },
+    ),
+    RenewLease: unary(context, async (request: RenewLeaseRequest__Output, call): Promise<LeaseResponse> => {
       const { outcome, index } = await execute(
         replica,
         { type: 'renew_lease', requestId: request.requestId, leaseId: request.leaseId, ttlMs: request.ttlMs },
         policy,
+        { workstationId: workstationOf(call) },
       );
       return {
         header: responseHeader(context, index),
@@ -84,11 +90,12 @@ export function workstationService(
     }),
     ReleaseLease: unary(
       context,
-      async (request: ReleaseLeaseRequest__Output): Promise<ReleaseLeaseResponse> => {
+      async (request: ReleaseLeaseRequest__Output, call): Promise<ReleaseLeaseResponse> => {
         const { outcome, index } = await execute(
           replica,
           { type: 'release_lease', requestId: request.requestId, leaseId: request.leaseId },
           policy,
+          { workstationId: workstationOf(call) },
         );
         return {
           header: responseHeader(context, index),
@@ -96,28 +103,32 @@ export function workstationService(
         };
       },
     ),
-    ReportUsage: unary(context, async (request: ReportUsageRequest__Output): Promise<ReportUsageResponse> => {
-      const { outcome, index } = await execute(
-        replica,
-        {
-          type: 'report_usage',
-          requestId: request.requestId,
-          licenceId: request.licenceId,
-          workstationId: request.workstationId,
-          units: request.units,
-        },
-        policy,
-      );
-      const usage = expectOutcome(outcome, 'usage');
-      const response: ReportUsageResponse = {
-        header: responseHeader(context, index),
-        licenceId: usage.licenceId,
-        periodStartMs: usage.periodStartMs,
-        used: usage.used,
-      };
-      if (usage.remaining !== null) response.remaining = usage.remaining;
-      return response;
-    }),
+    ReportUsage: unary(
+      context,
+      async (request: ReportUsageRequest__Output, call): Promise<ReportUsageResponse> => {
+        const { outcome, index } = await execute(
+          replica,
+          {
+            type: 'report_usage',
+            requestId: request.requestId,
+            licenceId: request.licenceId,
+            workstationId: request.workstationId,
+            units: request.units,
+          },
+          policy,
+          { workstationId: workstationOf(call) },
+        );
+        const usage = expectOutcome(outcome, 'usage');
+        const response: ReportUsageResponse = {
+          header: responseHeader(context, index),
+          licenceId: usage.licenceId,
+          periodStartMs: usage.periodStartMs,
+          used: usage.used,
+        };
+        if (usage.remaining !== null) response.remaining = usage.remaining;
+        return response;
+      },
+    ),
     GetLicence: unary(context, (request: GetLicenceRequest__Output) =>
       licenceResponse(context, replica, request.licenceId),
     ),

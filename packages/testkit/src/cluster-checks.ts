@@ -1,5 +1,6 @@
 // Questions tests ask of a running cluster: who leads, and do the nodes hold the same ledger.
 import { AdminClient, resolveSettings } from '@tandem/client';
+import type { ClusterAccess } from './test-pki.js';
 
 export interface LeaderView {
   id: string;
@@ -11,12 +12,13 @@ const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(reso
 
 /** Asks each address who it is; resolves with the node that says it leads, once one does. */
 export async function waitForLeader(
+  access: ClusterAccess,
   addresses: string[],
   timeoutMs: number,
   accept: (leader: LeaderView) => boolean = () => true,
 ): Promise<LeaderView> {
   const admin = new AdminClient(
-    resolveSettings({ servers: addresses, requestTimeoutMs: 500, maxAttempts: 1 }),
+    resolveSettings({ ...access, servers: addresses, requestTimeoutMs: 500, maxAttempts: 1 }),
   );
   const deadline = Date.now() + timeoutMs;
   try {
@@ -51,9 +53,13 @@ export interface VerifiedNode {
  * Waits until every address has applied the same index with the same state hash, and returns the
  * nodes' answers; throws with what each node said if they do not converge in time.
  */
-export async function waitForEqualState(addresses: string[], timeoutMs: number): Promise<VerifiedNode[]> {
+export async function waitForEqualState(
+  access: ClusterAccess,
+  addresses: string[],
+  timeoutMs: number,
+): Promise<VerifiedNode[]> {
   const admin = new AdminClient(
-    resolveSettings({ servers: addresses, requestTimeoutMs: 2000, maxAttempts: 1 }),
+    resolveSettings({ ...access, servers: addresses, requestTimeoutMs: 2000, maxAttempts: 1 }),
   );
   const deadline = Date.now() + timeoutMs;
   let last: VerifiedNode[] = [];

@@ -13,3 +13,4 @@ export * from './tandemd-process.js';
 export * from './tandemd-trio.js';
 export * from './temporary-directory.js';
 export * from './workload.js';
+export * from './test-pki.js';

@@ -1,8 +1,10 @@
 // Plain gRPC stubs with no retries and no leader following, for tests that must see exactly what
 // one node answers (bad input, crash tests). Workstations use @tandem/client instead.
 import * as grpc from '@grpc/grpc-js';
+import { connectionCredentials, parseSettings } from '@tandem/client';
 import type { AdminServiceClient, WorkstationServiceClient } from '@tandem/wire';
 import { loadTandemProto } from '@tandem/wire';
+import type { ClusterAccess } from './test-pki.js';
 
 export interface RawClients {
   workstation: WorkstationServiceClient;
@@ -10,10 +12,12 @@ export interface RawClients {
   close(): void;
 }
 
-export function rawClients(address: string): RawClients {
+/** Stubs on one channel to `address`, with the credentials of `access` (TLS unless insecure). */
+export function rawClients(address: string, access: ClusterAccess): RawClients {
   const proto = loadTandemProto();
-  const workstation = new proto.tandem.v1.WorkstationService(address, grpc.credentials.createInsecure());
-  const admin = new proto.tandem.v1.AdminService(address, grpc.credentials.createInsecure(), {
+  const { credentials, files } = connectionCredentials(parseSettings({ ...access, servers: [address] }));
+  const workstation = new proto.tandem.v1.WorkstationService(address, credentials);
+  const admin = new proto.tandem.v1.AdminService(address, credentials, {
     channelOverride: workstation.getChannel() as grpc.Channel,
   });
   return {
@@ -22,6 +26,7 @@ export function rawClients(address: string): RawClients {
     close() {
       workstation.close();
       admin.close();
+      files?.close();
     },
   };
 }

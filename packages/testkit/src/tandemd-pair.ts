@@ -2,9 +2,11 @@
 // benchmarks. Ports are chosen before either starts, because each node must know the other's address.
 
 import { mkdir } from 'node:fs/promises';
+import type { ClientSettingsInput } from '@tandem/client';
 import path from 'node:path';
 import { freePort } from './ports.js';
 import { TandemdProcess } from './tandemd-process.js';
+import { type ClientRole, type ClusterAccess, INSECURE_ACCESS, pkiDirectory, TestPki } from './test-pki.js';
 
 export interface PairOptions {
   /** A directory under which main/ and backup/ data directories are made. */
@@ -12,13 +14,19 @@ export interface PairOptions {
   /** Deep-merged into both nodes' configuration (timing, limits, snapshot, log...). */
   overrides?: Record<string, unknown>;
   echo?: NodeJS.WritableStream;
-  /** The nodes' ports; free ports by default. */
+  /** The nodes' client ports; free ports by default. */
   ports?: Record<PairRole, number>;
+  /** The nodes' peer ports (PeerService); free ports by default. */
+  peerPorts?: Record<PairRole, number>;
   /**
-   * The address the other node uses to reach a node (a FaultProxy in front of it, so that tests
-   * can cut the link between the nodes while workstations still reach both directly).
+   * The address the other node uses to reach a node's peer port (a FaultProxy in front of it, so
+   * that tests can cut the link between the nodes while workstations still reach both directly).
    */
   peerAddresses?: Partial<Record<PairRole, string>>;
+  /** The PKI to use; a new one under directory/pki by default. */
+  pki?: TestPki;
+  /** Plaintext, no authentication (insecure: true): only for tests of that mode. */
+  insecure?: boolean;
 }
 
 export type PairRole = 'main' | 'backup';
@@ -29,13 +37,49 @@ export class TandemdPair {
   private constructor(
     readonly options: PairOptions,
     readonly ports: Record<PairRole, number>,
+    readonly peerPorts: Record<PairRole, number>,
+    /** null for an insecure pair. */
+    readonly pki: TestPki | null,
   ) {}
 
   static async start(options: PairOptions): Promise<TandemdPair> {
     const ports = options.ports ?? { main: await freePort(), backup: await freePort() };
-    const pair = new TandemdPair(options, ports);
+    const peerPorts = options.peerPorts ?? { main: await freePort(), backup: await freePort() };
+    const pki =
+      options.insecure === true
+        ? null
+        : (options.pki ?? (await TestPki.create(pkiDirectory(options.directory))));
+    const pair = new TandemdPair(options, ports, peerPorts, pki);
     await Promise.all([pair.startNode('main'), pair.startNode('backup')]);
     return pair;
+  }
+
+  /** The PKI; throws for an insecure pair. */
+  requirePki(): TestPki {
+    if (this.pki === null) throw new Error('this pair runs insecure: it has no PKI');
+    return this.pki;
+  }
+
+  /** An admin's credentials for test helpers (waitForLeader, rawClients...). */
+  get access(): ClusterAccess {
+    return this.pki?.admin ?? INSECURE_ACCESS;
+  }
+
+  /** A node's peer port address (without any proxy). */
+  peerAddress(role: PairRole): string {
+    return `127.0.0.1:${this.peerPorts[role]}`;
+  }
+
+  /** Client settings for a role's certificate (admin by default); see TestPki.settings. */
+  settings(role: ClientRole = 'admin', name: string = role, extra: Partial<ClientSettingsInput> = {}) {
+    if (this.pki === null) return Promise.resolve({ servers: this.servers, insecure: true, ...extra });
+    return this.pki.settings(this.servers, role, name, extra);
+  }
+
+  /** tandemctl's --servers and credential flags for a role (admin by default). */
+  async tandemctlArgs(role: ClientRole = 'admin', name: string = role): Promise<string[]> {
+    const credentials = this.pki === null ? ['--insecure'] : await this.pki.tandemctlArgs(role, name);
+    return ['--servers', this.servers.join(','), ...credentials];
   }
 
   address(role: PairRole): string {
@@ -65,18 +109,21 @@ export class TandemdPair {
       role,
       dataDir,
       port: this.ports[role],
+      ...(this.pki === null ? { insecure: true } : { pki: this.pki }),
       ...(this.options.echo === undefined ? {} : { echo: this.options.echo }),
       overrides: {
         ...(this.options.overrides ?? {}),
+        node: { peerListen: this.peerAddress(role) },
         cluster: {
           mode: 'pair',
           nodes: (['main', 'backup'] as const).map((member) => ({
             id: member,
             role: member,
-            address:
+            address: this.address(member),
+            peerAddress:
               member === role
-                ? this.address(member)
-                : (this.options.peerAddresses?.[member] ?? this.address(member)),
+                ? this.peerAddress(member)
+                : (this.options.peerAddresses?.[member] ?? this.peerAddress(member)),
           })),
         },
       },

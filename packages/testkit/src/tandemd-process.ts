@@ -3,9 +3,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ClientSettingsInput } from '@tandem/client';
 import YAML from 'yaml';
 import { tandemdEntry } from './paths.js';
 import { freePort } from './ports.js';
+import { type ClientRole, type ClusterAccess, INSECURE_ACCESS, pkiDirectory, TestPki } from './test-pki.js';
 
 export interface TandemdOptions {
   id?: string;
@@ -26,6 +28,15 @@ export interface TandemdOptions {
   commandPrefix?: string[];
   /** Added to tandemd's environment (the partition matrix arms TANDEM_CRASH_POINT with it). */
   environment?: Record<string, string>;
+  /**
+   * The cluster's PKI: the node gets a certificate from it (`tandemd://node/<id>`, or witness).
+   * Made under the data directory when absent, and kept across restarts.
+   */
+  pki?: TestPki;
+  /** Plaintext and no authentication (insecure: true); only tests of that mode itself use it. */
+  insecure?: boolean;
+  /** Hosts the node's certificate is valid for (default localhost and 127.0.0.1, plus host). */
+  certificateHosts?: string[];
 }
 
 export interface LogLine {
@@ -48,6 +59,8 @@ export class TandemdProcess {
     readonly port: number,
     readonly configFile: string,
     readonly options: TandemdOptions,
+    /** The cluster's PKI; null for an insecure node. */
+    readonly pki: TestPki | null,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     // One listener records every line for the whole life of the process; waits look at the record.
@@ -62,12 +75,21 @@ export class TandemdProcess {
   static async start(options: TandemdOptions): Promise<TandemdProcess> {
     const port = options.port ?? (await freePort());
     const id = options.id ?? 'main';
-    const address = `${options.host ?? '127.0.0.1'}:${port}`;
+    const host = options.host ?? '127.0.0.1';
+    const address = `${host}:${port}`;
+    const role = options.role ?? 'main';
+    const pki = options.insecure === true ? null : (options.pki ?? (await TestPki.create(pkiDirectory(options.dataDir))));
+    const hosts = options.certificateHosts ?? [...new Set(['localhost', '127.0.0.1', host])];
+    const security =
+      pki === null
+        ? { insecure: true }
+        : { tls: await pki.serverTls(role === 'witness' ? 'witness' : 'node', id, { hosts }) };
     const config = merge(
       {
-        node: { id, role: options.role ?? 'main', listen: address, dataDir: options.dataDir },
+        node: { id, role, listen: address, dataDir: options.dataDir },
         cluster: { mode: 'single' },
         log: { level: 'info' },
+        ...security,
       },
       options.overrides ?? {},
     );
@@ -85,7 +107,7 @@ export class TandemdProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...(options.environment ?? {}) },
     });
-    const node = new TandemdProcess(child, address, port, configFile, options);
+    const node = new TandemdProcess(child, address, port, configFile, { ...options, ...(pki === null ? {} : { pki }) }, pki);
     try {
       await node.waitForLog((line) => line.message === 'listening', 20_000);
     } catch (error) {
@@ -170,9 +192,37 @@ export class TandemdProcess {
     return this.exited;
   }
 
-  /** Starts a new process on the same data directory and port. */
+  /** Starts a new process on the same data directory, port and PKI. */
   restart(): Promise<TandemdProcess> {
     return TandemdProcess.start({ ...this.options, port: this.port });
+  }
+
+  /** SIGHUP: the node reads its certificate files (and tokens) again. */
+  reload(): void {
+    this.child.kill('SIGHUP');
+  }
+
+  /** An admin's credentials for test helpers (waitForLeader, rawClients...). */
+  get access(): ClusterAccess {
+    return this.pki?.admin ?? INSECURE_ACCESS;
+  }
+
+  /** Client settings for a role's certificate (admin by default) to this one node. */
+  settings(role: ClientRole = 'admin', name: string = role, extra: Partial<ClientSettingsInput> = {}) {
+    if (this.pki === null) return Promise.resolve({ servers: [this.address], insecure: true, ...extra });
+    return this.pki.settings([this.address], role, name, extra);
+  }
+
+  /** tandemctl's --servers and credential flags for a role (admin by default). */
+  async tandemctlArgs(role: ClientRole = 'admin', name: string = role): Promise<string[]> {
+    const credentials = this.pki === null ? ['--insecure'] : await this.pki.tandemctlArgs(role, name);
+    return ['--servers', this.address, ...credentials];
+  }
+
+  /** The PKI, for a test that needs credentials (an insecure node has none). */
+  requirePki(): TestPki {
+    if (this.pki === null) throw new Error('this node runs insecure: it has no PKI');
+    return this.pki;
   }
 }
 

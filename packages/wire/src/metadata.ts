@@ -11,6 +11,10 @@ export const REASON_KEY = 'tandem-reason';
 export const TERM_KEY = 'tandem-term';
 /** Trailing metadata on INVALID_ARGUMENT: the offending field, in snake_case. */
 export const FIELD_KEY = 'tandem-field';
+/** Trailing metadata on a rate-limited call (RESOURCE_EXHAUSTED, reason rate_limited): ms to wait. */
+export const RETRY_AFTER_KEY = 'tandem-retry-after-ms';
+/** The reason on a call refused by a per-identity rate limit (not a ledger rejection). */
+export const RATE_LIMITED_REASON = 'rate_limited';
 
 /** How each business rejection surfaces as a gRPC status at the server edge. */
 export const REJECTION_STATUS: Record<RejectionReason, grpc.status> = {

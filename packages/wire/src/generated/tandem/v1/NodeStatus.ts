@@ -26,6 +26,11 @@ export interface NodeStatus {
   'mode'?: (string);
   'version'?: (string);
   'startedAtMs'?: (number | string | Long);
+  /**
+   * "tls", or "insecure" for a node configured with insecure: true (plaintext, no authentication).
+   * Empty for a peer row: only a node knows its own configuration.
+   */
+  'security'?: (string);
 }
 
 export interface NodeStatus__Output {
@@ -50,4 +55,9 @@ export interface NodeStatus__Output {
   'mode': (string);
   'version': (string);
   'startedAtMs': (number);
+  /**
+   * "tls", or "insecure" for a node configured with insecure: true (plaintext, no authentication).
+   * Empty for a peer row: only a node knows its own configuration.
+   */
+  'security': (string);
 }
