@@ -32,7 +32,9 @@ export function statusTable(report: StatusReport): string {
     report.openIncidents !== null && report.openIncidents > 0
       ? `incidents: ${report.openIncidents} open (see tandemctl incidents)\n`
       : '';
-  const insecure = report.nodes.filter((node) => node.security === 'insecure').map((node) => node.id ?? node.address);
+  const insecure = report.nodes
+    .filter((node) => node.security === 'insecure')
+    .map((node) => node.id ?? node.address);
   const warning =
     insecure.length > 0
       ? `WARNING: INSECURE: ${insecure.join(', ')} run${insecure.length === 1 ? 's' : ''} without TLS and authentication (insecure: true)\n`

@@ -12,8 +12,8 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import type { AdminServiceClient, ResponseHeader__Output, WorkstationServiceClient } from '@tandem/wire';
 import { CertificateFileError, CertificateFiles, channelCredentials } from '@tandem/pki';
+import type { AdminServiceClient, ResponseHeader__Output, WorkstationServiceClient } from '@tandem/wire';
 import { loadTandemProto } from '@tandem/wire';
 import {
   describeFailure,

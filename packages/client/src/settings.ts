@@ -203,13 +203,21 @@ function parseTls(value: unknown, baseDirectory: string): ClientTlsSettings {
   const cert = file('cert');
   const key = file('key');
   if ((cert === undefined) !== (key === undefined)) {
-    throw new SettingsError(cert === undefined ? 'tls.cert' : 'tls.key', 'a certificate and its key go together');
+    throw new SettingsError(
+      cert === undefined ? 'tls.cert' : 'tls.key',
+      'a certificate and its key go together',
+    );
   }
   return { ca, ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
 }
 
 function parseToken(raw: Raw, baseDirectory: string): string | undefined {
-  if (raw.token !== undefined && raw.token !== null && raw.tokenFile !== undefined && raw.tokenFile !== null) {
+  if (
+    raw.token !== undefined &&
+    raw.token !== null &&
+    raw.tokenFile !== undefined &&
+    raw.tokenFile !== null
+  ) {
     throw new SettingsError('tokenFile', 'give token or tokenFile, not both');
   }
   let token: unknown = raw.token;
@@ -263,7 +271,10 @@ export function parseSettings(input: unknown, baseDirectory = process.cwd()): Cl
   if (settings.insecure) {
     if (settings.tls !== undefined) throw new SettingsError('insecure', 'must not be set together with tls');
     if (settings.token !== undefined) {
-      throw new SettingsError('token', 'is never sent in plaintext: give tls, or drop the token with insecure: true');
+      throw new SettingsError(
+        'token',
+        'is never sent in plaintext: give tls, or drop the token with insecure: true',
+      );
     }
   } else if (settings.tls === undefined) {
     throw new SettingsError(
@@ -300,7 +311,8 @@ export function loadSettings(filePath: string): ClientSettings {
   try {
     return parseSettings(document ?? {}, path.dirname(path.resolve(filePath)));
   } catch (error) {
-    if (error instanceof SettingsError) throw new SettingsError(error.field, `${error.detail} (in ${filePath})`);
+    if (error instanceof SettingsError)
+      throw new SettingsError(error.field, `${error.detail} (in ${filePath})`);
     throw error;
   }
 }

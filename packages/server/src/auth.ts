@@ -82,10 +82,12 @@ export function isUndecodable(message: unknown): message is Undecodable {
 
 export const UNDECODABLE_DETAILS = 'request: the request body is not a valid protobuf message';
 
+type AuthContext = ReturnType<grpc.ServerUnaryCall<unknown, unknown>['getAuthContext']>;
+
 type AnyCall = {
   metadata: grpc.Metadata;
   getPeer(): string;
-  getAuthContext(): grpc.AuthContext;
+  getAuthContext(): AuthContext;
 };
 
 export class AuthError extends Error {
@@ -111,9 +113,6 @@ export class AuthError extends Error {
   }
 }
 
-/** Identities worked out from certificates, by fingerprint: parsing one per call would cost. */
-const MAX_CACHED_CERTIFICATES = 4096;
-
 export interface GuardOptions {
   security: SecurityConfig;
   logger: Logger;
@@ -127,7 +126,6 @@ export interface GuardOptions {
  */
 export class Guard {
   private tokens: { token: TokenConfig; digest: Buffer }[] = [];
-  private readonly certificateIdentities = new Map<string, Omit<Identity, 'from'> | null>();
   private readonly refusals: LogLimiter;
   private readonly rates: RateLimiter | null;
 
@@ -214,20 +212,12 @@ export class Guard {
     this.refusals.warn(`refused ${kind}`, kind, details);
   }
 
+  /** identityFromCertificate caches by the certificate's bytes: no parse per call. */
   private certificateIdentity(
-    certificate: NonNullable<grpc.AuthContext['sslPeerCertificate']>,
+    certificate: NonNullable<AuthContext['sslPeerCertificate']>,
   ): Omit<Identity, 'from'> | null {
-    const key = certificate.fingerprint256 ?? '';
-    const cached = key === '' ? undefined : this.certificateIdentities.get(key);
-    if (cached !== undefined) return cached;
     const parsed = identityFromCertificate(certificate);
-    const identity =
-      parsed === null ? null : { name: parsed.name, role: parsed.role, via: 'certificate' as const };
-    if (key !== '') {
-      if (this.certificateIdentities.size >= MAX_CACHED_CERTIFICATES) this.certificateIdentities.clear();
-      this.certificateIdentities.set(key, identity);
-    }
-    return identity;
+    return parsed === null ? null : { name: parsed.name, role: parsed.role, via: 'certificate' };
   }
 
   /** Compares against every token, in constant time each, so timing tells nothing of which matched. */
@@ -272,7 +262,7 @@ export function guardService(
   definition: grpc.ServiceDefinition,
   implementation: grpc.UntypedServiceImplementation,
 ): GuardedService {
-  const guardedDefinition: grpc.ServiceDefinition = {};
+  const guardedDefinition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const guarded: grpc.UntypedServiceImplementation = {};
   for (const [method, attributes] of Object.entries(definition)) {
     const deserialize = attributes.requestDeserialize;
@@ -361,5 +351,5 @@ export function guardService(
       }) as grpc.UntypedHandleCall;
     }
   }
-  return { definition: guardedDefinition, implementation: guarded };
+  return { definition: guardedDefinition as grpc.ServiceDefinition, implementation: guarded };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // tandemd --config FILE: the Tandem licence server.
 import { parseArgs } from 'node:util';
+import { quietIpServerNameWarning } from '@tandem/pki';
 import { ConfigError, loadConfig } from './config.js';
 import { CrashPoints, parseCrashPoint } from './crash-points.js';
 import { createLogger } from './logger.js';
@@ -8,6 +9,8 @@ import { Tandemd } from './tandemd.js';
 import { WitnessServer } from './witness-server.js';
 
 const USAGE = 'usage: tandemd --config FILE';
+
+quietIpServerNameWarning();
 
 async function main(): Promise<number> {
   let configFile: string | undefined;

@@ -265,7 +265,8 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
       call.on('data', (chunk: InstallSnapshotChunk__Output) => {
         if (decided) return;
         try {
-          if (isUndecodable(chunk)) throw new InvalidArgumentError('chunk', 'is not a valid protobuf message');
+          if (isUndecodable(chunk))
+            throw new InvalidArgumentError('chunk', 'is not a valid protobuf message');
           const first = firstOffset === null;
           if (first) {
             const leaderId = requirePeer(chunk.leaderId, 'leader_id', call);

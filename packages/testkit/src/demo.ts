@@ -2,19 +2,24 @@
 // activated with tandemctl, workstations that lease, renew and report usage through the client
 // library; then main is killed (kill -9), backup serves and the workstations keep their seats; main
 // returns, catches up and takes leadership back. Ends with the operator's view and a clean stop.
+
 import { connect, type LeaseHandle, RejectedError, type WorkstationClient } from '@tandem/client';
+import { quietIpServerNameWarning } from '@tandem/pki';
 import { waitForEqualState, waitForLeader } from './cluster-checks.js';
 import { runTandemctl } from './tandemctl.js';
 import { TandemdPair } from './tandemd-pair.js';
 import { removeDirectory, temporaryDirectory } from './temporary-directory.js';
 
+quietIpServerNameWarning();
+
 const LICENCE = 'cad-suite';
 const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-async function tandemctl(servers: string[], ...args: string[]): Promise<void> {
+/** Runs tandemctl as the operator: TLS with the admin's certificate (shown without the paths). */
+async function tandemctl(pair: TandemdPair, ...args: string[]): Promise<void> {
   process.stdout.write(`$ tandemctl ${args.join(' ')}\n`);
-  const result = await runTandemctl(['--servers', servers.join(','), ...args]);
+  const result = await runTandemctl([...(await pair.tandemctlArgs('admin')), ...args]);
   process.stdout.write(result.stdout);
   if (result.stderr !== '') process.stdout.write(result.stderr);
   if (result.code !== 0) throw new Error(`tandemctl ${args.join(' ')} exited ${result.code}`);
@@ -25,15 +30,19 @@ async function main(): Promise<void> {
   say(`starting main and backup with their data in ${directory}`);
   const pair = await TandemdPair.start({ directory });
   const servers = pair.servers;
-  process.stdout.write(`main on ${servers[0]}, backup on ${servers[1]}\n`);
-  const leader = await waitForLeader(servers, 15_000);
+  const pki = pair.requirePki();
+  process.stdout.write(
+    `security: TLS on every port, mutual TLS between the nodes; cluster CA ${pki.caFile} (cluster ${pki.clusterId})\n` +
+      `main on ${servers[0]} (peer port ${pair.peerAddress('main')}), backup on ${servers[1]} (peer port ${pair.peerAddress('backup')})\n`,
+  );
+  const leader = await waitForLeader(pair.access, servers, 15_000);
   process.stdout.write(`leader: ${leader.id} (term ${leader.term})\n`);
   const workstations: WorkstationClient[] = [];
   const leases = new Map<string, LeaseHandle>();
   try {
     say('activating a redundant licence (served by the backup too): 3 seats, 500 pages a day');
     await tandemctl(
-      servers,
+      pair,
       'licence',
       'activate',
       LICENCE,
@@ -55,7 +64,8 @@ async function main(): Promise<void> {
     const lost: string[] = [];
     for (let number = 1; number <= 4; number += 1) {
       const name = `ws-${number}`;
-      const client = await connect({ servers, workstationId: name, maxAttempts: 30 });
+      // Each workstation proves who it is with its own certificate (tandem://workstation/<id>).
+      const client = await connect(await pair.settings('workstation', name, { maxAttempts: 30 }));
       workstations.push(client);
       client.on('renewed', () => renewals.set(name, (renewals.get(name) ?? 0) + 1));
       client.on('lease-lost', () => lost.push(name));
@@ -82,36 +92,41 @@ async function main(): Promise<void> {
     };
     say('the workstations with a seat report usage');
     await report('to main');
-    await tandemctl(servers, 'status');
+    await tandemctl(pair, 'status');
 
     say('kill -9 main');
     await pair.kill('main');
     const started = Date.now();
-    const takeover = await waitForLeader([pair.address('backup')], 15_000);
+    const takeover = await waitForLeader(pair.access, [pair.address('backup')], 15_000);
     process.stdout.write(`backup leads (term ${takeover.term}) ${Date.now() - started} ms after main died\n`);
     await report('to backup');
     await sleep(3500);
     process.stdout.write(
       `leases lost while main was down: ${lost.length === 0 ? 'none' : lost.join(', ')}\n`,
     );
-    await tandemctl(servers, 'status');
+    await tandemctl(pair, 'status');
 
     say('main restarts, catches up from the backup and takes leadership back');
     await pair.startNode('main');
-    const failback = await waitForLeader(servers, 30_000, (candidate) => candidate.id === 'main');
+    const failback = await waitForLeader(
+      pair.access,
+      servers,
+      30_000,
+      (candidate) => candidate.id === 'main',
+    );
     process.stdout.write(`main leads again (term ${failback.term})\n`);
     await report('to main again');
-    await waitForEqualState(servers, 15_000);
+    await waitForEqualState(pair.access, servers, 15_000);
     for (const [name, count] of renewals) process.stdout.write(`${name}: renewed its lease ${count} times\n`);
     process.stdout.write(
       `leases lost during failover and failback: ${lost.length === 0 ? 'none' : lost.join(', ')}\n`,
     );
 
     say("the operator's view");
-    await tandemctl(servers, 'status');
-    await tandemctl(servers, 'lease', 'list');
-    await tandemctl(servers, 'usage', 'show', LICENCE);
-    await tandemctl(servers, 'verify');
+    await tandemctl(pair, 'status');
+    await tandemctl(pair, 'lease', 'list');
+    await tandemctl(pair, 'usage', 'show', LICENCE);
+    await tandemctl(pair, 'verify');
 
     say('the workstations finish and release their seats');
     for (const [name, lease] of leases) {

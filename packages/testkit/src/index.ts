@@ -12,5 +12,5 @@ export * from './tandemd-pair.js';
 export * from './tandemd-process.js';
 export * from './tandemd-trio.js';
 export * from './temporary-directory.js';
-export * from './workload.js';
 export * from './test-pki.js';
+export * from './workload.js';

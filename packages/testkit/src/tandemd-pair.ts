@@ -2,8 +2,8 @@
 // benchmarks. Ports are chosen before either starts, because each node must know the other's address.
 
 import { mkdir } from 'node:fs/promises';
-import type { ClientSettingsInput } from '@tandem/client';
 import path from 'node:path';
+import type { ClientSettingsInput } from '@tandem/client';
 import { freePort } from './ports.js';
 import { TandemdProcess } from './tandemd-process.js';
 import { type ClientRole, type ClusterAccess, INSECURE_ACCESS, pkiDirectory, TestPki } from './test-pki.js';

@@ -78,7 +78,10 @@ export class TandemdProcess {
     const host = options.host ?? '127.0.0.1';
     const address = `${host}:${port}`;
     const role = options.role ?? 'main';
-    const pki = options.insecure === true ? null : (options.pki ?? (await TestPki.create(pkiDirectory(options.dataDir))));
+    const pki =
+      options.insecure === true
+        ? null
+        : (options.pki ?? (await TestPki.create(pkiDirectory(options.dataDir))));
     const hosts = options.certificateHosts ?? [...new Set(['localhost', '127.0.0.1', host])];
     const security =
       pki === null
@@ -107,7 +110,14 @@ export class TandemdProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...(options.environment ?? {}) },
     });
-    const node = new TandemdProcess(child, address, port, configFile, { ...options, ...(pki === null ? {} : { pki }) }, pki);
+    const node = new TandemdProcess(
+      child,
+      address,
+      port,
+      configFile,
+      { ...options, ...(pki === null ? {} : { pki }) },
+      pki,
+    );
     try {
       await node.waitForLog((line) => line.message === 'listening', 20_000);
     } catch (error) {

@@ -107,7 +107,12 @@ export class TandemdTrio {
           nodes: TRIO_ROLES.map((member) =>
             member === 'witness'
               ? { id: member, role: member, address: this.address(member) }
-              : { id: member, role: member, address: this.address(member), peerAddress: this.peerAddress(member) },
+              : {
+                  id: member,
+                  role: member,
+                  address: this.address(member),
+                  peerAddress: this.peerAddress(member),
+                },
           ),
         },
       },

@@ -4,7 +4,13 @@
 // their credentials come from.
 import path from 'node:path';
 import type { ClientSettingsInput } from '@tandem/client';
-import { type CertificateRole, createClusterCa, issueCertificate, type PemPair, writePkiFiles } from '@tandem/pki';
+import {
+  type CertificateRole,
+  createClusterCa,
+  issueCertificate,
+  type PemPair,
+  writePkiFiles,
+} from '@tandem/pki';
 
 export type ClientRole = Extract<CertificateRole, 'workstation' | 'viewer' | 'operator' | 'admin'>;
 
@@ -66,7 +72,12 @@ export class TestPki {
   }
 
   /** Issues a fresh certificate (not kept), e.g. an expired one, under a file name of its own. */
-  async issueExtra(fileName: string, role: CertificateRole, name: string, extras: IssueExtras = {}): Promise<CertificateFiles> {
+  async issueExtra(
+    fileName: string,
+    role: CertificateRole,
+    name: string,
+    extras: IssueExtras = {},
+  ): Promise<CertificateFiles> {
     return this.issue(fileName, role, name, extras);
   }
 
@@ -87,7 +98,11 @@ export class TestPki {
   }
 
   /** The `tls` section of a data node's or the witness's configuration. */
-  async serverTls(role: 'node' | 'witness', id: string, extras: IssueExtras = {}): Promise<Record<string, unknown>> {
+  async serverTls(
+    role: 'node' | 'witness',
+    id: string,
+    extras: IssueExtras = {},
+  ): Promise<Record<string, unknown>> {
     const files = await this.certificate(role, id, extras);
     return { ca: this.caFile, cert: files.cert, key: files.key };
   }
@@ -114,7 +129,12 @@ export class TestPki {
     return ['--ca', this.caFile, '--cert', files.cert, '--key', files.key];
   }
 
-  private async issue(fileName: string, role: CertificateRole, name: string, extras: IssueExtras): Promise<CertificateFiles> {
+  private async issue(
+    fileName: string,
+    role: CertificateRole,
+    name: string,
+    extras: IssueExtras,
+  ): Promise<CertificateFiles> {
     const pair = await issueCertificate(this.ca, {
       role,
       name,
