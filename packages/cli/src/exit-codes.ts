@@ -6,6 +6,7 @@ import {
   SettingsError,
   TandemError,
 } from '@tandem/client';
+import { PkiError } from '@tandem/pki';
 
 export const ExitCode = {
   ok: 0,
@@ -38,6 +39,8 @@ export function exitCodeFor(error: unknown): ExitCode {
     return ExitCode.usage;
   }
   if (error instanceof RejectedError || error instanceof NotFoundError) return ExitCode.rejected;
+  // A bad value for an option is a usage error; a missing, unreadable or refused file is not.
+  if (error instanceof PkiError) return error.code === 'bad_argument' ? ExitCode.usage : ExitCode.rejected;
   if (error instanceof TandemError) return error.retryable ? ExitCode.unavailable : ExitCode.rejected;
   return ExitCode.rejected;
 }

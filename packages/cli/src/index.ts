@@ -5,6 +5,7 @@ export * from './exit-codes.js';
 export * from './incident-command.js';
 export * from './lease-commands.js';
 export * from './licence-commands.js';
+export * from './pki-commands.js';
 export * from './run.js';
 export * from './session.js';
 export * from './table.js';

@@ -14,6 +14,15 @@ import {
   updateLicence,
 } from './licence-commands.js';
 import { feature, period, positiveInteger, serverList, timeMs, timeOrNoneMs } from './option-values.js';
+import {
+  certificateName,
+  clusterId,
+  hostList,
+  personRole,
+  pkiInit,
+  pkiIssue,
+  pkiShow,
+} from './pki-commands.js';
 import { type CliIo, type GlobalOptions, Session } from './session.js';
 import { showUsage } from './usage-command.js';
 
@@ -137,6 +146,38 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .description('hand leadership to another node')
     .requiredOption('--to <id>', 'the node id to hand leadership to')
     .action((options: { to: string }) => perform(() => transferLeadership(session, options.to)));
+
+  // Files only: these never need --servers.
+  const pki = program.command('pki').description('the cluster CA and its certificates (files; no server)');
+  pki
+    .command('init')
+    .description('create a cluster CA: DIR/ca.crt and DIR/ca.key, with a new cluster id')
+    .requiredOption('--dir <dir>', 'the directory for ca.crt and ca.key')
+    .option('--cluster-id <id>', 'the cluster id (default: a random UUID)', clusterId)
+    .option('--days <n>', 'days the CA is valid (default 3650)', positiveInteger)
+    .option('--force', 'replace an existing CA (every certificate it issued stops being trusted)')
+    .action((options) => perform(() => pkiInit(session, options)));
+  pki
+    .command('issue')
+    .description('issue a certificate and key from the CA in --dir: <name>.crt and <name>.key')
+    .requiredOption('--dir <dir>', 'the directory holding ca.crt and ca.key')
+    .option('--node <id>', 'a node certificate (tandem://node/ID)', certificateName)
+    .option('--witness <id>', 'a witness certificate (tandem://witness/ID)', certificateName)
+    .option('--operator <name>', 'a person; --role says what they may do', certificateName)
+    .option('--role <role>', 'with --operator: viewer, operator or admin', personRole)
+    .option('--workstation <id>', 'a workstation certificate (tandem://workstation/ID)', certificateName)
+    .option(
+      '--host <host>',
+      'a DNS name or IP address of a node or witness (repeatable; default localhost and 127.0.0.1)',
+      hostList,
+    )
+    .option('--out <dir>', 'where to write the files (default: --dir)')
+    .option('--days <n>', 'days the certificate is valid (default 365)', positiveInteger)
+    .action((options) => perform(() => pkiIssue(session, options)));
+  pki
+    .command('show <file>')
+    .description('show what a certificate file says: names, identity, validity, fingerprint')
+    .action((file: string) => perform(() => pkiShow(session, file)));
 
   return program;
 }

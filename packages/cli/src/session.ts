@@ -12,6 +12,7 @@ import {
   SettingsError,
   TandemError,
 } from '@tandem/client';
+import { PkiError } from '@tandem/pki';
 import { ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
 import { serverList } from './option-values.js';
 
@@ -102,9 +103,10 @@ export class Session {
       if (error instanceof NotFoundError) described.reason = error.reason;
       if (error instanceof InvalidArgumentError || error instanceof SettingsError)
         described.field = error.field;
+      if (error instanceof PkiError && error.field !== null) described.field = error.field;
       this.io.stdout.write(`${JSON.stringify({ error: described }, null, 2)}\n`);
     }
-    const known = error instanceof TandemError || error instanceof UsageError;
+    const known = error instanceof TandemError || error instanceof UsageError || error instanceof PkiError;
     const detail = known || !(error instanceof Error) ? message : (error.stack ?? message);
     this.io.stderr.write(`tandemctl: ${describeExit(exitCode)}: ${detail}\n`);
     return exitCode;
@@ -117,7 +119,8 @@ export class Session {
 }
 
 function errorCode(error: unknown): string {
-  if (error instanceof TandemError || error instanceof UsageError) return error.code;
+  if (error instanceof TandemError || error instanceof UsageError || error instanceof PkiError)
+    return error.code;
   return 'internal';
 }
 

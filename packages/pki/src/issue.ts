@@ -185,11 +185,12 @@ async function signingKeyOf(pem: string): Promise<{ key: CryptoKey; algorithm: A
 function hostNames(role: CertificateRole, hosts: readonly string[] | undefined): x509.JsonGeneralNames {
   const given = hosts ?? (role === 'node' || role === 'witness' ? DEFAULT_HOSTS : []);
   if (given.length > MAX_HOSTS) throw new PkiError('bad_argument', `at most ${MAX_HOSTS} hosts`, 'hosts');
-  return [...new Set(given)].map((host) => {
+  const names = given.map((host): x509.JsonGeneralName => {
     if (isIP(host) !== 0) return { type: 'ip', value: host };
     if (HOST_NAME.test(host)) return { type: 'dns', value: host.toLowerCase() };
     throw new PkiError('bad_argument', `"${host.slice(0, 64)}" is not a host name or an IP address`, 'hosts');
   });
+  return names.filter((name, index) => names.findIndex((other) => other.value === name.value) === index);
 }
 
 /** The CA's own key id, so the leaf's authority key id matches it even for an enterprise CA. */

@@ -131,7 +131,7 @@ describe('@tandem/pki certificates', () => {
       const witness = await issueCertificate(ca, {
         role: 'witness',
         name: 'w',
-        hosts: ['witness.example', '::1'],
+        hosts: ['Witness.Example', '::1', 'witness.example'],
       });
       expect(describeCertificate(witness.certificatePem).sans).to.deep.equal([
         'URI:tandem://witness/w',
