@@ -1,5 +1,6 @@
 // pki init | issue | show: the cluster CA and its certificates, as files. They talk to no server.
-import { readFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CA_NAME,
@@ -198,4 +199,42 @@ export async function pkiShow(session: Session, file: string): Promise<number> {
     ]),
   );
   return ExitCode.ok;
+}
+
+export interface PkiTokenOptions {
+  name: string;
+  role: 'workstation' | (typeof PERSON_ROLES)[number];
+  out?: string;
+}
+
+/**
+ * A bearer token for a site without client certificates: 32 random bytes (base64url), shown once
+ * (or written to --out, 0600), and the `auth.tokens` entry that holds only its sha256.
+ */
+export async function pkiToken(session: Session, options: PkiTokenOptions): Promise<number> {
+  const token = randomBytes(32).toString('base64url');
+  const sha256 = createHash('sha256').update(token, 'utf8').digest('hex');
+  if (options.out !== undefined) {
+    await writeFile(options.out, `${token}\n`, { mode: 0o600, flag: 'wx' }).catch((error: Error) => {
+      throw new PkiError('io_error', `cannot write ${options.out}: ${error.message}`, options.out ?? null);
+    });
+  }
+  const entry = { name: options.name, role: options.role, sha256 };
+  const shown = options.out === undefined ? token : `(written to ${options.out})`;
+  session.print({ ...entry, ...(options.out === undefined ? { token } : { tokenFile: options.out }) }, () =>
+    formatRecord([
+      ['token', shown],
+      ['config', `auth.tokens: - { name: ${entry.name}, role: ${entry.role}, sha256: ${sha256} }`],
+      ['client', 'give the token as TANDEM_TOKEN, or in a file with tokenFile / --token-file'],
+    ]),
+  );
+  return ExitCode.ok;
+}
+
+/** Option parser: the role of a token. */
+export function tokenRole(value: string): PkiTokenOptions['role'] {
+  if (value === 'workstation' || (PERSON_ROLES as readonly string[]).includes(value)) {
+    return value as PkiTokenOptions['role'];
+  }
+  throw new InvalidArgumentError(`"${printable(value)}" is not one of workstation, viewer, operator, admin.`);
 }

@@ -22,6 +22,8 @@ import {
   pkiInit,
   pkiIssue,
   pkiShow,
+  pkiToken,
+  tokenRole,
 } from './pki-commands.js';
 import { type CliIo, type GlobalOptions, Session } from './session.js';
 import { showUsage } from './usage-command.js';
@@ -178,6 +180,13 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .command('show <file>')
     .description('show what a certificate file says: names, identity, validity, fingerprint')
     .action((file: string) => perform(() => pkiShow(session, file)));
+  pki
+    .command('token')
+    .description('make a bearer token and the auth.tokens entry (its sha256) for the servers')
+    .requiredOption('--name <name>', 'who holds it (for a workstation: its id)', certificateName)
+    .requiredOption('--role <role>', 'workstation, viewer, operator or admin', tokenRole)
+    .option('--out <file>', 'write the token to this file (0600) instead of printing it')
+    .action((options) => perform(() => pkiToken(session, options)));
 
   return program;
 }
