@@ -14,7 +14,7 @@ import {
 
 export type ClientRole = Extract<CertificateRole, 'workstation' | 'viewer' | 'operator' | 'admin'>;
 
-export interface CertificateFiles {
+export interface IssuedFiles {
   cert: string;
   key: string;
 }
@@ -33,7 +33,7 @@ export interface IssueExtras {
 }
 
 export class TestPki {
-  private readonly issued = new Map<string, Promise<CertificateFiles>>();
+  private readonly issued = new Map<string, Promise<IssuedFiles>>();
 
   /** An admin's access, issued at creation so that helpers can use it without waiting. */
   admin: ClusterAccess = INSECURE_ACCESS;
@@ -61,7 +61,7 @@ export class TestPki {
   }
 
   /** A certificate naming `tandem://<role>/<name>`, issued once and kept (files `<role>-<name>.crt/.key`). */
-  certificate(role: CertificateRole, name: string, extras: IssueExtras = {}): Promise<CertificateFiles> {
+  certificate(role: CertificateRole, name: string, extras: IssueExtras = {}): Promise<IssuedFiles> {
     const key = `${role}-${name}`;
     let issued = this.issued.get(key);
     if (issued === undefined) {
@@ -77,23 +77,23 @@ export class TestPki {
     role: CertificateRole,
     name: string,
     extras: IssueExtras = {},
-  ): Promise<CertificateFiles> {
+  ): Promise<IssuedFiles> {
     return this.issue(fileName, role, name, extras);
   }
 
   /** Issues the certificate again over the same files: a rotation (the old one stays valid). */
-  async rotate(role: CertificateRole, name: string, extras: IssueExtras = {}): Promise<CertificateFiles> {
+  async rotate(role: CertificateRole, name: string, extras: IssueExtras = {}): Promise<IssuedFiles> {
     const key = `${role}-${name}`;
     const issued = this.issue(key, role, name, extras);
     this.issued.set(key, issued);
     return issued;
   }
 
-  node(id: string, extras: IssueExtras = {}): Promise<CertificateFiles> {
+  node(id: string, extras: IssueExtras = {}): Promise<IssuedFiles> {
     return this.certificate('node', id, extras);
   }
 
-  witness(id: string, extras: IssueExtras = {}): Promise<CertificateFiles> {
+  witness(id: string, extras: IssueExtras = {}): Promise<IssuedFiles> {
     return this.certificate('witness', id, extras);
   }
 
@@ -134,7 +134,7 @@ export class TestPki {
     role: CertificateRole,
     name: string,
     extras: IssueExtras,
-  ): Promise<CertificateFiles> {
+  ): Promise<IssuedFiles> {
     const pair = await issueCertificate(this.ca, {
       role,
       name,
