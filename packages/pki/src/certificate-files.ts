@@ -88,7 +88,7 @@ export class CertificateFiles implements grpc.experimental.CertificateProvider {
       for (const file of [paths.ca, paths.cert, paths.key]) {
         if (file === undefined || this.watched.includes(file)) continue;
         this.watched.push(file);
-        watchFile(file, { interval: intervalMs, persistent: false }, () => this.scheduleReload());
+        watch(file, intervalMs, this.onChange);
       }
     }
   }
@@ -135,9 +135,11 @@ export class CertificateFiles implements grpc.experimental.CertificateProvider {
 
   close(): void {
     if (this.reloadTimer !== null) clearTimeout(this.reloadTimer);
-    for (const file of this.watched) unwatchFile(file);
+    for (const file of this.watched) unwatch(file, this.onChange);
     this.watched.length = 0;
   }
+
+  private readonly onChange = () => this.scheduleReload();
 
   // grpc-js's CertificateProvider. Listeners hear the current set on the next turn, not at once:
   // grpc-js registers the watcher that uses it only after adding the listener.
@@ -212,6 +214,36 @@ export class CertificateFiles implements grpc.experimental.CertificateProvider {
       notAfterMs: Number.isFinite(notAfterMs) ? notAfterMs : null,
       fingerprint: [ca, cert, key].map((part) => part.toString('base64')).join('.'),
     };
+  }
+}
+
+/**
+ * One poller per file for the whole process, however many CertificateFiles watch it (a process with
+ * many workstation clients shares one CA file): Node's watchFile keeps one StatWatcher per path,
+ * and unwatchFile without a listener would stop it for every one of them.
+ */
+const watchers = new Map<string, Set<() => void>>();
+
+function watch(file: string, intervalMs: number, listener: () => void): void {
+  let listeners = watchers.get(file);
+  if (listeners === undefined) {
+    const created = new Set<() => void>();
+    listeners = created;
+    watchers.set(file, created);
+    watchFile(file, { interval: intervalMs, persistent: false }, () => {
+      for (const each of [...created]) each();
+    });
+  }
+  listeners.add(listener);
+}
+
+function unwatch(file: string, listener: () => void): void {
+  const listeners = watchers.get(file);
+  if (listeners === undefined) return;
+  listeners.delete(listener);
+  if (listeners.size === 0) {
+    watchers.delete(file);
+    unwatchFile(file);
   }
 }
 

@@ -1,7 +1,7 @@
 // A real tandemd process for cluster tests and the demo: written config, spawned binary, parsed
 // JSON logs, and kill -9 when a test wants a crash.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientSettingsInput } from '@tandem/client';
 import YAML from 'yaml';
@@ -78,6 +78,7 @@ export class TandemdProcess {
     const host = options.host ?? '127.0.0.1';
     const address = `${host}:${port}`;
     const role = options.role ?? 'main';
+    await mkdir(options.dataDir, { recursive: true });
     const pki =
       options.insecure === true
         ? null
