@@ -243,3 +243,50 @@ describe('insecure: true (real tandemd)', function () {
     }
   });
 });
+
+describe('limits.maxConnections (real tandemd)', function () {
+  this.timeout(60_000);
+  let directory: string;
+  let node: TandemdProcess;
+
+  before(async () => {
+    directory = await temporaryDirectory('tandem-connections-');
+    node = await TandemdProcess.start({
+      dataDir: path.join(directory, 'node'),
+      overrides: { limits: { maxConnections: 4 } },
+    });
+  });
+
+  after(async () => {
+    await node?.stop();
+    await removeDirectory(directory);
+  });
+
+  it('refuses connections past the cap, and serves again once they close', async () => {
+    const { connect: tlsConnect } = await import('node:tls');
+    const { readFile } = await import('node:fs/promises');
+    const ca = await readFile(node.requirePki().caFile);
+    const port = node.port;
+    const open = () =>
+      new Promise<{ socket: import('node:tls').TLSSocket; ok: boolean }>((resolve) => {
+        const socket = tlsConnect({
+          host: '127.0.0.1',
+          port,
+          ca,
+          servername: 'localhost',
+          ALPNProtocols: ['h2'],
+        });
+        socket.once('secureConnect', () => resolve({ socket, ok: true }));
+        socket.once('error', () => resolve({ socket, ok: false }));
+        socket.once('close', () => resolve({ socket, ok: false }));
+      });
+    const sockets = [];
+    for (let count = 0; count < 6; count += 1) sockets.push(await open());
+    expect(sockets.filter((entry) => entry.ok).length).to.equal(4);
+    for (const entry of sockets) entry.socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const admin = rawClients(node.address, node.access);
+    await call(admin.admin, admin.admin.ClusterStatus, {});
+    admin.close();
+  });
+});
