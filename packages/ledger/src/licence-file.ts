@@ -166,12 +166,21 @@ function termsOf(value: unknown): LicenceTerms | string {
   };
 }
 
+export interface LicenceEnvelope {
+  keyId: string;
+  /** The payload bytes as they are in the file: what the signature covers, after SIGNED_PREFIX. */
+  payload: Uint8Array;
+  signature: Uint8Array;
+}
+
+export type LicenceEnvelopeReading = { ok: true; envelope: LicenceEnvelope } | { ok: false; problem: string };
+
 /**
- * Reads a licence file: its envelope, the payload's JSON and the types of the terms. Never throws;
- * a problem is described without echoing more than a few characters of the file.
+ * Reads a licence file's envelope: the key id, the payload bytes and the signature, without
+ * reading the payload (so that a verifier checks the signature before it trusts the payload).
  */
-export function readLicenceFile(text: string): LicenceFileReading {
-  const fail = (problem: string): LicenceFileReading => ({ ok: false, problem });
+export function readLicenceEnvelope(text: string): LicenceEnvelopeReading {
+  const fail = (problem: string): LicenceEnvelopeReading => ({ ok: false, problem });
   if (typeof text !== 'string' || text.length === 0) return fail('is empty');
   if (text.length > LICENCE_FILE_MAX_BYTES) return fail(`is longer than ${LICENCE_FILE_MAX_BYTES} bytes`);
   let envelope: unknown;
@@ -199,13 +208,31 @@ export function readLicenceFile(text: string): LicenceFileReading {
   if (signature === null || signature.length !== SIGNATURE_BYTES) {
     return fail(`signature: must be ${SIGNATURE_BYTES} bytes in base64`);
   }
+  return { ok: true, envelope: { keyId: envelope.keyId, payload, signature } };
+}
+
+/** The terms in a payload, with every member of the right JSON type (values are checked by validate.ts). */
+export function readLicencePayload(
+  payload: Uint8Array,
+): { ok: true; terms: LicenceTerms } | { ok: false; problem: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(decoder.decode(payload));
   } catch {
-    return fail('payload: is not UTF-8 JSON');
+    return { ok: false, problem: 'payload: is not UTF-8 JSON' };
   }
   const terms = termsOf(parsed);
-  if (typeof terms === 'string') return fail(`payload ${terms}`);
-  return { ok: true, file: { keyId: envelope.keyId, payload, signature, terms } };
+  return typeof terms === 'string' ? { ok: false, problem: `payload ${terms}` } : { ok: true, terms };
+}
+
+/**
+ * Reads a licence file: its envelope, the payload's JSON and the types of the terms. Never throws;
+ * a problem is described without echoing more than a few characters of the file.
+ */
+export function readLicenceFile(text: string): LicenceFileReading {
+  const envelope = readLicenceEnvelope(text);
+  if (!envelope.ok) return envelope;
+  const payload = readLicencePayload(envelope.envelope.payload);
+  if (!payload.ok) return payload;
+  return { ok: true, file: { ...envelope.envelope, terms: payload.terms } };
 }
