@@ -1,8 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
 import { generateVendorKey } from '@tandem/issuer';
 import { expect } from 'chai';
 import YAML from 'yaml';
