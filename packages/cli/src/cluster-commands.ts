@@ -31,7 +31,7 @@ export function statusTable(report: StatusReport): string {
     report.openIncidents !== null && report.openIncidents > 0
       ? `incidents: ${report.openIncidents} open (see tandemctl incidents)\n`
       : '';
-  return `${table}leader: ${report.leader ?? 'none'}\n${incidents}`;
+  return `${table}leader: ${report.leader ?? 'none'}\ncluster id: ${report.clusterId ?? 'not recorded yet'}\n${incidents}`;
 }
 
 export function verifyTable(report: VerifyReport): string {
