@@ -7,7 +7,14 @@ import * as grpc from '@grpc/grpc-js';
 import { AdminClient, connect, RejectedError, type WorkstationClient } from '@tandem/client';
 import type { MergeCommand } from '@tandem/ledger';
 import { createLogger, parseConfig, Tandemd } from '@tandem/server';
-import { removeDirectory, runTandemctl, tandemctlJson, temporaryDirectory } from '@tandem/testkit';
+import {
+  activateTestLicence,
+  removeDirectory,
+  runTandemctl,
+  tandemctlJson,
+  temporaryDirectory,
+  testVendorLicensing,
+} from '@tandem/testkit';
 import { expect } from 'chai';
 
 describe('overdraft incidents through a real tandemd', function () {
@@ -28,6 +35,7 @@ describe('overdraft incidents through a real tandemd', function () {
     node = await Tandemd.start(
       parseConfig({
         node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory },
+        licensing: testVendorLicensing(),
         log: { level: 'error' },
       }),
       createLogger('error', 'main'),
@@ -44,7 +52,7 @@ describe('overdraft incidents through a real tandemd', function () {
   });
 
   it('reports, refuses and resolves an overdraft end to end', async () => {
-    await admin.activateLicence({ licenceId: 'cad', product: 'CAD', seats: 1, redundancy: true });
+    await activateTestLicence(admin, { licenceId: 'cad', product: 'CAD', seats: 1, redundancy: true });
     const ws1 = await workstation('ws-1');
     // A short TTL, so that the library renews in the background every second.
     const held = await ws1.acquire('cad', { ttlMs: 3000 });
@@ -68,6 +76,7 @@ describe('overdraft incidents through a real tandemd', function () {
             workstationId: 'ws-2',
             parameters: { host: 'h', user: 'u', cores: 1, productVersion: '1' },
             ttlMs: 60_000,
+            nonce: '00000000000000b2',
           },
         },
       ],

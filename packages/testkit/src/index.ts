@@ -12,4 +12,5 @@ export * from './tandemd-pair.js';
 export * from './tandemd-process.js';
 export * from './tandemd-trio.js';
 export * from './temporary-directory.js';
+export * from './test-vendor.js';
 export * from './workload.js';

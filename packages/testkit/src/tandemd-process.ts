@@ -6,6 +6,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { tandemdEntry } from './paths.js';
 import { freePort } from './ports.js';
+import { testVendorLicensing } from './test-vendor.js';
 
 export interface TandemdOptions {
   id?: string;
@@ -13,7 +14,10 @@ export interface TandemdOptions {
   dataDir: string;
   /** Picked free when absent; kept across restarts by passing it again. */
   port?: number;
-  /** Deep-merged over the generated configuration (timing, limits, ledger, snapshot, log...). */
+  /**
+   * Deep-merged over the generated configuration (timing, limits, ledger, snapshot, log...). The
+   * generated one trusts the test vendor (test-vendor.ts).
+   */
   overrides?: Record<string, unknown>;
   /** Echo the node's log lines to this stream (the demo uses it; tests keep them quiet). */
   echo?: NodeJS.WritableStream;
@@ -67,6 +71,7 @@ export class TandemdProcess {
       {
         node: { id, role: options.role ?? 'main', listen: address, dataDir: options.dataDir },
         cluster: { mode: 'single' },
+        licensing: testVendorLicensing(),
         log: { level: 'info' },
       },
       options.overrides ?? {},
@@ -81,9 +86,11 @@ export class TandemdProcess {
       configFile,
     ];
     if (command === undefined) throw new Error('tandemd has no command to run');
+    // tandemd needs the test vendor's public key only, which is in its configuration.
+    const { TANDEM_TEST_VENDOR_KEY: _privateKey, ...environment } = process.env;
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...(options.environment ?? {}) },
+      env: { ...environment, ...(options.environment ?? {}) },
     });
     const node = new TandemdProcess(child, address, port, configFile, options);
     try {
