@@ -90,6 +90,8 @@ describe('bad input against a real tandemd', function () {
       requestId: `activate-${Math.random()}`,
       ...(licenceFile === undefined ? {} : { licenceFile: Buffer.from(licenceFile) }),
     });
+  /** Signed when the case runs, for the cluster id the node recorded. */
+  const activateSigned = (terms: Record<string, unknown>) => () => activate(signedTerms(terms))();
   /** Terms as a vendor might sign them by mistake: the signature verifies, the terms do not. */
   const signedTerms = (terms: Record<string, unknown>) =>
     signTestPayload({
@@ -259,39 +261,39 @@ describe('bad input against a real tandemd', function () {
     },
     {
       name: 'ActivateLicence with signed zero seats',
-      invoke: activate(signedTerms({ seats: 0 })),
+      invoke: activateSigned({ seats: 0 }),
       code: INVALID,
       field: 'seats',
     },
     {
       name: 'ActivateLicence with a signed empty product',
-      invoke: activate(signedTerms({ product: '' })),
+      invoke: activateSigned({ product: '' }),
       code: INVALID,
       field: 'product',
     },
     {
       name: 'ActivateLicence with a signed product holding control characters',
-      invoke: activate(signedTerms({ product: 'CAD\u001b[2J' })),
+      invoke: activateSigned({ product: 'CAD\u001b[2J' }),
       code: INVALID,
       field: 'product',
     },
     {
       name: 'ActivateLicence with signed terms it does not know',
-      invoke: activate(signedTerms({ grace: 5 })),
+      invoke: activateSigned({ grace: 5 }),
       code: INVALID,
       field: 'licence_file',
     },
     {
       name: 'ActivateLicence with too many signed features',
-      invoke: activate(
-        signedTerms({ features: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v'])) }),
-      ),
+      invoke: activateSigned({
+        features: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v'])),
+      }),
       code: INVALID,
       field: 'features',
     },
     {
       name: 'ActivateLicence of an existing licence',
-      invoke: activate(signedTerms({ licenceId: 'cad' })),
+      invoke: activateSigned({ licenceId: 'cad' }),
       code: grpc.status.ALREADY_EXISTS,
       field: 'cad',
     },

@@ -17,6 +17,9 @@ import {
 } from '@tandem/testkit';
 import { expect } from 'chai';
 
+/** The nonce the backup's edge drew for the acquire the merge re-applies. */
+const BACKUP_NONCE = '00000000000000b2';
+
 describe('overdraft incidents through a real tandemd', function () {
   this.timeout(60_000);
   let directory: string;
@@ -60,6 +63,7 @@ describe('overdraft incidents through a real tandemd', function () {
 
     // What the backup granted alone, as the main would merge it: a second seat for ws-2.
     const backupTerm = 2;
+    const mergedLeaseId = `lease-${backupTerm}-3-${BACKUP_NONCE}`;
     const merge: MergeCommand = {
       type: 'merge',
       sourceNodeId: 'backup',
@@ -76,7 +80,7 @@ describe('overdraft incidents through a real tandemd', function () {
             workstationId: 'ws-2',
             parameters: { host: 'h', user: 'u', cores: 1, productVersion: '1' },
             ttlMs: 60_000,
-            nonce: '00000000000000b2',
+            nonce: BACKUP_NONCE,
           },
         },
       ],
@@ -98,7 +102,7 @@ describe('overdraft incidents through a real tandemd', function () {
       mergeIndex: applied.index,
       resolvedAtMs: null,
     });
-    expect((await admin.listLeases('cad')).map((lease) => lease.leaseId)).to.include(`lease-${backupTerm}-3`);
+    expect((await admin.listLeases('cad')).map((lease) => lease.leaseId)).to.include(mergedLeaseId);
     expect((await admin.nodeStatus(node.address)).openIncidents).to.equal(1);
 
     // tandemctl: the table, --json, and the status line.
@@ -147,8 +151,8 @@ describe('overdraft incidents through a real tandemd', function () {
     expect((await admin.nodeStatus(node.address)).openIncidents).to.equal(0);
     const quiet = await runTandemctl(['--servers', node.address, 'status']);
     expect(quiet.stdout).to.not.contain('incidents:');
-    await admin.revokeLease(`lease-${backupTerm}-3`, 'merged seat handed back');
+    await admin.revokeLease(mergedLeaseId, 'merged seat handed back');
     const again = await ws3.acquire('cad');
-    expect(again.leaseId).to.match(/^lease-\d+-\d+$/);
+    expect(again.leaseId).to.match(/^lease-\d+-\d+-[0-9a-f]{16}$/);
   });
 });
