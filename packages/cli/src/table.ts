@@ -54,9 +54,8 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 /** Two columns, name and value, without a header: for showing one record. */
 export function formatRecord(pairs: readonly (readonly [string, Cell])[]): string {
   const width = Math.max(0, ...pairs.map(([name]) => name.length + 1));
-  return (
-    pairs
-      .map(([name, value]) => `${`${escapeControl(name)}:`.padEnd(width)}  ${renderCell(value)}`.trimEnd())
-      .join('\n') + '\n'
+  const lines = pairs.map(([name, value]) =>
+    `${`${escapeControl(name)}:`.padEnd(width)}  ${renderCell(value)}`.trimEnd(),
   );
+  return `${lines.join('\n')}\n`;
 }
