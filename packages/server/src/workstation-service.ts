@@ -22,8 +22,6 @@ import { execute, expectOutcome, type OperationPolicy } from './operations.js';
 import type { Replica } from './replica.js';
 import { requireIdentifier } from './request-checks.js';
 
-export { requireIdentifier };
-
 /**
  * The unguessable part of a lease id: 64 random bits, chosen here and carried in the command, so
  * that every node that applies it makes the same id. A retry draws another, which changes nothing:
