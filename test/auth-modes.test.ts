@@ -8,8 +8,10 @@ import {
   call,
   type LogLine,
   rawClients,
+  rawClusterId,
   removeDirectory,
   runTandemctl,
+  signTestLicence,
   TandemdProcess,
   TestPki,
   temporaryDirectory,
@@ -52,7 +54,9 @@ describe('tokens, required client certificates and rate limits (real tandemd)', 
     const admin = rawClients(node.address, node.access);
     await call(admin.admin, admin.admin.ActivateLicence, {
       requestId: 'auth-modes-setup',
-      licence: { licenceId: 'cad', product: 'CAD', seats: 4 },
+      licenceFile: Buffer.from(
+        signTestLicence({ licenceId: 'cad', product: 'CAD', seats: 4 }, await rawClusterId(admin.admin)),
+      ),
     });
     admin.close();
   });

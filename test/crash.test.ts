@@ -5,7 +5,9 @@ import {
   call,
   type RawClients,
   rawClients,
+  rawClusterId,
   removeDirectory,
+  signTestLicence,
   TandemdProcess,
   temporaryDirectory,
 } from '@tandem/testkit';
@@ -34,13 +36,18 @@ describe('crash: SIGKILL tandemd under load', function () {
     directory = await temporaryDirectory();
     node = await TandemdProcess.start({ dataDir: directory, overrides: { snapshot: { everyEntries: 200 } } });
     clients = rawClients(node.address);
+    const clusterId = await rawClusterId(clients.admin);
     await call(clients.admin, clients.admin.ActivateLicence, {
       requestId: 'setup-meter',
-      licence: { licenceId: 'meter', product: 'Renderer', seats: 1, features: {} },
+      licenceFile: Buffer.from(
+        signTestLicence({ licenceId: 'meter', product: 'Renderer', seats: 1 }, clusterId),
+      ),
     });
     await call(clients.admin, clients.admin.ActivateLicence, {
       requestId: 'setup-seats',
-      licence: { licenceId: 'seats', product: 'CAD', seats: OPERATIONS, features: {} },
+      licenceFile: Buffer.from(
+        signTestLicence({ licenceId: 'seats', product: 'CAD', seats: OPERATIONS }, clusterId),
+      ),
     });
   });
 

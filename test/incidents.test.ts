@@ -7,8 +7,18 @@ import * as grpc from '@grpc/grpc-js';
 import { AdminClient, connect, RejectedError, type WorkstationClient } from '@tandem/client';
 import type { MergeCommand } from '@tandem/ledger';
 import { createLogger, parseConfig, Tandemd } from '@tandem/server';
-import { removeDirectory, runTandemctl, tandemctlJson, temporaryDirectory } from '@tandem/testkit';
+import {
+  activateTestLicence,
+  removeDirectory,
+  runTandemctl,
+  tandemctlJson,
+  temporaryDirectory,
+  testVendorLicensing,
+} from '@tandem/testkit';
 import { expect } from 'chai';
+
+/** The nonce the backup's edge drew for the acquire the merge re-applies. */
+const BACKUP_NONCE = '00000000000000b2';
 
 describe('overdraft incidents through a real tandemd', function () {
   this.timeout(60_000);
@@ -28,6 +38,7 @@ describe('overdraft incidents through a real tandemd', function () {
     node = await Tandemd.start(
       parseConfig({
         node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory },
+        licensing: testVendorLicensing(),
         log: { level: 'error' },
       }),
       createLogger('error', 'main'),
@@ -44,7 +55,7 @@ describe('overdraft incidents through a real tandemd', function () {
   });
 
   it('reports, refuses and resolves an overdraft end to end', async () => {
-    await admin.activateLicence({ licenceId: 'cad', product: 'CAD', seats: 1, redundancy: true });
+    await activateTestLicence(admin, { licenceId: 'cad', product: 'CAD', seats: 1, redundancy: true });
     const ws1 = await workstation('ws-1');
     // A short TTL, so that the library renews in the background every second.
     const held = await ws1.acquire('cad', { ttlMs: 3000 });
@@ -52,6 +63,7 @@ describe('overdraft incidents through a real tandemd', function () {
 
     // What the backup granted alone, as the main would merge it: a second seat for ws-2.
     const backupTerm = 2;
+    const mergedLeaseId = `lease-${backupTerm}-3-${BACKUP_NONCE}`;
     const merge: MergeCommand = {
       type: 'merge',
       sourceNodeId: 'backup',
@@ -68,6 +80,7 @@ describe('overdraft incidents through a real tandemd', function () {
             workstationId: 'ws-2',
             parameters: { host: 'h', user: 'u', cores: 1, productVersion: '1' },
             ttlMs: 60_000,
+            nonce: BACKUP_NONCE,
           },
         },
       ],
@@ -89,7 +102,7 @@ describe('overdraft incidents through a real tandemd', function () {
       mergeIndex: applied.index,
       resolvedAtMs: null,
     });
-    expect((await admin.listLeases('cad')).map((lease) => lease.leaseId)).to.include(`lease-${backupTerm}-3`);
+    expect((await admin.listLeases('cad')).map((lease) => lease.leaseId)).to.include(mergedLeaseId);
     expect((await admin.nodeStatus(node.address)).openIncidents).to.equal(1);
 
     // tandemctl: the table, --json, and the status line.
@@ -138,8 +151,8 @@ describe('overdraft incidents through a real tandemd', function () {
     expect((await admin.nodeStatus(node.address)).openIncidents).to.equal(0);
     const quiet = await runTandemctl(['--servers', node.address, 'status']);
     expect(quiet.stdout).to.not.contain('incidents:');
-    await admin.revokeLease(`lease-${backupTerm}-3`, 'merged seat handed back');
+    await admin.revokeLease(mergedLeaseId, 'merged seat handed back');
     const again = await ws3.acquire('cad');
-    expect(again.leaseId).to.match(/^lease-\d+-\d+$/);
+    expect(again.leaseId).to.match(/^lease-\d+-\d+-[0-9a-f]{16}$/);
   });
 });

@@ -4,6 +4,7 @@
 // nothing acknowledged is lost.
 import { AdminClient, resolveSettings } from '@tandem/client';
 import {
+  activateTestLicence,
   ContinuousLoad,
   removeDirectory,
   TandemdPair,
@@ -62,9 +63,9 @@ describe('main and backup (real processes)', function () {
   it('elects main when both start, and replicates to backup', async () => {
     const leader = await waitForLeader(pair.servers, 15_000);
     expect(leader.id).to.equal('main');
-    await admin.activateLicence({ licenceId: 'meter', product: 'Meter', seats: 1 });
-    await admin.activateLicence({ licenceId: 'seats', product: 'CAD', seats: 100, redundancy: true });
-    await admin.activateLicence({ licenceId: 'plain', product: 'Viewer', seats: 5, redundancy: false });
+    await activateTestLicence(admin, { licenceId: 'meter', product: 'Meter', seats: 1 });
+    await activateTestLicence(admin, { licenceId: 'seats', product: 'CAD', seats: 100, redundancy: true });
+    await activateTestLicence(admin, { licenceId: 'plain', product: 'Viewer', seats: 5, redundancy: false });
     await waitForEqualState(pair.servers, 10_000);
   });
 

@@ -10,7 +10,9 @@ import {
   call,
   type LogLine,
   rawClients,
+  rawClusterId,
   removeDirectory,
+  signTestLicence,
   TandemdPair,
   temporaryDirectory,
   waitForEqualState,
@@ -57,7 +59,12 @@ describe('certificate rotation under load (real processes)', function () {
     const admin = rawClients(pair.address('main'), pair.access);
     await call(admin.admin, admin.admin.ActivateLicence, {
       requestId: 'rotation-setup',
-      licence: { licenceId: 'cad', product: 'CAD', seats: WORKSTATIONS, redundancy: true },
+      licenceFile: Buffer.from(
+        signTestLicence(
+          { licenceId: 'cad', product: 'CAD', seats: WORKSTATIONS, redundancy: true },
+          await rawClusterId(admin.admin),
+        ),
+      ),
     });
     admin.close();
     for (let number = 0; number < WORKSTATIONS; number += 1) {

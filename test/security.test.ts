@@ -12,7 +12,9 @@ import {
   call,
   type IssuedFiles,
   rawClients,
+  rawClusterId,
   removeDirectory,
+  signTestLicence,
   TandemdTrio,
   TestPki,
   temporaryDirectory,
@@ -142,7 +144,12 @@ describe('security: every method × every caller, over real TLS', function () {
     const setup = rawClients(trio.address('main'), trio.access);
     await call(setup.admin, setup.admin.ActivateLicence, {
       requestId: 'security-setup-1',
-      licence: { licenceId: 'cad', product: 'CAD', seats: 4, redundancy: true },
+      licenceFile: Buffer.from(
+        signTestLicence(
+          { licenceId: 'cad', product: 'CAD', seats: 4, redundancy: true },
+          await rawClusterId(setup.admin),
+        ),
+      ),
     });
     setup.close();
     credentials.set('none', await sslCredentials(pki.caFile, null));

@@ -5,11 +5,14 @@ import {
   call,
   type RawClients,
   rawClients,
+  rawClusterId,
   removeDirectory,
   runTandemctl,
+  signTestLicence,
   TandemdProcess,
   tandemctlJson,
   temporaryDirectory,
+  writeTestLicence,
 } from '@tandem/testkit';
 import { expect } from 'chai';
 
@@ -59,18 +62,18 @@ describe('a single tandemd, end to end', function () {
     await removeDirectory(directory);
   });
 
-  it('activates licences with tandemctl and lists them as JSON', async () => {
+  /** A licence file the test vendor signed for this node's cluster, on disk for tandemctl. */
+  async function licenceFile(spec: Parameters<typeof writeTestLicence>[1], serial = 1): Promise<string> {
+    return writeTestLicence(directory, spec, await rawClusterId(raw.admin), { serial });
+  }
+
+  it('activates licences from licence files with tandemctl and lists them as JSON', async () => {
     const cad = await tandemctlJson<{ licenceId: string; seats: number; status: string; features: object }>([
       ...servers(),
       'licence',
       'activate',
-      'cad',
-      '--product',
-      'CAD',
-      '--seats',
-      '2',
-      '--feature',
-      'tier=pro',
+      '--file',
+      await licenceFile({ licenceId: 'cad', product: 'CAD', seats: 2, features: { tier: 'pro' } }),
     ]);
     expect(cad).to.deep.include({ licenceId: 'cad', seats: 2, status: 'active' });
     expect(cad.features).to.deep.equal({ tier: 'pro' });
@@ -78,15 +81,13 @@ describe('a single tandemd, end to end', function () {
       ...servers(),
       'licence',
       'activate',
-      'pages',
-      '--product',
-      'Print',
-      '--seats',
-      '5',
-      '--quota',
-      '100',
-      '--period',
-      'day',
+      '--file',
+      await licenceFile({
+        licenceId: 'pages',
+        product: 'Print',
+        seats: 5,
+        quota: { units: 100, period: 'day' },
+      }),
     ]);
     const list = await tandemctlJson<{ licences: Array<{ licenceId: string }> }>([
       ...servers(),
@@ -101,15 +102,12 @@ describe('a single tandemd, end to end', function () {
       ...servers(),
       'licence',
       'activate',
-      'cad',
-      '--product',
-      'CAD',
-      '--seats',
-      '2',
+      '--file',
+      await licenceFile({ licenceId: 'cad', product: 'CAD', seats: 2 }),
     ]);
     expect(again.code, again.stderr).to.equal(1);
     expect(again.stderr + again.stdout).to.match(/licence_exists|already exists/);
-    const usage = await runTandemctl([...servers(), 'licence', 'activate', 'x', '--seats', 'many']);
+    const usage = await runTandemctl([...servers(), 'licence', 'update', 'cad', '--seats', 'many']);
     expect(usage.code).to.equal(2);
     const nobody = await runTandemctl([
       '--servers',
@@ -218,7 +216,9 @@ describe('a single tandemd, end to end', function () {
   it('returns the first result for a retried request id and counts it once', async () => {
     await call(raw.admin, raw.admin.ActivateLicence, {
       requestId: 'meter-setup',
-      licence: { licenceId: 'meter', product: 'Meter', seats: 1 },
+      licenceFile: Buffer.from(
+        signTestLicence({ licenceId: 'meter', product: 'Meter', seats: 1 }, await rawClusterId(raw.admin)),
+      ),
     });
     const request = { requestId: 'retry-me', licenceId: 'meter', workstationId: 'ws-1', units: 7 };
     const first = await call(raw.workstation, raw.workstation.ReportUsage, request);

@@ -6,6 +6,7 @@
 // honours renewals, and both nodes end with the same ledger. Nothing acknowledged is lost.
 import { AdminClient, type LeaseHandle, resolveSettings, WorkstationClient } from '@tandem/client';
 import {
+  activateTestLicence,
   call,
   FaultProxy,
   freePort,
@@ -52,8 +53,8 @@ describe('pair mode split brain and merge (real processes)', function () {
     });
     admin = new AdminClient(resolveSettings({ servers: pair.servers, maxAttempts: 30 }));
     await waitForLeader(pair.servers, 20_000, (leader) => leader.id === 'main');
-    await admin.activateLicence({ licenceId: 'cad', product: 'CAD', seats: SEATS, redundancy: true });
-    await admin.activateLicence({
+    await activateTestLicence(admin, { licenceId: 'cad', product: 'CAD', seats: SEATS, redundancy: true });
+    await activateTestLicence(admin, {
       licenceId: 'meter',
       product: 'Meter',
       seats: 1,

@@ -5,6 +5,7 @@
 // recorded the in-sync set (main); witness down and then main down: the backup must NOT serve.
 import { AdminClient, connect, resolveSettings, TandemError } from '@tandem/client';
 import {
+  activateTestLicence,
   ContinuousLoad,
   removeDirectory,
   TandemdTrio,
@@ -94,8 +95,8 @@ describe('witness mode (real processes)', function () {
   it('elects main on a cold start; the witness answers status with its role and term', async () => {
     const leader = await waitForLeader(trio.servers, 15_000);
     expect(leader.id).to.equal('main');
-    await admin.activateLicence({ licenceId: 'meter', product: 'Meter', seats: 1 });
-    await admin.activateLicence({ licenceId: 'seats', product: 'CAD', seats: 100, redundancy: true });
+    await activateTestLicence(admin, { licenceId: 'meter', product: 'Meter', seats: 1 });
+    await activateTestLicence(admin, { licenceId: 'seats', product: 'CAD', seats: 100, redundancy: true });
     await waitForEqualState(trio.servers, 10_000);
     const view = await waitForWitness((status) => status.leaderId === 'main', 5000);
     const self = view.nodes[0];

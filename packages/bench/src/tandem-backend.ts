@@ -1,6 +1,7 @@
 // Tandem as a seat store: each workstation is a WorkstationClient with default settings (its own
 // retries and leader following), so client errors counted here are errors an application sees.
 import { AdminClient, connect, RejectedError, resolveSettings, type WorkstationClient } from '@tandem/client';
+import { activateTestLicence } from '@tandem/testkit';
 import {
   type AcquireOutcome,
   type BenchWorkstation,
@@ -48,7 +49,7 @@ export class TandemBackend implements SeatBackend {
 
   async activate(licences: LicenceLayout[]): Promise<void> {
     await forEachLimited(licences, ACTIVATIONS_IN_PARALLEL, async ({ licenceId, seats }) => {
-      await this.admin.activateLicence({ licenceId, product: 'Bench', seats, redundancy: true });
+      await activateTestLicence(this.admin, { licenceId, product: 'Bench', seats, redundancy: true });
     });
   }
 

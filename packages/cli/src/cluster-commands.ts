@@ -39,7 +39,7 @@ export function statusTable(report: StatusReport): string {
     insecure.length > 0
       ? `WARNING: INSECURE: ${insecure.join(', ')} run${insecure.length === 1 ? 's' : ''} without TLS and authentication (insecure: true)\n`
       : '';
-  return `${table}leader: ${report.leader ?? 'none'}\n${incidents}${warning}`;
+  return `${table}leader: ${report.leader ?? 'none'}\ncluster id: ${report.clusterId ?? 'not recorded yet'}\n${incidents}${warning}`;
 }
 
 export function verifyTable(report: VerifyReport): string {

@@ -38,6 +38,11 @@ export interface StatusReport {
    * reported); null when no node answered.
    */
   openIncidents: number | null;
+  /**
+   * The cluster id licence files are issued for, as the leader's ledger recorded it (without a
+   * leader, the first any node reported); null when none did yet.
+   */
+  clusterId: string | null;
 }
 
 /** A limit on how many addresses one status run asks. */
@@ -157,7 +162,9 @@ export async function collectStatus(admin: AdminClient, servers: readonly string
   const reported = answers.flatMap((answer) => (answer.status === null ? [] : [answer.status.openIncidents]));
   const openIncidents =
     leaderAnswer?.status?.openIncidents ?? (reported.length === 0 ? null : Math.max(...reported));
-  return { nodes, leader: leader?.id ?? null, openIncidents };
+  const clusterIds = answers.flatMap((answer) => (answer.status?.clusterId ? [answer.status.clusterId] : []));
+  const clusterId = leaderAnswer?.status?.clusterId || clusterIds[0] || null;
+  return { nodes, leader: leader?.id ?? null, openIncidents, clusterId };
 }
 
 export interface VerifyNode {

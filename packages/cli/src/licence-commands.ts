@@ -1,22 +1,21 @@
-// licence activate | update | deactivate | list | show.
+// licence activate | update | deactivate | list | show. A licence comes from a licence file the
+// vendor signed for this cluster (tandem-issuer sign); an update either installs a newer file or
+// makes changes within what the vendor signed.
+import { readFile } from 'node:fs/promises';
 import type { LicenceChanges, LicenceSpecInput, LicenceView, Period } from '@tandem/client';
+import { readLicenceFile } from '@tandem/ledger';
 import { ExitCode, UsageError } from './exit-codes.js';
 import type { Session } from './session.js';
 import { formatRecord, formatTable } from './table.js';
 import { isoTime } from './time-format.js';
 
 export interface ActivateOptions {
-  product: string;
-  seats: number;
-  quota?: number;
-  period?: Period;
-  validFrom?: number;
-  validUntil?: number;
-  redundancy?: boolean;
-  feature?: Record<string, string>;
+  file: string;
 }
 
 export interface UpdateOptions {
+  /** A newer licence file from the vendor; then no other option. */
+  file?: string;
   product?: string;
   seats?: number;
   /** A number sets the quota; false (from --no-quota) removes it. */
@@ -70,7 +69,35 @@ export function licenceRecord(licence: LicenceView): string {
     ['features', featuresText(licence.features)],
     ['activated at', isoTime(licence.activatedAtMs)],
     ['updated at', isoTime(licence.updatedAtMs)],
+    ...signedRows(licence),
   ]);
+}
+
+/** What the vendor signed: the file's serial and origin, and the ceiling of operator changes. */
+function signedRows(licence: LicenceView): Array<[string, string | number | boolean | null]> {
+  const { grant } = licence;
+  if (grant.serial === 0) return [['signed', 'no (activated before licences were signed)']];
+  const limits = grant.limits;
+  const signedQuota = limits.quota === null ? 'none' : `${limits.quota.units} per ${limits.quota.period}`;
+  return [
+    [
+      'signed',
+      `serial ${grant.serial} by ${grant.vendor} (key ${grant.keyId}), issued ${isoTime(grant.issuedAtMs)}`,
+    ],
+    ['signed seats', limits.seats],
+    ['signed quota', signedQuota],
+    ['signed until', isoTime(limits.validUntilMs) ?? 'never'],
+    ['signed redundancy', limits.redundancy],
+  ];
+}
+
+/** A licence file's text, read from disk (the server checks it; this only reads it). */
+async function licenceFileText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the licence file ${file}: ${(error as Error).message}`);
+  }
 }
 
 function quotaOf(quota: number | undefined, period: Period | undefined): LicenceSpecInput['quota'] {
@@ -80,22 +107,8 @@ function quotaOf(quota: number | undefined, period: Period | undefined): Licence
   return { units: quota, period };
 }
 
-export async function activateLicence(
-  session: Session,
-  licenceId: string,
-  options: ActivateOptions,
-): Promise<number> {
-  const spec: LicenceSpecInput = {
-    licenceId,
-    product: options.product,
-    seats: options.seats,
-    quota: quotaOf(options.quota, options.period),
-    validFromMs: options.validFrom ?? 0,
-    validUntilMs: options.validUntil ?? 0,
-    redundancy: options.redundancy === true,
-    features: options.feature ?? {},
-  };
-  const licence = await session.admin().activateLicence(spec);
+export async function activateLicence(session: Session, options: ActivateOptions): Promise<number> {
+  const licence = await session.admin().activateLicence(await licenceFileText(options.file));
   session.print(licence, () => licenceRecord(licence));
   return ExitCode.ok;
 }
@@ -125,10 +138,26 @@ export function licenceChanges(options: UpdateOptions): LicenceChanges {
 
 export async function updateLicence(
   session: Session,
-  licenceId: string,
+  licenceId: string | undefined,
   options: UpdateOptions,
 ): Promise<number> {
-  const licence = await session.admin().updateLicence(licenceId, licenceChanges(options));
+  let licence: LicenceView;
+  if (options.file !== undefined) {
+    const { file, ...others } = options;
+    if (Object.values(others).some((value) => value !== undefined)) {
+      throw new UsageError('--file sets every term of the licence: give no other change with it');
+    }
+    const text = await licenceFileText(file);
+    const reading = readLicenceFile(text);
+    if (reading.ok && licenceId !== undefined && reading.file.terms.licenceId !== licenceId) {
+      throw new UsageError(`${file} is for licence ${reading.file.terms.licenceId}, not ${licenceId}`);
+    }
+    licence = await session.admin().updateLicenceFromFile(text);
+  } else {
+    if (licenceId === undefined)
+      throw new UsageError('give the licence id, or --file with a newer licence file');
+    licence = await session.admin().updateLicence(licenceId, licenceChanges(options));
+  }
   session.print(licence, () => licenceRecord(licence));
   return ExitCode.ok;
 }

@@ -2,6 +2,7 @@
 // mapping of every outcome to an exit code. Runs in-process against injected output streams, so
 // that tests call it directly; main.ts only binds it to the process.
 import { Command, CommanderError } from 'commander';
+import { listAudit } from './audit-command.js';
 import { snapshot, status, transferLeadership, verify } from './cluster-commands.js';
 import { ExitCode } from './exit-codes.js';
 import { listIncidents } from './incident-command.js';
@@ -74,20 +75,20 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
 
   const licence = program.command('licence').description('activate, change and inspect licences');
   licence
-    .command('activate <id>')
-    .description('activate a licence (replicated to every node)')
-    .requiredOption('--product <name>', 'the product the licence is for')
-    .requiredOption('--seats <n>', 'seats that may be leased at once', positiveInteger)
-    .option('--quota <units>', 'units allowed per period (needs --period)', positiveInteger)
-    .option('--period <period>', 'the quota period: day, week or month', period)
-    .option('--valid-from <time>', 'ISO 8601 time (or epoch ms) from which the licence is valid', timeMs)
-    .option('--valid-until <time>', 'ISO 8601 time (or epoch ms) at which the licence ends', timeOrNoneMs)
-    .option('--redundancy', 'also served by the backup while main is down')
-    .option('--feature <key=value>', 'a feature parameter (repeatable)', feature)
-    .action((id: string, options) => perform(() => activateLicence(session, id, options)));
+    .command('activate')
+    .description('activate the licence a vendor-signed licence file describes (replicated to every node)')
+    .requiredOption(
+      '--file <file>',
+      'the licence file the vendor signed for this cluster (see tandemctl status)',
+    )
+    .action((options: { file: string }) => perform(() => activateLicence(session, options)));
   licence
-    .command('update <id>')
-    .description('change a licence; options not given stay as they are')
+    .command('update [id]')
+    .description(
+      'install a newer licence file from the vendor (--file), or change a licence within what the vendor ' +
+        'signed (fewer seats, a smaller quota, a shorter validity, no redundancy); options not given stay as they are',
+    )
+    .option('--file <file>', 'a newer licence file (a higher serial) for the licence it names')
     .option('--product <name>', 'the product the licence is for')
     .option('--seats <n>', 'seats that may be leased at once', positiveInteger)
     .option('--quota <units>', 'units allowed per period (needs --period)', positiveInteger)
@@ -99,7 +100,7 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .option('--no-redundancy', 'served by main only')
     .option('--feature <key=value>', 'replace the feature parameters with these (repeatable)', feature)
     .option('--clear-features', 'remove every feature parameter')
-    .action((id: string, options) => perform(() => updateLicence(session, id, options)));
+    .action((id: string | undefined, options) => perform(() => updateLicence(session, id, options)));
   licence
     .command('deactivate <id>')
     .description('deactivate a licence: no new leases')
@@ -134,6 +135,18 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .option('--at <time>', 'only the period containing this ISO 8601 time (or epoch ms)', timeMs)
     .action((licenceId: string, options: { at?: number }) =>
       perform(() => showUsage(session, licenceId, options.at)),
+    );
+
+  program
+    .command('audit')
+    .description(
+      'list the audit trail: who activated, changed, deactivated, revoked, transferred or snapshotted',
+    )
+    .option('--since <time>', 'only records at or after this ISO 8601 time (or epoch ms)', timeMs)
+    .option('--licence <id>', 'only the records about this licence')
+    .option('--limit <n>', 'at most this many, the most recent (default 1000)', positiveInteger)
+    .action((options: { since?: number; licence?: string; limit?: number }) =>
+      perform(() => listAudit(session, options)),
     );
 
   program

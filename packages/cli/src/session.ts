@@ -15,6 +15,12 @@ import {
 import { PkiError } from '@tandem/pki';
 import { ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
 import { serverList } from './option-values.js';
+import { escapeControl } from './table.js';
+
+/** Each line of human output with its control characters escaped (tables escape their cells already). */
+function printable(text: string): string {
+  return text.split('\n').map(escapeControl).join('\n');
+}
 
 export interface CliOutput {
   write(text: string): unknown;
@@ -88,9 +94,9 @@ export class Session {
     return this.#admin;
   }
 
-  /** Writes `value` as JSON with --json, or the human rendering otherwise. */
+  /** Writes `value` as JSON with --json (which escapes control characters), or the human rendering. */
   print(value: unknown, human: () => string): void {
-    this.io.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : human());
+    this.io.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : printable(human()));
   }
 
   /** Reports an error the way scripts and people both can read, and returns the exit code. */
@@ -104,11 +110,13 @@ export class Session {
       if (error instanceof InvalidArgumentError || error instanceof SettingsError)
         described.field = error.field;
       if (error instanceof PkiError && error.field !== null) described.field = error.field;
+      if (error instanceof InvalidArgumentError && error.reason !== null) described.reason = error.reason;
       this.io.stdout.write(`${JSON.stringify({ error: described }, null, 2)}\n`);
     }
     const known = error instanceof TandemError || error instanceof UsageError || error instanceof PkiError;
     const detail = known || !(error instanceof Error) ? message : (error.stack ?? message);
-    this.io.stderr.write(`tandemctl: ${describeExit(exitCode)}: ${detail}\n`);
+    // A server's message may echo what a client sent: it is printed escaped.
+    this.io.stderr.write(`tandemctl: ${describeExit(exitCode)}: ${printable(detail)}\n`);
     return exitCode;
   }
 

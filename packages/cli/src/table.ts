@@ -1,13 +1,29 @@
 // A small table formatter for human output: a header row, then one row per record, columns padded
-// to their widest cell. Columns whose cells are all numbers are right-aligned.
+// to their widest cell. Columns whose cells are all numbers are right-aligned. Text from a server
+// (licence names, hosts, a revoke's reason) is printed with control characters escaped, so that
+// nothing a workstation or an operator typed can steer the terminal that reads it.
 
 export type Cell = string | number | boolean | null | undefined;
 
-/** How a cell reads: '-' for nothing, yes/no for booleans. */
+/**
+ * Control characters (C0, DEL, C1), bidirectional overrides and isolates, line and paragraph
+ * separators, and lone surrogates, written as escapes (\n, \xNN, \u{NNNN}); everything else as is.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]|\p{Cs}/gu, (character) => {
+    const code = character.codePointAt(0) ?? 0;
+    if (character === '\n') return '\\n';
+    if (character === '\t') return '\\t';
+    if (character === '\r') return '\\r';
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
+/** How a cell reads: '-' for nothing, yes/no for booleans, text with control characters escaped. */
 export function renderCell(cell: Cell): string {
   if (cell === null || cell === undefined || cell === '') return '-';
   if (typeof cell === 'boolean') return cell ? 'yes' : 'no';
-  return String(cell);
+  return escapeControl(String(cell));
 }
 
 export function formatTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
@@ -38,8 +54,8 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 /** Two columns, name and value, without a header: for showing one record. */
 export function formatRecord(pairs: readonly (readonly [string, Cell])[]): string {
   const width = Math.max(0, ...pairs.map(([name]) => name.length + 1));
-  return (
-    pairs.map(([name, value]) => `${`${name}:`.padEnd(width)}  ${renderCell(value)}`.trimEnd()).join('\n') +
-    '\n'
+  const lines = pairs.map(([name, value]) =>
+    `${`${escapeControl(name)}:`.padEnd(width)}  ${renderCell(value)}`.trimEnd(),
   );
+  return `${lines.join('\n')}\n`;
 }

@@ -26,7 +26,10 @@ describe('tandemctl arguments', () => {
     expect(version.out()).to.match(/^\d+\.\d+\.\d+\n$/);
     const sub = captureIo();
     expect(await run(['licence', 'activate', '--help'], sub)).to.equal(ExitCode.ok);
-    expect(sub.out()).to.contain('--redundancy');
+    expect(sub.out()).to.contain('--file <file>');
+    const audit = captureIo();
+    expect(await run(['audit', '--help'], audit)).to.equal(ExitCode.ok);
+    expect(audit.out()).to.contain('--since <time>').and.contain('--licence <id>');
   });
 
   it('exits 2 on an unknown command or option', async () => {
@@ -40,9 +43,10 @@ describe('tandemctl arguments', () => {
 
   it('exits 2 on a missing argument or required option', async () => {
     await usage([...SERVERS, 'licence', 'show'], "missing required argument 'id'");
+    await usage([...SERVERS, 'licence', 'activate'], "required option '--file <file>'");
     await usage(
-      [...SERVERS, 'licence', 'activate', 'cad', '--seats', '3'],
-      "required option '--product <name>'",
+      [...SERVERS, 'licence', 'activate', '--file', '/nonexistent/cad.licence'],
+      'cannot read the licence file',
     );
     await usage([...SERVERS, 'lease', 'revoke', 'lease-1'], "required option '--reason <text>'");
     await usage([...SERVERS, 'cluster', 'transfer-leadership'], "required option '--to <id>'");
@@ -50,34 +54,29 @@ describe('tandemctl arguments', () => {
 
   it('exits 2 on malformed option values, naming the option', async () => {
     await usage(
-      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', 'many'],
+      [...SERVERS, 'licence', 'update', 'cad', '--seats', 'many'],
       /--seats <n>.*not a positive integer/,
     );
+    await usage([...SERVERS, 'licence', 'update', 'cad', '--seats', '0'], 'not a positive integer');
     await usage(
-      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '0'],
-      'not a positive integer',
-    );
-    await usage(
-      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--period', 'year'],
+      [...SERVERS, 'licence', 'update', 'cad', '--quota', '1', '--period', 'year'],
       'not one of day, week, month',
     );
-    await usage(
-      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--valid-until', 'soon'],
-      'not an ISO 8601 time',
-    );
-    await usage(
-      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--feature', 'novalue'],
-      'not key=value',
-    );
+    await usage([...SERVERS, 'licence', 'update', 'cad', '--valid-until', 'soon'], 'not an ISO 8601 time');
+    await usage([...SERVERS, 'licence', 'update', 'cad', '--feature', 'novalue'], 'not key=value');
+    await usage([...SERVERS, 'audit', '--since', 'yesterday'], 'not an ISO 8601 time');
+    await usage([...SERVERS, 'audit', '--limit', '0'], 'not a positive integer');
     await usage(['--timeout-ms', '-5', ...SERVERS, 'status'], /--timeout-ms/);
   });
 
   it('exits 2 on option combinations that make no sense', async () => {
-    await usage(
-      [...SERVERS, 'licence', 'activate', 'cad', '--product', 'P', '--seats', '1', '--quota', '10'],
-      '--quota needs --period',
-    );
+    await usage([...SERVERS, 'licence', 'update', 'cad', '--quota', '10'], '--quota needs --period');
     await usage([...SERVERS, 'licence', 'update', 'cad'], 'nothing to change');
+    await usage([...SERVERS, 'licence', 'update'], 'give the licence id, or --file');
+    await usage(
+      [...SERVERS, 'licence', 'update', '--file', 'x.licence', '--seats', '2'],
+      '--file sets every term',
+    );
     await usage(
       [...SERVERS, 'licence', 'update', 'cad', '--no-quota', '--period', 'day'],
       'do not go together',

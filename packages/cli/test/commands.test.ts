@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { FIELD_KEY } from '@tandem/wire';
+import { FIELD_KEY, REASON_KEY } from '@tandem/wire';
 import { expect } from 'chai';
 import { ExitCode } from '../src/exit-codes.js';
 import { run } from '../src/run.js';
@@ -59,7 +59,48 @@ const wireLicence = {
   periodStartMs: 0,
   activatedAtMs: 1_700_000_000_000,
   updatedAtMs: 1_700_000_000_000,
+  grant: {
+    serial: 3,
+    vendor: 'Acme',
+    keyId: 'acme-2026',
+    issuedAtMs: Date.UTC(2026, 0, 1),
+    clusterId: 'c-1',
+    limits: {
+      licenceId: 'cad',
+      product: 'CAD',
+      seats: 10,
+      quota: { units: 100, period: 'PERIOD_MONTH' },
+      validFromMs: 0,
+      validUntilMs: 0,
+      redundancy: true,
+      features: { tier: 'pro' },
+    },
+  },
 };
+
+/** A licence file as tandemctl reads it: the server checks it, so the signature here is zeros. */
+const LICENCE_FILE = `${JSON.stringify({
+  format: 'tandem-licence',
+  version: 1,
+  keyId: 'acme-2026',
+  payload: Buffer.from(
+    JSON.stringify({
+      licenceId: 'cad',
+      product: 'CAD',
+      seats: 10,
+      quota: { units: 100, period: 'month' },
+      validFromMs: 0,
+      validUntilMs: 0,
+      redundancy: true,
+      features: { tier: 'pro' },
+      serial: 3,
+      vendor: 'Acme',
+      issuedAtMs: Date.UTC(2026, 0, 1),
+      clusterId: 'c-1',
+    }),
+  ).toString('base64'),
+  signature: Buffer.alloc(64).toString('base64'),
+})}\n`;
 
 function licenceReply(): { response: object } {
   return { response: { header: header(3, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licence: wireLicence } };
@@ -140,6 +181,16 @@ async function pairWithWitness() {
 }
 
 describe('tandemctl commands against scripted servers', () => {
+  let directory: string;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-files-'));
+  });
+
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
   afterEach(() => {
     for (const scripted of started.splice(0)) scripted.stop();
   });
@@ -156,7 +207,7 @@ describe('tandemctl commands against scripted servers', () => {
 
     expect(code, io.err()).to.equal(ExitCode.ok);
     const report = JSON.parse(io.out()) as { nodes: Array<Record<string, unknown>>; leader: string | null };
-    expect(Object.keys(report)).to.deep.equal(['nodes', 'leader', 'openIncidents']);
+    expect(Object.keys(report)).to.deep.equal(['nodes', 'leader', 'openIncidents', 'clusterId']);
     expect(report.leader).to.equal('main');
     expect(report).to.include({ openIncidents: 0 });
     for (const node of report.nodes) {
@@ -216,7 +267,7 @@ describe('tandemctl commands against scripted servers', () => {
       /^ID\s+ADDRESS\s+ROLE\s+STATE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+IN-SYNC\s+HASH$/,
     );
     expect(lines[1]).to.match(/^main\s+\S+\s+main\s+leader\s+3\s+10\s+10\s+0\s+yes\s+hash-a$/);
-    expect(lines.at(-1)).to.equal('leader: main');
+    expect(lines.slice(-2)).to.deep.equal(['leader: main', 'cluster id: not recorded yet']);
   });
 
   it("status flags the leader's open incidents, in the table and in --json", async () => {
@@ -227,16 +278,25 @@ describe('tandemctl commands against scripted servers', () => {
           nodes: [nodeStatus({ id: 'main', state: 'NODE_STATE_LEADER', term: 5 })],
           leaderId: 'main',
           openIncidents: 2,
+          clusterId: '8a6e0804-2bd0-4672-b79d-d97027f9071a',
         },
       }),
     });
     const table = captureIo();
     expect(await run(['--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
     const lines = table.out().trimEnd().split('\n');
-    expect(lines.slice(-2)).to.deep.equal(['leader: main', 'incidents: 2 open (see tandemctl incidents)']);
+    expect(lines.slice(-3)).to.deep.equal([
+      'leader: main',
+      'cluster id: 8a6e0804-2bd0-4672-b79d-d97027f9071a',
+      'incidents: 2 open (see tandemctl incidents)',
+    ]);
     const json = captureIo();
     expect(await run(['--servers', main.address, 'status', '--json'], json)).to.equal(ExitCode.ok);
-    expect(JSON.parse(json.out())).to.include({ leader: 'main', openIncidents: 2 });
+    expect(JSON.parse(json.out())).to.include({
+      leader: 'main',
+      openIncidents: 2,
+      clusterId: '8a6e0804-2bd0-4672-b79d-d97027f9071a',
+    });
   });
 
   it('lists incidents as a table, open only with --open, and as JSON', async () => {
@@ -372,54 +432,146 @@ describe('tandemctl commands against scripted servers', () => {
     expect(io.out()).to.contain('hash-b');
   });
 
-  it('activates a licence with every option and prints it', async () => {
+  it('activates a licence from a licence file and prints it with what the vendor signed', async () => {
     const main = await admin({ ActivateLicence: () => licenceReply() });
+    const file = path.join(directory, 'cad.licence');
+    await writeFile(file, LICENCE_FILE);
+    const io = captureIo();
+    const code = await run(['--servers', main.address, 'licence', 'activate', '--file', file], io);
+    expect(code, io.err()).to.equal(ExitCode.ok);
+    const request = main.callsOf('ActivateLicence')[0] as { requestId: string; licenceFile: Buffer };
+    expect(request.requestId).to.match(/^[0-9a-f-]{36}$/);
+    expect(request.licenceFile.toString()).to.equal(LICENCE_FILE);
+    expect(io.out()).to.match(/^id:\s+cad$/m);
+    expect(io.out()).to.match(/^quota:\s+40\/100 per month$/m);
+    expect(io.out()).to.match(
+      /^signed:\s+serial 3 by Acme \(key acme-2026\), issued 2026-01-01T00:00:00.000Z$/m,
+    );
+    expect(io.out()).to.match(/^signed seats:\s+10$/m);
+  });
+
+  it('installs a newer licence file with update --file, checking the id it is given', async () => {
+    const main = await admin({ UpdateLicence: () => licenceReply() });
+    const file = path.join(directory, 'cad.licence');
+    await writeFile(file, LICENCE_FILE);
+    const io = captureIo();
+    expect(await run(['--servers', main.address, 'licence', 'update', 'cad', '--file', file], io)).to.equal(
+      ExitCode.ok,
+    );
+    const request = main.callsOf('UpdateLicence')[0] as { licenceId: string; licenceFile: Buffer };
+    expect(request.licenceId).to.equal('cad');
+    expect(request.licenceFile.toString()).to.equal(LICENCE_FILE);
+    const other = captureIo();
+    expect(
+      await run(['--servers', main.address, 'licence', 'update', 'cam', '--file', file], other),
+    ).to.equal(ExitCode.usage);
+    expect(other.err()).to.contain('is for licence cad, not cam');
+  });
+
+  it('reports a licence file the server refuses, with its reason, as a usage error', async () => {
+    const main = await admin({
+      ActivateLicence: () => ({
+        status: grpc.status.INVALID_ARGUMENT,
+        details: 'licence_signature_invalid: licence_file: the signature does not verify',
+        metadata: { [FIELD_KEY]: 'licence_file', [REASON_KEY]: 'licence_signature_invalid' },
+      }),
+    });
+    const file = path.join(directory, 'cad.licence');
+    await writeFile(file, LICENCE_FILE);
+    const io = captureIo();
+    expect(
+      await run(['--servers', main.address, '--json', 'licence', 'activate', '--file', file], io),
+    ).to.equal(ExitCode.usage);
+    expect(JSON.parse(io.out()).error).to.include({
+      code: 'licence_signature_invalid',
+      field: 'licence_file',
+      reason: 'licence_signature_invalid',
+    });
+  });
+
+  it('lists the audit trail as a table and as JSON, passing the filters', async () => {
+    const record = {
+      index: 12,
+      atMs: Date.UTC(2026, 2, 1, 10),
+      action: 'revoke_lease',
+      actor: { name: 'ops', role: 'operator', via: 'certificate', from: 'ipv4:10.0.0.7:5000' },
+      requestId: 'r-1',
+      licenceId: 'cad',
+      leaseId: 'lease-3-9-0123456789abcdef',
+      outcome: 'ok',
+      detail: 'stolen \u001b[2Jlaptop',
+      origin: { nodeId: 'backup', index: 40, term: 2, timestampMs: 1 },
+    };
+    const main = await admin({
+      ListAudit: () => ({
+        response: {
+          header: header(3, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'),
+          records: [record],
+          truncated: true,
+        },
+      }),
+    });
     const io = captureIo();
     const code = await run(
       [
         '--servers',
         main.address,
-        'licence',
-        'activate',
+        'audit',
+        '--since',
+        '2026-03-01T00:00:00Z',
+        '--licence',
         'cad',
-        '--product',
-        'CAD',
-        '--seats',
+        '--limit',
         '5',
-        '--quota',
-        '100',
-        '--period',
-        'month',
-        '--valid-from',
-        '2026-01-01T00:00:00Z',
-        '--valid-until',
-        '1800000000000',
-        '--redundancy',
-        '--feature',
-        'tier=pro',
-        '--feature',
-        'region=eu=west',
       ],
       io,
     );
     expect(code, io.err()).to.equal(ExitCode.ok);
-    const request = main.callsOf('ActivateLicence')[0] as {
-      requestId: string;
-      licence: Record<string, unknown>;
-    };
-    expect(request.requestId).to.match(/^[0-9a-f-]{36}$/);
-    expect(request.licence).to.deep.include({
+    expect(main.callsOf('ListAudit')[0]).to.deep.equal({
+      sinceMs: Date.UTC(2026, 2, 1),
       licenceId: 'cad',
-      product: 'CAD',
-      seats: 5,
-      quota: { units: 100, period: 'PERIOD_MONTH' },
-      validFromMs: Date.parse('2026-01-01T00:00:00Z'),
-      validUntilMs: 1_800_000_000_000,
-      redundancy: true,
-      features: { tier: 'pro', region: 'eu=west' },
+      limit: 5,
     });
-    expect(io.out()).to.match(/^id:\s+cad$/m);
-    expect(io.out()).to.match(/^quota:\s+40\/100 per month$/m);
+    const lines = io.out().trimEnd().split('\n');
+    expect(lines[0]).to.match(/^TIME\s+INDEX\s+ACTION\s+ACTOR\s+SUBJECT\s+OUTCOME\s+DETAIL$/);
+    expect(lines[1])
+      .to.contain('revoke_lease')
+      .and.contain('ops (operator via certificate from ipv4:10.0.0.7:5000)');
+    expect(lines[1]).to.contain('stolen \\x1b[2Jlaptop (merged from backup entry 40)');
+    expect(io.out()).to.not.contain('\u001b');
+    expect(lines.at(-1)).to.contain('older records left out');
+    const json = captureIo();
+    expect(await run(['--servers', main.address, '--json', 'audit'], json)).to.equal(ExitCode.ok);
+    expect(JSON.parse(json.out())).to.deep.include({ truncated: true });
+  });
+
+  it('escapes control characters in tables, records and error messages', async () => {
+    const main = await admin({
+      GetLicence: () => ({
+        response: {
+          header: header(3, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'),
+          licence: {
+            ...wireLicence,
+            spec: { ...wireLicence.spec, product: 'CAD\u001b]0;pwned\u0007\u202e' },
+          },
+        },
+      }),
+      ListLicences: () => ({
+        response: { header: header(3, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licences: [wireLicence] },
+      }),
+      DeactivateLicence: () => ({
+        status: grpc.status.NOT_FOUND,
+        details: 'licence_id: licence "\u001b[31mred" does not exist',
+        metadata: { [FIELD_KEY]: 'licence_id' },
+      }),
+    });
+    const record = captureIo();
+    expect(await run(['--servers', main.address, 'licence', 'show', 'cad'], record)).to.equal(ExitCode.ok);
+    expect(record.out()).to.match(/^product:\s+CAD\\x1b\]0;pwned\\x07\\u\{202e\}$/m);
+    const failed = captureIo();
+    await run(['--servers', main.address, 'licence', 'deactivate', 'x'], failed);
+    expect(failed.err()).to.contain('\\x1b[31mred');
+    expect(failed.err()).to.not.contain('\u001b');
   });
 
   it('sends only the requested changes of an update', async () => {
@@ -462,11 +614,10 @@ describe('tandemctl commands against scripted servers', () => {
         metadata: { [FIELD_KEY]: 'licence_id' },
       }),
     });
+    const file = path.join(directory, 'cad.licence');
+    await writeFile(file, LICENCE_FILE);
     const io = captureIo();
-    const code = await run(
-      ['--servers', main.address, '--json', 'licence', 'activate', 'cad', '--product', 'CAD', '--seats', '1'],
-      io,
-    );
+    const code = await run(['--servers', main.address, '--json', 'licence', 'activate', '--file', file], io);
     expect(code).to.equal(ExitCode.rejected);
     expect(JSON.parse(io.out())).to.deep.equal({
       error: {
@@ -592,9 +743,9 @@ describe('tandemctl commands against scripted servers', () => {
     expect(await run(['licence', 'list'], io)).to.equal(ExitCode.ok);
     expect(io.out()).to.match(/^ID\s+PRODUCT/);
 
-    const directory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-'));
+    const settingsDirectory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-'));
     try {
-      const file = path.join(directory, 'settings.yaml');
+      const file = path.join(settingsDirectory, 'settings.yaml');
       await writeFile(file, `servers:\n  - ${main.address}\nrequestTimeoutMs: 1000\n`);
       const fromFile = captureIo();
       expect(await run(['--settings', file, '--json', 'licence', 'list'], fromFile)).to.equal(ExitCode.ok);
@@ -604,7 +755,7 @@ describe('tandemctl commands against scripted servers', () => {
       expect(await run(['--settings', file, 'licence', 'list'], invalid)).to.equal(ExitCode.usage);
       expect(invalid.err()).to.contain('retries: unknown key');
     } finally {
-      await rm(directory, { recursive: true, force: true });
+      await rm(settingsDirectory, { recursive: true, force: true });
     }
     expect(main.callsOf('ListLicences')).to.have.length(2);
   });

@@ -3,11 +3,13 @@
 // questions (status, verify, a node's snapshot) go to one named server, without redirect.
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
+import { type AuditRecord, readLicenceFile } from '@tandem/ledger';
 import type {
   AdminServiceClient,
   ClusterStatusResponse__Output,
   GetUsageResponse__Output,
   LicenceResponse__Output,
+  ListAuditResponse__Output,
   ListIncidentsResponse__Output,
   ListLeasesResponse__Output,
   ListLicencesResponse__Output,
@@ -18,10 +20,10 @@ import type {
   VerifyResponse__Output,
 } from '@tandem/wire';
 import {
+  auditRecordFromWire,
   incidentFromWire,
   leaseFromWire,
   licenceFromWire,
-  licenceSpecToWire,
   quotaToWire,
 } from '@tandem/wire';
 import { type Answer, ClusterConnection, type LeaderInfo } from './cluster-connection.js';
@@ -53,6 +55,29 @@ export interface UsageSummary {
 export interface TransferResult {
   leaderId: string;
   term: number;
+}
+
+export interface AuditQuery {
+  /** Only records at or after this time. */
+  sinceMs?: number;
+  /** Only records about this licence. */
+  licenceId?: string;
+  /** At most this many, the most recent (the server's default is 1000, its limit 10,000). */
+  limit?: number;
+}
+
+export interface AuditPage {
+  /** Oldest first. */
+  records: AuditRecord[];
+  /** More records matched than the limit; the oldest of them were left out. */
+  truncated: boolean;
+}
+
+/** A licence file as the vendor's tandem-issuer wrote it: its text or its bytes. */
+export type LicenceFileInput = string | Uint8Array;
+
+function licenceFileBytes(file: LicenceFileInput): Buffer {
+  return typeof file === 'string' ? Buffer.from(file, 'utf8') : Buffer.from(file);
 }
 
 type Invoke<Response> = (
@@ -121,9 +146,11 @@ export class AdminClient {
     return this.connection.leader;
   }
 
-  async activateLicence(spec: LicenceSpecInput): Promise<LicenceView> {
-    requireIdentifier(spec.licenceId, 'licence.licence_id');
-    const request = { requestId: randomUUID(), licence: licenceSpecToWire(completeLicenceSpec(spec)) };
+  /** Activates the licence a vendor-signed licence file describes. */
+  async activateLicence(licenceFile: LicenceFileInput): Promise<LicenceView> {
+    const request = { requestId: randomUUID(), licenceFile: licenceFileBytes(licenceFile) };
+    if (request.licenceFile.length === 0)
+      throw new InvalidArgumentError('licence_file', 'licence_file is required');
     const response = await this.#call<LicenceResponse__Output>(
       'ActivateLicence',
       (service, options, callback) => service.ActivateLicence(request, options, callback),
@@ -131,6 +158,23 @@ export class AdminClient {
     return licenceOf(response);
   }
 
+  /**
+   * Installs a newer licence file from the vendor (a higher serial) for the licence it names: its
+   * terms replace the licence's, and any operator change with them.
+   */
+  async updateLicenceFromFile(licenceFile: LicenceFileInput): Promise<LicenceView> {
+    const bytes = licenceFileBytes(licenceFile);
+    const reading = readLicenceFile(bytes.toString('utf8'));
+    if (!reading.ok) throw new InvalidArgumentError('licence_file', `the licence file ${reading.problem}`);
+    const request = { requestId: randomUUID(), licenceId: reading.file.terms.licenceId, licenceFile: bytes };
+    const response = await this.#call<LicenceResponse__Output>(
+      'UpdateLicence',
+      (service, options, callback) => service.UpdateLicence(request, options, callback),
+    );
+    return licenceOf(response);
+  }
+
+  /** Operator changes; each must stay within what the vendor signed (licence_limit_exceeded otherwise). */
   async updateLicence(licenceId: string, changes: LicenceChanges): Promise<LicenceView> {
     requireIdentifier(licenceId, 'licence_id');
     const request = updateRequest(randomUUID(), licenceId, changes);
@@ -217,6 +261,32 @@ export class AdminClient {
       (service, callOptions, callback) => service.ListIncidents(request, callOptions, callback),
     );
     return response.incidents.map(incidentFromWire);
+  }
+
+  /** The ledger's audit trail: the most recent records that match, oldest first. */
+  async listAudit(query: AuditQuery = {}): Promise<AuditPage> {
+    if (query.licenceId !== undefined) requireIdentifier(query.licenceId, 'licence_id');
+    const request = {
+      sinceMs: query.sinceMs ?? 0,
+      licenceId: query.licenceId ?? '',
+      limit: query.limit ?? 0,
+    };
+    const response = await this.#call<ListAuditResponse__Output>('ListAudit', (service, options, callback) =>
+      service.ListAudit(request, options, callback),
+    );
+    return { records: response.records.map(auditRecordFromWire), truncated: response.truncated };
+  }
+
+  /**
+   * The cluster id that licence files must be issued for, as the first server that answers recorded
+   * it; '' while a fresh cluster's leader has not recorded it yet.
+   */
+  async clusterId(): Promise<string> {
+    const response = await this.#call<ClusterStatusResponse__Output>(
+      'ClusterStatus',
+      (service, options, callback) => service.ClusterStatus({}, options, callback),
+    );
+    return response.clusterId;
   }
 
   /** Snapshots the leader, or the node at `address` when given. */

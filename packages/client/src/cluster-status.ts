@@ -49,6 +49,8 @@ export interface ClusterStatus {
   inSync: string[];
   /** Overdraft incidents open in the answering node's ledger. */
   openIncidents: number;
+  /** The cluster id the answering node's ledger recorded; '' until the first leader recorded it. */
+  clusterId: string;
 }
 
 export interface VerifyResult {
@@ -135,5 +137,6 @@ export function clusterStatusFromWire(
     leaderId: response.leaderId === '' ? null : response.leaderId,
     inSync: [...response.inSync],
     openIncidents: response.openIncidents,
+    clusterId: response.clusterId,
   };
 }

@@ -76,14 +76,24 @@ export class NotFoundError extends TandemError {
   }
 }
 
-/** The request was malformed; `field` names the offending field (snake_case, may be empty). */
+/**
+ * The request was malformed; `field` names the offending field (snake_case, may be empty), and
+ * `reason` what is wrong when the server said (a licence file's licence_signature_invalid...).
+ */
 export class InvalidArgumentError extends TandemError {
   readonly field: string;
+  readonly reason: string | null;
 
-  constructor(field: string, message: string, options: Omit<TandemErrorOptions, 'retryable'> = {}) {
-    super('invalid_argument', message, { ...options, retryable: false });
+  constructor(
+    field: string,
+    message: string,
+    options: Omit<TandemErrorOptions, 'retryable'> = {},
+    reason: string | null = null,
+  ) {
+    super(reason ?? 'invalid_argument', message, { ...options, retryable: false });
     this.name = 'InvalidArgumentError';
     this.field = field;
+    this.reason = reason;
   }
 }
 
@@ -244,7 +254,7 @@ export function errorFromStatus(status: StatusLike, address: string | null = nul
 
   switch (status.code) {
     case grpc.status.INVALID_ARGUMENT:
-      return new InvalidArgumentError(field ?? '', message, options);
+      return new InvalidArgumentError(field ?? '', message, options, reason);
     case grpc.status.NOT_FOUND:
       return new NotFoundError(notFoundReason(reason, field), field, message, options);
     case grpc.status.UNAUTHENTICATED:
@@ -262,7 +272,9 @@ export function errorFromStatus(status: StatusLike, address: string | null = nul
     case grpc.status.ALREADY_EXISTS:
     case grpc.status.FAILED_PRECONDITION:
       if (reason !== null && isRejectionReason(reason)) return new RejectedError(reason, message, options);
-      // Without a ledger reason this is gRPC itself talking (a message over the size limit, say).
+      // A reason of the server's own (licence_not_redundant): final, named by it.
+      if (reason !== null) return final(reason);
+      // Without a reason this is gRPC itself talking (a message over the size limit, say).
       return final(grpc.status[status.code].toLowerCase());
     case grpc.status.UNAVAILABLE:
       // A handshake that failed on certificates fails the same way on every attempt.

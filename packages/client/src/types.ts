@@ -3,10 +3,14 @@
 import type { LicenceSpec } from '@tandem/ledger';
 
 export type {
+  Actor,
+  AuditAction,
+  AuditRecord,
   Incident,
   IncidentKind,
   Lease,
   LicenceChanges,
+  LicenceGrant,
   LicenceSpec,
   Period,
   Quota,
@@ -14,7 +18,7 @@ export type {
   UsagePeriod,
   WorkstationParameters,
 } from '@tandem/ledger';
-export type { LicenceView } from '@tandem/wire';
+export type { LicenceGrantView, LicenceView } from '@tandem/wire';
 
 /** An activation needs an id, a product and a seat count; everything else has a default. */
 export type LicenceSpecInput = Pick<LicenceSpec, 'licenceId' | 'product' | 'seats'> & Partial<LicenceSpec>;

@@ -29,6 +29,10 @@ function admin(servers: string[]): AdminClient {
   return created;
 }
 
+/** The client sends a licence file as it is; the server reads and checks it. */
+const LICENCE_FILE =
+  '{"format":"tandem-licence","version":1,"keyId":"k","payload":"e30=","signature":"AA=="}\n';
+
 const wireLicence = {
   spec: {
     licenceId: 'cad',
@@ -138,13 +142,7 @@ describe('AdminClient against scripted servers', () => {
     const follower = await adminNode({ ActivateLicence: () => notLeader(3, leader.address, 'main') });
     const client = admin([follower.address, leader.address]);
 
-    const licence = await client.activateLicence({
-      licenceId: 'cad',
-      product: 'CAD',
-      seats: 3,
-      quota: { units: 100, period: 'month' },
-      redundancy: true,
-    });
+    const licence = await client.activateLicence(LICENCE_FILE);
 
     expect(licence).to.include({
       licenceId: 'cad',
@@ -156,14 +154,78 @@ describe('AdminClient against scripted servers', () => {
     expect(licence.quota).to.deep.equal({ units: 100, period: 'month' });
     const sent = leader.callsOf('ActivateLicence')[0]?.request;
     expect(sent?.requestId).to.equal(follower.callsOf('ActivateLicence')[0]?.request.requestId);
-    expect(sent?.licence).to.deep.include({
-      licenceId: 'cad',
-      product: 'CAD',
-      seats: 3,
-      redundancy: true,
-      quota: { units: 100, period: 'PERIOD_MONTH' },
-    });
+    expect(String(sent?.licenceFile)).to.equal(LICENCE_FILE);
     expect(client.leader).to.deep.equal({ leaderId: 'main', address: leader.address, term: 3 });
+  });
+
+  it('sends a newer licence file as an update of the licence it names, and refuses one it cannot read', async () => {
+    const main = await adminNode({
+      UpdateLicence: () => ({ response: { header: header(1, 'main'), licence: wireLicence } }),
+    });
+    const client = admin([main.address]);
+    const payload = Buffer.from(
+      JSON.stringify({
+        licenceId: 'cad',
+        product: 'CAD',
+        seats: 9,
+        quota: null,
+        validFromMs: 0,
+        validUntilMs: 0,
+        redundancy: true,
+        features: {},
+        serial: 2,
+        vendor: 'V',
+        issuedAtMs: 1,
+        clusterId: 'c',
+      }),
+    ).toString('base64');
+    const file = JSON.stringify({
+      format: 'tandem-licence',
+      version: 1,
+      keyId: 'k',
+      payload,
+      signature: Buffer.alloc(64).toString('base64'),
+    });
+    await client.updateLicenceFromFile(file);
+    const sent = main.callsOf('UpdateLicence')[0]?.request as { licenceId: string; licenceFile: Buffer };
+    expect(sent.licenceId).to.equal('cad');
+    expect(sent.licenceFile.toString()).to.equal(file);
+    let caught: unknown;
+    try {
+      await client.updateLicenceFromFile('not a licence');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(InvalidArgumentError).and.include({ field: 'licence_file' });
+  });
+
+  it('reads the audit trail and the cluster id', async () => {
+    const main = await adminNode({
+      ListAudit: () => ({
+        response: {
+          header: header(1, 'main'),
+          truncated: true,
+          records: [
+            {
+              index: 4,
+              atMs: 100,
+              action: 'deactivate_licence',
+              actor: { name: 'ops', role: 'operator', via: 'token', from: 'ipv4:10.0.0.1:1' },
+              requestId: 'r',
+              licenceId: 'cad',
+              outcome: 'ok',
+            },
+          ],
+        },
+      }),
+      ClusterStatus: () => ({ response: { header: header(1, 'main'), clusterId: 'c-1' } }),
+    });
+    const client = admin([main.address]);
+    const page = await client.listAudit({ sinceMs: 50, licenceId: 'cad', limit: 5 });
+    expect(page.truncated).to.equal(true);
+    expect(page.records[0]).to.deep.include({ action: 'deactivate_licence', leaseId: null, origin: null });
+    expect(main.callsOf('ListAudit')[0]?.request).to.deep.equal({ sinceMs: 50, licenceId: 'cad', limit: 5 });
+    expect(await client.clusterId()).to.equal('c-1');
   });
 
   it('sends only the changed fields of an update', async () => {

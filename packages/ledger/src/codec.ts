@@ -3,11 +3,18 @@
 // fields only, so that nothing unexpected reaches the ledger's state. Value limits (seats > 0, id
 // formats, TTL bounds) are not checked here: the ledger rejects those deterministically with
 // invalid_command, which keeps a replicated log replayable even if its producer was lenient.
+//
+// Format 2 (written now) came with signed licences and the audit trail. Entries of format 1 are
+// still read, as they were written: an activation from a plain spec and an update with any changes
+// become the legacy_* commands (which only this decoder makes), and commands without an actor or a
+// nonce get null and ''. Format 2 has no legacy commands.
 import assert from 'node:assert/strict';
 import { ShapeReader } from './shape.js';
 import type { Command, MergedEntry } from './types.js';
 
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+/** Entries written before licences were signed. */
+const UNSIGNED_FORMAT_VERSION = 1;
 /** Far above any valid command (64 features of 1 KiB each); anything larger is refused unread. */
 export const ENTRY_DATA_MAX_BYTES = 1024 * 1024;
 /** A merge command re-applies at most this many of the backup's entries; larger merges are split. */
@@ -51,10 +58,12 @@ export function decodeEntryData(bytes: Uint8Array): EntryData {
     reader.fail('$', `not UTF-8 JSON (${(error as Error).message})`);
   }
   const root = reader.object(parsed, '$');
-  if (root.v !== FORMAT_VERSION) reader.fail('$.v', `unsupported format version ${JSON.stringify(root.v)}`);
+  if (root.v !== FORMAT_VERSION && root.v !== UNSIGNED_FORMAT_VERSION) {
+    reader.fail('$.v', `unsupported format version ${JSON.stringify(root.v)}`);
+  }
   return {
     timestampMs: reader.number(root.timestampMs, '$.timestampMs'),
-    command: commandFromJson(root.command),
+    command: commandFromJson(root.command, '$.command', 0, root.v === UNSIGNED_FORMAT_VERSION),
   };
 }
 
@@ -63,26 +72,51 @@ export function decodeEntryData(bytes: Uint8Array): EntryData {
  * inside a merge still decodes (validation refuses it with invalid_command, deterministically), but
  * nothing nests deeper, so decoding never recurses without bound.
  */
-export function commandFromJson(value: unknown, path = '$.command', depth = 0): Command {
+export function commandFromJson(value: unknown, path = '$.command', depth = 0, unsigned = false): Command {
   const fields = reader.object(value, path);
   const text = (name: string): string => reader.string(fields[name], `${path}.${name}`);
   const amount = (name: string): number => reader.number(fields[name], `${path}.${name}`);
+  const actor = () => reader.optionalActor(fields.actor, `${path}.actor`);
+  // Format 1: an activation from a plain spec and an update with any changes.
+  if (unsigned && fields.type === 'activate_licence') {
+    return {
+      type: 'legacy_activate_licence',
+      requestId: text('requestId'),
+      licence: reader.licenceSpec(fields.licence, `${path}.licence`),
+    };
+  }
+  if (unsigned && fields.type === 'update_licence') {
+    return {
+      type: 'legacy_update_licence',
+      requestId: text('requestId'),
+      licenceId: text('licenceId'),
+      changes: reader.licenceChanges(fields.changes, `${path}.changes`),
+    };
+  }
   switch (fields.type) {
     case 'activate_licence':
       return {
         type: 'activate_licence',
         requestId: text('requestId'),
-        licence: reader.licenceSpec(fields.licence, `${path}.licence`),
+        licenceFile: text('licenceFile'),
+        actor: actor(),
       };
     case 'update_licence':
       return {
         type: 'update_licence',
         requestId: text('requestId'),
         licenceId: text('licenceId'),
+        licenceFile: fields.licenceFile === null ? null : text('licenceFile'),
         changes: reader.licenceChanges(fields.changes, `${path}.changes`),
+        actor: actor(),
       };
     case 'deactivate_licence':
-      return { type: 'deactivate_licence', requestId: text('requestId'), licenceId: text('licenceId') };
+      return {
+        type: 'deactivate_licence',
+        requestId: text('requestId'),
+        licenceId: text('licenceId'),
+        actor: actor(),
+      };
     case 'acquire_lease':
       return {
         type: 'acquire_lease',
@@ -91,6 +125,7 @@ export function commandFromJson(value: unknown, path = '$.command', depth = 0): 
         workstationId: text('workstationId'),
         parameters: reader.parameters(fields.parameters, `${path}.parameters`),
         ttlMs: amount('ttlMs'),
+        nonce: fields.nonce === undefined ? '' : text('nonce'),
       };
     case 'renew_lease':
       return {
@@ -115,11 +150,27 @@ export function commandFromJson(value: unknown, path = '$.command', depth = 0): 
         requestId: text('requestId'),
         leaseId: text('leaseId'),
         reason: text('reason'),
+        actor: actor(),
       };
+    case 'audit_note': {
+      const action = text('action');
+      if (action !== 'transfer_leadership' && action !== 'snapshot') {
+        return reader.fail(`${path}.action`, 'expected transfer_leadership or snapshot');
+      }
+      return {
+        type: 'audit_note',
+        requestId: text('requestId'),
+        action,
+        detail: text('detail'),
+        actor: reader.actor(fields.actor, `${path}.actor`),
+      };
+    }
     case 'tick':
       return { type: 'tick' };
     case 'extend_leases':
       return { type: 'extend_leases', byMs: amount('byMs') };
+    case 'set_cluster_id':
+      return { type: 'set_cluster_id', clusterId: text('clusterId') };
     case 'merge':
       if (depth > 1) return reader.fail(`${path}.type`, 'merge commands nest too deep');
       return {
@@ -130,20 +181,22 @@ export function commandFromJson(value: unknown, path = '$.command', depth = 0): 
           .map((term, position) => reader.number(term, `${path}.sourceTerms[${position}]`)),
         entries: reader
           .array(fields.entries, `${path}.entries`)
-          .map((entry, position) => mergedEntryFromJson(entry, `${path}.entries[${position}]`, depth + 1)),
+          .map((entry, position) =>
+            mergedEntryFromJson(entry, `${path}.entries[${position}]`, depth + 1, unsigned),
+          ),
       };
     default:
       return reader.fail(`${path}.type`, `unknown command type ${JSON.stringify(fields.type)?.slice(0, 64)}`);
   }
 }
 
-function mergedEntryFromJson(value: unknown, path: string, depth: number): MergedEntry {
+function mergedEntryFromJson(value: unknown, path: string, depth: number, unsigned: boolean): MergedEntry {
   const fields = reader.object(value, path);
   const entry: MergedEntry = {
     index: reader.number(fields.index, `${path}.index`),
     term: reader.number(fields.term, `${path}.term`),
     timestampMs: reader.number(fields.timestampMs, `${path}.timestampMs`),
-    command: commandFromJson(fields.command, `${path}.command`, depth),
+    command: commandFromJson(fields.command, `${path}.command`, depth, unsigned),
   };
   if (fields.result !== undefined) entry.result = reader.result(fields.result, `${path}.result`);
   return entry;

@@ -1,4 +1,6 @@
 // The public surface of @tandem/ledger.
+
+export type { AuditPage, AuditQuery } from './audit-trail.js';
 export { canonicalJson } from './canonical.js';
 export {
   commandFromJson,
@@ -11,8 +13,29 @@ export {
   MERGE_COMMAND_MAX_BYTES,
 } from './codec.js';
 export { LedgerDataError, type LedgerDataErrorCode } from './errors.js';
+export { commandFingerprint, UNKNOWN_FINGERPRINT } from './fingerprint.js';
 export { MAX_RESOLVED_INCIDENTS } from './incident-book.js';
+export { grantOf, LEASE_NONCE_PATTERN, leaseIdFor } from './lease-id.js';
 export { Ledger, UNMETERED_PERIOD } from './ledger.js';
+export {
+  CLUSTER_ID_PATTERN,
+  encodeLicenceFile,
+  encodeLicencePayload,
+  KEY_ID_PATTERN,
+  LICENCE_FILE_FORMAT,
+  LICENCE_FILE_MAX_BYTES,
+  LICENCE_FILE_VERSION,
+  type LicenceEnvelope,
+  type LicenceEnvelopeReading,
+  type LicenceFileReading,
+  type LicenceTerms,
+  type ParsedLicenceFile,
+  readLicenceEnvelope,
+  readLicenceFile,
+  readLicencePayload,
+  SIGNED_PREFIX,
+  signedMessage,
+} from './licence-file.js';
 export { type MergePlan, mergedEntryFrom, planMerge } from './merge.js';
 export { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, resolveLedgerOptions } from './options.js';
 export {
@@ -27,4 +50,15 @@ export {
 } from './period.js';
 export type { LedgerSnapshotState, RequestRecord, UsageRecord } from './snapshot.js';
 export * from './types.js';
-export { type FieldError, isValidId, LIMITS, validateCommand, validateMergedEntry } from './validate.js';
+export {
+  checkLicenceFile,
+  checkLicenceTerms,
+  checkWithinGrant,
+  type FieldError,
+  hasUnprintable,
+  isValidClusterId,
+  isValidId,
+  LIMITS,
+  validateCommand,
+  validateMergedEntry,
+} from './validate.js';

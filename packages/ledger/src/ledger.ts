@@ -4,11 +4,14 @@
 // nodes that applied the same entries hold (and hash) the same state.
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
+import { type AuditPage, type AuditQuery, AuditTrail } from './audit-trail.js';
 import { deepFreeze } from './canonical.js';
 import { LedgerDataError } from './errors.js';
+import { commandFingerprint, UNKNOWN_FINGERPRINT } from './fingerprint.js';
 import { IncidentBook, incidentIdFor, MAX_RESOLVED_INCIDENTS, parseIncidentId } from './incident-book.js';
 import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
 import { grantOf, leaseIdFor } from './lease-id.js';
+import { type LicenceTerms, readLicenceFile } from './licence-file.js';
 import { type LedgerOptions, resolveLedgerOptions } from './options.js';
 import { periodBounds } from './period.js';
 import { RequestBook } from './request-book.js';
@@ -21,6 +24,8 @@ import {
 } from './snapshot.js';
 import { hashLedgerState } from './state-hash.js';
 import type {
+  AuditOrigin,
+  AuditRecord,
   Command,
   Incident,
   IncidentKind,
@@ -28,6 +33,8 @@ import type {
   LedgerEntry,
   Licence,
   LicenceChanges,
+  LicenceGrant,
+  LicenceSpec,
   MergeCommand,
   MergedEntry,
   Period,
@@ -37,7 +44,16 @@ import type {
   UsagePeriod,
   WorkstationParameters,
 } from './types.js';
-import { checkValidityWindow, isValidId, LIMITS, validateCommand } from './validate.js';
+import {
+  checkLicenceFile,
+  checkLicenceSpec,
+  checkValidityWindow,
+  checkWithinGrant,
+  isValidClusterId,
+  isValidId,
+  LIMITS,
+  validateCommand,
+} from './validate.js';
 
 /** Usage of a licence without a quota is still counted, per calendar month. */
 export const UNMETERED_PERIOD: Period = 'month';
@@ -115,8 +131,19 @@ function usageKey(period: Period, periodStartMs: number): string {
 function requestIdOf(command: unknown): string | null {
   if (typeof command !== 'object' || command === null) return null;
   const { type, requestId } = command as { type?: unknown; requestId?: unknown };
-  if (type === 'tick' || type === 'extend_leases') return null;
+  if (type === 'tick' || type === 'extend_leases' || type === 'set_cluster_id' || type === 'merge')
+    return null;
   return isValidId(requestId) ? requestId : null;
+}
+
+/** A reused request id is refused the same way on every node, and never remembered. */
+function reusedRequest(requestId: string): Result {
+  return deepFreeze(
+    reject(
+      'request_id_reused',
+      `request id ${requestId} was used before for a different request; use a new request id`,
+    ),
+  );
 }
 
 function copyQuota(quota: Quota | null): Quota | null {
@@ -135,6 +162,42 @@ function copyParameters(parameters: WorkstationParameters): WorkstationParameter
     cores: parameters.cores,
     productVersion: parameters.productVersion,
   };
+}
+
+function copySpec(spec: LicenceSpec): LicenceSpec {
+  return {
+    licenceId: spec.licenceId,
+    product: spec.product,
+    seats: spec.seats,
+    quota: copyQuota(spec.quota),
+    validFromMs: spec.validFromMs,
+    validUntilMs: spec.validUntilMs,
+    redundancy: spec.redundancy,
+    features: copyFeatures(spec.features),
+  };
+}
+
+/** The grant of a licence activated before licences were signed: its own terms are its ceiling. */
+function unsignedGrant(spec: LicenceSpec): LicenceGrant {
+  return { serial: 0, vendor: '', keyId: '', issuedAtMs: 0, clusterId: '', limits: copySpec(spec), file: '' };
+}
+
+/** An update's changes as an operator reads them in the audit trail. */
+function describeChanges(changes: LicenceChanges): string {
+  const parts: string[] = [];
+  if (changes.product !== undefined) parts.push(`product=${changes.product}`);
+  if (changes.seats !== undefined) parts.push(`seats=${changes.seats}`);
+  if (changes.quota === null) parts.push('quota=none');
+  else if (changes.quota !== undefined) parts.push(`quota=${changes.quota.units}/${changes.quota.period}`);
+  if (changes.validFromMs !== undefined) parts.push(`valid_from_ms=${changes.validFromMs}`);
+  if (changes.validUntilMs !== undefined) parts.push(`valid_until_ms=${changes.validUntilMs}`);
+  if (changes.redundancy !== undefined) parts.push(`redundancy=${changes.redundancy}`);
+  if (changes.features !== undefined) parts.push(`features=${Object.keys(changes.features).length}`);
+  return parts.join(' ');
+}
+
+function describeGrant(grant: LicenceGrant): string {
+  return `serial ${grant.serial} from ${grant.vendor} (key ${grant.keyId})`;
 }
 
 /** A rejection carried in a merge, rebuilt from its known fields. */
@@ -163,6 +226,9 @@ export class Ledger {
   private readonly requests = new RequestBook();
   private readonly expiryQueue = new LeaseExpiryQueue();
   private readonly incidentBook = new IncidentBook();
+  private readonly audit = new AuditTrail();
+  /** The cluster licence files must be issued for; null until the first set_cluster_id. */
+  private recordedClusterId: string | null = null;
   private lastAppliedIndex = 0;
   private clock = 0;
 
@@ -178,6 +244,11 @@ export class Ledger {
   /** The ledger's time: the largest entry timestamp applied so far. */
   get clockMs(): number {
     return this.clock;
+  }
+
+  /** The cluster id licence files must name; null until a set_cluster_id entry recorded one. */
+  get clusterId(): string | null {
+    return this.recordedClusterId;
   }
 
   /**
@@ -205,6 +276,7 @@ export class Ledger {
     this.lastAppliedIndex = entry.index;
     if (entry.timestampMs > this.clock) this.clock = entry.timestampMs;
     this.forgetOldRequests();
+    this.forgetOldAudit();
     const result = this.applyCommand(entry);
     // Every entry may end an overdraft: by what it did, or because its time is past a period's end.
     this.resolveIncidents();
@@ -215,7 +287,9 @@ export class Ledger {
     const requestId = requestIdOf(entry.command);
     if (requestId !== null) {
       const record = this.requests.get(requestId);
-      if (record !== undefined) return record.result;
+      if (record !== undefined) {
+        return this.isReuse(record.fingerprint, entry.command) ? reusedRequest(requestId) : record.result;
+      }
     }
     const invalid = validateCommand(entry.command, this.options);
     const result = deepFreeze(
@@ -223,20 +297,45 @@ export class Ledger {
         ? this.execute(entry.command, entry)
         : reject('invalid_command', `${invalid.field}: ${invalid.message}`),
     );
-    if (requestId !== null) this.remember(requestId, entry.index, result);
+    if (requestId !== null) this.remember(requestId, entry.index, result, commandFingerprint(entry.command));
+    if (invalid === null) this.recordAudit(entry.command, result, entry.index, null);
     return result;
+  }
+
+  /** A remembered request's fingerprint differs from the command's: the id is being reused. */
+  private isReuse(fingerprint: number, command: Command): boolean {
+    return fingerprint !== UNKNOWN_FINGERPRINT && fingerprint !== commandFingerprint(command);
+  }
+
+  /**
+   * Whether a client command reuses a remembered request id for a different request (the server
+   * refuses it before proposing; apply refuses it too).
+   */
+  isRequestIdReused(command: Command): boolean {
+    const requestId = requestIdOf(command);
+    if (requestId === null) return false;
+    const record = this.requests.get(requestId);
+    return record !== undefined && this.isReuse(record.fingerprint, command);
   }
 
   private execute(command: Command, entry: LedgerEntry): Result {
     switch (command.type) {
       case 'activate_licence':
-        return this.activateLicence(command);
+        return this.activateFromFile(command.licenceFile);
       case 'update_licence':
-        return this.updateLicence(command.licenceId, command.changes);
+        return this.update(command);
+      case 'legacy_activate_licence':
+        return this.activateLicence(command.licence, unsignedGrant(command.licence));
+      case 'legacy_update_licence':
+        return this.legacyUpdate(command.licenceId, command.changes);
       case 'deactivate_licence':
         return this.deactivateLicence(command.licenceId);
       case 'acquire_lease':
         return this.acquireLease(command, entry.term, entry.index);
+      case 'audit_note':
+        return { ok: true, outcome: { kind: 'noted' } };
+      case 'set_cluster_id':
+        return this.setClusterId(command.clusterId);
       case 'renew_lease':
         return this.renewLease(command.leaseId, command.ttlMs);
       case 'release_lease':
@@ -258,8 +357,125 @@ export class Ledger {
   // ---------------------------------------------------------------------------------------------
   // Licences
 
-  private activateLicence(command: Extract<ClientCommand, { type: 'activate_licence' }>): Result {
-    const spec = command.licence;
+  /** The terms of a licence file that validation has already read. */
+  private termsOf(licenceFile: string): LicenceTerms {
+    const reading = readLicenceFile(licenceFile);
+    assert.ok(reading.ok, 'validation reads every licence file before it is applied');
+    return reading.file.terms;
+  }
+
+  private grantFromFile(licenceFile: string, terms: LicenceTerms): LicenceGrant {
+    const reading = readLicenceFile(licenceFile);
+    assert.ok(reading.ok, 'validation reads every licence file before it is applied');
+    const { serial, vendor, issuedAtMs, clusterId } = terms;
+    return {
+      serial,
+      vendor,
+      keyId: reading.file.keyId,
+      issuedAtMs,
+      clusterId,
+      limits: copySpec(terms),
+      file: licenceFile,
+    };
+  }
+
+  /**
+   * What the ledger itself can check of a licence file (the server has checked the signature):
+   * it is for this cluster, and it has not expired by this entry's time.
+   */
+  private refuseFile(terms: LicenceTerms): Result | null {
+    if (this.recordedClusterId === null) {
+      return reject('licence_wrong_cluster', 'this ledger has not recorded its cluster id yet');
+    }
+    if (terms.clusterId !== this.recordedClusterId) {
+      return reject(
+        'licence_wrong_cluster',
+        `the licence file is issued for cluster ${terms.clusterId}, not ${this.recordedClusterId}`,
+      );
+    }
+    if (terms.validUntilMs !== 0 && terms.validUntilMs <= this.clock) {
+      return reject('licence_expired', `the licence file expired at ${terms.validUntilMs}`);
+    }
+    return null;
+  }
+
+  private activateFromFile(licenceFile: string): Result {
+    const terms = this.termsOf(licenceFile);
+    return this.refuseFile(terms) ?? this.activateLicence(terms, this.grantFromFile(licenceFile, terms));
+  }
+
+  private update(command: Extract<Command, { type: 'update_licence' }>): Result {
+    return command.licenceFile === null
+      ? this.changeWithinGrant(command.licenceId, command.changes)
+      : this.updateFromFile(command.licenceId, command.licenceFile);
+  }
+
+  /** A newer file from the vendor replaces the licence's terms, and any operator change with them. */
+  private updateFromFile(licenceId: string, licenceFile: string): Result {
+    const current = this.licences.get(licenceId);
+    if (current === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
+    const terms = this.termsOf(licenceFile);
+    if (terms.licenceId !== licenceId) {
+      return reject('invalid_command', `licence_file: is for licence ${terms.licenceId}, not ${licenceId}`);
+    }
+    const refusal = this.refuseFile(terms);
+    if (refusal !== null) return refusal;
+    if (terms.serial <= current.grant.serial) {
+      return reject(
+        'licence_serial_not_newer',
+        `the licence file has serial ${terms.serial}; licence ${licenceId} already has serial ${current.grant.serial}`,
+      );
+    }
+    const licence: Licence = deepFreeze({
+      ...copySpec(terms),
+      status: current.status,
+      activatedAtMs: current.activatedAtMs,
+      updatedAtMs: this.clock,
+      grant: this.grantFromFile(licenceFile, terms),
+    });
+    this.licences.set(licenceId, licence);
+    return { ok: true, outcome: { kind: 'licence', licence } };
+  }
+
+  /** An operator's changes, each within what the vendor signed. */
+  private changeWithinGrant(licenceId: string, changes: LicenceChanges): Result {
+    const current = this.licences.get(licenceId);
+    if (current === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
+    const beyond = checkWithinGrant(changes, current.grant.limits);
+    if (beyond !== null) return reject('licence_limit_exceeded', `${beyond.field}: ${beyond.message}`);
+    return this.updateLicence(current, changes, current.grant);
+  }
+
+  /**
+   * An update written before licences were signed: any change to an unsigned licence, whose
+   * ceiling follows it; a signed licence only within its grant.
+   */
+  private legacyUpdate(licenceId: string, changes: LicenceChanges): Result {
+    const current = this.licences.get(licenceId);
+    if (current === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
+    if (current.grant.serial > 0) return this.changeWithinGrant(licenceId, changes);
+    const result = this.updateLicence(current, changes, null);
+    if (!result.ok || result.outcome.kind !== 'licence') return result;
+    const licence: Licence = deepFreeze({
+      ...result.outcome.licence,
+      grant: unsignedGrant(result.outcome.licence),
+    });
+    this.licences.set(licenceId, licence);
+    return { ok: true, outcome: { kind: 'licence', licence } };
+  }
+
+  private setClusterId(clusterId: string): Result {
+    if (this.recordedClusterId === null) this.recordedClusterId = clusterId;
+    if (this.recordedClusterId !== clusterId) {
+      return reject(
+        'cluster_id_mismatch',
+        `this ledger belongs to cluster ${this.recordedClusterId}, not ${clusterId}`,
+      );
+    }
+    return { ok: true, outcome: { kind: 'cluster', clusterId } };
+  }
+
+  private activateLicence(spec: LicenceSpec, grant: LicenceGrant): Result {
     if (this.licences.has(spec.licenceId)) {
       return reject('licence_exists', `licence ${spec.licenceId} already exists`);
     }
@@ -281,6 +497,7 @@ export class Ledger {
       status: 'active',
       activatedAtMs: this.clock,
       updatedAtMs: this.clock,
+      grant,
     });
     this.licences.set(licence.licenceId, licence);
     return { ok: true, outcome: { kind: 'licence', licence } };
@@ -289,10 +506,10 @@ export class Ledger {
   /**
    * Seats may drop below the leases in use: existing leases are honoured and no new lease is
    * granted until the count is back under the limit. A deactivated licence may still be updated.
+   * grant null keeps the current one (the caller replaces it).
    */
-  private updateLicence(licenceId: string, changes: LicenceChanges): Result {
-    const current = this.licences.get(licenceId);
-    if (current === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
+  private updateLicence(current: Licence, changes: LicenceChanges, grant: LicenceGrant | null): Result {
+    const licenceId = current.licenceId;
     const validFromMs = changes.validFromMs ?? current.validFromMs;
     const validUntilMs = changes.validUntilMs ?? current.validUntilMs;
     const windowError = checkValidityWindow(
@@ -313,6 +530,7 @@ export class Ledger {
       redundancy: changes.redundancy ?? current.redundancy,
       features: changes.features === undefined ? current.features : copyFeatures(changes.features),
       updatedAtMs: this.clock,
+      grant: grant ?? current.grant,
     });
     this.licences.set(licenceId, licence);
     return { ok: true, outcome: { kind: 'licence', licence } };
@@ -399,7 +617,7 @@ export class Ledger {
     if (this.leases.size >= this.options.maxLeases) {
       return reject('seat_limit_reached', `the ledger holds its limit of ${this.options.maxLeases} leases`);
     }
-    const leaseId = leaseIdFor(term, index);
+    const leaseId = leaseIdFor(term, index, command.nonce);
     assert.ok(!this.leases.has(leaseId), `lease ${leaseId} already exists`);
     const lease: Lease = deepFreeze({
       leaseId,
@@ -669,22 +887,36 @@ export class Ledger {
     let skipped = 0;
     for (const merged of command.entries) {
       const nested = merged.command;
-      if (nested.type === 'tick' || nested.type === 'extend_leases') {
+      // The main's own clock rules expiry, and its own cluster id stands.
+      if (nested.type === 'tick' || nested.type === 'extend_leases' || nested.type === 'set_cluster_id') {
         skipped += 1;
         continue;
       }
       assert.ok(nested.type !== 'merge', 'validation refuses a merge inside a merge');
+      assert.ok(
+        nested.type !== 'legacy_activate_licence' && nested.type !== 'legacy_update_licence',
+        'validation refuses unsigned licence commands in a merge',
+      );
       // A lease that already carries this entry's id was granted by an earlier merge of the same
       // entry whose request id has since been forgotten: granting it again is impossible.
       const alreadyGranted =
-        nested.type === 'acquire_lease' && this.leases.has(leaseIdFor(merged.term, merged.index));
+        nested.type === 'acquire_lease' &&
+        this.leases.has(leaseIdFor(merged.term, merged.index, nested.nonce));
+      // A request id both sides know is one request, even if a client reused it for another
+      // command: the main's stands (honourBackupAnswer keeps what the backup answered).
       if (this.requests.has(nested.requestId) || alreadyGranted) {
         duplicates += 1;
         this.honourBackupAnswer(nested, merged, effects, entry.index);
         continue;
       }
       const result = deepFreeze(this.executeMerged(nested, merged, effects));
-      this.remember(nested.requestId, entry.index, result);
+      this.remember(nested.requestId, entry.index, result, commandFingerprint(nested));
+      this.recordAudit(nested, result, entry.index, {
+        nodeId: command.sourceNodeId,
+        index: merged.index,
+        term: merged.term,
+        timestampMs: merged.timestampMs,
+      });
       // The main could not honour what the backup answered (the licence went away on the main):
       // the workstation holds the backup's answer, so it is kept beside the main's.
       if (merged.result !== undefined) this.keepOtherSideResult(nested.requestId, merged.result);
@@ -709,8 +941,7 @@ export class Ledger {
     mergeIndex: number,
   ): void {
     const answered = merged.result;
-    if (answered === undefined || command.type === 'tick' || command.type === 'extend_leases') return;
-    if (command.type === 'merge') return;
+    if (answered === undefined || !('requestId' in command)) return;
     const record = this.requests.get(command.requestId);
     if (record === undefined) return;
     const remembered = record.result;
@@ -747,7 +978,7 @@ export class Ledger {
     // The acceptance replaces the main's refusal (which also makes a repeated merge change
     // nothing); the refusal is kept as the other side's answer.
     this.requests.delete(command.requestId);
-    this.remember(command.requestId, mergeIndex, deepFreeze(result));
+    this.remember(command.requestId, mergeIndex, deepFreeze(result), record.fingerprint);
     this.keepOtherSideResult(command.requestId, remembered);
   }
 
@@ -770,9 +1001,9 @@ export class Ledger {
       case 'report_usage':
         return this.forcedReport(command, merged, effects);
       case 'activate_licence':
-        return this.activateLicence(command);
+        return this.activateFromFile(command.licenceFile);
       case 'update_licence': {
-        const result = this.updateLicence(command.licenceId, command.changes);
+        const result = this.update(command);
         if (result.ok) {
           effects.seatLicences.add(command.licenceId);
           effects.quotaLicences.add(command.licenceId);
@@ -786,6 +1017,8 @@ export class Ledger {
       case 'release_lease':
       case 'revoke_lease':
         return this.removeLeaseById(command.leaseId);
+      case 'audit_note':
+        return { ok: true, outcome: { kind: 'noted' } };
       default:
         return assert.fail(`a merged command has unknown type ${String((command as Command).type)}`);
     }
@@ -823,7 +1056,7 @@ export class Ledger {
     if (answered === undefined) {
       const atMs = this.mergedTimeMs(merged);
       granted = {
-        leaseId: leaseIdFor(merged.term, merged.index),
+        leaseId: leaseIdFor(merged.term, merged.index, command.nonce),
         licenceId: licence.licenceId,
         workstationId: command.workstationId,
         parameters: command.parameters,
@@ -1027,9 +1260,69 @@ export class Ledger {
     }
   }
 
-  private remember(requestId: string, index: number, result: Result): void {
-    this.requests.add({ requestId, index, atMs: this.clock, result });
+  private remember(requestId: string, index: number, result: Result, fingerprint: number): void {
+    this.requests.add({ requestId, index, atMs: this.clock, result, fingerprint });
     while (this.requests.size > this.options.idempotencyMaxEntries) this.requests.deleteOldest();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The audit trail
+
+  /** Forgets records as old as the retention or older, in entry time. */
+  private forgetOldAudit(): void {
+    const oldestKeptMs = this.clock - this.options.auditRetentionMs;
+    for (let record = this.audit.oldest(); record !== undefined; record = this.audit.oldest()) {
+      if (record.atMs > oldestKeptMs) break;
+      this.audit.deleteOldest();
+    }
+  }
+
+  /** Records an admin or operator command that names its actor, with its outcome. */
+  private recordAudit(command: Command, result: Result, index: number, origin: AuditOrigin | null): void {
+    if (!('actor' in command) || command.actor === null) return;
+    let licenceId: string | null = null;
+    let leaseId: string | null = null;
+    let detail = '';
+    switch (command.type) {
+      case 'activate_licence': {
+        const terms = this.termsOf(command.licenceFile);
+        licenceId = terms.licenceId;
+        detail = describeGrant(this.grantFromFile(command.licenceFile, terms));
+        break;
+      }
+      case 'update_licence':
+        licenceId = command.licenceId;
+        detail =
+          command.licenceFile === null
+            ? describeChanges(command.changes)
+            : describeGrant(this.grantFromFile(command.licenceFile, this.termsOf(command.licenceFile)));
+        break;
+      case 'deactivate_licence':
+        licenceId = command.licenceId;
+        break;
+      case 'revoke_lease':
+        leaseId = command.leaseId;
+        licenceId = result.ok && result.outcome.kind === 'lease' ? result.outcome.lease.licenceId : null;
+        detail = command.reason;
+        break;
+      case 'audit_note':
+        detail = command.detail;
+        break;
+    }
+    const record: AuditRecord = {
+      index,
+      atMs: this.clock,
+      action: command.type === 'audit_note' ? command.action : command.type,
+      actor: { ...command.actor },
+      requestId: command.requestId,
+      licenceId,
+      leaseId,
+      outcome: result.ok ? 'ok' : result.reason,
+      detail,
+      origin,
+    };
+    this.audit.add(deepFreeze(record));
+    while (this.audit.size > this.options.auditMaxEntries) this.audit.deleteOldest();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1123,6 +1416,15 @@ export class Ledger {
     return this.requests.size;
   }
 
+  /** The most recent audit records that match the query, oldest first. */
+  auditRecords(query: AuditQuery = {}): AuditPage {
+    return this.audit.query(query);
+  }
+
+  auditCount(): number {
+    return this.audit.size;
+  }
+
   /**
    * Overdraft incidents in the order they were opened (by merge index, then number): every open
    * one and up to MAX_RESOLVED_INCIDENTS of the most recently resolved, or only the open ones.
@@ -1158,6 +1460,8 @@ export class Ledger {
       usage,
       requests: [...this.requests.values()],
       incidents: this.incidentBook.records(),
+      clusterId: this.recordedClusterId,
+      audit: this.audit.values(),
     };
   }
 
@@ -1183,21 +1487,24 @@ export class Ledger {
     }
     this.lastAppliedIndex = state.appliedIndex;
     this.clock = state.clockMs;
+    if (state.clusterId !== null && !isValidClusterId(state.clusterId)) {
+      throw snapshotError('the cluster id is invalid');
+    }
+    this.recordedClusterId = state.clusterId;
 
     for (const licence of state.licences) {
-      const invalid = validateCommand(
-        { type: 'activate_licence', requestId: 'snapshot', licence },
-        this.options,
-      );
+      const invalid = checkLicenceSpec(licence, 'licence');
       if (invalid !== null) {
         throw snapshotError(`licence ${licence.licenceId}: ${invalid.field}: ${invalid.message}`);
       }
+      this.checkRestoredGrant(licence);
       if (this.licences.has(licence.licenceId)) {
         throw snapshotError(`licence ${licence.licenceId} appears twice`);
       }
+      const grant = { ...licence.grant, limits: copySpec(licence.grant.limits) };
       this.licences.set(
         licence.licenceId,
-        deepFreeze({ ...licence, features: copyFeatures(licence.features) }),
+        deepFreeze({ ...licence, features: copyFeatures(licence.features), grant }),
       );
     }
 
@@ -1247,11 +1554,66 @@ export class Ledger {
       if (!inOrder || record.index > state.appliedIndex || record.atMs > state.clockMs) {
         throw snapshotError(`request ${record.requestId} is out of order`);
       }
+      if (
+        !Number.isSafeInteger(record.fingerprint) ||
+        record.fingerprint < 0 ||
+        record.fingerprint > 0x3fffffff
+      ) {
+        throw snapshotError(`request ${record.requestId} has an impossible fingerprint`);
+      }
       this.requests.add(deepFreeze(record));
       previous = record;
     }
 
     this.loadIncidents(state);
+    this.loadAudit(state);
+  }
+
+  /**
+   * A signed licence's grant is what its file says; an unsigned one's names no vendor. Its limits
+   * are a valid licence of the same id.
+   */
+  private checkRestoredGrant(licence: Licence): void {
+    const { grant } = licence;
+    const problem = (text: string) => snapshotError(`licence ${licence.licenceId} has a grant that ${text}`);
+    const invalid = checkLicenceSpec(grant.limits, 'limits');
+    if (invalid !== null) throw problem(`is invalid: ${invalid.field}: ${invalid.message}`);
+    if (grant.limits.licenceId !== licence.licenceId) throw problem('names another licence');
+    if (grant.serial === 0) {
+      const unsigned = unsignedGrant(grant.limits);
+      if (!isDeepStrictEqual({ ...grant, limits: unsigned.limits }, unsigned))
+        throw problem('is unsigned but names a vendor');
+      return;
+    }
+    const fileError = checkLicenceFile(grant.file);
+    if (fileError !== null) throw problem(`has a bad file: ${fileError.message}`);
+    const expected = this.grantFromFile(grant.file, this.termsOf(grant.file));
+    if (!isDeepStrictEqual({ ...grant, limits: copySpec(grant.limits) }, expected))
+      throw problem('differs from its file');
+  }
+
+  /** Oldest first, in time order, each with a valid actor and within the applied index and clock. */
+  private loadAudit(state: LedgerSnapshotState): void {
+    let previous: AuditRecord | null = null;
+    for (const record of state.audit) {
+      const problem = (text: string) => snapshotError(`audit record at index ${record.index} ${text}`);
+      if (record.index < 1 || record.index > state.appliedIndex || record.atMs > state.clockMs) {
+        throw problem('is after the applied index or the clock');
+      }
+      if (previous !== null && (record.index < previous.index || record.atMs < previous.atMs)) {
+        throw problem('is out of order');
+      }
+      const actorError = validateCommand({
+        type: 'audit_note',
+        requestId: 'snapshot',
+        action: 'snapshot',
+        detail: '',
+        actor: record.actor,
+      });
+      if (actorError !== null) throw problem(`has an invalid ${actorError.field}`);
+      this.audit.add(deepFreeze(record));
+      previous = record;
+    }
   }
 
   /** Resolved incidents in resolution order, then open ones in opening order, each consistent. */

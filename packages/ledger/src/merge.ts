@@ -38,7 +38,7 @@ export function mergedEntryFrom(
     command: entry.command,
   };
   const { command } = entry;
-  if (command.type !== 'tick' && command.type !== 'extend_leases' && command.type !== 'merge') {
+  if ('requestId' in command) {
     const result = backupLedger.lookupRequest(command.requestId);
     // A request id first used for another command answered with that command's result; the main
     // knows that request too, so it will skip this entry as a duplicate and needs no result.

@@ -20,6 +20,10 @@ export interface LedgerOptions {
   maxLeases: number;
   /** Usage periods kept per licence; the period with the earliest start is forgotten first. */
   usageHistoryPeriods: number;
+  /** Audit records kept; the oldest is forgotten first. */
+  auditMaxEntries: number;
+  /** How long an audit record is kept, in entry time. */
+  auditRetentionMs: number;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: Readonly<LedgerOptions> = Object.freeze({
@@ -30,6 +34,8 @@ export const DEFAULT_LEDGER_OPTIONS: Readonly<LedgerOptions> = Object.freeze({
   maxLicences: 100_000,
   maxLeases: 1_000_000,
   usageHistoryPeriods: 400,
+  auditMaxEntries: 100_000,
+  auditRetentionMs: 366 * 24 * HOUR_MS,
 });
 
 /** Fills in defaults and asserts that every limit is a positive safe integer. */

@@ -3,10 +3,15 @@
 // that stray members never reach the ledger's state.
 import { LedgerDataError, type LedgerDataErrorCode } from './errors.js';
 import type {
+  Actor,
+  AuditAction,
+  AuditOrigin,
+  AuditRecord,
   Incident,
   Lease,
   Licence,
   LicenceChanges,
+  LicenceGrant,
   LicenceSpec,
   Period,
   Quota,
@@ -28,7 +33,21 @@ export const REJECTION_REASONS: ReadonlySet<string> = new Set<RejectionReason>([
   'licence_expired',
   'lease_not_found',
   'licence_overdrawn',
+  'licence_wrong_cluster',
+  'licence_serial_not_newer',
+  'licence_limit_exceeded',
+  'request_id_reused',
+  'cluster_id_mismatch',
   'invalid_command',
+]);
+
+export const AUDIT_ACTIONS: ReadonlySet<string> = new Set<AuditAction>([
+  'activate_licence',
+  'update_licence',
+  'deactivate_licence',
+  'revoke_lease',
+  'transfer_leadership',
+  'snapshot',
 ]);
 
 export class ShapeReader {
@@ -131,16 +150,96 @@ export class ShapeReader {
     };
   }
 
+  /**
+   * A licence. One written before licences were signed has no grant: it becomes an unsigned one
+   * whose limits are its own terms (nobody can raise them).
+   */
   licence(value: unknown, path: string): Licence {
     const fields = this.object(value, path);
     const status = this.string(fields.status, `${path}.status`);
     if (status !== 'active' && status !== 'deactivated')
       this.fail(`${path}.status`, 'expected active or deactivated');
+    const spec = this.licenceSpec(value, path);
+    const grant =
+      fields.grant === undefined
+        ? {
+            serial: 0,
+            vendor: '',
+            keyId: '',
+            issuedAtMs: 0,
+            clusterId: '',
+            limits: this.licenceSpec(value, path),
+            file: '',
+          }
+        : this.grant(fields.grant, `${path}.grant`);
     return {
-      ...this.licenceSpec(value, path),
+      ...spec,
       status,
       activatedAtMs: this.integer(fields.activatedAtMs, `${path}.activatedAtMs`),
       updatedAtMs: this.integer(fields.updatedAtMs, `${path}.updatedAtMs`),
+      grant,
+    };
+  }
+
+  grant(value: unknown, path: string): LicenceGrant {
+    const fields = this.object(value, path);
+    return {
+      serial: this.integer(fields.serial, `${path}.serial`),
+      vendor: this.string(fields.vendor, `${path}.vendor`),
+      keyId: this.string(fields.keyId, `${path}.keyId`),
+      issuedAtMs: this.integer(fields.issuedAtMs, `${path}.issuedAtMs`),
+      clusterId: this.string(fields.clusterId, `${path}.clusterId`),
+      limits: this.licenceSpec(fields.limits, `${path}.limits`),
+      file: this.string(fields.file, `${path}.file`),
+    };
+  }
+
+  actor(value: unknown, path: string): Actor {
+    const fields = this.object(value, path);
+    return {
+      name: this.string(fields.name, `${path}.name`),
+      role: this.string(fields.role, `${path}.role`),
+      via: this.string(fields.via, `${path}.via`),
+      from: this.string(fields.from, `${path}.from`),
+    };
+  }
+
+  /** An actor, or null in a command written before the audit trail (the member may be absent). */
+  optionalActor(value: unknown, path: string): Actor | null {
+    return value === undefined || value === null ? null : this.actor(value, path);
+  }
+
+  auditRecord(value: unknown, path: string): AuditRecord {
+    const fields = this.object(value, path);
+    const nullableString = (name: string): string | null =>
+      fields[name] === null ? null : this.string(fields[name], `${path}.${name}`);
+    const action = this.string(fields.action, `${path}.action`);
+    if (!AUDIT_ACTIONS.has(action)) this.fail(`${path}.action`, 'expected a known action');
+    const outcome = this.string(fields.outcome, `${path}.outcome`);
+    if (outcome !== 'ok' && !REJECTION_REASONS.has(outcome)) {
+      this.fail(`${path}.outcome`, 'expected ok or a known rejection');
+    }
+    let origin: AuditOrigin | null = null;
+    if (fields.origin !== null) {
+      const source = this.object(fields.origin, `${path}.origin`);
+      origin = {
+        nodeId: this.string(source.nodeId, `${path}.origin.nodeId`),
+        index: this.integer(source.index, `${path}.origin.index`),
+        term: this.integer(source.term, `${path}.origin.term`),
+        timestampMs: this.integer(source.timestampMs, `${path}.origin.timestampMs`),
+      };
+    }
+    return {
+      index: this.integer(fields.index, `${path}.index`),
+      atMs: this.integer(fields.atMs, `${path}.atMs`),
+      action: action as AuditAction,
+      actor: this.actor(fields.actor, `${path}.actor`),
+      requestId: nullableString('requestId'),
+      licenceId: nullableString('licenceId'),
+      leaseId: nullableString('leaseId'),
+      outcome: outcome as AuditRecord['outcome'],
+      detail: this.string(fields.detail, `${path}.detail`),
+      origin,
     };
   }
 
@@ -250,6 +349,13 @@ export class ShapeReader {
             leaseCount: this.integer(outcome.leaseCount, `${outcomePath}.leaseCount`),
           },
         };
+      case 'cluster':
+        return {
+          ok: true,
+          outcome: { kind: 'cluster', clusterId: this.string(outcome.clusterId, `${outcomePath}.clusterId`) },
+        };
+      case 'noted':
+        return { ok: true, outcome: { kind: 'noted' } };
       case 'merged':
         return {
           ok: true,

@@ -2,7 +2,13 @@
 // and leases sorted, usage sorted, request records in the order they were made) so that equal
 // ledgers give equal bytes. Decoding checks the shape; the ledger checks consistency.
 //
-// Version 3 (written now) is one JSON value per line: a header with the counts of each section,
+// Version 4 (written now) is version 3 with what the trust work added: the header names the
+// cluster id and counts audit records, licences carry their grant (what the vendor signed),
+// remembered requests their fingerprint, and the audit trail follows the incidents, one record per
+// line. Versions 3 and 2 are still read: their licences become unsigned ones, their requests have
+// no fingerprint (any retry matches), and they have no audit trail and no cluster id.
+//
+// Version 3 is one JSON value per line: a header with the counts of each section,
 // then one line per record. Leases, and the lease and usage results of remembered requests, are
 // arrays with their fields in a fixed position, and a remembered lease result that equals the live
 // lease of the same id names it instead of copying it. Written and read a line at a time, a snapshot
@@ -11,14 +17,18 @@
 // Version 2 (still read) is one JSON document; it added overdraft incidents and lease ids of the
 // form lease-<term>-<index>.
 import { Buffer, isUtf8 } from 'node:buffer';
+import { UNKNOWN_FINGERPRINT } from './fingerprint.js';
 import { isPeriod } from './period.js';
 import { type Fields, ShapeReader } from './shape.js';
 import { numberText, quote } from './state-hash.js';
-import type { Incident, Lease, Licence, Period, Result, UsagePeriod } from './types.js';
+import type { AuditRecord, Incident, Lease, Licence, Period, Result, UsagePeriod } from './types.js';
 
 const FORMAT = 'tandem-ledger-snapshot';
-const FORMAT_VERSION = 3;
-const PREVIOUS_FORMAT_VERSION = 2;
+const FORMAT_VERSION = 4;
+/** Still read: one JSON value per line, without the trust work's records. */
+const LINES_FORMAT_VERSION = 3;
+/** Still read: one JSON document. */
+const DOCUMENT_FORMAT_VERSION = 2;
 
 /** A usage period together with the kind of period it counts (day, week or month). */
 export interface UsageRecord {
@@ -36,6 +46,8 @@ export interface RequestRecord {
   index: number;
   atMs: number;
   result: Result;
+  /** The request's fingerprint (fingerprint.ts); 0 for a record restored from before fingerprints. */
+  fingerprint: number;
   /**
    * Set only after a split brain, for a request both sides executed and answered differently: the
    * other side's answer. The workstation received one of the two and cannot be told which, so both
@@ -53,6 +65,9 @@ export interface LedgerSnapshotState {
   requests: RequestRecord[];
   /** Resolved incidents in the order they resolved, then open ones in the order they opened. */
   incidents: Incident[];
+  clusterId: string | null;
+  /** Oldest first. */
+  audit: AuditRecord[];
 }
 
 const reader = new ShapeReader('SNAPSHOT_DECODE_FAILED', 'ledger snapshot');
@@ -208,6 +223,8 @@ export function encodeSnapshot(state: LedgerSnapshotState): Uint8Array {
     usage: state.usage.length,
     requests: state.requests.length,
     incidents: state.incidents.length,
+    audit: state.audit.length,
+    clusterId: state.clusterId,
   });
   for (const licence of state.licences) writer.line(licence);
   const liveLeases = new Map<string, Lease>();
@@ -221,10 +238,11 @@ export function encodeSnapshot(state: LedgerSnapshotState): Uint8Array {
       record.otherSideResult === undefined ? '' : `,${resultText(record.otherSideResult, liveLeases)}`;
     writer.text(
       `[${quote(record.requestId)},${numberText(record.index)},${numberText(record.atMs)},` +
-        `${resultText(record.result, liveLeases)}${other}]`,
+        `${numberText(record.fingerprint)},${resultText(record.result, liveLeases)}${other}]`,
     );
   }
   for (const incident of state.incidents) writer.line(incident);
+  for (const record of state.audit) writer.line(record);
   return writer.bytes();
 }
 
@@ -301,13 +319,16 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     }
     const root = reader.object(parsed, '$');
     if (root.format !== FORMAT) reader.fail('$.format', `expected ${FORMAT}`);
-    if (root.v === PREVIOUS_FORMAT_VERSION) return decodeVersion2(root);
-    if (root.v !== FORMAT_VERSION) reader.fail('$.v', `unsupported format version ${JSON.stringify(root.v)}`);
+    if (root.v === DOCUMENT_FORMAT_VERSION) return decodeVersion2(root);
+    if (root.v !== FORMAT_VERSION && root.v !== LINES_FORMAT_VERSION) {
+      reader.fail('$.v', `unsupported format version ${JSON.stringify(root.v)}`);
+    }
   }
   const header = reader.object(lines.next('$'), '$');
   if (header.format !== FORMAT) reader.fail('$.format', `expected ${FORMAT}`);
-  if (header.v !== FORMAT_VERSION)
+  if (header.v !== FORMAT_VERSION && header.v !== LINES_FORMAT_VERSION)
     reader.fail('$.v', `unsupported format version ${JSON.stringify(header.v)}`);
+  const current = header.v === FORMAT_VERSION;
   const state: LedgerSnapshotState = {
     appliedIndex: reader.integer(header.appliedIndex, '$.appliedIndex'),
     clockMs: reader.integer(header.clockMs, '$.clockMs'),
@@ -316,6 +337,8 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     usage: [],
     requests: [],
     incidents: [],
+    clusterId: current && header.clusterId !== null ? reader.string(header.clusterId, '$.clusterId') : null,
+    audit: [],
   };
   const sizes = {
     licences: count(header, 'licences'),
@@ -323,6 +346,7 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     usage: count(header, 'usage'),
     requests: count(header, 'requests'),
     incidents: count(header, 'incidents'),
+    audit: current ? count(header, 'audit') : 0,
   };
   for (let position = 0; position < sizes.licences; position++) {
     const path = `$.licences[${position}]`;
@@ -342,19 +366,30 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
   for (let position = 0; position < sizes.requests; position++) {
     const path = `$.requests[${position}]`;
     const fields = reader.array(lines.next(path), path);
-    if (fields.length !== 4 && fields.length !== 5) reader.fail(path, 'expected a request of 4 or 5 fields');
+    // Version 4 has the fingerprint after the time.
+    const at = current ? 1 : 0;
+    if (fields.length !== 4 + at && fields.length !== 5 + at) {
+      reader.fail(path, `expected a request of ${4 + at} or ${5 + at} fields`);
+    }
     const record: RequestRecord = {
       requestId: reader.string(fields[0], `${path}[0]`),
       index: reader.integer(fields[1], `${path}[1]`),
       atMs: reader.integer(fields[2], `${path}[2]`),
-      result: resultFromValue(fields[3], `${path}[3]`, liveLeases),
+      fingerprint: current ? reader.integer(fields[3], `${path}[3]`) : UNKNOWN_FINGERPRINT,
+      result: resultFromValue(fields[3 + at], `${path}[${3 + at}]`, liveLeases),
     };
-    if (fields.length === 5) record.otherSideResult = resultFromValue(fields[4], `${path}[4]`, liveLeases);
+    if (fields.length === 5 + at) {
+      record.otherSideResult = resultFromValue(fields[4 + at], `${path}[${4 + at}]`, liveLeases);
+    }
     state.requests.push(record);
   }
   for (let position = 0; position < sizes.incidents; position++) {
     const path = `$.incidents[${position}]`;
     state.incidents.push(reader.incident(lines.next(path), path));
+  }
+  for (let position = 0; position < sizes.audit; position++) {
+    const path = `$.audit[${position}]`;
+    state.audit.push(reader.auditRecord(lines.next(path), path));
   }
   if (!lines.atEnd) reader.fail('$', 'the snapshot goes on after its last record');
   return state;
@@ -380,6 +415,7 @@ function decodeVersion2(root: Fields): LedgerSnapshotState {
         requestId: reader.string(fields.requestId, `${path}.requestId`),
         index: reader.integer(fields.index, `${path}.index`),
         atMs: reader.integer(fields.atMs, `${path}.atMs`),
+        fingerprint: UNKNOWN_FINGERPRINT,
         result: reader.result(fields.result, `${path}.result`),
         ...(fields.otherSideResult === undefined
           ? {}
@@ -389,5 +425,7 @@ function decodeVersion2(root: Fields): LedgerSnapshotState {
     incidents: reader
       .array(root.incidents, '$.incidents')
       .map((value, position) => reader.incident(value, `$.incidents[${position}]`)),
+    clusterId: null,
+    audit: [],
   };
 }

@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
 import type { RequestRecord, UsageRecord } from './snapshot.js';
-import type { Incident, Lease, Licence, Outcome, Result, UsagePeriod } from './types.js';
+import type {
+  AuditRecord,
+  Incident,
+  Lease,
+  Licence,
+  LicenceSpec,
+  Outcome,
+  Result,
+  UsagePeriod,
+} from './types.js';
 
 /** Text is handed to the hash in chunks of about this size: one update per record costs more. */
 const CHUNK_CHARACTERS = 1 << 16;
@@ -23,6 +32,9 @@ export interface HashedState {
   requests: Iterable<RequestRecord>;
   /** Resolved ones in resolution order, then open ones in opening order (as in the snapshot). */
   incidents: Iterable<Incident>;
+  clusterId: string | null;
+  /** Oldest first. */
+  audit: Iterable<AuditRecord>;
 }
 
 /** Collects text and feeds the hash a chunk at a time. */
@@ -81,14 +93,37 @@ function featuresText(features: Readonly<Record<string, string>>): string {
   return `[${text}]`;
 }
 
-function licenceText(licence: Licence): string {
+function specText(spec: LicenceSpec): string {
   const quota =
-    licence.quota === null ? 'null' : `[${numberText(licence.quota.units)},${quote(licence.quota.period)}]`;
+    spec.quota === null ? 'null' : `[${numberText(spec.quota.units)},${quote(spec.quota.period)}]`;
   return (
-    `[${quote(licence.licenceId)},${quote(licence.product)},${numberText(licence.seats)},${quota},` +
-    `${numberText(licence.validFromMs)},${numberText(licence.validUntilMs)},${licence.redundancy},` +
-    `${featuresText(licence.features)},${quote(licence.status)},${numberText(licence.activatedAtMs)},` +
-    `${numberText(licence.updatedAtMs)}]`
+    `${quote(spec.licenceId)},${quote(spec.product)},${numberText(spec.seats)},${quota},` +
+    `${numberText(spec.validFromMs)},${numberText(spec.validUntilMs)},${spec.redundancy},` +
+    `${featuresText(spec.features)}`
+  );
+}
+
+function licenceText(licence: Licence): string {
+  const { grant } = licence;
+  return (
+    `[${specText(licence)},${quote(licence.status)},${numberText(licence.activatedAtMs)},` +
+    `${numberText(licence.updatedAtMs)},[${numberText(grant.serial)},${quote(grant.vendor)},` +
+    `${quote(grant.keyId)},${numberText(grant.issuedAtMs)},${quote(grant.clusterId)},[${specText(grant.limits)}],` +
+    `${quote(grant.file)}]]`
+  );
+}
+
+function auditText(record: AuditRecord): string {
+  const { actor, origin } = record;
+  const nullable = (text: string | null) => (text === null ? 'null' : quote(text));
+  const originText =
+    origin === null
+      ? 'null'
+      : `[${quote(origin.nodeId)},${numberText(origin.index)},${numberText(origin.term)},${numberText(origin.timestampMs)}]`;
+  return (
+    `[${numberText(record.atMs)},${quote(record.action)},[${quote(actor.name)},${quote(actor.role)},` +
+    `${quote(actor.via)},${quote(actor.from)}],${nullable(record.requestId)},${nullable(record.licenceId)},` +
+    `${nullable(record.leaseId)},${quote(record.outcome)},${quote(record.detail)},${originText}]`
   );
 }
 
@@ -125,6 +160,10 @@ function outcomeText(outcome: Outcome): string {
       return `["tick",[${outcome.expiredLeaseIds.map(quote).join(',')}]]`;
     case 'extended':
       return `["extended",${numberText(outcome.leaseCount)}]`;
+    case 'cluster':
+      return `["cluster",${quote(outcome.clusterId)}]`;
+    case 'noted':
+      return '["noted"]';
     case 'merged':
       return (
         `["merged",${numberText(outcome.applied)},${numberText(outcome.duplicates)},` +
@@ -162,7 +201,8 @@ function resultText(result: Result): string {
  */
 export function hashLedgerState(state: HashedState): string {
   const hash = new ChunkedHash();
-  hash.write('tandem-ledger-state v3\nlicences\n');
+  hash.write('tandem-ledger-state v4\ncluster\n');
+  hash.write(`${state.clusterId === null ? 'null' : quote(state.clusterId)}\nlicences\n`);
   for (const licence of state.licences) hash.write(`${licenceText(licence)}\n`);
   hash.write('leases\n');
   for (const lease of state.leases) hash.write(`${leaseText(lease)}\n`);
@@ -174,10 +214,14 @@ export function hashLedgerState(state: HashedState): string {
   for (const record of state.requests) {
     const other = record.otherSideResult === undefined ? '' : `,${resultText(record.otherSideResult)}`;
     hash.write(
-      `[${quote(record.requestId)},${numberText(record.atMs)},${resultText(record.result)}${other}]\n`,
+      `[${quote(record.requestId)},${numberText(record.atMs)},${numberText(record.fingerprint)},` +
+        `${resultText(record.result)}${other}]\n`,
     );
   }
   hash.write('incidents\n');
   for (const incident of state.incidents) hash.write(`${incidentText(incident)}\n`);
+  // The entry index is left out, like the requests': a merged record is at the merge's index.
+  hash.write('audit\n');
+  for (const record of state.audit) hash.write(`${auditText(record)}\n`);
   return hash.digestHex();
 }

@@ -34,17 +34,93 @@ export interface LicenceSpec {
 
 export type LicenceStatus = 'active' | 'deactivated';
 
+/**
+ * What the vendor signed for a licence (see licence-file.ts): the terms, and the ceiling of every
+ * change an operator makes without a new file.
+ */
+export interface LicenceGrant {
+  /** Increases with every file the vendor issues for the licence; 0 for an unsigned licence. */
+  serial: number;
+  vendor: string;
+  /** The id of the vendor key that signed the file. */
+  keyId: string;
+  issuedAtMs: number;
+  clusterId: string;
+  /**
+   * The terms the vendor signed. For an unsigned licence (activated before licences were signed),
+   * its terms as the last unsigned command left them: nobody can raise them any more.
+   */
+  limits: LicenceSpec;
+  /** The licence file as the vendor signed it; '' for an unsigned licence. */
+  file: string;
+}
+
 export interface Licence extends LicenceSpec {
   status: LicenceStatus;
   activatedAtMs: number;
   updatedAtMs: number;
+  grant: LicenceGrant;
+}
+
+/**
+ * Who asked for an admin or operator command: built by the server from the caller's certificate
+ * or token, replicated with the entry, and kept in the audit trail.
+ */
+export interface Actor {
+  /** The certificate's or the token's name. */
+  name: string;
+  /** The caller's role (admin, operator...). */
+  role: string;
+  /** How the caller was identified: certificate, token or insecure. */
+  via: string;
+  /** The caller's address as the serving node saw it. */
+  from: string;
+}
+
+/** Operations an audit note records; the licence and lease operations are recorded by their own commands. */
+export type AuditNoteAction = 'transfer_leadership' | 'snapshot';
+
+export type AuditAction =
+  | 'activate_licence'
+  | 'update_licence'
+  | 'deactivate_licence'
+  | 'revoke_lease'
+  | AuditNoteAction;
+
+/** Where a merged operation came from: the backup's entry that a merge re-applied. */
+export interface AuditOrigin {
+  nodeId: string;
+  index: number;
+  term: number;
+  timestampMs: number;
+}
+
+/** One admin or operator operation in the audit trail. */
+export interface AuditRecord {
+  /** The log entry that recorded it (a merge's entry for a merged operation). */
+  index: number;
+  /** The ledger clock when it was recorded. */
+  atMs: number;
+  action: AuditAction;
+  actor: Actor;
+  requestId: string | null;
+  licenceId: string | null;
+  leaseId: string | null;
+  /** 'ok', or the reason the ledger refused it. */
+  outcome: 'ok' | RejectionReason;
+  /** What was asked, briefly: the serial of a file, the changes, a revoke's reason, a target node. */
+  detail: string;
+  /** Set when a merge re-applied it from the backup's log. */
+  origin: AuditOrigin | null;
 }
 
 export interface Lease {
   /**
-   * Derived from the term and log index of the entry that granted it: `lease-<term>-<index>`. In
-   * pair mode each term belongs to one node, so the two nodes never grant the same id, and a lease
-   * granted by the backup alone keeps its id when a merge re-applies it on the main.
+   * Derived from the term and log index of the entry that granted it and the nonce the server put
+   * in the acquire command: `lease-<term>-<index>-<nonce>` (`lease-<term>-<index>` for a lease
+   * granted without a nonce, before lease ids had one). In pair mode each term belongs to one node,
+   * so the two nodes never grant the same id, and a lease granted by the backup alone keeps its id
+   * when a merge re-applies it on the main. The nonce makes the id unguessable.
    */
   leaseId: string;
   licenceId: string;
@@ -77,11 +153,26 @@ export interface LicenceChanges {
   features?: Record<string, string>;
 }
 
-/** A command is what a log entry asks the ledger to do. */
+/**
+ * A command is what a log entry asks the ledger to do. `actor` is who asked, for the audit trail;
+ * it is null only in commands written before the audit trail existed.
+ */
 export type Command =
-  | { type: 'activate_licence'; requestId: string; licence: LicenceSpec }
-  | { type: 'update_licence'; requestId: string; licenceId: string; changes: LicenceChanges }
-  | { type: 'deactivate_licence'; requestId: string; licenceId: string }
+  /** Activates the licence a vendor-signed licence file describes (see licence-file.ts). */
+  | { type: 'activate_licence'; requestId: string; licenceFile: string; actor: Actor | null }
+  /**
+   * Either installs a newer licence file from the vendor (licenceFile set, no changes), or makes
+   * operator changes that stay within what the vendor signed (licenceFile null).
+   */
+  | {
+      type: 'update_licence';
+      requestId: string;
+      licenceId: string;
+      licenceFile: string | null;
+      changes: LicenceChanges;
+      actor: Actor | null;
+    }
+  | { type: 'deactivate_licence'; requestId: string; licenceId: string; actor: Actor | null }
   | {
       type: 'acquire_lease';
       requestId: string;
@@ -89,16 +180,35 @@ export type Command =
       workstationId: string;
       parameters: WorkstationParameters;
       ttlMs: number;
+      /**
+       * 16 lowercase hex digits chosen at random by the server, the unguessable part of the lease
+       * id; '' in commands written before lease ids had one.
+       */
+      nonce: string;
     }
   /** ttlMs 0 keeps the lease's current TTL. */
   | { type: 'renew_lease'; requestId: string; leaseId: string; ttlMs: number }
   | { type: 'release_lease'; requestId: string; leaseId: string }
   | { type: 'report_usage'; requestId: string; licenceId: string; workstationId: string; units: number }
-  | { type: 'revoke_lease'; requestId: string; leaseId: string; reason: string }
+  | { type: 'revoke_lease'; requestId: string; leaseId: string; reason: string; actor: Actor | null }
+  /** An operator operation outside the ledger (a leadership transfer, a snapshot), for the audit trail. */
+  | { type: 'audit_note'; requestId: string; action: AuditNoteAction; detail: string; actor: Actor }
   /** Proposed by the leader on a timer: expires every lease whose expiresAtMs <= the entry time. */
   | { type: 'tick' }
   /** Proposed by a new leader: extends every live lease by the time the failover took. */
   | { type: 'extend_leases'; byMs: number }
+  /**
+   * Proposed by the leader of a ledger without a cluster id: records the id that licence files
+   * must be issued for. The first one stands; a later one with another id is refused.
+   */
+  | { type: 'set_cluster_id'; clusterId: string }
+  /**
+   * Log entries written before licences were signed (entry format 1) decode to these: an
+   * activation from a plain spec and an update with any changes. Only the codec makes them, from
+   * old entries; they are never proposed and never merged.
+   */
+  | { type: 'legacy_activate_licence'; requestId: string; licence: LicenceSpec }
+  | { type: 'legacy_update_licence'; requestId: string; licenceId: string; changes: LicenceChanges }
   /**
    * Pair mode, proposed by the main after a split brain: re-applies the entries that the backup
    * committed alone and the main lacks, in the backup's log order (see merge in README.md).
@@ -156,6 +266,16 @@ export type RejectionReason =
   | 'lease_not_found'
   /** The licence has an open seats overdraft incident: no new lease until it is back under its seats. */
   | 'licence_overdrawn'
+  /** A licence file issued for another cluster (or before this ledger recorded its cluster id). */
+  | 'licence_wrong_cluster'
+  /** A licence file whose serial is not above the licence's current one. */
+  | 'licence_serial_not_newer'
+  /** An operator change beyond what the vendor signed (more seats, a later end...). */
+  | 'licence_limit_exceeded'
+  /** A request id remembered for a different command: never executed, never remembered. */
+  | 'request_id_reused'
+  /** A set_cluster_id naming another id than the one recorded. */
+  | 'cluster_id_mismatch'
   | 'invalid_command';
 
 export type IncidentKind = 'seats' | 'usage';
@@ -205,6 +325,9 @@ export type Outcome =
     }
   | { kind: 'tick'; expiredLeaseIds: string[] }
   | { kind: 'extended'; leaseCount: number }
+  | { kind: 'cluster'; clusterId: string }
+  /** An audit note recorded. */
+  | { kind: 'noted' }
   | {
       kind: 'merged';
       /** Merged entries executed now (their results are remembered under their request ids). */

@@ -5,11 +5,12 @@
 // log entry are only as well-typed as their producer.
 import { Buffer } from 'node:buffer';
 import { MAX_MERGE_SOURCE_TERMS, MAX_MERGED_ENTRIES, MERGE_COMMAND_MAX_BYTES } from './codec.js';
-import { grantOf } from './lease-id.js';
+import { grantOf, LEASE_NONCE_PATTERN } from './lease-id.js';
+import { CLUSTER_ID_PATTERN, type LicenceTerms, readLicenceFile } from './licence-file.js';
 import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions } from './options.js';
 import { isPeriod } from './period.js';
 import { REJECTION_REASONS } from './shape.js';
-import type { Command } from './types.js';
+import type { Command, LicenceChanges, LicenceSpec } from './types.js';
 
 export const LIMITS = Object.freeze({
   idLengthMax: 128,
@@ -21,6 +22,14 @@ export const LIMITS = Object.freeze({
   featuresMax: 64,
   featureKeyLengthMax: 64,
   featureValueLengthMax: 1024,
+  /** An actor's name, and the vendor's name in a licence file. */
+  nameLengthMax: 128,
+  /** An actor's role and how it was identified. */
+  actorWordLengthMax: 32,
+  /** An actor's address. */
+  addressLengthMax: 256,
+  /** An audit note's detail. */
+  detailLengthMax: 512,
   seatsMax: 1_000_000,
   coresMax: 1_000_000,
   unitsMax: 1_000_000_000_000,
@@ -51,6 +60,29 @@ function checkId(value: unknown, field: string): FieldError | null {
   return { field, message: `must be 1..${LIMITS.idLengthMax} characters of A-Z a-z 0-9 . _ : -` };
 }
 
+/**
+ * Whether text holds a control character (C0, DEL, C1), U+FFFD (what a protobuf or UTF-8 decoder
+ * makes of invalid UTF-8) or a lone surrogate: none has a place in a name, and each can garble what
+ * an operator reads in a terminal or a log.
+ */
+export function hasUnprintable(text: string): boolean {
+  for (let position = 0; position < text.length; position++) {
+    const code = text.charCodeAt(position);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0xfffd) return true;
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(position + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      position += 1;
+    } else if (code >= 0xdc00 && code <= 0xdfff) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const UNPRINTABLE_MESSAGE = 'must not contain control characters or invalid UTF-8';
+
+/** Free text: a length in range and nothing unprintable. */
 function checkText(
   value: unknown,
   field: string,
@@ -61,6 +93,7 @@ function checkText(
   if (value.length < minimumLength || value.length > maximumLength) {
     return { field, message: `must be ${minimumLength}..${maximumLength} characters long` };
   }
+  if (hasUnprintable(value)) return { field, message: UNPRINTABLE_MESSAGE };
   return null;
 }
 
@@ -94,12 +127,14 @@ function checkFeatures(value: unknown, field: string): FieldError | null {
     if (key.length < 1 || key.length > LIMITS.featureKeyLengthMax) {
       return { field, message: `keys must be 1..${LIMITS.featureKeyLengthMax} characters long` };
     }
+    if (hasUnprintable(key)) return { field, message: `keys ${UNPRINTABLE_MESSAGE}` };
     if (typeof featureValue !== 'string' || featureValue.length > LIMITS.featureValueLengthMax) {
       return {
         field: `${field}.${key}`,
         message: `must be a string of at most ${LIMITS.featureValueLengthMax} characters`,
       };
     }
+    if (hasUnprintable(featureValue)) return { field: `${field}.${key}`, message: UNPRINTABLE_MESSAGE };
   }
   return null;
 }
@@ -120,28 +155,131 @@ export function checkValidityWindow(
   return null;
 }
 
-function checkLicenceSpec(value: unknown, field: string): FieldError | null {
+/** A licence's terms; field names are prefixed with `field.` (none when field is ''). */
+export function checkLicenceSpec(value: unknown, field: string): FieldError | null {
   if (!isObject(value)) return { field, message: 'must be an object' };
+  const named = (name: string) => (field === '' ? name : `${field}.${name}`);
   return (
-    checkId(value.licenceId, `${field}.licence_id`) ??
-    checkText(value.product, `${field}.product`, 1, LIMITS.textLengthMax) ??
-    checkInteger(value.seats, `${field}.seats`, 1, LIMITS.seatsMax) ??
-    checkQuota(value.quota, `${field}.quota`) ??
-    checkTime(value.validFromMs, `${field}.valid_from_ms`) ??
-    checkTime(value.validUntilMs, `${field}.valid_until_ms`) ??
-    checkValidityWindow(
-      value.validFromMs as number,
-      value.validUntilMs as number,
-      `${field}.valid_until_ms`,
-    ) ??
-    checkBoolean(value.redundancy, `${field}.redundancy`) ??
-    checkFeatures(value.features, `${field}.features`)
+    checkId(value.licenceId, named('licence_id')) ??
+    checkText(value.product, named('product'), 1, LIMITS.textLengthMax) ??
+    checkInteger(value.seats, named('seats'), 1, LIMITS.seatsMax) ??
+    checkQuota(value.quota, named('quota')) ??
+    checkTime(value.validFromMs, named('valid_from_ms')) ??
+    checkTime(value.validUntilMs, named('valid_until_ms')) ??
+    checkValidityWindow(value.validFromMs as number, value.validUntilMs as number, named('valid_until_ms')) ??
+    checkBoolean(value.redundancy, named('redundancy')) ??
+    checkFeatures(value.features, named('features'))
   );
+}
+
+/** A cluster id: a UUID, or 1..64 characters of A-Z a-z 0-9 . _ -. */
+export function isValidClusterId(value: unknown): value is string {
+  return typeof value === 'string' && CLUSTER_ID_PATTERN.test(value);
+}
+
+/**
+ * The terms a licence file's payload holds, within the ledger's limits. Field names are the
+ * payload's snake_case names; the caller puts them under licence_file.
+ */
+export function checkLicenceTerms(terms: LicenceTerms): FieldError | null {
+  return (
+    checkLicenceSpec(terms, '') ??
+    checkInteger(terms.serial, 'serial', 1, Number.MAX_SAFE_INTEGER) ??
+    checkText(terms.vendor, 'vendor', 1, LIMITS.nameLengthMax) ??
+    checkTime(terms.issuedAtMs, 'issued_at_ms') ??
+    (isValidClusterId(terms.clusterId)
+      ? null
+      : { field: 'cluster_id', message: 'must be 1..64 characters of A-Z a-z 0-9 . _ -' })
+  );
+}
+
+/** A licence file: its format, and terms within the ledger's limits (the signature is not checked here). */
+export function checkLicenceFile(value: unknown, field = 'licence_file'): FieldError | null {
+  if (typeof value !== 'string') return { field, message: 'must be a licence file' };
+  const reading = readLicenceFile(value);
+  if (!reading.ok) return { field, message: reading.problem };
+  const error = checkLicenceTerms(reading.file.terms);
+  return error === null ? null : { field, message: `${error.field}: ${error.message}` };
+}
+
+/**
+ * The first change that goes beyond what the vendor signed, or null when every change stays within
+ * it: fewer seats, a smaller quota of the same period (or a quota where none was signed), a window
+ * inside the signed one, redundancy only if signed. Product and features are the vendor's alone.
+ */
+export function checkWithinGrant(changes: LicenceChanges, limits: LicenceSpec): FieldError | null {
+  if (changes.product !== undefined && changes.product !== limits.product) {
+    return { field: 'product', message: "is the vendor's to change: activate a new licence file instead" };
+  }
+  if (changes.seats !== undefined && changes.seats > limits.seats) {
+    return { field: 'seats', message: `${changes.seats} is more than the ${limits.seats} the vendor signed` };
+  }
+  if (changes.quota !== undefined && limits.quota !== null) {
+    const signed = `${limits.quota.units} per ${limits.quota.period}`;
+    if (changes.quota === null) {
+      return { field: 'quota', message: `cannot be removed: the vendor signed a quota of ${signed}` };
+    }
+    if (changes.quota.period !== limits.quota.period || changes.quota.units > limits.quota.units) {
+      return {
+        field: 'quota',
+        message: `${changes.quota.units} per ${changes.quota.period} is beyond the ${signed} the vendor signed`,
+      };
+    }
+  }
+  if (changes.validFromMs !== undefined && changes.validFromMs < limits.validFromMs) {
+    return {
+      field: 'valid_from_ms',
+      message: `is before ${limits.validFromMs}, where the vendor's licence starts`,
+    };
+  }
+  if (
+    changes.validUntilMs !== undefined &&
+    limits.validUntilMs !== 0 &&
+    (changes.validUntilMs === 0 || changes.validUntilMs > limits.validUntilMs)
+  ) {
+    return {
+      field: 'valid_until_ms',
+      message: `is after ${limits.validUntilMs}, where the vendor's licence ends`,
+    };
+  }
+  if (changes.redundancy === true && !limits.redundancy) {
+    return { field: 'redundancy', message: 'was not signed by the vendor' };
+  }
+  if (changes.features !== undefined && !sameFeatures(changes.features, limits.features)) {
+    return { field: 'features', message: "are the vendor's to change: activate a new licence file instead" };
+  }
+  return null;
+}
+
+function sameFeatures(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return (
+    keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && b[key] === a[key])
+  );
+}
+
+function checkActor(value: unknown, field = 'actor'): FieldError | null {
+  if (!isObject(value)) return { field, message: 'must be an actor' };
+  return (
+    checkText(value.name, `${field}.name`, 1, LIMITS.nameLengthMax) ??
+    checkText(value.role, `${field}.role`, 1, LIMITS.actorWordLengthMax) ??
+    checkText(value.via, `${field}.via`, 1, LIMITS.actorWordLengthMax) ??
+    checkText(value.from, `${field}.from`, 0, LIMITS.addressLengthMax)
+  );
+}
+
+/** null only in commands written before the audit trail existed. */
+function checkOptionalActor(value: unknown): FieldError | null {
+  return value === null ? null : checkActor(value);
 }
 
 /** Changes are top-level fields of UpdateLicenceRequest, so their names carry no prefix. */
 function checkLicenceChanges(value: unknown): FieldError | null {
   if (!isObject(value)) return { field: 'changes', message: 'must be an object' };
+  for (const key of Object.keys(value)) {
+    if (!CHANGE_FIELDS.includes(key))
+      return { field: 'changes', message: `has an unknown member ${key.slice(0, 64)}` };
+  }
   const error =
     (value.product === undefined ? null : checkText(value.product, 'product', 1, LIMITS.textLengthMax)) ??
     (value.seats === undefined ? null : checkInteger(value.seats, 'seats', 1, LIMITS.seatsMax)) ??
@@ -156,6 +294,42 @@ function checkLicenceChanges(value: unknown): FieldError | null {
     return checkValidityWindow(value.validFromMs as number, value.validUntilMs as number, 'valid_until_ms');
   }
   return null;
+}
+
+const CHANGE_FIELDS = ['product', 'seats', 'quota', 'validFromMs', 'validUntilMs', 'redundancy', 'features'];
+
+/** A change's snake_case field name. */
+const CHANGE_FIELD_NAMES: Record<string, string> = {
+  product: 'product',
+  seats: 'seats',
+  quota: 'quota',
+  validFromMs: 'valid_from_ms',
+  validUntilMs: 'valid_until_ms',
+  redundancy: 'redundancy',
+  features: 'features',
+};
+
+function checkUpdate(value: Fields): FieldError | null {
+  const error =
+    checkId(value.requestId, 'request_id') ??
+    checkId(value.licenceId, 'licence_id') ??
+    checkOptionalActor(value.actor) ??
+    checkLicenceChanges(value.changes);
+  if (error !== null) return error;
+  const changed = Object.keys(value.changes as Fields);
+  if (value.licenceFile === null) {
+    return changed.length === 0
+      ? { field: 'changes', message: 'give a licence file or at least one change' }
+      : null;
+  }
+  const first = changed[0];
+  if (first !== undefined) {
+    return {
+      field: CHANGE_FIELD_NAMES[first] ?? 'changes',
+      message: 'cannot change with a licence file: the file sets every term',
+    };
+  }
+  return checkLicenceFile(value.licenceFile);
 }
 
 function checkParameters(value: unknown, field: string): FieldError | null {
@@ -231,7 +405,7 @@ function checkBackupResult(
   maxTtlMs: number,
 ): FieldError | null {
   if (value === undefined) return null;
-  if (!isObject(command) || command.type === 'tick' || command.type === 'extend_leases') {
+  if (!isObject(command) || typeof command.requestId !== 'string') {
     return { field, message: 'only client commands carry a result' };
   }
   if (!isObject(value) || typeof value.ok !== 'boolean') return { field, message: 'must be a result' };
@@ -248,16 +422,20 @@ function checkBackupResult(
       ? null
       : { field: `${outcomeField}.lease.lease_id`, message: "must be the command's lease" };
   }
+  if (command.type === 'audit_note') {
+    return outcome.kind === 'noted' ? null : { field: `${outcomeField}.kind`, message: 'must be noted' };
+  }
   if (
     command.type === 'activate_licence' ||
     command.type === 'update_licence' ||
     command.type === 'deactivate_licence'
   ) {
     if (outcome.kind !== 'licence') return { field: `${outcomeField}.kind`, message: 'must be licence' };
-    const licenceId =
-      command.type === 'activate_licence' && isObject(command.licence)
-        ? command.licence.licenceId
-        : command.licenceId;
+    let licenceId = command.licenceId;
+    if (command.type === 'activate_licence') {
+      const reading = readLicenceFile(command.licenceFile as string);
+      licenceId = reading.ok ? reading.file.terms.licenceId : null;
+    }
     const licence = outcome.licence;
     return isObject(licence) && licence.licenceId === licenceId
       ? null
@@ -294,6 +472,12 @@ export function validateMergedEntry(entry: unknown, options?: Partial<LedgerOpti
   if (error !== null) return error;
   if (isObject(entry.command) && entry.command.type === 'merge') {
     return { field: 'command.type', message: 'a merge cannot contain a merge' };
+  }
+  if (
+    isObject(entry.command) &&
+    (entry.command.type === 'legacy_activate_licence' || entry.command.type === 'legacy_update_licence')
+  ) {
+    return { field: 'command.type', message: 'an unsigned licence command cannot be merged' };
   }
   const nested = validateCommand(entry.command as Command, options);
   if (nested !== null) return { field: `command.${nested.field}`, message: nested.message };
@@ -364,22 +548,37 @@ export function validateCommand(command: Command, options?: Partial<LedgerOption
   if (!isObject(value)) return { field: 'type', message: 'command must be an object' };
   switch (value.type) {
     case 'activate_licence':
-      return checkId(value.requestId, 'request_id') ?? checkLicenceSpec(value.licence, 'licence');
+      return (
+        checkId(value.requestId, 'request_id') ??
+        checkOptionalActor(value.actor) ??
+        checkLicenceFile(value.licenceFile)
+      );
     case 'update_licence':
+      return checkUpdate(value);
+    case 'deactivate_licence':
+      return (
+        checkId(value.requestId, 'request_id') ??
+        checkId(value.licenceId, 'licence_id') ??
+        checkOptionalActor(value.actor)
+      );
+    case 'legacy_activate_licence':
+      return checkId(value.requestId, 'request_id') ?? checkLicenceSpec(value.licence, 'licence');
+    case 'legacy_update_licence':
       return (
         checkId(value.requestId, 'request_id') ??
         checkId(value.licenceId, 'licence_id') ??
         checkLicenceChanges(value.changes)
       );
-    case 'deactivate_licence':
-      return checkId(value.requestId, 'request_id') ?? checkId(value.licenceId, 'licence_id');
     case 'acquire_lease':
       return (
         checkId(value.requestId, 'request_id') ??
         checkId(value.licenceId, 'licence_id') ??
         checkId(value.workstationId, 'workstation_id') ??
         checkParameters(value.parameters, 'parameters') ??
-        checkInteger(value.ttlMs, 'ttl_ms', 1, maxTtlMs)
+        checkInteger(value.ttlMs, 'ttl_ms', 1, maxTtlMs) ??
+        (typeof value.nonce === 'string' && LEASE_NONCE_PATTERN.test(value.nonce)
+          ? null
+          : { field: 'nonce', message: 'must be 16 lowercase hex digits, or empty' })
       );
     case 'renew_lease':
       return (
@@ -400,8 +599,22 @@ export function validateCommand(command: Command, options?: Partial<LedgerOption
       return (
         checkId(value.requestId, 'request_id') ??
         checkId(value.leaseId, 'lease_id') ??
-        checkText(value.reason, 'reason', 0, LIMITS.reasonLengthMax)
+        checkText(value.reason, 'reason', 0, LIMITS.reasonLengthMax) ??
+        checkOptionalActor(value.actor)
       );
+    case 'audit_note':
+      return (
+        checkId(value.requestId, 'request_id') ??
+        (value.action === 'transfer_leadership' || value.action === 'snapshot'
+          ? null
+          : { field: 'action', message: 'must be transfer_leadership or snapshot' }) ??
+        checkText(value.detail, 'detail', 0, LIMITS.detailLengthMax) ??
+        checkActor(value.actor)
+      );
+    case 'set_cluster_id':
+      return isValidClusterId(value.clusterId)
+        ? null
+        : { field: 'cluster_id', message: 'must be 1..64 characters of A-Z a-z 0-9 . _ -' };
     case 'tick':
       return null;
     case 'extend_leases':

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { decodeEntryData, ENTRY_DATA_MAX_BYTES, encodeEntryData } from '../src/codec.js';
 import { LedgerDataError } from '../src/errors.js';
 import type { Command } from '../src/types.js';
-import { licenceSpec, PARAMETERS } from './helpers.js';
+import { ACTOR, licenceFile, licenceSpec, PARAMETERS } from './helpers.js';
 
 const encoder = new TextEncoder();
 
@@ -29,16 +29,26 @@ const COMMANDS: Command[] = [
   {
     type: 'activate_licence',
     requestId: 'r1',
-    licence: licenceSpec({ quota: { units: 9, period: 'month' } }),
+    licenceFile: licenceFile({ quota: { units: 9, period: 'month' } }),
+    actor: ACTOR,
   },
   {
     type: 'update_licence',
     requestId: 'r2',
     licenceId: 'cad-1',
+    licenceFile: null,
     changes: { seats: 3, quota: null, features: { a: 'b' }, validFromMs: 1, validUntilMs: 2, product: 'p' },
+    actor: ACTOR,
   },
-  { type: 'update_licence', requestId: 'r2b', licenceId: 'cad-1', changes: {} },
-  { type: 'deactivate_licence', requestId: 'r3', licenceId: 'cad-1' },
+  {
+    type: 'update_licence',
+    requestId: 'r2b',
+    licenceId: 'cad-1',
+    licenceFile: licenceFile({}, { serial: 2 }),
+    changes: {},
+    actor: ACTOR,
+  },
+  { type: 'deactivate_licence', requestId: 'r3', licenceId: 'cad-1', actor: ACTOR },
   {
     type: 'acquire_lease',
     requestId: 'r4',
@@ -46,13 +56,16 @@ const COMMANDS: Command[] = [
     workstationId: 'w',
     parameters: PARAMETERS,
     ttlMs: 5,
+    nonce: '0123456789abcdef',
   },
-  { type: 'renew_lease', requestId: 'r5', leaseId: 'lease-3-4', ttlMs: 0 },
+  { type: 'renew_lease', requestId: 'r5', leaseId: 'lease-3-4-0123456789abcdef', ttlMs: 0 },
   { type: 'release_lease', requestId: 'r6', leaseId: 'lease-3-4' },
   { type: 'report_usage', requestId: 'r7', licenceId: 'cad-1', workstationId: 'w', units: 12 },
-  { type: 'revoke_lease', requestId: 'r8', leaseId: 'lease-3-4', reason: 'stolen laptop' },
+  { type: 'revoke_lease', requestId: 'r8', leaseId: 'lease-3-4', reason: 'stolen laptop', actor: ACTOR },
+  { type: 'audit_note', requestId: 'r9', action: 'transfer_leadership', detail: 'to backup', actor: ACTOR },
   { type: 'tick' },
   { type: 'extend_leases', byMs: 1500 },
+  { type: 'set_cluster_id', clusterId: '8a6e0804-2bd0-4672-b79d-d97027f9071a' },
 ];
 
 describe('codec', () => {
@@ -64,8 +77,75 @@ describe('codec', () => {
   });
 
   it('drops members the command type does not have', () => {
-    const bytes = bytesOf({ v: 1, timestampMs: 1, command: { type: 'tick', sneaky: true } });
+    const bytes = bytesOf({ v: 2, timestampMs: 1, command: { type: 'tick', sneaky: true } });
     expect(decodeEntryData(bytes)).to.deep.equal({ timestampMs: 1, command: { type: 'tick' } });
+  });
+
+  it('reads entries of format 1 as they were written: unsigned licence commands, no actor, no nonce', () => {
+    const read = (command: unknown) => decodeEntryData(bytesOf({ v: 1, timestampMs: 1, command })).command;
+    expect(read({ type: 'activate_licence', requestId: 'r', licence: licenceSpec() })).to.deep.equal({
+      type: 'legacy_activate_licence',
+      requestId: 'r',
+      licence: licenceSpec(),
+    });
+    expect(
+      read({ type: 'update_licence', requestId: 'r', licenceId: 'cad-1', changes: { seats: 9 } }),
+    ).to.deep.equal({
+      type: 'legacy_update_licence',
+      requestId: 'r',
+      licenceId: 'cad-1',
+      changes: { seats: 9 },
+    });
+    expect(read({ type: 'deactivate_licence', requestId: 'r', licenceId: 'cad-1' })).to.deep.equal({
+      type: 'deactivate_licence',
+      requestId: 'r',
+      licenceId: 'cad-1',
+      actor: null,
+    });
+    const acquire = {
+      type: 'acquire_lease',
+      requestId: 'r',
+      licenceId: 'l',
+      workstationId: 'w',
+      parameters: PARAMETERS,
+      ttlMs: 1,
+    };
+    expect(read(acquire)).to.deep.equal({ ...acquire, nonce: '' });
+    // A merge of format 1 carries commands of format 1.
+    const merge = read({
+      type: 'merge',
+      sourceNodeId: 'backup',
+      sourceTerms: [2],
+      entries: [
+        {
+          index: 3,
+          term: 2,
+          timestampMs: 1,
+          command: { type: 'activate_licence', requestId: 'r', licence: licenceSpec() },
+        },
+      ],
+    });
+    if (merge.type !== 'merge') assert.fail('wrong type');
+    expect(merge.entries[0]?.command.type).to.equal('legacy_activate_licence');
+  });
+
+  it('refuses the legacy commands in entries of format 2', () => {
+    expectDecodeError(
+      bytesOf({
+        v: 2,
+        timestampMs: 1,
+        command: { type: 'legacy_activate_licence', requestId: 'r', licence: licenceSpec() },
+      }),
+      /\$\.command\.type/,
+    );
+    expectDecodeError(
+      bytesOf({
+        v: 2,
+        timestampMs: 1,
+        command: { type: 'activate_licence', requestId: 'r', licence: licenceSpec() },
+      }),
+      /\$\.command\.licenceFile: expected a string/,
+    );
   });
 
   it('keeps a __proto__ feature key as plain data', () => {
@@ -73,7 +153,7 @@ describe('codec', () => {
       licenceSpec(),
     ).replace('"features":{"edition":"pro"}', '"features":{"__proto__":"x"}')}}}`;
     const decoded = decodeEntryData(encoder.encode(text));
-    if (decoded.command.type !== 'activate_licence') assert.fail('wrong type');
+    if (decoded.command.type !== 'legacy_activate_licence') assert.fail('wrong type');
     expect(Object.getPrototypeOf(decoded.command.licence.features)).to.equal(Object.prototype);
     expect(Object.keys(decoded.command.licence.features)).to.deep.equal(['__proto__']);
   });
@@ -86,7 +166,7 @@ describe('codec', () => {
 
   it('refuses a wrong root, version or timestamp', () => {
     expectDecodeError(bytesOf([1, 2]), /\$: expected an object/);
-    expectDecodeError(bytesOf({ v: 2, timestampMs: 1, command: { type: 'tick' } }), /\$\.v: unsupported/);
+    expectDecodeError(bytesOf({ v: 3, timestampMs: 1, command: { type: 'tick' } }), /\$\.v: unsupported/);
     expectDecodeError(bytesOf({ v: 1, timestampMs: '1', command: { type: 'tick' } }), /\$\.timestampMs/);
   });
 

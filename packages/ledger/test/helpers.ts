@@ -2,11 +2,15 @@
 import assert from 'node:assert/strict';
 import { expect } from 'chai';
 import { Ledger } from '../src/ledger.js';
+import { encodeLicenceFile, encodeLicencePayload, type LicenceTerms } from '../src/licence-file.js';
 import type { LedgerOptions } from '../src/options.js';
+import { encodeSnapshot } from '../src/snapshot.js';
 import type {
+  Actor,
   Command,
   Lease,
   Licence,
+  LicenceChanges,
   LicenceSpec,
   Outcome,
   RejectionReason,
@@ -33,6 +37,68 @@ export function licenceSpec(overrides: Partial<LicenceSpec> = {}): LicenceSpec {
   };
 }
 
+/** The cluster the test ledgers record and the test licence files are issued for. */
+export const TEST_CLUSTER_ID = 'test-cluster';
+
+export const ACTOR: Actor = { name: 'alice', role: 'admin', via: 'certificate', from: 'ipv4:10.0.0.5:50000' };
+
+export interface FileOptions {
+  serial?: number;
+  clusterId?: string;
+  vendor?: string;
+  issuedAtMs?: number;
+  keyId?: string;
+}
+
+/**
+ * A licence file for the spec. The ledger reads a file's terms but never checks its signature
+ * (the server does), so the signature here is 64 zero bytes.
+ */
+export function licenceFile(spec: Partial<LicenceSpec> = {}, options: FileOptions = {}): string {
+  const terms: LicenceTerms = {
+    ...licenceSpec(spec),
+    serial: options.serial ?? 1,
+    vendor: options.vendor ?? 'Test Vendor',
+    issuedAtMs: options.issuedAtMs ?? T0,
+    clusterId: options.clusterId ?? TEST_CLUSTER_ID,
+  };
+  return encodeLicenceFile({
+    keyId: options.keyId ?? 'test-key',
+    payload: encodeLicencePayload(terms),
+    signature: new Uint8Array(64),
+  });
+}
+
+/** An empty ledger that has recorded TEST_CLUSTER_ID, at applied index 0 (as if restored). */
+export function clusteredLedger(options: Partial<LedgerOptions> = {}, clusterId = TEST_CLUSTER_ID): Ledger {
+  return Ledger.restore(
+    encodeSnapshot({
+      appliedIndex: 0,
+      clockMs: 0,
+      licences: [],
+      leases: [],
+      usage: [],
+      requests: [],
+      incidents: [],
+      clusterId,
+      audit: [],
+    }),
+    options,
+  );
+}
+
+export function activateCommand(
+  spec: Partial<LicenceSpec> = {},
+  requestId = 'activate',
+  options: FileOptions = {},
+): Command {
+  return { type: 'activate_licence', requestId, licenceFile: licenceFile(spec, options), actor: ACTOR };
+}
+
+export function updateCommand(licenceId: string, changes: LicenceChanges, requestId = 'update'): Command {
+  return { type: 'update_licence', requestId, licenceId, licenceFile: null, changes, actor: ACTOR };
+}
+
 export const PARAMETERS: WorkstationParameters = {
   host: 'ws1.example',
   user: 'ann',
@@ -49,7 +115,7 @@ export class Driver {
   private requestNumber = 0;
 
   constructor(options: Partial<LedgerOptions> = {}, startMs = T0) {
-    this.ledger = new Ledger(options);
+    this.ledger = clusteredLedger(options);
     this.nowMs = startMs;
   }
 
@@ -68,11 +134,47 @@ export class Driver {
     return this;
   }
 
-  activate(overrides: Partial<LicenceSpec> = {}, requestId = this.nextRequestId()): Result {
-    return this.apply({ type: 'activate_licence', requestId, licence: licenceSpec(overrides) });
+  activate(
+    overrides: Partial<LicenceSpec> = {},
+    requestId = this.nextRequestId(),
+    options: FileOptions = {},
+  ): Result {
+    return this.apply(activateCommand(overrides, requestId, options));
   }
 
+  /** Operator changes, within what the vendor signed. */
+  update(licenceId: string, changes: LicenceChanges, requestId = this.nextRequestId()): Result {
+    return this.apply(updateCommand(licenceId, changes, requestId));
+  }
+
+  /** A newer licence file from the vendor. */
+  updateFile(spec: Partial<LicenceSpec>, options: FileOptions, requestId = this.nextRequestId()): Result {
+    return this.apply({
+      type: 'update_licence',
+      requestId,
+      licenceId: licenceSpec(spec).licenceId,
+      licenceFile: licenceFile(spec, options),
+      changes: {},
+      actor: ACTOR,
+    });
+  }
+
+  deactivate(licenceId: string, requestId = this.nextRequestId()): Result {
+    return this.apply({ type: 'deactivate_licence', requestId, licenceId, actor: ACTOR });
+  }
+
+  /** Without a nonce, so that lease ids are lease-<term>-<index>; see acquireWithNonce. */
   acquire(licenceId: string, workstationId: string, ttlMs = 5 * MINUTE_MS, requestId = this.nextRequestId()) {
+    return this.acquireWithNonce(licenceId, workstationId, '', ttlMs, requestId);
+  }
+
+  acquireWithNonce(
+    licenceId: string,
+    workstationId: string,
+    nonce: string,
+    ttlMs = 5 * MINUTE_MS,
+    requestId = this.nextRequestId(),
+  ) {
     return this.apply({
       type: 'acquire_lease',
       requestId,
@@ -80,6 +182,7 @@ export class Driver {
       workstationId,
       parameters: PARAMETERS,
       ttlMs,
+      nonce,
     });
   }
 

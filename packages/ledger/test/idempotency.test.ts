@@ -1,19 +1,82 @@
 import { expect } from 'chai';
-import { Driver, expectLease, expectRejected, HOUR_MS } from './helpers.js';
+import { Ledger } from '../src/ledger.js';
+import { ACTOR, Driver, expectLease, expectRejected, HOUR_MS, T0 } from './helpers.js';
 
 describe('idempotency', () => {
-  it('answers a retry with the first result and changes nothing, even if the command differs', () => {
+  it('answers a retry with the first result and changes nothing', () => {
     const driver = new Driver();
     driver.activate({ quota: { units: 100, period: 'day' } });
     const first = driver.report('cad-1', 10, 'report-1');
     const hash = driver.ledger.stateHash();
     driver.advance(1000);
     expect(driver.report('cad-1', 10, 'report-1')).to.equal(first);
-    expect(driver.report('cad-1', 55, 'report-1')).to.deep.equal(first);
-    expect(driver.acquire('cad-1', 'ws-1', 1000, 'report-1')).to.deep.equal(first);
     expect(driver.ledger.stateHash()).to.equal(hash);
     expect(driver.ledger.usage('cad-1')[0]?.used).to.equal(10);
     expect(driver.ledger.lookupRequest('report-1')).to.deep.equal(first);
+  });
+
+  it('refuses a request id reused for a different command, changing and remembering nothing', () => {
+    const driver = new Driver();
+    driver.activate({ quota: { units: 100, period: 'day' } });
+    const first = driver.report('cad-1', 10, 'report-1');
+    const hash = driver.ledger.stateHash();
+    expectRejected(driver.report('cad-1', 55, 'report-1'), 'request_id_reused', 'report-1');
+    expectRejected(driver.acquire('cad-1', 'ws-1', 1000, 'report-1'), 'request_id_reused');
+    expect(
+      driver.ledger.isRequestIdReused({
+        type: 'report_usage',
+        requestId: 'report-1',
+        licenceId: 'cad-1',
+        workstationId: 'ws-1',
+        units: 55,
+      }),
+    ).to.equal(true);
+    expect(
+      driver.ledger.isRequestIdReused({
+        type: 'report_usage',
+        requestId: 'report-1',
+        licenceId: 'cad-1',
+        workstationId: 'ws-1',
+        units: 10,
+      }),
+    ).to.equal(false);
+    expect(driver.ledger.stateHash()).to.equal(hash);
+    expect(driver.ledger.lookupRequest('report-1')).to.equal(first);
+    expect(driver.report('cad-1', 10, 'report-1')).to.equal(first);
+  });
+
+  it('matches a retried acquire whatever its nonce or actor, and a retried update whatever its actor', () => {
+    const driver = new Driver();
+    driver.activate();
+    const lease = expectLease(driver.acquireWithNonce('cad-1', 'ws-1', '00000000000000aa', 1000, 'a-1'));
+    expect(expectLease(driver.acquireWithNonce('cad-1', 'ws-1', '00000000000000bb', 1000, 'a-1'))).to.equal(
+      lease,
+    );
+    const update = driver.update('cad-1', { seats: 1 }, 'u-1');
+    const again = driver.apply({
+      type: 'update_licence',
+      requestId: 'u-1',
+      licenceId: 'cad-1',
+      licenceFile: null,
+      changes: { seats: 1 },
+      actor: { ...ACTOR, from: 'ipv4:10.0.0.9:1234' },
+    });
+    expect(again).to.equal(update);
+  });
+
+  it('matches any command to a request remembered before fingerprints (restored from an old snapshot)', () => {
+    const old = new TextEncoder().encode(
+      `${JSON.stringify({ format: 'tandem-ledger-snapshot', v: 3, appliedIndex: 5, clockMs: T0, licences: 0, leases: 0, usage: 0, requests: 1, incidents: 0 })}\n` +
+        `${JSON.stringify(['old', 5, T0, { ok: false, reason: 'licence_not_found', message: 'gone' }])}\n`,
+    );
+    const ledger = Ledger.restore(old);
+    const result = ledger.apply({
+      index: 6,
+      term: 1,
+      timestampMs: T0,
+      command: { type: 'release_lease', requestId: 'old', leaseId: 'lease-1-1' },
+    });
+    expectRejected(result, 'licence_not_found', 'gone');
   });
 
   it('does not grant a second lease to a retried acquire after the first was released', () => {
@@ -27,19 +90,15 @@ describe('idempotency', () => {
 
   it('remembers rejections, so a retry is refused the same way', () => {
     const driver = new Driver();
-    driver.activate({ quota: { units: 5, period: 'day' } });
+    driver.activate({ quota: { units: 50, period: 'day' } });
+    driver.update('cad-1', { quota: { units: 5, period: 'day' } });
     const refused = driver.report('cad-1', 6, 'big');
     expectRejected(refused, 'quota_exhausted');
-    driver.apply({
-      type: 'update_licence',
-      requestId: 'raise',
-      licenceId: 'cad-1',
-      changes: { quota: { units: 50, period: 'day' } },
-    });
+    driver.update('cad-1', { quota: { units: 50, period: 'day' } });
     expect(driver.report('cad-1', 6, 'big')).to.deep.equal(refused);
     const invalid = driver.report('cad-1', 0, 'zero');
     expectRejected(invalid, 'invalid_command', 'units');
-    expect(driver.report('cad-1', 3, 'zero')).to.deep.equal(invalid);
+    expect(driver.report('cad-1', 0, 'zero')).to.deep.equal(invalid);
     expect(driver.ledger.usage('cad-1')).to.deep.equal([]);
   });
 

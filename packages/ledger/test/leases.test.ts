@@ -1,12 +1,15 @@
 import { expect } from 'chai';
+import { grantOf } from '../src/lease-id.js';
 import { Ledger } from '../src/ledger.js';
 import {
+  ACTOR,
+  activateCommand,
+  clusteredLedger,
   Driver,
   expectLease,
   expectOk,
   expectRejected,
   HOUR_MS,
-  licenceSpec,
   MINUTE_MS,
   PARAMETERS,
   T0,
@@ -79,6 +82,7 @@ describe('leases', () => {
           workstationId: 'ws-1',
           parameters: { ...PARAMETERS, productVersion: '5.2' },
           ttlMs: 2 * MINUTE_MS,
+          nonce: '',
         }),
       );
       expect(again).to.deep.equal({
@@ -184,7 +188,7 @@ describe('leases', () => {
         const command =
           type === 'release_lease'
             ? ({ type, requestId: 'x1', leaseId: lease.leaseId } as const)
-            : ({ type, requestId: 'x1', leaseId: lease.leaseId, reason: 'operator' } as const);
+            : ({ type, requestId: 'x1', leaseId: lease.leaseId, reason: 'operator', actor: ACTOR } as const);
         expect(expectLease(driver.apply(command))).to.deep.equal(lease);
         expect(driver.ledger.getLease(lease.leaseId)).to.equal(undefined);
         expect(driver.ledger.seatsInUse('cad-1')).to.equal(0);
@@ -283,6 +287,29 @@ describe('leases', () => {
     });
   });
 
+  describe('lease ids', () => {
+    it('end in the nonce the acquire command carries, and old ids without one still parse', () => {
+      const driver = new Driver();
+      driver.activate();
+      const lease = expectLease(driver.acquireWithNonce('cad-1', 'ws-1', '0f1e2d3c4b5a6978'));
+      expect(lease.leaseId).to.equal(`lease-1-${driver.index}-0f1e2d3c4b5a6978`);
+      expect(grantOf(lease.leaseId)).to.deep.equal({ grantTerm: 1, grantIndex: driver.index });
+      expect(grantOf('lease-7-12')).to.deep.equal({ grantTerm: 7, grantIndex: 12 });
+      expect(grantOf('lease-7-12-0F1E2D3C4B5A6978')).to.equal(null);
+      expect(grantOf('lease-7-12-0f1e')).to.equal(null);
+      expectLease(driver.renew(lease.leaseId));
+      expectRejected(driver.renew('lease-1-2-ffffffffffffffff'), 'lease_not_found');
+    });
+
+    it('refuses a nonce that is not 16 lowercase hex digits', () => {
+      const driver = new Driver();
+      driver.activate();
+      for (const nonce of ['xyz', '0F1E2D3C4B5A6978', '0f1e2d3c4b5a69780']) {
+        expectRejected(driver.acquireWithNonce('cad-1', 'ws-1', nonce), 'invalid_command', 'nonce');
+      }
+    });
+  });
+
   describe('entry order and clock', () => {
     it('asserts strictly increasing indexes and allows gaps', () => {
       const ledger = new Ledger();
@@ -309,13 +336,8 @@ describe('leases', () => {
     });
 
     it('clamps a timestamp that goes backwards to the clock', () => {
-      const ledger = new Ledger();
-      ledger.apply({
-        index: 1,
-        term: 1,
-        timestampMs: T0,
-        command: { type: 'activate_licence', requestId: 'a', licence: licenceSpec() },
-      });
+      const ledger = clusteredLedger();
+      ledger.apply({ index: 1, term: 1, timestampMs: T0, command: activateCommand() });
       const result = ledger.apply({
         index: 2,
         term: 1,
@@ -327,6 +349,7 @@ describe('leases', () => {
           workstationId: 'w',
           parameters: PARAMETERS,
           ttlMs: 1000,
+          nonce: '',
         },
       });
       expect(ledger.clockMs).to.equal(T0);

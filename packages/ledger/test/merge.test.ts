@@ -15,14 +15,18 @@ import { decodeSnapshot, encodeSnapshot } from '../src/snapshot.js';
 import type { Command, Incident, MergeCommand, MergedEntry, Outcome, Result } from '../src/types.js';
 import { validateCommand } from '../src/validate.js';
 import {
+  ACTOR,
+  activateCommand,
   Driver,
   expectLease,
   expectOk,
   expectRejected,
   HOUR_MS,
+  licenceFile,
   MINUTE_MS,
   PARAMETERS,
   T0,
+  updateCommand,
 } from './helpers.js';
 
 const BACKUP_TERM = 2;
@@ -34,7 +38,32 @@ function acquire(
   ttlMs = 5 * MINUTE_MS,
   licenceId = 'cad-1',
 ): Command {
-  return { type: 'acquire_lease', requestId, licenceId, workstationId, parameters: PARAMETERS, ttlMs };
+  return {
+    type: 'acquire_lease',
+    requestId,
+    licenceId,
+    workstationId,
+    parameters: PARAMETERS,
+    ttlMs,
+    nonce: '',
+  };
+}
+
+/** A newer licence file for cad-1 as splitMain activates it, with these seats and this quota. */
+function raise(
+  requestId: string,
+  serial: number,
+  seats: number,
+  quota: { units: number; period: 'day' } | null = { units: 100, period: 'day' },
+): Command {
+  return {
+    type: 'update_licence',
+    requestId,
+    licenceId: 'cad-1',
+    licenceFile: licenceFile({ seats, quota }, { serial }),
+    changes: {},
+    actor: ACTOR,
+  };
 }
 
 function report(requestId: string, units: number, licenceId = 'cad-1'): Command {
@@ -403,9 +432,7 @@ describe('merge', () => {
     expect(expectLease(main.acquire('cad-1', 'ws-0', MINUTE_MS)).leaseId).to.equal(shared);
     expectOk(main.report('cad-1', 5));
     // Still overdrawn after a seat is raised but not enough... then back under.
-    expectOk(
-      main.apply({ type: 'update_licence', requestId: 'u1', licenceId: 'cad-1', changes: { seats: 1 } }),
-    );
+    expectOk(main.apply(updateCommand('cad-1', { seats: 1 }, 'u1')));
     expect(main.ledger.isOverdrawn('cad-1')).to.equal(true);
     expectLease(main.release(shared));
     expect(main.ledger.isOverdrawn('cad-1')).to.equal(false);
@@ -425,18 +452,18 @@ describe('merge', () => {
           expectLease(main.release(shared));
           break;
         case 'revoke':
-          expectOk(main.apply({ type: 'revoke_lease', requestId: 'v', leaseId: shared, reason: 'x' }));
+          expectOk(
+            main.apply({ type: 'revoke_lease', requestId: 'v', leaseId: shared, reason: 'x', actor: ACTOR }),
+          );
           break;
         case 'tick':
           expect(main.tick()).to.deep.equal([`lease-${BACKUP_TERM}-4`]);
           break;
         case 'seats raised':
-          expectOk(
-            main.apply({ type: 'update_licence', requestId: 'u', licenceId: 'cad-1', changes: { seats: 3 } }),
-          );
+          expectOk(main.apply(raise('u', 2, 3)));
           break;
         case 'deactivate':
-          expectOk(main.apply({ type: 'deactivate_licence', requestId: 'd', licenceId: 'cad-1' }));
+          expectOk(main.deactivate('cad-1', 'd'));
           break;
       }
       const incident = onlyIncident(main, 'seats');
@@ -462,17 +489,12 @@ describe('merge', () => {
     const second = splitMain().main;
     second.advance(60_000);
     expectMerged(second.apply(mergeCommand(solo([report('b1', 95)]))));
-    const raise = (units: number, requestId: string) =>
-      second.apply({
-        type: 'update_licence',
-        requestId,
-        licenceId: 'cad-1',
-        changes: { quota: { units, period: 'day' } },
-      });
-    expectOk(raise(104, 'u1'));
+    const raiseQuota = (units: number, requestId: string, serial: number) =>
+      second.apply(raise(requestId, serial, 2, { units, period: 'day' }));
+    expectOk(raiseQuota(104, 'u1', 2));
     expect(second.ledger.openIncidentCount()).to.equal(1);
     second.advance(1000);
-    expectOk(raise(105, 'u2'));
+    expectOk(raiseQuota(105, 'u2', 3));
     expect(onlyIncident(second, 'usage').resolvedAtMs).to.equal(second.nowMs);
   });
 
@@ -497,7 +519,7 @@ describe('merge', () => {
   it('records the rejection of a merged command that finds nothing on main', () => {
     const { main } = splitMain();
     main.advance(60_000);
-    main.apply({ type: 'deactivate_licence', requestId: 'main-deactivate', licenceId: 'cad-1' });
+    main.deactivate('cad-1', 'main-deactivate');
     const outcome = expectMerged(
       main.apply(
         mergeCommand(
@@ -525,21 +547,8 @@ describe('merge', () => {
         mergeCommand(
           solo([
             { type: 'release_lease', requestId: 'b1', leaseId: shared },
-            { type: 'update_licence', requestId: 'b2', licenceId: 'cad-1', changes: { seats: 3 } },
-            {
-              type: 'activate_licence',
-              requestId: 'b3',
-              licence: {
-                licenceId: 'new',
-                product: 'P',
-                seats: 1,
-                quota: null,
-                validFromMs: 0,
-                validUntilMs: 0,
-                redundancy: true,
-                features: {},
-              },
-            },
+            raise('b2', 2, 3),
+            activateCommand({ licenceId: 'new', product: 'P', seats: 1, features: {} }, 'b3'),
             acquire('b4', 'ws-1', MINUTE_MS, 'new'),
           ]),
         ),
@@ -557,12 +566,7 @@ describe('merge', () => {
     const { main } = splitMain(3);
     expectLease(main.acquire('cad-1', 'ws-1', HOUR_MS));
     main.advance(60_000);
-    const update: Command = {
-      type: 'update_licence',
-      requestId: 'b1',
-      licenceId: 'cad-1',
-      changes: { seats: 1 },
-    };
+    const update = updateCommand('cad-1', { seats: 1 }, 'b1');
     expectMerged(main.apply(mergeCommand(solo([update]))));
     expect(onlyIncident(main, 'seats')).to.deep.include({ limit: 1, observed: 2, excess: 1 });
   });
@@ -616,7 +620,7 @@ describe('merge', () => {
 
     // A snapshot with open and resolved incidents restores to an equal ledger that goes on alike.
     main.advance(1000);
-    main.apply({ type: 'update_licence', requestId: 'u', licenceId: 'cad-1', changes: { quota: null } });
+    main.apply(raise('u', 2, 1, null));
     expect(main.ledger.incidents().map((incident) => incident.resolvedAtMs === null)).to.deep.equal([
       true,
       false,
@@ -640,7 +644,7 @@ describe('merge', () => {
       driver.advance(60_000);
       expectMerged(driver.apply(mergeCommand(solo([acquire('b1', 'ws-2', HOUR_MS)]))));
       // Bring both to the same licence state, leaving only the incident record apart.
-      driver.apply({ type: 'update_licence', requestId: 'u', licenceId: 'cad-1', changes: { seats: 3 } });
+      driver.apply(raise('u', 2, 3));
     }
     expect(withIncident.ledger.incidents()).to.have.length(1);
     expect(withoutIncident.ledger.incidents()).to.have.length(0);
@@ -684,6 +688,7 @@ describe('merge', () => {
           requestId: `v-${round}`,
           leaseId: `lease-2-${backupIndex - 1}`,
           reason: 'x',
+          actor: ACTOR,
         }),
       );
     }
@@ -919,7 +924,7 @@ describe('merge command validation and encoding', () => {
           entries: [
             {
               ...entries[0],
-              command: { type: 'deactivate_licence', requestId: 'd9', licenceId: 'cad-1' },
+              command: { type: 'deactivate_licence', requestId: 'd9', licenceId: 'cad-1', actor: ACTOR },
               result: leaseResult({}),
             },
           ],
@@ -984,7 +989,9 @@ describe('merge command validation and encoding', () => {
         type: 'update_licence' as const,
         requestId: `u-${n}`,
         licenceId: 'cad-1',
+        licenceFile: null,
         changes: { features },
+        actor: ACTOR,
       })),
     );
     expect(validateCommand(mergeCommand(big))?.message).to.match(/over the limit/);
@@ -1038,7 +1045,9 @@ describe('planMerge', () => {
         type: 'update_licence' as const,
         requestId: `u-${n}`,
         licenceId: 'cad-1',
+        licenceFile: null,
         changes: { features },
+        actor: ACTOR,
       })),
     );
     const bigPlan = planMerge('backup', [BACKUP_TERM], big);

@@ -8,7 +8,7 @@ import { mergedEntryFrom, planMerge } from '../src/merge.js';
 import type { LedgerOptions } from '../src/options.js';
 import { DAY_MS } from '../src/period.js';
 import type { Command, LedgerEntry, Period, Quota, Result } from '../src/types.js';
-import { PARAMETERS } from './helpers.js';
+import { ACTOR, activateCommand, clusteredLedger, PARAMETERS, updateCommand } from './helpers.js';
 
 /** Saturday 28 December 2024: random logs cross day, ISO week, month and year boundaries. */
 const START_MS = Date.UTC(2024, 11, 28, 20);
@@ -148,10 +148,8 @@ function commandOf(
       : (acquiredLeaseIds[choice % acquiredLeaseIds.length] as string);
   switch (operation.kind) {
     case 'activate':
-      return {
-        type: 'activate_licence',
-        requestId,
-        licence: {
+      return activateCommand(
+        {
           licenceId: LICENCE_IDS[operation.licence] as string,
           product: 'Product',
           seats: operation.seats,
@@ -161,19 +159,24 @@ function commandOf(
           redundancy: true,
           features: { tier: `t${operation.licence}` },
         },
-      };
-    case 'update':
-      return {
-        type: 'update_licence',
         requestId,
-        licenceId: LICENCE_IDS[operation.licence] as string,
-        changes: {
+      );
+    case 'update':
+      return updateCommand(
+        LICENCE_IDS[operation.licence] as string,
+        {
           ...(operation.seats === undefined ? {} : { seats: operation.seats }),
           ...(operation.quota === undefined ? {} : { quota: operation.quota }),
         },
-      };
+        requestId,
+      );
     case 'deactivate':
-      return { type: 'deactivate_licence', requestId, licenceId: LICENCE_IDS[operation.licence] as string };
+      return {
+        type: 'deactivate_licence',
+        requestId,
+        licenceId: LICENCE_IDS[operation.licence] as string,
+        actor: ACTOR,
+      };
     case 'acquire':
       return {
         type: 'acquire_lease',
@@ -182,13 +185,20 @@ function commandOf(
         workstationId: WORKSTATION_IDS[operation.workstation] as string,
         parameters: PARAMETERS,
         ttlMs: operation.ttlMs,
+        nonce: '',
       };
     case 'renew':
       return { type: 'renew_lease', requestId, leaseId: leaseId(operation.lease), ttlMs: operation.ttlMs };
     case 'release':
       return { type: 'release_lease', requestId, leaseId: leaseId(operation.lease) };
     case 'revoke':
-      return { type: 'revoke_lease', requestId, leaseId: leaseId(operation.lease), reason: 'test' };
+      return {
+        type: 'revoke_lease',
+        requestId,
+        leaseId: leaseId(operation.lease),
+        reason: 'test',
+        actor: ACTOR,
+      };
     case 'report':
       return {
         type: 'report_usage',
@@ -250,7 +260,7 @@ describe('properties over random logs', function () {
   it('never grants a seat beyond the limit, one lease per workstation, quotas honoured', () => {
     fc.assert(
       fc.property(logArbitrary, (steps) => {
-        const ledger = new Ledger(OPTIONS);
+        const ledger = clusteredLedger(OPTIONS);
         const reportedUnits = new Map<string, number>();
         for (const entry of toEntries(steps)) {
           const before = LICENCE_IDS.map((licenceId) => ledger.seatsInUse(licenceId));
@@ -318,8 +328,8 @@ describe('properties over random logs', function () {
   it('gives equal hashes to replicas that apply the same log, through the entry codec', () => {
     fc.assert(
       fc.property(logArbitrary, (steps) => {
-        const first = new Ledger(OPTIONS);
-        const second = new Ledger(OPTIONS);
+        const first = clusteredLedger(OPTIONS);
+        const second = clusteredLedger(OPTIONS);
         for (const entry of toEntries(steps)) {
           const decoded = decodeEntryData(
             encodeEntryData({ timestampMs: entry.timestampMs, command: entry.command }),
@@ -341,10 +351,10 @@ describe('properties over random logs', function () {
         const cut = cutChoice % (entries.length + 1);
         const requestIds = requestIdsOf(entries);
 
-        const full = new Ledger(OPTIONS);
+        const full = clusteredLedger(OPTIONS);
         const fullResults: Result[] = entries.map((entry) => full.apply(entry));
 
-        const prefix = new Ledger(OPTIONS);
+        const prefix = clusteredLedger(OPTIONS);
         for (const entry of entries.slice(0, cut)) prefix.apply(entry);
         const restored = Ledger.restore(prefix.snapshot(), OPTIONS);
         expect(observe(restored, requestIds)).to.deep.equal(observe(prefix, requestIds));
@@ -358,11 +368,11 @@ describe('properties over random logs', function () {
     );
   });
 
-  it('answers a replayed request id with the identical first result and changes nothing', () => {
+  it('answers a replayed request id with the first result (or refuses it as reused) and changes nothing', () => {
     fc.assert(
       fc.property(logArbitrary, fc.nat(), operationArbitrary, (steps, choice, otherOperation) => {
         const entries = toEntries(steps);
-        const ledger = new Ledger(OPTIONS);
+        const ledger = clusteredLedger(OPTIONS);
         for (const entry of entries) ledger.apply(entry);
         const remembered = requestIdsOf(entries).filter((id) => ledger.lookupRequest(id) !== undefined);
         fc.pre(remembered.length > 0);
@@ -381,14 +391,18 @@ describe('properties over random logs', function () {
             : commandOf(otherOperation, requestId),
         ];
         retries.forEach((command, offset) => {
+          // The same request gets its first result; another one under the same id is refused.
+          const reused = ledger.isRequestIdReused(command);
           const result = ledger.apply({
             index: last.index + 1 + offset,
             term: last.term,
             timestampMs: ledger.clockMs,
             command,
           });
-          expect(result).to.deep.equal(first);
+          if (reused) expect(result).to.deep.include({ ok: false, reason: 'request_id_reused' });
+          else expect(result).to.deep.equal(first);
           expect(ledger.stateHash()).to.equal(hash);
+          expect(ledger.lookupRequest(requestId)).to.equal(first);
         });
       }),
       { numRuns: 400 },
@@ -489,8 +503,8 @@ describe('properties of a merge after a split brain', function () {
   it('knows every acknowledged request id, keeps lease ids, covers every excess it causes, and merges once', () => {
     fc.assert(
       fc.property(splitArbitrary, ({ common, mainSteps, backupSteps, mergeDelayMs }) => {
-        const main = new Ledger(MERGE_OPTIONS);
-        const backup = new Ledger(MERGE_OPTIONS);
+        const main = clusteredLedger(MERGE_OPTIONS);
+        const backup = clusteredLedger(MERGE_OPTIONS);
         const sharedLeaseIds: string[] = [];
         const shared = sideEntries(
           common,

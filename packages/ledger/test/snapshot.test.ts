@@ -3,7 +3,17 @@ import { LedgerDataError } from '../src/errors.js';
 import { Ledger } from '../src/ledger.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/snapshot.js';
 import type { Command } from '../src/types.js';
-import { Driver, expectLease, licenceSpec, MINUTE_MS, PARAMETERS, T0 } from './helpers.js';
+import {
+  ACTOR,
+  activateCommand,
+  clusteredLedger,
+  Driver,
+  expectLease,
+  licenceFile,
+  MINUTE_MS,
+  PARAMETERS,
+  T0,
+} from './helpers.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -20,7 +30,15 @@ function busyDriver(options = {}): Driver {
   driver.report('b', 7);
   driver.report('a', 40);
   driver.advance(30_000);
-  driver.apply({ type: 'deactivate_licence', requestId: 'gone', licenceId: 'b' });
+  driver.update('a', { seats: 2 });
+  driver.apply({
+    type: 'revoke_lease',
+    requestId: 'revoke',
+    leaseId: 'lease-1-4',
+    reason: 'moved',
+    actor: ACTOR,
+  });
+  driver.deactivate('b', 'gone');
   return driver;
 }
 
@@ -34,6 +52,8 @@ function observe(ledger: Ledger) {
     usageA: ledger.usage('a'),
     usageB: ledger.usage('b'),
     requests: ['request-1', 'request-4', 'request-8', 'gone'].map((id) => ledger.lookupRequest(id)),
+    clusterId: ledger.clusterId,
+    audit: ledger.auditRecords(),
   };
 }
 
@@ -64,6 +84,7 @@ describe('snapshot and restore', () => {
         workstationId: 'ws-3',
         parameters: PARAMETERS,
         ttlMs: 5,
+        nonce: '00000000000000f1',
       },
       {
         type: 'acquire_lease',
@@ -72,6 +93,7 @@ describe('snapshot and restore', () => {
         workstationId: 'ws-4',
         parameters: PARAMETERS,
         ttlMs: 5,
+        nonce: '00000000000000f1',
       },
       { type: 'extend_leases', byMs: 10_000 },
       { type: 'tick' },
@@ -97,9 +119,9 @@ describe('snapshot and restore', () => {
     expectSnapshotError(encoder.encode('nonsense'), /not UTF-8 JSON/);
     expectSnapshotError(encoder.encode('{"format":"other"}'), /\$\.format/);
     const text = decoder.decode(busyDriver().ledger.snapshot());
-    expectSnapshotError(encoder.encode(text.replace('"v":3', '"v":7')), /\$\.v/);
-    expectSnapshotError(encoder.encode(text.replace('"v":3', '"v":2')), /\$\.v/);
-    expectSnapshotError(encoder.encode(text.replace('"seats":3', '"seats":"3"')), /\$\.licences\[0\]\.seats/);
+    expectSnapshotError(encoder.encode(text.replace('"v":4', '"v":7')), /\$\.v/);
+    expectSnapshotError(encoder.encode(text.replace('"v":4', '"v":2')), /\$\.v/);
+    expectSnapshotError(encoder.encode(text.replace('"seats":2', '"seats":"2"')), /\$\.licences\[0\]\.seats/);
   });
 
   it('refuses a snapshot whose parts contradict each other', () => {
@@ -121,15 +143,151 @@ describe('snapshot and restore', () => {
     const badSeats = structuredClone(state);
     (badSeats.licences[0] as { seats: number }).seats = 0;
     expectSnapshotError(encodeSnapshot(badSeats), /licence\.seats/);
+    const raisedGrant = structuredClone(state);
+    (raisedGrant.licences[0] as { grant: { limits: { seats: number } } }).grant.limits.seats = 99;
+    expectSnapshotError(encodeSnapshot(raisedGrant), /differs from its file/);
+    const unsignedWithVendor = structuredClone(state);
+    const grant = (unsignedWithVendor.licences[0] as { grant: { serial: number } }).grant;
+    grant.serial = 0;
+    expectSnapshotError(encodeSnapshot(unsignedWithVendor), /unsigned but names a vendor/);
+    const lateAudit = structuredClone(state);
+    (lateAudit.audit[0] as { index: number }).index = state.appliedIndex + 1;
+    expectSnapshotError(encodeSnapshot(lateAudit), /after the applied index/);
+    const badActor = structuredClone(state);
+    (badActor.audit[0] as { actor: { name: string } }).actor.name = '';
+    expectSnapshotError(encodeSnapshot(badActor), /actor\.name/);
+    const badCluster = structuredClone(state);
+    badCluster.clusterId = 'no spaces';
+    expectSnapshotError(encodeSnapshot(badCluster), /cluster id/);
+  });
+
+  it('keeps the cluster id, the grants, the fingerprints and the audit trail', () => {
+    const driver = busyDriver();
+    const restored = Ledger.restore(driver.ledger.snapshot());
+    expect(restored.clusterId).to.equal('test-cluster');
+    expect(restored.getLicence('a')?.grant).to.deep.equal(driver.ledger.getLicence('a')?.grant);
+    expect(restored.auditRecords().records.map((record) => record.action)).to.deep.equal([
+      'activate_licence',
+      'activate_licence',
+      'update_licence',
+      'revoke_lease',
+      'deactivate_licence',
+    ]);
+    expect(
+      restored.isRequestIdReused({
+        type: 'report_usage',
+        requestId: 'request-6',
+        licenceId: 'a',
+        workstationId: 'ws-1',
+        units: 2,
+      }),
+    ).to.equal(true);
+    expect(restored.stateHash()).to.equal(driver.ledger.stateHash());
+  });
+
+  /** A state as releases before the trust work held it: unsigned licences, no fingerprints, no trail. */
+  function olderState(driver: Driver) {
+    const state = decodeSnapshot(driver.ledger.snapshot());
+    const plain = (value: unknown) => {
+      const { grant: _grant, ...rest } = value as Record<string, unknown>;
+      return rest;
+    };
+    const result = (value: unknown): unknown => {
+      const outcome = (value as { outcome?: { kind: string; licence?: unknown } }).outcome;
+      if (outcome?.kind !== 'licence') return value;
+      return { ok: true, outcome: { kind: 'licence', licence: plain(outcome.licence) } };
+    };
+    return {
+      appliedIndex: state.appliedIndex,
+      clockMs: state.clockMs,
+      licences: state.licences.map(plain),
+      leases: state.leases,
+      usage: state.usage,
+      requests: state.requests.map(({ fingerprint: _fingerprint, ...record }) => ({
+        ...record,
+        result: result(record.result),
+      })),
+      incidents: state.incidents,
+    };
+  }
+
+  function expectUnsignedCopy(restored: Ledger, driver: Driver): void {
+    expect(restored.clusterId).to.equal(null);
+    expect(restored.auditCount()).to.equal(0);
+    for (const licence of driver.ledger.listLicences()) {
+      const copy = restored.getLicence(licence.licenceId);
+      const { grant: _grant, ...terms } = licence;
+      expect(copy).to.deep.include(terms);
+      expect(copy?.grant).to.deep.include({ serial: 0, vendor: '', file: '' });
+      const { licenceId, product, seats, quota, validFromMs, validUntilMs, redundancy, features } = licence;
+      const spec = { licenceId, product, seats, quota, validFromMs, validUntilMs, redundancy, features };
+      expect(copy?.grant.limits).to.deep.equal(spec);
+    }
+    expect(restored.listLeases()).to.deep.equal(driver.ledger.listLeases());
+    expect(restored.usage('a')).to.deep.equal(driver.ledger.usage('a'));
+    // Any retry matches a request remembered before fingerprints.
+    expect(
+      restored.isRequestIdReused({
+        type: 'report_usage',
+        requestId: 'request-6',
+        licenceId: 'a',
+        workstationId: 'ws-1',
+        units: 2,
+      }),
+    ).to.equal(false);
+  }
+
+  it('restores a version 3 snapshot (a line per record) as unsigned licences without a trail', () => {
+    const driver = busyDriver({ idempotencyMaxEntries: 6 });
+    const state = olderState(driver);
+    const lines = [
+      JSON.stringify({
+        format: 'tandem-ledger-snapshot',
+        v: 3,
+        appliedIndex: state.appliedIndex,
+        clockMs: state.clockMs,
+        licences: state.licences.length,
+        leases: state.leases.length,
+        usage: state.usage.length,
+        requests: state.requests.length,
+        incidents: state.incidents.length,
+      }),
+      ...state.licences.map((licence) => JSON.stringify(licence)),
+      ...state.leases.map((lease) =>
+        JSON.stringify([
+          lease.leaseId,
+          lease.licenceId,
+          lease.workstationId,
+          lease.parameters.host,
+          lease.parameters.user,
+          lease.parameters.cores,
+          lease.parameters.productVersion,
+          lease.grantedAtMs,
+          lease.renewedAtMs,
+          lease.expiresAtMs,
+          lease.ttlMs,
+        ]),
+      ),
+      ...state.usage.map((record) => JSON.stringify(record)),
+      ...state.requests.map((record) =>
+        JSON.stringify([record.requestId, record.index, record.atMs, record.result]),
+      ),
+    ];
+    const restored = Ledger.restore(encoder.encode(`${lines.join('\n')}\n`), { idempotencyMaxEntries: 6 });
+    expectUnsignedCopy(restored, driver);
   });
 
   it('restores a version 2 snapshot (one JSON document), as earlier releases wrote them', () => {
     const driver = busyDriver({ idempotencyMaxEntries: 6 });
-    const state = decodeSnapshot(driver.ledger.snapshot());
-    const version2 = encoder.encode(JSON.stringify({ format: 'tandem-ledger-snapshot', v: 2, ...state }));
+    const version2 = encoder.encode(
+      JSON.stringify({ format: 'tandem-ledger-snapshot', v: 2, ...olderState(driver) }),
+    );
     const restored = Ledger.restore(version2, { idempotencyMaxEntries: 6 });
-    expect(observe(restored)).to.deep.equal(observe(driver.ledger));
-    expect(restored.snapshot()).to.deep.equal(driver.ledger.snapshot());
+    expectUnsignedCopy(restored, driver);
+    // It goes on like any ledger, and its snapshot is of the current version.
+    expect(Ledger.restore(restored.snapshot(), { idempotencyMaxEntries: 6 }).stateHash()).to.equal(
+      restored.stateHash(),
+    );
     expectSnapshotError(encoder.encode(decoder.decode(version2).replace('"v":2', '"v":7')), /\$\.v/);
   });
 
@@ -155,9 +313,9 @@ describe('stateHash', () => {
   });
 
   it('leaves out the applied index and the clock', () => {
-    const early = new Ledger();
-    const late = new Ledger();
-    const command: Command = { type: 'activate_licence', requestId: 'r', licence: licenceSpec() };
+    const early = clusteredLedger();
+    const late = clusteredLedger();
+    const command: Command = activateCommand({}, 'r');
     early.apply({ index: 1, term: 1, timestampMs: T0, command });
     late.apply({ index: 1, term: 1, timestampMs: T0, command });
     late.apply({ index: 7, term: 2, timestampMs: T0 + 5000, command: { type: 'tick' } });
@@ -165,13 +323,14 @@ describe('stateHash', () => {
     expect(late.stateHash()).to.equal(early.stateHash());
   });
 
-  it('does not depend on the order of feature keys in the command', () => {
-    const first = new Driver();
-    const second = new Driver();
-    first.activate({ features: { a: '1', b: '2' } }, 'r');
-    second.activate({ features: { b: '2', a: '1' } }, 'r');
-    expect(first.ledger.stateHash()).to.equal(second.ledger.stateHash());
-    expect(Object.keys(second.ledger.getLicence('cad-1')?.features ?? {})).to.deep.equal(['a', 'b']);
+  it('keeps feature keys sorted whatever order the licence file holds them in', () => {
+    const driver = new Driver();
+    driver.activate({ features: { b: '2', a: '1' } }, 'r');
+    const licence = driver.ledger.getLicence('cad-1');
+    expect(Object.keys(licence?.features ?? {})).to.deep.equal(['a', 'b']);
+    expect(Object.keys(licence?.grant.limits.features ?? {})).to.deep.equal(['a', 'b']);
+    // The file itself is kept as the vendor signed it.
+    expect(licence?.grant.file).to.equal(licenceFile({ features: { b: '2', a: '1' } }));
   });
 
   it('changes with every kind of content', () => {
@@ -198,5 +357,12 @@ describe('stateHash', () => {
     const sameSeats = new Driver();
     sameSeats.activate({}, 'r1');
     expect(otherSeats.ledger.stateHash()).to.not.equal(sameSeats.ledger.stateHash());
+
+    // The actor of an audited command is part of the state.
+    const byAlice = new Driver();
+    const byBob = new Driver();
+    byAlice.activate({}, 'r1');
+    byBob.apply({ ...activateCommand({}, 'r1'), actor: { ...ACTOR, name: 'bob' } } as Command);
+    expect(byAlice.ledger.stateHash()).to.not.equal(byBob.ledger.stateHash());
   });
 });

@@ -102,7 +102,7 @@ describe('usage', () => {
     expectRejected(driver.report('cad-1', 0), 'invalid_command', 'units');
     expectRejected(driver.report('cad-1', 1.5), 'invalid_command', 'units');
     expectRejected(driver.report('nope', 1), 'licence_not_found');
-    driver.apply({ type: 'deactivate_licence', requestId: 'd', licenceId: 'cad-1' });
+    driver.deactivate('cad-1');
     expectRejected(driver.report('cad-1', 1), 'licence_deactivated');
     expect(driver.ledger.usage('cad-1')).to.deep.equal([]);
   });
@@ -125,11 +125,11 @@ describe('usage', () => {
     const driver = new Driver({}, Date.UTC(2024, 0, 10, 12));
     driver.activate({ quota: { units: 10, period: 'day' } });
     driver.report('cad-1', 10);
-    const toMonthly = { type: 'update_licence', requestId: 'u1', licenceId: 'cad-1' } as const;
-    driver.apply({ ...toMonthly, changes: { quota: { units: 15, period: 'month' } } });
+    // Another kind of period takes a new licence file from the vendor.
+    driver.updateFile({ quota: { units: 15, period: 'month' } }, { serial: 2 });
     const monthly = expectUsage(driver.report('cad-1', 5));
     expect(monthly).to.deep.include({ periodStartMs: Date.UTC(2024, 0, 1), used: 5, remaining: 10 });
-    driver.apply({ ...toMonthly, requestId: 'u2', changes: { quota: { units: 10, period: 'day' } } });
+    driver.updateFile({ quota: { units: 10, period: 'day' } }, { serial: 3 });
     expectRejected(driver.report('cad-1', 1), 'quota_exhausted');
     expect(driver.ledger.usage('cad-1').map((period) => period.periodStartMs)).to.deep.equal([
       Date.UTC(2024, 0, 1),

@@ -1,6 +1,10 @@
-// AdminService: what tandemctl and operators call.
+// AdminService: what tandemctl and operators call. Every admin and operator operation names its
+// actor in the command (the ledger's audit trail) and is logged as an `audit` event with its outcome
+// on the node that served it.
+import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import type { LicenceChanges } from '@tandem/ledger';
+import type { Actor, AuditNoteAction, LicenceChanges } from '@tandem/ledger';
+import { readLicenceFile } from '@tandem/ledger';
 import type {
   ActivateLicenceRequest__Output,
   AdminServiceHandlers,
@@ -9,14 +13,18 @@ import type {
   GetUsageRequest__Output,
   GetUsageResponse,
   LicenceResponse,
+  ListAuditRequest__Output,
+  ListAuditResponse,
   ListIncidentsRequest__Output,
   ListIncidentsResponse,
   ListLeasesRequest__Output,
   ListLeasesResponse,
   ListLicencesResponse,
   NodeStatus,
+  ResponseHeader,
   RevokeLeaseRequest__Output,
   RevokeLeaseResponse,
+  SnapshotRequest__Output,
   SnapshotResponse,
   TransferLeadershipRequest__Output,
   TransferLeadershipResponse,
@@ -25,21 +33,56 @@ import type {
   VerifyResponse,
 } from '@tandem/wire';
 import {
+  auditRecordToWire,
   incidentToWire,
   leaseToWire,
-  licenceSpecFromWire,
   licenceToWire,
   quotaFromWire,
   usagePeriodToWire,
 } from '@tandem/wire';
 import type { PeerConfig, TandemConfig } from './config.js';
 import type { EdgeContext } from './edge.js';
-import { responseHeader, roleToWire, stateToWire, unary } from './edge.js';
-import { NotFoundError, OperationalError } from './errors.js';
+import { RejectionError, responseHeader, roleToWire, stateToWire, unary } from './edge.js';
+import { InvalidArgumentError, NotFoundError, OperationalError, PreconditionError } from './errors.js';
+import { type AuditEvent, logAudit } from './logger.js';
 import { execute, expectOutcome, operationPolicy } from './operations.js';
 import type { PeerContacts } from './peer-contact.js';
 import type { Replica } from './replica.js';
-import { licenceFigures, licenceResponse, requireIdentifier } from './workstation-service.js';
+import {
+  actorOf,
+  licenceFileText,
+  requireIdentifier,
+  requireInteger,
+  requireTime,
+} from './request-checks.js';
+import { licenceFigures, licenceResponse } from './workstation-service.js';
+
+/** ListAudit answers at most this many records, the most recent; 0 asks for the default. */
+export const AUDIT_PAGE_DEFAULT = 1000;
+export const AUDIT_PAGE_MAX = 10_000;
+
+/** The code an audit event gives a failed operation: the ledger's reason, or the error's own code. */
+function outcomeOf(error: unknown): string {
+  if (error instanceof RejectionError) return error.reason;
+  if (error instanceof InvalidArgumentError) return error.reason ?? 'invalid_argument';
+  if (
+    error instanceof NotFoundError ||
+    error instanceof PreconditionError ||
+    error instanceof OperationalError
+  ) {
+    return error.code;
+  }
+  return 'internal';
+}
+
+/** What an audit event says of a licence file request: its licence and serial, if the file reads. */
+function describeFile(bytes: Uint8Array | null | undefined): Pick<AuditEvent, 'licenceId' | 'detail'> {
+  if (bytes === null || bytes === undefined || bytes.length === 0) return {};
+  const reading = readLicenceFile(Buffer.from(bytes).toString('utf8'));
+  if (!reading.ok) return { detail: 'unreadable licence file' };
+  const { terms, keyId } = reading.file;
+  return { licenceId: terms.licenceId, detail: `serial ${terms.serial} from ${terms.vendor} (key ${keyId})` };
+}
 
 export const VERSION = '0.1.0';
 
@@ -82,6 +125,40 @@ export function adminService(
 ): AdminServiceHandlers & grpc.UntypedServiceImplementation {
   const policy = operationPolicy(config);
   const hashes = new StateHashCache(replica);
+
+  /**
+   * An admin or operator handler: it gets the caller as an actor for its command, and every call is
+   * logged as an audit event with its outcome.
+   */
+  const audited = <Request, Response extends { header?: ResponseHeader | null }>(
+    action: string,
+    describe: (request: Request) => Omit<AuditEvent, 'action' | 'actor' | 'outcome' | 'index'>,
+    handler: (request: Request, actor: Actor) => Promise<Response>,
+  ) =>
+    unary<Request, Response>(context, async (request, call) => {
+      const actor = actorOf(call);
+      const described = describe(request);
+      try {
+        const response = await handler(request, actor);
+        const applied = response.header?.appliedIndex;
+        const index = typeof applied === 'number' ? applied : 0;
+        logAudit(context.logger, {
+          action,
+          actor,
+          outcome: 'ok',
+          ...described,
+          ...(index > 0 ? { index } : {}),
+        });
+        return response;
+      } catch (error) {
+        logAudit(context.logger, { action, actor, outcome: outcomeOf(error), ...described });
+        throw error;
+      }
+    });
+
+  /** Records an operator operation outside the ledger (a leadership transfer, a snapshot) in its trail. */
+  const recordNote = (action: AuditNoteAction, detail: string, actor: Actor) =>
+    execute(replica, { type: 'audit_note', requestId: randomUUID(), action, detail, actor }, policy);
 
   const licenceResult = async (promise: ReturnType<typeof execute>): Promise<LicenceResponse> => {
     const { outcome, index } = await promise;
@@ -157,41 +234,63 @@ export function adminService(
   };
 
   return {
-    ActivateLicence: unary(context, (request: ActivateLicenceRequest__Output) =>
-      licenceResult(
-        execute(
-          replica,
-          {
-            type: 'activate_licence',
-            requestId: request.requestId,
-            licence: licenceSpecFromWire(request.licence),
-          },
-          policy,
+    ActivateLicence: audited(
+      'activate_licence',
+      (request: ActivateLicenceRequest__Output) => ({
+        requestId: request.requestId,
+        ...describeFile(request.licenceFile),
+      }),
+      (request, actor) =>
+        licenceResult(
+          execute(
+            replica,
+            {
+              type: 'activate_licence',
+              requestId: request.requestId,
+              licenceFile: licenceFileText(request.licenceFile),
+              actor,
+            },
+            policy,
+          ),
         ),
-      ),
     ),
-    UpdateLicence: unary(context, (request: UpdateLicenceRequest__Output) =>
-      licenceResult(
-        execute(
-          replica,
-          {
-            type: 'update_licence',
-            requestId: request.requestId,
-            licenceId: request.licenceId,
-            changes: licenceChanges(request),
-          },
-          policy,
+    UpdateLicence: audited(
+      'update_licence',
+      (request: UpdateLicenceRequest__Output) => ({
+        requestId: request.requestId,
+        licenceId: request.licenceId,
+        ...(request.licenceFile.length > 0 ? { detail: describeFile(request.licenceFile).detail } : {}),
+      }),
+      (request, actor) =>
+        licenceResult(
+          execute(
+            replica,
+            {
+              type: 'update_licence',
+              requestId: request.requestId,
+              licenceId: request.licenceId,
+              licenceFile: request.licenceFile.length > 0 ? licenceFileText(request.licenceFile) : null,
+              changes: licenceChanges(request),
+              actor,
+            },
+            policy,
+          ),
         ),
-      ),
     ),
-    DeactivateLicence: unary(context, (request: DeactivateLicenceRequest__Output) =>
-      licenceResult(
-        execute(
-          replica,
-          { type: 'deactivate_licence', requestId: request.requestId, licenceId: request.licenceId },
-          policy,
+    DeactivateLicence: audited(
+      'deactivate_licence',
+      (request: DeactivateLicenceRequest__Output) => ({
+        requestId: request.requestId,
+        licenceId: request.licenceId,
+      }),
+      (request, actor) =>
+        licenceResult(
+          execute(
+            replica,
+            { type: 'deactivate_licence', requestId: request.requestId, licenceId: request.licenceId, actor },
+            policy,
+          ),
         ),
-      ),
     ),
     ListLicences: unary(context, (): ListLicencesResponse => {
       replica.assertReadable();
@@ -208,31 +307,43 @@ export function adminService(
     ),
     ListLeases: unary(context, (request: ListLeasesRequest__Output): ListLeasesResponse => {
       replica.assertReadable();
+      if (request.licenceId !== '') requireIdentifier(request.licenceId, 'licence_id');
       if (request.licenceId !== '' && replica.ledger.getLicence(request.licenceId) === undefined) {
         throw new NotFoundError('licence_id', `licence "${request.licenceId}" does not exist`);
       }
       const leases = replica.ledger.listLeases(request.licenceId === '' ? undefined : request.licenceId);
       return { header: responseHeader(context), leases: leases.map(leaseToWire) };
     }),
-    RevokeLease: unary(context, async (request: RevokeLeaseRequest__Output): Promise<RevokeLeaseResponse> => {
-      const { outcome, index } = await execute(
-        replica,
-        {
-          type: 'revoke_lease',
-          requestId: request.requestId,
-          leaseId: request.leaseId,
-          reason: request.reason,
-        },
-        policy,
-      );
-      return {
-        header: responseHeader(context, index),
-        lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
-      };
-    }),
+    RevokeLease: audited(
+      'revoke_lease',
+      (request: RevokeLeaseRequest__Output) => ({
+        requestId: request.requestId,
+        leaseId: request.leaseId,
+        detail: request.reason,
+      }),
+      async (request, actor): Promise<RevokeLeaseResponse> => {
+        const { outcome, index } = await execute(
+          replica,
+          {
+            type: 'revoke_lease',
+            requestId: request.requestId,
+            leaseId: request.leaseId,
+            reason: request.reason,
+            actor,
+          },
+          policy,
+        );
+        return {
+          header: responseHeader(context, index),
+          lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
+        };
+      },
+    ),
     GetUsage: unary(context, (request: GetUsageRequest__Output): GetUsageResponse => {
       replica.assertReadable();
       requireIdentifier(request.licenceId, 'licence_id');
+      // grpc-js reads a uint64 into a number: 2^64 - 1 arrives as one the ledger cannot use.
+      requireTime(request.atMs, 'at_ms');
       const ledger = replica.ledger;
       const licence = ledger.getLicence(request.licenceId);
       if (licence === undefined) {
@@ -264,11 +375,13 @@ export function adminService(
         leaderId: status.leaderId ?? '',
         inSync: status.configuration.inSync,
         openIncidents: replica.ledger.openIncidentCount(),
+        clusterId: replica.ledger.clusterId ?? '',
       };
     }),
-    TransferLeadership: unary(
-      context,
-      async (request: TransferLeadershipRequest__Output): Promise<TransferLeadershipResponse> => {
+    TransferLeadership: audited(
+      'transfer_leadership',
+      (request: TransferLeadershipRequest__Output) => ({ detail: `to ${request.toNodeId}` }),
+      async (request, actor): Promise<TransferLeadershipResponse> => {
         requireIdentifier(request.toNodeId, 'to_node_id');
         const target = request.toNodeId;
         if (target !== config.node.id && !peers.some((peer) => peer.id === target)) {
@@ -276,6 +389,8 @@ export function adminService(
         }
         // A follower sends the caller to the leader, which is the node that can hand over.
         replica.assertLeader();
+        // The request goes into the trail first: the core takes no proposal while it hands over.
+        await recordNote('transfer_leadership', `to ${target}`, actor);
         if (target === config.node.id) return { header: responseHeader(context), leaderId: target };
         replica.transferLeadership(target);
         const timeoutMs = config.timing.failoverTimeoutMs;
@@ -293,22 +408,46 @@ export function adminService(
         return { header: responseHeader(context), leaderId: target };
       },
     ),
-    Snapshot: unary(context, async (): Promise<SnapshotResponse> => {
-      const snapshot = await replica.takeSnapshot();
-      return {
-        header: responseHeader(context),
-        index: snapshot.metadata.index,
-        term: snapshot.metadata.term,
-        sizeBytes: snapshot.data.byteLength,
-        stateHash: hashes.current().hash,
-      };
-    }),
+    Snapshot: audited(
+      'snapshot',
+      (_request: SnapshotRequest__Output) => ({}),
+      async (_request: SnapshotRequest__Output, actor): Promise<SnapshotResponse> => {
+        // A leader records the request in the trail (and so in the snapshot); a follower cannot
+        // propose, so only its own log has the event.
+        if (replica.isLeader()) await recordNote('snapshot', `of ${config.node.id}`, actor);
+        const snapshot = await replica.takeSnapshot();
+        return {
+          header: responseHeader(context),
+          index: snapshot.metadata.index,
+          term: snapshot.metadata.term,
+          sizeBytes: snapshot.data.byteLength,
+          stateHash: hashes.current().hash,
+        };
+      },
+    ),
     ListIncidents: unary(context, (request: ListIncidentsRequest__Output): ListIncidentsResponse => {
       replica.assertReadable();
       const incidents = replica.ledger.incidents({ openOnly: request.openOnly });
       return { header: responseHeader(context), incidents: incidents.map(incidentToWire) };
     }),
+    ListAudit: unary(context, (request: ListAuditRequest__Output): ListAuditResponse => {
+      replica.assertReadable();
+      requireTime(request.sinceMs, 'since_ms');
+      if (request.licenceId !== '') requireIdentifier(request.licenceId, 'licence_id');
+      requireInteger(request.limit, 'limit', 0, AUDIT_PAGE_MAX);
+      const page = replica.ledger.auditRecords({
+        ...(request.sinceMs > 0 ? { sinceMs: request.sinceMs } : {}),
+        ...(request.licenceId === '' ? {} : { licenceId: request.licenceId }),
+        limit: request.limit === 0 ? AUDIT_PAGE_DEFAULT : request.limit,
+      });
+      return {
+        header: responseHeader(context),
+        records: page.records.map(auditRecordToWire),
+        truncated: page.truncated,
+      };
+    }),
     Verify: unary(context, async (request: VerifyRequest__Output): Promise<VerifyResponse> => {
+      requireInteger(request.waitForIndex, 'wait_for_index', 0, Number.MAX_SAFE_INTEGER);
       if (request.waitForIndex > 0) await replica.waitForApplied(request.waitForIndex, 2000);
       const { index, hash } = hashes.current();
       return {

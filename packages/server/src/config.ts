@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isValidKeyId, parsePublicKey, type VendorKey } from '@tandem/issuer';
+import { isValidClusterId } from '@tandem/ledger';
 import YAML from 'yaml';
 import { CALLER_ROLES, type CallerRole } from './identity.js';
 
@@ -72,10 +74,19 @@ export interface TandemConfig {
   cluster: {
     mode: ClusterMode;
     /**
+     * The cluster id the first leader of a fresh ledger records (licence files are issued for it);
+     * null to let that leader choose a random UUID. See cluster-id.ts.
+     */
+    id: string | null;
+    /**
      * Every node of the cluster, this one included: empty in single mode, main and backup in pair
      * mode, main, backup and witness in witness mode.
      */
     nodes: PeerConfig[];
+  };
+  licensing: {
+    /** The software vendor's public keys that licence files may be signed with (several, to rotate). */
+    vendorKeys: VendorKey[];
   };
   timing: {
     /** How often the core ticks; election and heartbeat timings are whole numbers of ticks. */
@@ -112,6 +123,10 @@ export interface TandemConfig {
     idempotencyWindowMs: number;
     idempotencyMaxEntries: number;
     maxTtlMs: number;
+    /** Audit records the ledger keeps; the oldest is forgotten first. */
+    auditMaxEntries: number;
+    /** How long the ledger keeps an audit record, in entry time. */
+    auditRetentionMs: number;
   };
   snapshot: {
     /** Take a snapshot and compact the log every this many applied entries. */
@@ -166,6 +181,8 @@ const NUMERIC_SETTINGS = {
     idempotencyWindowMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],
     idempotencyMaxEntries: [200_000, 100, 10_000_000],
     maxTtlMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],
+    auditMaxEntries: [100_000, 100, 10_000_000],
+    auditRetentionMs: [366 * 24 * 3_600_000, 3_600_000, 3650 * 24 * 3_600_000],
   },
   snapshot: {
     everyEntries: [10_000, 10, 100_000_000],
@@ -272,7 +289,53 @@ function checkDataDirectory(directory: string, field: string): string {
   return directory;
 }
 
-/** Validates a parsed YAML document. `baseDirectory` resolves a relative dataDir. */
+/**
+ * A vendor public key: PEM text, or the path of a PEM file (relative to the configuration's
+ * directory). Errors name the field.
+ */
+function vendorPublicKey(value: unknown, field: string, baseDirectory: string): VendorKey['publicKey'] {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ConfigError(field, 'must be a PEM public key or the path of one');
+  }
+  let pem = value;
+  if (!value.includes('-----BEGIN')) {
+    const file = path.resolve(baseDirectory, value);
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(field, `cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return parsePublicKey(pem);
+  } catch (error) {
+    throw new ConfigError(field, (error as Error).message);
+  }
+}
+
+function licensingSection(root: Raw, baseDirectory: string): TandemConfig['licensing'] {
+  const raw = section(root, 'licensing', ['vendorKeys'], false);
+  const entries = raw.vendorKeys ?? [];
+  if (!Array.isArray(entries)) throw new ConfigError('licensing.vendorKeys', 'must be a list');
+  const vendorKeys = entries.map((entry, position): VendorKey => {
+    const field = `licensing.vendorKeys[${position}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new ConfigError(field, 'must be a mapping with id and publicKey');
+    }
+    rejectUnknownKeys(entry as Raw, field, ['id', 'publicKey']);
+    const id = text(entry as Raw, 'id', `${field}.id`);
+    if (!isValidKeyId(id)) throw new ConfigError(`${field}.id`, 'must be 1-64 of [A-Za-z0-9._-]');
+    return { id, publicKey: vendorPublicKey((entry as Raw).publicKey, `${field}.publicKey`, baseDirectory) };
+  });
+  vendorKeys.forEach((key, position) => {
+    if (vendorKeys.slice(0, position).some((other) => other.id === key.id)) {
+      throw new ConfigError(`licensing.vendorKeys[${position}].id`, `"${key.id}" is listed twice`);
+    }
+  });
+  return { vendorKeys };
+}
+
+/** Validates a parsed YAML document. `baseDirectory` resolves a relative dataDir and key files. */
 export function parseConfig(document: unknown, baseDirectory = process.cwd()): TandemConfig {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new ConfigError('(root)', 'the configuration must be a YAML mapping');
@@ -281,6 +344,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   rejectUnknownKeys(root, '', [
     'node',
     'cluster',
+    'licensing',
     'timing',
     'limits',
     'ledger',
@@ -307,8 +371,13 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     'node.dataDir',
   );
 
-  const clusterRaw = section(root, 'cluster', ['mode', 'nodes'], false);
+  const clusterRaw = section(root, 'cluster', ['mode', 'id', 'nodes'], false);
   const mode = choice(clusterRaw, 'mode', 'cluster.mode', ['single', 'pair', 'witness'] as const, 'single');
+  const clusterId =
+    clusterRaw.id === undefined || clusterRaw.id === null ? null : text(clusterRaw, 'id', 'cluster.id');
+  if (clusterId !== null && !isValidClusterId(clusterId)) {
+    throw new ConfigError('cluster.id', 'must be a UUID or 1-64 of [A-Za-z0-9._-]');
+  }
   const nodesRaw = clusterRaw.nodes ?? [];
   if (!Array.isArray(nodesRaw)) throw new ConfigError('cluster.nodes', 'must be a list');
   const nodes = nodesRaw.map((entry, position): PeerConfig => {
@@ -412,7 +481,8 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   return {
     node: { id, role, listen, advertise: advertised, peerListen, dataDir },
     security,
-    cluster: { mode, nodes },
+    cluster: { mode, id: clusterId, nodes },
+    licensing: licensingSection(root, baseDirectory),
     timing,
     limits,
     ledger,

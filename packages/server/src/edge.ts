@@ -22,13 +22,17 @@ import {
 import type { Logger } from './logger.js';
 import type { ReplicaStatus } from './replica.js';
 
-/** A business rejection on its way to the edge. */
+/**
+ * A business rejection on its way to the edge: the ledger's, or the edge's own pre-check that gives
+ * the same answer without proposing (and may name the request field it is about).
+ */
 export class RejectionError extends Error {
   readonly code: RejectionReason;
   readonly retryable = false;
   constructor(
     readonly reason: RejectionReason,
     message: string,
+    readonly field: string | null = null,
   ) {
     super(message);
     this.code = reason;
@@ -85,10 +89,15 @@ export function toServiceError(error: unknown, context: EdgeContext): Partial<gr
   metadata.set(TERM_KEY, String(status.term));
   if (error instanceof RejectionError) {
     metadata.set(REASON_KEY, error.reason);
+    if (error.field !== null) metadata.set(FIELD_KEY, error.field);
     return { code: REJECTION_STATUS[error.reason], details: `${error.reason}: ${error.message}`, metadata };
   }
   if (error instanceof InvalidArgumentError) {
     metadata.set(FIELD_KEY, error.field);
+    if (error.reason !== null) {
+      metadata.set(REASON_KEY, error.reason);
+      return { code: grpc.status.INVALID_ARGUMENT, details: `${error.reason}: ${error.message}`, metadata };
+    }
     return { code: grpc.status.INVALID_ARGUMENT, details: error.message, metadata };
   }
   if (error instanceof PermissionError) {

@@ -9,7 +9,9 @@ export type OperationalErrorCode =
   | 'leadership_lost'
   | 'shutting_down'
   | 'not_implemented'
-  | 'transfer_failed';
+  | 'transfer_failed'
+  /** A fresh ledger whose leader has not recorded the cluster id yet: licence files wait for it. */
+  | 'cluster_id_pending';
 
 export class OperationalError extends Error {
   constructor(
@@ -24,13 +26,17 @@ export class OperationalError extends Error {
   }
 }
 
-/** A request that fails validation; `field` is the request's field in snake_case. */
+/**
+ * A request that fails validation; `field` is the request's field in snake_case. `reason` says more
+ * where a client may act on it (a licence file's signature that does not verify, for instance).
+ */
 export class InvalidArgumentError extends Error {
   readonly code = 'invalid_argument';
   readonly retryable = false;
   constructor(
     readonly field: string,
     message: string,
+    readonly reason: string | null = null,
   ) {
     super(`${field}: ${message}`);
     this.name = 'InvalidArgumentError';

@@ -1,11 +1,19 @@
-// The path every mutating request takes: validate, answer a retry from the ledger's memory of
-// request ids, pre-check what must exist, then propose and wait for the entry to be applied.
-// Requests that fail here never reach the log, so bad input cannot change the state hash.
-import type { Command, Outcome, Result } from '@tandem/ledger';
-import { validateCommand } from '@tandem/ledger';
+// The path every mutating request takes: verify a licence file, validate, answer a retry from the
+// ledger's memory of request ids (or refuse an id reused for another request), pre-check what must
+// exist, then propose and wait for the entry to be applied. Requests that fail here never reach the
+// log, so bad input cannot change the state hash.
+import { LicenceFileError, type VendorKey, verifyLicenceFile } from '@tandem/issuer';
+import type { Command, Ledger, LicenceTerms, Outcome, Result } from '@tandem/ledger';
+import { checkWithinGrant, validateCommand } from '@tandem/ledger';
 import type { TandemConfig } from './config.js';
 import { RejectionError } from './edge.js';
-import { InvalidArgumentError, NotFoundError, PermissionError, PreconditionError } from './errors.js';
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  OperationalError,
+  PermissionError,
+  PreconditionError,
+} from './errors.js';
 import type { Replica } from './replica.js';
 
 /** What decides whether this node serves a request, beyond the ledger's own rules. */
@@ -13,12 +21,18 @@ export interface OperationPolicy {
   maxTtlMs: number;
   /** Set on the backup of a pair: while it leads, it grants leases only on licences with redundancy. */
   redundantLicencesOnly: boolean;
+  /** The vendor keys licence files must be signed with. */
+  vendorKeys: readonly VendorKey[];
+  /** Wall-clock time, for refusing an expired licence file before proposing it. */
+  nowMs: () => number;
 }
 
 export function operationPolicy(config: TandemConfig): OperationPolicy {
   return {
     maxTtlMs: config.ledger.maxTtlMs,
     redundantLicencesOnly: config.cluster.mode === 'pair' && config.node.role === 'backup',
+    vendorKeys: config.licensing.vendorKeys,
+    nowMs: () => Date.now(),
   };
 }
 
@@ -30,6 +44,49 @@ export interface Executed {
 function unwrap(result: Result, index: number): Executed {
   if (!result.ok) throw new RejectionError(result.reason, result.message);
   return { outcome: result.outcome, index };
+}
+
+/** The licence file a command carries, if any. */
+function licenceFileOf(command: Command): string | null {
+  if (command.type === 'activate_licence') return command.licenceFile;
+  if (command.type === 'update_licence') return command.licenceFile;
+  return null;
+}
+
+/** A licence file's signature, checked against the configured vendor keys; its terms. */
+function verifiedTerms(licenceFile: string, policy: OperationPolicy): LicenceTerms {
+  try {
+    return verifyLicenceFile(licenceFile, policy.vendorKeys).terms;
+  } catch (error) {
+    if (!(error instanceof LicenceFileError)) throw error;
+    throw new InvalidArgumentError('licence_file', error.message, error.code);
+  }
+}
+
+/**
+ * What the ledger would refuse a verified licence file for, refused here with the field named: a
+ * file for another cluster, an expired one. A ledger that has not recorded its cluster id yet (a
+ * fresh cluster's first moments) makes the caller retry.
+ */
+function checkFileForCluster(ledger: Ledger, terms: LicenceTerms, policy: OperationPolicy): void {
+  const clusterId = ledger.clusterId;
+  if (clusterId === null) {
+    throw new OperationalError('cluster_id_pending', 'the cluster id is not recorded yet; retry', true);
+  }
+  if (terms.clusterId !== clusterId) {
+    throw new RejectionError(
+      'licence_wrong_cluster',
+      `the licence file is issued for cluster ${terms.clusterId}, not this cluster (${clusterId})`,
+      'licence_file',
+    );
+  }
+  if (terms.validUntilMs !== 0 && terms.validUntilMs <= policy.nowMs()) {
+    throw new RejectionError(
+      'licence_expired',
+      `the licence file expired at ${new Date(terms.validUntilMs).toISOString()}`,
+      'licence_file',
+    );
+  }
 }
 
 /**
@@ -44,6 +101,9 @@ export async function execute(
   caller: { workstationId: string | null } = { workstationId: null },
 ): Promise<Executed> {
   replica.assertLeader();
+  // The signature first: a file that does not verify is refused for that, whatever else it says.
+  const licenceFile = licenceFileOf(command);
+  const terms = licenceFile === null ? null : verifiedTerms(licenceFile, policy);
   const invalid = validateCommand(command, { maxTtlMs: policy.maxTtlMs });
   if (invalid !== null) throw new InvalidArgumentError(invalid.field, invalid.message);
   const ledger = replica.ledger;
@@ -67,14 +127,58 @@ export async function execute(
   }
   if ('requestId' in command) {
     const previous = ledger.lookupRequest(command.requestId);
-    if (previous !== undefined) return unwrap(previous, ledger.appliedIndex);
+    if (previous !== undefined) {
+      if (ledger.isRequestIdReused(command)) {
+        throw new RejectionError(
+          'request_id_reused',
+          `request id ${command.requestId} was used before for a different request; use a new request id`,
+          'request_id',
+        );
+      }
+      return unwrap(previous, ledger.appliedIndex);
+    }
   }
   switch (command.type) {
-    case 'activate_licence':
-      if (ledger.getLicence(command.licence.licenceId) !== undefined) {
-        throw new RejectionError('licence_exists', `licence "${command.licence.licenceId}" already exists`);
+    case 'activate_licence': {
+      const licenceTerms = terms as LicenceTerms;
+      if (ledger.getLicence(licenceTerms.licenceId) !== undefined) {
+        throw new RejectionError('licence_exists', `licence "${licenceTerms.licenceId}" already exists`);
+      }
+      checkFileForCluster(ledger, licenceTerms, policy);
+      break;
+    }
+    case 'update_licence': {
+      const licence = ledger.getLicence(command.licenceId);
+      if (licence === undefined) {
+        throw new NotFoundError('licence_id', `licence "${command.licenceId}" does not exist`);
+      }
+      if (terms === null) {
+        const beyond = checkWithinGrant(command.changes, licence.grant.limits);
+        if (beyond !== null) {
+          throw new RejectionError(
+            'licence_limit_exceeded',
+            `${beyond.field}: ${beyond.message}`,
+            beyond.field,
+          );
+        }
+        break;
+      }
+      if (terms.licenceId !== command.licenceId) {
+        throw new InvalidArgumentError(
+          'licence_file',
+          `is for licence "${terms.licenceId}", not "${command.licenceId}"`,
+        );
+      }
+      checkFileForCluster(ledger, terms, policy);
+      if (terms.serial <= licence.grant.serial) {
+        throw new RejectionError(
+          'licence_serial_not_newer',
+          `the licence file has serial ${terms.serial}; licence "${command.licenceId}" already has serial ${licence.grant.serial}`,
+          'licence_file',
+        );
       }
       break;
+    }
     case 'acquire_lease': {
       const licence = ledger.getLicence(command.licenceId);
       if (licence === undefined) {
@@ -92,7 +196,6 @@ export async function execute(
       break;
     }
     case 'report_usage':
-    case 'update_licence':
     case 'deactivate_licence':
       if (ledger.getLicence(command.licenceId) === undefined) {
         throw new NotFoundError('licence_id', `licence "${command.licenceId}" does not exist`);

@@ -35,6 +35,7 @@ import {
   validateMergedEntry,
 } from '@tandem/ledger';
 import type { NodeStorage } from '@tandem/storage';
+import { clusterIdToPropose, ledgerOptionsOf } from './cluster-id.js';
 import type { TandemConfig } from './config.js';
 import { mainNodeId, witnessOf } from './config.js';
 import type { CrashPoints, CrashSubject } from './crash-points.js';
@@ -143,6 +144,9 @@ export class Replica {
   /** The largest entry the log takes: every replication message must fit a peer's request limit. */
   private readonly maxEntryBytes: number;
   private warnedRetentionOverflow = false;
+  /** A set_cluster_id this leader proposed and that has not been applied or refused yet. */
+  private clusterIdProposed = false;
+  private warnedClusterIdMismatch = false;
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -168,11 +172,7 @@ export class Replica {
   static async open(options: ReplicaOptions): Promise<Replica> {
     const { config, storage } = options;
     const loaded = await storage.load();
-    const ledgerOptions = {
-      idempotencyWindowMs: config.ledger.idempotencyWindowMs,
-      idempotencyMaxEntries: config.ledger.idempotencyMaxEntries,
-      maxTtlMs: config.ledger.maxTtlMs,
-    };
+    const ledgerOptions = ledgerOptionsOf(config);
     const ledger =
       loaded.snapshot === null
         ? new Ledger(ledgerOptions)
@@ -221,7 +221,10 @@ export class Replica {
     const { timing } = this.options.config;
     this.timers.push(
       setInterval(() => this.tick(), timing.tickIntervalMs),
-      setInterval(() => this.proposeLeaseExpiry(), timing.leaseExpiryIntervalMs),
+      setInterval(() => {
+        this.proposeLeaseExpiry();
+        this.proposeClusterId();
+      }, timing.leaseExpiryIntervalMs),
       setInterval(() => this.expireWaiters(), Math.min(100, this.options.config.limits.operationTimeoutMs)),
     );
     if (this.options.config.cluster.mode === 'single') this.raft.campaign();
@@ -598,7 +601,7 @@ export class Replica {
       term: status.term,
       leaderId: status.leaderId,
     });
-    this.currentLedger = new Ledger(this.options.config.ledger);
+    this.currentLedger = new Ledger(ledgerOptionsOf(this.options.config));
     this.snapshotIndex = 0;
     const error = new OperationalError('leadership_lost', 'this node is rejoining the main', true);
     for (const waiter of this.waiters.values()) waiter.reject(error);
@@ -613,7 +616,7 @@ export class Replica {
     let data: Uint8Array[];
     try {
       const entries = offer.entries.map((entry) => mergedEntryOf(entry));
-      const plan = planMerge(offer.from, offer.sourceTerms, entries, this.options.config.ledger);
+      const plan = planMerge(offer.from, offer.sourceTerms, entries, ledgerOptionsOf(this.options.config));
       for (const { entry, error } of plan.dropped) {
         this.options.logger.warn('a solo entry is invalid on its own and is not merged', {
           from: offer.from,
@@ -708,7 +711,7 @@ export class Replica {
   }
 
   private installSnapshot(snapshot: Snapshot): void {
-    this.currentLedger = Ledger.restore(snapshot.data, this.options.config.ledger);
+    this.currentLedger = Ledger.restore(snapshot.data, ledgerOptionsOf(this.options.config));
     this.snapshotIndex = snapshot.metadata.index;
   }
 
@@ -831,6 +834,7 @@ export class Replica {
       this.memberContactInTermAtMs =
         vote !== null && vote.term === this.leadingTerm ? vote.requestSentAtMs : this.options.clock();
       this.extendLeasesAfterFailover();
+      this.proposeClusterId();
     }
     if (softState.role !== 'leader') {
       this.leadingTerm = null;
@@ -863,6 +867,39 @@ export class Replica {
     this.submit({ type: 'extend_leases', byMs }).catch((error: Error) => {
       this.options.logger.warn('lease extension not committed', { byMs, error: error.message });
     });
+  }
+
+  /**
+   * The leader of a ledger without a cluster id records one (see cluster-id.ts); retried from the
+   * lease-expiry timer until the ledger has one. A second proposal racing the first is refused by the
+   * ledger and changes nothing.
+   */
+  private proposeClusterId(): void {
+    if (!this.isLeader() || this.clusterIdProposed) return;
+    const recorded = this.ledger.clusterId;
+    const configured = this.options.config.cluster.id;
+    if (recorded !== null) {
+      if (configured !== null && configured !== recorded && !this.warnedClusterIdMismatch) {
+        this.warnedClusterIdMismatch = true;
+        this.options.logger.error('the ledger belongs to another cluster id than cluster.id says', {
+          recorded,
+          configured,
+        });
+      }
+      return;
+    }
+    const clusterId = clusterIdToPropose(this.options.config);
+    this.clusterIdProposed = true;
+    this.submit({ type: 'set_cluster_id', clusterId }).then(
+      ({ result }) => {
+        this.clusterIdProposed = false;
+        if (result.ok) this.options.logger.info('cluster id recorded', { clusterId });
+      },
+      (error: Error) => {
+        this.clusterIdProposed = false;
+        this.options.logger.debug('cluster id not recorded', { error: error.message });
+      },
+    );
   }
 
   /** The leader proposes a tick only when some lease may have expired, to keep the log quiet. */

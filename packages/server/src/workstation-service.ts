@@ -1,4 +1,5 @@
 // WorkstationService: what the client library calls on behalf of a workstation.
+import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { Ledger } from '@tandem/ledger';
 import type {
@@ -16,10 +17,20 @@ import type {
 import { leaseToWire, licenceToWire, parametersFromWire } from '@tandem/wire';
 import type { EdgeContext } from './edge.js';
 import { responseHeader, unary } from './edge.js';
-import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { NotFoundError } from './errors.js';
 import { workstationOf } from './identity.js';
 import { execute, expectOutcome, type OperationPolicy } from './operations.js';
 import type { Replica } from './replica.js';
+import { requireIdentifier } from './request-checks.js';
+
+/**
+ * The unguessable part of a lease id: 64 random bits, chosen here and carried in the command, so
+ * that every node that applies it makes the same id. A retry draws another, which changes nothing:
+ * the request id answers it.
+ */
+export function leaseNonce(): string {
+  return randomBytes(8).toString('hex');
+}
 
 /** Reads answer from the leader's applied state, so that a client never reads behind its writes. */
 export function licenceResponse(context: EdgeContext, replica: Replica, licenceId: string): LicenceResponse {
@@ -43,11 +54,6 @@ export function licenceFigures(ledger: Ledger, licenceId: string) {
   };
 }
 
-export function requireIdentifier(value: string, field: string): void {
-  if (value === '') throw new InvalidArgumentError(field, 'is required');
-  if (value.length > 128) throw new InvalidArgumentError(field, 'is longer than 128 characters');
-}
-
 export function workstationService(
   context: EdgeContext,
   replica: Replica,
@@ -66,6 +72,7 @@ export function workstationService(
             workstationId: request.workstationId,
             parameters: parametersFromWire(request.parameters),
             ttlMs: request.ttlMs,
+            nonce: leaseNonce(),
           },
           policy,
           { workstationId: workstationOf(call) },

@@ -1,7 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { generateVendorKey } from '@tandem/issuer';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { ConfigError, loadConfig, parseConfig } from '../src/config.js';
@@ -40,10 +42,82 @@ describe('config', () => {
       listen: '127.0.0.1:7400',
       advertise: '127.0.0.1:7400',
     });
-    expect(config.cluster).to.deep.equal({ mode: 'single', nodes: [] });
+    expect(config.cluster).to.deep.equal({ mode: 'single', id: null, nodes: [] });
+    expect(config.licensing).to.deep.equal({ vendorKeys: [] });
+    expect(config.ledger).to.deep.include({
+      auditMaxEntries: 100_000,
+      auditRetentionMs: 366 * 24 * 3_600_000,
+    });
     expect(config.timing.heartbeatIntervalMs).to.equal(100);
     expect(config.timing.failoverTimeoutMs).to.equal(1000);
     expect(config.log.level).to.equal('info');
+  });
+
+  describe('licensing and the cluster id', () => {
+    const pem = (key: { export(options: { type: 'spki'; format: 'pem' }): string | Buffer }) =>
+      key.export({ type: 'spki', format: 'pem' }).toString();
+
+    it('reads vendor keys inline or from a file, several of them, and a cluster id', async () => {
+      const current = generateVendorKey();
+      const next = generateVendorKey();
+      await writeFile(path.join(directory, 'next.pub.pem'), pem(next.publicKey));
+      const config = parseConfig(
+        {
+          ...minimal(),
+          cluster: { id: '8a6e0804-2bd0-4672-b79d-d97027f9071a' },
+          licensing: {
+            vendorKeys: [
+              { id: 'acme-2026', publicKey: pem(current.publicKey) },
+              { id: 'acme-2027', publicKey: 'next.pub.pem' },
+            ],
+          },
+          ledger: { auditMaxEntries: 500, auditRetentionMs: 7_200_000 },
+        },
+        directory,
+      );
+      expect(config.cluster.id).to.equal('8a6e0804-2bd0-4672-b79d-d97027f9071a');
+      expect(config.licensing.vendorKeys.map((key) => key.id)).to.deep.equal(['acme-2026', 'acme-2027']);
+      expect(config.licensing.vendorKeys[1]?.publicKey.equals(next.publicKey)).to.equal(true);
+      expect(config.ledger).to.deep.include({ auditMaxEntries: 500, auditRetentionMs: 7_200_000 });
+    });
+
+    it('names a bad key, a missing file, a duplicate id and a bad cluster id', () => {
+      const key = pem(generateVendorKey().publicKey);
+      const keys = (vendorKeys: unknown) => ({ ...minimal(), licensing: { vendorKeys } });
+      expect(fieldOf(keys('acme'))).to.equal('licensing.vendorKeys');
+      expect(fieldOf(keys([{ id: 'a b', publicKey: key }]))).to.equal('licensing.vendorKeys[0].id');
+      expect(fieldOf(keys([{ publicKey: key }]))).to.equal('licensing.vendorKeys[0].id');
+      expect(fieldOf(keys([{ id: 'k' }]))).to.equal('licensing.vendorKeys[0].publicKey');
+      expect(fieldOf(keys([{ id: 'k', publicKey: 'missing.pem' }]))).to.equal(
+        'licensing.vendorKeys[0].publicKey',
+      );
+      expect(
+        fieldOf(keys([{ id: 'k', publicKey: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }])),
+      ).to.equal('licensing.vendorKeys[0].publicKey');
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
+      expect(fieldOf(keys([{ id: 'k', publicKey: pem(rsa) }]))).to.equal('licensing.vendorKeys[0].publicKey');
+      const privatePem = generateVendorKey().privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      expect(fieldOf(keys([{ id: 'k', publicKey: privatePem }]))).to.equal(
+        'licensing.vendorKeys[0].publicKey',
+      );
+      expect(
+        fieldOf(
+          keys([
+            { id: 'k', publicKey: key },
+            { id: 'k', publicKey: key },
+          ]),
+        ),
+      ).to.equal('licensing.vendorKeys[1].id');
+      expect(fieldOf(keys([{ id: 'k', publicKey: key, comment: 'x' }]))).to.equal(
+        'licensing.vendorKeys[0].comment',
+      );
+      expect(fieldOf({ ...minimal(), licensing: { keys: [] } })).to.equal('licensing.keys');
+      expect(fieldOf({ ...minimal(), cluster: { id: 'not a cluster' } })).to.equal('cluster.id');
+      expect(fieldOf({ ...minimal(), ledger: { auditMaxEntries: 5 } })).to.equal('ledger.auditMaxEntries');
+      expect(fieldOf({ ...minimal(), ledger: { auditRetentionMs: 1000 } })).to.equal(
+        'ledger.auditRetentionMs',
+      );
+    });
   });
 
   it('names an unknown key, at the top level and nested', () => {

@@ -24,6 +24,7 @@ import { service as healthService } from 'grpc-health-check';
 import { parseConfig, type TandemConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { Tandemd } from '../src/tandemd.js';
+import { licensingConfig, signedLicenceFile } from './licence-files.js';
 
 type Role = 'main' | 'backup';
 
@@ -99,6 +100,7 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
           { id: 'backup', role: 'backup', address: address('backup') },
         ],
       },
+      licensing: licensingConfig(),
       timing: { tickIntervalMs: 10, heartbeatIntervalMs: 50, failoverTimeoutMs: 500, startupGraceMs: 1000 },
       log: { level: 'error' },
     });
@@ -166,15 +168,29 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
     await waitFor(() => node('backup').replica.status().leaderId === 'main', 2000, 'backup following main');
   });
 
+  /** The cluster id the main's ledger recorded (a random UUID: the configuration names none). */
+  async function clusterId(): Promise<string> {
+    let id = '';
+    await waitFor(
+      async () => {
+        id = (
+          await call<ClusterStatusResponse__Output>((callback) => admin('main').ClusterStatus({}, callback))
+        ).clusterId;
+        return id !== '';
+      },
+      5000,
+      'the cluster id',
+    );
+    return id;
+  }
+
   it('replicates a write to backup: both nodes verify the same state hash', async () => {
+    const file = signedLicenceFile(
+      { licenceId: 'cad', product: 'CAD', seats: 50, redundancy: true },
+      await clusterId(),
+    );
     const activated = await call<LicenceResponse__Output>((callback) =>
-      admin('main').ActivateLicence(
-        {
-          requestId: 'activate-cad',
-          licence: { licenceId: 'cad', product: 'CAD', seats: 5, redundancy: true },
-        },
-        callback,
-      ),
+      admin('main').ActivateLicence({ requestId: 'activate-cad', licenceFile: Buffer.from(file) }, callback),
     );
     const index = activated.header?.appliedIndex ?? 0;
     expect(index).to.be.greaterThan(0);
@@ -182,6 +198,10 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
     expect(backup.appliedIndex).to.equal(index);
     expect(backup.stateHash).to.equal(main.stateHash);
     expect(backup.header?.state).to.equal('NODE_STATE_FOLLOWER');
+    const fromBackup = await call<ClusterStatusResponse__Output>((callback) =>
+      admin('backup').ClusterStatus({}, callback),
+    );
+    expect(fromBackup.clusterId).to.equal(await clusterId());
   });
 
   it('a follower refuses writes with UNAVAILABLE and the leader in the metadata, and stays healthy', async () => {
@@ -267,12 +287,13 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
   });
 
   it('main stops: backup leads, extends leases, and serves only redundant licences', async () => {
+    const plainFile = signedLicenceFile(
+      { licenceId: 'plain', product: 'Viewer', seats: 5, redundancy: false },
+      await clusterId(),
+    );
     await call((callback) =>
       admin('main').ActivateLicence(
-        {
-          requestId: 'activate-plain',
-          licence: { licenceId: 'plain', product: 'Viewer', seats: 5, redundancy: false },
-        },
+        { requestId: 'activate-plain', licenceFile: Buffer.from(plainFile) },
         callback,
       ),
     );

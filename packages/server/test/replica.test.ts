@@ -9,6 +9,7 @@ import { parseConfig, type TandemConfig } from '../src/config.js';
 import { OperationalError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { Replica } from '../src/replica.js';
+import { signedLicenceFile } from './licence-files.js';
 
 /** Real LevelDB storage that counts and can hold back its durable writes. */
 class ObservedStorage {
@@ -45,6 +46,7 @@ describe('replica (single node, real LevelDB)', function () {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-replica-'));
     config = parseConfig({
       node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory },
+      cluster: { id: 'replica-test' },
       snapshot: { everyEntries: 50 },
     });
   });
@@ -77,19 +79,12 @@ describe('replica (single node, real LevelDB)', function () {
     await opened.storage.inner.close();
   }
 
+  // The replica takes commands as the edge proposes them; the edge has checked the signature.
   const activate: Command = {
     type: 'activate_licence',
     requestId: 'activate',
-    licence: {
-      licenceId: 'meter',
-      product: 'P',
-      seats: 5,
-      quota: null,
-      validFromMs: 0,
-      validUntilMs: 0,
-      redundancy: false,
-      features: {},
-    },
+    licenceFile: signedLicenceFile({ licenceId: 'meter', product: 'P', seats: 5 }, 'replica-test'),
+    actor: { name: 'tester', role: 'admin', via: 'insecure', from: 'test' },
   };
   const usage = (n: number): Command => ({
     type: 'report_usage',
@@ -97,6 +92,27 @@ describe('replica (single node, real LevelDB)', function () {
     licenceId: 'meter',
     workstationId: 'ws',
     units: 1,
+  });
+
+  it('records the configured cluster id when it first leads, once', async () => {
+    const opened = await startLeader();
+    await opened.replica.submit(activate);
+    expect(opened.replica.ledger.clusterId).to.equal('replica-test');
+    await close(opened);
+    const again = await startLeader();
+    await again.replica.submit(usage(1));
+    expect(again.replica.ledger.clusterId).to.equal('replica-test');
+    await close(again);
+  });
+
+  it('records a random cluster id when none is configured', async () => {
+    config = parseConfig({ node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory } });
+    const opened = await startLeader();
+    await opened.replica.submit(usage(1));
+    expect(opened.replica.ledger.clusterId).to.match(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+    await close(opened);
   });
 
   it('refuses operations before it leads', async () => {

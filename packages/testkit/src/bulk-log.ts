@@ -4,6 +4,10 @@ import { mkdir } from 'node:fs/promises';
 import type { Command } from '@tandem/ledger';
 import { createLogger, parseConfig, Replica } from '@tandem/server';
 import { LevelStorage } from '@tandem/storage';
+import { signTestLicence } from './test-vendor.js';
+
+/** The bulk log's cluster: its licence files are issued for it. */
+const BULK_CLUSTER_ID = 'bulk-log';
 
 export interface BulkLogOptions {
   dataDir: string;
@@ -19,6 +23,7 @@ export async function buildBulkLog(options: BulkLogOptions): Promise<void> {
   await mkdir(options.dataDir, { recursive: true });
   const config = parseConfig({
     node: { id: 'main', role: 'main', listen: '127.0.0.1:0', dataDir: options.dataDir },
+    cluster: { id: BULK_CLUSTER_ID },
     snapshot: { everyEntries: options.snapshotEveryEntries },
     limits: { maxPendingOperations: 100_000, operationTimeoutMs: 600_000 },
   });
@@ -31,19 +36,12 @@ export async function buildBulkLog(options: BulkLogOptions): Promise<void> {
   });
   replica.start();
   await replica.waitForLeadership(5000);
+  // Proposed as the edge would, once it has checked the signature.
   const licence = (licenceId: string, seats: number): Command => ({
     type: 'activate_licence',
     requestId: `activate-${licenceId}`,
-    licence: {
-      licenceId,
-      product: 'Bench',
-      seats,
-      quota: null,
-      validFromMs: 0,
-      validUntilMs: 0,
-      redundancy: true,
-      features: {},
-    },
+    licenceFile: signTestLicence({ licenceId, product: 'Bench', seats, redundancy: true }, BULK_CLUSTER_ID),
+    actor: { name: 'bulk-log', role: 'admin', via: 'insecure', from: 'in-process' },
   });
   await replica.submit(licence('meter', 1));
   await replica.submit(licence('seats', Math.max(1, options.liveLeases)));
@@ -62,6 +60,7 @@ export async function buildBulkLog(options: BulkLogOptions): Promise<void> {
                 workstationId: `ws-${position}`,
                 parameters: { host: `host-${position}`, user: 'bench', cores: 8, productVersion: '1.0' },
                 ttlMs: config.ledger.maxTtlMs,
+                nonce: position.toString(16).padStart(16, '0'),
               }
             : {
                 type: 'report_usage',

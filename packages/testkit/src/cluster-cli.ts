@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   try {
     await waitForLeader(cluster.access, cluster.servers, 30_000, (leader) => leader.id === 'main');
     const pki = cluster instanceof TandemdTrio ? cluster.pki : cluster.requirePki();
-    await activateDemoLicence(cluster.servers, cluster.access, pki);
+    await activateDemoLicence(cluster.servers, cluster.access);
     const admin = await pki.certificate('admin', 'admin');
     const viewer = await pki.certificate('viewer', 'viewer');
     const workstation = await pki.certificate('workstation', 'ws-1');

@@ -1,14 +1,24 @@
-// The Quick start demo: a real main + backup pair with data in a temporary directory, a licence
+// The Quick start demo: a real main + backup pair with data in a temporary directory, TLS on every
+// port and a PKI of its own, a licence file signed by the test vendor for the pair's cluster id and
 // activated with tandemctl, workstations that lease, renew and report usage through the client
 // library; then main is killed (kill -9), backup serves and the workstations keep their seats; main
 // returns, catches up and takes leadership back. Ends with the operator's view and a clean stop.
-
-import { connect, type LeaseHandle, RejectedError, type WorkstationClient } from '@tandem/client';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  AdminClient,
+  connect,
+  type LeaseHandle,
+  parseSettings,
+  RejectedError,
+  type WorkstationClient,
+} from '@tandem/client';
 import { quietIpServerNameWarning } from '@tandem/pki';
 import { waitForEqualState, waitForLeader } from './cluster-checks.js';
 import { runTandemctl } from './tandemctl.js';
 import { TandemdPair } from './tandemd-pair.js';
 import { removeDirectory, temporaryDirectory } from './temporary-directory.js';
+import { signTestLicence, TEST_VENDOR_NAME, waitForClusterId } from './test-vendor.js';
 
 quietIpServerNameWarning();
 
@@ -40,22 +50,29 @@ async function main(): Promise<void> {
   const workstations: WorkstationClient[] = [];
   const leases = new Map<string, LeaseHandle>();
   try {
-    say('activating a redundant licence (served by the backup too): 3 seats, 500 pages a day');
-    await tandemctl(
-      pair,
-      'licence',
-      'activate',
-      LICENCE,
-      '--product',
-      'CAD Suite',
-      '--seats',
-      '3',
-      '--quota',
-      '500',
-      '--period',
-      'day',
-      '--redundancy',
+    say(
+      'the vendor signs a redundant licence (served by the backup too) for this cluster: 3 seats, 500 pages a day',
     );
+    const admin = new AdminClient(parseSettings({ ...pair.access, servers }));
+    const clusterId = await waitForClusterId(admin).finally(() => admin.close());
+    const licenceFile = path.join(directory, `${LICENCE}.licence`);
+    await writeFile(
+      licenceFile,
+      signTestLicence(
+        {
+          licenceId: LICENCE,
+          product: 'CAD Suite',
+          seats: 3,
+          quota: { units: 500, period: 'day' },
+          redundancy: true,
+        },
+        clusterId,
+      ),
+    );
+    process.stdout.write(
+      `cluster id ${clusterId} (tandemctl status shows it); ${TEST_VENDOR_NAME} signed ${licenceFile}\n`,
+    );
+    await tandemctl(pair, 'licence', 'activate', '--file', licenceFile);
 
     say(
       'four workstations (settings list main, then backup) ask for a seat; leases of 3 s renew every second',
@@ -126,6 +143,7 @@ async function main(): Promise<void> {
     await tandemctl(pair, 'status');
     await tandemctl(pair, 'lease', 'list');
     await tandemctl(pair, 'usage', 'show', LICENCE);
+    await tandemctl(pair, 'audit');
     await tandemctl(pair, 'verify');
 
     say('the workstations finish and release their seats');

@@ -13,4 +13,5 @@ export * from './tandemd-process.js';
 export * from './tandemd-trio.js';
 export * from './temporary-directory.js';
 export * from './test-pki.js';
+export * from './test-vendor.js';
 export * from './workload.js';

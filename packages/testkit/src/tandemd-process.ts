@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { tandemdEntry } from './paths.js';
 import { freePort } from './ports.js';
 import { type ClientRole, type ClusterAccess, INSECURE_ACCESS, pkiDirectory, TestPki } from './test-pki.js';
+import { testVendorLicensing } from './test-vendor.js';
 
 export interface TandemdOptions {
   id?: string;
@@ -15,7 +16,10 @@ export interface TandemdOptions {
   dataDir: string;
   /** Picked free when absent; kept across restarts by passing it again. */
   port?: number;
-  /** Deep-merged over the generated configuration (timing, limits, ledger, snapshot, log...). */
+  /**
+   * Deep-merged over the generated configuration (timing, limits, ledger, snapshot, log...). The
+   * generated one trusts the test vendor (test-vendor.ts).
+   */
   overrides?: Record<string, unknown>;
   /** Echo the node's log lines to this stream (the demo uses it; tests keep them quiet). */
   echo?: NodeJS.WritableStream;
@@ -92,6 +96,7 @@ export class TandemdProcess {
       {
         node: { id, role, listen: address, dataDir: options.dataDir },
         cluster: { mode: 'single' },
+        licensing: testVendorLicensing(),
         log: { level: 'info' },
         ...security,
       },
@@ -107,9 +112,11 @@ export class TandemdProcess {
       configFile,
     ];
     if (command === undefined) throw new Error('tandemd has no command to run');
+    // tandemd needs the test vendor's public key only, which is in its configuration.
+    const { TANDEM_TEST_VENDOR_KEY: _privateKey, ...environment } = process.env;
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...(options.environment ?? {}) },
+      env: { ...environment, ...(options.environment ?? {}) },
     });
     const node = new TandemdProcess(
       child,

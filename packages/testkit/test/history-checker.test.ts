@@ -23,6 +23,7 @@ function acquire(requestId: string, workstationId: string, licenceId = 'L1'): Co
     workstationId,
     parameters: PARAMETERS,
     ttlMs: 60_000,
+    nonce: '',
   };
 }
 function release(requestId: string, leaseId: string): Command {

@@ -2,7 +2,7 @@
 // duplicates answered with the first result, pair-mode merges exempting results but not presence,
 // seat excesses (never in witness mode, covered by an incident in pair mode), and unknown outcomes
 // settled by the final ledger. Every refutation test plants one violation.
-import { type Command, Ledger, type MergedEntry, type Result } from '@tandem/ledger';
+import type { Command, MergedEntry, Result } from '@tandem/ledger';
 import { expect } from 'chai';
 import { HistoryRecorder, type Operation } from '../src/history-checker/history.js';
 import { createLicenceModel } from '../src/history-checker/licence-model.js';
@@ -10,6 +10,7 @@ import { checkLinearizable } from '../src/history-checker/linearizability.js';
 import { checkDuplicatesAnsweredAlike } from '../src/history-checker/safety-checks.js';
 import { judgeHistory, settleUnknownOutcomes } from '../src/netns/history-verdict.js';
 import type { SeatExcess, VerifiedLedger } from '../src/netns/verified-ledger.js';
+import { activateCommand, clusteredLedger } from './ledgers.js';
 
 function report(requestId: string, units: number): Command {
   return { type: 'report_usage', requestId, licenceId: 'meter', workstationId: 'w1', units };
@@ -33,22 +34,18 @@ function finalLedger(
     merged?: MergedEntry[];
   } = {},
 ): VerifiedLedger {
-  const ledger = new Ledger();
+  const ledger = clusteredLedger();
   const commands: Command[] = [
-    {
-      type: 'activate_licence',
-      requestId: 'activate',
-      licence: {
-        licenceId: 'meter',
-        product: 'Meter',
-        seats: 1,
-        quota: null,
-        validFromMs: 0,
-        validUntilMs: 0,
-        redundancy: true,
-        features: {},
-      },
-    },
+    activateCommand('activate', {
+      licenceId: 'meter',
+      product: 'Meter',
+      seats: 1,
+      quota: null,
+      validFromMs: 0,
+      validUntilMs: 0,
+      redundancy: true,
+      features: {},
+    }),
     ...reports,
     ...(extra.merged === undefined
       ? []

@@ -1,28 +1,25 @@
 // The simulation checker's split-brain rules, on hand-made ledgers: pair mode may diverge until the
 // merge repairs it and may overdraw only under an incident; the other modes may do neither.
 import type { Entry } from '@tandem/consensus';
-import { type Command, encodeEntryData, Ledger, type Result } from '@tandem/ledger';
+import { type Command, encodeEntryData, type Ledger, type Result } from '@tandem/ledger';
 import { expect } from 'chai';
 import { SimulationChecker } from '../src/simulation/checker.js';
 import { History } from '../src/simulation/history.js';
+import { activateCommand, clusteredLedger } from './ledgers.js';
 
 const DAY_START_MS = 1_767_225_600_000;
 
 function activate(licenceId: string, seats: number, quotaUnits: number | null): Command {
-  return {
-    type: 'activate_licence',
-    requestId: `activate-${licenceId}`,
-    licence: {
-      licenceId,
-      product: 'Checked product',
-      seats,
-      quota: quotaUnits === null ? null : { units: quotaUnits, period: 'day' },
-      validFromMs: 0,
-      validUntilMs: 0,
-      redundancy: true,
-      features: {},
-    },
-  };
+  return activateCommand(`activate-${licenceId}`, {
+    licenceId,
+    product: 'Checked product',
+    seats,
+    quota: quotaUnits === null ? null : { units: quotaUnits, period: 'day' },
+    validFromMs: 0,
+    validUntilMs: 0,
+    redundancy: true,
+    features: {},
+  });
 }
 
 function acquire(requestId: string, licenceId: string, workstationId: string): Command {
@@ -33,6 +30,7 @@ function acquire(requestId: string, licenceId: string, workstationId: string): C
     workstationId,
     parameters: { host: `${workstationId}.example`, user: 'u', cores: 1, productVersion: '1' },
     ttlMs: 60_000,
+    nonce: '',
   };
 }
 
@@ -72,7 +70,7 @@ function acknowledgedHistory(): History {
     const record = history.invoke(requestId.split('-r')[0] ?? 'ws', requestId, command, 0, null);
     history.complete(record, { atMs: 1, result, index: 1, term: 1, nodeId, duringDrain: false });
   };
-  const probe = new Ledger();
+  const probe = clusteredLedger();
   const results = [
     activate('lic-1', 1, 10),
     acquire('ws-1-r1', 'lic-1', 'ws-1'),
@@ -82,7 +80,7 @@ function acknowledgedHistory(): History {
   );
   acknowledge('activate-lic-1', activate('lic-1', 1, 10), results[0] as Result, 'main');
   acknowledge('ws-1-r2', report('ws-1-r2', 'lic-1', 8), results[2] as Result, 'main');
-  const backup = new Ledger();
+  const backup = clusteredLedger();
   backup.apply({ index: 1, term: 1, timestampMs: DAY_START_MS + 1, command: activate('lic-1', 1, 10) });
   const backupReport = backup.apply({
     index: 3,
@@ -96,14 +94,14 @@ function acknowledgedHistory(): History {
 
 /** The main's own history, then a merge of the backup's grant of the licence's last seat. */
 function overdrawnMain(checker: SimulationChecker): Ledger {
-  const main = new Ledger();
+  const main = clusteredLedger();
   applyAll(checker, 'main', main, [
     { index: 1, term: 1, command: activate('lic-1', 1, 10) },
     { index: 2, term: 2, command: acquire('ws-1-r1', 'lic-1', 'ws-1') },
     { index: 3, term: 2, command: report('ws-1-r2', 'lic-1', 8) },
   ]);
   // The backup's solo history at the same indexes (term 3): the checker sees the split brain.
-  const backup = new Ledger();
+  const backup = clusteredLedger();
   applyAll(checker, 'backup', backup, [
     { index: 1, term: 1, command: activate('lic-1', 1, 10) },
     { index: 2, term: 3, command: acquire('ws-2-r1', 'lic-1', 'ws-2') },
@@ -155,7 +153,7 @@ describe('simulation checker', () => {
 
   it('an excess no incident covers fails: seats after any apply, quota at the end', () => {
     const checker = new SimulationChecker(['lic-1'], { splitBrainPossible: true });
-    const ledger = new Ledger();
+    const ledger = clusteredLedger();
     applyAll(checker, 'main', ledger, [
       { index: 1, term: 1, command: activate('lic-1', 2, 10) },
       { index: 2, term: 1, command: acquire('ws-1-r1', 'lic-1', 'ws-1') },
@@ -165,7 +163,14 @@ describe('simulation checker', () => {
       {
         index: 5,
         term: 1,
-        command: { type: 'update_licence', requestId: 'op-1', licenceId: 'lic-1', changes: { seats: 1 } },
+        command: {
+          type: 'update_licence',
+          requestId: 'op-1',
+          licenceId: 'lic-1',
+          licenceFile: null,
+          changes: { seats: 1 },
+          actor: { name: 'operator', role: 'admin', via: 'insecure', from: 'test' },
+        },
       },
     ]);
     expect(checker.violations.map((violation) => violation.check)).to.deep.equal(['seat_limit']);
@@ -195,7 +200,7 @@ describe('simulation checker', () => {
 
   it('a merge before any split brain is unexpected, even in pair mode', () => {
     const checker = new SimulationChecker(['lic-1'], { splitBrainPossible: true });
-    const ledger = new Ledger();
+    const ledger = clusteredLedger();
     const merge: Command = { type: 'merge', sourceNodeId: 'backup', sourceTerms: [1], entries: [] };
     applyAll(checker, 'main', ledger, [
       { index: 1, term: 1, command: activate('lic-1', 1, null) },

@@ -1,16 +1,23 @@
 // Conversions between the ledger's plain data and the wire messages. The server edge and the
 // client library both use these, so that a field is named and shaped the same way everywhere.
 import type {
+  AuditAction,
+  AuditRecord,
   Incident,
   IncidentKind,
   Lease,
   Licence,
+  LicenceGrant,
   LicenceSpec,
   Period,
   Quota,
   UsagePeriod,
   WorkstationParameters,
 } from '@tandem/ledger';
+import type {
+  AuditRecord as WireAuditRecord,
+  AuditRecord__Output as WireAuditRecordOutput,
+} from './generated/tandem/v1/AuditRecord.js';
 import type {
   Incident as WireIncident,
   Incident__Output as WireIncidentOutput,
@@ -21,6 +28,10 @@ import type {
   Licence as WireLicence,
   Licence__Output as WireLicenceOutput,
 } from './generated/tandem/v1/Licence.js';
+import type {
+  LicenceGrant as WireLicenceGrant,
+  LicenceGrant__Output as WireLicenceGrantOutput,
+} from './generated/tandem/v1/LicenceGrant.js';
 import type {
   LicenceSpec as WireLicenceSpec,
   LicenceSpec__Output as WireLicenceSpecOutput,
@@ -121,7 +132,32 @@ export interface LicenceFigures {
   periodStartMs: number;
 }
 
-export function licenceToWire(licence: Licence, figures: LicenceFigures): WireLicence {
+/** What the vendor signed, as the wire carries it: everything but the file itself. */
+export type LicenceGrantView = Omit<LicenceGrant, 'file'>;
+
+export function licenceGrantToWire(grant: LicenceGrantView): WireLicenceGrant {
+  return {
+    serial: grant.serial,
+    vendor: grant.vendor,
+    keyId: grant.keyId,
+    issuedAtMs: grant.issuedAtMs,
+    clusterId: grant.clusterId,
+    limits: licenceSpecToWire(grant.limits),
+  };
+}
+
+export function licenceGrantFromWire(grant: WireLicenceGrantOutput | null | undefined): LicenceGrantView {
+  return {
+    serial: grant?.serial ?? 0,
+    vendor: grant?.vendor ?? '',
+    keyId: grant?.keyId ?? '',
+    issuedAtMs: grant?.issuedAtMs ?? 0,
+    clusterId: grant?.clusterId ?? '',
+    limits: licenceSpecFromWire(grant?.limits),
+  };
+}
+
+export function licenceToWire(licence: Licence | LicenceView, figures: LicenceFigures): WireLicence {
   return {
     spec: licenceSpecToWire(licence),
     status: licence.status === 'active' ? 'LICENCE_STATUS_ACTIVE' : 'LICENCE_STATUS_DEACTIVATED',
@@ -130,11 +166,14 @@ export function licenceToWire(licence: Licence, figures: LicenceFigures): WireLi
     periodStartMs: figures.periodStartMs,
     activatedAtMs: licence.activatedAtMs,
     updatedAtMs: licence.updatedAtMs,
+    grant: licenceGrantToWire(licence.grant),
   };
 }
 
-/** The client-side view of a licence: the ledger's shape plus the live figures. */
-export interface LicenceView extends Licence, LicenceFigures {}
+/** The client-side view of a licence: the ledger's shape (without the signed file) plus the live figures. */
+export interface LicenceView extends Omit<Licence, 'grant'>, LicenceFigures {
+  grant: LicenceGrantView;
+}
 
 export function licenceFromWire(licence: WireLicenceOutput): LicenceView {
   return {
@@ -142,6 +181,7 @@ export function licenceFromWire(licence: WireLicenceOutput): LicenceView {
     status: licence.status === 'LICENCE_STATUS_DEACTIVATED' ? 'deactivated' : 'active',
     activatedAtMs: licence.activatedAtMs,
     updatedAtMs: licence.updatedAtMs,
+    grant: licenceGrantFromWire(licence.grant),
     seatsInUse: licence.seatsInUse,
     usageThisPeriod: licence.usageThisPeriod,
     periodStartMs: licence.periodStartMs,
@@ -214,5 +254,46 @@ export function incidentFromWire(incident: WireIncidentOutput): Incident {
     resolvedAtMs: present('resolvedAtMs'),
     periodStartMs: present('periodStartMs'),
     periodEndMs: present('periodEndMs'),
+  };
+}
+
+export function auditRecordToWire(record: AuditRecord): WireAuditRecord {
+  const wire: WireAuditRecord = {
+    index: record.index,
+    atMs: record.atMs,
+    action: record.action,
+    actor: { ...record.actor },
+    requestId: record.requestId ?? '',
+    licenceId: record.licenceId ?? '',
+    leaseId: record.leaseId ?? '',
+    outcome: record.outcome,
+    detail: record.detail,
+  };
+  if (record.origin !== null) wire.origin = { ...record.origin };
+  return wire;
+}
+
+/** An audit record as a client reads it; an action or outcome it does not know is kept as sent. */
+export function auditRecordFromWire(record: WireAuditRecordOutput): AuditRecord {
+  const origin = record.origin;
+  return {
+    index: record.index,
+    atMs: record.atMs,
+    action: record.action as AuditAction,
+    actor: {
+      name: record.actor?.name ?? '',
+      role: record.actor?.role ?? '',
+      via: record.actor?.via ?? '',
+      from: record.actor?.from ?? '',
+    },
+    requestId: record.requestId === '' ? null : record.requestId,
+    licenceId: record.licenceId === '' ? null : record.licenceId,
+    leaseId: record.leaseId === '' ? null : record.leaseId,
+    outcome: record.outcome as AuditRecord['outcome'],
+    detail: record.detail,
+    origin:
+      origin === null
+        ? null
+        : { nodeId: origin.nodeId, index: origin.index, term: origin.term, timestampMs: origin.timestampMs },
   };
 }

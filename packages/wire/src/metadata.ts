@@ -28,6 +28,13 @@ export const REJECTION_STATUS: Record<RejectionReason, grpc.status> = {
   licence_expired: grpc.status.FAILED_PRECONDITION,
   // An open seats overdraft incident after a merge: no new lease until it is back within its seats.
   licence_overdrawn: grpc.status.FAILED_PRECONDITION,
+  // A licence file for another cluster is the wrong file, like one whose signature does not verify.
+  licence_wrong_cluster: grpc.status.INVALID_ARGUMENT,
+  licence_serial_not_newer: grpc.status.FAILED_PRECONDITION,
+  // An operator change beyond what the vendor signed needs a new licence file first.
+  licence_limit_exceeded: grpc.status.FAILED_PRECONDITION,
+  request_id_reused: grpc.status.FAILED_PRECONDITION,
+  cluster_id_mismatch: grpc.status.FAILED_PRECONDITION,
   invalid_command: grpc.status.INVALID_ARGUMENT,
 };
 

@@ -1,6 +1,8 @@
-import type { Incident, Lease, Licence } from '@tandem/ledger';
+import type { AuditRecord, Incident, Lease, Licence } from '@tandem/ledger';
 import { expect } from 'chai';
 import {
+  auditRecordFromWire,
+  auditRecordToWire,
   incidentFromWire,
   incidentToWire,
   leaseFromWire,
@@ -26,6 +28,24 @@ const licence: Licence = {
   status: 'active',
   activatedAtMs: 10,
   updatedAtMs: 20,
+  grant: {
+    serial: 3,
+    vendor: 'Acme',
+    keyId: 'acme-2026',
+    issuedAtMs: 5,
+    clusterId: 'c-1',
+    limits: {
+      licenceId: 'cad',
+      product: 'CAD',
+      seats: 10,
+      quota: { units: 900, period: 'week' },
+      validFromMs: 1000,
+      validUntilMs: 3000,
+      redundancy: true,
+      features: { tier: 'pro' },
+    },
+    file: '{"format":"tandem-licence"}',
+  },
 };
 
 const lease: Lease = {
@@ -40,7 +60,10 @@ const lease: Lease = {
 };
 
 /** Encodes and decodes an AdminService method's response, as a message crossing the wire would. */
-function throughWire<T>(method: 'GetLicence' | 'RevokeLease' | 'ListIncidents', value: unknown): T {
+function throughWire<T>(
+  method: 'GetLicence' | 'RevokeLease' | 'ListIncidents' | 'ListAudit',
+  value: unknown,
+): T {
   const service = packageDefinition()['tandem.v1.AdminService'] as unknown as Record<
     string,
     { responseSerialize(value: unknown): Buffer; responseDeserialize(bytes: Buffer): unknown }
@@ -57,7 +80,42 @@ describe('wire conversions', () => {
       licence: wire,
     });
     const view = licenceFromWire(decoded.licence);
-    expect(view).to.deep.equal({ ...licence, seatsInUse: 3, usageThisPeriod: 42, periodStartMs: 99 });
+    // The signed file itself stays on the server.
+    const { file: _file, ...grant } = licence.grant;
+    expect(view).to.deep.equal({ ...licence, grant, seatsInUse: 3, usageThisPeriod: 42, periodStartMs: 99 });
+  });
+
+  it('round-trips audit records, merged or not, through the protobuf encoding', () => {
+    const records: AuditRecord[] = [
+      {
+        index: 7,
+        atMs: 1000,
+        action: 'revoke_lease',
+        actor: { name: 'ops', role: 'operator', via: 'certificate', from: 'ipv4:10.0.0.1:5000' },
+        requestId: 'r-1',
+        licenceId: 'cad',
+        leaseId: 'lease-2-7-0123456789abcdef',
+        outcome: 'ok',
+        detail: 'stolen laptop',
+        origin: null,
+      },
+      {
+        index: 9,
+        atMs: 2000,
+        action: 'transfer_leadership',
+        actor: { name: 'anonymous', role: 'admin', via: 'insecure', from: 'unknown' },
+        requestId: null,
+        licenceId: null,
+        leaseId: null,
+        outcome: 'licence_not_found',
+        detail: 'to backup',
+        origin: { nodeId: 'backup', index: 12, term: 4, timestampMs: 1900 },
+      },
+    ];
+    const decoded = throughWire<{ records: Parameters<typeof auditRecordFromWire>[0][] }>('ListAudit', {
+      records: records.map(auditRecordToWire),
+    });
+    expect(decoded.records.map(auditRecordFromWire)).to.deep.equal(records);
   });
 
   it('round-trips a lease through the protobuf encoding', () => {

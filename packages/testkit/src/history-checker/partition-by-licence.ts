@@ -1,6 +1,6 @@
 // Commands on different licences never influence one another, so a history may be checked one
 // licence at a time (P-compositionality), which shrinks the search exponentially.
-import type { Command } from '@tandem/ledger';
+import { type Command, readLicenceFile } from '@tandem/ledger';
 import { type Operation, operationResult } from './history.js';
 
 /**
@@ -36,9 +36,14 @@ export function partitionByLicence(operations: readonly Operation[]): Map<string
 /** The licence a command acts on; '' for a lease nobody was seen to hold; null for every licence. */
 function licenceOf(command: Command, licenceByLeaseId: ReadonlyMap<string, string>): string | null {
   switch (command.type) {
-    case 'activate_licence':
+    case 'activate_licence': {
+      const reading = readLicenceFile(command.licenceFile);
+      return reading.ok ? reading.file.terms.licenceId : '';
+    }
+    case 'legacy_activate_licence':
       return command.licence.licenceId;
     case 'update_licence':
+    case 'legacy_update_licence':
     case 'deactivate_licence':
     case 'acquire_lease':
     case 'report_usage':
@@ -49,6 +54,8 @@ function licenceOf(command: Command, licenceByLeaseId: ReadonlyMap<string, strin
       return licenceByLeaseId.get(command.leaseId) ?? '';
     case 'tick':
     case 'extend_leases':
+    case 'set_cluster_id':
+    case 'audit_note':
     case 'merge':
       return null;
   }

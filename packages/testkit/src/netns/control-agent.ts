@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { AdminClient, resolveSettings } from '@tandem/client';
 import { waitForEqualState, waitForLeader } from '../cluster-checks.js';
 import { call, type RawClients, rawClients } from '../raw-client.js';
+import { waitForClusterId } from '../test-vendor.js';
 import type { ObservedLeader } from './workload-record.js';
 
 /** What one node answered a probe: an answer (with the term on it) or the gRPC error. */
@@ -109,7 +110,9 @@ async function probeNode(
 const methods: Record<string, (...params: never[]) => Promise<unknown>> = {
   nodeStatus: (address: string) => statusAdmin.nodeStatus(address),
   verify: (address: string) => statusAdmin.verify(address),
-  activateLicence: (spec: Parameters<AdminClient['activateLicence']>[0]) => admin.activateLicence(spec),
+  // The harness signs licence files with the test vendor's key; the agent only sends them.
+  clusterId: () => waitForClusterId(admin),
+  activateLicence: (licenceFile: string) => admin.activateLicence(licenceFile),
   getUsage: (licenceId: string) => admin.getUsage(licenceId),
   waitForLeader: async (addresses: string[], timeoutMs: number, acceptIds: string[] | null) =>
     waitForLeader(addresses, timeoutMs, (leader) => acceptIds === null || acceptIds.includes(leader.id)),

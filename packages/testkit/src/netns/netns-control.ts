@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ClusterStatus, LicenceView, UsageSummary, VerifyResult } from '@tandem/client';
 import type { LeaderView, VerifiedNode } from '../cluster-checks.js';
 import { repositoryRoot } from '../paths.js';
+import { signTestLicence } from '../test-vendor.js';
 import type { ControlReply, ProbeOutcome } from './control-agent.js';
 import type { NetnsLab } from './netns-lab.js';
 import type { ObservedLeader } from './workload-record.js';
@@ -75,13 +76,15 @@ export class NetnsControl {
     return this.call('verify', [address]) as Promise<VerifyResult>;
   }
 
-  activateLicence(spec: {
+  /** Activates a licence file the test vendor signs here for the cluster id the agent reads. */
+  async activateLicence(spec: {
     licenceId: string;
     product: string;
     seats: number;
     redundancy?: boolean;
   }): Promise<LicenceView> {
-    return this.call('activateLicence', [spec]) as Promise<LicenceView>;
+    const clusterId = (await this.call('clusterId', [])) as string;
+    return this.call('activateLicence', [signTestLicence(spec, clusterId)]) as Promise<LicenceView>;
   }
 
   getUsage(licenceId: string): Promise<UsageSummary> {

@@ -189,6 +189,8 @@ function acquireCommand(client: WorkstationClient, requestId: string, licenceId:
     workstationId: client.workstationId,
     parameters: PARAMETERS,
     ttlMs: spec.leaseTtlMs,
+    // The server draws the nonce; the history records what the workstation asked.
+    nonce: '',
   };
 }
 

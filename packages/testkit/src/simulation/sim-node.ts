@@ -13,6 +13,7 @@
 // A crash drops the process (and every write not yet flushed); a restart loads what was durable,
 // restores the ledger from the snapshot and lets the core hand the rest of the log out again.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import {
   type Configuration,
   ConsensusError,
@@ -46,6 +47,18 @@ import type { SimulationChecker } from './checker.js';
 import type { ClientErrorCode, ClientReply, ClientRequest } from './messages.js';
 import type { SettleCallback } from './network.js';
 import type { SimulationRandom } from './random.js';
+
+/** The cluster id simulated leaders record; the operator's licence files are issued for it. */
+export const SIMULATED_CLUSTER_ID = 'simulated-cluster';
+
+/**
+ * An acquire with the nonce the server's edge would draw, here derived from the request (so that a
+ * run is the same for the same seed); other commands as they are.
+ */
+function withNonce<C extends ClientRequest['command']>(command: C, source: string): C {
+  if (command.type !== 'acquire_lease') return command;
+  return { ...command, nonce: createHash('sha256').update(source).digest('hex').slice(0, 16) };
+}
 
 /** Where an armed crash strikes: before the fsync of the next write, after it, or after sending. */
 export type CrashPoint = 'before_fsync' | 'after_fsync' | 'after_send';
@@ -433,6 +446,11 @@ export class SimulatedNode {
       this.replyError(process, request, 'not_leader', process.softState.leaderId);
       return true;
     }
+    // As the server's edge does: a licence file waits until the cluster id is recorded.
+    if (request.command.type === 'activate_licence' && process.ledger.clusterId === null) {
+      this.replyError(process, request, 'not_leader', process.softState.leaderId);
+      return true;
+    }
     // As the server's edge does: a retry of an applied request is answered from the ledger.
     const previous = process.ledger.lookupRequest(request.requestId);
     if (previous !== undefined) {
@@ -450,7 +468,10 @@ export class SimulatedNode {
       return true;
     }
     process.queue.push({
-      command: request.command,
+      command: withNonce(
+        request.command,
+        `${this.id}/${request.workstationId}/${request.requestId}/${request.attempt}`,
+      ),
       origin: {
         workstationId: request.workstationId,
         requestId: request.requestId,
@@ -848,6 +869,14 @@ export class SimulatedNode {
     process.nextLeaseTickAtMs = now + this.options.leaseExpiryIntervalMs;
     // No workstation loses its seat because a server failed: extend every lease by the time this
     // node was without a leader before it won.
+    // The first leader of a fresh ledger records the cluster id, as the replica does.
+    if (process.ledger.clusterId === null) {
+      process.queue.unshift({
+        command: { type: 'set_cluster_id', clusterId: SIMULATED_CLUSTER_ID },
+        origin: null,
+        deadlineMs: now + this.options.operationTimeoutMs,
+      });
+    }
     const leaderlessTicks = status.leaderlessTicksBeforeElection ?? 0;
     const { maxExtendMs } = resolveLedgerOptions(this.options.ledgerOptions);
     const byMs = Math.min(leaderlessTicks * this.options.tickMs, maxExtendMs);

@@ -4,13 +4,24 @@
 // faults, heals everything, lets the cluster settle (bounded), then checks the final ledgers
 // against what the workstations were told. A failure names the seed, which replays the run.
 import type { RaftConfig } from '@tandem/consensus';
-import type { LedgerOptions } from '@tandem/ledger';
+import {
+  encodeLicenceFile,
+  encodeLicencePayload,
+  type LedgerOptions,
+  type LicenceTerms,
+} from '@tandem/ledger';
 import { type CheckName, type MergeStatistics, SimulationChecker, type Violation } from './checker.js';
 import { History } from './history.js';
 import { type ClientCommand, type ClientRequest, copyPayload, type NetworkPayload } from './messages.js';
 import { type LinkFaults, type NetworkStatistics, SimulatedNetwork } from './network.js';
 import { SimulationRandom } from './random.js';
-import { type CrashPoint, type PlantedBug, SimulatedNode, SimulationHalt } from './sim-node.js';
+import {
+  type CrashPoint,
+  type PlantedBug,
+  SIMULATED_CLUSTER_ID,
+  SimulatedNode,
+  SimulationHalt,
+} from './sim-node.js';
 import { SimulatedWitness } from './sim-witness.js';
 import { TimedQueue } from './timed-queue.js';
 import { SimulatedWorkstation } from './workstation.js';
@@ -324,6 +335,18 @@ interface LicencePlan {
   command: ClientCommand;
 }
 
+/**
+ * A licence file for the terms. The simulation runs the ledger and the core, not the server's edge
+ * that checks signatures, so the signature is zeros (and the run the same for the same seed).
+ */
+function simulatedLicenceFile(terms: LicenceTerms): string {
+  return encodeLicenceFile({
+    keyId: 'simulated-vendor',
+    payload: encodeLicencePayload(terms),
+    signature: new Uint8Array(64),
+  });
+}
+
 function planLicences(random: SimulationRandom, epochMs: number, runMs: number): LicencePlan[] {
   const count = random.int(2, 4);
   const plans: LicencePlan[] = [];
@@ -336,7 +359,7 @@ function planLicences(random: SimulationRandom, epochMs: number, runMs: number):
       command: {
         type: 'activate_licence',
         requestId: `operator-activate-${licenceId}`,
-        licence: {
+        licenceFile: simulatedLicenceFile({
           licenceId,
           product: `Simulated product ${number}`,
           seats: random.int(1, 3),
@@ -347,7 +370,12 @@ function planLicences(random: SimulationRandom, epochMs: number, runMs: number):
           validUntilMs: expires ? epochMs + random.int(1, Math.max(1, runMs)) : 0,
           redundancy: true,
           features: {},
-        },
+          serial: 1,
+          vendor: 'Simulated Vendor',
+          issuedAtMs: epochMs,
+          clusterId: SIMULATED_CLUSTER_ID,
+        }),
+        actor: { name: 'operator', role: 'admin', via: 'insecure', from: 'simulation' },
       },
     });
   }

@@ -328,6 +328,8 @@ export class SimulatedWorkstation {
               cores: this.random.int(1, 64),
               productVersion: '1.0',
             },
+            // The node draws the nonce, as the server's edge does (sim-node.ts).
+            nonce: '',
             ttlMs: this.random.int(this.options.ttlMinMs, this.options.ttlMaxMs),
           },
           null,

@@ -3,11 +3,14 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { AcquireLeaseRequest as _tandem_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _tandem_v1_AcquireLeaseRequest__Output } from './tandem/v1/AcquireLeaseRequest.js';
 import type { ActivateLicenceRequest as _tandem_v1_ActivateLicenceRequest, ActivateLicenceRequest__Output as _tandem_v1_ActivateLicenceRequest__Output } from './tandem/v1/ActivateLicenceRequest.js';
+import type { Actor as _tandem_v1_Actor, Actor__Output as _tandem_v1_Actor__Output } from './tandem/v1/Actor.js';
 import type { AdminServiceClient as _tandem_v1_AdminServiceClient, AdminServiceDefinition as _tandem_v1_AdminServiceDefinition } from './tandem/v1/AdminService.js';
 import type { AppendEntriesRequest as _tandem_v1_AppendEntriesRequest, AppendEntriesRequest__Output as _tandem_v1_AppendEntriesRequest__Output } from './tandem/v1/AppendEntriesRequest.js';
 import type { AppendEntriesResponse as _tandem_v1_AppendEntriesResponse, AppendEntriesResponse__Output as _tandem_v1_AppendEntriesResponse__Output } from './tandem/v1/AppendEntriesResponse.js';
 import type { AppendEntriesStreamRequest as _tandem_v1_AppendEntriesStreamRequest, AppendEntriesStreamRequest__Output as _tandem_v1_AppendEntriesStreamRequest__Output } from './tandem/v1/AppendEntriesStreamRequest.js';
 import type { AppendEntriesStreamResponse as _tandem_v1_AppendEntriesStreamResponse, AppendEntriesStreamResponse__Output as _tandem_v1_AppendEntriesStreamResponse__Output } from './tandem/v1/AppendEntriesStreamResponse.js';
+import type { AuditOrigin as _tandem_v1_AuditOrigin, AuditOrigin__Output as _tandem_v1_AuditOrigin__Output } from './tandem/v1/AuditOrigin.js';
+import type { AuditRecord as _tandem_v1_AuditRecord, AuditRecord__Output as _tandem_v1_AuditRecord__Output } from './tandem/v1/AuditRecord.js';
 import type { ClusterStatusRequest as _tandem_v1_ClusterStatusRequest, ClusterStatusRequest__Output as _tandem_v1_ClusterStatusRequest__Output } from './tandem/v1/ClusterStatusRequest.js';
 import type { ClusterStatusResponse as _tandem_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _tandem_v1_ClusterStatusResponse__Output } from './tandem/v1/ClusterStatusResponse.js';
 import type { DeactivateLicenceRequest as _tandem_v1_DeactivateLicenceRequest, DeactivateLicenceRequest__Output as _tandem_v1_DeactivateLicenceRequest__Output } from './tandem/v1/DeactivateLicenceRequest.js';
@@ -21,8 +24,11 @@ import type { InstallSnapshotResponse as _tandem_v1_InstallSnapshotResponse, Ins
 import type { Lease as _tandem_v1_Lease, Lease__Output as _tandem_v1_Lease__Output } from './tandem/v1/Lease.js';
 import type { LeaseResponse as _tandem_v1_LeaseResponse, LeaseResponse__Output as _tandem_v1_LeaseResponse__Output } from './tandem/v1/LeaseResponse.js';
 import type { Licence as _tandem_v1_Licence, Licence__Output as _tandem_v1_Licence__Output } from './tandem/v1/Licence.js';
+import type { LicenceGrant as _tandem_v1_LicenceGrant, LicenceGrant__Output as _tandem_v1_LicenceGrant__Output } from './tandem/v1/LicenceGrant.js';
 import type { LicenceResponse as _tandem_v1_LicenceResponse, LicenceResponse__Output as _tandem_v1_LicenceResponse__Output } from './tandem/v1/LicenceResponse.js';
 import type { LicenceSpec as _tandem_v1_LicenceSpec, LicenceSpec__Output as _tandem_v1_LicenceSpec__Output } from './tandem/v1/LicenceSpec.js';
+import type { ListAuditRequest as _tandem_v1_ListAuditRequest, ListAuditRequest__Output as _tandem_v1_ListAuditRequest__Output } from './tandem/v1/ListAuditRequest.js';
+import type { ListAuditResponse as _tandem_v1_ListAuditResponse, ListAuditResponse__Output as _tandem_v1_ListAuditResponse__Output } from './tandem/v1/ListAuditResponse.js';
 import type { ListIncidentsRequest as _tandem_v1_ListIncidentsRequest, ListIncidentsRequest__Output as _tandem_v1_ListIncidentsRequest__Output } from './tandem/v1/ListIncidentsRequest.js';
 import type { ListIncidentsResponse as _tandem_v1_ListIncidentsResponse, ListIncidentsResponse__Output as _tandem_v1_ListIncidentsResponse__Output } from './tandem/v1/ListIncidentsResponse.js';
 import type { ListLeasesRequest as _tandem_v1_ListLeasesRequest, ListLeasesRequest__Output as _tandem_v1_ListLeasesRequest__Output } from './tandem/v1/ListLeasesRequest.js';
@@ -73,11 +79,14 @@ export interface ProtoGrpcType {
     v1: {
       AcquireLeaseRequest: MessageTypeDefinition<_tandem_v1_AcquireLeaseRequest, _tandem_v1_AcquireLeaseRequest__Output>
       ActivateLicenceRequest: MessageTypeDefinition<_tandem_v1_ActivateLicenceRequest, _tandem_v1_ActivateLicenceRequest__Output>
+      Actor: MessageTypeDefinition<_tandem_v1_Actor, _tandem_v1_Actor__Output>
       AdminService: SubtypeConstructor<typeof grpc.Client, _tandem_v1_AdminServiceClient> & { service: _tandem_v1_AdminServiceDefinition }
       AppendEntriesRequest: MessageTypeDefinition<_tandem_v1_AppendEntriesRequest, _tandem_v1_AppendEntriesRequest__Output>
       AppendEntriesResponse: MessageTypeDefinition<_tandem_v1_AppendEntriesResponse, _tandem_v1_AppendEntriesResponse__Output>
       AppendEntriesStreamRequest: MessageTypeDefinition<_tandem_v1_AppendEntriesStreamRequest, _tandem_v1_AppendEntriesStreamRequest__Output>
       AppendEntriesStreamResponse: MessageTypeDefinition<_tandem_v1_AppendEntriesStreamResponse, _tandem_v1_AppendEntriesStreamResponse__Output>
+      AuditOrigin: MessageTypeDefinition<_tandem_v1_AuditOrigin, _tandem_v1_AuditOrigin__Output>
+      AuditRecord: MessageTypeDefinition<_tandem_v1_AuditRecord, _tandem_v1_AuditRecord__Output>
       ClusterStatusRequest: MessageTypeDefinition<_tandem_v1_ClusterStatusRequest, _tandem_v1_ClusterStatusRequest__Output>
       ClusterStatusResponse: MessageTypeDefinition<_tandem_v1_ClusterStatusResponse, _tandem_v1_ClusterStatusResponse__Output>
       DeactivateLicenceRequest: MessageTypeDefinition<_tandem_v1_DeactivateLicenceRequest, _tandem_v1_DeactivateLicenceRequest__Output>
@@ -93,9 +102,12 @@ export interface ProtoGrpcType {
       Lease: MessageTypeDefinition<_tandem_v1_Lease, _tandem_v1_Lease__Output>
       LeaseResponse: MessageTypeDefinition<_tandem_v1_LeaseResponse, _tandem_v1_LeaseResponse__Output>
       Licence: MessageTypeDefinition<_tandem_v1_Licence, _tandem_v1_Licence__Output>
+      LicenceGrant: MessageTypeDefinition<_tandem_v1_LicenceGrant, _tandem_v1_LicenceGrant__Output>
       LicenceResponse: MessageTypeDefinition<_tandem_v1_LicenceResponse, _tandem_v1_LicenceResponse__Output>
       LicenceSpec: MessageTypeDefinition<_tandem_v1_LicenceSpec, _tandem_v1_LicenceSpec__Output>
       LicenceStatus: EnumTypeDefinition
+      ListAuditRequest: MessageTypeDefinition<_tandem_v1_ListAuditRequest, _tandem_v1_ListAuditRequest__Output>
+      ListAuditResponse: MessageTypeDefinition<_tandem_v1_ListAuditResponse, _tandem_v1_ListAuditResponse__Output>
       ListIncidentsRequest: MessageTypeDefinition<_tandem_v1_ListIncidentsRequest, _tandem_v1_ListIncidentsRequest__Output>
       ListIncidentsResponse: MessageTypeDefinition<_tandem_v1_ListIncidentsResponse, _tandem_v1_ListIncidentsResponse__Output>
       ListLeasesRequest: MessageTypeDefinition<_tandem_v1_ListLeasesRequest, _tandem_v1_ListLeasesRequest__Output>

@@ -10,6 +10,8 @@ import type { GetLicenceRequest as _tandem_v1_GetLicenceRequest, GetLicenceReque
 import type { GetUsageRequest as _tandem_v1_GetUsageRequest, GetUsageRequest__Output as _tandem_v1_GetUsageRequest__Output } from '../../tandem/v1/GetUsageRequest.js';
 import type { GetUsageResponse as _tandem_v1_GetUsageResponse, GetUsageResponse__Output as _tandem_v1_GetUsageResponse__Output } from '../../tandem/v1/GetUsageResponse.js';
 import type { LicenceResponse as _tandem_v1_LicenceResponse, LicenceResponse__Output as _tandem_v1_LicenceResponse__Output } from '../../tandem/v1/LicenceResponse.js';
+import type { ListAuditRequest as _tandem_v1_ListAuditRequest, ListAuditRequest__Output as _tandem_v1_ListAuditRequest__Output } from '../../tandem/v1/ListAuditRequest.js';
+import type { ListAuditResponse as _tandem_v1_ListAuditResponse, ListAuditResponse__Output as _tandem_v1_ListAuditResponse__Output } from '../../tandem/v1/ListAuditResponse.js';
 import type { ListIncidentsRequest as _tandem_v1_ListIncidentsRequest, ListIncidentsRequest__Output as _tandem_v1_ListIncidentsRequest__Output } from '../../tandem/v1/ListIncidentsRequest.js';
 import type { ListIncidentsResponse as _tandem_v1_ListIncidentsResponse, ListIncidentsResponse__Output as _tandem_v1_ListIncidentsResponse__Output } from '../../tandem/v1/ListIncidentsResponse.js';
 import type { ListLeasesRequest as _tandem_v1_ListLeasesRequest, ListLeasesRequest__Output as _tandem_v1_ListLeasesRequest__Output } from '../../tandem/v1/ListLeasesRequest.js';
@@ -71,6 +73,15 @@ export interface AdminServiceClient extends grpc.Client {
   getUsage(argument: _tandem_v1_GetUsageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_GetUsageResponse__Output>): grpc.ClientUnaryCall;
   getUsage(argument: _tandem_v1_GetUsageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_GetUsageResponse__Output>): grpc.ClientUnaryCall;
   getUsage(argument: _tandem_v1_GetUsageRequest, callback: grpc.requestCallback<_tandem_v1_GetUsageResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListAudit(argument: _tandem_v1_ListAuditRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  ListAudit(argument: _tandem_v1_ListAuditRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  ListAudit(argument: _tandem_v1_ListAuditRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  ListAudit(argument: _tandem_v1_ListAuditRequest, callback: grpc.requestCallback<_tandem_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  listAudit(argument: _tandem_v1_ListAuditRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  listAudit(argument: _tandem_v1_ListAuditRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  listAudit(argument: _tandem_v1_ListAuditRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  listAudit(argument: _tandem_v1_ListAuditRequest, callback: grpc.requestCallback<_tandem_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
   
   ListIncidents(argument: _tandem_v1_ListIncidentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_ListIncidentsResponse__Output>): grpc.ClientUnaryCall;
   ListIncidents(argument: _tandem_v1_ListIncidentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_ListIncidentsResponse__Output>): grpc.ClientUnaryCall;
@@ -157,6 +168,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   GetUsage: grpc.handleUnaryCall<_tandem_v1_GetUsageRequest__Output, _tandem_v1_GetUsageResponse>;
   
+  ListAudit: grpc.handleUnaryCall<_tandem_v1_ListAuditRequest__Output, _tandem_v1_ListAuditResponse>;
+  
   ListIncidents: grpc.handleUnaryCall<_tandem_v1_ListIncidentsRequest__Output, _tandem_v1_ListIncidentsResponse>;
   
   ListLeases: grpc.handleUnaryCall<_tandem_v1_ListLeasesRequest__Output, _tandem_v1_ListLeasesResponse>;
@@ -181,6 +194,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   DeactivateLicence: MethodDefinition<_tandem_v1_DeactivateLicenceRequest, _tandem_v1_LicenceResponse, _tandem_v1_DeactivateLicenceRequest__Output, _tandem_v1_LicenceResponse__Output>
   GetLicence: MethodDefinition<_tandem_v1_GetLicenceRequest, _tandem_v1_LicenceResponse, _tandem_v1_GetLicenceRequest__Output, _tandem_v1_LicenceResponse__Output>
   GetUsage: MethodDefinition<_tandem_v1_GetUsageRequest, _tandem_v1_GetUsageResponse, _tandem_v1_GetUsageRequest__Output, _tandem_v1_GetUsageResponse__Output>
+  ListAudit: MethodDefinition<_tandem_v1_ListAuditRequest, _tandem_v1_ListAuditResponse, _tandem_v1_ListAuditRequest__Output, _tandem_v1_ListAuditResponse__Output>
   ListIncidents: MethodDefinition<_tandem_v1_ListIncidentsRequest, _tandem_v1_ListIncidentsResponse, _tandem_v1_ListIncidentsRequest__Output, _tandem_v1_ListIncidentsResponse__Output>
   ListLeases: MethodDefinition<_tandem_v1_ListLeasesRequest, _tandem_v1_ListLeasesResponse, _tandem_v1_ListLeasesRequest__Output, _tandem_v1_ListLeasesResponse__Output>
   ListLicences: MethodDefinition<_tandem_v1_ListLicencesRequest, _tandem_v1_ListLicencesResponse, _tandem_v1_ListLicencesRequest__Output, _tandem_v1_ListLicencesResponse__Output>

@@ -15,6 +15,11 @@ export interface ClusterStatusResponse {
    * Overdraft incidents open in the answering node's ledger (see ListIncidents).
    */
   'openIncidents'?: (number);
+  /**
+   * The cluster id the answering node's ledger recorded (empty until the first leader recorded it):
+   * licence files are issued for it.
+   */
+  'clusterId'?: (string);
 }
 
 export interface ClusterStatusResponse__Output {
@@ -29,4 +34,9 @@ export interface ClusterStatusResponse__Output {
    * Overdraft incidents open in the answering node's ledger (see ListIncidents).
    */
   'openIncidents': (number);
+  /**
+   * The cluster id the answering node's ledger recorded (empty until the first leader recorded it):
+   * licence files are issued for it.
+   */
+  'clusterId': (string);
 }

@@ -2,6 +2,7 @@
 
 import type { LicenceSpec as _tandem_v1_LicenceSpec, LicenceSpec__Output as _tandem_v1_LicenceSpec__Output } from '../../tandem/v1/LicenceSpec.js';
 import type { LicenceStatus as _tandem_v1_LicenceStatus, LicenceStatus__Output as _tandem_v1_LicenceStatus__Output } from '../../tandem/v1/LicenceStatus.js';
+import type { LicenceGrant as _tandem_v1_LicenceGrant, LicenceGrant__Output as _tandem_v1_LicenceGrant__Output } from '../../tandem/v1/LicenceGrant.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Licence {
@@ -15,6 +16,7 @@ export interface Licence {
   'periodStartMs'?: (number | string | Long);
   'activatedAtMs'?: (number | string | Long);
   'updatedAtMs'?: (number | string | Long);
+  'grant'?: (_tandem_v1_LicenceGrant | null);
 }
 
 export interface Licence__Output {
@@ -28,4 +30,5 @@ export interface Licence__Output {
   'periodStartMs': (number);
   'activatedAtMs': (number);
   'updatedAtMs': (number);
+  'grant': (_tandem_v1_LicenceGrant__Output | null);
 }
