@@ -9,6 +9,7 @@ import { parseConfig, type TandemConfig } from '../src/config.js';
 import { OperationalError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { Replica } from '../src/replica.js';
+import { ServerTestPki, type TlsPaths } from './test-pki.js';
 
 /** Real LevelDB storage that counts and can hold back its durable writes. */
 class ObservedStorage {
@@ -41,11 +42,24 @@ describe('replica (single node, real LevelDB)', function () {
   let config: TandemConfig;
   const logger = createLogger('error', 'test');
 
+  let pkiDirectory: string;
+  let tls: TlsPaths;
+
+  before(async () => {
+    pkiDirectory = await mkdtemp(path.join(os.tmpdir(), 'tandem-replica-pki-'));
+    tls = await (await ServerTestPki.create(pkiDirectory)).tls('node', 'main');
+  });
+
+  after(async () => {
+    await rm(pkiDirectory, { recursive: true, force: true });
+  });
+
   beforeEach(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-replica-'));
     config = parseConfig({
       node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory },
       snapshot: { everyEntries: 50 },
+      tls,
     });
   });
 
