@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -14,8 +14,11 @@ import {
   startScriptedAdmin,
   unusedAddress,
 } from './scripted-admin.js';
+import { credentialFlags, testPki } from './test-pki.js';
 
 const started: ScriptedAdmin[] = [];
+/** An operator's credentials (the admin role's certificate, with the cluster CA) as tandemctl flags. */
+let credentials: string[] = [];
 
 async function admin(script: Parameters<typeof startScriptedAdmin>[0]): Promise<ScriptedAdmin> {
   const scripted = await startScriptedAdmin(script);
@@ -38,6 +41,7 @@ function nodeStatus(fields: Record<string, unknown>): Record<string, unknown> {
     lastContactMs: 0,
     reachable: true,
     mode: 'pair',
+    security: 'tls',
     ...fields,
   };
 }
@@ -140,6 +144,10 @@ async function pairWithWitness() {
 }
 
 describe('tandemctl commands against scripted servers', () => {
+  before(async () => {
+    credentials = await credentialFlags('admin');
+  });
+
   afterEach(() => {
     for (const scripted of started.splice(0)) scripted.stop();
   });
@@ -150,7 +158,15 @@ describe('tandemctl commands against scripted servers', () => {
     const io = captureIo();
 
     const code = await run(
-      ['--servers', `${main.address},${backup.address},${dead}`, '--timeout-ms', '500', 'status', '--json'],
+      [
+        ...credentials,
+        '--servers',
+        `${main.address},${backup.address},${dead}`,
+        '--timeout-ms',
+        '500',
+        'status',
+        '--json',
+      ],
       io,
     );
 
@@ -210,13 +226,41 @@ describe('tandemctl commands against scripted servers', () => {
   it('status prints a table by default', async () => {
     const { main, backup } = await pairWithWitness();
     const io = captureIo();
-    expect(await run(['--servers', `${main.address},${backup.address}`, 'status'], io)).to.equal(ExitCode.ok);
+    expect(
+      await run([...credentials, '--servers', `${main.address},${backup.address}`, 'status'], io),
+    ).to.equal(ExitCode.ok);
     const lines = io.out().trimEnd().split('\n');
     expect(lines[0]).to.match(
-      /^ID\s+ADDRESS\s+ROLE\s+STATE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+IN-SYNC\s+HASH$/,
+      /^ID\s+ADDRESS\s+ROLE\s+STATE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+IN-SYNC\s+HASH\s+SECURITY$/,
     );
-    expect(lines[1]).to.match(/^main\s+\S+\s+main\s+leader\s+3\s+10\s+10\s+0\s+yes\s+hash-a$/);
+    expect(lines[1]).to.match(/^main\s+\S+\s+main\s+leader\s+3\s+10\s+10\s+0\s+yes\s+hash-a\s+tls$/);
     expect(lines.at(-1)).to.equal('leader: main');
+    expect(io.out()).not.to.contain('INSECURE');
+  });
+
+  it('status warns about a node that runs insecure, in the table and in --json', async () => {
+    const main = await admin({
+      ClusterStatus: () => ({
+        response: {
+          header: header(2, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'),
+          nodes: [nodeStatus({ id: 'main', state: 'NODE_STATE_LEADER', term: 2, security: 'insecure' })],
+          leaderId: 'main',
+        },
+      }),
+    });
+    const table = captureIo();
+    expect(await run([...credentials, '--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
+    const lines = table.out().trimEnd().split('\n');
+    expect(lines[1]).to.match(/\sinsecure$/);
+    expect(lines.at(-1)).to.equal(
+      'WARNING: INSECURE: main runs without TLS and authentication (insecure: true)',
+    );
+    const json = captureIo();
+    expect(await run([...credentials, '--servers', main.address, '--json', 'status'], json)).to.equal(
+      ExitCode.ok,
+    );
+    const report = JSON.parse(json.out()) as { nodes: Array<Record<string, unknown>> };
+    expect(report.nodes[0]).to.include({ id: 'main', security: 'insecure' });
   });
 
   it("status flags the leader's open incidents, in the table and in --json", async () => {
@@ -231,11 +275,13 @@ describe('tandemctl commands against scripted servers', () => {
       }),
     });
     const table = captureIo();
-    expect(await run(['--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, '--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
     const lines = table.out().trimEnd().split('\n');
     expect(lines.slice(-2)).to.deep.equal(['leader: main', 'incidents: 2 open (see tandemctl incidents)']);
     const json = captureIo();
-    expect(await run(['--servers', main.address, 'status', '--json'], json)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, '--servers', main.address, 'status', '--json'], json)).to.equal(
+      ExitCode.ok,
+    );
     expect(JSON.parse(json.out())).to.include({ leader: 'main', openIncidents: 2 });
   });
 
@@ -273,7 +319,7 @@ describe('tandemctl commands against scripted servers', () => {
     const servers = ['--servers', main.address];
 
     const table = captureIo();
-    expect(await run([...servers, 'incidents'], table)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, 'incidents'], table)).to.equal(ExitCode.ok);
     const lines = table.out().trimEnd().split('\n');
     expect(lines[0]).to.match(
       /^ID\s+LICENCE\s+KIND\s+LIMIT\s+OBSERVED\s+EXCESS\s+TERMS\s+OPENED\s+RESOLVED$/,
@@ -285,7 +331,9 @@ describe('tandemctl commands against scripted servers', () => {
     expect(main.callsOf('ListIncidents')[0]).to.deep.equal({ openOnly: false });
 
     const json = captureIo();
-    expect(await run([...servers, 'incidents', '--open', '--json'], json)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, 'incidents', '--open', '--json'], json)).to.equal(
+      ExitCode.ok,
+    );
     expect(JSON.parse(json.out())).to.deep.equal({
       incidents: [
         {
@@ -301,7 +349,9 @@ describe('tandemctl commands against scripted servers', () => {
 
     const none = await admin({ ListIncidents: () => ({ response: { header: leader, incidents: [] } }) });
     const empty = captureIo();
-    expect(await run(['--servers', none.address, 'incidents', '--open'], empty)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, '--servers', none.address, 'incidents', '--open'], empty)).to.equal(
+      ExitCode.ok,
+    );
     expect(empty.out()).to.equal('no open incidents\n');
   });
 
@@ -309,14 +359,17 @@ describe('tandemctl commands against scripted servers', () => {
     const dead = await unusedAddress();
     const io = captureIo();
     expect(
-      await run(['--servers', dead, '--timeout-ms', '300', '--attempts', '2', 'licence', 'list'], io),
+      await run(
+        [...credentials, '--servers', dead, '--timeout-ms', '300', '--attempts', '2', 'licence', 'list'],
+        io,
+      ),
     ).to.equal(ExitCode.unavailable);
     expect(io.err()).to.contain('cluster unavailable');
 
     const status = captureIo();
-    expect(await run(['--json', '--servers', dead, '--timeout-ms', '300', 'status'], status)).to.equal(
-      ExitCode.unavailable,
-    );
+    expect(
+      await run([...credentials, '--json', '--servers', dead, '--timeout-ms', '300', 'status'], status),
+    ).to.equal(ExitCode.unavailable);
     const report = JSON.parse(status.out()) as {
       nodes: Array<Record<string, unknown>>;
       leader: string | null;
@@ -329,9 +382,9 @@ describe('tandemctl commands against scripted servers', () => {
   it('verify compares state hashes at the leader commit index', async () => {
     const { main, backup } = await pairWithWitness();
     const io = captureIo();
-    expect(await run(['--servers', `${main.address},${backup.address}`, '--json', 'verify'], io)).to.equal(
-      ExitCode.ok,
-    );
+    expect(
+      await run([...credentials, '--servers', `${main.address},${backup.address}`, '--json', 'verify'], io),
+    ).to.equal(ExitCode.ok);
     const report = JSON.parse(io.out()) as {
       waitForIndex: number;
       equal: boolean;
@@ -365,9 +418,9 @@ describe('tandemctl commands against scripted servers', () => {
       }),
     });
     const io = captureIo();
-    expect(await run(['--servers', `${main.address},${other.address}`, 'verify'], io)).to.equal(
-      ExitCode.rejected,
-    );
+    expect(
+      await run([...credentials, '--servers', `${main.address},${other.address}`, 'verify'], io),
+    ).to.equal(ExitCode.rejected);
     expect(io.out()).to.contain('state hashes DIFFERENT');
     expect(io.out()).to.contain('hash-b');
   });
@@ -377,6 +430,7 @@ describe('tandemctl commands against scripted servers', () => {
     const io = captureIo();
     const code = await run(
       [
+        ...credentials,
         '--servers',
         main.address,
         'licence',
@@ -427,6 +481,7 @@ describe('tandemctl commands against scripted servers', () => {
     const io = captureIo();
     const code = await run(
       [
+        ...credentials,
         '--servers',
         main.address,
         '--json',
@@ -464,7 +519,19 @@ describe('tandemctl commands against scripted servers', () => {
     });
     const io = captureIo();
     const code = await run(
-      ['--servers', main.address, '--json', 'licence', 'activate', 'cad', '--product', 'CAD', '--seats', '1'],
+      [
+        ...credentials,
+        '--servers',
+        main.address,
+        '--json',
+        'licence',
+        'activate',
+        'cad',
+        '--product',
+        'CAD',
+        '--seats',
+        '1',
+      ],
       io,
     );
     expect(code).to.equal(ExitCode.rejected);
@@ -479,9 +546,9 @@ describe('tandemctl commands against scripted servers', () => {
     expect(main.callsOf('ActivateLicence')).to.have.length(1);
 
     const missing = captureIo();
-    expect(await run(['--servers', main.address, 'licence', 'show', 'nope'], missing)).to.equal(
-      ExitCode.rejected,
-    );
+    expect(
+      await run([...credentials, '--servers', main.address, 'licence', 'show', 'nope'], missing),
+    ).to.equal(ExitCode.rejected);
     expect(missing.err()).to.contain('does not exist');
   });
 
@@ -495,7 +562,10 @@ describe('tandemctl commands against scripted servers', () => {
     });
     const io = captureIo();
     expect(
-      await run(['--servers', main.address, 'lease', 'revoke', 'lease-1', '--reason', 'x'], io),
+      await run(
+        [...credentials, '--servers', main.address, 'lease', 'revoke', 'lease-1', '--reason', 'x'],
+        io,
+      ),
     ).to.equal(ExitCode.usage);
     expect(io.err()).to.contain('reason: too long');
   });
@@ -545,19 +615,23 @@ describe('tandemctl commands against scripted servers', () => {
     const servers = ['--servers', main.address];
 
     const leases = captureIo();
-    expect(await run([...servers, 'lease', 'list', '--licence', 'cad'], leases)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, 'lease', 'list', '--licence', 'cad'], leases)).to.equal(
+      ExitCode.ok,
+    );
     expect(leases.out()).to.match(/^lease-3-4\s+cad\s+ws-1\s+cad-17\s+alice\s+2023-11-14T22:13:20.000Z/m);
     expect(main.callsOf('ListLeases')[0]).to.deep.equal({ licenceId: 'cad' });
 
     const licences = captureIo();
-    expect(await run([...servers, '--json', 'licence', 'list'], licences)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, '--json', 'licence', 'list'], licences)).to.equal(
+      ExitCode.ok,
+    );
     const listed = JSON.parse(licences.out()) as { licences: Array<Record<string, unknown>> };
     expect(listed.licences[0]).to.include({ licenceId: 'cad', seats: 5, seatsInUse: 2, status: 'active' });
 
     const usage = captureIo();
-    expect(await run([...servers, 'usage', 'show', 'cad', '--at', '2023-11-20T00:00:00Z'], usage)).to.equal(
-      ExitCode.ok,
-    );
+    expect(
+      await run([...credentials, ...servers, 'usage', 'show', 'cad', '--at', '2023-11-20T00:00:00Z'], usage),
+    ).to.equal(ExitCode.ok);
     expect(usage.out()).to.contain('total used: 40');
     expect(main.callsOf('GetUsage')[0]).to.deep.equal({
       licenceId: 'cad',
@@ -565,7 +639,7 @@ describe('tandemctl commands against scripted servers', () => {
     });
 
     const snapshot = captureIo();
-    expect(await run([...servers, '--json', 'snapshot'], snapshot)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, '--json', 'snapshot'], snapshot)).to.equal(ExitCode.ok);
     expect(JSON.parse(snapshot.out())).to.deep.equal({
       nodeId: 'main',
       index: 42,
@@ -575,30 +649,51 @@ describe('tandemctl commands against scripted servers', () => {
     });
 
     const transfer = captureIo();
-    expect(await run([...servers, 'cluster', 'transfer-leadership', '--to', 'backup'], transfer)).to.equal(
-      ExitCode.ok,
-    );
+    expect(
+      await run([...credentials, ...servers, 'cluster', 'transfer-leadership', '--to', 'backup'], transfer),
+    ).to.equal(ExitCode.ok);
     expect(transfer.out()).to.equal('leadership transferred to backup (term 4)\n');
     expect(main.callsOf('TransferLeadership')[0]).to.deep.equal({ toNodeId: 'backup' });
   });
 
-  it('reads the servers from a settings file or the environment', async () => {
+  it('reads the servers and credentials from a settings file or the environment', async () => {
     const main = await admin({
       ListLicences: () => ({
         response: { header: header(1, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licences: [] },
       }),
     });
-    const io = captureIo({ TANDEM_SERVERS: main.address });
+    const viewer = await (await testPki()).tls('viewer', 'auditor');
+    const io = captureIo({
+      TANDEM_SERVERS: main.address,
+      TANDEM_CA: viewer.ca,
+      TANDEM_CERT: viewer.cert,
+      TANDEM_KEY: viewer.key,
+    });
     expect(await run(['licence', 'list'], io)).to.equal(ExitCode.ok);
     expect(io.out()).to.match(/^ID\s+PRODUCT/);
+    expect(main.calls[0]?.certificate).to.equal('viewer/auditor');
 
     const directory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-'));
     try {
       const file = path.join(directory, 'settings.yaml');
-      await writeFile(file, `servers:\n  - ${main.address}\nrequestTimeoutMs: 1000\n`);
+      // Relative paths in a settings file are the file's neighbours.
+      await copyFile(viewer.ca, path.join(directory, 'ca.crt'));
+      await copyFile(viewer.cert, path.join(directory, 'auditor.crt'));
+      await copyFile(viewer.key, path.join(directory, 'auditor.key'));
+      await writeFile(
+        file,
+        `servers:\n  - ${main.address}\nrequestTimeoutMs: 1000\ntls:\n  ca: ca.crt\n  cert: auditor.crt\n  key: auditor.key\n`,
+      );
       const fromFile = captureIo();
       expect(await run(['--settings', file, '--json', 'licence', 'list'], fromFile)).to.equal(ExitCode.ok);
       expect(JSON.parse(fromFile.out())).to.deep.equal({ licences: [] });
+      expect(main.calls[1]?.certificate).to.equal('viewer/auditor');
+      // Flags override the file's certificate.
+      const overridden = captureIo();
+      expect(await run([...credentials, '--settings', file, 'licence', 'list'], overridden)).to.equal(
+        ExitCode.ok,
+      );
+      expect(main.calls[2]?.certificate).to.equal('admin/admin');
       await writeFile(file, `servers: [${main.address}]\nretries: 3\n`);
       const invalid = captureIo();
       expect(await run(['--settings', file, 'licence', 'list'], invalid)).to.equal(ExitCode.usage);
@@ -606,6 +701,65 @@ describe('tandemctl commands against scripted servers', () => {
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
-    expect(main.callsOf('ListLicences')).to.have.length(2);
+    expect(main.callsOf('ListLicences')).to.have.length(3);
+  });
+
+  it('sends a token from a file or the environment, over TLS with the CA alone', async () => {
+    const main = await admin({
+      ListLicences: () => ({
+        response: { header: header(1, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licences: [] },
+      }),
+    });
+    const { ca } = await (await testPki()).tls('admin', 'admin');
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-token-'));
+    try {
+      const tokenFile = path.join(directory, 'operator.token');
+      await writeFile(tokenFile, 'ops.0123456789abcdef\n');
+      const fromFile = captureIo();
+      expect(
+        await run(
+          ['--servers', main.address, '--ca', ca, '--token-file', tokenFile, 'licence', 'list'],
+          fromFile,
+        ),
+      ).to.equal(ExitCode.ok);
+      const fromEnvironment = captureIo({ TANDEM_CA: ca, TANDEM_TOKEN: 'ops.fedcba9876543210' });
+      expect(await run(['--servers', main.address, 'licence', 'list'], fromEnvironment)).to.equal(
+        ExitCode.ok,
+      );
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+    expect(main.calls.map((call) => [call.certificate, call.authorization])).to.deep.equal([
+      [null, 'Bearer ops.0123456789abcdef'],
+      [null, 'Bearer ops.fedcba9876543210'],
+    ]);
+  });
+
+  it('talks plaintext only with --insecure (or TANDEM_INSECURE), to a cluster that runs insecure', async () => {
+    const plain = await startScriptedAdmin(
+      {
+        ListLicences: () => ({
+          response: { header: header(1, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licences: [] },
+        }),
+      },
+      { insecure: true },
+    );
+    started.push(plain);
+    const insecure = captureIo();
+    expect(await run(['--servers', plain.address, '--insecure', 'licence', 'list'], insecure)).to.equal(
+      ExitCode.ok,
+    );
+    const fromEnvironment = captureIo({ TANDEM_INSECURE: '1' });
+    expect(await run(['--servers', plain.address, 'licence', 'list'], fromEnvironment)).to.equal(ExitCode.ok);
+    expect(plain.calls.map((call) => call.certificate)).to.deep.equal([null, null]);
+    // With credentials, tandemctl never falls back to plaintext: the handshake fails.
+    const secure = captureIo();
+    const code = await run(
+      [...credentials, '--servers', plain.address, '--attempts', '1', 'licence', 'list'],
+      secure,
+    );
+    expect(code).to.not.equal(ExitCode.ok);
+    expect(secure.err()).to.contain('TLS');
+    expect(plain.calls).to.have.length(2);
   });
 });
