@@ -2,7 +2,7 @@
 // included), health checking answers anyone and server reflection only when switched on, a second
 // process on the same data directory is refused, and plaintext only with insecure: true, loudly.
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { connectionCredentials, parseSettings } from '@tandem/client';
@@ -145,6 +145,7 @@ describe('tandemd process', function () {
       expect(text).to.not.include('tandem.v1.PeerService');
 
       // Off unless asked for.
+      await mkdir(path.join(directory, 'quiet'));
       const quiet = await TandemdProcess.start({
         dataDir: path.join(directory, 'quiet'),
         pki: node.requirePki(),

@@ -4,6 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Command } from '@tandem/ledger';
 import { createLogger, parseConfig, Replica } from '@tandem/server';
 import { LevelStorage } from '@tandem/storage';
+import { removeDirectory, temporaryDirectory } from './temporary-directory.js';
+import { TestPki } from './test-pki.js';
 
 export interface BulkLogOptions {
   dataDir: string;
@@ -17,11 +19,17 @@ export interface BulkLogOptions {
 
 export async function buildBulkLog(options: BulkLogOptions): Promise<void> {
   await mkdir(options.dataDir, { recursive: true });
+  // The replica runs in-process and opens no port, but a configuration is secure or says it is
+  // not: it gets a node certificate of a throwaway PKI, which the data directory does not keep.
+  const pkiDirectory = await temporaryDirectory('tandem-bulk-log-pki-');
+  const pki = await TestPki.create(pkiDirectory);
   const config = parseConfig({
     node: { id: 'main', role: 'main', listen: '127.0.0.1:0', dataDir: options.dataDir },
     snapshot: { everyEntries: options.snapshotEveryEntries },
     limits: { maxPendingOperations: 100_000, operationTimeoutMs: 600_000 },
+    tls: await pki.serverTls('node', 'main'),
   });
+  await removeDirectory(pkiDirectory);
   const storage = await LevelStorage.open(options.dataDir);
   const replica = await Replica.open({
     config,
