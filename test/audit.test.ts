@@ -24,8 +24,8 @@ describe('the audit trail across failover and failback (real processes)', functi
   before(async () => {
     directory = await temporaryDirectory('tandem-audit-');
     pair = await TandemdPair.start({ directory });
-    admin = new AdminClient(resolveSettings({ servers: pair.servers, maxAttempts: 30 }));
-    await waitForLeader(pair.servers, 15_000, (leader) => leader.id === 'main');
+    admin = new AdminClient(resolveSettings(await pair.settings('admin', 'admin', { maxAttempts: 30 })));
+    await waitForLeader(pair.access, pair.servers, 15_000, (leader) => leader.id === 'main');
   });
 
   after(async () => {
@@ -46,7 +46,7 @@ describe('the audit trail across failover and failback (real processes)', functi
       () => expect.fail('a raise beyond the signed seats was accepted'),
       (error: unknown) => expect((error as RejectedError).reason).to.equal('licence_limit_exceeded'),
     );
-    const workstation = await connect({ servers: pair.servers, workstationId: 'ws-1', maxAttempts: 30 });
+    const workstation = await connect(await pair.settings('workstation', 'ws-1', { maxAttempts: 30 }));
     try {
       const lease = await workstation.acquire('cad', { ttlMs: 60_000 });
       expect(lease.lease.leaseId).to.match(/^lease-\d+-\d+-[0-9a-f]{16}$/);
@@ -65,9 +65,9 @@ describe('the audit trail across failover and failback (real processes)', functi
       'snapshot:ok',
     ]);
     for (const record of beforeFailover) {
-      expect(record.actor.name).to.not.equal('');
-      expect(record.actor.role).to.not.equal('');
-      expect(record.actor.from).to.not.equal('');
+      // Who asked comes from the operator's certificate, never from the request.
+      expect(record.actor).to.deep.include({ name: 'admin', role: 'admin', via: 'certificate' });
+      expect(record.actor.from).to.match(/127\.0\.0\.1/);
       expect(record.origin).to.equal(null);
     }
     expect(beforeFailover[2]).to.deep.include({ licenceId: 'cad', detail: 'moved to another desk' });
@@ -88,11 +88,11 @@ describe('the audit trail across failover and failback (real processes)', functi
   let duringFailover: AuditRecord[] = [];
 
   it('keeps the trail when the backup takes over, and the backup adds to it', async () => {
-    await waitForEqualState(pair.servers, 10_000);
+    await waitForEqualState(pair.access, pair.servers, 10_000);
     await pair.kill('main');
-    await waitForLeader([pair.address('backup')], 15_000);
+    await waitForLeader(pair.access, [pair.address('backup')], 15_000);
     const backupAdmin = new AdminClient(
-      resolveSettings({ servers: [pair.address('backup')], maxAttempts: 30 }),
+      resolveSettings({ ...pair.access, servers: [pair.address('backup')], maxAttempts: 30 }),
     );
     try {
       expect((await backupAdmin.listAudit()).records).to.deep.equal(beforeFailover);
@@ -119,14 +119,14 @@ describe('the audit trail across failover and failback (real processes)', functi
 
   it('serves the same trail from the main after failback, with the transfer recorded, equal on both nodes', async () => {
     await pair.startNode('main');
-    await waitForLeader(pair.servers, 30_000, (leader) => leader.id === 'main');
+    await waitForLeader(pair.access, pair.servers, 30_000, (leader) => leader.id === 'main');
     const afterFailback = await admin.listAudit();
     expect(afterFailback.records.slice(0, duringFailover.length)).to.deep.equal(duringFailover);
-    await waitForEqualState(pair.servers, 15_000);
+    await waitForEqualState(pair.access, pair.servers, 15_000);
 
     // A requested hand-over is in the trail of both nodes; the main takes leadership back after it.
     await admin.transferLeadership('backup');
-    await waitForLeader(pair.servers, 30_000, (leader) => leader.id === 'main');
+    await waitForLeader(pair.access, pair.servers, 30_000, (leader) => leader.id === 'main');
     const final = (await admin.listAudit()).records;
     expect(final.slice(0, duringFailover.length)).to.deep.equal(duringFailover);
     expect(final.at(-1)).to.deep.include({
@@ -135,7 +135,7 @@ describe('the audit trail across failover and failback (real processes)', functi
       detail: 'to backup',
     });
     // The trail is part of the state: equal hashes mean equal trails on main and backup.
-    const nodes = await waitForEqualState(pair.servers, 15_000);
+    const nodes = await waitForEqualState(pair.access, pair.servers, 15_000);
     expect(nodes).to.have.length(2);
     expect(await waitForClusterId(admin)).to.match(/^[0-9a-f-]{36}$/);
   });

@@ -1,6 +1,8 @@
 // Every RPC, given missing, empty, oversized, negative, out-of-range, unprintable and unknown fields,
 // answers INVALID_ARGUMENT, NOT_FOUND or FAILED_PRECONDITION with a message naming the field (and
 // never echoing a control character), and the ledger does not change.
+// The callers are who would send them in a deployment: a workstation with its own certificate
+// (ws-1), and an operator with the admin's.
 import * as grpc from '@grpc/grpc-js';
 import {
   call,
@@ -24,14 +26,21 @@ describe('bad input against a real tandemd', function () {
   this.timeout(60_000);
   let directory: string;
   let node: TandemdProcess;
+  /** The operator's stubs (admin certificate); workstation calls go through ws-1's. */
   let clients: RawClients;
+  let workstation: RawClients;
+  /** Another workstation (ws-2), for calls that touch what ws-1 holds. */
+  let other: RawClients;
   let leaseId: string;
   let clusterId: string;
 
   before(async () => {
     directory = await temporaryDirectory();
     node = await TandemdProcess.start({ dataDir: directory });
-    clients = rawClients(node.address);
+    const pki = node.requirePki();
+    clients = rawClients(node.address, node.access);
+    workstation = rawClients(node.address, await pki.access('workstation', 'ws-1'));
+    other = rawClients(node.address, await pki.access('workstation', 'ws-2'));
     clusterId = await rawClusterId(clients.admin);
     const file = signTestLicence(
       {
@@ -47,7 +56,7 @@ describe('bad input against a real tandemd', function () {
       requestId: 'setup-1',
       licenceFile: Buffer.from(file),
     });
-    const lease = await call(clients.workstation, clients.workstation.AcquireLease, {
+    const lease = await call(workstation.workstation, workstation.workstation.AcquireLease, {
       requestId: 'setup-2',
       licenceId: 'cad',
       workstationId: 'ws-1',
@@ -59,6 +68,8 @@ describe('bad input against a real tandemd', function () {
 
   after(async () => {
     clients?.close();
+    workstation?.close();
+    other?.close();
     await node?.stop();
     await removeDirectory(directory);
   });
@@ -75,13 +86,14 @@ describe('bad input against a real tandemd', function () {
     field: string;
   }
 
-  const w = () => clients.workstation;
+  const w = () => workstation.workstation;
+  const o = () => other.workstation;
   const a = () => clients.admin;
   const acquire = (overrides: Record<string, unknown>) => () =>
     callError(w(), w().AcquireLease, {
       requestId: `acquire-${Math.random()}`,
       licenceId: 'cad',
-      workstationId: 'ws-9',
+      workstationId: 'ws-1',
       ttlMs: 60_000,
       ...overrides,
     });
@@ -214,6 +226,24 @@ describe('bad input against a real tandemd', function () {
       invoke: () => callError(w(), w().ReleaseLease, { requestId: 'rl-2', leaseId: 'lease-424242' }),
       code: NOT_FOUND,
       field: 'lease_id',
+    },
+    {
+      name: "RenewLease of another workstation's lease",
+      invoke: () => callError(o(), o().RenewLease, { requestId: 'r-4', leaseId, ttlMs: 1000 }),
+      code: grpc.status.PERMISSION_DENIED,
+      field: 'lease_id',
+    },
+    {
+      name: "ReleaseLease of another workstation's lease",
+      invoke: () => callError(o(), o().ReleaseLease, { requestId: 'rl-3', leaseId }),
+      code: grpc.status.PERMISSION_DENIED,
+      field: 'lease_id',
+    },
+    {
+      name: 'ReportUsage for another workstation',
+      invoke: report({ workstationId: 'ws-2' }),
+      code: grpc.status.PERMISSION_DENIED,
+      field: 'workstation_id',
     },
     { name: 'ReportUsage with zero units', invoke: report({ units: 0 }), code: INVALID, field: 'units' },
     { name: 'ReportUsage with negative units', invoke: report({ units: -3 }), code: INVALID, field: 'units' },
@@ -514,7 +544,7 @@ describe('bad input against a real tandemd', function () {
     const error = await callError(w(), w().AcquireLease, {
       requestId: 'big',
       licenceId: 'cad',
-      workstationId: 'ws-big',
+      workstationId: 'ws-1',
       ttlMs: 1000,
       parameters: { host: 'h'.repeat(2 * 1024 * 1024) },
     });

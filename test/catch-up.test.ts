@@ -35,9 +35,9 @@ describe('catch-up through a snapshot (real processes)', function () {
       snapshotEveryEntries: 10_000,
     });
     pair = await TandemdPair.start({ directory, overrides: { snapshot: { everyEntries: 10_000 } } });
-    const leader = await waitForLeader(pair.servers, 20_000);
+    const leader = await waitForLeader(pair.access, pair.servers, 20_000);
     expect(leader.id).to.equal('main');
-    const [main, backup] = await waitForEqualState(pair.servers, 120_000);
+    const [main, backup] = await waitForEqualState(pair.access, pair.servers, 120_000);
     expect(main?.appliedIndex).to.be.greaterThan(ENTRIES);
     expect(backup?.stateHash).to.equal(main?.stateHash);
   });

@@ -1,6 +1,8 @@
 // kill -9 during 1,000 acknowledged operations: after a restart every acknowledged operation is in
 // the ledger, and once the workstations retry what was in flight (with the same request ids) the
-// usage total equals the units reported, exactly once each.
+// usage total equals the units reported, exactly once each. Over TLS, as deployed; the operations
+// come from a thousand workstation ids, so they are sent with an operator's (admin) certificate,
+// the one role that may act for any workstation.
 import {
   call,
   type RawClients,
@@ -35,7 +37,7 @@ describe('crash: SIGKILL tandemd under load', function () {
   before(async () => {
     directory = await temporaryDirectory();
     node = await TandemdProcess.start({ dataDir: directory, overrides: { snapshot: { everyEntries: 200 } } });
-    clients = rawClients(node.address);
+    clients = rawClients(node.address, node.access);
     const clusterId = await rawClusterId(clients.admin);
     await call(clients.admin, clients.admin.ActivateLicence, {
       requestId: 'setup-meter',
@@ -113,7 +115,7 @@ describe('crash: SIGKILL tandemd under load', function () {
       crashed = true;
       clients.close();
       node = await node.restart();
-      clients = rawClients(node.address);
+      clients = rawClients(node.address, node.access);
     };
 
     const worker = async () => {

@@ -2,15 +2,19 @@
 // 127.0.0.1 (in-process, real LevelDB and gRPC): a merge entry proposed on the node puts a licence
 // over its seats; ListIncidents, ClusterStatus and the spawned tandemctl report it; a workstation
 // asking for a new lease gets FAILED_PRECONDITION with tandem-reason licence_overdrawn as a typed
-// rejection; renewals go on; releasing back under the limit resolves it.
+// rejection; renewals go on; releasing back under the limit resolves it. The node serves TLS with a
+// certificate from a test PKI; the operator and each workstation come with their own.
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { AdminClient, connect, RejectedError, type WorkstationClient } from '@tandem/client';
 import type { MergeCommand } from '@tandem/ledger';
 import { createLogger, parseConfig, Tandemd } from '@tandem/server';
 import {
   activateTestLicence,
+  pkiDirectory,
   removeDirectory,
   runTandemctl,
+  TestPki,
   tandemctlJson,
   temporaryDirectory,
   testVendorLicensing,
@@ -25,26 +29,36 @@ describe('overdraft incidents through a real tandemd', function () {
   let directory: string;
   let node: Tandemd;
   let admin: AdminClient;
+  let pki: TestPki;
   const clients: WorkstationClient[] = [];
+  /** tandemctl's --servers and an operator's credentials. */
+  let operator: string[] = [];
 
   async function workstation(id: string): Promise<WorkstationClient> {
-    const client = await connect({ servers: [node.address], workstationId: id, requestTimeoutMs: 2000 });
+    const client = await connect(
+      await pki.settings([node.address], 'workstation', id, { requestTimeoutMs: 2000 }),
+    );
     clients.push(client);
     return client;
   }
 
   before(async () => {
     directory = await temporaryDirectory();
+    pki = await TestPki.create(pkiDirectory(directory));
     node = await Tandemd.start(
       parseConfig({
-        node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory },
+        node: { id: 'main', listen: '127.0.0.1:0', dataDir: path.join(directory, 'main') },
         licensing: testVendorLicensing(),
+        tls: await pki.serverTls('node', 'main'),
         log: { level: 'error' },
       }),
       createLogger('error', 'main'),
     );
     await node.replica.waitForLeadership(5000);
-    admin = await AdminClient.connect({ servers: [node.address], requestTimeoutMs: 2000 });
+    admin = await AdminClient.connect(
+      await pki.settings([node.address], 'admin', 'admin', { requestTimeoutMs: 2000 }),
+    );
+    operator = ['--servers', node.address, ...(await pki.tandemctlArgs('admin'))];
   });
 
   after(async () => {
@@ -106,22 +120,21 @@ describe('overdraft incidents through a real tandemd', function () {
     expect((await admin.nodeStatus(node.address)).openIncidents).to.equal(1);
 
     // tandemctl: the table, --json, and the status line.
-    const table = await runTandemctl(['--servers', node.address, 'incidents', '--open']);
+    const table = await runTandemctl([...operator, 'incidents', '--open']);
     expect(table.code, table.stderr).to.equal(0);
     expect(table.stdout).to.match(
       new RegExp(`^incident-${applied.index}-1\\s+cad\\s+seats\\s+1\\s+2\\s+1\\s+`, 'm'),
     );
     const listed = await tandemctlJson<{ incidents: Array<{ incidentId: string }> }>([
-      '--servers',
-      node.address,
+      ...operator,
       'incidents',
     ]);
     expect(listed.incidents.map((incident) => incident.incidentId)).to.deep.equal([
       `incident-${applied.index}-1`,
     ]);
-    const status = await runTandemctl(['--servers', node.address, 'status']);
+    const status = await runTandemctl([...operator, 'status']);
     expect(status.stdout).to.contain('incidents: 1 open (see tandemctl incidents)');
-    expect(await tandemctlJson<{ openIncidents: number }>(['--servers', node.address, 'status'])).to.include({
+    expect(await tandemctlJson<{ openIncidents: number }>([...operator, 'status'])).to.include({
       openIncidents: 1,
     });
 
@@ -149,7 +162,7 @@ describe('overdraft incidents through a real tandemd', function () {
     const all = await admin.listIncidents();
     expect(all[0]?.resolvedAtMs).to.be.a('number');
     expect((await admin.nodeStatus(node.address)).openIncidents).to.equal(0);
-    const quiet = await runTandemctl(['--servers', node.address, 'status']);
+    const quiet = await runTandemctl([...operator, 'status']);
     expect(quiet.stdout).to.not.contain('incidents:');
     await admin.revokeLease(mergedLeaseId, 'merged seat handed back');
     const again = await ws3.acquire('cad');

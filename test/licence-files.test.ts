@@ -47,7 +47,7 @@ describe('licence files against a real tandemd', function () {
         },
       },
     });
-    clients = rawClients(node.address);
+    clients = rawClients(node.address, node.access);
     clusterId = await rawClusterId(clients.admin);
   });
 

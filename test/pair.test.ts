@@ -1,7 +1,8 @@
 // Main and backup as real tandemd processes under continuous load from the client library:
 // kill -9 main, backup serves; main returns, catches up and takes leadership back; kill -9 backup,
 // main goes on alone; backup returns and catches up. After each step both ledgers are equal and
-// nothing acknowledged is lost.
+// nothing acknowledged is lost. Secure as deployed: TLS, mutual TLS between the nodes, an
+// operator's certificate for the admin and one certificate per workstation.
 import { AdminClient, resolveSettings } from '@tandem/client';
 import {
   activateTestLicence,
@@ -26,7 +27,7 @@ describe('main and backup (real processes)', function () {
   before(async () => {
     directory = await temporaryDirectory('tandem-pair-');
     pair = await TandemdPair.start({ directory });
-    admin = new AdminClient(resolveSettings({ servers: pair.servers, maxAttempts: 30 }));
+    admin = new AdminClient(resolveSettings(await pair.settings('admin', 'admin', { maxAttempts: 30 })));
   });
 
   after(async () => {
@@ -47,6 +48,7 @@ describe('main and backup (real processes)', function () {
     baseline = await usageTotal();
     return ContinuousLoad.start({
       servers: pair.servers,
+      pki: pair.pki,
       leaseLicenceId: 'seats',
       usageLicenceId: 'meter',
       workstations: 8,
@@ -61,12 +63,12 @@ describe('main and backup (real processes)', function () {
   }
 
   it('elects main when both start, and replicates to backup', async () => {
-    const leader = await waitForLeader(pair.servers, 15_000);
+    const leader = await waitForLeader(pair.access, pair.servers, 15_000);
     expect(leader.id).to.equal('main');
     await activateTestLicence(admin, { licenceId: 'meter', product: 'Meter', seats: 1 });
     await activateTestLicence(admin, { licenceId: 'seats', product: 'CAD', seats: 100, redundancy: true });
     await activateTestLicence(admin, { licenceId: 'plain', product: 'Viewer', seats: 5, redundancy: false });
-    await waitForEqualState(pair.servers, 10_000);
+    await waitForEqualState(pair.access, pair.servers, 10_000);
   });
 
   it('kill -9 main under load: backup takes over and loses nothing acknowledged', async () => {
@@ -75,7 +77,7 @@ describe('main and backup (real processes)', function () {
     const before = load.acknowledged;
     expect(before, 'load was running before the kill').to.be.greaterThan(20);
     await pair.kill('main');
-    const leader = await waitForLeader([pair.address('backup')], 10_000);
+    const leader = await waitForLeader(pair.access, [pair.address('backup')], 10_000);
     expect(leader.id).to.equal('backup');
     await sleep(2000);
     expect(load.acknowledged, 'backup serves the workstations').to.be.greaterThan(before + 20);
@@ -85,11 +87,7 @@ describe('main and backup (real processes)', function () {
 
   it('refuses new leases on a licence without redundancy while backup leads', async () => {
     const { connect, TandemError } = await import('@tandem/client');
-    const client = await connect({
-      servers: pair.servers,
-      workstationId: 'redundancy-check',
-      maxAttempts: 3,
-    });
+    const client = await connect(await pair.settings('workstation', 'redundancy-check', { maxAttempts: 3 }));
     try {
       await client.acquire('plain', { ttlMs: 10_000 });
       expect.fail('a licence without redundancy was served by the backup');
@@ -106,13 +104,18 @@ describe('main and backup (real processes)', function () {
     await sleep(500);
     const restartedAtMs = Date.now();
     await pair.startNode('main');
-    const leader = await waitForLeader(pair.servers, 20_000, (candidate) => candidate.id === 'main');
+    const leader = await waitForLeader(
+      pair.access,
+      pair.servers,
+      20_000,
+      (candidate) => candidate.id === 'main',
+    );
     expect(leader.id).to.equal('main');
     await sleep(1500);
     await load.stop();
     expect(load.failures(restartedAtMs).map((failure) => failure.error)).to.deep.equal([]);
     expectNothingLost(await usageTotal(), load);
-    await waitForEqualState(pair.servers, 15_000);
+    await waitForEqualState(pair.access, pair.servers, 15_000);
   });
 
   it('kill -9 backup: main goes on alone; backup returns and catches up', async () => {
@@ -127,8 +130,8 @@ describe('main and backup (real processes)', function () {
     await sleep(2000);
     await load.stop();
     expectNothingLost(await usageTotal(), load);
-    await waitForEqualState(pair.servers, 20_000);
-    const leader = await waitForLeader(pair.servers, 5000);
+    await waitForEqualState(pair.access, pair.servers, 20_000);
+    const leader = await waitForLeader(pair.access, pair.servers, 5000);
     expect(leader.id).to.equal('main');
   });
 });

@@ -1,5 +1,6 @@
 // One real tandemd on 127.0.0.1, driven by the client library and by the spawned tandemctl: the
 // foundation's behaviour end to end, through the same log -> commit -> apply path as a cluster.
+// Secure as deployed: workstations with their own certificates, tandemctl with an operator's.
 import { connect, RejectedError, type WorkstationClient } from '@tandem/client';
 import {
   call,
@@ -26,6 +27,7 @@ interface StatusJson {
     commitIndex: number;
     appliedIndex: number;
     stateHash: string;
+    security: string;
   }>;
   leader: string | null;
 }
@@ -36,14 +38,25 @@ describe('a single tandemd, end to end', function () {
   this.timeout(90_000);
   let directory: string;
   let node: TandemdProcess;
+  /** The operator's stubs (admin certificate). */
   let raw: RawClients;
+  const rawWorkstations: RawClients[] = [];
   const clients: WorkstationClient[] = [];
-  const servers = () => ['--servers', node.address];
+  /** tandemctl's --servers and an operator's credentials. */
+  let operatorArgs: string[] = [];
+  const servers = () => operatorArgs;
 
   async function workstation(id: string): Promise<WorkstationClient> {
-    const client = await connect({ servers: [node.address], workstationId: id, requestTimeoutMs: 2000 });
+    const client = await connect(await node.settings('workstation', id, { requestTimeoutMs: 2000 }));
     clients.push(client);
     return client;
+  }
+
+  /** Plain stubs with a workstation's own certificate. */
+  async function rawWorkstation(id: string): Promise<RawClients['workstation']> {
+    const stubs = rawClients(node.address, await node.requirePki().access('workstation', id));
+    rawWorkstations.push(stubs);
+    return stubs.workstation;
   }
 
   before(async () => {
@@ -52,11 +65,13 @@ describe('a single tandemd, end to end', function () {
       dataDir: directory,
       overrides: { timing: { leaseExpiryIntervalMs: 100 } },
     });
-    raw = rawClients(node.address);
+    raw = rawClients(node.address, node.access);
+    operatorArgs = await node.tandemctlArgs('admin');
   });
 
   after(async () => {
     for (const client of clients) client.close();
+    for (const stubs of rawWorkstations) stubs.close();
     raw?.close();
     await node?.stop();
     await removeDirectory(directory);
@@ -110,6 +125,7 @@ describe('a single tandemd, end to end', function () {
     const usage = await runTandemctl([...servers(), 'licence', 'update', 'cad', '--seats', 'many']);
     expect(usage.code).to.equal(2);
     const nobody = await runTandemctl([
+      ...(await node.requirePki().tandemctlArgs('admin')),
       '--servers',
       '127.0.0.1:1',
       '--timeout-ms',
@@ -172,7 +188,8 @@ describe('a single tandemd, end to end', function () {
   });
 
   it('expires a lease that is not renewed, through the leader tick entries', async () => {
-    const response = await call(raw.workstation, raw.workstation.AcquireLease, {
+    const silent = await rawWorkstation('ws-silent');
+    const response = await call(silent, silent.AcquireLease, {
       requestId: 'expiring',
       licenceId: 'cad',
       workstationId: 'ws-silent',
@@ -221,8 +238,9 @@ describe('a single tandemd, end to end', function () {
       ),
     });
     const request = { requestId: 'retry-me', licenceId: 'meter', workstationId: 'ws-1', units: 7 };
-    const first = await call(raw.workstation, raw.workstation.ReportUsage, request);
-    const second = await call(raw.workstation, raw.workstation.ReportUsage, request);
+    const stubs = await rawWorkstation('ws-1');
+    const first = await call(stubs, stubs.ReportUsage, request);
+    const second = await call(stubs, stubs.ReportUsage, request);
     expect(second.used).to.equal(first.used);
     expect(second.used).to.equal(7);
     const usage = await call(raw.admin, raw.admin.GetUsage, { licenceId: 'meter' });
@@ -234,7 +252,13 @@ describe('a single tandemd, end to end', function () {
     expect(status.leader).to.equal('main');
     expect(status.nodes).to.have.length(1);
     const [self] = status.nodes;
-    expect(self).to.include({ id: 'main', address: node.address, role: 'main', state: 'leader' });
+    expect(self).to.include({
+      id: 'main',
+      address: node.address,
+      role: 'main',
+      state: 'leader',
+      security: 'tls',
+    });
     expect(self?.term).to.be.at.least(1);
     expect(self?.commitIndex).to.be.at.least(self?.appliedIndex ?? Number.POSITIVE_INFINITY);
     expect(self?.appliedIndex).to.be.greaterThan(5);
@@ -248,7 +272,7 @@ describe('a single tandemd, end to end', function () {
     raw.close();
     expect(await node.stop()).to.equal(0);
     node = await node.restart();
-    raw = rawClients(node.address);
+    raw = rawClients(node.address, node.access);
     const after = await call(raw.admin, raw.admin.Verify, { waitForIndex: before.appliedIndex });
     expect(after.stateHash).to.equal(before.stateHash);
     const usage = await call(raw.admin, raw.admin.GetUsage, { licenceId: 'pages' });

@@ -1,5 +1,6 @@
 // Pair mode split brain with real processes: the link between main and backup is cut (a FaultProxy
-// on each direction of the peer link) while workstations reach both nodes directly. Both lead and
+// in front of each node's peer port, so on each direction of the peer link) while workstations
+// reach both nodes' client ports directly. The peer link is mutual TLS through the proxies. Both lead and
 // grant leases alone; together they grant more seats than the licence has. When the link heals,
 // main's history stands, the backup's solo operations are merged into it (deduplicated by request
 // id), the excess becomes an overdraft incident, the overdrawn licence refuses new leases but
@@ -32,27 +33,30 @@ describe('pair mode split brain and merge (real processes)', function () {
   let admin: AdminClient;
   const clients: WorkstationClient[] = [];
 
-  function workstation(address: string, id: string): WorkstationClient {
-    const client = new WorkstationClient(
-      resolveSettings({ servers: [address], workstationId: id, maxAttempts: 3, requestTimeoutMs: 1000 }),
-    );
+  /** A workstation with its own certificate that talks to one node only. */
+  async function workstation(address: string, id: string): Promise<WorkstationClient> {
+    const settings = await pair.requirePki().settings([address], 'workstation', id, {
+      maxAttempts: 3,
+      requestTimeoutMs: 1000,
+    });
+    const client = new WorkstationClient(resolveSettings(settings));
     clients.push(client);
     return client;
   }
 
   before(async () => {
     directory = await temporaryDirectory('tandem-split-brain-');
-    const ports = { main: await freePort(), backup: await freePort() };
-    toMain = await FaultProxy.start({ target: `127.0.0.1:${ports.main}` });
-    toBackup = await FaultProxy.start({ target: `127.0.0.1:${ports.backup}` });
+    const peerPorts = { main: await freePort(), backup: await freePort() };
+    toMain = await FaultProxy.start({ target: `127.0.0.1:${peerPorts.main}` });
+    toBackup = await FaultProxy.start({ target: `127.0.0.1:${peerPorts.backup}` });
     pair = await TandemdPair.start({
       directory,
-      ports,
+      peerPorts,
       peerAddresses: { main: toMain.address, backup: toBackup.address },
       ...(process.env.TANDEM_ECHO === '1' ? { echo: process.stderr } : {}),
     });
-    admin = new AdminClient(resolveSettings({ servers: pair.servers, maxAttempts: 30 }));
-    await waitForLeader(pair.servers, 20_000, (leader) => leader.id === 'main');
+    admin = new AdminClient(resolveSettings(await pair.settings('admin', 'admin', { maxAttempts: 30 })));
+    await waitForLeader(pair.access, pair.servers, 20_000, (leader) => leader.id === 'main');
     await activateTestLicence(admin, { licenceId: 'cad', product: 'CAD', seats: SEATS, redundancy: true });
     await activateTestLicence(admin, {
       licenceId: 'meter',
@@ -61,7 +65,7 @@ describe('pair mode split brain and merge (real processes)', function () {
       redundancy: true,
       quota: { units: 1_000_000, period: 'month' },
     });
-    await waitForEqualState(pair.servers, 20_000);
+    await waitForEqualState(pair.access, pair.servers, 20_000);
   });
 
   after(async () => {
@@ -77,7 +81,7 @@ describe('pair mode split brain and merge (real processes)', function () {
     // Cut the peer link both ways; workstations still reach both nodes.
     toMain.blackhole('both');
     toBackup.blackhole('both');
-    await waitForLeader([pair.address('backup')], 15_000, (leader) => leader.id === 'backup');
+    await waitForLeader(pair.access, [pair.address('backup')], 15_000, (leader) => leader.id === 'backup');
     const mainStatus = await admin.nodeStatus(pair.address('main'));
     expect(mainStatus.nodes[0]?.state).to.equal('leader');
 
@@ -86,14 +90,18 @@ describe('pair mode split brain and merge (real processes)', function () {
     const onBackup: LeaseHandle[] = [];
     for (let position = 0; position < 3; position += 1) {
       onMain.push(
-        await workstation(pair.address('main'), `ws-main-${position}`).acquire('cad', { ttlMs: 60_000 }),
+        await (await workstation(pair.address('main'), `ws-main-${position}`)).acquire('cad', {
+          ttlMs: 60_000,
+        }),
       );
       onBackup.push(
-        await workstation(pair.address('backup'), `ws-backup-${position}`).acquire('cad', { ttlMs: 60_000 }),
+        await (await workstation(pair.address('backup'), `ws-backup-${position}`)).acquire('cad', {
+          ttlMs: 60_000,
+        }),
       );
     }
-    const meterOnMain = workstation(pair.address('main'), 'meter-main');
-    const meterOnBackup = workstation(pair.address('backup'), 'meter-backup');
+    const meterOnMain = await workstation(pair.address('main'), 'meter-main');
+    const meterOnBackup = await workstation(pair.address('backup'), 'meter-backup');
     let acknowledgedUnits = 0;
     for (let report = 0; report < 5; report += 1) {
       await meterOnMain.reportUsage('meter', 3);
@@ -110,8 +118,8 @@ describe('pair mode split brain and merge (real processes)', function () {
     toBackup.heal();
     toMain.resetConnections();
     toBackup.resetConnections();
-    await waitForLeader(pair.servers, 20_000, (leader) => leader.id === 'main');
-    const [verifiedMain, verifiedBackup] = await waitForEqualState(pair.servers, 30_000);
+    await waitForLeader(pair.access, pair.servers, 20_000, (leader) => leader.id === 'main');
+    const [verifiedMain, verifiedBackup] = await waitForEqualState(pair.access, pair.servers, 30_000);
     expect(verifiedMain?.stateHash).to.equal(verifiedBackup?.stateHash);
 
     // Every lease acknowledged on either side is in the merged ledger, under the id it was given.
@@ -130,24 +138,28 @@ describe('pair mode split brain and merge (real processes)', function () {
     expect(incident?.mainTerm).to.be.above(Math.max(...(incident?.backupTerms ?? [0])));
 
     // While overdrawn, no new lease on the licence; renewals of the merged leases are honoured.
-    const newcomer = workstation(pair.servers[0] as string, 'ws-newcomer');
+    const newcomer = await workstation(pair.servers[0] as string, 'ws-newcomer');
     const refusal = await newcomer.acquire('cad').then(
       () => null,
       (error: Error & { code?: string }) => error,
     );
     expect(refusal?.code).to.equal('licence_overdrawn');
-    const raw = rawClients(pair.address('main'));
-    try {
-      for (const handle of onBackup) {
+    // Each holder renews on main, with its own certificate: the merged lease is its own there too.
+    for (const [position, handle] of onBackup.entries()) {
+      const raw = rawClients(
+        pair.address('main'),
+        await pair.requirePki().access('workstation', `ws-backup-${position}`),
+      );
+      try {
         const renewed = await call(raw.workstation, raw.workstation.RenewLease, {
           requestId: `renew-${handle.leaseId}`,
           leaseId: handle.leaseId,
           ttlMs: 0,
         });
         expect(renewed.lease?.leaseId).to.equal(handle.leaseId);
+      } finally {
+        raw.close();
       }
-    } finally {
-      raw.close();
     }
 
     // Releasing back under the limit resolves the incident and grants again.
@@ -161,6 +173,6 @@ describe('pair mode split brain and merge (real processes)', function () {
     await onMain[0]?.release();
     const granted = await newcomer.acquire('cad');
     expect(granted.leaseId).to.be.a('string');
-    await waitForEqualState(pair.servers, 20_000);
+    await waitForEqualState(pair.access, pair.servers, 20_000);
   });
 });

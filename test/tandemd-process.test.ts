@@ -1,10 +1,20 @@
-// tandemd as an operator meets it: configuration errors name the field and exit 2, health checking
-// and server reflection answer, and a second process on the same data directory is refused.
+// tandemd as an operator meets it: configuration errors name the field and exit 2 (certificates
+// included), health checking answers anyone and server reflection only when switched on, a second
+// process on the same data directory is refused, and plaintext only with insecure: true, loudly.
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { removeDirectory, TandemdProcess, tandemdEntry, temporaryDirectory } from '@tandem/testkit';
+import { connectionCredentials, parseSettings } from '@tandem/client';
+import {
+  pkiDirectory,
+  removeDirectory,
+  runTandemctl,
+  TandemdProcess,
+  TestPki,
+  tandemdEntry,
+  temporaryDirectory,
+} from '@tandem/testkit';
 import { expect } from 'chai';
 
 function runTandemd(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -31,15 +41,34 @@ describe('tandemd process', function () {
   });
 
   it('exits 2 naming the field for an invalid configuration', async () => {
+    const pki = await TestPki.create(pkiDirectory(directory));
+    const node = await pki.node('main');
+    const other = await pki.node('other');
+    const tls = (files: { cert: string; key: string }) =>
+      `tls:\n  ca: ${pki.caFile}\n  cert: ${files.cert}\n  key: ${files.key}\n`;
+    // Each file is valid but for the one field, so that the error is that field's.
+    const secure = tls(node);
     const file = path.join(directory, 'bad.yaml');
     const cases: Array<[string, string]> = [
-      ['node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./d\n  colour: red\n', 'node.colour'],
-      ['node:\n  id: main\n  listen: nowhere\n  dataDir: ./d\n', 'node.listen'],
+      [`node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./d\n  colour: red\n${secure}`, 'node.colour'],
+      [`node:\n  id: main\n  listen: nowhere\n  dataDir: ./d\n${secure}`, 'node.listen'],
       [
-        'node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./d\ntiming:\n  failoverTimeoutMs: -1\n',
+        `node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./d\ntiming:\n  failoverTimeoutMs: -1\n${secure}`,
         'timing.failoverTimeoutMs',
       ],
-      ['node:\n  id: main\n  listen: 127.0.0.1:0\n', 'node.dataDir'],
+      [`node:\n  id: main\n  listen: 127.0.0.1:0\n${secure}`, 'node.dataDir'],
+      // Secure by default: no tls and no insecure: true is an error, and so are both.
+      ['node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./d\n', 'tls'],
+      [`node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./d\n${secure}insecure: true\n`, 'tls'],
+      [
+        `node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./d\n${tls({ cert: path.join(directory, 'none.crt'), key: node.key })}`,
+        'tls.cert',
+      ],
+      // Files that exist but do not fit: a key of another certificate.
+      [
+        `node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./d\n${tls({ cert: node.cert, key: other.key })}`,
+        'tls.client.key',
+      ],
     ];
     for (const [yaml, field] of cases) {
       await writeFile(file, yaml);
@@ -52,12 +81,16 @@ describe('tandemd process', function () {
     expect(missing.stderr).to.include('--config');
   });
 
-  it('answers gRPC health checks and server reflection', async () => {
-    const node = await TandemdProcess.start({ dataDir: directory });
+  it('answers gRPC health checks to anyone, and server reflection when it is switched on', async () => {
+    const node = await TandemdProcess.start({ dataDir: directory, overrides: { reflection: true } });
+    // TLS with the cluster CA, and no identity at all: health and reflection need none.
+    const { credentials, files } = connectionCredentials(
+      parseSettings({ servers: [node.address], tls: { ca: node.requirePki().caFile } }),
+    );
     try {
       const { service: healthService } = await import('grpc-health-check');
       const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
-      const health = new Health(node.address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      const health = new Health(node.address, credentials) as unknown as grpc.Client & {
         Check(
           request: { service: string },
           callback: (error: grpc.ServiceError | null, response: { status: string }) => void,
@@ -87,24 +120,47 @@ describe('tandemd process', function () {
         },
         'ServerReflection',
       );
-      const client = new reflection(
-        node.address,
-        grpc.credentials.createInsecure(),
-      ) as unknown as grpc.Client & {
+      type ReflectionClient = grpc.Client & {
         ServerReflectionInfo(): grpc.ClientDuplexStream<string, Buffer>;
       };
-      const stream = client.ServerReflectionInfo();
-      const answer = await new Promise<Buffer>((resolve, reject) => {
-        stream.on('data', resolve);
-        stream.on('error', reject);
-        stream.write('*');
-      });
-      stream.end();
-      client.close();
-      const text = answer.toString('latin1');
+      const listServices = async (address: string) => {
+        const client = new reflection(address, credentials) as unknown as ReflectionClient;
+        try {
+          const stream = client.ServerReflectionInfo();
+          const answer = await new Promise<Buffer>((resolve, reject) => {
+            stream.on('data', resolve);
+            stream.on('error', reject);
+            stream.write('*');
+          });
+          stream.end();
+          return answer.toString('latin1');
+        } finally {
+          client.close();
+        }
+      };
+      const text = await listServices(node.address);
       expect(text).to.include('tandem.v1.WorkstationService');
       expect(text).to.include('tandem.v1.AdminService');
+      // The peer API is nobody's business but the peer's.
+      expect(text).to.not.include('tandem.v1.PeerService');
+
+      // Off unless asked for.
+      await mkdir(path.join(directory, 'quiet'));
+      const quiet = await TandemdProcess.start({
+        dataDir: path.join(directory, 'quiet'),
+        pki: node.requirePki(),
+      });
+      try {
+        const refused = await listServices(quiet.address).then(
+          () => null,
+          (error: grpc.ServiceError) => error,
+        );
+        expect(refused?.code).to.equal(grpc.status.UNIMPLEMENTED);
+      } finally {
+        await quiet.stop();
+      }
     } finally {
+      files?.close();
       await node.stop();
     }
   });
@@ -114,12 +170,42 @@ describe('tandemd process', function () {
     try {
       let failure: Error | null = null;
       try {
-        const second = await TandemdProcess.start({ dataDir: directory, id: 'other' });
+        const second = await TandemdProcess.start({
+          dataDir: directory,
+          id: 'other',
+          pki: node.requirePki(),
+        });
         await second.stop();
       } catch (error) {
         failure = error as Error;
       }
       expect(failure?.message ?? '').to.match(/lock|in use|LOCK/i);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('runs in plaintext only with insecure: true, warns at start, and tandemctl shows it', async () => {
+    const node = await TandemdProcess.start({ dataDir: directory, insecure: true });
+    try {
+      const warning = node.logs.find((line) => line.level === 'warn' && /INSECURE/.test(line.message));
+      expect(warning, 'the warning at start').to.not.equal(undefined);
+      expect(node.logs.find((line) => line.message === 'listening')).to.include({ security: 'insecure' });
+      const status = await runTandemctl([...(await node.tandemctlArgs()), 'status']);
+      expect(status.code, status.stderr).to.equal(0);
+      expect(status.stdout).to.contain('WARNING: INSECURE: main runs without TLS and authentication');
+      // A client that expects TLS does not fall back to plaintext.
+      const pki = await TestPki.create(path.join(directory, 'elsewhere'));
+      const secure = await runTandemctl([
+        '--servers',
+        node.address,
+        ...(await pki.tandemctlArgs('admin')),
+        '--attempts',
+        '1',
+        'status',
+      ]);
+      expect(secure.stdout + secure.stderr).to.not.contain('leader: main');
+      expect(secure.stdout).to.match(/unreachable/);
     } finally {
       await node.stop();
     }

@@ -3,9 +3,12 @@
 // the backup leads with the witness's vote and loses nothing acknowledged; main returns, catches up
 // and leads again; kill -9 witness: main keeps serving; kill -9 backup: main serves once the witness
 // recorded the in-sync set (main); witness down and then main down: the backup must NOT serve.
+// Secure as deployed: mutual TLS between the data nodes and to the witness, an operator's
+// certificate for the admin and tandemctl, one certificate per workstation.
 import { AdminClient, connect, resolveSettings, TandemError } from '@tandem/client';
 import {
   activateTestLicence,
+  type ClusterAccess,
   ContinuousLoad,
   removeDirectory,
   TandemdTrio,
@@ -32,7 +35,7 @@ describe('witness mode (real processes)', function () {
       directory,
       overrides: { timing: { failoverTimeoutMs: FAILOVER_TIMEOUT_MS, heartbeatIntervalMs: 100 } },
     });
-    admin = new AdminClient(resolveSettings({ servers: trio.servers, maxAttempts: 30 }));
+    admin = new AdminClient(resolveSettings(await trio.settings('admin', 'admin', { maxAttempts: 30 })));
   });
 
   after(async () => {
@@ -53,6 +56,7 @@ describe('witness mode (real processes)', function () {
     baseline = await usageTotal();
     return ContinuousLoad.start({
       servers: trio.servers,
+      pki: trio.pki,
       leaseLicenceId: 'seats',
       usageLicenceId: 'meter',
       workstations: 6,
@@ -68,8 +72,14 @@ describe('witness mode (real processes)', function () {
 
   /** What the witness says of itself and of the cluster (AdminService.ClusterStatus, as tandemctl asks). */
   async function witnessView() {
+    // A viewer's certificate is enough to read status.
     const witnessAdmin = new AdminClient(
-      resolveSettings({ servers: [trio.address('witness')], requestTimeoutMs: 1000, maxAttempts: 3 }),
+      resolveSettings(
+        await trio.pki.settings([trio.address('witness')], 'viewer', 'viewer', {
+          requestTimeoutMs: 1000,
+          maxAttempts: 3,
+        }),
+      ),
     );
     try {
       return await witnessAdmin.nodeStatus(trio.address('witness'));
@@ -93,11 +103,11 @@ describe('witness mode (real processes)', function () {
   }
 
   it('elects main on a cold start; the witness answers status with its role and term', async () => {
-    const leader = await waitForLeader(trio.servers, 15_000);
+    const leader = await waitForLeader(trio.access, trio.servers, 15_000);
     expect(leader.id).to.equal('main');
     await activateTestLicence(admin, { licenceId: 'meter', product: 'Meter', seats: 1 });
     await activateTestLicence(admin, { licenceId: 'seats', product: 'CAD', seats: 100, redundancy: true });
-    await waitForEqualState(trio.servers, 10_000);
+    await waitForEqualState(trio.access, trio.servers, 10_000);
     const view = await waitForWitness((status) => status.leaderId === 'main', 5000);
     const self = view.nodes[0];
     expect(self?.id).to.equal('witness');
@@ -108,7 +118,7 @@ describe('witness mode (real processes)', function () {
     const report = await tandemctlJson<{
       nodes: { id: string | null; role: string | null; state: string; term: number | null }[];
       leader: string | null;
-    }>(['--servers', trio.addresses.join(','), 'status']);
+    }>([...(await trio.tandemctlArgs('viewer')), 'status']);
     expect(report.leader).to.equal('main');
     expect(report.nodes.find((node) => node.id === 'witness')).to.deep.include({
       role: 'witness',
@@ -124,7 +134,7 @@ describe('witness mode (real processes)', function () {
     expect(before, 'load was running before the kill').to.be.greaterThan(20);
     const killedAtMs = Date.now();
     await trio.kill('main');
-    const leader = await waitForLeader([trio.address('backup')], 10_000);
+    const leader = await waitForLeader(trio.access, [trio.address('backup')], 10_000);
     expect(leader.id).to.equal('backup');
     console.log(
       `      the backup led ${Date.now() - killedAtMs} ms after kill -9 main (failover timeout ${FAILOVER_TIMEOUT_MS} ms)`,
@@ -146,14 +156,19 @@ describe('witness mode (real processes)', function () {
     await sleep(500);
     const restartedAtMs = Date.now();
     await trio.startNode('main');
-    const leader = await waitForLeader(trio.servers, 20_000, (candidate) => candidate.id === 'main');
+    const leader = await waitForLeader(
+      trio.access,
+      trio.servers,
+      20_000,
+      (candidate) => candidate.id === 'main',
+    );
     expect(leader.id).to.equal('main');
     await sleep(1500);
     await load.stop();
     // The hand-back is a transfer without a gap: the workstations' retries ride it out.
     expect(load.failures(restartedAtMs).map((failure) => failure.error)).to.deep.equal([]);
     expectNothingLost(await usageTotal(), load);
-    await waitForEqualState(trio.servers, 15_000);
+    await waitForEqualState(trio.access, trio.servers, 15_000);
     await waitForWitness((status) => status.leaderId === 'main' && status.inSync.length === 2, 5000);
   });
 
@@ -165,7 +180,7 @@ describe('witness mode (real processes)', function () {
     const during = load.acknowledged;
     await sleep(1500);
     expect(load.acknowledged, 'main serves without the witness').to.be.greaterThan(during + 20);
-    const leader = await waitForLeader(trio.servers, 1000);
+    const leader = await waitForLeader(trio.access, trio.servers, 1000);
     expect(leader.id).to.equal('main');
     await load.stop();
     expectNothingLost(await usageTotal(), load);
@@ -189,7 +204,7 @@ describe('witness mode (real processes)', function () {
     await waitForWitness((status) => status.inSync.length === 2, 15_000);
     await load.stop();
     expectNothingLost(await usageTotal(), load);
-    await waitForEqualState(trio.servers, 20_000);
+    await waitForEqualState(trio.access, trio.servers, 20_000);
   });
 
   it('witness down, then main down: the backup does not serve; both back, main leads, nothing lost', async () => {
@@ -200,12 +215,12 @@ describe('witness mode (real processes)', function () {
     await trio.kill('main');
     // The backup has one vote of three: it never leads, and it refuses writes.
     await sleep(3 * FAILOVER_TIMEOUT_MS);
-    const probe = await connect({
-      servers: [trio.address('backup')],
-      workstationId: 'witness-probe',
-      requestTimeoutMs: 500,
-      maxAttempts: 2,
-    });
+    const probe = await connect(
+      await trio.pki.settings([trio.address('backup')], 'workstation', 'witness-probe', {
+        requestTimeoutMs: 500,
+        maxAttempts: 2,
+      }),
+    );
     try {
       await probe.reportUsage('meter', 1);
       expect.fail('the backup served a write with the main and the witness down');
@@ -215,22 +230,27 @@ describe('witness mode (real processes)', function () {
     } finally {
       probe.close();
     }
-    await expectNoLeader([trio.address('backup')], 2 * FAILOVER_TIMEOUT_MS);
+    await expectNoLeader(trio.access, [trio.address('backup')], 2 * FAILOVER_TIMEOUT_MS);
     await trio.startNode('witness');
     await trio.startNode('main');
-    const leader = await waitForLeader(trio.servers, 20_000, (candidate) => candidate.id === 'main');
+    const leader = await waitForLeader(
+      trio.access,
+      trio.servers,
+      20_000,
+      (candidate) => candidate.id === 'main',
+    );
     expect(leader.id).to.equal('main');
     await sleep(1000);
     await load.stop();
     expectNothingLost(await usageTotal(), load);
-    await waitForEqualState(trio.servers, 20_000);
+    await waitForEqualState(trio.access, trio.servers, 20_000);
   });
 });
 
 /** Fails if any of the addresses says it leads within the period. */
-async function expectNoLeader(addresses: string[], periodMs: number): Promise<void> {
+async function expectNoLeader(access: ClusterAccess, addresses: string[], periodMs: number): Promise<void> {
   const admin = new AdminClient(
-    resolveSettings({ servers: addresses, requestTimeoutMs: 500, maxAttempts: 1 }),
+    resolveSettings({ ...access, servers: addresses, requestTimeoutMs: 500, maxAttempts: 1 }),
   );
   const deadline = Date.now() + periodMs;
   try {

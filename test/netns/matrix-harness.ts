@@ -1,6 +1,9 @@
 // The machinery of the partition matrix (partition.test.ts): one case runs on a fresh cluster
 // inside the shared lab, under load from two workstation namespaces, and ends with the history
-// checker over the recorded history and the final ledgers of both data nodes.
+// checker over the recorded history and the final ledgers of both data nodes. Secure as deployed:
+// each case's cluster has its own PKI under the case's directory, the nodes' certificates valid for
+// their lab addresses, and the control agent and every workstation client get certificates of their
+// own (files they read by path from inside their namespaces).
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +24,9 @@ import {
   type ObservedLeader,
   type Operation,
   type ProbeOutcome,
+  pkiDirectory,
   readVerifiedLedger,
+  TestPki,
   type VerifiedLedger,
 } from '@tandem/testkit';
 import { expect } from 'chai';
@@ -207,16 +212,20 @@ export async function runCase(
   const workloads = new Map<LabHost, NetnsWorkload>();
   let probeCount = 0;
   try {
+    await mkdir(directory, { recursive: true });
+    const pki = await TestPki.create(pkiDirectory(directory));
     // The agent boots while the nodes do; it watches who leads from the first moment.
-    control = NetnsControl.start(
+    control = await NetnsControl.start(
       lab,
       (['main', 'backup'] as const).map((role) => `${lab.address(role)}:${NETNS_TANDEMD_PORT}`),
+      { pki, directory },
     );
     const admin = control;
     cluster = await NetnsCluster.start({
       lab,
       mode,
       directory,
+      pki,
       overrides: deepMerge(NODE_OVERRIDES, testCase.overrides ?? {}),
       ...(testCase.environment === undefined ? {} : { environment: testCase.environment }),
     });
@@ -238,6 +247,7 @@ export async function runCase(
         host,
         await NetnsWorkload.start(lab, host, {
           servers: started.servers,
+          pki,
           clients: CLIENTS_PER_WORKSTATION,
           usageLicenceId: USAGE_LICENCE,
           leaseLicenceId: LEASE_LICENCE,

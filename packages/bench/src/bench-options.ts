@@ -25,6 +25,11 @@ export interface BenchOptions {
   workstations: number[];
   /** Tandem cluster for the loop workloads: main + backup (default) or one node. */
   cluster: 'pair' | 'single';
+  /**
+   * Tandem in plaintext without authentication (insecure: true) instead of TLS, mutual TLS between
+   * the nodes and a certificate per workstation: to measure what security costs.
+   */
+  insecure: boolean;
   failoverRounds: number;
   failoverWorkstations: number;
   catchUpEntries: number;
@@ -62,6 +67,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'duration-ms': { type: 'string' },
       workstations: { type: 'string', default: '1,16,64,256' },
       cluster: { type: 'string', default: 'pair' },
+      insecure: { type: 'boolean', default: false },
       'failover-rounds': { type: 'string' },
       'failover-workstations': { type: 'string', default: '64' },
       'catch-up-entries': { type: 'string' },
@@ -115,6 +121,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     ),
     workstations,
     cluster,
+    insecure: values.insecure === true,
     failoverRounds: integerFlag('failover-rounds', values['failover-rounds'] ?? (quick ? '1' : '5'), 1, 50),
     failoverWorkstations: integerFlag(
       'failover-workstations',

@@ -28,16 +28,19 @@ export interface MemoryResult {
 export async function runCatchUpAndMemory(options: {
   entries: number;
   liveLeases: number;
+  /** Plaintext between the nodes (bench --insecure) instead of mutual TLS. */
+  insecure: boolean;
   say: (text: string) => void;
 }): Promise<{ catchUp: CatchUpResult; memory: MemoryResult }> {
   const { entries, liveLeases, say } = options;
   let buildMs = 0;
   return withTandemPair(
     'catch-up',
+    { insecure: options.insecure },
     async (pair) => {
       say('  backup catching up ... ');
       const started = performance.now();
-      const [main, backup] = await waitForEqualState(pair.servers, 600_000);
+      const [main, backup] = await waitForEqualState(pair.access, pair.servers, 600_000);
       const catchUpMs = Math.round(performance.now() - started);
       if (main === undefined || backup === undefined)
         throw new Error('waitForEqualState answered for no node');

@@ -230,14 +230,19 @@ async function withEtcd(run: (contestant: Contestant | null) => Promise<void>): 
   }
 }
 
+/** How the Tandem clusters run, for the progress lines. */
+const security = options.insecure
+  ? 'PLAINTEXT (--insecure: no TLS, no authentication)'
+  : 'TLS, mutual TLS between the nodes, a certificate per workstation';
+
 async function withTandem(
   kind: 'pair' | 'single',
   run: (contestant: Contestant) => Promise<void>,
 ): Promise<void> {
   if (kind === 'single') {
-    say('Tandem: one node (single mode), sync writes\n');
-    await withTandemSingle('single', async (servers) => {
-      const backend = new TandemBackend(servers);
+    say(`Tandem: one node (single mode), sync writes, ${security}\n`);
+    await withTandemSingle('single', { insecure: options.insecure }, async (node) => {
+      const backend = new TandemBackend([node.address], node.pki);
       try {
         await run({ results: tandem, backend, activated: new Set(), failover: null });
       } finally {
@@ -246,9 +251,9 @@ async function withTandem(
     });
     return;
   }
-  say('Tandem: main + backup, sync writes, default timeouts\n');
-  await withTandemPair('pair', async (pair) => {
-    const backend = new TandemBackend(pair.servers);
+  say(`Tandem: main + backup, sync writes, default timeouts, ${security}\n`);
+  await withTandemPair('pair', { insecure: options.insecure }, async (pair) => {
+    const backend = new TandemBackend(pair.servers, pair.pki);
     try {
       await run({
         results: tandem,
@@ -285,6 +290,7 @@ async function benchCatchUp(): Promise<void> {
   const { catchUp, memory } = await runCatchUpAndMemory({
     entries: options.catchUpEntries,
     liveLeases: options.liveLeases,
+    insecure: options.insecure,
     say,
   });
   tandem.catchUp = catchUp;
@@ -292,7 +298,7 @@ async function benchCatchUp(): Promise<void> {
 }
 
 say(
-  `${options.etcd ? 'pnpm bench:etcd' : 'pnpm bench'}${options.quick ? ' --quick' : ''}: ${options.durationMs} ms per run, ` +
+  `${options.etcd ? 'pnpm bench:etcd' : 'pnpm bench'}${options.quick ? ' --quick' : ''}${options.insecure ? ' --insecure' : ''}: ${options.durationMs} ms per run, ` +
     `workstations ${options.workstations.join(', ')}; ${os.availableParallelism()} cores, load average ${os
       .loadavg()
       .map((load) => load.toFixed(2))

@@ -1,7 +1,17 @@
 // Tandem as a seat store: each workstation is a WorkstationClient with default settings (its own
 // retries and leader following), so client errors counted here are errors an application sees.
-import { AdminClient, connect, RejectedError, resolveSettings, type WorkstationClient } from '@tandem/client';
-import { activateTestLicence } from '@tandem/testkit';
+// Secure as deployed: each workstation proves who it is with a certificate of its own, issued when
+// the workstation is made, which the loops do before their clock starts; the admin calls go with an
+// operator's certificate. Against an insecure cluster (bench --insecure), plaintext.
+import {
+  AdminClient,
+  type ClientSettingsInput,
+  connect,
+  RejectedError,
+  resolveSettings,
+  type WorkstationClient,
+} from '@tandem/client';
+import { activateTestLicence, INSECURE_ACCESS, type TestPki } from '@tandem/testkit';
 import {
   type AcquireOutcome,
   type BenchWorkstation,
@@ -43,8 +53,12 @@ export class TandemBackend implements SeatBackend {
   readonly system = 'tandem' as const;
   private readonly admin: AdminClient;
 
-  constructor(private readonly servers: string[]) {
-    this.admin = new AdminClient(resolveSettings({ servers }));
+  /** pki: the cluster's, for every client's certificate; null for a cluster that runs insecure. */
+  constructor(
+    private readonly servers: string[],
+    private readonly pki: TestPki | null,
+  ) {
+    this.admin = new AdminClient(resolveSettings({ ...(pki?.admin ?? INSECURE_ACCESS), servers }));
   }
 
   async activate(licences: LicenceLayout[]): Promise<void> {
@@ -54,7 +68,11 @@ export class TandemBackend implements SeatBackend {
   }
 
   async workstation(workstationId: string): Promise<BenchWorkstation> {
-    return new TandemWorkstation(await connect({ servers: this.servers, workstationId }));
+    const settings: ClientSettingsInput =
+      this.pki === null
+        ? { servers: this.servers, workstationId, insecure: true }
+        : await this.pki.settings(this.servers, 'workstation', workstationId);
+    return new TandemWorkstation(await connect(settings));
   }
 
   async seatsInUse(): Promise<SeatsCheck> {

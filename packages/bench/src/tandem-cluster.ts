@@ -1,6 +1,8 @@
 // Tandem clusters for the benchmark: a main + backup pair of real tandemd processes (sync writes,
 // default timeouts) or one node, in a temporary directory, guarded so that they die with the
-// benchmark; and the pair's failover hooks (kill -9 the leader, restart it, wait for main).
+// benchmark; and the pair's failover hooks (kill -9 the leader, restart it, wait for main). Secure
+// by default (TLS, mutual TLS between the nodes, a PKI in the temporary directory); plaintext with
+// insecure, for measuring what security costs.
 import { performance } from 'node:perf_hooks';
 import { AdminClient, resolveSettings } from '@tandem/client';
 import {
@@ -38,9 +40,15 @@ function reportCrashes(pair: TandemdPair): void {
   }
 }
 
+export interface TandemClusterOptions {
+  /** Plaintext and no authentication (insecure: true) instead of TLS. */
+  insecure: boolean;
+}
+
 /** Runs `run` against a fresh pair whose main leads; `prepare` may fill the data directory first. */
 export async function withTandemPair<T>(
   name: string,
+  options: TandemClusterOptions,
   run: (pair: TandemdPair) => Promise<T>,
   prepare?: (directory: string) => Promise<void>,
 ): Promise<T> {
@@ -49,9 +57,9 @@ export async function withTandemPair<T>(
   let pair: TandemdPair | null = null;
   try {
     await prepare?.(directory);
-    pair = await TandemdPair.start({ directory });
+    pair = await TandemdPair.start({ directory, insecure: options.insecure });
     guardPair(pair);
-    await waitForLeader(pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
+    await waitForLeader(pair.access, pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
     return await run(pair);
   } catch (error) {
     if (pair !== null) reportCrashes(pair);
@@ -64,14 +72,18 @@ export async function withTandemPair<T>(
 }
 
 /** One node in single mode, for the loop workloads only (`--cluster single`). */
-export async function withTandemSingle<T>(name: string, run: (servers: string[]) => Promise<T>): Promise<T> {
+export async function withTandemSingle<T>(
+  name: string,
+  options: TandemClusterOptions,
+  run: (node: TandemdProcess) => Promise<T>,
+): Promise<T> {
   const directory = await temporaryDirectory(`tandem-bench-${name}-`);
   guardDirectory(directory);
   let node: TandemdProcess | null = null;
   try {
-    node = await TandemdProcess.start({ dataDir: directory });
+    node = await TandemdProcess.start({ dataDir: directory, insecure: options.insecure });
     guardChild(node.child);
-    return await run([node.address]);
+    return await run(node);
   } finally {
     await node?.stop();
     await removeDirectory(directory);
@@ -88,7 +100,7 @@ const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(reso
  */
 async function waitForBothInSync(pair: TandemdPair, timeoutMs: number): Promise<void> {
   const admin = new AdminClient(
-    resolveSettings({ servers: pair.servers, requestTimeoutMs: 1000, maxAttempts: 1 }),
+    resolveSettings({ ...pair.access, servers: pair.servers, requestTimeoutMs: 1000, maxAttempts: 1 }),
   );
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
@@ -116,7 +128,7 @@ export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): 
   return {
     backend,
     ready: () => waitForBothInSync(pair, IN_SYNC_TIMEOUT_MS),
-    findLeader: async () => (await waitForLeader(pair.servers, LEADER_TIMEOUT_MS)).id,
+    findLeader: async () => (await waitForLeader(pair.access, pair.servers, LEADER_TIMEOUT_MS)).id,
     kill: async (name) => {
       if (name !== 'main' && name !== 'backup') throw new Error(`no tandemd named ${name}`);
       await pair.kill(name);
@@ -128,7 +140,7 @@ export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): 
       guardPair(pair);
       // Failback is main taking the lead again; a restarted backup only has to catch up (ready()).
       if (name !== 'main') return null;
-      await waitForLeader(pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
+      await waitForLeader(pair.access, pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
       return Math.round(performance.now() - started);
     },
   };

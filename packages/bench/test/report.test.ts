@@ -58,6 +58,9 @@ describe('bench options', () => {
     expect(plain.catchUpEntries).to.equal(1_000_000);
     expect(plain.liveLeases).to.equal(100_000);
     expect(plain.workstations).to.deep.equal([1, 16, 64, 256]);
+    // Secure unless asked: plaintext is a run of its own, to measure what TLS costs.
+    expect(plain.insecure).to.equal(false);
+    expect(parseBenchOptions(['--insecure']).insecure).to.equal(true);
     const etcd = parseBenchOptions(['--etcd']);
     expect([...etcd.workloads]).to.deep.equal(['spread', 'contended', 'denials', 'failover']);
   });

@@ -1,5 +1,6 @@
 // A short run of the benchmark's loop so that it cannot rot; it checks behaviour (every op is
-// measured, nothing fails, every seat comes back), never speed.
+// measured, nothing fails, every seat comes back), never speed; secure as the bench runs by
+// default, and in plaintext as `--insecure` runs it.
 import { removeDirectory, TandemdProcess, temporaryDirectory } from '@tandem/testkit';
 import { expect } from 'chai';
 import { TandemBackend } from '../src/tandem-backend.js';
@@ -9,13 +10,14 @@ import { runWorkstationLoop } from '../src/workstation-loop.js';
 describe('bench smoke run', function () {
   this.timeout(60_000);
 
-  it('runs the acquire+release loop with denials and returns every seat', async () => {
+  /** A short denials loop on one node; every op is measured, nothing fails, every seat comes back. */
+  async function smokeRun(insecure: boolean): Promise<void> {
     const directory = await temporaryDirectory('tandem-bench-smoke-');
     let node: TandemdProcess | null = null;
     let backend: TandemBackend | null = null;
     try {
-      node = await TandemdProcess.start({ dataDir: directory });
-      backend = new TandemBackend([node.address]);
+      node = await TandemdProcess.start({ dataDir: directory, insecure });
+      backend = new TandemBackend([node.address], node.pki);
       const plan = planRun('denials', 4);
       await backend.activate(plan.licences);
       const result = await runWorkstationLoop({
@@ -37,5 +39,13 @@ describe('bench smoke run', function () {
       await node?.stop();
       await removeDirectory(directory);
     }
+  }
+
+  it('runs the acquire+release loop with denials and returns every seat, each workstation with its certificate', async () => {
+    await smokeRun(false);
+  });
+
+  it('runs the same loop in plaintext against an insecure node (bench --insecure)', async () => {
+    await smokeRun(true);
   });
 });

@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import { ExitCode } from '../src/exit-codes.js';
 import { run } from '../src/run.js';
 import { captureIo } from './scripted-admin.js';
+import { credentialFlags } from './test-pki.js';
 
-// None of these reach a server: 127.0.0.1:1 is never contacted because parsing fails first.
-const SERVERS = ['--servers', '127.0.0.1:1'];
+// None of these reach a server: 127.0.0.1:1 is never contacted because parsing fails first. The
+// credentials are an operator's, so that what fails is the argument under test.
+let SERVERS: string[] = [];
 
 async function usage(argv: string[], expected: string | RegExp): Promise<void> {
   const io = captureIo();
@@ -15,6 +17,10 @@ async function usage(argv: string[], expected: string | RegExp): Promise<void> {
 }
 
 describe('tandemctl arguments', () => {
+  before(async () => {
+    SERVERS = ['--servers', '127.0.0.1:1', ...(await credentialFlags('admin'))];
+  });
+
   it('prints help and exits 0 when asked', async () => {
     const io = captureIo();
     expect(await run(['--help'], io)).to.equal(ExitCode.ok);
@@ -87,6 +93,26 @@ describe('tandemctl arguments', () => {
     await usage(['status'], 'no servers given');
     await usage(['--servers', 'not-an-address', 'status'], 'servers[0]');
     await usage(['--settings', '/nonexistent/settings.yaml', 'status'], 'cannot read');
+  });
+
+  it('exits 2 without credentials, or with credentials that do not go together, naming the field', async () => {
+    const [ca, caFile, cert, certFile] = await credentialFlags('admin');
+    const servers = ['--servers', '127.0.0.1:1'];
+    await usage([...servers, 'status'], /tls: is required.*--insecure|tls: is required.*insecure: true/);
+    await usage([...servers, cert as string, certFile as string, 'status'], 'tls.ca: is required');
+    await usage(
+      [...servers, ca as string, caFile as string, cert as string, certFile as string, 'status'],
+      'tls.key',
+    );
+    await usage([...servers, '--ca', '/nonexistent/ca.crt', 'status'], /tls\.ca: cannot read/);
+    await usage(
+      [...servers, ...(await credentialFlags()), '--token-file', '/nonexistent/token', 'status'],
+      'tokenFile',
+    );
+    const io = captureIo();
+    expect(await run([...servers, '--json', 'status'], io)).to.equal(ExitCode.usage);
+    const parsed = JSON.parse(io.out()) as { error: { code: string; field: string } };
+    expect(parsed.error).to.include({ code: 'invalid_settings', field: 'tls' });
   });
 
   it('reports a usage error as JSON on stdout with --json', async () => {

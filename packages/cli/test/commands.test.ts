@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -14,8 +14,11 @@ import {
   startScriptedAdmin,
   unusedAddress,
 } from './scripted-admin.js';
+import { credentialFlags, testPki } from './test-pki.js';
 
 const started: ScriptedAdmin[] = [];
+/** An operator's credentials (the admin role's certificate, with the cluster CA) as tandemctl flags. */
+let credentials: string[] = [];
 
 async function admin(script: Parameters<typeof startScriptedAdmin>[0]): Promise<ScriptedAdmin> {
   const scripted = await startScriptedAdmin(script);
@@ -38,6 +41,7 @@ function nodeStatus(fields: Record<string, unknown>): Record<string, unknown> {
     lastContactMs: 0,
     reachable: true,
     mode: 'pair',
+    security: 'tls',
     ...fields,
   };
 }
@@ -183,6 +187,10 @@ async function pairWithWitness() {
 describe('tandemctl commands against scripted servers', () => {
   let directory: string;
 
+  before(async () => {
+    credentials = await credentialFlags('admin');
+  });
+
   beforeEach(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-files-'));
   });
@@ -201,7 +209,15 @@ describe('tandemctl commands against scripted servers', () => {
     const io = captureIo();
 
     const code = await run(
-      ['--servers', `${main.address},${backup.address},${dead}`, '--timeout-ms', '500', 'status', '--json'],
+      [
+        ...credentials,
+        '--servers',
+        `${main.address},${backup.address},${dead}`,
+        '--timeout-ms',
+        '500',
+        'status',
+        '--json',
+      ],
       io,
     );
 
@@ -261,13 +277,41 @@ describe('tandemctl commands against scripted servers', () => {
   it('status prints a table by default', async () => {
     const { main, backup } = await pairWithWitness();
     const io = captureIo();
-    expect(await run(['--servers', `${main.address},${backup.address}`, 'status'], io)).to.equal(ExitCode.ok);
+    expect(
+      await run([...credentials, '--servers', `${main.address},${backup.address}`, 'status'], io),
+    ).to.equal(ExitCode.ok);
     const lines = io.out().trimEnd().split('\n');
     expect(lines[0]).to.match(
-      /^ID\s+ADDRESS\s+ROLE\s+STATE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+IN-SYNC\s+HASH$/,
+      /^ID\s+ADDRESS\s+ROLE\s+STATE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+IN-SYNC\s+HASH\s+SECURITY$/,
     );
-    expect(lines[1]).to.match(/^main\s+\S+\s+main\s+leader\s+3\s+10\s+10\s+0\s+yes\s+hash-a$/);
+    expect(lines[1]).to.match(/^main\s+\S+\s+main\s+leader\s+3\s+10\s+10\s+0\s+yes\s+hash-a\s+tls$/);
     expect(lines.slice(-2)).to.deep.equal(['leader: main', 'cluster id: not recorded yet']);
+    expect(io.out()).not.to.contain('INSECURE');
+  });
+
+  it('status warns about a node that runs insecure, in the table and in --json', async () => {
+    const main = await admin({
+      ClusterStatus: () => ({
+        response: {
+          header: header(2, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'),
+          nodes: [nodeStatus({ id: 'main', state: 'NODE_STATE_LEADER', term: 2, security: 'insecure' })],
+          leaderId: 'main',
+        },
+      }),
+    });
+    const table = captureIo();
+    expect(await run([...credentials, '--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
+    const lines = table.out().trimEnd().split('\n');
+    expect(lines[1]).to.match(/\sinsecure$/);
+    expect(lines.at(-1)).to.equal(
+      'WARNING: INSECURE: main runs without TLS and authentication (insecure: true)',
+    );
+    const json = captureIo();
+    expect(await run([...credentials, '--servers', main.address, '--json', 'status'], json)).to.equal(
+      ExitCode.ok,
+    );
+    const report = JSON.parse(json.out()) as { nodes: Array<Record<string, unknown>> };
+    expect(report.nodes[0]).to.include({ id: 'main', security: 'insecure' });
   });
 
   it("status flags the leader's open incidents, in the table and in --json", async () => {
@@ -283,7 +327,7 @@ describe('tandemctl commands against scripted servers', () => {
       }),
     });
     const table = captureIo();
-    expect(await run(['--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, '--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
     const lines = table.out().trimEnd().split('\n');
     expect(lines.slice(-3)).to.deep.equal([
       'leader: main',
@@ -291,7 +335,9 @@ describe('tandemctl commands against scripted servers', () => {
       'incidents: 2 open (see tandemctl incidents)',
     ]);
     const json = captureIo();
-    expect(await run(['--servers', main.address, 'status', '--json'], json)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, '--servers', main.address, 'status', '--json'], json)).to.equal(
+      ExitCode.ok,
+    );
     expect(JSON.parse(json.out())).to.include({
       leader: 'main',
       openIncidents: 2,
@@ -333,7 +379,7 @@ describe('tandemctl commands against scripted servers', () => {
     const servers = ['--servers', main.address];
 
     const table = captureIo();
-    expect(await run([...servers, 'incidents'], table)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, 'incidents'], table)).to.equal(ExitCode.ok);
     const lines = table.out().trimEnd().split('\n');
     expect(lines[0]).to.match(
       /^ID\s+LICENCE\s+KIND\s+LIMIT\s+OBSERVED\s+EXCESS\s+TERMS\s+OPENED\s+RESOLVED$/,
@@ -345,7 +391,9 @@ describe('tandemctl commands against scripted servers', () => {
     expect(main.callsOf('ListIncidents')[0]).to.deep.equal({ openOnly: false });
 
     const json = captureIo();
-    expect(await run([...servers, 'incidents', '--open', '--json'], json)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, 'incidents', '--open', '--json'], json)).to.equal(
+      ExitCode.ok,
+    );
     expect(JSON.parse(json.out())).to.deep.equal({
       incidents: [
         {
@@ -361,7 +409,9 @@ describe('tandemctl commands against scripted servers', () => {
 
     const none = await admin({ ListIncidents: () => ({ response: { header: leader, incidents: [] } }) });
     const empty = captureIo();
-    expect(await run(['--servers', none.address, 'incidents', '--open'], empty)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, '--servers', none.address, 'incidents', '--open'], empty)).to.equal(
+      ExitCode.ok,
+    );
     expect(empty.out()).to.equal('no open incidents\n');
   });
 
@@ -369,14 +419,17 @@ describe('tandemctl commands against scripted servers', () => {
     const dead = await unusedAddress();
     const io = captureIo();
     expect(
-      await run(['--servers', dead, '--timeout-ms', '300', '--attempts', '2', 'licence', 'list'], io),
+      await run(
+        [...credentials, '--servers', dead, '--timeout-ms', '300', '--attempts', '2', 'licence', 'list'],
+        io,
+      ),
     ).to.equal(ExitCode.unavailable);
     expect(io.err()).to.contain('cluster unavailable');
 
     const status = captureIo();
-    expect(await run(['--json', '--servers', dead, '--timeout-ms', '300', 'status'], status)).to.equal(
-      ExitCode.unavailable,
-    );
+    expect(
+      await run([...credentials, '--json', '--servers', dead, '--timeout-ms', '300', 'status'], status),
+    ).to.equal(ExitCode.unavailable);
     const report = JSON.parse(status.out()) as {
       nodes: Array<Record<string, unknown>>;
       leader: string | null;
@@ -389,9 +442,9 @@ describe('tandemctl commands against scripted servers', () => {
   it('verify compares state hashes at the leader commit index', async () => {
     const { main, backup } = await pairWithWitness();
     const io = captureIo();
-    expect(await run(['--servers', `${main.address},${backup.address}`, '--json', 'verify'], io)).to.equal(
-      ExitCode.ok,
-    );
+    expect(
+      await run([...credentials, '--servers', `${main.address},${backup.address}`, '--json', 'verify'], io),
+    ).to.equal(ExitCode.ok);
     const report = JSON.parse(io.out()) as {
       waitForIndex: number;
       equal: boolean;
@@ -425,9 +478,9 @@ describe('tandemctl commands against scripted servers', () => {
       }),
     });
     const io = captureIo();
-    expect(await run(['--servers', `${main.address},${other.address}`, 'verify'], io)).to.equal(
-      ExitCode.rejected,
-    );
+    expect(
+      await run([...credentials, '--servers', `${main.address},${other.address}`, 'verify'], io),
+    ).to.equal(ExitCode.rejected);
     expect(io.out()).to.contain('state hashes DIFFERENT');
     expect(io.out()).to.contain('hash-b');
   });
@@ -437,7 +490,10 @@ describe('tandemctl commands against scripted servers', () => {
     const file = path.join(directory, 'cad.licence');
     await writeFile(file, LICENCE_FILE);
     const io = captureIo();
-    const code = await run(['--servers', main.address, 'licence', 'activate', '--file', file], io);
+    const code = await run(
+      [...credentials, '--servers', main.address, 'licence', 'activate', '--file', file],
+      io,
+    );
     expect(code, io.err()).to.equal(ExitCode.ok);
     const request = main.callsOf('ActivateLicence')[0] as { requestId: string; licenceFile: Buffer };
     expect(request.requestId).to.match(/^[0-9a-f-]{36}$/);
@@ -455,15 +511,18 @@ describe('tandemctl commands against scripted servers', () => {
     const file = path.join(directory, 'cad.licence');
     await writeFile(file, LICENCE_FILE);
     const io = captureIo();
-    expect(await run(['--servers', main.address, 'licence', 'update', 'cad', '--file', file], io)).to.equal(
-      ExitCode.ok,
-    );
+    expect(
+      await run([...credentials, '--servers', main.address, 'licence', 'update', 'cad', '--file', file], io),
+    ).to.equal(ExitCode.ok);
     const request = main.callsOf('UpdateLicence')[0] as { licenceId: string; licenceFile: Buffer };
     expect(request.licenceId).to.equal('cad');
     expect(request.licenceFile.toString()).to.equal(LICENCE_FILE);
     const other = captureIo();
     expect(
-      await run(['--servers', main.address, 'licence', 'update', 'cam', '--file', file], other),
+      await run(
+        [...credentials, '--servers', main.address, 'licence', 'update', 'cam', '--file', file],
+        other,
+      ),
     ).to.equal(ExitCode.usage);
     expect(other.err()).to.contain('is for licence cad, not cam');
   });
@@ -480,7 +539,10 @@ describe('tandemctl commands against scripted servers', () => {
     await writeFile(file, LICENCE_FILE);
     const io = captureIo();
     expect(
-      await run(['--servers', main.address, '--json', 'licence', 'activate', '--file', file], io),
+      await run(
+        [...credentials, '--servers', main.address, '--json', 'licence', 'activate', '--file', file],
+        io,
+      ),
     ).to.equal(ExitCode.usage);
     expect(JSON.parse(io.out()).error).to.include({
       code: 'licence_signature_invalid',
@@ -514,6 +576,7 @@ describe('tandemctl commands against scripted servers', () => {
     const io = captureIo();
     const code = await run(
       [
+        ...credentials,
         '--servers',
         main.address,
         'audit',
@@ -541,7 +604,9 @@ describe('tandemctl commands against scripted servers', () => {
     expect(io.out()).to.not.contain('\u001b');
     expect(lines.at(-1)).to.contain('older records left out');
     const json = captureIo();
-    expect(await run(['--servers', main.address, '--json', 'audit'], json)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, '--servers', main.address, '--json', 'audit'], json)).to.equal(
+      ExitCode.ok,
+    );
     expect(JSON.parse(json.out())).to.deep.include({ truncated: true });
   });
 
@@ -566,10 +631,12 @@ describe('tandemctl commands against scripted servers', () => {
       }),
     });
     const record = captureIo();
-    expect(await run(['--servers', main.address, 'licence', 'show', 'cad'], record)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, '--servers', main.address, 'licence', 'show', 'cad'], record)).to.equal(
+      ExitCode.ok,
+    );
     expect(record.out()).to.match(/^product:\s+CAD\\x1b\]0;pwned\\x07\\u\{202e\}$/m);
     const failed = captureIo();
-    await run(['--servers', main.address, 'licence', 'deactivate', 'x'], failed);
+    await run([...credentials, '--servers', main.address, 'licence', 'deactivate', 'x'], failed);
     expect(failed.err()).to.contain('\\x1b[31mred');
     expect(failed.err()).to.not.contain('\u001b');
   });
@@ -579,6 +646,7 @@ describe('tandemctl commands against scripted servers', () => {
     const io = captureIo();
     const code = await run(
       [
+        ...credentials,
         '--servers',
         main.address,
         '--json',
@@ -617,7 +685,10 @@ describe('tandemctl commands against scripted servers', () => {
     const file = path.join(directory, 'cad.licence');
     await writeFile(file, LICENCE_FILE);
     const io = captureIo();
-    const code = await run(['--servers', main.address, '--json', 'licence', 'activate', '--file', file], io);
+    const code = await run(
+      [...credentials, '--servers', main.address, '--json', 'licence', 'activate', '--file', file],
+      io,
+    );
     expect(code).to.equal(ExitCode.rejected);
     expect(JSON.parse(io.out())).to.deep.equal({
       error: {
@@ -630,9 +701,9 @@ describe('tandemctl commands against scripted servers', () => {
     expect(main.callsOf('ActivateLicence')).to.have.length(1);
 
     const missing = captureIo();
-    expect(await run(['--servers', main.address, 'licence', 'show', 'nope'], missing)).to.equal(
-      ExitCode.rejected,
-    );
+    expect(
+      await run([...credentials, '--servers', main.address, 'licence', 'show', 'nope'], missing),
+    ).to.equal(ExitCode.rejected);
     expect(missing.err()).to.contain('does not exist');
   });
 
@@ -646,7 +717,10 @@ describe('tandemctl commands against scripted servers', () => {
     });
     const io = captureIo();
     expect(
-      await run(['--servers', main.address, 'lease', 'revoke', 'lease-1', '--reason', 'x'], io),
+      await run(
+        [...credentials, '--servers', main.address, 'lease', 'revoke', 'lease-1', '--reason', 'x'],
+        io,
+      ),
     ).to.equal(ExitCode.usage);
     expect(io.err()).to.contain('reason: too long');
   });
@@ -696,19 +770,23 @@ describe('tandemctl commands against scripted servers', () => {
     const servers = ['--servers', main.address];
 
     const leases = captureIo();
-    expect(await run([...servers, 'lease', 'list', '--licence', 'cad'], leases)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, 'lease', 'list', '--licence', 'cad'], leases)).to.equal(
+      ExitCode.ok,
+    );
     expect(leases.out()).to.match(/^lease-3-4\s+cad\s+ws-1\s+cad-17\s+alice\s+2023-11-14T22:13:20.000Z/m);
     expect(main.callsOf('ListLeases')[0]).to.deep.equal({ licenceId: 'cad' });
 
     const licences = captureIo();
-    expect(await run([...servers, '--json', 'licence', 'list'], licences)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, '--json', 'licence', 'list'], licences)).to.equal(
+      ExitCode.ok,
+    );
     const listed = JSON.parse(licences.out()) as { licences: Array<Record<string, unknown>> };
     expect(listed.licences[0]).to.include({ licenceId: 'cad', seats: 5, seatsInUse: 2, status: 'active' });
 
     const usage = captureIo();
-    expect(await run([...servers, 'usage', 'show', 'cad', '--at', '2023-11-20T00:00:00Z'], usage)).to.equal(
-      ExitCode.ok,
-    );
+    expect(
+      await run([...credentials, ...servers, 'usage', 'show', 'cad', '--at', '2023-11-20T00:00:00Z'], usage),
+    ).to.equal(ExitCode.ok);
     expect(usage.out()).to.contain('total used: 40');
     expect(main.callsOf('GetUsage')[0]).to.deep.equal({
       licenceId: 'cad',
@@ -716,7 +794,7 @@ describe('tandemctl commands against scripted servers', () => {
     });
 
     const snapshot = captureIo();
-    expect(await run([...servers, '--json', 'snapshot'], snapshot)).to.equal(ExitCode.ok);
+    expect(await run([...credentials, ...servers, '--json', 'snapshot'], snapshot)).to.equal(ExitCode.ok);
     expect(JSON.parse(snapshot.out())).to.deep.equal({
       nodeId: 'main',
       index: 42,
@@ -726,30 +804,51 @@ describe('tandemctl commands against scripted servers', () => {
     });
 
     const transfer = captureIo();
-    expect(await run([...servers, 'cluster', 'transfer-leadership', '--to', 'backup'], transfer)).to.equal(
-      ExitCode.ok,
-    );
+    expect(
+      await run([...credentials, ...servers, 'cluster', 'transfer-leadership', '--to', 'backup'], transfer),
+    ).to.equal(ExitCode.ok);
     expect(transfer.out()).to.equal('leadership transferred to backup (term 4)\n');
     expect(main.callsOf('TransferLeadership')[0]).to.deep.equal({ toNodeId: 'backup' });
   });
 
-  it('reads the servers from a settings file or the environment', async () => {
+  it('reads the servers and credentials from a settings file or the environment', async () => {
     const main = await admin({
       ListLicences: () => ({
         response: { header: header(1, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licences: [] },
       }),
     });
-    const io = captureIo({ TANDEM_SERVERS: main.address });
+    const viewer = await (await testPki()).tls('viewer', 'auditor');
+    const io = captureIo({
+      TANDEM_SERVERS: main.address,
+      TANDEM_CA: viewer.ca,
+      TANDEM_CERT: viewer.cert,
+      TANDEM_KEY: viewer.key,
+    });
     expect(await run(['licence', 'list'], io)).to.equal(ExitCode.ok);
     expect(io.out()).to.match(/^ID\s+PRODUCT/);
+    expect(main.calls[0]?.certificate).to.equal('viewer/auditor');
 
     const settingsDirectory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-'));
     try {
       const file = path.join(settingsDirectory, 'settings.yaml');
-      await writeFile(file, `servers:\n  - ${main.address}\nrequestTimeoutMs: 1000\n`);
+      // Relative paths in a settings file are the file's neighbours.
+      await copyFile(viewer.ca, path.join(settingsDirectory, 'ca.crt'));
+      await copyFile(viewer.cert, path.join(settingsDirectory, 'auditor.crt'));
+      await copyFile(viewer.key, path.join(settingsDirectory, 'auditor.key'));
+      await writeFile(
+        file,
+        `servers:\n  - ${main.address}\nrequestTimeoutMs: 1000\ntls:\n  ca: ca.crt\n  cert: auditor.crt\n  key: auditor.key\n`,
+      );
       const fromFile = captureIo();
       expect(await run(['--settings', file, '--json', 'licence', 'list'], fromFile)).to.equal(ExitCode.ok);
       expect(JSON.parse(fromFile.out())).to.deep.equal({ licences: [] });
+      expect(main.calls[1]?.certificate).to.equal('viewer/auditor');
+      // Flags override the file's certificate.
+      const overridden = captureIo();
+      expect(await run([...credentials, '--settings', file, 'licence', 'list'], overridden)).to.equal(
+        ExitCode.ok,
+      );
+      expect(main.calls[2]?.certificate).to.equal('admin/admin');
       await writeFile(file, `servers: [${main.address}]\nretries: 3\n`);
       const invalid = captureIo();
       expect(await run(['--settings', file, 'licence', 'list'], invalid)).to.equal(ExitCode.usage);
@@ -757,6 +856,67 @@ describe('tandemctl commands against scripted servers', () => {
     } finally {
       await rm(settingsDirectory, { recursive: true, force: true });
     }
-    expect(main.callsOf('ListLicences')).to.have.length(2);
+    expect(main.callsOf('ListLicences')).to.have.length(3);
+  });
+
+  it('sends a token from a file or the environment, over TLS with the CA alone', async () => {
+    const main = await admin({
+      ListLicences: () => ({
+        response: { header: header(1, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licences: [] },
+      }),
+    });
+    const { ca } = await (await testPki()).tls('admin', 'admin');
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-token-'));
+    try {
+      const tokenFile = path.join(directory, 'operator.token');
+      await writeFile(tokenFile, 'ops.0123456789abcdef\n');
+      const fromFile = captureIo();
+      expect(
+        await run(
+          ['--servers', main.address, '--ca', ca, '--token-file', tokenFile, 'licence', 'list'],
+          fromFile,
+        ),
+      ).to.equal(ExitCode.ok);
+      const fromEnvironment = captureIo({ TANDEM_CA: ca, TANDEM_TOKEN: 'ops.fedcba9876543210' });
+      expect(
+        await run([...credentials, '--servers', main.address, 'licence', 'list'], fromEnvironment),
+      ).to.equal(ExitCode.ok);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+    expect(main.calls.map((call) => [call.certificate, call.authorization])).to.deep.equal([
+      [null, 'Bearer ops.0123456789abcdef'],
+      [null, 'Bearer ops.fedcba9876543210'],
+    ]);
+  });
+
+  it('talks plaintext only with --insecure (or TANDEM_INSECURE), to a cluster that runs insecure', async () => {
+    const plain = await startScriptedAdmin(
+      {
+        ListLicences: () => ({
+          response: { header: header(1, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licences: [] },
+        }),
+      },
+      { insecure: true },
+    );
+    started.push(plain);
+    const insecure = captureIo();
+    expect(
+      await run([...credentials, '--servers', plain.address, '--insecure', 'licence', 'list'], insecure),
+    ).to.equal(ExitCode.ok);
+    const fromEnvironment = captureIo({ TANDEM_INSECURE: '1' });
+    expect(
+      await run([...credentials, '--servers', plain.address, 'licence', 'list'], fromEnvironment),
+    ).to.equal(ExitCode.ok);
+    expect(plain.calls.map((call) => call.certificate)).to.deep.equal([null, null]);
+    // With credentials, tandemctl never falls back to plaintext: the handshake fails.
+    const secure = captureIo();
+    const code = await run(
+      [...credentials, '--servers', plain.address, '--attempts', '1', 'licence', 'list'],
+      secure,
+    );
+    expect(code).to.not.equal(ExitCode.ok);
+    expect(secure.err()).to.contain('TLS');
+    expect(plain.calls).to.have.length(2);
   });
 });

@@ -11,9 +11,12 @@ import {
   startScriptedServer,
   unusedAddress,
 } from './scripted-server.js';
+import { type TlsPaths, testPki } from './test-pki.js';
 
 const nodes: ScriptedNode[] = [];
 const admins: AdminClient[] = [];
+/** An operator's certificate (admin role), with the cluster CA. */
+let tls: TlsPaths;
 
 async function adminNode(script: Parameters<typeof startScriptedServer>[0]): Promise<ScriptedNode> {
   const started = await startScriptedServer(script, 'AdminService');
@@ -23,7 +26,7 @@ async function adminNode(script: Parameters<typeof startScriptedServer>[0]): Pro
 
 function admin(servers: string[]): AdminClient {
   const created = new AdminClient(
-    parseSettings({ servers, requestTimeoutMs: 1000, maxAttempts: 3, retryBackoffMs: 5 }),
+    parseSettings({ servers, tls, requestTimeoutMs: 1000, maxAttempts: 3, retryBackoffMs: 5 }),
   );
   admins.push(created);
   return created;
@@ -51,6 +54,10 @@ const wireLicence = {
 };
 
 describe('AdminClient against scripted servers', () => {
+  before(async () => {
+    tls = await (await testPki()).tls('admin', 'admin');
+  });
+
   afterEach(async () => {
     for (const created of admins.splice(0)) created.close();
     for (const started of nodes.splice(0)) await started.stop();
@@ -154,6 +161,9 @@ describe('AdminClient against scripted servers', () => {
     expect(licence.quota).to.deep.equal({ units: 100, period: 'month' });
     const sent = leader.callsOf('ActivateLicence')[0]?.request;
     expect(sent?.requestId).to.equal(follower.callsOf('ActivateLicence')[0]?.request.requestId);
+    // Both nodes saw the operator's certificate: the identity the audit trail records.
+    expect(leader.callsOf('ActivateLicence')[0]?.certificate).to.equal('admin/admin');
+    expect(follower.callsOf('ActivateLicence')[0]?.certificate).to.equal('admin/admin');
     expect(String(sent?.licenceFile)).to.equal(LICENCE_FILE);
     expect(client.leader).to.deep.equal({ leaderId: 'main', address: leader.address, term: 3 });
   });

@@ -1,9 +1,18 @@
 // Small real gRPC servers on 127.0.0.1 whose answers a test scripts call by call. Each records the
-// requests it received, so that tests can check request ids, targets and timing.
+// requests it received, so that tests can check request ids, targets and timing, and who sent them.
+// They serve TLS with a node certificate from the test PKI (client certificates optional, as a
+// node's client port), unless a test of insecure mode asks for plaintext.
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
+import {
+  CertificateFiles,
+  type CertificateRole,
+  identityFromCertificate,
+  serverCredentials,
+} from '@tandem/pki';
 import type { NodeState, ResponseHeader, Role } from '@tandem/wire';
 import { LEADER_ADDRESS_KEY, LEADER_ID_KEY, loadTandemProto, REASON_KEY, TERM_KEY } from '@tandem/wire';
+import { testPki } from './test-pki.js';
 
 export type ScriptedReply =
   | { response: object }
@@ -20,6 +29,10 @@ export interface RecordedCall {
   method: string;
   request: Record<string, unknown>;
   atMs: number;
+  /** The client certificate's identity (`workstation/ws-1`), or null without one. */
+  certificate: string | null;
+  /** The `authorization` metadata as sent, or null. */
+  authorization: string | null;
 }
 
 export interface ScriptedNode {
@@ -77,8 +90,22 @@ type Service = 'WorkstationService' | 'AdminService';
 export async function startScriptedServer(
   script: Script,
   service: Service = 'WorkstationService',
+  options: {
+    /** Plaintext, for tests of insecure mode. */
+    insecure?: boolean;
+    /** The server's certificate: a node's by default. */
+    certificate?: { role: CertificateRole; name: string };
+  } = {},
 ): Promise<ScriptedNode> {
   const definition = loadTandemProto().tandem.v1[service].service;
+  const pki = await testPki();
+  const files =
+    options.insecure === true
+      ? null
+      : new CertificateFiles(
+          await pki.tls(options.certificate?.role ?? 'node', options.certificate?.name ?? 'scripted'),
+          { watchIntervalMs: 0 },
+        );
   const server = new grpc.Server();
   const calls: RecordedCall[] = [];
   const counts = new Map<string, number>();
@@ -91,7 +118,16 @@ export async function startScriptedServer(
     ) => {
       const index = counts.get(method) ?? 0;
       counts.set(method, index + 1);
-      calls.push({ method, request: call.request, atMs: performance.now() });
+      const certificate = call.getAuthContext().sslPeerCertificate;
+      const identity = certificate === undefined ? null : identityFromCertificate(certificate);
+      const authorization = call.metadata.get('authorization')[0];
+      calls.push({
+        method,
+        request: call.request,
+        atMs: performance.now(),
+        certificate: identity === null ? null : `${identity.role}/${identity.name}`,
+        authorization: typeof authorization === 'string' ? authorization : null,
+      });
       const handler = script[method];
       if (handler === undefined) {
         callback({ code: grpc.status.UNIMPLEMENTED, details: `${method} is not scripted` });
@@ -118,7 +154,9 @@ export async function startScriptedServer(
   }
   server.addService(definition, implementation);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+    const credentials =
+      files === null ? grpc.ServerCredentials.createInsecure() : serverCredentials(files, false);
+    server.bindAsync('127.0.0.1:0', credentials, (error, boundPort) =>
       error === null ? resolve(boundPort) : reject(error),
     );
   });
@@ -130,6 +168,7 @@ export async function startScriptedServer(
       new Promise<void>((resolve) => {
         for (const release of hung.splice(0)) release();
         server.forceShutdown();
+        files?.close();
         resolve();
       }),
   };

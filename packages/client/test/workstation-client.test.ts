@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { FIELD_KEY, TERM_KEY } from '@tandem/wire';
 import { expect } from 'chai';
 import type { LeaderInfo } from '../src/cluster-connection.js';
-import { NotFoundError, RejectedError, UnavailableError } from '../src/errors.js';
+import { NotFoundError, RejectedError, SettingsError, TlsError, UnavailableError } from '../src/errors.js';
 import type { LeaseLostEvent } from '../src/lease-handle.js';
 import { type ClientSettingsInput, parseSettings } from '../src/settings.js';
 import type { Lease } from '../src/types.js';
@@ -20,9 +20,12 @@ import {
   startScriptedServer,
   unusedAddress,
 } from './scripted-server.js';
+import { type TlsPaths, testPki } from './test-pki.js';
 
 const nodes: ScriptedNode[] = [];
 const clients: WorkstationClient[] = [];
+/** ws-1's certificate, with the cluster CA: the credentials of every client below. */
+let tls: TlsPaths;
 
 async function node(script: Parameters<typeof startScriptedServer>[0]): Promise<ScriptedNode> {
   const started = await startScriptedServer(script);
@@ -35,6 +38,7 @@ function client(servers: string[], overrides: Partial<ClientSettingsInput> = {})
     parseSettings({
       servers,
       workstationId: 'ws-1',
+      tls,
       requestTimeoutMs: 1000,
       maxAttempts: 4,
       retryBackoffMs: 5,
@@ -78,6 +82,10 @@ function requestIds(scripted: ScriptedNode, method: string): unknown[] {
 }
 
 describe('WorkstationClient against scripted servers', () => {
+  before(async () => {
+    tls = await (await testPki()).tls('workstation', 'ws-1');
+  });
+
   afterEach(async () => {
     for (const created of clients.splice(0)) created.close();
     for (const started of nodes.splice(0)) await started.stop();
@@ -498,7 +506,7 @@ describe('WorkstationClient against scripted servers', () => {
         },
       }),
     });
-    const workstation = await connect({ servers: [main.address], workstationId: 'ws-1' });
+    const workstation = await connect({ servers: [main.address], workstationId: 'ws-1', tls });
     clients.push(workstation);
     expect(await workstation.reportUsage('cad', 7)).to.deep.equal({
       licenceId: 'cad',
@@ -527,5 +535,87 @@ describe('WorkstationClient against scripted servers', () => {
       connection.adminService(main.address).getChannel(),
     );
     expect(connection.workstationService(main.address)).to.equal(connection.workstationService(main.address));
+  });
+
+  describe('credentials', () => {
+    it('proves who it is with its workstation certificate, and takes its id from it', async () => {
+      const main = await node({ AcquireLease: () => leaseReply(1, 'main') });
+      const own = await (await testPki()).tls('workstation', 'cad-station-17');
+      const workstation = await connect({ servers: [main.address], tls: own, maxAttempts: 1 });
+      clients.push(workstation);
+      expect(workstation.workstationId).to.equal('cad-station-17');
+      (await workstation.acquire('cad', { ttlMs: 3000 })).abandon();
+      const [call] = main.callsOf('AcquireLease');
+      expect(call?.certificate).to.equal('workstation/cad-station-17');
+      expect(call?.authorization).to.equal(null);
+      expect(call?.request).to.include({ workstationId: 'cad-station-17' });
+    });
+
+    it('sends a bearer token over TLS when it has no certificate', async () => {
+      const main = await node({ ReportUsage: () => usageReply(1, 'main', 2) });
+      const workstation = client([main.address], {
+        tls: { ca: tls.ca },
+        token: 'ws-1.secret-token',
+      });
+      await workstation.reportUsage('cad', 2);
+      const [call] = main.callsOf('ReportUsage');
+      expect(call?.certificate).to.equal(null);
+      expect(call?.authorization).to.equal('Bearer ws-1.secret-token');
+    });
+
+    it('refuses a server whose certificate is not a node of the cluster, and sends it nothing', async () => {
+      const impostor = await startScriptedServer(
+        { ReportUsage: () => usageReply(1, 'main', 2) },
+        'WorkstationService',
+        { certificate: { role: 'workstation', name: 'impostor' } },
+      );
+      nodes.push(impostor);
+      const workstation = client([impostor.address], { maxAttempts: 2 });
+      const error = await workstation.reportUsage('cad', 2).catch((caught: unknown) => caught);
+      // A certificate problem fails the same way on every attempt: a final TlsError.
+      expect(error).to.be.instanceOf(TlsError);
+      expect((error as TlsError).retryable).to.equal(false);
+      expect(impostor.calls).to.deep.equal([]);
+    });
+
+    it('names the setting when a certificate file cannot be read', async () => {
+      const missing = { ...tls, ca: `${tls.ca}.missing` };
+      let error: unknown = null;
+      try {
+        client(['127.0.0.1:1'], { tls: missing });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).to.be.instanceOf(SettingsError);
+      expect((error as SettingsError).field).to.equal('tls.ca');
+      const crossed = { ...tls, key: tls.ca };
+      try {
+        client(['127.0.0.1:1'], { tls: crossed });
+        error = null;
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).to.be.instanceOf(SettingsError);
+      expect((error as SettingsError).field).to.equal('tls.key');
+    });
+
+    it('talks plaintext only to a cluster that runs insecure, and only when told to', async () => {
+      const plain = await startScriptedServer(
+        { ReportUsage: () => usageReply(1, 'main', 3) },
+        'WorkstationService',
+        {
+          insecure: true,
+        },
+      );
+      nodes.push(plain);
+      const insecure = client([plain.address], { tls: undefined, insecure: true });
+      expect((await insecure.reportUsage('cad', 3)).used).to.equal(3);
+      expect(plain.callsOf('ReportUsage')[0]).to.include({ certificate: null, authorization: null });
+      // A client with TLS does not fall back to plaintext.
+      const secure = client([plain.address], { maxAttempts: 2 });
+      const error = await secure.reportUsage('cad', 3).catch((caught: unknown) => caught);
+      expect(error).to.be.instanceOf(TlsError);
+      expect(plain.callsOf('ReportUsage')).to.have.length(1);
+    });
   });
 });

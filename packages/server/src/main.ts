@@ -59,10 +59,20 @@ async function main(): Promise<number> {
     logger.warn('crash point armed', { crashPoint: crashPointText });
   }
   // A witness runs a tiny server of its own: no ledger, no log (see witness-server.ts).
-  const tandemd =
-    config.node.role === 'witness'
-      ? await WitnessServer.start(config, logger)
-      : await Tandemd.start(config, logger, crashPoints);
+  let tandemd: WitnessServer | Tandemd;
+  try {
+    tandemd =
+      config.node.role === 'witness'
+        ? await WitnessServer.start(config, logger)
+        : await Tandemd.start(config, logger, crashPoints);
+  } catch (error) {
+    // Certificate files are read at start: one that does not fit is a configuration error too.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tandemd: invalid configuration: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   if (tandemd instanceof WitnessServer) {
     tandemd.onFatal = () => {
       void tandemd.stop().finally(() => process.exit(1));

@@ -2,18 +2,26 @@
 // of a stand-in replica: appends of very different sizes reach the core in the order they were sent
 // (unary calls let a small one overtake a large one), every one is answered once, and a stream that
 // stalls or carries a bad request breaks, reports what it held, and is replaced on the next send.
+// As between real nodes, the stream runs over mutual TLS through the guard: the sender is the node
+// its certificate names.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { AppendEntriesMessage, Message } from '@tandem/consensus';
+import { CertificateFiles, serverCredentials } from '@tandem/pki';
 import type { AppendEntriesRequest, AppendEntriesResponse__Output, PeerServiceClient } from '@tandem/wire';
 import { loadTandemProto } from '@tandem/wire';
 import { expect } from 'chai';
 import { AppendStream } from '../src/append-stream.js';
+import { Guard, guardService } from '../src/auth.js';
 import type { EdgeContext } from '../src/edge.js';
 import { createLogger } from '../src/logger.js';
 import { PeerContacts } from '../src/peer-contact.js';
 import { peerService } from '../src/peer-service.js';
 import { PendingResponses } from '../src/pending-responses.js';
 import type { Replica, ReplicaStatus } from '../src/replica.js';
+import { ServerTestPki } from './test-pki.js';
 
 const status: ReplicaStatus = {
   id: 'backup',
@@ -62,7 +70,13 @@ describe('ordered append stream (real gRPC)', function () {
   let coreDelayMs = 0;
   const responses = new PendingResponses(256);
   let server: grpc.Server;
+  let directory: string;
+  let pki: ServerTestPki;
+  let serverFiles: CertificateFiles;
+  /** main's node certificate: the backup's one peer. */
   let client: PeerServiceClient;
+  /** A node certificate from the same CA for a node the backup does not know. */
+  let stranger: PeerServiceClient;
   let answers: Answered[] = [];
   let failures: { reason: string; outstanding: number }[] = [];
   let opened = 0;
@@ -92,16 +106,33 @@ describe('ordered append stream (real gRPC)', function () {
   } as unknown as Replica;
 
   before(async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-append-stream-'));
+    pki = await ServerTestPki.create(directory);
+    const tls = await pki.tls('node', 'backup');
+    const logger = createLogger('error', 'backup');
+    const guard = new Guard({
+      security: {
+        insecure: false,
+        client: { ...tls, clientCertificates: 'optional' },
+        peer: tls,
+        tokens: [],
+        reflection: false,
+      },
+      logger,
+      workstationRate: null,
+    });
     const context: EdgeContext = {
       nodeId: 'backup',
       role: 'backup',
-      logger: createLogger('error', 'backup'),
+      logger,
       status: () => status,
       addressOf: (id) => (id === 'main' ? '127.0.0.1:1' : null),
     };
     const proto = loadTandemProto();
     server = new grpc.Server();
-    server.addService(
+    const guarded = guardService(
+      guard,
+      'tandem.v1.PeerService',
       proto.tandem.v1.PeerService.service,
       peerService({
         context,
@@ -119,25 +150,39 @@ describe('ordered append stream (real gRPC)', function () {
         },
       }) as unknown as grpc.UntypedServiceImplementation,
     );
+    server.addService(guarded.definition, guarded.implementation);
+    serverFiles = new CertificateFiles(tls, { watchIntervalMs: 0 });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      server.bindAsync('127.0.0.1:0', serverCredentials(serverFiles, true), (error, bound) =>
         error === null ? resolve(bound) : reject(error),
       ),
     );
-    client = new proto.tandem.v1.PeerService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const backup = { role: 'node', name: 'backup' } as const;
+    client = new proto.tandem.v1.PeerService(
+      `127.0.0.1:${port}`,
+      await pki.credentials('node', 'main', backup),
+    );
+    stranger = new proto.tandem.v1.PeerService(
+      `127.0.0.1:${port}`,
+      await pki.credentials('node', 'intruder', backup),
+    );
   });
 
-  after(() => {
+  after(async () => {
     client.close();
+    stranger.close();
     server.forceShutdown();
+    serverFiles.close();
+    pki.close();
+    await rm(directory, { recursive: true, force: true });
   });
 
   let stream: AppendStream;
-  function openStream(deadlineMs: number): AppendStream {
+  function openStream(deadlineMs: number, sender: () => PeerServiceClient = () => client): AppendStream {
     return new AppendStream({
       open: () => {
         opened += 1;
-        return client.AppendEntriesStream();
+        return sender().AppendEntriesStream();
       },
       clock: () => 1_000,
       maxOutstanding: 64,
@@ -216,10 +261,20 @@ describe('ordered append stream (real gRPC)', function () {
   });
 
   it('ends the stream on a request from a stranger, before it reaches the core', async () => {
+    stream.close();
+    stream = openStream(5_000, () => stranger);
     expect(stream.send(append(0, 1, 10, 'intruder'))).to.equal(true);
     await until(() => failures.length === 1, 'the refused stream');
     expect(failures[0]?.outstanding).to.equal(1);
     expect(failures[0]?.reason).to.match(/not a peer/);
+    expect(stepped).to.deep.equal([]);
+  });
+
+  it('ends the stream on a request that names another sender than its certificate', async () => {
+    expect(stream.send(append(0, 1, 10, 'intruder'))).to.equal(true);
+    await until(() => failures.length === 1, 'the refused stream');
+    expect(failures[0]?.outstanding).to.equal(1);
+    expect(failures[0]?.reason).to.match(/not the sender/);
     expect(stepped).to.deep.equal([]);
   });
 

@@ -6,13 +6,17 @@ import { expect } from 'chai';
 import { parseConfig, type TandemConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { adoptClusterConfiguration, initialConfiguration } from '../src/replica.js';
+import { ServerTestPki, type TlsPaths } from './test-pki.js';
 
 describe('cluster configuration at start-up', () => {
   let directory: string;
   const logger = createLogger('error', 'test');
 
+  let tls: TlsPaths;
+
   before(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-cluster-configuration-'));
+    tls = await (await ServerTestPki.create(path.join(directory, 'pki'))).tls('node', 'main');
   });
 
   after(async () => {
@@ -20,17 +24,21 @@ describe('cluster configuration at start-up', () => {
   });
 
   const single = (): TandemConfig =>
-    parseConfig({ node: { id: 'main', listen: '127.0.0.1:0', dataDir: path.join(directory, 'single') } });
+    parseConfig({
+      node: { id: 'main', listen: '127.0.0.1:0', dataDir: path.join(directory, 'single') },
+      tls,
+    });
   const pair = (id: 'main' | 'backup'): TandemConfig =>
     parseConfig({
       node: { id, role: id, listen: '127.0.0.1:7400', dataDir: path.join(directory, id) },
       cluster: {
         mode: 'pair',
         nodes: [
-          { id: 'main', role: 'main', address: 'a.example:7400' },
-          { id: 'backup', role: 'backup', address: 'b.example:7400' },
+          { id: 'main', role: 'main', address: 'a.example:7400', peerAddress: 'a.example:7401' },
+          { id: 'backup', role: 'backup', address: 'b.example:7400', peerAddress: 'b.example:7401' },
         ],
       },
+      tls,
     });
   const snapshotOf = (voters: string[], inSync: string[]): SnapshotMetadata => ({
     index: 40,

@@ -5,11 +5,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateVendorKey } from '@tandem/issuer';
 import { expect } from 'chai';
-import YAML from 'yaml';
 import { ConfigError, loadConfig, parseConfig } from '../src/config.js';
+import { type DeployPki, deployPki, expectNodeCertificate, loadExample } from './deploy-examples.js';
+import { ServerTestPki, type TlsPaths } from './test-pki.js';
 
 describe('config', () => {
   let directory: string;
+  let pkiDirectory: string;
+  let pki: ServerTestPki;
+  /** The main node's certificate files, as `tandemctl pki issue --node main` writes them. */
+  let tls: TlsPaths;
+
+  before(async () => {
+    pkiDirectory = await mkdtemp(path.join(os.tmpdir(), 'tandem-config-pki-'));
+    pki = await ServerTestPki.create(pkiDirectory);
+    tls = await pki.tls('node', 'main');
+  });
+
+  after(async () => {
+    await rm(pkiDirectory, { recursive: true, force: true });
+  });
 
   beforeEach(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-config-'));
@@ -22,6 +37,7 @@ describe('config', () => {
 
   const minimal = () => ({
     node: { id: 'main', listen: '127.0.0.1:7400', dataDir: path.join(directory, 'data') },
+    tls: { ca: tls.ca, cert: tls.cert, key: tls.key },
   });
 
   function fieldOf(document: unknown): string {
@@ -42,8 +58,16 @@ describe('config', () => {
       listen: '127.0.0.1:7400',
       advertise: '127.0.0.1:7400',
     });
+    expect(config.node.peerListen).to.equal(null);
     expect(config.cluster).to.deep.equal({ mode: 'single', id: null, nodes: [] });
     expect(config.licensing).to.deep.equal({ vendorKeys: [] });
+    expect(config.security).to.deep.equal({
+      insecure: false,
+      client: { ...tls, clientCertificates: 'optional' },
+      peer: tls,
+      tokens: [],
+      reflection: false,
+    });
     expect(config.ledger).to.deep.include({
       auditMaxEntries: 100_000,
       auditRetentionMs: 366 * 24 * 3_600_000,
@@ -122,18 +146,19 @@ describe('config', () => {
 
   it('names an unknown key, at the top level and nested', () => {
     expect(fieldOf({ ...minimal(), colour: 'blue' })).to.equal('colour');
-    expect(fieldOf({ node: { ...minimal().node, port: 1 } })).to.equal('node.port');
+    expect(fieldOf({ ...minimal(), node: { ...minimal().node, port: 1 } })).to.equal('node.port');
     expect(fieldOf({ ...minimal(), timing: { failoverTimeout: 5 } })).to.equal('timing.failoverTimeout');
   });
 
   it('names a bad address', () => {
-    expect(fieldOf({ node: { ...minimal().node, listen: 'localhost' } })).to.equal('node.listen');
-    expect(fieldOf({ node: { ...minimal().node, listen: 'host:99999' } })).to.equal('node.listen');
-    expect(fieldOf({ node: { ...minimal().node, advertise: 'a b:1' } })).to.equal('node.advertise');
+    const node = (fields: object) => ({ ...minimal(), node: { ...minimal().node, ...fields } });
+    expect(fieldOf(node({ listen: 'localhost' }))).to.equal('node.listen');
+    expect(fieldOf(node({ listen: 'host:99999' }))).to.equal('node.listen');
+    expect(fieldOf(node({ advertise: 'a b:1' }))).to.equal('node.advertise');
   });
 
   it('names a missing required field', () => {
-    expect(fieldOf({ node: { id: 'main', listen: '127.0.0.1:1' } })).to.equal('node.dataDir');
+    expect(fieldOf({ ...minimal(), node: { id: 'main', listen: '127.0.0.1:1' } })).to.equal('node.dataDir');
     expect(fieldOf({})).to.equal('node');
   });
 
@@ -142,15 +167,15 @@ describe('config', () => {
       // root can write anywhere, so use a path under a regular file instead.
       const file = path.join(directory, 'file');
       await writeFile(file, 'x');
-      expect(fieldOf({ node: { ...minimal().node, dataDir: path.join(file, 'data') } })).to.equal(
-        'node.dataDir',
-      );
+      expect(
+        fieldOf({ ...minimal(), node: { ...minimal().node, dataDir: path.join(file, 'data') } }),
+      ).to.equal('node.dataDir');
       return;
     }
     const locked = path.join(directory, 'locked');
     await writeFile(path.join(directory, 'placeholder'), '');
     await chmod(directory, 0o500);
-    expect(fieldOf({ node: { ...minimal().node, dataDir: locked } })).to.equal('node.dataDir');
+    expect(fieldOf({ ...minimal(), node: { ...minimal().node, dataDir: locked } })).to.equal('node.dataDir');
   });
 
   it('names out-of-range and mistyped numbers', () => {
@@ -170,10 +195,11 @@ describe('config', () => {
 
   describe('pair mode', () => {
     const pairNodes = () => [
-      { id: 'main', role: 'main', address: 'a.example:7400' },
-      { id: 'backup', role: 'backup', address: 'b.example:7400' },
+      { id: 'main', role: 'main', address: 'a.example:7400', peerAddress: 'a.example:7401' },
+      { id: 'backup', role: 'backup', address: 'b.example:7400', peerAddress: 'b.example:7401' },
     ];
     const pair = (overrides: { node?: object; nodes?: object[]; limits?: object } = {}) => ({
+      ...minimal(),
       node: { ...minimal().node, listen: '0.0.0.0:7400', ...overrides.node },
       cluster: { mode: 'pair', nodes: overrides.nodes ?? pairNodes() },
       ...(overrides.limits === undefined ? {} : { limits: overrides.limits }),
@@ -188,17 +214,59 @@ describe('config', () => {
       expect(backup.node.advertise).to.equal('b.example:7400');
     });
 
+    it("listens for the peer on listen's host with the port of its peerAddress, unless told otherwise", () => {
+      const config = parseConfig(pair(), directory);
+      expect(config.node.peerListen).to.equal('0.0.0.0:7401');
+      expect(config.cluster.nodes.map((node) => node.peerAddress)).to.deep.equal([
+        'a.example:7401',
+        'b.example:7401',
+      ]);
+      const given = parseConfig(pair({ node: { peerListen: '10.0.0.5:7501' } }), directory);
+      expect(given.node.peerListen).to.equal('10.0.0.5:7501');
+    });
+
+    it('needs a separate peer port for each data node', () => {
+      const [main, backup] = pairNodes();
+      expect(
+        fieldOf(pair({ nodes: [{ id: 'main', role: 'main', address: 'a.example:7400' }, backup as object] })),
+      ).to.equal('cluster.nodes[0].peerAddress');
+      expect(fieldOf(pair({ nodes: [{ ...main, peerAddress: 'a.example' }, backup as object] }))).to.equal(
+        'cluster.nodes[0].peerAddress',
+      );
+      expect(fieldOf(pair({ nodes: [{ ...main, peerAddress: main?.address }, backup as object] }))).to.equal(
+        'cluster.nodes[0].peerAddress',
+      );
+      expect(
+        fieldOf(pair({ nodes: [main as object, { ...backup, peerAddress: main?.peerAddress }] })),
+      ).to.equal('cluster.nodes[1].peerAddress');
+      expect(fieldOf(pair({ nodes: [main as object, { ...backup, address: main?.peerAddress }] }))).to.equal(
+        'cluster.nodes[1].address',
+      );
+      expect(fieldOf(pair({ node: { peerListen: '0.0.0.0:7400' } }))).to.equal('node.peerListen');
+      expect(fieldOf(pair({ node: { peerListen: '0.0.0.0:0' } }))).to.equal('node.peerListen');
+      expect(fieldOf({ ...minimal(), node: { ...minimal().node, peerListen: '127.0.0.1:7401' } })).to.equal(
+        'node.peerListen',
+      );
+    });
+
     it('needs exactly one main and one backup', () => {
       expect(fieldOf(pair({ nodes: [pairNodes()[0] as object] }))).to.equal('cluster.nodes');
       expect(
-        fieldOf(pair({ nodes: [...pairNodes(), { id: 'main2', role: 'main', address: 'c.example:7400' }] })),
+        fieldOf(
+          pair({
+            nodes: [
+              ...pairNodes(),
+              { id: 'main2', role: 'main', address: 'c.example:7400', peerAddress: 'c.example:7401' },
+            ],
+          }),
+        ),
       ).to.equal('cluster.nodes');
       expect(
         fieldOf(
           pair({
             nodes: [
-              { id: 'main', role: 'main', address: 'a.example:7400' },
-              { id: 'other', role: 'main', address: 'b.example:7400' },
+              { id: 'main', role: 'main', address: 'a.example:7400', peerAddress: 'a.example:7401' },
+              { id: 'other', role: 'main', address: 'b.example:7400', peerAddress: 'b.example:7401' },
             ],
           }),
         ),
@@ -214,8 +282,8 @@ describe('config', () => {
         fieldOf(
           pair({
             nodes: [
-              { id: 'main', role: 'main', address: 'a.example:7400' },
-              { id: 'main', role: 'backup', address: 'b.example:7400' },
+              { id: 'main', role: 'main', address: 'a.example:7400', peerAddress: 'a.example:7401' },
+              { id: 'main', role: 'backup', address: 'b.example:7400', peerAddress: 'b.example:7401' },
             ],
           }),
         ),
@@ -224,8 +292,8 @@ describe('config', () => {
         fieldOf(
           pair({
             nodes: [
-              { id: 'main', role: 'main', address: 'a.example:7400' },
-              { id: 'backup', role: 'backup', address: 'a.example:7400' },
+              { id: 'main', role: 'main', address: 'a.example:7400', peerAddress: 'a.example:7401' },
+              { id: 'backup', role: 'backup', address: 'a.example:7400', peerAddress: 'b.example:7401' },
             ],
           }),
         ),
@@ -239,9 +307,13 @@ describe('config', () => {
     });
 
     it('names a bad entry, a different advertise address, port 0 and a small request limit', () => {
-      expect(fieldOf(pair({ nodes: [{ id: 'main', role: 'main' }, pairNodes()[1] as object] }))).to.equal(
-        'cluster.nodes[0].address',
-      );
+      expect(
+        fieldOf(
+          pair({
+            nodes: [{ id: 'main', role: 'main', peerAddress: 'a.example:7401' }, pairNodes()[1] as object],
+          }),
+        ),
+      ).to.equal('cluster.nodes[0].address');
       expect(
         fieldOf(pair({ nodes: [{ ...pairNodes()[0], address: 'a.example:0' }, pairNodes()[1] as object] })),
       ).to.equal('cluster.nodes[0].address');
@@ -254,37 +326,171 @@ describe('config', () => {
     });
   });
 
+  describe('security', () => {
+    const secure = (fields: Record<string, unknown>) => ({ ...minimal(), ...fields });
+    const sha256 = (character: string) => character.repeat(64);
+
+    it('refuses to start without tls unless insecure: true says so', () => {
+      const { tls: _tls, ...withoutTls } = minimal();
+      const error = (() => {
+        try {
+          parseConfig(withoutTls, directory);
+        } catch (caught) {
+          return caught as ConfigError;
+        }
+        throw new Error('expected a ConfigError');
+      })();
+      expect(error).to.be.instanceOf(ConfigError);
+      expect(error.field).to.equal('tls');
+      expect(error.message).to.contain('insecure: true');
+      expect(fieldOf({ ...withoutTls, insecure: 'yes' })).to.equal('insecure');
+    });
+
+    it('runs insecure only when asked, and then refuses tls beside it', () => {
+      const { tls: _tls, ...withoutTls } = minimal();
+      const config = parseConfig({ ...withoutTls, insecure: true }, directory);
+      expect(config.security).to.deep.include({ insecure: true, client: null, peer: null });
+      expect(fieldOf({ ...minimal(), insecure: true })).to.equal('tls');
+    });
+
+    it('names a missing or unreadable certificate file', () => {
+      expect(fieldOf(secure({ tls: { ...tls, ca: path.join(directory, 'missing.crt') } }))).to.equal(
+        'tls.ca',
+      );
+      expect(fieldOf(secure({ tls: { ...tls, cert: path.join(directory, 'missing.crt') } }))).to.equal(
+        'tls.cert',
+      );
+      expect(fieldOf(secure({ tls: { ...tls, key: '' } }))).to.equal('tls.key');
+      // Without a default, each listener needs its own.
+      expect(fieldOf(secure({ tls: { ca: tls.ca, key: tls.key } }))).to.equal('tls.client.cert');
+      expect(
+        fieldOf(secure({ tls: { ca: tls.ca, cert: tls.cert, key: tls.key, peer: { ca: 7 } } })),
+      ).to.equal('tls.peer.ca');
+      expect(fieldOf(secure({ tls: { ...tls, colour: 'blue' } }))).to.equal('tls.colour');
+    });
+
+    it('takes per-listener files over the defaults, and client certificates optional or required', async () => {
+      const client = await pki.tls('node', 'main-client-port');
+      const config = parseConfig(
+        secure({
+          tls: {
+            ca: tls.ca,
+            cert: tls.cert,
+            key: tls.key,
+            client: { cert: client.cert, key: client.key, clientCertificates: 'required' },
+          },
+        }),
+        directory,
+      );
+      expect(config.security.client).to.deep.equal({ ...client, clientCertificates: 'required' });
+      expect(config.security.peer).to.deep.equal(tls);
+      const peerOnly = parseConfig(secure({ tls: { ca: tls.ca, client: client, peer: tls } }), directory);
+      expect(peerOnly.security.client).to.deep.equal({ ...client, clientCertificates: 'optional' });
+      expect(peerOnly.security.peer).to.deep.equal(tls);
+      expect(fieldOf(secure({ tls: { ...tls, client: { clientCertificates: 'sometimes' } } }))).to.equal(
+        'tls.client.clientCertificates',
+      );
+    });
+
+    it('resolves relative certificate paths against the configuration file', () => {
+      const config = parseConfig(
+        secure({
+          tls: { ca: path.basename(tls.ca), cert: path.basename(tls.cert), key: path.basename(tls.key) },
+        }),
+        pkiDirectory,
+      );
+      expect(config.security.peer).to.deep.equal(tls);
+    });
+
+    it('checks tokens: a name, a client role and a sha256, each given once', () => {
+      const config = parseConfig(
+        secure({ auth: { tokens: [{ name: 'monitoring', role: 'viewer', sha256: sha256('A') }] } }),
+        directory,
+      );
+      expect(config.security.tokens).to.deep.equal([
+        { name: 'monitoring', role: 'viewer', sha256: sha256('a') },
+      ]);
+      const token = (fields: object) =>
+        secure({ auth: { tokens: [{ name: 'ci', role: 'operator', sha256: sha256('b'), ...fields }] } });
+      expect(fieldOf(token({ name: 'two words' }))).to.equal('auth.tokens[0].name');
+      expect(fieldOf(token({ role: 'node' }))).to.equal('auth.tokens[0].role');
+      expect(fieldOf(token({ role: 'witness' }))).to.equal('auth.tokens[0].role');
+      expect(fieldOf(token({ sha256: 'abc' }))).to.equal('auth.tokens[0].sha256');
+      expect(fieldOf(token({ secret: 'x' }))).to.equal('auth.tokens[0].secret');
+      expect(fieldOf(secure({ auth: { tokens: 'ci' } }))).to.equal('auth.tokens');
+      expect(
+        fieldOf(
+          secure({
+            auth: {
+              tokens: [
+                { name: 'ci', role: 'operator', sha256: sha256('b') },
+                { name: 'ci', role: 'viewer', sha256: sha256('c') },
+              ],
+            },
+          }),
+        ),
+      ).to.equal('auth.tokens[1].name');
+      expect(
+        fieldOf(
+          secure({
+            auth: {
+              tokens: [
+                { name: 'ci', role: 'operator', sha256: sha256('b') },
+                { name: 'other', role: 'viewer', sha256: sha256('B') },
+              ],
+            },
+          }),
+        ),
+      ).to.equal('auth.tokens[1].sha256');
+    });
+
+    it('keeps reflection off unless asked, and names a bad value', () => {
+      expect(parseConfig(secure({ reflection: true }), directory).security.reflection).to.equal(true);
+      expect(fieldOf(secure({ reflection: 'on' }))).to.equal('reflection');
+    });
+  });
+
   it('loads YAML from a file and reports YAML syntax errors', async () => {
     const good = path.join(directory, 'good.yaml');
-    await writeFile(good, 'node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./data\n');
+    await writeFile(
+      good,
+      `node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: ./data\ntls:\n  ca: ${tls.ca}\n  cert: ${tls.cert}\n  key: ${tls.key}\n`,
+    );
     expect(loadConfig(good).node.dataDir).to.equal(path.join(directory, 'data'));
     const bad = path.join(directory, 'bad.yaml');
     await writeFile(bad, 'node: [unclosed\n');
     expect(() => loadConfig(bad)).to.throw(ConfigError, /not valid YAML/);
   });
 
-  it('validates the annotated pair examples in deploy/', () => {
-    for (const [file, id] of [
-      ['tandemd.main.yaml', 'main'],
-      ['tandemd.backup.yaml', 'backup'],
-    ] as const) {
-      const example = path.resolve(import.meta.dirname, `../../../deploy/${file}`);
-      const document = YAML.parse(readFileSync(example, 'utf8')) as { node: { dataDir: string } };
-      document.node.dataDir = path.join(directory, id);
-      const config = parseConfig(document, directory);
-      expect(config.cluster.mode).to.equal('pair');
-      expect(config.node.id).to.equal(id);
-      expect(config.node.role).to.equal(id);
-    }
-  });
+  describe('the annotated examples in deploy/', () => {
+    let examplePki: DeployPki;
 
-  it('validates the annotated example in deploy/', () => {
-    const example = path.resolve(import.meta.dirname, '../../../deploy/tandemd.single.yaml');
-    // The example's data directory is a system path, so point it at the test's directory.
-    const document = YAML.parse(readFileSync(example, 'utf8')) as { node: { dataDir: string } };
-    document.node.dataDir = path.join(directory, 'example');
-    const config = parseConfig(document, directory);
-    expect(config.cluster.mode).to.equal('single');
-    expect(config.node.advertise).to.equal('licences.example.internal:7400');
+    before(async () => {
+      examplePki = await deployPki(path.join(pkiDirectory, 'deploy'), ['main', 'backup']);
+    });
+
+    it('validates the annotated pair examples', () => {
+      for (const [file, id] of [
+        ['tandemd.main.yaml', 'main'],
+        ['tandemd.backup.yaml', 'backup'],
+      ] as const) {
+        const document = loadExample(file, examplePki, path.join(directory, id));
+        const config = parseConfig(document, directory);
+        expect(config.cluster.mode).to.equal('pair');
+        expect(config.node.id).to.equal(id);
+        expect(config.node.role).to.equal(id);
+        expect(config.node.peerListen).to.equal('0.0.0.0:7401');
+        expectNodeCertificate(config, 'node', id);
+      }
+    });
+
+    it('validates the annotated single-node example', () => {
+      const document = loadExample('tandemd.single.yaml', examplePki, path.join(directory, 'example'));
+      const config = parseConfig(document, directory);
+      expect(config.cluster.mode).to.equal('single');
+      expect(config.node.advertise).to.equal('licences.example.internal:7400');
+      expect(config.security.insecure).to.equal(false);
+      expectNodeCertificate(config, 'node', 'main');
+    });
   });
 });

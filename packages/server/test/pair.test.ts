@@ -1,6 +1,8 @@
 // Two Tandemd instances in one process, with real gRPC on 127.0.0.1 and real LevelDB directories:
 // election, replication, follower refusals, failover with lease extension, the redundancy rule,
-// catch-up through a snapshot stream and leadership transfer.
+// catch-up through a snapshot stream and leadership transfer. Secure as deployed: each node has a
+// client port and a peer port, both TLS, the peer port mutual TLS with node certificates from the
+// test's cluster CA; the test's clients come with an admin certificate.
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -25,6 +27,7 @@ import { parseConfig, type TandemConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { Tandemd } from '../src/tandemd.js';
 import { licensingConfig, signedLicenceFile } from './licence-files.js';
+import { ServerTestPki, type TlsPaths } from './test-pki.js';
 
 type Role = 'main' | 'backup';
 
@@ -76,12 +79,16 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: n
 describe('a main and a backup in one process (real gRPC, real LevelDB)', function () {
   this.timeout(30_000);
   let directory: string;
+  let pki: ServerTestPki;
+  const tls = new Map<Role, TlsPaths>();
   const ports: Record<Role, number> = { main: 0, backup: 0 };
+  const peerPorts: Record<Role, number> = { main: 0, backup: 0 };
   const nodes = new Map<Role, Tandemd>();
   const admins = new Map<Role, AdminServiceClient>();
   const workstations = new Map<Role, WorkstationServiceClient>();
   const proto = loadTandemProto();
   const address = (role: Role) => `127.0.0.1:${ports[role]}`;
+  const peerAddress = (role: Role) => `127.0.0.1:${peerPorts[role]}`;
   const admin = (role: Role) => admins.get(role) as AdminServiceClient;
   const workstation = (role: Role) => workstations.get(role) as WorkstationServiceClient;
   const node = (role: Role) => {
@@ -96,11 +103,12 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
       cluster: {
         mode: 'pair',
         nodes: [
-          { id: 'main', role: 'main', address: address('main') },
-          { id: 'backup', role: 'backup', address: address('backup') },
+          { id: 'main', role: 'main', address: address('main'), peerAddress: peerAddress('main') },
+          { id: 'backup', role: 'backup', address: address('backup'), peerAddress: peerAddress('backup') },
         ],
       },
       licensing: licensingConfig(),
+      tls: tls.get(role),
       timing: { tickIntervalMs: 10, heartbeatIntervalMs: 50, failoverTimeoutMs: 500, startupGraceMs: 1000 },
       log: { level: 'error' },
     });
@@ -140,14 +148,17 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
 
   before(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-pair-'));
-    ports.main = await freePort();
-    ports.backup = await freePort();
+    pki = await ServerTestPki.create(path.join(directory, 'pki'));
+    const adminCredentials = await pki.credentials('admin', 'admin');
     for (const role of ['main', 'backup'] as const) {
-      admins.set(role, new proto.tandem.v1.AdminService(address(role), grpc.credentials.createInsecure()));
-      workstations.set(
-        role,
-        new proto.tandem.v1.WorkstationService(address(role), grpc.credentials.createInsecure()),
-      );
+      ports[role] = await freePort();
+      peerPorts[role] = await freePort();
+      tls.set(role, await pki.tls('node', role));
+    }
+    for (const role of ['main', 'backup'] as const) {
+      admins.set(role, new proto.tandem.v1.AdminService(address(role), adminCredentials));
+      // The admin's certificate may act for any workstation; see identity.ts workstationOf.
+      workstations.set(role, new proto.tandem.v1.WorkstationService(address(role), adminCredentials));
     }
     await Promise.all([start('main'), start('backup')]);
   });
@@ -155,6 +166,7 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
   after(async () => {
     for (const client of [...admins.values(), ...workstations.values()]) client.close();
     await Promise.all([stop('main'), stop('backup')]);
+    pki.close();
     await rm(directory, { recursive: true, force: true });
   });
 
@@ -215,10 +227,8 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
     expect(metadataValue(error.metadata, LEADER_ADDRESS_KEY)).to.equal(address('main'));
     expect(metadataValue(error.metadata, LEADER_ID_KEY)).to.equal('main');
     const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
-    const health = new Health(
-      address('backup'),
-      grpc.credentials.createInsecure(),
-    ) as unknown as grpc.Client & {
+    // Health is open to a caller with no identity at all (TLS with the CA, no certificate).
+    const health = new Health(address('backup'), pki.anonymousCredentials()) as unknown as grpc.Client & {
       Check(request: { service: string }, callback: Callback<{ status: string }>): void;
     };
     try {
@@ -258,9 +268,10 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
   });
 
   it('refuses peer RPCs from a node that is not in the cluster', async () => {
+    // A certificate from the cluster CA, for a node id the pair does not list.
     const peer: PeerServiceClient = new proto.tandem.v1.PeerService(
-      address('backup'),
-      grpc.credentials.createInsecure(),
+      peerAddress('backup'),
+      await pki.credentials('node', 'intruder', { role: 'node', name: 'backup' }),
     );
     try {
       const error = await callError((callback) =>
@@ -271,10 +282,49 @@ describe('a main and a backup in one process (real gRPC, real LevelDB)', functio
       );
       expect(error.code).to.equal(grpc.status.INVALID_ARGUMENT);
       expect(metadataValue(error.metadata, FIELD_KEY)).to.equal('leader_id');
+      // Speaking for main with another node's certificate: PERMISSION_DENIED, naming the field.
+      const impostor = await callError((callback) =>
+        peer.AppendEntries(
+          { term: 99, leaderId: 'main', prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0 },
+          callback,
+        ),
+      );
+      expect(impostor.code).to.equal(grpc.status.PERMISSION_DENIED);
+      expect(metadataValue(impostor.metadata, FIELD_KEY)).to.equal('leader_id');
       // The intruder's term did not reach the core.
       expect(node('backup').replica.status().term).to.be.below(99);
     } finally {
       peer.close();
+    }
+  });
+
+  it('serves PeerService only on the peer port, and only to node certificates', async () => {
+    const onClientPort: PeerServiceClient = new proto.tandem.v1.PeerService(
+      address('backup'),
+      await pki.credentials('admin', 'admin'),
+    );
+    const asAdmin: PeerServiceClient = new proto.tandem.v1.PeerService(
+      peerAddress('backup'),
+      await pki.credentials('admin', 'admin', { role: 'node', name: 'backup' }),
+    );
+    const append = {
+      term: 99,
+      leaderId: 'main',
+      prevLogIndex: 0,
+      prevLogTerm: 0,
+      entries: [],
+      leaderCommit: 0,
+    };
+    try {
+      const unimplemented = await callError((callback) => onClientPort.AppendEntries(append, callback));
+      expect(unimplemented.code).to.equal(grpc.status.UNIMPLEMENTED);
+      const denied = await callError((callback) => asAdmin.AppendEntries(append, callback));
+      expect(denied.code).to.equal(grpc.status.PERMISSION_DENIED);
+      expect(denied.details).to.contain('node');
+      expect(node('backup').replica.status().term).to.be.below(99);
+    } finally {
+      onClientPort.close();
+      asAdmin.close();
     }
   });
 

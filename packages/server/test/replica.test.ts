@@ -10,6 +10,7 @@ import { OperationalError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { Replica } from '../src/replica.js';
 import { signedLicenceFile } from './licence-files.js';
+import { ServerTestPki, type TlsPaths } from './test-pki.js';
 
 /** Real LevelDB storage that counts and can hold back its durable writes. */
 class ObservedStorage {
@@ -42,12 +43,25 @@ describe('replica (single node, real LevelDB)', function () {
   let config: TandemConfig;
   const logger = createLogger('error', 'test');
 
+  let pkiDirectory: string;
+  let tls: TlsPaths;
+
+  before(async () => {
+    pkiDirectory = await mkdtemp(path.join(os.tmpdir(), 'tandem-replica-pki-'));
+    tls = await (await ServerTestPki.create(pkiDirectory)).tls('node', 'main');
+  });
+
+  after(async () => {
+    await rm(pkiDirectory, { recursive: true, force: true });
+  });
+
   beforeEach(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-replica-'));
     config = parseConfig({
       node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory },
       cluster: { id: 'replica-test' },
       snapshot: { everyEntries: 50 },
+      tls,
     });
   });
 

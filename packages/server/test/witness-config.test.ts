@@ -1,14 +1,25 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import YAML from 'yaml';
 import { ConfigError, dataNodeIds, parseConfig, witnessOf } from '../src/config.js';
 import { initialConfiguration } from '../src/replica.js';
+import { deployPki, expectNodeCertificate, loadExample } from './deploy-examples.js';
+import { ServerTestPki, type TlsPaths } from './test-pki.js';
 
 describe('config: witness mode', () => {
   let directory: string;
+  let pkiDirectory: string;
+  let tls: TlsPaths;
+
+  before(async () => {
+    pkiDirectory = await mkdtemp(path.join(os.tmpdir(), 'tandem-witness-config-pki-'));
+    tls = await (await ServerTestPki.create(pkiDirectory)).tls('node', 'main');
+  });
+
+  after(async () => {
+    await rm(pkiDirectory, { recursive: true, force: true });
+  });
 
   beforeEach(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-witness-config-'));
@@ -19,11 +30,12 @@ describe('config: witness mode', () => {
   });
 
   const trioNodes = () => [
-    { id: 'main', role: 'main', address: 'a.example:7400' },
-    { id: 'backup', role: 'backup', address: 'b.example:7400' },
+    { id: 'main', role: 'main', address: 'a.example:7400', peerAddress: 'a.example:7401' },
+    { id: 'backup', role: 'backup', address: 'b.example:7400', peerAddress: 'b.example:7401' },
     { id: 'witness', role: 'witness', address: 'w.example:7400' },
   ];
   const trio = (overrides: { node?: object; nodes?: object[]; limits?: object } = {}) => ({
+    tls,
     node: {
       id: 'main',
       role: 'main',
@@ -53,7 +65,21 @@ describe('config: witness mode', () => {
       expect(config.node.advertise).to.equal(trioNodes().find((node) => node.id === role)?.address);
       expect(witnessOf(config)?.id).to.equal('witness');
       expect(dataNodeIds(config)).to.deep.equal(['backup', 'main']);
+      // The data nodes have a peer port; the witness has its one port.
+      expect(config.node.peerListen).to.equal(role === 'witness' ? null : '0.0.0.0:7401');
     }
+  });
+
+  it('gives the witness one port: no peerAddress, no peerListen', () => {
+    const [main, backup, witness] = trioNodes();
+    expect(
+      fieldOf(
+        trio({ nodes: [main as object, backup as object, { ...witness, peerAddress: 'w.example:7401' }] }),
+      ),
+    ).to.equal('cluster.nodes[2].peerAddress');
+    expect(fieldOf(trio({ node: { id: 'witness', role: 'witness', peerListen: '0.0.0.0:7401' } }))).to.equal(
+      'node.peerListen',
+    );
   });
 
   it('gives the data nodes three voters with only the data nodes in sync', () => {
@@ -81,12 +107,14 @@ describe('config: witness mode', () => {
   it('refuses a witness outside witness mode', () => {
     expect(
       fieldOf({
+        tls,
         node: { id: 'witness', role: 'witness', listen: '0.0.0.0:7400', dataDir: path.join(directory, 'w') },
         cluster: { mode: 'pair', nodes: trioNodes().slice(0, 2) },
       }),
     ).to.equal('node.role');
     expect(
       fieldOf({
+        tls,
         node: { id: 'witness', role: 'witness', listen: '0.0.0.0:7400', dataDir: path.join(directory, 'w') },
       }),
     ).to.equal('node.role');
@@ -116,21 +144,22 @@ describe('config: the witness-mode examples in deploy/', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('validates the annotated main, backup and witness files', () => {
+  it('validates the annotated main, backup and witness files', async () => {
+    const pki = await deployPki(path.join(directory, 'pki'), ['main', 'backup'], 'witness');
     for (const [file, id] of [
       ['tandemd.witness-mode.main.yaml', 'main'],
       ['tandemd.witness-mode.backup.yaml', 'backup'],
       ['tandemd.witness.yaml', 'witness'],
     ] as const) {
-      const example = path.resolve(import.meta.dirname, `../../../deploy/${file}`);
-      const document = YAML.parse(readFileSync(example, 'utf8')) as { node: { dataDir: string } };
-      // The examples' data directories are system paths, so point them at the test's directory.
-      document.node.dataDir = path.join(directory, id);
+      // The examples' data directories and certificates are system paths; see deploy-examples.ts.
+      const document = loadExample(file, pki, path.join(directory, id));
       const config = parseConfig(document, directory);
       expect(config.cluster.mode).to.equal('witness');
       expect(config.node.id).to.equal(id);
       expect(config.node.role).to.equal(id);
       expect(config.cluster.nodes.map((node) => node.id)).to.deep.equal(['main', 'backup', 'witness']);
+      expect(config.node.peerListen).to.equal(id === 'witness' ? null : '0.0.0.0:7401');
+      expectNodeCertificate(config, id === 'witness' ? 'witness' : 'node', id);
     }
   });
 });

@@ -1,6 +1,7 @@
 // The witness's tandemd over real gRPC on 127.0.0.1 with real LevelDB: votes, heartbeats and
 // records are answered after they are durable and survive a restart; malformed requests and
-// strangers are refused; AdminService answers ClusterStatus and nothing else.
+// strangers are refused; AdminService answers ClusterStatus and nothing else. Its one port is TLS;
+// the data nodes call it with their node certificates (mutual TLS), the operator with an admin's.
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { expect } from 'chai';
 import { parseConfig, type TandemConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { WitnessServer } from '../src/witness-server.js';
+import { ServerTestPki } from './test-pki.js';
 
 const TICK_MS = 5;
 const FAILOVER_TIMEOUT_MS = 100;
@@ -54,11 +56,18 @@ describe('witness server (real gRPC and LevelDB)', function () {
   let directory: string;
   let config: TandemConfig;
   let server: WitnessServer | null = null;
-  let witness: WitnessServiceClient;
+  let pki: ServerTestPki;
+  /** A WitnessService client per node certificate: main, backup, and mallory (not a member). */
+  const witnesses = new Map<string, WitnessServiceClient>();
   let admin: AdminServiceClient;
-
+  const witnessAs = (nodeId: string) => {
+    const client = witnesses.get(nodeId);
+    if (client === undefined) throw new Error(`no client with the certificate of ${nodeId}`);
+    return client;
+  };
   before(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'tandem-witness-server-'));
+    pki = await ServerTestPki.create(path.join(directory, 'pki'));
     const port = await freePort();
     config = parseConfig(
       {
@@ -71,11 +80,12 @@ describe('witness server (real gRPC and LevelDB)', function () {
         cluster: {
           mode: 'witness',
           nodes: [
-            { id: 'main', role: 'main', address: '127.0.0.1:1' },
-            { id: 'backup', role: 'backup', address: '127.0.0.1:2' },
+            { id: 'main', role: 'main', address: '127.0.0.1:1', peerAddress: '127.0.0.1:3' },
+            { id: 'backup', role: 'backup', address: '127.0.0.1:2', peerAddress: '127.0.0.1:4' },
             { id: 'witness', role: 'witness', address: `127.0.0.1:${port}` },
           ],
         },
+        tls: await pki.tls('witness', 'witness'),
         timing: {
           tickIntervalMs: TICK_MS,
           failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
@@ -86,14 +96,24 @@ describe('witness server (real gRPC and LevelDB)', function () {
       directory,
     );
     const proto = loadTandemProto();
-    witness = new proto.tandem.v1.WitnessService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    admin = new proto.tandem.v1.AdminService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const expected = { role: 'witness', name: 'witness' } as const;
+    for (const id of ['main', 'backup', 'mallory']) {
+      witnesses.set(
+        id,
+        new proto.tandem.v1.WitnessService(`127.0.0.1:${port}`, await pki.credentials('node', id, expected)),
+      );
+    }
+    admin = new proto.tandem.v1.AdminService(
+      `127.0.0.1:${port}`,
+      await pki.credentials('admin', 'admin', expected),
+    );
   });
 
   after(async () => {
-    witness?.close();
+    for (const client of witnesses.values()) client.close();
     admin?.close();
     await server?.stop();
+    pki.close();
     await rm(directory, { recursive: true, force: true });
   });
 
@@ -106,9 +126,10 @@ describe('witness server (real gRPC and LevelDB)', function () {
     return server;
   }
 
+  // Each vote request comes from the node it names, as a data node's would.
   const requestVote = (candidateId: string, term: number, lastLogIndex: number, preVote = false) =>
     call<RequestVoteResponse__Output>((options, callback) =>
-      witness.RequestVote(
+      witnessAs(candidateId).RequestVote(
         { term, candidateId, lastLogIndex, lastLogTerm: 0, preVote, leadershipTransfer: false },
         options,
         callback,
@@ -127,14 +148,14 @@ describe('witness server (real gRPC and LevelDB)', function () {
     const refused = await requestVote('backup', 1, 10);
     expect(refused.response).to.deep.include({ voteGranted: false });
     const state = await call<WitnessStateResponse__Output>((options, callback) =>
-      witness.GetState({}, options, callback),
+      witnessAs('main').GetState({}, options, callback),
     );
     expect(state.response).to.deep.include({ term: 1, votedFor: 'main', lastAcknowledgedIndex: 0 });
   });
 
   it('takes a leader heartbeat and its commit index, and records the in-sync set durably', async () => {
     const heartbeat = await call<WitnessHeartbeatResponse__Output>((options, callback) =>
-      witness.Heartbeat(
+      witnessAs('main').Heartbeat(
         {
           term: 1,
           leaderId: 'main',
@@ -146,7 +167,7 @@ describe('witness server (real gRPC and LevelDB)', function () {
     );
     expect(heartbeat.response).to.deep.include({ success: true });
     const recorded = await call<RecordInSyncResponse__Output>((options, callback) =>
-      witness.RecordInSync(
+      witnessAs('main').RecordInSync(
         {
           term: 1,
           leaderId: 'main',
@@ -163,7 +184,7 @@ describe('witness server (real gRPC and LevelDB)', function () {
     server = null;
     await start();
     const state = await call<WitnessStateResponse__Output>((options, callback) =>
-      witness.GetState({}, options, callback),
+      witnessAs('main').GetState({}, options, callback),
     );
     expect(state.response).to.deep.include({ term: 1, inSync: ['main'], lastAcknowledgedIndex: 12 });
     // The backup is out of the recorded set now: no vote, whatever its log.
@@ -172,11 +193,18 @@ describe('witness server (real gRPC and LevelDB)', function () {
   });
 
   it('refuses strangers and malformed records, naming the field', async () => {
-    const stranger = await requestVote('mallory', 3, 100);
+    // mallory has a node certificate from the CA, but is not a data node of this cluster.
+    const stranger = await call<RequestVoteResponse__Output>((options, callback) =>
+      witnessAs('mallory').RequestVote(
+        { term: 3, candidateId: 'mallory', lastLogIndex: 100, lastLogTerm: 0, preVote: false },
+        options,
+        callback,
+      ),
+    );
     expect(stranger.error?.code).to.equal(grpc.status.INVALID_ARGUMENT);
     expect(metadataValue(stranger.error?.metadata, FIELD_KEY)).to.equal('candidate_id');
     const outsider = await call<RecordInSyncResponse__Output>((options, callback) =>
-      witness.RecordInSync(
+      witnessAs('main').RecordInSync(
         {
           term: 2,
           leaderId: 'main',
@@ -191,11 +219,11 @@ describe('witness server (real gRPC and LevelDB)', function () {
     expect(outsider.error?.code).to.equal(grpc.status.INVALID_ARGUMENT);
     expect(metadataValue(outsider.error?.metadata, FIELD_KEY)).to.equal('in_sync');
     const empty = await call<RecordInSyncResponse__Output>((options, callback) =>
-      witness.RecordInSync({ term: 2, leaderId: 'main', inSync: [] }, options, callback),
+      witnessAs('main').RecordInSync({ term: 2, leaderId: 'main', inSync: [] }, options, callback),
     );
     expect(empty.error?.code).to.equal(grpc.status.INVALID_ARGUMENT);
     const badHeartbeat = await call<WitnessHeartbeatResponse__Output>((options, callback) =>
-      witness.Heartbeat(
+      witnessAs('main').Heartbeat(
         {
           term: 2,
           leaderId: '',
@@ -207,6 +235,36 @@ describe('witness server (real gRPC and LevelDB)', function () {
     );
     expect(badHeartbeat.error?.code).to.equal(grpc.status.INVALID_ARGUMENT);
     expect(metadataValue(badHeartbeat.error?.metadata, FIELD_KEY)).to.equal('leader_id');
+  });
+
+  it('refuses a node that speaks for another, and any caller without a node certificate', async () => {
+    const forged = await call<RequestVoteResponse__Output>((options, callback) =>
+      witnessAs('backup').RequestVote(
+        { term: 3, candidateId: 'main', lastLogIndex: 100, lastLogTerm: 0, preVote: false },
+        options,
+        callback,
+      ),
+    );
+    expect(forged.error?.code).to.equal(grpc.status.PERMISSION_DENIED);
+    expect(metadataValue(forged.error?.metadata, FIELD_KEY)).to.equal('candidate_id');
+    const proto = loadTandemProto();
+    const asAdmin: WitnessServiceClient = new proto.tandem.v1.WitnessService(
+      server?.address ?? '',
+      await pki.credentials('admin', 'admin', { role: 'witness', name: 'witness' }),
+    );
+    try {
+      const denied = await call<WitnessHeartbeatResponse__Output>((options, callback) =>
+        asAdmin.Heartbeat({ term: 3, leaderId: 'main', commitIndex: 1 }, options, callback),
+      );
+      expect(denied.error?.code).to.equal(grpc.status.PERMISSION_DENIED);
+    } finally {
+      asAdmin.close();
+    }
+    const state = await call<WitnessStateResponse__Output>((options, callback) =>
+      witnessAs('main').GetState({}, options, callback),
+    );
+    // Neither refused call moved the witness's term.
+    expect(state.response?.term).to.equal(2);
   });
 
   it('answers ClusterStatus as a witness and refuses every ledger call', async () => {

@@ -9,6 +9,9 @@ import { signTestLicence } from './test-vendor.js';
 /** The bulk log's cluster: its licence files are issued for it. */
 const BULK_CLUSTER_ID = 'bulk-log';
 
+import { removeDirectory, temporaryDirectory } from './temporary-directory.js';
+import { TestPki } from './test-pki.js';
+
 export interface BulkLogOptions {
   dataDir: string;
   /** Operations to write; each is one log entry. */
@@ -21,12 +24,18 @@ export interface BulkLogOptions {
 
 export async function buildBulkLog(options: BulkLogOptions): Promise<void> {
   await mkdir(options.dataDir, { recursive: true });
+  // The replica runs in-process and opens no port, but a configuration is secure or says it is
+  // not: it gets a node certificate of a throwaway PKI, which the data directory does not keep.
+  const pkiDirectory = await temporaryDirectory('tandem-bulk-log-pki-');
+  const pki = await TestPki.create(pkiDirectory);
   const config = parseConfig({
     node: { id: 'main', role: 'main', listen: '127.0.0.1:0', dataDir: options.dataDir },
     cluster: { id: BULK_CLUSTER_ID },
     snapshot: { everyEntries: options.snapshotEveryEntries },
     limits: { maxPendingOperations: 100_000, operationTimeoutMs: 600_000 },
+    tls: await pki.serverTls('node', 'main'),
   });
+  await removeDirectory(pkiDirectory);
   const storage = await LevelStorage.open(options.dataDir);
   const replica = await Replica.open({
     config,

@@ -1,6 +1,8 @@
 // Continuous load through the client library, recording what was acknowledged and what failed,
-// so that tests can check that nothing acknowledged was lost and nothing was counted twice.
+// so that tests can check that nothing acknowledged was lost and nothing was counted twice. Each
+// workstation proves who it is with its own certificate (tandem://workstation/load-<n>).
 import { connect, type WorkstationClient } from '@tandem/client';
+import type { TestPki } from './test-pki.js';
 
 export interface LoadRecord {
   kind: 'usage' | 'lease';
@@ -12,6 +14,8 @@ export interface LoadRecord {
 
 export interface LoadOptions {
   servers: string[];
+  /** The cluster's PKI, for each workstation's certificate; null for a cluster that runs insecure. */
+  pki: TestPki | null;
   /** A licence with room for every workstation's lease. */
   leaseLicenceId: string;
   /** A licence without a quota that counts usage. */
@@ -33,13 +37,17 @@ export class ContinuousLoad {
   static async start(options: LoadOptions): Promise<ContinuousLoad> {
     const load = new ContinuousLoad(options);
     for (let position = 0; position < options.workstations; position += 1) {
-      const client = await connect({
-        servers: options.servers,
-        workstationId: `load-${position}`,
+      const workstationId = `load-${position}`;
+      const settings = {
         requestTimeoutMs: 1000,
         maxAttempts: options.maxAttempts ?? 30,
         defaultTtlMs: 60_000,
-      });
+      };
+      const client = await connect(
+        options.pki === null
+          ? { servers: options.servers, workstationId, insecure: true, ...settings }
+          : await options.pki.settings(options.servers, 'workstation', workstationId, settings),
+      );
       load.clients.push(client);
       load.loops.push(load.loop(client, position));
     }

@@ -1,11 +1,14 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
+import { CertificateFiles, channelCredentials, serverCredentials } from '@tandem/pki';
 import type { AdminServiceHandlers } from '@tandem/wire';
 import { loadTandemProto } from '@tandem/wire';
 import { expect } from 'chai';
 import { FaultProxy } from '../src/fault-proxy.js';
 import { call } from '../src/raw-client.js';
+import { removeDirectory, temporaryDirectory } from '../src/temporary-directory.js';
+import { TestPki } from '../src/test-pki.js';
 
 /** A small seeded generator (mulberry32) so drop decisions repeat from run to run. */
 function seededRandom(seed: number): () => number {
@@ -344,7 +347,18 @@ describe('FaultProxy', function () {
 describe('FaultProxy in front of a gRPC server', function () {
   this.timeout(15_000);
 
-  it('cuts and heals a gRPC link', async () => {
+  // As in front of a node's peer port: mutual TLS passes through the proxy untouched.
+  it('cuts and heals a gRPC link over mutual TLS', async () => {
+    const directory = await temporaryDirectory('tandem-fault-proxy-');
+    const pki = await TestPki.create(directory);
+    const serverFiles = new CertificateFiles(
+      { ca: pki.caFile, ...(await pki.node('main')) },
+      { watchIntervalMs: 0 },
+    );
+    const clientFiles = new CertificateFiles(
+      { ca: pki.caFile, ...(await pki.node('backup')) },
+      { watchIntervalMs: 0 },
+    );
     const proto = loadTandemProto();
     const server = new grpc.Server();
     const handlers: Partial<AdminServiceHandlers> = {
@@ -352,12 +366,15 @@ describe('FaultProxy in front of a gRPC server', function () {
     };
     server.addService(proto.tandem.v1.AdminService.service, handlers as grpc.UntypedServiceImplementation);
     const serverPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) =>
+      server.bindAsync('127.0.0.1:0', serverCredentials(serverFiles, true), (error, port) =>
         error === null ? resolve(port) : reject(error),
       );
     });
     const proxy = await FaultProxy.start({ target: `127.0.0.1:${serverPort}` });
-    const client = new proto.tandem.v1.AdminService(proxy.address, grpc.credentials.createInsecure());
+    const client = new proto.tandem.v1.AdminService(
+      proxy.address,
+      channelCredentials(clientFiles, { role: 'node', name: 'main' }),
+    );
     try {
       const first = await call(client, client.ClusterStatus, {}, 3000);
       expect(first.leaderId).to.equal('main');
@@ -381,6 +398,9 @@ describe('FaultProxy in front of a gRPC server', function () {
       client.close();
       await proxy.close();
       server.forceShutdown();
+      serverFiles.close();
+      clientFiles.close();
+      await removeDirectory(directory);
     }
   });
 });

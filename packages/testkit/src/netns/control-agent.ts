@@ -2,14 +2,18 @@
 // the test process (in the root namespace, which cannot reach the lab) asks for. It reads one JSON
 // request per line on stdin, `{ id, method, params }`, and answers each with one JSON line on
 // stdout, `{ id, ok: true, value }` or `{ id, ok: false, error }`. It also watches who leads, by
-// asking every node for its status every `--watch-ms`, for the one-leader-per-term check.
+// asking every node for its status every `--watch-ms`, for the one-leader-per-term check. Its
+// credentials come from a JSON file (ControlAccess): an operator's certificate for the admin calls,
+// and a workstation's ("probe") for the probes, as files under the lab's directory.
 //
-//   node control-agent.js <server,server,...> <watchIntervalMs>
+//   node control-agent.js <server,server,...> <watchIntervalMs> <access.json>
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { AdminClient, resolveSettings } from '@tandem/client';
 import { waitForEqualState, waitForLeader } from '../cluster-checks.js';
 import { call, type RawClients, rawClients } from '../raw-client.js';
 import { waitForClusterId } from '../test-vendor.js';
+import { type ControlAccess, PROBE_WORKSTATION_ID } from './netns-control.js';
 import type { ObservedLeader } from './workload-record.js';
 
 /** What one node answered a probe: an answer (with the term on it) or the gRPC error. */
@@ -30,13 +34,19 @@ export type ControlReply =
 const MAX_OBSERVED_LEADERS = 200_000;
 const servers = (process.argv[2] ?? '').split(',').filter((server) => server !== '');
 const watchIntervalMs = Number(process.argv[3] ?? '200');
-if (servers.length === 0 || !(watchIntervalMs >= 10)) {
-  console.error('usage: control-agent <server,server,...> <watchIntervalMs >= 10>');
+const accessFile = process.argv[4];
+if (servers.length === 0 || !(watchIntervalMs >= 10) || accessFile === undefined) {
+  console.error('usage: control-agent <server,server,...> <watchIntervalMs >= 10> <access.json>');
   process.exit(2);
 }
+const access = JSON.parse(readFileSync(accessFile, 'utf8')) as ControlAccess;
 
-const admin = new AdminClient(resolveSettings({ servers, requestTimeoutMs: 1000, maxAttempts: 30 }));
-const statusAdmin = new AdminClient(resolveSettings({ servers, requestTimeoutMs: 300, maxAttempts: 1 }));
+const admin = new AdminClient(
+  resolveSettings({ ...access.admin, servers, requestTimeoutMs: 1000, maxAttempts: 30 }),
+);
+const statusAdmin = new AdminClient(
+  resolveSettings({ ...access.admin, servers, requestTimeoutMs: 300, maxAttempts: 1 }),
+);
 const leaders: ObservedLeader[] = [];
 
 async function watchLeaders(): Promise<void> {
@@ -81,7 +91,7 @@ async function probeNode(
   }
   let raw = probeClients.get(address);
   if (raw === undefined) {
-    raw = rawClients(address);
+    raw = rawClients(address, access.probe);
     probeClients.set(address, raw);
   }
   try {
@@ -89,7 +99,7 @@ async function probeNode(
       const response = await call(
         raw.workstation,
         raw.workstation.ReportUsage,
-        { requestId, licenceId, workstationId: 'probe', units: 1 },
+        { requestId, licenceId, workstationId: PROBE_WORKSTATION_ID, units: 1 },
         timeoutMs,
       );
       return { answered: true, term: response.header?.term ?? null, summary: `used ${response.used}` };
@@ -115,8 +125,14 @@ const methods: Record<string, (...params: never[]) => Promise<unknown>> = {
   activateLicence: (licenceFile: string) => admin.activateLicence(licenceFile),
   getUsage: (licenceId: string) => admin.getUsage(licenceId),
   waitForLeader: async (addresses: string[], timeoutMs: number, acceptIds: string[] | null) =>
-    waitForLeader(addresses, timeoutMs, (leader) => acceptIds === null || acceptIds.includes(leader.id)),
-  waitForEqualState: (addresses: string[], timeoutMs: number) => waitForEqualState(addresses, timeoutMs),
+    waitForLeader(
+      access.admin,
+      addresses,
+      timeoutMs,
+      (leader) => acceptIds === null || acceptIds.includes(leader.id),
+    ),
+  waitForEqualState: (addresses: string[], timeoutMs: number) =>
+    waitForEqualState(access.admin, addresses, timeoutMs),
   probe: (address: string, kind: 'write' | 'read', licenceId: string, requestId: string, timeoutMs: number) =>
     probeNode(address, kind, licenceId, requestId, timeoutMs),
   /** Every leader seen since the last call; the list is emptied. */

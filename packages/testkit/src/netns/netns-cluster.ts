@@ -1,9 +1,12 @@
 // Main and backup (and, in witness mode, the witness) as real tandemd processes, each inside its
-// own namespace of a NetnsLab, listening on the lab address of its namespace. The same port
-// everywhere: each namespace has its own ports.
+// own namespace of a NetnsLab, listening on the lab address of its namespace. The same ports
+// everywhere: each namespace has its own ports. Secure as deployed: TLS on the client port, mutual
+// TLS on the peer port and to the witness, each node's certificate valid for its lab address; the
+// PKI's files live under the cluster's directory, where processes in every namespace read them.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TandemdProcess } from '../tandemd-process.js';
+import { type ClusterAccess, INSECURE_ACCESS, pkiDirectory, TestPki } from '../test-pki.js';
 import type { NetnsLab } from './netns-lab.js';
 
 export type NetnsClusterMode = 'pair' | 'witness';
@@ -11,6 +14,8 @@ export type NetnsNodeRole = 'main' | 'backup' | 'witness';
 export type NetnsDataRole = 'main' | 'backup';
 
 export const NETNS_TANDEMD_PORT = 7400;
+/** The data nodes' peer port (PeerService, mutual TLS); the witness has one port. */
+export const NETNS_PEER_PORT = 7401;
 export const NETNS_DATA_ROLES: readonly NetnsDataRole[] = ['main', 'backup'];
 
 export interface NetnsClusterOptions {
@@ -24,13 +29,21 @@ export interface NetnsClusterOptions {
   /** Environment added to one node's process at the cluster's start (TANDEM_CRASH_POINT). */
   environment?: Partial<Record<NetnsNodeRole, Record<string, string>>>;
   echo?: NodeJS.WritableStream;
+  /** The cluster's PKI; one under directory/pki by default. Ignored with insecure. */
+  pki?: TestPki;
+  /** Plaintext, no authentication (insecure: true): only for tests of that mode. */
+  insecure?: boolean;
 }
 
 export class NetnsCluster {
   private readonly nodes = new Map<NetnsNodeRole, TandemdProcess | null>();
   private readonly paused = new Set<NetnsNodeRole>();
 
-  private constructor(readonly options: NetnsClusterOptions) {
+  private constructor(
+    readonly options: NetnsClusterOptions,
+    /** null when the cluster runs insecure. */
+    readonly pki: TestPki | null,
+  ) {
     if (options.mode === 'witness' && !options.lab.hosts.includes('witness')) {
       throw new Error('witness mode needs a lab with a witness host');
     }
@@ -38,7 +51,11 @@ export class NetnsCluster {
 
   /** Starts every node of the mode together. */
   static async start(options: NetnsClusterOptions): Promise<NetnsCluster> {
-    const cluster = new NetnsCluster(options);
+    const pki =
+      options.insecure === true
+        ? null
+        : (options.pki ?? (await TestPki.create(pkiDirectory(options.directory))));
+    const cluster = new NetnsCluster(options, pki);
     try {
       await Promise.all(
         cluster.roles.map((role) => cluster.startNode(role, options.environment?.[role] ?? {})),
@@ -63,9 +80,19 @@ export class NetnsCluster {
     return `${this.options.lab.address(role)}:${NETNS_TANDEMD_PORT}`;
   }
 
+  /** A data node's peer port. */
+  peerAddress(role: NetnsDataRole): string {
+    return `${this.options.lab.address(role)}:${NETNS_PEER_PORT}`;
+  }
+
   /** The data nodes' addresses, main first, as workstations list them. */
   get servers(): string[] {
     return [this.address('main'), this.address('backup')];
+  }
+
+  /** An admin's credentials (files under the cluster's directory). */
+  get access(): ClusterAccess {
+    return this.pki?.admin ?? INSECURE_ACCESS;
   }
 
   dataDirectory(role: NetnsNodeRole): string {
@@ -100,12 +127,25 @@ export class NetnsCluster {
       port: NETNS_TANDEMD_PORT,
       commandPrefix: lab.commandPrefix(role),
       environment,
+      ...(this.pki === null ? { insecure: true } : { pki: this.pki }),
+      // The lab address is the only one peers and clients dial.
+      certificateHosts: [lab.address(role)],
       ...(this.options.echo === undefined ? {} : { echo: this.options.echo }),
       overrides: {
         ...(this.options.overrides ?? {}),
+        ...(role === 'witness' ? {} : { node: { peerListen: this.peerAddress(role) } }),
         cluster: {
           mode: this.mode,
-          nodes: this.roles.map((member) => ({ id: member, role: member, address: this.address(member) })),
+          nodes: this.roles.map((member) =>
+            member === 'witness'
+              ? { id: member, role: member, address: this.address(member) }
+              : {
+                  id: member,
+                  role: member,
+                  address: this.address(member),
+                  peerAddress: this.peerAddress(member),
+                },
+          ),
         },
       },
     });

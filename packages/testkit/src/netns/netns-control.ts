@@ -1,16 +1,37 @@
 // The test's handle on the control agent: admin calls into the lab, typed like the AdminClient and
 // the cluster checks they stand for.
 import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterStatus, LicenceView, UsageSummary, VerifyResult } from '@tandem/client';
 import type { LeaderView, VerifiedNode } from '../cluster-checks.js';
 import { repositoryRoot } from '../paths.js';
+import { type ClusterAccess, INSECURE_ACCESS, type TestPki } from '../test-pki.js';
 import { signTestLicence } from '../test-vendor.js';
+// Types only: control-agent.ts is the agent's entry script, which runs when imported.
 import type { ControlReply, ProbeOutcome } from './control-agent.js';
 import type { NetnsLab } from './netns-lab.js';
 import type { ObservedLeader } from './workload-record.js';
 
 export type { ProbeOutcome } from './control-agent.js';
+
+/** The agent's credentials: admin calls as an operator, probes as the workstation "probe". */
+export interface ControlAccess {
+  admin: ClusterAccess;
+  probe: ClusterAccess;
+}
+
+/** The workstation id of the probes (its certificate names it). */
+export const PROBE_WORKSTATION_ID = 'probe';
+
+export interface NetnsControlOptions {
+  /** The cluster's PKI (the agent gets an operator's and the probe workstation's certificates); null: insecure. */
+  pki: TestPki | null;
+  /** Where the agent's access file is written (the lab's directory). */
+  directory: string;
+  /** How often the agent asks every node who leads. */
+  watchIntervalMs?: number;
+}
 
 /** A reply that does not come within the call's own timeout plus this is a stuck agent. */
 const REPLY_MARGIN_MS = 10_000;
@@ -59,10 +80,23 @@ export class NetnsControl {
   }
 
   /** Starts the agent in the lab's control namespace, watching `servers` every watchIntervalMs. */
-  static start(lab: NetnsLab, servers: string[], watchIntervalMs = 200): NetnsControl {
+  static async start(lab: NetnsLab, servers: string[], options: NetnsControlOptions): Promise<NetnsControl> {
+    const { pki } = options;
+    const access: ControlAccess =
+      pki === null
+        ? { admin: INSECURE_ACCESS, probe: INSECURE_ACCESS }
+        : { admin: await pki.access('admin'), probe: await pki.access('workstation', PROBE_WORKSTATION_ID) };
+    const accessFile = path.join(options.directory, 'control-access.json');
+    await writeFile(accessFile, JSON.stringify(access));
     const child = lab.spawn(
       'control',
-      [process.execPath, controlAgentEntry(), servers.join(','), String(watchIntervalMs)],
+      [
+        process.execPath,
+        controlAgentEntry(),
+        servers.join(','),
+        String(options.watchIntervalMs ?? 200),
+        accessFile,
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     return new NetnsControl(servers, child);

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repositoryRoot } from '../paths.js';
+import { INSECURE_ACCESS, type TestPki } from '../test-pki.js';
 import type { LabHost, NetnsLab } from './netns-lab.js';
 import {
   decodeWorkloadHistory,
@@ -15,6 +16,8 @@ import {
 
 export interface NetnsWorkloadOptions {
   servers: string[];
+  /** The cluster's PKI: each client gets a certificate of its own. null: the cluster runs insecure. */
+  pki: TestPki | null;
   /** How many clients this workstation namespace runs; 1..32, default 3. */
   clients?: number;
   usageLicenceId: string;
@@ -85,9 +88,20 @@ export class NetnsWorkload {
 
   static async start(lab: NetnsLab, host: LabHost, options: NetnsWorkloadOptions): Promise<NetnsWorkload> {
     const clients = options.clients ?? 3;
+    const workstationIds = Array.from({ length: clients }, (_, position) => `${host}-c${position + 1}`);
+    const { pki } = options;
+    const access = Object.fromEntries(
+      await Promise.all(
+        workstationIds.map(async (id) => [
+          id,
+          pki === null ? INSECURE_ACCESS : await pki.access('workstation', id),
+        ]),
+      ),
+    );
     const spec: WorkloadSpec = {
       servers: options.servers,
-      workstationIds: Array.from({ length: clients }, (_, position) => `${host}-c${position + 1}`),
+      workstationIds,
+      access,
       usageLicenceId: options.usageLicenceId,
       leaseLicenceId: options.leaseLicenceId,
       scarceLicenceId: options.scarceLicenceId ?? null,

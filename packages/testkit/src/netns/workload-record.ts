@@ -1,11 +1,18 @@
 // What passes between the test and a workload runner in a workstation namespace: the spec it is
 // started with, its progress lines, and the history file it writes when it stops.
+
 import type { Operation } from '../history-checker/history.js';
+import type { ClusterAccess } from '../test-pki.js';
 
 export interface WorkloadSpec {
   servers: string[];
   /** One client per id; each runs its own loop of operations. 1..MAX_WORKLOAD_CLIENTS. */
   workstationIds: string[];
+  /**
+   * Each client's credentials, by workstation id: its own certificate (files under the lab's
+   * directory) with the cluster CA; `{ insecure: true }` against a cluster that runs insecure.
+   */
+  access: Record<string, ClusterAccess>;
   /** An unmetered licence that counts usage. */
   usageLicenceId: string;
   /** A licence with a seat for every client. */

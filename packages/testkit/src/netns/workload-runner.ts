@@ -6,7 +6,8 @@
 // the first result (the client library's own retries of one call also keep the request id). Every
 // invocation and completion goes into a HistoryRecorder with the ledger command it stands for, so
 // the checkers can look the request up in the final ledgers. On SIGTERM, or after maxDurationMs,
-// it lets operations in flight finish (briefly), writes the history as JSON and exits.
+// it lets operations in flight finish (briefly), writes the history as JSON and exits. Each client
+// proves who it is with the certificate the spec names for it, as a deployed workstation does.
 //
 //   node workload-runner.js <spec.json>
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -292,7 +293,13 @@ async function loop(client: WorkstationClient, position: number): Promise<void> 
 
 const clients: WorkstationClient[] = [];
 for (const workstationId of spec.workstationIds) {
+  const access = spec.access[workstationId];
+  if (access === undefined) {
+    console.error(`no credentials for ${workstationId} in the spec`);
+    process.exit(2);
+  }
   const client = await connect({
+    ...access,
     servers: spec.servers,
     workstationId,
     requestTimeoutMs: spec.requestTimeoutMs,
