@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from '@tandem/ledger';
+import { clusterIdOfCa } from '@tandem/pki';
 import type { NodeStorage, PersistUpdate } from '@tandem/storage';
 import { LevelStorage } from '@tandem/storage';
 import { expect } from 'chai';
@@ -45,10 +47,12 @@ describe('replica (single node, real LevelDB)', function () {
 
   let pkiDirectory: string;
   let tls: TlsPaths;
+  let pki: ServerTestPki;
 
   before(async () => {
     pkiDirectory = await mkdtemp(path.join(os.tmpdir(), 'tandem-replica-pki-'));
-    tls = await (await ServerTestPki.create(pkiDirectory)).tls('node', 'main');
+    pki = await ServerTestPki.create(pkiDirectory);
+    tls = await pki.tls('node', 'main');
   });
 
   after(async () => {
@@ -119,8 +123,17 @@ describe('replica (single node, real LevelDB)', function () {
     await close(again);
   });
 
-  it('records a random cluster id when none is configured', async () => {
-    config = parseConfig({ node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory } });
+  it("records the cluster CA's cluster id when cluster.id is not set", async () => {
+    config = parseConfig({ node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory }, tls });
+    const opened = await startLeader();
+    await opened.replica.submit(usage(1));
+    expect(opened.replica.ledger.clusterId).to.equal(clusterIdOfCa(readFileSync(pki.caFile, 'utf8')));
+    expect(opened.replica.ledger.clusterId).to.not.equal(null);
+    await close(opened);
+  });
+
+  it('records a random cluster id when none is configured and the CA carries none', async () => {
+    config = parseConfig({ node: { id: 'main', listen: '127.0.0.1:0', dataDir: directory }, insecure: true });
     const opened = await startLeader();
     await opened.replica.submit(usage(1));
     expect(opened.replica.ledger.clusterId).to.match(
