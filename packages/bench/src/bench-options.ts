@@ -13,6 +13,8 @@ const ALIASES: Record<string, WorkloadName[]> = {
   memory: ['catch-up'],
   throughput: ['spread', 'contended', 'denials', 'usage'],
 };
+/** What `--tls-cost` measures unless --workloads says otherwise. */
+export const TLS_COST_WORKLOADS: WorkloadName[] = ['spread'];
 /** What `pnpm bench:etcd` compares: the workloads that both systems run. */
 export const ETCD_WORKLOADS: WorkloadName[] = ['spread', 'contended', 'denials', 'failover'];
 
@@ -30,6 +32,12 @@ export interface BenchOptions {
    * the nodes and a certificate per workstation: to measure what security costs.
    */
   insecure: boolean;
+  /**
+   * What TLS costs: each loop run against a secure pair is followed at once by the same run against
+   * a plaintext pair (insecure: true), and the two are compared. Spread at 1, 16 and 64
+   * workstations unless --workloads and --workstations say otherwise.
+   */
+  tlsCost: boolean;
   failoverRounds: number;
   failoverWorkstations: number;
   catchUpEntries: number;
@@ -65,9 +73,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       etcd: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       'duration-ms': { type: 'string' },
-      workstations: { type: 'string', default: '1,16,64,256' },
+      workstations: { type: 'string' },
       cluster: { type: 'string', default: 'pair' },
       insecure: { type: 'boolean', default: false },
+      'tls-cost': { type: 'boolean', default: false },
       'failover-rounds': { type: 'string' },
       'failover-workstations': { type: 'string', default: '64' },
       'catch-up-entries': { type: 'string' },
@@ -77,9 +86,17 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   });
   const quick = values.quick === true;
   const etcd = values.etcd === true;
+  const tlsCost = values['tls-cost'] === true;
+  if (tlsCost && (etcd || values.insecure === true || values.cluster === 'single')) {
+    throw new BenchOptionsError(
+      'tls-cost',
+      'compares a secure pair with a plaintext pair: leave out --etcd, --insecure and --cluster single',
+    );
+  }
   const workloads = new Set<WorkloadName>();
   const requested = values.workloads?.split(',').filter((name) => name !== '');
-  for (const name of requested ?? (etcd ? ETCD_WORKLOADS : WORKLOAD_NAMES)) {
+  const defaults = tlsCost ? TLS_COST_WORKLOADS : etcd ? ETCD_WORKLOADS : WORKLOAD_NAMES;
+  for (const name of requested ?? defaults) {
     const expanded = ALIASES[name] ?? ((WORKLOAD_NAMES as readonly string[]).includes(name) ? [name] : null);
     if (expanded === null) {
       throw new BenchOptionsError(
@@ -94,9 +111,17 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   if (cluster !== 'pair' && cluster !== 'single') {
     throw new BenchOptionsError('cluster', `must be pair or single, not ${cluster}`);
   }
-  const workstations = (values.workstations ?? '').split(',').map((text) => {
-    return integerFlag('workstations', text, 1, MAX_WORKSTATIONS);
-  });
+  if (tlsCost && [...workloads].some((workload) => workload === 'failover' || workload === 'catch-up')) {
+    throw new BenchOptionsError(
+      'tls-cost',
+      'measures the loop workloads only (spread, contended, denials, usage)',
+    );
+  }
+  const workstations = (values.workstations ?? (tlsCost ? '1,16,64' : '1,16,64,256'))
+    .split(',')
+    .map((text) => {
+      return integerFlag('workstations', text, 1, MAX_WORKSTATIONS);
+    });
   const catchUpEntries = integerFlag(
     'catch-up-entries',
     values['catch-up-entries'] ?? (quick ? '20000' : '1000000'),
@@ -122,6 +147,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     workstations,
     cluster,
     insecure: values.insecure === true,
+    tlsCost,
     failoverRounds: integerFlag('failover-rounds', values['failover-rounds'] ?? (quick ? '1' : '5'), 1, 50),
     failoverWorkstations: integerFlag(
       'failover-workstations',

@@ -25,12 +25,15 @@ import { guardDirectory, releaseDirectory } from './process-guard.js';
 import {
   type ComparisonRow,
   compareSystems,
+  compareTlsCost,
   comparisonTable,
   failoverLines,
   type RunRow,
   runsTable,
   type SystemResults,
+  type TlsCostRow,
   tandemTargets,
+  tlsCostTable,
 } from './report.js';
 import type { SeatBackend } from './seat-backend.js';
 import { TandemBackend } from './tandem-backend.js';
@@ -55,7 +58,8 @@ const has = (workload: WorkloadName) => options.workloads.has(workload);
 const tandemLoops = LOOP_WORKLOADS.filter(has);
 const etcdLoops: LoopWorkloadName[] = tandemLoops.filter((workload) => workload !== 'usage');
 const totalSteps =
-  (tandemLoops.length + (options.etcd ? etcdLoops.length : 0)) * options.workstations.length +
+  (tandemLoops.length * (options.tlsCost ? 2 : 1) + (options.etcd ? etcdLoops.length : 0)) *
+    options.workstations.length +
   (has('failover') ? 1 : 0) +
   (has('catch-up') ? 1 : 0);
 let step = 0;
@@ -64,9 +68,12 @@ const stepLabel = () => {
   return `[${String(step).padStart(String(totalSteps).length)}/${totalSteps}]`;
 };
 
-const tandem: SystemResults = { system: 'tandem', runs: [] };
+const tandem: SystemResults = { system: options.insecure ? 'tandem-plaintext' : 'tandem', runs: [] };
 let etcd = null as SystemResults | null;
 let comparison = null as ComparisonRow[] | null;
+/** --tls-cost: the same loop runs against a plaintext pair, and what TLS costs per run. */
+const plaintext: SystemResults | null = options.tlsCost ? { system: 'tandem-plaintext', runs: [] } : null;
+let tlsCost = null as TlsCostRow[] | null;
 const startedAt = new Date();
 const loadAverageAtStart = os.loadavg().map((load) => Math.round(load * 100) / 100);
 
@@ -86,6 +93,8 @@ async function writeResults(): Promise<void> {
     tandem,
     ...(etcd === null ? {} : { etcd }),
     ...(comparison === null ? {} : { comparison }),
+    ...(plaintext === null ? {} : { plaintext }),
+    ...(tlsCost === null ? {} : { tlsCost }),
   };
   await writeFile(options.output, `${JSON.stringify(results, null, 2)}\n`);
 }
@@ -235,6 +244,21 @@ const security = options.insecure
   ? 'PLAINTEXT (--insecure: no TLS, no authentication)'
   : 'TLS, mutual TLS between the nodes, a certificate per workstation';
 
+/** --tls-cost: a second, plaintext pair beside the secure one. */
+async function withPlaintextTandem(run: (contestant: Contestant | null) => Promise<void>): Promise<void> {
+  if (plaintext === null) return run(null);
+  const results = plaintext;
+  say('Tandem for comparison: main + backup, sync writes, default timeouts, PLAINTEXT (insecure: true)\n');
+  await withTandemPair('plaintext', { insecure: true }, async (pair) => {
+    const backend = new TandemBackend(pair.servers, null);
+    try {
+      await run({ results, backend, activated: new Set(), failover: null });
+    } finally {
+      backend.close();
+    }
+  });
+}
+
 async function withTandem(
   kind: 'pair' | 'single',
   run: (contestant: Contestant) => Promise<void>,
@@ -280,6 +304,8 @@ async function benchClusters(): Promise<void> {
   if (options.cluster === 'single') {
     if (loops) await withTandem('single', (t) => withEtcd((e) => phase([t, e], true, false)()));
     if (failover) await withTandem('pair', (t) => withEtcd((e) => phase([t, e], false, true)()));
+  } else if (options.tlsCost) {
+    await withTandem('pair', (t) => withPlaintextTandem((p) => phase([t, p], loops, false)()));
   } else if (loops || failover) {
     await withTandem('pair', (t) => withEtcd((e) => phase([t, e], loops, failover)()));
   }
@@ -298,7 +324,7 @@ async function benchCatchUp(): Promise<void> {
 }
 
 say(
-  `${options.etcd ? 'pnpm bench:etcd' : 'pnpm bench'}${options.quick ? ' --quick' : ''}${options.insecure ? ' --insecure' : ''}: ${options.durationMs} ms per run, ` +
+  `${options.etcd ? 'pnpm bench:etcd' : 'pnpm bench'}${options.quick ? ' --quick' : ''}${options.insecure ? ' --insecure' : ''}${options.tlsCost ? ' --tls-cost' : ''}: ${options.durationMs} ms per run, ` +
     `workstations ${options.workstations.join(', ')}; ${os.availableParallelism()} cores, load average ${os
       .loadavg()
       .map((load) => load.toFixed(2))
@@ -311,7 +337,7 @@ if (has('catch-up')) {
   await writeResults();
 }
 
-const allRuns = [...tandem.runs, ...(etcd?.runs ?? [])];
+const allRuns = [...tandem.runs, ...(plaintext?.runs ?? []), ...(etcd?.runs ?? [])];
 say('\n');
 if (allRuns.length > 0) say(`${runsTable(allRuns)}\n\n`);
 if (tandem.failover !== undefined)
@@ -341,6 +367,11 @@ if (targets.length > 0) {
           : 'NOT met';
     say(`  ${line.what}: ${line.figure} (target ${line.target}): ${verdict}\n`);
   }
+}
+if (plaintext !== null) {
+  tlsCost = compareTlsCost(tandem, plaintext);
+  say('\nWhat TLS costs (same machine, same run; each TLS run followed at once by the plaintext one):\n');
+  say(`${tlsCostTable(tlsCost)}\n`);
 }
 if (etcd !== null) {
   comparison = compareSystems(tandem, etcd);

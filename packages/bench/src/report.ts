@@ -244,3 +244,60 @@ export function failoverLines(system: SystemName, failover: FailoverSummary): st
   }
   return lines;
 }
+
+/** One loop run measured against a secure pair and against a plaintext pair (bench --tls-cost). */
+export interface TlsCostRow {
+  workload: string;
+  workstations: number;
+  tlsOpsPerSecond: number | null;
+  plaintextOpsPerSecond: number | null;
+  /** 1 - tls / plaintext, in percent (one decimal); what TLS takes off throughput. */
+  throughputCostPercent: number | null;
+  tlsP99Ms: number | null;
+  plaintextP99Ms: number | null;
+  /** The goal: TLS costs at most this share of throughput. */
+  goalPercent: number;
+  met: boolean | null;
+}
+
+export const TLS_COST_GOAL_PERCENT = 15;
+
+export function compareTlsCost(tls: SystemResults, plaintext: SystemResults): TlsCostRow[] {
+  const rows: TlsCostRow[] = [];
+  for (const run of tls.runs) {
+    const other = findRun(plaintext.runs, run.workload, run.workstations);
+    const cost =
+      other === undefined || other.opsPerSecond === 0
+        ? null
+        : Math.round((1 - run.opsPerSecond / other.opsPerSecond) * 1000) / 10;
+    rows.push({
+      workload: run.workload,
+      workstations: run.workstations,
+      tlsOpsPerSecond: run.opsPerSecond,
+      plaintextOpsPerSecond: other?.opsPerSecond ?? null,
+      throughputCostPercent: cost,
+      tlsP99Ms: run.latency.p99Ms,
+      plaintextP99Ms: other?.latency.p99Ms ?? null,
+      goalPercent: TLS_COST_GOAL_PERCENT,
+      met: cost === null ? null : cost <= TLS_COST_GOAL_PERCENT,
+    });
+  }
+  return rows;
+}
+
+export function tlsCostTable(rows: TlsCostRow[]): string {
+  return formatTable(
+    ['workload', 'ws', 'TLS ops/s', 'plaintext ops/s', 'TLS cost', 'TLS p99 ms', 'plaintext p99 ms', 'goal'],
+    rows.map((row) => [
+      row.workload,
+      String(row.workstations),
+      figure(row.tlsOpsPerSecond),
+      figure(row.plaintextOpsPerSecond),
+      row.throughputCostPercent === null ? '-' : `${row.throughputCostPercent}%`,
+      figure(row.tlsP99Ms),
+      figure(row.plaintextP99Ms),
+      `<= ${row.goalPercent}%: ${row.met === null ? '-' : row.met ? 'met' : 'NOT met'}`,
+    ]),
+    2,
+  );
+}

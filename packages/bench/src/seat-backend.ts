@@ -2,7 +2,8 @@
 // transactions on a count key and a holder key) both implement it, so that the loops, the checks
 // and the failover rounds are written once and measure both systems the same way.
 
-export type SystemName = 'tandem' | 'etcd';
+/** 'tandem-plaintext': Tandem with insecure: true, beside the default TLS run (bench --tls-cost). */
+export type SystemName = 'tandem' | 'tandem-plaintext' | 'etcd';
 
 export interface LicenceLayout {
   licenceId: string;

@@ -50,7 +50,7 @@ class TandemWorkstation implements BenchWorkstation {
 }
 
 export class TandemBackend implements SeatBackend {
-  readonly system = 'tandem' as const;
+  readonly system: 'tandem' | 'tandem-plaintext';
   private readonly admin: AdminClient;
 
   /** pki: the cluster's, for every client's certificate; null for a cluster that runs insecure. */
@@ -58,6 +58,7 @@ export class TandemBackend implements SeatBackend {
     private readonly servers: string[],
     private readonly pki: TestPki | null,
   ) {
+    this.system = pki === null ? 'tandem-plaintext' : 'tandem';
     this.admin = new AdminClient(resolveSettings({ ...(pki?.admin ?? INSECURE_ACCESS), servers }));
   }
 

@@ -4,11 +4,13 @@ import { BenchOptionsError, parseBenchOptions } from '../src/bench-options.js';
 import { medianOf } from '../src/failover.js';
 import {
   compareSystems,
+  compareTlsCost,
   formatTable,
   type RunRow,
   ratioOf,
   type SystemResults,
   tandemTargets,
+  tlsCostTable,
 } from '../src/report.js';
 import { denialSeats, planRun, SPREAD_LICENCES } from '../src/workloads.js';
 
@@ -63,6 +65,51 @@ describe('bench options', () => {
     expect(parseBenchOptions(['--insecure']).insecure).to.equal(true);
     const etcd = parseBenchOptions(['--etcd']);
     expect([...etcd.workloads]).to.deep.equal(['spread', 'contended', 'denials', 'failover']);
+  });
+
+  it('measures what TLS costs with --tls-cost: spread at 1, 16 and 64, against a plaintext pair', () => {
+    const cost = parseBenchOptions(['--tls-cost']);
+    expect(cost.tlsCost).to.equal(true);
+    expect([...cost.workloads]).to.deep.equal(['spread']);
+    expect(cost.workstations).to.deep.equal([1, 16, 64]);
+    expect(
+      parseBenchOptions(['--tls-cost', '--workloads', 'contended', '--workstations', '256']).workstations,
+    ).to.deep.equal([256]);
+    expect(() => parseBenchOptions(['--tls-cost', '--etcd'])).to.throw(BenchOptionsError, /--tls-cost/);
+    expect(() => parseBenchOptions(['--tls-cost', '--insecure'])).to.throw(BenchOptionsError, /--tls-cost/);
+    expect(() => parseBenchOptions(['--tls-cost', '--workloads', 'failover'])).to.throw(
+      BenchOptionsError,
+      /--tls-cost/,
+    );
+  });
+
+  it('puts the TLS run beside the plaintext run of the same workload', () => {
+    const run = (system: 'tandem' | 'tandem-plaintext', opsPerSecond: number, p99Ms: number) =>
+      ({
+        system,
+        workload: 'spread',
+        workstations: 16,
+        opsPerSecond,
+        latency: { p50Ms: 1, p99Ms, maxMs: p99Ms },
+      }) as never;
+    const rows = compareTlsCost(
+      { system: 'tandem', runs: [run('tandem', 900, 20)] },
+      { system: 'tandem-plaintext', runs: [run('tandem-plaintext', 1000, 18)] },
+    );
+    expect(rows).to.deep.equal([
+      {
+        workload: 'spread',
+        workstations: 16,
+        tlsOpsPerSecond: 900,
+        plaintextOpsPerSecond: 1000,
+        throughputCostPercent: 10,
+        tlsP99Ms: 20,
+        plaintextP99Ms: 18,
+        goalPercent: 15,
+        met: true,
+      },
+    ]);
+    expect(tlsCostTable(rows)).to.match(/spread\s+16\s+900\s+1000\s+10%/);
   });
 
   it('shortens everything with --quick, but explicit flags win', () => {

@@ -70,6 +70,8 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 /** The longest a client waits when a server says it sends too many calls, per attempt. */
 const MAX_RATE_LIMIT_WAIT_MS = 5000;
+/** And in all, for one operation, before the rate limit is reported to the caller. */
+const MAX_RATE_LIMITED_TOTAL_MS = 30_000;
 
 /**
  * TLS towards the cluster (CA, and the client's certificate or a bearer token), or plaintext when
@@ -205,6 +207,7 @@ export class ClusterConnection extends EventEmitter {
     let failures = 0;
     let pauseMs = 0;
     let attempts = 0;
+    let rateLimitedMs = 0;
     while (attempts < this.settings.maxAttempts) {
       if (pauseMs > 0) await sleep(pauseMs);
       this.#assertOpen();
@@ -227,9 +230,13 @@ export class ClusterConnection extends EventEmitter {
         this.observeTerm(failure.term);
         if (!failure.error.retryable && !stale) throw failure.error;
         if (failure.error instanceof RateLimitedError) {
-          // The server is fine and asks this client to slow down: wait as told, then ask it again.
+          // The server is fine and asks this client to slow down: wait as told and ask it again.
+          // Such a wait is not a failed attempt; the time spent waiting is bounded instead.
           lastError = failure.error;
           pauseMs = Math.min(failure.error.retryAfterMs, MAX_RATE_LIMIT_WAIT_MS);
+          rateLimitedMs += pauseMs;
+          if (rateLimitedMs > MAX_RATE_LIMITED_TOTAL_MS) throw failure.error;
+          attempts -= 1;
           continue;
         }
         lastError = stale ? new FencedError(failure.term, this.#highestTerm, address) : failure.error;

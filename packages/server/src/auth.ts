@@ -197,7 +197,9 @@ export class Guard {
   /** RESOURCE_EXHAUSTED when the identity has used up its workstation calls for now. */
   limitRate(identity: Identity): void {
     if (this.rates === null) return;
-    const waitMs = this.rates.take(`${identity.role}/${identity.name}`, Date.now());
+    // Without authentication every caller is "anonymous": each connection gets a bucket of its own.
+    const key = identity.via === 'insecure' ? `insecure/${identity.from}` : `${identity.role}/${identity.name}`;
+    const waitMs = this.rates.take(key, Date.now());
     if (waitMs > 0) {
       throw new AuthError(
         grpc.status.RESOURCE_EXHAUSTED,
