@@ -878,9 +878,9 @@ describe('tandemctl commands against scripted servers', () => {
         ),
       ).to.equal(ExitCode.ok);
       const fromEnvironment = captureIo({ TANDEM_CA: ca, TANDEM_TOKEN: 'ops.fedcba9876543210' });
-      expect(
-        await run(['--servers', main.address, 'licence', 'list'], fromEnvironment),
-      ).to.equal(ExitCode.ok);
+      expect(await run(['--servers', main.address, 'licence', 'list'], fromEnvironment)).to.equal(
+        ExitCode.ok,
+      );
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

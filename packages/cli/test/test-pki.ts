@@ -5,52 +5,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  type CertificateRole,
-  createClusterCa,
-  issueCertificate,
-  type PemPair,
-  quietIpServerNameWarning,
-  writePkiFiles,
-} from '@tandem/pki';
+import { type CertificateRole, PkiDirectory, quietIpServerNameWarning, type TlsFilePaths } from '@tandem/pki';
 
 // The scripted servers listen on 127.0.0.1; Node's warning about an IP as TLS server name is noise.
 quietIpServerNameWarning();
 
-export interface TlsPaths {
-  ca: string;
-  cert: string;
-  key: string;
-}
+export type TlsPaths = TlsFilePaths;
 
-export class CliTestPki {
-  private readonly issued = new Map<string, Promise<TlsPaths>>();
-
-  private constructor(
-    readonly directory: string,
-    private readonly ca: PemPair,
-    readonly caFile: string,
-  ) {}
-
-  static async create(directory: string): Promise<CliTestPki> {
-    const ca = await createClusterCa();
-    const files = await writePkiFiles(directory, 'ca', ca);
-    return new CliTestPki(directory, ca, files.certificatePath);
+/** The run's PKI directory; tls(role, name) gives a holder's files, issued once. */
+export class CliTestPki extends PkiDirectory {
+  static override async create(directory: string): Promise<CliTestPki> {
+    const { ca, caFile } = await PkiDirectory.newCa(directory, {});
+    return new CliTestPki(directory, ca, ca.clusterId, caFile);
   }
 
-  /** CA, certificate and key of `tandem://<role>/<name>`, issued once (`<role>-<name>.crt/.key`). */
   tls(role: CertificateRole, name: string): Promise<TlsPaths> {
-    const fileName = `${role}-${name}`;
-    let issued = this.issued.get(fileName);
-    if (issued === undefined) {
-      issued = (async () => {
-        const pair = await issueCertificate(this.ca, { role, name });
-        const files = await writePkiFiles(this.directory, fileName, pair);
-        return { ca: this.caFile, cert: files.certificatePath, key: files.keyPath };
-      })();
-      this.issued.set(fileName, issued);
-    }
-    return issued;
+    return this.files(role, name);
   }
 }
 

@@ -7,4 +7,5 @@ export * from './errors.js';
 export * from './files.js';
 export * from './identity.js';
 export * from './issue.js';
+export * from './pki-directory.js';
 export { type CertificateInput, certificateDer } from './read.js';

@@ -1,66 +1,35 @@
 // A cluster PKI for the server's tests, made as an operator makes one (`tandemctl pki init` and
-// `pki issue`): a CA from @tandem/pki and certificates written as PEM files under the test's
-// temporary directory. Configurations name these files, and test clients dial the node over TLS
-// with them, as a deployment does.
+// `pki issue`): a PkiDirectory of @tandem/pki under the test's temporary directory. Configurations
+// name its files, and test clients dial the node over TLS with them, as a deployment does.
 import type * as grpc from '@grpc/grpc-js';
 import {
   CertificateFiles,
   type CertificateRole,
   channelCredentials,
-  createClusterCa,
   type ExpectedServer,
-  issueCertificate,
-  type PemPair,
+  type IssueExtras,
+  PkiDirectory,
   quietIpServerNameWarning,
-  writePkiFiles,
+  type TlsFilePaths,
 } from '@tandem/pki';
 
 // Test clients dial 127.0.0.1; Node's warning about an IP as the TLS server name is noise here.
 quietIpServerNameWarning();
 
 /** The `tls` section of a node's configuration: CA, certificate and key as file paths. */
-export interface TlsPaths {
-  ca: string;
-  cert: string;
-  key: string;
-}
+export type TlsPaths = TlsFilePaths;
 
-export interface IssueExtras {
-  hosts?: readonly string[];
-  notBefore?: Date;
-  notAfter?: Date;
-}
-
-export class ServerTestPki {
-  private readonly issued = new Map<string, Promise<TlsPaths>>();
+export class ServerTestPki extends PkiDirectory {
   private readonly opened: CertificateFiles[] = [];
 
-  private constructor(
-    readonly directory: string,
-    private readonly ca: PemPair,
-    readonly caFile: string,
-  ) {}
-
-  static async create(directory: string): Promise<ServerTestPki> {
-    const ca = await createClusterCa();
-    const files = await writePkiFiles(directory, 'ca', ca);
-    return new ServerTestPki(directory, ca, files.certificatePath);
+  static override async create(directory: string): Promise<ServerTestPki> {
+    const { ca, caFile } = await PkiDirectory.newCa(directory, {});
+    return new ServerTestPki(directory, ca, ca.clusterId, caFile);
   }
 
   /** The files of `tandem://<role>/<name>` (`<role>-<name>.crt/.key`), issued once. */
   tls(role: CertificateRole, name: string, extras: IssueExtras = {}): Promise<TlsPaths> {
-    const fileName = `${role}-${name}`;
-    let issued = this.issued.get(fileName);
-    if (issued === undefined) {
-      issued = this.issue(fileName, role, name, extras);
-      this.issued.set(fileName, issued);
-    }
-    return issued;
-  }
-
-  /** A certificate under a file name of its own, not kept (an expired one, a second CA's...). */
-  issueExtra(fileName: string, role: CertificateRole, name: string, extras: IssueExtras = {}) {
-    return this.issue(fileName, role, name, extras);
+    return this.files(role, name, extras);
   }
 
   /**
@@ -72,8 +41,7 @@ export class ServerTestPki {
     name: string,
     server: ExpectedServer = { role: 'any-node' },
   ): Promise<grpc.ChannelCredentials> {
-    const paths = await this.tls(role, name);
-    const files = new CertificateFiles(paths, { watchIntervalMs: 0 });
+    const files = new CertificateFiles(await this.files(role, name), { watchIntervalMs: 0 });
     this.opened.push(files);
     return channelCredentials(files, server);
   }
@@ -87,22 +55,5 @@ export class ServerTestPki {
 
   close(): void {
     for (const files of this.opened.splice(0)) files.close();
-  }
-
-  private async issue(
-    fileName: string,
-    role: CertificateRole,
-    name: string,
-    extras: IssueExtras,
-  ): Promise<TlsPaths> {
-    const pair = await issueCertificate(this.ca, {
-      role,
-      name,
-      ...(extras.hosts === undefined ? {} : { hosts: extras.hosts }),
-      ...(extras.notBefore === undefined ? {} : { notBefore: extras.notBefore }),
-      ...(extras.notAfter === undefined ? {} : { notAfter: extras.notAfter }),
-    });
-    const files = await writePkiFiles(this.directory, fileName, pair);
-    return { ca: this.caFile, cert: files.certificatePath, key: files.keyPath };
   }
 }

@@ -4,20 +4,12 @@
 // their credentials come from.
 import path from 'node:path';
 import type { ClientSettingsInput } from '@tandem/client';
-import {
-  type CertificateRole,
-  createClusterCa,
-  issueCertificate,
-  type PemPair,
-  writePkiFiles,
-} from '@tandem/pki';
+import { type CertificateRole, type IssueExtras, PkiDirectory, type TlsFilePaths } from '@tandem/pki';
 
 export type ClientRole = Extract<CertificateRole, 'workstation' | 'viewer' | 'operator' | 'admin'>;
 
-export interface IssuedFiles {
-  cert: string;
-  key: string;
-}
+/** A holder's files (with the CA), as @tandem/pki's PkiDirectory gives them. */
+export type IssuedFiles = TlsFilePaths;
 
 /** How a test helper reaches a cluster: its credentials, as client settings take them. */
 export type ClusterAccess = Pick<ClientSettingsInput, 'tls' | 'token' | 'insecure'>;
@@ -25,76 +17,37 @@ export type ClusterAccess = Pick<ClientSettingsInput, 'tls' | 'token' | 'insecur
 /** The access of a cluster that runs with insecure: true. */
 export const INSECURE_ACCESS: ClusterAccess = { insecure: true };
 
-export interface IssueExtras {
-  /** Host names and addresses of a node's certificate (default localhost and 127.0.0.1). */
-  hosts?: readonly string[];
-  notBefore?: Date;
-  notAfter?: Date;
-}
-
-export class TestPki {
-  private readonly issued = new Map<string, Promise<IssuedFiles>>();
-
+/**
+ * The cluster's PKI directory, with what tests need on top: client settings, tandemctl flags and
+ * access for a role, the tls section of a node's configuration.
+ */
+export class TestPki extends PkiDirectory {
   /** An admin's access, issued at creation so that helpers can use it without waiting. */
   admin: ClusterAccess = INSECURE_ACCESS;
 
-  private constructor(
-    readonly directory: string,
-    private readonly ca: PemPair,
-    readonly clusterId: string,
-    /** The CA certificate (PEM file) every node and client trusts. */
-    readonly caFile: string,
-  ) {}
-
-  static async create(directory: string, options: { clusterId?: string } = {}): Promise<TestPki> {
-    const ca = await createClusterCa(options.clusterId === undefined ? {} : { clusterId: options.clusterId });
-    const files = await writePkiFiles(directory, 'ca', ca);
-    const pki = new TestPki(directory, ca, ca.clusterId, files.certificatePath);
+  static override async create(directory: string, options: { clusterId?: string } = {}): Promise<TestPki> {
+    const { ca, caFile } = await PkiDirectory.newCa(directory, options);
+    const pki = new TestPki(directory, ca, ca.clusterId, caFile);
     pki.admin = await pki.access('admin');
     return pki;
   }
 
   /** A role's access (its certificate with the CA). */
   async access(role: ClientRole = 'admin', name: string = role): Promise<ClusterAccess> {
-    const files = await this.certificate(role, name);
-    return { tls: { ca: this.caFile, cert: files.cert, key: files.key } };
+    return { tls: await this.files(role, name) };
   }
 
   /** A certificate naming `tandem://<role>/<name>`, issued once and kept (files `<role>-<name>.crt/.key`). */
-  certificate(role: CertificateRole, name: string, extras: IssueExtras = {}): Promise<IssuedFiles> {
-    const key = `${role}-${name}`;
-    let issued = this.issued.get(key);
-    if (issued === undefined) {
-      issued = this.issue(key, role, name, extras);
-      this.issued.set(key, issued);
-    }
-    return issued;
+  certificate(role: CertificateRole, name: string, extras: IssueExtras = {}): Promise<TlsFilePaths> {
+    return this.files(role, name, extras);
   }
 
-  /** Issues a fresh certificate (not kept), e.g. an expired one, under a file name of its own. */
-  async issueExtra(
-    fileName: string,
-    role: CertificateRole,
-    name: string,
-    extras: IssueExtras = {},
-  ): Promise<IssuedFiles> {
-    return this.issue(fileName, role, name, extras);
+  node(id: string, extras: IssueExtras = {}): Promise<TlsFilePaths> {
+    return this.files('node', id, extras);
   }
 
-  /** Issues the certificate again over the same files: a rotation (the old one stays valid). */
-  async rotate(role: CertificateRole, name: string, extras: IssueExtras = {}): Promise<IssuedFiles> {
-    const key = `${role}-${name}`;
-    const issued = this.issue(key, role, name, extras);
-    this.issued.set(key, issued);
-    return issued;
-  }
-
-  node(id: string, extras: IssueExtras = {}): Promise<IssuedFiles> {
-    return this.certificate('node', id, extras);
-  }
-
-  witness(id: string, extras: IssueExtras = {}): Promise<IssuedFiles> {
-    return this.certificate('witness', id, extras);
+  witness(id: string, extras: IssueExtras = {}): Promise<TlsFilePaths> {
+    return this.files('witness', id, extras);
   }
 
   /** The `tls` section of a data node's or the witness's configuration. */
@@ -103,8 +56,7 @@ export class TestPki {
     id: string,
     extras: IssueExtras = {},
   ): Promise<Record<string, unknown>> {
-    const files = await this.certificate(role, id, extras);
-    return { ca: this.caFile, cert: files.cert, key: files.key };
+    return { ...(await this.files(role, id, extras)) };
   }
 
   /** Client settings (for connect() and AdminClient) with this role's certificate. */
@@ -114,36 +66,18 @@ export class TestPki {
     name: string = role,
     extra: Partial<ClientSettingsInput> = {},
   ): Promise<ClientSettingsInput> {
-    const files = await this.certificate(role, name);
     return {
       servers,
       ...(role === 'workstation' ? { workstationId: name } : {}),
       ...extra,
-      tls: { ca: this.caFile, cert: files.cert, key: files.key },
+      tls: await this.files(role, name),
     };
   }
 
   /** tandemctl's credential flags for this role. */
   async tandemctlArgs(role: ClientRole = 'admin', name: string = role): Promise<string[]> {
-    const files = await this.certificate(role, name);
-    return ['--ca', this.caFile, '--cert', files.cert, '--key', files.key];
-  }
-
-  private async issue(
-    fileName: string,
-    role: CertificateRole,
-    name: string,
-    extras: IssueExtras,
-  ): Promise<IssuedFiles> {
-    const pair = await issueCertificate(this.ca, {
-      role,
-      name,
-      ...(extras.hosts === undefined ? {} : { hosts: extras.hosts }),
-      ...(extras.notBefore === undefined ? {} : { notBefore: extras.notBefore }),
-      ...(extras.notAfter === undefined ? {} : { notAfter: extras.notAfter }),
-    });
-    const files = await writePkiFiles(this.directory, fileName, pair);
-    return { cert: files.certificatePath, key: files.keyPath };
+    const files = await this.files(role, name);
+    return ['--ca', files.ca, '--cert', files.cert, '--key', files.key];
   }
 }
 

@@ -351,14 +351,8 @@ describe('FaultProxy in front of a gRPC server', function () {
   it('cuts and heals a gRPC link over mutual TLS', async () => {
     const directory = await temporaryDirectory('tandem-fault-proxy-');
     const pki = await TestPki.create(directory);
-    const serverFiles = new CertificateFiles(
-      { ca: pki.caFile, ...(await pki.node('main')) },
-      { watchIntervalMs: 0 },
-    );
-    const clientFiles = new CertificateFiles(
-      { ca: pki.caFile, ...(await pki.node('backup')) },
-      { watchIntervalMs: 0 },
-    );
+    const serverFiles = new CertificateFiles(await pki.node('main'), { watchIntervalMs: 0 });
+    const clientFiles = new CertificateFiles(await pki.node('backup'), { watchIntervalMs: 0 });
     const proto = loadTandemProto();
     const server = new grpc.Server();
     const handlers: Partial<AdminServiceHandlers> = {
