@@ -307,13 +307,17 @@ export function adminService(
       return { header: responseHeader(context), incidents: incidents.map(incidentToWire) };
     }),
     Verify: unary(context, async (request: VerifyRequest__Output): Promise<VerifyResponse> => {
-      if (request.waitForIndex > 0) await replica.waitForApplied(request.waitForIndex, 2000);
+      const waitForIndex = Number.isSafeInteger(request.waitForIndex) ? request.waitForIndex : 0;
+      if (waitForIndex > 0) await replica.waitForApplied(waitForIndex, 2000);
       const { index, hash } = hashes.current();
+      const logHash = replica.logHash(waitForIndex > 0 ? waitForIndex : undefined);
       return {
         header: responseHeader(context),
         nodeId: config.node.id,
         appliedIndex: index,
         stateHash: hash,
+        logHash: logHash?.hash ?? '',
+        logHashIndex: logHash?.index ?? replica.status().appliedIndex,
       };
     }),
   };

@@ -51,6 +51,11 @@ export interface TandemConfig {
     maxRequestBytes: number;
     /** How long a client operation may wait for commit before it fails as retryable. */
     operationTimeoutMs: number;
+    /**
+     * The largest snapshot this node takes from its leader. The buffer grows as chunks arrive, so
+     * the claimed size of a snapshot costs nothing until its bytes come; a larger one is refused.
+     */
+    maxSnapshotBytes: number;
   };
   ledger: {
     idempotencyWindowMs: number;
@@ -98,6 +103,7 @@ const NUMERIC_SETTINGS = {
     maxPendingOperations: [20_000, 1, 1_000_000],
     maxRequestBytes: [1024 * 1024, 1024, 64 * 1024 * 1024],
     operationTimeoutMs: [5000, 100, 600_000],
+    maxSnapshotBytes: [1024 * 1024 * 1024, 1024 * 1024, 2 * 1024 * 1024 * 1024],
   },
   ledger: {
     idempotencyWindowMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],

@@ -16,7 +16,9 @@ import { PeerContacts } from './peer-contact.js';
 import { peerService, singleModePeerService } from './peer-service.js';
 import { PeerTransport, peerTimings } from './peer-transport.js';
 import { PendingResponses } from './pending-responses.js';
-import { Replica } from './replica.js';
+import { RefusalLog } from './refusal-log.js';
+import { initialConfiguration, Replica } from './replica.js';
+import { SnapshotReceiver } from './snapshot-stream.js';
 import { workstationService } from './workstation-service.js';
 
 const SERVICES = ['tandem.v1.WorkstationService', 'tandem.v1.AdminService', 'tandem.v1.PeerService'];
@@ -47,6 +49,13 @@ export class Tandemd {
     // A peer counts as reachable while it was heard from within a failover timeout.
     const contacts = new PeerContacts(peerIds, clock, config.timing.failoverTimeoutMs);
     const responses = new PendingResponses(MAX_WAITING_PEER_RPCS);
+    // Refused peer messages, from the edge and from the core, at most one line a second per kind.
+    const refusals = new RefusalLog({ logger, clock });
+    const wire = {
+      voters: initialConfiguration(config).voters,
+      witnessId: witnessOf(config)?.id ?? null,
+      ledger: config.ledger,
+    };
     const transport = pair
       ? new PeerTransport({
           config,
@@ -64,6 +73,7 @@ export class Tandemd {
       clock,
       ...(transport === null ? {} : { transport }),
       ...(crashPoints === undefined ? {} : { crashPoints }),
+      refusals,
     });
     transport?.attach(replica);
     const proto = loadTandemProto();
@@ -98,6 +108,9 @@ export class Tandemd {
             responses,
             contacts,
             timings,
+            wire,
+            refusals,
+            receiver: new SnapshotReceiver(config.limits.maxSnapshotBytes, wire),
             witnessId: witnessOf(config)?.id ?? null,
           })
         : singleModePeerService(context),

@@ -29,6 +29,7 @@ import { type EdgeContext, responseHeader, roleToWire, unary } from './edge.js';
 import { InvalidArgumentError, OperationalError } from './errors.js';
 import type { Logger } from './logger.js';
 import { requestVoteFromWire, requestVoteResponseToWire } from './peer-messages.js';
+import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import type { ReplicaStatus } from './replica.js';
 import { heartbeatFromWire, recordFromWire } from './witness-messages.js';
 import { WitnessStorage } from './witness-storage.js';
@@ -47,6 +48,7 @@ export class WitnessServer {
   private tickTimer: NodeJS.Timeout | null = null;
   /** Called when the witness can no longer promise durability (the process exits). */
   onFatal: ((error: Error) => void) | null = null;
+  private readonly refusals: RefusalLog;
 
   private constructor(
     readonly config: TandemConfig,
@@ -57,7 +59,10 @@ export class WitnessServer {
     private readonly logger: Logger,
     /** The bound address (with the real port when the configuration asked for port 0). */
     readonly address: string,
-  ) {}
+    refusals: RefusalLog,
+  ) {
+    this.refusals = refusals;
+  }
 
   static async start(config: TandemConfig, logger: Logger): Promise<WitnessServer> {
     if (config.node.role !== 'witness' || config.cluster.mode !== 'witness') {
@@ -71,6 +76,8 @@ export class WitnessServer {
     });
     const ticksPer = (milliseconds: number) =>
       Math.max(1, Math.round(milliseconds / config.timing.tickIntervalMs));
+    // Refused messages, from the edge and from the core, at most one line a second per kind.
+    const refusals = new RefusalLog({ logger, clock: () => Date.now() });
     const core = new WitnessCore(
       {
         id: config.node.id,
@@ -78,6 +85,7 @@ export class WitnessServer {
         failoverTimeoutTicks: ticksPer(config.timing.failoverTimeoutMs),
         heartbeatIntervalTicks: ticksPer(config.timing.heartbeatIntervalMs),
         trace: (line) => logger.info('witness', { event: line }),
+        refusal: coreRefusalSink(refusals),
       },
       stored,
     );
@@ -103,7 +111,7 @@ export class WitnessServer {
     });
     const host = config.node.listen.slice(0, config.node.listen.lastIndexOf(':'));
     const address = `${host}:${port}`;
-    const witness = new WitnessServer(config, core, storage, server, health, logger, address);
+    const witness = new WitnessServer(config, core, storage, server, health, logger, address, refusals);
     witness.addServices();
     witness.tickTimer = setInterval(() => core.tick(), config.timing.tickIntervalMs);
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
@@ -242,9 +250,25 @@ export class WitnessServer {
     if (id === '') throw new InvalidArgumentError(field, 'is required');
     const node = this.config.cluster.nodes.find((candidate) => candidate.id === id);
     if (node === undefined || node.role === 'witness') {
-      throw new InvalidArgumentError(field, `"${id}" is not a data node of this cluster`);
+      throw new InvalidArgumentError(field, `"${id.slice(0, 64)}" is not a data node of this cluster`);
     }
     return id;
+  }
+
+  /** Runs a request's checks and conversion, logging (rate-limited) what it refuses. */
+  private checked<T>(method: string, sender: string, convert: () => T): T {
+    try {
+      return convert();
+    } catch (error) {
+      if (error instanceof InvalidArgumentError) {
+        this.refusals.note(`witness:${method}:${error.field}`, 'refused a witness message', {
+          method,
+          from: sender.slice(0, 64),
+          error: error.message,
+        });
+      }
+      throw error;
+    }
   }
 
   private witnessService(context: EdgeContext): WitnessServiceHandlers {
@@ -254,8 +278,11 @@ export class WitnessServer {
       RequestVote: unary(
         context,
         async (request: RequestVoteRequest__Output): Promise<RequestVoteResponse> => {
-          this.requireDataNode(request.candidateId, 'candidate_id');
-          const answer = await this.exchange(requestVoteFromWire(request, selfId));
+          const message = this.checked('RequestVote', request.candidateId, () => {
+            this.requireDataNode(request.candidateId, 'candidate_id');
+            return requestVoteFromWire(request, selfId);
+          });
+          const answer = await this.exchange(message);
           if (answer.type !== 'request_vote_response') throw new Error(`the witness answered ${answer.type}`);
           return { header: header(answer.term), ...requestVoteResponseToWire(answer) };
         },
@@ -263,8 +290,11 @@ export class WitnessServer {
       Heartbeat: unary(
         context,
         async (request: WitnessHeartbeatRequest__Output): Promise<WitnessHeartbeatResponse> => {
-          this.requireDataNode(request.leaderId, 'leader_id');
-          const answer = await this.exchange(heartbeatFromWire(request, selfId));
+          const message = this.checked('Heartbeat', request.leaderId, () => {
+            this.requireDataNode(request.leaderId, 'leader_id');
+            return heartbeatFromWire(request, selfId);
+          });
+          const answer = await this.exchange(message);
           if (answer.type !== 'append_entries_response')
             throw new Error(`the witness answered ${answer.type}`);
           return { header: header(answer.term), success: answer.success };
@@ -273,8 +303,11 @@ export class WitnessServer {
       RecordInSync: unary(
         context,
         async (request: RecordInSyncRequest__Output): Promise<RecordInSyncResponse> => {
-          this.requireDataNode(request.leaderId, 'leader_id');
-          const answer = await this.exchange(recordFromWire(request, selfId, dataNodeIds(this.config)));
+          const message = this.checked('RecordInSync', request.leaderId, () => {
+            this.requireDataNode(request.leaderId, 'leader_id');
+            return recordFromWire(request, selfId, dataNodeIds(this.config));
+          });
+          const answer = await this.exchange(message);
           if (answer.type !== 'witness_record_response')
             throw new Error(`the witness answered ${answer.type}`);
           return { header: header(answer.term), accepted: answer.success };
