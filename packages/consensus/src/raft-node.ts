@@ -1146,7 +1146,36 @@ export class RaftNode {
       const claim = this.leaderClaimRefusal(message);
       if (claim !== null) return { kind: 'leader_claim', reason: claim };
     }
+    const answering = this.answeringFollowerRefusal(message);
+    if (answering !== null) return { kind: 'leader_claim', reason: answering };
     return null;
+  }
+
+  /**
+   * Pair and witness modes, on a leader: a follower that acknowledged it in its own term within the
+   * failover timeout has not left that term, except by a vote this leader sees (a hand-back goes
+   * through its vote, see isHandingOverTo): it campaigns only after a failover timeout without
+   * hearing this leader. So a later term in its leader messages or merge offers is a bug or a
+   * forgery, and must not depose this leader. After a real cut the follower stopped acknowledging
+   * long before it could lead, and a diverged one refuses instead of acknowledging, so neither is
+   * held back. Answers are not screened: a leader that was paused (its ticks stood still) must still
+   * step down when its follower answers from a later term.
+   */
+  private answeringFollowerRefusal(message: Message): string | null {
+    if (this.mode === 'majority' || this.role !== 'leader' || message.term <= this.term) return null;
+    if (
+      message.type !== 'append_entries' &&
+      message.type !== 'install_snapshot' &&
+      message.type !== 'timeout_now' &&
+      message.type !== 'merge_offer'
+    ) {
+      return null;
+    }
+    const progress = this.progress.get(message.from);
+    if (progress === undefined) return null;
+    const ticks = this.elapsedTicks - progress.lastAcknowledgementTick;
+    if (ticks >= this.electionTimeoutTicks) return null;
+    return `${message.from} acknowledged this leader in term ${this.term} ${ticks} ticks ago`;
   }
 
   /**
