@@ -44,17 +44,28 @@ export function statusTable(report: StatusReport): string {
 
 export function verifyTable(report: VerifyReport): string {
   const table = formatTable(
-    ['ID', 'ADDRESS', 'APPLIED', 'STATE HASH'],
+    ['ID', 'ADDRESS', 'APPLIED', 'STATE HASH', 'LOG HASH (AT INDEX)'],
     report.nodes.map((node) => [
       node.id,
       node.address,
       node.appliedIndex,
       node.stateHash ?? node.error ?? 'unreachable',
+      node.reachable
+        ? node.logHash === null
+          ? 'unknown'
+          : `${shortHash(node.logHash)} (${node.logHashIndex})`
+        : null,
     ]),
   );
-  const verdict = report.equal ? 'equal' : 'DIFFERENT';
+  const stateVerdict = report.stateHashesEqual ? 'equal' : 'DIFFERENT';
+  const logVerdict =
+    report.logHashesEqual === null
+      ? 'not comparable (a chain is unknown, or the nodes answered at different indices)'
+      : report.logHashesEqual
+        ? 'equal'
+        : 'DIFFERENT: the logs hold different entries';
   const missing = report.complete ? '' : ' (not every node answered)';
-  return `${table}waited for index ${report.waitForIndex}; state hashes ${verdict}${missing}\n`;
+  return `${table}waited for index ${report.waitForIndex}; state hashes ${stateVerdict}; log hashes ${logVerdict}${missing}\n`;
 }
 
 export async function status(session: Session): Promise<number> {

@@ -172,6 +172,9 @@ export interface VerifyNode {
   address: string;
   appliedIndex: number | null;
   stateHash: string | null;
+  /** The hash chain over the applied log through logHashIndex; null when unknown or unreachable. */
+  logHash: string | null;
+  logHashIndex: number | null;
   reachable: boolean;
   error?: string;
 }
@@ -179,8 +182,16 @@ export interface VerifyNode {
 export interface VerifyReport {
   waitForIndex: number;
   nodes: VerifyNode[];
-  /** Every reachable data node reported the same state hash. */
+  /** Every reachable data node reported the same state hash and, where comparable, log hash. */
   equal: boolean;
+  stateHashesEqual: boolean;
+  /**
+   * Every reachable data node reported the same log hash at the same index; null when they cannot
+   * be compared (a node does not know its chain, or they answered at different indices).
+   */
+  logHashesEqual: boolean | null;
+  /** What differs: 'state hash', 'log hash'. */
+  differences: string[];
   appliedIndexesEqual: boolean;
   /** Every data node was reached. */
   complete: boolean;
@@ -200,6 +211,8 @@ export async function collectVerify(admin: AdminClient, servers: readonly string
           address: node.address,
           appliedIndex: null,
           stateHash: null,
+          logHash: null,
+          logHashIndex: null,
           reachable: false,
           error: node.error ?? 'unreachable',
         };
@@ -211,6 +224,8 @@ export async function collectVerify(admin: AdminClient, servers: readonly string
           address: node.address,
           appliedIndex: result.appliedIndex,
           stateHash: result.stateHash,
+          logHash: result.logHash === '' ? null : result.logHash,
+          logHashIndex: result.logHash === '' ? null : result.logHashIndex,
           reachable: true,
         };
       } catch (error) {
@@ -219,6 +234,8 @@ export async function collectVerify(admin: AdminClient, servers: readonly string
           address: node.address,
           appliedIndex: null,
           stateHash: null,
+          logHash: null,
+          logHashIndex: null,
           reachable: false,
           error: (error as Error).message,
         };
@@ -226,10 +243,22 @@ export async function collectVerify(admin: AdminClient, servers: readonly string
     }),
   );
   const verified = nodes.filter((node) => node.reachable);
+  const stateHashesEqual = new Set(verified.map((node) => node.stateHash)).size <= 1;
+  const comparable =
+    verified.every((node) => node.logHash !== null) &&
+    new Set(verified.map((node) => node.logHashIndex)).size <= 1;
+  const logHashesEqual = comparable ? new Set(verified.map((node) => node.logHash)).size <= 1 : null;
+  const differences = [
+    ...(stateHashesEqual ? [] : ['state hash']),
+    ...(logHashesEqual === false ? ['log hash'] : []),
+  ];
   return {
     waitForIndex,
     nodes,
-    equal: new Set(verified.map((node) => node.stateHash)).size <= 1,
+    equal: differences.length === 0,
+    stateHashesEqual,
+    logHashesEqual,
+    differences,
     appliedIndexesEqual: new Set(verified.map((node) => node.appliedIndex)).size <= 1,
     complete: verified.length === nodes.length && nodes.length > 0,
   };

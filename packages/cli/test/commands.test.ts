@@ -149,6 +149,8 @@ async function pairWithWitness() {
         nodeId: 'backup',
         appliedIndex: Number(request.waitForIndex),
         stateHash: 'hash-a',
+        logHash: 'log-a',
+        logHashIndex: Number(request.waitForIndex),
       },
     }),
   });
@@ -178,6 +180,8 @@ async function pairWithWitness() {
         nodeId: 'main',
         appliedIndex: Number(request.waitForIndex),
         stateHash: 'hash-a',
+        logHash: 'log-a',
+        logHashIndex: Number(request.waitForIndex),
       },
     }),
   });
@@ -452,9 +456,17 @@ describe('tandemctl commands against scripted servers', () => {
     };
     expect(report.waitForIndex).to.equal(10);
     expect(report.equal).to.equal(true);
-    expect(report.nodes.map((node) => [node.id, node.appliedIndex, node.stateHash])).to.deep.equal([
-      ['main', 10, 'hash-a'],
-      ['backup', 10, 'hash-a'],
+    expect(
+      report.nodes.map((node) => [
+        node.id,
+        node.appliedIndex,
+        node.stateHash,
+        node.logHash,
+        node.logHashIndex,
+      ]),
+    ).to.deep.equal([
+      ['main', 10, 'hash-a', 'log-a', 10],
+      ['backup', 10, 'hash-a', 'log-a', 10],
     ]);
     expect(main.callsOf('Verify')[0]).to.deep.equal({ waitForIndex: 10 });
   });
@@ -483,6 +495,41 @@ describe('tandemctl commands against scripted servers', () => {
     ).to.equal(ExitCode.rejected);
     expect(io.out()).to.contain('state hashes DIFFERENT');
     expect(io.out()).to.contain('hash-b');
+  });
+
+  it('verify exits 1 when the logs differ although the states are equal, and says so', async () => {
+    const { main } = await pairWithWitness();
+    const other = await admin({
+      ClusterStatus: () => ({
+        response: {
+          header: header(3, 'backup', 'NODE_STATE_FOLLOWER', 'ROLE_BACKUP'),
+          nodes: [nodeStatus({ id: 'backup', role: 'ROLE_BACKUP' })],
+        },
+      }),
+      Verify: (request) => ({
+        response: {
+          header: header(3, 'backup', 'NODE_STATE_FOLLOWER', 'ROLE_BACKUP'),
+          nodeId: 'backup',
+          appliedIndex: 10,
+          stateHash: 'hash-a',
+          logHash: 'log-b',
+          logHashIndex: Number(request.waitForIndex),
+        },
+      }),
+    });
+    const io = captureIo();
+    expect(
+      await run([...credentials, '--servers', `${main.address},${other.address}`, 'verify'], io),
+    ).to.equal(ExitCode.rejected);
+    expect(io.out()).to.contain('state hashes equal; log hashes DIFFERENT');
+    const json = captureIo();
+    await run([...credentials, '--servers', `${main.address},${other.address}`, '--json', 'verify'], json);
+    expect(JSON.parse(json.out())).to.deep.include({
+      equal: false,
+      stateHashesEqual: true,
+      logHashesEqual: false,
+      differences: ['log hash'],
+    });
   });
 
   it('activates a licence from a licence file and prints it with what the vendor signed', async () => {

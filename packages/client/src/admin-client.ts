@@ -322,7 +322,10 @@ export class AdminClient {
     return clusterStatusFromWire(address, response);
   }
 
-  /** The node's applied index and state hash, after it has applied `waitForIndex` (if it can, briefly). */
+  /**
+   * The node's applied index, state hash and log hash chain, after it has applied `waitForIndex`
+   * (if it can, briefly); the chain is taken at `waitForIndex` when the node still remembers it.
+   */
   async verify(address: string, waitForIndex = 0): Promise<VerifyResult> {
     const response = await this.#callNode<VerifyResponse__Output>(address, (service, options, callback) =>
       service.Verify({ waitForIndex }, options, callback),
@@ -332,6 +335,8 @@ export class AdminClient {
       nodeId: response.nodeId,
       appliedIndex: response.appliedIndex,
       stateHash: response.stateHash,
+      logHash: response.logHash,
+      logHashIndex: response.logHashIndex,
       term: response.header?.term ?? 0,
     };
   }

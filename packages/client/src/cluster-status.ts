@@ -58,6 +58,9 @@ export interface VerifyResult {
   nodeId: string;
   appliedIndex: number;
   stateHash: string;
+  /** The hash chain over the node's applied log through logHashIndex; '' when the node cannot know it. */
+  logHash: string;
+  logHashIndex: number;
   term: number;
 }
 

@@ -128,7 +128,14 @@ describe('AdminClient against scripted servers', () => {
   it('verifies one node, passing the index to wait for', async () => {
     const main = await adminNode({
       Verify: () => ({
-        response: { header: header(2, 'main'), nodeId: 'main', appliedIndex: 12, stateHash: 'h1' },
+        response: {
+          header: header(2, 'main'),
+          nodeId: 'main',
+          appliedIndex: 12,
+          stateHash: 'h1',
+          logHash: 'l1',
+          logHashIndex: 12,
+        },
       }),
     });
     const client = admin([main.address]);
@@ -137,6 +144,8 @@ describe('AdminClient against scripted servers', () => {
       nodeId: 'main',
       appliedIndex: 12,
       stateHash: 'h1',
+      logHash: 'l1',
+      logHashIndex: 12,
       term: 2,
     });
     expect(main.callsOf('Verify')[0]?.request).to.deep.equal({ waitForIndex: 12 });

@@ -18,6 +18,7 @@ export {
 export { nextOwnedTerm, pairElectionTimeoutTicks, termOwner } from './pair-mode.js';
 export type { SnapshotReport } from './raft-node.js';
 export { describeConfiguration, RaftNode } from './raft-node.js';
+export { MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './term-bounds.js';
 export type * from './types.js';
 export type { WitnessConfig, WitnessState, WitnessStatus, WitnessStep } from './witness-core.js';
 export { copyWitnessState, initialWitnessState, WitnessCore } from './witness-core.js';

@@ -18,6 +18,7 @@ import { nextCommitIndex } from './commit-rule.js';
 import {
   configurationsEqual,
   copyConfiguration,
+  decodeConfiguration,
   encodeConfiguration,
   replicationPeers,
   validateConfiguration,
@@ -30,9 +31,10 @@ import {
   ProposalBackpressureError,
 } from './errors.js';
 import { MergeSink, MergeSource, offerEntries } from './merge.js';
-import { nextOwnedTerm, pairElectionTimeoutTicks } from './pair-mode.js';
+import { nextOwnedTerm, pairElectionTimeoutTicks, termOwner } from './pair-mode.js';
 import { Progress } from './progress.js';
 import { RaftLog } from './raft-log.js';
+import { isBoundedCount, MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './term-bounds.js';
 import type {
   AppendEntriesMessage,
   AppendEntriesResponseMessage,
@@ -193,6 +195,31 @@ export class RaftNode {
   private discardHistoryDue = false;
   private mergesCompletedCount = 0;
 
+  /** Where refusals of peer messages go (the driver rate-limits them); null: the trace. */
+  private readonly refusalSink: ((kind: string, line: string) => void) | null;
+  /**
+   * A peer's claim of a term more than MAX_TERM_JUMP ahead of ours. Such a term is adopted only once
+   * the same peer has kept claiming one for an election timeout (see farTermRefusal).
+   */
+  private farTermClaim: { from: NodeId; sinceTick: number; lastTick: number } | null = null;
+  /** The pre-vote this node granted last: a real vote far ahead is taken only after it. */
+  private grantedPreVote: { from: NodeId; term: number; tick: number } | null = null;
+  /**
+   * Pair and witness modes: the leadership transfer this node started last (it sent timeout_now).
+   * Only a node handing over honours the leadershipTransfer flag of a vote request.
+   */
+  private handOver: { to: NodeId; term: number; tick: number } | null = null;
+  /** Pair and witness modes: when this node last campaigned on a timeout_now. */
+  private lastTimeoutNowTick: number | null = null;
+  /**
+   * Pair mode: the commit indices announced by the leader of the current term. Within a term a
+   * leader's commit index never goes down, so a later, lower announcement shows that an earlier,
+   * higher one did not come from it; highestKnownCommitIndex then falls back to what it was before
+   * that leader's announcements plus its latest one, and one forged message cannot keep this node
+   * from ever winning alone.
+   */
+  private commitAnnouncements: { from: NodeId; term: number; before: number; latest: number } | null = null;
+
   private outbox: Message[] = [];
   private droppedMessageCount = 0;
   private handedOutSoftState: SoftState = { role: 'follower', leaderId: null };
@@ -222,6 +249,7 @@ export class RaftNode {
     this.preVote = this.mode === 'majority' ? config.preVote : true;
     this.checkQuorum = this.mode === 'majority' ? (config.checkQuorum ?? false) : false;
     this.traceSink = config.trace ?? null;
+    this.refusalSink = config.refusal ?? null;
     this.priorityNodeId = config.priorityNodeId ?? null;
     this.describeMergedEntry = config.describeMergedEntry ?? null;
     this.pairVoteWaitTicks = config.pairVoteWaitTicks ?? config.heartbeatIntervalTicks;
@@ -451,23 +479,26 @@ export class RaftNode {
     this.checkInvariants();
   }
 
+  /**
+   * Takes one message from a peer. A message this node cannot use (malformed, a term out of bounds,
+   * a leader it must not follow) is refused: answered with a refusal where the sender waits for an
+   * answer, reported through the refusal sink, and otherwise ignored. Only a message addressed to
+   * another node, or sent by this node to itself, is a programmer error.
+   */
   step(message: Message): void {
     assert.equal(message.to, this.id, `message for ${message.to} stepped into ${this.id}`);
     assert.notEqual(message.from, this.id, 'a node never sends a message to itself');
-    if (message.from === this.witnessNodeId) {
-      // The witness only answers: it never leads, replicates or campaigns.
-      assert.ok(
-        message.type === 'request_vote_response' ||
-          message.type === 'append_entries_response' ||
-          message.type === 'witness_record_response',
-        `the witness never sends ${message.type}`,
-      );
-    }
-    assert.ok(Number.isSafeInteger(message.term) && message.term >= 0, `bad message term ${message.term}`);
     if (this.configuration.voters.includes(message.from)) {
-      // Any message proves the peer is alive (for the startup grace and the in-sync bookkeeping).
+      // Any message proves the peer is alive (for the startup grace and the in-sync bookkeeping),
+      // even one refused below: a node that hears its peer must not take its silence for consent.
       this.lastMessageTickFrom.set(message.from, this.elapsedTicks);
       this.heardFromPeerSinceStart = true;
+    }
+    const refusal = this.screen(message);
+    if (refusal !== null) {
+      this.refuseMessage(message, refusal.kind, refusal.reason);
+      this.checkInvariants();
+      return;
     }
     if (message.term > this.term) {
       if (!this.acceptHigherTerm(message)) {
@@ -495,7 +526,7 @@ export class RaftNode {
         this.handleInstallSnapshot(message);
         break;
       case 'timeout_now':
-        this.handleTimeoutNow(message.from);
+        this.handleTimeoutNow(message);
         break;
       case 'append_entries_response':
         if (message.from === this.witnessNodeId) this.handleWitnessHeartbeatResponse();
@@ -505,7 +536,7 @@ export class RaftNode {
         this.handleWitnessRecordResponse(message);
         break;
       case 'witness_record':
-        assert.fail(`${message.from} sent witness_record to a data node`);
+        // Refused by screen(): a data node keeps no witness records.
         break;
       case 'install_snapshot_response':
         this.handleInstallSnapshotResponse(message);
@@ -730,7 +761,9 @@ export class RaftNode {
 
   /**
    * campaign: a pre-vote first when enabled; election: a real vote at once (after a won pre-vote);
-   * transfer: a real vote that may disturb a known leader (after timeout_now).
+   * transfer: a campaign that may disturb a known leader (after timeout_now). In pair and witness
+   * modes a transfer pre-votes too (with the transfer flag, which only the node handing over
+   * honours), so that a timeout_now that the leader did not send moves no term.
    */
   private startElection(kind: 'campaign' | 'election' | 'transfer'): void {
     if (this.role === 'leader') {
@@ -741,22 +774,31 @@ export class RaftNode {
       this.trace('is not a voter; ignored the campaign');
       return;
     }
+    if (this.nextCampaignTerm() > MAX_TERM) {
+      this.trace(`cannot campaign: term ${this.nextCampaignTerm()} is beyond the last term ${MAX_TERM}`);
+      return;
+    }
+    // An election after a won pre-vote keeps the transfer flag of the campaign it continues.
+    const transfer = kind === 'transfer' || (kind === 'election' && this.transferCampaign);
     this.leaderlessTicksBeforeElection = null;
-    if (this.preVote && kind === 'campaign') {
+    const preVoteFirst =
+      this.preVote && (kind === 'campaign' || (kind === 'transfer' && this.mode !== 'majority'));
+    if (preVoteFirst) {
       this.role = 'pre_candidate';
       this.leaderId = null;
       this.resetRoleState();
-      this.trace(`became pre-candidate at term ${this.term}`);
-      this.requestVotes(true, false);
+      this.transferCampaign = transfer;
+      this.trace(`became pre-candidate at term ${this.term}${transfer ? ' to take over leadership' : ''}`);
+      this.requestVotes(true, transfer);
     } else {
       this.term = this.nextCampaignTerm();
       this.votedFor = this.id;
       this.role = 'candidate';
       this.leaderId = null;
       this.resetRoleState();
-      this.transferCampaign = kind === 'transfer';
+      this.transferCampaign = transfer;
       this.trace(`became candidate at term ${this.term}`);
-      this.requestVotes(false, kind === 'transfer');
+      this.requestVotes(false, transfer);
     }
   }
 
@@ -904,6 +946,16 @@ export class RaftNode {
   /** An append or snapshot from the leader of the current term. */
   private followLeader(leader: NodeId): void {
     assert.notEqual(this.role, 'leader', `two leaders in term ${this.term}: ${this.id} and ${leader}`);
+    if (
+      this.role === 'pre_candidate' &&
+      this.transferCampaign &&
+      this.knownLeader?.term === this.term &&
+      this.knownLeader.id === leader
+    ) {
+      // The leader handing over heartbeats until it grants the vote; the campaign goes on.
+      this.noteLeaderContact();
+      return;
+    }
     if (this.role === 'follower') {
       this.recordLeader(leader);
     } else {
@@ -1063,6 +1115,213 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Screening: what a peer message must be before this node acts on it. The server checks the wire
+  // form of every message first; these checks hold whoever drives the core, and they are the ones
+  // that need this node's state (its term, its leader, its configuration).
+
+  /** Why this node refuses the message outright, or null when it takes it. */
+  private screen(message: Message): { kind: string; reason: string } | null {
+    if (message.from === this.witnessNodeId && !WITNESS_ANSWERS.has(message.type)) {
+      return { kind: 'bad_sender', reason: `the witness never sends ${message.type}` };
+    }
+    if (message.type === 'witness_record') {
+      return { kind: 'bad_sender', reason: 'a data node keeps no witness records' };
+    }
+    if (!isBoundedCount(message.term, MAX_TERM)) {
+      return { kind: 'bad_term', reason: `term ${message.term} is not an integer in 0..${MAX_TERM}` };
+    }
+    const malformed = malformedReason(message);
+    if (malformed !== null) return { kind: 'malformed', reason: malformed };
+    const configurationProblem = this.foreignConfiguration(message);
+    if (configurationProblem !== null) return { kind: 'malformed', reason: configurationProblem };
+    if (message.term > this.term + MAX_TERM_JUMP) {
+      const far = this.farTermRefusal(message);
+      if (far !== null) return { kind: 'term_jump', reason: far };
+    }
+    if (
+      message.type === 'append_entries' ||
+      message.type === 'install_snapshot' ||
+      message.type === 'timeout_now'
+    ) {
+      const claim = this.leaderClaimRefusal(message);
+      if (claim !== null) return { kind: 'leader_claim', reason: claim };
+    }
+    const answering = this.answeringFollowerRefusal(message);
+    if (answering !== null) return { kind: 'leader_claim', reason: answering };
+    return null;
+  }
+
+  /**
+   * Pair and witness modes, on a leader: a follower that acknowledged it in its own term within the
+   * failover timeout has not left that term, except by a vote this leader sees (a hand-back goes
+   * through its vote, see isHandingOverTo): it campaigns only after a failover timeout without
+   * hearing this leader. So a later term in its leader messages or merge offers is a bug or a
+   * forgery, and must not depose this leader. After a real cut the follower stopped acknowledging
+   * long before it could lead, and a diverged one refuses instead of acknowledging, so neither is
+   * held back. Answers are not screened: a leader that was paused (its ticks stood still) must still
+   * step down when its follower answers from a later term.
+   */
+  private answeringFollowerRefusal(message: Message): string | null {
+    if (this.mode === 'majority' || this.role !== 'leader' || message.term <= this.term) return null;
+    if (
+      message.type !== 'append_entries' &&
+      message.type !== 'install_snapshot' &&
+      message.type !== 'timeout_now' &&
+      message.type !== 'merge_offer'
+    ) {
+      return null;
+    }
+    const progress = this.progress.get(message.from);
+    if (progress === undefined) return null;
+    const ticks = this.elapsedTicks - progress.lastAcknowledgementTick;
+    if (ticks >= this.electionTimeoutTicks) return null;
+    return `${message.from} acknowledged this leader in term ${this.term} ${ticks} ticks ago`;
+  }
+
+  /**
+   * Pair and witness modes never change the voters, so a configuration that names others (in an
+   * entry or a snapshot) can only come from a bug or a forgery: taking it would leave this node
+   * unable to campaign or to count votes.
+   */
+  private foreignConfiguration(message: Message): string | null {
+    if (this.mode === 'majority') return null;
+    const check = (configuration: Configuration, what: string): string | null => {
+      if (!sameMembers(configuration.voters, this.configuration.voters)) {
+        return `${what} names voters (${configuration.voters.join(',')}), not (${this.configuration.voters.join(',')})`;
+      }
+      if (this.witnessNodeId !== null && configuration.inSync.includes(this.witnessNodeId)) {
+        return `${what} puts the witness in the in-sync set`;
+      }
+      return null;
+    };
+    if (message.type === 'install_snapshot') {
+      return check(message.snapshot.metadata.configuration, 'the snapshot');
+    }
+    if (message.type !== 'append_entries') return null;
+    for (const entry of message.entries) {
+      if (entry.kind !== 'configuration') continue;
+      const problem = check(decodeConfiguration(entry.data), `entry ${entry.index}`);
+      if (problem !== null) return problem;
+    }
+    return null;
+  }
+
+  /**
+   * A term more than MAX_TERM_JUMP ahead of ours moves this node only when a real peer can be
+   * behind it: a vote request after this node granted the same candidate's pre-vote for that very
+   * term (so it would have elected it anyway), or any other message once the same peer has kept
+   * claiming such a term for an election timeout, as a live leader that this node fell far behind
+   * does with its heartbeats. Pre-vote requests never move a term and pass.
+   */
+  private farTermRefusal(message: Message): string | null {
+    if (message.type === 'request_vote' && message.preVote) return null;
+    const ahead = `term ${message.term} is more than ${MAX_TERM_JUMP} terms ahead of ${this.term}`;
+    if (message.type === 'request_vote') {
+      const granted = this.grantedPreVote;
+      if (
+        granted !== null &&
+        granted.from === message.from &&
+        granted.term === message.term &&
+        this.elapsedTicks - granted.tick <= this.electionTimeoutTicks
+      ) {
+        return null;
+      }
+      return `${ahead} and this node granted no pre-vote for it`;
+    }
+    const claim = this.farTermClaim;
+    if (
+      claim === null ||
+      claim.from !== message.from ||
+      this.elapsedTicks - claim.lastTick > this.electionTimeoutTicks
+    ) {
+      this.farTermClaim = { from: message.from, sinceTick: this.elapsedTicks, lastTick: this.elapsedTicks };
+      return `${ahead}; taken only once ${message.from} keeps to it for ${this.electionTimeoutTicks} ticks`;
+    }
+    claim.lastTick = this.elapsedTicks;
+    const claimedTicks = this.elapsedTicks - claim.sinceTick;
+    if (claimedTicks < this.electionTimeoutTicks) {
+      return `${ahead}; ${message.from} has claimed such terms for ${claimedTicks} ticks`;
+    }
+    this.farTermClaim = null;
+    this.trace(
+      `takes term ${message.term} from ${message.from}, which has claimed it for ${claimedTicks} ticks`,
+    );
+    return null;
+  }
+
+  /**
+   * An append, snapshot or timeout_now says its sender leads the message's term. There is one
+   * leader per term, and in pair mode it owns the term; in pair and witness modes a follower that
+   * heard its leader within the failover timeout does not let another message move it to a later
+   * term (a real new leader got its vote, or comes after a failover timeout of silence); and a
+   * timeout_now counts only from the leader this node follows, in its own term.
+   */
+  private leaderClaimRefusal(
+    message: AppendEntriesMessage | InstallSnapshotMessage | TimeoutNowMessage,
+  ): string | null {
+    const { from, term } = message;
+    if (term < this.term) return null;
+    const { voters } = this.configuration;
+    if (this.mode === 'pair' && voters.includes(from) && termOwner(term, voters) !== from) {
+      return `${from} does not own term ${term}, so it cannot lead it`;
+    }
+    if (term === this.term) {
+      if (this.role === 'leader') return `this node leads term ${term}`;
+      if (this.knownLeader !== null && this.knownLeader.term === term && this.knownLeader.id !== from) {
+        return `${this.knownLeader.id} leads term ${term}`;
+      }
+      if (message.type === 'timeout_now' && this.mode !== 'majority' && this.leaderId !== from) {
+        return `this node does not follow ${from}`;
+      }
+      return null;
+    }
+    if (this.mode === 'majority') return null;
+    if (message.type === 'timeout_now')
+      return `it comes from term ${term}, not this node's term ${this.term}`;
+    const ticks = this.ticksSinceLeaderContact();
+    if (this.role === 'follower' && this.leaderId !== null && ticks < this.electionTimeoutTicks) {
+      return `this node follows ${this.leaderId} at term ${this.term}, heard ${ticks} ticks ago`;
+    }
+    return null;
+  }
+
+  /** Reports a refused message and answers it where its sender waits for an answer. */
+  private refuseMessage(message: Message, kind: string, reason: string): void {
+    this.refuse(kind, `refused ${message.type} from ${message.from} at term ${message.term}: ${reason}`);
+    // A message that is out of bounds or malformed gets no answer: the server refuses it first.
+    if (kind === 'bad_term' || kind === 'malformed' || kind === 'bad_sender') return;
+    switch (message.type) {
+      case 'append_entries':
+        this.replyToAppend(message.from, false, 0);
+        break;
+      case 'install_snapshot':
+        this.send<InstallSnapshotResponseMessage>(message.from, {
+          type: 'install_snapshot_response',
+          success: false,
+          matchIndex: 0,
+        });
+        break;
+      case 'request_vote':
+        this.answerVote(message, false);
+        break;
+      case 'merge_offer':
+        this.send<MergeOfferResponseMessage>(message.from, {
+          type: 'merge_offer_response',
+          stretchStartIndex: message.stretchStartIndex,
+          mergedThroughIndex: 0,
+        });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private refuse(kind: string, line: string): void {
+    if (this.refusalSink === null) this.trace(line);
+    else this.refusalSink(kind, `${this.id} ${line}`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Votes.
 
   private handleRequestVote(message: RequestVoteMessage): void {
@@ -1074,6 +1333,9 @@ export class RaftNode {
         (message.preVote && message.term > this.term));
     const upToDate = this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
     const granted = canVote && upToDate;
+    if (granted && message.preVote) {
+      this.grantedPreVote = { from: message.from, term: message.term, tick: this.elapsedTicks };
+    }
     if (granted && !message.preVote) {
       // The vote is in hardState, which the driver persists before sending this answer.
       this.votedFor = message.from;
@@ -1111,13 +1373,28 @@ export class RaftNode {
    * cold start; a backup that has seen no leader since it started has nothing to stick to.
    */
   private pairVoteRefusal(message: RequestVoteMessage): string | null {
-    if (message.leadershipTransfer) return null;
+    if (message.leadershipTransfer && this.isHandingOverTo(message.from, message.term)) return null;
     if (this.role === 'leader') return 'this node leads';
     if (this.ticksSinceLeaderContact() >= this.electionTimeoutTicks) return null;
     if (!this.heardFromLeaderSinceStart && this.priorityNodeId !== this.id) return null;
     return this.heardFromLeaderSinceStart
       ? 'heard from a leader within the failover timeout'
       : 'the priority node has not been without a leader for its timeout';
+  }
+
+  /**
+   * Whether this node sent the candidate timeout_now within the last election timeout, for the term
+   * the candidate campaigns in (the leader's term, plus at most a skip in pair mode).
+   */
+  private isHandingOverTo(candidate: NodeId, term: number): boolean {
+    const handOver = this.handOver;
+    return (
+      handOver !== null &&
+      handOver.to === candidate &&
+      term > handOver.term &&
+      term <= handOver.term + this.configuration.voters.length &&
+      this.elapsedTicks - handOver.tick <= this.electionTimeoutTicks
+    );
   }
 
   /** The term a campaign moves to: the next one, or in pair mode the next one this node owns. */
@@ -1213,8 +1490,22 @@ export class RaftNode {
     this.tallyVotes();
   }
 
-  private handleTimeoutNow(from: NodeId): void {
+  private handleTimeoutNow(message: TimeoutNowMessage): void {
+    const { from } = message;
     if (this.role === 'leader') return;
+    if (this.mode !== 'majority') {
+      // A real hand-back waits a failover timeout after an abandoned one, so more than one
+      // timeout_now per failover timeout is a bug or a forgery: it must not churn leadership.
+      const last = this.lastTimeoutNowTick;
+      if (last !== null && this.elapsedTicks - last < this.electionTimeoutTicks) {
+        this.refuse(
+          'timeout_now_rate',
+          `refused timeout_now from ${from} at term ${message.term}: it campaigned on one ${this.elapsedTicks - last} ticks ago`,
+        );
+        return;
+      }
+      this.lastTimeoutNowTick = this.elapsedTicks;
+    }
     if (this.role === 'follower') this.recordLeader(from);
     this.noteLeaderContact();
     this.trace(`received timeout_now from ${from}; campaigning at once`);
@@ -1251,7 +1542,10 @@ export class RaftNode {
     const result = this.log.maybeAppend(prevLogIndex, prevLogTerm, entries);
     if (result === null) {
       const hint = this.log.conflictHint(prevLogIndex);
-      this.trace(
+      // Normal while a leader probes for the match point, but a leader stuck in a loop would fill
+      // the log with these: the driver rate-limits refusals by kind.
+      this.refuse(
+        'append_mismatch',
         `rejected append at ${prevLogIndex}/${prevLogTerm} from ${message.from}; conflict at ${hint.conflictIndex}/${hint.conflictTerm}`,
       );
       this.send<AppendEntriesResponseMessage>(message.from, {
@@ -1280,10 +1574,19 @@ export class RaftNode {
   private handlePairAppendEntries(message: AppendEntriesMessage): void {
     const { prevLogIndex, prevLogTerm, entries } = message;
     const commitIndex = this.log.commitIndex;
-    this.highestKnownCommitIndex = Math.max(this.highestKnownCommitIndex, message.leaderCommit);
+    this.noteAnnouncedCommit(message.from, message.leaderCommit);
     if (this.refuseDivergedLeader(message.from)) return;
     const conflictIndex = this.committedConflict(prevLogIndex, prevLogTerm, entries);
     if (conflictIndex !== null) {
+      const impossible = this.impossibleDivergence(message.from, conflictIndex);
+      if (impossible !== null) {
+        this.refuse(
+          'contradicts_committed',
+          `refused append_entries from ${message.from} at term ${message.term}: ${impossible}`,
+        );
+        this.refuseDiverged(message.from);
+        return;
+      }
       this.recordDivergence(message.from, conflictIndex);
       return;
     }
@@ -1316,6 +1619,44 @@ export class RaftNode {
       if (ours !== undefined && ours !== entry.term) return entry.index;
     }
     return null;
+  }
+
+  /**
+   * Pair mode: the leader's commit index, believed once two announcements of the same leader in the
+   * same term reach it (a real leader announces it with every heartbeat).
+   */
+  private noteAnnouncedCommit(from: NodeId, leaderCommit: number): void {
+    let announcements = this.commitAnnouncements;
+    if (announcements === null || announcements.from !== from || announcements.term !== this.term) {
+      announcements = { from, term: this.term, before: this.highestKnownCommitIndex, latest: leaderCommit };
+      this.commitAnnouncements = announcements;
+    }
+    if (leaderCommit < announcements.latest) {
+      this.refuse(
+        'commit_went_back',
+        `${from} announced commit index ${leaderCommit} after ${announcements.latest} in term ${this.term}; the higher one is not believed`,
+      );
+    }
+    announcements.latest = leaderCommit;
+    this.highestKnownCommitIndex = Math.max(announcements.before, leaderCommit);
+  }
+
+  /**
+   * Pair mode: why a leader's log cannot really contradict our committed entry at index, or null
+   * when it can. Both logs can hold different committed entries only after a split brain: some
+   * entry from index up to our commit index must have committed while the peer was out of the
+   * in-sync set. Had the peer been in the set all along, it held every one of those entries, and a
+   * leader's log that contradicts them is a bug or a forgery, not a history to merge.
+   */
+  private impossibleDivergence(peer: NodeId, index: number): string | null {
+    const commitIndex = this.log.commitIndex;
+    const from = Math.max(index - 1, this.log.snapshotIndex);
+    const spans = this.log.configurationSpans(from, this.baseConfiguration);
+    const solo = spans.some(
+      (span) => span.firstIndex <= commitIndex && !span.configuration.inSync.includes(peer),
+    );
+    if (solo) return null;
+    return `it contradicts our committed entry ${index}, which ${peer} holds (it was in the in-sync set through ${commitIndex})`;
   }
 
   /** Pair mode: a leader already found to contradict our committed log gets refusals only. */
@@ -1374,10 +1715,26 @@ export class RaftNode {
         success: true,
         matchIndex,
       });
+    const respondRefusal = () =>
+      this.send<InstallSnapshotResponseMessage>(message.from, {
+        type: 'install_snapshot_response',
+        success: false,
+        matchIndex: 0,
+      });
     if (this.mode === 'pair') {
-      this.highestKnownCommitIndex = Math.max(this.highestKnownCommitIndex, metadata.index);
       const ours = metadata.index <= this.log.commitIndex ? this.log.term(metadata.index) : undefined;
-      if (ours !== undefined && ours !== metadata.term && !this.isDivergedFrom(message.from)) {
+      const contradicts = ours !== undefined && ours !== metadata.term;
+      const impossible = contradicts ? this.impossibleDivergence(message.from, metadata.index) : null;
+      if (impossible !== null) {
+        this.refuse(
+          'contradicts_committed',
+          `refused install_snapshot from ${message.from} at term ${message.term}: ${impossible}`,
+        );
+        respondRefusal();
+        return;
+      }
+      this.highestKnownCommitIndex = Math.max(this.highestKnownCommitIndex, metadata.index);
+      if (contradicts && !this.isDivergedFrom(message.from)) {
         this.divergence = { index: metadata.index, leaderId: message.from, term: this.term };
         this.trace(
           `diverged from leader ${message.from} at term ${this.term}: its snapshot contradicts our committed entry ${metadata.index}`,
@@ -1385,11 +1742,7 @@ export class RaftNode {
         this.startMerge(message.from);
       }
       if (this.isDivergedFrom(message.from)) {
-        this.send<InstallSnapshotResponseMessage>(message.from, {
-          type: 'install_snapshot_response',
-          success: false,
-          matchIndex: 0,
-        });
+        respondRefusal();
         return;
       }
       if (metadata.index <= this.log.commitIndex) {
@@ -1599,12 +1952,20 @@ export class RaftNode {
 
   private sendTimeoutNow(peer: NodeId): void {
     this.trace(`sent timeout_now to ${peer}`);
+    this.handOver = { to: peer, term: this.term, tick: this.elapsedTicks };
     this.send<TimeoutNowMessage>(peer, { type: 'timeout_now' });
   }
 
   private handleAppendEntriesResponse(message: AppendEntriesResponseMessage): void {
     const progress = this.progress.get(message.from);
     if (this.role !== 'leader' || progress === undefined) return;
+    if (message.success && message.matchIndex > this.log.lastIndex()) {
+      this.refuse(
+        'bad_answer',
+        `ignored ${message.from}'s answer: it matches ${message.matchIndex}, beyond this leader's last index ${this.log.lastIndex()}`,
+      );
+      return;
+    }
     progress.recentActive = true;
     progress.answered(this.elapsedTicks, message.success);
     if (!message.success) {
@@ -1621,10 +1982,6 @@ export class RaftNode {
       this.sendAppends(message.from, progress, true);
       return;
     }
-    assert.ok(
-      message.matchIndex <= this.log.lastIndex(),
-      `${message.from} matches ${message.matchIndex}, beyond the leader's last index ${this.log.lastIndex()}`,
-    );
     const moved = progress.acknowledge(message.matchIndex);
     if (progress.state === 'replicate') {
       progress.inflights.freeTo(message.matchIndex);
@@ -1648,11 +2005,17 @@ export class RaftNode {
   private handleInstallSnapshotResponse(message: InstallSnapshotResponseMessage): void {
     const progress = this.progress.get(message.from);
     if (this.role !== 'leader' || progress === undefined) return;
+    if (message.success && message.matchIndex > this.log.lastIndex()) {
+      this.refuse(
+        'bad_answer',
+        `ignored ${message.from}'s answer to a snapshot: it matches beyond this leader's log`,
+      );
+      return;
+    }
     progress.recentActive = true;
     progress.answered(this.elapsedTicks, message.success);
     // A refusal answers a snapshot of an older term (see handleAppendEntriesResponse).
     if (!message.success) return;
-    assert.ok(message.matchIndex <= this.log.lastIndex(), `${message.from} matches beyond the leader's log`);
     const moved = progress.acknowledge(message.matchIndex);
     if (progress.state === 'snapshot') progress.becomeProbe(progress.matchIndex + 1);
     // The answer a probe waits for (reportSnapshot left the probe waiting) has come.
@@ -1787,6 +2150,17 @@ export class RaftNode {
 
   private sendWitnessRecord(inSync: NodeId[], configurationIndex: number): void {
     assert.ok(this.witnessNodeId !== null, 'only witness mode records with a witness');
+    // The witness takes a record's acknowledged index only up to the commit index this leader
+    // announced in a heartbeat of its term (see witness-core.ts), so a heartbeat goes first,
+    // unless this Ready already carries one with the same commit index.
+    const commitIndex = this.log.commitIndex;
+    const announced = this.outbox.some(
+      (message) =>
+        message.to === this.witnessNodeId &&
+        message.type === 'append_entries' &&
+        message.leaderCommit === commitIndex,
+    );
+    if (!announced) this.sendWitnessHeartbeat();
     this.send<WitnessRecordMessage>(this.witnessNodeId, {
       type: 'witness_record',
       inSync: [...inSync],
@@ -1815,7 +2189,9 @@ export class RaftNode {
     // A leader outside its own set adds itself first (managePair); the witness hears of it then.
     if (!inSync.includes(this.id) || link.confirmed(inSync)) return;
     // A configuration taken from the snapshot has no entry of its own: the snapshot index stands in.
-    const configurationIndex = Math.max(this.log.lastConfigurationIndex(), this.log.snapshotIndex);
+    const configurationIndex = link.nextRecordIndex(
+      Math.max(this.log.lastConfigurationIndex(), this.log.snapshotIndex),
+    );
     link.request(inSync, configurationIndex, false, this.elapsedTicks);
     this.sendWitnessRecord(inSync, configurationIndex);
   }
@@ -1832,9 +2208,8 @@ export class RaftNode {
     }
     // A removal supersedes a record of the current set that is still unanswered.
     link.pending = null;
-    // The entry will be appended after every index in the log now, which orders this record after
-    // every earlier one of this leader.
-    const configurationIndex = this.log.lastIndex() + 1;
+    // The entry will be appended after every index in the log now.
+    const configurationIndex = link.nextRecordIndex(this.log.lastIndex() + 1);
     this.trace(`asks the witness to record in-sync set (${next.inSync.join(',')}) first`);
     link.request(next.inSync, configurationIndex, true, this.elapsedTicks);
     this.sendWitnessRecord(next.inSync, configurationIndex);
@@ -1983,15 +2358,21 @@ export class RaftNode {
       });
       return;
     }
-    assert.ok(
-      message.firstIndex >= 1 && message.throughIndex >= message.firstIndex,
-      `bad merge offer ${message.firstIndex}..${message.throughIndex}`,
-    );
-    assert.equal(
-      message.entries.length,
-      message.throughIndex - message.firstIndex + 1,
-      'a merge offer holds consecutive entries',
-    );
+    if (this.configuration.inSync.includes(message.from)) {
+      // A backup in the in-sync set acknowledged every entry this node committed since it was
+      // added back, and a diverged one is never added back before it discarded its history: it has
+      // no solo entries to offer. Merging anyway would apply whatever the offer says.
+      this.refuse(
+        'merge_offer',
+        `refused merge_offer from ${message.from} at term ${message.term}: ${message.from} is in the in-sync set`,
+      );
+      this.send<MergeOfferResponseMessage>(message.from, {
+        type: 'merge_offer_response',
+        stretchStartIndex: message.stretchStartIndex,
+        mergedThroughIndex: 0,
+      });
+      return;
+    }
     const { offer, mergedThroughIndex } = this.mergeSink.received(
       message,
       (entry) => this.log.term(entry.index) === entry.term,
@@ -2112,6 +2493,121 @@ export class RaftNode {
         assert.notEqual(this.leaderId, this.id, 'a follower does not lead');
         break;
     }
+  }
+}
+
+/** What the witness may send a data node: answers only (it never leads, replicates or campaigns). */
+const WITNESS_ANSWERS: ReadonlySet<Message['type']> = new Set([
+  'request_vote_response',
+  'append_entries_response',
+  'witness_record_response',
+]);
+
+/**
+ * Why a message breaks the form every message of its type has (whatever the receiver's state), or
+ * null. The server refuses all of this on the wire already; the core does not rely on it.
+ */
+function malformedReason(message: Message): string | null {
+  const index = (value: number, name: string) =>
+    isBoundedCount(value, MAX_INDEX) ? null : `${name} ${value} is not an integer in 0..${MAX_INDEX}`;
+  const term = (value: number, name: string) =>
+    isBoundedCount(value, message.term) ? null : `${name} ${value} is not an integer in 0..${message.term}`;
+  switch (message.type) {
+    case 'append_entries':
+      return (
+        index(message.prevLogIndex, 'prevLogIndex') ??
+        term(message.prevLogTerm, 'prevLogTerm') ??
+        index(message.leaderCommit, 'leaderCommit') ??
+        entriesProblem(message.entries, message.prevLogIndex, message.prevLogTerm, message.term)
+      );
+    case 'install_snapshot': {
+      const { metadata } = message.snapshot;
+      if (!(message.snapshot.data instanceof Uint8Array)) return 'snapshot data is not bytes';
+      if (metadata.index < 1) return 'a snapshot covers at least one entry';
+      if (metadata.term < 1) return 'a snapshot has a term';
+      return (
+        index(metadata.index, 'snapshot index') ??
+        term(metadata.term, 'snapshot term') ??
+        configurationProblem(metadata.configuration)
+      );
+    }
+    case 'request_vote':
+      return index(message.lastLogIndex, 'lastLogIndex') ?? term(message.lastLogTerm, 'lastLogTerm');
+    case 'merge_offer': {
+      const { stretchStartIndex, firstIndex, throughIndex, entries } = message;
+      const bounds =
+        index(stretchStartIndex, 'stretchStartIndex') ??
+        index(firstIndex, 'firstIndex') ??
+        index(throughIndex, 'throughIndex');
+      if (bounds !== null) return bounds;
+      if (!(stretchStartIndex >= 1 && firstIndex >= stretchStartIndex && throughIndex >= firstIndex)) {
+        return `offer ${firstIndex}..${throughIndex} of a stretch from ${stretchStartIndex} is out of order`;
+      }
+      if (entries.length !== throughIndex - firstIndex + 1) {
+        return `offer ${firstIndex}..${throughIndex} holds ${entries.length} entries`;
+      }
+      return entriesProblem(entries, firstIndex - 1, 0, message.term);
+    }
+    case 'append_entries_response':
+      return (
+        index(message.matchIndex, 'matchIndex') ??
+        index(message.conflictIndex, 'conflictIndex') ??
+        index(message.conflictTerm, 'conflictTerm')
+      );
+    case 'install_snapshot_response':
+      return index(message.matchIndex, 'matchIndex');
+    case 'merge_offer_response':
+      return (
+        index(message.stretchStartIndex, 'stretchStartIndex') ??
+        index(message.mergedThroughIndex, 'mergedThroughIndex')
+      );
+    case 'witness_record_response':
+      return index(message.configurationIndex, 'configurationIndex');
+    default:
+      return null;
+  }
+}
+
+/** Entries follow afterIndex one by one, with terms from afterTerm up to the sender's term. */
+function entriesProblem(
+  entries: Entry[],
+  afterIndex: number,
+  afterTerm: number,
+  maxTerm: number,
+): string | null {
+  if (!Array.isArray(entries)) return 'entries is not a list';
+  let previous = { index: afterIndex, term: afterTerm };
+  for (const entry of entries) {
+    if (entry.index !== previous.index + 1) return `entry ${entry.index} does not follow ${previous.index}`;
+    if (
+      !(Number.isSafeInteger(entry.term) && entry.term >= Math.max(1, previous.term) && entry.term <= maxTerm)
+    ) {
+      return `entry ${entry.index} has term ${entry.term}, outside ${Math.max(1, previous.term)}..${maxTerm}`;
+    }
+    if (entry.kind !== 'normal' && entry.kind !== 'noop' && entry.kind !== 'configuration') {
+      return `entry ${entry.index} has kind ${String(entry.kind)}`;
+    }
+    if (!(entry.data instanceof Uint8Array)) return `entry ${entry.index} data is not bytes`;
+    if (entry.kind === 'configuration') {
+      let problem: string | null = null;
+      try {
+        decodeConfiguration(entry.data);
+      } catch (error) {
+        problem = `entry ${entry.index} is not a valid configuration (${(error as Error).message})`;
+      }
+      if (problem !== null) return problem;
+    }
+    previous = entry;
+  }
+  return null;
+}
+
+function configurationProblem(configuration: Configuration): string | null {
+  try {
+    validateConfiguration(configuration);
+    return null;
+  } catch (error) {
+    return `the configuration is not valid (${(error as Error).message})`;
   }
 }
 

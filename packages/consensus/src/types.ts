@@ -261,6 +261,12 @@ export interface RaftConfig {
   /** Receives one line for each notable state change (role, term, vote, truncation, snapshot). */
   trace?: (line: string) => void;
   /**
+   * Receives one line for each peer message this node refuses or cannot use (a term out of bounds,
+   * a malformed message, a leader it cannot follow, a rejected append), with a kind that names the
+   * reason, so that the driver can rate-limit them; absent means the trace gets them.
+   */
+  refusal?: (kind: string, line: string) => void;
+  /**
    * 'majority' (the default) or 'pair'. In pair mode electionTimeoutTicks is the failover timeout
    * and is not randomized (randomInt is not used), pre-vote is always on, checkQuorum is ignored
    * (a leader goes on alone), and the leader manages the in-sync set itself.

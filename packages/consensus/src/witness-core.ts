@@ -11,6 +11,7 @@
 // acknowledged index is a second check against a data node that lost its disk but is still in the
 // set: its log would end below it.
 import assert from 'node:assert/strict';
+import { isBoundedCount, MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './term-bounds.js';
 import type {
   AppendEntriesMessage,
   AppendEntriesResponseMessage,
@@ -46,6 +47,12 @@ export interface WitnessConfig {
   heartbeatIntervalTicks: number;
   /** Receives one line per notable change (term, vote, record, refusal). */
   trace?: (line: string) => void;
+  /**
+   * Receives one line per message the witness refuses outright (a term out of bounds, a malformed
+   * message, a leader it cannot follow), with a kind naming the reason, so that the driver can
+   * rate-limit them; absent means the trace gets them.
+   */
+  refusal?: (kind: string, line: string) => void;
 }
 
 /** What the driver must do after a step: persist `persist` (if not null), then send `messages`. */
@@ -100,11 +107,30 @@ export class WitnessCore {
    */
   private readonly leaderLeaseTicks: number;
   private readonly traceSink: ((line: string) => void) | null;
+  private readonly refusalSink: ((kind: string, line: string) => void) | null;
+  private readonly failoverTimeoutTicks: number;
   private state: WitnessState;
   private leaderId: NodeId | null = null;
   private elapsedTicks = 0;
   /** Counted from start: after a restart the witness cannot tell whether a leader is alive. */
   private lastLeaderContactTick = 0;
+  /**
+   * The highest commit index the leader of the current term announced in a heartbeat. A record's
+   * acknowledged index may not exceed it: a leader announces its commit index in a heartbeat before
+   * every record, so a record that claims more did not come from the leader's own state.
+   */
+  private heartbeatCommit: { leader: NodeId; term: number; index: number } | null = null;
+  /**
+   * The commit indices the leader of the current term announced. Within a term a leader's commit
+   * index never goes down, so a later, lower announcement shows that an earlier, higher one did not
+   * come from it: the acknowledged index falls back to what it was before this leader's
+   * announcements, raised by its latest one.
+   */
+  private announcements: { leader: NodeId; term: number; before: number; latest: number } | null = null;
+  /** A data node's claim of a term more than MAX_TERM_JUMP ahead (see RaftNode.farTermRefusal). */
+  private farTermClaim: { from: NodeId; sinceTick: number; lastTick: number } | null = null;
+  /** The pre-vote granted last: a real vote far ahead is taken only after it. */
+  private grantedPreVote: { from: NodeId; term: number; tick: number } | null = null;
 
   constructor(config: WitnessConfig, stored: WitnessState | null) {
     assert.ok(typeof config.id === 'string' && config.id.length > 0, 'a witness id is a non-empty string');
@@ -124,6 +150,8 @@ export class WitnessCore {
     this.dataNodeIds = [...config.dataNodeIds].sort();
     this.leaderLeaseTicks = config.failoverTimeoutTicks - config.heartbeatIntervalTicks;
     this.traceSink = config.trace ?? null;
+    this.refusalSink = config.refusal ?? null;
+    this.failoverTimeoutTicks = config.failoverTimeoutTicks;
     this.state = copyWitnessState(stored ?? initialWitnessState(this.dataNodeIds));
     this.assertState(this.state);
   }
@@ -133,21 +161,29 @@ export class WitnessCore {
     this.elapsedTicks += 1;
   }
 
-  /** Handles one message from a data node; the driver persists `persist` before sending `messages`. */
+  /**
+   * Handles one message from a data node; the driver persists `persist` before sending `messages`.
+   * Every request gets exactly one answer; a message the witness cannot use (a term out of bounds, a
+   * malformed message, a leader it must not follow) gets a refusal and changes nothing. Only a
+   * message addressed to another node or from a stranger is a programmer error (the server checks).
+   */
   step(message: Message): WitnessStep {
     assert.equal(message.to, this.id, `message for ${message.to} stepped into the witness ${this.id}`);
     assert.ok(this.dataNodeIds.includes(message.from), `${message.from} is not a data node of this witness`);
-    assert.ok(Number.isSafeInteger(message.term) && message.term >= 0, `bad message term ${message.term}`);
+    const refusal = this.screen(message);
+    if (refusal !== null) {
+      this.refuse(
+        refusal.kind,
+        `refused ${message.type} from ${message.from} at term ${message.term}: ${refusal.reason}`,
+      );
+      return { persist: null, messages: [this.refusalAnswer(message, refusal.kind)] };
+    }
     const before = copyWitnessState(this.state);
     const messages: Message[] = [];
-    // Pre-votes never move a term; every other message from a newer term does.
-    const preVote = message.type === 'request_vote' && message.preVote;
-    if (message.term > this.state.term && !preVote) {
-      this.trace(`moved to term ${message.term} (${message.type} from ${message.from})`);
-      this.state.term = message.term;
-      this.state.votedFor = null;
-      this.leaderId = null;
-    }
+    // Heartbeats and records of a newer term move the witness's term; a vote moves it only when it
+    // is granted (a refused candidate must not drag the witness, and through its answers the leader,
+    // into its term); pre-votes never do.
+    if (message.term > this.state.term && message.type !== 'request_vote') this.moveToTerm(message);
     switch (message.type) {
       case 'request_vote':
         messages.push(this.handleRequestVote(message));
@@ -189,10 +225,187 @@ export class WitnessCore {
 
   // ---------------------------------------------------------------------------------------------
 
+  private moveToTerm(message: Message): void {
+    this.trace(`moved to term ${message.term} (${message.type} from ${message.from})`);
+    this.state.term = message.term;
+    this.state.votedFor = null;
+    this.leaderId = null;
+  }
+
+  /** Why the witness refuses the message outright, or null when it takes it. */
+  private screen(message: Message): { kind: string; reason: string } | null {
+    if (!isBoundedCount(message.term, MAX_TERM)) {
+      return { kind: 'bad_term', reason: `term ${message.term} is not an integer in 0..${MAX_TERM}` };
+    }
+    const malformed = this.malformedReason(message);
+    if (malformed !== null) return { kind: 'malformed', reason: malformed };
+    const { term } = this.state;
+    if (message.term > term + MAX_TERM_JUMP) {
+      const far = this.farTermRefusal(message);
+      if (far !== null) return { kind: 'term_jump', reason: far };
+    }
+    if ((message.type === 'append_entries' || message.type === 'witness_record') && message.term >= term) {
+      const claim = this.leaderClaimRefusal(message.from, message.term);
+      if (claim !== null) return { kind: 'leader_claim', reason: claim };
+    }
+    if (message.type === 'witness_record' && message.term >= term) {
+      const announced = this.heartbeatCommit;
+      const heard =
+        announced !== null && announced.leader === message.from && announced.term === message.term
+          ? announced.index
+          : null;
+      if (heard === null || message.acknowledgedIndex > heard) {
+        return {
+          kind: 'record_ahead',
+          reason:
+            heard === null
+              ? `${message.from} sent no heartbeat in term ${message.term} before its record`
+              : `its acknowledged index ${message.acknowledgedIndex} is above the commit index ${heard} that ${message.from} announced`,
+        };
+      }
+    }
+    return null;
+  }
+
+  private malformedReason(message: Message): string | null {
+    const count = (value: number, name: string, maximum = MAX_INDEX) =>
+      isBoundedCount(value, maximum) ? null : `${name} ${value} is not an integer in 0..${maximum}`;
+    switch (message.type) {
+      case 'request_vote':
+        return (
+          count(message.lastLogIndex, 'lastLogIndex') ??
+          count(message.lastLogTerm, 'lastLogTerm', message.term)
+        );
+      case 'append_entries':
+        if (message.entries.length > 0) return 'a witness never receives entries';
+        return count(message.leaderCommit, 'leaderCommit');
+      case 'witness_record': {
+        const bounds =
+          count(message.acknowledgedIndex, 'acknowledgedIndex') ??
+          count(message.configurationIndex, 'configurationIndex');
+        if (bounds !== null) return bounds;
+        const { inSync } = message;
+        if (inSync.length === 0) return 'the in-sync set is empty';
+        if (new Set(inSync).size !== inSync.length) return 'the in-sync set names a node twice';
+        const stranger = inSync.find((id) => !this.dataNodeIds.includes(id));
+        if (stranger !== undefined) return `${stranger} is not a data node`;
+        if (!inSync.includes(message.from)) return 'a leader is always in the in-sync set it records';
+        return null;
+      }
+      default:
+        return `a witness does not handle ${message.type}`;
+    }
+  }
+
+  /** See RaftNode.farTermRefusal: a vote needs this witness's pre-vote, anything else persistence. */
+  private farTermRefusal(message: Message): string | null {
+    if (message.type === 'request_vote' && message.preVote) return null;
+    const ahead = `term ${message.term} is more than ${MAX_TERM_JUMP} terms ahead of ${this.state.term}`;
+    if (message.type === 'request_vote') {
+      const granted = this.grantedPreVote;
+      if (
+        granted !== null &&
+        granted.from === message.from &&
+        granted.term === message.term &&
+        this.elapsedTicks - granted.tick <= this.failoverTimeoutTicks
+      ) {
+        return null;
+      }
+      return `${ahead} and this witness granted no pre-vote for it`;
+    }
+    const claim = this.farTermClaim;
+    if (
+      claim === null ||
+      claim.from !== message.from ||
+      this.elapsedTicks - claim.lastTick > this.failoverTimeoutTicks
+    ) {
+      this.farTermClaim = { from: message.from, sinceTick: this.elapsedTicks, lastTick: this.elapsedTicks };
+      return `${ahead}; taken only once ${message.from} keeps to it for ${this.failoverTimeoutTicks} ticks`;
+    }
+    claim.lastTick = this.elapsedTicks;
+    const claimedTicks = this.elapsedTicks - claim.sinceTick;
+    if (claimedTicks < this.failoverTimeoutTicks) {
+      return `${ahead}; ${message.from} has claimed such terms for ${claimedTicks} ticks`;
+    }
+    this.farTermClaim = null;
+    this.trace(
+      `takes term ${message.term} from ${message.from}, which has claimed it for ${claimedTicks} ticks`,
+    );
+    return null;
+  }
+
+  /**
+   * A heartbeat or record says its sender leads the message's term. One leader per term: not while
+   * this witness knows another leader of it or voted for another candidate in it. And a newer term
+   * from another node does not end the lease of the leader heard last: a real new leader came
+   * after the lease ran out, or won this witness's vote.
+   */
+  private leaderClaimRefusal(from: NodeId, term: number): string | null {
+    const { votedFor } = this.state;
+    if (term === this.state.term) {
+      if (this.leaderId !== null && this.leaderId !== from) return `${this.leaderId} leads term ${term}`;
+      if (votedFor !== null && votedFor !== from) return `this witness voted for ${votedFor} in term ${term}`;
+      return null;
+    }
+    const leaseTicks = this.leaderLeaseTicks - this.ticksSinceLeaderContact();
+    if (this.leaderId !== null && this.leaderId !== from && leaseTicks > 0) {
+      return `this witness heard ${this.leaderId} lead term ${this.state.term} ${this.ticksSinceLeaderContact()} ticks ago`;
+    }
+    return null;
+  }
+
+  /** The one answer to a refused request, at this witness's term (or, to a vote, the term asked). */
+  private refusalAnswer(message: Message, kind: string): Message {
+    const base = { from: this.id, to: message.from, term: this.state.term };
+    switch (message.type) {
+      case 'request_vote':
+        // A candidate counts a refusal only at the term it asked for (as in pair mode).
+        return {
+          ...base,
+          type: 'request_vote_response',
+          term:
+            kind === 'bad_term' || kind === 'malformed'
+              ? this.state.term
+              : Math.max(this.state.term, message.term),
+          voteGranted: false,
+          preVote: message.preVote,
+        };
+      case 'witness_record':
+        return {
+          ...base,
+          type: 'witness_record_response',
+          success: false,
+          configurationIndex: isBoundedCount(message.configurationIndex, MAX_INDEX)
+            ? message.configurationIndex
+            : 0,
+        };
+      default:
+        return {
+          ...base,
+          type: 'append_entries_response',
+          success: false,
+          matchIndex: 0,
+          conflictIndex: 0,
+          conflictTerm: 0,
+        };
+    }
+  }
+
+  private refuse(kind: string, line: string): void {
+    if (this.refusalSink === null) this.trace(line);
+    else this.refusalSink(kind, `${this.id} ${line}`);
+  }
+
   private handleRequestVote(message: RequestVoteMessage): RequestVoteResponseMessage {
     const refusal = this.voteRefusal(message);
     const granted = refusal === null;
-    if (granted && !message.preVote) this.state.votedFor = message.from;
+    if (granted && message.preVote) {
+      this.grantedPreVote = { from: message.from, term: message.term, tick: this.elapsedTicks };
+    }
+    if (granted && !message.preVote) {
+      if (message.term > this.state.term) this.moveToTerm(message);
+      this.state.votedFor = message.from;
+    }
     this.trace(
       `${granted ? 'granted' : 'refused'} ${message.preVote ? 'pre-vote' : 'vote'} for ${message.from} ` +
         `at term ${message.term}${refusal === null ? '' : ` (${refusal})`}`,
@@ -211,7 +424,6 @@ export class WitnessCore {
 
   /** Why the witness refuses this candidate, or null when it grants. */
   private voteRefusal(message: RequestVoteMessage): string | null {
-    assertCount(message.lastLogIndex, 'lastLogIndex', 0);
     const { term, votedFor, inSync, acknowledgedIndex } = this.state;
     if (message.term < term) return `stale term; this witness is at ${term}`;
     if (!inSync.includes(message.from)) {
@@ -228,25 +440,28 @@ export class WitnessCore {
         ? `started or heard a leader ${ticks} ticks ago`
         : `heard from leader ${this.leaderId} ${ticks} ticks ago`;
     }
-    if (message.preVote) {
-      if (message.term > term) return null;
-      return votedFor === message.from || (votedFor === null && this.leaderId === null)
-        ? null
-        : `already ${votedFor === null ? `follows ${this.leaderId}` : `voted for ${votedFor}`} in term ${term}`;
-    }
-    if (votedFor !== null && votedFor !== message.from)
-      return `already voted for ${votedFor} in term ${term}`;
+    // A vote for a newer term comes before this witness voted or saw a leader in it.
+    if (message.term > term) return null;
+    if (votedFor === message.from) return null;
+    if (votedFor !== null) return `already voted for ${votedFor} in term ${term}`;
+    // One leader per term: a candidate of a term whose leader this witness heard cannot win it.
+    if (this.leaderId !== null && this.leaderId !== message.from)
+      return `already follows ${this.leaderId} in term ${term}`;
     return null;
   }
 
   /** A heartbeat from a leader: an append_entries without entries, carrying its commit index. */
   private handleHeartbeat(message: AppendEntriesMessage): AppendEntriesResponseMessage {
-    assert.equal(message.entries.length, 0, 'a witness never receives entries');
-    assertCount(message.leaderCommit, 'leaderCommit', 0);
     const success = message.term === this.state.term;
     if (success) {
       this.followLeader(message.from);
-      this.acknowledge(message.leaderCommit);
+      this.acknowledge(message.from, message.leaderCommit);
+      const announced = this.heartbeatCommit;
+      if (announced === null || announced.leader !== message.from || announced.term !== message.term) {
+        this.heartbeatCommit = { leader: message.from, term: message.term, index: message.leaderCommit };
+      } else {
+        announced.index = Math.max(announced.index, message.leaderCommit);
+      }
     } else {
       this.trace(`refused a heartbeat from ${message.from} at stale term ${message.term}`);
     }
@@ -263,12 +478,6 @@ export class WitnessCore {
   }
 
   private handleRecord(message: WitnessRecordMessage): WitnessRecordResponseMessage {
-    assertCount(message.acknowledgedIndex, 'acknowledgedIndex', 0);
-    assertCount(message.configurationIndex, 'configurationIndex', 0);
-    assert.ok(message.inSync.length > 0, 'a recorded in-sync set is never empty');
-    assert.equal(new Set(message.inSync).size, message.inSync.length, 'duplicate in-sync member');
-    for (const id of message.inSync) assert.ok(this.dataNodeIds.includes(id), `${id} is not a data node`);
-    assert.ok(message.inSync.includes(message.from), 'a leader is always in the in-sync set it records');
     const respond = (success: boolean): WitnessRecordResponseMessage => ({
       type: 'witness_record_response',
       from: this.id,
@@ -281,8 +490,9 @@ export class WitnessCore {
       this.trace(`refused the record of ${message.from} at stale term ${message.term}`);
       return respond(false);
     }
+    // The record's acknowledged index is at most what this leader announced in a heartbeat (see
+    // screen), which the acknowledged index already took.
     this.followLeader(message.from);
-    this.acknowledge(message.acknowledgedIndex);
     const { recordTerm, recordConfigurationIndex } = this.state;
     // Records of one leader may arrive out of order; an older one must not undo a newer one.
     if (message.term === recordTerm && message.configurationIndex < recordConfigurationIndex) {
@@ -315,8 +525,25 @@ export class WitnessCore {
     this.lastLeaderContactTick = this.elapsedTicks;
   }
 
-  private acknowledge(commitIndex: number): void {
-    if (commitIndex > this.state.acknowledgedIndex) this.state.acknowledgedIndex = commitIndex;
+  private acknowledge(leader: NodeId, commitIndex: number): void {
+    let announcements = this.announcements;
+    if (announcements === null || announcements.leader !== leader || announcements.term !== this.state.term) {
+      announcements = {
+        leader,
+        term: this.state.term,
+        before: this.state.acknowledgedIndex,
+        latest: commitIndex,
+      };
+      this.announcements = announcements;
+    }
+    if (commitIndex < announcements.latest) {
+      this.refuse(
+        'commit_went_back',
+        `${leader} announced commit index ${commitIndex} after ${announcements.latest} in term ${this.state.term}; the higher one is not believed`,
+      );
+    }
+    announcements.latest = commitIndex;
+    this.state.acknowledgedIndex = Math.max(announcements.before, commitIndex);
   }
 
   private ticksSinceLeaderContact(): number {

@@ -24,6 +24,8 @@ export class WitnessLink {
   confirmedInSync: NodeId[] | null = null;
   /** The record sent and not yet answered. */
   pending: WitnessRecordRequest | null = null;
+  /** The configurationIndex of this leader's latest record (0: none yet in this term). */
+  private lastRecordIndex = 0;
 
   constructor(readonly witnessId: NodeId) {}
 
@@ -32,6 +34,17 @@ export class WitnessLink {
     this.lastResponseTick = lastHeardTick;
     this.confirmedInSync = null;
     this.pending = null;
+    this.lastRecordIndex = 0;
+  }
+
+  /**
+   * The configurationIndex for a new record: the natural one (the configuration entry's index, or
+   * for a removal the index its entry will take), but always above every earlier record of this
+   * leader, so that the witness, which keeps the highest of a term, orders a leader's records
+   * exactly as they were sent, copies in flight included.
+   */
+  nextRecordIndex(natural: number): number {
+    return Math.max(natural, this.lastRecordIndex + 1);
   }
 
   /**
@@ -45,20 +58,27 @@ export class WitnessLink {
   request(inSync: readonly NodeId[], configurationIndex: number, removal: boolean, nowTick: number): void {
     assert.ok(inSync.length > 0, 'a recorded in-sync set is never empty');
     assert.equal(this.pending, null, 'one witness record at a time');
+    assert.ok(configurationIndex > this.lastRecordIndex, 'records of one leader go up');
+    this.lastRecordIndex = configurationIndex;
     this.pending = { inSync: [...inSync].sort(), configurationIndex, removal, sentAtTick: nowTick };
   }
 
   /**
    * The witness answered a record. Returns the request it answers when it succeeded (and clears
-   * it); null when the answer is for another request or a refusal (the request is then dropped so
-   * that the leader starts over from its current configuration).
+   * it); null when the answer is for another request or a refusal. A refusal drops the request so
+   * that the leader starts over from its current configuration, and forgets what the witness
+   * confirmed: another copy of the refused record may still be in flight and be taken, so only a
+   * new record (with a higher index) says for sure what the witness holds.
    */
   answered(success: boolean, configurationIndex: number, nowTick: number): WitnessRecordRequest | null {
     this.lastResponseTick = nowTick;
     const pending = this.pending;
     if (pending === null || pending.configurationIndex !== configurationIndex) return null;
     this.pending = null;
-    if (!success) return null;
+    if (!success) {
+      this.confirmedInSync = null;
+      return null;
+    }
     this.confirmedInSync = [...pending.inSync];
     return pending;
   }

@@ -288,10 +288,18 @@ describe('RaftNode', () => {
   });
 
   describe('terms and leaders', () => {
-    it('fails loudly on two leaders in one term', () => {
-      const node = makeNode({}, { configuration: { voters: ['1', '2', '3'], inSync: ['1', '2', '3'] } });
+    it('refuses an append from a second leader in one term, changing nothing', () => {
+      const refusals: string[] = [];
+      const node = makeNode(
+        { refusal: (kind, line) => refusals.push(`${kind}: ${line}`) },
+        { configuration: { voters: ['1', '2', '3'], inSync: ['1', '2', '3'] } },
+      );
       node.step(append('2', 1, [0, 0], []));
-      expect(() => node.step(append('3', 1, [0, 0], []))).to.throw(AssertionError, /two leaders in term 1/);
+      node.step(append('3', 1, [0, 0], [entry(1, 1)]));
+      expect(node.status()).to.deep.include({ term: 1, leaderId: '2', lastIndex: 0 });
+      expect(refusals).to.deep.equal([
+        'leader_claim: 1 refused append_entries from 3 at term 1: 2 leads term 1',
+      ]);
     });
 
     it('refuses an append of an older term, answering with its own term', () => {
@@ -388,10 +396,25 @@ describe('RaftNode', () => {
       expect(node.status().configuration).to.deep.equal(PAIR);
     });
 
-    it('reject a malformed configuration entry', () => {
-      const node = makeNode({}, { configuration: PAIR });
+    it('refuse a malformed configuration entry, and one that names other voters in pair mode', () => {
+      const refusals: string[] = [];
+      const node = makeNode({ refusal: (kind) => refusals.push(kind) }, { configuration: PAIR });
       const bad: Entry = { index: 1, term: 1, kind: 'configuration', data: bytes('{"voters":[]}') };
-      expect(() => node.step(append('2', 1, [0, 0], [bad]))).to.throw();
+      node.step(append('2', 1, [0, 0], [bad]));
+      const foreign: Entry = {
+        index: 1,
+        term: 1,
+        kind: 'configuration',
+        data: encodeConfiguration({ voters: ['1', '2', '9'], inSync: ['9'] }),
+      };
+      const pairNode = makeNode(
+        { mode: 'pair', priorityNodeId: '1', refusal: (kind) => refusals.push(kind) },
+        { configuration: PAIR },
+      );
+      pairNode.step(append('2', 2, [0, 0], [foreign]));
+      expect(node.status().lastIndex).to.equal(0);
+      expect(pairNode.status().lastIndex).to.equal(0);
+      expect(refusals).to.deep.equal(['malformed', 'malformed']);
     });
   });
 

@@ -110,6 +110,7 @@ describe('WitnessCore', () => {
 
   it('votes only for a member of the recorded in-sync set', () => {
     const core = pastLease(witness());
+    core.step(heartbeat('main', 1, 0));
     core.step(record('main', 1, ['main'], 4));
     pastLease(core);
     expect(granted(core, vote('backup', 2, 100))).to.equal(false);
@@ -143,6 +144,7 @@ describe('WitnessCore', () => {
 
   it('never moves its term on a pre-vote, and answers a refusal at the term asked for', () => {
     const core = pastLease(witness());
+    core.step(heartbeat('main', 1, 0));
     core.step(record('main', 1, ['main'], 1));
     pastLease(core);
     const { answer: refusal, persisted } = answer<RequestVoteResponseMessage>(
@@ -156,6 +158,7 @@ describe('WitnessCore', () => {
 
   it('takes records only from the current term, and not an older record of the same leader', () => {
     const core = pastLease(witness());
+    core.step(heartbeat('main', 2, 9));
     const accepted = answer<WitnessRecordResponseMessage>(core, record('main', 2, ['main'], 10, 9));
     expect(accepted.answer).to.deep.include({ success: true, configurationIndex: 10 });
     expect(accepted.persisted).to.equal(true);
@@ -166,7 +169,10 @@ describe('WitnessCore', () => {
     // A deposed leader's record is refused with the current term.
     const stale = answer<WitnessRecordResponseMessage>(core, record('backup', 1, ['backup'], 50));
     expect(stale.answer).to.deep.include({ success: false, term: 2 });
-    // A newer term's leader replaces the record whatever its index.
+    // A newer term's leader (once the lease on the old one ran out) replaces the record whatever
+    // its index.
+    pastLease(core);
+    core.step(heartbeat('backup', 3, 9));
     expect(
       answer<WitnessRecordResponseMessage>(core, record('backup', 3, ['backup', 'main'], 1)).answer.success,
     ).to.equal(true);
@@ -192,21 +198,90 @@ describe('WitnessCore', () => {
     const core = pastLease(witness());
     expect(core.step(heartbeat('main', 1, 3)).persist).to.not.equal(null);
     expect(core.step(heartbeat('main', 1, 3)).persist).to.equal(null);
-    expect(core.step(heartbeat('main', 1, 2)).persist).to.equal(null);
   });
 
-  it('asserts on impossible input: entries, two leaders in a term, a stranger, a bad record', () => {
+  it('believes the latest commit index a leader announces in its term, never less than earlier terms', () => {
     const core = pastLease(witness());
+    core.step(heartbeat('main', 1, 5));
+    // A forged or corrupt announcement, then the leader's own heartbeat: the leader's commit index
+    // never goes down within its term, so the higher one was not its own.
+    core.step(heartbeat('main', 1, 2 ** 40));
+    expect(core.status().acknowledgedIndex).to.equal(2 ** 40);
+    expect(core.step(heartbeat('main', 1, 6)).persist).to.deep.include({ acknowledgedIndex: 6 });
+    // A new term's leader starts from what the earlier terms established.
+    core.step(heartbeat('backup', 2, 3));
+    expect(core.status().acknowledgedIndex).to.equal(6);
+  });
+
+  it('refuses impossible input without changing anything: entries, two leaders in a term, bad records', () => {
+    const refusals: string[] = [];
+    const core = pastLease(
+      new WitnessCore(
+        {
+          id: 'w',
+          dataNodeIds: ['main', 'backup'],
+          failoverTimeoutTicks: FAILOVER_TIMEOUT_TICKS,
+          heartbeatIntervalTicks: HEARTBEAT_INTERVAL_TICKS,
+          refusal: (kind) => refusals.push(kind),
+        },
+        null,
+      ),
+    );
     const withEntry = {
       ...heartbeat('main', 1, 0),
       entries: [{ index: 1, term: 1, kind: 'noop' as const, data: new Uint8Array() }],
     };
-    expect(() => core.step(withEntry)).to.throw(/never receives entries/);
-    core.step(heartbeat('main', 1, 0));
-    expect(() => core.step(heartbeat('backup', 1, 0))).to.throw(/two leaders in term 1/);
+    const refused = (message: Message) => {
+      const step = core.step(message);
+      expect(step.persist).to.equal(null);
+      expect(step.messages).to.have.length(1);
+      return step.messages[0] as Message & { success?: boolean; voteGranted?: boolean };
+    };
+    expect(refused(withEntry).success).to.equal(false);
+    core.step(heartbeat('main', 1, 4));
+    expect(refused(heartbeat('backup', 1, 0)).success).to.equal(false);
+    expect(refused(record('main', 1, ['backup'], 2)).success).to.equal(false);
+    expect(refused(record('main', 1, [], 2)).success).to.equal(false);
+    // A record claiming more than the leader announced in its heartbeats.
+    expect(refused(record('main', 1, ['main'], 2, 2 ** 40)).success).to.equal(false);
+    // Terms out of bounds, or far ahead of the witness's own.
+    expect(refused(heartbeat('main', 2 ** 53 - 1, 0)).success).to.equal(false);
+    expect(refused(heartbeat('main', 5000, 0)).success).to.equal(false);
+    expect(refused(vote('backup', 5000, 10)).voteGranted).to.equal(false);
+    expect(core.status()).to.deep.include({ term: 1, leaderId: 'main', inSync: ['backup', 'main'] });
+    expect(refusals).to.deep.equal([
+      'malformed',
+      'leader_claim',
+      'malformed',
+      'malformed',
+      'record_ahead',
+      'bad_term',
+      'term_jump',
+      'term_jump',
+    ]);
     expect(() => core.step(heartbeat('stranger', 1, 0))).to.throw(/not a data node/);
-    expect(() => core.step(record('main', 1, ['backup'], 2))).to.throw(/always in the in-sync set/);
-    expect(() => core.step(record('main', 1, [], 2))).to.throw(/never empty/);
+  });
+
+  it('takes a far-ahead vote only after its pre-vote, and a far-ahead leader only once it keeps to it', () => {
+    const core = pastLease(witness());
+    expect(granted(core, vote('backup', 5000, 0))).to.equal(false);
+    expect(core.status().term).to.equal(0);
+    expect(granted(core, vote('backup', 5000, 0, { preVote: true }))).to.equal(true);
+    expect(granted(core, vote('backup', 5000, 0))).to.equal(true);
+    expect(core.status().term).to.equal(5000);
+    // A leader 10,000 terms ahead heartbeats: refused until it has done so for a failover timeout.
+    pastLease(core);
+    for (let tick = 0; tick < FAILOVER_TIMEOUT_TICKS; tick += 1) {
+      expect(
+        answer<AppendEntriesMessage & { success: boolean }>(core, heartbeat('main', 15_000, 0)).answer
+          .success,
+      ).to.equal(false);
+      core.tick();
+    }
+    expect(
+      answer<AppendEntriesMessage & { success: boolean }>(core, heartbeat('main', 15_000, 0)).answer.success,
+    ).to.equal(true);
+    expect(core.status()).to.deep.include({ term: 15_000, leaderId: 'main' });
   });
 
   it('rejects a stored state naming a stranger', () => {

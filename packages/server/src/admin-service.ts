@@ -448,13 +448,17 @@ export function adminService(
     }),
     Verify: unary(context, async (request: VerifyRequest__Output): Promise<VerifyResponse> => {
       requireInteger(request.waitForIndex, 'wait_for_index', 0, Number.MAX_SAFE_INTEGER);
-      if (request.waitForIndex > 0) await replica.waitForApplied(request.waitForIndex, 2000);
+      const waitForIndex = request.waitForIndex;
+      if (waitForIndex > 0) await replica.waitForApplied(waitForIndex, 2000);
       const { index, hash } = hashes.current();
+      const logHash = replica.logHash(waitForIndex > 0 ? waitForIndex : undefined);
       return {
         header: responseHeader(context),
         nodeId: config.node.id,
         appliedIndex: index,
         stateHash: hash,
+        logHash: logHash?.hash ?? '',
+        logHashIndex: logHash?.index ?? replica.status().appliedIndex,
       };
     }),
   };

@@ -198,7 +198,8 @@ export class Guard {
   limitRate(identity: Identity): void {
     if (this.rates === null) return;
     // Without authentication every caller is "anonymous": each connection gets a bucket of its own.
-    const key = identity.via === 'insecure' ? `insecure/${identity.from}` : `${identity.role}/${identity.name}`;
+    const key =
+      identity.via === 'insecure' ? `insecure/${identity.from}` : `${identity.role}/${identity.name}`;
     const waitMs = this.rates.take(key, Date.now());
     if (waitMs > 0) {
       throw new AuthError(

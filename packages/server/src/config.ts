@@ -118,6 +118,11 @@ export interface TandemConfig {
     keepaliveTimeoutMs: number;
     /** A connection with no call for this long is closed (clients reconnect when they need to). */
     idleConnectionTimeoutMs: number;
+    /**
+     * The largest snapshot this node takes from its leader. The buffer grows as chunks arrive, so
+     * the claimed size of a snapshot costs nothing until its bytes come; a larger one is refused.
+     */
+    maxSnapshotBytes: number;
   };
   ledger: {
     idempotencyWindowMs: number;
@@ -176,6 +181,7 @@ const NUMERIC_SETTINGS = {
     keepaliveIntervalMs: [30_000, 1000, 3_600_000],
     keepaliveTimeoutMs: [10_000, 100, 600_000],
     idleConnectionTimeoutMs: [600_000, 1000, 86_400_000],
+    maxSnapshotBytes: [1024 * 1024 * 1024, 1024 * 1024, 2 * 1024 * 1024 * 1024],
   },
   ledger: {
     idempotencyWindowMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],

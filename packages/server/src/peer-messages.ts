@@ -15,7 +15,8 @@ import type {
   RequestVoteResponseMessage,
   TimeoutNowMessage,
 } from '@tandem/consensus';
-import { decodeConfiguration } from '@tandem/consensus';
+import { type Configuration, decodeConfiguration, MAX_INDEX, MAX_TERM } from '@tandem/consensus';
+import { type LedgerOptions, MAX_MERGED_ENTRIES, validateMergedEntry } from '@tandem/ledger';
 import type {
   AppendEntriesRequest,
   AppendEntriesRequest__Output,
@@ -139,34 +140,137 @@ export function entryToWire(entry: Entry): WireEntry {
   };
 }
 
-export function entryFromWire(entry: WireEntryOutput, field: string): Entry {
+/**
+ * What the receiver checks messages against: the cluster's voters never change in pair and witness
+ * modes, so a configuration naming others is refused on the wire, as is one that puts the witness
+ * in the in-sync set.
+ */
+export interface PeerWireContext {
+  /** The cluster's voters (data nodes, and the witness in witness mode). */
+  voters: readonly NodeId[];
+  witnessId: NodeId | null;
+  /** The cluster's ledger options, to check the entries a backup offers for a merge. */
+  ledger?: Partial<LedgerOptions>;
+}
+
+/** Checks configuration bytes (an entry's or a snapshot's) against the cluster; throws naming field. */
+export function configurationFromWire(
+  data: Uint8Array,
+  field: string,
+  context: PeerWireContext | null,
+): Configuration {
+  let configuration: Configuration;
+  try {
+    configuration = decodeConfiguration(data);
+  } catch (error) {
+    throw new InvalidArgumentError(field, `is not a valid configuration (${(error as Error).message})`);
+  }
+  if (context === null) return configuration;
+  const sorted = [...configuration.voters].sort();
+  const expected = [...context.voters].sort();
+  if (sorted.length !== expected.length || sorted.some((id, position) => id !== expected[position])) {
+    throw new InvalidArgumentError(
+      field,
+      `names voters ${sorted.join(',')}, not the cluster's ${expected.join(',')}`,
+    );
+  }
+  if (context.witnessId !== null && configuration.inSync.includes(context.witnessId)) {
+    throw new InvalidArgumentError(field, 'puts the witness in the in-sync set');
+  }
+  return configuration;
+}
+
+export function entryFromWire(
+  entry: WireEntryOutput,
+  field: string,
+  context: PeerWireContext | null = null,
+): Entry {
   const kind = entryKindFromWire(entry.kind, `${field}.kind`);
   const data = bytesFromWire(entry.data);
-  if (kind === 'configuration') {
-    // The core decodes configuration entries as it appends them and asserts on garbage.
-    try {
-      decodeConfiguration(data);
-    } catch (error) {
-      throw new InvalidArgumentError(
-        `${field}.data`,
-        `not a valid configuration (${(error as Error).message})`,
-      );
-    }
-  }
+  // The core decodes configuration entries as it appends them.
+  if (kind === 'configuration') configurationFromWire(data, `${field}.data`, context);
   return {
-    index: wireInteger(entry.index, `${field}.index`, 1),
-    term: wireInteger(entry.term, `${field}.term`, 1),
+    index: wireIndex(entry.index, `${field}.index`, 1),
+    term: wireTerm(entry.term, `${field}.term`, 1),
     kind,
     data,
   };
 }
 
 /** A non-negative safe integer (protobuf uint64 arrives as a Number that may have lost precision). */
-export function wireInteger(value: number, field: string, minimum = 0): number {
-  if (!Number.isSafeInteger(value) || value < minimum) {
-    throw new InvalidArgumentError(field, `must be an integer of at least ${minimum}, not ${value}`);
+export function wireInteger(
+  value: number,
+  field: string,
+  minimum = 0,
+  maximum = Number.MAX_SAFE_INTEGER,
+): number {
+  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    throw new InvalidArgumentError(field, `must be an integer in ${minimum}..${maximum}, not ${value}`);
   }
   return value;
+}
+
+/** A term: no node takes one above MAX_TERM (see the consensus README, "Messages from peers"). */
+export function wireTerm(value: number, field: string, minimum = 0): number {
+  return wireInteger(value, field, minimum, MAX_TERM);
+}
+
+/** A log index, bounded like a term. */
+export function wireIndex(value: number, field: string, minimum = 0): number {
+  return wireInteger(value, field, minimum, MAX_INDEX);
+}
+
+/**
+ * A log position (index, term): index 0 is the empty log's and has term 0; every later index has a
+ * term of at least 1, and none is newer than the message's own term.
+ */
+function wirePosition(
+  index: number,
+  term: number,
+  indexField: string,
+  termField: string,
+  messageTerm: number,
+): { index: number; term: number } {
+  const checkedIndex = wireIndex(index, indexField);
+  const checkedTerm = wireTerm(term, termField);
+  if (checkedTerm > messageTerm) {
+    throw new InvalidArgumentError(
+      termField,
+      `${checkedTerm} is newer than the message's term ${messageTerm}`,
+    );
+  }
+  if ((checkedIndex === 0) !== (checkedTerm === 0)) {
+    throw new InvalidArgumentError(termField, `${checkedTerm} cannot be the term of index ${checkedIndex}`);
+  }
+  return { index: checkedIndex, term: checkedTerm };
+}
+
+/**
+ * Entries that follow `previous` one by one, with terms that never go down and are never newer than
+ * the sender's term.
+ */
+function entriesFromWire(
+  wires: WireEntryOutput[],
+  previous: { index: number; term: number },
+  messageTerm: number,
+  context: PeerWireContext | null,
+): Entry[] {
+  let last = previous;
+  return wires.map((wire, position) => {
+    const field = `entries[${position}]`;
+    const entry = entryFromWire(wire, field, context);
+    if (entry.index !== last.index + 1) {
+      throw new InvalidArgumentError(`${field}.index`, `is ${entry.index}, expected ${last.index + 1}`);
+    }
+    if (entry.term < last.term || entry.term > messageTerm) {
+      throw new InvalidArgumentError(
+        `${field}.term`,
+        `${entry.term} is outside ${last.term}..${messageTerm}`,
+      );
+    }
+    last = entry;
+    return entry;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,36 +291,28 @@ export function appendEntriesToWire(message: AppendEntriesMessage): AppendEntrie
 export function appendEntriesFromWire(
   request: AppendEntriesRequest__Output,
   to: NodeId,
+  context: PeerWireContext | null = null,
 ): AppendEntriesMessage {
-  const term = wireInteger(request.term, 'term');
-  const prevLogIndex = wireInteger(request.prevLogIndex, 'prev_log_index');
-  const prevLogTerm = wireInteger(request.prevLogTerm, 'prev_log_term');
+  const term = wireTerm(request.term, 'term', 1);
+  const previous = wirePosition(
+    request.prevLogIndex,
+    request.prevLogTerm,
+    'prev_log_index',
+    'prev_log_term',
+    term,
+  );
   if (request.entries.length > MAX_ENTRIES_PER_APPEND) {
     throw new InvalidArgumentError('entries', `holds more than ${MAX_ENTRIES_PER_APPEND} entries`);
   }
-  // A log is contiguous and its terms never go down, and no entry is newer than its leader.
-  let previous = { index: prevLogIndex, term: prevLogTerm };
-  const entries = request.entries.map((wire, position) => {
-    const field = `entries[${position}]`;
-    const entry = entryFromWire(wire, field);
-    if (entry.index !== previous.index + 1) {
-      throw new InvalidArgumentError(`${field}.index`, `is ${entry.index}, expected ${previous.index + 1}`);
-    }
-    if (entry.term < previous.term || entry.term > term) {
-      throw new InvalidArgumentError(`${field}.term`, `${entry.term} is outside ${previous.term}..${term}`);
-    }
-    previous = entry;
-    return entry;
-  });
   return {
     type: 'append_entries',
     from: request.leaderId,
     to,
     term,
-    prevLogIndex,
-    prevLogTerm,
-    entries,
-    leaderCommit: wireInteger(request.leaderCommit, 'leader_commit'),
+    prevLogIndex: previous.index,
+    prevLogTerm: previous.term,
+    entries: entriesFromWire(request.entries, previous, term, context),
+    leaderCommit: wireIndex(request.leaderCommit, 'leader_commit'),
   };
 }
 
@@ -232,20 +328,28 @@ export function requestVoteToWire(message: RequestVoteMessage): RequestVoteReque
 }
 
 export function requestVoteFromWire(request: RequestVoteRequest__Output, to: NodeId): RequestVoteMessage {
+  const term = wireTerm(request.term, 'term', 1);
+  const last = wirePosition(
+    request.lastLogIndex,
+    request.lastLogTerm,
+    'last_log_index',
+    'last_log_term',
+    term,
+  );
   return {
     type: 'request_vote',
     from: request.candidateId,
     to,
-    term: wireInteger(request.term, 'term'),
-    lastLogIndex: wireInteger(request.lastLogIndex, 'last_log_index'),
-    lastLogTerm: wireInteger(request.lastLogTerm, 'last_log_term'),
+    term,
+    lastLogIndex: last.index,
+    lastLogTerm: last.term,
     preVote: request.preVote,
     leadershipTransfer: request.leadershipTransfer,
   };
 }
 
-/** At most this many entries in one merge offer, whatever the sender says. */
-export const MAX_ENTRIES_PER_MERGE_OFFER_ON_WIRE = 65_536;
+/** At most this many entries in one merge offer (a backup offers at most this many). */
+export const MAX_ENTRIES_PER_MERGE_OFFER_ON_WIRE = MAX_MERGED_ENTRIES;
 
 export function mergeOfferToWire(message: MergeOfferMessage): MergeOfferRequest {
   return {
@@ -259,11 +363,43 @@ export function mergeOfferToWire(message: MergeOfferMessage): MergeOfferRequest 
   };
 }
 
-export function mergeOfferFromWire(request: MergeOfferRequest__Output, to: NodeId): MergeOfferMessage {
-  const term = wireInteger(request.term, 'term');
-  const stretchStartIndex = wireInteger(request.stretchStartIndex, 'stretch_start_index', 1);
-  const firstIndex = wireInteger(request.firstIndex, 'first_index', 1);
-  const throughIndex = wireInteger(request.throughIndex, 'through_index', firstIndex);
+const MERGED_ENTRY_DECODER = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Checks an offered entry's data: a backup describes each solo 'normal' entry as a ledger merged
+ * entry (its command and its own answer) for the same index and term. The main builds a merge
+ * command from these, so anything else is refused here, not found out while proposing.
+ */
+function checkMergedEntryData(entry: Entry, field: string, ledger: Partial<LedgerOptions> | undefined): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(MERGED_ENTRY_DECODER.decode(entry.data));
+  } catch {
+    throw new InvalidArgumentError(`${field}.data`, 'is not a merged entry (JSON)');
+  }
+  const error = validateMergedEntry(parsed, ledger);
+  if (error !== null) {
+    const inner = error.field === '' ? '' : `.${error.field}`;
+    throw new InvalidArgumentError(`${field}.data${inner}`, error.message);
+  }
+  const merged = parsed as { index: number; term: number };
+  if (merged.index !== entry.index || merged.term !== entry.term) {
+    throw new InvalidArgumentError(
+      `${field}.data`,
+      `describes ${merged.index}/${merged.term}, not ${entry.index}/${entry.term}`,
+    );
+  }
+}
+
+export function mergeOfferFromWire(
+  request: MergeOfferRequest__Output,
+  to: NodeId,
+  context: PeerWireContext | null = null,
+): MergeOfferMessage {
+  const term = wireTerm(request.term, 'term', 1);
+  const stretchStartIndex = wireIndex(request.stretchStartIndex, 'stretch_start_index', 1);
+  const firstIndex = wireIndex(request.firstIndex, 'first_index', stretchStartIndex);
+  const throughIndex = wireIndex(request.throughIndex, 'through_index', firstIndex);
   if (request.entries.length > MAX_ENTRIES_PER_MERGE_OFFER_ON_WIRE) {
     throw new InvalidArgumentError(
       'entries',
@@ -273,16 +409,9 @@ export function mergeOfferFromWire(request: MergeOfferRequest__Output, to: NodeI
   if (request.entries.length !== throughIndex - firstIndex + 1) {
     throw new InvalidArgumentError('entries', `must hold the entries ${firstIndex}..${throughIndex}`);
   }
-  const entries = request.entries.map((wire, position) => {
-    const field = `entries[${position}]`;
-    const entry = entryFromWire(wire, field);
-    if (entry.index !== firstIndex + position) {
-      throw new InvalidArgumentError(
-        `${field}.index`,
-        `is ${entry.index}, expected ${firstIndex + position}`,
-      );
-    }
-    return entry;
+  const entries = entriesFromWire(request.entries, { index: firstIndex - 1, term: 1 }, term, context);
+  entries.forEach((entry, position) => {
+    if (entry.kind === 'normal') checkMergedEntryData(entry, `entries[${position}]`, context?.ledger);
   });
   return {
     type: 'merge_offer',
@@ -302,7 +431,7 @@ export function timeoutNowToWire(message: TimeoutNowMessage): TimeoutNowRequest 
 }
 
 export function timeoutNowFromWire(request: TimeoutNowRequest__Output, to: NodeId): TimeoutNowMessage {
-  return { type: 'timeout_now', from: request.leaderId, to, term: wireInteger(request.term, 'term') };
+  return { type: 'timeout_now', from: request.leaderId, to, term: wireTerm(request.term, 'term', 1) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,9 +460,9 @@ export function appendEntriesResponseFromWire(
     to,
     term: headerTerm(response.header),
     success: response.success,
-    matchIndex: wireInteger(response.matchIndex, 'match_index'),
-    conflictIndex: wireInteger(response.conflictIndex, 'conflict_index'),
-    conflictTerm: wireInteger(response.conflictTerm, 'conflict_term'),
+    matchIndex: wireIndex(response.matchIndex, 'match_index'),
+    conflictIndex: wireIndex(response.conflictIndex, 'conflict_index'),
+    conflictTerm: wireTerm(response.conflictTerm, 'conflict_term'),
   };
 }
 
@@ -356,8 +485,8 @@ export function mergeOfferResponseFromWire(
     from,
     to,
     term: headerTerm(response.header),
-    stretchStartIndex: wireInteger(response.stretchStartIndex, 'stretch_start_index'),
-    mergedThroughIndex: wireInteger(response.mergedThroughIndex, 'merged_through_index'),
+    stretchStartIndex: wireIndex(response.stretchStartIndex, 'stretch_start_index'),
+    mergedThroughIndex: wireIndex(response.mergedThroughIndex, 'merged_through_index'),
   };
 }
 
@@ -404,5 +533,5 @@ export function installSnapshotResponseFromWire(
 
 function headerTerm(header: { term: number } | null): number {
   if (header === null) throw new InvalidArgumentError('header', 'is required');
-  return wireInteger(header.term, 'header.term');
+  return wireTerm(header.term, 'header.term');
 }

@@ -35,6 +35,7 @@ import {
   mergeOfferResponseToWire,
   type PeerResponseMessage,
   type PeerResponseType,
+  type PeerWireContext,
   requestVoteFromWire,
   requestVoteResponseToWire,
   timeoutNowFromWire,
@@ -42,6 +43,7 @@ import {
 } from './peer-messages.js';
 import { NO_ANSWER_KEY, type PeerTimings } from './peer-transport.js';
 import type { PendingResponses } from './pending-responses.js';
+import { RefusalLog } from './refusal-log.js';
 import type { Replica } from './replica.js';
 import { type ChunkOutcome, SnapshotReceiver } from './snapshot-stream.js';
 
@@ -51,15 +53,43 @@ export interface PeerServiceOptions {
   responses: PendingResponses;
   contacts: PeerContacts;
   timings: PeerTimings;
+  /** The cluster the messages are checked against (its voters, witness and ledger options). */
+  wire: PeerWireContext;
+  /** Where refused messages are logged, rate-limited (one of its own when absent). */
+  refusals?: RefusalLog;
   receiver?: SnapshotReceiver;
   /** Witness mode: the witness, which answers but never sends PeerService requests. */
   witnessId?: NodeId | null;
 }
 
 export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
-  const { context, replica, responses, contacts, timings } = options;
-  const receiver = options.receiver ?? new SnapshotReceiver();
+  const { context, replica, responses, contacts, timings, wire } = options;
+  const refusals = options.refusals ?? new RefusalLog({ logger: context.logger, clock: () => Date.now() });
+  const receiver = options.receiver ?? new SnapshotReceiver(undefined, wire);
   const selfId = context.nodeId;
+
+  /**
+   * Logs a request refused with INVALID_ARGUMENT (at most one line a second per method and field)
+   * and passes the error on to be mapped at the edge.
+   */
+  const refused = (method: string, sender: string, error: unknown): never => {
+    if (error instanceof InvalidArgumentError) {
+      refusals.note(`peer:${method}:${error.field}`, 'refused a peer message', {
+        method,
+        from: sender.slice(0, 64),
+        error: error.message,
+      });
+    }
+    throw error;
+  };
+  /** Runs a request's checks and conversion, logging what it refuses. */
+  const checked = <T>(method: string, sender: string, convert: () => T): T => {
+    try {
+      return convert();
+    } catch (error) {
+      return refused(method, sender, error);
+    }
+  };
 
   const header = (term: number): ResponseHeader => ({ ...responseHeader(context), term });
   const currentTerm = () => replica.status().term;
@@ -68,7 +98,8 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
   const requirePeer = (id: string, field: string, call: { getPeer(): string }): NodeId => {
     requireSender(call, id, field);
     if (id === '') throw new InvalidArgumentError(field, 'is required');
-    if (!contacts.isPeer(id)) throw new InvalidArgumentError(field, `"${id}" is not a peer of this node`);
+    if (!contacts.isPeer(id))
+      throw new InvalidArgumentError(field, `"${id.slice(0, 64)}" is not a peer of this node`);
     if (id === options.witnessId)
       throw new InvalidArgumentError(field, `"${id}" is the witness, which never replicates`);
     return id;
@@ -103,6 +134,9 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
       term: outcome.offer.term,
       snapshot: outcome.snapshot,
     };
+    checked('InstallSnapshot', message.from, () =>
+      replica.prepareSnapshot(outcome.snapshot.data, outcome.offer.snapshotIndex),
+    );
     context.logger.info('received snapshot', {
       from: message.from,
       index: outcome.offer.snapshotIndex,
@@ -129,8 +163,10 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
     request: AppendEntriesRequest__Output,
     call: { getPeer(): string },
   ): Promise<{ response: AppendEntriesResponse; answered: boolean }> => {
-    requirePeer(request.leaderId, 'leader_id', call);
-    const message = appendEntriesFromWire(request, selfId);
+    const message = checked('AppendEntries', request.leaderId, () => {
+      requirePeer(request.leaderId, 'leader_id', call);
+      return appendEntriesFromWire(request, selfId, wire);
+    });
     const waitMs = message.entries.length > 0 ? timings.entriesResponseWaitMs : timings.responseWaitMs;
     const answer = await exchange(message, 'append_entries_response', waitMs);
     if (answer === null || answer.type !== 'append_entries_response') {
@@ -204,8 +240,10 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
       });
     },
     RequestVote: peerUnary(context, async (request: RequestVoteRequest__Output, call) => {
-      requirePeer(request.candidateId, 'candidate_id', call);
-      const message = requestVoteFromWire(request, selfId);
+      const message = checked('RequestVote', request.candidateId, () => {
+        requirePeer(request.candidateId, 'candidate_id', call);
+        return requestVoteFromWire(request, selfId);
+      });
       const answer = await exchange(message, 'request_vote_response', timings.responseWaitMs);
       if (answer === null || answer.type !== 'request_vote_response') {
         const response: RequestVoteResponse = {
@@ -221,8 +259,10 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
       };
     }),
     MergeOffer: peerUnary(context, async (request: MergeOfferRequest__Output, call) => {
-      requirePeer(request.backupId, 'backup_id', call);
-      const message = mergeOfferFromWire(request, selfId);
+      const message = checked('MergeOffer', request.backupId, () => {
+        requirePeer(request.backupId, 'backup_id', call);
+        return mergeOfferFromWire(request, selfId, wire);
+      });
       const answer = await exchange(message, 'merge_offer_response', timings.responseWaitMs);
       if (answer === null || answer.type !== 'merge_offer_response') {
         const response: MergeOfferResponse = {
@@ -238,8 +278,10 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
       };
     }),
     TimeoutNow: unary(context, (request: TimeoutNowRequest__Output, call): TimeoutNowResponse => {
-      requirePeer(request.leaderId, 'leader_id', call);
-      const message = timeoutNowFromWire(request, selfId);
+      const message = checked('TimeoutNow', request.leaderId, () => {
+        requirePeer(request.leaderId, 'leader_id', call);
+        return timeoutNowFromWire(request, selfId);
+      });
       if (!replica.serving) throw new OperationalError('shutting_down', 'the node is shutting down', true);
       contacts.heardFrom(message.from, message.term);
       // The core has no answer to timeout_now: it campaigns, and the vote requests say the rest.
@@ -269,17 +311,18 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
             throw new InvalidArgumentError('chunk', 'is not a valid protobuf message');
           const first = firstOffset === null;
           if (first) {
-            const leaderId = requirePeer(chunk.leaderId, 'leader_id', call);
+            requirePeer(chunk.leaderId, 'leader_id', call);
             firstOffset = wireInteger(chunk.offset, 'offset');
             const term = currentTerm();
-            if (chunk.term < term) {
+            if (Number.isSafeInteger(chunk.term) && chunk.term < term) {
               // A deposed leader: refuse before buffering anything; the answer's term tells it.
               answer(null, { header: header(term), success: false, bytesReceived: firstOffset });
               return;
             }
-            contacts.heardFrom(leaderId, chunk.term);
           }
           const outcome = receiver.receive(stream, chunk, first);
+          // The chunk's term is checked now.
+          if (first) contacts.heardFrom(chunk.leaderId, chunk.term);
           if (outcome.kind === 'continue') return;
           if (outcome.kind === 'resume') {
             answer(null, {
@@ -296,6 +339,11 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
             (error: unknown) => answer(error),
           );
         } catch (error) {
+          try {
+            refused('InstallSnapshot', chunk.leaderId, error);
+          } catch {
+            // Logged; the answer below carries the error.
+          }
           answer(error);
         }
       });

@@ -40,8 +40,16 @@ import type { TandemConfig } from './config.js';
 import { mainNodeId, witnessOf } from './config.js';
 import type { CrashPoints, CrashSubject } from './crash-points.js';
 import { InvalidArgumentError, OperationalError } from './errors.js';
+import {
+  decodeNodeSnapshot,
+  encodeNodeSnapshot,
+  GENESIS_LOG_HASH,
+  type LogHash,
+  LogHashChain,
+} from './log-hash.js';
 import type { Logger } from './logger.js';
 import { peerMessageLimits } from './peer-messages.js';
+import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 
 /** What a committed client operation returns: the ledger's result and where it was applied. */
 export interface Applied {
@@ -86,6 +94,8 @@ export interface ReplicaOptions {
   randomInt?: (maxExclusive: number) => number;
   /** Test-only failpoints (case 12 of the partition matrix); absent in production. */
   crashPoints?: CrashPoints;
+  /** Where refused peer messages are logged (rate-limited); one is made when absent. */
+  refusals?: RefusalLog;
 }
 
 export interface ReplicaStatus {
@@ -147,6 +157,10 @@ export class Replica {
   /** A set_cluster_id this leader proposed and that has not been applied or refused yet. */
   private clusterIdProposed = false;
   private warnedClusterIdMismatch = false;
+  /** The hash chain over the applied log (see log-hash.ts). */
+  private readonly logHashes = new LogHashChain();
+  /** Ledgers restored from received snapshots while their data was checked, by that data. */
+  private readonly preparedSnapshots = new WeakMap<Uint8Array, Ledger>();
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -173,10 +187,12 @@ export class Replica {
     const { config, storage } = options;
     const loaded = await storage.load();
     const ledgerOptions = ledgerOptionsOf(config);
-    const ledger =
+    const stored =
       loaded.snapshot === null
-        ? new Ledger(ledgerOptions)
-        : Ledger.restore(loaded.snapshot.data, ledgerOptions);
+        ? null
+        : decodeNodeSnapshot(loaded.snapshot.data, loaded.snapshot.metadata.index);
+    const ledger = stored === null ? new Ledger(ledgerOptions) : Ledger.restore(stored.ledger, ledgerOptions);
+    const refusals = options.refusals ?? new RefusalLog({ logger: options.logger, clock: options.clock });
     // The backup describes each solo entry it offers for a merge with its own ledger's answer to it.
     let created: Replica | null = null;
     const describeMergedEntry = (entry: Entry): Uint8Array => {
@@ -193,6 +209,8 @@ export class Replica {
         // The core's account of each notable change (role, term, vote, in-sync set, hand-back,
         // truncation, snapshot), so that an operator can read from the log why the cluster moved.
         trace: (line) => options.logger.info('consensus', { event: line }),
+        // Refused peer messages, and rejected appends, at most one line a second per kind.
+        refusal: coreRefusalSink(refusals),
       },
       {
         hardState: loaded.hardState,
@@ -205,6 +223,7 @@ export class Replica {
       },
     );
     const replica = new Replica(options, raft, ledger, loaded.snapshot?.metadata.index ?? 0);
+    replica.logHashes.restore(stored === null ? GENESIS_LOG_HASH : stored.logHash);
     created = replica;
     replica.persistedHardState = loaded.hardState;
     options.logger.info('replica opened', {
@@ -447,9 +466,10 @@ export class Replica {
   /** Only called with the pump held: between Readies, never during one. */
   private async snapshotNow(): Promise<Snapshot> {
     const appliedIndex = this.raft.status().appliedIndex;
+    const logHash = this.logHashes.current;
     const snapshot: Snapshot = {
       metadata: this.raft.snapshotMetadataAt(appliedIndex),
-      data: this.ledger.snapshot(),
+      data: encodeNodeSnapshot(logHash?.index === appliedIndex ? logHash : null, this.ledger.snapshot()),
     };
     if (appliedIndex <= this.snapshotIndex) return snapshot;
     await this.options.storage.compact(snapshot);
@@ -603,6 +623,7 @@ export class Replica {
     });
     this.currentLedger = new Ledger(ledgerOptionsOf(this.options.config));
     this.snapshotIndex = 0;
+    this.logHashes.restore(GENESIS_LOG_HASH);
     const error = new OperationalError('leadership_lost', 'this node is rejoining the main', true);
     for (const waiter of this.waiters.values()) waiter.reject(error);
     this.waiters.clear();
@@ -636,9 +657,14 @@ export class Replica {
         if (item.byteLength > this.maxEntryBytes) throw new Error(`${item.byteLength} bytes is too large`);
       }
     } catch (error) {
-      // The backup's entries were valid when it committed them; this is a bug, and the merge would
-      // retry forever, so stop loudly instead.
-      this.fail(new Error(`cannot build the merge of ${offer.from}'s entries: ${(error as Error).message}`));
+      // The server checks every offered entry on the wire, so this is a bug or a peer's lie: refuse
+      // the offer (the backup offers again) rather than stop this node for it.
+      this.raft.dropMergeOffer(offer);
+      this.options.logger.error('cannot build a merge of the offered entries; refused the offer', {
+        from: offer.from,
+        backupIndices: `${offer.firstIndex}..${offer.throughIndex}`,
+        error: (error as Error).message,
+      });
       return;
     }
     try {
@@ -711,12 +737,52 @@ export class Replica {
   }
 
   private installSnapshot(snapshot: Snapshot): void {
-    this.currentLedger = Ledger.restore(snapshot.data, ledgerOptionsOf(this.options.config));
+    const decoded = decodeNodeSnapshot(snapshot.data, snapshot.metadata.index);
+    this.currentLedger =
+      this.preparedSnapshots.get(snapshot.data) ??
+      Ledger.restore(decoded.ledger, ledgerOptionsOf(this.options.config));
+    this.preparedSnapshots.delete(snapshot.data);
     this.snapshotIndex = snapshot.metadata.index;
+    this.logHashes.restore(decoded.logHash);
+  }
+
+  /**
+   * Checks a snapshot received from a peer before it is stepped into the core: the header and its
+   * log hash, and that the ledger bytes restore to a ledger no further than the snapshot's index.
+   * The core installs what it is given, and a snapshot the ledger cannot read would stop this node
+   * (and again after every restart, since the snapshot is stored first). The restored ledger is kept
+   * for installSnapshot. Throws InvalidArgumentError naming the field.
+   */
+  prepareSnapshot(data: Uint8Array, snapshotIndex: number): void {
+    const decoded = decodeNodeSnapshot(data, snapshotIndex);
+    let ledger: Ledger;
+    try {
+      ledger = Ledger.restore(decoded.ledger, ledgerOptionsOf(this.options.config));
+    } catch (error) {
+      throw new InvalidArgumentError('data', `is not a ledger snapshot (${(error as Error).message})`);
+    }
+    if (ledger.appliedIndex > snapshotIndex) {
+      throw new InvalidArgumentError(
+        'data',
+        `holds entries up to ${ledger.appliedIndex}, beyond the snapshot index ${snapshotIndex}`,
+      );
+    }
+    this.preparedSnapshots.set(data, ledger);
+  }
+
+  /**
+   * The log hash chain through index when this node has applied it and still remembers it, or
+   * else through its applied index; null when unknown (see log-hash.ts).
+   */
+  logHash(index?: number): LogHash | null {
+    const current = this.logHashes.current;
+    if (index === undefined || current === null || index > current.index) return current;
+    return this.logHashes.at(index) ?? current;
   }
 
   private applyEntries(entries: Entry[]): void {
     for (const entry of entries) {
+      this.logHashes.extend(entry);
       let applied: Applied | null = null;
       if (entry.kind === 'normal') {
         const { timestampMs, command } = decodeEntryData(entry.data);

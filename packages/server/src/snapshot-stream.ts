@@ -7,13 +7,22 @@
 // success=false and bytes_received, and the leader opens a new stream from that offset.
 import { createHash } from 'node:crypto';
 import type { NodeId, Snapshot } from '@tandem/consensus';
-import { decodeConfiguration } from '@tandem/consensus';
 import type { InstallSnapshotChunk, InstallSnapshotChunk__Output } from '@tandem/wire';
 import { InvalidArgumentError } from './errors.js';
-import { bytesFromWire, bytesToWire, wireInteger } from './peer-messages.js';
+import {
+  bytesFromWire,
+  bytesToWire,
+  configurationFromWire,
+  type PeerWireContext,
+  wireIndex,
+  wireInteger,
+  wireTerm,
+} from './peer-messages.js';
 
-/** The largest snapshot a follower assembles in memory. */
+/** The largest snapshot a follower assembles in memory unless limits.maxSnapshotBytes says otherwise. */
 export const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024;
+/** A partial snapshot's buffer starts this small and doubles as chunks arrive. */
+const INITIAL_BUFFER_BYTES = 64 * 1024;
 
 export function snapshotChecksum(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -74,8 +83,10 @@ interface Partial {
   stream: number;
   offer: SnapshotOffer;
   /**
-   * The whole snapshot, allocated at its announced size when the offer starts and filled as chunks
-   * arrive. Gathering the chunks and joining them at the end held the snapshot twice at once.
+   * The bytes received so far, at the start of a buffer that doubles as chunks arrive (never beyond
+   * the announced size): the announced size is only a claim, and one small chunk claiming a
+   * gigabyte must not make this node allocate one. Gathering the chunks and joining them at the end
+   * would hold the snapshot twice at once.
    */
   data: Uint8Array;
   received: number;
@@ -89,7 +100,14 @@ export class SnapshotReceiver {
   private partial: Partial | null = null;
   private streams = 0;
 
-  constructor(private readonly maxTotalBytes = MAX_SNAPSHOT_BYTES) {}
+  /**
+   * maxTotalBytes: limits.maxSnapshotBytes. context: the cluster, to check the snapshot's
+   * configuration against (null: only its encoding is checked).
+   */
+  constructor(
+    private readonly maxTotalBytes = MAX_SNAPSHOT_BYTES,
+    private readonly context: PeerWireContext | null = null,
+  ) {}
 
   /** A token for a new stream, passed back with each of its chunks. */
   openStream(): number {
@@ -108,7 +126,7 @@ export class SnapshotReceiver {
   receive(stream: number, chunk: InstallSnapshotChunk__Output, firstOfStream: boolean): ChunkOutcome {
     const offer = this.offerOf(chunk);
     const key = keyOf(offer);
-    const offset = wireInteger(chunk.offset, 'offset');
+    const offset = wireInteger(chunk.offset, 'offset', 0, offer.totalBytes);
     const data = bytesFromWire(chunk.data);
     if (offset + data.byteLength > offer.totalBytes) {
       throw new InvalidArgumentError('data', `ends at ${offset + data.byteLength}, beyond total_bytes`);
@@ -121,7 +139,8 @@ export class SnapshotReceiver {
         if (chunk.configuration.byteLength === 0) {
           throw new InvalidArgumentError('configuration', 'is required on the first chunk');
         }
-        partial = { key, stream, offer: { ...offer }, data: new Uint8Array(offer.totalBytes), received: 0 };
+        configurationFromWire(bytesFromWire(chunk.configuration), 'configuration', this.context);
+        partial = { key, stream, offer: { ...offer }, data: new Uint8Array(0), received: 0 };
         this.partial = partial;
       }
       partial.stream = stream;
@@ -130,8 +149,12 @@ export class SnapshotReceiver {
     } else if (offset !== partial.received) {
       throw new InvalidArgumentError('offset', `is ${offset}, expected ${partial.received}`);
     }
-    if (chunk.configuration.byteLength > 0) partial.offer.configuration = bytesFromWire(chunk.configuration);
+    if (chunk.configuration.byteLength > 0) {
+      configurationFromWire(bytesFromWire(chunk.configuration), 'configuration', this.context);
+      partial.offer.configuration = bytesFromWire(chunk.configuration);
+    }
     if (data.byteLength > 0) {
+      grow(partial, partial.received + data.byteLength, offer.totalBytes);
       partial.data.set(data, partial.received);
       partial.received += data.byteLength;
     }
@@ -141,16 +164,11 @@ export class SnapshotReceiver {
     if (partial.received !== offer.totalBytes) {
       throw new InvalidArgumentError('done', `set after ${partial.received} of ${offer.totalBytes} bytes`);
     }
-    const whole = partial.data;
+    const whole = partial.data.subarray(0, partial.received);
     if (snapshotChecksum(whole) !== offer.checksum) {
       throw new InvalidArgumentError('checksum', 'does not match the received snapshot');
     }
-    let configuration: Snapshot['metadata']['configuration'];
-    try {
-      configuration = decodeConfiguration(partial.offer.configuration);
-    } catch (error) {
-      throw new InvalidArgumentError('configuration', `is not valid (${(error as Error).message})`);
-    }
+    const configuration = configurationFromWire(partial.offer.configuration, 'configuration', this.context);
     return {
       kind: 'complete',
       offer: partial.offer,
@@ -161,19 +179,27 @@ export class SnapshotReceiver {
     };
   }
 
+  /** The size of the buffer held for the partial snapshot (what it costs in memory now). */
+  bufferedBytes(): number {
+    return this.partial?.data.byteLength ?? 0;
+  }
+
   /** Drops the partial snapshot (after a checksum failure, say). */
   reset(): void {
     this.partial = null;
   }
 
   private offerOf(chunk: InstallSnapshotChunk__Output): SnapshotOffer {
-    const term = wireInteger(chunk.term, 'term', 1);
-    const snapshotIndex = wireInteger(chunk.snapshotIndex, 'snapshot_index', 1);
-    const snapshotTerm = wireInteger(chunk.snapshotTerm, 'snapshot_term', 1);
+    const term = wireTerm(chunk.term, 'term', 1);
+    const snapshotIndex = wireIndex(chunk.snapshotIndex, 'snapshot_index', 1);
+    const snapshotTerm = wireTerm(chunk.snapshotTerm, 'snapshot_term', 1);
     if (snapshotTerm > term) throw new InvalidArgumentError('snapshot_term', 'is newer than the leader');
     const totalBytes = wireInteger(chunk.totalBytes, 'total_bytes');
     if (totalBytes > this.maxTotalBytes) {
-      throw new InvalidArgumentError('total_bytes', `is over the limit of ${this.maxTotalBytes}`);
+      throw new InvalidArgumentError(
+        'total_bytes',
+        `is over the limit of ${this.maxTotalBytes} (limits.maxSnapshotBytes)`,
+      );
     }
     if (!/^[0-9a-f]{64}$/.test(chunk.checksum)) {
       throw new InvalidArgumentError('checksum', 'must be a sha256 in lower-case hex');
@@ -188,6 +214,16 @@ export class SnapshotReceiver {
       checksum: chunk.checksum,
     };
   }
+}
+
+/** Makes room for `needed` bytes, doubling the buffer but never past the announced total. */
+function grow(partial: Partial, needed: number, totalBytes: number): void {
+  if (needed <= partial.data.byteLength) return;
+  let capacity = Math.max(INITIAL_BUFFER_BYTES, partial.data.byteLength);
+  while (capacity < needed) capacity *= 2;
+  const data = new Uint8Array(Math.min(capacity, totalBytes));
+  data.set(partial.data.subarray(0, partial.received));
+  partial.data = data;
 }
 
 function keyOf(offer: SnapshotOffer): string {

@@ -7,6 +7,7 @@ import { loadTandemProto, packageDefinition } from '@tandem/wire';
 import { HealthImplementation } from 'grpc-health-check';
 import { adminService } from './admin-service.js';
 import { Guard } from './auth.js';
+import { ledgerOptionsOf } from './cluster-id.js';
 import type { TandemConfig } from './config.js';
 import { witnessOf } from './config.js';
 import type { CrashPoints } from './crash-points.js';
@@ -19,7 +20,9 @@ import { PeerContacts } from './peer-contact.js';
 import { peerService } from './peer-service.js';
 import { PeerTransport, peerTimings } from './peer-transport.js';
 import { PendingResponses } from './pending-responses.js';
-import { Replica } from './replica.js';
+import { RefusalLog } from './refusal-log.js';
+import { initialConfiguration, Replica } from './replica.js';
+import { SnapshotReceiver } from './snapshot-stream.js';
 import { workstationService } from './workstation-service.js';
 
 const CLIENT_SERVICES = ['tandem.v1.WorkstationService', 'tandem.v1.AdminService'];
@@ -67,6 +70,13 @@ export class Tandemd {
     // A peer counts as reachable while it was heard from within a failover timeout.
     const contacts = new PeerContacts(peerIds, clock, config.timing.failoverTimeoutMs);
     const responses = new PendingResponses(MAX_WAITING_PEER_RPCS);
+    // Refused peer messages, from the edge and from the core, at most one line a second per kind.
+    const refusals = new RefusalLog({ logger, clock });
+    const wire = {
+      voters: initialConfiguration(config).voters,
+      witnessId: witnessOf(config)?.id ?? null,
+      ledger: ledgerOptionsOf(config),
+    };
     const transport = pair
       ? new PeerTransport({
           config,
@@ -85,6 +95,7 @@ export class Tandemd {
       clock,
       ...(transport === null ? {} : { transport }),
       ...(crashPoints === undefined ? {} : { crashPoints }),
+      refusals,
     });
     transport?.attach(replica);
     const proto = loadTandemProto();
@@ -138,6 +149,9 @@ export class Tandemd {
           responses,
           contacts,
           timings,
+          wire,
+          refusals,
+          receiver: new SnapshotReceiver(config.limits.maxSnapshotBytes, wire),
           witnessId: witnessOf(config)?.id ?? null,
         }),
       );

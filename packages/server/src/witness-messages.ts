@@ -19,7 +19,7 @@ import type {
   WitnessHeartbeatResponse__Output,
 } from '@tandem/wire';
 import { InvalidArgumentError } from './errors.js';
-import { wireInteger } from './peer-messages.js';
+import { wireIndex, wireTerm } from './peer-messages.js';
 
 export function heartbeatToWire(message: AppendEntriesMessage): WitnessHeartbeatRequest {
   if (message.entries.length > 0) throw new Error('the core sent entries to the witness');
@@ -34,11 +34,11 @@ export function heartbeatFromWire(
     type: 'append_entries',
     from: request.leaderId,
     to,
-    term: wireInteger(request.term, 'term'),
+    term: wireTerm(request.term, 'term', 1),
     prevLogIndex: 0,
     prevLogTerm: 0,
     entries: [],
-    leaderCommit: wireInteger(request.commitIndex, 'commit_index'),
+    leaderCommit: wireIndex(request.commitIndex, 'commit_index'),
   };
 }
 
@@ -79,7 +79,9 @@ export function recordFromWire(
   if (inSync.length === 0) throw new InvalidArgumentError('in_sync', 'is empty');
   if (new Set(inSync).size !== inSync.length) throw new InvalidArgumentError('in_sync', 'names a node twice');
   for (const id of inSync) {
-    if (!dataNodeIds.includes(id)) throw new InvalidArgumentError('in_sync', `"${id}" is not a data node`);
+    if (!dataNodeIds.includes(id)) {
+      throw new InvalidArgumentError('in_sync', `"${id.slice(0, 64)}" is not a data node`);
+    }
   }
   if (!inSync.includes(request.leaderId)) {
     throw new InvalidArgumentError('in_sync', `does not hold the leader "${request.leaderId}"`);
@@ -88,10 +90,10 @@ export function recordFromWire(
     type: 'witness_record',
     from: request.leaderId,
     to,
-    term: wireInteger(request.term, 'term'),
+    term: wireTerm(request.term, 'term', 1),
     inSync: [...inSync],
-    acknowledgedIndex: wireInteger(request.acknowledgedIndex, 'acknowledged_index'),
-    configurationIndex: wireInteger(request.configurationIndex, 'configuration_index'),
+    acknowledgedIndex: wireIndex(request.acknowledgedIndex, 'acknowledged_index'),
+    configurationIndex: wireIndex(request.configurationIndex, 'configuration_index'),
   };
 }
 
@@ -114,5 +116,5 @@ export function recordResponseFromWire(
 
 function headerTerm(header: { term: number } | null): number {
   if (header === null) throw new InvalidArgumentError('header', 'is required');
-  return wireInteger(header.term, 'header.term');
+  return wireTerm(header.term, 'header.term');
 }

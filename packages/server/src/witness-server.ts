@@ -33,6 +33,7 @@ import { addGuarded, bind, serverOptions } from './listener.js';
 import type { Logger } from './logger.js';
 import { NodeCredentials } from './node-credentials.js';
 import { requestVoteFromWire, requestVoteResponseToWire } from './peer-messages.js';
+import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import type { ReplicaStatus } from './replica.js';
 import { heartbeatFromWire, recordFromWire } from './witness-messages.js';
 import { WitnessStorage } from './witness-storage.js';
@@ -51,6 +52,7 @@ export class WitnessServer {
   private tickTimer: NodeJS.Timeout | null = null;
   /** Called when the witness can no longer promise durability (the process exits). */
   onFatal: ((error: Error) => void) | null = null;
+  private readonly refusals: RefusalLog;
 
   private constructor(
     readonly config: TandemConfig,
@@ -63,7 +65,10 @@ export class WitnessServer {
     readonly address: string,
     private readonly credentials: NodeCredentials,
     readonly guard: Guard,
-  ) {}
+    refusals: RefusalLog,
+  ) {
+    this.refusals = refusals;
+  }
 
   static async start(config: TandemConfig, logger: Logger): Promise<WitnessServer> {
     if (config.node.role !== 'witness' || config.cluster.mode !== 'witness') {
@@ -80,6 +85,8 @@ export class WitnessServer {
     });
     const ticksPer = (milliseconds: number) =>
       Math.max(1, Math.round(milliseconds / config.timing.tickIntervalMs));
+    // Refused messages, from the edge and from the core, at most one line a second per kind.
+    const refusals = new RefusalLog({ logger, clock: () => Date.now() });
     const core = new WitnessCore(
       {
         id: config.node.id,
@@ -87,6 +94,7 @@ export class WitnessServer {
         failoverTimeoutTicks: ticksPer(config.timing.failoverTimeoutMs),
         heartbeatIntervalTicks: ticksPer(config.timing.heartbeatIntervalMs),
         trace: (line) => logger.info('witness', { event: line }),
+        refusal: coreRefusalSink(refusals),
       },
       stored,
     );
@@ -119,6 +127,7 @@ export class WitnessServer {
       address,
       credentials,
       guard,
+      refusals,
     );
     witness.addServices();
     witness.tickTimer = setInterval(() => core.tick(), config.timing.tickIntervalMs);
@@ -282,9 +291,25 @@ export class WitnessServer {
     if (id === '') throw new InvalidArgumentError(field, 'is required');
     const node = this.config.cluster.nodes.find((candidate) => candidate.id === id);
     if (node === undefined || node.role === 'witness') {
-      throw new InvalidArgumentError(field, `"${id}" is not a data node of this cluster`);
+      throw new InvalidArgumentError(field, `"${id.slice(0, 64)}" is not a data node of this cluster`);
     }
     return id;
+  }
+
+  /** Runs a request's checks and conversion, logging (rate-limited) what it refuses. */
+  private checked<T>(method: string, sender: string, convert: () => T): T {
+    try {
+      return convert();
+    } catch (error) {
+      if (error instanceof InvalidArgumentError) {
+        this.refusals.note(`witness:${method}:${error.field}`, 'refused a witness message', {
+          method,
+          from: sender.slice(0, 64),
+          error: error.message,
+        });
+      }
+      throw error;
+    }
   }
 
   private witnessService(context: EdgeContext): WitnessServiceHandlers {
@@ -294,9 +319,12 @@ export class WitnessServer {
       RequestVote: unary(
         context,
         async (request: RequestVoteRequest__Output, call): Promise<RequestVoteResponse> => {
-          this.requireDataNode(request.candidateId, 'candidate_id');
-          requireSender(call, request.candidateId, 'candidate_id');
-          const answer = await this.exchange(requestVoteFromWire(request, selfId));
+          const message = this.checked('RequestVote', request.candidateId, () => {
+            this.requireDataNode(request.candidateId, 'candidate_id');
+            requireSender(call, request.candidateId, 'candidate_id');
+            return requestVoteFromWire(request, selfId);
+          });
+          const answer = await this.exchange(message);
           if (answer.type !== 'request_vote_response') throw new Error(`the witness answered ${answer.type}`);
           return { header: header(answer.term), ...requestVoteResponseToWire(answer) };
         },
@@ -304,9 +332,12 @@ export class WitnessServer {
       Heartbeat: unary(
         context,
         async (request: WitnessHeartbeatRequest__Output, call): Promise<WitnessHeartbeatResponse> => {
-          this.requireDataNode(request.leaderId, 'leader_id');
-          requireSender(call, request.leaderId, 'leader_id');
-          const answer = await this.exchange(heartbeatFromWire(request, selfId));
+          const message = this.checked('Heartbeat', request.leaderId, () => {
+            this.requireDataNode(request.leaderId, 'leader_id');
+            requireSender(call, request.leaderId, 'leader_id');
+            return heartbeatFromWire(request, selfId);
+          });
+          const answer = await this.exchange(message);
           if (answer.type !== 'append_entries_response')
             throw new Error(`the witness answered ${answer.type}`);
           return { header: header(answer.term), success: answer.success };
@@ -315,9 +346,12 @@ export class WitnessServer {
       RecordInSync: unary(
         context,
         async (request: RecordInSyncRequest__Output, call): Promise<RecordInSyncResponse> => {
-          this.requireDataNode(request.leaderId, 'leader_id');
-          requireSender(call, request.leaderId, 'leader_id');
-          const answer = await this.exchange(recordFromWire(request, selfId, dataNodeIds(this.config)));
+          const message = this.checked('RecordInSync', request.leaderId, () => {
+            this.requireDataNode(request.leaderId, 'leader_id');
+            requireSender(call, request.leaderId, 'leader_id');
+            return recordFromWire(request, selfId, dataNodeIds(this.config));
+          });
+          const answer = await this.exchange(message);
           if (answer.type !== 'witness_record_response')
             throw new Error(`the witness answered ${answer.type}`);
           return { header: header(answer.term), accepted: answer.success };

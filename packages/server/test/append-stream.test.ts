@@ -139,6 +139,7 @@ describe('ordered append stream (real gRPC)', function () {
         replica,
         responses,
         contacts: new PeerContacts(['main'], () => Date.now(), 1000),
+        wire: { voters: ['backup', 'main'], witnessId: null },
         timings: {
           rpcDeadlineMs: 5000,
           responseWaitMs: 4000,

@@ -29,6 +29,7 @@ import {
   installSnapshotResponseFromWire,
   isPeerRequest,
   isPeerResponse,
+  mergeOfferFromWire,
   requestVoteFromWire,
   requestVoteResponseFromWire,
   requestVoteResponseToWire,
@@ -252,6 +253,95 @@ describe('peer message conversion', () => {
         entryFromWire({ index: 0, term: 1, kind: 'ENTRY_KIND_NOOP', data: Buffer.alloc(0) }, 'entry'),
       ),
     ).to.equal('entry.index');
+  });
+
+  it('refuses terms and indices out of bounds, impossible log positions and foreign configurations', () => {
+    const wire = () =>
+      requestThroughWire<AppendEntriesRequest__Output>('AppendEntries', appendEntriesToWire(append));
+    const context = { voters: ['backup', 'main'], witnessId: null };
+    const refused = (change: (request: AppendEntriesRequest__Output) => void) => {
+      const request = wire();
+      change(request);
+      return fieldOf(() => appendEntriesFromWire(request, 'backup', context));
+    };
+    expect(appendEntriesFromWire(wire(), 'backup', context).entries).to.have.length(3);
+    expect(refused((request) => (request.term = 2 ** 53 - 1))).to.equal('term');
+    expect(refused((request) => (request.term = 2 ** 48 + 1))).to.equal('term');
+    expect(refused((request) => (request.term = 0))).to.equal('term');
+    expect(refused((request) => (request.prevLogTerm = 5))).to.equal('prev_log_term');
+    expect(refused((request) => (request.prevLogTerm = 0))).to.equal('prev_log_term');
+    expect(refused((request) => (request.leaderCommit = 2 ** 50))).to.equal('leader_commit');
+    expect(
+      refused((request) => {
+        const entry = request.entries[2];
+        if (entry !== undefined) {
+          entry.data = Buffer.from(encodeConfiguration({ voters: ['main', 'mallory'], inSync: ['mallory'] }));
+        }
+      }),
+    ).to.equal('entries[2].data');
+    const vote = (fields: Partial<RequestVoteRequest__Output>): RequestVoteRequest__Output => ({
+      term: 5,
+      candidateId: 'main',
+      lastLogIndex: 10,
+      lastLogTerm: 4,
+      preVote: false,
+      leadershipTransfer: false,
+      ...fields,
+    });
+    expect(requestVoteFromWire(vote({}), 'backup').lastLogIndex).to.equal(10);
+    expect(fieldOf(() => requestVoteFromWire(vote({ lastLogTerm: 6 }), 'backup'))).to.equal('last_log_term');
+    expect(fieldOf(() => requestVoteFromWire(vote({ lastLogTerm: 0 }), 'backup'))).to.equal('last_log_term');
+    expect(fieldOf(() => requestVoteFromWire(vote({ term: Number.MAX_SAFE_INTEGER }), 'backup'))).to.equal(
+      'term',
+    );
+  });
+
+  it('refuses a merge offer whose ranges or merged entries are wrong, naming the field', () => {
+    const merged = (index: number, term: number) =>
+      Buffer.from(
+        JSON.stringify({
+          index,
+          term,
+          timestampMs: 1000,
+          command: { type: 'tick' },
+        }),
+      );
+    const offer = (fields: Record<string, unknown> = {}) => ({
+      term: 6,
+      backupId: 'backup',
+      stretchStartIndex: 5,
+      firstIndex: 5,
+      throughIndex: 6,
+      entries: [
+        { index: 5, term: 6, kind: 'ENTRY_KIND_NOOP', data: Buffer.alloc(0) },
+        { index: 6, term: 6, kind: 'ENTRY_KIND_NORMAL', data: merged(6, 6) },
+      ],
+      incomplete: false,
+      ...fields,
+    });
+    const context = { voters: ['backup', 'main'], witnessId: null };
+    const field = (fields: Record<string, unknown>) =>
+      fieldOf(() => mergeOfferFromWire(offer(fields) as never, 'main', context));
+    expect(field({ firstIndex: 4 })).to.equal('first_index');
+    expect(field({ throughIndex: 3 })).to.equal('through_index');
+    expect(field({ throughIndex: 9 })).to.equal('entries');
+    expect(field({ stretchStartIndex: 2 ** 60 })).to.equal('stretch_start_index');
+    expect(
+      field({
+        entries: [
+          { index: 5, term: 6, kind: 'ENTRY_KIND_NOOP', data: Buffer.alloc(0) },
+          { index: 6, term: 6, kind: 'ENTRY_KIND_NORMAL', data: Buffer.from('{"index":"x"}') },
+        ],
+      }),
+    ).to.match(/^entries\[1\]\.data/);
+    expect(
+      field({
+        entries: [
+          { index: 5, term: 6, kind: 'ENTRY_KIND_NOOP', data: Buffer.alloc(0) },
+          { index: 6, term: 6, kind: 'ENTRY_KIND_NORMAL', data: merged(7, 6) },
+        ],
+      }),
+    ).to.equal('entries[1].data');
   });
 
   it('refuses an answer without a header', () => {

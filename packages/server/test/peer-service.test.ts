@@ -57,6 +57,7 @@ describe('peer service (stand-in replica)', () => {
     replica,
     responses,
     contacts,
+    wire: { voters: ['backup', 'main'], witnessId: null },
     timings: {
       rpcDeadlineMs: 100,
       responseWaitMs: 30,

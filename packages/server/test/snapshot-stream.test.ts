@@ -126,6 +126,39 @@ describe('snapshot streaming', () => {
     expect(receiver.bytesReceived(offer)).to.equal(0);
   });
 
+  it('grows its buffer with the bytes that arrive, whatever size the first chunk claims', () => {
+    const receiver = new SnapshotReceiver(2 * 1024 * 1024 * 1024);
+    const claimed = { ...offer, totalBytes: 1024 * 1024 * 1024 };
+    const [first] = [...snapshotChunks(offer, data, 0, 3000)];
+    const chunk = asReceived({ ...(first as InstallSnapshotChunk), totalBytes: claimed.totalBytes });
+    expect(receiver.receive(receiver.openStream(), chunk, true)).to.deep.equal({ kind: 'continue' });
+    expect(receiver.bufferedBytes()).to.be.at.most(64 * 1024);
+    expect(receiver.bytesReceived()).to.equal(3000);
+  });
+
+  it('refuses a snapshot over the limit, and a configuration that names other voters', () => {
+    const receiver = new SnapshotReceiver(5000, { voters: ['backup', 'main'], witnessId: null });
+    const chunks = [...snapshotChunks(offer, data, 0, 3000)].map(asReceived);
+    const first = chunks[0] as InstallSnapshotChunk__Output;
+    try {
+      receiver.receive(receiver.openStream(), first, true);
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect((error as InvalidArgumentError).field).to.equal('total_bytes');
+    }
+    const open = new SnapshotReceiver(50_000, { voters: ['backup', 'main'], witnessId: null });
+    const foreign = {
+      ...first,
+      configuration: Buffer.from(encodeConfiguration({ voters: ['main', 'mallory'], inSync: ['main'] })),
+    };
+    try {
+      open.receive(open.openStream(), foreign, true);
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect((error as InvalidArgumentError).field).to.equal('configuration');
+    }
+  });
+
   it('refuses malformed chunks, naming the field', () => {
     const receiver = new SnapshotReceiver(50_000);
     const chunk = () => asReceived([...snapshotChunks(offer, data, 0, 3000)][0] as InstallSnapshotChunk);

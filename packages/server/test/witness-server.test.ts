@@ -130,7 +130,15 @@ describe('witness server (real gRPC and LevelDB)', function () {
   const requestVote = (candidateId: string, term: number, lastLogIndex: number, preVote = false) =>
     call<RequestVoteResponse__Output>((options, callback) =>
       witnessAs(candidateId).RequestVote(
-        { term, candidateId, lastLogIndex, lastLogTerm: 0, preVote, leadershipTransfer: false },
+        // Index 0 has term 0; any later one a term of at least 1.
+        {
+          term,
+          candidateId,
+          lastLogIndex,
+          lastLogTerm: lastLogIndex === 0 ? 0 : 1,
+          preVote,
+          leadershipTransfer: false,
+        },
         options,
         callback,
       ),

@@ -47,11 +47,15 @@ export interface VerifiedNode {
   address: string;
   appliedIndex: number;
   stateHash: string;
+  /** The hash chain over the applied log through logHashIndex ('' when the node cannot know it). */
+  logHash: string;
+  logHashIndex: number;
 }
 
 /**
- * Waits until every address has applied the same index with the same state hash, and returns the
- * nodes' answers; throws with what each node said if they do not converge in time.
+ * Waits until every address has applied the same index with the same state hash and the same log
+ * hash chain (so that the logs, not only the ledgers, are equal), and returns the nodes' answers;
+ * throws with what each node said if they do not converge in time.
  */
 export async function waitForEqualState(
   access: ClusterAccess,
@@ -69,13 +73,25 @@ export async function waitForEqualState(
         last = await Promise.all(
           addresses.map(async (address) => {
             const verified = await admin.verify(address);
-            return { address, appliedIndex: verified.appliedIndex, stateHash: verified.stateHash };
+            return {
+              address,
+              appliedIndex: verified.appliedIndex,
+              stateHash: verified.stateHash,
+              logHash: verified.logHash,
+              logHashIndex: verified.logHashIndex,
+            };
           }),
         );
         const first = last[0];
         if (
           first !== undefined &&
-          last.every((node) => node.stateHash === first.stateHash && node.appliedIndex === first.appliedIndex)
+          last.every(
+            (node) =>
+              node.stateHash === first.stateHash &&
+              node.appliedIndex === first.appliedIndex &&
+              node.logHash === first.logHash &&
+              node.logHashIndex === first.logHashIndex,
+          )
         ) {
           return last;
         }

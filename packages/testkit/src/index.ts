@@ -4,6 +4,7 @@ export * from './fault-proxy.js';
 export * from './history-checker/index.js';
 export * from './netns/index.js';
 export * from './paths.js';
+export * from './peer-client.js';
 export * from './ports.js';
 export * from './raw-client.js';
 export * from './simulation/index.js';

@@ -4,7 +4,7 @@
 // a replay that differs from the node is an error here, never a silent pass.
 import path from 'node:path';
 import { decodeEntryData, Ledger } from '@tandem/ledger';
-import { loadConfig } from '@tandem/server';
+import { decodeNodeSnapshot, loadConfig } from '@tandem/server';
 import { LevelStorage } from '@tandem/storage';
 
 export interface VerifiedLedger {
@@ -74,7 +74,7 @@ export async function readVerifiedLedger(
   const ledger =
     loaded.snapshot === null
       ? new Ledger(ledgerOptions)
-      : Ledger.restore(loaded.snapshot.data, ledgerOptions);
+      : Ledger.restore(decodeNodeSnapshot(loaded.snapshot.data, snapshotIndex).ledger, ledgerOptions);
   let appliedIndex = snapshotIndex;
   let mergeEntryCount = 0;
   const mergedRequestIds = new Set<string>();

@@ -944,8 +944,11 @@ class Simulation {
     const leaders = statuses.filter((status) => status.role === 'leader');
     if (leaders.length !== 1) return false;
     const lastIndex = (leaders[0] as (typeof leaders)[number]).lastIndex;
+    // A node that refuses its leader's log (a split brain being merged) is not settled, even when
+    // its own log happens to end at the same index.
     return statuses.every(
       (status) =>
+        status.divergence === null &&
         status.lastIndex === lastIndex &&
         status.commitIndex === lastIndex &&
         status.appliedIndex === lastIndex,
