@@ -57,7 +57,12 @@ export function verifyTable(report: VerifyReport): string {
         : null,
     ]),
   );
-  const stateVerdict = report.stateHashesEqual ? 'equal' : 'DIFFERENT';
+  const stateVerdict =
+    report.stateHashesEqual === null
+      ? 'not compared (the nodes kept applying new entries; ask again)'
+      : report.stateHashesEqual
+        ? 'equal'
+        : 'DIFFERENT';
   const logVerdict =
     report.logHashesEqual === null
       ? 'not comparable (a chain is unknown, or the nodes answered at different indices)'

@@ -184,72 +184,93 @@ export interface VerifyReport {
   nodes: VerifyNode[];
   /** Every reachable data node reported the same state hash and, where comparable, log hash. */
   equal: boolean;
-  stateHashesEqual: boolean;
+  /**
+   * Every reachable data node reported the same state hash at the same applied index; null when
+   * their applied indexes kept moving apart (a busy cluster), so that the hashes could not be
+   * compared: a state hash is the ledger's as applied now, not at an index asked for.
+   */
+  stateHashesEqual: boolean | null;
   /**
    * Every reachable data node reported the same log hash at the same index; null when they cannot
    * be compared (a node does not know its chain, or they answered at different indices).
    */
   logHashesEqual: boolean | null;
-  /** What differs: 'state hash', 'log hash'. */
+  /** What differs: 'state hash', 'log hash'; or 'applied index' when states could not be compared. */
   differences: string[];
   appliedIndexesEqual: boolean;
   /** Every data node was reached. */
   complete: boolean;
 }
 
+/** Rounds of asking before verify gives up comparing nodes whose applied indexes keep moving. */
+const VERIFY_ROUNDS = 5;
+
 /** Asks every data node for its state hash once it has applied the leader's commit index. */
 export async function collectVerify(admin: AdminClient, servers: readonly string[]): Promise<VerifyReport> {
   const status = await collectStatus(admin, servers);
   const dataNodes = status.nodes.filter((node) => node.role !== 'witness');
   const leader = status.nodes.find((node) => node.id !== null && node.id === status.leader);
-  const waitForIndex = leader?.commitIndex ?? Math.max(0, ...dataNodes.map((node) => node.commitIndex ?? 0));
-  const nodes = await Promise.all(
-    dataNodes.map(async (node): Promise<VerifyNode> => {
-      if (!node.reachable) {
-        return {
-          id: node.id,
-          address: node.address,
-          appliedIndex: null,
-          stateHash: null,
-          logHash: null,
-          logHashIndex: null,
-          reachable: false,
-          error: node.error ?? 'unreachable',
-        };
-      }
-      try {
-        const result = await admin.verify(node.address, waitForIndex);
-        return {
-          id: result.nodeId || node.id,
-          address: node.address,
-          appliedIndex: result.appliedIndex,
-          stateHash: result.stateHash,
-          logHash: result.logHash === '' ? null : result.logHash,
-          logHashIndex: result.logHash === '' ? null : result.logHashIndex,
-          reachable: true,
-        };
-      } catch (error) {
-        return {
-          id: node.id,
-          address: node.address,
-          appliedIndex: null,
-          stateHash: null,
-          logHash: null,
-          logHashIndex: null,
-          reachable: false,
-          error: (error as Error).message,
-        };
-      }
-    }),
-  );
+  let waitForIndex = leader?.commitIndex ?? Math.max(0, ...dataNodes.map((node) => node.commitIndex ?? 0));
+  const ask = (): Promise<VerifyNode[]> =>
+    Promise.all(
+      dataNodes.map(async (node): Promise<VerifyNode> => {
+        if (!node.reachable) {
+          return {
+            id: node.id,
+            address: node.address,
+            appliedIndex: null,
+            stateHash: null,
+            logHash: null,
+            logHashIndex: null,
+            reachable: false,
+            error: node.error ?? 'unreachable',
+          };
+        }
+        try {
+          const result = await admin.verify(node.address, waitForIndex);
+          return {
+            id: result.nodeId || node.id,
+            address: node.address,
+            appliedIndex: result.appliedIndex,
+            stateHash: result.stateHash,
+            logHash: result.logHash === '' ? null : result.logHash,
+            logHashIndex: result.logHash === '' ? null : result.logHashIndex,
+            reachable: true,
+          };
+        } catch (error) {
+          return {
+            id: node.id,
+            address: node.address,
+            appliedIndex: null,
+            stateHash: null,
+            logHash: null,
+            logHashIndex: null,
+            reachable: false,
+            error: (error as Error).message,
+          };
+        }
+      }),
+    );
+  // A state hash is the ledger's as applied when the node answers; on a busy cluster one node may
+  // have applied an entry more than the other. Ask again at the furthest index until they agree.
+  let nodes = await ask();
+  for (let round = 1; round < VERIFY_ROUNDS; round += 1) {
+    const applied = nodes.filter((node) => node.reachable).map((node) => node.appliedIndex ?? 0);
+    if (new Set(applied).size <= 1) break;
+    waitForIndex = Math.max(waitForIndex, ...applied);
+    nodes = await ask();
+  }
   const verified = nodes.filter((node) => node.reachable);
-  const stateHashesEqual = new Set(verified.map((node) => node.stateHash)).size <= 1;
+  const appliedIndexesEqual = new Set(verified.map((node) => node.appliedIndex)).size <= 1;
+  const stateHashesEqual = appliedIndexesEqual
+    ? new Set(verified.map((node) => node.stateHash)).size <= 1
+    : null;
   const comparable =
     verified.every((node) => node.logHash !== null) &&
     new Set(verified.map((node) => node.logHashIndex)).size <= 1;
   const logHashesEqual = comparable ? new Set(verified.map((node) => node.logHash)).size <= 1 : null;
   const differences = [
-    ...(stateHashesEqual ? [] : ['state hash']),
+    ...(stateHashesEqual === null ? ['applied index'] : stateHashesEqual ? [] : ['state hash']),
     ...(logHashesEqual === false ? ['log hash'] : []),
   ];
   return {
@@ -259,7 +280,7 @@ export async function collectVerify(admin: AdminClient, servers: readonly string
     stateHashesEqual,
     logHashesEqual,
     differences,
-    appliedIndexesEqual: new Set(verified.map((node) => node.appliedIndex)).size <= 1,
+    appliedIndexesEqual,
     complete: verified.length === nodes.length && nodes.length > 0,
   };
 }

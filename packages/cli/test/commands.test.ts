@@ -497,6 +497,39 @@ describe('tandemctl commands against scripted servers', () => {
     expect(io.out()).to.contain('hash-b');
   });
 
+  it('verify asks again when a node has applied an entry more, and compares at the same index', async () => {
+    const { main } = await pairWithWitness();
+    let asked = 0;
+    const other = await admin({
+      ClusterStatus: () => ({
+        response: {
+          header: header(3, 'backup', 'NODE_STATE_FOLLOWER', 'ROLE_BACKUP'),
+          nodes: [nodeStatus({ id: 'backup', role: 'ROLE_BACKUP' })],
+        },
+      }),
+      // It has applied index 11 already when first asked to wait for 10; the main (scripted above)
+      // answers at the index it is asked to wait for, with the same hash as this node at 11.
+      Verify: (request) => {
+        asked += 1;
+        const appliedIndex = Math.max(Number(request.waitForIndex), 11);
+        return {
+          response: {
+            header: header(3, 'backup', 'NODE_STATE_FOLLOWER', 'ROLE_BACKUP'),
+            nodeId: 'backup',
+            appliedIndex,
+            stateHash: 'hash-a',
+          },
+        };
+      },
+    });
+    const io = captureIo();
+    expect(
+      await run([...credentials, '--servers', `${main.address},${other.address}`, 'verify'], io),
+    ).to.equal(ExitCode.ok);
+    expect(asked).to.equal(2);
+    expect(io.out()).to.contain('waited for index 11; state hashes equal');
+  });
+
   it('verify exits 1 when the logs differ although the states are equal, and says so', async () => {
     const { main } = await pairWithWitness();
     const other = await admin({
