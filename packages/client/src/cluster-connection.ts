@@ -66,6 +66,9 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 1000,
   'grpc.keepalive_timeout_ms': 2000,
   'grpc.keepalive_permit_without_calls': 1,
+  // A client is one workstation (or one operator): its own connections, never shared with another
+  // client in the same process, which grpc-js would otherwise do for channels with equal settings.
+  'grpc.use_local_subchannel_pool': 1,
 };
 
 /** The longest a client waits when a server says it sends too many calls, per attempt. */

@@ -127,6 +127,8 @@ export interface GuardOptions {
 export class Guard {
   private tokens: { token: TokenConfig; digest: Buffer }[] = [];
   private readonly refusals: LogLimiter;
+  /** Per HTTP/2 session (one TLS connection): forgotten with the session. */
+  private readonly connections = new WeakMap<object, ConnectionFacts>();
   private readonly rates: RateLimiter | null;
 
   constructor(private readonly options: GuardOptions) {
@@ -148,13 +150,10 @@ export class Guard {
 
   /** Who the caller is, or an AuthError (UNAUTHENTICATED). */
   authenticate(call: AnyCall): Identity {
-    const from = peerOf(call);
-    const certificate = call.getAuthContext().sslPeerCertificate;
-    if (certificate !== undefined) {
-      const identity = this.certificateIdentity(certificate);
-      if (identity !== null) return { ...identity, from };
-      // A certificate from the CA that names no Tandem identity: fall through to a token.
-    }
+    const connection = this.connectionOf(call);
+    const { from, certified, hasCertificate } = connection;
+    if (certified !== null) return { ...certified, from };
+    const certificate = hasCertificate;
     const authorization = call.metadata.get('authorization');
     if (authorization.length > 0) {
       const token = bearerToken(authorization[0]);
@@ -166,7 +165,7 @@ export class Guard {
     if (this.options.security.insecure) return { name: 'anonymous', role: 'admin', via: 'insecure', from };
     throw new AuthError(
       grpc.status.UNAUTHENTICATED,
-      certificate === undefined
+      !certificate
         ? 'no credentials: present a client certificate from the cluster CA or a bearer token'
         : 'the client certificate names no Tandem identity (a SAN URI tandem://<role>/<name>) and no token was given',
     );
@@ -197,10 +196,11 @@ export class Guard {
   /** RESOURCE_EXHAUSTED when the identity has used up its workstation calls for now. */
   limitRate(identity: Identity): void {
     if (this.rates === null) return;
-    // Without authentication every caller is "anonymous": each connection gets a bucket of its own.
-    const key =
-      identity.via === 'insecure' ? `insecure/${identity.from}` : `${identity.role}/${identity.name}`;
-    const waitMs = this.rates.take(key, Date.now());
+    // Without authentication there is no identity to hold to a rate: every caller is "anonymous",
+    // and grpc-js shares one connection between the plaintext clients of a process, so neither the
+    // name nor the address tells workstations apart. The limit is per identity, so it is off.
+    if (identity.via === 'insecure') return;
+    const waitMs = this.rates.take(`${identity.role}/${identity.name}`, Date.now());
     if (waitMs > 0) {
       throw new AuthError(
         grpc.status.RESOURCE_EXHAUSTED,
@@ -213,6 +213,26 @@ export class Guard {
   /** Logs a refusal, at most once a second per kind (with how many were not logged). */
   logRefusal(kind: string, details: Record<string, unknown>): void {
     this.refusals.warn(`refused ${kind}`, kind, details);
+  }
+
+  /**
+   * What the TLS connection under a call says of the caller: its address, and the identity its
+   * verified certificate names. A certificate belongs to the connection, not to the call, so it is
+   * worked out once per connection: Node builds the peer certificate afresh (fingerprints and all)
+   * on every getPeerCertificate, which grpc-js calls for every call.
+   */
+  private connectionOf(call: AnyCall): ConnectionFacts {
+    const session = sessionOf(call);
+    const known = session === null ? undefined : this.connections.get(session);
+    if (known !== undefined) return known;
+    const certificate = call.getAuthContext().sslPeerCertificate;
+    const facts: ConnectionFacts = {
+      from: peerOf(call),
+      certified: certificate === undefined ? null : this.certificateIdentity(certificate),
+      hasCertificate: certificate !== undefined,
+    };
+    if (session !== null) this.connections.set(session, facts);
+    return facts;
   }
 
   /** identityFromCertificate caches by the certificate's bytes: no parse per call. */
@@ -232,6 +252,28 @@ export class Guard {
     }
     return found;
   }
+}
+
+interface ConnectionFacts {
+  from: string;
+  /** The identity the connection's verified certificate names; null without one (or without a URI). */
+  certified: Omit<Identity, 'from'> | null;
+  hasCertificate: boolean;
+}
+
+/**
+ * The HTTP/2 session (one connection) under a call, through grpc-js's internals: the public call
+ * object holds the intercepting call, which holds the stream of its session. Null when a grpc-js
+ * version lays them out otherwise: the guard then works from the call alone, as correct and slower.
+ */
+function sessionOf(call: AnyCall): object | null {
+  let layer = (call as { call?: unknown }).call;
+  for (let depth = 0; depth < 4 && typeof layer === 'object' && layer !== null; depth += 1) {
+    const session = (layer as { stream?: { session?: unknown } }).stream?.session;
+    if (typeof session === 'object' && session !== null) return session;
+    layer = (layer as { nextCall?: unknown }).nextCall;
+  }
+  return null;
 }
 
 function bearerToken(value: grpc.MetadataValue | undefined): string | null {
