@@ -86,7 +86,6 @@ function fieldOf(action: () => unknown): string {
 }
 
 describe('peer message conversion', () => {
-  const bytes = (text: string) => new TextEncoder().encode(text);
   const entries: Entry[] = [
     { index: 8, term: 3, kind: 'noop', data: new Uint8Array(0) },
     {
