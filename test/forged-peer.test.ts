@@ -231,28 +231,39 @@ describe('forged peer messages (real processes)', function () {
           } as Parameters<typeof encodeEntryData>[0]),
         ),
       });
+      // Refused by the node (success false); or on the wire, should the ledger's licence format
+      // change so that this entry no longer decodes (INVALID_ARGUMENT). Either way not applied.
+      const refused = (pending: Promise<{ success: boolean }>) =>
+        pending.then(
+          (answer) => answer.success === false,
+          (error: grpc.ServiceError) => error.code === INVALID_ARGUMENT,
+        );
       // As the main, to the backup, at a later term the main owns (term + 2), chained to the
       // backup's log and committing the entry at once.
-      const later = await call(asMain.peer, asMain.peer.AppendEntries, {
-        term: term + 2,
-        leaderId: 'main',
-        prevLogIndex: backup.lastIndex,
-        prevLogTerm: term,
-        entries: [activate(backup.lastIndex + 1, term + 2)],
-        leaderCommit: backup.lastIndex + 1,
-      });
-      expect(later.success).to.equal(false);
+      const later = await refused(
+        call(asMain.peer, asMain.peer.AppendEntries, {
+          term: term + 2,
+          leaderId: 'main',
+          prevLogIndex: backup.lastIndex,
+          prevLogTerm: term,
+          entries: [activate(backup.lastIndex + 1, term + 2)],
+          leaderCommit: backup.lastIndex + 1,
+        }),
+      );
+      expect(later).to.equal(true);
       // As the backup, to the main, at the main's own term.
       const main = await selfStatus(admin, pair.address('main'));
-      const same = await call(asBackup.peer, asBackup.peer.AppendEntries, {
-        term,
-        leaderId: 'backup',
-        prevLogIndex: main.lastIndex,
-        prevLogTerm: term,
-        entries: [activate(main.lastIndex + 1, term)],
-        leaderCommit: main.lastIndex + 1,
-      });
-      expect(same.success).to.equal(false);
+      const same = await refused(
+        call(asBackup.peer, asBackup.peer.AppendEntries, {
+          term,
+          leaderId: 'backup',
+          prevLogIndex: main.lastIndex,
+          prevLogTerm: term,
+          entries: [activate(main.lastIndex + 1, term)],
+          leaderCommit: main.lastIndex + 1,
+        }),
+      );
+      expect(same).to.equal(true);
       await expectSteady(term, 'activate');
       const missing = await admin.getLicence('forged').then(
         () => null,
@@ -287,7 +298,16 @@ describe('forged peer messages (real processes)', function () {
           command: {
             type: 'activate_licence',
             requestId: 'forged-merge',
-            licence: { licenceId: 'merged', product: 'Merged', seats: 1000 },
+            licence: {
+              licenceId: 'merged',
+              product: 'Merged',
+              seats: 1000,
+              quota: null,
+              validFromMs: 0,
+              validUntilMs: 0,
+              redundancy: true,
+              features: {},
+            },
           },
         }),
       );

@@ -201,7 +201,7 @@ export class RaftNode {
    * A peer's claim of a term more than MAX_TERM_JUMP ahead of ours. Such a term is adopted only once
    * the same peer has kept claiming one for an election timeout (see farTermRefusal).
    */
-  private farTermClaim: { from: NodeId; sinceTick: number; lastTick: number } | null = null;
+  private farTermClaim: { from: NodeId; term: number; sinceTick: number; lastTick: number } | null = null;
   /** The pre-vote this node granted last: a real vote far ahead is taken only after it. */
   private grantedPreVote: { from: NodeId; term: number; tick: number } | null = null;
   /**
@@ -836,7 +836,12 @@ export class RaftNode {
       }
     } else if (result === 'lost') {
       this.trace(`lost the ${this.role === 'pre_candidate' ? 'pre-vote' : 'election'} at term ${this.term}`);
-      this.becomeFollower(this.term, null);
+      // A transfer that the leader did not grant (a timeout_now it did not send, or one it gave up)
+      // leaves this node following that leader, as before: a follower without a leader would let
+      // the next message from a later term move it.
+      const known = this.knownLeader;
+      const backTo = this.transferCampaign && known !== null && known.term === this.term ? known.id : null;
+      this.becomeFollower(this.term, backTo);
     }
   }
 
@@ -1146,7 +1151,7 @@ export class RaftNode {
       const claim = this.leaderClaimRefusal(message);
       if (claim !== null) return { kind: 'leader_claim', reason: claim };
     }
-    const answering = this.answeringFollowerRefusal(message);
+    const answering = this.answeringFollowerRefusal(message) ?? this.stickyFollowerRefusal(message);
     if (answering !== null) return { kind: 'leader_claim', reason: answering };
     return null;
   }
@@ -1210,8 +1215,9 @@ export class RaftNode {
    * A term more than MAX_TERM_JUMP ahead of ours moves this node only when a real peer can be
    * behind it: a vote request after this node granted the same candidate's pre-vote for that very
    * term (so it would have elected it anyway), or any other message once the same peer has kept
-   * claiming such a term for an election timeout, as a live leader that this node fell far behind
-   * does with its heartbeats. Pre-vote requests never move a term and pass.
+   * claiming that same term for an election timeout, as a live leader that this node fell far
+   * behind does with its heartbeats (a burst of random terms never adds up). Pre-vote requests
+   * never move a term and pass.
    */
   private farTermRefusal(message: Message): string | null {
     if (message.type === 'request_vote' && message.preVote) return null;
@@ -1232,15 +1238,21 @@ export class RaftNode {
     if (
       claim === null ||
       claim.from !== message.from ||
+      claim.term !== message.term ||
       this.elapsedTicks - claim.lastTick > this.electionTimeoutTicks
     ) {
-      this.farTermClaim = { from: message.from, sinceTick: this.elapsedTicks, lastTick: this.elapsedTicks };
-      return `${ahead}; taken only once ${message.from} keeps to it for ${this.electionTimeoutTicks} ticks`;
+      this.farTermClaim = {
+        from: message.from,
+        term: message.term,
+        sinceTick: this.elapsedTicks,
+        lastTick: this.elapsedTicks,
+      };
+      return `${ahead}; taken only once ${message.from} keeps to that term for ${this.electionTimeoutTicks} ticks`;
     }
     claim.lastTick = this.elapsedTicks;
     const claimedTicks = this.elapsedTicks - claim.sinceTick;
     if (claimedTicks < this.electionTimeoutTicks) {
-      return `${ahead}; ${message.from} has claimed such terms for ${claimedTicks} ticks`;
+      return `${ahead}; ${message.from} has claimed it for ${claimedTicks} ticks`;
     }
     this.farTermClaim = null;
     this.trace(
@@ -1251,10 +1263,8 @@ export class RaftNode {
 
   /**
    * An append, snapshot or timeout_now says its sender leads the message's term. There is one
-   * leader per term, and in pair mode it owns the term; in pair and witness modes a follower that
-   * heard its leader within the failover timeout does not let another message move it to a later
-   * term (a real new leader got its vote, or comes after a failover timeout of silence); and a
-   * timeout_now counts only from the leader this node follows, in its own term.
+   * leader per term, and in pair mode it owns the term; and a timeout_now counts only from the
+   * leader this node follows, in its own term (see also stickyFollowerRefusal).
    */
   private leaderClaimRefusal(
     message: AppendEntriesMessage | InstallSnapshotMessage | TimeoutNowMessage,
@@ -1278,6 +1288,18 @@ export class RaftNode {
     if (this.mode === 'majority') return null;
     if (message.type === 'timeout_now')
       return `it comes from term ${term}, not this node's term ${this.term}`;
+    return null;
+  }
+
+  /**
+   * Pair and witness modes: a follower that heard its leader within the failover timeout does not
+   * let a message move it to a later term (a real new leader got its vote, or came after a
+   * failover timeout of silence). Vote requests have their own rule (pairVoteRefusal).
+   */
+  private stickyFollowerRefusal(message: Message): string | null {
+    if (this.mode === 'majority' || message.term <= this.term || message.type === 'request_vote') return null;
+    // A (late) answer to this node's own pre-vote carries the term it asked for, and moves nothing.
+    if (message.type === 'request_vote_response' && message.preVote) return null;
     const ticks = this.ticksSinceLeaderContact();
     if (this.role === 'follower' && this.leaderId !== null && ticks < this.electionTimeoutTicks) {
       return `this node follows ${this.leaderId} at term ${this.term}, heard ${ticks} ticks ago`;

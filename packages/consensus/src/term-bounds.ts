@@ -12,9 +12,9 @@ export const MAX_INDEX = 2 ** 48;
 
 /**
  * A message more than this many terms ahead of the receiver does not move it: the receiver adopts
- * such a term only once the same peer has kept claiming it for an election timeout (a live leader
- * heartbeats far more often), or for a vote, after it granted that candidate's pre-vote for that
- * very term. So one message moves a node by at most this many terms.
+ * such a term only once the same peer has kept claiming that same term for an election timeout (a
+ * live leader heartbeats far more often), or for a vote, after it granted that candidate's
+ * pre-vote for that very term. So one message moves a node by at most this many terms.
  */
 export const MAX_TERM_JUMP = 1000;
 

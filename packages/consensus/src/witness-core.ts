@@ -128,7 +128,7 @@ export class WitnessCore {
    */
   private announcements: { leader: NodeId; term: number; before: number; latest: number } | null = null;
   /** A data node's claim of a term more than MAX_TERM_JUMP ahead (see RaftNode.farTermRefusal). */
-  private farTermClaim: { from: NodeId; sinceTick: number; lastTick: number } | null = null;
+  private farTermClaim: { from: NodeId; term: number; sinceTick: number; lastTick: number } | null = null;
   /** The pre-vote granted last: a real vote far ahead is taken only after it. */
   private grantedPreVote: { from: NodeId; term: number; tick: number } | null = null;
 
@@ -317,15 +317,21 @@ export class WitnessCore {
     if (
       claim === null ||
       claim.from !== message.from ||
+      claim.term !== message.term ||
       this.elapsedTicks - claim.lastTick > this.failoverTimeoutTicks
     ) {
-      this.farTermClaim = { from: message.from, sinceTick: this.elapsedTicks, lastTick: this.elapsedTicks };
-      return `${ahead}; taken only once ${message.from} keeps to it for ${this.failoverTimeoutTicks} ticks`;
+      this.farTermClaim = {
+        from: message.from,
+        term: message.term,
+        sinceTick: this.elapsedTicks,
+        lastTick: this.elapsedTicks,
+      };
+      return `${ahead}; taken only once ${message.from} keeps to that term for ${this.failoverTimeoutTicks} ticks`;
     }
     claim.lastTick = this.elapsedTicks;
     const claimedTicks = this.elapsedTicks - claim.sinceTick;
     if (claimedTicks < this.failoverTimeoutTicks) {
-      return `${ahead}; ${message.from} has claimed such terms for ${claimedTicks} ticks`;
+      return `${ahead}; ${message.from} has claimed it for ${claimedTicks} ticks`;
     }
     this.farTermClaim = null;
     this.trace(
@@ -337,8 +343,9 @@ export class WitnessCore {
   /**
    * A heartbeat or record says its sender leads the message's term. One leader per term: not while
    * this witness knows another leader of it or voted for another candidate in it. And a newer term
-   * from another node does not end the lease of the leader heard last: a real new leader came
-   * after the lease ran out, or won this witness's vote.
+   * does not end the lease of the leader heard last, even from that leader: a real new leader
+   * (that one again, or the other data node) came after the lease ran out, or won this witness's
+   * vote, which moved the witness to its term.
    */
   private leaderClaimRefusal(from: NodeId, term: number): string | null {
     const { votedFor } = this.state;
@@ -348,7 +355,7 @@ export class WitnessCore {
       return null;
     }
     const leaseTicks = this.leaderLeaseTicks - this.ticksSinceLeaderContact();
-    if (this.leaderId !== null && this.leaderId !== from && leaseTicks > 0) {
+    if (this.leaderId !== null && leaseTicks > 0) {
       return `this witness heard ${this.leaderId} lead term ${this.state.term} ${this.ticksSinceLeaderContact()} ticks ago`;
     }
     return null;
@@ -433,8 +440,12 @@ export class WitnessCore {
       return `its log ends at ${message.lastLogIndex}, below the acknowledged index ${acknowledgedIndex}`;
     }
     const leaseTicks = this.leaderLeaseTicks - this.ticksSinceLeaderContact();
-    // A transfer is the leader's own wish, and a leader that asks for votes has given up leading.
-    if (!message.leadershipTransfer && leaseTicks > 0 && this.leaderId !== message.from) {
+    // A transfer is the leader's own wish. The leader itself gets no vote for a later term during
+    // its lease either: a leader that gave up leading (it stepped down, or restarted) campaigns only
+    // after a failover timeout, when the lease has run out. A retry of the vote already given in
+    // this term gets the same answer.
+    const retry = message.term === term && votedFor === message.from;
+    if (!message.leadershipTransfer && leaseTicks > 0 && !retry) {
       const ticks = this.ticksSinceLeaderContact();
       return this.leaderId === null
         ? `started or heard a leader ${ticks} ticks ago`

@@ -28,17 +28,25 @@ const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 /** The chain extended by one entry. */
 export function chainEntry(previous: LogHash, entry: Entry): LogHash {
-  const header = Buffer.alloc(8 + 8 + 1 + 4);
-  header.writeBigUInt64BE(BigInt(entry.index), 0);
-  header.writeBigUInt64BE(BigInt(entry.term), 8);
-  header.writeUInt8(KIND_BYTE[entry.kind], 16);
-  header.writeUInt32BE(entry.data.byteLength, 17);
-  const hash = createHash('sha256')
-    .update(Buffer.from(previous.hash, 'hex'))
-    .update(header)
-    .update(entry.data)
-    .digest('hex');
-  return { index: entry.index, hash };
+  return { index: entry.index, hash: chainBytes(Buffer.from(previous.hash, 'hex'), entry).toString('hex') };
+}
+
+/** Reused for every entry: a hash takes the bytes synchronously. */
+const HEADER = Buffer.alloc(8 + 8 + 1 + 4);
+
+/** The same on raw digests: every applied entry goes through here, so no hex on the way. */
+function chainBytes(previous: Buffer, entry: Entry): Buffer {
+  writeUint64(HEADER, entry.index, 0);
+  writeUint64(HEADER, entry.term, 8);
+  HEADER.writeUInt8(KIND_BYTE[entry.kind], 16);
+  HEADER.writeUInt32BE(entry.data.byteLength, 17);
+  return createHash('sha256').update(previous).update(HEADER).update(entry.data).digest();
+}
+
+/** A safe integer as 8 bytes, big-endian. */
+function writeUint64(buffer: Buffer, value: number, offset: number): void {
+  buffer.writeUInt32BE(Math.floor(value / 2 ** 32), offset);
+  buffer.writeUInt32BE(value >>> 0, offset + 4);
 }
 
 /** How many recent chain values a node remembers, so that Verify can answer at a common index. */
@@ -50,18 +58,18 @@ const REMEMBERED_HASHES = 4096;
  * snapshot that does, or discards its history.
  */
 export class LogHashChain {
-  private head: LogHash | null = GENESIS_LOG_HASH;
-  private readonly recent = new Map<number, string>();
+  private head: { index: number; digest: Buffer } | null = fromLogHash(GENESIS_LOG_HASH);
+  private readonly recent = new Map<number, Buffer>();
 
   get current(): LogHash | null {
-    return this.head;
+    return this.head === null ? null : { index: this.head.index, hash: this.head.digest.toString('hex') };
   }
 
   /** Starts over from a snapshot's chain value (null: unknown) or from nothing (GENESIS_LOG_HASH). */
   restore(hash: LogHash | null): void {
-    this.head = hash;
+    this.head = hash === null ? null : fromLogHash(hash);
     this.recent.clear();
-    if (hash !== null) this.remember(hash);
+    if (this.head !== null) this.remember(this.head.index, this.head.digest);
   }
 
   /** Applies one entry; entries come in log order, one index after the other. */
@@ -73,24 +81,28 @@ export class LogHashChain {
       this.restore(null);
       return;
     }
-    const next = chainEntry(head, entry);
-    this.head = next;
-    this.remember(next);
+    const digest = chainBytes(head.digest, entry);
+    this.head = { index: entry.index, digest };
+    this.remember(entry.index, digest);
   }
 
   /** The chain through index, if this node still remembers it. */
   at(index: number): LogHash | null {
-    const hash = this.recent.get(index);
-    return hash === undefined ? null : { index, hash };
+    const digest = this.recent.get(index);
+    return digest === undefined ? null : { index, hash: digest.toString('hex') };
   }
 
-  private remember(hash: LogHash): void {
-    this.recent.set(hash.index, hash.hash);
+  private remember(index: number, digest: Buffer): void {
+    this.recent.set(index, digest);
     if (this.recent.size > REMEMBERED_HASHES) {
       const oldest = this.recent.keys().next();
       if (oldest.done !== true) this.recent.delete(oldest.value);
     }
   }
+}
+
+function fromLogHash(hash: LogHash): { index: number; digest: Buffer } {
+  return { index: hash.index, digest: Buffer.from(hash.hash, 'hex') };
 }
 
 // ---------------------------------------------------------------------------------------------

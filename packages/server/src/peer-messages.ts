@@ -16,7 +16,13 @@ import type {
   TimeoutNowMessage,
 } from '@tandem/consensus';
 import { type Configuration, decodeConfiguration, MAX_INDEX, MAX_TERM } from '@tandem/consensus';
-import { type LedgerOptions, MAX_MERGED_ENTRIES, validateMergedEntry } from '@tandem/ledger';
+import {
+  decodeEntryData,
+  type LedgerOptions,
+  LIMITS,
+  MAX_MERGED_ENTRIES,
+  validateMergedEntry,
+} from '@tandem/ledger';
 import type {
   AppendEntriesRequest,
   AppendEntriesRequest__Output,
@@ -221,6 +227,23 @@ export function wireIndex(value: number, field: string, minimum = 0): number {
 }
 
 /**
+ * A replicated ledger command: the follower applies it once committed, and its ledger stops the
+ * node on bytes it cannot decode or an impossible time. A command that decodes but is invalid is
+ * fine: the ledger answers it with invalid_command on every node alike.
+ */
+function checkLedgerEntryData(data: Uint8Array, field: string): void {
+  let timestampMs: number;
+  try {
+    timestampMs = decodeEntryData(data).timestampMs;
+  } catch (error) {
+    throw new InvalidArgumentError(field, `is not a ledger entry (${(error as Error).message})`);
+  }
+  if (!Number.isSafeInteger(timestampMs) || timestampMs < 0 || timestampMs > LIMITS.timeMaxMs) {
+    throw new InvalidArgumentError(field, `has an impossible timestamp ${timestampMs}`);
+  }
+}
+
+/**
  * A log position (index, term): index 0 is the empty log's and has term 0; every later index has a
  * term of at least 1, and none is newer than the message's own term.
  */
@@ -254,11 +277,13 @@ function entriesFromWire(
   previous: { index: number; term: number },
   messageTerm: number,
   context: PeerWireContext | null,
+  ledgerEntries: boolean,
 ): Entry[] {
   let last = previous;
   return wires.map((wire, position) => {
     const field = `entries[${position}]`;
     const entry = entryFromWire(wire, field, context);
+    if (ledgerEntries && entry.kind === 'normal') checkLedgerEntryData(entry.data, `${field}.data`);
     if (entry.index !== last.index + 1) {
       throw new InvalidArgumentError(`${field}.index`, `is ${entry.index}, expected ${last.index + 1}`);
     }
@@ -311,7 +336,7 @@ export function appendEntriesFromWire(
     term,
     prevLogIndex: previous.index,
     prevLogTerm: previous.term,
-    entries: entriesFromWire(request.entries, previous, term, context),
+    entries: entriesFromWire(request.entries, previous, term, context, true),
     leaderCommit: wireIndex(request.leaderCommit, 'leader_commit'),
   };
 }
@@ -409,7 +434,7 @@ export function mergeOfferFromWire(
   if (request.entries.length !== throughIndex - firstIndex + 1) {
     throw new InvalidArgumentError('entries', `must hold the entries ${firstIndex}..${throughIndex}`);
   }
-  const entries = entriesFromWire(request.entries, { index: firstIndex - 1, term: 1 }, term, context);
+  const entries = entriesFromWire(request.entries, { index: firstIndex - 1, term: 1 }, term, context, false);
   entries.forEach((entry, position) => {
     if (entry.kind === 'normal') checkMergedEntryData(entry, `entries[${position}]`, context?.ledger);
   });

@@ -83,6 +83,8 @@ export function recordFromWire(
       throw new InvalidArgumentError('in_sync', `"${id.slice(0, 64)}" is not a data node`);
     }
   }
+  // Informational only, but checked like every other field.
+  wireIndex(request.lastIndex, 'last_index');
   if (!inSync.includes(request.leaderId)) {
     throw new InvalidArgumentError('in_sync', `does not hold the leader "${request.leaderId}"`);
   }

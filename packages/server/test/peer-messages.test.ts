@@ -7,6 +7,7 @@ import type {
   TimeoutNowMessage,
 } from '@tandem/consensus';
 import { encodeConfiguration } from '@tandem/consensus';
+import { encodeEntryData } from '@tandem/ledger';
 import type {
   AppendEntriesRequest__Output,
   AppendEntriesResponse__Output,
@@ -85,10 +86,14 @@ function fieldOf(action: () => unknown): string {
 }
 
 describe('peer message conversion', () => {
-  const bytes = (text: string) => new TextEncoder().encode(text);
   const entries: Entry[] = [
     { index: 8, term: 3, kind: 'noop', data: new Uint8Array(0) },
-    { index: 9, term: 4, kind: 'normal', data: bytes('{"command":1}') },
+    {
+      index: 9,
+      term: 4,
+      kind: 'normal',
+      data: encodeEntryData({ timestampMs: 1000, command: { type: 'tick' } }),
+    },
     {
       index: 10,
       term: 4,
@@ -271,6 +276,21 @@ describe('peer message conversion', () => {
     expect(refused((request) => (request.prevLogTerm = 5))).to.equal('prev_log_term');
     expect(refused((request) => (request.prevLogTerm = 0))).to.equal('prev_log_term');
     expect(refused((request) => (request.leaderCommit = 2 ** 50))).to.equal('leader_commit');
+    // A ledger command the follower could not apply: garbage, or an impossible time.
+    expect(
+      refused((request) => {
+        const entry = request.entries[1];
+        if (entry !== undefined) entry.data = Buffer.from('{"command":1}');
+      }),
+    ).to.equal('entries[1].data');
+    expect(
+      refused((request) => {
+        const entry = request.entries[1];
+        if (entry !== undefined) {
+          entry.data = Buffer.from(JSON.stringify({ v: 1, timestampMs: -5, command: { type: 'tick' } }));
+        }
+      }),
+    ).to.equal('entries[1].data');
     expect(
       refused((request) => {
         const entry = request.entries[2];

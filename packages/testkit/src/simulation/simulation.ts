@@ -943,13 +943,17 @@ class Simulation {
     const statuses = this.nodes.map((node) => node.status());
     const leaders = statuses.filter((status) => status.role === 'leader');
     if (leaders.length !== 1) return false;
-    const lastIndex = (leaders[0] as (typeof leaders)[number]).lastIndex;
-    // A node that refuses its leader's log (a split brain being merged) is not settled, even when
-    // its own log happens to end at the same index.
+    const leader = leaders[0] as (typeof leaders)[number];
+    const { lastIndex, lastTerm } = leader;
+    // Every node follows that leader and holds its last entry (same index and term, so the same
+    // log); one that refuses its leader's log (a split brain being merged), or has not heard from it
+    // since the heal, is not settled, even when its own log happens to end at the same index.
     return statuses.every(
       (status) =>
         status.divergence === null &&
+        status.leaderId === leader.id &&
         status.lastIndex === lastIndex &&
+        status.lastTerm === lastTerm &&
         status.commitIndex === lastIndex &&
         status.appliedIndex === lastIndex,
     );
