@@ -18,9 +18,9 @@ import { identityFromCertificate } from '@tandem/pki';
 import { RATE_LIMITED_REASON, REASON_KEY, RETRY_AFTER_KEY } from '@tandem/wire';
 import type { SecurityConfig, TokenConfig } from './config.js';
 import { attachIdentity, type CallerRole, type Identity } from './identity.js';
-import { LogLimiter } from './log-limiter.js';
 import type { Logger } from './logger.js';
 import { RateLimiter } from './rate-limiter.js';
+import { RefusalLog } from './refusal-log.js';
 
 /** Who may call what. Viewer < operator < admin; admin may call everything clients may call. */
 const VIEWER: readonly CallerRole[] = ['viewer', 'operator', 'admin'];
@@ -126,14 +126,14 @@ export interface GuardOptions {
  */
 export class Guard {
   private tokens: { token: TokenConfig; digest: Buffer }[] = [];
-  private readonly refusals: LogLimiter;
+  private readonly refusals: RefusalLog;
   /** Per HTTP/2 session (one TLS connection): forgotten with the session. */
   private readonly connections = new WeakMap<object, ConnectionFacts>();
   private readonly rates: RateLimiter | null;
 
   constructor(private readonly options: GuardOptions) {
     this.setTokens(options.security.tokens);
-    this.refusals = new LogLimiter(options.logger, 1000);
+    this.refusals = new RefusalLog({ logger: options.logger, clock: Date.now });
     this.rates =
       options.workstationRate === null
         ? null
@@ -212,7 +212,7 @@ export class Guard {
 
   /** Logs a refusal, at most once a second per kind (with how many were not logged). */
   logRefusal(kind: string, details: Record<string, unknown>): void {
-    this.refusals.warn(`refused ${kind}`, kind, details);
+    this.refusals.note(`guard:${kind}`, `refused ${kind}`, details);
   }
 
   /**

@@ -3,7 +3,6 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { AuthError, Guard, METHOD_ROLES } from '../src/auth.js';
 import type { SecurityConfig } from '../src/config.js';
-import { LogLimiter } from '../src/log-limiter.js';
 import { createLogger } from '../src/logger.js';
 import { RateLimiter } from '../src/rate-limiter.js';
 
@@ -144,21 +143,5 @@ describe('RateLimiter', () => {
     expect(limiter.take('a', 10_000)).to.equal(0);
     for (let call = 0; call < 4; call += 1) expect(limiter.take('a', 10_000)).to.equal(0);
     expect(limiter.take('a', 10_000)).to.be.greaterThan(0);
-  });
-});
-
-describe('LogLimiter', () => {
-  it('writes one line per kind per interval and counts the rest', () => {
-    const lines: { message: string; meta: Record<string, unknown> }[] = [];
-    const fakeLogger = {
-      warn: (message: string, meta: Record<string, unknown>) => lines.push({ message, meta }),
-    };
-    let nowMs = 0;
-    const limiter = new LogLimiter(fakeLogger as never, 1000, () => nowMs);
-    for (let count = 0; count < 50; count += 1) limiter.warn('refused', 'a', { n: count });
-    limiter.warn('refused', 'b', {});
-    nowMs = 1500;
-    limiter.warn('refused', 'a', {});
-    expect(lines.map((line) => line.meta.suppressedSinceLast ?? 0)).to.deep.equal([0, 0, 49]);
   });
 });
