@@ -34,7 +34,11 @@ export interface PeerClient {
  * address: a data node's peer port, or the witness's port. pki: the cluster's, whose node
  * certificate for asNodeId the calls carry; null for a cluster that runs insecure.
  */
-export async function peerClient(address: string, asNodeId: string, pki: TestPki | null): Promise<PeerClient> {
+export async function peerClient(
+  address: string,
+  asNodeId: string,
+  pki: TestPki | null,
+): Promise<PeerClient> {
   const proto = loadTandemProto();
   const files = pki === null ? null : new CertificateFiles(await pki.node(asNodeId), { watchIntervalMs: 0 });
   const credentials =
