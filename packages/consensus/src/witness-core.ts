@@ -440,12 +440,15 @@ export class WitnessCore {
       return `its log ends at ${message.lastLogIndex}, below the acknowledged index ${acknowledgedIndex}`;
     }
     const leaseTicks = this.leaderLeaseTicks - this.ticksSinceLeaderContact();
-    // A transfer is the leader's own wish. The leader itself gets no vote for a later term during
-    // its lease either: a leader that gave up leading (it stepped down, or restarted) campaigns only
-    // after a failover timeout, when the lease has run out. A retry of the vote already given in
-    // this term gets the same answer.
+    // A transfer is the leader's own wish; so is a vote the leader itself asks for. A leader that
+    // stepped down (check-quorum: it heard neither other voter for a failover timeout, as on a lossy
+    // link where its requests got through and the answers did not) campaigns at once, within this
+    // witness's lease; refusing it would leave the cluster without a leader for up to another
+    // failover timeout after every such step-down (found by the partition matrix, case 11 with 30 %
+    // loss). The price: a node holding the leader's certificate can raise the term by asking.
+    // A retry of the vote already given in this term gets the same answer.
     const retry = message.term === term && votedFor === message.from;
-    if (!message.leadershipTransfer && leaseTicks > 0 && !retry) {
+    if (!message.leadershipTransfer && leaseTicks > 0 && this.leaderId !== message.from && !retry) {
       const ticks = this.ticksSinceLeaderContact();
       return this.leaderId === null
         ? `started or heard a leader ${ticks} ticks ago`
