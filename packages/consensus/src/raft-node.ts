@@ -34,7 +34,7 @@ import { MergeSink, MergeSource, offerEntries } from './merge.js';
 import { nextOwnedTerm, pairElectionTimeoutTicks, termOwner } from './pair-mode.js';
 import { Progress } from './progress.js';
 import { RaftLog } from './raft-log.js';
-import { isBoundedCount, MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './term-bounds.js';
+import { FarTermGate, isBoundedCount, MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './term-bounds.js';
 import type {
   AppendEntriesMessage,
   AppendEntriesResponseMessage,
@@ -197,13 +197,8 @@ export class RaftNode {
 
   /** Where refusals of peer messages go (the driver rate-limits them); null: the trace. */
   private readonly refusalSink: ((kind: string, line: string) => void) | null;
-  /**
-   * A peer's claim of a term more than MAX_TERM_JUMP ahead of ours. Such a term is adopted only once
-   * the same peer has kept claiming one for an election timeout (see farTermRefusal).
-   */
-  private farTermClaim: { from: NodeId; term: number; sinceTick: number; lastTick: number } | null = null;
-  /** The pre-vote this node granted last: a real vote far ahead is taken only after it. */
-  private grantedPreVote: { from: NodeId; term: number; tick: number } | null = null;
+  /** Which terms more than MAX_TERM_JUMP ahead of ours this node takes (see term-bounds.ts). */
+  private readonly farTerms: FarTermGate;
   /**
    * Pair and witness modes: the leadership transfer this node started last (it sent timeout_now).
    * Only a node handing over honours the leadershipTransfer flag of a vote request.
@@ -237,6 +232,7 @@ export class RaftNode {
     assert.equal(typeof config.randomInt, 'function', 'randomInt is required');
     this.id = config.id;
     this.electionTimeoutTicks = config.electionTimeoutTicks;
+    this.farTerms = new FarTermGate('node', config.electionTimeoutTicks, (line) => this.trace(line));
     this.heartbeatIntervalTicks = config.heartbeatIntervalTicks;
     this.randomInt = config.randomInt;
     this.mode = config.mode ?? 'majority';
@@ -1140,7 +1136,7 @@ export class RaftNode {
     const configurationProblem = this.foreignConfiguration(message);
     if (configurationProblem !== null) return { kind: 'malformed', reason: configurationProblem };
     if (message.term > this.term + MAX_TERM_JUMP) {
-      const far = this.farTermRefusal(message);
+      const far = this.farTerms.refusal(message, this.term, this.elapsedTicks);
       if (far !== null) return { kind: 'term_jump', reason: far };
     }
     if (
@@ -1208,56 +1204,6 @@ export class RaftNode {
       const problem = check(decodeConfiguration(entry.data), `entry ${entry.index}`);
       if (problem !== null) return problem;
     }
-    return null;
-  }
-
-  /**
-   * A term more than MAX_TERM_JUMP ahead of ours moves this node only when a real peer can be
-   * behind it: a vote request after this node granted the same candidate's pre-vote for that very
-   * term (so it would have elected it anyway), or any other message once the same peer has kept
-   * claiming that same term for an election timeout, as a live leader that this node fell far
-   * behind does with its heartbeats (a burst of random terms never adds up). Pre-vote requests
-   * never move a term and pass.
-   */
-  private farTermRefusal(message: Message): string | null {
-    if (message.type === 'request_vote' && message.preVote) return null;
-    const ahead = `term ${message.term} is more than ${MAX_TERM_JUMP} terms ahead of ${this.term}`;
-    if (message.type === 'request_vote') {
-      const granted = this.grantedPreVote;
-      if (
-        granted !== null &&
-        granted.from === message.from &&
-        granted.term === message.term &&
-        this.elapsedTicks - granted.tick <= this.electionTimeoutTicks
-      ) {
-        return null;
-      }
-      return `${ahead} and this node granted no pre-vote for it`;
-    }
-    const claim = this.farTermClaim;
-    if (
-      claim === null ||
-      claim.from !== message.from ||
-      claim.term !== message.term ||
-      this.elapsedTicks - claim.lastTick > this.electionTimeoutTicks
-    ) {
-      this.farTermClaim = {
-        from: message.from,
-        term: message.term,
-        sinceTick: this.elapsedTicks,
-        lastTick: this.elapsedTicks,
-      };
-      return `${ahead}; taken only once ${message.from} keeps to that term for ${this.electionTimeoutTicks} ticks`;
-    }
-    claim.lastTick = this.elapsedTicks;
-    const claimedTicks = this.elapsedTicks - claim.sinceTick;
-    if (claimedTicks < this.electionTimeoutTicks) {
-      return `${ahead}; ${message.from} has claimed it for ${claimedTicks} ticks`;
-    }
-    this.farTermClaim = null;
-    this.trace(
-      `takes term ${message.term} from ${message.from}, which has claimed it for ${claimedTicks} ticks`,
-    );
     return null;
   }
 
@@ -1356,7 +1302,7 @@ export class RaftNode {
     const upToDate = this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
     const granted = canVote && upToDate;
     if (granted && message.preVote) {
-      this.grantedPreVote = { from: message.from, term: message.term, tick: this.elapsedTicks };
+      this.farTerms.grantedPreVote(message.from, message.term, this.elapsedTicks);
     }
     if (granted && !message.preVote) {
       // The vote is in hardState, which the driver persists before sending this answer.

@@ -11,7 +11,7 @@
 // acknowledged index is a second check against a data node that lost its disk but is still in the
 // set: its log would end below it.
 import assert from 'node:assert/strict';
-import { isBoundedCount, MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './term-bounds.js';
+import { FarTermGate, isBoundedCount, MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './term-bounds.js';
 import type {
   AppendEntriesMessage,
   AppendEntriesResponseMessage,
@@ -127,10 +127,8 @@ export class WitnessCore {
    * announcements, raised by its latest one.
    */
   private announcements: { leader: NodeId; term: number; before: number; latest: number } | null = null;
-  /** A data node's claim of a term more than MAX_TERM_JUMP ahead (see RaftNode.farTermRefusal). */
-  private farTermClaim: { from: NodeId; term: number; sinceTick: number; lastTick: number } | null = null;
-  /** The pre-vote granted last: a real vote far ahead is taken only after it. */
-  private grantedPreVote: { from: NodeId; term: number; tick: number } | null = null;
+  /** Which terms more than MAX_TERM_JUMP ahead this witness takes (see term-bounds.ts). */
+  private readonly farTerms: FarTermGate;
 
   constructor(config: WitnessConfig, stored: WitnessState | null) {
     assert.ok(typeof config.id === 'string' && config.id.length > 0, 'a witness id is a non-empty string');
@@ -152,6 +150,7 @@ export class WitnessCore {
     this.traceSink = config.trace ?? null;
     this.refusalSink = config.refusal ?? null;
     this.failoverTimeoutTicks = config.failoverTimeoutTicks;
+    this.farTerms = new FarTermGate('witness', config.failoverTimeoutTicks, (line) => this.trace(line));
     this.state = copyWitnessState(stored ?? initialWitnessState(this.dataNodeIds));
     this.assertState(this.state);
   }
@@ -241,7 +240,7 @@ export class WitnessCore {
     if (malformed !== null) return { kind: 'malformed', reason: malformed };
     const { term } = this.state;
     if (message.term > term + MAX_TERM_JUMP) {
-      const far = this.farTermRefusal(message);
+      const far = this.farTerms.refusal(message, this.state.term, this.elapsedTicks);
       if (far !== null) return { kind: 'term_jump', reason: far };
     }
     if ((message.type === 'append_entries' || message.type === 'witness_record') && message.term >= term) {
@@ -295,49 +294,6 @@ export class WitnessCore {
       default:
         return `a witness does not handle ${message.type}`;
     }
-  }
-
-  /** See RaftNode.farTermRefusal: a vote needs this witness's pre-vote, anything else persistence. */
-  private farTermRefusal(message: Message): string | null {
-    if (message.type === 'request_vote' && message.preVote) return null;
-    const ahead = `term ${message.term} is more than ${MAX_TERM_JUMP} terms ahead of ${this.state.term}`;
-    if (message.type === 'request_vote') {
-      const granted = this.grantedPreVote;
-      if (
-        granted !== null &&
-        granted.from === message.from &&
-        granted.term === message.term &&
-        this.elapsedTicks - granted.tick <= this.failoverTimeoutTicks
-      ) {
-        return null;
-      }
-      return `${ahead} and this witness granted no pre-vote for it`;
-    }
-    const claim = this.farTermClaim;
-    if (
-      claim === null ||
-      claim.from !== message.from ||
-      claim.term !== message.term ||
-      this.elapsedTicks - claim.lastTick > this.failoverTimeoutTicks
-    ) {
-      this.farTermClaim = {
-        from: message.from,
-        term: message.term,
-        sinceTick: this.elapsedTicks,
-        lastTick: this.elapsedTicks,
-      };
-      return `${ahead}; taken only once ${message.from} keeps to that term for ${this.failoverTimeoutTicks} ticks`;
-    }
-    claim.lastTick = this.elapsedTicks;
-    const claimedTicks = this.elapsedTicks - claim.sinceTick;
-    if (claimedTicks < this.failoverTimeoutTicks) {
-      return `${ahead}; ${message.from} has claimed it for ${claimedTicks} ticks`;
-    }
-    this.farTermClaim = null;
-    this.trace(
-      `takes term ${message.term} from ${message.from}, which has claimed it for ${claimedTicks} ticks`,
-    );
-    return null;
   }
 
   /**
@@ -407,7 +363,7 @@ export class WitnessCore {
     const refusal = this.voteRefusal(message);
     const granted = refusal === null;
     if (granted && message.preVote) {
-      this.grantedPreVote = { from: message.from, term: message.term, tick: this.elapsedTicks };
+      this.farTerms.grantedPreVote(message.from, message.term, this.elapsedTicks);
     }
     if (granted && !message.preVote) {
       if (message.term > this.state.term) this.moveToTerm(message);
