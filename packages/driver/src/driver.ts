@@ -78,6 +78,8 @@ export interface DriverLogger {
 export interface DriverEvents {
   /** The role or the leader changed, or this node began to lead a new term. */
   softStateChanged?(previous: SoftState, current: SoftState, term: number): void;
+  /** One committed entry was applied (result: null for noop and configuration entries). */
+  entryApplied?(entry: Entry, result: Result | null): void;
   /** Entries through this index are applied. */
   applied?(throughIndex: number): void;
   snapshotTaken?(snapshot: Snapshot): void;
@@ -126,6 +128,8 @@ export interface DriverOptions<S extends StateMachine> {
   /** The cluster id the configuration names, to warn when the ledger's differs; null: none. */
   configuredClusterId: string | null;
   events?: DriverEvents;
+  /** Counted into, when given (the simulation keeps one across a node's restarts). */
+  statistics?: DriverStatistics;
   /** Campaign at start instead of after an election timeout: for a cluster of one. */
   campaignAtStart?: boolean;
   /**
@@ -210,7 +214,7 @@ const MAX_READIES_PER_PUMP = 100_000;
 
 export class Driver<S extends StateMachine> {
   readonly raft: RaftNode;
-  readonly statistics: DriverStatistics = emptyDriverStatistics();
+  readonly statistics: DriverStatistics;
   private sm: S;
   /** Operations accepted but not yet proposed. Bounded by limits.maxPendingOperations. */
   private queue: QueuedOperation[] = [];
@@ -269,6 +273,7 @@ export class Driver<S extends StateMachine> {
 
   constructor(private readonly options: DriverOptions<S>) {
     const { initial, snapshotData, stateMachines } = options;
+    this.statistics = options.statistics ?? emptyDriverStatistics();
     let logHash: LogHash | null = GENESIS_LOG_HASH;
     if (snapshotData === null || initial.snapshot === null) {
       this.sm = stateMachines.empty();
@@ -518,6 +523,20 @@ export class Driver<S extends StateMachine> {
     }
   }
 
+  /**
+   * A crash: the driver stops at once, answers nobody and writes nothing more; callbacks of writes
+   * in flight are ignored. (The simulation's power failure; a real process just dies.)
+   */
+  halt(): void {
+    this.stopped = true;
+    this.afterStop = null;
+  }
+
+  /** The environment acted on the core directly (raft): carry out what follows from it. */
+  wake(): void {
+    if (this.serving) this.afterInput();
+  }
+
   // -----------------------------------------------------------------------------------------------
   // The Ready loop.
 
@@ -726,6 +745,7 @@ export class Driver<S extends StateMachine> {
         result = this.sm.apply(entry);
         if (this.sm.clockMs > this.lastTimestampMs) this.lastTimestampMs = this.sm.clockMs;
       }
+      this.options.events?.entryApplied?.(entry, result);
       const waiter = this.waiters.get(entry.index);
       if (waiter === undefined) continue;
       this.waiters.delete(entry.index);
