@@ -8,17 +8,16 @@
 // (election-quorum.ts). The leader counts its own log as durable only up to what its driver
 // confirmed through advance().
 //
-// Pair mode (two data nodes, see pair-mode.ts) changes elections and lets the leader manage the
-// in-sync set: a candidate whose peer stays silent wins alone if it holds every acknowledged
-// entry; a refusal still stops it. The leader drops a silent follower from the in-sync set and
-// takes it back once it holds the whole log, and a backup that leads hands leadership back to the
-// main once the main is in sync.
+// This file holds Raft itself: roles, terms, votes, replication and the Ready. What pair and witness
+// modes add is in the files named after it, which the node consults: the election rules
+// (pair-mode.ts), the in-sync set the leader keeps (in-sync.ts), the hand-back to the main
+// (hand-back.ts), the leader's side of the witness (witness-mode.ts), and the merge after a split
+// brain (merge.ts). Messages from peers are screened first (screening.ts).
 import assert from 'node:assert/strict';
 import { nextCommitIndex } from './commit-rule.js';
 import {
   configurationsEqual,
   copyConfiguration,
-  decodeConfiguration,
   encodeConfiguration,
   replicationPeers,
   validateConfiguration,
@@ -30,16 +29,18 @@ import {
   NotLeaderError,
   ProposalBackpressureError,
 } from './errors.js';
-import { MergeSink, MergeSource, offerEntries } from './merge.js';
-import { nextOwnedTerm, pairElectionTimeoutTicks, termOwner } from './pair-mode.js';
+import { HandBack } from './hand-back.js';
+import { maintainInSyncSet } from './in-sync.js';
+import { type MergeHost, SplitBrainMerge } from './merge.js';
+import { nextOwnedTerm, PairElectionRules } from './pair-mode.js';
 import { Progress } from './progress.js';
 import { RaftLog } from './raft-log.js';
-import { FarTermGate, isBoundedCount, MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './term-bounds.js';
+import { type Receiver, screen } from './screening.js';
+import { FarTermGate, MAX_TERM } from './term-bounds.js';
 import type {
   AppendEntriesMessage,
   AppendEntriesResponseMessage,
   Configuration,
-  DivergenceStatus,
   Entry,
   EntryKind,
   HardState,
@@ -47,9 +48,8 @@ import type {
   InstallSnapshotMessage,
   InstallSnapshotResponseMessage,
   MergeOffer,
-  MergeOfferMessage,
-  MergeOfferResponseMessage,
   Message,
+  MessageBody,
   NodeId,
   ProgressStatus,
   ProposalPosition,
@@ -63,10 +63,8 @@ import type {
   SnapshotMetadata,
   SoftState,
   TimeoutNowMessage,
-  WitnessRecordMessage,
-  WitnessRecordResponseMessage,
 } from './types.js';
-import { sameMembers, WitnessLink } from './witness-mode.js';
+import { WitnessLeader, type WitnessLeaderHost } from './witness-mode.js';
 
 const DEFAULT_MAX_UNCOMMITTED_ENTRIES = 100_000;
 // Below gRPC's default 4 MiB message limit, with room for the envelope.
@@ -88,19 +86,7 @@ interface Limits {
 }
 
 /** What the driver reports about a snapshot it streamed to a follower. */
-/** A leader that leads again within this many election timeouts of a hand-back backs off. */
-export const HAND_BACK_MEMORY_TIMEOUTS = 8;
-/** The longest wait before a hand-back, in election timeouts. */
-export const MAX_HAND_BACK_BACKOFF_TIMEOUTS = 8;
-/**
- * A hand-back held once this node has followed the main, in touch, for this many election timeouts:
- * a failover after that (the main dying, say) says nothing about a flaky link, and is not backed off.
- */
-export const HAND_BACK_HOLD_TIMEOUTS = 2;
-
 export type SnapshotReport = 'finished' | 'failed';
-
-type MessageBody<M extends Message> = Omit<M, 'from' | 'to' | 'term'> & { term?: number };
 
 export class RaftNode {
   readonly id: NodeId;
@@ -112,15 +98,25 @@ export class RaftNode {
   private readonly limits: Limits;
   private readonly traceSink: ((line: string) => void) | null;
   private readonly mode: ReplicationMode;
+  /**
+   * Pair and witness modes: the leader keeps the in-sync set itself (in-sync.ts), and everything
+   * that makes that safe comes with it: elections by the pair rules (pair-mode.ts), followers that
+   * stick to a leader they hear, and a failover timeout that is not randomized. In majority mode the
+   * driver changes the set with proposeConfiguration.
+   */
+  private readonly managesInSyncSet: boolean;
   /** Pair mode: the main; null when none is configured (and always in majority mode). */
   private readonly priorityNodeId: NodeId | null;
-  private readonly describeMergedEntry: ((entry: Entry) => Uint8Array) | null;
-  private readonly pairVoteWaitTicks: number;
-  private readonly startupGraceTicks: number;
   /** Witness mode: the witness, a voter that never leads and never gets entries; null otherwise. */
   private readonly witnessNodeId: NodeId | null;
-  /** Witness mode: the leader's view of the witness (reset whenever this node wins). */
-  private readonly witnessLink: WitnessLink | null;
+  /** Pair and witness modes: the election rules this node consults; null in majority mode. */
+  private readonly pairRules: PairElectionRules | null;
+  /** When a backup that leads hands leadership back to the main. */
+  private readonly handBack: HandBack;
+  /** Witness mode: the leader's side of the witness (used only while this node leads). */
+  private readonly witness: WitnessLeader | null;
+  /** Pair mode: ending a split brain (both sides of it; idle in other modes). */
+  private readonly merge: SplitBrainMerge;
 
   /** Replaced only when a backup discards its history after a merge (see merge.ts). */
   private log: RaftLog;
@@ -159,41 +155,8 @@ export class RaftNode {
   private heardFromPeerSinceStart = false;
   /** On a leader: how long it had been without a leader when it won. */
   private leaderlessTicksBeforeElection: number | null = null;
-  /**
-   * Pair mode: the highest commit index a leader announced since this node started. A node whose
-   * log ends below it lacks acknowledged entries and must not win an election alone.
-   */
-  private highestKnownCommitIndex = 0;
-  /** Pair mode, candidates: ticks since the (pre-)vote requests went out. */
-  private voteWaitElapsedTicks = 0;
-  /** Pair mode, candidates: the reason it cannot win alone was traced already. */
-  private soloObstacleReported = false;
   /** Candidates: the campaign follows a timeout_now (its requests carry leadershipTransfer). */
   private transferCampaign = false;
-  /** Pair mode, leader: no automatic hand-back to the main before this tick (after an abort). */
-  private failbackAllowedAtTick = 0;
-  /** The tick count when this node last handed leadership back to the main, or null if never. */
-  private lastHandBackTick: number | null = null;
-  /**
-   * How long a hand-back waits after this node wins leadership again, in ticks. 0 until a hand-back
-   * does not hold (this node leads again soon after handing back, as over a lossy link where the
-   * main's campaigns fail); then it doubles each time, up to MAX_HAND_BACK_BACKOFF_TIMEOUTS
-   * election timeouts, so that a flaky link does not turn into a string of leaderless gaps.
-   */
-  private handBackBackoffTicks = 0;
-  /** Pair mode: since when (term and tick) this node has followed the main as leader, if it does. */
-  private followingMainSince: { term: number; tick: number } | null = null;
-  /** Pair mode: set when a leader's log contradicts our committed entries. */
-  private divergence: DivergenceStatus | null = null;
-  /** Pair mode, on a backup following a main it contradicts: its solo stretch being merged. */
-  private mergeSource: MergeSource | null = null;
-  /** Pair mode, on the main while it leads: how far each backup's stretch is merged. */
-  private readonly mergeSink = new MergeSink();
-  /** Offers waiting for the driver (Ready.mergeOffers); bounded by one batch per peer. */
-  private pendingMergeOffers: MergeOffer[] = [];
-  /** Set when the whole stretch is merged: the next Ready discards this node's history. */
-  private discardHistoryDue = false;
-  private mergesCompletedCount = 0;
 
   /** Where refusals of peer messages go (the driver rate-limits them); null: the trace. */
   private readonly refusalSink: ((kind: string, line: string) => void) | null;
@@ -201,19 +164,11 @@ export class RaftNode {
   private readonly farTerms: FarTermGate;
   /**
    * Pair and witness modes: the leadership transfer this node started last (it sent timeout_now).
-   * Only a node handing over honours the leadershipTransfer flag of a vote request.
+   * Only the node transferring leadership honours the leadershipTransfer flag of a vote request.
    */
-  private handOver: { to: NodeId; term: number; tick: number } | null = null;
+  private transferSent: { to: NodeId; term: number; tick: number } | null = null;
   /** Pair and witness modes: when this node last campaigned on a timeout_now. */
   private lastTimeoutNowTick: number | null = null;
-  /**
-   * Pair mode: the commit indices announced by the leader of the current term. Within a term a
-   * leader's commit index never goes down, so a later, lower announcement shows that an earlier,
-   * higher one did not come from it; highestKnownCommitIndex then falls back to what it was before
-   * that leader's announcements plus its latest one, and one forged message cannot keep this node
-   * from ever winning alone.
-   */
-  private commitAnnouncements: { from: NodeId; term: number; before: number; latest: number } | null = null;
 
   private outbox: Message[] = [];
   private droppedMessageCount = 0;
@@ -240,24 +195,44 @@ export class RaftNode {
       this.mode === 'majority' || this.mode === 'pair' || this.mode === 'witness',
       `unknown mode ${String(config.mode)}`,
     );
+    this.managesInSyncSet = this.mode !== 'majority';
     // Pair mode always pre-votes and never steps down for lack of a quorum: a leader goes on alone.
-    // Witness mode always pre-votes too, and has its own check-quorum (see witnessQuorumLost).
-    this.preVote = this.mode === 'majority' ? config.preVote : true;
-    this.checkQuorum = this.mode === 'majority' ? (config.checkQuorum ?? false) : false;
+    // Witness mode always pre-votes too, and has its own check-quorum (WitnessLeader.quorumLost).
+    this.preVote = this.managesInSyncSet ? true : config.preVote;
+    this.checkQuorum = this.managesInSyncSet ? false : (config.checkQuorum ?? false);
     this.traceSink = config.trace ?? null;
     this.refusalSink = config.refusal ?? null;
     this.priorityNodeId = config.priorityNodeId ?? null;
-    this.describeMergedEntry = config.describeMergedEntry ?? null;
-    this.pairVoteWaitTicks = config.pairVoteWaitTicks ?? config.heartbeatIntervalTicks;
-    this.startupGraceTicks = config.startupGraceTicks ?? 2 * config.electionTimeoutTicks;
-    assertPositiveInteger(this.pairVoteWaitTicks, 'pairVoteWaitTicks');
+    const pairVoteWaitTicks = config.pairVoteWaitTicks ?? config.heartbeatIntervalTicks;
+    const startupGraceTicks = config.startupGraceTicks ?? 2 * config.electionTimeoutTicks;
+    assertPositiveInteger(pairVoteWaitTicks, 'pairVoteWaitTicks');
     assert.ok(
-      this.pairVoteWaitTicks < config.electionTimeoutTicks,
+      pairVoteWaitTicks < config.electionTimeoutTicks,
       'pairVoteWaitTicks must be below electionTimeoutTicks',
     );
     assert.ok(
-      Number.isSafeInteger(this.startupGraceTicks) && this.startupGraceTicks >= 0,
-      `startupGraceTicks must be a non-negative integer, not ${this.startupGraceTicks}`,
+      Number.isSafeInteger(startupGraceTicks) && startupGraceTicks >= 0,
+      `startupGraceTicks must be a non-negative integer, not ${startupGraceTicks}`,
+    );
+    this.pairRules =
+      this.mode === 'majority'
+        ? null
+        : new PairElectionRules({
+            id: this.id,
+            mode: this.mode,
+            priorityNodeId: this.priorityNodeId,
+            failoverTimeoutTicks: config.electionTimeoutTicks,
+            voteWaitTicks: pairVoteWaitTicks,
+            startupGraceTicks,
+            trace: (line) => this.trace(line),
+            refuse: (kind, line) => this.refuse(kind, line),
+          });
+    this.handBack = new HandBack(
+      this.id,
+      this.priorityNodeId,
+      config.electionTimeoutTicks,
+      config.heartbeatIntervalTicks,
+      (line) => this.trace(line),
     );
     this.limits = {
       maxEntriesPerMessage: config.maxEntriesPerMessage,
@@ -282,7 +257,6 @@ export class RaftNode {
       );
     }
     this.witnessNodeId = this.mode === 'witness' ? (config.witnessNodeId ?? null) : null;
-    this.witnessLink = this.witnessNodeId === null ? null : new WitnessLink(this.witnessNodeId);
     if (this.mode === 'witness') {
       const { voters, inSync } = initial.configuration;
       const witness = this.witnessNodeId;
@@ -300,6 +274,9 @@ export class RaftNode {
       );
     }
     this.baseConfiguration = copyConfiguration(initial.configuration);
+    const host = this.moduleHost(config);
+    this.witness = this.witnessNodeId === null ? null : new WitnessLeader(this.witnessNodeId, host);
+    this.merge = new SplitBrainMerge(host);
     const hardState = initial.hardState ?? { term: 0, votedFor: null, commitIndex: 0 };
     assert.ok(
       Number.isSafeInteger(hardState.term) && hardState.term >= 0,
@@ -327,11 +304,14 @@ export class RaftNode {
   /** Advances logical time by one tick: elections for followers, heartbeats for the leader. */
   tick(): void {
     this.elapsedTicks += 1;
-    if (this.mergeSource !== null) this.maybeOfferMerge();
+    this.merge.tick();
     if (this.role === 'leader') {
       this.tickLeader();
     } else {
-      this.forgetHandBackThatHeld();
+      this.handBack.forgetIfHeld(
+        { term: this.term, leaderId: this.leaderId, ticksSinceLeaderContact: this.ticksSinceLeaderContact() },
+        this.elapsedTicks,
+      );
       if (!this.proceedOnSilence()) {
         this.electionElapsedTicks += 1;
         if (this.electionElapsedTicks >= this.randomizedElectionTimeoutTicks) {
@@ -392,7 +372,7 @@ export class RaftNode {
    */
   proposeMerge(offer: MergeOffer, data: Uint8Array[]): ProposalPosition {
     if (this.role !== 'leader') {
-      this.mergeSink.dropped(offer);
+      this.merge.offerDropped(offer);
       throw new NotLeaderError(this.leaderId, this.term);
     }
     try {
@@ -401,14 +381,14 @@ export class RaftNode {
       assert.ok(data.length >= 1, 'a merge takes at least one entry');
       this.assertCanPropose(data.length);
     } catch (error) {
-      this.mergeSink.dropped(offer);
+      this.merge.offerDropped(offer);
       throw error;
     }
     for (const item of data) {
       assert.ok(item.byteLength <= this.limits.maxEntryBytes, 'a merge entry is within the entry size limit');
     }
     const position = this.appendAsLeader(data.map((item) => ({ kind: 'normal' as const, data: item })));
-    this.mergeSink.proposed(offer, position.lastIndex);
+    this.merge.offerProposed(offer, position.lastIndex);
     this.trace(
       `proposed the merge of ${offer.from}'s entries ${offer.firstIndex}..${offer.throughIndex} at ${position.lastIndex}`,
     );
@@ -418,7 +398,7 @@ export class RaftNode {
 
   /** Pair mode, on the main: the driver could not turn an offer into a merge entry. */
   dropMergeOffer(offer: MergeOffer): void {
-    this.mergeSink.dropped(offer);
+    this.merge.offerDropped(offer);
   }
 
   /**
@@ -490,7 +470,7 @@ export class RaftNode {
       this.lastMessageTickFrom.set(message.from, this.elapsedTicks);
       this.heardFromPeerSinceStart = true;
     }
-    const refusal = this.screen(message);
+    const refusal = screen(message, this.asReceiver());
     if (refusal !== null) {
       this.refuseMessage(message, refusal.kind, refusal.reason);
       this.checkInvariants();
@@ -525,11 +505,12 @@ export class RaftNode {
         this.handleTimeoutNow(message);
         break;
       case 'append_entries_response':
-        if (message.from === this.witnessNodeId) this.handleWitnessHeartbeatResponse();
-        else this.handleAppendEntriesResponse(message);
+        if (message.from !== this.witnessNodeId) this.handleAppendEntriesResponse(message);
+        else if (this.role === 'leader') this.witness?.heartbeatAnswered();
         break;
       case 'witness_record_response':
-        this.handleWitnessRecordResponse(message);
+        if (this.role === 'leader' && message.from === this.witnessNodeId)
+          this.witness?.recordAnswered(message);
         break;
       case 'witness_record':
         // Refused by screen(): a data node keeps no witness records.
@@ -538,10 +519,10 @@ export class RaftNode {
         this.handleInstallSnapshotResponse(message);
         break;
       case 'merge_offer':
-        this.handleMergeOffer(message);
+        this.merge.offerReceived(message);
         break;
       case 'merge_offer_response':
-        this.handleMergeOfferResponse(message);
+        this.merge.offerAnswered(message);
         break;
       default:
         assert.fail(`unknown message type ${(message as { type: string }).type}`);
@@ -583,8 +564,7 @@ export class RaftNode {
       this.log.hasUnstableEntries() ||
       this.outbox.length > 0 ||
       this.log.hasNextCommittedEntries() ||
-      this.pendingMergeOffers.length > 0 ||
-      this.discardHistoryDue
+      this.merge.hasReadyWork
     );
   }
 
@@ -597,7 +577,7 @@ export class RaftNode {
    */
   ready(): Ready {
     assert.equal(this.outstandingReady, null, 'advance() the outstanding Ready before asking for another');
-    const discardHistory = this.discardHistoryDue;
+    const discardHistory = this.merge.discardHistoryDue;
     if (discardHistory) this.discardHistory();
     if (this.commitBroadcastDue) this.broadcastHeartbeats();
     const softState: SoftState | null = this.softStateChanged()
@@ -610,11 +590,10 @@ export class RaftNode {
       entries: this.log.unstableEntries(),
       messages: this.outbox,
       committedEntries: this.log.nextCommittedEntries(this.limits.maxCommittedEntriesPerReady),
-      mergeOffers: this.pendingMergeOffers,
+      mergeOffers: this.merge.takeOffers(),
       discardHistory,
     };
     this.outbox = [];
-    this.pendingMergeOffers = [];
     if (softState !== null) this.handedOutSoftState = softState;
     this.outstandingReady = ready;
     return ready;
@@ -713,13 +692,10 @@ export class RaftNode {
       ticksSinceLeaderContact: this.ticksSinceLeaderContact(),
       leaderlessTicksBeforeElection: this.leaderlessTicksBeforeElection,
       startupGraceRemainingTicks: this.startupGraceRemainingTicks(),
-      divergence: this.divergence === null ? null : { ...this.divergence },
-      mergeRetentionIndex: this.mergeRetentionIndex(),
-      mergesCompleted: this.mergesCompletedCount,
-      witness:
-        this.role === 'leader' && this.witnessLink !== null
-          ? this.witnessLink.status(this.elapsedTicks)
-          : null,
+      divergence: this.merge.divergenceStatus(),
+      mergeRetentionIndex: this.merge.retentionIndex(),
+      mergesCompleted: this.merge.mergesCompleted,
+      witness: this.role === 'leader' && this.witness !== null ? this.witness.status() : null,
     };
   }
 
@@ -778,7 +754,7 @@ export class RaftNode {
     const transfer = kind === 'transfer' || (kind === 'election' && this.transferCampaign);
     this.leaderlessTicksBeforeElection = null;
     const preVoteFirst =
-      this.preVote && (kind === 'campaign' || (kind === 'transfer' && this.mode !== 'majority'));
+      this.preVote && (kind === 'campaign' || (kind === 'transfer' && this.managesInSyncSet));
     if (preVoteFirst) {
       this.role = 'pre_candidate';
       this.leaderId = null;
@@ -850,46 +826,19 @@ export class RaftNode {
     this.noteLeaderContact();
     this.resetRoleState();
     for (const peer of this.replicationTargets(this.configuration)) this.addProgress(peer);
-    if (this.witnessNodeId !== null) {
-      this.witnessLink?.reset(this.lastMessageTickFrom.get(this.witnessNodeId) ?? 0);
-      this.sendWitnessHeartbeat();
+    if (this.witness !== null) {
+      this.witness.wonLeadership(this.lastMessageTickFrom.get(this.witness.witnessId) ?? 0);
     }
     this.trace(`became leader at term ${this.term}`);
-    this.delayHandBackAfterFailedOne();
-    // Whatever this node diverged from, its own log is now the one that stands.
-    this.divergence = null;
-    this.mergeSource = null;
+    this.handBack.wonLeadership(this.elapsedTicks);
+    this.merge.wonLeadership();
     // The noop lets the leader commit entries of earlier terms, and no configuration change may
     // start before it commits.
     const position = this.appendAsLeader([{ kind: 'noop', data: EMPTY_DATA }]);
     this.pendingConfigurationIndex = position.lastIndex;
     // A leader that won on silence drops its silent peer from the in-sync set at once.
-    this.managePair();
+    this.leaderHousekeeping();
     this.syncWitness();
-  }
-
-  /**
-   * A leader that handed leadership back to the main within HAND_BACK_MEMORY_TIMEOUTS election
-   * timeouts and leads again: that hand-back did not hold, so the next one waits longer.
-   */
-  private delayHandBackAfterFailedOne(): void {
-    if (this.priorityNodeId === null || this.priorityNodeId === this.id) return;
-    const last = this.lastHandBackTick;
-    if (last === null || this.elapsedTicks - last >= HAND_BACK_MEMORY_TIMEOUTS * this.electionTimeoutTicks) {
-      this.handBackBackoffTicks = 0;
-      return;
-    }
-    this.handBackBackoffTicks = Math.min(
-      Math.max(this.electionTimeoutTicks, 2 * this.handBackBackoffTicks),
-      MAX_HAND_BACK_BACKOFF_TIMEOUTS * this.electionTimeoutTicks,
-    );
-    this.failbackAllowedAtTick = Math.max(
-      this.failbackAllowedAtTick,
-      this.elapsedTicks + this.handBackBackoffTicks,
-    );
-    this.trace(
-      `leads again soon after handing back; the next hand-back waits ${this.handBackBackoffTicks} ticks`,
-    );
   }
 
   private resetRoleState(): void {
@@ -900,13 +849,14 @@ export class RaftNode {
     this.commitBroadcastDue = false;
     this.electionElapsedTicks = 0;
     this.heartbeatElapsedTicks = 0;
-    this.voteWaitElapsedTicks = 0;
-    this.soloObstacleReported = false;
     this.transferCampaign = false;
-    this.mergeSink.clear();
-    this.pendingMergeOffers = [];
-    if (this.mode !== 'majority') {
-      this.randomizedElectionTimeoutTicks = this.pairElectionTimeoutTicks();
+    this.pairRules?.resetCandidacy();
+    this.merge.roleChanged();
+    if (this.pairRules !== null) {
+      // Deterministic: the main campaigns first on a cold start (see pair-mode.ts).
+      this.randomizedElectionTimeoutTicks = this.pairRules.electionTimeoutTicks(
+        this.heardFromLeaderSinceStart,
+      );
       return;
     }
     const jitterTicks = this.randomInt(this.electionTimeoutTicks);
@@ -927,21 +877,7 @@ export class RaftNode {
     }
     this.knownLeader = { term: this.term, id: leader };
     this.leaderId = leader;
-    if (leader === this.priorityNodeId && this.followingMainSince?.term !== this.term) {
-      this.followingMainSince = { term: this.term, tick: this.elapsedTicks };
-    }
-  }
-
-  /** A follower that has followed the main for HAND_BACK_HOLD_TIMEOUTS forgets its last hand-back. */
-  private forgetHandBackThatHeld(): void {
-    const since = this.followingMainSince;
-    if (this.lastHandBackTick === null || since === null || since.term !== this.term) return;
-    if (this.leaderId !== this.priorityNodeId || this.ticksSinceLeaderContact() >= this.electionTimeoutTicks)
-      return;
-    if (this.elapsedTicks - since.tick < HAND_BACK_HOLD_TIMEOUTS * this.electionTimeoutTicks) return;
-    this.lastHandBackTick = null;
-    this.handBackBackoffTicks = 0;
-    this.trace(`the hand-back to ${this.priorityNodeId} held; the next one will not wait`);
+    this.handBack.leaderSeen(leader, this.term, this.elapsedTicks);
   }
 
   /** An append or snapshot from the leader of the current term. */
@@ -971,18 +907,12 @@ export class RaftNode {
     if (!this.heardFromLeaderSinceStart) {
       this.heardFromLeaderSinceStart = true;
       // A backup's longer cold-start timeout ends with its first leader.
-      if (this.mode !== 'majority') this.randomizedElectionTimeoutTicks = this.pairElectionTimeoutTicks();
+      if (this.pairRules !== null) {
+        this.randomizedElectionTimeoutTicks = this.pairRules.electionTimeoutTicks(
+          this.heardFromLeaderSinceStart,
+        );
+      }
     }
-  }
-
-  /** Deterministic: the main campaigns first on a cold start (see pair-mode.ts). */
-  private pairElectionTimeoutTicks(): number {
-    return pairElectionTimeoutTicks({
-      failoverTimeoutTicks: this.electionTimeoutTicks,
-      isPriorityNode: this.priorityNodeId === this.id,
-      hasPriorityNode: this.priorityNodeId !== null,
-      heardFromLeaderSinceStart: this.heardFromLeaderSinceStart,
-    });
   }
 
   private ticksSinceLeaderContact(): number {
@@ -993,7 +923,10 @@ export class RaftNode {
     this.noteLeaderContact();
     this.heartbeatElapsedTicks += 1;
     this.electionElapsedTicks += 1;
-    if (this.witnessQuorumLost()) return;
+    if (this.witness?.quorumLost(this.progress.values())) {
+      this.becomeFollower(this.term, null);
+      return;
+    }
     if (this.electionElapsedTicks >= this.electionTimeoutTicks) {
       this.electionElapsedTicks = 0;
       if (this.checkQuorum) {
@@ -1008,8 +941,7 @@ export class RaftNode {
       if (this.leadTransferee !== null) {
         this.trace(`abandoned the leadership transfer to ${this.leadTransferee}`);
         this.leadTransferee = null;
-        // The automatic hand-back to the main waits another failover timeout before retrying.
-        this.failbackAllowedAtTick = this.elapsedTicks + this.electionTimeoutTicks;
+        this.handBack.transferAbandoned(this.elapsedTicks);
       }
     }
     if (this.heartbeatElapsedTicks >= this.heartbeatIntervalTicks) {
@@ -1020,9 +952,9 @@ export class RaftNode {
         else this.sendHeartbeat(peer, progress);
         progress.matchIndexAtLastHeartbeat = progress.matchIndex;
       }
-      this.sendWitnessHeartbeat();
+      this.witness?.heartbeat();
     }
-    this.managePair();
+    this.leaderHousekeeping();
     this.syncWitness();
   }
 
@@ -1032,7 +964,7 @@ export class RaftNode {
   /** Returns false when the message must be ignored. Otherwise the node is at the message's term,
    * except for pre-votes, which never change a term by themselves. */
   private acceptHigherTerm(message: Message): boolean {
-    if (message.type === 'request_vote' && this.mode !== 'majority') {
+    if (message.type === 'request_vote' && this.managesInSyncSet) {
       // Silence counts as consent in pair mode, so a refusal must be said out loud.
       const refusal = this.pairVoteRefusal(message);
       if (refusal !== null) {
@@ -1066,7 +998,7 @@ export class RaftNode {
     if (
       message.type === 'request_vote_response' &&
       message.preVote &&
-      this.mode !== 'majority' &&
+      this.managesInSyncSet &&
       this.configuration.voters.includes(this.id) &&
       message.term === this.nextCampaignTerm()
     ) {
@@ -1116,141 +1048,25 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Screening: what a peer message must be before this node acts on it. The server checks the wire
-  // form of every message first; these checks hold whoever drives the core, and they are the ones
-  // that need this node's state (its term, its leader, its configuration).
+  // Screening (screening.ts): what a peer message must be before this node acts on it.
 
-  /** Why this node refuses the message outright, or null when it takes it. */
-  private screen(message: Message): { kind: string; reason: string } | null {
-    if (message.from === this.witnessNodeId && !WITNESS_ANSWERS.has(message.type)) {
-      return { kind: 'bad_sender', reason: `the witness never sends ${message.type}` };
-    }
-    if (message.type === 'witness_record') {
-      return { kind: 'bad_sender', reason: 'a data node keeps no witness records' };
-    }
-    if (!isBoundedCount(message.term, MAX_TERM)) {
-      return { kind: 'bad_term', reason: `term ${message.term} is not an integer in 0..${MAX_TERM}` };
-    }
-    const malformed = malformedReason(message);
-    if (malformed !== null) return { kind: 'malformed', reason: malformed };
-    const configurationProblem = this.foreignConfiguration(message);
-    if (configurationProblem !== null) return { kind: 'malformed', reason: configurationProblem };
-    if (message.term > this.term + MAX_TERM_JUMP) {
-      const far = this.farTerms.refusal(message, this.term, this.elapsedTicks);
-      if (far !== null) return { kind: 'term_jump', reason: far };
-    }
-    if (
-      message.type === 'append_entries' ||
-      message.type === 'install_snapshot' ||
-      message.type === 'timeout_now'
-    ) {
-      const claim = this.leaderClaimRefusal(message);
-      if (claim !== null) return { kind: 'leader_claim', reason: claim };
-    }
-    const answering = this.answeringFollowerRefusal(message) ?? this.stickyFollowerRefusal(message);
-    if (answering !== null) return { kind: 'leader_claim', reason: answering };
-    return null;
-  }
-
-  /**
-   * Pair and witness modes, on a leader: a follower that acknowledged it in its own term within the
-   * failover timeout has not left that term, except by a vote this leader sees (a hand-back goes
-   * through its vote, see isHandingOverTo): it campaigns only after a failover timeout without
-   * hearing this leader. So a later term in its leader messages or merge offers is a bug or a
-   * forgery, and must not depose this leader. After a real cut the follower stopped acknowledging
-   * long before it could lead, and a diverged one refuses instead of acknowledging, so neither is
-   * held back. Answers are not screened: a leader that was paused (its ticks stood still) must still
-   * step down when its follower answers from a later term.
-   */
-  private answeringFollowerRefusal(message: Message): string | null {
-    if (this.mode === 'majority' || this.role !== 'leader' || message.term <= this.term) return null;
-    if (
-      message.type !== 'append_entries' &&
-      message.type !== 'install_snapshot' &&
-      message.type !== 'timeout_now' &&
-      message.type !== 'merge_offer'
-    ) {
-      return null;
-    }
-    const progress = this.progress.get(message.from);
-    if (progress === undefined) return null;
-    const ticks = this.elapsedTicks - progress.lastAcknowledgementTick;
-    if (ticks >= this.electionTimeoutTicks) return null;
-    return `${message.from} acknowledged this leader in term ${this.term} ${ticks} ticks ago`;
-  }
-
-  /**
-   * Pair and witness modes never change the voters, so a configuration that names others (in an
-   * entry or a snapshot) can only come from a bug or a forgery: taking it would leave this node
-   * unable to campaign or to count votes.
-   */
-  private foreignConfiguration(message: Message): string | null {
-    if (this.mode === 'majority') return null;
-    const check = (configuration: Configuration, what: string): string | null => {
-      if (!sameMembers(configuration.voters, this.configuration.voters)) {
-        return `${what} names voters (${configuration.voters.join(',')}), not (${this.configuration.voters.join(',')})`;
-      }
-      if (this.witnessNodeId !== null && configuration.inSync.includes(this.witnessNodeId)) {
-        return `${what} puts the witness in the in-sync set`;
-      }
-      return null;
+  /** What screening reads of this node. */
+  private asReceiver(): Receiver {
+    return {
+      managesInSyncSet: this.managesInSyncSet,
+      witnessId: this.witnessNodeId,
+      term: this.term,
+      role: this.role,
+      leaderId: this.leaderId,
+      knownLeader: this.knownLeader,
+      configuration: this.configuration,
+      nowTick: this.elapsedTicks,
+      failoverTimeoutTicks: this.electionTimeoutTicks,
+      ticksSinceLeaderContact: this.ticksSinceLeaderContact(),
+      lastAcknowledgementTick: (id) => this.progress.get(id)?.lastAcknowledgementTick,
+      mayLead: (voter, term) => this.pairRules?.mayLead(voter, term, this.configuration.voters) ?? true,
+      farTerms: this.farTerms,
     };
-    if (message.type === 'install_snapshot') {
-      return check(message.snapshot.metadata.configuration, 'the snapshot');
-    }
-    if (message.type !== 'append_entries') return null;
-    for (const entry of message.entries) {
-      if (entry.kind !== 'configuration') continue;
-      const problem = check(decodeConfiguration(entry.data), `entry ${entry.index}`);
-      if (problem !== null) return problem;
-    }
-    return null;
-  }
-
-  /**
-   * An append, snapshot or timeout_now says its sender leads the message's term. There is one
-   * leader per term, and in pair mode it owns the term; and a timeout_now counts only from the
-   * leader this node follows, in its own term (see also stickyFollowerRefusal).
-   */
-  private leaderClaimRefusal(
-    message: AppendEntriesMessage | InstallSnapshotMessage | TimeoutNowMessage,
-  ): string | null {
-    const { from, term } = message;
-    if (term < this.term) return null;
-    const { voters } = this.configuration;
-    if (this.mode === 'pair' && voters.includes(from) && termOwner(term, voters) !== from) {
-      return `${from} does not own term ${term}, so it cannot lead it`;
-    }
-    if (term === this.term) {
-      if (this.role === 'leader') return `this node leads term ${term}`;
-      if (this.knownLeader !== null && this.knownLeader.term === term && this.knownLeader.id !== from) {
-        return `${this.knownLeader.id} leads term ${term}`;
-      }
-      if (message.type === 'timeout_now' && this.mode !== 'majority' && this.leaderId !== from) {
-        return `this node does not follow ${from}`;
-      }
-      return null;
-    }
-    if (this.mode === 'majority') return null;
-    if (message.type === 'timeout_now')
-      return `it comes from term ${term}, not this node's term ${this.term}`;
-    return null;
-  }
-
-  /**
-   * Pair and witness modes: a follower that heard its leader within the failover timeout does not
-   * let a message move it to a later term (a real new leader got its vote, or came after a
-   * failover timeout of silence). Vote requests have their own rule (pairVoteRefusal).
-   */
-  private stickyFollowerRefusal(message: Message): string | null {
-    if (this.mode === 'majority' || message.term <= this.term || message.type === 'request_vote') return null;
-    // A (late) answer to this node's own pre-vote carries the term it asked for, and moves nothing.
-    if (message.type === 'request_vote_response' && message.preVote) return null;
-    const ticks = this.ticksSinceLeaderContact();
-    if (this.role === 'follower' && this.leaderId !== null && ticks < this.electionTimeoutTicks) {
-      return `this node follows ${this.leaderId} at term ${this.term}, heard ${ticks} ticks ago`;
-    }
-    return null;
   }
 
   /** Reports a refused message and answers it where its sender waits for an answer. */
@@ -1273,11 +1089,7 @@ export class RaftNode {
         this.answerVote(message, false);
         break;
       case 'merge_offer':
-        this.send<MergeOfferResponseMessage>(message.from, {
-          type: 'merge_offer_response',
-          stretchStartIndex: message.stretchStartIndex,
-          mergedThroughIndex: 0,
-        });
+        this.merge.answerOffer(message, 0);
         break;
       default:
         break;
@@ -1293,7 +1105,7 @@ export class RaftNode {
   // Votes.
 
   private handleRequestVote(message: RequestVoteMessage): void {
-    const pairRefusal = this.mode !== 'majority' ? this.pairVoteRefusal(message) : null;
+    const pairRefusal = this.pairVoteRefusal(message);
     const canVote =
       pairRefusal === null &&
       (this.votedFor === message.from ||
@@ -1324,7 +1136,7 @@ export class RaftNode {
     // requested one, so that a candidate at a higher term than ours counts it instead of
     // discarding it as stale (a refusal moves no one's term below the voter's own).
     let term = granted ? message.term : this.term;
-    if (!granted && this.mode !== 'majority') term = Math.max(this.term, message.term);
+    if (!granted && this.managesInSyncSet) term = Math.max(this.term, message.term);
     this.send<RequestVoteResponseMessage>(message.from, {
       type: 'request_vote_response',
       term,
@@ -1333,71 +1145,62 @@ export class RaftNode {
     });
   }
 
-  /**
-   * Pair mode: why this node refuses a candidate regardless of logs, or null. A leader keeps its
-   * leadership, and a node that heard from a leader within the failover timeout sticks to it
-   * (unless the leader itself asked for the election with timeout_now). The main also refuses
-   * until it has itself been without a leader for its timeout, even at start, so that it wins a
-   * cold start; a backup that has seen no leader since it started has nothing to stick to.
-   */
+  /** Pair and witness modes: why this node refuses a candidate regardless of logs (pair-mode.ts). */
   private pairVoteRefusal(message: RequestVoteMessage): string | null {
-    if (message.leadershipTransfer && this.isHandingOverTo(message.from, message.term)) return null;
-    if (this.role === 'leader') return 'this node leads';
-    if (this.ticksSinceLeaderContact() >= this.electionTimeoutTicks) return null;
-    if (!this.heardFromLeaderSinceStart && this.priorityNodeId !== this.id) return null;
-    return this.heardFromLeaderSinceStart
-      ? 'heard from a leader within the failover timeout'
-      : 'the priority node has not been without a leader for its timeout';
+    const rules = this.pairRules;
+    if (rules === null) return null;
+    return rules.voteRefusal({
+      role: this.role,
+      ticksSinceLeaderContact: this.ticksSinceLeaderContact(),
+      heardFromLeaderSinceStart: this.heardFromLeaderSinceStart,
+      transferFromThisNode: message.leadershipTransfer && this.isTransferringTo(message.from, message.term),
+    });
   }
 
   /**
    * Whether this node sent the candidate timeout_now within the last election timeout, for the term
    * the candidate campaigns in (the leader's term, plus at most a skip in pair mode).
    */
-  private isHandingOverTo(candidate: NodeId, term: number): boolean {
-    const handOver = this.handOver;
+  private isTransferringTo(candidate: NodeId, term: number): boolean {
+    const sent = this.transferSent;
     return (
-      handOver !== null &&
-      handOver.to === candidate &&
-      term > handOver.term &&
-      term <= handOver.term + this.configuration.voters.length &&
-      this.elapsedTicks - handOver.tick <= this.electionTimeoutTicks
+      sent !== null &&
+      sent.to === candidate &&
+      term > sent.term &&
+      term <= sent.term + this.configuration.voters.length &&
+      this.elapsedTicks - sent.tick <= this.electionTimeoutTicks
     );
   }
 
-  /** The term a campaign moves to: the next one, or in pair mode the next one this node owns. */
+  /** The term a campaign moves to: the next one, or the one the pair rules say. */
   private nextCampaignTerm(): number {
-    if (this.mode !== 'pair') return this.term + 1;
-    return nextOwnedTerm(this.term, this.id, this.configuration.voters);
+    return this.pairRules?.campaignTerm(this.term, this.configuration.voters) ?? this.term + 1;
   }
 
   /**
-   * Pair mode, on a tick: a pre-candidate or candidate whose peer has not answered within
-   * pairVoteWaitTicks goes on as if it had agreed, if it holds every acknowledged entry as far as
-   * it can tell. Returns whether it went on.
+   * Pair mode, on a tick: a pre-candidate or candidate whose peer has not answered within the vote
+   * wait goes on as if it had agreed, if the pair rules let it; otherwise it asks again. Returns
+   * whether it went on.
    */
   private proceedOnSilence(): boolean {
-    if (this.mode !== 'pair' || (this.role !== 'pre_candidate' && this.role !== 'candidate')) return false;
-    this.voteWaitElapsedTicks += 1;
-    if (this.voteWaitElapsedTicks < this.pairVoteWaitTicks) return false;
-    const silent = this.configuration.voters.filter((id) => id !== this.id && !this.votes.has(id));
-    if (silent.length === 0) return false;
-    const obstacle = this.soloElectionObstacle();
-    if (obstacle !== null) {
-      if (!this.soloObstacleReported) {
-        this.soloObstacleReported = true;
-        this.trace(`cannot win without ${silent.join(',')}: ${obstacle}`);
-      }
-      // Ask again, so that silence is judged on a recent request: a peer that was down when the
-      // first one went out may be up by the time the obstacle clears.
-      this.voteWaitElapsedTicks = 0;
-      this.sendVoteRequests(this.role === 'pre_candidate', this.transferCampaign, silent);
+    const rules = this.pairRules;
+    if (rules === null || (this.role !== 'pre_candidate' && this.role !== 'candidate')) return false;
+    const verdict = rules.weighSilence(
+      {
+        voters: this.configuration.voters,
+        inSync: this.configuration.inSync,
+        votes: this.votes,
+        lastIndex: this.log.lastIndex(),
+        heardFromPeerSinceStart: this.heardFromPeerSinceStart,
+        lastMessageTickFrom: this.lastMessageTickFrom,
+      },
+      this.elapsedTicks,
+    );
+    if (verdict === null) return false;
+    if (!verdict.consent) {
+      this.sendVoteRequests(this.role === 'pre_candidate', this.transferCampaign, verdict.silent);
       return false;
     }
-    const waited = this.voteWaitElapsedTicks;
-    this.trace(
-      `heard nothing from ${silent.join(',')} for ${waited} tick${waited === 1 ? '' : 's'}; going on alone`,
-    );
     if (this.role === 'pre_candidate') {
       this.startElection('election');
     } else {
@@ -1410,44 +1213,15 @@ export class RaftNode {
     return true;
   }
 
-  /** Pair mode: why this node may not win an election on its own vote, or null if it may. */
-  private soloElectionObstacle(): string | null {
-    if (!this.configuration.inSync.includes(this.id)) return 'not in its own in-sync set';
-    // A backup that holds nothing has nothing to serve, and winning alone would make its empty log
-    // the one the main must follow; only the main may start a fresh cluster on its own.
-    if (this.log.lastIndex() === 0 && this.id !== this.priorityNodeId)
-      return 'an empty log (only the main starts alone)';
-    if (this.log.lastIndex() < this.highestKnownCommitIndex) {
-      return `its log ends at ${this.log.lastIndex()}, below the known commit index ${this.highestKnownCommitIndex}`;
-    }
-    const graceTicks = this.startupGraceRemainingTicks();
-    if (graceTicks > 0) return `startup grace (${graceTicks} ticks left)`;
-    // Silence is consent only from a peer that seems dead. A peer heard within the failover timeout
-    // is alive (its answer is merely late, or it refused): wait for its explicit vote instead.
-    for (const peer of this.configuration.voters) {
-      const heardAtTick = peer === this.id ? undefined : this.lastMessageTickFrom.get(peer);
-      if (heardAtTick !== undefined && this.elapsedTicks - heardAtTick < this.electionTimeoutTicks) {
-        return `${peer} was heard ${this.elapsedTicks - heardAtTick} ticks ago`;
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Every pair node waits for its peer before it may win alone, whatever its log holds: a node that
-   * starts empty (a replaced disk, a fresh backup) must not elect itself past a peer that is merely
-   * slow to open a long log, because its empty log would then overwrite the peer's.
-   */
   private startupGraceRemainingTicks(): number {
-    if (this.mode !== 'pair' || this.heardFromPeerSinceStart) return 0;
-    return Math.max(0, this.startupGraceTicks - this.elapsedTicks);
+    return this.pairRules?.startupGraceRemainingTicks(this.heardFromPeerSinceStart, this.elapsedTicks) ?? 0;
   }
 
   private handleRequestVoteResponse(message: RequestVoteResponseMessage): void {
     // A pre-vote answer carries the term asked for when granted; a refusal carries ours in majority
     // mode and the one asked for in pair mode (see answerVote).
     const preVoteAnswerTerm = () =>
-      this.mode !== 'majority' || message.voteGranted ? this.nextCampaignTerm() : this.term;
+      this.managesInSyncSet || message.voteGranted ? this.nextCampaignTerm() : this.term;
     const counts =
       (this.role === 'pre_candidate' && message.preVote && message.term === preVoteAnswerTerm()) ||
       (this.role === 'candidate' && !message.preVote && message.term === this.term);
@@ -1461,7 +1235,7 @@ export class RaftNode {
   private handleTimeoutNow(message: TimeoutNowMessage): void {
     const { from } = message;
     if (this.role === 'leader') return;
-    if (this.mode !== 'majority') {
+    if (this.managesInSyncSet) {
       // A real hand-back waits a failover timeout after an abandoned one, so more than one
       // timeout_now per failover timeout is a bug or a forgery: it must not churn leadership.
       const last = this.lastTimeoutNowTick;
@@ -1542,20 +1316,20 @@ export class RaftNode {
   private handlePairAppendEntries(message: AppendEntriesMessage): void {
     const { prevLogIndex, prevLogTerm, entries } = message;
     const commitIndex = this.log.commitIndex;
-    this.noteAnnouncedCommit(message.from, message.leaderCommit);
-    if (this.refuseDivergedLeader(message.from)) return;
-    const conflictIndex = this.committedConflict(prevLogIndex, prevLogTerm, entries);
+    this.pairRules?.noteAnnouncedCommit(message.from, this.term, message.leaderCommit);
+    if (this.merge.refuseDivergedLeader(message.from)) return;
+    const conflictIndex = this.merge.committedConflict(prevLogIndex, prevLogTerm, entries);
     if (conflictIndex !== null) {
-      const impossible = this.impossibleDivergence(message.from, conflictIndex);
+      const impossible = this.merge.impossibleDivergence(message.from, conflictIndex);
       if (impossible !== null) {
         this.refuse(
           'contradicts_committed',
           `refused append_entries from ${message.from} at term ${message.term}: ${impossible}`,
         );
-        this.refuseDiverged(message.from);
+        this.merge.refuseAppends(message.from);
         return;
       }
-      this.recordDivergence(message.from, conflictIndex);
+      this.merge.appendsDiverged(message.from, conflictIndex);
       return;
     }
     if (prevLogIndex >= commitIndex) {
@@ -1571,92 +1345,6 @@ export class RaftNode {
     const commitTerm = this.log.term(commitIndex);
     assert.ok(commitTerm !== undefined, 'the commit index is never compacted away');
     this.appendFromLeader(message, commitIndex, commitTerm, beyondCommit);
-  }
-
-  /** The first index at or below the commit index where the message contradicts our log, if any. */
-  private committedConflict(prevLogIndex: number, prevLogTerm: number, entries: Entry[]): number | null {
-    const commitIndex = this.log.commitIndex;
-    // Indices compacted into our snapshot cannot be checked; their terms are unknown here.
-    if (prevLogIndex <= commitIndex) {
-      const ours = this.log.term(prevLogIndex);
-      if (ours !== undefined && ours !== prevLogTerm) return prevLogIndex;
-    }
-    for (const entry of entries) {
-      if (entry.index > commitIndex) break;
-      const ours = this.log.term(entry.index);
-      if (ours !== undefined && ours !== entry.term) return entry.index;
-    }
-    return null;
-  }
-
-  /**
-   * Pair mode: the leader's commit index, believed once two announcements of the same leader in the
-   * same term reach it (a real leader announces it with every heartbeat).
-   */
-  private noteAnnouncedCommit(from: NodeId, leaderCommit: number): void {
-    let announcements = this.commitAnnouncements;
-    if (announcements === null || announcements.from !== from || announcements.term !== this.term) {
-      announcements = { from, term: this.term, before: this.highestKnownCommitIndex, latest: leaderCommit };
-      this.commitAnnouncements = announcements;
-    }
-    if (leaderCommit < announcements.latest) {
-      this.refuse(
-        'commit_went_back',
-        `${from} announced commit index ${leaderCommit} after ${announcements.latest} in term ${this.term}; the higher one is not believed`,
-      );
-    }
-    announcements.latest = leaderCommit;
-    this.highestKnownCommitIndex = Math.max(announcements.before, leaderCommit);
-  }
-
-  /**
-   * Pair mode: why a leader's log cannot really contradict our committed entry at index, or null
-   * when it can. Both logs can hold different committed entries only after a split brain: some
-   * entry from index up to our commit index must have committed while the peer was out of the
-   * in-sync set. Had the peer been in the set all along, it held every one of those entries, and a
-   * leader's log that contradicts them is a bug or a forgery, not a history to merge.
-   */
-  private impossibleDivergence(peer: NodeId, index: number): string | null {
-    const commitIndex = this.log.commitIndex;
-    const from = Math.max(index - 1, this.log.snapshotIndex);
-    const spans = this.log.configurationSpans(from, this.baseConfiguration);
-    const solo = spans.some(
-      (span) => span.firstIndex <= commitIndex && !span.configuration.inSync.includes(peer),
-    );
-    if (solo) return null;
-    return `it contradicts our committed entry ${index}, which ${peer} holds (it was in the in-sync set through ${commitIndex})`;
-  }
-
-  /** Pair mode: a leader already found to contradict our committed log gets refusals only. */
-  private refuseDivergedLeader(leader: NodeId): boolean {
-    if (!this.isDivergedFrom(leader)) return false;
-    this.refuseDiverged(leader);
-    this.maybeOfferMerge();
-    return true;
-  }
-
-  private isDivergedFrom(leader: NodeId): boolean {
-    return this.divergence?.leaderId === leader && this.divergence.term === this.term;
-  }
-
-  private recordDivergence(leader: NodeId, index: number): void {
-    this.divergence = { index, leaderId: leader, term: this.term };
-    this.trace(
-      `diverged from leader ${leader} at term ${this.term}: its log contradicts our committed entry ${index}; refusing its appends`,
-    );
-    this.refuseDiverged(leader);
-    this.startMerge(leader);
-  }
-
-  /** A refusal without a conflict index: the leader learns nothing from it and sends no more. */
-  private refuseDiverged(leader: NodeId): void {
-    this.send<AppendEntriesResponseMessage>(leader, {
-      type: 'append_entries_response',
-      success: false,
-      matchIndex: 0,
-      conflictIndex: 0,
-      conflictTerm: 0,
-    });
   }
 
   private replyToAppend(to: NodeId, success: boolean, matchIndex: number): void {
@@ -1692,7 +1380,7 @@ export class RaftNode {
     if (this.mode === 'pair') {
       const ours = metadata.index <= this.log.commitIndex ? this.log.term(metadata.index) : undefined;
       const contradicts = ours !== undefined && ours !== metadata.term;
-      const impossible = contradicts ? this.impossibleDivergence(message.from, metadata.index) : null;
+      const impossible = contradicts ? this.merge.impossibleDivergence(message.from, metadata.index) : null;
       if (impossible !== null) {
         this.refuse(
           'contradicts_committed',
@@ -1701,15 +1389,11 @@ export class RaftNode {
         respondRefusal();
         return;
       }
-      this.highestKnownCommitIndex = Math.max(this.highestKnownCommitIndex, metadata.index);
-      if (contradicts && !this.isDivergedFrom(message.from)) {
-        this.divergence = { index: metadata.index, leaderId: message.from, term: this.term };
-        this.trace(
-          `diverged from leader ${message.from} at term ${this.term}: its snapshot contradicts our committed entry ${metadata.index}`,
-        );
-        this.startMerge(message.from);
+      this.pairRules?.snapshotCommitted(metadata.index);
+      if (contradicts && !this.merge.isDivergedFrom(message.from)) {
+        this.merge.snapshotDiverged(message.from, metadata.index);
       }
-      if (this.isDivergedFrom(message.from)) {
+      if (this.merge.isDivergedFrom(message.from)) {
         respondRefusal();
         return;
       }
@@ -1815,7 +1499,7 @@ export class RaftNode {
     // Several acknowledgements between two Readies move the commit index once per Ready.
     if (moved) {
       this.commitBroadcastDue = this.progress.size > 0;
-      this.mergesCompletedCount += this.mergeSink.committed(this.log.commitIndex);
+      this.merge.committed(this.log.commitIndex);
     }
     return moved;
   }
@@ -1920,7 +1604,7 @@ export class RaftNode {
 
   private sendTimeoutNow(peer: NodeId): void {
     this.trace(`sent timeout_now to ${peer}`);
-    this.handOver = { to: peer, term: this.term, tick: this.elapsedTicks };
+    this.transferSent = { to: peer, term: this.term, tick: this.elapsedTicks };
     this.send<TimeoutNowMessage>(peer, { type: 'timeout_now' });
   }
 
@@ -1967,7 +1651,7 @@ export class RaftNode {
     // that it learns the follower's match point.
     const probeAgain = progress.state === 'probe' && progress.matchIndex < this.log.lastIndex();
     this.sendAppends(message.from, progress, probeAgain);
-    this.managePair();
+    this.leaderHousekeeping();
   }
 
   private handleInstallSnapshotResponse(message: InstallSnapshotResponseMessage): void {
@@ -1990,92 +1674,48 @@ export class RaftNode {
     else if (progress.state === 'probe') progress.probeSent = false;
     if (moved) this.afterMatchMoved(message.from, progress);
     this.sendAppends(message.from, progress, false);
-    this.managePair();
+    this.leaderHousekeeping();
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Pair mode: the leader's bookkeeping of the in-sync set and of the main's priority.
+  // Pair and witness modes: what the leader keeps up besides replication.
 
   /**
-   * Runs on every leader tick and answer. At most one change per call, and never during a
-   * leadership transfer:
-   * 1. an in-sync follower that has acknowledged nothing for the failover timeout leaves the
-   *    in-sync set (the leader then commits alone);
-   * 2. a follower outside the in-sync set that holds the leader's log, or all but one message of
-   *    it, comes back in;
-   * 3. a backup that leads hands leadership to the main once the main is in sync and answering.
+   * On every leader tick and answer, never during a leadership transfer: at most one change of the
+   * in-sync set (in-sync.ts); once the set is settled, the hand-back to the main (hand-back.ts).
    */
-  private managePair(): void {
-    if (this.mode === 'majority' || this.role !== 'leader' || this.leadTransferee !== null) return;
+  private leaderHousekeeping(): void {
+    if (!this.managesInSyncSet || this.role !== 'leader' || this.leadTransferee !== null) return;
     // Witness mode: nothing changes while the witness has a removal to record.
-    if (this.witnessLink?.pending?.removal === true) return;
-    const { voters, inSync } = this.configuration;
-    const commitIndex = this.log.commitIndex;
+    if (this.witness?.removalPending === true) return;
+    const witness = this.witness;
     const lastConfigurationIndex = this.log.lastConfigurationIndex();
-    // A member that has acknowledged nothing for the failover timeout leaves the in-sync set at
-    // once, even over an uncommitted configuration entry: that entry could not commit without the
-    // silent member anyway (and entries commit only with one of this term). The leader itself
-    // always belongs (one that won with its peer's explicit vote while out of the set holds every
-    // committed entry all the same); adding it waits for the leader's own pending change, if any.
-    const silent = inSync.filter(
-      (id) =>
-        id !== this.id &&
-        this.elapsedTicks - this.progressOf(id).lastAcknowledgementTick >= this.electionTimeoutTicks,
+    const settled = maintainInSyncSet({
+      id: this.id,
+      configuration: this.configuration,
+      witnessId: this.witnessNodeId,
+      nowTick: this.elapsedTicks,
+      failoverTimeoutTicks: this.electionTimeoutTicks,
+      commitIndex: this.log.commitIndex,
+      lastIndex: this.log.lastIndex(),
+      lastConfigurationIndex,
+      lastConfigurationIsOwn: this.log.term(lastConfigurationIndex) === this.term,
+      pendingConfigurationIndex: this.pendingConfigurationIndex,
+      maxEntriesPerMessage: this.limits.maxEntriesPerMessage,
+      maxUncommittedEntries: this.limits.maxUncommittedEntries,
+      progressOf: (id) => this.progressOf(id),
+      appendConfigurationChange: (configuration) => this.appendConfigurationChange(configuration),
+      recordRemovalWithWitness:
+        witness === null ? null : (configuration) => witness.recordRemoval(configuration),
+      trace: (line) => this.trace(line),
+    });
+    if (!settled) return;
+    const main = this.handBack.start(
+      this.configuration.inSync,
+      (id) => this.progressOf(id).lastAcknowledgementTick,
+      this.elapsedTicks,
     );
-    const ownChangePending =
-      lastConfigurationIndex > commitIndex && this.log.term(lastConfigurationIndex) === this.term;
-    if (silent.length > 0 || (!inSync.includes(this.id) && !ownChangePending)) {
-      for (const id of silent) {
-        const silentTicks = this.elapsedTicks - this.progressOf(id).lastAcknowledgementTick;
-        this.trace(`removes ${id} from the in-sync set: no acknowledgement for ${silentTicks} ticks`);
-      }
-      if (!inSync.includes(this.id)) this.trace('adds itself to the in-sync set');
-      const next = {
-        voters: [...voters],
-        inSync: voters.filter((id) => id === this.id || (inSync.includes(id) && !silent.includes(id))),
-      };
-      // Witness mode: the witness records a removal before the entry that makes it count.
-      if (silent.length > 0 && this.witnessLink !== null) this.recordRemovalWithWitness(next);
-      else this.appendConfigurationChange(next);
-      return;
-    }
-    // Re-admission and hand-back wait until no change (nor the noop) is uncommitted.
-    if (lastConfigurationIndex > commitIndex || this.pendingConfigurationIndex > commitIndex) return;
-    const lastIndex = this.log.lastIndex();
-    for (const id of voters) {
-      if (id === this.id || id === this.witnessNodeId || inSync.includes(id)) continue;
-      const progress = this.progressOf(id);
-      const answering = this.elapsedTicks - progress.lastAcknowledgementTick < this.electionTimeoutTicks;
-      const withinLimit = lastIndex - commitIndex < this.limits.maxUncommittedEntries;
-      // Within one message of the end, and taking pipelined appends: under steady load a member
-      // rarely holds the whole log at one instant. Readmitting it a little behind is safe: the
-      // configuration entry reaches it only after every entry before it, and every later entry
-      // commits only with its acknowledgement. Commits then wait at most one append for it.
-      const lagEntries = lastIndex - progress.matchIndex;
-      const closeBehind =
-        lagEntries === 0 ||
-        (progress.state === 'replicate' && lagEntries <= this.limits.maxEntriesPerMessage);
-      if (closeBehind && answering && withinLimit) {
-        this.trace(
-          lagEntries === 0
-            ? `adds ${id} back to the in-sync set: it holds the whole log (${lastIndex})`
-            : `adds ${id} back to the in-sync set: it holds ${progress.matchIndex} of ${lastIndex}`,
-        );
-        this.appendConfigurationChange({
-          voters: [...voters],
-          inSync: voters.filter((member) => member === id || inSync.includes(member)),
-        });
-        return;
-      }
-    }
-    const main = this.priorityNodeId;
-    if (main === null || main === this.id || !inSync.includes(main)) return;
-    if (this.elapsedTicks < this.failbackAllowedAtTick) return;
-    const progress = this.progressOf(main);
-    if (this.elapsedTicks - progress.lastAcknowledgementTick > this.heartbeatIntervalTicks) return;
-    this.trace(`hands leadership back to the priority node ${main}, which is in sync`);
-    this.lastHandBackTick = this.elapsedTicks;
-    this.transferLeadership(main);
+    if (main !== null) this.transferLeadership(main);
   }
 
   private progressOf(id: NodeId): Progress {
@@ -2097,305 +1737,70 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Witness mode: the leader's side of the witness (see witness-mode.ts).
+  // Witness mode (witness-mode.ts) and the merge after a split brain (merge.ts).
 
   /** Every node the leader replicates to; in witness mode, never the witness. */
   private replicationTargets(configuration: Configuration): NodeId[] {
     return replicationPeers(configuration, this.id).filter((peer) => peer !== this.witnessNodeId);
   }
 
-  /** An append without entries, carrying the commit index the witness keeps as acknowledged. */
-  private sendWitnessHeartbeat(): void {
-    if (this.witnessNodeId === null) return;
-    this.send<AppendEntriesMessage>(this.witnessNodeId, {
-      type: 'append_entries',
-      prevLogIndex: 0,
-      prevLogTerm: 0,
-      entries: [],
-      leaderCommit: this.log.commitIndex,
-    });
-  }
-
-  private sendWitnessRecord(inSync: NodeId[], configurationIndex: number): void {
-    assert.ok(this.witnessNodeId !== null, 'only witness mode records with a witness');
-    // The witness takes a record's acknowledged index only up to the commit index this leader
-    // announced in a heartbeat of its term (see witness-core.ts), so a heartbeat goes first,
-    // unless this Ready already carries one with the same commit index.
-    const commitIndex = this.log.commitIndex;
-    const announced = this.outbox.some(
-      (message) =>
-        message.to === this.witnessNodeId &&
-        message.type === 'append_entries' &&
-        message.leaderCommit === commitIndex,
-    );
-    if (!announced) this.sendWitnessHeartbeat();
-    this.send<WitnessRecordMessage>(this.witnessNodeId, {
-      type: 'witness_record',
-      inSync: [...inSync],
-      acknowledgedIndex: this.log.commitIndex,
-      configurationIndex,
-    });
-  }
-
-  /**
-   * Keeps the witness's record in step with the leader's in-sync set: sends the set when the witness
-   * has not confirmed it (after winning, and after an addition), and repeats an unanswered record
-   * every heartbeat interval.
-   */
   private syncWitness(): void {
-    const link = this.witnessLink;
-    if (link === null || this.role !== 'leader') return;
-    const pending = link.pending;
-    if (pending !== null) {
-      if (this.elapsedTicks - pending.sentAtTick >= this.heartbeatIntervalTicks) {
-        pending.sentAtTick = this.elapsedTicks;
-        this.sendWitnessRecord(pending.inSync, pending.configurationIndex);
-      }
-      return;
-    }
-    const { inSync } = this.configuration;
-    // A leader outside its own set adds itself first (managePair); the witness hears of it then.
-    if (!inSync.includes(this.id) || link.confirmed(inSync)) return;
-    // A configuration taken from the snapshot has no entry of its own: the snapshot index stands in.
-    const configurationIndex = link.nextRecordIndex(
-      Math.max(this.log.lastConfigurationIndex(), this.log.snapshotIndex),
-    );
-    link.request(inSync, configurationIndex, false, this.elapsedTicks);
-    this.sendWitnessRecord(inSync, configurationIndex);
+    if (this.role === 'leader') this.witness?.sync();
   }
 
-  /** Asks the witness to record a smaller in-sync set; the entry is appended on its success. */
-  private recordRemovalWithWitness(next: Configuration): void {
-    const link = this.witnessLink;
-    assert.ok(link !== null, 'only witness mode records removals with a witness');
-    // While a record is unanswered the witness may hold it or the confirmed one: only a confirmed
-    // set with nothing pending is certain (found by the randomized test, seed 276).
-    if (link.pending === null && link.confirmed(next.inSync)) {
-      this.appendConfigurationChange(next);
-      return;
-    }
-    // A removal supersedes a record of the current set that is still unanswered.
-    link.pending = null;
-    // The entry will be appended after every index in the log now.
-    const configurationIndex = link.nextRecordIndex(this.log.lastIndex() + 1);
-    this.trace(`asks the witness to record in-sync set (${next.inSync.join(',')}) first`);
-    link.request(next.inSync, configurationIndex, true, this.elapsedTicks);
-    this.sendWitnessRecord(next.inSync, configurationIndex);
-  }
-
-  private handleWitnessHeartbeatResponse(): void {
-    if (this.role === 'leader' && this.witnessLink !== null)
-      this.witnessLink.lastResponseTick = this.elapsedTicks;
-  }
-
-  private handleWitnessRecordResponse(message: WitnessRecordResponseMessage): void {
-    const link = this.witnessLink;
-    if (link === null || this.role !== 'leader' || message.from !== this.witnessNodeId) return;
-    const answered = link.answered(message.success, message.configurationIndex, this.elapsedTicks);
-    if (answered === null) {
-      if (!message.success) this.trace(`the witness refused the record at ${message.configurationIndex}`);
-      return;
-    }
-    if (!answered.removal || sameMembers(answered.inSync, this.configuration.inSync)) return;
-    // The smaller set is durable on the witness: only now may the leader commit without the member.
-    this.trace(`the witness recorded in-sync set (${answered.inSync.join(',')}); appending it`);
-    this.appendConfigurationChange({ voters: [...this.configuration.voters], inSync: [...answered.inSync] });
+  /** What the witness leader and the merge read and do on this node. */
+  private moduleHost(config: RaftConfig): MergeHost & WitnessLeaderHost {
+    return {
+      id: this.id,
+      mainId: this.mode === 'pair' ? this.priorityNodeId : null,
+      heartbeatIntervalTicks: this.heartbeatIntervalTicks,
+      failoverTimeoutTicks: this.electionTimeoutTicks,
+      describeMergedEntry: config.describeMergedEntry ?? null,
+      baseConfiguration: this.baseConfiguration,
+      nowTick: () => this.elapsedTicks,
+      term: () => this.term,
+      role: () => this.role,
+      leaderId: () => this.leaderId,
+      log: () => this.log,
+      configuration: () => this.configuration,
+      outbox: () => this.outbox,
+      send: <M extends Message>(to: NodeId, body: MessageBody<M>) => this.send<M>(to, body),
+      appendConfigurationChange: (configuration) => this.appendConfigurationChange(configuration),
+      leadToEndSplitBrain: (backup) => this.leadToEndSplitBrain(backup),
+      trace: (line) => this.trace(line),
+      refuse: (kind, line) => this.refuse(kind, line),
+    };
   }
 
   /**
-   * Witness mode's check-quorum: a leader that has heard from neither the other data node nor the
-   * witness for the failover timeout steps down (the driver then refuses writes and reads), so that
-   * it stops serving before the other two could elect a new leader without it. Returns whether it
-   * stepped down.
+   * The main found that the backup, which leads, contradicts its committed log: it takes the next
+   * term it owns and leads at once, without a vote (see SplitBrainMerge).
    */
-  private witnessQuorumLost(): boolean {
-    const link = this.witnessLink;
-    if (link === null || this.role !== 'leader') return false;
-    let lastHeardTick = link.lastResponseTick;
-    for (const progress of this.progress.values())
-      lastHeardTick = Math.max(lastHeardTick, progress.lastResponseTick);
-    const silentTicks = this.elapsedTicks - lastHeardTick;
-    if (silentTicks < this.electionTimeoutTicks) return false;
-    this.trace(`heard from no other voter for ${silentTicks} ticks; stepping down at term ${this.term}`);
-    this.becomeFollower(this.term, null);
-    return true;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Pair mode: merging after a split brain (see merge.ts).
-
-  /** A leader's log contradicts our committed log: both nodes led alone. */
-  private startMerge(leader: NodeId): void {
-    if (this.mode !== 'pair' || this.priorityNodeId === null) return;
-    if (this.id === this.priorityNodeId) {
-      // The main's history stands whatever the backup did alone, so the main does not wait for a
-      // vote (a one-way loss could withhold it while the backup serves a history without the
-      // main's solo entries): it takes the next term it owns and leads at once. Nobody else can
-      // lead that term: the backup wins only terms it owns, or with the main's vote.
-      this.highestKnownCommitIndex = this.log.commitIndex;
-      this.term = this.nextCampaignTerm();
-      this.votedFor = this.id;
-      this.role = 'candidate';
-      this.leaderId = null;
-      this.resetRoleState();
-      this.trace(
-        `takes leadership at term ${this.term} to end the split brain with ${leader}; its solo entries will be merged`,
-      );
-      this.becomeLeader();
-      return;
-    }
-    if (leader !== this.priorityNodeId) return;
-    const stretchStartIndex = this.soloStretchStartIndex();
-    this.mergeSource = new MergeSource(leader, stretchStartIndex, this.log.commitIndex);
-    this.trace(`offers ${leader} its solo entries ${stretchStartIndex}..${this.log.commitIndex} for merging`);
-    this.maybeOfferMerge();
-  }
-
-  /**
-   * The first index the peer may lack: just after the latest configuration entry that still had
-   * the peer in the in-sync set. That entry committed with the peer's acknowledgement, so the peer
-   * holds everything up to it; after it, this node may have committed entries alone, including
-   * entries appended before the configuration entry that removed the peer (they commit with it).
-   * When no such entry is left in the log, the snapshot (or the initial configuration) tells
-   * whether the stretch began before the snapshot: then it starts at 1 and offers are incomplete.
-   * The stretch may hold entries the peer has too; the main skips those (same index and term).
-   */
-  private soloStretchStartIndex(): number {
-    const peer = this.configuration.voters.find((id) => id !== this.id);
-    assert.ok(peer !== undefined, 'a solo stretch is measured against the peer');
-    const index = this.log.lastConfigurationIndexWithInSync(peer);
-    if (index !== null) return index + 1;
-    const before = this.log.snapshot()?.configuration ?? this.baseConfiguration;
-    return before.inSync.includes(peer) ? this.log.firstIndex() : 1;
-  }
-
-  /** On a backup with a stretch to merge: offer the next batch when one is due. */
-  private maybeOfferMerge(): void {
-    const source = this.mergeSource;
-    if (source === null || this.discardHistoryDue) return;
-    if (!this.isDivergedFrom(source.leaderId) && this.leaderId !== source.leaderId) return;
-    if (source.complete) {
-      this.trace(`the main merged every solo entry through ${source.throughIndex}; discarding its history`);
-      this.discardHistoryDue = true;
-      return;
-    }
-    if (!source.offerDue(this.elapsedTicks, this.heartbeatIntervalTicks)) return;
-    const range = source.nextRange(this.log.firstIndex());
-    if (range === null) return;
-    if (range.firstIndex > source.throughIndex) {
-      this.trace(
-        `cannot offer entries ${source.mergedThroughIndex + 1}..${source.throughIndex}: compacted into the snapshot`,
-      );
-      source.answered(source.throughIndex);
-      this.discardHistoryDue = true;
-      return;
-    }
-    // Only entries the driver has applied are offered. The driver describes each one with its
-    // state machine's answer (describeMergedEntry), and an entry committed but not applied yet has
-    // no answer: the main would then take it as granted, although this node may still refuse it
-    // when it applies it and tell the client so (a usage report over its quota counted on the main
-    // while the workstation was told it was refused). The rest is offered on a later tick.
-    const lastAppliedIndex = Math.min(source.throughIndex, this.log.appliedIndex);
-    if (range.firstIndex > lastAppliedIndex) return;
-    const logEntries = offerEntries((index) => this.log.entry(index), range.firstIndex, lastAppliedIndex);
-    const describe = this.describeMergedEntry;
-    const entries =
-      describe === null
-        ? logEntries
-        : logEntries.map((entry) => (entry.kind === 'normal' ? { ...entry, data: describe(entry) } : entry));
-    const last = entries.at(-1);
-    assert.ok(last !== undefined, 'an offer holds at least one entry');
-    source.offered(this.elapsedTicks);
-    this.send<MergeOfferMessage>(source.leaderId, {
-      type: 'merge_offer',
-      stretchStartIndex: source.stretchStartIndex,
-      entries,
-      firstIndex: range.firstIndex,
-      throughIndex: last.index,
-      incomplete: range.incomplete,
-    });
-  }
-
-  private handleMergeOffer(message: MergeOfferMessage): void {
-    if (this.mode !== 'pair' || this.role !== 'leader' || this.id !== this.priorityNodeId) {
-      // Only the main merges, and only while it leads; the backup offers again later.
-      this.send<MergeOfferResponseMessage>(message.from, {
-        type: 'merge_offer_response',
-        stretchStartIndex: message.stretchStartIndex,
-        mergedThroughIndex: 0,
-      });
-      return;
-    }
-    if (this.configuration.inSync.includes(message.from)) {
-      // A backup in the in-sync set acknowledged every entry this node committed since it was
-      // added back, and a diverged one is never added back before it discarded its history: it has
-      // no solo entries to offer. Merging anyway would apply whatever the offer says.
-      this.refuse(
-        'merge_offer',
-        `refused merge_offer from ${message.from} at term ${message.term}: ${message.from} is in the in-sync set`,
-      );
-      this.send<MergeOfferResponseMessage>(message.from, {
-        type: 'merge_offer_response',
-        stretchStartIndex: message.stretchStartIndex,
-        mergedThroughIndex: 0,
-      });
-      return;
-    }
-    const { offer, mergedThroughIndex } = this.mergeSink.received(
-      message,
-      (entry) => this.log.term(entry.index) === entry.term,
+  private leadToEndSplitBrain(backup: NodeId): void {
+    this.pairRules?.resetKnownCommitIndex(this.log.commitIndex);
+    this.term = this.nextCampaignTerm();
+    this.votedFor = this.id;
+    this.role = 'candidate';
+    this.leaderId = null;
+    this.resetRoleState();
+    this.trace(
+      `takes leadership at term ${this.term} to end the split brain with ${backup}; its solo entries will be merged`,
     );
-    if (offer !== null) {
-      this.pendingMergeOffers.push(offer);
-      this.trace(
-        `received ${message.from}'s solo entries ${message.firstIndex}..${message.throughIndex} to merge${message.incomplete ? ' (some were compacted away)' : ''}`,
-      );
-    }
-    this.send<MergeOfferResponseMessage>(message.from, {
-      type: 'merge_offer_response',
-      stretchStartIndex: message.stretchStartIndex,
-      mergedThroughIndex,
-    });
-  }
-
-  private handleMergeOfferResponse(message: MergeOfferResponseMessage): void {
-    const source = this.mergeSource;
-    if (source === null || message.from !== source.leaderId) return;
-    if (message.stretchStartIndex !== source.stretchStartIndex) return;
-    if (source.answered(message.mergedThroughIndex)) {
-      this.trace(`the main ${message.from} merged our solo entries through ${source.mergedThroughIndex}`);
-    }
-    this.maybeOfferMerge();
+    this.becomeLeader();
   }
 
   /** The whole stretch is merged on the main: start over as an empty node that follows it. */
   private discardHistory(): void {
-    assert.ok(this.mergeSource?.complete === true, 'history is discarded only after a complete merge');
     assert.notEqual(this.role, 'leader', 'a leader never discards its history');
     this.trace(`discarded its log up to ${this.log.lastIndex()} to catch up from the main`);
     this.log = new RaftLog(null, [], 0, 0);
     this.refreshConfiguration();
-    this.divergence = null;
-    this.mergeSource = null;
-    this.discardHistoryDue = false;
-    this.highestKnownCommitIndex = 0;
-    this.mergesCompletedCount += 1;
-  }
-
-  /** See RaftStatus.mergeRetentionIndex. */
-  private mergeRetentionIndex(): number | null {
-    if (this.mode !== 'pair' || this.priorityNodeId === null) return null;
-    if (this.mergeSource !== null) return this.mergeSource.mergedThroughIndex + 1;
-    // Either side may be asked to compare its log with the other's after a split brain: the backup
-    // offers its stretch, and the main checks offered entries against its own (and a follower
-    // checks appends against its committed entries), so neither compacts past the last point both
-    // are known to share while its peer is out of its in-sync set.
-    const peer = this.configuration.voters.find((id) => id !== this.id);
-    if (peer === undefined || this.configuration.inSync.includes(peer)) return null;
-    return this.soloStretchStartIndex();
+    this.merge.historyDiscarded();
+    this.pairRules?.resetKnownCommitIndex(0);
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Helpers.  // ---------------------------------------------------------------------------------------------
   // Helpers.
 
   private send<M extends Message>(to: NodeId, body: MessageBody<M>): void {
@@ -2461,121 +1866,6 @@ export class RaftNode {
         assert.notEqual(this.leaderId, this.id, 'a follower does not lead');
         break;
     }
-  }
-}
-
-/** What the witness may send a data node: answers only (it never leads, replicates or campaigns). */
-const WITNESS_ANSWERS: ReadonlySet<Message['type']> = new Set([
-  'request_vote_response',
-  'append_entries_response',
-  'witness_record_response',
-]);
-
-/**
- * Why a message breaks the form every message of its type has (whatever the receiver's state), or
- * null. The server refuses all of this on the wire already; the core does not rely on it.
- */
-function malformedReason(message: Message): string | null {
-  const index = (value: number, name: string) =>
-    isBoundedCount(value, MAX_INDEX) ? null : `${name} ${value} is not an integer in 0..${MAX_INDEX}`;
-  const term = (value: number, name: string) =>
-    isBoundedCount(value, message.term) ? null : `${name} ${value} is not an integer in 0..${message.term}`;
-  switch (message.type) {
-    case 'append_entries':
-      return (
-        index(message.prevLogIndex, 'prevLogIndex') ??
-        term(message.prevLogTerm, 'prevLogTerm') ??
-        index(message.leaderCommit, 'leaderCommit') ??
-        entriesProblem(message.entries, message.prevLogIndex, message.prevLogTerm, message.term)
-      );
-    case 'install_snapshot': {
-      const { metadata } = message.snapshot;
-      if (!(message.snapshot.data instanceof Uint8Array)) return 'snapshot data is not bytes';
-      if (metadata.index < 1) return 'a snapshot covers at least one entry';
-      if (metadata.term < 1) return 'a snapshot has a term';
-      return (
-        index(metadata.index, 'snapshot index') ??
-        term(metadata.term, 'snapshot term') ??
-        configurationProblem(metadata.configuration)
-      );
-    }
-    case 'request_vote':
-      return index(message.lastLogIndex, 'lastLogIndex') ?? term(message.lastLogTerm, 'lastLogTerm');
-    case 'merge_offer': {
-      const { stretchStartIndex, firstIndex, throughIndex, entries } = message;
-      const bounds =
-        index(stretchStartIndex, 'stretchStartIndex') ??
-        index(firstIndex, 'firstIndex') ??
-        index(throughIndex, 'throughIndex');
-      if (bounds !== null) return bounds;
-      if (!(stretchStartIndex >= 1 && firstIndex >= stretchStartIndex && throughIndex >= firstIndex)) {
-        return `offer ${firstIndex}..${throughIndex} of a stretch from ${stretchStartIndex} is out of order`;
-      }
-      if (entries.length !== throughIndex - firstIndex + 1) {
-        return `offer ${firstIndex}..${throughIndex} holds ${entries.length} entries`;
-      }
-      return entriesProblem(entries, firstIndex - 1, 0, message.term);
-    }
-    case 'append_entries_response':
-      return (
-        index(message.matchIndex, 'matchIndex') ??
-        index(message.conflictIndex, 'conflictIndex') ??
-        index(message.conflictTerm, 'conflictTerm')
-      );
-    case 'install_snapshot_response':
-      return index(message.matchIndex, 'matchIndex');
-    case 'merge_offer_response':
-      return (
-        index(message.stretchStartIndex, 'stretchStartIndex') ??
-        index(message.mergedThroughIndex, 'mergedThroughIndex')
-      );
-    case 'witness_record_response':
-      return index(message.configurationIndex, 'configurationIndex');
-    default:
-      return null;
-  }
-}
-
-/** Entries follow afterIndex one by one, with terms from afterTerm up to the sender's term. */
-function entriesProblem(
-  entries: Entry[],
-  afterIndex: number,
-  afterTerm: number,
-  maxTerm: number,
-): string | null {
-  if (!Array.isArray(entries)) return 'entries is not a list';
-  let previous = { index: afterIndex, term: afterTerm };
-  for (const entry of entries) {
-    if (entry.index !== previous.index + 1) return `entry ${entry.index} does not follow ${previous.index}`;
-    if (
-      !(Number.isSafeInteger(entry.term) && entry.term >= Math.max(1, previous.term) && entry.term <= maxTerm)
-    ) {
-      return `entry ${entry.index} has term ${entry.term}, outside ${Math.max(1, previous.term)}..${maxTerm}`;
-    }
-    if (entry.kind !== 'normal' && entry.kind !== 'noop' && entry.kind !== 'configuration') {
-      return `entry ${entry.index} has kind ${String(entry.kind)}`;
-    }
-    if (!(entry.data instanceof Uint8Array)) return `entry ${entry.index} data is not bytes`;
-    if (entry.kind === 'configuration') {
-      let problem: string | null = null;
-      try {
-        decodeConfiguration(entry.data);
-      } catch (error) {
-        problem = `entry ${entry.index} is not a valid configuration (${(error as Error).message})`;
-      }
-      if (problem !== null) return problem;
-    }
-    previous = entry;
-  }
-  return null;
-}
-
-function configurationProblem(configuration: Configuration): string | null {
-  try {
-    validateConfiguration(configuration);
-    return null;
-  } catch (error) {
-    return `the configuration is not valid (${(error as Error).message})`;
   }
 }
 

@@ -171,6 +171,9 @@ export type Message =
   | InstallSnapshotResponseMessage
   | TimeoutNowMessage;
 
+/** A message as a node writes it: the node fills in from, to and (unless given) its own term. */
+export type MessageBody<M extends Message> = Omit<M, 'from' | 'to' | 'term'> & { term?: number };
+
 export interface SoftState {
   role: Role;
   leaderId: NodeId | null;
