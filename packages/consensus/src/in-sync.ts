@@ -5,7 +5,17 @@
 // follows at once. In witness mode a removal is recorded with the witness before its entry is
 // appended (witness-mode.ts); the decision is the same.
 import type { Progress } from './progress.js';
-import type { Configuration, NodeId } from './types.js';
+import type { Configuration, NodeId, ReplicationMode } from './types.js';
+
+/**
+ * Pair and witness modes: the leader keeps the in-sync set itself (maintainInSyncSet), and what
+ * makes that safe comes with it: elections by the pair rules (pair-mode.ts), followers that stick to
+ * a leader they hear, a pre-vote always, and a failover timeout that is not randomized. In majority
+ * mode the driver changes the set with proposeConfiguration.
+ */
+export function managesInSyncSet(mode: ReplicationMode): boolean {
+  return mode !== 'majority';
+}
 
 /** What the leader knows when it looks at its in-sync set. */
 export interface InSyncLeader {

@@ -76,8 +76,8 @@ export interface CandidateState {
  * but terms are not owned, and only explicit votes count.
  */
 export class PairElectionRules {
-  /** Only pair mode lets a node win on silence, hence owns terms and has a startup grace. */
-  readonly silenceIsConsent: boolean;
+  /** Pair mode: a node may win on silence, hence terms are owned and there is a startup grace. */
+  private readonly silenceIsConsent: boolean;
   /**
    * The highest commit index a leader announced since this node started. A node whose log ends
    * below it lacks acknowledged entries and must not win an election alone.
@@ -99,7 +99,8 @@ export class PairElectionRules {
   constructor(
     private readonly options: {
       id: NodeId;
-      mode: 'pair' | 'witness';
+      /** Pair mode: true; witness mode: false. */
+      silenceIsConsent: boolean;
       /** The main; null when none is configured. */
       priorityNodeId: NodeId | null;
       failoverTimeoutTicks: number;
@@ -110,7 +111,7 @@ export class PairElectionRules {
       refuse: (kind: string, line: string) => void;
     },
   ) {
-    this.silenceIsConsent = options.mode === 'pair';
+    this.silenceIsConsent = options.silenceIsConsent;
   }
 
   /** How long a follower waits without a leader before it campaigns (see pairElectionTimeoutTicks). */

@@ -33,19 +33,19 @@ import { HandBack } from './hand-back.js';
 import { maintainInSyncSet } from './in-sync.js';
 import { type MergeHost, SplitBrainMerge } from './merge.js';
 import { nextOwnedTerm, PairElectionRules } from './pair-mode.js';
-import { Progress } from './progress.js';
+import type { Progress } from './progress.js';
+import { checkInitialConfiguration, type Limits, nodeSettings } from './raft-config.js';
 import { RaftLog } from './raft-log.js';
+import { Replication, type ReplicationHost } from './replication.js';
 import { type Receiver, screen } from './screening.js';
 import { FarTermGate, MAX_TERM } from './term-bounds.js';
 import type {
-  AppendEntriesMessage,
   AppendEntriesResponseMessage,
   Configuration,
   Entry,
   EntryKind,
   HardState,
   InitialState,
-  InstallSnapshotMessage,
   InstallSnapshotResponseMessage,
   MergeOffer,
   Message,
@@ -66,24 +66,7 @@ import type {
 } from './types.js';
 import { WitnessLeader, type WitnessLeaderHost } from './witness-mode.js';
 
-const DEFAULT_MAX_UNCOMMITTED_ENTRIES = 100_000;
-// Below gRPC's default 4 MiB message limit, with room for the envelope.
-const DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024;
-const DEFAULT_MAX_BYTES_PER_MESSAGE = 2 * 1024 * 1024;
-const DEFAULT_MAX_COMMITTED_ENTRIES_PER_READY = 4096;
-const DEFAULT_MAX_OUTBOX_MESSAGES = 65_536;
 const EMPTY_DATA = new Uint8Array(0);
-
-interface Limits {
-  maxEntriesPerMessage: number;
-  maxInflightMessages: number;
-  maxProposalEntries: number;
-  maxUncommittedEntries: number;
-  maxEntryBytes: number;
-  maxBytesPerMessage: number;
-  maxCommittedEntriesPerReady: number;
-  maxOutboxMessages: number;
-}
 
 /** What the driver reports about a snapshot it streamed to a follower. */
 export type SnapshotReport = 'finished' | 'failed';
@@ -117,6 +100,8 @@ export class RaftNode {
   private readonly witness: WitnessLeader | null;
   /** Pair mode: ending a split brain (both sides of it; idle in other modes). */
   private readonly merge: SplitBrainMerge;
+  /** Both sides of log replication; the leader's progress per follower. */
+  private readonly replication: Replication;
 
   /** Replaced only when a backup discards its history after a merge (see merge.ts). */
   private log: RaftLog;
@@ -132,8 +117,6 @@ export class RaftNode {
   /** The one leader this node has seen for a term; never forgotten within the term. */
   private knownLeader: { term: number; id: NodeId } | null = null;
 
-  /** Leader only: one entry per replication peer. */
-  private readonly progress = new Map<NodeId, Progress>();
   /** Candidate and pre-candidate only: the votes received, bounded by the voters. */
   private readonly votes = new Map<NodeId, boolean>();
   private electionElapsedTicks = 0;
@@ -177,106 +160,49 @@ export class RaftNode {
   private outstandingReady: Ready | null = null;
 
   constructor(config: RaftConfig, initial: InitialState) {
-    assert.ok(typeof config.id === 'string' && config.id.length > 0, 'a node id is a non-empty string');
-    assertPositiveInteger(config.electionTimeoutTicks, 'electionTimeoutTicks');
-    assertPositiveInteger(config.heartbeatIntervalTicks, 'heartbeatIntervalTicks');
-    assert.ok(
-      config.heartbeatIntervalTicks < config.electionTimeoutTicks,
-      'heartbeatIntervalTicks must be below electionTimeoutTicks',
-    );
-    assert.equal(typeof config.randomInt, 'function', 'randomInt is required');
-    this.id = config.id;
-    this.electionTimeoutTicks = config.electionTimeoutTicks;
-    this.farTerms = new FarTermGate('node', config.electionTimeoutTicks, (line) => this.trace(line));
-    this.heartbeatIntervalTicks = config.heartbeatIntervalTicks;
-    this.randomInt = config.randomInt;
-    this.mode = config.mode ?? 'majority';
-    assert.ok(
-      this.mode === 'majority' || this.mode === 'pair' || this.mode === 'witness',
-      `unknown mode ${String(config.mode)}`,
-    );
-    this.managesInSyncSet = this.mode !== 'majority';
-    // Pair mode always pre-votes and never steps down for lack of a quorum: a leader goes on alone.
-    // Witness mode always pre-votes too, and has its own check-quorum (WitnessLeader.quorumLost).
-    this.preVote = this.managesInSyncSet ? true : config.preVote;
-    this.checkQuorum = this.managesInSyncSet ? false : (config.checkQuorum ?? false);
+    const settings = nodeSettings(config);
+    this.id = settings.id;
+    this.electionTimeoutTicks = settings.electionTimeoutTicks;
+    this.heartbeatIntervalTicks = settings.heartbeatIntervalTicks;
+    this.randomInt = settings.randomInt;
+    this.mode = settings.mode;
+    this.managesInSyncSet = settings.managesInSyncSet;
+    this.preVote = settings.preVote;
+    this.checkQuorum = settings.checkQuorum;
+    this.priorityNodeId = settings.priorityNodeId;
+    this.witnessNodeId = settings.witnessNodeId;
+    this.limits = settings.limits;
     this.traceSink = config.trace ?? null;
     this.refusalSink = config.refusal ?? null;
-    this.priorityNodeId = config.priorityNodeId ?? null;
-    const pairVoteWaitTicks = config.pairVoteWaitTicks ?? config.heartbeatIntervalTicks;
-    const startupGraceTicks = config.startupGraceTicks ?? 2 * config.electionTimeoutTicks;
-    assertPositiveInteger(pairVoteWaitTicks, 'pairVoteWaitTicks');
-    assert.ok(
-      pairVoteWaitTicks < config.electionTimeoutTicks,
-      'pairVoteWaitTicks must be below electionTimeoutTicks',
-    );
-    assert.ok(
-      Number.isSafeInteger(startupGraceTicks) && startupGraceTicks >= 0,
-      `startupGraceTicks must be a non-negative integer, not ${startupGraceTicks}`,
-    );
-    this.pairRules =
-      this.mode === 'majority'
-        ? null
-        : new PairElectionRules({
-            id: this.id,
-            mode: this.mode,
-            priorityNodeId: this.priorityNodeId,
-            failoverTimeoutTicks: config.electionTimeoutTicks,
-            voteWaitTicks: pairVoteWaitTicks,
-            startupGraceTicks,
-            trace: (line) => this.trace(line),
-            refuse: (kind, line) => this.refuse(kind, line),
-          });
+    this.farTerms = new FarTermGate('node', settings.electionTimeoutTicks, (line) => this.trace(line));
+    this.pairRules = !this.managesInSyncSet
+      ? null
+      : new PairElectionRules({
+          id: this.id,
+          silenceIsConsent: this.mode === 'pair',
+          priorityNodeId: this.priorityNodeId,
+          failoverTimeoutTicks: this.electionTimeoutTicks,
+          voteWaitTicks: settings.pairVoteWaitTicks,
+          startupGraceTicks: settings.startupGraceTicks,
+          trace: (line) => this.trace(line),
+          refuse: (kind, line) => this.refuse(kind, line),
+        });
     this.handBack = new HandBack(
       this.id,
       this.priorityNodeId,
-      config.electionTimeoutTicks,
-      config.heartbeatIntervalTicks,
+      this.electionTimeoutTicks,
+      this.heartbeatIntervalTicks,
       (line) => this.trace(line),
     );
-    this.limits = {
-      maxEntriesPerMessage: config.maxEntriesPerMessage,
-      maxInflightMessages: config.maxInflightMessages,
-      maxProposalEntries: config.maxProposalEntries ?? config.maxEntriesPerMessage,
-      maxUncommittedEntries: config.maxUncommittedEntries ?? DEFAULT_MAX_UNCOMMITTED_ENTRIES,
-      maxEntryBytes: config.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES,
-      maxBytesPerMessage: config.maxBytesPerMessage ?? DEFAULT_MAX_BYTES_PER_MESSAGE,
-      maxCommittedEntriesPerReady:
-        config.maxCommittedEntriesPerReady ?? DEFAULT_MAX_COMMITTED_ENTRIES_PER_READY,
-      maxOutboxMessages: config.maxOutboxMessages ?? DEFAULT_MAX_OUTBOX_MESSAGES,
-    };
-    for (const [name, value] of Object.entries(this.limits)) assertPositiveInteger(value, name);
-
-    validateConfiguration(initial.configuration);
-    if (initial.snapshot !== null) validateConfiguration(initial.snapshot.configuration);
-    if (this.mode === 'pair') {
-      assert.ok(initial.configuration.voters.length <= 2, 'pair mode has at most two voters');
-      assert.ok(
-        this.priorityNodeId === null || initial.configuration.voters.includes(this.priorityNodeId),
-        `the priority node ${this.priorityNodeId} is not a voter`,
-      );
-    }
-    this.witnessNodeId = this.mode === 'witness' ? (config.witnessNodeId ?? null) : null;
-    if (this.mode === 'witness') {
-      const { voters, inSync } = initial.configuration;
-      const witness = this.witnessNodeId;
-      assert.ok(witness !== null, 'witness mode needs witnessNodeId');
-      assert.ok(
-        voters.length === 3 && voters.includes(witness),
-        'witness mode has three voters: main, backup and the witness',
-      );
-      assert.ok(!inSync.includes(witness), 'the witness is never in the in-sync set');
-      assert.notEqual(this.id, witness, 'the witness runs WitnessCore, not RaftNode');
-      assert.ok(
-        this.priorityNodeId === null ||
-          (voters.includes(this.priorityNodeId) && this.priorityNodeId !== witness),
-        `the priority node ${this.priorityNodeId} is not a data node`,
-      );
-    }
+    checkInitialConfiguration(settings, initial);
     this.baseConfiguration = copyConfiguration(initial.configuration);
     const host = this.moduleHost(config);
     this.witness = this.witnessNodeId === null ? null : new WitnessLeader(this.witnessNodeId, host);
     this.merge = new SplitBrainMerge(host);
+    this.replication = new Replication(
+      host,
+      this.mode === 'pair' && this.pairRules !== null ? { rules: this.pairRules, merge: this.merge } : null,
+    );
     const hardState = initial.hardState ?? { term: 0, votedFor: null, commitIndex: 0 };
     assert.ok(
       Number.isSafeInteger(hardState.term) && hardState.term >= 0,
@@ -441,7 +367,7 @@ export class RaftNode {
     assert.ok(this.configuration.voters.includes(transferee), `${transferee} is not a voter`);
     assert.notEqual(transferee, this.witnessNodeId, 'the witness never leads');
     if (transferee === this.id || this.leadTransferee === transferee) return;
-    const progress = this.progress.get(transferee);
+    const progress = this.replication.progress.get(transferee);
     assert.ok(progress !== undefined, `no progress for voter ${transferee}`);
     this.leadTransferee = transferee;
     // The transfer gets one election timeout to complete.
@@ -450,7 +376,7 @@ export class RaftNode {
     if (progress.matchIndex === this.log.lastIndex()) {
       this.sendTimeoutNow(transferee);
     } else {
-      this.sendAppends(transferee, progress, false);
+      this.replication.sendAppends(transferee, progress, false);
     }
     this.checkInvariants();
   }
@@ -495,11 +421,11 @@ export class RaftNode {
         break;
       case 'append_entries':
         this.followLeader(message.from);
-        this.handleAppendEntries(message);
+        this.replication.appendReceived(message);
         break;
       case 'install_snapshot':
         this.followLeader(message.from);
-        this.handleInstallSnapshot(message);
+        this.replication.snapshotReceived(message);
         break;
       case 'timeout_now':
         this.handleTimeoutNow(message);
@@ -532,21 +458,15 @@ export class RaftNode {
 
   /** The driver finished (or failed) streaming a snapshot to a follower. */
   reportSnapshot(to: NodeId, report: SnapshotReport): void {
-    const progress = this.progress.get(to);
-    if (this.role !== 'leader' || progress === undefined || progress.state !== 'snapshot') return;
-    const nextIndex = report === 'finished' ? progress.pendingSnapshotIndex + 1 : progress.matchIndex + 1;
-    progress.becomeProbe(nextIndex);
-    // Wait for the follower's next answer (to a heartbeat) before sending again.
-    progress.probeSent = true;
-    this.trace(`snapshot to ${to} ${report}; probing from ${progress.nextIndex}`);
+    if (this.role !== 'leader') return;
+    this.replication.snapshotReported(to, report === 'finished');
     this.checkInvariants();
   }
 
   /** The driver could not reach a follower: stop pipelining to it and probe again. */
   reportUnreachable(to: NodeId): void {
-    const progress = this.progress.get(to);
-    if (this.role !== 'leader' || progress === undefined || progress.state !== 'replicate') return;
-    progress.becomeProbe(progress.matchIndex + 1);
+    if (this.role !== 'leader') return;
+    this.replication.unreachable(to);
     this.checkInvariants();
   }
 
@@ -667,9 +587,7 @@ export class RaftNode {
           inSync: this.configuration.inSync.includes(this.id),
         },
       };
-      for (const [id, peer] of this.progress) {
-        progress[id] = peer.status(this.elapsedTicks, this.configuration.inSync.includes(id));
-      }
+      Object.assign(progress, this.replication.status(this.configuration.inSync));
     }
     return {
       id: this.id,
@@ -843,7 +761,7 @@ export class RaftNode {
 
   private resetRoleState(): void {
     this.votes.clear();
-    this.progress.clear();
+    this.replication.progress.clear();
     this.leadTransferee = null;
     this.pendingConfigurationIndex = 0;
     this.commitBroadcastDue = false;
@@ -923,20 +841,21 @@ export class RaftNode {
     this.noteLeaderContact();
     this.heartbeatElapsedTicks += 1;
     this.electionElapsedTicks += 1;
-    if (this.witness?.quorumLost(this.progress.values())) {
+    if (this.witness?.quorumLost(this.replication.progress.values())) {
       this.becomeFollower(this.term, null);
       return;
     }
     if (this.electionElapsedTicks >= this.electionTimeoutTicks) {
       this.electionElapsedTicks = 0;
       if (this.checkQuorum) {
-        const active = (id: NodeId) => id === this.id || this.progress.get(id)?.recentActive === true;
+        const active = (id: NodeId) =>
+          id === this.id || this.replication.progress.get(id)?.recentActive === true;
         if (!hasActiveQuorum(this.configuration.voters, active)) {
           this.trace(`lost contact with a quorum; stepping down at term ${this.term}`);
           this.becomeFollower(this.term, null);
           return;
         }
-        for (const progress of this.progress.values()) progress.recentActive = false;
+        for (const progress of this.replication.progress.values()) progress.recentActive = false;
       }
       if (this.leadTransferee !== null) {
         this.trace(`abandoned the leadership transfer to ${this.leadTransferee}`);
@@ -947,11 +866,7 @@ export class RaftNode {
     if (this.heartbeatElapsedTicks >= this.heartbeatIntervalTicks) {
       this.heartbeatElapsedTicks = 0;
       this.commitBroadcastDue = false;
-      for (const [peer, progress] of this.progress) {
-        if (progress.suspectLostAppends()) this.sendLossProbe(peer, progress);
-        else this.sendHeartbeat(peer, progress);
-        progress.matchIndexAtLastHeartbeat = progress.matchIndex;
-      }
+      this.replication.heartbeatInterval();
       this.witness?.heartbeat();
     }
     this.leaderHousekeeping();
@@ -1063,7 +978,7 @@ export class RaftNode {
       nowTick: this.elapsedTicks,
       failoverTimeoutTicks: this.electionTimeoutTicks,
       ticksSinceLeaderContact: this.ticksSinceLeaderContact(),
-      lastAcknowledgementTick: (id) => this.progress.get(id)?.lastAcknowledgementTick,
+      lastAcknowledgementTick: (id) => this.replication.progress.get(id)?.lastAcknowledgementTick,
       mayLead: (voter, term) => this.pairRules?.mayLead(voter, term, this.configuration.voters) ?? true,
       farTerms: this.farTerms,
     };
@@ -1076,7 +991,7 @@ export class RaftNode {
     if (kind === 'bad_term' || kind === 'malformed' || kind === 'bad_sender') return;
     switch (message.type) {
       case 'append_entries':
-        this.replyToAppend(message.from, false, 0);
+        this.replication.replyToAppend(message.from, false, 0);
         break;
       case 'install_snapshot':
         this.send<InstallSnapshotResponseMessage>(message.from, {
@@ -1255,170 +1170,7 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Replication: the follower's side.
-
-  private handleAppendEntries(message: AppendEntriesMessage): void {
-    const { prevLogIndex, prevLogTerm, entries } = message;
-    assert.ok(Number.isSafeInteger(prevLogIndex) && prevLogIndex >= 0, `bad prevLogIndex ${prevLogIndex}`);
-    for (const entry of entries)
-      assert.ok(entry.term <= message.term, 'an entry cannot be newer than its leader');
-    if (this.mode === 'pair') {
-      this.handlePairAppendEntries(message);
-      return;
-    }
-    if (prevLogIndex < this.log.commitIndex) {
-      // Everything up to the commit index matches every leader's log; say how far that is.
-      this.replyToAppend(message.from, true, this.log.commitIndex);
-      return;
-    }
-    this.appendFromLeader(message, prevLogIndex, prevLogTerm, entries);
-  }
-
-  /** Appends what the leader sent after a point that is at or above the commit index. */
-  private appendFromLeader(
-    message: AppendEntriesMessage,
-    prevLogIndex: number,
-    prevLogTerm: number,
-    entries: Entry[],
-  ): void {
-    const result = this.log.maybeAppend(prevLogIndex, prevLogTerm, entries);
-    if (result === null) {
-      const hint = this.log.conflictHint(prevLogIndex);
-      // Normal while a leader probes for the match point, but a leader stuck in a loop would fill
-      // the log with these: the driver rate-limits refusals by kind.
-      this.refuse(
-        'append_mismatch',
-        `rejected append at ${prevLogIndex}/${prevLogTerm} from ${message.from}; conflict at ${hint.conflictIndex}/${hint.conflictTerm}`,
-      );
-      this.send<AppendEntriesResponseMessage>(message.from, {
-        type: 'append_entries_response',
-        success: false,
-        matchIndex: 0,
-        ...hint,
-      });
-      return;
-    }
-    if (result.truncatedFrom !== null) {
-      this.trace(`truncated its log from ${result.truncatedFrom} to follow ${message.from}`);
-    }
-    if (result.truncatedFrom !== null || result.appendedConfiguration) this.refreshConfiguration();
-    this.log.commitTo(Math.min(message.leaderCommit, result.lastNewIndex));
-    this.replyToAppend(message.from, true, result.lastNewIndex);
-  }
-
-  /**
-   * Pair mode: after a cut, the two nodes may each have committed entries alone, so "everything up
-   * to our commit index matches every leader" no longer holds. Entries at or below the commit index
-   * are checked against the log instead of assumed, a contradiction is refused (and reported in
-   * status().divergence) rather than truncated, and the answer never claims more than the message
-   * covered.
-   */
-  private handlePairAppendEntries(message: AppendEntriesMessage): void {
-    const { prevLogIndex, prevLogTerm, entries } = message;
-    const commitIndex = this.log.commitIndex;
-    this.pairRules?.noteAnnouncedCommit(message.from, this.term, message.leaderCommit);
-    if (this.merge.refuseDivergedLeader(message.from)) return;
-    const conflictIndex = this.merge.committedConflict(prevLogIndex, prevLogTerm, entries);
-    if (conflictIndex !== null) {
-      const impossible = this.merge.impossibleDivergence(message.from, conflictIndex);
-      if (impossible !== null) {
-        this.refuse(
-          'contradicts_committed',
-          `refused append_entries from ${message.from} at term ${message.term}: ${impossible}`,
-        );
-        this.merge.refuseAppends(message.from);
-        return;
-      }
-      this.merge.appendsDiverged(message.from, conflictIndex);
-      return;
-    }
-    if (prevLogIndex >= commitIndex) {
-      this.appendFromLeader(message, prevLogIndex, prevLogTerm, entries);
-      return;
-    }
-    const beyondCommit = entries.filter((entry) => entry.index > commitIndex);
-    if (beyondCommit.length === 0) {
-      this.replyToAppend(message.from, true, prevLogIndex + entries.length);
-      return;
-    }
-    // The entry at the commit index is in the message and matched ours: append from there.
-    const commitTerm = this.log.term(commitIndex);
-    assert.ok(commitTerm !== undefined, 'the commit index is never compacted away');
-    this.appendFromLeader(message, commitIndex, commitTerm, beyondCommit);
-  }
-
-  private replyToAppend(to: NodeId, success: boolean, matchIndex: number): void {
-    this.send<AppendEntriesResponseMessage>(to, {
-      type: 'append_entries_response',
-      success,
-      matchIndex,
-      conflictIndex: 0,
-      conflictTerm: 0,
-    });
-  }
-
-  private handleInstallSnapshot(message: InstallSnapshotMessage): void {
-    const { metadata } = message.snapshot;
-    validateConfiguration(metadata.configuration);
-    assert.ok(message.snapshot.data instanceof Uint8Array, 'snapshot data is bytes');
-    assert.ok(
-      metadata.index >= 1 && metadata.term >= 1 && metadata.term <= message.term,
-      'bad snapshot metadata',
-    );
-    const respond = (matchIndex: number) =>
-      this.send<InstallSnapshotResponseMessage>(message.from, {
-        type: 'install_snapshot_response',
-        success: true,
-        matchIndex,
-      });
-    const respondRefusal = () =>
-      this.send<InstallSnapshotResponseMessage>(message.from, {
-        type: 'install_snapshot_response',
-        success: false,
-        matchIndex: 0,
-      });
-    if (this.mode === 'pair') {
-      const ours = metadata.index <= this.log.commitIndex ? this.log.term(metadata.index) : undefined;
-      const contradicts = ours !== undefined && ours !== metadata.term;
-      const impossible = contradicts ? this.merge.impossibleDivergence(message.from, metadata.index) : null;
-      if (impossible !== null) {
-        this.refuse(
-          'contradicts_committed',
-          `refused install_snapshot from ${message.from} at term ${message.term}: ${impossible}`,
-        );
-        respondRefusal();
-        return;
-      }
-      this.pairRules?.snapshotCommitted(metadata.index);
-      if (contradicts && !this.merge.isDivergedFrom(message.from)) {
-        this.merge.snapshotDiverged(message.from, metadata.index);
-      }
-      if (this.merge.isDivergedFrom(message.from)) {
-        respondRefusal();
-        return;
-      }
-      if (metadata.index <= this.log.commitIndex) {
-        // Claim no more than the snapshot covers: our commit index may be beyond the leader's log.
-        respond(metadata.index);
-        return;
-      }
-    }
-    if (metadata.index <= this.log.commitIndex) {
-      respond(this.log.commitIndex);
-      return;
-    }
-    if (this.log.matchTerm(metadata.index, metadata.term)) {
-      // The log already holds the snapshot's last entry, hence everything before it.
-      this.log.commitTo(metadata.index);
-      this.trace(`already holds snapshot ${metadata.index}/${metadata.term}; committed up to it`);
-      respond(metadata.index);
-      return;
-    }
-    this.log.restore(message.snapshot);
-    this.refreshConfiguration();
-    this.trace(`restored snapshot ${metadata.index}/${metadata.term} from ${message.from}`);
-    respond(metadata.index);
-  }
+  // Replication (replication.ts) and commitment.
 
   private refreshConfiguration(): void {
     const configuration = this.log.configurationAt(this.log.lastIndex(), this.baseConfiguration);
@@ -1430,8 +1182,9 @@ export class RaftNode {
     this.trace(`switched to configuration ${describeConfiguration(configuration)}`);
     if (this.role === 'leader') {
       const peers = this.replicationTargets(configuration);
-      for (const peer of peers) if (!this.progress.has(peer)) this.addProgress(peer);
-      for (const peer of [...this.progress.keys()]) if (!peers.includes(peer)) this.progress.delete(peer);
+      for (const peer of peers) if (!this.replication.progress.has(peer)) this.addProgress(peer);
+      for (const peer of [...this.replication.progress.keys()])
+        if (!peers.includes(peer)) this.replication.progress.delete(peer);
       if (this.leadTransferee !== null && !configuration.voters.includes(this.leadTransferee)) {
         this.leadTransferee = null;
       }
@@ -1467,19 +1220,12 @@ export class RaftNode {
     }
     // A configuration change may loosen the commit rule at once.
     this.maybeCommit();
-    for (const [peer, progress] of this.progress) this.sendAppends(peer, progress, false);
+    this.replication.sendAppendsToAll();
     return { firstIndex, lastIndex: firstIndex + entries.length - 1, term: this.term };
   }
 
   private addProgress(peer: NodeId): void {
-    const progress = new Progress(this.log.lastIndex() + 1, this.limits.maxInflightMessages);
-    // A new leader assumes its peers are alive until an election timeout proves otherwise.
-    progress.recentActive = true;
-    // Silence counts from the last message the peer sent (a vote, or the old leader's heartbeat).
-    const lastHeardTick = this.lastMessageTickFrom.get(peer) ?? 0;
-    progress.lastResponseTick = lastHeardTick;
-    progress.lastAcknowledgementTick = lastHeardTick;
-    this.progress.set(peer, progress);
+    this.replication.addPeer(peer, this.lastMessageTickFrom.get(peer) ?? 0);
   }
 
   /** Commits up to the index durable on every in-sync member, if it is of the current term. */
@@ -1492,13 +1238,13 @@ export class RaftNode {
       currentTerm: this.term,
       commitIndex: this.log.commitIndex,
       matchIndexOf: (id) =>
-        id === this.id ? this.log.durableLastIndex() : (this.progress.get(id)?.matchIndex ?? 0),
+        id === this.id ? this.log.durableLastIndex() : (this.replication.progress.get(id)?.matchIndex ?? 0),
       termAt: (index) => this.log.term(index),
     });
     const moved = this.log.commitTo(commitIndex);
     // Several acknowledgements between two Readies move the commit index once per Ready.
     if (moved) {
-      this.commitBroadcastDue = this.progress.size > 0;
+      this.commitBroadcastDue = this.replication.progress.size > 0;
       this.merge.committed(this.log.commitIndex);
     }
     return moved;
@@ -1507,99 +1253,7 @@ export class RaftNode {
   /** Heartbeats also tell every peer the commit index (up to what each peer matches). */
   private broadcastHeartbeats(): void {
     this.commitBroadcastDue = false;
-    for (const [peer, progress] of this.progress) this.sendHeartbeat(peer, progress);
-  }
-
-  /** Sends as many appends as the follower's state and window allow. */
-  private sendAppends(peer: NodeId, progress: Progress, sendIfEmpty: boolean): void {
-    let sendEmpty = sendIfEmpty;
-    for (let round = 0; round <= this.limits.maxInflightMessages; round += 1) {
-      if (!this.maybeSendAppend(peer, progress, sendEmpty)) return;
-      sendEmpty = false;
-    }
-  }
-
-  /** Returns whether entries were sent (so that another message might follow). */
-  private maybeSendAppend(peer: NodeId, progress: Progress, sendIfEmpty: boolean): boolean {
-    if (progress.isPaused()) return false;
-    const lastIndex = this.log.lastIndex();
-    assert.ok(progress.nextIndex <= lastIndex + 1, `nextIndex ${progress.nextIndex} beyond ${lastIndex + 1}`);
-    const prevLogIndex = progress.nextIndex - 1;
-    const prevLogTerm = this.log.term(prevLogIndex);
-    if (prevLogTerm === undefined) {
-      this.sendSnapshot(peer, progress);
-      return false;
-    }
-    const entries =
-      progress.nextIndex <= lastIndex
-        ? this.log.slice(
-            progress.nextIndex,
-            lastIndex,
-            this.limits.maxEntriesPerMessage,
-            this.limits.maxBytesPerMessage,
-          )
-        : [];
-    if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send<AppendEntriesMessage>(peer, {
-      type: 'append_entries',
-      prevLogIndex,
-      prevLogTerm,
-      entries,
-      leaderCommit: this.log.commitIndex,
-    });
-    progress.sent(prevLogIndex + entries.length, entries.length);
-    return entries.length > 0;
-  }
-
-  /** A heartbeat is an empty append at the follower's match point, so it never disturbs a pipeline. */
-  private sendHeartbeat(peer: NodeId, progress: Progress): void {
-    let prevLogIndex = progress.matchIndex;
-    let prevLogTerm = this.log.term(prevLogIndex);
-    if (prevLogTerm === undefined) {
-      // The match point was compacted away; index 0 matches every log.
-      prevLogIndex = 0;
-      prevLogTerm = 0;
-    }
-    this.send<AppendEntriesMessage>(peer, {
-      type: 'append_entries',
-      prevLogIndex,
-      prevLogTerm,
-      entries: [],
-      leaderCommit: this.log.commitIndex,
-    });
-  }
-
-  /**
-   * An empty append at nextIndex - 1 (it also serves as the heartbeat). A follower that lost
-   * pipelined appends lacks that index and refuses it, which turns the leader to probing; one
-   * that merely has them in flight accepts it.
-   */
-  private sendLossProbe(peer: NodeId, progress: Progress): void {
-    const prevLogIndex = progress.nextIndex - 1;
-    const prevLogTerm = this.log.term(prevLogIndex);
-    if (prevLogTerm === undefined) {
-      progress.becomeProbe(progress.matchIndex + 1);
-      this.sendAppends(peer, progress, true);
-      return;
-    }
-    this.send<AppendEntriesMessage>(peer, {
-      type: 'append_entries',
-      prevLogIndex,
-      prevLogTerm,
-      entries: [],
-      leaderCommit: this.log.commitIndex,
-    });
-  }
-
-  private sendSnapshot(peer: NodeId, progress: Progress): void {
-    const metadata = this.log.snapshot();
-    assert.ok(metadata !== null, 'entries are only compacted under a snapshot');
-    this.send<InstallSnapshotMessage>(peer, {
-      type: 'install_snapshot',
-      snapshot: { metadata, data: EMPTY_DATA },
-    });
-    progress.becomeSnapshot(metadata.index);
-    this.trace(`sent snapshot ${metadata.index}/${metadata.term} to ${peer}`);
+    this.replication.broadcastHeartbeats();
   }
 
   private sendTimeoutNow(peer: NodeId): void {
@@ -1609,71 +1263,20 @@ export class RaftNode {
   }
 
   private handleAppendEntriesResponse(message: AppendEntriesResponseMessage): void {
-    const progress = this.progress.get(message.from);
-    if (this.role !== 'leader' || progress === undefined) return;
-    if (message.success && message.matchIndex > this.log.lastIndex()) {
-      this.refuse(
-        'bad_answer',
-        `ignored ${message.from}'s answer: it matches ${message.matchIndex}, beyond this leader's last index ${this.log.lastIndex()}`,
-      );
-      return;
-    }
-    progress.recentActive = true;
-    progress.answered(this.elapsedTicks, message.success);
-    if (!message.success) {
-      // A refusal without a conflict index answers an append of an older term (this node may have
-      // led before and been elected again since the answer left): it says nothing about now.
-      if (message.conflictIndex === 0) return;
-      let nextIndex = message.conflictIndex;
-      if (message.conflictTerm > 0) {
-        const lastOfTerm = this.log.lastIndexOfTerm(message.conflictTerm, this.log.lastIndex());
-        if (lastOfTerm !== undefined) nextIndex = lastOfTerm + 1;
-      }
-      progress.becomeProbe(Math.min(nextIndex, this.log.lastIndex() + 1));
-      this.trace(`probes ${message.from} from ${progress.nextIndex} after a rejected append`);
-      this.sendAppends(message.from, progress, true);
-      return;
-    }
-    const moved = progress.acknowledge(message.matchIndex);
-    if (progress.state === 'replicate') {
-      progress.inflights.freeTo(message.matchIndex);
-      // An answer without progress while the window is full (a lost append, or a heartbeat) frees
-      // one slot, so that the next append finds out whether a gap needs probing.
-      if (!moved && progress.inflights.full()) progress.inflights.freeFirst();
-    } else if (progress.state === 'probe') {
-      if (moved) progress.becomeReplicate();
-      else progress.probeSent = false;
-    } else if (progress.matchIndex >= progress.pendingSnapshotIndex) {
-      progress.becomeProbe(progress.matchIndex + 1);
-    }
-    if (moved) this.afterMatchMoved(message.from, progress);
-    // A prober that is answered without progress tries again, even with nothing new to send, so
-    // that it learns the follower's match point.
-    const probeAgain = progress.state === 'probe' && progress.matchIndex < this.log.lastIndex();
-    this.sendAppends(message.from, progress, probeAgain);
+    if (this.role !== 'leader') return;
+    const answer = this.replication.appendAnswered(message);
+    if (answer === null) return;
+    if (answer.moved) this.afterMatchMoved(message.from, answer.progress);
+    this.replication.sendAfterAnswer(message.from, answer.progress);
     this.leaderHousekeeping();
   }
 
   private handleInstallSnapshotResponse(message: InstallSnapshotResponseMessage): void {
-    const progress = this.progress.get(message.from);
-    if (this.role !== 'leader' || progress === undefined) return;
-    if (message.success && message.matchIndex > this.log.lastIndex()) {
-      this.refuse(
-        'bad_answer',
-        `ignored ${message.from}'s answer to a snapshot: it matches beyond this leader's log`,
-      );
-      return;
-    }
-    progress.recentActive = true;
-    progress.answered(this.elapsedTicks, message.success);
-    // A refusal answers a snapshot of an older term (see handleAppendEntriesResponse).
-    if (!message.success) return;
-    const moved = progress.acknowledge(message.matchIndex);
-    if (progress.state === 'snapshot') progress.becomeProbe(progress.matchIndex + 1);
-    // The answer a probe waits for (reportSnapshot left the probe waiting) has come.
-    else if (progress.state === 'probe') progress.probeSent = false;
-    if (moved) this.afterMatchMoved(message.from, progress);
-    this.sendAppends(message.from, progress, false);
+    if (this.role !== 'leader') return;
+    const answer = this.replication.snapshotAnswered(message);
+    if (answer === null) return;
+    if (answer.moved) this.afterMatchMoved(message.from, answer.progress);
+    this.replication.sendAppends(message.from, answer.progress, false);
     this.leaderHousekeeping();
   }
 
@@ -1703,7 +1306,7 @@ export class RaftNode {
       pendingConfigurationIndex: this.pendingConfigurationIndex,
       maxEntriesPerMessage: this.limits.maxEntriesPerMessage,
       maxUncommittedEntries: this.limits.maxUncommittedEntries,
-      progressOf: (id) => this.progressOf(id),
+      progressOf: (id) => this.replication.progressOf(id),
       appendConfigurationChange: (configuration) => this.appendConfigurationChange(configuration),
       recordRemovalWithWitness:
         witness === null ? null : (configuration) => witness.recordRemoval(configuration),
@@ -1712,16 +1315,10 @@ export class RaftNode {
     if (!settled) return;
     const main = this.handBack.start(
       this.configuration.inSync,
-      (id) => this.progressOf(id).lastAcknowledgementTick,
+      (id) => this.replication.progressOf(id).lastAcknowledgementTick,
       this.elapsedTicks,
     );
     if (main !== null) this.transferLeadership(main);
-  }
-
-  private progressOf(id: NodeId): Progress {
-    const progress = this.progress.get(id);
-    assert.ok(progress !== undefined, `no progress for ${id}`);
-    return progress;
   }
 
   /** The leader's own configuration change: no proposal checks, the callers made theirs. */
@@ -1749,9 +1346,10 @@ export class RaftNode {
   }
 
   /** What the witness leader and the merge read and do on this node. */
-  private moduleHost(config: RaftConfig): MergeHost & WitnessLeaderHost {
+  private moduleHost(config: RaftConfig): MergeHost & WitnessLeaderHost & ReplicationHost {
     return {
       id: this.id,
+      limits: this.limits,
       mainId: this.mode === 'pair' ? this.priorityNodeId : null,
       heartbeatIntervalTicks: this.heartbeatIntervalTicks,
       failoverTimeoutTicks: this.electionTimeoutTicks,
@@ -1766,6 +1364,7 @@ export class RaftNode {
       outbox: () => this.outbox,
       send: <M extends Message>(to: NodeId, body: MessageBody<M>) => this.send<M>(to, body),
       appendConfigurationChange: (configuration) => this.appendConfigurationChange(configuration),
+      refreshConfiguration: () => this.refreshConfiguration(),
       leadToEndSplitBrain: (backup) => this.leadToEndSplitBrain(backup),
       trace: (line) => this.trace(line),
       refuse: (kind, line) => this.refuse(kind, line),
@@ -1845,7 +1444,7 @@ export class RaftNode {
         assert.equal(this.leaderId, this.id, 'a leader knows it leads');
         assert.equal(this.votedFor, this.id, 'a leader voted for itself in its term');
         const lastIndex = this.log.lastIndex();
-        for (const [peer, progress] of this.progress) {
+        for (const [peer, progress] of this.replication.progress) {
           assert.ok(progress.matchIndex <= lastIndex, `${peer} matches beyond the leader's log`);
           assert.ok(progress.nextIndex <= lastIndex + 1, `${peer} next index beyond the leader's log`);
           assert.ok(progress.nextIndex > progress.matchIndex, `${peer} next index at or below its match`);
@@ -1855,22 +1454,18 @@ export class RaftNode {
       case 'candidate':
         assert.equal(this.votedFor, this.id, 'a candidate voted for itself');
         assert.equal(this.leaderId, null, 'a candidate knows no leader');
-        assert.equal(this.progress.size, 0, 'only the leader tracks progress');
+        assert.equal(this.replication.progress.size, 0, 'only the leader tracks progress');
         break;
       case 'pre_candidate':
         assert.equal(this.leaderId, null, 'a pre-candidate knows no leader');
-        assert.equal(this.progress.size, 0, 'only the leader tracks progress');
+        assert.equal(this.replication.progress.size, 0, 'only the leader tracks progress');
         break;
       case 'follower':
-        assert.equal(this.progress.size, 0, 'only the leader tracks progress');
+        assert.equal(this.replication.progress.size, 0, 'only the leader tracks progress');
         assert.notEqual(this.leaderId, this.id, 'a follower does not lead');
         break;
     }
   }
-}
-
-function assertPositiveInteger(value: number, name: string): void {
-  assert.ok(Number.isSafeInteger(value) && value >= 1, `${name} must be a positive integer, not ${value}`);
 }
 
 function voteName(preVote: boolean): string {
