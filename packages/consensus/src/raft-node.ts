@@ -22,7 +22,8 @@ import {
   replicationPeers,
   validateConfiguration,
 } from './configuration.js';
-import { electionResult, hasActiveQuorum } from './election-quorum.js';
+import { Election, type ElectionHost } from './election.js';
+import { hasActiveQuorum } from './election-quorum.js';
 import {
   ConfigurationChangePendingError,
   LeadershipTransferInProgressError,
@@ -32,13 +33,13 @@ import {
 import { HandBack } from './hand-back.js';
 import { maintainInSyncSet } from './in-sync.js';
 import { type MergeHost, SplitBrainMerge } from './merge.js';
-import { nextOwnedTerm, PairElectionRules } from './pair-mode.js';
+import { PairElectionRules } from './pair-mode.js';
 import type { Progress } from './progress.js';
 import { checkInitialConfiguration, type Limits, nodeSettings } from './raft-config.js';
 import { RaftLog } from './raft-log.js';
 import { Replication, type ReplicationHost } from './replication.js';
 import { type Receiver, screen } from './screening.js';
-import { FarTermGate, MAX_TERM } from './term-bounds.js';
+import { FarTermGate } from './term-bounds.js';
 import type {
   AppendEntriesResponseMessage,
   Configuration,
@@ -57,7 +58,6 @@ import type {
   RaftStatus,
   Ready,
   ReplicationMode,
-  RequestVoteMessage,
   RequestVoteResponseMessage,
   Role,
   SnapshotMetadata,
@@ -102,6 +102,8 @@ export class RaftNode {
   private readonly merge: SplitBrainMerge;
   /** Both sides of log replication; the leader's progress per follower. */
   private readonly replication: Replication;
+  /** Campaigns and votes. */
+  private readonly election: Election;
 
   /** Replaced only when a backup discards its history after a merge (see merge.ts). */
   private log: RaftLog;
@@ -117,8 +119,6 @@ export class RaftNode {
   /** The one leader this node has seen for a term; never forgotten within the term. */
   private knownLeader: { term: number; id: NodeId } | null = null;
 
-  /** Candidate and pre-candidate only: the votes received, bounded by the voters. */
-  private readonly votes = new Map<NodeId, boolean>();
   private electionElapsedTicks = 0;
   private heartbeatElapsedTicks = 0;
   private randomizedElectionTimeoutTicks = 0;
@@ -138,8 +138,6 @@ export class RaftNode {
   private heardFromPeerSinceStart = false;
   /** On a leader: how long it had been without a leader when it won. */
   private leaderlessTicksBeforeElection: number | null = null;
-  /** Candidates: the campaign follows a timeout_now (its requests carry leadershipTransfer). */
-  private transferCampaign = false;
 
   /** Where refusals of peer messages go (the driver rate-limits them); null: the trace. */
   private readonly refusalSink: ((kind: string, line: string) => void) | null;
@@ -199,6 +197,7 @@ export class RaftNode {
     const host = this.moduleHost(config);
     this.witness = this.witnessNodeId === null ? null : new WitnessLeader(this.witnessNodeId, host);
     this.merge = new SplitBrainMerge(host);
+    this.election = new Election(host);
     this.replication = new Replication(
       host,
       this.mode === 'pair' && this.pairRules !== null ? { rules: this.pairRules, merge: this.merge } : null,
@@ -238,11 +237,11 @@ export class RaftNode {
         { term: this.term, leaderId: this.leaderId, ticksSinceLeaderContact: this.ticksSinceLeaderContact() },
         this.elapsedTicks,
       );
-      if (!this.proceedOnSilence()) {
+      if (!this.election.proceedOnSilence()) {
         this.electionElapsedTicks += 1;
         if (this.electionElapsedTicks >= this.randomizedElectionTimeoutTicks) {
           this.electionElapsedTicks = 0;
-          this.startElection('campaign');
+          this.election.start('campaign');
         }
       }
     }
@@ -264,7 +263,7 @@ export class RaftNode {
 
   /** Starts an election now (with a pre-vote first when enabled). A leader ignores it. */
   campaign(): void {
-    this.startElection('campaign');
+    this.election.start('campaign');
     this.checkInvariants();
   }
 
@@ -414,10 +413,10 @@ export class RaftNode {
     }
     switch (message.type) {
       case 'request_vote':
-        this.handleRequestVote(message);
+        this.election.voteRequested(message);
         break;
       case 'request_vote_response':
-        this.handleRequestVoteResponse(message);
+        this.election.voteAnswered(message);
         break;
       case 'append_entries':
         this.followLeader(message.from);
@@ -649,90 +648,22 @@ export class RaftNode {
     this.trace(`became follower at term ${this.term}${leader === null ? '' : ` of leader ${leader}`}`);
   }
 
-  /**
-   * campaign: a pre-vote first when enabled; election: a real vote at once (after a won pre-vote);
-   * transfer: a campaign that may disturb a known leader (after timeout_now). In pair and witness
-   * modes a transfer pre-votes too (with the transfer flag, which only the node handing over
-   * honours), so that a timeout_now that the leader did not send moves no term.
-   */
-  private startElection(kind: 'campaign' | 'election' | 'transfer'): void {
-    if (this.role === 'leader') {
-      this.trace('is already leader; ignored the campaign');
-      return;
-    }
-    if (!this.configuration.voters.includes(this.id)) {
-      this.trace('is not a voter; ignored the campaign');
-      return;
-    }
-    if (this.nextCampaignTerm() > MAX_TERM) {
-      this.trace(`cannot campaign: term ${this.nextCampaignTerm()} is beyond the last term ${MAX_TERM}`);
-      return;
-    }
-    // An election after a won pre-vote keeps the transfer flag of the campaign it continues.
-    const transfer = kind === 'transfer' || (kind === 'election' && this.transferCampaign);
+  /** A campaign (election.ts) begins with a pre-vote: the term does not move yet. */
+  private becomePreCandidate(): void {
     this.leaderlessTicksBeforeElection = null;
-    const preVoteFirst =
-      this.preVote && (kind === 'campaign' || (kind === 'transfer' && this.managesInSyncSet));
-    if (preVoteFirst) {
-      this.role = 'pre_candidate';
-      this.leaderId = null;
-      this.resetRoleState();
-      this.transferCampaign = transfer;
-      this.trace(`became pre-candidate at term ${this.term}${transfer ? ' to take over leadership' : ''}`);
-      this.requestVotes(true, transfer);
-    } else {
-      this.term = this.nextCampaignTerm();
-      this.votedFor = this.id;
-      this.role = 'candidate';
-      this.leaderId = null;
-      this.resetRoleState();
-      this.transferCampaign = transfer;
-      this.trace(`became candidate at term ${this.term}`);
-      this.requestVotes(false, transfer);
-    }
+    this.role = 'pre_candidate';
+    this.leaderId = null;
+    this.resetRoleState();
   }
 
-  private requestVotes(preVote: boolean, leadershipTransfer: boolean): void {
-    this.votes.set(this.id, true);
-    this.sendVoteRequests(
-      preVote,
-      leadershipTransfer,
-      this.configuration.voters.filter((voter) => voter !== this.id),
-    );
-    this.tallyVotes();
-  }
-
-  private sendVoteRequests(preVote: boolean, leadershipTransfer: boolean, voters: NodeId[]): void {
-    for (const voter of voters) {
-      this.send<RequestVoteMessage>(voter, {
-        type: 'request_vote',
-        term: preVote ? this.nextCampaignTerm() : this.term,
-        lastLogIndex: this.log.lastIndex(),
-        lastLogTerm: this.log.lastTerm(),
-        preVote,
-        leadershipTransfer,
-      });
-    }
-  }
-
-  private tallyVotes(): void {
-    const result = electionResult(this.configuration.voters, this.votes);
-    if (result === 'won') {
-      if (this.role === 'pre_candidate') {
-        this.trace(`won the pre-vote for term ${this.nextCampaignTerm()}`);
-        this.startElection('election');
-      } else {
-        this.becomeLeader();
-      }
-    } else if (result === 'lost') {
-      this.trace(`lost the ${this.role === 'pre_candidate' ? 'pre-vote' : 'election'} at term ${this.term}`);
-      // A transfer that the leader did not grant (a timeout_now it did not send, or one it gave up)
-      // leaves this node following that leader, as before: a follower without a leader would let
-      // the next message from a later term move it.
-      const known = this.knownLeader;
-      const backTo = this.transferCampaign && known !== null && known.term === this.term ? known.id : null;
-      this.becomeFollower(this.term, backTo);
-    }
+  /** A campaign (election.ts) takes its term, with this node's own vote. */
+  private becomeCandidate(term: number): void {
+    this.leaderlessTicksBeforeElection = null;
+    this.term = term;
+    this.votedFor = this.id;
+    this.role = 'candidate';
+    this.leaderId = null;
+    this.resetRoleState();
   }
 
   private becomeLeader(): void {
@@ -760,14 +691,13 @@ export class RaftNode {
   }
 
   private resetRoleState(): void {
-    this.votes.clear();
+    this.election.reset();
     this.replication.progress.clear();
     this.leadTransferee = null;
     this.pendingConfigurationIndex = 0;
     this.commitBroadcastDue = false;
     this.electionElapsedTicks = 0;
     this.heartbeatElapsedTicks = 0;
-    this.transferCampaign = false;
     this.pairRules?.resetCandidacy();
     this.merge.roleChanged();
     if (this.pairRules !== null) {
@@ -803,7 +733,7 @@ export class RaftNode {
     assert.notEqual(this.role, 'leader', `two leaders in term ${this.term}: ${this.id} and ${leader}`);
     if (
       this.role === 'pre_candidate' &&
-      this.transferCampaign &&
+      this.election.transferring &&
       this.knownLeader?.term === this.term &&
       this.knownLeader.id === leader
     ) {
@@ -879,48 +809,8 @@ export class RaftNode {
   /** Returns false when the message must be ignored. Otherwise the node is at the message's term,
    * except for pre-votes, which never change a term by themselves. */
   private acceptHigherTerm(message: Message): boolean {
-    if (message.type === 'request_vote' && this.managesInSyncSet) {
-      // Silence counts as consent in pair mode, so a refusal must be said out loud.
-      const refusal = this.pairVoteRefusal(message);
-      if (refusal !== null) {
-        this.trace(
-          `refused ${voteName(message.preVote)} for ${message.from} at term ${message.term} (${refusal})`,
-        );
-        this.answerVote(message, false);
-        return false;
-      }
-      if (!message.preVote) this.becomeFollower(message.term, null);
-      return true;
-    }
-    if (message.type === 'request_vote') {
-      // With checkQuorum, a follower that heard from its leader within the election timeout
-      // keeps it: a partitioned node rejoining must not depose a healthy leader.
-      const inLease =
-        this.checkQuorum && this.leaderId !== null && this.electionElapsedTicks < this.electionTimeoutTicks;
-      if (inLease && !message.leadershipTransfer) {
-        this.trace(
-          `ignored a ${voteName(message.preVote)} request from ${message.from} at term ${message.term}`,
-        );
-        return false;
-      }
-      if (!message.preVote) this.becomeFollower(message.term, null);
-      return true;
-    }
-    if (message.type === 'request_vote_response' && message.preVote && message.voteGranted) {
-      // A granted pre-vote carries the term the pre-candidate proposed, not the voter's term.
-      return true;
-    }
-    if (
-      message.type === 'request_vote_response' &&
-      message.preVote &&
-      this.managesInSyncSet &&
-      this.configuration.voters.includes(this.id) &&
-      message.term === this.nextCampaignTerm()
-    ) {
-      // A pair-mode refusal carries the term the pre-candidate proposed, so that it counts; it
-      // answers our own request (perhaps a late one) and moves no term.
-      return true;
-    }
+    const vote = this.election.laterTerm(message);
+    if (vote !== null) return vote;
     const fromLeader =
       message.type === 'append_entries' ||
       message.type === 'install_snapshot' ||
@@ -1001,7 +891,7 @@ export class RaftNode {
         });
         break;
       case 'request_vote':
-        this.answerVote(message, false);
+        this.election.answerVote(message, false);
         break;
       case 'merge_offer':
         this.merge.answerOffer(message, 0);
@@ -1017,60 +907,7 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Votes.
-
-  private handleRequestVote(message: RequestVoteMessage): void {
-    const pairRefusal = this.pairVoteRefusal(message);
-    const canVote =
-      pairRefusal === null &&
-      (this.votedFor === message.from ||
-        (this.votedFor === null && this.leaderId === null) ||
-        (message.preVote && message.term > this.term));
-    const upToDate = this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
-    const granted = canVote && upToDate;
-    if (granted && message.preVote) {
-      this.farTerms.grantedPreVote(message.from, message.term, this.elapsedTicks);
-    }
-    if (granted && !message.preVote) {
-      // The vote is in hardState, which the driver persists before sending this answer.
-      this.votedFor = message.from;
-      this.electionElapsedTicks = 0;
-    }
-    let reason = '';
-    if (!granted) {
-      reason = canVote ? ' (log behind ours)' : ` (${pairRefusal ?? 'already voted or following a leader'})`;
-    }
-    this.trace(
-      `${granted ? 'granted' : 'rejected'} ${voteName(message.preVote)} for ${message.from} at term ${message.term}${reason}`,
-    );
-    this.answerVote(message, granted);
-  }
-
-  private answerVote(message: RequestVoteMessage, granted: boolean): void {
-    // A grant carries the requested term. A refusal carries ours; in pair mode never less than the
-    // requested one, so that a candidate at a higher term than ours counts it instead of
-    // discarding it as stale (a refusal moves no one's term below the voter's own).
-    let term = granted ? message.term : this.term;
-    if (!granted && this.managesInSyncSet) term = Math.max(this.term, message.term);
-    this.send<RequestVoteResponseMessage>(message.from, {
-      type: 'request_vote_response',
-      term,
-      voteGranted: granted,
-      preVote: message.preVote,
-    });
-  }
-
-  /** Pair and witness modes: why this node refuses a candidate regardless of logs (pair-mode.ts). */
-  private pairVoteRefusal(message: RequestVoteMessage): string | null {
-    const rules = this.pairRules;
-    if (rules === null) return null;
-    return rules.voteRefusal({
-      role: this.role,
-      ticksSinceLeaderContact: this.ticksSinceLeaderContact(),
-      heardFromLeaderSinceStart: this.heardFromLeaderSinceStart,
-      transferFromThisNode: message.leadershipTransfer && this.isTransferringTo(message.from, message.term),
-    });
-  }
+  // Leadership transfer.
 
   /**
    * Whether this node sent the candidate timeout_now within the last election timeout, for the term
@@ -1087,64 +924,8 @@ export class RaftNode {
     );
   }
 
-  /** The term a campaign moves to: the next one, or the one the pair rules say. */
-  private nextCampaignTerm(): number {
-    return this.pairRules?.campaignTerm(this.term, this.configuration.voters) ?? this.term + 1;
-  }
-
-  /**
-   * Pair mode, on a tick: a pre-candidate or candidate whose peer has not answered within the vote
-   * wait goes on as if it had agreed, if the pair rules let it; otherwise it asks again. Returns
-   * whether it went on.
-   */
-  private proceedOnSilence(): boolean {
-    const rules = this.pairRules;
-    if (rules === null || (this.role !== 'pre_candidate' && this.role !== 'candidate')) return false;
-    const verdict = rules.weighSilence(
-      {
-        voters: this.configuration.voters,
-        inSync: this.configuration.inSync,
-        votes: this.votes,
-        lastIndex: this.log.lastIndex(),
-        heardFromPeerSinceStart: this.heardFromPeerSinceStart,
-        lastMessageTickFrom: this.lastMessageTickFrom,
-      },
-      this.elapsedTicks,
-    );
-    if (verdict === null) return false;
-    if (!verdict.consent) {
-      this.sendVoteRequests(this.role === 'pre_candidate', this.transferCampaign, verdict.silent);
-      return false;
-    }
-    if (this.role === 'pre_candidate') {
-      this.startElection('election');
-    } else {
-      assert.ok(
-        nextOwnedTerm(this.term - 1, this.id, this.configuration.voters) === this.term,
-        `${this.id} would win term ${this.term} alone without owning it`,
-      );
-      this.becomeLeader();
-    }
-    return true;
-  }
-
   private startupGraceRemainingTicks(): number {
     return this.pairRules?.startupGraceRemainingTicks(this.heardFromPeerSinceStart, this.elapsedTicks) ?? 0;
-  }
-
-  private handleRequestVoteResponse(message: RequestVoteResponseMessage): void {
-    // A pre-vote answer carries the term asked for when granted; a refusal carries ours in majority
-    // mode and the one asked for in pair mode (see answerVote).
-    const preVoteAnswerTerm = () =>
-      this.managesInSyncSet || message.voteGranted ? this.nextCampaignTerm() : this.term;
-    const counts =
-      (this.role === 'pre_candidate' && message.preVote && message.term === preVoteAnswerTerm()) ||
-      (this.role === 'candidate' && !message.preVote && message.term === this.term);
-    if (!counts) return;
-    // A voter grants at most once per term, so a refusal after a grant is a late answer to an
-    // older request; the grant stands.
-    if (this.votes.get(message.from) !== true) this.votes.set(message.from, message.voteGranted);
-    this.tallyVotes();
   }
 
   private handleTimeoutNow(message: TimeoutNowMessage): void {
@@ -1166,7 +947,7 @@ export class RaftNode {
     if (this.role === 'follower') this.recordLeader(from);
     this.noteLeaderContact();
     this.trace(`received timeout_now from ${from}; campaigning at once`);
-    this.startElection('transfer');
+    this.election.start('transfer');
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1346,10 +1127,16 @@ export class RaftNode {
   }
 
   /** What the witness leader and the merge read and do on this node. */
-  private moduleHost(config: RaftConfig): MergeHost & WitnessLeaderHost & ReplicationHost {
+  private moduleHost(config: RaftConfig): MergeHost & WitnessLeaderHost & ReplicationHost & ElectionHost {
     return {
       id: this.id,
       limits: this.limits,
+      preVote: this.preVote,
+      checkQuorum: this.checkQuorum,
+      managesInSyncSet: this.managesInSyncSet,
+      electionTimeoutTicks: this.electionTimeoutTicks,
+      pairRules: this.pairRules,
+      farTerms: this.farTerms,
       mainId: this.mode === 'pair' ? this.priorityNodeId : null,
       heartbeatIntervalTicks: this.heartbeatIntervalTicks,
       failoverTimeoutTicks: this.electionTimeoutTicks,
@@ -1357,8 +1144,16 @@ export class RaftNode {
       baseConfiguration: this.baseConfiguration,
       nowTick: () => this.elapsedTicks,
       term: () => this.term,
+      votedFor: () => this.votedFor,
       role: () => this.role,
       leaderId: () => this.leaderId,
+      knownLeader: () => this.knownLeader,
+      electionElapsedTicks: () => this.electionElapsedTicks,
+      ticksSinceLeaderContact: () => this.ticksSinceLeaderContact(),
+      heardFromLeaderSinceStart: () => this.heardFromLeaderSinceStart,
+      heardFromPeerSinceStart: () => this.heardFromPeerSinceStart,
+      lastMessageTickFrom: () => this.lastMessageTickFrom,
+      isTransferringTo: (candidate, term) => this.isTransferringTo(candidate, term),
       log: () => this.log,
       configuration: () => this.configuration,
       outbox: () => this.outbox,
@@ -1366,6 +1161,14 @@ export class RaftNode {
       appendConfigurationChange: (configuration) => this.appendConfigurationChange(configuration),
       refreshConfiguration: () => this.refreshConfiguration(),
       leadToEndSplitBrain: (backup) => this.leadToEndSplitBrain(backup),
+      becomePreCandidate: () => this.becomePreCandidate(),
+      becomeCandidate: (term) => this.becomeCandidate(term),
+      becomeLeader: () => this.becomeLeader(),
+      becomeFollower: (term, leader) => this.becomeFollower(term, leader),
+      voteFor: (candidate) => {
+        this.votedFor = candidate;
+        this.electionElapsedTicks = 0;
+      },
       trace: (line) => this.trace(line),
       refuse: (kind, line) => this.refuse(kind, line),
     };
@@ -1377,7 +1180,7 @@ export class RaftNode {
    */
   private leadToEndSplitBrain(backup: NodeId): void {
     this.pairRules?.resetKnownCommitIndex(this.log.commitIndex);
-    this.term = this.nextCampaignTerm();
+    this.term = this.election.campaignTerm();
     this.votedFor = this.id;
     this.role = 'candidate';
     this.leaderId = null;
@@ -1438,7 +1241,10 @@ export class RaftNode {
     assert.ok(this.log.lastTerm() <= this.term, `log term ${this.log.lastTerm()} beyond term ${this.term}`);
     assert.ok(this.persistedHardState.term <= this.term, 'the term never goes back');
     assert.ok(this.outbox.length <= this.limits.maxOutboxMessages, 'the outbox is bounded');
-    assert.ok(this.votes.size <= this.configuration.voters.length + 1, 'votes are bounded by the voters');
+    assert.ok(
+      this.election.votesReceived <= this.configuration.voters.length + 1,
+      'votes are bounded by the voters',
+    );
     switch (this.role) {
       case 'leader': {
         assert.equal(this.leaderId, this.id, 'a leader knows it leads');
@@ -1468,7 +1274,7 @@ export class RaftNode {
   }
 }
 
-function voteName(preVote: boolean): string {
+function _voteName(preVote: boolean): string {
   return preVote ? 'pre-vote' : 'vote';
 }
 
