@@ -37,6 +37,7 @@ import { PairElectionRules } from './pair-mode.js';
 import type { Progress } from './progress.js';
 import { checkInitialConfiguration, type Limits, nodeSettings } from './raft-config.js';
 import { RaftLog } from './raft-log.js';
+import { ReadyTracker } from './ready.js';
 import { Replication, type ReplicationHost } from './replication.js';
 import { type Receiver, screen } from './screening.js';
 import { FarTermGate } from './term-bounds.js';
@@ -153,9 +154,8 @@ export class RaftNode {
 
   private outbox: Message[] = [];
   private droppedMessageCount = 0;
-  private handedOutSoftState: SoftState = { role: 'follower', leaderId: null };
-  private persistedHardState: HardState;
-  private outstandingReady: Ready | null = null;
+  /** What this node handed its driver in Readies. */
+  private readonly readies: ReadyTracker;
 
   constructor(config: RaftConfig, initial: InitialState) {
     const settings = nodeSettings(config);
@@ -216,7 +216,7 @@ export class RaftNode {
     this.log = new RaftLog(initial.snapshot, initial.entries, hardState.commitIndex, appliedIndex);
     this.term = hardState.term;
     this.votedFor = hardState.votedFor;
-    this.persistedHardState = { ...hardState };
+    this.readies = new ReadyTracker(initial.hardState);
     this.log.assertWellFormed(this.term);
     this.configuration = this.log.configurationAt(this.log.lastIndex(), this.baseConfiguration);
     this.becomeFollower(this.term, null);
@@ -474,11 +474,11 @@ export class RaftNode {
 
   /** Whether ready() has work; always false while a Ready is handed out and not yet advanced. */
   hasReady(): boolean {
-    if (this.outstandingReady !== null) return false;
+    if (this.readies.isOutstanding) return false;
     return (
       this.commitBroadcastDue ||
-      this.softStateChanged() ||
-      this.hardStateChanged() ||
+      this.readies.softStateChanged(this.role, this.leaderId) ||
+      this.readies.hardStateChanged(this.hardState()) ||
       this.log.unstableSnapshot() !== null ||
       this.log.hasUnstableEntries() ||
       this.outbox.length > 0 ||
@@ -495,16 +495,16 @@ export class RaftNode {
    * Only one Ready may be outstanding.
    */
   ready(): Ready {
-    assert.equal(this.outstandingReady, null, 'advance() the outstanding Ready before asking for another');
+    assert.ok(!this.readies.isOutstanding, 'advance() the outstanding Ready before asking for another');
     const discardHistory = this.merge.discardHistoryDue;
     if (discardHistory) this.discardHistory();
     if (this.commitBroadcastDue) this.broadcastHeartbeats();
-    const softState: SoftState | null = this.softStateChanged()
+    const softState: SoftState | null = this.readies.softStateChanged(this.role, this.leaderId)
       ? { role: this.role, leaderId: this.leaderId }
       : null;
-    const ready: Ready = {
+    const contents: Omit<Ready, 'mustSync'> = {
       softState,
-      hardState: this.hardStateChanged() || discardHistory ? this.hardState() : null,
+      hardState: this.readies.hardStateChanged(this.hardState()) || discardHistory ? this.hardState() : null,
       snapshot: this.log.unstableSnapshot(),
       entries: this.log.unstableEntries(),
       messages: this.outbox,
@@ -512,17 +512,15 @@ export class RaftNode {
       mergeOffers: this.merge.takeOffers(),
       discardHistory,
     };
+    const ready: Ready = { ...contents, mustSync: this.readies.mustSync(contents, this.committingAlone) };
     this.outbox = [];
-    if (softState !== null) this.handedOutSoftState = softState;
-    this.outstandingReady = ready;
+    this.readies.handOut(ready);
     return ready;
   }
 
   /** The driver has carried out the Ready: its state is durable, sent and applied. */
   advance(ready: Ready): void {
-    assert.ok(ready === this.outstandingReady, 'advance() takes the Ready that ready() returned last');
-    this.outstandingReady = null;
-    if (ready.hardState !== null) this.persistedHardState = { ...ready.hardState };
+    this.readies.advanced(ready);
     if (ready.snapshot !== null) {
       this.log.snapshotStable(ready.snapshot);
       this.log.appliedTo(Math.max(this.log.appliedIndex, ready.snapshot.metadata.index));
@@ -1219,19 +1217,6 @@ export class RaftNode {
     return { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
   }
 
-  private hardStateChanged(): boolean {
-    const persisted = this.persistedHardState;
-    return (
-      persisted.term !== this.term ||
-      persisted.votedFor !== this.votedFor ||
-      persisted.commitIndex !== this.log.commitIndex
-    );
-  }
-
-  private softStateChanged(): boolean {
-    return this.handedOutSoftState.role !== this.role || this.handedOutSoftState.leaderId !== this.leaderId;
-  }
-
   private trace(line: string): void {
     this.traceSink?.(`${this.id} ${line}`);
   }
@@ -1239,7 +1224,7 @@ export class RaftNode {
   private checkInvariants(): void {
     this.log.assertIndices();
     assert.ok(this.log.lastTerm() <= this.term, `log term ${this.log.lastTerm()} beyond term ${this.term}`);
-    assert.ok(this.persistedHardState.term <= this.term, 'the term never goes back');
+    assert.ok(this.readies.handedOutTerm <= this.term, 'the term never goes back');
     assert.ok(this.outbox.length <= this.limits.maxOutboxMessages, 'the outbox is bounded');
     assert.ok(
       this.election.votesReceived <= this.configuration.voters.length + 1,
@@ -1272,10 +1257,6 @@ export class RaftNode {
         break;
     }
   }
-}
-
-function _voteName(preVote: boolean): string {
-  return preVote ? 'pre-vote' : 'vote';
 }
 
 export function describeConfiguration(configuration: Configuration): string {
