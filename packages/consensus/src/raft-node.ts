@@ -14,27 +14,12 @@
 // (hand-back.ts), the leader's side of the witness (witness-mode.ts), and the merge after a split
 // brain (merge.ts). Messages from peers are screened first (screening.ts).
 import assert from 'node:assert/strict';
-import { nextCommitIndex } from './commit-rule.js';
-import {
-  configurationsEqual,
-  copyConfiguration,
-  encodeConfiguration,
-  replicationPeers,
-  validateConfiguration,
-} from './configuration.js';
+import { configurationsEqual, copyConfiguration, validateConfiguration } from './configuration.js';
 import { Election, type ElectionHost } from './election.js';
-import { hasActiveQuorum } from './election-quorum.js';
-import {
-  ConfigurationChangePendingError,
-  LeadershipTransferInProgressError,
-  NotLeaderError,
-  ProposalBackpressureError,
-} from './errors.js';
 import { HandBack } from './hand-back.js';
-import { maintainInSyncSet } from './in-sync.js';
+import { type LeaderHost, Leadership } from './leader.js';
 import { type MergeHost, SplitBrainMerge } from './merge.js';
 import { PairElectionRules } from './pair-mode.js';
-import type { Progress } from './progress.js';
 import { checkInitialConfiguration, type Limits, nodeSettings } from './raft-config.js';
 import { RaftLog } from './raft-log.js';
 import { ReadyTracker } from './ready.js';
@@ -45,7 +30,6 @@ import type {
   AppendEntriesResponseMessage,
   Configuration,
   Entry,
-  EntryKind,
   HardState,
   InitialState,
   InstallSnapshotResponseMessage,
@@ -66,8 +50,6 @@ import type {
   TimeoutNowMessage,
 } from './types.js';
 import { WitnessLeader, type WitnessLeaderHost } from './witness-mode.js';
-
-const EMPTY_DATA = new Uint8Array(0);
 
 /** What the driver reports about a snapshot it streamed to a follower. */
 export type SnapshotReport = 'finished' | 'failed';
@@ -105,6 +87,8 @@ export class RaftNode {
   private readonly replication: Replication;
   /** Campaigns and votes. */
   private readonly election: Election;
+  /** The leader's work. */
+  private readonly leadership: Leadership;
 
   /** Replaced only when a backup discards its history after a merge (see merge.ts). */
   private log: RaftLog;
@@ -120,14 +104,9 @@ export class RaftNode {
   /** The one leader this node has seen for a term; never forgotten within the term. */
   private knownLeader: { term: number; id: NodeId } | null = null;
 
+  /** Followers and candidates: ticks into the current election timeout (the leader's: leader.ts). */
   private electionElapsedTicks = 0;
-  private heartbeatElapsedTicks = 0;
   private randomizedElectionTimeoutTicks = 0;
-  private leadTransferee: NodeId | null = null;
-  /** Leader only: the index of the newest configuration entry; one change may be uncommitted. */
-  private pendingConfigurationIndex = 0;
-  /** Leader only: the commit index moved and the peers have not been told yet. */
-  private commitBroadcastDue = false;
 
   /** Ticks since this node was constructed: the clock for every "ticks ago" below. */
   private elapsedTicks = 0;
@@ -144,11 +123,6 @@ export class RaftNode {
   private readonly refusalSink: ((kind: string, line: string) => void) | null;
   /** Which terms more than MAX_TERM_JUMP ahead of ours this node takes (see term-bounds.ts). */
   private readonly farTerms: FarTermGate;
-  /**
-   * Pair and witness modes: the leadership transfer this node started last (it sent timeout_now).
-   * Only the node transferring leadership honours the leadershipTransfer flag of a vote request.
-   */
-  private transferSent: { to: NodeId; term: number; tick: number } | null = null;
   /** Pair and witness modes: when this node last campaigned on a timeout_now. */
   private lastTimeoutNowTick: number | null = null;
 
@@ -202,6 +176,12 @@ export class RaftNode {
       host,
       this.mode === 'pair' && this.pairRules !== null ? { rules: this.pairRules, merge: this.merge } : null,
     );
+    this.leadership = new Leadership(host, {
+      replication: this.replication,
+      handBack: this.handBack,
+      merge: this.merge,
+      witness: this.witness,
+    });
     const hardState = initial.hardState ?? { term: 0, votedFor: null, commitIndex: 0 };
     assert.ok(
       Number.isSafeInteger(hardState.term) && hardState.term >= 0,
@@ -231,7 +211,8 @@ export class RaftNode {
     this.elapsedTicks += 1;
     this.merge.tick();
     if (this.role === 'leader') {
-      this.tickLeader();
+      this.noteLeaderContact();
+      this.leadership.tick();
     } else {
       this.handBack.forgetIfHeld(
         { term: this.term, leaderId: this.leaderId, ticksSinceLeaderContact: this.ticksSinceLeaderContact() },
@@ -272,21 +253,7 @@ export class RaftNode {
    * commit). The entries commit once durable on every in-sync member; watch committedEntries.
    */
   propose(kind: 'normal', data: Uint8Array[]): ProposalPosition {
-    assert.equal(kind, 'normal', 'only normal entries are proposed; configurations use proposeConfiguration');
-    assert.ok(Array.isArray(data) && data.length > 0, 'a proposal holds at least one entry');
-    assert.ok(
-      data.length <= this.limits.maxProposalEntries,
-      `a proposal holds at most ${this.limits.maxProposalEntries} entries, not ${data.length}`,
-    );
-    for (const item of data) {
-      assert.ok(item instanceof Uint8Array, 'entry data is a Uint8Array');
-      assert.ok(
-        item.byteLength <= this.limits.maxEntryBytes,
-        `entry data is at most ${this.limits.maxEntryBytes} bytes, not ${item.byteLength}`,
-      );
-    }
-    this.assertCanPropose(data.length);
-    const position = this.appendAsLeader(data.map((item) => ({ kind: 'normal', data: item })));
+    const position = this.leadership.propose(kind, data);
     this.checkInvariants();
     return position;
   }
@@ -296,27 +263,7 @@ export class RaftNode {
    * driver built (a ledger merge command). The backup learns it is merged once the entry commits.
    */
   proposeMerge(offer: MergeOffer, data: Uint8Array[]): ProposalPosition {
-    if (this.role !== 'leader') {
-      this.merge.offerDropped(offer);
-      throw new NotLeaderError(this.leaderId, this.term);
-    }
-    try {
-      // An offer whose entries all cancel out (none left to re-apply) still takes one entry, so
-      // that its commit tells the backup it is merged.
-      assert.ok(data.length >= 1, 'a merge takes at least one entry');
-      this.assertCanPropose(data.length);
-    } catch (error) {
-      this.merge.offerDropped(offer);
-      throw error;
-    }
-    for (const item of data) {
-      assert.ok(item.byteLength <= this.limits.maxEntryBytes, 'a merge entry is within the entry size limit');
-    }
-    const position = this.appendAsLeader(data.map((item) => ({ kind: 'normal' as const, data: item })));
-    this.merge.offerProposed(offer, position.lastIndex);
-    this.trace(
-      `proposed the merge of ${offer.from}'s entries ${offer.firstIndex}..${offer.throughIndex} at ${position.lastIndex}`,
-    );
+    const position = this.leadership.proposeMerge(offer, data);
     this.checkInvariants();
     return position;
   }
@@ -332,27 +279,7 @@ export class RaftNode {
    * in-sync member.
    */
   proposeConfiguration(configuration: Configuration): ProposalPosition {
-    validateConfiguration(configuration);
-    this.assertCanPropose(1);
-    assert.ok(configuration.voters.includes(this.id), 'the leader cannot remove itself from the voters');
-    assert.ok(configuration.inSync.includes(this.id), 'the leader cannot remove itself from the in-sync set');
-    // A removal must be recorded with the witness first; the leader manages the set itself.
-    assert.notEqual(this.mode, 'witness', 'witness mode: the leader manages the in-sync set itself');
-    if (this.mode === 'pair') {
-      assert.ok(
-        configurationsEqual(
-          { voters: configuration.voters, inSync: [this.id] },
-          { voters: this.configuration.voters, inSync: [this.id] },
-        ),
-        'pair mode changes only the in-sync set, never the voters',
-      );
-    }
-    if (this.pendingConfigurationIndex > this.log.commitIndex) {
-      throw new ConfigurationChangePendingError(this.pendingConfigurationIndex);
-    }
-    const position = this.appendAsLeader([
-      { kind: 'configuration', data: encodeConfiguration(configuration) },
-    ]);
+    const position = this.leadership.proposeConfiguration(configuration);
     this.checkInvariants();
     return position;
   }
@@ -362,21 +289,7 @@ export class RaftNode {
    * whole log it gets timeout_now and campaigns at once. Abandoned after an election timeout.
    */
   transferLeadership(transferee: NodeId): void {
-    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId, this.term);
-    assert.ok(this.configuration.voters.includes(transferee), `${transferee} is not a voter`);
-    assert.notEqual(transferee, this.witnessNodeId, 'the witness never leads');
-    if (transferee === this.id || this.leadTransferee === transferee) return;
-    const progress = this.replication.progress.get(transferee);
-    assert.ok(progress !== undefined, `no progress for voter ${transferee}`);
-    this.leadTransferee = transferee;
-    // The transfer gets one election timeout to complete.
-    this.electionElapsedTicks = 0;
-    this.trace(`started transferring leadership to ${transferee} at term ${this.term}`);
-    if (progress.matchIndex === this.log.lastIndex()) {
-      this.sendTimeoutNow(transferee);
-    } else {
-      this.replication.sendAppends(transferee, progress, false);
-    }
+    this.leadership.transfer(transferee);
     this.checkInvariants();
   }
 
@@ -430,7 +343,7 @@ export class RaftNode {
         this.handleTimeoutNow(message);
         break;
       case 'append_entries_response':
-        if (message.from !== this.witnessNodeId) this.handleAppendEntriesResponse(message);
+        if (message.from !== this.witnessNodeId) this.leadership.appendAnswered(message);
         else if (this.role === 'leader') this.witness?.heartbeatAnswered();
         break;
       case 'witness_record_response':
@@ -441,7 +354,7 @@ export class RaftNode {
         // Refused by screen(): a data node keeps no witness records.
         break;
       case 'install_snapshot_response':
-        this.handleInstallSnapshotResponse(message);
+        this.leadership.snapshotAnswered(message);
         break;
       case 'merge_offer':
         this.merge.offerReceived(message);
@@ -476,7 +389,7 @@ export class RaftNode {
   hasReady(): boolean {
     if (this.readies.isOutstanding) return false;
     return (
-      this.commitBroadcastDue ||
+      this.leadership.commitToBroadcast ||
       this.readies.softStateChanged(this.role, this.leaderId) ||
       this.readies.hardStateChanged(this.hardState()) ||
       this.log.unstableSnapshot() !== null ||
@@ -498,7 +411,7 @@ export class RaftNode {
     assert.ok(!this.readies.isOutstanding, 'advance() the outstanding Ready before asking for another');
     const discardHistory = this.merge.discardHistoryDue;
     if (discardHistory) this.discardHistory();
-    if (this.commitBroadcastDue) this.broadcastHeartbeats();
+    this.leadership.broadcastCommitIfDue();
     const softState: SoftState | null = this.readies.softStateChanged(this.role, this.leaderId)
       ? { role: this.role, leaderId: this.leaderId }
       : null;
@@ -529,7 +442,7 @@ export class RaftNode {
     const lastCommitted = ready.committedEntries.at(-1);
     if (lastCommitted !== undefined) this.log.appliedTo(lastCommitted.index);
     // The leader's own entries count towards the commit rule only now.
-    if (this.role === 'leader') this.maybeCommit();
+    if (this.role === 'leader') this.leadership.commit();
     this.checkInvariants();
   }
 
@@ -599,7 +512,7 @@ export class RaftNode {
       snapshotIndex: this.log.snapshotIndex,
       durableIndex: this.log.durableLastIndex(),
       configuration: copyConfiguration(this.configuration),
-      leadTransferee: this.leadTransferee,
+      leadTransferee: this.leadership.transferee,
       progress,
       mode: this.mode,
       priorityNodeId: this.priorityNodeId,
@@ -672,30 +585,13 @@ export class RaftNode {
     this.recordLeader(this.id);
     this.noteLeaderContact();
     this.resetRoleState();
-    for (const peer of this.replicationTargets(this.configuration)) this.addProgress(peer);
-    if (this.witness !== null) {
-      this.witness.wonLeadership(this.lastMessageTickFrom.get(this.witness.witnessId) ?? 0);
-    }
-    this.trace(`became leader at term ${this.term}`);
-    this.handBack.wonLeadership(this.elapsedTicks);
-    this.merge.wonLeadership();
-    // The noop lets the leader commit entries of earlier terms, and no configuration change may
-    // start before it commits.
-    const position = this.appendAsLeader([{ kind: 'noop', data: EMPTY_DATA }]);
-    this.pendingConfigurationIndex = position.lastIndex;
-    // A leader that won on silence drops its silent peer from the in-sync set at once.
-    this.leaderHousekeeping();
-    this.syncWitness();
+    this.leadership.won();
   }
 
   private resetRoleState(): void {
     this.election.reset();
-    this.replication.progress.clear();
-    this.leadTransferee = null;
-    this.pendingConfigurationIndex = 0;
-    this.commitBroadcastDue = false;
+    this.leadership.reset();
     this.electionElapsedTicks = 0;
-    this.heartbeatElapsedTicks = 0;
     this.pairRules?.resetCandidacy();
     this.merge.roleChanged();
     if (this.pairRules !== null) {
@@ -763,42 +659,6 @@ export class RaftNode {
 
   private ticksSinceLeaderContact(): number {
     return this.role === 'leader' ? 0 : this.elapsedTicks - this.lastLeaderContactTick;
-  }
-
-  private tickLeader(): void {
-    this.noteLeaderContact();
-    this.heartbeatElapsedTicks += 1;
-    this.electionElapsedTicks += 1;
-    if (this.witness?.quorumLost(this.replication.progress.values())) {
-      this.becomeFollower(this.term, null);
-      return;
-    }
-    if (this.electionElapsedTicks >= this.electionTimeoutTicks) {
-      this.electionElapsedTicks = 0;
-      if (this.checkQuorum) {
-        const active = (id: NodeId) =>
-          id === this.id || this.replication.progress.get(id)?.recentActive === true;
-        if (!hasActiveQuorum(this.configuration.voters, active)) {
-          this.trace(`lost contact with a quorum; stepping down at term ${this.term}`);
-          this.becomeFollower(this.term, null);
-          return;
-        }
-        for (const progress of this.replication.progress.values()) progress.recentActive = false;
-      }
-      if (this.leadTransferee !== null) {
-        this.trace(`abandoned the leadership transfer to ${this.leadTransferee}`);
-        this.leadTransferee = null;
-        this.handBack.transferAbandoned(this.elapsedTicks);
-      }
-    }
-    if (this.heartbeatElapsedTicks >= this.heartbeatIntervalTicks) {
-      this.heartbeatElapsedTicks = 0;
-      this.commitBroadcastDue = false;
-      this.replication.heartbeatInterval();
-      this.witness?.heartbeat();
-    }
-    this.leaderHousekeeping();
-    this.syncWitness();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -907,21 +767,6 @@ export class RaftNode {
   // ---------------------------------------------------------------------------------------------
   // Leadership transfer.
 
-  /**
-   * Whether this node sent the candidate timeout_now within the last election timeout, for the term
-   * the candidate campaigns in (the leader's term, plus at most a skip in pair mode).
-   */
-  private isTransferringTo(candidate: NodeId, term: number): boolean {
-    const sent = this.transferSent;
-    return (
-      sent !== null &&
-      sent.to === candidate &&
-      term > sent.term &&
-      term <= sent.term + this.configuration.voters.length &&
-      this.elapsedTicks - sent.tick <= this.electionTimeoutTicks
-    );
-  }
-
   private startupGraceRemainingTicks(): number {
     return this.pairRules?.startupGraceRemainingTicks(this.heardFromPeerSinceStart, this.elapsedTicks) ?? 0;
   }
@@ -959,175 +804,20 @@ export class RaftNode {
       if (!configuration.voters.includes(id)) this.lastMessageTickFrom.delete(id);
     }
     this.trace(`switched to configuration ${describeConfiguration(configuration)}`);
-    if (this.role === 'leader') {
-      const peers = this.replicationTargets(configuration);
-      for (const peer of peers) if (!this.replication.progress.has(peer)) this.addProgress(peer);
-      for (const peer of [...this.replication.progress.keys()])
-        if (!peers.includes(peer)) this.replication.progress.delete(peer);
-      if (this.leadTransferee !== null && !configuration.voters.includes(this.leadTransferee)) {
-        this.leadTransferee = null;
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Replication: the leader's side.
-
-  private assertCanPropose(entryCount: number): void {
-    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId, this.term);
-    if (this.leadTransferee !== null) throw new LeadershipTransferInProgressError(this.leadTransferee);
-    const uncommitted = this.log.lastIndex() - this.log.commitIndex;
-    if (uncommitted + entryCount > this.limits.maxUncommittedEntries) {
-      throw new ProposalBackpressureError(uncommitted, this.limits.maxUncommittedEntries);
-    }
-  }
-
-  private appendAsLeader(items: { kind: EntryKind; data: Uint8Array }[]): ProposalPosition {
-    assert.equal(this.role, 'leader', 'only the leader appends new entries');
-    const firstIndex = this.log.lastIndex() + 1;
-    const entries = items.map((item, offset) => ({
-      index: firstIndex + offset,
-      term: this.term,
-      kind: item.kind,
-      data: item.data,
-    }));
-    this.log.append(entries);
-    const lastConfiguration = entries.findLast((entry) => entry.kind === 'configuration');
-    if (lastConfiguration !== undefined) {
-      this.pendingConfigurationIndex = lastConfiguration.index;
-      this.refreshConfiguration();
-    }
-    // A configuration change may loosen the commit rule at once.
-    this.maybeCommit();
-    this.replication.sendAppendsToAll();
-    return { firstIndex, lastIndex: firstIndex + entries.length - 1, term: this.term };
-  }
-
-  private addProgress(peer: NodeId): void {
-    this.replication.addPeer(peer, this.lastMessageTickFrom.get(peer) ?? 0);
-  }
-
-  /** Commits up to the index durable on every in-sync member, if it is of the current term. */
-  private maybeCommit(): boolean {
-    if (this.role !== 'leader') return false;
-    const commitIndex = nextCommitIndex({
-      spans: this.log.configurationSpans(this.log.commitIndex, this.baseConfiguration),
-      lastIndex: this.log.lastIndex(),
-      leaderId: this.id,
-      currentTerm: this.term,
-      commitIndex: this.log.commitIndex,
-      matchIndexOf: (id) =>
-        id === this.id ? this.log.durableLastIndex() : (this.replication.progress.get(id)?.matchIndex ?? 0),
-      termAt: (index) => this.log.term(index),
-    });
-    const moved = this.log.commitTo(commitIndex);
-    // Several acknowledgements between two Readies move the commit index once per Ready.
-    if (moved) {
-      this.commitBroadcastDue = this.replication.progress.size > 0;
-      this.merge.committed(this.log.commitIndex);
-    }
-    return moved;
-  }
-
-  /** Heartbeats also tell every peer the commit index (up to what each peer matches). */
-  private broadcastHeartbeats(): void {
-    this.commitBroadcastDue = false;
-    this.replication.broadcastHeartbeats();
-  }
-
-  private sendTimeoutNow(peer: NodeId): void {
-    this.trace(`sent timeout_now to ${peer}`);
-    this.transferSent = { to: peer, term: this.term, tick: this.elapsedTicks };
-    this.send<TimeoutNowMessage>(peer, { type: 'timeout_now' });
-  }
-
-  private handleAppendEntriesResponse(message: AppendEntriesResponseMessage): void {
-    if (this.role !== 'leader') return;
-    const answer = this.replication.appendAnswered(message);
-    if (answer === null) return;
-    if (answer.moved) this.afterMatchMoved(message.from, answer.progress);
-    this.replication.sendAfterAnswer(message.from, answer.progress);
-    this.leaderHousekeeping();
-  }
-
-  private handleInstallSnapshotResponse(message: InstallSnapshotResponseMessage): void {
-    if (this.role !== 'leader') return;
-    const answer = this.replication.snapshotAnswered(message);
-    if (answer === null) return;
-    if (answer.moved) this.afterMatchMoved(message.from, answer.progress);
-    this.replication.sendAppends(message.from, answer.progress, false);
-    this.leaderHousekeeping();
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Pair and witness modes: what the leader keeps up besides replication.
-
-  /**
-   * On every leader tick and answer, never during a leadership transfer: at most one change of the
-   * in-sync set (in-sync.ts); once the set is settled, the hand-back to the main (hand-back.ts).
-   */
-  private leaderHousekeeping(): void {
-    if (!this.managesInSyncSet || this.role !== 'leader' || this.leadTransferee !== null) return;
-    // Witness mode: nothing changes while the witness has a removal to record.
-    if (this.witness?.removalPending === true) return;
-    const witness = this.witness;
-    const lastConfigurationIndex = this.log.lastConfigurationIndex();
-    const settled = maintainInSyncSet({
-      id: this.id,
-      configuration: this.configuration,
-      witnessId: this.witnessNodeId,
-      nowTick: this.elapsedTicks,
-      failoverTimeoutTicks: this.electionTimeoutTicks,
-      commitIndex: this.log.commitIndex,
-      lastIndex: this.log.lastIndex(),
-      lastConfigurationIndex,
-      lastConfigurationIsOwn: this.log.term(lastConfigurationIndex) === this.term,
-      pendingConfigurationIndex: this.pendingConfigurationIndex,
-      maxEntriesPerMessage: this.limits.maxEntriesPerMessage,
-      maxUncommittedEntries: this.limits.maxUncommittedEntries,
-      progressOf: (id) => this.replication.progressOf(id),
-      appendConfigurationChange: (configuration) => this.appendConfigurationChange(configuration),
-      recordRemovalWithWitness:
-        witness === null ? null : (configuration) => witness.recordRemoval(configuration),
-      trace: (line) => this.trace(line),
-    });
-    if (!settled) return;
-    const main = this.handBack.start(
-      this.configuration.inSync,
-      (id) => this.replication.progressOf(id).lastAcknowledgementTick,
-      this.elapsedTicks,
-    );
-    if (main !== null) this.transferLeadership(main);
-  }
-
-  /** The leader's own configuration change: no proposal checks, the callers made theirs. */
-  private appendConfigurationChange(configuration: Configuration): void {
-    assert.ok(configuration.inSync.includes(this.id), 'the leader stays in the in-sync set');
-    this.appendAsLeader([{ kind: 'configuration', data: encodeConfiguration(configuration) }]);
-  }
-
-  private afterMatchMoved(peer: NodeId, progress: Progress): void {
-    this.maybeCommit();
-    if (this.leadTransferee === peer && progress.matchIndex === this.log.lastIndex())
-      this.sendTimeoutNow(peer);
+    if (this.role === 'leader') this.leadership.configurationChanged(configuration);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Witness mode (witness-mode.ts) and the merge after a split brain (merge.ts).
 
-  /** Every node the leader replicates to; in witness mode, never the witness. */
-  private replicationTargets(configuration: Configuration): NodeId[] {
-    return replicationPeers(configuration, this.id).filter((peer) => peer !== this.witnessNodeId);
-  }
-
-  private syncWitness(): void {
-    if (this.role === 'leader') this.witness?.sync();
-  }
-
   /** What the witness leader and the merge read and do on this node. */
-  private moduleHost(config: RaftConfig): MergeHost & WitnessLeaderHost & ReplicationHost & ElectionHost {
+  private moduleHost(
+    config: RaftConfig,
+  ): MergeHost & WitnessLeaderHost & ReplicationHost & ElectionHost & LeaderHost {
     return {
       id: this.id,
+      mode: this.mode,
+      witnessNodeId: this.witnessNodeId,
       limits: this.limits,
       preVote: this.preVote,
       checkQuorum: this.checkQuorum,
@@ -1151,12 +841,12 @@ export class RaftNode {
       heardFromLeaderSinceStart: () => this.heardFromLeaderSinceStart,
       heardFromPeerSinceStart: () => this.heardFromPeerSinceStart,
       lastMessageTickFrom: () => this.lastMessageTickFrom,
-      isTransferringTo: (candidate, term) => this.isTransferringTo(candidate, term),
+      isTransferringTo: (candidate, term) => this.leadership.isTransferringTo(candidate, term),
       log: () => this.log,
       configuration: () => this.configuration,
       outbox: () => this.outbox,
       send: <M extends Message>(to: NodeId, body: MessageBody<M>) => this.send<M>(to, body),
-      appendConfigurationChange: (configuration) => this.appendConfigurationChange(configuration),
+      appendConfigurationChange: (configuration) => this.leadership.appendConfigurationChange(configuration),
       refreshConfiguration: () => this.refreshConfiguration(),
       leadToEndSplitBrain: (backup) => this.leadToEndSplitBrain(backup),
       becomePreCandidate: () => this.becomePreCandidate(),
@@ -1200,7 +890,6 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Helpers.  // ---------------------------------------------------------------------------------------------
   // Helpers.
 
   private send<M extends Message>(to: NodeId, body: MessageBody<M>): void {
