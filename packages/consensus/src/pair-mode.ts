@@ -53,7 +53,7 @@ export interface VoterState {
   role: Role;
   ticksSinceLeaderContact: number;
   heardFromLeaderSinceStart: boolean;
-  /** The request carries the transfer flag and this node is the one handing over to the candidate. */
+  /** The request carries the transfer flag and this node is transferring leadership to the candidate. */
   transferFromThisNode: boolean;
 }
 

@@ -8,11 +8,13 @@
 // (election-quorum.ts). The leader counts its own log as durable only up to what its driver
 // confirmed through advance().
 //
-// This file holds Raft itself: roles, terms, votes, replication and the Ready. What pair and witness
-// modes add is in the files named after it, which the node consults: the election rules
-// (pair-mode.ts), the in-sync set the leader keeps (in-sync.ts), the hand-back to the main
+// This file holds the node itself: its inputs, its roles and terms, the Ready and its status. The
+// work of each part is in the file named after it: campaigns and votes (election.ts), both sides of
+// replication (replication.ts), the leader's work (leader.ts), the screening of peer messages
+// (screening.ts). What pair and witness modes add, the node consults the same way: the election
+// rules (pair-mode.ts), the in-sync set the leader keeps (in-sync.ts), the hand-back to the main
 // (hand-back.ts), the leader's side of the witness (witness-mode.ts), and the merge after a split
-// brain (merge.ts). Messages from peers are screened first (screening.ts).
+// brain (merge.ts).
 import assert from 'node:assert/strict';
 import { configurationsEqual, copyConfiguration, validateConfiguration } from './configuration.js';
 import { Election, type ElectionHost } from './election.js';
@@ -64,12 +66,7 @@ export class RaftNode {
   private readonly limits: Limits;
   private readonly traceSink: ((line: string) => void) | null;
   private readonly mode: ReplicationMode;
-  /**
-   * Pair and witness modes: the leader keeps the in-sync set itself (in-sync.ts), and everything
-   * that makes that safe comes with it: elections by the pair rules (pair-mode.ts), followers that
-   * stick to a leader they hear, and a failover timeout that is not randomized. In majority mode the
-   * driver changes the set with proposeConfiguration.
-   */
+  /** Pair and witness modes (see managesInSyncSet in in-sync.ts). */
   private readonly managesInSyncSet: boolean;
   /** Pair mode: the main; null when none is configured (and always in majority mode). */
   private readonly priorityNodeId: NodeId | null;
@@ -147,9 +144,8 @@ export class RaftNode {
     this.traceSink = config.trace ?? null;
     this.refusalSink = config.refusal ?? null;
     this.farTerms = new FarTermGate('node', settings.electionTimeoutTicks, (line) => this.trace(line));
-    this.pairRules = !this.managesInSyncSet
-      ? null
-      : new PairElectionRules({
+    this.pairRules = this.managesInSyncSet
+      ? new PairElectionRules({
           id: this.id,
           silenceIsConsent: this.mode === 'pair',
           priorityNodeId: this.priorityNodeId,
@@ -158,7 +154,8 @@ export class RaftNode {
           startupGraceTicks: settings.startupGraceTicks,
           trace: (line) => this.trace(line),
           refuse: (kind, line) => this.refuse(kind, line),
-        });
+        })
+      : null;
     this.handBack = new HandBack(
       this.id,
       this.priorityNodeId,
@@ -528,9 +525,11 @@ export class RaftNode {
   }
 
   /**
-   * Whether this node's latest in-sync set is itself alone (pair mode serving alone, or a cluster
-   * of one): then no other node knows its commit index, and a driver that acknowledges clients
-   * must make the commit index durable first, or a crash would forget which entries it committed.
+   * Whether this node's latest in-sync set is itself alone while it has a peer (pair mode serving
+   * alone): then no other node knows its commit index, and a driver that acknowledges clients must
+   * make the commit index durable first (Ready.mustSync says so), or a crash would forget which
+   * entries it committed. Not a cluster of one: it commits its whole log again once it leads after
+   * a restart.
    */
   get committingAlone(): boolean {
     const { inSync } = this.configuration;
@@ -631,7 +630,7 @@ export class RaftNode {
       this.knownLeader?.term === this.term &&
       this.knownLeader.id === leader
     ) {
-      // The leader handing over heartbeats until it grants the vote; the campaign goes on.
+      // The leader transferring leadership heartbeats until it grants the vote; the campaign goes on.
       this.noteLeaderContact();
       return;
     }

@@ -75,7 +75,7 @@ export function screen(message: Message, receiver: Receiver): { kind: string; re
 /**
  * Pair and witness modes, on a leader: a follower that acknowledged it in its own term within the
  * failover timeout has not left that term, except by a vote this leader sees (a hand-back goes
- * through its vote, see RaftNode.isTransferringTo): it campaigns only after a failover timeout
+ * through its vote, see Leadership.isTransferringTo): it campaigns only after a failover timeout
  * without hearing this leader. So a later term in its leader messages or merge offers is a bug or a
  * forgery, and must not depose this leader. After a real cut the follower stopped acknowledging
  * long before it could lead, and a diverged one refuses instead of acknowledging, so neither is

@@ -289,7 +289,7 @@ export interface RaftConfig {
    * (a leader goes on alone), and the leader manages the in-sync set itself.
    */
   mode?: ReplicationMode;
-  /** Pair mode: the main. It wins a cold start and gets leadership back once caught up. */
+  /** Pair mode: the main. It wins a cold start and gets leadership back once caught up (the hand-back). */
   priorityNodeId?: NodeId;
   /**
    * Pair mode, on a backup: replaces the data of each 'normal' entry it offers for a merge (see
