@@ -7,19 +7,11 @@
 // pair-mode.ts. The role changes themselves are the node's.
 import assert from 'node:assert/strict';
 import { electionResult } from './election-quorum.js';
+import type { NodeView } from './node-view.js';
 import type { PairElectionRules } from './pair-mode.js';
 import { nextOwnedTerm } from './pair-mode.js';
-import type { RaftLog } from './raft-log.js';
 import { type FarTermGate, MAX_TERM } from './term-bounds.js';
-import type {
-  Configuration,
-  Message,
-  MessageBody,
-  NodeId,
-  RequestVoteMessage,
-  RequestVoteResponseMessage,
-  Role,
-} from './types.js';
+import type { Message, NodeId, RequestVoteMessage, RequestVoteResponseMessage } from './types.js';
 
 /**
  * campaign: a pre-vote first when enabled; election: a real vote at once (after a won pre-vote);
@@ -28,8 +20,7 @@ import type {
 export type CampaignKind = 'campaign' | 'election' | 'transfer';
 
 /** What elections read of their node, and the role changes they ask of it. */
-export interface ElectionHost {
-  readonly id: NodeId;
+export interface ElectionHost extends NodeView {
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   /** See managesInSyncSet (in-sync.ts). */
@@ -37,26 +28,17 @@ export interface ElectionHost {
   readonly electionTimeoutTicks: number;
   readonly pairRules: PairElectionRules | null;
   readonly farTerms: FarTermGate;
-  nowTick(): number;
-  term(): number;
   votedFor(): NodeId | null;
-  role(): Role;
-  leaderId(): NodeId | null;
   /** The one leader this node has seen for a term. */
   knownLeader(): { term: number; id: NodeId } | null;
-  log(): RaftLog;
-  /** The latest configuration. */
-  configuration(): Configuration;
   /** Ticks since the election timer last restarted (a leader's contact, a vote granted). */
   electionElapsedTicks(): number;
   ticksSinceLeaderContact(): number;
   heardFromLeaderSinceStart(): boolean;
   heardFromPeerSinceStart(): boolean;
   lastMessageTickFrom(): ReadonlyMap<NodeId, number>;
-  /** Whether this node sent the candidate timeout_now for this term (see RaftNode). */
+  /** Whether this node sent the candidate timeout_now for this term (see Leadership). */
   isTransferringTo(candidate: NodeId, term: number): boolean;
-  send<M extends Message>(to: NodeId, body: MessageBody<M>): void;
-  trace(line: string): void;
   becomePreCandidate(): void;
   becomeCandidate(term: number): void;
   becomeLeader(): void;

@@ -21,9 +21,9 @@ import {
 import type { HandBack } from './hand-back.js';
 import { maintainInSyncSet } from './in-sync.js';
 import type { SplitBrainMerge } from './merge.js';
+import type { NodeView } from './node-view.js';
 import type { Progress } from './progress.js';
 import type { Limits } from './raft-config.js';
-import type { RaftLog } from './raft-log.js';
 import type { Replication } from './replication.js';
 import type {
   AppendEntriesResponseMessage,
@@ -31,12 +31,9 @@ import type {
   EntryKind,
   InstallSnapshotResponseMessage,
   MergeOffer,
-  Message,
-  MessageBody,
   NodeId,
   ProposalPosition,
   ReplicationMode,
-  Role,
   TimeoutNowMessage,
 } from './types.js';
 import type { WitnessLeader } from './witness-mode.js';
@@ -44,8 +41,7 @@ import type { WitnessLeader } from './witness-mode.js';
 const EMPTY_DATA = new Uint8Array(0);
 
 /** What the leader's work reads of its node, and the role change it may ask for. */
-export interface LeaderHost {
-  readonly id: NodeId;
+export interface LeaderHost extends NodeView {
   readonly mode: ReplicationMode;
   /** See managesInSyncSet (in-sync.ts). */
   readonly managesInSyncSet: boolean;
@@ -56,16 +52,7 @@ export interface LeaderHost {
   readonly checkQuorum: boolean;
   /** The configuration used when neither the log nor the snapshot holds one. */
   readonly baseConfiguration: Configuration;
-  nowTick(): number;
-  term(): number;
-  role(): Role;
-  leaderId(): NodeId | null;
-  log(): RaftLog;
-  /** The latest configuration. */
-  configuration(): Configuration;
   lastMessageTickFrom(): ReadonlyMap<NodeId, number>;
-  send<M extends Message>(to: NodeId, body: MessageBody<M>): void;
-  trace(line: string): void;
   /** The log changed under the configuration (a configuration entry). */
   refreshConfiguration(): void;
   becomeFollower(term: number, leader: NodeId | null): void;

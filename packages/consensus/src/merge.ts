@@ -15,7 +15,7 @@
 // The configuration entries that took the main out of the backup's in-sync set are the persisted
 // record of when the backup went solo, so the stretch is known exactly.
 import assert from 'node:assert/strict';
-import type { RaftLog } from './raft-log.js';
+import type { NodeView } from './node-view.js';
 import type {
   AppendEntriesResponseMessage,
   Configuration,
@@ -24,10 +24,7 @@ import type {
   MergeOffer,
   MergeOfferMessage,
   MergeOfferResponseMessage,
-  Message,
-  MessageBody,
   NodeId,
-  Role,
 } from './types.js';
 
 /** At most this many log entries in one offer (the ledger takes at most 1,000 per merge command). */
@@ -203,8 +200,7 @@ export class MergeSink {
 }
 
 /** What the split-brain merge needs from its node. */
-export interface MergeHost {
-  readonly id: NodeId;
+export interface MergeHost extends NodeView {
   /** Pair mode: the main; null in other modes or without one (then nothing is ever merged). */
   readonly mainId: NodeId | null;
   readonly heartbeatIntervalTicks: number;
@@ -212,16 +208,6 @@ export interface MergeHost {
   readonly describeMergedEntry: ((entry: Entry) => Uint8Array) | null;
   /** The configuration used when neither the log nor the snapshot holds one. */
   readonly baseConfiguration: Configuration;
-  nowTick(): number;
-  term(): number;
-  role(): Role;
-  leaderId(): NodeId | null;
-  log(): RaftLog;
-  /** The node's latest configuration. */
-  configuration(): Configuration;
-  send<M extends Message>(to: NodeId, body: MessageBody<M>): void;
-  trace(line: string): void;
-  refuse(kind: string, line: string): void;
   /** The main, diverged from a backup that leads: take the next owned term and lead at once. */
   leadToEndSplitBrain(backup: NodeId): void;
 }

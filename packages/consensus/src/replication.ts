@@ -7,18 +7,16 @@
 import assert from 'node:assert/strict';
 import { validateConfiguration } from './configuration.js';
 import type { SplitBrainMerge } from './merge.js';
+import type { NodeView } from './node-view.js';
 import type { PairElectionRules } from './pair-mode.js';
 import { Progress } from './progress.js';
 import type { Limits } from './raft-config.js';
-import type { RaftLog } from './raft-log.js';
 import type {
   AppendEntriesMessage,
   AppendEntriesResponseMessage,
   Entry,
   InstallSnapshotMessage,
   InstallSnapshotResponseMessage,
-  Message,
-  MessageBody,
   NodeId,
   ProgressStatus,
 } from './types.js';
@@ -26,14 +24,8 @@ import type {
 const EMPTY_DATA = new Uint8Array(0);
 
 /** What replication needs from its node. */
-export interface ReplicationHost {
+export interface ReplicationHost extends NodeView {
   readonly limits: Limits;
-  nowTick(): number;
-  term(): number;
-  log(): RaftLog;
-  send<M extends Message>(to: NodeId, body: MessageBody<M>): void;
-  trace(line: string): void;
-  refuse(kind: string, line: string): void;
   /** The log changed under the configuration (a truncation, a configuration entry, a snapshot). */
   refreshConfiguration(): void;
 }
@@ -126,21 +118,10 @@ export class Replication {
 
   /** A heartbeat is an empty append at the follower's match point, so it never disturbs a pipeline. */
   private sendHeartbeat(peer: NodeId, progress: Progress): void {
-    const log = this.host.log();
-    let prevLogIndex = progress.matchIndex;
-    let prevLogTerm = log.term(prevLogIndex);
-    if (prevLogTerm === undefined) {
-      // The match point was compacted away; index 0 matches every log.
-      prevLogIndex = 0;
-      prevLogTerm = 0;
-    }
-    this.host.send<AppendEntriesMessage>(peer, {
-      type: 'append_entries',
-      prevLogIndex,
-      prevLogTerm,
-      entries: [],
-      leaderCommit: log.commitIndex,
-    });
+    const prevLogTerm = this.host.log().term(progress.matchIndex);
+    // A match point compacted away is replaced by index 0, which matches every log.
+    if (prevLogTerm === undefined) this.sendEmptyAppend(peer, 0, 0);
+    else this.sendEmptyAppend(peer, progress.matchIndex, prevLogTerm);
   }
 
   /**
@@ -149,20 +130,23 @@ export class Replication {
    * that merely has them in flight accepts it.
    */
   private sendLossProbe(peer: NodeId, progress: Progress): void {
-    const log = this.host.log();
     const prevLogIndex = progress.nextIndex - 1;
-    const prevLogTerm = log.term(prevLogIndex);
+    const prevLogTerm = this.host.log().term(prevLogIndex);
     if (prevLogTerm === undefined) {
       progress.becomeProbe(progress.matchIndex + 1);
       this.sendAppends(peer, progress, true);
       return;
     }
+    this.sendEmptyAppend(peer, prevLogIndex, prevLogTerm);
+  }
+
+  private sendEmptyAppend(peer: NodeId, prevLogIndex: number, prevLogTerm: number): void {
     this.host.send<AppendEntriesMessage>(peer, {
       type: 'append_entries',
       prevLogIndex,
       prevLogTerm,
       entries: [],
-      leaderCommit: log.commitIndex,
+      leaderCommit: this.host.log().commitIndex,
     });
   }
 

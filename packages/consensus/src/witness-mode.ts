@@ -9,13 +9,12 @@
 // A leader that hears from neither the other data node nor the witness steps down (check-quorum).
 import assert from 'node:assert/strict';
 import { sameMembers } from './configuration.js';
+import type { NodeView } from './node-view.js';
 import type { Progress } from './progress.js';
-import type { RaftLog } from './raft-log.js';
 import type {
   AppendEntriesMessage,
   Configuration,
   Message,
-  MessageBody,
   NodeId,
   WitnessLinkStatus,
   WitnessRecordMessage,
@@ -109,21 +108,13 @@ export class WitnessLink {
 }
 
 /** What the leader's side of witness mode needs from its node. */
-export interface WitnessLeaderHost {
-  readonly id: NodeId;
+export interface WitnessLeaderHost extends NodeView {
   readonly heartbeatIntervalTicks: number;
   readonly failoverTimeoutTicks: number;
-  nowTick(): number;
-  term(): number;
-  log(): RaftLog;
-  /** The node's latest configuration. */
-  configuration(): Configuration;
   /** The messages this node has sent since its last Ready. */
   outbox(): readonly Message[];
-  send<M extends Message>(to: NodeId, body: MessageBody<M>): void;
-  /** Appends the leader's own configuration change (see RaftNode). */
+  /** Appends the leader's own configuration change (see Leadership). */
   appendConfigurationChange(configuration: Configuration): void;
-  trace(line: string): void;
 }
 
 /** The leader's side of witness mode: the node calls it only while it leads. */

@@ -70,6 +70,20 @@ function append(from: string, term: number, prev: [number, number], entries: Ent
   return message;
 }
 
+/** Node 2's acknowledgement of node 1's log up to matchIndex. */
+function acknowledgement(term: number, matchIndex: number): Message {
+  return {
+    type: 'append_entries_response',
+    from: '2',
+    to: '1',
+    term,
+    success: true,
+    matchIndex,
+    conflictIndex: 0,
+    conflictTerm: 0,
+  };
+}
+
 function singleLeader(): RaftNode {
   const node = makeNode();
   node.campaign();
@@ -372,16 +386,7 @@ describe('RaftNode', () => {
       leader.campaign();
       leader.step(granted(1));
       next(leader);
-      leader.step({
-        type: 'append_entries_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        success: true,
-        matchIndex: 1,
-        conflictIndex: 0,
-        conflictTerm: 0,
-      });
+      leader.step(acknowledgement(1, 1));
       const commit = next(leader);
       expect(commit.hardState).to.deep.equal({ term: 1, votedFor: '1', commitIndex: 1 });
       expect(commit.mustSync).to.equal(false);
@@ -435,16 +440,7 @@ describe('RaftNode', () => {
         preVote: false,
       });
       expect(node.status().role).to.equal('leader');
-      node.step({
-        type: 'append_entries_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        success: true,
-        matchIndex: 1,
-        conflictIndex: 0,
-        conflictTerm: 0,
-      });
+      node.step(acknowledgement(1, 1));
       const before = node.status().progress?.['2'];
       expect(before).to.include({ state: 'replicate', matchIndex: 1, nextIndex: 2 });
       node.step({
