@@ -8,8 +8,7 @@
 import assert from 'node:assert/strict';
 import { electionResult } from './election-quorum.js';
 import type { NodeView } from './node-view.js';
-import type { PairElectionRules } from './pair-mode.js';
-import { nextOwnedTerm } from './pair-mode.js';
+import { nextOwnedTerm, type PairElectionRules } from './pair-mode.js';
 import { type FarTermGate, MAX_TERM } from './term-bounds.js';
 import type { Message, NodeId, RequestVoteMessage, RequestVoteResponseMessage } from './types.js';
 

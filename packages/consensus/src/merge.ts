@@ -3,7 +3,8 @@
 // A clean cut between main and backup while workstations reach both can leave each node leading
 // alone and committing entries the other lacks. When they meet again, main's history stands:
 // - if the backup holds the higher term, the main finds that the leader's log contradicts its
-//   committed log and campaigns at once with a merge vote, which the backup grants;
+//   committed log and takes its next owned term and leads at once, without a vote (nobody else can
+//   lead a term the main owns);
 // - the backup, now following a main whose log contradicts its committed log, offers the main the
 //   entries of its latest solo stretch (everything after the last configuration entry that still
 //   had the main in its in-sync set), in batches;

@@ -524,6 +524,10 @@ export class RaftNode {
     };
   }
 
+  private startupGraceRemainingTicks(): number {
+    return this.pairRules?.startupGraceRemainingTicks(this.heardFromPeerSinceStart, this.elapsedTicks) ?? 0;
+  }
+
   /**
    * Whether this node's latest in-sync set is itself alone while it has a peer (pair mode serving
    * alone): then no other node knows its commit index, and a driver that acknowledges clients must
@@ -764,11 +768,7 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Leadership transfer.
-
-  private startupGraceRemainingTicks(): number {
-    return this.pairRules?.startupGraceRemainingTicks(this.heardFromPeerSinceStart, this.elapsedTicks) ?? 0;
-  }
+  // Leadership transfer, the transferee's side (the leader's is in leader.ts).
 
   private handleTimeoutNow(message: TimeoutNowMessage): void {
     const { from } = message;
@@ -793,8 +793,9 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Replication (replication.ts) and commitment.
+  // Configuration.
 
+  /** The configuration in effect is the latest in the log: after an append, a truncation, a snapshot. */
   private refreshConfiguration(): void {
     const configuration = this.log.configurationAt(this.log.lastIndex(), this.baseConfiguration);
     if (configurationsEqual(configuration, this.configuration)) return;
@@ -807,9 +808,12 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Witness mode (witness-mode.ts) and the merge after a split brain (merge.ts).
+  // The parts.
 
-  /** What the witness leader and the merge read and do on this node. */
+  /**
+   * What the parts (election, replication, leader, merge, witness leader) read and do on this node:
+   * one object for all of them, NodeView and what each part adds.
+   */
   private moduleHost(
     config: RaftConfig,
   ): MergeHost & WitnessLeaderHost & ReplicationHost & ElectionHost & LeaderHost {
@@ -860,6 +864,9 @@ export class RaftNode {
       refuse: (kind, line) => this.refuse(kind, line),
     };
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Split brain (merge.ts): the two changes of this node's own state that it asks for.
 
   /**
    * The main found that the backup, which leads, contradicts its committed log: it takes the next

@@ -362,7 +362,7 @@ export interface ProgressStatus {
 /**
  * Pair mode: a leader sent entries that contradict this node's committed log (both nodes served
  * alone during a cut). The node refuses that leader's appends instead of truncating committed
- * entries; reconciling the two histories is left to the driver.
+ * entries; the merge (merge.ts) then brings the backup's solo entries to the main.
  */
 export interface DivergenceStatus {
   /** The first committed index where the leader's log differs. */
