@@ -516,7 +516,7 @@ export class Driver<S extends StateMachine> {
       // A leader replicates a batch while it persists it, and answers the operations committed
       // earlier without waiting for this batch's fsync. Raft allows both: the core counts the
       // leader's own entries only once advance() says they are durable, so every committed entry
-      // is already durable here and on every in-sync follower. Only appends go early: answers and
+      // is already durable here and on every in-sync follower (when there is one: see below). Only appends go early: answers and
       // votes still wait for the write they depend on.
       const firstNewIndex = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
       const lastCommitted = committedEntries.at(-1);
@@ -530,8 +530,13 @@ export class Driver<S extends StateMachine> {
         messages = messages.filter((message) => message.type !== 'append_entries');
       }
       if (!this.serving) return;
-      this.applyEntries(committedEntries);
-      committedEntries = [];
+      // Serving alone, the commit index is known nowhere else: the entries it commits are answered
+      // only once this write has made it durable, or a crash could forget an acknowledged commit
+      // and let the peer overwrite it (simulation seed 1505 in pair mode found this).
+      if (!this.raft.committingAlone) {
+        this.applyEntries(committedEntries);
+        committedEntries = [];
+      }
     }
     // The core says when the write may wait (Ready.mustSync): a Ready whose only change is a higher
     // commit index rides along with the next write; term, vote and entries never wait.

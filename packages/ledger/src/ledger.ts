@@ -383,7 +383,8 @@ export class Ledger {
    * What the ledger itself can check of a licence file (the server has checked the signature):
    * it is for this cluster, and it has not expired by this entry's time.
    */
-  private refuseFile(terms: LicenceTerms): Result | null {
+  /** atMs: when the file is judged (a merged activation: when the backup executed it). */
+  private refuseFile(terms: LicenceTerms, atMs: number = this.clock): Result | null {
     if (this.recordedClusterId === null) {
       return reject('licence_wrong_cluster', 'this ledger has not recorded its cluster id yet');
     }
@@ -393,15 +394,17 @@ export class Ledger {
         `the licence file is issued for cluster ${terms.clusterId}, not ${this.recordedClusterId}`,
       );
     }
-    if (terms.validUntilMs !== 0 && terms.validUntilMs <= this.clock) {
+    if (terms.validUntilMs !== 0 && terms.validUntilMs <= atMs) {
       return reject('licence_expired', `the licence file expired at ${terms.validUntilMs}`);
     }
     return null;
   }
 
-  private activateFromFile(licenceFile: string): Result {
+  private activateFromFile(licenceFile: string, atMs: number = this.clock): Result {
     const terms = this.termsOf(licenceFile);
-    return this.refuseFile(terms) ?? this.activateLicence(terms, this.grantFromFile(licenceFile, terms));
+    return (
+      this.refuseFile(terms, atMs) ?? this.activateLicence(terms, this.grantFromFile(licenceFile, terms))
+    );
   }
 
   private update(command: Extract<Command, { type: 'update_licence' }>): Result {
@@ -1001,7 +1004,9 @@ export class Ledger {
       case 'report_usage':
         return this.forcedReport(command, merged, effects);
       case 'activate_licence':
-        return this.activateFromFile(command.licenceFile);
+        // Judged when the backup executed it: the workstations hold what the backup granted under
+        // it, even if the file expired before the heal (simulation seed 851 in pair mode).
+        return this.activateFromFile(command.licenceFile, this.mergedTimeMs(merged));
       case 'update_licence': {
         const result = this.update(command);
         if (result.ok) {

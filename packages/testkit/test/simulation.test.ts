@@ -217,8 +217,14 @@ describe('seeded simulation', function () {
   // Seeds that once failed, kept as regressions: a stale main that restarted won alone against a
   // live backup whose refusal arrived late (657; 144 and 365 with flaps). A backup offered the main
   // a solo entry it had committed but not applied yet, so without its answer: the main counted a
-  // usage report over its quota that the backup then refused to the workstation (1228).
+  // usage report over its quota that the backup then refused to the workstation (1228). Once the
+  // simulation ran the production driver: a leader serving alone answered entries before their
+  // commit index was durable, and after a crash the peer overwrote one (1505); a merge judged a
+  // backup's licence activation by the main's later clock, and the licence file had expired by
+  // then, so the leases granted under it were lost (851).
   it('passes the seeds that found bugs', async () => {
+    await runSimulation({ seed: 851, steps: 1500, cluster: 'pair', faults: { partitions: true } });
+    await runSimulation({ seed: 1505, steps: 1500, cluster: 'pair', faults: { partitions: true } });
     await runSimulation({ seed: 657, steps: 1500 });
     await runSimulation({ seed: 144, steps: 1500, faults: { flaps: true } });
     await runSimulation({ seed: 365, steps: 1500, faults: { flaps: true } });
