@@ -4,6 +4,8 @@
 //   row in that table.
 // - The client's defaults and back-off cap, where the client README, docs/configuration.md,
 //   deploy/client-settings.yaml, the tandemctl README and `tandemctl --help` quote them.
+// - What the README says `pnpm test:quick` runs (smoke tests, simulation seeds) is what
+//   scripts/test.mjs runs.
 // - Every "case N" named anywhere in the repository is a row of the partition matrix's table in
 //   test/netns/README.md, and that table lists exactly the cases and modes of partition.test.ts,
 //   with the harness's timing.
@@ -248,21 +250,26 @@ checkSettingsTable(
 }
 
 /** Each phrase must be in `text` (whitespace-insensitive). */
-function expectPhrases(file, text, phrases) {
+function expectPhrases(file, text, phrases, why) {
   const flat = text.replace(/\s+/g, ' ');
   for (const phrase of phrases) {
-    if (!flat.includes(phrase)) problem(file, `should say "${phrase}" (the client's defaults)`);
+    if (!flat.includes(phrase)) problem(file, `should say "${phrase}" (${why})`);
   }
 }
 
 {
   const file = 'packages/cli/README.md';
   const text = read(file);
-  expectPhrases(file, text, [
-    `${DEFAULT_SETTINGS.requestTimeoutMs} ms per attempt`,
-    `${DEFAULT_SETTINGS.maxAttempts} attempts`,
-    `pausing ${DEFAULT_SETTINGS.retryBackoffMs} ms`,
-  ]);
+  expectPhrases(
+    file,
+    text,
+    [
+      `${DEFAULT_SETTINGS.requestTimeoutMs} ms per attempt`,
+      `${DEFAULT_SETTINGS.maxAttempts} attempts`,
+      `pausing ${DEFAULT_SETTINGS.retryBackoffMs} ms`,
+    ],
+    "the client's defaults",
+  );
   checkCap(file, text, 'the global options');
 }
 
@@ -272,12 +279,46 @@ function expectPhrases(file, text, phrases) {
     encoding: 'utf8',
   });
   if (help.status !== 0) problem(file, `exited ${help.status}: ${help.stderr}`);
-  expectPhrases(file, help.stdout, [
-    `else ${DEFAULT_SETTINGS.requestTimeoutMs})`,
-    `else ${DEFAULT_SETTINGS.maxAttempts})`,
-    `(${DEFAULT_SETTINGS.retryBackoffMs} ms by default)`,
-  ]);
+  expectPhrases(
+    file,
+    help.stdout,
+    [
+      `else ${DEFAULT_SETTINGS.requestTimeoutMs})`,
+      `else ${DEFAULT_SETTINGS.maxAttempts})`,
+      `(${DEFAULT_SETTINGS.retryBackoffMs} ms by default)`,
+    ],
+    "the client's defaults",
+  );
   checkCap(file, help.stdout, 'the --attempts help');
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the README says `pnpm test:quick` runs
+
+{
+  const runner = read('scripts/test.mjs');
+  const smoke = [...(/QUICK_SMOKE_TESTS = \[([^\]]*)\]/.exec(runner)?.[1] ?? '').matchAll(/'([^']+)'/g)].map(
+    (match) => match[1],
+  );
+  const seeds = /QUICK_SIMULATION_SEEDS = (\d+)/.exec(runner)?.[1];
+  if (smoke.length === 0 || seeds === undefined) {
+    problem('scripts/test.mjs', 'QUICK_SMOKE_TESTS or QUICK_SIMULATION_SEEDS not found');
+  }
+  const readme = read('README.md');
+  expectPhrases(
+    'README.md',
+    readme,
+    [`${seeds} partition seeds per mode`, ...smoke.map((file) => `\`${file}\``)],
+    'what scripts/test.mjs runs with --quick',
+  );
+  for (const match of readme.matchAll(/`(test\/[\w-]+\.test\.ts)`/g)) {
+    if (
+      !smoke.includes(match[1]) &&
+      /smoke/.test(readme.slice(Math.max(0, match.index - 400), match.index))
+    ) {
+      problem('README.md', `names ${match[1]} as a smoke test of pnpm test:quick, which does not run it`);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,11 +361,16 @@ const caseIds = new Set(matrixRows.map((row) => row[0]));
   const failoverMs = number(/FAILOVER_TIMEOUT_MS = ([\d_]+)/);
   const heartbeatMs = number(/heartbeatIntervalMs: ([\d_]+)/);
   const graceMs = number(/STARTUP_GRACE_MS = ([\d_]+)/);
-  expectPhrases(MATRIX_README, matrixText, [
-    `failover timeout ${failoverMs} ms`,
-    `heartbeat ${heartbeatMs} ms`,
-    `start-up grace (pair mode) ${graceMs / 1000} s`,
-  ]);
+  expectPhrases(
+    MATRIX_README,
+    matrixText,
+    [
+      `failover timeout ${failoverMs} ms`,
+      `heartbeat ${heartbeatMs} ms`,
+      `start-up grace (pair mode) ${graceMs / 1000} s`,
+    ],
+    "the harness's timing, matrix-harness.ts",
+  );
 }
 
 /** `case 12` is a row of its own, or names the rows 12a, 12b...; `case 12c` names one row. */
