@@ -50,11 +50,15 @@ export function copyConfiguration(configuration: Configuration): Configuration {
 }
 
 export function configurationsEqual(left: Configuration, right: Configuration): boolean {
-  const sameMembers = (a: NodeId[], b: NodeId[]) => {
-    const sortedB = [...b].sort();
-    return a.length === b.length && [...a].sort().every((id, position) => id === sortedB[position]);
-  };
   return sameMembers(left.voters, right.voters) && sameMembers(left.inSync, right.inSync);
+}
+
+/** Whether two lists hold the same ids, in any order. */
+export function sameMembers(left: readonly NodeId[], right: readonly NodeId[]): boolean {
+  const sortedRight = [...right].sort();
+  return (
+    left.length === right.length && [...left].sort().every((id, position) => id === sortedRight[position])
+  );
 }
 
 /** Every node the leader replicates to: voters and in-sync members other than itself. */

@@ -3,7 +3,8 @@
 // A clean cut between main and backup while workstations reach both can leave each node leading
 // alone and committing entries the other lacks. When they meet again, main's history stands:
 // - if the backup holds the higher term, the main finds that the leader's log contradicts its
-//   committed log and campaigns at once with a merge vote, which the backup grants;
+//   committed log and takes its next owned term and leads at once, without a vote (nobody else can
+//   lead a term the main owns);
 // - the backup, now following a main whose log contradicts its committed log, offers the main the
 //   entries of its latest solo stretch (everything after the last configuration entry that still
 //   had the main in its in-sync set), in batches;
@@ -15,7 +16,17 @@
 // The configuration entries that took the main out of the backup's in-sync set are the persisted
 // record of when the backup went solo, so the stretch is known exactly.
 import assert from 'node:assert/strict';
-import type { Entry, MergeOffer, MergeOfferMessage, NodeId } from './types.js';
+import type { NodeView } from './node-view.js';
+import type {
+  AppendEntriesResponseMessage,
+  Configuration,
+  DivergenceStatus,
+  Entry,
+  MergeOffer,
+  MergeOfferMessage,
+  MergeOfferResponseMessage,
+  NodeId,
+} from './types.js';
 
 /** At most this many log entries in one offer (the ledger takes at most 1,000 per merge command). */
 export const MAX_ENTRIES_PER_MERGE_OFFER = 1000;
@@ -186,5 +197,348 @@ export class MergeSink {
       completed += 1;
     }
     return completed;
+  }
+}
+
+/** What the split-brain merge needs from its node. */
+export interface MergeHost extends NodeView {
+  /** Pair mode: the main; null in other modes or without one (then nothing is ever merged). */
+  readonly mainId: NodeId | null;
+  readonly heartbeatIntervalTicks: number;
+  /** See RaftConfig.describeMergedEntry. */
+  readonly describeMergedEntry: ((entry: Entry) => Uint8Array) | null;
+  /** The configuration used when neither the log nor the snapshot holds one. */
+  readonly baseConfiguration: Configuration;
+  /** The main, diverged from a backup that leads: take the next owned term and lead at once. */
+  leadToEndSplitBrain(backup: NodeId): void;
+}
+
+/**
+ * Both sides of ending a split brain, for one node: the follower that finds a leader's log
+ * contradicting its committed entries (divergence), the backup that offers its solo stretch, and the
+ * main that merges it while it leads.
+ */
+export class SplitBrainMerge {
+  /** Set when a leader's log contradicts our committed entries. */
+  private divergence: DivergenceStatus | null = null;
+  /** On a backup following a main it contradicts: its solo stretch being merged. */
+  private source: MergeSource | null = null;
+  /** On the main while it leads: how far each backup's stretch is merged. */
+  private readonly sink = new MergeSink();
+  /** Offers waiting for the driver (Ready.mergeOffers); bounded by one batch per peer. */
+  private pendingOffers: MergeOffer[] = [];
+  /** Set when the whole stretch is merged: the next Ready discards this node's history. */
+  private discardDue = false;
+  private completedCount = 0;
+
+  constructor(private readonly host: MergeHost) {}
+
+  /** Whether the next Ready has merge offers for the driver, or must discard the history. */
+  get hasReadyWork(): boolean {
+    return this.pendingOffers.length > 0 || this.discardDue;
+  }
+
+  get discardHistoryDue(): boolean {
+    return this.discardDue;
+  }
+
+  get mergesCompleted(): number {
+    return this.completedCount;
+  }
+
+  divergenceStatus(): DivergenceStatus | null {
+    return this.divergence === null ? null : { ...this.divergence };
+  }
+
+  /** The offers for the next Ready; they are the driver's from now on. */
+  takeOffers(): MergeOffer[] {
+    const offers = this.pendingOffers;
+    this.pendingOffers = [];
+    return offers;
+  }
+
+  isDivergedFrom(leader: NodeId): boolean {
+    return this.divergence?.leaderId === leader && this.divergence.term === this.host.term();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The follower's side: a leader's log that contradicts our committed entries.
+
+  /** The first index at or below the commit index where the message contradicts our log, if any. */
+  committedConflict(prevLogIndex: number, prevLogTerm: number, entries: Entry[]): number | null {
+    const log = this.host.log();
+    const commitIndex = log.commitIndex;
+    // Indices compacted into our snapshot cannot be checked; their terms are unknown here.
+    if (prevLogIndex <= commitIndex) {
+      const ours = log.term(prevLogIndex);
+      if (ours !== undefined && ours !== prevLogTerm) return prevLogIndex;
+    }
+    for (const entry of entries) {
+      if (entry.index > commitIndex) break;
+      const ours = log.term(entry.index);
+      if (ours !== undefined && ours !== entry.term) return entry.index;
+    }
+    return null;
+  }
+
+  /**
+   * Why a leader's log cannot really contradict our committed entry at index, or null when it can.
+   * Both logs can hold different committed entries only after a split brain: some entry from index
+   * up to our commit index must have committed while the peer was out of the in-sync set. Had the
+   * peer been in the set all along, it held every one of those entries, and a leader's log that
+   * contradicts them is a bug or a forgery, not a history to merge.
+   */
+  impossibleDivergence(peer: NodeId, index: number): string | null {
+    const log = this.host.log();
+    const commitIndex = log.commitIndex;
+    const from = Math.max(index - 1, log.snapshotIndex);
+    const spans = log.configurationSpans(from, this.host.baseConfiguration);
+    const solo = spans.some(
+      (span) => span.firstIndex <= commitIndex && !span.configuration.inSync.includes(peer),
+    );
+    if (solo) return null;
+    return `it contradicts our committed entry ${index}, which ${peer} holds (it was in the in-sync set through ${commitIndex})`;
+  }
+
+  /** A leader already found to contradict our committed log gets refusals only. */
+  refuseDivergedLeader(leader: NodeId): boolean {
+    if (!this.isDivergedFrom(leader)) return false;
+    this.refuseAppends(leader);
+    this.maybeOffer();
+    return true;
+  }
+
+  /** The leader's appends contradict our committed entry at index: refuse them, then merge. */
+  appendsDiverged(leader: NodeId, index: number): void {
+    this.divergence = { index, leaderId: leader, term: this.host.term() };
+    this.host.trace(
+      `diverged from leader ${leader} at term ${this.host.term()}: its log contradicts our committed entry ${index}; refusing its appends`,
+    );
+    this.refuseAppends(leader);
+    this.start(leader);
+  }
+
+  /** The leader's snapshot contradicts our committed entry at index: merge. */
+  snapshotDiverged(leader: NodeId, index: number): void {
+    this.divergence = { index, leaderId: leader, term: this.host.term() };
+    this.host.trace(
+      `diverged from leader ${leader} at term ${this.host.term()}: its snapshot contradicts our committed entry ${index}`,
+    );
+    this.start(leader);
+  }
+
+  /** A refusal without a conflict index: the leader learns nothing from it and sends no more. */
+  refuseAppends(leader: NodeId): void {
+    this.host.send<AppendEntriesResponseMessage>(leader, {
+      type: 'append_entries_response',
+      success: false,
+      matchIndex: 0,
+      conflictIndex: 0,
+      conflictTerm: 0,
+    });
+  }
+
+  /** A leader's log contradicts our committed log: both nodes led alone. */
+  private start(leader: NodeId): void {
+    const { host } = this;
+    if (host.mainId === null) return;
+    if (host.id === host.mainId) {
+      // The main's history stands whatever the backup did alone, so the main does not wait for a
+      // vote (a one-way loss could withhold it while the backup serves a history without the
+      // main's solo entries): it takes the next term it owns and leads at once. Nobody else can
+      // lead that term: the backup wins only terms it owns, or with the main's vote.
+      host.leadToEndSplitBrain(leader);
+      return;
+    }
+    if (leader !== host.mainId) return;
+    const commitIndex = host.log().commitIndex;
+    const stretchStartIndex = this.soloStretchStartIndex();
+    this.source = new MergeSource(leader, stretchStartIndex, commitIndex);
+    host.trace(`offers ${leader} its solo entries ${stretchStartIndex}..${commitIndex} for merging`);
+    this.maybeOffer();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The backup's side: offering its solo stretch.
+
+  /**
+   * The first index the peer may lack: just after the latest configuration entry that still had
+   * the peer in the in-sync set. That entry committed with the peer's acknowledgement, so the peer
+   * holds everything up to it; after it, this node may have committed entries alone, including
+   * entries appended before the configuration entry that removed the peer (they commit with it).
+   * When no such entry is left in the log, the snapshot (or the initial configuration) tells
+   * whether the stretch began before the snapshot: then it starts at 1 and offers are incomplete.
+   * The stretch may hold entries the peer has too; the main skips those (same index and term).
+   */
+  private soloStretchStartIndex(): number {
+    const { host } = this;
+    const log = host.log();
+    const peer = host.configuration().voters.find((id) => id !== host.id);
+    assert.ok(peer !== undefined, 'a solo stretch is measured against the peer');
+    const index = log.lastConfigurationIndexWithInSync(peer);
+    if (index !== null) return index + 1;
+    const before = log.snapshot()?.configuration ?? host.baseConfiguration;
+    return before.inSync.includes(peer) ? log.firstIndex() : 1;
+  }
+
+  /** On every tick: a backup with a stretch to merge offers the next batch when one is due. */
+  tick(): void {
+    if (this.source !== null) this.maybeOffer();
+  }
+
+  private maybeOffer(): void {
+    const { host } = this;
+    const source = this.source;
+    if (source === null || this.discardDue) return;
+    if (!this.isDivergedFrom(source.leaderId) && host.leaderId() !== source.leaderId) return;
+    if (source.complete) {
+      host.trace(`the main merged every solo entry through ${source.throughIndex}; discarding its history`);
+      this.discardDue = true;
+      return;
+    }
+    const nowTick = host.nowTick();
+    if (!source.offerDue(nowTick, host.heartbeatIntervalTicks)) return;
+    const log = host.log();
+    const range = source.nextRange(log.firstIndex());
+    if (range === null) return;
+    if (range.firstIndex > source.throughIndex) {
+      host.trace(
+        `cannot offer entries ${source.mergedThroughIndex + 1}..${source.throughIndex}: compacted into the snapshot`,
+      );
+      source.answered(source.throughIndex);
+      this.discardDue = true;
+      return;
+    }
+    // Only entries the driver has applied are offered. The driver describes each one with its
+    // state machine's answer (describeMergedEntry), and an entry committed but not applied yet has
+    // no answer: the main would then take it as granted, although this node may still refuse it
+    // when it applies it and tell the client so (a usage report over its quota counted on the main
+    // while the workstation was told it was refused). The rest is offered on a later tick.
+    const lastAppliedIndex = Math.min(source.throughIndex, log.appliedIndex);
+    if (range.firstIndex > lastAppliedIndex) return;
+    const logEntries = offerEntries((index) => log.entry(index), range.firstIndex, lastAppliedIndex);
+    const describe = host.describeMergedEntry;
+    const entries =
+      describe === null
+        ? logEntries
+        : logEntries.map((entry) => (entry.kind === 'normal' ? { ...entry, data: describe(entry) } : entry));
+    const last = entries.at(-1);
+    assert.ok(last !== undefined, 'an offer holds at least one entry');
+    source.offered(nowTick);
+    host.send<MergeOfferMessage>(source.leaderId, {
+      type: 'merge_offer',
+      stretchStartIndex: source.stretchStartIndex,
+      entries,
+      firstIndex: range.firstIndex,
+      throughIndex: last.index,
+      incomplete: range.incomplete,
+    });
+  }
+
+  /** The main's answer to an offer. */
+  offerAnswered(message: MergeOfferResponseMessage): void {
+    const source = this.source;
+    if (source === null || message.from !== source.leaderId) return;
+    if (message.stretchStartIndex !== source.stretchStartIndex) return;
+    if (source.answered(message.mergedThroughIndex)) {
+      this.host.trace(
+        `the main ${message.from} merged our solo entries through ${source.mergedThroughIndex}`,
+      );
+    }
+    this.maybeOffer();
+  }
+
+  /** The node discarded its history (Ready.discardHistory): it starts over, diverged from no one. */
+  historyDiscarded(): void {
+    assert.ok(this.source?.complete === true, 'history is discarded only after a complete merge');
+    this.divergence = null;
+    this.source = null;
+    this.discardDue = false;
+    this.completedCount += 1;
+  }
+
+  /** See RaftStatus.mergeRetentionIndex. */
+  retentionIndex(): number | null {
+    if (this.host.mainId === null) return null;
+    if (this.source !== null) return this.source.mergedThroughIndex + 1;
+    // Either side may be asked to compare its log with the other's after a split brain: the backup
+    // offers its stretch, and the main checks offered entries against its own (and a follower
+    // checks appends against its committed entries), so neither compacts past the last point both
+    // are known to share while its peer is out of its in-sync set.
+    const { host } = this;
+    const configuration = host.configuration();
+    const peer = configuration.voters.find((id) => id !== host.id);
+    if (peer === undefined || configuration.inSync.includes(peer)) return null;
+    return this.soloStretchStartIndex();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The main's side, while it leads: merging what a backup offers.
+
+  /** Whatever this node diverged from, its own log is now the one that stands. */
+  wonLeadership(): void {
+    this.divergence = null;
+    this.source = null;
+  }
+
+  /** A new role: what the main was merging is offered again to whoever leads next. */
+  roleChanged(): void {
+    this.sink.clear();
+    this.pendingOffers = [];
+  }
+
+  offerReceived(message: MergeOfferMessage): void {
+    const { host } = this;
+    if (host.role() !== 'leader' || host.id !== host.mainId) {
+      // Only the main merges, and only while it leads; the backup offers again later.
+      this.answerOffer(message, 0);
+      return;
+    }
+    if (host.configuration().inSync.includes(message.from)) {
+      // A backup in the in-sync set acknowledged every entry this node committed since it was
+      // added back, and a diverged one is never added back before it discarded its history: it has
+      // no solo entries to offer. Merging anyway would apply whatever the offer says.
+      host.refuse(
+        'merge_offer',
+        `refused merge_offer from ${message.from} at term ${message.term}: ${message.from} is in the in-sync set`,
+      );
+      this.answerOffer(message, 0);
+      return;
+    }
+    const log = host.log();
+    const { offer, mergedThroughIndex } = this.sink.received(
+      message,
+      (entry) => log.term(entry.index) === entry.term,
+    );
+    if (offer !== null) {
+      this.pendingOffers.push(offer);
+      host.trace(
+        `received ${message.from}'s solo entries ${message.firstIndex}..${message.throughIndex} to merge${message.incomplete ? ' (some were compacted away)' : ''}`,
+      );
+    }
+    this.answerOffer(message, mergedThroughIndex);
+  }
+
+  answerOffer(message: MergeOfferMessage, mergedThroughIndex: number): void {
+    this.host.send<MergeOfferResponseMessage>(message.from, {
+      type: 'merge_offer_response',
+      stretchStartIndex: message.stretchStartIndex,
+      mergedThroughIndex,
+    });
+  }
+
+  /** The driver proposed an offer as the entry at proposalIndex. */
+  offerProposed(offer: MergeOffer, proposalIndex: number): void {
+    this.sink.proposed(offer, proposalIndex);
+  }
+
+  /** The driver could not propose an offer: the backup offers it again. */
+  offerDropped(offer: MergeOffer): void {
+    this.sink.dropped(offer);
+  }
+
+  /** The commit index moved on the leader: merges whose entry committed are complete. */
+  committed(commitIndex: number): void {
+    this.completedCount += this.sink.committed(commitIndex);
   }
 }

@@ -171,6 +171,9 @@ export type Message =
   | InstallSnapshotResponseMessage
   | TimeoutNowMessage;
 
+/** A message as a node writes it: the node fills in from, to and (unless given) its own term. */
+export type MessageBody<M extends Message> = Omit<M, 'from' | 'to' | 'term'> & { term?: number };
+
 export interface SoftState {
   role: Role;
   leaderId: NodeId | null;
@@ -179,7 +182,8 @@ export interface SoftState {
 /**
  * Everything the driver must do, in this order:
  * 1. persist hardState, snapshot and entries in one durable write (entries whose index is at or
- *    below the stored last index replace the stored suffix from that index);
+ *    below the stored last index replace the stored suffix from that index); see mustSync for
+ *    when that write may be left out;
  * 2. send messages;
  * 3. apply committedEntries to the state machine, in order (a received snapshot first);
  * 4. call advance(ready).
@@ -202,6 +206,19 @@ export interface Ready {
    * hardState is then set (commitIndex 0) and the node catches up from the main like a new node.
    */
   discardHistory: boolean;
+  /**
+   * Whether step 1 must be a durable write before the driver sends messages or answers clients (as
+   * etcd's MustSync). True when this Ready has entries, a snapshot or discardHistory, or a hardState
+   * whose term or vote differs from the hard state written last (the latest handed out by a Ready
+   * with mustSync, or the one the node was built from); and when the node commits alone
+   * (committingAlone) and hardState's commit index differs from the one written last: serving
+   * alone, the commit index is known nowhere else, so it is written before clients are answered.
+   * False otherwise, in particular when only the commit index moved while a peer is in sync: the
+   * driver may skip the write, but must keep that hardState and write it with the next Ready that
+   * has mustSync (or at shutdown), because the core does not hand it out again. So whenever mustSync
+   * is true, the driver writes this Ready's hardState, or if it has none the one it kept, if any.
+   */
+  mustSync: boolean;
 }
 
 /** A batch of a backup's solo entries, waiting on the main for the driver to propose it. */
@@ -272,7 +289,7 @@ export interface RaftConfig {
    * (a leader goes on alone), and the leader manages the in-sync set itself.
    */
   mode?: ReplicationMode;
-  /** Pair mode: the main. It wins a cold start and gets leadership back once caught up. */
+  /** Pair mode: the main. It wins a cold start and gets leadership back once caught up (the hand-back). */
   priorityNodeId?: NodeId;
   /**
    * Pair mode, on a backup: replaces the data of each 'normal' entry it offers for a merge (see
@@ -345,7 +362,7 @@ export interface ProgressStatus {
 /**
  * Pair mode: a leader sent entries that contradict this node's committed log (both nodes served
  * alone during a cut). The node refuses that leader's appends instead of truncating committed
- * entries; reconciling the two histories is left to the driver.
+ * entries; the merge (merge.ts) then brings the backup's solo entries to the main.
  */
 export interface DivergenceStatus {
   /** The first committed index where the leader's log differs. */

@@ -214,7 +214,7 @@ describe('forged peer messages', () => {
   it('a stream of timeout_now changes no leader: only the leader may send one, and no more than one per failover timeout', () => {
     const { cluster, term } = mainLeading();
     for (let round = 0; round < 5 * FAILOVER_TIMEOUT_TICKS; round += 1) {
-      // To the main (it leads), and to the backup as if from the main (which is not handing over).
+      // To the main (it leads), and to the backup as if from the main (which is not transferring leadership to it).
       forge(cluster, { type: 'timeout_now', from: BACKUP, to: MAIN, term });
       forge(cluster, { type: 'timeout_now', from: MAIN, to: BACKUP, term });
       forge(cluster, { type: 'timeout_now', from: MAIN, to: BACKUP, term: term + 2 });

@@ -525,7 +525,7 @@ describe('pair mode', () => {
       expect(role(cluster, MAIN)).to.equal('follower');
       cluster.isolated.clear();
       runRounds(cluster, 2 * FAILOVER_TIMEOUT_TICKS);
-      // It followed the backup, caught up and got leadership back by a transfer: one history, no
+      // It followed the backup, caught up and got leadership back by the hand-back: one history, no
       // split brain to merge.
       const main = cluster.node(MAIN).raft.status();
       expect(main).to.include({ role: 'leader', divergence: null, mergesCompleted: 0 });

@@ -70,6 +70,20 @@ function append(from: string, term: number, prev: [number, number], entries: Ent
   return message;
 }
 
+/** Node 2's acknowledgement of node 1's log up to matchIndex. */
+function acknowledgement(term: number, matchIndex: number): Message {
+  return {
+    type: 'append_entries_response',
+    from: '2',
+    to: '1',
+    term,
+    success: true,
+    matchIndex,
+    conflictIndex: 0,
+    conflictTerm: 0,
+  };
+}
+
 function singleLeader(): RaftNode {
   const node = makeNode();
   node.campaign();
@@ -287,6 +301,102 @@ describe('RaftNode', () => {
     });
   });
 
+  describe('mustSync', () => {
+    const granted = (term: number): Message => ({
+      type: 'request_vote_response',
+      from: '2',
+      to: '1',
+      term,
+      voteGranted: true,
+      preVote: false,
+    });
+    const voteRequest = (term: number): Message => ({
+      type: 'request_vote',
+      from: '2',
+      to: '1',
+      term,
+      lastLogIndex: 9,
+      lastLogTerm: term,
+      preVote: false,
+      leadershipTransfer: false,
+    });
+    /** The next Ready, advanced at once; only what mustSync says about it matters here. */
+    function next(node: RaftNode): Ready {
+      const ready = node.ready();
+      node.advance(ready);
+      return ready;
+    }
+
+    it('asks for a write of entries, a new term or a vote, not of a commit index alone', () => {
+      const node = makeNode({}, { configuration: PAIR });
+      node.step(append('2', 1, [0, 0], [entry(1, 1), entry(2, 1)]));
+      expect(next(node)).to.include({ mustSync: true });
+      node.step(append('2', 1, [2, 1], [], 1));
+      const commitOnly = next(node);
+      expect(commitOnly.hardState).to.deep.equal({ term: 1, votedFor: null, commitIndex: 1 });
+      expect(commitOnly.mustSync).to.equal(false);
+      node.step(append('2', 1, [2, 1], [], 2));
+      expect(next(node)).to.include({ mustSync: false });
+      node.step(voteRequest(2));
+      const vote = next(node);
+      expect(vote.hardState).to.deep.equal({ term: 2, votedFor: '2', commitIndex: 2 });
+      expect(vote.mustSync).to.equal(true);
+      // A Ready with nothing to write (a new leader's heartbeat: soft state and an answer) needs none.
+      node.step(append('2', 2, [2, 1], [], 2));
+      expect(next(node)).to.include({ hardState: null, mustSync: false });
+    });
+
+    it('compares with the hard state the node was built from', () => {
+      const node = makeNode(
+        {},
+        {
+          configuration: PAIR,
+          hardState: { term: 3, votedFor: '2', commitIndex: 1 },
+          entries: [entry(1, 3), entry(2, 3)],
+        },
+      );
+      node.step(append('2', 3, [2, 3], [], 2));
+      const ready = next(node);
+      expect(ready.hardState).to.deep.equal({ term: 3, votedFor: '2', commitIndex: 2 });
+      expect(ready.mustSync).to.equal(false);
+    });
+
+    it('asks for a write of the commit index when the node commits alone', () => {
+      const alone = makeNode({}, { configuration: { voters: ['1', '2'], inSync: ['1'] } });
+      alone.campaign();
+      alone.step(granted(1));
+      expect(alone.status().role).to.equal('leader');
+      expect(next(alone)).to.include({ mustSync: true });
+      expect(alone.committingAlone).to.equal(true);
+      const commit = next(alone);
+      expect(commit.hardState).to.deep.equal({ term: 1, votedFor: '1', commitIndex: 1 });
+      expect(commit.entries).to.have.length(0);
+      expect(commit.mustSync).to.equal(true);
+      // A cluster of one is not "alone" (there is no peer to lose): its commit index rides along.
+      const single = singleLeader();
+      single.propose('normal', [bytes('x')]);
+      expect(next(single)).to.include({ mustSync: true });
+      const singleCommit = next(single);
+      expect(singleCommit.hardState?.commitIndex).to.equal(2);
+      expect(singleCommit.mustSync).to.equal(false);
+    });
+
+    it('after a skipped commit index, asks for a write with the next entries (the driver adds it)', () => {
+      const leader = makeNode({}, { configuration: PAIR });
+      leader.campaign();
+      leader.step(granted(1));
+      next(leader);
+      leader.step(acknowledgement(1, 1));
+      const commit = next(leader);
+      expect(commit.hardState).to.deep.equal({ term: 1, votedFor: '1', commitIndex: 1 });
+      expect(commit.mustSync).to.equal(false);
+      leader.propose('normal', [bytes('x')]);
+      const entries = next(leader);
+      expect(entries.hardState).to.equal(null);
+      expect(entries.mustSync).to.equal(true);
+    });
+  });
+
   describe('terms and leaders', () => {
     it('refuses an append from a second leader in one term, changing nothing', () => {
       const refusals: string[] = [];
@@ -330,16 +440,7 @@ describe('RaftNode', () => {
         preVote: false,
       });
       expect(node.status().role).to.equal('leader');
-      node.step({
-        type: 'append_entries_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        success: true,
-        matchIndex: 1,
-        conflictIndex: 0,
-        conflictTerm: 0,
-      });
+      node.step(acknowledgement(1, 1));
       const before = node.status().progress?.['2'];
       expect(before).to.include({ state: 'replicate', matchIndex: 1, nextIndex: 2 });
       node.step({

@@ -300,7 +300,7 @@ describe('randomized pair (seeded)', function () {
       for (const key of Object.keys(totals) as (keyof RunSummary)[]) totals[key] += summary[key];
     }
     if (process.env.PAIR_DEBUG) console.log(totals);
-    // The runs must exercise something: crashes, failovers (and failbacks), commits, snapshots.
+    // The runs must exercise something: crashes, failovers (and hand-backs), commits, snapshots.
     expect(totals.crashes).to.be.greaterThan(seedCount);
     expect(totals.failovers).to.be.greaterThan(seedCount);
     expect(totals.entriesApplied).to.be.greaterThan(seedCount * 50);

@@ -93,6 +93,13 @@ export class SimulatedNode {
   randomInt: ((maxExclusive: number) => number) | null = null;
   /** A Ready taken from the node and not yet carried out. */
   heldReady: Ready | null = null;
+  /**
+   * What a driver that writes only when Ready.mustSync says so (as the server does) would have on
+   * disk, and the hard state it would keep for its next write; this driver writes every Ready, and
+   * checks each Ready's mustSync against them (see expectedMustSync).
+   */
+  syncedHardState: HardState | null = null;
+  unsyncedHardState: HardState | null = null;
 
   constructor(
     readonly id: NodeId,
@@ -104,6 +111,8 @@ export class SimulatedNode {
 
   createRaft(): RaftNode {
     const snapshot = this.storage.snapshot;
+    this.syncedHardState = this.storage.hardState === null ? null : { ...this.storage.hardState };
+    this.unsyncedHardState = null;
     this.applied = snapshot === null ? [] : decodeStateMachine(snapshot.data);
     return new RaftNode(
       {
@@ -209,8 +218,18 @@ export class SimulatedCluster {
     const node = this.node(id);
     assert.equal(node.heldReady, null, `${id} already holds a Ready`);
     if (!node.raft.hasReady()) return null;
-    node.heldReady = node.raft.ready();
-    return node.heldReady;
+    const ready = node.raft.ready();
+    // Judged when the Ready is taken: inputs may change the node while its write is in progress.
+    const mustSync = expectedMustSync(ready, node.syncedHardState, node.raft.committingAlone);
+    assert.equal(ready.mustSync, mustSync, `${id}: mustSync of a Ready`);
+    if (mustSync) {
+      node.syncedHardState = ready.hardState ?? node.unsyncedHardState ?? node.syncedHardState;
+      node.unsyncedHardState = null;
+    } else if (ready.hardState !== null) {
+      node.unsyncedHardState = ready.hardState;
+    }
+    node.heldReady = ready;
+    return ready;
   }
 
   /** Carries out the held Ready: persist, send, apply, advance. */
@@ -335,6 +354,22 @@ export class SimulatedCluster {
     assert.equal(message.snapshot.data.byteLength, 0, 'the core leaves snapshot data to the driver');
     return { ...message, snapshot: { metadata: message.snapshot.metadata, data: stored.data } };
   }
+}
+
+/**
+ * Ready.mustSync worked out the way a driver that skips commit-only writes must (the server's
+ * replica did so before the core said it): against the hard state such a driver last wrote.
+ */
+function expectedMustSync(ready: Ready, written: HardState | null, committingAlone: boolean): boolean {
+  if (ready.discardHistory || ready.entries.length > 0 || ready.snapshot !== null) return true;
+  const hardState = ready.hardState;
+  if (hardState === null) return false;
+  return (
+    written === null ||
+    written.term !== hardState.term ||
+    written.votedFor !== hardState.votedFor ||
+    (committingAlone && written.commitIndex !== hardState.commitIndex)
+  );
 }
 
 export function encodeStateMachine(records: AppliedRecord[]): Uint8Array {

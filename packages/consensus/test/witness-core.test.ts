@@ -127,7 +127,7 @@ describe('WitnessCore', () => {
     expect(granted(core, vote('backup', 2, 7))).to.equal(true);
   });
 
-  it('refuses to help depose a leader it hears from, unless the leader hands over', () => {
+  it('refuses to help depose a leader it hears from, unless the leader transfers leadership to it', () => {
     const core = pastLease(witness());
     core.step(heartbeat('main', 1, 0));
     expect(granted(core, vote('backup', 2, 0, { preVote: true }))).to.equal(false);

@@ -9,8 +9,10 @@
 // become the legacy_* commands (which only this decoder makes), and commands without an actor or a
 // nonce get null and ''. Format 2 has no legacy commands.
 import assert from 'node:assert/strict';
+import type { LedgerOptions } from './options.js';
 import { ShapeReader } from './shape.js';
 import type { Command, MergedEntry } from './types.js';
+import { validateMergedEntry } from './validate.js';
 
 const FORMAT_VERSION = 2;
 /** Entries written before licences were signed. */
@@ -200,4 +202,50 @@ function mergedEntryFromJson(value: unknown, path: string, depth: number, unsign
   };
   if (fields.result !== undefined) entry.result = reader.result(fields.result, `${path}.result`);
   return entry;
+}
+
+/**
+ * A merged entry's bytes: what a pair-mode backup offers the main for one of its solo entries
+ * after a split brain (see mergedEntryFrom), as JSON of the MergedEntry. It travels in a
+ * MergeOffer only, never in the log: the main builds merge commands from it (see planMerge).
+ */
+export function encodeMergedEntry(merged: MergedEntry): Uint8Array {
+  return encoder.encode(JSON.stringify(merged));
+}
+
+export type DecodedMergedEntry =
+  | { ok: true; entry: MergedEntry }
+  | {
+      ok: false;
+      /** The field at fault, relative to the entry ('' for the whole of it). */
+      field: string;
+      message: string;
+    };
+
+/**
+ * Reads an offered entry's bytes, which must describe a valid merged entry (validateMergedEntry)
+ * for the log position it was offered at. Never throws: the bytes come from a peer.
+ */
+export function decodeMergedEntry(
+  bytes: Uint8Array,
+  position: { index: number; term: number },
+  options?: Partial<LedgerOptions>,
+): DecodedMergedEntry {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return { ok: false, field: '', message: 'is not a merged entry (JSON)' };
+  }
+  const error = validateMergedEntry(parsed, options);
+  if (error !== null) return { ok: false, ...error };
+  const entry = parsed as MergedEntry;
+  if (entry.index !== position.index || entry.term !== position.term) {
+    return {
+      ok: false,
+      field: '',
+      message: `describes ${entry.index}/${entry.term}, not ${position.index}/${position.term}`,
+    };
+  }
+  return { ok: true, entry };
 }

@@ -4,10 +4,13 @@ export type { AuditPage, AuditQuery } from './audit-trail.js';
 export { canonicalJson } from './canonical.js';
 export {
   commandFromJson,
+  type DecodedMergedEntry,
   decodeEntryData,
+  decodeMergedEntry,
   ENTRY_DATA_MAX_BYTES,
   type EntryData,
   encodeEntryData,
+  encodeMergedEntry,
   MAX_MERGE_SOURCE_TERMS,
   MAX_MERGED_ENTRIES,
   MERGE_COMMAND_MAX_BYTES,
@@ -49,6 +52,15 @@ export {
   WEEK_MS,
 } from './period.js';
 export type { LedgerSnapshotState, RequestRecord, UsageRecord } from './snapshot.js';
+export {
+  type CommittedEntry,
+  LedgerStateMachine,
+  ledgerStateMachines,
+  type MergeEntries,
+  type OfferedEntries,
+  type StateMachine,
+  type StateMachineFactory,
+} from './state-machine.js';
 export * from './types.js';
 export {
   checkLicenceFile,

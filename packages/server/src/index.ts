@@ -1,9 +1,17 @@
+export {
+  chainEntry,
+  decodeNodeSnapshot,
+  encodeNodeSnapshot,
+  GENESIS_LOG_HASH,
+  type LogHash,
+  LogHashChain,
+  type NodeSnapshot,
+} from '@tandem/driver';
 export * from './config.js';
 export * from './crash-points.js';
 export * from './edge.js';
 export * from './errors.js';
 export * from './identity.js';
-export * from './log-hash.js';
 export * from './logger.js';
 export * from './operations.js';
 export * from './peer-contact.js';

@@ -18,10 +18,10 @@ import type {
 import { type Configuration, decodeConfiguration, MAX_INDEX, MAX_TERM } from '@tandem/consensus';
 import {
   decodeEntryData,
+  decodeMergedEntry,
   type LedgerOptions,
   LIMITS,
   MAX_MERGED_ENTRIES,
-  validateMergedEntry,
 } from '@tandem/ledger';
 import type {
   AppendEntriesRequest,
@@ -388,31 +388,16 @@ export function mergeOfferToWire(message: MergeOfferMessage): MergeOfferRequest 
   };
 }
 
-const MERGED_ENTRY_DECODER = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * Checks an offered entry's data: a backup describes each solo 'normal' entry as a ledger merged
  * entry (its command and its own answer) for the same index and term. The main builds a merge
  * command from these, so anything else is refused here, not found out while proposing.
  */
 function checkMergedEntryData(entry: Entry, field: string, ledger: Partial<LedgerOptions> | undefined): void {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(MERGED_ENTRY_DECODER.decode(entry.data));
-  } catch {
-    throw new InvalidArgumentError(`${field}.data`, 'is not a merged entry (JSON)');
-  }
-  const error = validateMergedEntry(parsed, ledger);
-  if (error !== null) {
-    const inner = error.field === '' ? '' : `.${error.field}`;
-    throw new InvalidArgumentError(`${field}.data${inner}`, error.message);
-  }
-  const merged = parsed as { index: number; term: number };
-  if (merged.index !== entry.index || merged.term !== entry.term) {
-    throw new InvalidArgumentError(
-      `${field}.data`,
-      `describes ${merged.index}/${merged.term}, not ${entry.index}/${entry.term}`,
-    );
+  const decoded = decodeMergedEntry(entry.data, entry, ledger);
+  if (!decoded.ok) {
+    const inner = decoded.field === '' ? '' : `.${decoded.field}`;
+    throw new InvalidArgumentError(`${field}.data${inner}`, decoded.message);
   }
 }
 

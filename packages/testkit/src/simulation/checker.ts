@@ -46,6 +46,11 @@ export type CheckName =
   | 'stale_leader'
   /** The cluster did not settle (or operations stayed unacknowledged) after the faults healed. */
   | 'not_quiet'
+  /**
+   * Far more deliveries in one tick than any working cluster makes: nodes answering each other in
+   * a loop that never ends (the run stops there).
+   */
+  | 'message_storm'
   /** A component threw (an assertion in the core, ledger, storage or driver) or refused a write. */
   | 'exception';
 

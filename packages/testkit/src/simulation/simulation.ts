@@ -246,6 +246,8 @@ export class SimulationFailedError extends Error {
 }
 
 export const DEFAULT_STEPS = 1500;
+/** A working cluster delivers a few dozen messages a tick; this many means a loop (see message_storm). */
+const MAX_EVENTS_PER_STEP = 50_000;
 const DEFAULT_MAX_DRAIN_STEPS = 3000;
 
 // One tick of simulated time, and the timing every node runs with (a failover takes 100 ms).
@@ -644,7 +646,15 @@ class Simulation {
 
   /** Scheduled actions and message deliveries in time order (actions first on a tie). */
   private async runEventsUntil(untilMs: number): Promise<void> {
-    for (;;) {
+    for (let events = 0; ; events += 1) {
+      if (events > MAX_EVENTS_PER_STEP) {
+        this.checker.fail(
+          'message_storm',
+          `more than ${MAX_EVENTS_PER_STEP} events before ${untilMs} ms: the nodes answer each other in a loop`,
+          this.nowMs,
+        );
+        throw new SimulationHalt('message storm');
+      }
       const actionAtMs = this.scheduler.peekTime();
       const messageAtMs = this.network.nextDeliveryAtMs();
       const actionDue = actionAtMs !== null && actionAtMs <= untilMs;

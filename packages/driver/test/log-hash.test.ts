@@ -1,6 +1,6 @@
 import type { Entry } from '@tandem/consensus';
 import { expect } from 'chai';
-import { InvalidArgumentError } from '../src/errors.js';
+import { SnapshotDataError } from '../src/errors.js';
 import {
   chainEntry,
   decodeNodeSnapshot,
@@ -49,6 +49,6 @@ describe('log hash chain', () => {
     const legacy = new TextEncoder().encode('{"format":"tandem-ledger-snapshot"}\n');
     expect(decodeNodeSnapshot(legacy, 5)).to.deep.equal({ logHash: null, ledger: legacy });
     const wrongIndex = encodeNodeSnapshot({ index: 4, hash: GENESIS_LOG_HASH.hash }, new Uint8Array(0));
-    expect(() => decodeNodeSnapshot(wrongIndex, 5)).to.throw(InvalidArgumentError);
+    expect(() => decodeNodeSnapshot(wrongIndex, 5)).to.throw(SnapshotDataError);
   });
 });

@@ -12,7 +12,7 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { Entry } from '@tandem/consensus';
-import { InvalidArgumentError } from './errors.js';
+import { SnapshotDataError } from './errors.js';
 
 export interface LogHash {
   /** The last index the chain covers. */
@@ -130,23 +130,22 @@ export function encodeNodeSnapshot(logHash: LogHash | null, ledger: Uint8Array):
   return data;
 }
 
-/** Splits a stored or received snapshot; throws InvalidArgumentError (field `data`) on a bad header. */
+/** Splits a stored or received snapshot; throws SnapshotDataError on a bad header. */
 export function decodeNodeSnapshot(data: Uint8Array, snapshotIndex: number): NodeSnapshot {
   const prefix = data.subarray(0, HEADER_PREFIX.byteLength);
   if (!Buffer.from(prefix.buffer, prefix.byteOffset, prefix.byteLength).equals(HEADER_PREFIX)) {
     return { logHash: null, ledger: data };
   }
   const end = data.subarray(0, MAX_HEADER_BYTES).indexOf(NEWLINE);
-  if (end < 0) throw new InvalidArgumentError('data', 'the snapshot header has no end');
+  if (end < 0) throw new SnapshotDataError('the snapshot header has no end');
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(data.buffer, data.byteOffset, end).toString('utf8'));
   } catch {
-    throw new InvalidArgumentError('data', 'the snapshot header is not JSON');
+    throw new SnapshotDataError('the snapshot header is not JSON');
   }
   const { version, logHash } = header as { version?: unknown; logHash?: unknown };
-  if (version !== 1)
-    throw new InvalidArgumentError('data', `unknown snapshot header version ${String(version)}`);
+  if (version !== 1) throw new SnapshotDataError(`unknown snapshot header version ${String(version)}`);
   return { logHash: checkedLogHash(logHash, snapshotIndex), ledger: data.subarray(end + 1) };
 }
 
@@ -154,7 +153,7 @@ function checkedLogHash(value: unknown, snapshotIndex: number): LogHash | null {
   if (value === null) return null;
   const { index, hash } = (value ?? {}) as { index?: unknown; hash?: unknown };
   if (index !== snapshotIndex || typeof hash !== 'string' || !HASH_PATTERN.test(hash)) {
-    throw new InvalidArgumentError('data', `the snapshot's log hash is not one for index ${snapshotIndex}`);
+    throw new SnapshotDataError(`the snapshot's log hash is not one for index ${snapshotIndex}`);
   }
   return { index, hash };
 }

@@ -1,0 +1,79 @@
+// The Ready: what a node hands its driver, one at a time, and what the node remembers of the Readies
+// it handed out. A Ready carries the soft and hard state only when they changed since the last one,
+// and says whether the driver must make it durable before acting on it (Ready.mustSync).
+import assert from 'node:assert/strict';
+import type { HardState, NodeId, Ready, Role, SoftState } from './types.js';
+
+export class ReadyTracker {
+  private softState: SoftState = { role: 'follower', leaderId: null };
+  /** The hard state handed out last; at start, the one the node was built from. */
+  private hardState: HardState;
+  /**
+   * The hard state the driver wrote last, by the contract of mustSync: it writes the latest hard
+   * state handed out whenever a Ready must be synced. Null while it never wrote one.
+   */
+  private syncedHardState: HardState | null;
+  private outstanding: Ready | null = null;
+
+  constructor(initial: HardState | null) {
+    this.hardState = initial === null ? { term: 0, votedFor: null, commitIndex: 0 } : { ...initial };
+    this.syncedHardState = initial === null ? null : { ...initial };
+  }
+
+  /** A Ready is handed out and not advanced yet. */
+  get isOutstanding(): boolean {
+    return this.outstanding !== null;
+  }
+
+  /** The term of the last hard state handed out. */
+  get handedOutTerm(): number {
+    return this.hardState.term;
+  }
+
+  softStateChanged(role: Role, leaderId: NodeId | null): boolean {
+    return this.softState.role !== role || this.softState.leaderId !== leaderId;
+  }
+
+  hardStateChanged(current: HardState): boolean {
+    const last = this.hardState;
+    return (
+      last.term !== current.term ||
+      last.votedFor !== current.votedFor ||
+      last.commitIndex !== current.commitIndex
+    );
+  }
+
+  /**
+   * Whether the driver must write this Ready durably before it sends its messages or answers
+   * clients (see Ready.mustSync). committingAlone: the node is its own in-sync set (see
+   * RaftNode.committingAlone), so its commit index is known nowhere else.
+   */
+  mustSync(ready: Omit<Ready, 'mustSync'>, committingAlone: boolean): boolean {
+    if (ready.discardHistory || ready.entries.length > 0 || ready.snapshot !== null) return true;
+    const hardState = ready.hardState;
+    if (hardState === null) return false;
+    const synced = this.syncedHardState;
+    return (
+      synced === null ||
+      synced.term !== hardState.term ||
+      synced.votedFor !== hardState.votedFor ||
+      (committingAlone && synced.commitIndex !== hardState.commitIndex)
+    );
+  }
+
+  handOut(ready: Ready): void {
+    if (ready.softState !== null) this.softState = ready.softState;
+    this.outstanding = ready;
+  }
+
+  advanced(ready: Ready): void {
+    assert.ok(ready === this.outstanding, 'advance() takes the Ready that ready() returned last');
+    this.outstanding = null;
+    if (ready.hardState !== null) this.hardState = { ...ready.hardState };
+    // A synced Ready without a hard state of its own wrote the one kept from an earlier Ready that
+    // was not synced, if there was one; either way the driver now holds the latest handed out.
+    if (ready.mustSync && (ready.hardState !== null || this.syncedHardState !== null)) {
+      this.syncedHardState = { ...this.hardState };
+    }
+  }
+}

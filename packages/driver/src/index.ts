@@ -1,0 +1,4 @@
+// The public surface of @tandem/driver.
+export * from './driver.js';
+export * from './errors.js';
+export * from './log-hash.js';
