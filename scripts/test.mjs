@@ -46,6 +46,7 @@ const NO_TIMING = new Map([
   ['ledger', 25],
   ['consensus', 15],
   ['storage', 8],
+  ['driver', 2],
   ['issuer', 2],
   ['wire', 2],
 ]);
