@@ -309,16 +309,23 @@ export async function runCase(
       async waitForInSync(roles, timeoutMs) {
         const wanted = [...roles].sort().join(',');
         const deadline = Date.now() + timeoutMs;
-        let last: NodeState | null = null;
+        // What each node last said of itself: on a timeout, the leader's view and the follower's
+        // (a follower's in-sync set is the latest configuration in its own log, not the leader's).
+        const last = new Map<NetnsDataRole, NodeState | null>();
         while (Date.now() < deadline) {
           for (const role of ['main', 'backup'] as const) {
             if (!started.isRunning(role)) continue;
-            last = await context.stateOf(role);
-            if (last?.state === 'leader' && [...last.inSync].sort().join(',') === wanted) return;
+            const state = await context.stateOf(role);
+            last.set(role, state);
+            if (state?.state === 'leader' && [...state.inSync].sort().join(',') === wanted) return;
           }
           await sleep(100);
         }
-        throw new Error(`the leader's in-sync set did not become [${wanted}]: ${JSON.stringify(last)}`);
+        const views = [...last].map(([role, state]) => `${role} ${JSON.stringify(state)}`).join('; ');
+        const leader = [...last].find(([, state]) => state?.state === 'leader')?.[0] ?? 'none';
+        throw new Error(
+          `the leader's in-sync set did not become [${wanted}] within ${timeoutMs} ms (leader: ${leader}; faults: ${faults()}): ${views}`,
+        );
       },
       probe(role, kind, timeoutMs = 2000) {
         probeCount += 1;
@@ -465,6 +472,9 @@ export async function runCase(
       throw new Error(
         `${problems.join('\n')}\n(${verdict.acknowledgedCount} of ${verdict.operationCount} operations acknowledged; ${verdict.violations.length} checker violations; logs and history in ${kept})\n${diagnostics}`,
       );
+    }
+    if (process.env.TANDEM_NETNS_KEEP_EVIDENCE === '1') {
+      notes.push(`logs and history in ${await keepEvidence(`${testCase.id}-${mode}`, nodeLogs, operations)}`);
     }
     report.passed = true;
     return report;

@@ -53,8 +53,13 @@ const FLAPPING_MS = 60_000;
 /** After heal: main leads again (failback) with both data nodes in sync. */
 async function healed(context: CaseContext, timeoutMs = 20_000): Promise<void> {
   await context.lab.heal();
+  const healedAtMs = Date.now();
   await context.waitForLeader(['main'], timeoutMs);
+  const mainLedAtMs = Date.now();
   await context.waitForInSync(['main', 'backup'], timeoutMs);
+  context.note(
+    `healed at ${new Date(healedAtMs).toISOString().slice(11, 23)}: main led after ${((mainLedAtMs - healedAtMs) / 1000).toFixed(1)} s, both in sync after ${((Date.now() - healedAtMs) / 1000).toFixed(1)} s`,
+  );
 }
 
 /** After `graceMs` (a leader cut off steps down within the failover timeout), nobody leads for `periodMs`. */
@@ -331,7 +336,9 @@ const CASES: MatrixCase[] = [
         const holdMs = Math.min(1000 + Math.floor(random() * 4000), Math.max(0, endAtMs - Date.now()));
         await lab.heal();
         await apply();
-        schedule.push(`${name} ${(holdMs / 1000).toFixed(1)} s`);
+        schedule.push(
+          `${name} ${(holdMs / 1000).toFixed(1)} s (from ${new Date().toISOString().slice(11, 23)})`,
+        );
         await sleep(holdMs);
       }
       context.note(

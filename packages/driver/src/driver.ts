@@ -32,7 +32,14 @@ import {
   type SoftState,
 } from '@tandem/consensus';
 import type { Command, Result, StateMachine, StateMachineFactory } from '@tandem/ledger';
-import type { PersistUpdate } from '@tandem/storage';
+import type {
+  DriverEvents,
+  DriverLimits,
+  DriverLogger,
+  DriverScheduler,
+  DriverStorage,
+  DriverTransport,
+} from './environment.js';
 import { DriverRefusal, SnapshotDataError } from './errors.js';
 import {
   decodeNodeSnapshot,
@@ -41,72 +48,7 @@ import {
   type LogHash,
   LogHashChain,
 } from './log-hash.js';
-
-/**
- * The node's durable storage, as the driver uses it. Each call issues one write (one atomic batch,
- * one fsync) and calls `done` once it is durable, or with the error that stopped it. Writes become
- * durable in the order they were issued. `done` may run before the call returns.
- */
-export interface DriverStorage {
-  persist(update: PersistUpdate, done: (error: Error | null) => void): void;
-  compact(snapshot: Snapshot, done: (error: Error | null) => void): void;
-}
-
-/**
- * Sends the core's messages to peers, in order per peer. Sending is fire-and-forget: a lost
- * message is the core's business (it retries). install_snapshot messages carry metadata only; the
- * transport attaches the stored snapshot.
- */
-export interface DriverTransport {
-  send(messages: Message[]): void;
-}
-
-/** Runs an action soon, after the current call returns (setImmediate; the simulation: at once). */
-export interface DriverScheduler {
-  defer(action: () => void): void;
-}
-
-/** Where the driver says what it did; the server's winston logger has this shape. */
-export interface DriverLogger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-/** What the environment may watch; none of it feeds back into the driver. */
-export interface DriverEvents {
-  /** The role or the leader changed, or this node began to lead a new term. */
-  softStateChanged?(previous: SoftState, current: SoftState, term: number): void;
-  /** One committed entry was applied (result: null for noop and configuration entries). */
-  entryApplied?(entry: Entry, result: Result | null): void;
-  /** Entries through this index are applied. */
-  applied?(throughIndex: number): void;
-  snapshotTaken?(snapshot: Snapshot): void;
-  snapshotInstalled?(snapshot: Snapshot): void;
-  historyDiscarded?(): void;
-  /** A write failed: the driver refuses everything from now on. */
-  failed?(error: Error): void;
-}
-
-export interface DriverLimits {
-  /** Operations proposed as one batch at most (one Ready, one fsync). */
-  maxBatchEntries: number;
-  /** Queued plus waiting operations at most; more are refused as overloaded. */
-  maxPendingOperations: number;
-  /** An operation not committed within this is answered commit_timeout (it may still commit). */
-  operationTimeoutMs: number;
-  /** The largest entry the log takes: every replication message must fit a peer's request limit. */
-  maxEntryBytes: number;
-  /** Applied entries between two snapshots. */
-  snapshotEveryEntries: number;
-  /** A backup keeps at most this many solo entries uncompacted for a later merge. */
-  maxRetainedSoloEntries: number;
-  /** How often the leader looks for due leases (and records a missing cluster id). */
-  leaseExpiryIntervalMs: number;
-  /** The most a new leader extends leases by after a failover. */
-  maxExtendMs: number;
-}
+import { type DriverStatistics, emptyDriverStatistics } from './statistics.js';
 
 export interface DriverOptions<S extends StateMachine> {
   /** The core's configuration; the driver adds describeMergedEntry. */
@@ -153,40 +95,6 @@ export interface Applied {
 
 /** How an operation ended: applied, or refused (see DriverRefusal's codes). */
 export type Completion = (outcome: Applied | DriverRefusal) => void;
-
-export interface DriverStatistics {
-  batches: number;
-  proposedOperations: number;
-  snapshotsTaken: number;
-  snapshotsInstalled: number;
-  leaseTicksProposed: number;
-  extendLeasesProposed: number;
-  timesElected: number;
-  /** Pair mode, on the main: merge entries proposed from a backup's offers. */
-  mergesProposed: number;
-  /** Merge offers the core refused to take (not leader any more, back-pressure). */
-  mergeProposalsRefused: number;
-  /** Pair mode, on a backup: histories discarded after the main merged its solo entries. */
-  historiesDiscarded: number;
-  /** Times a backup began holding back a due compaction to keep its solo stretch for a merge. */
-  compactionsHeldForMerge: number;
-}
-
-export function emptyDriverStatistics(): DriverStatistics {
-  return {
-    batches: 0,
-    proposedOperations: 0,
-    snapshotsTaken: 0,
-    snapshotsInstalled: 0,
-    leaseTicksProposed: 0,
-    extendLeasesProposed: 0,
-    timesElected: 0,
-    mergesProposed: 0,
-    mergeProposalsRefused: 0,
-    historiesDiscarded: 0,
-    compactionsHeldForMerge: 0,
-  };
-}
 
 interface QueuedOperation {
   command: Command;
@@ -625,7 +533,9 @@ export class Driver<S extends StateMachine> {
       this.applyEntries(committedEntries);
       committedEntries = [];
     }
-    if (!this.mustPersist(ready)) {
+    // The core says when the write may wait (Ready.mustSync): a Ready whose only change is a higher
+    // commit index rides along with the next write; term, vote and entries never wait.
+    if (!ready.mustSync) {
       this.finishReady({ kind: 'ready', ready, messages, committedEntries, hardState: null });
       return;
     }
@@ -700,28 +610,6 @@ export class Driver<S extends StateMachine> {
     const hardState = this.unwrittenHardState;
     return (
       hardState === null || (hardState.term === persisted.term && hardState.votedFor === persisted.votedFor)
-    );
-  }
-
-  /**
-   * A Ready whose only change is a higher commit index needs no fsync of its own: the commit index
-   * rides along with the next batch of entries. Term and vote are always written before anything
-   * depends on them.
-   */
-  private mustPersist(ready: Ready): boolean {
-    // Discarding the history lowers the commit index: storage must be told in this write, or the
-    // next write's hard state would move the commit index backwards over the old log.
-    if (ready.discardHistory || ready.entries.length > 0 || ready.snapshot !== null) return true;
-    if (ready.hardState === null) return false;
-    const persisted = this.persistedHardState;
-    return (
-      persisted === null ||
-      persisted.term !== ready.hardState.term ||
-      persisted.votedFor !== ready.hardState.votedFor ||
-      // Serving alone, the commit index is known nowhere else: after a crash the node must still
-      // know which of its entries it committed (and acknowledged), so it is written before the
-      // clients are answered. With a peer in sync, the peer's log carries that knowledge.
-      (this.raft.committingAlone && persisted.commitIndex !== ready.hardState.commitIndex)
     );
   }
 

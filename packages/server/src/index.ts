@@ -19,6 +19,7 @@ export * from './peer-messages.js';
 export * from './peer-service.js';
 export * from './peer-transport.js';
 export * from './pending-responses.js';
+export { freePort } from './ports.js';
 export * from './refusal-log.js';
 export * from './replica.js';
 export * from './snapshot-stream.js';

@@ -24,7 +24,7 @@ import { AppendStream } from './append-stream.js';
 import type { TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { NodeCredentials } from './node-credentials.js';
-import { peerChannelOptions } from './peer-channel.js';
+import { MemberClient, peerChannelOptions, peerConnectTimeoutMs } from './peer-channel.js';
 import type { PeerContacts } from './peer-contact.js';
 import {
   appendEntriesResponseFromWire,
@@ -141,7 +141,8 @@ export interface PeerTransportOptions {
 
 export class PeerTransport implements Transport {
   private sink: PeerSink | null = null;
-  private readonly clients = new Map<NodeId, PeerServiceClient>();
+  /** Each peer's client, replaced when a connection attempt stalls (see MemberClient). */
+  private readonly clients = new Map<NodeId, MemberClient<PeerServiceClient>>();
   private readonly inflight = new Map<NodeId, number>();
   private readonly appendStreams = new Map<NodeId, AppendStream>();
   private readonly snapshotsInFlight = new Set<NodeId>();
@@ -179,10 +180,14 @@ export class PeerTransport implements Transport {
         continue;
       }
       // Data nodes reach each other on the peer port, never on the client port.
-      const client = new proto.tandem.v1.PeerService(
-        node.peerAddress ?? node.address,
-        options.credentials.toMember('node', node.id),
-        peerChannelOptions(config),
+      const client = new MemberClient(
+        () =>
+          new proto.tandem.v1.PeerService(
+            node.peerAddress ?? node.address,
+            options.credentials.toMember('node', node.id),
+            peerChannelOptions(config),
+          ),
+        peerConnectTimeoutMs(config),
       );
       this.clients.set(node.id, client);
       this.inflight.set(node.id, 0);
@@ -248,9 +253,9 @@ export class PeerTransport implements Transport {
   }
 
   /** The ordered stream of appends to one peer; its answers are stepped like a unary call's. */
-  private appendStream(peer: NodeId, client: PeerServiceClient): AppendStream {
+  private appendStream(peer: NodeId, client: MemberClient<PeerServiceClient>): AppendStream {
     return new AppendStream({
-      open: () => client.AppendEntriesStream(),
+      open: () => client.client.AppendEntriesStream(),
       clock: this.options.clock,
       maxOutstanding: MAX_OUTSTANDING_APPENDS_PER_PEER,
       deadlineMs: this.timings.appendStreamDeadlineMs,
@@ -279,7 +284,7 @@ export class PeerTransport implements Transport {
       if (!stream.send(appendEntriesToWire(message))) this.droppedCount += 1;
       return;
     }
-    const client = this.clients.get(peer);
+    const client = this.clients.get(peer)?.client;
     const inflight = this.inflight.get(peer) ?? 0;
     if (client === undefined) return;
     if (inflight >= MAX_INFLIGHT_RPCS_PER_PEER) {
@@ -459,7 +464,7 @@ export class PeerTransport implements Transport {
     data: Uint8Array,
     fromOffset: number,
   ): Promise<{ response: InstallSnapshotResponse__Output; answered: boolean }> {
-    const client = this.clients.get(peer);
+    const client = this.clients.get(peer)?.client;
     if (client === undefined) return Promise.reject(new Error(`${peer} is not a peer`));
     const chunkBytes = peerMessageLimits(this.options.config).snapshotChunkBytes;
     return new Promise((resolve, reject) => {

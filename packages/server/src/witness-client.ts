@@ -14,7 +14,7 @@ import type {
 import { loadTandemProto } from '@tandem/wire';
 import type { TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { peerChannelOptions } from './peer-channel.js';
+import { MemberClient, peerChannelOptions, peerConnectTimeoutMs } from './peer-channel.js';
 import type { PeerContacts } from './peer-contact.js';
 import { requestVoteResponseFromWire, requestVoteToWire } from './peer-messages.js';
 import {
@@ -44,7 +44,7 @@ export interface WitnessClientOptions {
 }
 
 export class WitnessClient {
-  private readonly client: WitnessServiceClient;
+  private readonly member: MemberClient<WitnessServiceClient>;
   private inflight = 0;
   private failing = false;
   private closed = false;
@@ -52,11 +52,16 @@ export class WitnessClient {
 
   constructor(private readonly options: WitnessClientOptions) {
     const proto = loadTandemProto();
-    // Found again within a failover timeout after it returns, and a stalled connection replaced.
-    this.client = new proto.tandem.v1.WitnessService(
-      options.address,
-      options.credentials,
-      peerChannelOptions(options.config),
+    // Found again within a failover timeout after it returns, a stalled connection replaced, and a
+    // stalled connection attempt abandoned for a new one.
+    this.member = new MemberClient(
+      () =>
+        new proto.tandem.v1.WitnessService(
+          options.address,
+          options.credentials,
+          peerChannelOptions(options.config),
+        ),
+      peerConnectTimeoutMs(options.config),
     );
   }
 
@@ -92,21 +97,21 @@ export class WitnessClient {
     };
     switch (message.type) {
       case 'request_vote':
-        this.client.RequestVote(requestVoteToWire(message), options, (error, response) =>
+        this.member.client.RequestVote(requestVoteToWire(message), options, (error, response) =>
           done<RequestVoteResponse__Output>(error, response, (answer) =>
             requestVoteResponseFromWire(answer, witnessId, selfId),
           ),
         );
         break;
       case 'append_entries':
-        this.client.Heartbeat(heartbeatToWire(message), options, (error, response) =>
+        this.member.client.Heartbeat(heartbeatToWire(message), options, (error, response) =>
           done<WitnessHeartbeatResponse__Output>(error, response, (answer) =>
             heartbeatResponseFromWire(answer, witnessId, selfId),
           ),
         );
         break;
       case 'witness_record':
-        this.client.RecordInSync(recordToWire(message), options, (error, response) =>
+        this.member.client.RecordInSync(recordToWire(message), options, (error, response) =>
           done<RecordInSyncResponse__Output>(error, response, (answer) =>
             recordResponseFromWire(answer, witnessId, selfId, message.configurationIndex),
           ),
@@ -122,7 +127,7 @@ export class WitnessClient {
 
   close(): void {
     this.closed = true;
-    this.client.close();
+    this.member.close();
   }
 
   private answered<Response extends { header: ResponseHeader__Output | null }>(

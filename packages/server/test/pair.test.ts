@@ -4,7 +4,6 @@
 // client port and a peer port, both TLS, the peer port mutual TLS with node certificates from the
 // test's cluster CA; the test's clients come with an admin certificate.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -25,25 +24,12 @@ import { expect } from 'chai';
 import { service as healthService } from 'grpc-health-check';
 import { parseConfig, type TandemConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { freePort } from '../src/ports.js';
 import { Tandemd } from '../src/tandemd.js';
 import { licensingConfig, signedLicenceFile } from './licence-files.js';
 import { ServerTestPki, type TlsPaths } from './test-pki.js';
 
 type Role = 'main' | 'backup';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address === null || typeof address === 'string') reject(new Error('no port'));
-        else resolve(address.port);
-      });
-    });
-  });
-}
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 

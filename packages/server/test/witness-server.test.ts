@@ -3,7 +3,6 @@
 // strangers are refused; AdminService answers ClusterStatus and nothing else. Its one port is TLS;
 // the data nodes call it with their node certificates (mutual TLS), the operator with an admin's.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -21,25 +20,13 @@ import { FIELD_KEY, loadTandemProto, metadataValue } from '@tandem/wire';
 import { expect } from 'chai';
 import { parseConfig, type TandemConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { freePort } from '../src/ports.js';
 import { WitnessServer } from '../src/witness-server.js';
 import { ServerTestPki } from './test-pki.js';
 
 const TICK_MS = 5;
 const FAILOVER_TIMEOUT_MS = 100;
 const HEARTBEAT_MS = 20;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(),
-      );
-    });
-  });
-}
 
 function call<Response>(
   start: (options: grpc.CallOptions, callback: grpc.requestCallback<Response>) => unknown,

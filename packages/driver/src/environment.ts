@@ -1,0 +1,72 @@
+// What the environment gives the driver: storage, transport, a scheduler, a logger, and what it
+// may watch. Each is one small interface with its contract in its doc comment; the server and the
+// simulation each implement them (LevelDB and gRPC; MemoryStorage and the simulated network).
+import type { Entry, Message, Snapshot, SoftState } from '@tandem/consensus';
+import type { Result } from '@tandem/ledger';
+import type { PersistUpdate } from '@tandem/storage';
+
+/**
+ * The node's durable storage, as the driver uses it. Each call issues one write (one atomic batch,
+ * one fsync) and calls `done` once it is durable, or with the error that stopped it. Writes become
+ * durable in the order they were issued. `done` may run before the call returns.
+ */
+export interface DriverStorage {
+  persist(update: PersistUpdate, done: (error: Error | null) => void): void;
+  compact(snapshot: Snapshot, done: (error: Error | null) => void): void;
+}
+
+/**
+ * Sends the core's messages to peers, in order per peer. Sending is fire-and-forget: a lost
+ * message is the core's business (it retries). install_snapshot messages carry metadata only; the
+ * transport attaches the stored snapshot.
+ */
+export interface DriverTransport {
+  send(messages: Message[]): void;
+}
+
+/** Runs an action soon, after the current call returns (setImmediate; the simulation: at once). */
+export interface DriverScheduler {
+  defer(action: () => void): void;
+}
+
+/** Where the driver says what it did; the server's winston logger has this shape. */
+export interface DriverLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What the environment may watch; none of it feeds back into the driver. */
+export interface DriverEvents {
+  /** The role or the leader changed, or this node began to lead a new term. */
+  softStateChanged?(previous: SoftState, current: SoftState, term: number): void;
+  /** One committed entry was applied (result: null for noop and configuration entries). */
+  entryApplied?(entry: Entry, result: Result | null): void;
+  /** Entries through this index are applied. */
+  applied?(throughIndex: number): void;
+  snapshotTaken?(snapshot: Snapshot): void;
+  snapshotInstalled?(snapshot: Snapshot): void;
+  historyDiscarded?(): void;
+  /** A write failed: the driver refuses everything from now on. */
+  failed?(error: Error): void;
+}
+
+export interface DriverLimits {
+  /** Operations proposed as one batch at most (one Ready, one fsync). */
+  maxBatchEntries: number;
+  /** Queued plus waiting operations at most; more are refused as overloaded. */
+  maxPendingOperations: number;
+  /** An operation not committed within this is answered commit_timeout (it may still commit). */
+  operationTimeoutMs: number;
+  /** The largest entry the log takes: every replication message must fit a peer's request limit. */
+  maxEntryBytes: number;
+  /** Applied entries between two snapshots. */
+  snapshotEveryEntries: number;
+  /** A backup keeps at most this many solo entries uncompacted for a later merge. */
+  maxRetainedSoloEntries: number;
+  /** How often the leader looks for due leases (and records a missing cluster id). */
+  leaseExpiryIntervalMs: number;
+  /** The most a new leader extends leases by after a failover. */
+  maxExtendMs: number;
+}
