@@ -50,7 +50,7 @@ const ALL_HOSTS = ['main', 'backup', 'witness', ...WORKSTATIONS] as const;
 /** The flapping case's length, as the issue asks: a new fault every 1–5 s for 60 s. */
 const FLAPPING_MS = 60_000;
 
-/** After heal: main leads again (failback) with both data nodes in sync. */
+/** After heal: main leads again (the hand-back) with both data nodes in sync. */
 async function healed(context: CaseContext, timeoutMs = 20_000): Promise<void> {
   await context.lab.heal();
   const healedAtMs = Date.now();
