@@ -19,8 +19,8 @@
 //
 // Every selected suite runs even when another fails. The last line is the one CI reads:
 // `tests: N passed, M failed` (passing and failing tests summed over the suites; a suite that
-// crashed before mocha could report, or did not exit within EXIT_GRACE_MS of its report, counts as
-// one failure).
+// crashed before mocha could report, did not exit within EXIT_GRACE_MS of its report, or ran past
+// its LIMIT_MINUTES counts as one failure).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -66,6 +66,12 @@ const MOCHA_WITHOUT_CONFIG = ['--no-config', '--node-option', 'import=tsx'];
  * that a leak shows in the totals instead of hanging the run.
  */
 const EXIT_GRACE_MS = 60_000;
+/**
+ * The longest a suite may run, in minutes, before it is killed and counted as a failure. Mocha's
+ * own timeouts cannot fire while a test runs synchronously (a simulation that never settles), and
+ * a run must end with its summary line, not hang. Several times a suite's usual length.
+ */
+const LIMIT_MINUTES = { quick: 5, package: 20, crossProcess: 30, netns: 60 };
 
 /** Every child's process group, so that an interrupted run takes its children with it. */
 const running = new Set();
@@ -84,7 +90,7 @@ function killGroup(pid) {
   }
 }
 
-function run(command, args, { cwd, env, buffered }) {
+function run(command, args, { cwd, env, buffered, limitMs }) {
   return new Promise((resolve) => {
     // Its own process group: mocha runs the tests in a child process of its own, and both must go.
     const child = spawn(command, args, {
@@ -98,6 +104,14 @@ function run(command, args, { cwd, env, buffered }) {
     let errors = '';
     let watchdog = null;
     let hung = false;
+    let overran = false;
+    const limit =
+      limitMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            overran = true;
+            killGroup(child.pid);
+          }, limitMs);
     child.stdout.on('data', (chunk) => {
       output += chunk;
       if (!buffered) process.stdout.write(chunk);
@@ -114,7 +128,8 @@ function run(command, args, { cwd, env, buffered }) {
     child.on('exit', (code, signal) => {
       running.delete(child.pid);
       if (watchdog !== null) clearTimeout(watchdog);
-      resolve({ code: code ?? (signal ? 1 : 0), output, errors, hung });
+      clearTimeout(limit);
+      resolve({ code: code ?? (signal ? 1 : 0), output, errors, hung, overran });
     });
   });
 }
@@ -150,6 +165,7 @@ const hasTests = (directory) =>
  * time), where mocha runs and with what arguments.
  */
 const suites = [];
+const packageLimit = quick ? LIMIT_MINUTES.quick : LIMIT_MINUTES.package;
 for (const name of readdirSync(path.join(root, 'packages')).sort()) {
   const directory = path.join(root, 'packages', name);
   if (!hasTests(path.join(directory, 'test'))) continue;
@@ -159,6 +175,7 @@ for (const name of readdirSync(path.join(root, 'packages')).sort()) {
       name: 'packages/testkit (simulation)',
       lane: 'no-timing',
       seconds: quick ? 40 : 120,
+      limitMinutes: packageLimit,
       directory,
       args: [...MOCHA_WITHOUT_CONFIG, '--timeout', '60000', 'test/simulation.test.ts'],
       env: quick ? { TANDEM_SIM_SEEDS: String(QUICK_SIMULATION_SEEDS) } : {},
@@ -166,6 +183,7 @@ for (const name of readdirSync(path.join(root, 'packages')).sort()) {
     suites.push({
       name: 'packages/testkit',
       lane: 'timing',
+      limitMinutes: packageLimit,
       directory,
       args: ['--ignore', 'test/simulation.test.ts'],
     });
@@ -175,6 +193,7 @@ for (const name of readdirSync(path.join(root, 'packages')).sort()) {
     name: `packages/${name}`,
     lane: NO_TIMING.has(name) ? 'no-timing' : 'timing',
     seconds: NO_TIMING.get(name) ?? 0,
+    limitMinutes: packageLimit,
     directory,
     args: [],
   });
@@ -185,6 +204,7 @@ if (quick) {
   suites.push({
     name: 'test (cross-process smoke)',
     lane: 'timing',
+    limitMinutes: LIMIT_MINUTES.quick,
     directory: root,
     // --exit: this combination of files sometimes keeps running after every test passed (seen under
     // load only, in the test process itself; not yet explained). The full suite runs them without it.
@@ -194,6 +214,7 @@ if (quick) {
   suites.push({
     name: 'test (cross-process)',
     lane: 'alone',
+    limitMinutes: LIMIT_MINUTES.crossProcess,
     directory: root,
     args: ['--config', '.mocharc.root.json', '--ignore', 'test/netns/**'],
   });
@@ -201,6 +222,7 @@ if (quick) {
   suites.push({
     name: 'test/netns (network namespaces, as root)',
     lane: 'alone',
+    limitMinutes: LIMIT_MINUTES.netns,
     directory: root,
     args: ['--config', '.mocharc.netns.json'],
     testDirectory: path.join(root, 'test/netns'),
@@ -216,13 +238,18 @@ const results = [];
 async function runSuite(suite, buffered) {
   const suiteStartedAtMs = Date.now();
   if (!buffered) console.log(`\n=== ${suite.name} ===`);
-  const result = await run(bin('mocha'), suite.args, { cwd: suite.directory, env: suite.env, buffered });
+  const result = await run(bin('mocha'), suite.args, {
+    cwd: suite.directory,
+    env: suite.env,
+    buffered,
+    limitMs: suite.limitMinutes * 60_000,
+  });
   const passed = count(result.output, 'passing');
   const failed = count(result.output, 'failing');
   const pending = count(result.output, 'pending');
-  // A crash before mocha could report (a syntax error, a hook failure), or a process that would not
-  // exit after it, still counts as a failure.
-  const crashed = (result.code !== 0 && failed === 0) || result.hung;
+  // A crash before mocha could report (a syntax error, a hook failure), a process that would not
+  // exit after it, or one that ran past its limit, still counts as a failure.
+  const crashed = (result.code !== 0 && failed === 0) || result.hung || result.overran;
   const took = seconds(suiteStartedAtMs);
   if (buffered) {
     process.stdout.write(`\n=== ${suite.name} (${took} s) ===\n${result.output}`);
@@ -232,6 +259,10 @@ async function runSuite(suite, buffered) {
     console.log(
       `${suite.name}: did not exit ${EXIT_GRACE_MS / 1000} s after its summary; killed, counted as a failure`,
     );
+  } else if (result.overran) {
+    console.log(
+      `${suite.name}: still running after ${suite.limitMinutes} minutes; killed, counted as a failure`,
+    );
   }
   results.push({
     suite,
@@ -240,6 +271,7 @@ async function runSuite(suite, buffered) {
     pending,
     crashed,
     hung: result.hung,
+    overran: result.overran,
     took,
   });
 }
@@ -273,7 +305,7 @@ for (const result of results) {
   failed += result.failed;
   console.log(
     `${result.suite.name}: ${result.passed} passed, ${result.failed} failed` +
-      `${result.pending > 0 ? `, ${result.pending} pending` : ''}${result.hung ? ' (did not exit)' : result.crashed ? ' (crashed)' : ''}, ${result.took} s`,
+      `${result.pending > 0 ? `, ${result.pending} pending` : ''}${result.hung ? ' (did not exit)' : result.overran ? ' (ran past its limit)' : result.crashed ? ' (crashed)' : ''}, ${result.took} s`,
   );
 }
 console.log(`${seconds(startedAtMs)} s in all`);
