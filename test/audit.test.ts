@@ -1,7 +1,8 @@
 // The audit trail with real processes: admin and operator operations on the main are in the trail
 // the backup serves after a kill -9 of the main; what the backup recorded while it led is in the
-// trail the main serves after failback; the two ledgers (the trail included) hash alike; and every
-// such operation is also an `audit` event in the log of the node that served it, with its outcome.
+// trail the main serves after the hand-back; the two ledgers (the trail included) hash alike; and
+// every such operation is also an `audit` event in the log of the node that served it, with its
+// outcome.
 import { AdminClient, type AuditRecord, connect, type RejectedError, resolveSettings } from '@tandem/client';
 import {
   activateTestLicence,
@@ -15,7 +16,7 @@ import {
 } from '@tandem/testkit';
 import { expect } from 'chai';
 
-describe('the audit trail across failover and failback (real processes)', function () {
+describe('the audit trail across failover and hand-back (real processes)', function () {
   this.timeout(120_000);
   let directory: string;
   let pair: TandemdPair;
@@ -117,11 +118,11 @@ describe('the audit trail across failover and failback (real processes)', functi
     );
   });
 
-  it('serves the same trail from the main after failback, with the transfer recorded, equal on both nodes', async () => {
+  it('serves the same trail from the main after the hand-back, with the transfer recorded, equal on both nodes', async () => {
     await pair.startNode('main');
     await waitForLeader(pair.access, pair.servers, 30_000, (leader) => leader.id === 'main');
-    const afterFailback = await admin.listAudit();
-    expect(afterFailback.records.slice(0, duringFailover.length)).to.deep.equal(duringFailover);
+    const afterHandBack = await admin.listAudit();
+    expect(afterHandBack.records.slice(0, duringFailover.length)).to.deep.equal(duringFailover);
     await waitForEqualState(pair.access, pair.servers, 15_000);
 
     // A requested hand-over is in the trail of both nodes; the main takes leadership back after it.

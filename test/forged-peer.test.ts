@@ -485,7 +485,7 @@ describe('forged peer messages (real processes)', function () {
       await expectSteady(null, 'record-failover', 'backup');
       console.log(`      the backup led ${Date.now() - killedAt} ms after kill -9 main`);
       await trio.startNode('main');
-      await expectSteady(null, 'record-failback', 'main');
+      await expectSteady(null, 'record-hand-back', 'main');
     });
   });
 });

@@ -1,9 +1,10 @@
-// The machinery of the partition matrix (partition.test.ts): one case runs on a fresh cluster
-// inside the shared lab, under load from two workstation namespaces, and ends with the history
-// checker over the recorded history and the final ledgers of both data nodes. Secure as deployed:
-// each case's cluster has its own PKI under the case's directory, the nodes' certificates valid for
-// their lab addresses, and the control agent and every workstation client get certificates of their
-// own (files they read by path from inside their namespaces).
+// The machinery of the partition matrix (partition.test.ts; its cases are listed in README.md here):
+// one case runs on a fresh cluster inside the shared lab, under load from two workstation
+// namespaces, and ends with the history checker over the recorded history and the final ledgers of
+// both data nodes. Secure as deployed: each case's cluster has its own PKI under the case's
+// directory, the nodes' certificates valid for their lab addresses, and the control agent and every
+// workstation client get certificates of their own (files they read by path from inside their
+// namespaces).
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -444,7 +445,8 @@ export async function runCase(
       );
     }
     try {
-      // Every case sends duplicates (case 16 of the matrix) and checks they got the first result.
+      // Every case sends duplicates (case 16 of the matrix, README.md) and checks they got the first
+      // result.
       expect(report.duplicatesSent, 'the workload sent duplicates').to.be.greaterThan(0);
       expect(verdict.acknowledgedCount, 'the workload did real work').to.be.greaterThan(100);
       testCase.verdict?.(verdict, context);

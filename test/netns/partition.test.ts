@@ -1,6 +1,8 @@
 // The partition matrix with real network partitions: main, backup, the witness and two
 // workstations each in their own network namespace, links cut with iptables, slowed by the lab's
-// delayer, real tandemd processes killed with SIGKILL or stopped with SIGSTOP. Every case runs the
+// delayer, real tandemd processes killed with SIGKILL or stopped with SIGSTOP. README.md here lists
+// the cases by the numbers below (code and docs name them so), each with its fault, its modes and
+// its checks; keep it in step with CASES (`pnpm lint` compares them). Every case runs the
 // same way (matrix-harness.ts): a fresh cluster of the mode under load from six clients in two
 // workstation namespaces, the fault, the checks that must hold while it lasts, heal, and then the
 // history checker over the recorded history and both data nodes' final ledgers:
@@ -48,7 +50,7 @@ const ALL_HOSTS = ['main', 'backup', 'witness', ...WORKSTATIONS] as const;
 /** The flapping case's length, as the issue asks: a new fault every 1–5 s for 60 s. */
 const FLAPPING_MS = 60_000;
 
-/** After heal: main leads again (failback) with both data nodes in sync. */
+/** After heal: main leads again (the hand-back) with both data nodes in sync. */
 async function healed(context: CaseContext, timeoutMs = 20_000): Promise<void> {
   await context.lab.heal();
   const healedAtMs = Date.now();

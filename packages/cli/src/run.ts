@@ -1,6 +1,7 @@
 // tandemctl's command line: parsing with commander, dispatch to the command functions, and the
 // mapping of every outcome to an exit code. Runs in-process against injected output streams, so
 // that tests call it directly; main.ts only binds it to the process.
+import { DEFAULT_SETTINGS, MAX_RETRY_BACKOFF_MS } from '@tandem/client';
 import { Command, CommanderError } from 'commander';
 import { listAudit } from './audit-command.js';
 import { snapshot, status, transferLeadership, verify } from './cluster-commands.js';
@@ -43,8 +44,18 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .option('--servers <list>', 'servers to use, main first: host:port[,host:port]', serverList)
     .option('--settings <file>', 'a client settings file (YAML), as the workstation library reads')
     .option('--json', 'print JSON for scripts instead of tables')
-    .option('--timeout-ms <ms>', 'how long one call may take (default 3000)', positiveInteger)
-    .option('--attempts <n>', 'attempts per operation before giving up (default 40)', positiveInteger)
+    .option(
+      '--timeout-ms <ms>',
+      `how long one call may take (default: the settings file's requestTimeoutMs, else ${DEFAULT_SETTINGS.requestTimeoutMs})`,
+      positiveInteger,
+    )
+    .option(
+      '--attempts <n>',
+      `attempts per operation before giving up, all with the same request id; the pause between them ` +
+        `starts at retryBackoffMs (${DEFAULT_SETTINGS.retryBackoffMs} ms by default) and doubles up to ${MAX_RETRY_BACKOFF_MS} ms ` +
+        `(default: the settings file's maxAttempts, else ${DEFAULT_SETTINGS.maxAttempts})`,
+      positiveInteger,
+    )
     .option('--ca <file>', 'the cluster CA certificate (PEM) that the servers must chain to')
     .option('--cert <file>', "this operator's client certificate (PEM), from tandemctl pki issue")
     .option('--key <file>', 'the key of --cert (PEM)')

@@ -2,7 +2,7 @@
 // carries every append, so that the follower receives them in the order the core emitted them.
 // Unary calls could not promise that: HTTP/2 interleaves the frames of concurrent requests, a small
 // append overtook a large one, and the follower refused each append that left a gap, which sent the
-// leader back to probing one round trip at a time (failback under load took 30 to 60 s).
+// leader back to probing one round trip at a time (the hand-back under load took 30 to 60 s).
 //
 // Contract: every request sent is answered once, through `answered`, or accounted for by one call
 // of `failed` that covers all outstanding requests. A request unanswered past its deadline breaks

@@ -1,7 +1,7 @@
 // Crash points: test-only failpoints at which a replica kills its own process while it writes its
 // log or its hard state. No signal from outside can stop a process between two steps of one write,
-// so the partition matrix (case 12) arms them through the TANDEM_CRASH_POINT environment variable
-// of one tandemd. Unarmed, a replica never consults them.
+// so the partition matrix (case 12, test/netns/README.md) arms them through the TANDEM_CRASH_POINT
+// environment variable of one tandemd. Unarmed, a replica never consults them.
 import assert from 'node:assert/strict';
 
 /**

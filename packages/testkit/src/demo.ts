@@ -125,18 +125,18 @@ async function main(): Promise<void> {
 
     say('main restarts, catches up from the backup and takes leadership back');
     await pair.startNode('main');
-    const failback = await waitForLeader(
+    const handBack = await waitForLeader(
       pair.access,
       servers,
       30_000,
       (candidate) => candidate.id === 'main',
     );
-    process.stdout.write(`main leads again (term ${failback.term})\n`);
+    process.stdout.write(`main leads again (term ${handBack.term})\n`);
     await report('to main again');
     await waitForEqualState(pair.access, servers, 15_000);
     for (const [name, count] of renewals) process.stdout.write(`${name}: renewed its lease ${count} times\n`);
     process.stdout.write(
-      `leases lost during failover and failback: ${lost.length === 0 ? 'none' : lost.join(', ')}\n`,
+      `leases lost during failover and hand-back: ${lost.length === 0 ? 'none' : lost.join(', ')}\n`,
     );
 
     say("the operator's view");
