@@ -1,5 +1,5 @@
 // The consensus core's vocabulary. The core is pure: it takes ticks, proposals and messages, and
-// hands back a Ready that the driver (packages/server, or the simulation in packages/testkit)
+// hands back a Ready that the driver (packages/driver, which tandemd and the simulation both run)
 // carries out: persist, then send, then apply.
 
 export type NodeId = string;

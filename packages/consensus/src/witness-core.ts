@@ -400,8 +400,8 @@ export class WitnessCore {
     // stepped down (check-quorum: it heard neither other voter for a failover timeout, as on a lossy
     // link where its requests got through and the answers did not) campaigns at once, within this
     // witness's lease; refusing it would leave the cluster without a leader for up to another
-    // failover timeout after every such step-down (found by the partition matrix, case 11 with 30 %
-    // loss). The price: a node holding the leader's certificate can raise the term by asking.
+    // failover timeout after every such step-down (found by case 11 of the partition matrix,
+    // test/netns/README.md, with 30 % loss). The price: a node holding the leader's certificate can raise the term by asking.
     // A retry of the vote already given in this term gets the same answer.
     const retry = message.term === term && votedFor === message.from;
     if (!message.leadershipTransfer && leaseTicks > 0 && this.leaderId !== message.from && !retry) {
