@@ -869,6 +869,19 @@ export class Driver<S extends StateMachine> {
     const last = this.commitDecisions.at(-1);
     if (last !== undefined && last.index >= status.commitIndex) return;
     this.commitDecisions.push({ index: status.commitIndex, atMs: this.options.clock() });
+    // A decision through an applied index answers no waiter any more: keep only the ones ahead, so
+    // that a leader nobody submits to does not collect them for its whole term.
+    const decisions = this.commitDecisions;
+    while (
+      this.commitDecisionsHead < decisions.length - 1 &&
+      (decisions[this.commitDecisionsHead]?.index ?? 0) <= status.appliedIndex
+    ) {
+      this.commitDecisionsHead += 1;
+    }
+    if (this.commitDecisionsHead > 1024) {
+      decisions.splice(0, this.commitDecisionsHead);
+      this.commitDecisionsHead = 0;
+    }
   }
 
   /** When this leader first saw `index` committed; now when not tracked. Entries come in order. */

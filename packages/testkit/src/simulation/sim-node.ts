@@ -71,7 +71,6 @@ export interface SimulatedNodeOptions {
   id: string;
   /** The configuration the cluster starts with (voters and in-sync set). */
   configuration: Configuration;
-  tickMs: number;
   electionTimeoutTicks: number;
   heartbeatIntervalTicks: number;
   maxEntriesPerMessage: number;

@@ -472,7 +472,6 @@ class Simulation {
         {
           id,
           configuration: { voters: [...voters], inSync: [...dataNodes] },
-          tickMs: TICK_MS,
           electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
           heartbeatIntervalTicks: HEARTBEAT_INTERVAL_TICKS,
           maxEntriesPerMessage: 64,
