@@ -77,6 +77,8 @@ export interface NodeState {
   term: number;
   leaderId: string | null;
   inSync: string[];
+  commitIndex: number;
+  appliedIndex: number;
 }
 
 export interface CaseContext {
@@ -94,7 +96,12 @@ export interface CaseContext {
   /** What one node says of itself, or null when it does not answer. */
   stateOf(role: NetnsNodeRole): Promise<NodeState | null>;
   waitForLeader(roles: readonly NetnsDataRole[], timeoutMs: number): Promise<LeaderView>;
-  /** Waits until the leader's in-sync set is exactly `roles`. */
+  /**
+   * Waits until the leader's in-sync set is exactly `roles` and every follower in it has applied
+   * the leader's commit index: a leader that has not yet noticed a restarted follower still lists
+   * it, and a harness that trusted that view alone killed the leader before the follower held its
+   * commits (case 12c, pair).
+   */
   waitForInSync(roles: readonly NetnsDataRole[], timeoutMs: number): Promise<void>;
   /** One write (or read) at one node, which must not be served. */
   expectRefuses(role: NetnsDataRole, kind: 'write' | 'read', why: string): Promise<ProbeOutcome>;
@@ -294,7 +301,14 @@ export async function runCase(
           const self = status.nodes[0];
           return self === undefined
             ? null
-            : { state: self.state, term: self.term, leaderId: status.leaderId, inSync: status.inSync };
+            : {
+                state: self.state,
+                term: self.term,
+                leaderId: status.leaderId,
+                inSync: status.inSync,
+                commitIndex: self.commitIndex,
+                appliedIndex: self.appliedIndex,
+              };
         } catch {
           return null;
         }
@@ -307,6 +321,15 @@ export async function runCase(
         );
       },
       async waitForInSync(roles, timeoutMs) {
+        const followersHold = async (leader: NetnsDataRole, commitIndex: number) => {
+          for (const role of roles) {
+            if (role === leader) continue;
+            const state = await context.stateOf(role);
+            last.set(role, state);
+            if (state === null || state.leaderId !== leader || state.appliedIndex < commitIndex) return false;
+          }
+          return true;
+        };
         const wanted = [...roles].sort().join(',');
         const deadline = Date.now() + timeoutMs;
         // What each node last said of itself: on a timeout, the leader's view and the follower's
@@ -317,7 +340,9 @@ export async function runCase(
             if (!started.isRunning(role)) continue;
             const state = await context.stateOf(role);
             last.set(role, state);
-            if (state?.state === 'leader' && [...state.inSync].sort().join(',') === wanted) return;
+            if (state?.state === 'leader' && [...state.inSync].sort().join(',') === wanted) {
+              if (await followersHold(role, state.commitIndex)) return;
+            }
           }
           await sleep(100);
         }
