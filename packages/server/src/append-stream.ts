@@ -75,6 +75,14 @@ export class AppendStream {
     return true;
   }
 
+  /**
+   * Abandons the current call, if any, reporting what it held through `failed`; the next send
+   * opens a new one (on the channel `open` then gives).
+   */
+  restart(reason: string): void {
+    if (this.call !== null) this.break(this.call, reason);
+  }
+
   /** Cancels the stream; nothing is reported afterwards. */
   close(): void {
     this.closed = true;

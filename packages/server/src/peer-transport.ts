@@ -24,7 +24,12 @@ import { AppendStream } from './append-stream.js';
 import type { TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { NodeCredentials } from './node-credentials.js';
-import { MemberClient, peerChannelOptions, peerConnectTimeoutMs } from './peer-channel.js';
+import {
+  MemberClient,
+  memberProbeTimings,
+  peerChannelOptions,
+  peerConnectTimeoutMs,
+} from './peer-channel.js';
 import type { PeerContacts } from './peer-contact.js';
 import {
   appendEntriesResponseFromWire,
@@ -180,15 +185,23 @@ export class PeerTransport implements Transport {
         continue;
       }
       // Data nodes reach each other on the peer port, never on the client port.
-      const client = new MemberClient(
-        () =>
-          new proto.tandem.v1.PeerService(
-            node.peerAddress ?? node.address,
-            options.credentials.toMember('node', node.id),
-            peerChannelOptions(config),
-          ),
-        peerConnectTimeoutMs(config),
-      );
+      const address = node.peerAddress ?? node.address;
+      const credentials = options.credentials.toMember('node', node.id);
+      const client = new MemberClient({
+        open: () => new proto.tandem.v1.PeerService(address, credentials, peerChannelOptions(config)),
+        connectTimeoutMs: peerConnectTimeoutMs(config),
+        probe: { address, ...memberProbeTimings(config) },
+        // The append stream's call belongs to the channel just abandoned (a stalled connection's
+        // call would wait for its deadline): the next append opens one on the new channel.
+        replaced: (reason, byProbe) => {
+          // Once per heal by the probe; every connect timeout while the peer stays away otherwise.
+          options.logger.log(byProbe ? 'info' : 'debug', 'replaced the channel to a peer', {
+            peer: node.id,
+            reason,
+          });
+          this.appendStreams.get(node.id)?.restart(`the channel was replaced: ${reason}`);
+        },
+      });
       this.clients.set(node.id, client);
       this.inflight.set(node.id, 0);
       this.appendStreams.set(node.id, this.appendStream(node.id, client));
@@ -355,6 +368,7 @@ export class PeerTransport implements Transport {
       return;
     }
     this.options.contacts.heardFrom(peer, header.term);
+    this.clients.get(peer)?.answered();
     if (this.failing.delete(peer)) this.options.logger.info('peer reachable again', { peer });
     let message: Message | null;
     try {
@@ -377,6 +391,8 @@ export class PeerTransport implements Transport {
 
   private unreachable(peer: NodeId, reason: string): void {
     this.options.contacts.failedToReach(peer);
+    // Probe the link until the peer answers again (see MemberClient).
+    this.clients.get(peer)?.unreachable();
     if (!this.failing.has(peer)) {
       this.failing.add(peer);
       this.options.logger.warn('peer unreachable', { peer, reason });

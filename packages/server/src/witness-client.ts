@@ -14,7 +14,12 @@ import type {
 import { loadTandemProto } from '@tandem/wire';
 import type { TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { MemberClient, peerChannelOptions, peerConnectTimeoutMs } from './peer-channel.js';
+import {
+  MemberClient,
+  memberProbeTimings,
+  peerChannelOptions,
+  peerConnectTimeoutMs,
+} from './peer-channel.js';
 import type { PeerContacts } from './peer-contact.js';
 import { requestVoteResponseFromWire, requestVoteToWire } from './peer-messages.js';
 import {
@@ -52,17 +57,21 @@ export class WitnessClient {
 
   constructor(private readonly options: WitnessClientOptions) {
     const proto = loadTandemProto();
-    // Found again within a failover timeout after it returns, a stalled connection replaced, and a
-    // stalled connection attempt abandoned for a new one.
-    this.member = new MemberClient(
-      () =>
+    // Found again within a failover timeout after it returns, a stalled connection replaced, a
+    // stalled connection attempt abandoned for a new one, and the link probed while the witness
+    // does not answer, so that a healed link is used within a heartbeat and a round trip.
+    this.member = new MemberClient({
+      open: () =>
         new proto.tandem.v1.WitnessService(
           options.address,
           options.credentials,
           peerChannelOptions(options.config),
         ),
-      peerConnectTimeoutMs(options.config),
-    );
+      connectTimeoutMs: peerConnectTimeoutMs(options.config),
+      probe: { address: options.address, ...memberProbeTimings(options.config) },
+      replaced: (reason, byProbe) =>
+        options.logger.log(byProbe ? 'info' : 'debug', 'replaced the channel to the witness', { reason }),
+    });
   }
 
   /** Messages dropped because too many RPCs were in flight. */
@@ -143,6 +152,7 @@ export class WitnessClient {
       return;
     }
     contacts.heardFrom(witnessId, header.term);
+    this.member.answered();
     if (this.failing) {
       this.failing = false;
       logger.info('witness reachable again', { witness: witnessId });
@@ -159,6 +169,7 @@ export class WitnessClient {
 
   private unreachable(reason: string): void {
     this.options.contacts.failedToReach(this.options.witnessId);
+    this.member.unreachable();
     if (!this.failing) {
       this.failing = true;
       this.options.logger.warn('witness unreachable', { witness: this.options.witnessId, reason });
