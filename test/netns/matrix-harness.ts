@@ -72,6 +72,42 @@ const LICENCE_MODELS: LicenceModelConfig[] = [
 
 export const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
+/**
+ * When (Date.now()) a running node first logged a line at or after `sinceMs` that `match` accepts,
+ * by the line's own timestamp; null when it has not (yet), or is not running.
+ */
+export function firstLogAt(
+  cluster: NetnsCluster,
+  role: NetnsNodeRole,
+  sinceMs: number,
+  match: (line: { message: string; [key: string]: unknown }) => boolean,
+): number | null {
+  if (!cluster.isRunning(role)) return null;
+  for (const line of cluster.node(role).logs) {
+    const atMs = Date.parse(String(line.timestamp));
+    if (atMs >= sinceMs && match(line)) return atMs;
+  }
+  return null;
+}
+
+/**
+ * Pair mode: when the backup first became a follower of main at or after `sinceMs`. After a split
+ * brain this is when the split ended: until then the backup led its own term and served.
+ */
+export function backupFollowedMainAt(cluster: NetnsCluster, sinceMs: number): number | null {
+  return firstLogAt(
+    cluster,
+    'backup',
+    sinceMs,
+    (line) => line.message === 'role changed' && line.role === 'follower' && line.leaderId === 'main',
+  );
+}
+
+/** When the link between main and backup was whole again: the later of its two ends (NetnsLab.heal). */
+export function linkHealedAtMs(hostsHealedAtMs: ReadonlyMap<LabHost, number>): number {
+  return Math.max(hostsHealedAtMs.get('main') ?? 0, hostsHealedAtMs.get('backup') ?? 0);
+}
+
 export interface NodeState {
   state: string;
   term: number;

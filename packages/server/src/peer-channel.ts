@@ -43,11 +43,17 @@ export interface MemberProbeTimings {
   /** A new TCP connect to the member this often: one heartbeat. */
   probeIntervalMs: number;
   /**
-   * How long one probe connect may take, and how long a channel opened for a member the probe
-   * found may take to connect before the probe may replace it too: the peer RPC deadline (five
-   * heartbeats, at least 250 ms), so a slow link's round trip fits.
+   * How long one probe connect may take: the peer RPC deadline (five heartbeats, at least 250 ms),
+   * so that a slow link's round trip fits.
    */
   probeTimeoutMs: number;
+  /**
+   * How long a channel the probe opened may take to connect before the probe may replace it in its
+   * turn: one failover timeout. Its TCP connect gets through (the probe just did), but the TLS and
+   * HTTP/2 handshakes need both processes' CPU, and on a loaded machine they took 200 to 400 ms;
+   * abandoning a handshake half done only starts another one.
+   */
+  replacementConnectMs: number;
   /**
    * A connected channel that brought no answer for this long, while a probe connect gets through,
    * is taken for stalled: one failover timeout (the core has given the member up by then).
@@ -60,6 +66,7 @@ export function memberProbeTimings(config: TandemConfig): MemberProbeTimings {
   return {
     probeIntervalMs: heartbeatIntervalMs,
     probeTimeoutMs: Math.max(5 * heartbeatIntervalMs, 250),
+    replacementConnectMs: failoverTimeoutMs,
     stalledAfterMs: failoverTimeoutMs,
   };
 }
@@ -109,7 +116,7 @@ export interface MemberClientOptions<Client> {
  *   brain outlasted the heal by that much, with leases granted on both sides.
  *
  * Limits: the probe runs only while the member is unreachable, with a bounded number of connects
- * open (link-probe.ts). A channel the probe replaced gets a probe timeout to connect before the
+ * open (link-probe.ts). A channel the probe opened gets a failover timeout to connect before the
  * probe may replace it again, and each further replacement before one connects doubles that wait,
  * up to the connect timeout: a member that takes TCP connections but never completes a handshake
  * (stopped, overloaded) costs a few channels, not one per heartbeat. A replaced channel is closed
@@ -132,7 +139,7 @@ export class MemberClient<Client extends MemberChannelClient> {
     this.current = options.open();
     this.watch(this.current);
     const probe = options.probe;
-    this.probeReplaceWaitMs = probe?.probeTimeoutMs ?? 0;
+    this.probeReplaceWaitMs = probe?.replacementConnectMs ?? 0;
     this.probe =
       probe === undefined
         ? null
@@ -179,7 +186,7 @@ export class MemberClient<Client extends MemberChannelClient> {
     const now = Date.now();
     const probe = this.options.probe;
     if (probe === undefined) return;
-    // The link is open: the next probe can wait until a channel opened now would have connected.
+    // The link is open: no need to probe again before a channel opened now would have connected.
     this.probe?.holdOff(probe.probeTimeoutMs);
     switch (state) {
       case grpc.connectivityState.SHUTDOWN:
@@ -243,7 +250,7 @@ export class MemberClient<Client extends MemberChannelClient> {
         this.stateSinceMs = Date.now();
         if (now === grpc.connectivityState.READY) {
           this.probeReplacedAtMs = 0;
-          this.probeReplaceWaitMs = this.options.probe?.probeTimeoutMs ?? 0;
+          this.probeReplaceWaitMs = this.options.probe?.replacementConnectMs ?? 0;
         }
       }
       this.watch(client);

@@ -233,7 +233,12 @@ describe('LinkProbe', () => {
 });
 
 describe('MemberClient with the link probe (real grpc-js channels)', () => {
-  const probeTimings = { probeIntervalMs: 20, probeTimeoutMs: 100, stalledAfterMs: 300 };
+  const probeTimings = {
+    probeIntervalMs: 20,
+    probeTimeoutMs: 100,
+    replacementConnectMs: 100,
+    stalledAfterMs: 300,
+  };
 
   it('replaces a channel waiting out its reconnect backoff as soon as the member listens again', async () => {
     // grpc-js waits out its backoff before it tries again (here 10 s, to tell the two apart); the

@@ -234,12 +234,20 @@ export class NetnsLab {
     return [...this.faultDescriptions];
   }
 
-  /** Removes every cut, loss and delay; delayed packets still in flight are delivered. */
-  async heal(): Promise<void> {
+  /**
+   * Removes every cut, loss and delay; delayed packets still in flight are delivered. Resolves with
+   * when (Date.now()) each host stopped dropping packets (its input filter, which holds the cuts and
+   * losses, was flushed): the hosts are healed one after another, and on a busy machine the whole
+   * heal can take a second, so a test that times what follows a link's heal starts from the later
+   * of its two ends.
+   */
+  async heal(): Promise<Map<LabHost, number>> {
     this.assertUsable();
+    const healedAtMs = new Map<LabHost, number>();
     for (const host of this.hosts) {
       const run = (argv: string[]) => this.run(host, argv);
       await run(['iptables', '-w', '-F', INPUT_CHAIN]);
+      healedAtMs.set(host, Date.now());
       await run(['iptables', '-w', '-F', OUTPUT_CHAIN]);
     }
     for (const host of this.netemClasses.keys()) {
@@ -250,6 +258,7 @@ export class NetnsLab {
     await Promise.all(this.delayers.splice(0).map((delayer) => delayer.stop()));
     this.faultDescriptions.length = 0;
     this.faultRuleCount = 0;
+    return healedAtMs;
   }
 
   /** Kills every process in the lab's namespaces and deletes them. Safe to call more than once. */
