@@ -71,6 +71,19 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.use_local_subchannel_pool': 1,
 };
 
+/**
+ * A channel still connecting after this long is closed and replaced by a new one. grpc-js gives a
+ * connection attempt no deadline: it lasts until the TCP connect succeeds or the kernel gives up on
+ * it, and a connect begun while a firewall dropped packets waits on the kernel's SYN retransmissions
+ * (1, 3, 7, 15 s... after the first on most kernels), so a workstation stayed away from a server for
+ * seconds after the link came back. A new channel's attempt sends its first SYN at once. A TCP and
+ * TLS handshake on a working network takes far less than this; the calls waiting for the abandoned
+ * channel fail (UNAVAILABLE), and are retried as any other failure. The abandoned attempt's socket is
+ * closed when it connects or the kernel gives up on it (grpc-js cannot cancel it); one channel per
+ * server address is replaced at most once per timeout.
+ */
+export const CONNECT_TIMEOUT_MS = 2000;
+
 /** The longest a client waits when a server says it sends too many calls, per attempt. */
 const MAX_RATE_LIMIT_WAIT_MS = 5000;
 /** And in all, for one operation, before the rate limit is reported to the caller. */
@@ -315,14 +328,42 @@ export class ClusterConnection extends EventEmitter {
           retryable: false,
         });
       }
-      endpoint = {
-        channel: new grpc.Channel(address, this.#credentials, CHANNEL_OPTIONS),
-        workstation: null,
-        admin: null,
-      };
-      this.#endpoints.set(address, endpoint);
+      endpoint = this.#openEndpoint(address);
     }
     return endpoint;
+  }
+
+  /** A new channel to a server, in place of any previous one, watched for a stalled connect. */
+  #openEndpoint(address: string): Endpoint {
+    const endpoint: Endpoint = {
+      channel: new grpc.Channel(address, this.#credentials, CHANNEL_OPTIONS),
+      workstation: null,
+      admin: null,
+    };
+    this.#endpoints.set(address, endpoint);
+    this.#watch(address, endpoint);
+    return endpoint;
+  }
+
+  /** Follows a channel's state; one still connecting after CONNECT_TIMEOUT_MS is replaced. */
+  #watch(address: string, endpoint: Endpoint): void {
+    const { channel } = endpoint;
+    const state = channel.getConnectivityState(false);
+    if (state === grpc.connectivityState.SHUTDOWN) return;
+    const deadline =
+      state === grpc.connectivityState.CONNECTING
+        ? Date.now() + CONNECT_TIMEOUT_MS
+        : Number.POSITIVE_INFINITY;
+    channel.watchConnectivityState(state, deadline, (error) => {
+      if (this.#closed || this.#endpoints.get(address) !== endpoint) return;
+      if (error !== undefined && channel.getConnectivityState(false) === grpc.connectivityState.CONNECTING) {
+        // The service clients go with the channel they were made for: the next call makes new ones.
+        this.#openEndpoint(address);
+        channel.close();
+        return;
+      }
+      this.#watch(address, endpoint);
+    });
   }
 
   #mainAddress(): string {

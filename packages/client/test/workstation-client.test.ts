@@ -1,10 +1,11 @@
 import type { EventEmitter } from 'node:events';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { FIELD_KEY, TERM_KEY } from '@tandem/wire';
 import { expect } from 'chai';
-import type { LeaderInfo } from '../src/cluster-connection.js';
+import { CONNECT_TIMEOUT_MS, type LeaderInfo } from '../src/cluster-connection.js';
 import { NotFoundError, RejectedError, SettingsError, TlsError, UnavailableError } from '../src/errors.js';
 import type { LeaseLostEvent } from '../src/lease-handle.js';
 import { type ClientSettingsInput, parseSettings } from '../src/settings.js';
@@ -525,6 +526,32 @@ describe('WorkstationClient against scripted servers', () => {
     });
     expect(licence.quota).to.equal(null);
     expect(licence.features).to.deep.equal({ tier: 'pro' });
+  });
+
+  it('replaces a channel whose connection attempt stalls, and fails the call that waited on it', async () => {
+    // A server that takes the TCP connection and never says a word: the TLS handshake waits, as it
+    // would on a connect whose packets a firewall dropped. The call fails when the attempt is given
+    // up (not at its own deadline), and the next call gets a new channel that tries again.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket.on('error', () => {})));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    try {
+      const workstation = client([address], { requestTimeoutMs: 10_000, maxAttempts: 1 });
+      const stalled = workstation.connection.workstationService(address).getChannel();
+      const startedAtMs = performance.now();
+      const error = await workstation.reportUsage('cad', 1).catch((caught: unknown) => caught);
+      const elapsedMs = performance.now() - startedAtMs;
+      expect(error).to.be.instanceOf(UnavailableError);
+      expect(elapsedMs, 'failed when the attempt was given up').to.be.within(CONNECT_TIMEOUT_MS - 50, 6000);
+      expect(stalled.getConnectivityState(false)).to.equal(grpc.connectivityState.SHUTDOWN);
+      const next = workstation.connection.workstationService(address).getChannel();
+      expect(next, 'a new channel').to.not.equal(stalled);
+      expect(workstation.connection.adminService(address).getChannel(), 'shared again').to.equal(next);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   it('shares one channel per server across services', async () => {
