@@ -103,9 +103,13 @@ export function backupFollowedMainAt(cluster: NetnsCluster, sinceMs: number): nu
   );
 }
 
-/** When the link between main and backup was whole again: the later of its two ends (NetnsLab.heal). */
-export function linkHealedAtMs(hostsHealedAtMs: ReadonlyMap<LabHost, number>): number {
-  return Math.max(hostsHealedAtMs.get('main') ?? 0, hostsHealedAtMs.get('backup') ?? 0);
+/**
+ * When the link between main and backup was whole again: the later of its ends that dropped packets
+ * (NetnsLab.heal), or `fallbackMs` when neither did.
+ */
+export function linkHealedAtMs(hostsHealedAtMs: ReadonlyMap<LabHost, number>, fallbackMs: number): number {
+  const ends = (['main', 'backup'] as const).flatMap((host) => hostsHealedAtMs.get(host) ?? []);
+  return ends.length === 0 ? fallbackMs : Math.max(...ends);
 }
 
 export interface NodeState {

@@ -6,8 +6,8 @@
 // otherwise wait out the kernel's SYN retransmissions (1, 2, 4, 8, 16, 32 s apart: up to two
 // minutes) or grpc-js's reconnect backoff.
 //
-// How it is measured: from when the link was whole again (the later of its two ends, whose packet
-// filters the lab flushed: NetnsLab.heal) to the timestamps of the nodes' own log lines: "peer
+// How it is measured: from when the link was whole again (the later of its ends that dropped
+// packets, whose filters the lab flushed: NetnsLab.heal) to the timestamps of the nodes' own log lines: "peer
 // reachable again" on each node, main's "role changed" to leader (when it took leadership after
 // the heal), and the backup's "role changed" to a follower of main, which is when the split ended:
 // until then the backup still led its own term and served.
@@ -119,11 +119,11 @@ async function splitAndHeal(context: CaseContext, cut: () => Promise<void>): Pro
   expect(backup?.state, 'the backup leads alone before the heal (a split brain)').to.equal('leader');
   context.note(await waitForSynBackoff(context));
   const healStartedAtMs = Date.now();
-  const healedAtMs = linkHealedAtMs(await lab.heal());
+  const healedAtMs = linkHealedAtMs(await lab.heal(), healStartedAtMs);
   const healEndedAtMs = Date.now();
   const deadline = Date.now() + 30_000;
-  while (backupFollowedMainAt(cluster, healedAtMs) === null && Date.now() < deadline) await sleep(100);
-  const splitEndedAt = backupFollowedMainAt(cluster, healedAtMs);
+  while (backupFollowedMainAt(cluster, healStartedAtMs) === null && Date.now() < deadline) await sleep(100);
+  const splitEndedAt = backupFollowedMainAt(cluster, healStartedAtMs);
   const reachedAt = (role: 'main' | 'backup') =>
     firstLogAt(cluster, role, healStartedAtMs, (line) => line.message === 'peer reachable again');
   const mainLedAt = firstLogAt(

@@ -96,6 +96,8 @@ export class NetnsLab {
   private readonly faultDescriptions: string[] = [];
   private readonly netemClasses = new Map<LabHost, number>();
   private faultRuleCount = 0;
+  /** Hosts whose input filter drops packets (cuts and losses), until the next heal. */
+  private readonly droppingHosts = new Set<LabHost>();
   private nextQueue = 1;
   private destroyed = false;
 
@@ -236,10 +238,9 @@ export class NetnsLab {
 
   /**
    * Removes every cut, loss and delay; delayed packets still in flight are delivered. Resolves with
-   * when (Date.now()) each host stopped dropping packets (its input filter, which holds the cuts and
-   * losses, was flushed): the hosts are healed one after another, and on a busy machine the whole
-   * heal can take a second, so a test that times what follows a link's heal starts from the later
-   * of its two ends.
+   * when (Date.now()) each host that dropped packets (a cut or a loss to it) stopped dropping them:
+   * the hosts are healed one after another, and on a busy machine the whole heal can take a second,
+   * so a test that times what follows a link's heal starts from the later of its ends that dropped.
    */
   async heal(): Promise<Map<LabHost, number>> {
     this.assertUsable();
@@ -247,9 +248,10 @@ export class NetnsLab {
     for (const host of this.hosts) {
       const run = (argv: string[]) => this.run(host, argv);
       await run(['iptables', '-w', '-F', INPUT_CHAIN]);
-      healedAtMs.set(host, Date.now());
+      if (this.droppingHosts.has(host)) healedAtMs.set(host, Date.now());
       await run(['iptables', '-w', '-F', OUTPUT_CHAIN]);
     }
+    this.droppingHosts.clear();
     for (const host of this.netemClasses.keys()) {
       await this.run(host, ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root']).catch(() => undefined);
     }
@@ -349,6 +351,7 @@ export class NetnsLab {
     this.assertUsable();
     this.countRule();
     await this.run(host, ['iptables', '-w', '-A', INPUT_CHAIN, ...rule]);
+    this.droppingHosts.add(host);
   }
 
   private async addDelay(from: LabHost, to: LabHost, profile: DelayProfile): Promise<void> {
