@@ -34,6 +34,7 @@ import {
   type CaseContext,
   type CaseReport,
   FAILOVER_TIMEOUT_MS,
+  firstLogAt,
   linkHealedAtMs,
   type MatrixCase,
   runCase,
@@ -71,10 +72,24 @@ async function healed(context: CaseContext, timeoutMs = 20_000): Promise<void> {
   await context.waitForLeader(['main'], timeoutMs);
   let mainLedAtMs = Date.now();
   await context.waitForInSync(['main', 'backup'], timeoutMs);
-  // In sync under main, so the backup follows it: when it first did, by its log.
-  if (split) mainLedAtMs = backupFollowedMainAt(cluster, healStartedAtMs) ?? Number.NaN;
+  const inSyncAtMs = Date.now();
+  const seconds = (atMs: number) => `${((atMs - healedAtMs) / 1000).toFixed(2)} s`;
+  let takeover = '';
+  if (split) {
+    // In sync under main, so the backup follows it: when it first did, by its log. And when main,
+    // by its log, took the leadership that ended the split (a one-way cut may let it do so before
+    // the heal: then it led throughout).
+    mainLedAtMs = backupFollowedMainAt(cluster, healStartedAtMs) ?? Number.NaN;
+    const tookOverAtMs = firstLogAt(
+      cluster,
+      'main',
+      healStartedAtMs,
+      (line) => line.message === 'role changed' && line.role === 'leader',
+    );
+    takeover = ` (a split brain: main took leadership after ${tookOverAtMs === null ? 'none, it led throughout' : seconds(tookOverAtMs)}, and the backup followed it)`;
+  }
   context.note(
-    `healed at ${new Date(healedAtMs).toISOString().slice(11, 23)}: main led after ${((mainLedAtMs - healedAtMs) / 1000).toFixed(2)} s${split ? ' (a split brain: the backup followed main)' : ''}, both in sync after ${((Date.now() - healedAtMs) / 1000).toFixed(1)} s`,
+    `healed at ${new Date(healedAtMs).toISOString().slice(11, 23)}: main led after ${seconds(mainLedAtMs)}${takeover}, both in sync after ${seconds(inSyncAtMs)}`,
   );
 }
 

@@ -100,6 +100,8 @@ export class LinkProbe {
 
   private connect(host: string, startedAtMs: number): void {
     const socket = net.connect({ host, port: this.port });
+    // A probe never keeps the process alive (nor do its timers).
+    socket.unref();
     this.sockets.add(socket);
     const timeout = setTimeout(() => socket.destroy(), this.options.timeoutMs - (Date.now() - startedAtMs));
     timeout.unref();
