@@ -114,7 +114,7 @@ export interface MemberClientOptions<Client> {
  *   connection stalled in TCP retransmissions by the cut) is replaced too. Without the probe an
  *   outside harness saw the nodes first hear each other 2.5 s (cut) and 5.7 s (one-way loss) after
  *   the heal, and the split brain outlasted the heal by that much, with leases granted on both
- *   sides (the reconnect cases of test/netns measure it: 1.9 to 2.3 s without the probe).
+ *   sides (the reconnect cases of test/netns measure it: 1.9 to 2.2 s without the probe).
  *
  * Limits: the probe runs only while the member is unreachable, with a bounded number of connects
  * open (link-probe.ts). A channel the probe opened gets a failover timeout to connect before the
