@@ -361,6 +361,8 @@ export class PeerTransport implements Transport {
     convert: (response: Response) => Message | null,
     requestSentAtMs: number,
   ): void {
+    // Any answer shows that the link and the channel work (a new channel would reach the same node).
+    this.clients.get(peer)?.answered();
     const header = response.header;
     if (header === null || header.nodeId !== peer) {
       // The configured address leads to another node: nothing it says may reach the core.
@@ -368,7 +370,6 @@ export class PeerTransport implements Transport {
       return;
     }
     this.options.contacts.heardFrom(peer, header.term);
-    this.clients.get(peer)?.answered();
     if (this.failing.delete(peer)) this.options.logger.info('peer reachable again', { peer });
     let message: Message | null;
     try {

@@ -145,6 +145,8 @@ export class WitnessClient {
     requestSentAtMs: number,
   ): void {
     const { witnessId, contacts, logger } = this.options;
+    // Any answer shows that the link and the channel work (a new channel would reach the same node).
+    this.member.answered();
     const header = response.header;
     if (header === null || header.nodeId !== witnessId) {
       // The configured address leads to another node: nothing it says may reach the core.
@@ -152,7 +154,6 @@ export class WitnessClient {
       return;
     }
     contacts.heardFrom(witnessId, header.term);
-    this.member.answered();
     if (this.failing) {
       this.failing = false;
       logger.info('witness reachable again', { witness: witnessId });
