@@ -15,7 +15,7 @@
 // These cases run at production timing (failover timeout 1 s, heartbeat 100 ms), not at the
 // matrix's halved timing: what a reconnection costs beyond the probe (TCP, TLS and HTTP/2
 // handshakes, a round trip or two of the core, a synced write of the new term) does not shrink with
-// the timing, and on a loaded machine it took up to 0.7 s. The matrix reports the same figure at
+// the timing, and on a loaded machine it took up to 0.9 s. The matrix reports the same figure at
 // its own timing for every split brain it heals ("main led after", partition.test.ts).
 import path from 'node:path';
 import { NETNS_PEER_PORT, NetnsLab, removeDirectory, temporaryDirectory } from '@tandem/testkit';

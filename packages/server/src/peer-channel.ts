@@ -50,7 +50,7 @@ export interface MemberProbeTimings {
   /**
    * How long a channel the probe opened may take to connect before the probe may replace it in its
    * turn: one failover timeout. Its TCP connect gets through (the probe just did), but the TLS and
-   * HTTP/2 handshakes need both processes' CPU, and on a loaded machine they took 200 to 400 ms;
+   * HTTP/2 handshakes need both processes' CPU, and on a loaded machine they took 200 to 600 ms;
    * abandoning a handshake half done only starts another one.
    */
   replacementConnectMs: number;
