@@ -13,7 +13,15 @@
 // a lease the main had expired), but a merged grant keeps its lease id and merged usage counts.
 // Every other mode must never diverge, never merge and never open an incident.
 import type { Entry } from '@tandem/consensus';
-import { type Command, canonicalJson, type Ledger, type Result } from '@tandem/ledger';
+import {
+  type Command,
+  canonicalJson,
+  grantOf,
+  type Ledger,
+  overGrantStretches,
+  type Result,
+  type SeatInterval,
+} from '@tandem/ledger';
 import type { History, OperationRecord } from './history.js';
 import type { ClientCommand } from './messages.js';
 
@@ -28,6 +36,12 @@ export type CheckName =
   | 'seat_limit'
   /** A usage period went over its quota with no incident covering the excess. */
   | 'quota_limit'
+  /**
+   * Workstations held more leases of a licence at once than it has seats (as they saw it: from
+   * each grant's answer to the release they sent, or to the lease's lapse), and no seats incident
+   * names the terms that granted them.
+   */
+  | 'observed_over_grant'
   /** Reported usage was lost or counted twice. */
   | 'usage_total'
   /**
@@ -66,6 +80,11 @@ export interface CheckerOptions {
    * overdraft incidents. False: any divergence, merge or incident is a violation.
    */
   splitBrainPossible: boolean;
+  /**
+   * Most the nodes' clocks differ by. The ledger orders both histories' leases by their leaders'
+   * clocks, so an over-grant the workstations held for no longer than this may be missed by it.
+   */
+  clockOffsetToleranceMs?: number;
 }
 
 /** What the checker saw of split brains and merges (for the run's statistics). */
@@ -336,6 +355,8 @@ export class SimulationChecker {
     this.checkAcknowledged(ledgers, history, atMs);
     this.checkDuplicateAnswers(atMs);
     this.checkUsage(ledgers, history, atMs);
+    const final = ledgers[0];
+    if (final !== undefined) this.checkObservedOverGrants(final, history, atMs);
     for (const { nodeId, ledger } of ledgers) {
       this.observeSeats(nodeId, ledger, atMs);
       this.checkQuotas(nodeId, ledger, atMs);
@@ -576,6 +597,86 @@ export class SimulationChecker {
             atMs,
           );
         }
+      }
+    }
+  }
+
+  /**
+   * Every over-grant the workstations could have seen is recorded: for each licence, the leases
+   * they held at once (from the answer to each grant until the release was sent, a renewal was
+   * refused, or the TTL after the latest acquire or renewal was sent, whichever came first), in the
+   * checker's time. A
+   * stretch over the seats that lasted longer than the clocks' offset must be named by a seats
+   * incident of that licence whose grant terms include every term that granted a lease held
+   * during the stretch (the check the outside partition harness made). The final ledgers agree
+   * (state_hash), so one is enough.
+   */
+  private checkObservedOverGrants(final: FinalLedger, history: History, atMs: number): void {
+    const toleranceMs = this.options.clockOffsetToleranceMs ?? 0;
+    interface Held {
+      licenceId: string;
+      grantTerm: number;
+      startMs: number;
+      endMs: number;
+    }
+    const held = new Map<string, Held>();
+    for (const record of history.records) {
+      const { command, completion } = record;
+      // A deliberate re-send gets the first answer again: it renews nothing.
+      if (record.duplicateOf !== null) continue;
+      if (completion === null || !completion.result.ok || completion.result.outcome.kind !== 'lease')
+        continue;
+      const lease = completion.result.outcome.lease;
+      const grant = grantOf(lease.leaseId);
+      if (grant === null) continue;
+      // From the time the workstation asked: the ledger cannot have renewed it earlier.
+      const lapsesAtMs = record.invokedAtMs + lease.ttlMs;
+      const current = held.get(lease.leaseId);
+      if (command.type === 'acquire_lease' && current === undefined) {
+        held.set(lease.leaseId, {
+          licenceId: lease.licenceId,
+          grantTerm: grant.grantTerm,
+          startMs: completion.atMs,
+          endMs: lapsesAtMs,
+        });
+      } else if (current !== undefined) {
+        // The latest renewal (or acquire handing the lease back) sets the expiry; it may shorten it.
+        current.endMs = lapsesAtMs;
+      }
+    }
+    for (const record of history.records) {
+      const { command, completion } = record;
+      if (command.type !== 'release_lease' && command.type !== 'renew_lease') continue;
+      const current = held.get(command.leaseId);
+      if (current === undefined) continue;
+      // Released when the workstation asked; given up when a renewal was refused.
+      if (command.type === 'release_lease') current.endMs = Math.min(current.endMs, record.invokedAtMs);
+      else if (completion !== null && !completion.result.ok)
+        current.endMs = Math.min(current.endMs, completion.atMs);
+    }
+    const incidents = final.ledger.incidents().filter((incident) => incident.kind === 'seats');
+    for (const licence of final.ledger.listLicences()) {
+      const intervals: SeatInterval[] = [];
+      for (const lease of held.values()) {
+        if (lease.licenceId !== licence.licenceId || lease.endMs <= lease.startMs) continue;
+        intervals.push({ startMs: lease.startMs, endMs: lease.endMs, grantTerm: lease.grantTerm });
+      }
+      for (const stretch of overGrantStretches(intervals, licence.seats)) {
+        const lastedMs = (stretch.endedAtMs ?? atMs) - stretch.startedAtMs;
+        if (lastedMs <= toleranceMs) continue;
+        const covered = incidents.some(
+          (incident) =>
+            incident.licenceId === licence.licenceId &&
+            stretch.grantTerms.every((term) => incident.grantTerms.includes(term)),
+        );
+        if (covered) continue;
+        this.fail(
+          'observed_over_grant',
+          `workstations held ${stretch.peak} leases of licence ${licence.licenceId} (${licence.seats} seats) ` +
+            `at once for ${lastedMs} ms from ${stretch.startedAtMs}, granted in terms ` +
+            `${stretch.grantTerms.join(', ')}, and no seats incident names those terms`,
+          atMs,
+        );
       }
     }
   }

@@ -263,6 +263,8 @@ const HEARTBEAT_INTERVAL_TICKS = 2;
 /** Pair mode: a node restarting with a log waits this long for its peer before serving alone. */
 const STARTUP_GRACE_TICKS = 50;
 const FAILOVER_TIMEOUT_MS = ELECTION_TIMEOUT_TICKS * TICK_MS;
+/** Each node's clock is off the simulated time by up to this much, either way. */
+const CLOCK_SKEW_MAX_MS = 200;
 /** 2026-01-01T00:00:00Z: the simulated wall clock starts on a day chosen from the seed. */
 const EPOCH_MS = 1_767_225_600_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -451,7 +453,10 @@ class Simulation {
     const licences = planLicences(setupRandom, epochMs, runMs);
     this.licenceCount = licences.length;
     const licenceIds = licences.map((plan) => plan.licenceId);
-    this.checker = new SimulationChecker(licenceIds, { splitBrainPossible: this.cluster === 'pair' });
+    this.checker = new SimulationChecker(licenceIds, {
+      splitBrainPossible: this.cluster === 'pair',
+      clockOffsetToleranceMs: 2 * CLOCK_SKEW_MAX_MS,
+    });
     this.network = new SimulatedNetwork<NetworkPayload>(this.random.fork('network'), {
       defaultFaults: this.faults.clientLink,
       maxInFlightPerLink: 2_000,
@@ -479,7 +484,7 @@ class Simulation {
           preVote: true,
           checkQuorum: true,
           coreOptions: coreOptionsFor(this.cluster),
-          clockSkewMs: setupRandom.int(-200, 200),
+          clockSkewMs: setupRandom.int(-CLOCK_SKEW_MAX_MS, CLOCK_SKEW_MAX_MS),
           epochMs,
           fsyncMinMs: 1,
           fsyncMaxMs: 6,
