@@ -700,7 +700,7 @@ export class Ledger {
     // records them in that order.
     expired.sort(compareGrants);
     // Each ended when it expired, not when the tick came.
-    for (const slot of expired) this.removeLease(slot, slot.lease.expiresAtMs);
+    for (const slot of expired) this.removeLease(slot, slot.lease.expiresAtMs, true);
     return {
       ok: true,
       outcome: { kind: 'tick', expiredLeaseIds: expired.map((slot) => slot.lease.leaseId) },
@@ -755,8 +755,11 @@ export class Ledger {
     this.scheduleExpiry(slot);
   }
 
-  /** Ends a live lease; `endedAtMs` (leader time) goes into the seat history. */
-  private removeLease(slot: LeaseSlot, endedAtMs: number): void {
+  /**
+   * Ends a live lease; `endedAtMs` (leader time) goes into the seat history, with whether a tick
+   * expired it.
+   */
+  private removeLease(slot: LeaseSlot, endedAtMs: number, expired = false): void {
     const { lease } = slot;
     assert.ok(this.leases.delete(lease.leaseId), `lease ${lease.leaseId} is not live`);
     this.seatHistory.record({
@@ -765,6 +768,7 @@ export class Ledger {
       grantTerm: slot.grantTerm,
       grantedAtMs: lease.grantedAtMs,
       endedAtMs: Math.max(endedAtMs, lease.grantedAtMs),
+      expired,
     });
     const licenceLeases = this.leaseIdsByLicence.get(lease.licenceId);
     assert.ok(
@@ -983,6 +987,8 @@ export class Ledger {
     }
     // A renewal, release or licence change both sides executed: each side's effect is already
     // there (the main's own, and the merged one is not executed again); only the answer is kept.
+    // A renewal the main refused still kept the seat taken on the backup's side.
+    if (command.type === 'renew_lease') this.honourBackupRenewal(merged, effects);
     if (command.type !== 'acquire_lease' && command.type !== 'report_usage') {
       this.keepOtherSideResult(command.requestId, answered);
       return;
@@ -1046,8 +1052,11 @@ export class Ledger {
       }
       case 'deactivate_licence':
         return this.deactivateLicence(command.licenceId);
-      case 'renew_lease':
-        return this.renewLease(command.leaseId, command.ttlMs);
+      case 'renew_lease': {
+        const result = this.renewLease(command.leaseId, command.ttlMs);
+        if (result.ok) return result;
+        return this.honourBackupRenewal(merged, effects) ?? result;
+      }
       case 'release_lease':
       case 'revoke_lease':
         return this.removeLeaseById(command.leaseId, this.mergedTimeMs(merged));
@@ -1056,6 +1065,63 @@ export class Ledger {
       default:
         return assert.fail(`a merged command has unknown type ${String((command as Command).type)}`);
     }
+  }
+
+  /**
+   * The backup renewed a lease the main no longer holds: its workstation was told the lease runs
+   * until the expiry the backup answered, and goes on using it. A lease that only expired here
+   * (its TTL ran out while its renewals went to the backup) and is still unexpired by that answer
+   * is held again, as the backup answered (dated no later than now), even past the seats, like a
+   * lease the backup granted: the workstation keeps its seat, and the seats held at once stay
+   * true for the over-grant record. One the main released, revoked or deactivated before the
+   * renewal stays ended (that decision stands), but the seat history keeps its longer lifetime, up
+   * to now. Returns the lease held again, or null.
+   */
+  private honourBackupRenewal(merged: MergedEntry, effects: MergeEffects): Result | null {
+    const answered = merged.result;
+    if (answered === undefined || !answered.ok || answered.outcome.kind !== 'lease') return null;
+    const backupLease = answered.outcome.lease;
+    const grant = grantOf(backupLease.leaseId);
+    const licence = this.licences.get(backupLease.licenceId);
+    if (grant === null || licence === undefined || this.leases.has(backupLease.leaseId)) return null;
+    effects.seatLicences.add(licence.licenceId);
+    const ended = this.seatHistory.find(backupLease.leaseId);
+    const renewedAtMs = Math.min(backupLease.renewedAtMs, this.clock);
+    const expiresAtMs = Math.min(backupLease.expiresAtMs, this.clock + backupLease.ttlMs);
+    const resumable =
+      (ended === undefined || ended.expired) &&
+      licence.status === 'active' &&
+      expiresAtMs > this.clock &&
+      this.leases.size < this.options.maxLeases;
+    if (!resumable) {
+      // Ended here after the backup's renewal: by the workstation's own release, or an expiry
+      // after it; the record already covers the renewal.
+      if (ended !== undefined && ended.endedAtMs >= this.mergedTimeMs(merged)) return null;
+      const grantedAtMs = Math.min(backupLease.grantedAtMs, this.clock);
+      this.seatHistory.extend({
+        leaseId: backupLease.leaseId,
+        licenceId: licence.licenceId,
+        grantTerm: grant.grantTerm,
+        grantedAtMs,
+        endedAtMs: Math.max(grantedAtMs, Math.min(backupLease.expiresAtMs, this.clock)),
+        expired: ended?.expired ?? true,
+      });
+      return null;
+    }
+    // Live again: its lifetime is the live lease's now.
+    this.seatHistory.forget(backupLease.leaseId);
+    const lease: Lease = deepFreeze({
+      leaseId: backupLease.leaseId,
+      licenceId: licence.licenceId,
+      workstationId: backupLease.workstationId,
+      parameters: copyParameters(backupLease.parameters),
+      grantedAtMs: Math.min(backupLease.grantedAtMs, renewedAtMs),
+      renewedAtMs,
+      expiresAtMs,
+      ttlMs: backupLease.ttlMs,
+    });
+    this.addLease({ lease, grantIndex: grant.grantIndex, grantTerm: grant.grantTerm });
+    return { ok: true, outcome: { kind: 'lease', lease } };
   }
 
   /** Entry times after the ledger's clock (a backup clock running ahead) are brought back to it. */

@@ -20,6 +20,8 @@ export interface EndedLease {
    * or the expiry time for a lease a tick expired.
    */
   endedAtMs: number;
+  /** A tick expired it (rather than a release, revoke or deactivation). */
+  expired: boolean;
 }
 
 export class SeatHistory {
@@ -44,6 +46,42 @@ export class SeatHistory {
     this.ended.push(Object.freeze({ ...ended }));
     if (this.size > this.maxEntries) this.start += 1;
     this.compact();
+  }
+
+  /**
+   * A lease the other side of a split brain kept renewing after this side had ended it: it was held
+   * until `heldUntilMs` after all. Extends its record, or (forgotten, or never ended here) records
+   * it anew.
+   */
+  extend(ended: EndedLease): void {
+    for (let position = this.ended.length - 1; position >= this.start; position--) {
+      const record = this.ended[position] as EndedLease;
+      if (record.leaseId !== ended.leaseId) continue;
+      if (ended.endedAtMs > record.endedAtMs) {
+        this.ended[position] = Object.freeze({ ...record, endedAtMs: ended.endedAtMs });
+      }
+      return;
+    }
+    this.record(ended);
+  }
+
+  /** The kept record of this lease, or undefined. */
+  find(leaseId: string): EndedLease | undefined {
+    for (let position = this.ended.length - 1; position >= this.start; position--) {
+      const record = this.ended[position] as EndedLease;
+      if (record.leaseId === leaseId) return record;
+    }
+    return undefined;
+  }
+
+  /** Forgets the record of a lease that is live again (a merge honoured the backup's renewal). */
+  forget(leaseId: string): void {
+    for (let position = this.ended.length - 1; position >= this.start; position--) {
+      if ((this.ended[position] as EndedLease).leaseId === leaseId) {
+        this.ended.splice(position, 1);
+        return;
+      }
+    }
   }
 
   /** Forgets what ended longer than the retention before `clockMs` (in insertion order). */

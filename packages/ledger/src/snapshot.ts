@@ -410,13 +410,14 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
   for (let position = 0; position < sizes.endedLeases; position++) {
     const path = `$.endedLeases[${position}]`;
     const fields = reader.array(lines.next(path), path);
-    if (fields.length !== 5) reader.fail(path, 'expected an ended lease of 5 fields');
+    if (fields.length !== 6) reader.fail(path, 'expected an ended lease of 6 fields');
     state.endedLeases.push({
       leaseId: reader.string(fields[0], `${path}[0]`),
       licenceId: reader.string(fields[1], `${path}[1]`),
       grantTerm: reader.integer(fields[2], `${path}[2]`),
       grantedAtMs: reader.integer(fields[3], `${path}[3]`),
       endedAtMs: reader.integer(fields[4], `${path}[4]`),
+      expired: reader.boolean(fields[5], `${path}[5]`),
     });
   }
   if (!lines.atEnd) reader.fail('$', 'the snapshot goes on after its last record');

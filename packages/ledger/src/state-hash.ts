@@ -193,11 +193,14 @@ function incidentText(incident: Incident): string {
   );
 }
 
-/** An ended lease as the snapshot writes it: [leaseId, licenceId, grantTerm, grantedAtMs, endedAtMs]. */
+/**
+ * An ended lease as the snapshot writes it: [leaseId, licenceId, grantTerm, grantedAtMs, endedAtMs,
+ * expired].
+ */
 export function endedLeaseText(ended: EndedLease): string {
   return (
     `[${quote(ended.leaseId)},${quote(ended.licenceId)},${numberText(ended.grantTerm)},` +
-    `${numberText(ended.grantedAtMs)},${numberText(ended.endedAtMs)}]`
+    `${numberText(ended.grantedAtMs)},${numberText(ended.endedAtMs)},${ended.expired}]`
   );
 }
 

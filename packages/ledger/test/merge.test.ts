@@ -867,6 +867,85 @@ describe('merge', () => {
     });
   });
 
+  it('holds again a lease the main expired while the backup renewed it, and counts its seat', () => {
+    // The outside harness's case: the workstation renewed on the backup, the main meanwhile let the
+    // lease expire and gave the seat away; after the heal the workstation still holds it.
+    const { main, shared } = splitMain(1);
+    const backup = splitMain(1).main;
+    backup.term = BACKUP_TERM;
+    main.advance(2 * HOUR_MS);
+    expect(main.tick()).to.deep.equal([shared]);
+    const taken = expectLease(main.acquire('cad-1', 'ws-1', HOUR_MS, 'taken'));
+    backup.advance(HOUR_MS - 1000);
+    const renewed = expectLease(backup.renew(shared, 2 * HOUR_MS, 'renewed'));
+    const merged = [
+      mergedEntryFrom(
+        {
+          index: 4,
+          term: BACKUP_TERM,
+          timestampMs: T0 + HOUR_MS - 1000,
+          command: { type: 'renew_lease', requestId: 'renewed', leaseId: shared, ttlMs: 2 * HOUR_MS },
+        },
+        backup.ledger,
+      ),
+    ];
+    main.advance(1000);
+    const outcome = expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.getLease(shared)).to.deep.equal(renewed);
+    expect(main.ledger.lookupRequest('renewed')).to.deep.equal({
+      ok: true,
+      outcome: { kind: 'lease', lease: renewed },
+    });
+    // ws-0 from T0 (renewed on the backup) and ws-1 from the main's grant: two on one seat, open.
+    expect(outcome.incidentIds).to.have.length(1);
+    expect(main.ledger.incidents()[0]).to.deep.include({
+      observed: 2,
+      startedAtMs: taken.grantedAtMs,
+      endedAtMs: null,
+      grantTerms: [1, MAIN_TERM],
+    });
+    expect(main.ledger.isOverdrawn('cad-1')).to.equal(true);
+    const hash = main.ledger.stateHash();
+    expect(expectMerged(main.apply(mergeCommand(merged))).incidentIds).to.deep.equal([]);
+    expect(main.ledger.stateHash()).to.equal(hash);
+  });
+
+  it('leaves ended a lease the main released before the backup renewed it, and counts the renewal', () => {
+    const { main, shared } = splitMain(1);
+    const backup = splitMain(1).main;
+    backup.term = BACKUP_TERM;
+    main.advance(5000);
+    expectOk(main.release(shared, 'revoked-on-main'));
+    main.advance(1000);
+    expectLease(main.acquire('cad-1', 'ws-1', HOUR_MS, 'taken'));
+    backup.advance(10_000);
+    expectLease(backup.renew(shared, HOUR_MS, 'renewed'));
+    const merged = [
+      mergedEntryFrom(
+        {
+          index: 4,
+          term: BACKUP_TERM,
+          timestampMs: T0 + 10_000,
+          command: { type: 'renew_lease', requestId: 'renewed', leaseId: shared, ttlMs: HOUR_MS },
+        },
+        backup.ledger,
+      ),
+    ];
+    main.advance(60_000);
+    const outcome = expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    expectRejected(main.ledger.lookupRequest('renewed') as Result, 'lease_not_found');
+    // The workstation held it until the merge (its renewal said so): over the seat from the main's
+    // grant at +6 s until the merge.
+    expect(outcome.incidentIds).to.have.length(1);
+    expect(main.ledger.incidents()[0]).to.deep.include({
+      observed: 2,
+      startedAtMs: T0 + 6000,
+      endedAtMs: T0 + 66_000,
+      resolvedAtMs: T0 + 66_000,
+    });
+  });
+
   it("keeps the backup's answer beside the main's for a release and a renewal both sides executed", () => {
     const { main, shared } = splitMain(2);
     const backup = splitMain(2).main;

@@ -7,6 +7,7 @@ const ended = (n: number, endedAtMs: number) => ({
   grantTerm: 1,
   grantedAtMs: 0,
   endedAtMs,
+  expired: false,
 });
 
 describe('seat history', () => {
