@@ -347,13 +347,16 @@ export class SimulatedNode {
       statistics: this.statistics,
       trackCommitDecisions: true,
       events: {
-        softStateChanged: (previous, current, term) => {
-          if (current.role === 'leader') {
+        roleChanged: (previous, change) => {
+          if (previous.role === 'leader') {
+            this.trace(
+              `stopped leading (now ${change.role} at term ${change.term}, leader ${change.leaderId ?? 'unknown'})`,
+            );
+          }
+          if (change.role === 'leader') {
             const now = this.environment.nowMs();
             for (const voter of options.configuration.voters) process.lastHeardFromMs.set(voter, now);
-            this.trace(`leads term ${term}`);
-          } else if (previous.role === 'leader') {
-            this.trace(`stopped leading (now ${current.role}, leader ${current.leaderId ?? 'unknown'})`);
+            this.trace(`leads term ${change.term}`);
           }
         },
         entryApplied: (entry, result) => this.observeApplied(process, entry, result),
