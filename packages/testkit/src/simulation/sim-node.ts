@@ -40,6 +40,7 @@ import { MemoryStorage, type PersistUpdate } from '@tandem/storage';
 import type { SimulationChecker } from './checker.js';
 import type { ClientErrorCode, ClientReply, ClientRequest } from './messages.js';
 import type { SettleCallback } from './network.js';
+import { isAnswer, PendingAnswers } from './pending-answers.js';
 import type { SimulationRandom } from './random.js';
 
 /** The cluster id simulated leaders record; the operator's licence files are issued for it. */
@@ -120,7 +121,8 @@ export interface SimulatedNodeOptions {
 /** What the simulation gives a node. */
 export interface NodeEnvironment {
   nowMs(): number;
-  sendRaft(message: Message, settle: SettleCallback | null): void;
+  /** requestSentAtMs: see RaftPayload (messages.ts). */
+  sendRaft(message: Message, settle: SettleCallback | null, requestSentAtMs?: number): void;
   reply(workstationId: string, reply: ClientReply): void;
   schedule(atMs: number, action: () => void): void;
   /** The node went down by itself (an armed crash): the simulation schedules its restart. */
@@ -148,6 +150,11 @@ interface ClientOrigin {
   requestId: string;
   attempt: number;
 }
+
+/** Requests of one kind from one peer that wait for this node's answer, at most (as the server's). */
+const MAX_PENDING_ANSWERS_PER_KIND = 1_000;
+/** How long a request waits for its answer before it is forgotten (the server's RPC gives up). */
+const ANSWER_WAIT_MS = 1_000;
 
 /** Thrown to stop the whole run when a node can no longer be trusted (a refused write). */
 export class SimulationHalt extends Error {
@@ -217,6 +224,8 @@ class NodeProcess {
   latestSnapshot: Snapshot | null;
   /** Set by stop(): the last write goes straight to storage, which close() flushes. */
   stopping = false;
+  /** Requests from peers waiting for this process's answer, with when they left (see pending-answers.ts). */
+  readonly pendingAnswers = new PendingAnswers(MAX_PENDING_ANSWERS_PER_KIND, ANSWER_WAIT_MS);
   driver!: Driver<SimulatedStateMachine>;
 
   constructor(
@@ -324,7 +333,7 @@ export class SimulatedNode {
       },
       storage: this.driverStorage(process),
       transport: { send: (messages) => this.send(process, messages) },
-      clock: () => options.epochMs + this.environment.nowMs() + options.clockSkewMs,
+      clock: () => this.clockMs(),
       scheduler: { defer: (action) => action() },
       logger: {
         debug: () => {},
@@ -448,14 +457,22 @@ export class SimulatedNode {
   // -----------------------------------------------------------------------------------------------
   // Inputs.
 
-  /** Returns false when the node is down (the message is lost). */
-  receiveRaft(message: Message): boolean {
+  /**
+   * Returns false when the node is down (the message is lost). requestSentAtMs: see RaftPayload;
+   * an answer's goes to the driver, a request's waits for this node's answer.
+   */
+  receiveRaft(message: Message, requestSentAtMs?: number): boolean {
     const process = this.process;
     if (process === null) return false;
     const now = this.environment.nowMs();
     process.lastHeardFromMs.set(message.from, now);
     process.lastMessageFromMs.set(message.from, now);
-    process.driver.step(message);
+    if (isAnswer(message)) {
+      process.driver.step(message, requestSentAtMs);
+    } else {
+      if (requestSentAtMs !== undefined) process.pendingAnswers.received(message, requestSentAtMs, now);
+      process.driver.step(message);
+    }
     this.afterInput(process);
     return true;
   }
@@ -611,8 +628,13 @@ export class SimulatedNode {
   }
 
   private sendOne(process: NodeProcess, message: Message): void {
+    const now = this.environment.nowMs();
+    // An answer carries its request's send time back; a request carries its own (by this clock).
+    const requestSentAtMs = isAnswer(message)
+      ? process.pendingAnswers.answering(message, now)
+      : this.clockMs();
     if (message.type !== 'install_snapshot') {
-      this.environment.sendRaft(message, null);
+      this.environment.sendRaft(message, null, requestSentAtMs);
       return;
     }
     // The core sends snapshot metadata only; the transport attaches the stored snapshot.
@@ -643,14 +665,18 @@ export class SimulatedNode {
       ...message,
       snapshot: { metadata: message.snapshot.metadata, data: stored.data },
     };
-    this.environment.sendRaft(filled, (delivered, atMs) => {
-      // The stream's outcome reaches the sender a moment later, as a gRPC stream's would.
-      this.environment.schedule(atMs + 1, () => {
-        if (this.process !== process) return;
-        process.driver.reportSnapshot(to, delivered ? 'finished' : 'failed');
-        this.afterInput(process);
-      });
-    });
+    this.environment.sendRaft(
+      filled,
+      (delivered, atMs) => {
+        // The stream's outcome reaches the sender a moment later, as a gRPC stream's would.
+        this.environment.schedule(atMs + 1, () => {
+          if (this.process !== process) return;
+          process.driver.reportSnapshot(to, delivered ? 'finished' : 'failed');
+          this.afterInput(process);
+        });
+      },
+      requestSentAtMs,
+    );
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -804,6 +830,11 @@ export class SimulatedNode {
     this.crash();
     this.environment.crashed(this.id);
     return true;
+  }
+
+  /** This node's wall clock: the simulated time, skewed (what its driver reads). */
+  private clockMs(): number {
+    return this.options.epochMs + this.environment.nowMs() + this.options.clockSkewMs;
   }
 
   private trace(line: string): void {

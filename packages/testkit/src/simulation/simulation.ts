@@ -504,8 +504,14 @@ class Simulation {
         this.random.fork(`node ${id}`),
         {
           nowMs: () => this.nowMs,
-          sendRaft: (message, settle) =>
-            this.network.send(message.from, message.to, { kind: 'raft', message }, this.nowMs, settle),
+          sendRaft: (message, settle, requestSentAtMs) =>
+            this.network.send(
+              message.from,
+              message.to,
+              { kind: 'raft', message, ...(requestSentAtMs === undefined ? {} : { requestSentAtMs }) },
+              this.nowMs,
+              settle,
+            ),
           reply: (workstationId, reply) =>
             this.network.send(reply.nodeId, workstationId, { kind: 'reply', reply }, this.nowMs),
           schedule: (atMs, action) => this.schedule(atMs, action),
@@ -532,8 +538,13 @@ class Simulation {
         this.random.fork('witness'),
         {
           nowMs: () => this.nowMs,
-          send: (message) =>
-            this.network.send(message.from, message.to, { kind: 'raft', message }, this.nowMs),
+          send: (message, requestSentAtMs) =>
+            this.network.send(
+              message.from,
+              message.to,
+              { kind: 'raft', message, ...(requestSentAtMs === undefined ? {} : { requestSentAtMs }) },
+              this.nowMs,
+            ),
           schedule: (atMs, action) => this.schedule(atMs, action),
           trace: (line) => this.log(line),
         },
@@ -687,11 +698,11 @@ class Simulation {
       switch (payload.kind) {
         case 'raft': {
           if (this.witness !== null && delivery.to === this.witness.id) {
-            const delivered = this.witness.receive(payload.message);
+            const delivered = this.witness.receive(payload.message, payload.requestSentAtMs);
             delivery.settle?.(delivered, this.nowMs);
             break;
           }
-          const delivered = this.node(delivery.to).receiveRaft(payload.message);
+          const delivered = this.node(delivery.to).receiveRaft(payload.message, payload.requestSentAtMs);
           delivery.settle?.(delivered, this.nowMs);
           break;
         }
