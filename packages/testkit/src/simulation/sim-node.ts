@@ -14,7 +14,15 @@
 // A crash drops the process; a restart loads what was durable and starts a new driver over it.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Configuration, Entry, Message, RaftConfig, RaftStatus, Snapshot } from '@tandem/consensus';
+import type {
+  Configuration,
+  Entry,
+  Message,
+  RaftConfig,
+  RaftNode,
+  RaftStatus,
+  Snapshot,
+} from '@tandem/consensus';
 import { ConsensusError } from '@tandem/consensus';
 import {
   type Applied,
@@ -64,9 +72,24 @@ export type CrashPoint = 'before_fsync' | 'after_fsync' | 'after_send';
  *   the write is issued instead of after its fsync;
  * - skip_apply: the backup skips every third client command it should apply;
  * - skip_merge: the main answers every merge offer with an empty merge entry, so the core counts
- *   the backup's solo entries as merged (and the backup discards them) although none was re-applied.
+ *   the backup's solo entries as merged (and the backup discards them) although none was re-applied;
+ * - miss_leadership_restart: the driver hears of role changes only when a Ready's soft state
+ *   changed (the server before issue 14), so a leader that follows and leads again within one
+ *   Ready (a main ending a split brain) keeps the read lease of its old term and serves no reads.
  */
-export type PlantedBug = 'acknowledge_before_durable' | 'skip_apply' | 'skip_merge';
+export type PlantedBug =
+  | 'acknowledge_before_durable'
+  | 'skip_apply'
+  | 'skip_merge'
+  | 'miss_leadership_restart';
+
+/** Every planted bug, for the command line and the tests. */
+export const PLANTED_BUGS: readonly PlantedBug[] = [
+  'acknowledge_before_durable',
+  'skip_apply',
+  'skip_merge',
+  'miss_leadership_restart',
+];
 
 export interface SimulatedNodeOptions {
   id: string;
@@ -390,6 +413,7 @@ export class SimulatedNode {
           ),
       },
     });
+    if (options.plantedBug === 'miss_leadership_restart') hideRoleChanges(process.driver.raft);
     this.incarnation += 1;
     if (this.incarnation > 1) this.statistics.restarts += 1;
     this.process = process;
@@ -475,6 +499,32 @@ export class SimulatedNode {
     }
     this.afterInput(process);
     return true;
+  }
+
+  /**
+   * Whether this node answers a read now, as the server's Replica.assertReadable decides: it leads,
+   * and it heard another voting member in its term within half the failover timeout (its read
+   * lease, Driver.readable), or it commits alone.
+   */
+  servesReads(): boolean {
+    const driver = this.process?.driver;
+    return driver !== undefined && driver.isLeader() && driver.readable(this.options.failoverTimeoutMs / 2);
+  }
+
+  /**
+   * A write at this node, as the edge proposes a workstation's (a lease-expiry tick: a command that
+   * needs no licence); `done` gets the outcome, or nothing when the process goes down first.
+   */
+  probeWrite(done: (outcome: Applied | DriverRefusal) => void): void {
+    const process = this.process;
+    if (process === null) {
+      done(new DriverRefusal('shutting_down', `${this.id} is down`));
+      return;
+    }
+    process.driver.submit({ type: 'tick' }, (outcome) => {
+      if (this.process === process) done(outcome);
+    });
+    this.afterInput(process);
   }
 
   /** Returns false when the node is down (the request is lost). As the server's edge, then the driver. */
@@ -840,6 +890,21 @@ export class SimulatedNode {
   private trace(line: string): void {
     this.environment.trace(`${this.id} ${line}`);
   }
+}
+
+/**
+ * The planted bug miss_leadership_restart, between the core and the driver (the driver itself is
+ * the production one): each Ready keeps only the role change its soft state shows, and none when
+ * the soft state did not change.
+ */
+function hideRoleChanges(raft: RaftNode): void {
+  const ready = raft.ready.bind(raft);
+  raft.ready = () => {
+    const handedOut = ready();
+    const last = handedOut.roleChanges.at(-1);
+    handedOut.roleChanges = handedOut.softState === null || last === undefined ? [] : [last];
+    return handedOut;
+  };
 }
 
 function describe(message: string, fields?: Record<string, unknown>): string {
