@@ -508,7 +508,7 @@ export class SimulatedNode {
    */
   servesReads(): boolean {
     const driver = this.process?.driver;
-    return driver !== undefined && driver.isLeader() && driver.readable(this.options.failoverTimeoutMs / 2);
+    return driver?.isLeader() === true && driver.readable(this.options.failoverTimeoutMs / 2);
   }
 
   /**
