@@ -50,7 +50,10 @@ const ALL_HOSTS = ['main', 'backup', 'witness', ...WORKSTATIONS] as const;
 /** The flapping case's length, as the issue asks: a new fault every 1–5 s for 60 s. */
 const FLAPPING_MS = 60_000;
 
-/** After heal: main leads again (the hand-back) with both data nodes in sync. */
+/**
+ * After heal: main leads again (the hand-back) with both data nodes in sync, and then (the
+ * liveness check) answers a read and a write within 2 F.
+ */
 async function healed(context: CaseContext, timeoutMs = 20_000): Promise<void> {
   await context.lab.heal();
   const healedAtMs = Date.now();
@@ -60,6 +63,7 @@ async function healed(context: CaseContext, timeoutMs = 20_000): Promise<void> {
   context.note(
     `healed at ${new Date(healedAtMs).toISOString().slice(11, 23)}: main led after ${((mainLedAtMs - healedAtMs) / 1000).toFixed(1)} s, both in sync after ${((Date.now() - healedAtMs) / 1000).toFixed(1)} s`,
   );
+  await context.expectLeaderServes('main');
 }
 
 /** After `graceMs` (a leader cut off steps down within the failover timeout), nobody leads for `periodMs`. */

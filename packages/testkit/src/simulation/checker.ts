@@ -61,6 +61,11 @@ export type CheckName =
   /** The cluster did not settle (or operations stayed unacknowledged) after the faults healed. */
   | 'not_quiet'
   /**
+   * After the heal and convergence, the leader did not serve a read (its read lease, as the
+   * server's) and a write within two failover timeouts.
+   */
+  | 'liveness'
+  /**
    * Far more deliveries in one tick than any working cluster makes: nodes answering each other in
    * a loop that never ends (the run stops there).
    */
