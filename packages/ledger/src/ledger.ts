@@ -1379,24 +1379,22 @@ export class Ledger {
   }
 
   /**
-   * Whether an incident already covers this over-grant: one still open with at least this excess
-   * for a stretch that lasts, or one whose span holds a finished stretch with at least this excess.
+   * Whether an incident already covers this over-grant: a seats incident of the licence with at
+   * least this excess, naming every grant term of the stretch, that began no later and lasted no
+   * shorter (one still open lasts; one that lasts must be open). An incident from before the
+   * ledger kept spans covers a stretch that lasts if it is open.
    */
   private overGrantRecorded(licenceId: string, stretch: OverGrantStretch, excess: number): boolean {
-    if (stretch.endedAtMs === null)
-      return this.incidentBook.largestOpenExcess(licenceId, 'seats', null) >= excess;
-    const endedAtMs = stretch.endedAtMs;
-    return this.incidentBook
-      .list(false)
-      .some(
-        (incident) =>
-          incident.licenceId === licenceId &&
-          incident.kind === 'seats' &&
-          incident.excess >= excess &&
-          incident.startedAtMs !== null &&
-          incident.startedAtMs <= stretch.startedAtMs &&
-          (incident.endedAtMs === null || incident.endedAtMs >= endedAtMs),
-      );
+    const lasts = stretch.endedAtMs === null;
+    return this.incidentBook.list(lasts).some((incident) => {
+      if (incident.licenceId !== licenceId || incident.kind !== 'seats' || incident.excess < excess)
+        return false;
+      if (incident.startedAtMs === null) return lasts;
+      if (incident.startedAtMs > stretch.startedAtMs) return false;
+      if (!stretch.grantTerms.every((term) => incident.grantTerms.includes(term))) return false;
+      if (lasts || incident.resolvedAtMs === null) return true;
+      return (incident.endedAtMs ?? incident.resolvedAtMs) >= (stretch.endedAtMs as number);
+    });
   }
 
   /** Resolves every open incident whose licence is back within the limit (or whose period is over). */
