@@ -13,15 +13,12 @@
 // a lease the main had expired), but a merged grant keeps its lease id and merged usage counts.
 // Every other mode must never diverge, never merge and never open an incident.
 import type { Entry } from '@tandem/consensus';
+import { type Command, canonicalJson, type Ledger, type Result } from '@tandem/ledger';
 import {
-  type Command,
-  canonicalJson,
-  grantOf,
-  type Ledger,
-  overGrantStretches,
-  type Result,
-  type SeatInterval,
-} from '@tandem/ledger';
+  leasesHeld,
+  type SeenRequest,
+  uncoveredOverGrants,
+} from '../history-checker/observed-over-grants.js';
 import type { History, OperationRecord } from './history.js';
 import type { ClientCommand } from './messages.js';
 
@@ -617,73 +614,24 @@ export class SimulationChecker {
    * (state_hash), so one is enough.
    */
   private checkObservedOverGrants(final: FinalLedger, history: History, atMs: number): void {
-    const toleranceMs = this.options.clockOffsetToleranceMs ?? 0;
-    interface Held {
-      licenceId: string;
-      grantTerm: number;
-      startMs: number;
-      endMs: number;
-    }
-    const held = new Map<string, Held>();
+    const requests: SeenRequest[] = [];
     for (const record of history.records) {
-      const { command, completion } = record;
       // A deliberate re-send gets the first answer again: it renews nothing.
       if (record.duplicateOf !== null) continue;
-      if (completion === null || !completion.result.ok || completion.result.outcome.kind !== 'lease')
-        continue;
-      const lease = completion.result.outcome.lease;
-      const grant = grantOf(lease.leaseId);
-      if (grant === null) continue;
-      // From the time the workstation asked: the ledger cannot have renewed it earlier.
-      const lapsesAtMs = record.invokedAtMs + lease.ttlMs;
-      const current = held.get(lease.leaseId);
-      if (command.type === 'acquire_lease' && current === undefined) {
-        held.set(lease.leaseId, {
-          licenceId: lease.licenceId,
-          grantTerm: grant.grantTerm,
-          startMs: completion.atMs,
-          endMs: lapsesAtMs,
-        });
-      } else if (current !== undefined) {
-        // The latest renewal (or acquire handing the lease back) sets the expiry; it may shorten it.
-        current.endMs = lapsesAtMs;
-      }
+      requests.push({
+        command: record.command,
+        invokedAtMs: record.invokedAtMs,
+        answeredAtMs: record.completion?.atMs ?? null,
+        result: record.completion?.result ?? null,
+      });
     }
-    for (const record of history.records) {
-      const { command, completion } = record;
-      if (command.type !== 'release_lease' && command.type !== 'renew_lease') continue;
-      const current = held.get(command.leaseId);
-      if (current === undefined) continue;
-      // Released when the workstation asked; given up when a renewal was refused.
-      if (command.type === 'release_lease') current.endMs = Math.min(current.endMs, record.invokedAtMs);
-      else if (completion !== null && !completion.result.ok)
-        current.endMs = Math.min(current.endMs, completion.atMs);
-    }
-    const incidents = final.ledger.incidents().filter((incident) => incident.kind === 'seats');
-    for (const licence of final.ledger.listLicences()) {
-      const intervals: SeatInterval[] = [];
-      for (const lease of held.values()) {
-        if (lease.licenceId !== licence.licenceId || lease.endMs <= lease.startMs) continue;
-        intervals.push({ startMs: lease.startMs, endMs: lease.endMs, grantTerm: lease.grantTerm });
-      }
-      for (const stretch of overGrantStretches(intervals, licence.seats)) {
-        const lastedMs = (stretch.endedAtMs ?? atMs) - stretch.startedAtMs;
-        if (lastedMs <= toleranceMs) continue;
-        const covered = incidents.some(
-          (incident) =>
-            incident.licenceId === licence.licenceId &&
-            stretch.grantTerms.every((term) => incident.grantTerms.includes(term)),
-        );
-        if (covered) continue;
-        this.fail(
-          'observed_over_grant',
-          `workstations held ${stretch.peak} leases of licence ${licence.licenceId} (${licence.seats} seats) ` +
-            `at once for ${lastedMs} ms from ${stretch.startedAtMs}, granted in terms ` +
-            `${stretch.grantTerms.join(', ')}, and no seats incident names those terms`,
-          atMs,
-        );
-      }
-    }
+    const problems = uncoveredOverGrants(
+      leasesHeld(requests, atMs),
+      final.ledger.listLicences(),
+      final.ledger.incidents(),
+      { toleranceMs: this.options.clockOffsetToleranceMs ?? 0, nowMs: atMs },
+    );
+    for (const problem of problems) this.fail('observed_over_grant', problem, atMs);
   }
 
   /** Every period over its quota is covered by an incident (open or resolved) of that period. */
