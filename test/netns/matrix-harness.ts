@@ -52,6 +52,12 @@ const CLIENTS_PER_WORKSTATION = 3;
  * elsewhere, since a node that hears its peer does not wait it out.
  */
 export const FAILOVER_TIMEOUT_MS = 500;
+/**
+ * After a heal and convergence the leader answers a read and a write probe within this long: two
+ * failover timeouts (issue 14: after flapping, a main that had followed and led again within one
+ * Ready refused every read for over 90 s).
+ */
+export const LIVENESS_LIMIT_MS = 2 * FAILOVER_TIMEOUT_MS;
 export const STARTUP_GRACE_MS = 10_000;
 const NODE_OVERRIDES = {
   timing: {
@@ -156,6 +162,11 @@ export interface CaseContext {
   /** A line for the case's report. */
   note(text: string): void;
   probe(role: NetnsDataRole, kind: 'write' | 'read', timeoutMs?: number): Promise<ProbeOutcome>;
+  /**
+   * The liveness check, once the cluster converged after a heal: probes of a read and a write at
+   * the leader, sent again while refused, are both answered within LIVENESS_LIMIT_MS of the call.
+   */
+  expectLeaderServes(leader: NetnsDataRole): Promise<void>;
 }
 
 export interface MatrixCase {
@@ -400,6 +411,32 @@ export async function runCase(
           PROBE_LICENCE,
           `probe-${mode}-${testCase.id}-${probeCount}`,
           timeoutMs,
+        );
+      },
+      async expectLeaderServes(leader) {
+        const startedAtMs = Date.now();
+        const deadlineMs = startedAtMs + LIVENESS_LIMIT_MS;
+        const serve = async (kind: 'read' | 'write') => {
+          const refusals: string[] = [];
+          for (let attempt = 1; ; attempt += 1) {
+            const outcome = await context.probe(leader, kind, Math.max(1, deadlineMs - Date.now()));
+            const atMs = Date.now();
+            if (outcome.answered && atMs <= deadlineMs) return { kind, afterMs: atMs - startedAtMs, attempt };
+            if (refusals.length < 5) {
+              refusals.push(outcome.answered ? `answered after ${atMs - startedAtMs} ms` : outcome.details);
+            }
+            if (atMs >= deadlineMs) {
+              throw new Error(
+                `after the heal and convergence, ${leader} (the leader) served no ${kind} within ${LIVENESS_LIMIT_MS} ms ` +
+                  `(2 failover timeouts; ${attempt} probes): ${refusals.join(' | ')} (faults: ${faults()})`,
+              );
+            }
+            await sleep(20);
+          }
+        };
+        const served = await Promise.all([serve('read'), serve('write')]);
+        notes.push(
+          `after convergence ${leader} served ${served.map(({ kind, afterMs, attempt }) => `a ${kind} in ${afterMs} ms (probe ${attempt})`).join(' and ')}`,
         );
       },
       async expectRefuses(role, kind, why) {

@@ -54,10 +54,11 @@ const ALL_HOSTS = ['main', 'backup', 'witness', ...WORKSTATIONS] as const;
 const FLAPPING_MS = 60_000;
 
 /**
- * After heal: main leads again (the hand-back) with both data nodes in sync. Timed from when the
- * link between main and backup was whole again (the lab heals host after host). In a split brain
- * (pair mode, both leading at the heal) main leads all along in its own term, so "main led" is when
- * the split ended: when the backup, from its log, followed main.
+ * After heal: main leads again (the hand-back) with both data nodes in sync, and then (the
+ * liveness check) answers a read and a write within 2 F. Timed from when the link between main and
+ * backup was whole again (the lab heals host after host). In a split brain (pair mode, both leading
+ * at the heal) main leads all along in its own term, so "main led" is when the split ended: when the
+ * backup, from its log, followed main.
  */
 async function healed(context: CaseContext, timeoutMs = 20_000): Promise<void> {
   const { cluster } = context;
@@ -91,6 +92,7 @@ async function healed(context: CaseContext, timeoutMs = 20_000): Promise<void> {
   context.note(
     `healed at ${new Date(healedAtMs).toISOString().slice(11, 23)}: main led after ${seconds(mainLedAtMs)}${takeover}, both in sync after ${seconds(inSyncAtMs)}`,
   );
+  await context.expectLeaderServes('main');
 }
 
 /** After `graceMs` (a leader cut off steps down within the failover timeout), nobody leads for `periodMs`. */

@@ -363,11 +363,15 @@ describe('tandemctl commands against scripted servers', () => {
       sourceNodeId: 'backup',
       mergeIndex: 40,
       openedAtMs: 1_700_000_000_000,
+      startedAtMs: 1_699_999_990_000,
+      grantTerms: [2, 3, 4],
     };
     const resolved = {
       ...open,
       incidentId: 'incident-40-2',
       kind: 'INCIDENT_KIND_USAGE',
+      startedAtMs: undefined,
+      grantTerms: [],
       limit: 100,
       observed: 130,
       excess: 30,
@@ -386,10 +390,10 @@ describe('tandemctl commands against scripted servers', () => {
     expect(await run([...credentials, ...servers, 'incidents'], table)).to.equal(ExitCode.ok);
     const lines = table.out().trimEnd().split('\n');
     expect(lines[0]).to.match(
-      /^ID\s+LICENCE\s+KIND\s+LIMIT\s+OBSERVED\s+EXCESS\s+TERMS\s+OPENED\s+RESOLVED$/,
+      /^ID\s+LICENCE\s+KIND\s+LIMIT\s+OBSERVED\s+EXCESS\s+STARTED\s+LASTED\s+GRANTED IN TERMS\s+TERMS\s+OPENED\s+RESOLVED$/,
     );
     expect(lines[1]).to.match(
-      /^incident-40-1\s+cad\s+seats\s+4\s+6\s+2\s+main 5 \/ backup 2,4\s+2023-11-14T22:13:20.000Z\s+open$/,
+      /^incident-40-1\s+cad\s+seats\s+4\s+6\s+2\s+2023-11-14T22:13:10.000Z\s+ongoing\s+2,3,4\s+main 5 \/ backup 2,4\s+2023-11-14T22:13:20.000Z\s+open$/,
     );
     expect(lines[2]).to.match(/^incident-40-2\s+cad\s+usage\s+100\s+130\s+30\s+.*2023-11-14T22:14:20.000Z$/);
     expect(main.callsOf('ListIncidents')[0]).to.deep.equal({ openOnly: false });
@@ -406,6 +410,7 @@ describe('tandemctl commands against scripted servers', () => {
           resolvedAtMs: null,
           periodStartMs: null,
           periodEndMs: null,
+          endedAtMs: null,
         },
       ],
     });

@@ -388,6 +388,7 @@ export class RaftNode {
     return (
       this.leadership.commitToBroadcast ||
       this.readies.softStateChanged(this.role, this.leaderId) ||
+      this.readies.pendingRoleChanges > 0 ||
       this.readies.hardStateChanged(this.hardState()) ||
       this.log.unstableSnapshot() !== null ||
       this.log.hasUnstableEntries() ||
@@ -414,6 +415,7 @@ export class RaftNode {
       : null;
     const contents: Omit<Ready, 'mustSync'> = {
       softState,
+      roleChanges: this.readies.takeRoleChanges(),
       hardState: this.readies.hardStateChanged(this.hardState()) || discardHistory ? this.hardState() : null,
       snapshot: this.log.unstableSnapshot(),
       entries: this.log.unstableEntries(),
@@ -540,6 +542,11 @@ export class RaftNode {
     return inSync.length === 1 && inSync[0] === this.id && this.configuration.voters.length > 1;
   }
 
+  /** Role changes dropped from Readies past MAX_ROLE_CHANGES_PER_READY (see Ready.roleChanges). */
+  get droppedRoleChanges(): number {
+    return this.readies.droppedRoleChanges;
+  }
+
   /** How many outgoing messages were dropped because the driver let the outbox fill up. */
   get droppedMessages(): number {
     return this.droppedMessageCount;
@@ -559,6 +566,7 @@ export class RaftNode {
     if (leader !== null) this.recordLeader(leader);
     this.leaderlessTicksBeforeElection = null;
     this.resetRoleState();
+    this.noteRole();
     this.trace(`became follower at term ${this.term}${leader === null ? '' : ` of leader ${leader}`}`);
   }
 
@@ -568,6 +576,7 @@ export class RaftNode {
     this.role = 'pre_candidate';
     this.leaderId = null;
     this.resetRoleState();
+    this.noteRole();
   }
 
   /** A campaign (election.ts) takes its term, with this node's own vote. */
@@ -578,6 +587,7 @@ export class RaftNode {
     this.role = 'candidate';
     this.leaderId = null;
     this.resetRoleState();
+    this.noteRole();
   }
 
   private becomeLeader(): void {
@@ -622,7 +632,13 @@ export class RaftNode {
     }
     this.knownLeader = { term: this.term, id: leader };
     this.leaderId = leader;
+    this.noteRole();
     this.handBack.leaderSeen(leader, this.term, this.elapsedTicks);
+  }
+
+  /** Every change of role, term or leader goes into the next Ready (Ready.roleChanges). */
+  private noteRole(): void {
+    this.readies.noteRole(this.role, this.term, this.leaderId);
   }
 
   /** An append or snapshot from the leader of the current term. */
@@ -874,11 +890,7 @@ export class RaftNode {
    */
   private leadToEndSplitBrain(backup: NodeId): void {
     this.pairRules?.resetKnownCommitIndex(this.log.commitIndex);
-    this.term = this.election.campaignTerm();
-    this.votedFor = this.id;
-    this.role = 'candidate';
-    this.leaderId = null;
-    this.resetRoleState();
+    this.becomeCandidate(this.election.campaignTerm());
     this.trace(
       `takes leadership at term ${this.term} to end the split brain with ${backup}; its solo entries will be merged`,
     );
@@ -921,6 +933,11 @@ export class RaftNode {
     assert.ok(this.log.lastTerm() <= this.term, `log term ${this.log.lastTerm()} beyond term ${this.term}`);
     assert.ok(this.readies.handedOutTerm <= this.term, 'the term never goes back');
     assert.ok(this.outbox.length <= this.limits.maxOutboxMessages, 'the outbox is bounded');
+    const noted = this.readies.currentRole;
+    assert.ok(
+      noted.role === this.role && noted.term === this.term && noted.leaderId === this.leaderId,
+      `role change not noted: ${this.role}/${this.term}/${this.leaderId} after ${noted.role}/${noted.term}/${noted.leaderId}`,
+    );
     assert.ok(
       this.election.votesReceived <= this.configuration.voters.length + 1,
       'votes are bounded by the voters',

@@ -1,11 +1,24 @@
 // The Ready: what a node hands its driver, one at a time, and what the node remembers of the Readies
 // it handed out. A Ready carries the soft and hard state only when they changed since the last one,
-// and says whether the driver must make it durable before acting on it (Ready.mustSync).
+// every role change in between (Ready.roleChanges), and says whether the driver must make it
+// durable before acting on it (Ready.mustSync).
 import assert from 'node:assert/strict';
-import type { HardState, NodeId, Ready, Role, SoftState } from './types.js';
+import type { HardState, NodeId, Ready, Role, RoleChange, SoftState } from './types.js';
+
+/**
+ * The most role changes one Ready carries. An input changes the role a few times at most (leader,
+ * follower, candidate, leader); many more pile up only while the driver holds a Ready for a slow
+ * write, and then the oldest say nothing the driver still needs (see Ready.roleChanges).
+ */
+export const MAX_ROLE_CHANGES_PER_READY = 64;
 
 export class ReadyTracker {
   private softState: SoftState = { role: 'follower', leaderId: null };
+  /** The node's (role, term, leader) as of the last change noted. */
+  private role: RoleChange;
+  /** Changes noted since the last Ready handed out, oldest first; bounded. */
+  private roleChanges: RoleChange[] = [];
+  private droppedRoleChangeCount = 0;
   /** The hard state handed out last; at start, the one the node was built from. */
   private hardState: HardState;
   /**
@@ -18,6 +31,42 @@ export class ReadyTracker {
   constructor(initial: HardState | null) {
     this.hardState = initial === null ? { term: 0, votedFor: null, commitIndex: 0 } : { ...initial };
     this.syncedHardState = initial === null ? null : { ...initial };
+    this.role = { role: 'follower', term: this.hardState.term, leaderId: null };
+  }
+
+  /** The node's (role, term, leader) as of the last change noted. */
+  get currentRole(): RoleChange {
+    return this.role;
+  }
+
+  /** Role changes noted and not handed out yet. */
+  get pendingRoleChanges(): number {
+    return this.roleChanges.length;
+  }
+
+  /** Role changes dropped because more than MAX_ROLE_CHANGES_PER_READY waited for one Ready. */
+  get droppedRoleChanges(): number {
+    return this.droppedRoleChangeCount;
+  }
+
+  /** The node's role, term or leader may have changed: note it if it did. */
+  noteRole(role: Role, term: number, leaderId: NodeId | null): void {
+    const last = this.role;
+    if (last.role === role && last.term === term && last.leaderId === leaderId) return;
+    assert.ok(term >= last.term, `the term went back from ${last.term} to ${term}`);
+    this.role = { role, term, leaderId };
+    if (this.roleChanges.length >= MAX_ROLE_CHANGES_PER_READY) {
+      this.roleChanges.shift();
+      this.droppedRoleChangeCount += 1;
+    }
+    this.roleChanges.push(this.role);
+  }
+
+  /** The changes for the Ready being built; none are pending afterwards. */
+  takeRoleChanges(): RoleChange[] {
+    const changes = this.roleChanges;
+    this.roleChanges = [];
+    return changes;
   }
 
   /** A Ready is handed out and not advanced yet. */
@@ -62,7 +111,18 @@ export class ReadyTracker {
   }
 
   handOut(ready: Ready): void {
-    if (ready.softState !== null) this.softState = ready.softState;
+    assert.ok(ready.roleChanges.length <= MAX_ROLE_CHANGES_PER_READY, 'role changes are bounded');
+    if (ready.softState !== null) {
+      // A new soft state is where the role changes led: the last of them.
+      const last = ready.roleChanges.at(-1);
+      assert.ok(
+        last !== undefined &&
+          last.role === ready.softState.role &&
+          last.leaderId === ready.softState.leaderId,
+        'a soft state change comes with the role changes that led to it',
+      );
+      this.softState = ready.softState;
+    }
     this.outstanding = ready;
   }
 

@@ -179,6 +179,13 @@ export interface SoftState {
   leaderId: NodeId | null;
 }
 
+/** One step of a node's role: the role it took, in which term, and the leader it knew then. */
+export interface RoleChange {
+  role: Role;
+  term: number;
+  leaderId: NodeId | null;
+}
+
 /**
  * Everything the driver must do, in this order:
  * 1. persist hardState, snapshot and entries in one durable write (entries whose index is at or
@@ -189,7 +196,20 @@ export interface SoftState {
  * 4. call advance(ready).
  */
 export interface Ready {
+  /** The role and leader now, when they differ from the last Ready's; null otherwise. */
   softState: SoftState | null;
+  /**
+   * Every change of (role, term, leader) the node went through since the last Ready, oldest
+   * first, as etcd reports each becomeX: the last one is the node's state now. softState says only
+   * where the node ended up; a leader that stepped down and won a new term within one input hands
+   * out the same soft state as before, and only these changes tell that its leadership began anew
+   * (the driver restarts its leadership bookkeeping on each change to leader). A term change alone
+   * counts (a follower that learns of a higher term without a leader). Bounded: at most
+   * MAX_ROLE_CHANGES_PER_READY (ready.ts); past that the oldest are dropped and counted
+   * (RaftNode.droppedRoleChanges). What is dropped is never the start of the current leadership:
+   * a leader's role changes only when it stops leading.
+   */
+  roleChanges: RoleChange[];
   hardState: HardState | null;
   snapshot: Snapshot | null;
   entries: Entry[];

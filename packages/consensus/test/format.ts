@@ -1,7 +1,7 @@
 // Text forms of entries, messages, Readies and status for the interaction scripts.
 import { decodeConfiguration } from '../src/configuration.js';
 import { describeConfiguration } from '../src/raft-node.js';
-import type { Entry, Message, RaftStatus, Ready, SnapshotMetadata } from '../src/types.js';
+import type { Entry, Message, RaftStatus, Ready, RoleChange, SnapshotMetadata } from '../src/types.js';
 import type { WitnessState, WitnessStatus } from '../src/witness-core.js';
 import type { AppliedRecord, MemoryStorage } from './simulated-cluster.js';
 
@@ -61,10 +61,17 @@ export function formatMessage(message: Message): string {
   }
 }
 
+export function formatRoleChange(change: RoleChange): string {
+  return `${change.role}@${change.term}${change.leaderId === null ? '' : ` leader=${change.leaderId}`}`;
+}
+
 export function formatReady(ready: Ready): string[] {
   const lines: string[] = [];
   if (ready.softState !== null) {
     lines.push(`soft-state: role=${ready.softState.role} leader=${ready.softState.leaderId ?? 'none'}`);
+  }
+  if (ready.roleChanges.length > 0) {
+    lines.push(`role-changes: ${ready.roleChanges.map(formatRoleChange).join(', ')}`);
   }
   if (ready.hardState !== null) {
     const { term, votedFor, commitIndex } = ready.hardState;

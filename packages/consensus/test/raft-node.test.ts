@@ -11,6 +11,7 @@ import {
   ProposalBackpressureError,
 } from '../src/errors.js';
 import { RaftNode } from '../src/raft-node.js';
+import { MAX_ROLE_CHANGES_PER_READY } from '../src/ready.js';
 import type {
   AppendEntriesMessage,
   Configuration,
@@ -479,6 +480,70 @@ describe('RaftNode', () => {
       expect(node.status().term).to.equal(4);
       const [answer] = node.ready().messages;
       expect(answer).to.include({ type: 'request_vote_response', term: 5, voteGranted: true, preVote: true });
+    });
+  });
+
+  describe('role changes (Ready.roleChanges)', () => {
+    const THREE: Configuration = { voters: ['1', '2', '3'], inSync: ['1', '2', '3'] };
+    const vote = (from: string, term: number): Message => ({
+      type: 'request_vote_response',
+      from,
+      to: '1',
+      term,
+      voteGranted: true,
+      preVote: false,
+    });
+
+    it('lists leader, follower, candidate, leader within one Ready, although the soft state is unchanged', () => {
+      const node = makeNode({}, { configuration: THREE });
+      node.campaign();
+      node.step(vote('2', 1));
+      const first = drain(node);
+      expect(first.flatMap((ready) => ready.roleChanges)).to.deep.equal([
+        { role: 'candidate', term: 1, leaderId: null },
+        { role: 'leader', term: 1, leaderId: '1' },
+      ]);
+      // Within one input batch, before the driver takes a Ready: a leader of term 2 appears, and
+      // this node wins term 3 at once.
+      node.step(append('2', 2, [0, 0], []));
+      node.campaign();
+      node.step(vote('3', 3));
+      expect(node.status()).to.include({ role: 'leader', term: 3 });
+      const ready = node.ready();
+      expect(ready.softState, 'leader of its own before and after').to.equal(null);
+      expect(ready.roleChanges).to.deep.equal([
+        { role: 'follower', term: 2, leaderId: '2' },
+        { role: 'candidate', term: 3, leaderId: null },
+        { role: 'leader', term: 3, leaderId: '1' },
+      ]);
+      node.advance(ready);
+      expect(drain(node).flatMap((later) => later.roleChanges)).to.deep.equal([]);
+    });
+
+    it('keeps at most MAX_ROLE_CHANGES_PER_READY, dropping the oldest and counting them', () => {
+      const node = makeNode({}, { configuration: THREE });
+      node.campaign();
+      const held = node.ready();
+      expect(held.roleChanges).to.deep.equal([{ role: 'candidate', term: 1, leaderId: null }]);
+      // The driver holds that Ready (a slow fsync) while the node campaigns 70 more times.
+      for (let campaign = 0; campaign < 70; campaign += 1) node.campaign();
+      node.advance(held);
+      const ready = node.ready();
+      expect(ready.roleChanges).to.have.length(MAX_ROLE_CHANGES_PER_READY);
+      expect(node.droppedRoleChanges).to.equal(70 - MAX_ROLE_CHANGES_PER_READY);
+      expect(ready.roleChanges[0]).to.deep.equal({
+        role: 'candidate',
+        term: 2 + 70 - MAX_ROLE_CHANGES_PER_READY,
+        leaderId: null,
+      });
+      expect(ready.roleChanges.at(-1)).to.deep.equal({ role: 'candidate', term: 71, leaderId: null });
+    });
+
+    it('notes no change when nothing changed (a repeated step to the same leader)', () => {
+      const node = makeNode({}, { configuration: THREE });
+      node.step(append('2', 1, [0, 0], []));
+      node.step(append('2', 1, [0, 0], []));
+      expect(node.ready().roleChanges).to.deep.equal([{ role: 'follower', term: 1, leaderId: '2' }]);
     });
   });
 

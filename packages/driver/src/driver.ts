@@ -138,9 +138,8 @@ export class Driver<S extends StateMachine> {
   private afterStop: (() => void) | null = null;
   /** The leader's entry timestamps never go backwards, even if the wall clock does. */
   private lastTimestampMs: number;
+  /** The core's role and leader as of the last role change carried out (Ready.roleChanges). */
   private softState: SoftState = { role: 'follower', leaderId: null };
-  /** The core's term as of the last Ready (a new term always comes with a hard state). */
-  private term: number;
   /** The term this node leads in, or null when it does not lead. */
   private leadingTerm: number | null = null;
   /**
@@ -193,7 +192,6 @@ export class Driver<S extends StateMachine> {
     this.logHashes.restore(logHash);
     this.snapshotIndex = initial.snapshot?.index ?? 0;
     this.persistedHardState = initial.hardState;
-    this.term = initial.hardState?.term ?? 0;
     this.lastTimestampMs = this.sm.clockMs;
     // The backup describes each solo entry it offers for a merge with its own ledger's answer.
     this.raft = new RaftNode(
@@ -504,10 +502,7 @@ export class Driver<S extends StateMachine> {
   private handleReady(ready: Ready): void {
     // The core counts a Ready's hard state as written once advanced, so a hard state whose write is
     // skipped is kept here and written with the next batch (or at stop).
-    if (ready.hardState !== null) {
-      this.unwrittenHardState = ready.hardState;
-      this.term = ready.hardState.term;
-    }
+    if (ready.hardState !== null) this.unwrittenHardState = ready.hardState;
     // Before anything of this Ready is written: the backup starts over as an empty node.
     if (ready.discardHistory) this.discardHistory();
     let messages = ready.messages;
@@ -597,7 +592,7 @@ export class Driver<S extends StateMachine> {
     this.raft.advance(ready);
     // Serving alone, the leader's own fsync is what commits.
     if (this.options.trackCommitDecisions === true) this.noteCommitDecisions();
-    this.observeSoftState(ready.softState);
+    this.observeRoleChanges(ready);
     for (const offer of ready.mergeOffers) this.proposeMerge(offer);
   }
 
@@ -747,30 +742,38 @@ export class Driver<S extends StateMachine> {
   // Leadership.
 
   /**
-   * Acts on the core's soft state. A leader that stepped down and won again inside one input
-   * hands out a soft state equal to the last one: the term tells that leadership began anew.
+   * Carries out each role change of the Ready in order (Ready.roleChanges): a leadership that ends
+   * refuses its waiters and marks when this node last saw a leader; each leadership that begins
+   * restarts the read lease and the leader's duties. That includes a leadership the soft state
+   * hides: a leader that stepped down and won a new term within one Ready hands out the same soft
+   * state as before, and only its role changes say that it leads a new term, whose members'
+   * answers must count for its read lease (issue 14: such a leader refused every read for 90 s).
    */
-  private observeSoftState(softState: SoftState | null): void {
-    const previous = this.softState;
-    const current = softState ?? previous;
-    const term = this.term;
-    const newLeadership = current.role === 'leader' && this.leadingTerm !== term;
-    if (softState === null && !newLeadership) return;
-    this.softState = current;
-    const changed = previous.role !== current.role || previous.leaderId !== current.leaderId || newLeadership;
-    if (!changed) return;
-    if (previous.role === 'leader' && (current.role !== 'leader' || newLeadership)) {
-      this.leaderContactAtMs = this.options.clock();
+  private observeRoleChanges(ready: Ready): void {
+    for (const change of ready.roleChanges) {
+      const previous = this.softState;
+      this.softState = { role: change.role, leaderId: change.leaderId };
+      // The core goes from leader only to another role, but when it dropped the oldest changes of
+      // an overfull Ready (see Ready.roleChanges) the next one kept may be a new leadership.
+      if (previous.role === 'leader') this.stoppedLeading(change.leaderId);
+      this.options.events?.roleChanged?.(previous, change);
+      if (change.role === 'leader') this.becameLeader(change.term);
     }
-    if (current.role !== 'leader') {
-      this.leadingTerm = null;
-      this.memberContactInTermAtMs = null;
-      const error = new DriverRefusal('leadership_lost', 'this node stopped leading', current.leaderId);
-      for (const waiter of this.waiters.values()) waiter.done(error);
-      this.waiters.clear();
-    }
-    this.options.events?.softStateChanged?.(previous, current, term);
-    if (newLeadership) this.becameLeader(term);
+    const softState = ready.softState;
+    assert.ok(
+      softState === null ||
+        (softState.role === this.softState.role && softState.leaderId === this.softState.leaderId),
+      'the role changes end at the soft state',
+    );
+  }
+
+  private stoppedLeading(leaderId: NodeId | null): void {
+    this.leaderContactAtMs = this.options.clock();
+    this.leadingTerm = null;
+    this.memberContactInTermAtMs = null;
+    const error = new DriverRefusal('leadership_lost', 'this node stopped leading', leaderId);
+    for (const waiter of this.waiters.values()) waiter.done(error);
+    this.waiters.clear();
   }
 
   private becameLeader(term: number): void {

@@ -1,7 +1,7 @@
 // What the environment gives the driver: storage, transport, a scheduler, a logger, and what it
 // may watch. Each is one small interface with its contract in its doc comment; the server and the
 // simulation each implement them (LevelDB and gRPC; MemoryStorage and the simulated network).
-import type { Entry, Message, Snapshot, SoftState } from '@tandem/consensus';
+import type { Entry, Message, RoleChange, Snapshot, SoftState } from '@tandem/consensus';
 import type { Result } from '@tandem/ledger';
 import type { PersistUpdate } from '@tandem/storage';
 
@@ -39,8 +39,12 @@ export interface DriverLogger {
 
 /** What the environment may watch; none of it feeds back into the driver. */
 export interface DriverEvents {
-  /** The role or the leader changed, or this node began to lead a new term. */
-  softStateChanged?(previous: SoftState, current: SoftState, term: number): void;
+  /**
+   * One change of the core's role, term or leader (Ready.roleChanges), in order: every one, even
+   * those a Ready's soft state hides (a leader that stepped down and won a new term in one input).
+   * `previous` is the role and leader before it.
+   */
+  roleChanged?(previous: SoftState, change: RoleChange): void;
   /** One committed entry was applied (result: null for noop and configuration entries). */
   entryApplied?(entry: Entry, result: Result | null): void;
   /** Entries through this index are applied. */

@@ -42,6 +42,13 @@ export {
 export { type MergePlan, mergedEntryFrom, planMerge } from './merge.js';
 export { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, resolveLedgerOptions } from './options.js';
 export {
+  MAX_GRANT_TERMS,
+  MAX_OVER_GRANT_STRETCHES,
+  type OverGrantStretch,
+  overGrantStretches,
+  type SeatInterval,
+} from './over-grant.js';
+export {
   DAY_MS,
   isPeriod,
   PERIODS,
@@ -51,6 +58,7 @@ export {
   periodStartMs,
   WEEK_MS,
 } from './period.js';
+export type { EndedLease } from './seat-history.js';
 export type { LedgerSnapshotState, RequestRecord, UsageRecord } from './snapshot.js';
 export {
   type CommittedEntry,

@@ -13,8 +13,10 @@ import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
 import { grantOf, leaseIdFor } from './lease-id.js';
 import { type LicenceTerms, readLicenceFile } from './licence-file.js';
 import { type LedgerOptions, resolveLedgerOptions } from './options.js';
+import { type OverGrantStretch, overGrantStretches, type SeatInterval } from './over-grant.js';
 import { periodBounds } from './period.js';
 import { RequestBook } from './request-book.js';
+import { SeatHistory } from './seat-history.js';
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -77,8 +79,11 @@ interface MergeEffects {
   seatLicences: Set<string>;
   /** Licences whose quota the merge changed: their current period is checked. */
   quotaLicences: Set<string>;
-  /** Periods the merge added usage to, by usage key, per licence. */
-  usagePeriods: Map<string, Set<string>>;
+  /**
+   * Periods the merge added usage to, per licence: usage key → the earliest merged report's time in
+   * that period.
+   */
+  usagePeriods: Map<string, Map<string, number>>;
 }
 
 interface UsageSlot {
@@ -227,6 +232,8 @@ export class Ledger {
   private readonly expiryQueue = new LeaseExpiryQueue();
   private readonly incidentBook = new IncidentBook();
   private readonly audit = new AuditTrail();
+  /** Leases ended lately, for the over-grant record of a merge. */
+  private readonly seatHistory: SeatHistory;
   /** The cluster licence files must be issued for; null until the first set_cluster_id. */
   private recordedClusterId: string | null = null;
   private lastAppliedIndex = 0;
@@ -234,6 +241,10 @@ export class Ledger {
 
   constructor(options?: Partial<LedgerOptions>) {
     this.options = resolveLedgerOptions(options);
+    this.seatHistory = new SeatHistory(
+      this.options.seatHistoryMaxEntries,
+      this.options.seatHistoryRetentionMs,
+    );
   }
 
   /** The index of the last entry applied; 0 before the first. */
@@ -278,6 +289,9 @@ export class Ledger {
     this.forgetOldRequests();
     this.forgetOldAudit();
     const result = this.applyCommand(entry);
+    // After the command: a lease a tick expired is recorded with its expiry time, which may already
+    // be older than the retention.
+    this.seatHistory.forgetBefore(this.clock);
     // Every entry may end an overdraft: by what it did, or because its time is past a period's end.
     this.resolveIncidents();
     return result;
@@ -548,9 +562,11 @@ export class Ledger {
     const current = this.licences.get(licenceId);
     if (current === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
     if (current.status === 'deactivated') return { ok: true, outcome: { kind: 'licence', licence: current } };
-    for (const leaseId of [...(this.leaseIdsByLicence.get(licenceId) ?? [])]) {
-      this.removeLease(this.leaseSlot(leaseId));
-    }
+    // In grant order, as a restored ledger would (the seat history records them in this order).
+    const slots = [...(this.leaseIdsByLicence.get(licenceId) ?? [])].map((leaseId) =>
+      this.leaseSlot(leaseId),
+    );
+    for (const slot of slots.sort(compareGrants)) this.removeLease(slot, this.clock);
     const licence: Licence = deepFreeze({ ...current, status: 'deactivated', updatedAtMs: this.clock });
     this.licences.set(licenceId, licence);
     return { ok: true, outcome: { kind: 'licence', licence } };
@@ -659,27 +675,32 @@ export class Ledger {
     return { ok: true, outcome: { kind: 'lease', lease } };
   }
 
-  /** Release and revoke both end the lease at once and answer with the lease as it was. */
-  private removeLeaseById(leaseId: string): Result {
+  /**
+   * Release and revoke both end the lease at once and answer with the lease as it was. `atMs`, when
+   * the lease ended, is the entry's time (a merged release's is the backup's).
+   */
+  private removeLeaseById(leaseId: string, atMs: number = this.clock): Result {
     const slot = this.leases.get(leaseId);
     if (slot === undefined) return reject('lease_not_found', `lease ${leaseId} does not exist`);
-    this.removeLease(slot);
+    this.removeLease(slot, atMs);
     return { ok: true, outcome: { kind: 'lease', lease: slot.lease } };
   }
 
   private tick(): Result {
-    const expired: LeaseSlot[] = [];
-    for (let due = this.expiryQueue.peek(); due !== undefined && due.expiresAtMs <= this.clock; ) {
+    const due = new Set<LeaseSlot>();
+    for (let next = this.expiryQueue.peek(); next !== undefined && next.expiresAtMs <= this.clock; ) {
       this.expiryQueue.pop();
-      const slot = this.leases.get(due.leaseId);
+      const slot = this.leases.get(next.leaseId);
       // Entries left behind by renewals, releases and earlier expiries are skipped.
-      if (slot !== undefined && slot.lease.expiresAtMs <= this.clock) {
-        this.removeLease(slot);
-        expired.push(slot);
-      }
-      due = this.expiryQueue.peek();
+      if (slot !== undefined && slot.lease.expiresAtMs <= this.clock) due.add(slot);
+      next = this.expiryQueue.peek();
     }
+    const expired = [...due];
+    // Removed in grant order, not the queue's (which differs after a restore): the seat history
+    // records them in that order.
     expired.sort(compareGrants);
+    // Each ended when it expired, not when the tick came.
+    for (const slot of expired) this.removeLease(slot, slot.lease.expiresAtMs, true);
     return {
       ok: true,
       outcome: { kind: 'tick', expiredLeaseIds: expired.map((slot) => slot.lease.leaseId) },
@@ -734,9 +755,21 @@ export class Ledger {
     this.scheduleExpiry(slot);
   }
 
-  private removeLease(slot: LeaseSlot): void {
+  /**
+   * Ends a live lease; `endedAtMs` (leader time) goes into the seat history, with whether a tick
+   * expired it.
+   */
+  private removeLease(slot: LeaseSlot, endedAtMs: number, expired = false): void {
     const { lease } = slot;
     assert.ok(this.leases.delete(lease.leaseId), `lease ${lease.leaseId} is not live`);
+    this.seatHistory.record({
+      leaseId: lease.leaseId,
+      licenceId: lease.licenceId,
+      grantTerm: slot.grantTerm,
+      grantedAtMs: lease.grantedAtMs,
+      endedAtMs: Math.max(endedAtMs, lease.grantedAtMs),
+      expired,
+    });
     const licenceLeases = this.leaseIdsByLicence.get(lease.licenceId);
     assert.ok(
       licenceLeases?.delete(lease.leaseId) === true,
@@ -954,6 +987,8 @@ export class Ledger {
     }
     // A renewal, release or licence change both sides executed: each side's effect is already
     // there (the main's own, and the merged one is not executed again); only the answer is kept.
+    // A renewal the main refused still kept the seat taken on the backup's side.
+    if (command.type === 'renew_lease') this.honourBackupRenewal(merged, effects);
     if (command.type !== 'acquire_lease' && command.type !== 'report_usage') {
       this.keepOtherSideResult(command.requestId, answered);
       return;
@@ -1017,16 +1052,76 @@ export class Ledger {
       }
       case 'deactivate_licence':
         return this.deactivateLicence(command.licenceId);
-      case 'renew_lease':
-        return this.renewLease(command.leaseId, command.ttlMs);
+      case 'renew_lease': {
+        const result = this.renewLease(command.leaseId, command.ttlMs);
+        if (result.ok) return result;
+        return this.honourBackupRenewal(merged, effects) ?? result;
+      }
       case 'release_lease':
       case 'revoke_lease':
-        return this.removeLeaseById(command.leaseId);
+        return this.removeLeaseById(command.leaseId, this.mergedTimeMs(merged));
       case 'audit_note':
         return { ok: true, outcome: { kind: 'noted' } };
       default:
         return assert.fail(`a merged command has unknown type ${String((command as Command).type)}`);
     }
+  }
+
+  /**
+   * The backup renewed a lease the main no longer holds: its workstation was told the lease runs
+   * until the expiry the backup answered, and goes on using it. A lease that only expired here
+   * (its TTL ran out while its renewals went to the backup) and is still unexpired by that answer
+   * is held again, as the backup answered (dated no later than now), even past the seats, like a
+   * lease the backup granted: the workstation keeps its seat, and the seats held at once stay
+   * true for the over-grant record. One the main released, revoked or deactivated before the
+   * renewal stays ended (that decision stands), but the seat history keeps its longer lifetime, up
+   * to now. Returns the lease held again, or null.
+   */
+  private honourBackupRenewal(merged: MergedEntry, effects: MergeEffects): Result | null {
+    const answered = merged.result;
+    if (answered === undefined || !answered.ok || answered.outcome.kind !== 'lease') return null;
+    const backupLease = answered.outcome.lease;
+    const grant = grantOf(backupLease.leaseId);
+    const licence = this.licences.get(backupLease.licenceId);
+    if (grant === null || licence === undefined || this.leases.has(backupLease.leaseId)) return null;
+    effects.seatLicences.add(licence.licenceId);
+    const ended = this.seatHistory.find(backupLease.leaseId);
+    const renewedAtMs = Math.min(backupLease.renewedAtMs, this.clock);
+    const expiresAtMs = Math.min(backupLease.expiresAtMs, this.clock + backupLease.ttlMs);
+    const resumable =
+      (ended === undefined || ended.expired) &&
+      licence.status === 'active' &&
+      expiresAtMs > this.clock &&
+      this.leases.size < this.options.maxLeases;
+    if (!resumable) {
+      // Ended here after the backup's renewal: by the workstation's own release, or an expiry
+      // after it; the record already covers the renewal.
+      if (ended !== undefined && ended.endedAtMs >= this.mergedTimeMs(merged)) return null;
+      const grantedAtMs = Math.min(backupLease.grantedAtMs, this.clock);
+      this.seatHistory.extend({
+        leaseId: backupLease.leaseId,
+        licenceId: licence.licenceId,
+        grantTerm: grant.grantTerm,
+        grantedAtMs,
+        endedAtMs: Math.max(grantedAtMs, Math.min(backupLease.expiresAtMs, this.clock)),
+        expired: ended?.expired ?? true,
+      });
+      return null;
+    }
+    // Live again: its lifetime is the live lease's now.
+    this.seatHistory.forget(backupLease.leaseId);
+    const lease: Lease = deepFreeze({
+      leaseId: backupLease.leaseId,
+      licenceId: licence.licenceId,
+      workstationId: backupLease.workstationId,
+      parameters: copyParameters(backupLease.parameters),
+      grantedAtMs: Math.min(backupLease.grantedAtMs, renewedAtMs),
+      renewedAtMs,
+      expiresAtMs,
+      ttlMs: backupLease.ttlMs,
+    });
+    this.addLease({ lease, grantIndex: grant.grantIndex, grantTerm: grant.grantTerm });
+    return { ok: true, outcome: { kind: 'lease', lease } };
   }
 
   /** Entry times after the ledger's clock (a backup clock running ahead) are brought back to it. */
@@ -1137,14 +1232,15 @@ export class Ledger {
     if (licence.status === 'deactivated') {
       return reject('licence_deactivated', `licence ${licence.licenceId} is deactivated`);
     }
-    const { result, key } = this.addUsage(licence, this.mergedTimeMs(merged), command.units, false);
+    const atMs = this.mergedTimeMs(merged);
+    const { result, key } = this.addUsage(licence, atMs, command.units, false);
     if (key === null) return result;
     let keys = effects.usagePeriods.get(licence.licenceId);
     if (keys === undefined) {
-      keys = new Set();
+      keys = new Map();
       effects.usagePeriods.set(licence.licenceId, keys);
     }
-    keys.add(key);
+    keys.set(key, Math.min(keys.get(key) ?? atMs, atMs));
     if (answered === undefined) return result;
     assert.ok(answered.outcome.kind === 'usage', 'validation admits only usage for a report');
     const { licenceId, periodStartMs, used, remaining } = answered.outcome;
@@ -1152,44 +1248,56 @@ export class Ledger {
   }
 
   /**
-   * Opens an incident for every limit the merge left exceeded: the seats of a licence that gained
-   * leases (or had its seats changed), and the quota of every period the merge added usage to (or
-   * the current period, when the merge changed the quota). A limit already covered by an open
-   * incident of the same licence, kind and period with at least this excess gets no second one.
+   * Records an incident for every excess the split brain caused.
+   * - Seats: for each licence that gained a lease (or had its seats changed), every stretch since the
+   *   merged entries began during which the leases held at once across both histories, ordered by
+   *   their leader timestamps, went over the seats (over-grant.ts): with its peak, start, end and
+   *   grant terms. One that ended before the merge is recorded resolved; one that still lasts is
+   *   open, and the licence grants no new lease until it is back within its seats.
+   * - Usage: every period the merge added usage to (or the current period, when the merge changed
+   *   the quota) that is over its quota.
+   * An excess already recorded (an incident of the same licence and kind covering the same stretch
+   * or period with at least this excess) gets no second one, so a repeated merge records nothing.
    */
   private openIncidents(command: MergeCommand, entry: LedgerEntry, effects: MergeEffects): string[] {
     const incidentIds: string[] = [];
-    const open = (
-      licenceId: string,
-      kind: IncidentKind,
-      limit: number,
-      observed: number,
-      period: UsagePeriod | null,
-    ): void => {
-      const excess = observed - limit;
-      const periodStartMs = period?.periodStartMs ?? null;
-      if (excess <= 0 || this.incidentBook.largestOpenExcess(licenceId, kind, periodStartMs) >= excess)
-        return;
+    const record = (fields: {
+      licenceId: string;
+      kind: IncidentKind;
+      limit: number;
+      observed: number;
+      period: UsagePeriod | null;
+      startedAtMs: number | null;
+      endedAtMs: number | null;
+      grantTerms: number[];
+    }): void => {
       const incidentId = incidentIdFor(entry.index, incidentIds.length + 1);
       this.incidentBook.add({
         incidentId,
-        licenceId,
-        kind,
-        limit,
-        observed,
-        excess,
+        licenceId: fields.licenceId,
+        kind: fields.kind,
+        limit: fields.limit,
+        observed: fields.observed,
+        excess: fields.observed - fields.limit,
         mainTerm: entry.term,
         backupTerms: [...command.sourceTerms],
         sourceNodeId: command.sourceNodeId,
         mergeIndex: entry.index,
         openedAtMs: this.clock,
-        resolvedAtMs: null,
-        periodStartMs,
-        periodEndMs: period?.periodEndMs ?? null,
+        // An over-grant that was over before the heal is recorded as it was: already resolved.
+        resolvedAtMs: fields.kind === 'seats' && fields.endedAtMs !== null ? this.clock : null,
+        periodStartMs: fields.period?.periodStartMs ?? null,
+        periodEndMs: fields.period?.periodEndMs ?? null,
+        startedAtMs: fields.startedAtMs,
+        endedAtMs: fields.endedAtMs,
+        grantTerms: fields.grantTerms,
       });
       incidentIds.push(incidentId);
     };
 
+    // The split's window: from the earliest entry the merge carries.
+    let windowStartMs = Number.POSITIVE_INFINITY;
+    for (const merged of command.entries) windowStartMs = Math.min(windowStartMs, this.mergedTimeMs(merged));
     const licenceIds = new Set([
       ...effects.seatLicences,
       ...effects.quotaLicences,
@@ -1198,10 +1306,26 @@ export class Ledger {
     for (const licenceId of [...licenceIds].sort(compareStrings)) {
       const licence = this.licences.get(licenceId);
       assert.ok(licence !== undefined, `the merge touched a missing licence ${licenceId}`);
-      if (effects.seatLicences.has(licenceId)) {
-        open(licenceId, 'seats', licence.seats, this.seatsInUse(licenceId), null);
+      if (effects.seatLicences.has(licenceId) && Number.isFinite(windowStartMs)) {
+        for (const stretch of overGrantStretches(
+          this.seatIntervals(licenceId, windowStartMs),
+          licence.seats,
+        )) {
+          if (this.overGrantRecorded(licenceId, stretch, stretch.peak - licence.seats)) continue;
+          record({
+            licenceId,
+            kind: 'seats',
+            limit: licence.seats,
+            observed: stretch.peak,
+            period: null,
+            startedAtMs: stretch.startedAtMs,
+            endedAtMs: stretch.endedAtMs,
+            grantTerms: stretch.grantTerms,
+          });
+        }
       }
-      const keys = new Set(effects.usagePeriods.get(licenceId) ?? []);
+      const firstReportMs = effects.usagePeriods.get(licenceId) ?? new Map<string, number>();
+      const keys = new Set(firstReportMs.keys());
       if (effects.quotaLicences.has(licenceId) && licence.quota !== null) {
         keys.add(
           usageKey(licence.quota.period, periodBounds(licence.quota.period, this.clock).periodStartMs),
@@ -1209,20 +1333,68 @@ export class Ledger {
       }
       const slots = this.usageByLicence.get(licenceId);
       const written = [...keys]
-        .map((key) => slots?.get(key))
-        .filter((slot): slot is UsageSlot => slot !== undefined)
-        .sort(compareUsage);
-      for (const slot of written) {
+        .map((key) => ({ key, slot: slots?.get(key) }))
+        .filter((each): each is { key: string; slot: UsageSlot } => each.slot !== undefined)
+        .sort((a, b) => compareUsage(a.slot, b.slot));
+      for (const { key, slot } of written) {
         // The quota in force for the period: the licence's own while it still counts in this kind
         // of period, else the one recorded with the period's last report (0: no quota).
         const limit =
           licence.quota !== null && licence.quota.period === slot.period
             ? licence.quota.units
             : slot.usage.quota;
-        if (limit > 0) open(licenceId, 'usage', limit, slot.usage.used, slot.usage);
+        const excess = slot.usage.used - limit;
+        if (limit <= 0 || excess <= 0) continue;
+        if (this.incidentBook.largestOpenExcess(licenceId, 'usage', slot.usage.periodStartMs) >= excess)
+          continue;
+        record({
+          licenceId,
+          kind: 'usage',
+          limit,
+          observed: slot.usage.used,
+          period: slot.usage,
+          startedAtMs: firstReportMs.get(key) ?? null,
+          endedAtMs: null,
+          grantTerms: [],
+        });
       }
     }
     return incidentIds;
+  }
+
+  /**
+   * The lifetimes of the licence's leases held at any time since `sinceMs`: the live ones (still
+   * held, however close to expiry, as seatsInUse counts them) and those the seat history remembers.
+   */
+  private seatIntervals(licenceId: string, sinceMs: number): SeatInterval[] {
+    const intervals: SeatInterval[] = [];
+    for (const leaseId of this.leaseIdsByLicence.get(licenceId) ?? []) {
+      const slot = this.leaseSlot(leaseId);
+      intervals.push({ startMs: slot.lease.grantedAtMs, endMs: null, grantTerm: slot.grantTerm });
+    }
+    for (const ended of this.seatHistory.endedAfter(licenceId, sinceMs)) {
+      intervals.push({ startMs: ended.grantedAtMs, endMs: ended.endedAtMs, grantTerm: ended.grantTerm });
+    }
+    return intervals;
+  }
+
+  /**
+   * Whether an incident already covers this over-grant: a seats incident of the licence with at
+   * least this excess, naming every grant term of the stretch, that began no later and lasted no
+   * shorter (one still open lasts; one that lasts must be open). An incident from before the
+   * ledger kept spans covers a stretch that lasts if it is open.
+   */
+  private overGrantRecorded(licenceId: string, stretch: OverGrantStretch, excess: number): boolean {
+    const lasts = stretch.endedAtMs === null;
+    return this.incidentBook.list(lasts).some((incident) => {
+      if (incident.licenceId !== licenceId || incident.kind !== 'seats' || incident.excess < excess)
+        return false;
+      if (incident.startedAtMs === null) return lasts;
+      if (incident.startedAtMs > stretch.startedAtMs) return false;
+      if (!stretch.grantTerms.every((term) => incident.grantTerms.includes(term))) return false;
+      if (lasts || incident.resolvedAtMs === null) return true;
+      return (incident.endedAtMs ?? incident.resolvedAtMs) >= (stretch.endedAtMs as number);
+    });
   }
 
   /** Resolves every open incident whose licence is back within the limit (or whose period is over). */
@@ -1467,6 +1639,7 @@ export class Ledger {
       incidents: this.incidentBook.records(),
       clusterId: this.recordedClusterId,
       audit: this.audit.values(),
+      endedLeases: this.seatHistory.values(),
     };
   }
 
@@ -1572,6 +1745,28 @@ export class Ledger {
 
     this.loadIncidents(state);
     this.loadAudit(state);
+    this.loadSeatHistory(state);
+  }
+
+  /** Ended leases of known licences with sane lifetimes, within the bound and the clock. */
+  private loadSeatHistory(state: LedgerSnapshotState): void {
+    if (state.endedLeases.length > this.options.seatHistoryMaxEntries) {
+      throw snapshotError(`the seat history holds more than ${this.options.seatHistoryMaxEntries} leases`);
+    }
+    for (const ended of state.endedLeases) {
+      const grant = grantOf(ended.leaseId);
+      if (
+        grant === null ||
+        grant.grantTerm !== ended.grantTerm ||
+        !this.licences.has(ended.licenceId) ||
+        ended.grantedAtMs < 0 ||
+        ended.endedAtMs < ended.grantedAtMs ||
+        ended.endedAtMs > state.clockMs
+      ) {
+        throw snapshotError(`ended lease ${ended.leaseId} is inconsistent`);
+      }
+      this.seatHistory.record(ended);
+    }
   }
 
   /**
@@ -1654,6 +1849,16 @@ export class Ledger {
             incident.periodEndMs !== null &&
             incident.periodStartMs < incident.periodEndMs;
       if (!periodFits) throw problem('has a period that does not fit its kind');
+      const grantTermsAscending = incident.grantTerms.every(
+        (term, position) => term > (incident.grantTerms[position - 1] ?? 0),
+      );
+      const spanFits =
+        (incident.endedAtMs === null ||
+          (incident.kind === 'seats' &&
+            incident.startedAtMs !== null &&
+            incident.endedAtMs >= incident.startedAtMs)) &&
+        (incident.kind === 'seats' || incident.grantTerms.length === 0);
+      if (!grantTermsAscending || !spanFits) throw problem('has an inconsistent span or grant terms');
       if (incident.openedAtMs > state.clockMs) throw problem('opened after the clock');
       if (incident.resolvedAtMs === null) {
         const inOrder =

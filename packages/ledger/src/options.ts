@@ -24,6 +24,13 @@ export interface LedgerOptions {
   auditMaxEntries: number;
   /** How long an audit record is kept, in entry time. */
   auditRetentionMs: number;
+  /**
+   * Ended leases remembered for the over-grant record of a merge (seat-history.ts); the earliest
+   * ended is forgotten first.
+   */
+  seatHistoryMaxEntries: number;
+  /** How long an ended lease is remembered for the over-grant record, in entry time. */
+  seatHistoryRetentionMs: number;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: Readonly<LedgerOptions> = Object.freeze({
@@ -36,6 +43,8 @@ export const DEFAULT_LEDGER_OPTIONS: Readonly<LedgerOptions> = Object.freeze({
   usageHistoryPeriods: 400,
   auditMaxEntries: 100_000,
   auditRetentionMs: 366 * 24 * HOUR_MS,
+  seatHistoryMaxEntries: 10_000,
+  seatHistoryRetentionMs: 24 * HOUR_MS,
 });
 
 /** Fills in defaults and asserts that every limit is a positive safe integer. */

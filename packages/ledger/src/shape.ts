@@ -291,6 +291,15 @@ export class ShapeReader {
       resolvedAtMs: nullableInteger('resolvedAtMs'),
       periodStartMs: nullableInteger('periodStartMs'),
       periodEndMs: nullableInteger('periodEndMs'),
+      // Absent from incidents recorded before the over-grant record (snapshot versions 2 to 4).
+      startedAtMs: fields.startedAtMs === undefined ? null : nullableInteger('startedAtMs'),
+      endedAtMs: fields.endedAtMs === undefined ? null : nullableInteger('endedAtMs'),
+      grantTerms:
+        fields.grantTerms === undefined
+          ? []
+          : this.array(fields.grantTerms, `${path}.grantTerms`).map((term, position) =>
+              this.integer(term, `${path}.grantTerms[${position}]`),
+            ),
     };
   }
 

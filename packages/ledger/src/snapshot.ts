@@ -2,7 +2,12 @@
 // and leases sorted, usage sorted, request records in the order they were made) so that equal
 // ledgers give equal bytes. Decoding checks the shape; the ledger checks consistency.
 //
-// Version 4 (written now) is version 3 with what the trust work added: the header names the
+// Version 5 (written now) is version 4 with the over-grant record: incidents carry when the excess
+// started and ended and the terms that granted the leases, and the seat history (ended leases with
+// their lifetimes) follows the audit trail, one array per line. Version 4 is still read: its
+// incidents have no such times, and its ledger remembers no ended lease.
+//
+// Version 4 is version 3 with what the trust work added: the header names the
 // cluster id and counts audit records, licences carry their grant (what the vendor signed),
 // remembered requests their fingerprint, and the audit trail follows the incidents, one record per
 // line. Versions 3 and 2 are still read: their licences become unsigned ones, their requests have
@@ -19,12 +24,15 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { UNKNOWN_FINGERPRINT } from './fingerprint.js';
 import { isPeriod } from './period.js';
+import type { EndedLease } from './seat-history.js';
 import { type Fields, ShapeReader } from './shape.js';
-import { numberText, quote } from './state-hash.js';
+import { endedLeaseText, numberText, quote } from './state-hash.js';
 import type { AuditRecord, Incident, Lease, Licence, Period, Result, UsagePeriod } from './types.js';
 
 const FORMAT = 'tandem-ledger-snapshot';
-const FORMAT_VERSION = 4;
+const FORMAT_VERSION = 5;
+/** Still read: without the over-grant record. */
+const TRUST_FORMAT_VERSION = 4;
 /** Still read: one JSON value per line, without the trust work's records. */
 const LINES_FORMAT_VERSION = 3;
 /** Still read: one JSON document. */
@@ -68,6 +76,8 @@ export interface LedgerSnapshotState {
   clusterId: string | null;
   /** Oldest first. */
   audit: AuditRecord[];
+  /** The seat history, in insertion order. */
+  endedLeases: EndedLease[];
 }
 
 const reader = new ShapeReader('SNAPSHOT_DECODE_FAILED', 'ledger snapshot');
@@ -224,6 +234,7 @@ export function encodeSnapshot(state: LedgerSnapshotState): Uint8Array {
     requests: state.requests.length,
     incidents: state.incidents.length,
     audit: state.audit.length,
+    endedLeases: state.endedLeases.length,
     clusterId: state.clusterId,
   });
   for (const licence of state.licences) writer.line(licence);
@@ -243,6 +254,7 @@ export function encodeSnapshot(state: LedgerSnapshotState): Uint8Array {
   }
   for (const incident of state.incidents) writer.line(incident);
   for (const record of state.audit) writer.line(record);
+  for (const ended of state.endedLeases) writer.text(endedLeaseText(ended));
   return writer.bytes();
 }
 
@@ -320,15 +332,17 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     const root = reader.object(parsed, '$');
     if (root.format !== FORMAT) reader.fail('$.format', `expected ${FORMAT}`);
     if (root.v === DOCUMENT_FORMAT_VERSION) return decodeVersion2(root);
-    if (root.v !== FORMAT_VERSION && root.v !== LINES_FORMAT_VERSION) {
+    if (root.v !== FORMAT_VERSION && root.v !== TRUST_FORMAT_VERSION && root.v !== LINES_FORMAT_VERSION) {
       reader.fail('$.v', `unsupported format version ${JSON.stringify(root.v)}`);
     }
   }
   const header = reader.object(lines.next('$'), '$');
   if (header.format !== FORMAT) reader.fail('$.format', `expected ${FORMAT}`);
-  if (header.v !== FORMAT_VERSION && header.v !== LINES_FORMAT_VERSION)
+  if (header.v !== FORMAT_VERSION && header.v !== TRUST_FORMAT_VERSION && header.v !== LINES_FORMAT_VERSION)
     reader.fail('$.v', `unsupported format version ${JSON.stringify(header.v)}`);
-  const current = header.v === FORMAT_VERSION;
+  // Versions 4 and 5 have the trust work's records; version 5 the seat history.
+  const current = header.v !== LINES_FORMAT_VERSION;
+  const withSeatHistory = header.v === FORMAT_VERSION;
   const state: LedgerSnapshotState = {
     appliedIndex: reader.integer(header.appliedIndex, '$.appliedIndex'),
     clockMs: reader.integer(header.clockMs, '$.clockMs'),
@@ -339,6 +353,7 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     incidents: [],
     clusterId: current && header.clusterId !== null ? reader.string(header.clusterId, '$.clusterId') : null,
     audit: [],
+    endedLeases: [],
   };
   const sizes = {
     licences: count(header, 'licences'),
@@ -347,6 +362,7 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     requests: count(header, 'requests'),
     incidents: count(header, 'incidents'),
     audit: current ? count(header, 'audit') : 0,
+    endedLeases: withSeatHistory ? count(header, 'endedLeases') : 0,
   };
   for (let position = 0; position < sizes.licences; position++) {
     const path = `$.licences[${position}]`;
@@ -391,6 +407,19 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     const path = `$.audit[${position}]`;
     state.audit.push(reader.auditRecord(lines.next(path), path));
   }
+  for (let position = 0; position < sizes.endedLeases; position++) {
+    const path = `$.endedLeases[${position}]`;
+    const fields = reader.array(lines.next(path), path);
+    if (fields.length !== 6) reader.fail(path, 'expected an ended lease of 6 fields');
+    state.endedLeases.push({
+      leaseId: reader.string(fields[0], `${path}[0]`),
+      licenceId: reader.string(fields[1], `${path}[1]`),
+      grantTerm: reader.integer(fields[2], `${path}[2]`),
+      grantedAtMs: reader.integer(fields[3], `${path}[3]`),
+      endedAtMs: reader.integer(fields[4], `${path}[4]`),
+      expired: reader.boolean(fields[5], `${path}[5]`),
+    });
+  }
   if (!lines.atEnd) reader.fail('$', 'the snapshot goes on after its last record');
   return state;
 }
@@ -427,5 +456,6 @@ function decodeVersion2(root: Fields): LedgerSnapshotState {
       .map((value, position) => reader.incident(value, `$.incidents[${position}]`)),
     clusterId: null,
     audit: [],
+    endedLeases: [],
   };
 }

@@ -5,6 +5,7 @@
 // text and different content different text, without the cost of sorting the keys of every object.
 import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
+import type { EndedLease } from './seat-history.js';
 import type { RequestRecord, UsageRecord } from './snapshot.js';
 import type {
   AuditRecord,
@@ -32,6 +33,8 @@ export interface HashedState {
   requests: Iterable<RequestRecord>;
   /** Resolved ones in resolution order, then open ones in opening order (as in the snapshot). */
   incidents: Iterable<Incident>;
+  /** The seat history (seat-history.ts), in insertion order. */
+  endedLeases: Iterable<EndedLease>;
   clusterId: string | null;
   /** Oldest first. */
   audit: Iterable<AuditRecord>;
@@ -185,7 +188,19 @@ function incidentText(incident: Incident): string {
     `${numberText(incident.mainTerm)},[${incident.backupTerms.map(numberText).join(',')}],` +
     `${quote(incident.sourceNodeId)},${numberText(incident.mergeIndex)},${numberText(incident.openedAtMs)},` +
     `${nullableNumberText(incident.resolvedAtMs)},${nullableNumberText(incident.periodStartMs)},` +
-    `${nullableNumberText(incident.periodEndMs)}]`
+    `${nullableNumberText(incident.periodEndMs)},${nullableNumberText(incident.startedAtMs)},` +
+    `${nullableNumberText(incident.endedAtMs)},[${incident.grantTerms.map(numberText).join(',')}]]`
+  );
+}
+
+/**
+ * An ended lease as the snapshot writes it: [leaseId, licenceId, grantTerm, grantedAtMs, endedAtMs,
+ * expired].
+ */
+export function endedLeaseText(ended: EndedLease): string {
+  return (
+    `[${quote(ended.leaseId)},${quote(ended.licenceId)},${numberText(ended.grantTerm)},` +
+    `${numberText(ended.grantedAtMs)},${numberText(ended.endedAtMs)},${ended.expired}]`
   );
 }
 
@@ -201,7 +216,7 @@ function resultText(result: Result): string {
  */
 export function hashLedgerState(state: HashedState): string {
   const hash = new ChunkedHash();
-  hash.write('tandem-ledger-state v4\ncluster\n');
+  hash.write('tandem-ledger-state v5\ncluster\n');
   hash.write(`${state.clusterId === null ? 'null' : quote(state.clusterId)}\nlicences\n`);
   for (const licence of state.licences) hash.write(`${licenceText(licence)}\n`);
   hash.write('leases\n');
@@ -223,5 +238,7 @@ export function hashLedgerState(state: HashedState): string {
   // The entry index is left out, like the requests': a merged record is at the merge's index.
   hash.write('audit\n');
   for (const record of state.audit) hash.write(`${auditText(record)}\n`);
+  hash.write('ended leases\n');
+  for (const ended of state.endedLeases) hash.write(`${endedLeaseText(ended)}\n`);
   return hash.digestHex();
 }

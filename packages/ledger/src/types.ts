@@ -310,6 +310,20 @@ export interface Incident {
   /** For kind usage: the period that went over its quota; null for kind seats. */
   periodStartMs: number | null;
   periodEndMs: number | null;
+  /**
+   * When the excess began, in leader time. Seats: the first moment the leases held at once across
+   * both histories went over the limit (see over-grant.ts). Usage: the time of the earliest merged
+   * report in the period. Null for an incident recorded before the ledger kept this.
+   */
+  startedAtMs: number | null;
+  /**
+   * Seats: when the leases held at once were back within the limit, for an over-grant that had
+   * ended before the merge recorded it (the incident is then recorded resolved); null while it lasts
+   * (the incident is open) and for usage.
+   */
+  endedAtMs: number | null;
+  /** Seats: the terms that granted the leases held during the over-grant, ascending; [] for usage. */
+  grantTerms: number[];
 }
 
 export type Outcome =

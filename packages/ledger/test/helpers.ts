@@ -82,6 +82,7 @@ export function clusteredLedger(options: Partial<LedgerOptions> = {}, clusterId 
       incidents: [],
       clusterId,
       audit: [],
+      endedLeases: [],
     }),
     options,
   );

@@ -361,11 +361,109 @@ describe('merge', () => {
         resolvedAtMs: null,
         periodStartMs: null,
         periodEndMs: null,
+        // ws-0 (term 1) and ws-1 (term 3) held both seats when the backup's first grant came.
+        startedAtMs: T0 + 10_000,
+        endedAtMs: null,
+        grantTerms: [1, BACKUP_TERM, MAIN_TERM],
       },
     ]);
     expect(main.ledger.openIncidentCount()).to.equal(1);
     expect(main.ledger.isOverdrawn('cad-1')).to.equal(true);
     expect(Object.isFrozen(main.ledger.incidents()[0])).to.equal(true);
+  });
+
+  it('records an over-grant released before the heal, with its peak, start, end and terms', () => {
+    // The failure an outside partition harness found: four workstations held a 2-seat licence for
+    // a moment, two leases from each side, all released before the heal, and no incident said so.
+    const { main, shared } = splitMain(2);
+    main.advance(5000);
+    const mainLease = expectLease(main.acquire('cad-1', 'ws-1', HOUR_MS, 'main-acquire')).leaseId;
+    main.advance(10_000);
+    expectOk(main.release(mainLease, 'main-release'));
+    expectOk(main.release(shared, 'shared-release'));
+    main.advance(60_000);
+    // The backup: ws-2 from +10 s to +13 s, ws-3 from +11 s to +12 s; then ws-4 from +17 s to +18 s,
+    // when the main had released both its leases (no over-grant).
+    const merged = solo([
+      acquire('b1', 'ws-2', HOUR_MS),
+      acquire('b2', 'ws-3', HOUR_MS),
+      { type: 'release_lease', requestId: 'b3', leaseId: `lease-${BACKUP_TERM}-5` },
+      { type: 'release_lease', requestId: 'b4', leaseId: `lease-${BACKUP_TERM}-4` },
+      { type: 'tick' },
+      { type: 'tick' },
+      { type: 'tick' },
+      acquire('b5', 'ws-4', HOUR_MS),
+      { type: 'release_lease', requestId: 'b6', leaseId: `lease-${BACKUP_TERM}-11` },
+    ]);
+    const outcome = expectMerged(main.apply(mergeCommand(merged)));
+    const mergeIndex = main.index;
+    expect(outcome.incidentIds).to.deep.equal([`incident-${mergeIndex}-1`]);
+    expect(main.ledger.seatsInUse('cad-1')).to.equal(0);
+    expect(main.ledger.incidents()).to.deep.equal([
+      {
+        incidentId: `incident-${mergeIndex}-1`,
+        licenceId: 'cad-1',
+        kind: 'seats',
+        limit: 2,
+        // ws-0, ws-1, ws-2 and ws-3 from +11 s to +12 s.
+        observed: 4,
+        excess: 2,
+        mainTerm: MAIN_TERM,
+        backupTerms: [BACKUP_TERM],
+        sourceNodeId: 'backup',
+        mergeIndex,
+        openedAtMs: T0 + 75_000,
+        // Over before the heal: recorded resolved, and the licence grants again at once.
+        resolvedAtMs: T0 + 75_000,
+        periodStartMs: null,
+        periodEndMs: null,
+        startedAtMs: T0 + 10_000,
+        endedAtMs: T0 + 13_000,
+        grantTerms: [1, BACKUP_TERM, MAIN_TERM],
+      },
+    ]);
+    expect(main.ledger.isOverdrawn('cad-1')).to.equal(false);
+    expectLease(main.acquire('cad-1', 'ws-5', HOUR_MS, 'after-merge'));
+
+    // The same merge applied again records nothing more.
+    const again = expectMerged(main.apply(mergeCommand(merged)));
+    expect(again.incidentIds).to.deep.equal([]);
+    expect(main.ledger.incidents()).to.have.length(1);
+  });
+
+  it('records every separate over-grant stretch, and one that still lasts as open', () => {
+    const { main, shared } = splitMain(1);
+    main.advance(60_000);
+    expectOk(main.release(shared, 'shared-release'));
+    main.advance(1000);
+    // ws-0 held the only seat from T0 to T0 + 60 s; the backup granted ws-2 at +10 s (released at
+    // +11 s) and ws-3 at +12 s (still held): two stretches, the second still lasting.
+    const merged = solo([
+      acquire('b1', 'ws-2', HOUR_MS),
+      { type: 'release_lease', requestId: 'b2', leaseId: `lease-${BACKUP_TERM}-4` },
+      acquire('b3', 'ws-3', HOUR_MS),
+      acquire('b4', 'ws-4', HOUR_MS),
+    ]);
+    const outcome = expectMerged(main.apply(mergeCommand(merged)));
+    expect(outcome.incidentIds).to.have.length(2);
+    const [first, second] = main.ledger.incidents();
+    expect(first).to.deep.include({
+      observed: 2,
+      startedAtMs: T0 + 10_000,
+      endedAtMs: T0 + 11_000,
+      grantTerms: [1, BACKUP_TERM],
+    });
+    expect(first?.resolvedAtMs).to.not.equal(null);
+    // ws-0 and ws-3 from +12 s, ws-4 too from +13 s; ws-0 released at +60 s left two on one seat.
+    expect(second).to.deep.include({
+      observed: 3,
+      excess: 2,
+      startedAtMs: T0 + 12_000,
+      endedAtMs: null,
+      resolvedAtMs: null,
+      grantTerms: [1, BACKUP_TERM],
+    });
+    expect(main.ledger.isOverdrawn('cad-1')).to.equal(true);
   });
 
   it('records a usage overdraft of the current period with the exact excess', () => {
@@ -766,6 +864,85 @@ describe('merge', () => {
     expect(main.ledger.lookupRequest('again')).to.deep.equal({
       ok: true,
       outcome: { kind: 'lease', lease: handedBack },
+    });
+  });
+
+  it('holds again a lease the main expired while the backup renewed it, and counts its seat', () => {
+    // The outside harness's case: the workstation renewed on the backup, the main meanwhile let the
+    // lease expire and gave the seat away; after the heal the workstation still holds it.
+    const { main, shared } = splitMain(1);
+    const backup = splitMain(1).main;
+    backup.term = BACKUP_TERM;
+    main.advance(2 * HOUR_MS);
+    expect(main.tick()).to.deep.equal([shared]);
+    const taken = expectLease(main.acquire('cad-1', 'ws-1', HOUR_MS, 'taken'));
+    backup.advance(HOUR_MS - 1000);
+    const renewed = expectLease(backup.renew(shared, 2 * HOUR_MS, 'renewed'));
+    const merged = [
+      mergedEntryFrom(
+        {
+          index: 4,
+          term: BACKUP_TERM,
+          timestampMs: T0 + HOUR_MS - 1000,
+          command: { type: 'renew_lease', requestId: 'renewed', leaseId: shared, ttlMs: 2 * HOUR_MS },
+        },
+        backup.ledger,
+      ),
+    ];
+    main.advance(1000);
+    const outcome = expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.getLease(shared)).to.deep.equal(renewed);
+    expect(main.ledger.lookupRequest('renewed')).to.deep.equal({
+      ok: true,
+      outcome: { kind: 'lease', lease: renewed },
+    });
+    // ws-0 from T0 (renewed on the backup) and ws-1 from the main's grant: two on one seat, open.
+    expect(outcome.incidentIds).to.have.length(1);
+    expect(main.ledger.incidents()[0]).to.deep.include({
+      observed: 2,
+      startedAtMs: taken.grantedAtMs,
+      endedAtMs: null,
+      grantTerms: [1, MAIN_TERM],
+    });
+    expect(main.ledger.isOverdrawn('cad-1')).to.equal(true);
+    const hash = main.ledger.stateHash();
+    expect(expectMerged(main.apply(mergeCommand(merged))).incidentIds).to.deep.equal([]);
+    expect(main.ledger.stateHash()).to.equal(hash);
+  });
+
+  it('leaves ended a lease the main released before the backup renewed it, and counts the renewal', () => {
+    const { main, shared } = splitMain(1);
+    const backup = splitMain(1).main;
+    backup.term = BACKUP_TERM;
+    main.advance(5000);
+    expectOk(main.release(shared, 'revoked-on-main'));
+    main.advance(1000);
+    expectLease(main.acquire('cad-1', 'ws-1', HOUR_MS, 'taken'));
+    backup.advance(10_000);
+    expectLease(backup.renew(shared, HOUR_MS, 'renewed'));
+    const merged = [
+      mergedEntryFrom(
+        {
+          index: 4,
+          term: BACKUP_TERM,
+          timestampMs: T0 + 10_000,
+          command: { type: 'renew_lease', requestId: 'renewed', leaseId: shared, ttlMs: HOUR_MS },
+        },
+        backup.ledger,
+      ),
+    ];
+    main.advance(60_000);
+    const outcome = expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    expectRejected(main.ledger.lookupRequest('renewed') as Result, 'lease_not_found');
+    // The workstation held it until the merge (its renewal said so): over the seat from the main's
+    // grant at +6 s until the merge.
+    expect(outcome.incidentIds).to.have.length(1);
+    expect(main.ledger.incidents()[0]).to.deep.include({
+      observed: 2,
+      startedAtMs: T0 + 6000,
+      endedAtMs: T0 + 66_000,
+      resolvedAtMs: T0 + 66_000,
     });
   });
 

@@ -119,8 +119,8 @@ describe('snapshot and restore', () => {
     expectSnapshotError(encoder.encode('nonsense'), /not UTF-8 JSON/);
     expectSnapshotError(encoder.encode('{"format":"other"}'), /\$\.format/);
     const text = decoder.decode(busyDriver().ledger.snapshot());
-    expectSnapshotError(encoder.encode(text.replace('"v":4', '"v":7')), /\$\.v/);
-    expectSnapshotError(encoder.encode(text.replace('"v":4', '"v":2')), /\$\.v/);
+    expectSnapshotError(encoder.encode(text.replace('"v":5', '"v":7')), /\$\.v/);
+    expectSnapshotError(encoder.encode(text.replace('"v":5', '"v":2')), /\$\.v/);
     expectSnapshotError(encoder.encode(text.replace('"seats":2', '"seats":"2"')), /\$\.licences\[0\]\.seats/);
   });
 

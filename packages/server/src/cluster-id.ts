@@ -40,5 +40,7 @@ export function ledgerOptionsOf(config: TandemConfig): Partial<LedgerOptions> {
     maxTtlMs: ledger.maxTtlMs,
     auditMaxEntries: ledger.auditMaxEntries,
     auditRetentionMs: ledger.auditRetentionMs,
+    seatHistoryMaxEntries: ledger.seatHistoryMaxEntries,
+    seatHistoryRetentionMs: ledger.seatHistoryRetentionMs,
   };
 }

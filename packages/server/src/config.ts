@@ -132,6 +132,10 @@ export interface TandemConfig {
     auditMaxEntries: number;
     /** How long the ledger keeps an audit record, in entry time. */
     auditRetentionMs: number;
+    /** Ended leases the ledger remembers for the over-grant record of a merge (pair mode). */
+    seatHistoryMaxEntries: number;
+    /** How long it remembers an ended lease for that record, in entry time. */
+    seatHistoryRetentionMs: number;
   };
   snapshot: {
     /** Take a snapshot and compact the log every this many applied entries. */
@@ -189,6 +193,8 @@ const NUMERIC_SETTINGS = {
     maxTtlMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],
     auditMaxEntries: [100_000, 100, 10_000_000],
     auditRetentionMs: [366 * 24 * 3_600_000, 3_600_000, 3650 * 24 * 3_600_000],
+    seatHistoryMaxEntries: [10_000, 100, 1_000_000],
+    seatHistoryRetentionMs: [24 * 3_600_000, 60_000, 30 * 24 * 3_600_000],
   },
   snapshot: {
     everyEntries: [10_000, 10, 100_000_000],

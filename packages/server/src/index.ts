@@ -7,6 +7,7 @@ export {
   LogHashChain,
   type NodeSnapshot,
 } from '@tandem/driver';
+export { ledgerOptionsOf } from './cluster-id.js';
 export * from './config.js';
 export * from './crash-points.js';
 export * from './edge.js';

@@ -153,8 +153,15 @@ export class Replica {
       configuredClusterId: config.cluster.id,
       campaignAtStart: config.cluster.mode === 'single',
       events: {
-        softStateChanged: (_previous, current, term) =>
-          logger.info('role changed', { role: current.role, leaderId: current.leaderId, term }),
+        // Every change the core reports, even one its soft state hides (a leader that stepped
+        // down and won a new term within one Ready).
+        roleChanged: (previous, change) =>
+          logger.info('role changed', {
+            role: change.role,
+            leaderId: change.leaderId,
+            term: change.term,
+            previousRole: previous.role,
+          }),
         applied: (index) => {
           for (const listener of replica?.appliedListeners ?? []) listener(index);
         },

@@ -70,6 +70,8 @@ describe('config', () => {
     expect(config.ledger).to.deep.include({
       auditMaxEntries: 100_000,
       auditRetentionMs: 366 * 24 * 3_600_000,
+      seatHistoryMaxEntries: 10_000,
+      seatHistoryRetentionMs: 24 * 3_600_000,
     });
     expect(config.timing.heartbeatIntervalMs).to.equal(100);
     expect(config.timing.failoverTimeoutMs).to.equal(1000);

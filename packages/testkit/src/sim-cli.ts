@@ -2,7 +2,7 @@
 // Replays one seed of the simulation (or K seeds from N) and prints a summary line per seed. Exits
 // 1 when a check fails, naming the seed; 2 on bad arguments.
 import { parseArgs } from 'node:util';
-import type { PlantedBug } from './simulation/sim-node.js';
+import { PLANTED_BUGS, type PlantedBug } from './simulation/sim-node.js';
 import {
   CLUSTER_MODES,
   type ClusterMode,
@@ -12,8 +12,6 @@ import {
   runSimulation,
   type SimulationResult,
 } from './simulation/simulation.js';
-
-const PLANTED_BUGS: readonly PlantedBug[] = ['acknowledge_before_durable', 'skip_apply', 'skip_merge'];
 
 const USAGE =
   'usage: pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|witness|majority3] [--flaps] [--partitions] ' +

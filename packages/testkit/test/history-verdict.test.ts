@@ -195,6 +195,48 @@ describe('judgeHistory', () => {
     ]);
   });
 
+  it('names an over-grant the clients held that no incident names', () => {
+    const lease = (leaseId: string, workstationId: string): Result => ({
+      ok: true,
+      outcome: {
+        kind: 'lease',
+        lease: {
+          leaseId,
+          licenceId: 'meter',
+          workstationId,
+          parameters: { host: 'h', user: 'u', cores: 1, productVersion: '1' },
+          grantedAtMs: 0,
+          renewedAtMs: 0,
+          expiresAtMs: 600_000,
+          ttlMs: 600_000,
+        },
+      },
+    });
+    const acquire = (requestId: string, workstationId: string): Command => ({
+      type: 'acquire_lease',
+      requestId,
+      licenceId: 'meter',
+      workstationId,
+      parameters: { host: 'h', user: 'u', cores: 1, productVersion: '1' },
+      ttlMs: 600_000,
+      nonce: '',
+    });
+    // Main granted w1 a lease in term 2 and the backup w2 one in term 3, on a 1-seat licence; w1
+    // released its lease 400 ms later.
+    const operations = history([
+      [acquire('a1', 'w1'), 0, 10, lease('lease-2-5', 'w1')],
+      [acquire('a2', 'w2'), 100, 110, lease('lease-3-5', 'w2')],
+      [{ type: 'release_lease', requestId: 'r1', leaseId: 'lease-2-5' }, 500, 510, lease('lease-2-5', 'w1')],
+    ]);
+    const ledger = finalLedger('main', [], { mergeEntryCount: 1 });
+    const overGrants = verdictOf('pair', operations, [ledger]).violations.filter((violation) =>
+      violation.startsWith('workstations held'),
+    );
+    expect(overGrants).to.deep.equal([
+      'workstations held 2 leases of licence meter (1 seats) at once for 390 ms from 110, granted in terms 2, 3, and no seats incident names those terms',
+    ]);
+  });
+
   it('settles lost answers by the final ledger: unapplied ones leave, applied ones get its result', () => {
     const operations = history([
       [report('r1', 2), 0, 5, usage(2)],

@@ -5,6 +5,7 @@ import { type Command, encodeEntryData, type Ledger, type Result } from '@tandem
 import { expect } from 'chai';
 import { SimulationChecker } from '../src/simulation/checker.js';
 import { History } from '../src/simulation/history.js';
+import type { ClientCommand } from '../src/simulation/messages.js';
 import { activateCommand, clusteredLedger } from './ledgers.js';
 
 const DAY_START_MS = 1_767_225_600_000;
@@ -190,12 +191,78 @@ describe('simulation checker', () => {
         },
       ],
       incidents: () => [],
+      listLicences: () => [],
       lookupRequest: () => undefined,
       stateHash: () => 'hash',
     } as unknown as Ledger;
     const quotaChecker = new SimulationChecker(['lic-1'], { splitBrainPossible: true });
     quotaChecker.checkFinal([{ nodeId: 'main', ledger: overQuota }], new History(10), 1);
     expect(quotaChecker.violations.map((violation) => violation.check)).to.include('quota_limit');
+  });
+
+  it('an over-grant the workstations held must be named by a seats incident of its grant terms', () => {
+    // ws-1 held lease-2-2 (main, term 2) and ws-2 lease-3-2 (backup, term 3) of a 1-seat licence,
+    // both from about 0 to 5 s (the leases overdrawnMain's ledgers grant).
+    const history = new History(10);
+    const held = (workstationId: string, leaseId: string, atMs: number) => {
+      const command = acquire(`${workstationId}-r1`, 'lic-1', workstationId) as ClientCommand;
+      const record = history.invoke(workstationId, `${workstationId}-r1`, command, atMs, null);
+      const lease = {
+        leaseId,
+        licenceId: 'lic-1',
+        workstationId,
+        parameters: { host: `${workstationId}.example`, user: 'u', cores: 1, productVersion: '1' },
+        grantedAtMs: atMs,
+        renewedAtMs: atMs,
+        expiresAtMs: atMs + 60_000,
+        ttlMs: 60_000,
+      };
+      history.complete(record, {
+        atMs: atMs + 10,
+        result: { ok: true, outcome: { kind: 'lease', lease } },
+        index: 2,
+        term: Number(leaseId.split('-')[1]),
+        nodeId: 'main',
+        duringDrain: false,
+      });
+      const release = { type: 'release_lease' as const, requestId: `${workstationId}-r2`, leaseId };
+      history.invoke(workstationId, release.requestId, release, 5000, null);
+    };
+    held('ws-1', 'lease-2-2', 0);
+    held('ws-2', 'lease-3-2', 100);
+    const overGrants = (checker: SimulationChecker) =>
+      checker.violations.filter((violation) => violation.check === 'observed_over_grant');
+
+    // No incident names terms 2 and 3: the over-grant went unrecorded.
+    const unrecorded = new SimulationChecker(['lic-1'], {
+      splitBrainPossible: true,
+      clockOffsetToleranceMs: 400,
+    });
+    const ledger = clusteredLedger();
+    ledger.apply({ index: 1, term: 1, timestampMs: DAY_START_MS + 1, command: activate('lic-1', 1, 10) });
+    unrecorded.checkFinal([{ nodeId: 'main', ledger }], history, 6000);
+    expect(overGrants(unrecorded).map((violation) => violation.message)).to.deep.equal([
+      'workstations held 2 leases of licence lic-1 (1 seats) at once for 4890 ms from 110, granted in terms 2, 3, ' +
+        'and no seats incident names those terms',
+    ]);
+
+    // The merge recorded it.
+    const recorded = new SimulationChecker(['lic-1'], {
+      splitBrainPossible: true,
+      clockOffsetToleranceMs: 400,
+    });
+    const main = overdrawnMain(recorded);
+    expect(main.incidents().find((incident) => incident.kind === 'seats')?.grantTerms).to.deep.equal([2, 3]);
+    recorded.checkFinal([{ nodeId: 'main', ledger: main }], history, 6000);
+    expect(overGrants(recorded)).to.deep.equal([]);
+
+    // Held together for no longer than the clocks' offset: the ledger may not have seen it.
+    const brief = new SimulationChecker(['lic-1'], {
+      splitBrainPossible: true,
+      clockOffsetToleranceMs: 5000,
+    });
+    brief.checkFinal([{ nodeId: 'main', ledger }], history, 6000);
+    expect(overGrants(brief)).to.deep.equal([]);
   });
 
   it('a merge before any split brain is unexpected, even in pair mode', () => {

@@ -1,6 +1,9 @@
-// The simulation's building blocks: the seeded generator, the timed queue and the network.
+// The simulation's building blocks: the seeded generator, the timed queue, the network, and the
+// matching of answers to requests.
+import type { Message } from '@tandem/consensus';
 import { expect } from 'chai';
 import { CLEAN_LINK, type LinkFaults, SimulatedNetwork } from '../src/simulation/network.js';
+import { isAnswer, PendingAnswers } from '../src/simulation/pending-answers.js';
 import { SimulationRandom } from '../src/simulation/random.js';
 import { TimedQueue } from '../src/simulation/timed-queue.js';
 
@@ -145,5 +148,52 @@ describe('simulation network', () => {
     };
     expect(run(5)).to.deep.equal(run(5));
     expect(run(5)).to.not.deep.equal(run(6));
+  });
+});
+
+describe('simulation pending answers (which request an answer answers)', () => {
+  const append = (from: string, to: string): Message => ({
+    type: 'append_entries',
+    from,
+    to,
+    term: 1,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    entries: [],
+    leaderCommit: 0,
+  });
+  const answer = (from: string, to: string): Message => ({
+    type: 'append_entries_response',
+    from,
+    to,
+    term: 1,
+    success: true,
+    matchIndex: 0,
+    conflictIndex: 0,
+    conflictTerm: 0,
+  });
+
+  it('gives each answer the send time of the oldest request of its kind from that peer', () => {
+    const pending = new PendingAnswers(10, 100);
+    pending.received(append('main', 'backup'), 5, 10);
+    pending.received(append('main', 'backup'), 7, 11);
+    pending.received(append('witness', 'backup'), 9, 11);
+    expect(pending.answering(answer('backup', 'main'), 12)).to.equal(5);
+    expect(pending.answering(answer('backup', 'witness'), 12)).to.equal(9);
+    expect(pending.answering(answer('backup', 'main'), 12)).to.equal(7);
+    expect(pending.answering(answer('backup', 'main'), 12), 'nothing waits').to.equal(undefined);
+    expect(isAnswer(answer('backup', 'main'))).to.equal(true);
+    expect(isAnswer(append('main', 'backup'))).to.equal(false);
+  });
+
+  it('forgets requests past their wait and keeps at most its bound per kind', () => {
+    const pending = new PendingAnswers(2, 100);
+    pending.received(append('main', 'backup'), 1, 0);
+    pending.received(append('main', 'backup'), 2, 50);
+    pending.received(append('main', 'backup'), 3, 60);
+    expect(pending.answering(answer('backup', 'main'), 120), 'the first is forgotten').to.equal(2);
+    expect(pending.answering(answer('backup', 'main'), 120), 'the third was over the bound').to.equal(
+      undefined,
+    );
   });
 });

@@ -7,6 +7,7 @@
 // seeds per mode; everything else runs as in CI, except the checks that the seeds exercised enough
 // (their thresholds are sized for 500 seeds), which are then reported as pending.
 import { expect } from 'chai';
+import { PLANTED_BUGS, type PlantedBug } from '../src/simulation/sim-node.js';
 import {
   type ClusterMode,
   type FaultOptions,
@@ -245,8 +246,14 @@ describe('seeded simulation', function () {
   // simulation ran the production driver: a leader serving alone answered entries before their
   // commit index was durable, and after a crash the peer overwrote one (1505); a merge judged a
   // backup's licence activation by the main's later clock, and the licence file had expired by
-  // then, so the leases granted under it were lost (851).
+  // then, so the leases granted under it were lost (851). Once the checker held the merge to every
+  // over-grant the workstations saw: a lease the backup renewed after the main had expired it and
+  // given its seat away was lost at the merge, while its workstation still used it (613, flaps);
+  // an incident still open from an earlier split hid a later split's over-grant (1161, flaps).
   it('passes the seeds that found bugs', async () => {
+    const pairFlaps = { cluster: 'pair', faults: { partitions: true, flaps: true } } as const;
+    await runSimulation({ seed: 613, steps: 1500, ...pairFlaps });
+    await runSimulation({ seed: 1161, steps: 1500, ...pairFlaps });
     await runSimulation({ seed: 851, steps: 1500, cluster: 'pair', faults: { partitions: true } });
     await runSimulation({ seed: 1505, steps: 1500, cluster: 'pair', faults: { partitions: true } });
     await runSimulation({ seed: 657, steps: 1500 });
@@ -337,6 +344,39 @@ describe('seeded simulation', function () {
         caught.flatMap((result) => result.violations.map((violation) => violation.check)),
       );
       expect([...checks]).to.include('acknowledged_lost');
+    });
+
+    it('a driver that misses a leadership restart serves no reads after the heal, and the liveness check sees it', async () => {
+      // The main that ends a split brain follows the backup and leads again within one Ready; a
+      // driver that heard only of soft state changes keeps the read lease of the main's old term.
+      const faults: Partial<FaultOptions> = { partitions: true, flaps: true };
+      let caught: SimulationResult | null = null;
+      for (let seed = 1; seed <= 40 && caught === null; seed += 1) {
+        const result = await runSimulation({
+          seed,
+          cluster: 'pair',
+          faults,
+          plantedBug: 'miss_leadership_restart',
+          throwOnViolation: false,
+        });
+        if (result.violationCount > 0) caught = result;
+      }
+      expect(caught, 'no seed caught the missed leadership restart').to.not.equal(null);
+      const seed = caught?.seed ?? 0;
+      expect(caught?.violations.map((violation) => violation.check)).to.deep.equal(['liveness']);
+      expect(caught?.violations[0]?.message).to.match(/its leader refused every read for 400 ms/);
+      const correct = await runSimulation({ seed, cluster: 'pair', faults, throwOnViolation: false });
+      expect(correct.violations, `seed ${seed} with the correct driver`).to.deep.equal([]);
+    });
+
+    it('every planted bug has its test here', () => {
+      const tested: PlantedBug[] = [
+        'skip_apply',
+        'skip_merge',
+        'acknowledge_before_durable',
+        'miss_leadership_restart',
+      ];
+      expect([...PLANTED_BUGS].sort()).to.deep.equal([...tested].sort());
     });
 
     it('the same hostile profile passes with the correct driver', async () => {

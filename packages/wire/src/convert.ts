@@ -231,14 +231,18 @@ export function incidentToWire(incident: Incident): WireIncident {
   if (incident.resolvedAtMs !== null) wire.resolvedAtMs = incident.resolvedAtMs;
   if (incident.periodStartMs !== null) wire.periodStartMs = incident.periodStartMs;
   if (incident.periodEndMs !== null) wire.periodEndMs = incident.periodEndMs;
+  if (incident.startedAtMs !== null) wire.startedAtMs = incident.startedAtMs;
+  if (incident.endedAtMs !== null) wire.endedAtMs = incident.endedAtMs;
+  wire.grantTerms = [...incident.grantTerms];
   return wire;
 }
 
 /** An unknown kind reads as seats, the kind that stops new leases, so that nothing is understated. */
 export function incidentFromWire(incident: WireIncidentOutput): Incident {
   // proto3 `optional` fields come with a synthetic oneof that names the field when it is present.
-  const present = (name: 'resolvedAtMs' | 'periodStartMs' | 'periodEndMs'): number | null =>
-    incident[`_${name}`] === name ? (incident[name] ?? 0) : null;
+  const present = (
+    name: 'resolvedAtMs' | 'periodStartMs' | 'periodEndMs' | 'startedAtMs' | 'endedAtMs',
+  ): number | null => (incident[`_${name}`] === name ? (incident[name] ?? 0) : null);
   return {
     incidentId: incident.incidentId,
     licenceId: incident.licenceId,
@@ -254,6 +258,9 @@ export function incidentFromWire(incident: WireIncidentOutput): Incident {
     resolvedAtMs: present('resolvedAtMs'),
     periodStartMs: present('periodStartMs'),
     periodEndMs: present('periodEndMs'),
+    startedAtMs: present('startedAtMs'),
+    endedAtMs: present('endedAtMs'),
+    grantTerms: [...incident.grantTerms],
   };
 }
 

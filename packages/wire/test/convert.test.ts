@@ -141,9 +141,14 @@ describe('wire conversions', () => {
       resolvedAtMs: null,
       periodStartMs: null,
       periodEndMs: null,
+      startedAtMs: 1_699_999_990_000,
+      endedAtMs: null,
+      grantTerms: [2, 3, 4],
     };
     const usage: Incident = {
       ...seats,
+      endedAtMs: null,
+      grantTerms: [],
       incidentId: 'incident-40-2',
       kind: 'usage',
       resolvedAtMs: 1_700_000_100_000,

@@ -11,11 +11,19 @@
 //   have seen one of the two (no third, never absent); duplicates the merge touched may have been
 //   answered by each side from its own record, so only those are exempt from answering alike; and
 //   every excess of leases over seats, in every applied state, is covered by an open overdraft
-//   incident.
+//   incident;
+// - both modes: every stretch during which the clients held more leases of a licence at once than
+//   it has seats is named by a seats incident of its grant terms (observed-over-grants.ts; witness
+//   mode records none, so there any such stretch fails).
 import type { Incident } from '@tandem/ledger';
 import { commandRequestId, type Operation } from '../history-checker/history.js';
 import { createLicenceModel, type LicenceModelConfig } from '../history-checker/licence-model.js';
 import { checkLinearizable } from '../history-checker/linearizability.js';
+import {
+  leasesHeld,
+  type SeenRequest,
+  uncoveredOverGrants,
+} from '../history-checker/observed-over-grants.js';
 import {
   checkAcknowledgedPresent,
   checkDuplicatesAnsweredAlike,
@@ -104,6 +112,15 @@ export function judgeHistory(input: HistoryVerdictInput): HistoryVerdict {
       }
     }
   }
+  if (first !== undefined) {
+    const held = leasesHeld(seenRequests(operations), Number.POSITIVE_INFINITY);
+    violations.push(
+      ...uncoveredOverGrants(held, first.ledger.listLicences(), incidents, {
+        toleranceMs: OVER_GRANT_TOLERANCE_MS,
+        nowMs: Math.max(0, ...operations.map((operation) => operation.invokedAtMs)),
+      }),
+    );
+  }
   if (mode === 'witness') {
     if (mergeEntryCount > 0) violations.push(`witness mode merged ${mergeEntryCount} split brain(s)`);
     if (incidents.length > 0)
@@ -143,6 +160,45 @@ export function judgeHistory(input: HistoryVerdictInput): HistoryVerdict {
     mergedRequestCount: mergedRequestIds.size,
     incidents,
   };
+}
+
+/**
+ * The nodes and the clients share one machine's clock, so the ledger's order of the leases is the
+ * clients' up to the scheduling of a process: a few milliseconds.
+ */
+const OVER_GRANT_TOLERANCE_MS = 20;
+
+/**
+ * The history's requests, each once: its first attempt's sending and its first answer (a retry or
+ * a re-send of a request that was answered gets the same answer).
+ */
+function seenRequests(operations: readonly Operation[]): SeenRequest[] {
+  const byRequest = new Map<string, SeenRequest>();
+  for (const operation of operations) {
+    const requestId = commandRequestId(operation.command);
+    if (requestId === null) continue;
+    const seen = byRequest.get(requestId);
+    const answered = operation.outcome.kind === 'ok' ? operation : null;
+    if (seen === undefined) {
+      byRequest.set(requestId, {
+        command: operation.command,
+        invokedAtMs: operation.invokedAtMs,
+        answeredAtMs: answered?.completedAtMs ?? null,
+        result: answered !== null && answered.outcome.kind === 'ok' ? answered.outcome.result : null,
+      });
+      continue;
+    }
+    seen.invokedAtMs = Math.min(seen.invokedAtMs, operation.invokedAtMs);
+    if (
+      answered !== null &&
+      answered.outcome.kind === 'ok' &&
+      (seen.answeredAtMs === null || answered.completedAtMs < seen.answeredAtMs)
+    ) {
+      seen.answeredAtMs = answered.completedAtMs;
+      seen.result = answered.outcome.result;
+    }
+  }
+  return [...byRequest.values()].sort((a, b) => a.invokedAtMs - b.invokedAtMs);
 }
 
 /**

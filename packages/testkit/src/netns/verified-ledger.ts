@@ -4,7 +4,7 @@
 // a replay that differs from the node is an error here, never a silent pass.
 import path from 'node:path';
 import { decodeEntryData, Ledger } from '@tandem/ledger';
-import { decodeNodeSnapshot, loadConfig } from '@tandem/server';
+import { decodeNodeSnapshot, ledgerOptionsOf, loadConfig } from '@tandem/server';
 import { LevelStorage } from '@tandem/storage';
 
 export interface VerifiedLedger {
@@ -53,11 +53,8 @@ export async function readVerifiedLedger(
   if (!Number.isSafeInteger(throughIndex) || throughIndex < 0)
     throw new RangeError('throughIndex must be >= 0');
   const config = loadConfig(path.join(dataDir, `${nodeId}.yaml`));
-  const ledgerOptions = {
-    idempotencyWindowMs: config.ledger.idempotencyWindowMs,
-    idempotencyMaxEntries: config.ledger.idempotencyMaxEntries,
-    maxTtlMs: config.ledger.maxTtlMs,
-  };
+  // The node's own options: they decide results and what the ledger remembers (its state hash).
+  const ledgerOptions = ledgerOptionsOf(config);
   const storage = await LevelStorage.open(dataDir);
   let loaded: Awaited<ReturnType<LevelStorage['load']>>;
   try {

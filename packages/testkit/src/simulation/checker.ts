@@ -14,6 +14,11 @@
 // Every other mode must never diverge, never merge and never open an incident.
 import type { Entry } from '@tandem/consensus';
 import { type Command, canonicalJson, type Ledger, type Result } from '@tandem/ledger';
+import {
+  leasesHeld,
+  type SeenRequest,
+  uncoveredOverGrants,
+} from '../history-checker/observed-over-grants.js';
 import type { History, OperationRecord } from './history.js';
 import type { ClientCommand } from './messages.js';
 
@@ -28,6 +33,12 @@ export type CheckName =
   | 'seat_limit'
   /** A usage period went over its quota with no incident covering the excess. */
   | 'quota_limit'
+  /**
+   * Workstations held more leases of a licence at once than it has seats (as they saw it: from
+   * each grant's answer to the release they sent, or to the lease's lapse), and no seats incident
+   * names the terms that granted them.
+   */
+  | 'observed_over_grant'
   /** Reported usage was lost or counted twice. */
   | 'usage_total'
   /**
@@ -46,6 +57,11 @@ export type CheckName =
   | 'stale_leader'
   /** The cluster did not settle (or operations stayed unacknowledged) after the faults healed. */
   | 'not_quiet'
+  /**
+   * After the heal and convergence, the leader did not serve a read (its read lease, as the
+   * server's) and a write within two failover timeouts.
+   */
+  | 'liveness'
   /**
    * Far more deliveries in one tick than any working cluster makes: nodes answering each other in
    * a loop that never ends (the run stops there).
@@ -66,6 +82,11 @@ export interface CheckerOptions {
    * overdraft incidents. False: any divergence, merge or incident is a violation.
    */
   splitBrainPossible: boolean;
+  /**
+   * Most the nodes' clocks differ by. The ledger orders both histories' leases by their leaders'
+   * clocks, so an over-grant the workstations held for no longer than this may be missed by it.
+   */
+  clockOffsetToleranceMs?: number;
 }
 
 /** What the checker saw of split brains and merges (for the run's statistics). */
@@ -336,6 +357,8 @@ export class SimulationChecker {
     this.checkAcknowledged(ledgers, history, atMs);
     this.checkDuplicateAnswers(atMs);
     this.checkUsage(ledgers, history, atMs);
+    const final = ledgers[0];
+    if (final !== undefined) this.checkObservedOverGrants(final, history, atMs);
     for (const { nodeId, ledger } of ledgers) {
       this.observeSeats(nodeId, ledger, atMs);
       this.checkQuotas(nodeId, ledger, atMs);
@@ -578,6 +601,37 @@ export class SimulationChecker {
         }
       }
     }
+  }
+
+  /**
+   * Every over-grant the workstations could have seen is recorded: for each licence, the leases
+   * they held at once (from the answer to each grant until the release was sent, a renewal was
+   * refused, or the TTL after the latest acquire or renewal was sent, whichever came first), in the
+   * checker's time. A
+   * stretch over the seats that lasted longer than the clocks' offset must be named by a seats
+   * incident of that licence whose grant terms include every term that granted a lease held
+   * during the stretch (the check the outside partition harness made). The final ledgers agree
+   * (state_hash), so one is enough.
+   */
+  private checkObservedOverGrants(final: FinalLedger, history: History, atMs: number): void {
+    const requests: SeenRequest[] = [];
+    for (const record of history.records) {
+      // A deliberate re-send gets the first answer again: it renews nothing.
+      if (record.duplicateOf !== null) continue;
+      requests.push({
+        command: record.command,
+        invokedAtMs: record.invokedAtMs,
+        answeredAtMs: record.completion?.atMs ?? null,
+        result: record.completion?.result ?? null,
+      });
+    }
+    const problems = uncoveredOverGrants(
+      leasesHeld(requests, atMs),
+      final.ledger.listLicences(),
+      final.ledger.incidents(),
+      { toleranceMs: this.options.clockOffsetToleranceMs ?? 0, nowMs: atMs },
+    );
+    for (const problem of problems) this.fail('observed_over_grant', problem, atMs);
   }
 
   /** Every period over its quota is covered by an incident (open or resolved) of that period. */

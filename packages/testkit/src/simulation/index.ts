@@ -20,7 +20,7 @@ export type {
   PlantedBug,
   SimulatedNodeOptions,
 } from './sim-node.js';
-export { SimulatedNode, SimulationHalt } from './sim-node.js';
+export { PLANTED_BUGS, SimulatedNode, SimulationHalt } from './sim-node.js';
 export type { SimulatedWitnessOptions, WitnessEnvironment, WitnessStatistics } from './sim-witness.js';
 export { SimulatedWitness } from './sim-witness.js';
 export type {

@@ -30,8 +30,19 @@ export interface ClientReply {
   body: ClientReplyBody;
 }
 
+/**
+ * A consensus message. requestSentAtMs: on a request, when it left its sender (by the sender's
+ * clock); on an answer, that time of the request it answers (see pending-answers.ts), as a gRPC
+ * answer belongs to its call. Absent on other messages, and on an answer matched to no request.
+ */
+export interface RaftPayload {
+  kind: 'raft';
+  message: Message;
+  requestSentAtMs?: number;
+}
+
 export type NetworkPayload =
-  | { kind: 'raft'; message: Message }
+  | RaftPayload
   | { kind: 'request'; request: ClientRequest }
   | { kind: 'reply'; reply: ClientReply };
 
@@ -45,16 +56,18 @@ export function copyPayload<P>(payload: P): P {
   const value = payload as unknown as NetworkPayload;
   if (value.kind === 'raft') {
     const message = value.message;
+    const timing = value.requestSentAtMs === undefined ? {} : { requestSentAtMs: value.requestSentAtMs };
     if (message.type === 'append_entries') {
       const { entries, ...rest } = message;
       const flat = copyFlat(rest);
       if (flat !== null) {
         const copied = { ...flat, entries: entries.map(copyEntry) } as unknown as Message;
-        return { kind: 'raft', message: copied } as unknown as P;
+        return { kind: 'raft', message: copied, ...timing } as unknown as P;
       }
     } else if (message.type === 'append_entries_response') {
       const flat = copyFlat(message);
-      if (flat !== null) return { kind: 'raft', message: flat as unknown as Message } as unknown as P;
+      if (flat !== null)
+        return { kind: 'raft', message: flat as unknown as Message, ...timing } as unknown as P;
     }
   }
   return structuredClone(payload);

@@ -14,7 +14,15 @@
 // A crash drops the process; a restart loads what was durable and starts a new driver over it.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Configuration, Entry, Message, RaftConfig, RaftStatus, Snapshot } from '@tandem/consensus';
+import type {
+  Configuration,
+  Entry,
+  Message,
+  RaftConfig,
+  RaftNode,
+  RaftStatus,
+  Snapshot,
+} from '@tandem/consensus';
 import { ConsensusError } from '@tandem/consensus';
 import {
   type Applied,
@@ -40,6 +48,7 @@ import { MemoryStorage, type PersistUpdate } from '@tandem/storage';
 import type { SimulationChecker } from './checker.js';
 import type { ClientErrorCode, ClientReply, ClientRequest } from './messages.js';
 import type { SettleCallback } from './network.js';
+import { isAnswer, PendingAnswers } from './pending-answers.js';
 import type { SimulationRandom } from './random.js';
 
 /** The cluster id simulated leaders record; the operator's licence files are issued for it. */
@@ -63,9 +72,24 @@ export type CrashPoint = 'before_fsync' | 'after_fsync' | 'after_send';
  *   the write is issued instead of after its fsync;
  * - skip_apply: the backup skips every third client command it should apply;
  * - skip_merge: the main answers every merge offer with an empty merge entry, so the core counts
- *   the backup's solo entries as merged (and the backup discards them) although none was re-applied.
+ *   the backup's solo entries as merged (and the backup discards them) although none was re-applied;
+ * - miss_leadership_restart: the driver hears of role changes only when a Ready's soft state
+ *   changed (the server before issue 14), so a leader that follows and leads again within one
+ *   Ready (a main ending a split brain) keeps the read lease of its old term and serves no reads.
  */
-export type PlantedBug = 'acknowledge_before_durable' | 'skip_apply' | 'skip_merge';
+export type PlantedBug =
+  | 'acknowledge_before_durable'
+  | 'skip_apply'
+  | 'skip_merge'
+  | 'miss_leadership_restart';
+
+/** Every planted bug, for the command line and the tests. */
+export const PLANTED_BUGS: readonly PlantedBug[] = [
+  'acknowledge_before_durable',
+  'skip_apply',
+  'skip_merge',
+  'miss_leadership_restart',
+];
 
 export interface SimulatedNodeOptions {
   id: string;
@@ -120,7 +144,8 @@ export interface SimulatedNodeOptions {
 /** What the simulation gives a node. */
 export interface NodeEnvironment {
   nowMs(): number;
-  sendRaft(message: Message, settle: SettleCallback | null): void;
+  /** requestSentAtMs: see RaftPayload (messages.ts). */
+  sendRaft(message: Message, settle: SettleCallback | null, requestSentAtMs?: number): void;
   reply(workstationId: string, reply: ClientReply): void;
   schedule(atMs: number, action: () => void): void;
   /** The node went down by itself (an armed crash): the simulation schedules its restart. */
@@ -148,6 +173,11 @@ interface ClientOrigin {
   requestId: string;
   attempt: number;
 }
+
+/** Requests of one kind from one peer that wait for this node's answer, at most (as the server's). */
+const MAX_PENDING_ANSWERS_PER_KIND = 1_000;
+/** How long a request waits for its answer before it is forgotten (the server's RPC gives up). */
+const ANSWER_WAIT_MS = 1_000;
 
 /** Thrown to stop the whole run when a node can no longer be trusted (a refused write). */
 export class SimulationHalt extends Error {
@@ -217,6 +247,8 @@ class NodeProcess {
   latestSnapshot: Snapshot | null;
   /** Set by stop(): the last write goes straight to storage, which close() flushes. */
   stopping = false;
+  /** Requests from peers waiting for this process's answer, with when they left (see pending-answers.ts). */
+  readonly pendingAnswers = new PendingAnswers(MAX_PENDING_ANSWERS_PER_KIND, ANSWER_WAIT_MS);
   driver!: Driver<SimulatedStateMachine>;
 
   constructor(
@@ -324,7 +356,7 @@ export class SimulatedNode {
       },
       storage: this.driverStorage(process),
       transport: { send: (messages) => this.send(process, messages) },
-      clock: () => options.epochMs + this.environment.nowMs() + options.clockSkewMs,
+      clock: () => this.clockMs(),
       scheduler: { defer: (action) => action() },
       logger: {
         debug: () => {},
@@ -347,13 +379,16 @@ export class SimulatedNode {
       statistics: this.statistics,
       trackCommitDecisions: true,
       events: {
-        softStateChanged: (previous, current, term) => {
-          if (current.role === 'leader') {
+        roleChanged: (previous, change) => {
+          if (previous.role === 'leader') {
+            this.trace(
+              `stopped leading (now ${change.role} at term ${change.term}, leader ${change.leaderId ?? 'unknown'})`,
+            );
+          }
+          if (change.role === 'leader') {
             const now = this.environment.nowMs();
             for (const voter of options.configuration.voters) process.lastHeardFromMs.set(voter, now);
-            this.trace(`leads term ${term}`);
-          } else if (previous.role === 'leader') {
-            this.trace(`stopped leading (now ${current.role}, leader ${current.leaderId ?? 'unknown'})`);
+            this.trace(`leads term ${change.term}`);
           }
         },
         entryApplied: (entry, result) => this.observeApplied(process, entry, result),
@@ -378,6 +413,7 @@ export class SimulatedNode {
           ),
       },
     });
+    if (options.plantedBug === 'miss_leadership_restart') hideRoleChanges(process.driver.raft);
     this.incarnation += 1;
     if (this.incarnation > 1) this.statistics.restarts += 1;
     this.process = process;
@@ -445,16 +481,50 @@ export class SimulatedNode {
   // -----------------------------------------------------------------------------------------------
   // Inputs.
 
-  /** Returns false when the node is down (the message is lost). */
-  receiveRaft(message: Message): boolean {
+  /**
+   * Returns false when the node is down (the message is lost). requestSentAtMs: see RaftPayload;
+   * an answer's goes to the driver, a request's waits for this node's answer.
+   */
+  receiveRaft(message: Message, requestSentAtMs?: number): boolean {
     const process = this.process;
     if (process === null) return false;
     const now = this.environment.nowMs();
     process.lastHeardFromMs.set(message.from, now);
     process.lastMessageFromMs.set(message.from, now);
-    process.driver.step(message);
+    if (isAnswer(message)) {
+      process.driver.step(message, requestSentAtMs);
+    } else {
+      if (requestSentAtMs !== undefined) process.pendingAnswers.received(message, requestSentAtMs, now);
+      process.driver.step(message);
+    }
     this.afterInput(process);
     return true;
+  }
+
+  /**
+   * Whether this node answers a read now, as the server's Replica.assertReadable decides: it leads,
+   * and it heard another voting member in its term within half the failover timeout (its read
+   * lease, Driver.readable), or it commits alone.
+   */
+  servesReads(): boolean {
+    const driver = this.process?.driver;
+    return driver?.isLeader() === true && driver.readable(this.options.failoverTimeoutMs / 2);
+  }
+
+  /**
+   * A write at this node, as the edge proposes a workstation's (a lease-expiry tick: a command that
+   * needs no licence); `done` gets the outcome, or nothing when the process goes down first.
+   */
+  probeWrite(done: (outcome: Applied | DriverRefusal) => void): void {
+    const process = this.process;
+    if (process === null) {
+      done(new DriverRefusal('shutting_down', `${this.id} is down`));
+      return;
+    }
+    process.driver.submit({ type: 'tick' }, (outcome) => {
+      if (this.process === process) done(outcome);
+    });
+    this.afterInput(process);
   }
 
   /** Returns false when the node is down (the request is lost). As the server's edge, then the driver. */
@@ -608,8 +678,13 @@ export class SimulatedNode {
   }
 
   private sendOne(process: NodeProcess, message: Message): void {
+    const now = this.environment.nowMs();
+    // An answer carries its request's send time back; a request carries its own (by this clock).
+    const requestSentAtMs = isAnswer(message)
+      ? process.pendingAnswers.answering(message, now)
+      : this.clockMs();
     if (message.type !== 'install_snapshot') {
-      this.environment.sendRaft(message, null);
+      this.environment.sendRaft(message, null, requestSentAtMs);
       return;
     }
     // The core sends snapshot metadata only; the transport attaches the stored snapshot.
@@ -640,14 +715,18 @@ export class SimulatedNode {
       ...message,
       snapshot: { metadata: message.snapshot.metadata, data: stored.data },
     };
-    this.environment.sendRaft(filled, (delivered, atMs) => {
-      // The stream's outcome reaches the sender a moment later, as a gRPC stream's would.
-      this.environment.schedule(atMs + 1, () => {
-        if (this.process !== process) return;
-        process.driver.reportSnapshot(to, delivered ? 'finished' : 'failed');
-        this.afterInput(process);
-      });
-    });
+    this.environment.sendRaft(
+      filled,
+      (delivered, atMs) => {
+        // The stream's outcome reaches the sender a moment later, as a gRPC stream's would.
+        this.environment.schedule(atMs + 1, () => {
+          if (this.process !== process) return;
+          process.driver.reportSnapshot(to, delivered ? 'finished' : 'failed');
+          this.afterInput(process);
+        });
+      },
+      requestSentAtMs,
+    );
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -803,9 +882,29 @@ export class SimulatedNode {
     return true;
   }
 
+  /** This node's wall clock: the simulated time, skewed (what its driver reads). */
+  private clockMs(): number {
+    return this.options.epochMs + this.environment.nowMs() + this.options.clockSkewMs;
+  }
+
   private trace(line: string): void {
     this.environment.trace(`${this.id} ${line}`);
   }
+}
+
+/**
+ * The planted bug miss_leadership_restart, between the core and the driver (the driver itself is
+ * the production one): each Ready keeps only the role change its soft state shows, and none when
+ * the soft state did not change.
+ */
+function hideRoleChanges(raft: RaftNode): void {
+  const ready = raft.ready.bind(raft);
+  raft.ready = () => {
+    const handedOut = ready();
+    const last = handedOut.roleChanges.at(-1);
+    handedOut.roleChanges = handedOut.softState === null || last === undefined ? [] : [last];
+    return handedOut;
+  };
 }
 
 function describe(message: string, fields?: Record<string, unknown>): string {

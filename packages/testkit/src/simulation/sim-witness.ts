@@ -3,6 +3,7 @@
 // hands out is written in order, each write taking a simulated fsync, and the step's answer leaves
 // only once that write and every write before it are durable. A crash loses the writes not yet
 // durable (and the answers waiting for them); a restart loads the last durable state.
+
 import assert from 'node:assert/strict';
 import {
   copyWitnessState,
@@ -11,6 +12,7 @@ import {
   type WitnessState,
   type WitnessStatus,
 } from '@tandem/consensus';
+import { isAnswer } from './pending-answers.js';
 import type { SimulationRandom } from './random.js';
 
 export interface SimulatedWitnessOptions {
@@ -27,7 +29,8 @@ export interface SimulatedWitnessOptions {
 
 export interface WitnessEnvironment {
   nowMs(): number;
-  send(message: Message): void;
+  /** requestSentAtMs: see RaftPayload (messages.ts). */
+  send(message: Message, requestSentAtMs?: number): void;
   schedule(atMs: number, action: () => void): void;
   trace(line: string): void;
 }
@@ -128,8 +131,11 @@ export class SimulatedWitness {
     this.process?.core.tick();
   }
 
-  /** Returns false when the witness is down (the message is lost). */
-  receive(message: Message): boolean {
+  /**
+   * Returns false when the witness is down (the message is lost). Its answers answer this message,
+   * so they carry its requestSentAtMs back (see RaftPayload).
+   */
+  receive(message: Message, requestSentAtMs?: number): boolean {
     const process = this.process;
     if (process === null) return false;
     if (process.waitingAnswers >= this.options.maxWaitingAnswers) {
@@ -158,7 +164,8 @@ export class SimulatedWitness {
       process.waitingAnswers -= 1;
       for (const answer of step.messages) {
         this.statistics.answers += 1;
-        this.environment.send(answer);
+        const answers = isAnswer(answer) && answer.to === message.from;
+        this.environment.send(answer, answers ? requestSentAtMs : undefined);
       }
     });
     return true;

@@ -4,6 +4,7 @@
 // faults, heals everything, lets the cluster settle (bounded), then checks the final ledgers
 // against what the workstations were told. A failure names the seed, which replays the run.
 import type { RaftConfig } from '@tandem/consensus';
+import { DriverRefusal } from '@tandem/driver';
 import {
   encodeLicenceFile,
   encodeLicencePayload,
@@ -263,6 +264,10 @@ const HEARTBEAT_INTERVAL_TICKS = 2;
 /** Pair mode: a node restarting with a log waits this long for its peer before serving alone. */
 const STARTUP_GRACE_TICKS = 50;
 const FAILOVER_TIMEOUT_MS = ELECTION_TIMEOUT_TICKS * TICK_MS;
+/** Each node's clock is off the simulated time by up to this much, either way. */
+const CLOCK_SKEW_MAX_MS = 200;
+/** After the heal and convergence, the leader serves a read and a write within this long. */
+const LIVENESS_LIMIT_MS = 2 * FAILOVER_TIMEOUT_MS;
 /** 2026-01-01T00:00:00Z: the simulated wall clock starts on a day chosen from the seed. */
 const EPOCH_MS = 1_767_225_600_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -451,7 +456,10 @@ class Simulation {
     const licences = planLicences(setupRandom, epochMs, runMs);
     this.licenceCount = licences.length;
     const licenceIds = licences.map((plan) => plan.licenceId);
-    this.checker = new SimulationChecker(licenceIds, { splitBrainPossible: this.cluster === 'pair' });
+    this.checker = new SimulationChecker(licenceIds, {
+      splitBrainPossible: this.cluster === 'pair',
+      clockOffsetToleranceMs: 2 * CLOCK_SKEW_MAX_MS,
+    });
     this.network = new SimulatedNetwork<NetworkPayload>(this.random.fork('network'), {
       defaultFaults: this.faults.clientLink,
       maxInFlightPerLink: 2_000,
@@ -479,7 +487,7 @@ class Simulation {
           preVote: true,
           checkQuorum: true,
           coreOptions: coreOptionsFor(this.cluster),
-          clockSkewMs: setupRandom.int(-200, 200),
+          clockSkewMs: setupRandom.int(-CLOCK_SKEW_MAX_MS, CLOCK_SKEW_MAX_MS),
           epochMs,
           fsyncMinMs: 1,
           fsyncMaxMs: 6,
@@ -504,8 +512,14 @@ class Simulation {
         this.random.fork(`node ${id}`),
         {
           nowMs: () => this.nowMs,
-          sendRaft: (message, settle) =>
-            this.network.send(message.from, message.to, { kind: 'raft', message }, this.nowMs, settle),
+          sendRaft: (message, settle, requestSentAtMs) =>
+            this.network.send(
+              message.from,
+              message.to,
+              { kind: 'raft', message, ...(requestSentAtMs === undefined ? {} : { requestSentAtMs }) },
+              this.nowMs,
+              settle,
+            ),
           reply: (workstationId, reply) =>
             this.network.send(reply.nodeId, workstationId, { kind: 'reply', reply }, this.nowMs),
           schedule: (atMs, action) => this.schedule(atMs, action),
@@ -532,8 +546,13 @@ class Simulation {
         this.random.fork('witness'),
         {
           nowMs: () => this.nowMs,
-          send: (message) =>
-            this.network.send(message.from, message.to, { kind: 'raft', message }, this.nowMs),
+          send: (message, requestSentAtMs) =>
+            this.network.send(
+              message.from,
+              message.to,
+              { kind: 'raft', message, ...(requestSentAtMs === undefined ? {} : { requestSentAtMs }) },
+              this.nowMs,
+            ),
           schedule: (atMs, action) => this.schedule(atMs, action),
           trace: (line) => this.log(line),
         },
@@ -611,6 +630,7 @@ class Simulation {
           this.history,
           this.nowMs,
         );
+        await this.checkLiveness();
       } else {
         this.checker.fail('not_quiet', this.describeUnsettled(), this.nowMs);
       }
@@ -687,11 +707,11 @@ class Simulation {
       switch (payload.kind) {
         case 'raft': {
           if (this.witness !== null && delivery.to === this.witness.id) {
-            const delivered = this.witness.receive(payload.message);
+            const delivered = this.witness.receive(payload.message, payload.requestSentAtMs);
             delivery.settle?.(delivered, this.nowMs);
             break;
           }
-          const delivered = this.node(delivery.to).receiveRaft(payload.message);
+          const delivered = this.node(delivery.to).receiveRaft(payload.message, payload.requestSentAtMs);
           delivery.settle?.(delivered, this.nowMs);
           break;
         }
@@ -955,6 +975,57 @@ class Simulation {
     for (const workstation of this.workstations) workstation.startDrain();
     for (const node of this.nodes) if (!node.isUp) this.planRestart(node, this.nowMs);
     if (this.witness?.isUp === false) this.planRestart(this.witness, this.nowMs);
+  }
+
+  /**
+   * Once the cluster converged after the heal (isQuiet), its leader serves a read and a write
+   * within LIVENESS_LIMIT_MS, two failover timeouts (issue 14: a main that ended a split brain
+   * within one Ready refused every read for 90 s). A read is served when the leader would answer
+   * one (SimulatedNode.servesReads: its read lease, as the server's); the write is proposed at the
+   * leader and must be applied, and is proposed again at whoever leads if it is refused.
+   */
+  private async checkLiveness(): Promise<void> {
+    const convergedAtMs = this.nowMs;
+    const deadlineMs = convergedAtMs + LIVENESS_LIMIT_MS;
+    let readAtMs: number | null = null;
+    let writtenAtMs: number | null = null;
+    let writing = false;
+    const refusals: string[] = [];
+    for (;;) {
+      const leader = this.nodes.find((node) => node.isLeader) ?? null;
+      if (readAtMs === null && leader?.servesReads() === true) readAtMs = this.nowMs;
+      if (writtenAtMs === null && !writing && leader !== null) {
+        writing = true;
+        leader.probeWrite((outcome) => {
+          writing = false;
+          if (outcome instanceof DriverRefusal) {
+            if (refusals.length < 10) refusals.push(`${leader.id} ${outcome.code} at ${this.nowMs} ms`);
+          } else {
+            writtenAtMs ??= this.nowMs;
+          }
+        });
+      }
+      if ((readAtMs !== null && writtenAtMs !== null) || this.nowMs >= deadlineMs) break;
+      await this.step(false);
+    }
+    const late = (atMs: number | null) => atMs === null || atMs > deadlineMs;
+    if (!late(readAtMs) && !late(writtenAtMs)) return;
+    const leaders = this.nodes
+      .filter((node) => node.isLeader)
+      .map((node) => {
+        const status = node.status();
+        return `${node.id} leads term ${status.term}, in-sync (${status.configuration.inSync.join(',')})`;
+      });
+    const missing = [late(readAtMs) ? 'every read' : null, late(writtenAtMs) ? 'the write' : null]
+      .filter((what) => what !== null)
+      .join(' and ');
+    this.checker.fail(
+      'liveness',
+      `the cluster converged after the heal at ${convergedAtMs} ms, but its leader refused ${missing} ` +
+        `for ${LIVENESS_LIMIT_MS} ms (2 failover timeouts): ${leaders.join('; ') || 'nobody leads'}` +
+        `${refusals.length > 0 ? `; write refusals: ${refusals.join(', ')}` : ''}`,
+      deadlineMs,
+    );
   }
 
   /** Every node up, idle and at the same applied index as the one leader's last index. */

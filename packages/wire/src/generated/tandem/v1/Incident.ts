@@ -12,7 +12,8 @@ export interface Incident {
   'licenceId'?: (string);
   'kind'?: (_tandem_v1_IncidentKind);
   /**
-   * Seats or quota units, and live leases or units used, when the incident was opened.
+   * Seats or quota units, and the most leases held at once during the over-grant (its peak) or the
+   * units used, when the incident was recorded.
    */
   'limit'?: (number | string | Long);
   'observed'?: (number | string | Long);
@@ -34,9 +35,26 @@ export interface Incident {
    */
   'periodStartMs'?: (number | string | Long);
   'periodEndMs'?: (number | string | Long);
+  /**
+   * When the excess began, in leader time (seats: the first moment both histories together held
+   * more leases than seats; usage: the earliest merged report in the period). Absent for incidents
+   * recorded before the ledger kept it.
+   */
+  'startedAtMs'?: (number | string | Long);
+  /**
+   * Seats only: when the leases held at once were back within the seats, for an over-grant that had
+   * ended before the merge (recorded resolved at once). Absent while it lasts.
+   */
+  'endedAtMs'?: (number | string | Long);
+  /**
+   * Seats only: the terms that granted the leases held during the over-grant.
+   */
+  'grantTerms'?: (number | string | Long)[];
   '_resolvedAtMs'?: "resolvedAtMs";
   '_periodStartMs'?: "periodStartMs";
   '_periodEndMs'?: "periodEndMs";
+  '_startedAtMs'?: "startedAtMs";
+  '_endedAtMs'?: "endedAtMs";
 }
 
 /**
@@ -48,7 +66,8 @@ export interface Incident__Output {
   'licenceId': (string);
   'kind': (_tandem_v1_IncidentKind__Output);
   /**
-   * Seats or quota units, and live leases or units used, when the incident was opened.
+   * Seats or quota units, and the most leases held at once during the over-grant (its peak) or the
+   * units used, when the incident was recorded.
    */
   'limit': (number);
   'observed': (number);
@@ -70,7 +89,24 @@ export interface Incident__Output {
    */
   'periodStartMs'?: (number);
   'periodEndMs'?: (number);
+  /**
+   * When the excess began, in leader time (seats: the first moment both histories together held
+   * more leases than seats; usage: the earliest merged report in the period). Absent for incidents
+   * recorded before the ledger kept it.
+   */
+  'startedAtMs'?: (number);
+  /**
+   * Seats only: when the leases held at once were back within the seats, for an over-grant that had
+   * ended before the merge (recorded resolved at once). Absent while it lasts.
+   */
+  'endedAtMs'?: (number);
+  /**
+   * Seats only: the terms that granted the leases held during the over-grant.
+   */
+  'grantTerms': (number)[];
   '_resolvedAtMs'?: "resolvedAtMs";
   '_periodStartMs'?: "periodStartMs";
   '_periodEndMs'?: "periodEndMs";
+  '_startedAtMs'?: "startedAtMs";
+  '_endedAtMs'?: "endedAtMs";
 }
