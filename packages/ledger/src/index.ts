@@ -58,6 +58,7 @@ export {
   periodStartMs,
   WEEK_MS,
 } from './period.js';
+export type { LeaseIntent } from './lease-intents.js';
 export type { EndedLease } from './seat-history.js';
 export type { LedgerSnapshotState, RequestRecord, UsageRecord } from './snapshot.js';
 export {
