@@ -34,7 +34,10 @@ export class LeaseIntentBook {
     private readonly maxEntries: number,
     private readonly retentionMs: number,
   ) {
-    assert.ok(Number.isSafeInteger(maxEntries) && maxEntries > 0, 'the lease intent book needs a positive bound');
+    assert.ok(
+      Number.isSafeInteger(maxEntries) && maxEntries > 0,
+      'the lease intent book needs a positive bound',
+    );
   }
 
   get size(): number {

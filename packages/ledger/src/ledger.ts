@@ -719,7 +719,9 @@ export class Ledger {
       }
       effects?.seatLicences.add(slot.lease.licenceId);
       if (action === 'release') return this.removeLeaseById(leaseId, atMs);
-      return effects === null ? this.renewLease(leaseId, command.ttlMs) : this.renewAt(slot, atMs, command.ttlMs);
+      return effects === null
+        ? this.renewLease(leaseId, command.ttlMs)
+        : this.renewAt(slot, atMs, command.ttlMs);
     }
     if (this.seatHistory.find(leaseId) !== undefined) {
       return reject('lease_not_found', `lease ${leaseId} does not exist (it ended)`);

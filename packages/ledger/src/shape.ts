@@ -325,7 +325,8 @@ export class ShapeReader {
         };
       case 'intent': {
         const action = this.string(outcome.action, `${outcomePath}.action`);
-        if (action !== 'release' && action !== 'renew') this.fail(`${outcomePath}.action`, 'expected release or renew');
+        if (action !== 'release' && action !== 'renew')
+          this.fail(`${outcomePath}.action`, 'expected release or renew');
         return {
           ok: true,
           outcome: {

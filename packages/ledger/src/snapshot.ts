@@ -25,8 +25,8 @@
 // form lease-<term>-<index>.
 import { Buffer, isUtf8 } from 'node:buffer';
 import { UNKNOWN_FINGERPRINT } from './fingerprint.js';
-import { isPeriod } from './period.js';
 import type { LeaseIntent } from './lease-intents.js';
+import { isPeriod } from './period.js';
 import type { EndedLease } from './seat-history.js';
 import { type Fields, ShapeReader } from './shape.js';
 import { endedLeaseText, numberText, quote } from './state-hash.js';

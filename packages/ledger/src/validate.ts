@@ -429,7 +429,8 @@ function checkBackupResult(
         ? null
         : { field: outcomeField, message: "must be the command's lease and action" };
     }
-    if (outcome.kind !== 'lease') return { field: `${outcomeField}.kind`, message: 'must be intent or lease' };
+    if (outcome.kind !== 'lease')
+      return { field: `${outcomeField}.kind`, message: 'must be intent or lease' };
     const lease = outcome.lease;
     return isObject(lease) && lease.leaseId === command.leaseId
       ? null
