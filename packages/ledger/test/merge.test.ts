@@ -8,6 +8,7 @@ import {
 } from '../src/codec.js';
 import { LedgerDataError } from '../src/errors.js';
 import { MAX_RESOLVED_INCIDENTS } from '../src/incident-book.js';
+import type { LeaseIntent } from '../src/lease-intents.js';
 import { Ledger } from '../src/ledger.js';
 import { mergedEntryFrom, planMerge } from '../src/merge.js';
 import { DAY_MS } from '../src/period.js';
@@ -1419,13 +1420,9 @@ describe('lease intents (a release or renewal sent to the side that did not gran
       /lease intents/,
     );
     const state = decodeSnapshot(main.ledger.snapshot());
-    const bad = {
-      ...state,
-      leaseIntents: [{ ...(state.leaseIntents[0] as never), ttlMs: 5, action: 'release' }],
-    };
-    expect(() => Ledger.restore(encodeSnapshot(bad as never), options)).to.throw(
-      /lease intent for lease-2-6/,
-    );
+    const first = state.leaseIntents[0] as LeaseIntent;
+    const bad = { ...state, leaseIntents: [{ ...first, ttlMs: 5, action: 'release' as const }] };
+    expect(() => Ledger.restore(encodeSnapshot(bad), options)).to.throw(/lease intent for lease-2-6/);
     main.advance(HOUR_MS + 1);
     main.report('cad-1', 1);
     expect(main.ledger.leaseIntentRecords()).to.deep.equal([]);
