@@ -1083,6 +1083,21 @@ export class Ledger {
     // there (the main's own, and the merged one is not executed again); only the answer is kept.
     // A renewal the main refused still kept the seat taken on the backup's side.
     if (command.type === 'renew_lease') this.honourBackupRenewal(merged, effects);
+    // A release the backup executed and the main refused (the lease had ended here, and an earlier
+    // entry of this merge brought it back: the backup handed it back to the workstation, or renewed
+    // it): the workstation was told it is released, so it ends as the backup ended it (simulation
+    // seed 217 in pair mode, found by the release_lost check).
+    const releases =
+      command.type === 'release_lease' ||
+      command.type === 'revoke_lease' ||
+      (command.type === 'lease_intent' && command.action === 'release');
+    if (releases && !remembered.ok && answered.outcome.kind === 'lease') {
+      const slot = this.leases.get(command.leaseId);
+      if (slot !== undefined) {
+        effects.seatLicences.add(slot.lease.licenceId);
+        this.removeLease(slot, this.mergedTimeMs(merged));
+      }
+    }
     if (command.type !== 'acquire_lease' && command.type !== 'report_usage') {
       this.keepOtherSideResult(command.requestId, answered);
       return;

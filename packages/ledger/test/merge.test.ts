@@ -1428,3 +1428,31 @@ describe('lease intents (a release or renewal sent to the side that did not gran
     expect(main.ledger.leaseIntentRecords()).to.deep.equal([]);
   });
 });
+
+describe('a release both sides executed', () => {
+  it('ends a lease the merge brought back when the backup released it and the main had refused', () => {
+    const { main, shared } = splitMain();
+    main.advance(1000);
+    main.release(shared, 'm-rel');
+    // The workstation's release reached the main after it had ended the lease: refused.
+    main.advance(1000);
+    expectRejected(main.release(shared, 'b-rel'), 'lease_not_found');
+    const lease = main.ledger.lookupRequest('shared-acquire');
+    const handedBack = lease?.ok && lease.outcome.kind === 'lease' ? lease.outcome.lease : null;
+    if (handedBack === null) throw new Error('the shared acquire has no lease');
+    const entries = solo([
+      acquire('b-acq', 'ws-0', HOUR_MS),
+      { type: 'release_lease', requestId: 'b-rel', leaseId: shared },
+    ]);
+    const merge = mergeCommand([
+      { ...(entries[0] as MergedEntry), result: { ok: true, outcome: { kind: 'lease', lease: handedBack } } },
+      { ...(entries[1] as MergedEntry), result: { ok: true, outcome: { kind: 'lease', lease: handedBack } } },
+    ]);
+    main.advance(60_000);
+    expectMerged(main.apply(merge));
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    const hash = main.ledger.stateHash();
+    expectMerged(main.apply(merge));
+    expect(main.ledger.stateHash()).to.equal(hash);
+  });
+});
