@@ -756,7 +756,8 @@ export class Ledger {
   /**
    * After a merge's entries: every tombstone whose lease is now live and held by the workstation
    * that asked is applied at its own time, in the order recorded, and removed. A release ends the
-   * lease when it was asked (never before its grant); a renewal extends it as renewAt does. The
+   * lease when it was asked (never before its grant or its latest renewal); a renewal extends it as
+   * renewAt does. The
    * licences touched go into the merge's effects, so the over-grant record sees the new lifetimes.
    */
   private applyLeaseIntents(effects: MergeEffects): void {
@@ -771,7 +772,11 @@ export class Ledger {
       for (const intent of intents) {
         const current = this.leases.get(leaseId);
         if (current === undefined) break;
-        if (intent.action === 'release') this.removeLease(current, Math.min(intent.atMs, this.clock));
+        // Never before a renewal the ledger recorded (the clocks of the two sides differ: the
+        // workstation still held it when it renewed), so that a repeated merge's renewal finds the
+        // lease ended after it and changes nothing.
+        if (intent.action === 'release')
+          this.removeLease(current, Math.max(Math.min(intent.atMs, this.clock), current.lease.renewedAtMs));
         else this.renewAt(current, intent.atMs, intent.ttlMs);
       }
       this.leaseIntents.remove(leaseId, holder);
