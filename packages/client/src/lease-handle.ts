@@ -9,11 +9,15 @@ import { performance } from 'node:perf_hooks';
 import { NotFoundError, RejectedError, type TandemError } from './errors.js';
 import type { Lease } from './types.js';
 
-/** What a handle needs from its client: one logical operation each (one request id each). */
+/**
+ * What a handle needs from its client: one logical operation each (one request id each). Each
+ * answers with the lease, or 'intent' when a pair's leader serving without its peer did not know
+ * the lease and recorded the request as an intent for the merge (see tandem.proto).
+ */
 export interface LeaseOperations {
   /** Renews the lease; stops retrying at `untilMs` (a performance.now() time). */
-  renew(leaseId: string, untilMs: number): Promise<Lease>;
-  release(leaseId: string): Promise<Lease>;
+  renew(leaseId: string, untilMs: number): Promise<Lease | 'intent'>;
+  release(leaseId: string): Promise<Lease | 'intent'>;
 }
 
 export type LeaseLostReason = 'lease_not_found' | 'expired' | string;
@@ -87,8 +91,9 @@ export class LeaseHandle extends EventEmitter {
     this.#state = 'released';
     this.#release = this.#operations.release(this.#lease.leaseId).then(
       (lease) => {
-        this.#lease = lease;
-        this.emit('released', lease);
+        // Recorded as an intent: done; the merge ends the lease when it arrives.
+        if (lease !== 'intent') this.#lease = lease;
+        this.emit('released', this.#lease);
       },
       (error: unknown) => {
         if (!(error instanceof NotFoundError)) throw error;
@@ -121,7 +126,7 @@ export class LeaseHandle extends EventEmitter {
   async #renew(): Promise<void> {
     if (this.#state !== 'held') return;
     const sentAtLocalMs = performance.now();
-    let renewed: Lease;
+    let renewed: Lease | 'intent';
     try {
       renewed = await this.#operations.renew(
         this.#lease.leaseId,
@@ -132,10 +137,12 @@ export class LeaseHandle extends EventEmitter {
       return;
     }
     if (this.#state !== 'held') return;
-    this.#lease = renewed;
-    this.#expiresAtLocalMs = sentAtLocalMs + renewed.ttlMs;
+    // Recorded as an intent (the merge renews the lease from when it was asked, with its TTL): the
+    // lease is kept as it was, and the local expiry is extended by its TTL like a renewal's.
+    if (renewed !== 'intent') this.#lease = renewed;
+    this.#expiresAtLocalMs = sentAtLocalMs + this.#lease.ttlMs;
     this.#schedule(this.renewalIntervalMs);
-    this.emit('renewed', renewed);
+    this.emit('renewed', this.#lease);
   }
 
   #renewalFailed(error: unknown): void {

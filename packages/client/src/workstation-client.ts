@@ -11,7 +11,7 @@ import type {
   ReleaseLeaseResponse__Output,
   ReportUsageResponse__Output,
 } from '@tandem/wire';
-import { leaseFromWire, licenceFromWire, parametersToWire } from '@tandem/wire';
+import { leaseAnswerFromWire, leaseFromWire, licenceFromWire, parametersToWire } from '@tandem/wire';
 import { ClusterConnection, type LeaderInfo } from './cluster-connection.js';
 import { InvalidArgumentError, TandemError } from './errors.js';
 import { LeaseHandle, type LeaseLostEvent, type LeaseOperations } from './lease-handle.js';
@@ -188,7 +188,7 @@ export class WorkstationClient extends EventEmitter {
           ),
         { untilMs },
       );
-      return this.#leaseOf(response);
+      return this.#answerOf(response);
     },
     release: async (leaseId) => {
       const request = { requestId: randomUUID(), leaseId };
@@ -197,9 +197,19 @@ export class WorkstationClient extends EventEmitter {
           this.connection.workstationService(address).ReleaseLease(request, callOptions, callback),
         ),
       );
-      return this.#leaseOf(response);
+      return this.#answerOf(response);
     },
   };
+
+  /** A renewal's or release's answer: the lease, or 'intent' (recorded as an intent, pair mode). */
+  #answerOf(response: {
+    lease: LeaseResponse__Output['lease'];
+    recordedAsIntent?: boolean;
+  }): Lease | 'intent' {
+    const answer = leaseAnswerFromWire(response);
+    if (answer === null) throw protocolError('the server answered without a lease');
+    return answer;
+  }
 
   #leaseOf(response: { lease: LeaseResponse__Output['lease'] }): Lease {
     if (response.lease === null) throw protocolError('the server answered without a lease');

@@ -478,6 +478,35 @@ describe('WorkstationClient against scripted servers', () => {
     expect(handle.state).to.equal('released');
   });
 
+  it('treats a release recorded as an intent (pair mode, the other side of a split) as released', async () => {
+    const main = await node({
+      AcquireLease: () => leaseReply(1, 'main', 'lease-2', 3000),
+      ReleaseLease: () => ({ response: { header: header(1, 'main'), recordedAsIntent: true } }),
+    });
+    const workstation = client([main.address]);
+    const handle = await workstation.acquire('cad');
+    const released = nextEvent<Lease>(handle, 'released');
+    await handle.release();
+    expect(handle.state).to.equal('released');
+    expect((await released).leaseId).to.equal('lease-2');
+    expect(workstation.leases).to.have.length(0);
+  });
+
+  it('keeps the lease when a renewal is recorded as an intent, and goes on renewing', async () => {
+    const main = await node({
+      AcquireLease: () => leaseReply(1, 'main', 'lease-3', 300),
+      RenewLease: () => ({ response: { header: header(1, 'main'), recordedAsIntent: true } }),
+    });
+    const workstation = client([main.address]);
+    const handle = await workstation.acquire('cad', { ttlMs: 300 });
+    const first = await nextEvent<Lease>(handle, 'renewed');
+    await nextEvent(handle, 'renewed');
+    expect(first.leaseId).to.equal('lease-3');
+    expect(handle.state).to.equal('held');
+    expect(main.callsOf('RenewLease').length).to.be.at.least(2);
+    await handle.release().catch(() => undefined);
+  });
+
   it('sends merged workstation parameters and the default TTL', async () => {
     const main = await node({ AcquireLease: () => leaseReply(1, 'main') });
     const workstation = client([main.address], {

@@ -138,6 +138,20 @@ export function commandFromJson(value: unknown, path = '$.command', depth = 0, u
       };
     case 'release_lease':
       return { type: 'release_lease', requestId: text('requestId'), leaseId: text('leaseId') };
+    case 'lease_intent': {
+      const action = text('action');
+      if (action !== 'release' && action !== 'renew') {
+        return reader.fail(`${path}.action`, 'expected release or renew');
+      }
+      return {
+        type: 'lease_intent',
+        requestId: text('requestId'),
+        leaseId: text('leaseId'),
+        workstationId: text('workstationId'),
+        action,
+        ttlMs: amount('ttlMs'),
+      };
+    }
     case 'report_usage':
       return {
         type: 'report_usage',

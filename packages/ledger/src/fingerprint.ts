@@ -50,6 +50,12 @@ export function commandFingerprint(command: Command): number {
       return hash30(JSON.stringify(['renew_lease', command.leaseId, command.ttlMs]));
     case 'release_lease':
       return hash30(JSON.stringify(['release_lease', command.leaseId]));
+    // An intent is the release or renewal it stands for: a retry of that request (to either side)
+    // finds the intent's answer rather than a reused request id.
+    case 'lease_intent':
+      return command.action === 'release'
+        ? hash30(JSON.stringify(['release_lease', command.leaseId]))
+        : hash30(JSON.stringify(['renew_lease', command.leaseId, command.ttlMs]));
     case 'report_usage':
       return hash30(
         JSON.stringify(['report_usage', command.licenceId, command.workstationId, command.units]),

@@ -19,6 +19,7 @@ export { LedgerDataError, type LedgerDataErrorCode } from './errors.js';
 export { commandFingerprint, UNKNOWN_FINGERPRINT } from './fingerprint.js';
 export { MAX_RESOLVED_INCIDENTS } from './incident-book.js';
 export { grantOf, LEASE_NONCE_PATTERN, leaseIdFor } from './lease-id.js';
+export type { LeaseIntent } from './lease-intents.js';
 export { Ledger, UNMETERED_PERIOD } from './ledger.js';
 export {
   CLUSTER_ID_PATTERN,

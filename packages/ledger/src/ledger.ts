@@ -11,6 +11,7 @@ import { commandFingerprint, UNKNOWN_FINGERPRINT } from './fingerprint.js';
 import { IncidentBook, incidentIdFor, MAX_RESOLVED_INCIDENTS, parseIncidentId } from './incident-book.js';
 import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
 import { grantOf, leaseIdFor } from './lease-id.js';
+import { type LeaseIntent, LeaseIntentBook } from './lease-intents.js';
 import { type LicenceTerms, readLicenceFile } from './licence-file.js';
 import { type LedgerOptions, resolveLedgerOptions } from './options.js';
 import { type OverGrantStretch, overGrantStretches, type SeatInterval } from './over-grant.js';
@@ -234,6 +235,8 @@ export class Ledger {
   private readonly audit = new AuditTrail();
   /** Leases ended lately, for the over-grant record of a merge. */
   private readonly seatHistory: SeatHistory;
+  /** Releases and renewals of leases this side did not know, for a merge to apply (lease-intents.ts). */
+  private readonly leaseIntents: LeaseIntentBook;
   /** The cluster licence files must be issued for; null until the first set_cluster_id. */
   private recordedClusterId: string | null = null;
   private lastAppliedIndex = 0;
@@ -244,6 +247,10 @@ export class Ledger {
     this.seatHistory = new SeatHistory(
       this.options.seatHistoryMaxEntries,
       this.options.seatHistoryRetentionMs,
+    );
+    this.leaseIntents = new LeaseIntentBook(
+      this.options.leaseIntentMaxEntries,
+      this.options.leaseIntentRetentionMs,
     );
   }
 
@@ -292,6 +299,7 @@ export class Ledger {
     // After the command: a lease a tick expired is recorded with its expiry time, which may already
     // be older than the retention.
     this.seatHistory.forgetBefore(this.clock);
+    this.leaseIntents.forgetBefore(this.clock);
     // Every entry may end an overdraft: by what it did, or because its time is past a period's end.
     this.resolveIncidents();
     return result;
@@ -355,6 +363,8 @@ export class Ledger {
       case 'release_lease':
       case 'revoke_lease':
         return this.removeLeaseById(command.leaseId);
+      case 'lease_intent':
+        return this.leaseIntent(command, this.clock, entry.index, null);
       case 'report_usage':
         return this.reportUsage(command.licenceId, command.units);
       case 'tick':
@@ -686,6 +696,93 @@ export class Ledger {
     return { ok: true, outcome: { kind: 'lease', lease: slot.lease } };
   }
 
+  /**
+   * A release or renewal the edge could not find the lease for (see the lease_intent command).
+   * `atMs`: when it was asked (the entry's time; a merged one's is the backup's). `effects`: set
+   * for a merged intent, which acts at `atMs`. A lease live here is released or renewed now if the
+   * workstation holds it; one that ended here is not found; any other is recorded as a tombstone.
+   */
+  private leaseIntent(
+    command: Extract<ClientCommand, { type: 'lease_intent' }>,
+    atMs: number,
+    index: number,
+    effects: MergeEffects | null,
+  ): Result {
+    const { leaseId, workstationId, action } = command;
+    const slot = this.leases.get(leaseId);
+    if (slot !== undefined) {
+      if (slot.lease.workstationId !== workstationId) {
+        return reject(
+          'invalid_command',
+          `workstation_id: lease ${leaseId} is held by another workstation, not ${workstationId}`,
+        );
+      }
+      effects?.seatLicences.add(slot.lease.licenceId);
+      if (action === 'release') return this.removeLeaseById(leaseId, atMs);
+      return effects === null
+        ? this.renewLease(leaseId, command.ttlMs)
+        : this.renewAt(slot, atMs, command.ttlMs);
+    }
+    if (this.seatHistory.find(leaseId) !== undefined) {
+      return reject('lease_not_found', `lease ${leaseId} does not exist (it ended)`);
+    }
+    this.leaseIntents.record({ leaseId, workstationId, action, ttlMs: command.ttlMs, atMs, index });
+    return { ok: true, outcome: { kind: 'intent', leaseId, action } };
+  }
+
+  /**
+   * A renewal asked at `atMs` (leader time, no later than the clock): the lease runs until
+   * atMs + TTL if that is later than its expiry (ttlMs 0 keeps its TTL). A lease of a licence that
+   * cannot be used now is not renewed.
+   */
+  private renewAt(slot: LeaseSlot, atMs: number, ttlMs: number): Result {
+    const licence = this.licences.get(slot.lease.licenceId);
+    assert.ok(licence !== undefined, `lease ${slot.lease.leaseId} belongs to a missing licence`);
+    const refusal = this.refuseUse(licence);
+    if (refusal !== null) return refusal;
+    const nextTtlMs = ttlMs === 0 ? slot.lease.ttlMs : ttlMs;
+    const askedAtMs = Math.min(atMs, this.clock);
+    const expiresAtMs = Math.max(slot.lease.expiresAtMs, askedAtMs + nextTtlMs);
+    const lease: Lease = deepFreeze({
+      ...slot.lease,
+      renewedAtMs: Math.max(slot.lease.renewedAtMs, askedAtMs),
+      expiresAtMs,
+      ttlMs: nextTtlMs,
+    });
+    this.replaceLease(slot, lease);
+    return { ok: true, outcome: { kind: 'lease', lease } };
+  }
+
+  /**
+   * After a merge's entries: every tombstone whose lease is now live and held by the workstation
+   * that asked is applied at its own time, in the order recorded, and removed. A release ends the
+   * lease when it was asked (never before its grant or its latest renewal); a renewal extends it as
+   * renewAt does. The
+   * licences touched go into the merge's effects, so the over-grant record sees the new lifetimes.
+   */
+  private applyLeaseIntents(effects: MergeEffects): void {
+    if (this.leaseIntents.size === 0) return;
+    for (const leaseId of this.leaseIntents.leaseIds()) {
+      const slot = this.leases.get(leaseId);
+      if (slot === undefined) continue;
+      const holder = slot.lease.workstationId;
+      const intents = this.leaseIntents.forLease(leaseId).filter((intent) => intent.workstationId === holder);
+      if (intents.length === 0) continue;
+      effects.seatLicences.add(slot.lease.licenceId);
+      for (const intent of intents) {
+        const current = this.leases.get(leaseId);
+        if (current === undefined) break;
+        // Never before a renewal the ledger recorded (the clocks of the two sides differ: the
+        // workstation still held it when it renewed), so that a repeated merge's renewal finds the
+        // lease ended after it and changes nothing.
+        if (intent.action === 'release')
+          this.removeLease(current, Math.max(Math.min(intent.atMs, this.clock), current.lease.renewedAtMs));
+        else this.renewAt(current, intent.atMs, intent.ttlMs);
+      }
+      this.leaseIntents.remove(leaseId, holder);
+    }
+  }
+
   private tick(): Result {
     const due = new Set<LeaseSlot>();
     for (let next = this.expiryQueue.peek(); next !== undefined && next.expiresAtMs <= this.clock; ) {
@@ -945,7 +1042,7 @@ export class Ledger {
         this.honourBackupAnswer(nested, merged, effects, entry.index);
         continue;
       }
-      const result = deepFreeze(this.executeMerged(nested, merged, effects));
+      const result = deepFreeze(this.executeMerged(nested, merged, effects, entry.index));
       this.remember(nested.requestId, entry.index, result, commandFingerprint(nested));
       this.recordAudit(nested, result, entry.index, {
         nodeId: command.sourceNodeId,
@@ -958,6 +1055,8 @@ export class Ledger {
       if (merged.result !== undefined) this.keepOtherSideResult(nested.requestId, merged.result);
       applied += 1;
     }
+    // The workstations' releases and renewals that reached this side before the leases did.
+    this.applyLeaseIntents(effects);
     const incidentIds = this.openIncidents(command, entry, effects);
     return { ok: true, outcome: { kind: 'merged', applied, duplicates, skipped, incidentIds } };
   }
@@ -989,6 +1088,21 @@ export class Ledger {
     // there (the main's own, and the merged one is not executed again); only the answer is kept.
     // A renewal the main refused still kept the seat taken on the backup's side.
     if (command.type === 'renew_lease') this.honourBackupRenewal(merged, effects);
+    // A release the backup executed and the main refused (the lease had ended here, and an earlier
+    // entry of this merge brought it back: the backup handed it back to the workstation, or renewed
+    // it): the workstation was told it is released, so it ends as the backup ended it (simulation
+    // seed 217 in pair mode, found by the release_lost check).
+    const releases =
+      command.type === 'release_lease' ||
+      command.type === 'revoke_lease' ||
+      (command.type === 'lease_intent' && command.action === 'release');
+    if (releases && !remembered.ok && answered.outcome.kind === 'lease') {
+      const slot = this.leases.get(command.leaseId);
+      if (slot !== undefined) {
+        effects.seatLicences.add(slot.lease.licenceId);
+        this.removeLease(slot, this.mergedTimeMs(merged));
+      }
+    }
     if (command.type !== 'acquire_lease' && command.type !== 'report_usage') {
       this.keepOtherSideResult(command.requestId, answered);
       return;
@@ -1032,7 +1146,12 @@ export class Ledger {
     this.requests.replace(deepFreeze({ ...record, otherSideResult: other }));
   }
 
-  private executeMerged(command: ClientCommand, merged: MergedEntry, effects: MergeEffects): Result {
+  private executeMerged(
+    command: ClientCommand,
+    merged: MergedEntry,
+    effects: MergeEffects,
+    mergeIndex: number,
+  ): Result {
     switch (command.type) {
       case 'acquire_lease':
         return this.forcedAcquire(command, merged, effects);
@@ -1060,6 +1179,8 @@ export class Ledger {
       case 'release_lease':
       case 'revoke_lease':
         return this.removeLeaseById(command.leaseId, this.mergedTimeMs(merged));
+      case 'lease_intent':
+        return this.leaseIntent(command, this.mergedTimeMs(merged), mergeIndex, effects);
       case 'audit_note':
         return { ok: true, outcome: { kind: 'noted' } };
       default:
@@ -1574,6 +1695,20 @@ export class Ledger {
     return deepFreeze({ ...bounds, used: 0, quota: licence.quota?.units ?? 0, reports: 0 });
   }
 
+  /**
+   * Whether the lease ended here lately (released, revoked, expired: the seat history remembers it).
+   * The edge answers a release or renewal of such a lease with not found rather than recording an
+   * intent.
+   */
+  leaseEnded(leaseId: string): boolean {
+    return this.seatHistory.find(leaseId) !== undefined;
+  }
+
+  /** The kept tombstones of releases and renewals (lease-intents.ts), in the order recorded. */
+  leaseIntentRecords(): LeaseIntent[] {
+    return this.leaseIntents.values();
+  }
+
   /** The first result of a remembered request (as of the last applied entry). */
   lookupRequest(requestId: string): Result | undefined {
     return this.requests.get(requestId)?.result;
@@ -1640,6 +1775,7 @@ export class Ledger {
       clusterId: this.recordedClusterId,
       audit: this.audit.values(),
       endedLeases: this.seatHistory.values(),
+      leaseIntents: this.leaseIntents.values(),
     };
   }
 
@@ -1746,6 +1882,32 @@ export class Ledger {
     this.loadIncidents(state);
     this.loadAudit(state);
     this.loadSeatHistory(state);
+    this.loadLeaseIntents(state);
+  }
+
+  /** Tombstones with well-formed lease and workstation ids and TTLs, within the bound and the clock. */
+  private loadLeaseIntents(state: LedgerSnapshotState): void {
+    if (state.leaseIntents.length > this.options.leaseIntentMaxEntries) {
+      throw snapshotError(`the lease intents hold more than ${this.options.leaseIntentMaxEntries} records`);
+    }
+    for (const intent of state.leaseIntents) {
+      const ttlFits =
+        intent.action === 'release'
+          ? intent.ttlMs === 0
+          : intent.action === 'renew' && intent.ttlMs >= 0 && intent.ttlMs <= this.options.maxTtlMs;
+      if (
+        grantOf(intent.leaseId) === null ||
+        !isValidId(intent.workstationId) ||
+        !ttlFits ||
+        intent.atMs < 0 ||
+        intent.atMs > state.clockMs ||
+        intent.index < 1 ||
+        intent.index > state.appliedIndex
+      ) {
+        throw snapshotError(`lease intent for ${intent.leaseId} is inconsistent`);
+      }
+      this.leaseIntents.record(intent);
+    }
   }
 
   /** Ended leases of known licences with sane lifetimes, within the bound and the clock. */

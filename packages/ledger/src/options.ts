@@ -31,6 +31,13 @@ export interface LedgerOptions {
   seatHistoryMaxEntries: number;
   /** How long an ended lease is remembered for the over-grant record, in entry time. */
   seatHistoryRetentionMs: number;
+  /**
+   * Tombstones of releases and renewals recorded for leases this side did not know
+   * (lease-intents.ts); the earliest recorded is forgotten first.
+   */
+  leaseIntentMaxEntries: number;
+  /** How long a tombstone is kept, in entry time. */
+  leaseIntentRetentionMs: number;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: Readonly<LedgerOptions> = Object.freeze({
@@ -45,6 +52,8 @@ export const DEFAULT_LEDGER_OPTIONS: Readonly<LedgerOptions> = Object.freeze({
   auditRetentionMs: 366 * 24 * HOUR_MS,
   seatHistoryMaxEntries: 10_000,
   seatHistoryRetentionMs: 24 * HOUR_MS,
+  leaseIntentMaxEntries: 10_000,
+  leaseIntentRetentionMs: 24 * HOUR_MS,
 });
 
 /** Fills in defaults and asserts that every limit is a positive safe integer. */

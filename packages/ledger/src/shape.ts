@@ -323,6 +323,19 @@ export class ShapeReader {
           ok: true,
           outcome: { kind: 'licence', licence: this.licence(outcome.licence, `${outcomePath}.licence`) },
         };
+      case 'intent': {
+        const action = this.string(outcome.action, `${outcomePath}.action`);
+        if (action !== 'release' && action !== 'renew')
+          this.fail(`${outcomePath}.action`, 'expected release or renew');
+        return {
+          ok: true,
+          outcome: {
+            kind: 'intent',
+            leaseId: this.string(outcome.leaseId, `${outcomePath}.leaseId`),
+            action,
+          },
+        };
+      }
       case 'lease':
         return {
           ok: true,

@@ -2,10 +2,12 @@
 // and leases sorted, usage sorted, request records in the order they were made) so that equal
 // ledgers give equal bytes. Decoding checks the shape; the ledger checks consistency.
 //
-// Version 5 (written now) is version 4 with the over-grant record: incidents carry when the excess
-// started and ended and the terms that granted the leases, and the seat history (ended leases with
-// their lifetimes) follows the audit trail, one array per line. Version 4 is still read: its
-// incidents have no such times, and its ledger remembers no ended lease.
+// Version 5 (written now) is version 4 with the over-grant record and the lease intents: incidents
+// carry when the excess started and ended and the terms that granted the leases, the seat history
+// (ended leases with their lifetimes) follows the audit trail, and the lease intents (tombstones of
+// releases and renewals, lease-intents.ts) follow the seat history, one array per line. Version 4
+// is still read: its incidents have no such times, and its ledger remembers no ended lease and no
+// intent.
 //
 // Version 4 is version 3 with what the trust work added: the header names the
 // cluster id and counts audit records, licences carry their grant (what the vendor signed),
@@ -23,11 +25,21 @@
 // form lease-<term>-<index>.
 import { Buffer, isUtf8 } from 'node:buffer';
 import { UNKNOWN_FINGERPRINT } from './fingerprint.js';
+import type { LeaseIntent } from './lease-intents.js';
 import { isPeriod } from './period.js';
 import type { EndedLease } from './seat-history.js';
 import { type Fields, ShapeReader } from './shape.js';
 import { endedLeaseText, numberText, quote } from './state-hash.js';
-import type { AuditRecord, Incident, Lease, Licence, Period, Result, UsagePeriod } from './types.js';
+import type {
+  AuditRecord,
+  Incident,
+  Lease,
+  LeaseIntentAction,
+  Licence,
+  Period,
+  Result,
+  UsagePeriod,
+} from './types.js';
 
 const FORMAT = 'tandem-ledger-snapshot';
 const FORMAT_VERSION = 5;
@@ -78,6 +90,8 @@ export interface LedgerSnapshotState {
   audit: AuditRecord[];
   /** The seat history, in insertion order. */
   endedLeases: EndedLease[];
+  /** The lease intents, in the order recorded. */
+  leaseIntents: LeaseIntent[];
 }
 
 const reader = new ShapeReader('SNAPSHOT_DECODE_FAILED', 'ledger snapshot');
@@ -235,6 +249,7 @@ export function encodeSnapshot(state: LedgerSnapshotState): Uint8Array {
     incidents: state.incidents.length,
     audit: state.audit.length,
     endedLeases: state.endedLeases.length,
+    leaseIntents: state.leaseIntents.length,
     clusterId: state.clusterId,
   });
   for (const licence of state.licences) writer.line(licence);
@@ -255,6 +270,12 @@ export function encodeSnapshot(state: LedgerSnapshotState): Uint8Array {
   for (const incident of state.incidents) writer.line(incident);
   for (const record of state.audit) writer.line(record);
   for (const ended of state.endedLeases) writer.text(endedLeaseText(ended));
+  for (const intent of state.leaseIntents) {
+    writer.text(
+      `[${quote(intent.leaseId)},${quote(intent.workstationId)},${quote(intent.action)},` +
+        `${numberText(intent.ttlMs)},${numberText(intent.atMs)},${numberText(intent.index)}]`,
+    );
+  }
   return writer.bytes();
 }
 
@@ -354,6 +375,7 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     clusterId: current && header.clusterId !== null ? reader.string(header.clusterId, '$.clusterId') : null,
     audit: [],
     endedLeases: [],
+    leaseIntents: [],
   };
   const sizes = {
     licences: count(header, 'licences'),
@@ -363,6 +385,7 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     incidents: count(header, 'incidents'),
     audit: current ? count(header, 'audit') : 0,
     endedLeases: withSeatHistory ? count(header, 'endedLeases') : 0,
+    leaseIntents: withSeatHistory ? count(header, 'leaseIntents') : 0,
   };
   for (let position = 0; position < sizes.licences; position++) {
     const path = `$.licences[${position}]`;
@@ -420,6 +443,21 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
       expired: reader.boolean(fields[5], `${path}[5]`),
     });
   }
+  for (let position = 0; position < sizes.leaseIntents; position++) {
+    const path = `$.leaseIntents[${position}]`;
+    const fields = reader.array(lines.next(path), path);
+    if (fields.length !== 6) reader.fail(path, 'expected a lease intent of 6 fields');
+    const action = reader.string(fields[2], `${path}[2]`);
+    if (action !== 'release' && action !== 'renew') reader.fail(`${path}[2]`, 'expected release or renew');
+    state.leaseIntents.push({
+      leaseId: reader.string(fields[0], `${path}[0]`),
+      workstationId: reader.string(fields[1], `${path}[1]`),
+      action: action as LeaseIntentAction,
+      ttlMs: reader.integer(fields[3], `${path}[3]`),
+      atMs: reader.integer(fields[4], `${path}[4]`),
+      index: reader.integer(fields[5], `${path}[5]`),
+    });
+  }
   if (!lines.atEnd) reader.fail('$', 'the snapshot goes on after its last record');
   return state;
 }
@@ -457,5 +495,6 @@ function decodeVersion2(root: Fields): LedgerSnapshotState {
     clusterId: null,
     audit: [],
     endedLeases: [],
+    leaseIntents: [],
   };
 }

@@ -5,6 +5,7 @@
 // text and different content different text, without the cost of sorting the keys of every object.
 import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
+import type { LeaseIntent } from './lease-intents.js';
 import type { EndedLease } from './seat-history.js';
 import type { RequestRecord, UsageRecord } from './snapshot.js';
 import type {
@@ -35,6 +36,8 @@ export interface HashedState {
   incidents: Iterable<Incident>;
   /** The seat history (seat-history.ts), in insertion order. */
   endedLeases: Iterable<EndedLease>;
+  /** The lease intents (lease-intents.ts), in the order recorded; their entry index is left out. */
+  leaseIntents: Iterable<LeaseIntent>;
   clusterId: string | null;
   /** Oldest first. */
   audit: Iterable<AuditRecord>;
@@ -159,6 +162,8 @@ function outcomeText(outcome: Outcome): string {
         `["usage",${quote(outcome.licenceId)},${numberText(outcome.periodStartMs)},` +
         `${numberText(outcome.used)},${outcome.remaining === null ? 'null' : numberText(outcome.remaining)}]`
       );
+    case 'intent':
+      return `["intent",${quote(outcome.leaseId)},${quote(outcome.action)}]`;
     case 'tick':
       return `["tick",[${outcome.expiredLeaseIds.map(quote).join(',')}]]`;
     case 'extended':
@@ -240,5 +245,12 @@ export function hashLedgerState(state: HashedState): string {
   for (const record of state.audit) hash.write(`${auditText(record)}\n`);
   hash.write('ended leases\n');
   for (const ended of state.endedLeases) hash.write(`${endedLeaseText(ended)}\n`);
+  hash.write('lease intents\n');
+  for (const intent of state.leaseIntents) {
+    hash.write(
+      `[${quote(intent.leaseId)},${quote(intent.workstationId)},${quote(intent.action)},` +
+        `${numberText(intent.ttlMs)},${numberText(intent.atMs)}]\n`,
+    );
+  }
   return hash.digestHex();
 }

@@ -189,6 +189,22 @@ export type Command =
   /** ttlMs 0 keeps the lease's current TTL. */
   | { type: 'renew_lease'; requestId: string; leaseId: string; ttlMs: number }
   | { type: 'release_lease'; requestId: string; leaseId: string }
+  /**
+   * Pair mode, proposed by the edge of a leader serving without its peer (a split brain, or just
+   * after it until a merge readmits the peer) for a release or renewal of a lease this side does not
+   * know and did not end: the lease may be one the other side granted. If the lease is live here
+   * and held by `workstationId`, the action is done now; otherwise it is recorded as a tombstone
+   * (lease-intents.ts) that a merge applies when the lease arrives. ttlMs is 0 for a release; for
+   * a renewal, 0 keeps the lease's own TTL.
+   */
+  | {
+      type: 'lease_intent';
+      requestId: string;
+      leaseId: string;
+      workstationId: string;
+      action: LeaseIntentAction;
+      ttlMs: number;
+    }
   | { type: 'report_usage'; requestId: string; licenceId: string; workstationId: string; units: number }
   | { type: 'revoke_lease'; requestId: string; leaseId: string; reason: string; actor: Actor | null }
   /** An operator operation outside the ledger (a leadership transfer, a snapshot), for the audit trail. */
@@ -214,6 +230,9 @@ export type Command =
    * committed alone and the main lacks, in the backup's log order (see merge in README.md).
    */
   | MergeCommand;
+
+/** What a lease_intent asks for the lease: the release or renewal it stands for. */
+export type LeaseIntentAction = 'release' | 'renew';
 
 /** One entry the backup committed alone, as it stood in the backup's log. */
 export interface MergedEntry {
@@ -337,6 +356,11 @@ export type Outcome =
       /** null when the licence has no quota. */
       remaining: number | null;
     }
+  /**
+   * A lease_intent for a lease not live here was recorded as a tombstone: the release or renewal
+   * takes effect if a merge brings the lease (held by the same workstation).
+   */
+  | { kind: 'intent'; leaseId: string; action: LeaseIntentAction }
   | { kind: 'tick'; expiredLeaseIds: string[] }
   | { kind: 'extended'; leaseCount: number }
   | { kind: 'cluster'; clusterId: string }

@@ -422,6 +422,20 @@ function checkBackupResult(
       ? null
       : { field: `${outcomeField}.lease.lease_id`, message: "must be the command's lease" };
   }
+  if (command.type === 'lease_intent') {
+    // The other side recorded it, or found the lease and released or renewed it.
+    if (outcome.kind === 'intent') {
+      return outcome.leaseId === command.leaseId && outcome.action === command.action
+        ? null
+        : { field: outcomeField, message: "must be the command's lease and action" };
+    }
+    if (outcome.kind !== 'lease')
+      return { field: `${outcomeField}.kind`, message: 'must be intent or lease' };
+    const lease = outcome.lease;
+    return isObject(lease) && lease.leaseId === command.leaseId
+      ? null
+      : { field: `${outcomeField}.lease.lease_id`, message: "must be the command's lease" };
+  }
   if (command.type === 'audit_note') {
     return outcome.kind === 'noted' ? null : { field: `${outcomeField}.kind`, message: 'must be noted' };
   }
@@ -588,6 +602,21 @@ export function validateCommand(command: Command, options?: Partial<LedgerOption
       );
     case 'release_lease':
       return checkId(value.requestId, 'request_id') ?? checkId(value.leaseId, 'lease_id');
+    case 'lease_intent':
+      return (
+        checkId(value.requestId, 'request_id') ??
+        checkId(value.leaseId, 'lease_id') ??
+        (grantOf(value.leaseId) === null
+          ? { field: 'lease_id', message: 'must be a lease id a ledger makes (lease-<term>-<index>-<nonce>)' }
+          : null) ??
+        checkId(value.workstationId, 'workstation_id') ??
+        (value.action === 'release' || value.action === 'renew'
+          ? null
+          : { field: 'action', message: 'must be release or renew' }) ??
+        (value.action === 'release'
+          ? checkInteger(value.ttlMs, 'ttl_ms', 0, 0)
+          : checkInteger(value.ttlMs, 'ttl_ms', 0, maxTtlMs))
+      );
     case 'report_usage':
       return (
         checkId(value.requestId, 'request_id') ??

@@ -83,6 +83,7 @@ export function clusteredLedger(options: Partial<LedgerOptions> = {}, clusterId 
       clusterId,
       audit: [],
       endedLeases: [],
+      leaseIntents: [],
     }),
     options,
   );

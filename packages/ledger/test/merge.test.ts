@@ -8,6 +8,7 @@ import {
 } from '../src/codec.js';
 import { LedgerDataError } from '../src/errors.js';
 import { MAX_RESOLVED_INCIDENTS } from '../src/incident-book.js';
+import type { LeaseIntent } from '../src/lease-intents.js';
 import { Ledger } from '../src/ledger.js';
 import { mergedEntryFrom, planMerge } from '../src/merge.js';
 import { DAY_MS } from '../src/period.js';
@@ -1247,5 +1248,211 @@ describe('planMerge', () => {
       [5, 'command.units'],
     ]);
     expect(planMerge('backup', [], [])).to.deep.equal({ commands: [], dropped: [] });
+  });
+});
+
+function intent(
+  requestId: string,
+  leaseId: string,
+  workstationId: string,
+  action: 'release' | 'renew' = 'release',
+  ttlMs = 0,
+): Command {
+  return { type: 'lease_intent', requestId, leaseId, workstationId, action, ttlMs };
+}
+
+describe('lease intents (a release or renewal sent to the side that did not grant the lease)', () => {
+  it('releases or renews a live lease of the same workstation at once, and refuses another holder', () => {
+    const { main, shared } = splitMain();
+    main.advance(1000);
+    expectRejected(main.apply(intent('i1', shared, 'ws-7')), 'invalid_command', 'workstation_id');
+    const renewed = expectLease(main.apply(intent('i2', shared, 'ws-0', 'renew', 2 * HOUR_MS)));
+    expect(renewed.expiresAtMs).to.equal(main.nowMs + 2 * HOUR_MS);
+    expect(expectLease(main.apply(intent('i3', shared, 'ws-0'))).leaseId).to.equal(shared);
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    expect(main.ledger.leaseIntentRecords()).to.deep.equal([]);
+  });
+
+  it('answers not found for a lease that ended here, and records a tombstone for one it never knew', () => {
+    const { main, shared } = splitMain();
+    main.release(shared);
+    expect(main.ledger.leaseEnded(shared)).to.equal(true);
+    expectRejected(main.apply(intent('i1', shared, 'ws-0')), 'lease_not_found');
+    const unknown = `lease-${BACKUP_TERM}-5`;
+    expect(main.ledger.leaseEnded(unknown)).to.equal(false);
+    expect(expectOk(main.apply(intent('i2', unknown, 'ws-1')))).to.deep.equal({
+      kind: 'intent',
+      leaseId: unknown,
+      action: 'release',
+    });
+    expect(main.ledger.leaseIntentRecords()).to.deep.equal([
+      {
+        leaseId: unknown,
+        workstationId: 'ws-1',
+        action: 'release',
+        ttlMs: 0,
+        atMs: main.nowMs,
+        index: main.index,
+      },
+    ]);
+  });
+
+  it('names the offending field of a malformed intent', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ leaseId: 'lease-x' }, 'lease_id'],
+      [{ workstationId: 'bad id' }, 'workstation_id'],
+      [{ action: 'revoke' }, 'action'],
+      [{ action: 'release', ttlMs: 5 }, 'ttl_ms'],
+      [{ action: 'renew', ttlMs: 100 * HOUR_MS }, 'ttl_ms'],
+    ];
+    for (const [change, field] of cases) {
+      const command = { ...intent('i', 'lease-2-5', 'ws-1'), ...change } as Command;
+      expect(validateCommand(command)?.field, JSON.stringify(change)).to.equal(field);
+    }
+  });
+
+  it("ends a lease the backup granted at the time the main recorded the workstation's release", () => {
+    const { main } = splitMain();
+    const backupLease = `lease-${BACKUP_TERM}-4`;
+    // The backup grants ws-1 a lease at T0+10 s; ws-1 releases it on the main at T0+20 s.
+    main.nowMs = T0 + 20_000;
+    expectOk(main.apply(intent('rel', backupLease, 'ws-1')));
+    main.advance(60_000);
+    const merge = mergeCommand(solo([acquire('b-acq', 'ws-1', HOUR_MS)]));
+    expectMerged(main.apply(merge));
+    expect(main.ledger.getLease(backupLease)).to.equal(undefined);
+    expect(main.ledger.leaseIntentRecords()).to.deep.equal([]);
+    expect(main.ledger.seatsInUse('cad-1')).to.equal(1);
+    expect(main.ledger.leaseEnded(backupLease)).to.equal(true);
+    // A repeated merge changes nothing: the lease stays ended.
+    const hash = main.ledger.stateHash();
+    expect(expectMerged(main.apply(merge))).to.deep.include({ applied: 0, duplicates: 1 });
+    expect(main.ledger.stateHash()).to.equal(hash);
+  });
+
+  it('sees the shorter lifetime in the over-grant record', () => {
+    // One seat: ws-0's shared lease is live, the backup grants ws-1 a second one at T0+10 s, ws-1
+    // releases it on the main at T0+12 s: over the seat for 2 s, recorded resolved.
+    const { main } = splitMain(1);
+    main.nowMs = T0 + 12_000;
+    expectOk(main.apply(intent('rel', `lease-${BACKUP_TERM}-4`, 'ws-1')));
+    main.advance(60_000);
+    expectMerged(main.apply(mergeCommand(solo([acquire('b-acq', 'ws-1', HOUR_MS)]))));
+    expect(onlyIncident(main, 'seats')).to.deep.include({
+      observed: 2,
+      startedAtMs: T0 + 10_000,
+      endedAtMs: T0 + 12_000,
+    });
+    expect(main.ledger.isOverdrawn('cad-1')).to.equal(false);
+  });
+
+  it('renews a lease the backup granted from the time asked, never shortening it', () => {
+    const { main } = splitMain();
+    const backupLease = `lease-${BACKUP_TERM}-4`;
+    main.nowMs = T0 + 30_000;
+    expectOk(main.apply(intent('ren', backupLease, 'ws-1', 'renew', 10 * MINUTE_MS)));
+    main.advance(60_000);
+    expectMerged(main.apply(mergeCommand(solo([acquire('b-acq', 'ws-1', MINUTE_MS)]))));
+    expect(main.ledger.getLease(backupLease)).to.deep.include({
+      expiresAtMs: T0 + 30_000 + 10 * MINUTE_MS,
+      renewedAtMs: T0 + 30_000,
+      ttlMs: 10 * MINUTE_MS,
+    });
+  });
+
+  it("leaves another workstation's tombstone alone", () => {
+    const { main } = splitMain();
+    const backupLease = `lease-${BACKUP_TERM}-4`;
+    expectOk(main.apply(intent('rel', backupLease, 'ws-9')));
+    main.advance(60_000);
+    expectMerged(main.apply(mergeCommand(solo([acquire('b-acq', 'ws-1', HOUR_MS)]))));
+    expect(main.ledger.getLease(backupLease)?.workstationId).to.equal('ws-1');
+    expect(main.ledger.leaseIntentRecords()).to.have.length(1);
+  });
+
+  it("executes the backup's intent for a lease the main granted at the backup's time", () => {
+    const { main } = splitMain();
+    const mainLease = expectLease(main.acquire('cad-1', 'ws-3', HOUR_MS, 'm-acq')).leaseId;
+    main.advance(60_000);
+    const backupAnswer: Result = {
+      ok: true,
+      outcome: { kind: 'intent', leaseId: mainLease, action: 'release' },
+    };
+    const entries = solo([intent('b-rel', mainLease, 'ws-3')]).map((entry) => ({
+      ...entry,
+      result: backupAnswer,
+    }));
+    expectMerged(main.apply(mergeCommand(entries)));
+    expect(main.ledger.getLease(mainLease)).to.equal(undefined);
+    expect(main.ledger.lookupRequestAnswers('b-rel')).to.have.length(2);
+    expect(main.ledger.lookupRequestAnswers('b-rel')[1]).to.deep.equal(backupAnswer);
+    const ended = decodeSnapshot(main.ledger.snapshot()).endedLeases.find(
+      (record) => record.leaseId === mainLease,
+    );
+    expect(ended?.endedAtMs).to.equal(T0 + 10_000);
+  });
+
+  it('a retried release finds the intent, not a reused request id', () => {
+    const { main } = splitMain();
+    expectOk(main.apply(intent('rel', `lease-${BACKUP_TERM}-4`, 'ws-1')));
+    const retry: Command = { type: 'release_lease', requestId: 'rel', leaseId: `lease-${BACKUP_TERM}-4` };
+    expect(main.ledger.isRequestIdReused(retry)).to.equal(false);
+    expect(main.apply(retry)).to.deep.equal(main.ledger.lookupRequest('rel'));
+  });
+
+  it('keeps tombstones through a snapshot, in the state hash, bounded by count and age', () => {
+    const main = new Driver({ leaseIntentMaxEntries: 2, leaseIntentRetentionMs: HOUR_MS });
+    main.activate({ seats: 2 }, 'activate');
+    const empty = main.ledger.stateHash();
+    expectOk(main.apply(intent('i1', 'lease-2-5', 'ws-1')));
+    expect(main.ledger.stateHash()).to.not.equal(empty);
+    expectOk(main.apply(intent('i2', 'lease-2-6', 'ws-1', 'renew', MINUTE_MS)));
+    expectOk(main.apply(intent('i3', 'lease-2-7', 'ws-1')));
+    expect(main.ledger.leaseIntentRecords().map((record) => record.leaseId)).to.deep.equal([
+      'lease-2-6',
+      'lease-2-7',
+    ]);
+    const options = { leaseIntentMaxEntries: 2, leaseIntentRetentionMs: HOUR_MS };
+    const restored = Ledger.restore(main.ledger.snapshot(), options);
+    expect(restored.stateHash()).to.equal(main.ledger.stateHash());
+    expect(restored.leaseIntentRecords()).to.deep.equal(main.ledger.leaseIntentRecords());
+    expect(() => Ledger.restore(main.ledger.snapshot(), { leaseIntentMaxEntries: 1 })).to.throw(
+      /lease intents/,
+    );
+    const state = decodeSnapshot(main.ledger.snapshot());
+    const first = state.leaseIntents[0] as LeaseIntent;
+    const bad = { ...state, leaseIntents: [{ ...first, ttlMs: 5, action: 'release' as const }] };
+    expect(() => Ledger.restore(encodeSnapshot(bad), options)).to.throw(/lease intent for lease-2-6/);
+    main.advance(HOUR_MS + 1);
+    main.report('cad-1', 1);
+    expect(main.ledger.leaseIntentRecords()).to.deep.equal([]);
+  });
+});
+
+describe('a release both sides executed', () => {
+  it('ends a lease the merge brought back when the backup released it and the main had refused', () => {
+    const { main, shared } = splitMain();
+    main.advance(1000);
+    main.release(shared, 'm-rel');
+    // The workstation's release reached the main after it had ended the lease: refused.
+    main.advance(1000);
+    expectRejected(main.release(shared, 'b-rel'), 'lease_not_found');
+    const lease = main.ledger.lookupRequest('shared-acquire');
+    const handedBack = lease?.ok && lease.outcome.kind === 'lease' ? lease.outcome.lease : null;
+    if (handedBack === null) throw new Error('the shared acquire has no lease');
+    const entries = solo([
+      acquire('b-acq', 'ws-0', HOUR_MS),
+      { type: 'release_lease', requestId: 'b-rel', leaseId: shared },
+    ]);
+    const merge = mergeCommand([
+      { ...(entries[0] as MergedEntry), result: { ok: true, outcome: { kind: 'lease', lease: handedBack } } },
+      { ...(entries[1] as MergedEntry), result: { ok: true, outcome: { kind: 'lease', lease: handedBack } } },
+    ]);
+    main.advance(60_000);
+    expectMerged(main.apply(merge));
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    const hash = main.ledger.stateHash();
+    expectMerged(main.apply(merge));
+    expect(main.ledger.stateHash()).to.equal(hash);
   });
 });

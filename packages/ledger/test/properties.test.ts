@@ -35,7 +35,9 @@ type Operation =
   | { kind: 'revoke'; lease: number }
   | { kind: 'report'; licence: number; units: number }
   | { kind: 'tick' }
-  | { kind: 'extend'; byMs: number };
+  | { kind: 'extend'; byMs: number }
+  /** A release or renewal of a lease the other side of the split granted (pair mode's intent). */
+  | { kind: 'intent'; lease: number; release: boolean; ttlMs: number; holder: boolean; workstation: number };
 
 interface Step {
   operation: Operation;
@@ -141,6 +143,7 @@ function commandOf(
   operation: Operation,
   requestId: string,
   acquiredLeaseIds: readonly string[] = [],
+  otherSide: ReadonlyMap<string, string> = new Map(),
 ): Command {
   const leaseId = (choice: number): string =>
     acquiredLeaseIds.length === 0
@@ -211,6 +214,24 @@ function commandOf(
       return { type: 'tick' };
     case 'extend':
       return { type: 'extend_leases', byMs: operation.byMs };
+    case 'intent': {
+      // Aimed at the other side's leases (by the workstation that holds it, mostly).
+      const ids = [...otherSide.keys()];
+      const target =
+        ids.length === 0 ? leaseId(operation.lease) : (ids[operation.lease % ids.length] as string);
+      const holder = otherSide.get(target);
+      return {
+        type: 'lease_intent',
+        requestId,
+        leaseId: target,
+        workstationId:
+          operation.holder && holder !== undefined
+            ? holder
+            : (WORKSTATION_IDS[operation.workstation] as string),
+        action: operation.release ? 'release' : 'renew',
+        ttlMs: operation.release ? 0 : operation.ttlMs,
+      };
+    }
   }
 }
 
@@ -441,6 +462,14 @@ const soloStepArbitrary: fc.Arbitrary<Step> = fc.oneof(
           licence: licenceArbitrary,
           units: fc.integer({ min: 1, max: 12 }),
         }),
+        fc.record({
+          kind: fc.constant('intent' as const),
+          lease: leaseArbitrary,
+          release: fc.boolean(),
+          ttlMs: fc.integer({ min: 0, max: 5000 }),
+          holder: fc.boolean(),
+          workstation: fc.nat(WORKSTATION_IDS.length - 1),
+        }),
       ),
       request: fc.constant<RequestChoice>({ fresh: true }),
       advanceMs: fc.integer({ min: 0, max: 200 }),
@@ -468,14 +497,27 @@ interface LogStart {
   prefix: string;
 }
 
-function sideEntries(steps: Step[], start: LogStart, acquiredLeaseIds: string[]): LedgerEntry[] {
+/**
+ * holders: the leases each acquire asks for, by id, with the workstation (filled in); otherSide:
+ * the other side's, for intents.
+ */
+function sideEntries(
+  steps: Step[],
+  start: LogStart,
+  acquiredLeaseIds: string[],
+  holders: Map<string, string> = new Map(),
+  otherSide: ReadonlyMap<string, string> = new Map(),
+): LedgerEntry[] {
   let timestampMs = start.timestampMs;
   return steps.map((step, position) => {
     timestampMs = Math.max(0, timestampMs + step.advanceMs);
     const requestId = step.request.fresh ? `${start.prefix}-${position}` : `reused-${step.request.slot}`;
     const index = start.index + position;
-    const command = commandOf(step.operation, requestId, acquiredLeaseIds);
-    if (command.type === 'acquire_lease') acquiredLeaseIds.push(`lease-${start.term}-${index}`);
+    const command = commandOf(step.operation, requestId, acquiredLeaseIds, otherSide);
+    if (command.type === 'acquire_lease') {
+      acquiredLeaseIds.push(`lease-${start.term}-${index}`);
+      holders.set(`lease-${start.term}-${index}`, command.workstationId);
+    }
     return { index, term: start.term, timestampMs, command };
   });
 }
@@ -516,12 +558,25 @@ describe('properties of a merge after a split brain', function () {
         }
         const last = shared[shared.length - 1] as LedgerEntry;
         const start = { index: last.index + 1, timestampMs: last.timestampMs };
-        const mainSolo = sideEntries(mainSteps, { ...start, term: MAIN_TERM, prefix: 'm' }, [
-          ...sharedLeaseIds,
-        ]);
-        const backupSolo = sideEntries(backupSteps, { ...start, term: BACKUP_TERM, prefix: 'b' }, [
-          ...sharedLeaseIds,
-        ]);
+        // Each side's intents aim at the leases the other side's acquires ask for.
+        const mainHolders = new Map<string, string>();
+        const backupHolders = new Map<string, string>();
+        // A first pass names the main's leases (their ids do not depend on the intents).
+        sideEntries(mainSteps, { ...start, term: MAIN_TERM, prefix: 'm' }, [...sharedLeaseIds], mainHolders);
+        const backupSolo = sideEntries(
+          backupSteps,
+          { ...start, term: BACKUP_TERM, prefix: 'b' },
+          [...sharedLeaseIds],
+          backupHolders,
+          mainHolders,
+        );
+        const mainSolo = sideEntries(
+          mainSteps,
+          { ...start, term: MAIN_TERM, prefix: 'm' },
+          [...sharedLeaseIds],
+          mainHolders,
+          backupHolders,
+        );
         for (const entry of mainSolo) main.apply(entry);
         const backupResults = backupSolo.map((entry) => backup.apply(entry));
 
@@ -637,6 +692,14 @@ describe('properties of a merge after a split brain', function () {
         for (const incident of main.incidents()) {
           expect(incident.excess).to.equal(incident.observed - incident.limit);
           expect(incident.excess).to.be.greaterThan(0);
+        }
+
+        // 3b. No tombstone is left whose lease is live and held by the workstation that asked: the
+        // merge applied it.
+        for (const intent of main.leaseIntentRecords()) {
+          expect(main.getLease(intent.leaseId)?.workstationId, intent.leaseId).to.not.equal(
+            intent.workstationId,
+          );
         }
 
         // 4. A replica that restored a snapshot taken before the merge, and decodes the merge

@@ -4,7 +4,7 @@
 // log, so bad input cannot change the state hash.
 import { LicenceFileError, type VendorKey, verifyLicenceFile } from '@tandem/issuer';
 import type { Command, Ledger, LicenceTerms, Outcome, Result } from '@tandem/ledger';
-import { checkWithinGrant, validateCommand } from '@tandem/ledger';
+import { checkWithinGrant, grantOf, validateCommand } from '@tandem/ledger';
 import type { TandemConfig } from './config.js';
 import { RejectionError } from './edge.js';
 import {
@@ -25,6 +25,8 @@ export interface OperationPolicy {
   vendorKeys: readonly VendorKey[];
   /** Wall-clock time, for refusing an expired licence file before proposing it. */
   nowMs: () => number;
+  /** Pair mode: a release or renewal of an unknown lease may be recorded as an intent. */
+  pairMode: boolean;
 }
 
 export function operationPolicy(config: TandemConfig): OperationPolicy {
@@ -33,6 +35,48 @@ export function operationPolicy(config: TandemConfig): OperationPolicy {
     redundantLicencesOnly: config.cluster.mode === 'pair' && config.node.role === 'backup',
     vendorKeys: config.licensing.vendorKeys,
     nowMs: () => Date.now(),
+    pairMode: config.cluster.mode === 'pair',
+  };
+}
+
+/**
+ * Whether this leader serves without its peer: some other voter is missing from the in-sync set
+ * (in pair mode the voters are the two data nodes). That is the split brain, and the time just
+ * after it until the merge readmits the peer; the other side may have granted leases this one does
+ * not know.
+ */
+export function servingWithoutPeer(replica: Replica): boolean {
+  const { voters, inSync } = replica.status().configuration;
+  return voters.some((member) => !inSync.includes(member));
+}
+
+/**
+ * Pair mode: a release or renewal of a lease this leader does not know and did not end, while it
+ * serves without its peer, becomes a lease_intent (see the ledger's lease-intents.ts), recorded
+ * with the caller's workstation; null when the request is answered not found as before. Outside
+ * that window a renewal of an unknown lease is not found, so a workstation cannot keep a dead lease
+ * alive by renewing it forever. A caller that may act for any workstation (an operator, an
+ * insecure test cluster) has no workstation identity to record, and the tombstone must name the
+ * holder the merge checks, so it gets not found.
+ */
+export function leaseIntentFor(
+  command: Extract<Command, { type: 'renew_lease' | 'release_lease' }>,
+  ledger: Ledger,
+  workstationId: string | null,
+  pairMode: boolean,
+  withoutPeer: boolean,
+): Extract<Command, { type: 'lease_intent' }> | null {
+  if (!pairMode || !withoutPeer || workstationId === null) return null;
+  if (ledger.getLease(command.leaseId) !== undefined || ledger.leaseEnded(command.leaseId)) return null;
+  // A lease id no ledger could have made is not found, as before.
+  if (grantOf(command.leaseId) === null) return null;
+  return {
+    type: 'lease_intent',
+    requestId: command.requestId,
+    leaseId: command.leaseId,
+    workstationId,
+    action: command.type === 'release_lease' ? 'release' : 'renew',
+    ttlMs: command.type === 'release_lease' ? 0 : command.ttlMs,
   };
 }
 
@@ -138,6 +182,7 @@ export async function execute(
       return unwrap(previous, ledger.appliedIndex);
     }
   }
+  let proposed: Command = command;
   switch (command.type) {
     case 'activate_licence': {
       const licenceTerms = terms as LicenceTerms;
@@ -202,7 +247,13 @@ export async function execute(
       }
       break;
     case 'renew_lease':
-    case 'release_lease':
+    case 'release_lease': {
+      if (ledger.getLease(command.leaseId) !== undefined) break;
+      const intent = leaseIntentFor(command, ledger, actingFor, policy.pairMode, servingWithoutPeer(replica));
+      if (intent === null) throw new NotFoundError('lease_id', `lease "${command.leaseId}" does not exist`);
+      proposed = intent;
+      break;
+    }
     case 'revoke_lease':
       if (ledger.getLease(command.leaseId) === undefined) {
         throw new NotFoundError('lease_id', `lease "${command.leaseId}" does not exist`);
@@ -211,7 +262,7 @@ export async function execute(
     default:
       break;
   }
-  const applied = await replica.submit(command);
+  const applied = await replica.submit(proposed);
   return unwrap(applied.result, applied.index);
 }
 

@@ -14,7 +14,7 @@ import type {
   ReportUsageResponse,
   WorkstationServiceHandlers,
 } from '@tandem/wire';
-import { leaseToWire, licenceToWire, parametersFromWire } from '@tandem/wire';
+import { leaseAnswerToWire, leaseToWire, licenceToWire, parametersFromWire } from '@tandem/wire';
 import type { EdgeContext } from './edge.js';
 import { responseHeader, unary } from './edge.js';
 import { NotFoundError } from './errors.js';
@@ -90,10 +90,8 @@ export function workstationService(
         policy,
         { workstationId: workstationOf(call) },
       );
-      return {
-        header: responseHeader(context, index),
-        lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
-      };
+      // Pair mode: recorded as an intent when this side does not know the lease (operations.ts).
+      return { header: responseHeader(context, index), ...leaseAnswerToWire(outcome) };
     }),
     ReleaseLease: unary(
       context,
@@ -104,10 +102,7 @@ export function workstationService(
           policy,
           { workstationId: workstationOf(call) },
         );
-        return {
-          header: responseHeader(context, index),
-          lease: leaseToWire(expectOutcome(outcome, 'lease').lease),
-        };
+        return { header: responseHeader(context, index), ...leaseAnswerToWire(outcome) };
       },
     ),
     ReportUsage: unary(

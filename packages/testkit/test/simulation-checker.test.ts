@@ -265,6 +265,44 @@ describe('simulation checker', () => {
     expect(overGrants(brief)).to.deep.equal([]);
   });
 
+  it('a release answered with success or as an intent must not leave its lease live (release_lost)', () => {
+    const ledger = clusteredLedger();
+    ledger.apply({ index: 1, term: 1, timestampMs: DAY_START_MS + 1, command: activate('lic-1', 2, null) });
+    const granted = ledger.apply({
+      index: 2,
+      term: 1,
+      timestampMs: DAY_START_MS + 2,
+      command: acquire('ws-1-r1', 'lic-1', 'ws-1'),
+    });
+    const leaseId = granted.ok && granted.outcome.kind === 'lease' ? granted.outcome.lease.leaseId : '';
+    const history = new History(10);
+    const ask = (requestId: string, command: ClientCommand, result: Result, atMs: number) => {
+      const record = history.invoke('ws-1', requestId, command, atMs, null);
+      history.complete(record, {
+        atMs: atMs + 1,
+        result,
+        index: 2,
+        term: 1,
+        nodeId: 'backup',
+        duringDrain: false,
+      });
+    };
+    ask('ws-1-r1', acquire('ws-1-r1', 'lic-1', 'ws-1') as ClientCommand, granted, 0);
+    const release = { type: 'release_lease' as const, requestId: 'ws-1-r2', leaseId };
+    ask('ws-1-r2', release, { ok: true, outcome: { kind: 'intent', leaseId, action: 'release' } }, 100);
+    const lost = (checks: SimulationChecker) =>
+      checks.violations.filter((violation) => violation.check === 'release_lost').length;
+    // The lease is still live in the final ledger: the release was lost.
+    const checker = new SimulationChecker(['lic-1'], { splitBrainPossible: true });
+    checker.checkFinal([{ nodeId: 'main', ledger }], history, 1000);
+    expect(lost(checker)).to.equal(1);
+    // Taken again afterwards (an acquire handing it back): not lost.
+    ask('ws-1-r3', acquire('ws-1-r3', 'lic-1', 'ws-1') as ClientCommand, granted, 200);
+    const retaken = new SimulationChecker(['lic-1'], { splitBrainPossible: true });
+    retaken.checkFinal([{ nodeId: 'main', ledger }], history, 1000);
+    expect(lost(retaken)).to.equal(0);
+  });
+
   it('a merge before any split brain is unexpected, even in pair mode', () => {
     const checker = new SimulationChecker(['lic-1'], { splitBrainPossible: true });
     const ledger = clusteredLedger();

@@ -9,6 +9,7 @@ import type {
   Licence,
   LicenceGrant,
   LicenceSpec,
+  Outcome,
   Period,
   Quota,
   UsagePeriod,
@@ -190,6 +191,28 @@ export function licenceFromWire(licence: WireLicenceOutput): LicenceView {
 
 export function leaseToWire(lease: Lease): WireLease {
   return { ...lease, parameters: parametersToWire(lease.parameters) };
+}
+
+/**
+ * The answer to a renewal or release: the lease, or (pair mode, a lease this side did not know) no
+ * lease and recordedAsIntent set (see LeaseResponse in tandem.proto).
+ */
+export function leaseAnswerToWire(outcome: Outcome): { lease: WireLease | null; recordedAsIntent: boolean } {
+  if (outcome.kind === 'intent') return { lease: null, recordedAsIntent: true };
+  if (outcome.kind !== 'lease') throw new Error(`expected a lease or intent outcome, got ${outcome.kind}`);
+  return { lease: leaseToWire(outcome.lease), recordedAsIntent: false };
+}
+
+/**
+ * A renewal's or release's answer as the client reads it: the lease, or 'intent' when the server
+ * recorded it as an intent; null when it carries neither (a protocol error for the caller).
+ */
+export function leaseAnswerFromWire(response: {
+  lease: WireLeaseOutput | null;
+  recordedAsIntent?: boolean;
+}): Lease | 'intent' | null {
+  if (response.recordedAsIntent === true) return 'intent';
+  return response.lease === null ? null : leaseFromWire(response.lease);
 }
 
 export function leaseFromWire(lease: WireLeaseOutput): Lease {

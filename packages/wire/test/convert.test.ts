@@ -5,6 +5,8 @@ import {
   auditRecordToWire,
   incidentFromWire,
   incidentToWire,
+  leaseAnswerFromWire,
+  leaseAnswerToWire,
   leaseFromWire,
   leaseToWire,
   licenceFromWire,
@@ -180,5 +182,18 @@ describe('wire conversions', () => {
     for (const name of ['WorkstationService', 'AdminService', 'PeerService', 'WitnessService'] as const) {
       expect(services[name].service, name).to.be.an('object');
     }
+  });
+});
+
+describe('renewal and release answers', () => {
+  it('carry the lease, or no lease and recorded_as_intent for an intent', () => {
+    const wire = leaseAnswerToWire({ kind: 'lease', lease });
+    expect(wire.recordedAsIntent).to.equal(false);
+    expect(leaseAnswerFromWire({ lease: wire.lease as never, recordedAsIntent: false })).to.deep.equal(lease);
+    const intent = leaseAnswerToWire({ kind: 'intent', leaseId: lease.leaseId, action: 'release' });
+    expect(intent).to.deep.equal({ lease: null, recordedAsIntent: true });
+    expect(leaseAnswerFromWire({ lease: null, recordedAsIntent: true })).to.equal('intent');
+    expect(leaseAnswerFromWire({ lease: null, recordedAsIntent: false })).to.equal(null);
+    expect(() => leaseAnswerToWire({ kind: 'noted' })).to.throw(/lease or intent/);
   });
 });

@@ -51,6 +51,7 @@ function licenceOf(command: Command, licenceByLeaseId: ReadonlyMap<string, strin
     case 'renew_lease':
     case 'release_lease':
     case 'revoke_lease':
+    case 'lease_intent':
       return licenceByLeaseId.get(command.leaseId) ?? '';
     case 'tick':
     case 'extend_leases':

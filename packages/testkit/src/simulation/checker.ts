@@ -42,6 +42,12 @@ export type CheckName =
   /** Reported usage was lost or counted twice. */
   | 'usage_total'
   /**
+   * A release a workstation was answered with success (the lease, or in pair mode an intent
+   * recorded for a lease that side did not know) left the lease live in the final ledger, and the
+   * workstation did not take it again afterwards (an acquire handing it back, a renewal).
+   */
+  | 'release_lost'
+  /**
    * Two nodes applied different entries, or got different results, at the same index of one
    * history; or (pair mode) their histories still differ at the end.
    */
@@ -152,6 +158,8 @@ export class SimulationChecker {
   private readonly executedOnBothSides = new Set<string>();
   /** Leases the backup granted (by the results a merge carried) that the main holds after the merge. */
   private readonly keptMergedLeases = new Set<string>();
+  /** The leases with a release intent recorded before the merge being applied (observeMergeAhead). */
+  private releaseIntentsAhead = new Set<string>();
   private readonly duplicateAnswers: DuplicateAnswer[] = [];
   readonly merge: MergeStatistics = {
     splitBrains: 0,
@@ -264,6 +272,12 @@ export class SimulationChecker {
    * already remembers were executed on both sides of the split brain.
    */
   observeMergeAhead(command: Extract<Command, { type: 'merge' }>, ledger: Ledger): void {
+    this.releaseIntentsAhead = new Set(
+      ledger
+        .leaseIntentRecords()
+        .filter((intent) => intent.action === 'release')
+        .map((intent) => intent.leaseId),
+    );
     for (const merged of command.entries) {
       if (!('requestId' in merged.command)) continue;
       const requestId = merged.command.requestId;
@@ -285,7 +299,14 @@ export class SimulationChecker {
       if (merged.command.type === 'release_lease' || merged.command.type === 'revoke_lease') {
         ended.add(merged.command.leaseId);
       }
+      if (merged.command.type === 'lease_intent' && merged.command.action === 'release') {
+        ended.add(merged.command.leaseId);
+      }
     }
+    // A release recorded as an intent before the lease arrived: the merge applied it (and removed it).
+    const stillRecorded = new Set(ledger.leaseIntentRecords().map((intent) => intent.leaseId));
+    for (const leaseId of this.releaseIntentsAhead) if (!stillRecorded.has(leaseId)) ended.add(leaseId);
+    this.releaseIntentsAhead = new Set();
     for (const merged of command.entries) {
       const result = merged.result;
       if (merged.command.type !== 'acquire_lease' || result === undefined || !result.ok) continue;
@@ -359,6 +380,7 @@ export class SimulationChecker {
     this.checkUsage(ledgers, history, atMs);
     const final = ledgers[0];
     if (final !== undefined) this.checkObservedOverGrants(final, history, atMs);
+    if (final !== undefined) this.checkReleases(final, history, atMs);
     for (const { nodeId, ledger } of ledgers) {
       this.observeSeats(nodeId, ledger, atMs);
       this.checkQuotas(nodeId, ledger, atMs);
@@ -613,6 +635,41 @@ export class SimulationChecker {
    * during the stretch (the check the outside partition harness made). The final ledgers agree
    * (state_hash), so one is enough.
    */
+  private checkReleases(final: FinalLedger, history: History, atMs: number): void {
+    // The last time each workstation took each lease (an acquire answered with it, a renewal of it
+    // answered with success), by invocation time.
+    const takenAtMs = new Map<string, number>();
+    const key = (workstationId: string, leaseId: string) => `${workstationId} ${leaseId}`;
+    for (const record of history.records) {
+      const { command, completion } = record;
+      if (completion === null || !completion.result.ok) continue;
+      const outcome = completion.result.outcome;
+      let leaseId: string | null = null;
+      if (command.type === 'acquire_lease' && outcome.kind === 'lease') leaseId = outcome.lease.leaseId;
+      if (command.type === 'renew_lease') leaseId = command.leaseId;
+      if (leaseId === null) continue;
+      const at = key(record.workstationId, leaseId);
+      takenAtMs.set(at, Math.max(takenAtMs.get(at) ?? Number.NEGATIVE_INFINITY, record.invokedAtMs));
+    }
+    for (const record of history.records) {
+      const { command, completion } = record;
+      if (command.type !== 'release_lease' || record.duplicateOf !== null) continue;
+      if (completion === null || !completion.result.ok) continue;
+      const live = final.ledger.getLease(command.leaseId);
+      if (live === undefined) continue;
+      const retakenAtMs =
+        takenAtMs.get(key(record.workstationId, command.leaseId)) ?? Number.NEGATIVE_INFINITY;
+      if (retakenAtMs > record.invokedAtMs) continue;
+      this.fail(
+        'release_lost',
+        `${final.nodeId}: lease ${command.leaseId} of ${live.workstationId} is still live; ${record.workstationId} ` +
+          `released it (${record.requestId} at ${record.invokedAtMs} ms, answered ${completion.result.outcome.kind} ` +
+          `by ${completion.nodeId} at index ${completion.index}, term ${completion.term})`,
+        atMs,
+      );
+    }
+  }
+
   private checkObservedOverGrants(final: FinalLedger, history: History, atMs: number): void {
     const requests: SeenRequest[] = [];
     for (const record of history.records) {

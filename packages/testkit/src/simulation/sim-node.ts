@@ -36,6 +36,7 @@ import {
   type Command,
   type CommittedEntry,
   decodeEntryData,
+  grantOf,
   Ledger,
   type LedgerOptions,
   LedgerStateMachine,
@@ -559,12 +560,37 @@ export class SimulatedNode {
       attempt: request.attempt,
     };
     const command = withNonce(
-      request.command,
+      this.leaseIntentFor(process, request) ?? request.command,
       `${this.id}/${request.workstationId}/${request.requestId}/${request.attempt}`,
     );
     driver.submit(command, (outcome) => this.answer(process, origin, outcome));
     this.afterInput(process);
     return true;
+  }
+
+  /**
+   * As the server's edge does (operations.ts leaseIntentFor), pair mode: a release or renewal of a
+   * lease this leader does not know and did not end, while some voter is out of its in-sync set
+   * (a split brain, or just after it until the merge readmits the peer), is proposed as a
+   * lease_intent with the workstation's identity; null otherwise (the ledger answers not found).
+   */
+  private leaseIntentFor(process: NodeProcess, request: ClientRequest): ClientRequest['command'] | null {
+    const command = request.command;
+    if (command.type !== 'renew_lease' && command.type !== 'release_lease') return null;
+    if (this.options.coreOptions.mode !== 'pair') return null;
+    const { voters, inSync } = process.driver.status().configuration;
+    if (voters.every((member) => inSync.includes(member))) return null;
+    const ledger = process.driver.stateMachine.ledger;
+    if (ledger.getLease(command.leaseId) !== undefined || ledger.leaseEnded(command.leaseId)) return null;
+    if (grantOf(command.leaseId) === null) return null;
+    return {
+      type: 'lease_intent',
+      requestId: command.requestId,
+      leaseId: command.leaseId,
+      workstationId: request.workstationId,
+      action: command.type === 'release_lease' ? 'release' : 'renew',
+      ttlMs: command.type === 'release_lease' ? 0 : command.ttlMs,
+    };
   }
 
   /** One tick of the node's timer: the driver's tick, then the majority stand-ins' duties. */
