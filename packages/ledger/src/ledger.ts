@@ -1086,8 +1086,10 @@ export class Ledger {
     }
     // A renewal, release or licence change both sides executed: each side's effect is already
     // there (the main's own, and the merged one is not executed again); only the answer is kept.
-    // A renewal the main refused still kept the seat taken on the backup's side.
-    if (command.type === 'renew_lease') this.honourBackupRenewal(merged, effects);
+    // A renewal the main refused still kept the seat taken on the backup's side. One the main
+    // answered (itself, or an earlier merge of this entry) needs nothing more: acting on it again
+    // would make a repeated merge change the seat history.
+    if (command.type === 'renew_lease' && !remembered.ok) this.honourBackupRenewal(merged, effects);
     // A release the backup executed and the main refused (the lease had ended here, and an earlier
     // entry of this merge brought it back: the backup handed it back to the workstation, or renewed
     // it): the workstation was told it is released, so it ends as the backup ended it (simulation
@@ -1116,7 +1118,12 @@ export class Ledger {
         remembered.outcome.lease.leaseId === backupLeaseId;
       if (sameLease) return;
       // The request keeps the main's answer; the backup's lease only has to exist.
-      if (!this.leases.has(backupLeaseId)) this.forcedAcquire(command, merged, effects);
+      // Only the first time: once the backup's answer is kept beside the main's, this merge entry
+      // was honoured before, and a lease it brought that has since ended (a release, a recorded
+      // intent) stays ended.
+      if (!this.leases.has(backupLeaseId) && record.otherSideResult === undefined) {
+        this.forcedAcquire(command, merged, effects);
+      }
       this.keepOtherSideResult(command.requestId, answered);
       return;
     }

@@ -13,7 +13,7 @@ import { Ledger } from '../src/ledger.js';
 import { mergedEntryFrom, planMerge } from '../src/merge.js';
 import { DAY_MS } from '../src/period.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/snapshot.js';
-import type { Command, Incident, MergeCommand, MergedEntry, Outcome, Result } from '../src/types.js';
+import type { Command, Incident, Lease, MergeCommand, MergedEntry, Outcome, Result } from '../src/types.js';
 import { validateCommand } from '../src/validate.js';
 import {
   ACTOR,
@@ -1295,6 +1295,39 @@ describe('lease intents (a release or renewal sent to the side that did not gran
         index: main.index,
       },
     ]);
+  });
+
+  it('keeps a lease ended by an intent ended when the same merge comes again (a request both sides executed)', () => {
+    // The main refused request 'twice' (no seat) and recorded a release intent for the lease the
+    // backup granted under the same request id; the merge brings the lease and the intent ends it.
+    const { main } = splitMain(1);
+    main.advance(1000);
+    expectRejected(main.acquire('cad-1', 'ws-4', HOUR_MS, 'twice'), 'seat_limit_reached');
+    const backupLease = `lease-${BACKUP_TERM}-4`;
+    expectOk(main.apply(intent('bye', backupLease, 'ws-4')));
+    const granted: Lease = {
+      leaseId: backupLease,
+      licenceId: 'cad-1',
+      workstationId: 'ws-4',
+      parameters: PARAMETERS,
+      grantedAtMs: T0 + 10_000,
+      renewedAtMs: T0 + 10_000,
+      expiresAtMs: T0 + 10_000 + HOUR_MS,
+      ttlMs: HOUR_MS,
+    };
+    const merged: MergedEntry[] = [
+      {
+        ...solo([acquire('twice', 'ws-4', HOUR_MS)])[0],
+        result: { ok: true, outcome: { kind: 'lease', lease: granted } },
+      } as MergedEntry,
+    ];
+    main.advance(60_000);
+    expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.getLease(backupLease)).to.equal(undefined);
+    const hash = main.ledger.stateHash();
+    expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.getLease(backupLease)).to.equal(undefined);
+    expect(main.ledger.stateHash()).to.equal(hash);
   });
 
   it('names the offending field of a malformed intent', () => {
