@@ -14,16 +14,14 @@
 //   incident;
 // - both modes: every stretch during which the clients held more leases of a licence at once than
 //   it has seats is named by a seats incident of its grant terms (observed-over-grants.ts; witness
-//   mode records none, so there any such stretch fails).
+//   mode records none, so there any such stretch fails); and a release a client was told is done
+//   leaves no live lease in the final ledger (released-leases.ts).
 import type { Incident } from '@tandem/ledger';
 import { commandRequestId, type Operation } from '../history-checker/history.js';
 import { createLicenceModel, type LicenceModelConfig } from '../history-checker/licence-model.js';
 import { checkLinearizable } from '../history-checker/linearizability.js';
-import {
-  leasesHeld,
-  type SeenRequest,
-  uncoveredOverGrants,
-} from '../history-checker/observed-over-grants.js';
+import { leasesHeld, uncoveredOverGrants } from '../history-checker/observed-over-grants.js';
+import { releasesLost, type SeenWorkstationRequest } from '../history-checker/released-leases.js';
 import {
   checkAcknowledgedPresent,
   checkDuplicatesAnsweredAlike,
@@ -113,13 +111,20 @@ export function judgeHistory(input: HistoryVerdictInput): HistoryVerdict {
     }
   }
   if (first !== undefined) {
-    const held = leasesHeld(seenRequests(operations), Number.POSITIVE_INFINITY);
+    const requests = seenRequests(operations);
+    const held = leasesHeld(requests, Number.POSITIVE_INFINITY);
     violations.push(
       ...uncoveredOverGrants(held, first.ledger.listLicences(), incidents, {
         toleranceMs: OVER_GRANT_TOLERANCE_MS,
         nowMs: Math.max(0, ...operations.map((operation) => operation.invokedAtMs)),
       }),
     );
+    for (const { release, live } of releasesLost(requests, (leaseId) => first.ledger.getLease(leaseId))) {
+      violations.push(
+        `${first.nodeId}: lease ${live.leaseId} of ${live.workstationId} is still live, though ${release.workstationId} ` +
+          `was told its release was done (sent at ${release.invokedAtMs})`,
+      );
+    }
   }
   if (mode === 'witness') {
     if (mergeEntryCount > 0) violations.push(`witness mode merged ${mergeEntryCount} split brain(s)`);
@@ -172,8 +177,8 @@ const OVER_GRANT_TOLERANCE_MS = 20;
  * The history's requests, each once: its first attempt's sending and its first answer (a retry or
  * a re-send of a request that was answered gets the same answer).
  */
-function seenRequests(operations: readonly Operation[]): SeenRequest[] {
-  const byRequest = new Map<string, SeenRequest>();
+function seenRequests(operations: readonly Operation[]): SeenWorkstationRequest[] {
+  const byRequest = new Map<string, SeenWorkstationRequest>();
   for (const operation of operations) {
     const requestId = commandRequestId(operation.command);
     if (requestId === null) continue;
@@ -181,6 +186,7 @@ function seenRequests(operations: readonly Operation[]): SeenRequest[] {
     const answered = operation.outcome.kind === 'ok' ? operation : null;
     if (seen === undefined) {
       byRequest.set(requestId, {
+        workstationId: operation.client,
         command: operation.command,
         invokedAtMs: operation.invokedAtMs,
         answeredAtMs: answered?.completedAtMs ?? null,

@@ -19,6 +19,7 @@ import {
   type SeenRequest,
   uncoveredOverGrants,
 } from '../history-checker/observed-over-grants.js';
+import { releasesLost } from '../history-checker/released-leases.js';
 import type { History, OperationRecord } from './history.js';
 import type { ClientCommand } from './messages.js';
 
@@ -626,6 +627,35 @@ export class SimulationChecker {
   }
 
   /**
+   * The fate of releases (released-leases.ts): a release a workstation was told is done leaves no
+   * live lease in the final ledger, unless that workstation took the lease again after sending it.
+   */
+  private checkReleases(final: FinalLedger, history: History, atMs: number): void {
+    const requests = history.records
+      .filter((record) => record.duplicateOf === null)
+      .map((record) => ({
+        record,
+        workstationId: record.workstationId,
+        command: record.command,
+        invokedAtMs: record.invokedAtMs,
+        answeredAtMs: record.completion?.atMs ?? null,
+        result: record.completion?.result ?? null,
+      }));
+    for (const { release, live } of releasesLost(requests, (leaseId) => final.ledger.getLease(leaseId))) {
+      const { record } = release;
+      const completion = record.completion;
+      if (completion === null || !completion.result.ok) continue;
+      this.fail(
+        'release_lost',
+        `${final.nodeId}: lease ${live.leaseId} of ${live.workstationId} is still live; ${record.workstationId} ` +
+          `released it (${record.requestId} at ${record.invokedAtMs} ms, answered ${completion.result.outcome.kind} ` +
+          `by ${completion.nodeId} at index ${completion.index}, term ${completion.term})`,
+        atMs,
+      );
+    }
+  }
+
+  /**
    * Every over-grant the workstations could have seen is recorded: for each licence, the leases
    * they held at once (from the answer to each grant until the release was sent, a renewal was
    * refused, or the TTL after the latest acquire or renewal was sent, whichever came first), in the
@@ -635,41 +665,6 @@ export class SimulationChecker {
    * during the stretch (the check the outside partition harness made). The final ledgers agree
    * (state_hash), so one is enough.
    */
-  private checkReleases(final: FinalLedger, history: History, atMs: number): void {
-    // The last time each workstation took each lease (an acquire answered with it, a renewal of it
-    // answered with success), by invocation time.
-    const takenAtMs = new Map<string, number>();
-    const key = (workstationId: string, leaseId: string) => `${workstationId} ${leaseId}`;
-    for (const record of history.records) {
-      const { command, completion } = record;
-      if (completion === null || !completion.result.ok) continue;
-      const outcome = completion.result.outcome;
-      let leaseId: string | null = null;
-      if (command.type === 'acquire_lease' && outcome.kind === 'lease') leaseId = outcome.lease.leaseId;
-      if (command.type === 'renew_lease') leaseId = command.leaseId;
-      if (leaseId === null) continue;
-      const at = key(record.workstationId, leaseId);
-      takenAtMs.set(at, Math.max(takenAtMs.get(at) ?? Number.NEGATIVE_INFINITY, record.invokedAtMs));
-    }
-    for (const record of history.records) {
-      const { command, completion } = record;
-      if (command.type !== 'release_lease' || record.duplicateOf !== null) continue;
-      if (completion === null || !completion.result.ok) continue;
-      const live = final.ledger.getLease(command.leaseId);
-      if (live === undefined) continue;
-      const retakenAtMs =
-        takenAtMs.get(key(record.workstationId, command.leaseId)) ?? Number.NEGATIVE_INFINITY;
-      if (retakenAtMs > record.invokedAtMs) continue;
-      this.fail(
-        'release_lost',
-        `${final.nodeId}: lease ${command.leaseId} of ${live.workstationId} is still live; ${record.workstationId} ` +
-          `released it (${record.requestId} at ${record.invokedAtMs} ms, answered ${completion.result.outcome.kind} ` +
-          `by ${completion.nodeId} at index ${completion.index}, term ${completion.term})`,
-        atMs,
-      );
-    }
-  }
-
   private checkObservedOverGrants(final: FinalLedger, history: History, atMs: number): void {
     const requests: SeenRequest[] = [];
     for (const record of history.records) {
