@@ -36,7 +36,6 @@ import {
   type Command,
   type CommittedEntry,
   decodeEntryData,
-  grantOf,
   Ledger,
   type LedgerOptions,
   LedgerStateMachine,
@@ -45,6 +44,7 @@ import {
   type Result,
   resolveLedgerOptions,
 } from '@tandem/ledger';
+import { leaseIntentFor } from '@tandem/server';
 import { MemoryStorage, type PersistUpdate } from '@tandem/storage';
 import type { SimulationChecker } from './checker.js';
 import type { ClientErrorCode, ClientReply, ClientRequest } from './messages.js';
@@ -569,28 +569,21 @@ export class SimulatedNode {
   }
 
   /**
-   * As the server's edge does (operations.ts leaseIntentFor), pair mode: a release or renewal of a
-   * lease this leader does not know and did not end, while some voter is out of its in-sync set
-   * (a split brain, or just after it until the merge readmits the peer), is proposed as a
-   * lease_intent with the workstation's identity; null otherwise (the ledger answers not found).
+   * The server edge's own decision (operations.ts leaseIntentFor): pair mode, a release or renewal
+   * of a lease this leader does not know and did not end, while some voter is out of its in-sync
+   * set, is proposed as a lease_intent with the workstation's identity; null otherwise.
    */
   private leaseIntentFor(process: NodeProcess, request: ClientRequest): ClientRequest['command'] | null {
     const command = request.command;
     if (command.type !== 'renew_lease' && command.type !== 'release_lease') return null;
-    if (this.options.coreOptions.mode !== 'pair') return null;
     const { voters, inSync } = process.driver.status().configuration;
-    if (voters.every((member) => inSync.includes(member))) return null;
-    const ledger = process.driver.stateMachine.ledger;
-    if (ledger.getLease(command.leaseId) !== undefined || ledger.leaseEnded(command.leaseId)) return null;
-    if (grantOf(command.leaseId) === null) return null;
-    return {
-      type: 'lease_intent',
-      requestId: command.requestId,
-      leaseId: command.leaseId,
-      workstationId: request.workstationId,
-      action: command.type === 'release_lease' ? 'release' : 'renew',
-      ttlMs: command.type === 'release_lease' ? 0 : command.ttlMs,
-    };
+    return leaseIntentFor(
+      command,
+      process.driver.stateMachine.ledger,
+      request.workstationId,
+      this.options.coreOptions.mode === 'pair',
+      voters.some((member) => !inSync.includes(member)),
+    );
   }
 
   /** One tick of the node's timer: the driver's tick, then the majority stand-ins' duties. */
