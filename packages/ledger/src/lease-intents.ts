@@ -8,6 +8,7 @@
 // Bounded by count and by age in entry time, like the seat history. Replicated state: in the
 // snapshot and the state hash.
 import assert from 'node:assert/strict';
+import { RetainedLog } from './retained-log.js';
 import type { LeaseIntentAction } from './types.js';
 
 /** One recorded intent; frozen. */
@@ -25,23 +26,14 @@ export interface LeaseIntent {
 }
 
 export class LeaseIntentBook {
-  /** Insertion order: the first is the one to forget first. */
-  private intents: LeaseIntent[] = [];
-  /** Position of the first kept record in `intents` (records before it are forgotten). */
-  private start = 0;
+  private readonly intents: RetainedLog<LeaseIntent>;
 
-  constructor(
-    private readonly maxEntries: number,
-    private readonly retentionMs: number,
-  ) {
-    assert.ok(
-      Number.isSafeInteger(maxEntries) && maxEntries > 0,
-      'the lease intent book needs a positive bound',
-    );
+  constructor(maxEntries: number, retentionMs: number) {
+    this.intents = new RetainedLog(maxEntries, retentionMs, (intent) => intent.atMs, 'lease intent book');
   }
 
   get size(): number {
-    return this.intents.length - this.start;
+    return this.intents.size;
   }
 
   record(intent: LeaseIntent): void {
@@ -49,60 +41,33 @@ export class LeaseIntentBook {
       intent.action === 'renew' || intent.ttlMs === 0,
       `a release intent for lease ${intent.leaseId} carries a TTL`,
     );
-    this.intents.push(Object.freeze({ ...intent }));
-    if (this.size > this.maxEntries) this.start += 1;
-    this.compact();
+    this.intents.push(intent);
   }
 
   /** The distinct lease ids of the kept records, in order of their first record. */
   leaseIds(): string[] {
-    const ids = new Set<string>();
-    for (let position = this.start; position < this.intents.length; position++) {
-      ids.add((this.intents[position] as LeaseIntent).leaseId);
-    }
-    return [...ids];
+    return [...new Set(this.intents.values().map((intent) => intent.leaseId))];
   }
 
   /** The kept records of one lease, in insertion order. */
   forLease(leaseId: string): LeaseIntent[] {
-    const found: LeaseIntent[] = [];
-    for (let position = this.start; position < this.intents.length; position++) {
-      const intent = this.intents[position] as LeaseIntent;
-      if (intent.leaseId === leaseId) found.push(intent);
-    }
-    return found;
+    return this.intents.filter((intent) => intent.leaseId === leaseId);
   }
 
   /** Removes the records of the lease asked by the workstation (once applied). */
   remove(leaseId: string, workstationId: string): void {
-    this.intents = this.intents
-      .slice(this.start)
-      .filter((intent) => intent.leaseId !== leaseId || intent.workstationId !== workstationId);
-    this.start = 0;
+    this.intents.removeWhere(
+      (intent) => intent.leaseId === leaseId && intent.workstationId === workstationId,
+    );
   }
 
   /** Forgets what was asked longer than the retention before `clockMs` (in insertion order). */
   forgetBefore(clockMs: number): void {
-    const oldestKeptMs = clockMs - this.retentionMs;
-    while (
-      this.start < this.intents.length &&
-      (this.intents[this.start] as LeaseIntent).atMs < oldestKeptMs
-    ) {
-      this.start += 1;
-    }
-    this.compact();
+    this.intents.forgetBefore(clockMs);
   }
 
   /** Kept records in insertion order (the snapshot's order). */
   values(): LeaseIntent[] {
-    return this.intents.slice(this.start);
-  }
-
-  /** Drops forgotten records from the array once they are half of it (amortised O(1) per record). */
-  private compact(): void {
-    if (this.start > 1024 && this.start * 2 > this.intents.length) {
-      this.intents.splice(0, this.start);
-      this.start = 0;
-    }
+    return this.intents.values();
   }
 }

@@ -7,6 +7,7 @@
 // Replicated state like the rest of the ledger: in the snapshot and the state hash, so a node
 // restored from a snapshot records the same incidents as one that applied every entry.
 import assert from 'node:assert/strict';
+import { RetainedLog } from './retained-log.js';
 
 /** One ended lease's lifetime; frozen. */
 export interface EndedLease {
@@ -25,97 +26,59 @@ export interface EndedLease {
 }
 
 export class SeatHistory {
-  /** Insertion order: the first is the one to forget first. */
-  private readonly ended: EndedLease[] = [];
-  /** Position of the first kept record in `ended` (records before it are forgotten). */
-  private start = 0;
+  private readonly ended: RetainedLog<EndedLease>;
 
-  constructor(
-    private readonly maxEntries: number,
-    private readonly retentionMs: number,
-  ) {
-    assert.ok(Number.isSafeInteger(maxEntries) && maxEntries > 0, 'the seat history needs a positive bound');
+  constructor(maxEntries: number, retentionMs: number) {
+    this.ended = new RetainedLog(maxEntries, retentionMs, (record) => record.endedAtMs, 'seat history');
   }
 
   get size(): number {
-    return this.ended.length - this.start;
+    return this.ended.size;
   }
 
   record(ended: EndedLease): void {
     assert.ok(ended.endedAtMs >= ended.grantedAtMs, `lease ${ended.leaseId} ends before it was granted`);
-    this.ended.push(Object.freeze({ ...ended }));
-    if (this.size > this.maxEntries) this.start += 1;
-    this.compact();
+    this.ended.push(ended);
   }
 
   /**
    * A lease the other side of a split brain kept renewing after this side had ended it: it was held
-   * until `heldUntilMs` after all. Extends its record, or (forgotten, or never ended here) records
-   * it anew.
+   * until `ended.endedAtMs` after all. Extends its record, or (forgotten, or never ended here)
+   * records it anew.
    */
   extend(ended: EndedLease): void {
-    for (let position = this.ended.length - 1; position >= this.start; position--) {
-      const record = this.ended[position] as EndedLease;
-      if (record.leaseId !== ended.leaseId) continue;
-      if (ended.endedAtMs > record.endedAtMs) {
-        this.ended[position] = Object.freeze({ ...record, endedAtMs: ended.endedAtMs });
-      }
+    const found = this.ended.findLast((record) => record.leaseId === ended.leaseId);
+    if (found === null) {
+      this.record(ended);
       return;
     }
-    this.record(ended);
+    if (ended.endedAtMs > found.record.endedAtMs) {
+      this.ended.replaceAt(found.position, { ...found.record, endedAtMs: ended.endedAtMs });
+    }
   }
 
   /** The kept record of this lease, or undefined. */
   find(leaseId: string): EndedLease | undefined {
-    for (let position = this.ended.length - 1; position >= this.start; position--) {
-      const record = this.ended[position] as EndedLease;
-      if (record.leaseId === leaseId) return record;
-    }
-    return undefined;
+    return this.ended.findLast((record) => record.leaseId === leaseId)?.record;
   }
 
   /** Forgets the record of a lease that is live again (a merge honoured the backup's renewal). */
   forget(leaseId: string): void {
-    for (let position = this.ended.length - 1; position >= this.start; position--) {
-      if ((this.ended[position] as EndedLease).leaseId === leaseId) {
-        this.ended.splice(position, 1);
-        return;
-      }
-    }
+    this.ended.removeWhere((record) => record.leaseId === leaseId);
   }
 
   /** Forgets what ended longer than the retention before `clockMs` (in insertion order). */
   forgetBefore(clockMs: number): void {
-    const oldestKeptMs = clockMs - this.retentionMs;
-    while (
-      this.start < this.ended.length &&
-      (this.ended[this.start] as EndedLease).endedAtMs < oldestKeptMs
-    ) {
-      this.start += 1;
-    }
-    this.compact();
+    this.ended.forgetBefore(clockMs);
   }
 
   /** Kept records in insertion order (the snapshot's order). */
   values(): EndedLease[] {
-    return this.ended.slice(this.start);
+    return this.ended.values();
   }
 
   /** The kept records of one licence that ended after `afterMs`. */
   endedAfter(licenceId: string, afterMs: number): EndedLease[] {
-    const found: EndedLease[] = [];
-    for (let position = this.start; position < this.ended.length; position++) {
-      const record = this.ended[position] as EndedLease;
-      if (record.licenceId === licenceId && record.endedAtMs > afterMs) found.push(record);
-    }
-    return found;
-  }
-
-  /** Drops forgotten records from the array once they are half of it (amortised O(1) per record). */
-  private compact(): void {
-    if (this.start > 1024 && this.start * 2 > this.ended.length) {
-      this.ended.splice(0, this.start);
-      this.start = 0;
-    }
+    return this.ended.filter((record) => record.licenceId === licenceId && record.endedAtMs > afterMs);
   }
 }
