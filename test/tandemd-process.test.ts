@@ -3,6 +3,7 @@
 // process on the same data directory is refused, and plaintext only with insecure: true, loudly.
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { connectionCredentials, parseSettings } from '@tandem/client';
@@ -79,6 +80,20 @@ describe('tandemd process', function () {
     const missing = await runTandemd([]);
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.include('--config');
+
+    // A port another process holds: exit 2 naming node.listen, no stack trace (issue 12).
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (holder.address() as net.AddressInfo).port;
+      await writeFile(file, `node:\n  id: main\n  listen: 127.0.0.1:${port}\n  dataDir: ./d\n${secure}`);
+      const inUse = await runTandemd(['--config', file]);
+      expect(inUse.code, inUse.stderr).to.equal(2);
+      expect(inUse.stderr).to.include('node.listen').and.include('address already in use');
+      expect(inUse.stderr, 'no stack trace').to.not.match(/\n\s+at /);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 
   it('answers gRPC health checks to anyone, and server reflection when it is switched on', async () => {

@@ -3,7 +3,7 @@
 // keepalive, idle connections).
 import type * as grpc from '@grpc/grpc-js';
 import { type Guard, guardService } from './auth.js';
-import type { TandemConfig } from './config.js';
+import { ConfigError, type TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
 
 /** Server options shared by every listener: message size, streams, keepalive, idle connections. */
@@ -37,13 +37,18 @@ export function addGuarded(
 export async function bind(
   server: grpc.Server,
   listen: string,
+  field: string,
   credentials: grpc.ServerCredentials,
   config: TandemConfig,
   logger: Logger,
 ): Promise<number> {
   const port = await new Promise<number>((resolve, reject) => {
+    // An address in use, or one this host does not have, is the configuration's to fix: a
+    // ConfigError naming the field, which tandemd reports with exit code 2 (no stack trace).
     server.bindAsync(listen, credentials, (error, boundPort) =>
-      error === null ? resolve(boundPort) : reject(new Error(`cannot listen on ${listen}: ${error.message}`)),
+      error === null
+        ? resolve(boundPort)
+        : reject(new ConfigError(field, `cannot listen on ${listen}: ${error.message}`)),
     );
   });
   if (!capConnections(server, config.limits.maxConnections)) {

@@ -157,7 +157,14 @@ export class Tandemd {
       );
     }
 
-    const port = await bind(server, config.node.listen, credentials.clientListener(), config, logger);
+    const port = await bind(
+      server,
+      config.node.listen,
+      'node.listen',
+      credentials.clientListener(),
+      config,
+      logger,
+    );
     const host = config.node.listen.slice(0, config.node.listen.lastIndexOf(':'));
     const address = `${host}:${port}`;
     if (config.node.advertise.endsWith(':0')) advertised = address;
@@ -166,6 +173,7 @@ export class Tandemd {
       const peerPort = await bind(
         peerServer,
         config.node.peerListen,
+        'node.peerListen',
         credentials.peerListener(),
         config,
         logger,

@@ -108,13 +108,18 @@ export class WitnessServer {
     const health = new HealthImplementation(
       Object.fromEntries(['', ...SERVICES].map((name) => [name, 'NOT_SERVING'])),
     );
-    const port = await bind(server, config.node.listen, credentials.clientListener(), config, logger).catch(
-      async (error: unknown) => {
-        credentials.close();
-        await storage.close();
-        throw error;
-      },
-    );
+    const port = await bind(
+      server,
+      config.node.listen,
+      'node.listen',
+      credentials.clientListener(),
+      config,
+      logger,
+    ).catch(async (error: unknown) => {
+      credentials.close();
+      await storage.close();
+      throw error;
+    });
     const host = config.node.listen.slice(0, config.node.listen.lastIndexOf(':'));
     const address = `${host}:${port}`;
     const witness = new WitnessServer(
