@@ -81,6 +81,15 @@ describe('tandemd process', function () {
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.include('--config');
 
+    // A data directory under /proc: Node's recursive mkdir never returned there (issue 12).
+    await writeFile(
+      file,
+      `node:\n  id: main\n  listen: 127.0.0.1:0\n  dataDir: /proc/tandem-data\n${secure}`,
+    );
+    const underProc = await runTandemd(['--config', file]);
+    expect(underProc.code, underProc.stderr).to.equal(2);
+    expect(underProc.stderr).to.include('node.dataDir');
+
     // A port another process holds: exit 2 naming node.listen, no stack trace (issue 12).
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

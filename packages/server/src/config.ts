@@ -1,10 +1,11 @@
 // tandemd's configuration: a YAML file, validated field by field. Every error names the field
 // (as a dotted path) so that an operator can fix the file without reading code.
 import assert from 'node:assert/strict';
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isValidKeyId, parsePublicKey, type VendorKey } from '@tandem/issuer';
 import { isValidClusterId } from '@tandem/ledger';
+import { makeDirectory } from '@tandem/storage';
 import YAML from 'yaml';
 import { CALLER_ROLES, type CallerRole } from './identity.js';
 
@@ -290,7 +291,8 @@ export function checkAddress(value: string, field: string, allowPortZero: boolea
 
 function checkDataDirectory(directory: string, field: string): string {
   try {
-    mkdirSync(directory, { recursive: true });
+    // Not Node's recursive mkdir: it never returns for a path under /proc (make-directory.ts).
+    makeDirectory(directory);
     accessSync(directory, constants.W_OK | constants.R_OK);
   } catch (error) {
     throw new ConfigError(

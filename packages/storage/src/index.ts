@@ -2,6 +2,7 @@ export { crc32 } from './crc32.js';
 export { CorruptRecordError, StorageDirectoryError, StorageError, type StorageErrorCode } from './errors.js';
 export { DEFAULT_SNAPSHOT_CHUNK_BYTES, LevelStorage, type LevelStorageOptions } from './level-storage.js';
 export type { LogStore } from './log-store.js';
+export { makeDirectory } from './make-directory.js';
 export { type Durability, MemoryStorage, type MemoryStorageOptions } from './memory-storage.js';
 export type { NodeStorage, PersistUpdate, StoredNodeState } from './node-storage.js';
 export type { SnapshotStore } from './snapshot-store.js';

@@ -5,11 +5,12 @@
 
 import assert from 'node:assert/strict';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import type { Entry, HardState, Snapshot } from '@tandem/consensus';
 import { ClassicLevel } from 'classic-level';
 import { CorruptRecordError, StorageDirectoryError, StorageError } from './errors.js';
+import { makeDirectory } from './make-directory.js';
 import type { NodeStorage, PersistUpdate, StoredNodeState } from './node-storage.js';
 import {
   chunkCountFor,
@@ -464,7 +465,7 @@ export class LevelStorage implements NodeStorage {
 
 async function prepareDirectory(directory: string): Promise<void> {
   try {
-    await mkdir(directory, { recursive: true });
+    makeDirectory(directory);
   } catch (error) {
     throw new StorageDirectoryError(directory, `it cannot be created (${describeCause(error)})`, error);
   }

@@ -259,6 +259,18 @@ describe('LevelStorage', () => {
       expect(error.message).to.include(target);
     });
 
+    it('creates missing ancestors, and names a directory under /proc at once rather than hanging', async () => {
+      const nested = join(directory, 'a', 'b', 'c');
+      const storage = await LevelStorage.open(nested);
+      await storage.close();
+      // Node's recursive mkdir never returns for a path under /proc.
+      const error = (await rejectionOf(
+        LevelStorage.open('/proc/tandem-storage-test'),
+      )) as StorageDirectoryError;
+      expect(error).to.be.instanceOf(StorageDirectoryError);
+      expect(error.message).to.include('/proc/tandem-storage-test');
+    });
+
     it('names a path that is a file, not a directory', async () => {
       const file = join(directory, 'a-file');
       await writeFile(file, 'not a directory');
