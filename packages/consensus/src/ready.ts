@@ -12,6 +12,9 @@ import type { HardState, NodeId, Ready, Role, RoleChange, SoftState } from './ty
  */
 export const MAX_ROLE_CHANGES_PER_READY = 64;
 
+/** Shared by every Ready without a role change; frozen, so no driver can add to it. */
+const NO_ROLE_CHANGES: RoleChange[] = Object.freeze([]) as unknown as RoleChange[];
+
 export class ReadyTracker {
   private softState: SoftState = { role: 'follower', leaderId: null };
   /** The node's (role, term, leader) as of the last change noted. */
@@ -64,6 +67,8 @@ export class ReadyTracker {
 
   /** The changes for the Ready being built; none are pending afterwards. */
   takeRoleChanges(): RoleChange[] {
+    // Most Readies carry none: no new array for them (a Ready is built per input on the hot path).
+    if (this.roleChanges.length === 0) return NO_ROLE_CHANGES;
     const changes = this.roleChanges;
     this.roleChanges = [];
     return changes;

@@ -405,9 +405,9 @@ export class Ledger {
 
   /**
    * What the ledger itself can check of a licence file (the server has checked the signature):
-   * it is for this cluster, and it has not expired by this entry's time.
+   * it is for this cluster, and it has not expired by `atMs` (this entry's time; for a merged
+   * activation, when the backup executed it).
    */
-  /** atMs: when the file is judged (a merged activation: when the backup executed it). */
   private refuseFile(terms: LicenceTerms, atMs: number = this.clock): Result | null {
     if (this.recordedClusterId === null) {
       return reject('licence_wrong_cluster', 'this ledger has not recorded its cluster id yet');
@@ -757,8 +757,8 @@ export class Ledger {
    * After a merge's entries: every tombstone whose lease is now live and held by the workstation
    * that asked is applied at its own time, in the order recorded, and removed. A release ends the
    * lease when it was asked (never before its grant or its latest renewal); a renewal extends it as
-   * renewAt does. The
-   * licences touched go into the merge's effects, so the over-grant record sees the new lifetimes.
+   * renewAt does. The licences touched go into the merge's effects, so the over-grant record sees
+   * the new lifetimes.
    */
   private applyLeaseIntents(effects: MergeEffects): void {
     if (this.leaseIntents.size === 0) return;

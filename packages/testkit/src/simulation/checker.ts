@@ -659,11 +659,10 @@ export class SimulationChecker {
    * Every over-grant the workstations could have seen is recorded: for each licence, the leases
    * they held at once (from the answer to each grant until the release was sent, a renewal was
    * refused, or the TTL after the latest acquire or renewal was sent, whichever came first), in the
-   * checker's time. A
-   * stretch over the seats that lasted longer than the clocks' offset must be named by a seats
-   * incident of that licence whose grant terms include every term that granted a lease held
-   * during the stretch (the check the outside partition harness made). The final ledgers agree
-   * (state_hash), so one is enough.
+   * checker's time (history-checker/observed-over-grants.ts). A stretch over the seats that lasted
+   * longer than the clocks' offset must be named by a seats incident of that licence whose grant
+   * terms include every term that granted a lease held during the stretch (the check the outside
+   * partition harness made). The final ledgers agree (state_hash), so one is enough.
    */
   private checkObservedOverGrants(final: FinalLedger, history: History, atMs: number): void {
     const requests: SeenRequest[] = [];
