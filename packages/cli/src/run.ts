@@ -42,7 +42,10 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError('(run tandemctl --help for usage)')
     .option('--servers <list>', 'servers to use, main first: host:port[,host:port]', serverList)
-    .option('--settings <file>', 'a client settings file (YAML), as the workstation library reads')
+    .option(
+      '--settings <file>',
+      'a client settings file (YAML, as the workstation library reads), or an ABBYY-style LicensingSettings.xml (servers only; credentials from the flags)',
+    )
     .option('--json', 'print JSON for scripts instead of tables')
     .option(
       '--timeout-ms <ms>',

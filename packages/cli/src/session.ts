@@ -5,6 +5,7 @@ import {
   type ClientSettings,
   type ClientTlsSettings,
   InvalidArgumentError,
+  loadLicensingSettingsXml,
   loadSettings,
   NotFoundError,
   parseSettings,
@@ -70,12 +71,22 @@ export class Session {
     // Servers given without a settings file take their credentials from flags and the environment
     // alone; the placeholder passes validation here and is replaced below.
     const bare = (servers: string[]) => parseSettings({ servers, insecure: true });
-    if (options.settings !== undefined) base = loadSettings(options.settings);
-    else if (options.servers !== undefined) base = bare(options.servers);
-    else if (env.TANDEM_SETTINGS) base = loadSettings(env.TANDEM_SETTINGS);
-    else if (env.TANDEM_SERVERS) base = bare(serverList(env.TANDEM_SERVERS));
+    const settingsFile = options.settings ?? (env.TANDEM_SETTINGS || undefined);
+    // A LicensingSettings.xml names the servers only: like --servers, its credentials come from the
+    // flags and the environment.
+    const xml = settingsFile !== undefined && /\.xml$/i.test(settingsFile);
+    let fromFile = false;
+    if (options.settings !== undefined && !xml) {
+      base = loadSettings(options.settings);
+      fromFile = true;
+    } else if (options.servers !== undefined) base = bare(options.servers);
+    else if (settingsFile !== undefined && xml) base = bare(loadLicensingSettingsXml(settingsFile));
+    else if (env.TANDEM_SETTINGS) {
+      base = loadSettings(env.TANDEM_SETTINGS);
+      fromFile = true;
+    } else if (env.TANDEM_SERVERS) base = bare(serverList(env.TANDEM_SERVERS));
     else throw new UsageError('no servers given: pass --servers host:port[,host:port] or --settings FILE');
-    if (options.settings === undefined && !env.TANDEM_SETTINGS) {
+    if (!fromFile) {
       base = { ...base, insecure: false };
       delete base.tls;
     }

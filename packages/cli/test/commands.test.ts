@@ -944,6 +944,54 @@ describe('tandemctl commands against scripted servers', () => {
     expect(main.callsOf('ListLicences')).to.have.length(3);
   });
 
+  it('takes the servers from an ABBYY-style LicensingSettings.xml, and credentials from the flags', async () => {
+    const main = await admin({
+      ListLicences: () => ({
+        response: { header: header(1, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'), licences: [] },
+      }),
+    });
+    const viewer = await (await testPki()).tls('viewer', 'auditor');
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'tandemctl-xml-'));
+    try {
+      const [host, port] = [
+        main.address.slice(0, main.address.lastIndexOf(':')),
+        main.address.split(':').pop(),
+      ];
+      const xml = path.join(directory, 'LicensingSettings.xml');
+      await writeFile(
+        xml,
+        `<?xml version="1.0"?>\n<LicensingSettings><LicensingServers><MainNetworkLicenseServer ServerAddress="${host}" ServerPort="${port}" ProtocolType="TCP/IP"/></LicensingServers></LicensingSettings>\n`,
+      );
+      const flags = ['--ca', viewer.ca, '--cert', viewer.cert, '--key', viewer.key];
+      const direct = captureIo();
+      expect(await run([...flags, '--settings', xml, '--json', 'licence', 'list'], direct)).to.equal(
+        ExitCode.ok,
+      );
+      expect(JSON.parse(direct.out())).to.deep.equal({ licences: [] });
+      expect(main.calls[0]?.certificate).to.equal('viewer/auditor');
+      // The same file through TANDEM_SETTINGS, and named by a YAML file that adds the credentials.
+      const fromEnvironment = captureIo({ TANDEM_SETTINGS: xml });
+      expect(await run([...flags, 'licence', 'list'], fromEnvironment)).to.equal(ExitCode.ok);
+      const yaml = path.join(directory, 'settings.yaml');
+      await writeFile(
+        yaml,
+        `licensingSettings: LicensingSettings.xml\ntls:\n  ca: ${viewer.ca}\n  cert: ${viewer.cert}\n  key: ${viewer.key}\n`,
+      );
+      expect(await run(['--settings', yaml, 'licence', 'list'], captureIo())).to.equal(ExitCode.ok);
+      expect(main.callsOf('ListLicences')).to.have.length(3);
+      // Without credentials it is refused before any call, naming tls.
+      const bare = captureIo();
+      expect(await run(['--settings', xml, 'licence', 'list'], bare)).to.equal(ExitCode.usage);
+      expect(bare.err()).to.contain('tls');
+      await writeFile(xml, '<LicensingSettings><LicensingServers/></LicensingSettings>');
+      const invalid = captureIo();
+      expect(await run([...flags, '--settings', xml, 'licence', 'list'], invalid)).to.equal(ExitCode.usage);
+      expect(invalid.err()).to.contain('LicensingServers.MainNetworkLicenseServer: is required');
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
   it('sends a token from a file or the environment, over TLS with the CA alone', async () => {
     const main = await admin({
       ListLicences: () => ({

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { SettingsError } from './errors.js';
+import { isLicensingSettingsXml, serversFromLicensingSettingsXml } from './licensing-settings-xml.js';
 import type { WorkstationParameters } from './types.js';
 
 export interface ClientSettings {
@@ -76,6 +77,7 @@ const MAX_SETTINGS_FILE_BYTES = 1024 * 1024;
 
 const SETTINGS_KEYS = [
   'servers',
+  'licensingSettings',
   'workstationId',
   'requestTimeoutMs',
   'maxAttempts',
@@ -250,9 +252,17 @@ export function parseSettings(input: unknown, baseDirectory = process.cwd()): Cl
   // Keys given as undefined in code mean "use the default", like absent keys in a file.
   const raw: Raw = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
   rejectUnknownKeys(raw, '', SETTINGS_KEYS);
-  if (raw.servers === undefined || raw.servers === null) throw new SettingsError('servers', 'is required');
+  const hasServers = raw.servers !== undefined && raw.servers !== null;
+  const xml = raw.licensingSettings;
+  if (xml !== undefined && xml !== null && hasServers)
+    throw new SettingsError('licensingSettings', 'give servers or licensingSettings, not both');
+  if (!hasServers && (xml === undefined || xml === null))
+    throw new SettingsError(
+      'servers',
+      'is required (or licensingSettings: the path of a LicensingSettings.xml)',
+    );
   const settings: ClientSettings = {
-    servers: parseServers(raw.servers),
+    servers: hasServers ? parseServers(raw.servers) : readLicensingSettings(xml, baseDirectory),
     requestTimeoutMs: parseInteger(raw, 'requestTimeoutMs'),
     maxAttempts: parseInteger(raw, 'maxAttempts'),
     retryBackoffMs: parseInteger(raw, 'retryBackoffMs'),
@@ -291,8 +301,30 @@ export function parseSettings(input: unknown, baseDirectory = process.cwd()): Cl
   return settings;
 }
 
-/** Reads and validates a YAML settings file. Errors name the file and the field. */
-export function loadSettings(filePath: string): ClientSettings {
+/** The servers of the LicensingSettings.xml that `licensingSettings` names, main first. */
+function readLicensingSettings(value: unknown, baseDirectory: string): string[] {
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new SettingsError('licensingSettings', 'must be the path of a LicensingSettings.xml');
+  // Its errors name the XML element and attribute, and the file.
+  return loadLicensingSettingsXml(path.resolve(baseDirectory, value));
+}
+
+/**
+ * The servers named by an ABBYY-style LicensingSettings.xml (main first). It carries no TLS
+ * settings or identity: a YAML settings file points at it with `licensingSettings:` and gives those.
+ */
+export function loadLicensingSettingsXml(filePath: string): string[] {
+  const text = readSettingsFile(filePath);
+  try {
+    return serversFromLicensingSettingsXml(text);
+  } catch (error) {
+    if (error instanceof SettingsError)
+      throw new SettingsError(error.field, `${error.detail} (in ${filePath})`);
+    throw error;
+  }
+}
+
+function readSettingsFile(filePath: string): string {
   let text: string;
   try {
     text = readFileSync(filePath, 'utf8');
@@ -301,6 +333,23 @@ export function loadSettings(filePath: string): ClientSettings {
   }
   if (Buffer.byteLength(text) > MAX_SETTINGS_FILE_BYTES) {
     throw new SettingsError('settings', `${filePath} is larger than ${MAX_SETTINGS_FILE_BYTES} bytes`);
+  }
+  return text;
+}
+
+/**
+ * Reads and validates a YAML settings file. Errors name the file and the field. A
+ * LicensingSettings.xml given here is refused with a pointer to `licensingSettings:`, because it
+ * cannot say how to reach the servers securely.
+ */
+export function loadSettings(filePath: string): ClientSettings {
+  const text = readSettingsFile(filePath);
+  if (isLicensingSettingsXml(filePath, text)) {
+    loadLicensingSettingsXml(filePath);
+    throw new SettingsError(
+      'settings',
+      `${filePath} is a LicensingSettings.xml: it names the servers but not the TLS settings or identity. Write a YAML settings file with licensingSettings: ${filePath} and tls: (see deploy/client-settings.yaml)`,
+    );
   }
   let document: unknown;
   try {
