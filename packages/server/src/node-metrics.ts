@@ -1,13 +1,15 @@
 // A node's Prometheus metrics: one registry per node (never prom-client's global one, so that tests
-// run several nodes in one process), holding the process's default metrics, build information and
-// the families of licence-, consensus-, storage-, RPC- and certificate-metrics.ts. Most values are
-// read from the node's state when render() is called; only the RPC and storage observations and
-// the per-licence counters are taken as things happen. docs/metrics.md lists every family.
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+// run several nodes in one process), holding build information and the families of licence-,
+// consensus-, storage-, RPC- and certificate-metrics.ts; render() adds the process's default
+// metrics (process-metrics.ts). Most values are read from the node's state when render() is
+// called; only the RPC and storage observations and the per-licence counters are taken as things
+// happen. docs/metrics.md lists every family.
+import { Gauge, Registry } from 'prom-client';
 import { type CertificateExpiry, CertificateMetrics } from './certificate-metrics.js';
 import type { NodeRole } from './config.js';
 import { ConsensusMetrics, type ConsensusMetricsOptions, type ConsensusSource } from './consensus-metrics.js';
 import { LicenceMetrics } from './licence-metrics.js';
+import { processRegistry } from './process-metrics.js';
 import { RpcMetrics } from './rpc-metrics.js';
 import { StorageMetrics } from './storage-metrics.js';
 
@@ -23,6 +25,7 @@ export interface RenderedMetrics {
 }
 
 export class NodeMetrics {
+  /** This node's own families (the process's default metrics are added by render()). */
   readonly registry = new Registry();
   readonly storage: StorageMetrics;
   readonly rpc: RpcMetrics;
@@ -31,7 +34,6 @@ export class NodeMetrics {
   private readonly certificates: CertificateMetrics;
 
   constructor(options: NodeMetricsOptions) {
-    collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'tandem_build_info',
       help: 'Always 1; the labels say which tandemd this is: version, node id and configured role.',
@@ -58,6 +60,7 @@ export class NodeMetrics {
     this.consensus.refresh();
     this.licences.refresh();
     this.certificates.refresh();
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const registry = Registry.merge([processRegistry(), this.registry]);
+    return { contentType: registry.contentType, body: await registry.metrics() };
   }
 }
