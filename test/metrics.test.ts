@@ -6,7 +6,9 @@
 // - a pair in one process (two registries side by side): the leader's view of the follower (in
 //   sync, lag), and a failover and hand-back counted on both sides;
 // - deploy/prometheus/tandem-alerts.yml parses and every metric its rules (and the Grafana
-//   dashboard's panels) name is one a node exports.
+//   dashboard's panels) name is one a node exports; with promtool installed, the rules' unit tests
+//   pass.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -310,6 +312,18 @@ describe('metrics of a real node', function () {
       const names = metricNamesIn(expr);
       expect(names, title).not.to.be.empty;
       for (const name of names) expect(exported.has(name), `${title}: ${name}`).to.equal(true);
+    }
+  });
+  it('passes promtool: the rules check, and their unit tests (deploy/prometheus/tandem-alerts.test.yml)', function () {
+    const promtool = spawnSync('promtool', ['--version']);
+    // CI installs no Prometheus; where promtool is installed (apt-get install prometheus) this runs.
+    if (promtool.error !== undefined) this.skip();
+    for (const args of [
+      ['check', 'rules', 'deploy/prometheus/tandem-alerts.yml'],
+      ['test', 'rules', 'deploy/prometheus/tandem-alerts.test.yml'],
+    ]) {
+      const run = spawnSync('promtool', args, { cwd: root, encoding: 'utf8' });
+      expect(run.status, `promtool ${args.join(' ')}: ${run.stdout}${run.stderr}`).to.equal(0);
     }
   });
 });
