@@ -2,7 +2,8 @@
 // test PKI), read through Tandemd.metrics.render(), as GET /metrics will serve them:
 // - one node, after leases, denials and usage: the per-licence figures match the ledger, denials
 //   are counted by reason, the RPC histogram carries service, method and code, storage, consensus,
-//   certificate, build and process families are there, and no workstation id appears anywhere;
+//   certificate, build and process families are there, an overdraft incident a merge opens is
+//   counted, and no workstation id appears anywhere;
 // - a pair in one process (two registries side by side): the leader's view of the follower (in
 //   sync, lag), and a failover and hand-back counted on both sides;
 // - deploy/prometheus/tandem-alerts.yml parses and every metric its rules (and the Grafana
@@ -271,6 +272,39 @@ describe('metrics of a real node', function () {
     expect(sampleValue(samples, 'tandem_storage_snapshot_write_seconds_count')).to.equal(1);
     expect(sampleValue(samples, 'tandem_storage_snapshot_bytes')).to.be.greaterThan(100);
     expect(sampleValue(samples, 'tandem_consensus_index', { index: 'snapshot' })).to.be.greaterThan(0);
+  });
+
+  it('counts an open overdraft incident, and still names no workstation', async () => {
+    // What a backup granted alone, as the main would merge it: a third seat of cad, which has two.
+    const nonce = '00000000000000b2';
+    const applied = await node.replica.submit({
+      type: 'merge',
+      sourceNodeId: 'backup',
+      sourceTerms: [2],
+      entries: [
+        {
+          index: 3,
+          term: 2,
+          timestampMs: Date.now(),
+          command: {
+            type: 'acquire_lease',
+            requestId: 'backup-acquire',
+            licenceId: 'cad',
+            workstationId: 'ws-merged-4',
+            parameters: { host: 'h', user: 'u', cores: 1, productVersion: '1' },
+            ttlMs: 60_000,
+            nonce,
+          },
+        },
+      ],
+    });
+    expect(applied.result).to.deep.include({ ok: true });
+    const { body, samples } = await render(node);
+    expect(sampleValue(samples, 'tandem_incidents_open')).to.equal(1);
+    expect(sampleValue(samples, 'tandem_incidents_recorded')).to.equal(1);
+    // Over the limit: three seats of two.
+    expect(sampleValue(samples, 'tandem_licence_seats_in_use', { licence: 'cad' })).to.equal(3);
+    expect(body).not.to.contain('ws-merged-4');
   });
 
   it('has an alert file that parses and names only exported metrics, and a dashboard that does too', async () => {
