@@ -299,12 +299,18 @@ describe('metrics of a real node', function () {
       ],
     });
     expect(applied.result).to.deep.include({ ok: true });
+    // While the incident is open the licence grants nothing: a denial with its own reason.
+    const ws4 = await workstation('ws-delta-4');
+    expect((await rejectionOf(ws4.acquire('cad'))).reason).to.equal('licence_overdrawn');
     const { body, samples } = await render(node);
+    expect(
+      sampleValue(samples, 'tandem_licence_denials_total', { licence: 'cad', reason: 'licence_overdrawn' }),
+    ).to.equal(1);
     expect(sampleValue(samples, 'tandem_incidents_open')).to.equal(1);
     expect(sampleValue(samples, 'tandem_incidents_recorded')).to.equal(1);
     // Over the limit: three seats of two.
     expect(sampleValue(samples, 'tandem_licence_seats_in_use', { licence: 'cad' })).to.equal(3);
-    expect(body).not.to.contain('ws-merged-4');
+    for (const id of ['ws-merged-4', 'ws-delta-4']) expect(body).not.to.contain(id);
   });
 
   it('has an alert file that parses and names only exported metrics, and a dashboard that does too', async () => {
