@@ -1,11 +1,13 @@
-// The bounded parts of the metrics on their own: the cap on licence label values, and the RPC
-// wrapper (codes, meters, streams passed through). test/metrics.test.ts covers a real node.
+// The bounded parts of the metrics on their own: the cap on licence label values (with a ledger
+// stand-in holding more licences than the cap), and the RPC wrapper (codes, meters, streams passed
+// through). test/metrics.test.ts covers a real node.
 import * as grpc from '@grpc/grpc-js';
-import { isValidId } from '@tandem/ledger';
+import { isValidId, type Ledger } from '@tandem/ledger';
 import { REASON_KEY } from '@tandem/wire';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { LicenceLabels, OTHER_LICENCE } from '../src/licence-labels.js';
+import { LicenceLabels, MAX_LABELLED_LICENCES, OTHER_LICENCE } from '../src/licence-labels.js';
+import { LicenceMetrics } from '../src/licence-metrics.js';
 import { type CallEnd, RpcMetrics } from '../src/rpc-metrics.js';
 
 describe('LicenceLabels', () => {
@@ -28,6 +30,55 @@ describe('LicenceLabels', () => {
 
   it('cannot collide with a licence id', () => {
     expect(isValidId(OTHER_LICENCE)).to.equal(false);
+  });
+});
+
+describe('LicenceMetrics', () => {
+  /** The parts of a ledger the metrics read, with `count` licences of 4 seats, 1 lease each. */
+  function ledgerOf(count: number): Ledger {
+    const licences = Array.from({ length: count }, (_, index) => ({
+      licenceId: `lic-${String(index).padStart(3, '0')}`,
+      seats: 4,
+      quota: null,
+    }));
+    const byId = new Map(licences.map((licence) => [licence.licenceId, licence]));
+    const partial = {
+      clockMs: 0,
+      listLicences: () => licences,
+      getLicence: (id: string) => byId.get(id),
+      licenceCount: () => licences.length,
+      leaseCount: () => licences.length,
+      seatsInUse: () => 1,
+      currentUsage: () => null,
+      openIncidentCount: () => 0,
+    };
+    return partial as unknown as Ledger;
+  }
+
+  it(`gives at most ${MAX_LABELLED_LICENCES} licences a series and counts the rest as unlabelled`, async () => {
+    const registry = new Registry();
+    const metrics = new LicenceMetrics(registry);
+    metrics.watch(() => ledgerOf(MAX_LABELLED_LICENCES + 50));
+    metrics.refresh();
+    const text = await registry.metrics();
+    const series = text.split('\n').filter((line) => line.startsWith('tandem_licence_seats_in_use{'));
+    expect(series).to.have.length(MAX_LABELLED_LICENCES);
+    // The first in licence id order.
+    expect(series[0]).to.equal('tandem_licence_seats_in_use{licence="lic-000"} 1');
+    expect(text).not.to.contain(`licence="lic-${MAX_LABELLED_LICENCES}"`);
+    expect(text).to.contain('tandem_licences_unlabelled 50');
+    // A lease of a licence beyond the cap is counted, under (other).
+    const acquire = metrics.meters().get('tandem.v1.WorkstationService/AcquireLease');
+    acquire?.({
+      request: { licenceId: `lic-${MAX_LABELLED_LICENCES + 1}` },
+      code: 0,
+      reason: null,
+      field: null,
+    });
+    acquire?.({ request: { licenceId: 'lic-001' }, code: 0, reason: null, field: null });
+    const counted = await registry.metrics();
+    expect(counted).to.contain(`tandem_licence_acquisitions_total{licence="${OTHER_LICENCE}"} 1`);
+    expect(counted).to.contain('tandem_licence_acquisitions_total{licence="lic-001"} 1');
   });
 });
 
