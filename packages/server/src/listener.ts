@@ -5,6 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { type Guard, guardService } from './auth.js';
 import { ConfigError, type TandemConfig } from './config.js';
 import type { Logger } from './logger.js';
+import type { RpcMetrics } from './rpc-metrics.js';
 
 /** Server options shared by every listener: message size, streams, keepalive, idle connections. */
 export function serverOptions(config: TandemConfig): grpc.ServerOptions {
@@ -25,9 +26,16 @@ export function addGuarded(
   name: string,
   definition: grpc.ServiceDefinition,
   implementation: grpc.UntypedServiceImplementation,
+  /** Times every call, refused ones included (outside the guard); none for the witness. */
+  metrics?: RpcMetrics,
 ): void {
   const guarded = guardService(guard, name, definition, implementation);
-  server.addService(guarded.definition, guarded.implementation);
+  server.addService(
+    guarded.definition,
+    metrics === undefined
+      ? guarded.implementation
+      : metrics.instrument(name, definition, guarded.implementation),
+  );
 }
 
 /**

@@ -52,6 +52,11 @@ export class NodeCredentials {
     return this.client === null;
   }
 
+  /** When the certificates in use expire, in ms since the epoch (for the metrics); null when insecure. */
+  notAfterMs(): { client: number | null; peer: number | null } {
+    return { client: this.client?.files.notAfterMs ?? null, peer: this.peer?.notAfterMs ?? null };
+  }
+
   /** The client port (and the witness's one port): TLS, client certificates as configured. */
   clientListener(): grpc.ServerCredentials {
     if (this.client === null) return grpc.ServerCredentials.createInsecure();

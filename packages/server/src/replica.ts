@@ -12,6 +12,7 @@ import type {
   NodeId,
   RaftConfig,
   RaftStatus,
+  RoleChange,
   Snapshot,
   SnapshotMetadata,
   SnapshotReport,
@@ -21,6 +22,7 @@ import {
   Driver,
   type Applied as DriverApplied,
   DriverRefusal,
+  type DriverStatistics,
   type DriverStorage,
   type LogHash,
   SnapshotDataError,
@@ -71,6 +73,8 @@ export interface ReplicaOptions {
   crashPoints?: CrashPoints;
   /** Where refused peer messages are logged (rate-limited); one is made when absent. */
   refusals?: RefusalLog;
+  /** Told of every change of the core's role, after it is logged (the metrics count hand-backs). */
+  roleChanged?: (previous: SoftState, change: RoleChange) => void;
 }
 
 export interface ReplicaStatus {
@@ -96,6 +100,11 @@ export class Replica {
     private readonly options: ReplicaOptions,
     private readonly driver: Driver<LedgerStateMachine>,
   ) {}
+
+  /** The driver's counts (batches, elections, merges, snapshots); read-only, for the metrics. */
+  get statistics(): Readonly<DriverStatistics> {
+    return this.driver.statistics;
+  }
 
   /** The applied ledger; read-only use only (queries and pre-checks). */
   get ledger(): Ledger {
@@ -155,13 +164,15 @@ export class Replica {
       events: {
         // Every change the core reports, even one its soft state hides (a leader that stepped
         // down and won a new term within one Ready).
-        roleChanged: (previous, change) =>
+        roleChanged: (previous, change) => {
           logger.info('role changed', {
             role: change.role,
             leaderId: change.leaderId,
             term: change.term,
             previousRole: previous.role,
-          }),
+          });
+          options.roleChanged?.(previous, change);
+        },
         applied: (index) => {
           for (const listener of replica?.appliedListeners ?? []) listener(index);
         },

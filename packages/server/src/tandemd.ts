@@ -5,16 +5,17 @@ import { ReflectionService } from '@grpc/reflection';
 import { LevelStorage } from '@tandem/storage';
 import { loadTandemProto, packageDefinition } from '@tandem/wire';
 import { HealthImplementation } from 'grpc-health-check';
-import { adminService } from './admin-service.js';
+import { adminService, VERSION } from './admin-service.js';
 import { Guard } from './auth.js';
 import { ledgerOptionsOf } from './cluster-id.js';
 import type { TandemConfig } from './config.js';
-import { witnessOf } from './config.js';
+import { mainNodeId, witnessOf } from './config.js';
 import type { CrashPoints } from './crash-points.js';
 import type { EdgeContext } from './edge.js';
 import { addGuarded, bind, serverOptions } from './listener.js';
 import type { Logger } from './logger.js';
 import { NodeCredentials } from './node-credentials.js';
+import { NodeMetrics } from './node-metrics.js';
 import { operationPolicy } from './operations.js';
 import { PeerContacts } from './peer-contact.js';
 import { peerService } from './peer-service.js';
@@ -48,6 +49,8 @@ export class Tandemd {
     /** The peer port's bound address; null in single mode. */
     readonly peerAddress: string | null,
     private readonly peers: { transport: PeerTransport; responses: PendingResponses } | null,
+    /** The node's Prometheus metrics; render() is what GET /metrics answers. */
+    readonly metrics: NodeMetrics,
   ) {}
 
   /** crashPoints: test-only failpoints (see crash-points.ts), armed by main.ts from the environment. */
@@ -62,7 +65,15 @@ export class Tandemd {
         burst: config.limits.workstationCallBurst,
       },
     });
-    const storage = await LevelStorage.open(config.node.dataDir);
+    const metrics = new NodeMetrics({
+      nodeId: config.node.id,
+      role: config.node.role,
+      version: VERSION,
+      dataMembers: initialConfiguration(config).inSync,
+      mainId: mainNodeId(config),
+      tickIntervalMs: config.timing.tickIntervalMs,
+    });
+    const storage = await LevelStorage.open(config.node.dataDir, { observer: metrics.storage });
     const clock = () => Date.now();
     const pair = config.cluster.mode !== 'single';
     const timings = peerTimings(config);
@@ -96,8 +107,10 @@ export class Tandemd {
       ...(transport === null ? {} : { transport }),
       ...(crashPoints === undefined ? {} : { crashPoints }),
       refusals,
+      roleChanged: (previous, change) => metrics.consensus.roleChanged(previous, change),
     });
     transport?.attach(replica);
+    metrics.watch({ replica, certificates: () => credentials.notAfterMs() });
     const proto = loadTandemProto();
     const server = new grpc.Server(serverOptions(config));
     let advertised = config.node.advertise;
@@ -117,6 +130,7 @@ export class Tandemd {
       'tandem.v1.WorkstationService',
       proto.tandem.v1.WorkstationService.service,
       workstationService(context, replica, operationPolicy(config)),
+      metrics.rpc,
     );
     addGuarded(
       server,
@@ -124,6 +138,7 @@ export class Tandemd {
       'tandem.v1.AdminService',
       proto.tandem.v1.AdminService.service,
       adminService(context, replica, config, Date.now(), contacts),
+      metrics.rpc,
     );
     const health = new HealthImplementation(
       Object.fromEntries(['', ...SERVICES].map((name) => [name, 'NOT_SERVING'])),
@@ -154,6 +169,7 @@ export class Tandemd {
           receiver: new SnapshotReceiver(config.limits.maxSnapshotBytes, wire),
           witnessId: witnessOf(config)?.id ?? null,
         }),
+        metrics.rpc,
       );
     }
 
@@ -197,6 +213,7 @@ export class Tandemd {
       address,
       peerAddress,
       transport === null ? null : { transport, responses },
+      metrics,
     );
     replica.onFatal = (error) => {
       logger.error('fatal replica error, exiting', { error: error.message });

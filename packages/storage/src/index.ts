@@ -7,4 +7,5 @@ export { type Durability, MemoryStorage, type MemoryStorageOptions } from './mem
 export type { NodeStorage, PersistUpdate, StoredNodeState } from './node-storage.js';
 export type { SnapshotStore } from './snapshot-store.js';
 export type { StableStore } from './stable-store.js';
+export type { StorageObserver, StorageWrite } from './storage-observer.js';
 export { DEFAULT_MAX_ENTRIES_PER_WRITE } from './storage-state.js';

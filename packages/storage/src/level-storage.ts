@@ -36,6 +36,7 @@ import {
   SNAPSHOT_METADATA_KEY,
   type SnapshotLayout,
 } from './record-encoding.js';
+import type { StorageObserver } from './storage-observer.js';
 import {
   assertReadRange,
   copyHardState,
@@ -56,6 +57,8 @@ export interface LevelStorageOptions {
   snapshotChunkBytes?: number;
   /** The most entries one write may carry (default 65 536). */
   maxEntriesPerWrite?: number;
+  /** Told about every durable write (its duration and size), for metrics; none by default. */
+  observer?: StorageObserver;
 }
 
 export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
@@ -78,6 +81,7 @@ export class LevelStorage implements NodeStorage {
   private readonly database: Database;
   private readonly snapshotChunkBytes: number;
   private readonly maxEntriesPerWrite: number;
+  private readonly observer: StorageObserver | null;
   private state: StorageState;
   private snapshotLayout: SnapshotLayout | null;
   /** Settles when every write called so far has finished; never rejects. */
@@ -94,8 +98,10 @@ export class LevelStorage implements NodeStorage {
     opened: OpenedState,
     snapshotChunkBytes: number,
     maxEntriesPerWrite: number,
+    observer: StorageObserver | null,
   ) {
     this.directory = directory;
+    this.observer = observer;
     this.database = database;
     this.state = opened.state;
     this.snapshotLayout = opened.snapshotLayout;
@@ -133,7 +139,14 @@ export class LevelStorage implements NodeStorage {
     }
     try {
       const opened = await readOpenedState(database, absoluteDirectory);
-      return new LevelStorage(absoluteDirectory, database, opened, snapshotChunkBytes, maxEntriesPerWrite);
+      return new LevelStorage(
+        absoluteDirectory,
+        database,
+        opened,
+        snapshotChunkBytes,
+        maxEntriesPerWrite,
+        options.observer ?? null,
+      );
     } catch (error) {
       await database.close();
       throw error;
@@ -290,6 +303,7 @@ export class LevelStorage implements NodeStorage {
     const plan = planWrite(this.state, request, storedTerm, this.maxEntriesPerWrite);
     const { operations, snapshotLayout } = this.operationsFor(plan);
     if (operations.length > 0) {
+      const startedMs = performance.now();
       try {
         await this.database.batch(operations, { sync: true });
       } catch (error) {
@@ -299,6 +313,12 @@ export class LevelStorage implements NodeStorage {
         });
         throw this.failure;
       }
+      this.observer?.onWrite({
+        durationMs: performance.now() - startedMs,
+        entries: plan.entries.length,
+        bytes: batchBytes(operations),
+        snapshotBytes: plan.snapshot === null ? null : plan.snapshot.data.byteLength,
+      });
     }
     this.state = plan.next;
     if (snapshotLayout !== undefined) {
@@ -461,6 +481,15 @@ export class LevelStorage implements NodeStorage {
     };
     return collect();
   }
+}
+
+/** The bytes a batch puts (keys and values); deletions count nothing. */
+function batchBytes(operations: readonly BatchOperation[]): number {
+  let bytes = 0;
+  for (const operation of operations) {
+    if (operation.type === 'put') bytes += operation.key.byteLength + operation.value.byteLength;
+  }
+  return bytes;
 }
 
 async function prepareDirectory(directory: string): Promise<void> {

@@ -9,6 +9,7 @@ import { CorruptRecordError, StorageDirectoryError, StorageError } from '../src/
 import { LevelStorage } from '../src/level-storage.js';
 import type { NodeStorage } from '../src/node-storage.js';
 import { encodeLogKey, HARD_STATE_KEY } from '../src/record-encoding.js';
+import type { StorageWrite } from '../src/storage-observer.js';
 import { CRASH_TEST_BATCH_ENTRIES, crashTestEntry } from './fixtures/crash-test-entries.js';
 import { describeStorageContract, type StorageHarness } from './storage-contract.js';
 import { bytesEqual, hardState, makeEntries, makeSnapshot, rejectionOf } from './storage-helpers.js';
@@ -99,6 +100,41 @@ describe('LevelStorage', () => {
       await storage.close();
     }
     await rm(directory, { recursive: true, force: true });
+  });
+
+  describe('observer', () => {
+    it('is told each durable write: its entries, bytes, duration and snapshot size', async () => {
+      const writes: StorageWrite[] = [];
+      const storage = await LevelStorage.open(directory, {
+        observer: { onWrite: (write) => writes.push(write) },
+      });
+      opened.push(storage);
+      await storage.persist({ entries: makeEntries(1, 3, 1), hardState: hardState(1, null, 0) });
+      await storage.compact(makeSnapshot(2, 1, 5000));
+      // A write with nothing to store reaches no disk and is not reported.
+      await storage.persist({});
+      expect(writes).to.have.length(2);
+      const [append, compaction] = writes as [StorageWrite, StorageWrite];
+      expect(append.entries).to.equal(3);
+      expect(append.snapshotBytes).to.equal(null);
+      // Three entry records and the hard state: more than the entries' own data.
+      expect(append.bytes).to.be.greaterThan(3 * 'entry 1 of term 1'.length);
+      expect(append.durationMs).to.be.at.least(0);
+      expect(compaction.entries).to.equal(0);
+      expect(compaction.snapshotBytes).to.equal(5000);
+      expect(compaction.bytes).to.be.greaterThan(5000);
+    });
+
+    it('is not told of a write that failed its contract', async () => {
+      const writes: StorageWrite[] = [];
+      const storage = await LevelStorage.open(directory, {
+        observer: { onWrite: (write) => writes.push(write) },
+      });
+      opened.push(storage);
+      // Index 5 after an empty log leaves a gap: refused before anything is written.
+      await rejectionOf(storage.persist({ entries: makeEntries(5, 5, 1) }));
+      expect(writes).to.deep.equal([]);
+    });
   });
 
   describe('corruption', () => {
