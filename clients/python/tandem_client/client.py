@@ -14,7 +14,7 @@ from typing import Callable, List, Optional
 from .connection import ClusterConnection, Leader, Settings, credentials
 from .errors import TandemError
 from .lease import HELD, Lease
-from .wire import messages
+from .wire import common, workstation
 
 # A limit on leases held at once through one client (each has a renewal thread).
 MAX_HELD_LEASES = 1000
@@ -60,7 +60,7 @@ class WorkstationClient:
         self.default_ttl_ms = default_ttl_ms
         self.renewal_grace_ms = renewal_grace_ms
         self._on_event = on_event
-        self._parameters = messages.WorkstationParameters(
+        self._parameters = common.WorkstationParameters(
             host=socket.gethostname(),
             user=os.environ.get("USER", ""),
             cores=os.cpu_count() or 0,
@@ -87,7 +87,7 @@ class WorkstationClient:
             self._leases = [lease for lease in self._leases if lease.state == HELD]
             if len(self._leases) >= MAX_HELD_LEASES:
                 raise TandemError("too_many_leases", f"this client holds {MAX_HELD_LEASES} leases", retryable=False)
-        request = messages.AcquireLeaseRequest(
+        request = workstation.AcquireLeaseRequest(
             request_id=str(uuid.uuid4()),
             licence_id=licence_id,
             workstation_id=self.workstation_id,
@@ -105,7 +105,7 @@ class WorkstationClient:
 
     def report_usage(self, licence_id: str, units: int) -> UsageReport:
         """Adds units to the licence's usage; counted exactly once, however often it is retried."""
-        request = messages.ReportUsageRequest(
+        request = workstation.ReportUsageRequest(
             request_id=str(uuid.uuid4()), licence_id=licence_id, workstation_id=self.workstation_id, units=units
         )
         response = self.connection.call("ReportUsage", request)
@@ -119,7 +119,7 @@ class WorkstationClient:
 
     def get_licence(self, licence_id: str):
         """The licence, with its seats in use and usage this period (a tandem.v1.Licence)."""
-        response = self.connection.call("GetLicence", messages.GetLicenceRequest(licence_id=licence_id))
+        response = self.connection.call("GetLicence", common.GetLicenceRequest(licence_id=licence_id))
         return response.licence
 
     def close(self) -> None:
@@ -134,9 +134,9 @@ class WorkstationClient:
     # Used by Lease: one operation each, one request id each (reused by that operation's retries).
 
     def _renew(self, lease_id: str, until: float):
-        request = messages.RenewLeaseRequest(request_id=str(uuid.uuid4()), lease_id=lease_id, ttl_ms=0)
+        request = workstation.RenewLeaseRequest(request_id=str(uuid.uuid4()), lease_id=lease_id, ttl_ms=0)
         return self.connection.call("RenewLease", request, until=until)
 
     def _release(self, lease_id: str):
-        request = messages.ReleaseLeaseRequest(request_id=str(uuid.uuid4()), lease_id=lease_id)
+        request = workstation.ReleaseLeaseRequest(request_id=str(uuid.uuid4()), lease_id=lease_id)
         return self.connection.call("ReleaseLease", request)

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 import grpc
 
 from .errors import Failure, LeaderHint, TandemError, describe_failure
-from .wire import messages, services
+from .wire import common, services
 
 MAX_SERVERS = 16
 MAX_RETRY_BACKOFF_MS = 200
@@ -245,7 +245,7 @@ class ClusterConnection:
     def _accept(self, header, address: str) -> None:
         with self._lock:
             self._highest_term = max(self._highest_term, header.term)
-            if header.state == messages.NODE_STATE_LEADER:
+            if header.state == common.NODE_STATE_LEADER:
                 self._leader = Leader(header.node_id or address, address, header.term)
 
     # -- channels -------------------------------------------------------------------------------
