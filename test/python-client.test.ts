@@ -4,7 +4,8 @@
 // at the backup and no error reaches the script), then it reports again, releases, and the ledger
 // (read with tandemctl) shows the lease gone and the usage counted exactly once. Python with grpc
 // and protoc with its Python gRPC plugin must be installed (.ci/run installs them); without them
-// the suite skips, or fails with CI=true.
+// the suite skips, or fails with CI=true. The client's unit tests (status mapping, hints, fencing,
+// one request id on every attempt) run here too.
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -146,6 +147,16 @@ describe('the Python client (clients/python) through a failover', function () {
     script?.kill();
     await pair?.stop();
     if (directory !== undefined) await removeDirectory(directory);
+  });
+
+  it("follows the protocol's rules without a server (clients/python/tests, unittest)", () => {
+    const run = spawnSync(python, ['-m', 'unittest', 'discover', '-s', 'clients/python/tests'], {
+      cwd: repositoryRoot(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stderr).to.match(/^OK$/m);
   });
 
   it('holds a lease through kill -9 of main, then releases it; the ledger agrees', async () => {
