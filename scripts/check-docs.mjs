@@ -3,7 +3,8 @@
 //   show defaults, equals what tandemd's configuration parser fills in; every numeric setting has a
 //   row in that table.
 // - The client's defaults and back-off cap, where the client README, docs/configuration.md,
-//   deploy/client-settings.yaml, the tandemctl README and `tandemctl --help` quote them.
+//   docs/client-protocol.md, deploy/client-settings.yaml, the tandemctl README and `tandemctl
+//   --help` quote them.
 // - What the README says `pnpm test:quick` runs (smoke tests, simulation seeds) is what
 //   scripts/test.mjs runs.
 // - Every "case N" named anywhere in the repository is a row of the partition matrix's table in
@@ -247,6 +248,31 @@ checkSettingsTable(
     }
   }
   checkCap(file, text, 'the comments');
+}
+
+{
+  // The client protocol quotes the TypeScript client's defaults as "`key` (N ms)" or "`key` (N)".
+  const file = 'docs/client-protocol.md';
+  const text = read(file);
+  const quoted = new Set();
+  for (const match of text.replace(/\s+/g, ' ').matchAll(/`(\w+)` \((\d+)(?: ms)?\)/g)) {
+    const [, key, value] = match;
+    if (!(key in DEFAULT_SETTINGS)) continue;
+    quoted.add(key);
+    if (Number(value) !== DEFAULT_SETTINGS[key]) {
+      problem(file, `quotes \`${key}\` as ${value}, the client's default is ${DEFAULT_SETTINGS[key]}`);
+    }
+  }
+  for (const key of [
+    'requestTimeoutMs',
+    'maxAttempts',
+    'retryBackoffMs',
+    'mainRetryIntervalMs',
+    'renewalGraceMs',
+  ]) {
+    if (!quoted.has(key)) problem(file, `does not quote \`${key}\` (default ${DEFAULT_SETTINGS[key]})`);
+  }
+  checkCap(file, text, 'the client protocol');
 }
 
 /** Each phrase must be in `text` (whitespace-insensitive). */

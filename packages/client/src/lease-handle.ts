@@ -12,7 +12,7 @@ import type { Lease } from './types.js';
 /**
  * What a handle needs from its client: one logical operation each (one request id each). Each
  * answers with the lease, or 'intent' when a pair's leader serving without its peer did not know
- * the lease and recorded the request as an intent for the merge (see tandem.proto).
+ * the lease and recorded the request as an intent for the merge (see workstation.proto).
  */
 export interface LeaseOperations {
   /** Renews the lease; stops retrying at `untilMs` (a performance.now() time). */

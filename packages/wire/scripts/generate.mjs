@@ -1,7 +1,9 @@
 // Generates typed definitions from proto/ into src/generated (or into the folder given as the
-// first argument, which check-generated uses to compare against what is committed).
+// first argument, which check-generated uses to compare against what is committed). Every .proto
+// file under proto/tandem/v1 is an input (the public API and internal/); each gives a
+// src/generated/<file>.ts with its ProtoGrpcType, and every message one file under tandem/v1/.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,17 @@ const outDir = path.resolve(process.argv[2] ?? path.join(here, '../src/generated
 const require = createRequire(import.meta.url);
 const loaderPackage = path.dirname(require.resolve('@grpc/proto-loader/package.json'));
 const generator = path.join(loaderPackage, 'build/bin/proto-loader-gen-types.js');
+
+/** The .proto files under a folder of proto/, relative to proto/, in a stable order. */
+function protoFiles(relative) {
+  return readdirSync(path.join(protoRoot, relative))
+    .sort()
+    .flatMap((name) => {
+      const file = path.posix.join(relative, name);
+      if (statSync(path.join(protoRoot, file)).isDirectory()) return protoFiles(file);
+      return name.endsWith('.proto') ? [file] : [];
+    });
+}
 
 rmSync(outDir, { recursive: true, force: true });
 execFileSync(
@@ -27,7 +40,7 @@ execFileSync(
     '--importFileExtension=.js',
     '--includeDirs=.',
     `--outDir=${outDir}`,
-    'tandem/v1/tandem.proto',
+    ...protoFiles('tandem/v1'),
   ],
   // Relative paths keep the absolute checkout location out of the generated comments.
   { stdio: 'inherit', cwd: protoRoot },

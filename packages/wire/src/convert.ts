@@ -195,7 +195,7 @@ export function leaseToWire(lease: Lease): WireLease {
 
 /**
  * The answer to a renewal or release: the lease, or (pair mode, a lease this side did not know) no
- * lease and recordedAsIntent set (see LeaseResponse in tandem.proto).
+ * lease and recordedAsIntent set (see LeaseResponse in proto/tandem/v1/workstation.proto).
  */
 export function leaseAnswerToWire(outcome: Outcome): { lease: WireLease | null; recordedAsIntent: boolean } {
   if (outcome.kind === 'intent') return { lease: null, recordedAsIntent: true };

@@ -5,9 +5,26 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ProtoGrpcType } from './generated/tandem.js';
+import type { ProtoGrpcType as AdminProto } from './generated/admin.js';
+import type { ProtoGrpcType as CommonProto } from './generated/common.js';
+import type { ProtoGrpcType as PeerProto } from './generated/peer.js';
+import type { ProtoGrpcType as WitnessProto } from './generated/witness.js';
+import type { ProtoGrpcType as WorkstationProto } from './generated/workstation.js';
 
-export const PROTO_FILE = 'tandem/v1/tandem.proto';
+/**
+ * The contract's files under proto/, all package tandem.v1: the public API, then the internal
+ * protocol between the nodes and the witness (test/proto-files.test.ts checks this is every file).
+ */
+export const PROTO_FILES: readonly string[] = [
+  'tandem/v1/common.proto',
+  'tandem/v1/workstation.proto',
+  'tandem/v1/admin.proto',
+  'tandem/v1/internal/peer.proto',
+  'tandem/v1/internal/witness.proto',
+];
+
+/** The loaded tandem.v1 package: every service and message of every file. */
+export type ProtoGrpcType = CommonProto & WorkstationProto & AdminProto & PeerProto & WitnessProto;
 
 /** The options proto-loader-gen-types was run with (see scripts/generate.mjs). */
 export const LOADER_OPTIONS: protoLoader.Options = {
@@ -23,17 +40,22 @@ export function protoRoot(): string {
   let directory = path.dirname(fileURLToPath(import.meta.url));
   for (let depth = 0; depth < 8; depth += 1) {
     const candidate = path.join(directory, 'proto');
-    if (existsSync(path.join(candidate, PROTO_FILE))) return candidate;
+    if (PROTO_FILES.every((file) => existsSync(path.join(candidate, file)))) return candidate;
     directory = path.dirname(directory);
   }
-  throw new Error(`cannot find proto/${PROTO_FILE} above ${fileURLToPath(import.meta.url)}`);
+  throw new Error(
+    `cannot find proto/ with ${PROTO_FILES.join(', ')} above ${fileURLToPath(import.meta.url)}`,
+  );
 }
 
 let cachedDefinition: protoLoader.PackageDefinition | undefined;
 let cachedProto: ProtoGrpcType | undefined;
 
 export function packageDefinition(): protoLoader.PackageDefinition {
-  cachedDefinition ??= protoLoader.loadSync(PROTO_FILE, { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+  cachedDefinition ??= protoLoader.loadSync([...PROTO_FILES], {
+    ...LOADER_OPTIONS,
+    includeDirs: [protoRoot()],
+  });
   return cachedDefinition;
 }
 

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/internal/peer.proto
 
 import type { Entry as _tandem_v1_Entry, Entry__Output as _tandem_v1_Entry__Output } from '../../tandem/v1/Entry.js';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/internal/peer.proto
 
 import type { AppendEntriesRequest as _tandem_v1_AppendEntriesRequest, AppendEntriesRequest__Output as _tandem_v1_AppendEntriesRequest__Output } from '../../tandem/v1/AppendEntriesRequest.js';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/admin.proto
 
 import type { Actor as _tandem_v1_Actor, Actor__Output as _tandem_v1_Actor__Output } from '../../tandem/v1/Actor.js';
 import type { AuditOrigin as _tandem_v1_AuditOrigin, AuditOrigin__Output as _tandem_v1_AuditOrigin__Output } from '../../tandem/v1/AuditOrigin.js';

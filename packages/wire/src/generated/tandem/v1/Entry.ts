@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/internal/peer.proto
 
 import type { EntryKind as _tandem_v1_EntryKind, EntryKind__Output as _tandem_v1_EntryKind__Output } from '../../tandem/v1/EntryKind.js';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/internal/peer.proto
 
 export const EntryKind = {
   ENTRY_KIND_UNSPECIFIED: 'ENTRY_KIND_UNSPECIFIED',

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/admin.proto
 
 import type { IncidentKind as _tandem_v1_IncidentKind, IncidentKind__Output as _tandem_v1_IncidentKind__Output } from '../../tandem/v1/IncidentKind.js';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/common.proto
 
 import type { WorkstationParameters as _tandem_v1_WorkstationParameters, WorkstationParameters__Output as _tandem_v1_WorkstationParameters__Output } from '../../tandem/v1/WorkstationParameters.js';
 import type { Long } from '@grpc/proto-loader';

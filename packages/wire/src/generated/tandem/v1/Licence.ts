@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/common.proto
 
 import type { LicenceSpec as _tandem_v1_LicenceSpec, LicenceSpec__Output as _tandem_v1_LicenceSpec__Output } from '../../tandem/v1/LicenceSpec.js';
 import type { LicenceStatus as _tandem_v1_LicenceStatus, LicenceStatus__Output as _tandem_v1_LicenceStatus__Output } from '../../tandem/v1/LicenceStatus.js';

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/common.proto
 
 export const LicenceStatus = {
   LICENCE_STATUS_UNSPECIFIED: 'LICENCE_STATUS_UNSPECIFIED',

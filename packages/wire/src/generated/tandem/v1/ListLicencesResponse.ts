@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/admin.proto
 
 import type { ResponseHeader as _tandem_v1_ResponseHeader, ResponseHeader__Output as _tandem_v1_ResponseHeader__Output } from '../../tandem/v1/ResponseHeader.js';
 import type { Licence as _tandem_v1_Licence, Licence__Output as _tandem_v1_Licence__Output } from '../../tandem/v1/Licence.js';

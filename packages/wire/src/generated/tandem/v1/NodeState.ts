@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/common.proto
 
 export const NodeState = {
   NODE_STATE_UNSPECIFIED: 'NODE_STATE_UNSPECIFIED',

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/common.proto
 
 export const Period = {
   PERIOD_UNSPECIFIED: 'PERIOD_UNSPECIFIED',

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/common.proto
 
 import type { Period as _tandem_v1_Period, Period__Output as _tandem_v1_Period__Output } from '../../tandem/v1/Period.js';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/common.proto
 
 import type { Role as _tandem_v1_Role, Role__Output as _tandem_v1_Role__Output } from '../../tandem/v1/Role.js';
 import type { NodeState as _tandem_v1_NodeState, NodeState__Output as _tandem_v1_NodeState__Output } from '../../tandem/v1/NodeState.js';

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/internal/peer.proto
 
 import type { Long } from '@grpc/proto-loader';
 

@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/admin.proto
 
 import type { Quota as _tandem_v1_Quota, Quota__Output as _tandem_v1_Quota__Output } from '../../tandem/v1/Quota.js';
 import type { Long } from '@grpc/proto-loader';

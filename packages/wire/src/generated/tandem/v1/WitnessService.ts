@@ -1,4 +1,4 @@
-// Original file: tandem/v1/tandem.proto
+// Original file: tandem/v1/internal/witness.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
