@@ -282,6 +282,11 @@ describe('packages (pnpm package)', function () {
       }
       // Installed, not started: there is no configuration yet.
       expect(existsSync('/etc/tandem/tandemd.yaml')).to.equal(false);
+      // The unit as systemd reads it (keys in the right sections, ExecStart executable), where
+      // systemd-analyze is installed.
+      if ((await execute('sh', ['-c', 'command -v systemd-analyze'])).code === 0) {
+        await succeed('systemd-analyze', ['verify', '/usr/lib/systemd/system/tandemd.service']);
+      }
       const conffiles = await succeed('dpkg-query', ['-W', '-f', dpkgField('Conffiles'), 'tandem']);
       expect(conffiles).to.contain('/etc/tandem/examples/tandemd.single.yaml');
       const passwd = (await succeed('getent', ['passwd', 'tandem'])).trim().split(':');
