@@ -167,16 +167,17 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
 
         const pkiVolume = pod.volumes.find((volume: Manifest) => volume.name === 'pki');
         expect(pkiVolume?.secret?.secretName, name).to.equal(`${name}-tls`);
-        const document = YAML.parse(text.replaceAll(`${mountOf('pki')}/`, `${pki}/`));
+        // The parser also makes the data directory: under the scratch directory, not on this machine.
+        const data = path.join(scratch, 'data');
+        const document = YAML.parse(
+          text.replaceAll(`${mountOf('pki')}/`, `${pki}/`).replaceAll(`${mountOf('data')}/`, `${data}/`),
+        );
         const config = parseConfig(document, mountOf('config'));
         const component = statefulSet.spec.template.metadata.labels['app.kubernetes.io/component'];
         expect(config.node.id, name).to.equal(component);
         expect(config.node.role, name).to.equal(component);
         expect(config.cluster.mode, name).to.equal('witness');
-        expect(
-          config.node.dataDir.startsWith(`${mountOf('data')}/`),
-          `${name}: dataDir on the volume`,
-        ).to.equal(true);
+        expect(config.node.dataDir.startsWith(`${data}/`), `${name}: dataDir on the volume`).to.equal(true);
 
         const portOf = (portName: string) =>
           container.ports.find((port: Manifest) => port.name === portName)?.containerPort as

@@ -264,6 +264,8 @@ describe('packages (pnpm package)', function () {
         (await execute('getent', ['passwd', 'tandem'])).code,
         'a tandem user exists already',
       ).to.not.equal(0);
+      // A ledger left there would (rightly) keep the user at purge.
+      expect(existsSync('/var/lib/tandem'), '/var/lib/tandem exists already').to.equal(false);
       const deb = readdirSync(out).find((name) => /^tandem_\d+\.\d+\.\d+_amd64\.deb$/.test(name));
       expect(deb).to.not.equal(undefined);
 
