@@ -52,7 +52,7 @@ function thirdPartyLicences(packages) {
   });
   return [
     'Tandem bundles the following npm packages into lib/tandemd.mjs and lib/tandemctl.mjs.',
-    `Node.js (node/bin/node) comes with its own licence in node/LICENSE.\n`,
+    `In the tarball and the .deb, Node.js (node/bin/node) comes with its own licence in node/LICENSE.\n`,
     ...sections,
   ].join(`\n${'-'.repeat(78)}\n\n`);
 }
