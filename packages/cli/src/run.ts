@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { listAudit } from './audit-command.js';
 import { snapshot, status, transferLeadership, verify } from './cluster-commands.js';
 import { ExitCode } from './exit-codes.js';
+import { health } from './health-command.js';
 import { listIncidents } from './incident-command.js';
 import { listLeases, revokeLease } from './lease-commands.js';
 import {
@@ -80,6 +81,13 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .command('verify')
     .description("compare every data node's state hash at the leader's commit index (exit 1 if they differ)")
     .action(() => perform(() => verify(session)));
+
+  program
+    .command('health')
+    .description(
+      "ask every server's gRPC health service whether it serves (exit 0 if all do, else 3); no credentials needed",
+    )
+    .action(() => perform(() => health(session)));
 
   program
     .command('snapshot')
