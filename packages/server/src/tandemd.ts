@@ -96,6 +96,7 @@ export class Tandemd {
       ...(transport === null ? {} : { transport }),
       ...(crashPoints === undefined ? {} : { crashPoints }),
       refusals,
+      reportArea: storage.area('reports'),
     });
     transport?.attach(replica);
     const proto = loadTandemProto();
