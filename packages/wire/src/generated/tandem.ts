@@ -16,6 +16,8 @@ import type { ClusterStatusResponse as _tandem_v1_ClusterStatusResponse, Cluster
 import type { DeactivateLicenceRequest as _tandem_v1_DeactivateLicenceRequest, DeactivateLicenceRequest__Output as _tandem_v1_DeactivateLicenceRequest__Output } from './tandem/v1/DeactivateLicenceRequest.js';
 import type { Entry as _tandem_v1_Entry, Entry__Output as _tandem_v1_Entry__Output } from './tandem/v1/Entry.js';
 import type { GetLicenceRequest as _tandem_v1_GetLicenceRequest, GetLicenceRequest__Output as _tandem_v1_GetLicenceRequest__Output } from './tandem/v1/GetLicenceRequest.js';
+import type { GetReportRequest as _tandem_v1_GetReportRequest, GetReportRequest__Output as _tandem_v1_GetReportRequest__Output } from './tandem/v1/GetReportRequest.js';
+import type { GetReportResponse as _tandem_v1_GetReportResponse, GetReportResponse__Output as _tandem_v1_GetReportResponse__Output } from './tandem/v1/GetReportResponse.js';
 import type { GetUsageRequest as _tandem_v1_GetUsageRequest, GetUsageRequest__Output as _tandem_v1_GetUsageRequest__Output } from './tandem/v1/GetUsageRequest.js';
 import type { GetUsageResponse as _tandem_v1_GetUsageResponse, GetUsageResponse__Output as _tandem_v1_GetUsageResponse__Output } from './tandem/v1/GetUsageResponse.js';
 import type { Incident as _tandem_v1_Incident, Incident__Output as _tandem_v1_Incident__Output } from './tandem/v1/Incident.js';
@@ -45,6 +47,9 @@ import type { RecordInSyncResponse as _tandem_v1_RecordInSyncResponse, RecordInS
 import type { ReleaseLeaseRequest as _tandem_v1_ReleaseLeaseRequest, ReleaseLeaseRequest__Output as _tandem_v1_ReleaseLeaseRequest__Output } from './tandem/v1/ReleaseLeaseRequest.js';
 import type { ReleaseLeaseResponse as _tandem_v1_ReleaseLeaseResponse, ReleaseLeaseResponse__Output as _tandem_v1_ReleaseLeaseResponse__Output } from './tandem/v1/ReleaseLeaseResponse.js';
 import type { RenewLeaseRequest as _tandem_v1_RenewLeaseRequest, RenewLeaseRequest__Output as _tandem_v1_RenewLeaseRequest__Output } from './tandem/v1/RenewLeaseRequest.js';
+import type { ReportGap as _tandem_v1_ReportGap, ReportGap__Output as _tandem_v1_ReportGap__Output } from './tandem/v1/ReportGap.js';
+import type { ReportLicenceRow as _tandem_v1_ReportLicenceRow, ReportLicenceRow__Output as _tandem_v1_ReportLicenceRow__Output } from './tandem/v1/ReportLicenceRow.js';
+import type { ReportRow as _tandem_v1_ReportRow, ReportRow__Output as _tandem_v1_ReportRow__Output } from './tandem/v1/ReportRow.js';
 import type { ReportUsageRequest as _tandem_v1_ReportUsageRequest, ReportUsageRequest__Output as _tandem_v1_ReportUsageRequest__Output } from './tandem/v1/ReportUsageRequest.js';
 import type { ReportUsageResponse as _tandem_v1_ReportUsageResponse, ReportUsageResponse__Output as _tandem_v1_ReportUsageResponse__Output } from './tandem/v1/ReportUsageResponse.js';
 import type { RequestVoteRequest as _tandem_v1_RequestVoteRequest, RequestVoteRequest__Output as _tandem_v1_RequestVoteRequest__Output } from './tandem/v1/RequestVoteRequest.js';
@@ -93,6 +98,8 @@ export interface ProtoGrpcType {
       Entry: MessageTypeDefinition<_tandem_v1_Entry, _tandem_v1_Entry__Output>
       EntryKind: EnumTypeDefinition
       GetLicenceRequest: MessageTypeDefinition<_tandem_v1_GetLicenceRequest, _tandem_v1_GetLicenceRequest__Output>
+      GetReportRequest: MessageTypeDefinition<_tandem_v1_GetReportRequest, _tandem_v1_GetReportRequest__Output>
+      GetReportResponse: MessageTypeDefinition<_tandem_v1_GetReportResponse, _tandem_v1_GetReportResponse__Output>
       GetUsageRequest: MessageTypeDefinition<_tandem_v1_GetUsageRequest, _tandem_v1_GetUsageRequest__Output>
       GetUsageResponse: MessageTypeDefinition<_tandem_v1_GetUsageResponse, _tandem_v1_GetUsageResponse__Output>
       Incident: MessageTypeDefinition<_tandem_v1_Incident, _tandem_v1_Incident__Output>
@@ -126,6 +133,9 @@ export interface ProtoGrpcType {
       ReleaseLeaseRequest: MessageTypeDefinition<_tandem_v1_ReleaseLeaseRequest, _tandem_v1_ReleaseLeaseRequest__Output>
       ReleaseLeaseResponse: MessageTypeDefinition<_tandem_v1_ReleaseLeaseResponse, _tandem_v1_ReleaseLeaseResponse__Output>
       RenewLeaseRequest: MessageTypeDefinition<_tandem_v1_RenewLeaseRequest, _tandem_v1_RenewLeaseRequest__Output>
+      ReportGap: MessageTypeDefinition<_tandem_v1_ReportGap, _tandem_v1_ReportGap__Output>
+      ReportLicenceRow: MessageTypeDefinition<_tandem_v1_ReportLicenceRow, _tandem_v1_ReportLicenceRow__Output>
+      ReportRow: MessageTypeDefinition<_tandem_v1_ReportRow, _tandem_v1_ReportRow__Output>
       ReportUsageRequest: MessageTypeDefinition<_tandem_v1_ReportUsageRequest, _tandem_v1_ReportUsageRequest__Output>
       ReportUsageResponse: MessageTypeDefinition<_tandem_v1_ReportUsageResponse, _tandem_v1_ReportUsageResponse__Output>
       RequestVoteRequest: MessageTypeDefinition<_tandem_v1_RequestVoteRequest, _tandem_v1_RequestVoteRequest__Output>
