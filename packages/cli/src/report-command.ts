@@ -72,6 +72,7 @@ function rowFields(kind: string, row: ReportRowView): Record<string, string | nu
   return {
     ...who,
     leaseHours: hours(row.leaseMs),
+    leaseSeconds: row.leaseMs / 1000,
     peakSeats: row.peakSeats,
     grants: row.grants,
     renewals: row.renewals,
@@ -108,6 +109,7 @@ export function reportDocument(report: BillingReport): Record<string, unknown> {
             period: iso(line.periodStartMs),
             licence: line.licenceId,
             leaseHours: hours(line.leaseMs),
+            leaseSeconds: line.leaseMs / 1000,
             peakSeats: line.peakSeats,
           },
     ),
