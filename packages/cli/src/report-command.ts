@@ -199,6 +199,13 @@ export async function showReport(
   options: ReportOptions,
 ): Promise<number> {
   if (options.to <= options.from) throw new UsageError('--to must be after --from (the range is [from, to))');
+  for (const [flag, value] of [
+    ['--from', options.from],
+    ['--to', options.to],
+  ] as const) {
+    if (value % HOUR_MS !== 0)
+      throw new UsageError(`${flag} must be on a whole UTC hour: figures are kept per hour`);
+  }
   const report = await session.admin().getReport(
     {
       kind,

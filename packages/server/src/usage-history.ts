@@ -293,6 +293,39 @@ function newChange(): HistoryChange {
   return { delta: emptyDelta(), leases: new Set(), rowSeats: new Set(), licenceSeats: new Set() };
 }
 
+/**
+ * The open leases by holder (licence and workstation), so that a usage report finds its row without
+ * a sweep of every lease. Derived from state.leases, built on first use and kept up to date by
+ * startLease and endLease; not part of the state (nothing persists it).
+ */
+const holderIndexes = new WeakMap<HistoryState, Map<string, Set<string>>>();
+
+const holderKey = (licenceId: string, workstationId: string) => JSON.stringify([licenceId, workstationId]);
+
+function holderIndex(state: HistoryState): Map<string, Set<string>> {
+  let index = holderIndexes.get(state);
+  if (index === undefined) {
+    index = new Map();
+    for (const [leaseId, open] of state.leases) addHolder(index, open.row, leaseId);
+    holderIndexes.set(state, index);
+  }
+  return index;
+}
+
+function addHolder(index: Map<string, Set<string>>, row: ReportRow, leaseId: string): void {
+  const key = holderKey(row.licenceId, row.workstationId);
+  const held = index.get(key);
+  if (held === undefined) index.set(key, new Set([leaseId]));
+  else held.add(leaseId);
+}
+
+function removeHolder(index: Map<string, Set<string>>, row: ReportRow, leaseId: string): void {
+  const key = holderKey(row.licenceId, row.workstationId);
+  const held = index.get(key);
+  held?.delete(leaseId);
+  if (held?.size === 0) index.delete(key);
+}
+
 function startLease(
   state: HistoryState,
   change: HistoryChange,
@@ -303,6 +336,7 @@ function startLease(
 ): void {
   const { delta } = change;
   state.leases.set(leaseId, { row, sinceMs: atMs });
+  addHolder(holderIndex(state), row, leaseId);
   change.leases.add(leaseId);
   const key = rowKey(row);
   changeSeats(state.rowSeats, key, 1, atMs, (hourMs) => rowBucket(delta, hourMs, row), options);
@@ -331,6 +365,7 @@ function endLease(
   const { row } = open;
   addLeaseTime(delta, row, open.sinceMs, atMs, options);
   state.leases.delete(leaseId);
+  removeHolder(holderIndex(state), row, leaseId);
   change.leases.add(leaseId);
   const key = rowKey(row);
   changeSeats(state.rowSeats, key, -1, atMs, (hourMs) => rowBucket(delta, hourMs, row), options);
@@ -352,12 +387,12 @@ function endLease(
  * on the licence (the smallest lease id, should it hold several), or empty when it holds none.
  */
 function usageRow(state: HistoryState, licenceId: string, workstationId: string): ReportRow {
-  let found: { leaseId: string; row: ReportRow } | null = null;
-  for (const [leaseId, open] of state.leases) {
-    if (open.row.licenceId !== licenceId || open.row.workstationId !== workstationId) continue;
-    if (found === null || leaseId < found.leaseId) found = { leaseId, row: open.row };
+  let smallest: string | null = null;
+  for (const leaseId of holderIndex(state).get(holderKey(licenceId, workstationId)) ?? []) {
+    if (smallest === null || leaseId < smallest) smallest = leaseId;
   }
-  return found?.row ?? { licenceId, workstationId, user: '', host: '' };
+  const open = smallest === null ? undefined : state.leases.get(smallest);
+  return open?.row ?? { licenceId, workstationId, user: '', host: '' };
 }
 
 function countDenial(into: Record<string, number>, reason: string): void {
