@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import type { AppliedEvent, Period } from '@tandem/ledger';
 import { periodBounds } from '@tandem/ledger';
 import type { AreaOperation, KeyValueArea } from '@tandem/storage';
-import { InvalidArgumentError, OperationalError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import {
   addDelta,
   addRowFigures,
@@ -105,6 +105,8 @@ export interface Report {
 
 export interface ReportIndexOptions {
   retentionDays: number;
+  /** Records one query may read at most (default MAX_SCANNED_RECORDS). */
+  maxScannedRecords?: number;
   /** Called when a write fails: the index then stops (queries refuse) rather than drift. */
   onError?: (error: Error) => void;
 }
@@ -372,21 +374,22 @@ export class ReportIndex {
     const fromMs = Math.max(query.fromMs, horizonMs);
     const figures = emptyDelta();
     let scanned = 0;
+    const maxScanned = this.options.maxScannedRecords ?? MAX_SCANNED_RECORDS;
     const wanted = (licenceId: string) => query.licenceId === null || query.licenceId === licenceId;
     if (fromMs < query.toMs) {
       for (const kind of ['r', 'l'] as const) {
         const range = {
           gte: bucketPrefix(kind, fromMs),
           lt: bucketPrefix(kind, query.toMs),
-          limit: MAX_SCANNED_RECORDS + 1,
+          limit: maxScanned + 1,
         };
         for await (const [key, value] of this.area.entries(range)) {
           scanned += 1;
-          if (scanned > MAX_SCANNED_RECORDS) {
-            throw new OperationalError(
-              'overloaded',
-              `the report would read more than ${MAX_SCANNED_RECORDS} hourly records; narrow --from/--to or name a --licence`,
-              false,
+          if (scanned > maxScanned) {
+            // Not an overload to retry elsewhere: the same range is as large on every node.
+            throw new InvalidArgumentError(
+              'to_ms',
+              `the range holds more than ${maxScanned} hourly records; narrow it or name a licence_id`,
             );
           }
           const hourMs = Number(key.slice(2, 17));

@@ -196,4 +196,23 @@ describe('report index (LevelDB)', () => {
     expect(await field(leasesQuery({ toMs: T0 }))).to.equal('to_ms');
     await index.close();
   });
+
+  it('refuses a report that would read more records than its bound, naming the range', async () => {
+    const index = await ReportIndex.open(storage.area('reports'), {
+      retentionDays: 400,
+      maxScannedRecords: 5,
+    });
+    feed(index, workload());
+    const refused = await index.query(leasesQuery()).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(InvalidArgumentError);
+    expect((refused as InvalidArgumentError).field).to.equal('to_ms');
+    expect((refused as Error).message).to.match(/more than 5 hourly records/);
+    // A narrower range is answered.
+    expect((await index.query(leasesQuery({ fromMs: T0 + HOUR_MS, toMs: T0 + 2 * HOUR_MS }))).rows).to.not.be
+      .empty;
+    await index.close();
+  });
 });
