@@ -118,11 +118,21 @@ interface PendingWrite {
   delta: HistoryDelta;
   operations: Map<string, AreaOperation>;
   clearAll: boolean;
+  /**
+   * The oldest hour kept as of the state written: pruning goes no further, so that a query taken
+   * with this write never finds hours missing that its own entry time still keeps.
+   */
+  horizonMs: number;
 }
 
 export class ReportIndex {
   private state: HistoryState;
-  private pending: PendingWrite = { delta: emptyDelta(), operations: new Map(), clearAll: false };
+  private pending: PendingWrite = {
+    delta: emptyDelta(),
+    operations: new Map(),
+    clearAll: false,
+    horizonMs: 0,
+  };
   private writeQueued = false;
   /** Serial work on the area: writes and the reads of queries, in order. */
   private chain: Promise<void> = Promise.resolve();
@@ -174,7 +184,7 @@ export class ReportIndex {
   historyDiscarded(): void {
     if (this.closed) return;
     this.state = emptyHistory();
-    this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: true };
+    this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: true, horizonMs: 0 };
     this.prunedBeforeMs = 0;
     this.queueWrite();
   }
@@ -300,9 +310,9 @@ export class ReportIndex {
 
   /** What is pending, with the header as the state stands now (in the same turn). */
   private takePending(): PendingWrite {
-    const taken = this.pending;
-    this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: false };
     const horizonMs = this.horizonMs();
+    const taken = { ...this.pending, horizonMs };
+    this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: false, horizonMs: 0 };
     forgetGapsBefore(this.state, horizonMs);
     taken.operations.set(HEADER_KEY, {
       type: 'put',
@@ -350,7 +360,7 @@ export class ReportIndex {
         position += 1;
       }
       await this.area.batch(operations);
-      await this.prune();
+      await this.prune(pending.horizonMs);
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
       this.options.onError?.(this.failure);
@@ -358,8 +368,7 @@ export class ReportIndex {
   }
 
   /** Drops the buckets older than the retention, at most once per hour of entry time. */
-  private async prune(): Promise<void> {
-    const horizonMs = this.horizonMs();
+  private async prune(horizonMs: number): Promise<void> {
     if (horizonMs <= this.prunedBeforeMs) return;
     await this.area.clear({ gte: 'r!', lt: bucketPrefix('r', horizonMs) });
     await this.area.clear({ gte: 'l!', lt: bucketPrefix('l', horizonMs) });
@@ -427,7 +436,7 @@ export class ReportIndex {
           ? [{ fromMs: query.fromMs, toMs: Math.min(horizonMs, query.toMs), reason: 'retention' as const }]
           : []),
         ...captured.gaps
-          .filter((gap) => gap.fromMs < query.toMs && gap.toMs >= query.fromMs)
+          .filter((gap) => gap.fromMs < query.toMs && gap.toMs >= Math.max(query.fromMs, horizonMs))
           .map((gap) => ({ ...gap })),
       ],
     });
