@@ -56,6 +56,11 @@ export const REPORT_GROUPINGS: readonly ReportGrouping[] = Object.freeze([
 
 /** Records one query may read at most; a report over more says to narrow it. */
 export const MAX_SCANNED_RECORDS = 2_000_000;
+/**
+ * The rows of one answer stay within this many bytes (as JSON, which is larger than their protobuf
+ * encoding), under the 4 MiB a gRPC client takes by default: a user and a host may be 1 KiB each.
+ */
+export const MAX_REPORT_BYTES = 3 * 1024 * 1024;
 const HEADER_VERSION = 1;
 const HEADER_KEY = 'h';
 
@@ -107,6 +112,8 @@ export interface ReportIndexOptions {
   retentionDays: number;
   /** Records one query may read at most (default MAX_SCANNED_RECORDS). */
   maxScannedRecords?: number;
+  /** Bytes of rows one answer holds at most (default MAX_REPORT_BYTES). */
+  maxReportBytes?: number;
   /** Called when a write fails: the index then stops (queries refuse) rather than drift. */
   onError?: (error: Error) => void;
 }
@@ -428,7 +435,7 @@ export class ReportIndex {
       }
       addDelta(figures, open);
     }
-    return summarise(query, figures, {
+    return summarise(query, figures, this.options.maxReportBytes ?? MAX_REPORT_BYTES, {
       asOfIndex: captured.asOfIndex,
       asOfMs: captured.asOfMs,
       incomplete: [
@@ -463,6 +470,7 @@ function relevant(kind: ReportKind, figures: RowFigures): boolean {
 function summarise(
   query: ReportQuery,
   figures: HistoryDelta,
+  maxBytes: number,
   about: Pick<Report, 'asOfIndex' | 'asOfMs' | 'incomplete'>,
 ): Report {
   const rows = new Map<string, ReportLine>();
@@ -504,16 +512,27 @@ function summarise(
     .filter(([, line]) => withRows.has(`${line.periodStartMs}|${line.licenceId}`) || line.peakSeats > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, line]) => line);
-  const truncated = sortedRows.length > query.maxRows || sortedLicences.length > query.maxRows;
+  let budgetBytes = maxBytes;
+  const within = <T>(lines: T[]): T[] => {
+    const kept: T[] = [];
+    for (const line of lines.slice(0, query.maxRows)) {
+      budgetBytes -= Buffer.byteLength(JSON.stringify(line), 'utf8');
+      if (budgetBytes < 0) break;
+      kept.push(line);
+    }
+    return kept;
+  };
+  const licenceLines = within(sortedLicences);
+  const rowLines = within(sortedRows);
   return {
     kind: query.kind,
     fromMs: query.fromMs,
     toMs: query.toMs,
     by: query.by,
     ...about,
-    rows: sortedRows.slice(0, query.maxRows),
-    licences: sortedLicences.slice(0, query.maxRows),
-    truncated,
+    rows: rowLines,
+    licences: licenceLines,
+    truncated: rowLines.length < sortedRows.length || licenceLines.length < sortedLicences.length,
   };
 }
 

@@ -197,6 +197,20 @@ describe('report index (LevelDB)', () => {
     await index.close();
   });
 
+  it('cuts a report at its byte bound too, and says so', async () => {
+    const index = await ReportIndex.open(storage.area('reports'), {
+      retentionDays: 400,
+      maxReportBytes: 600,
+    });
+    feed(index, workload());
+    const cut = await index.query(leasesQuery());
+    expect(cut.truncated).to.equal(true);
+    expect(cut.rows.length).to.be.greaterThan(0);
+    expect(cut.rows.length).to.be.lessThan(4);
+    expect(Buffer.byteLength(JSON.stringify([...cut.rows, ...cut.licences]))).to.be.at.most(600);
+    await index.close();
+  });
+
   it('refuses a report that would read more records than its bound, naming the range', async () => {
     const index = await ReportIndex.open(storage.area('reports'), {
       retentionDays: 400,
