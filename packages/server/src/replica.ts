@@ -116,6 +116,8 @@ export class Replica {
         ? null
         : await ReportIndex.open(options.reportArea, {
             retentionDays: config.reports.retentionDays,
+            onReset: (reason) =>
+              logger.warn('the usage-report index could not be read; it starts over', { reason }),
             onError: (error) =>
               logger.error('the usage-report index failed to write; reports stop', { error: error.message }),
           });

@@ -116,6 +116,8 @@ export interface ReportIndexOptions {
   maxReportBytes?: number;
   /** Called when a write fails: the index then stops (queries refuse) rather than drift. */
   onError?: (error: Error) => void;
+  /** Called when the stored index cannot be read at open: it is cleared and starts over. */
+  onReset?: (reason: string) => void;
 }
 
 const pad = (ms: number) => String(ms).padStart(15, '0');
@@ -160,7 +162,15 @@ export class ReportIndex {
   /** Opens the index in the area, reading its state (an empty area is an empty history). */
   static async open(area: KeyValueArea, options: ReportIndexOptions): Promise<ReportIndex> {
     assert.ok(Number.isSafeInteger(options.retentionDays) && options.retentionDays >= 1);
-    return new ReportIndex(area, options, await loadState(area));
+    try {
+      return new ReportIndex(area, options, await loadState(area));
+    } catch (error) {
+      // Derived data must never keep a node from serving: an index it cannot read starts over
+      // (from the entries the node still applies; what it no longer has becomes a gap).
+      options.onReset?.(error instanceof Error ? error.message : String(error));
+      await area.clear({ gte: '', lt: '\uffff' });
+      return new ReportIndex(area, options, emptyHistory());
+    }
   }
 
   /** The last index folded in. */
@@ -559,6 +569,13 @@ async function loadState(area: KeyValueArea): Promise<HistoryState> {
   };
   if (parsed.version !== HEADER_VERSION) {
     throw new Error(`the report index holds version ${parsed.version}; this version reads ${HEADER_VERSION}`);
+  }
+  if (
+    !Number.isSafeInteger(parsed.indexedThrough) ||
+    !Number.isSafeInteger(parsed.clockMs) ||
+    !Array.isArray(parsed.gaps)
+  ) {
+    throw new Error('the report index header is damaged');
   }
   state.indexedThrough = parsed.indexedThrough;
   state.clockMs = parsed.clockMs;

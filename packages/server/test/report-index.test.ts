@@ -175,6 +175,27 @@ describe('report index (LevelDB)', () => {
     await reopened.close();
   });
 
+  it('starts over, rather than keep the node from starting, when its stored state cannot be read', async () => {
+    const area = storage.area('reports');
+    await area.batch([
+      { type: 'put', key: 'h', value: '{"version":1,"indexedThrough":"x"' },
+      { type: 'put', key: `r!${'0'.repeat(15)}!x`, value: '{}' },
+    ]);
+    const reasons: string[] = [];
+    const index = await ReportIndex.open(area, {
+      retentionDays: 400,
+      onReset: (reason) => reasons.push(reason),
+    });
+    expect(reasons).to.have.length(1);
+    expect(index.indexedThrough).to.equal(0);
+    let left = 0;
+    for await (const _record of area.entries({ gte: '', lt: '\uffff' })) left += 1;
+    expect(left).to.equal(0);
+    feed(index, workload());
+    expect((await index.query(leasesQuery())).rows).to.not.be.empty;
+    await index.close();
+  });
+
   it('cuts a report at maxRows and says so; refuses bad queries naming the field', async () => {
     const index = await ReportIndex.open(storage.area('reports'), { retentionDays: 400 });
     feed(index, workload());
