@@ -140,7 +140,7 @@ export function reportTable(report: BillingReport): string {
     report.rows.length === 0
       ? 'no rows in this range\n'
       : formatTable(
-          headers.map((header) => header.toUpperCase()),
+          headers.map((header) => header.replace(/([A-Z])/g, ' $1').toUpperCase()),
           rows,
         );
   const licences =
