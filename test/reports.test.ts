@@ -194,8 +194,15 @@ describe('usage reports on both nodes (real processes)', function () {
       String(toMs),
       '--json',
     ]);
+    // tandemctl says so before calling...
     expect(result.code).to.equal(2);
-    expect(JSON.parse(result.stdout).error).to.deep.include({ code: 'invalid_argument', field: 'from_ms' });
+    expect(result.stderr).to.match(/--from must be on a whole UTC hour/);
+    // ...and the server names the field to any other caller.
+    const refused = await admin.getReport({ kind: 'usage', fromMs: fromMs + 60_000, toMs }).then(
+      () => null,
+      (error: unknown) => error as { code?: string; field?: string },
+    );
+    expect(refused).to.deep.include({ code: 'invalid_argument', field: 'from_ms' });
   });
 
   it('gives the same figures on both nodes after both restart', async () => {
