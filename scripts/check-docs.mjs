@@ -111,7 +111,7 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-const NUMERIC_SECTIONS = ['timing', 'limits', 'ledger', 'snapshot'];
+const NUMERIC_SECTIONS = ['timing', 'limits', 'ledger', 'snapshot', 'reports'];
 /** Where each documented key's value is in the parsed configuration. */
 const serverDefaults = new Map([
   ['node.role', config.node.role],

@@ -450,6 +450,37 @@ describe('bad input against a real tandemd', function () {
       field: 'limit',
     },
     {
+      name: 'GetReport of an unknown kind',
+      invoke: () => callError(a(), a().GetReport, { kind: 'bills', fromMs: 0, toMs: 3_600_000 }),
+      code: INVALID,
+      field: 'kind',
+    },
+    {
+      name: 'GetReport from 2^64 - 1',
+      invoke: () => callError(a(), a().GetReport, { kind: 'usage', fromMs: MAX_UINT64, toMs: 3_600_000 }),
+      code: INVALID,
+      field: 'from_ms',
+    },
+    {
+      name: 'GetReport to before from',
+      invoke: () => callError(a(), a().GetReport, { kind: 'leases', fromMs: 7_200_000, toMs: 3_600_000 }),
+      code: INVALID,
+      field: 'to_ms',
+    },
+    {
+      name: 'GetReport with too large a limit',
+      invoke: () =>
+        callError(a(), a().GetReport, { kind: 'usage', fromMs: 0, toMs: 3_600_000, limit: 100_001 }),
+      code: INVALID,
+      field: 'limit',
+    },
+    {
+      name: 'GetReport grouped by year',
+      invoke: () => callError(a(), a().GetReport, { kind: 'usage', fromMs: 0, toMs: 3_600_000, by: 'year' }),
+      code: INVALID,
+      field: 'by',
+    },
+    {
       name: 'AcquireLease with a control character in the host',
       invoke: acquire({ parameters: { host: 'ws\u001b[31m.example' } }),
       code: INVALID,

@@ -75,6 +75,7 @@ const ALLOWED: Record<string, Record<string, readonly string[]>> = {
     Verify: ['viewer', 'operator', 'admin'],
     ListIncidents: ['viewer', 'operator', 'admin'],
     ListAudit: ['viewer', 'operator', 'admin'],
+    GetReport: ['viewer', 'operator', 'admin'],
   },
   PeerService: {
     AppendEntries: ['node'],

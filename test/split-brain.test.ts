@@ -174,5 +174,32 @@ describe('pair mode split brain and merge (real processes)', function () {
     const granted = await newcomer.acquire('cad');
     expect(granted.leaseId).to.be.a('string');
     await waitForEqualState(pair.access, pair.servers, 20_000);
+
+    // The usage reports agree on both nodes: the main merged what the backup did alone (at the
+    // backup's times), and the backup, having discarded its history, derived its own anew from the
+    // main's log.
+    const hourMs = 3_600_000;
+    const fromMs = Math.floor(Date.now() / hourMs) * hourMs - hourMs;
+    const reportOf = async (kind: 'usage' | 'leases', address: string) => {
+      const { nodeId: _nodeId, ...report } = await admin.getReport(
+        { kind, fromMs, toMs: fromMs + 3 * hourMs, by: 'total' },
+        address,
+      );
+      return report;
+    };
+    for (const kind of ['usage', 'leases'] as const) {
+      const onMainReport = await reportOf(kind, pair.address('main'));
+      expect(await reportOf(kind, pair.address('backup')), kind).to.deep.equal(onMainReport);
+      expect(onMainReport.incomplete).to.deep.equal([]);
+    }
+    const usage = await reportOf('usage', pair.address('main'));
+    const units = (workstationId: string) =>
+      usage.rows.find((row) => row.workstationId === workstationId && row.licenceId === 'meter')?.usageUnits;
+    expect([units('meter-main'), units('meter-backup')]).to.deep.equal([15, 35]);
+    const leaseReport = await reportOf('leases', pair.address('backup'));
+    const grants = leaseReport.rows
+      .filter((row) => row.licenceId === 'cad')
+      .reduce((sum, row) => sum + row.grants, 0);
+    expect(grants).to.equal(7);
   });
 });

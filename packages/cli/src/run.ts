@@ -28,6 +28,13 @@ import {
   pkiToken,
   tokenRole,
 } from './pki-commands.js';
+import {
+  type ReportOptions,
+  reportFormat,
+  reportGrouping,
+  reportTimeMs,
+  showReport,
+} from './report-command.js';
 import { type CliIo, type GlobalOptions, Session } from './session.js';
 import { showUsage } from './usage-command.js';
 
@@ -170,6 +177,51 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
     .action((options: { since?: number; licence?: string; limit?: number }) =>
       perform(() => listAudit(session, options)),
     );
+
+  const report = program
+    .command('report')
+    .description('usage reports for billing, per licence, workstation, user, host and period');
+  for (const [kind, description] of [
+    ['usage', 'units reported and usage reports refused, per licence, workstation, user and host'],
+    [
+      'leases',
+      'lease hours, peak seats held at once, grants, renewals, releases, expiries, revocations and refused acquires',
+    ],
+  ] as const) {
+    report
+      .command(kind)
+      .description(
+        `${description}. The range is half-open, [--from, --to): from inclusive, to exclusive, both on ` +
+          'whole UTC hours; figures are kept per hour, in the leader’s entry time, for reports.retentionDays',
+      )
+      .requiredOption(
+        '--from <time>',
+        'start, inclusive: ISO 8601 date or time (UTC unless it has an offset) or epoch ms',
+        reportTimeMs,
+      )
+      .requiredOption(
+        '--to <time>',
+        'end, exclusive: ISO 8601 date or time (UTC unless it has an offset) or epoch ms',
+        reportTimeMs,
+      )
+      .option('--licence <id>', 'only this licence')
+      .option(
+        '--by <period>',
+        'one row per hour, day (default), week (ISO), month (UTC) or total',
+        reportGrouping,
+      )
+      .option('--format <format>', 'table (default), csv or json', reportFormat)
+      .option(
+        '--node <address>',
+        'ask this node (each node answers from its own index) instead of the first that answers',
+      )
+      .option(
+        '--limit <n>',
+        "at most this many rows (default and most: the node's reports.maxRows)",
+        positiveInteger,
+      )
+      .action((options: ReportOptions) => perform(() => showReport(session, kind, options)));
+  }
 
   program
     .command('incidents')

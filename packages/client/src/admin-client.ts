@@ -7,6 +7,7 @@ import { type AuditRecord, readLicenceFile } from '@tandem/ledger';
 import type {
   AdminServiceClient,
   ClusterStatusResponse__Output,
+  GetReportResponse__Output,
   GetUsageResponse__Output,
   LicenceResponse__Output,
   ListAuditResponse__Output,
@@ -50,6 +51,61 @@ export interface UsageSummary {
   licenceId: string;
   periods: UsagePeriod[];
   totalUsed: number;
+}
+
+/** What GetReport is asked: see tandemctl report --help. */
+export interface ReportQuery {
+  kind: 'usage' | 'leases';
+  /** Inclusive, on a whole UTC hour. */
+  fromMs: number;
+  /** Exclusive, on a whole UTC hour. */
+  toMs: number;
+  licenceId?: string;
+  /** hour, day (the default), week, month or total. */
+  by?: string;
+  /** At most this many rows (default and most: the node's reports.maxRows). */
+  limit?: number;
+}
+
+/** One row of a usage report: who, which period, and the figures of the report's kind. */
+export interface ReportRowView {
+  licenceId: string;
+  workstationId: string;
+  user: string;
+  host: string;
+  periodStartMs: number;
+  leaseMs: number;
+  peakSeats: number;
+  grants: number;
+  renewals: number;
+  releases: number;
+  expiries: number;
+  revocations: number;
+  usageUnits: number;
+  usageReports: number;
+  /** Refusals by reason, sorted by reason. */
+  denials: Record<string, number>;
+}
+
+export interface BillingReport {
+  /** The node that answered. */
+  nodeId: string;
+  kind: string;
+  fromMs: number;
+  toMs: number;
+  by: string;
+  asOfIndex: number;
+  asOfMs: number;
+  incomplete: Array<{ fromMs: number; toMs: number; reason: string }>;
+  rows: ReportRowView[];
+  licences: Array<{
+    licenceId: string;
+    periodStartMs: number;
+    peakSeats: number;
+    leaseMs: number;
+    usageUnits: number;
+  }>;
+  truncated: boolean;
 }
 
 export interface TransferResult {
@@ -275,6 +331,67 @@ export class AdminClient {
       service.ListAudit(request, options, callback),
     );
     return { records: response.records.map(auditRecordFromWire), truncated: response.truncated };
+  }
+
+  /**
+   * A usage report for billing, from the node at `address` (each node answers from its own index),
+   * or from the first server that answers.
+   */
+  async getReport(query: ReportQuery, address?: string): Promise<BillingReport> {
+    if (query.licenceId !== undefined) requireIdentifier(query.licenceId, 'licence_id');
+    const request = {
+      kind: query.kind,
+      fromMs: query.fromMs,
+      toMs: query.toMs,
+      licenceId: query.licenceId ?? '',
+      by: query.by ?? '',
+      limit: query.limit ?? 0,
+    };
+    const invoke: Invoke<GetReportResponse__Output> = (service, options, callback) =>
+      service.GetReport(request, options, callback);
+    const response =
+      address === undefined ? await this.#call('GetReport', invoke) : await this.#callNode(address, invoke);
+    return {
+      nodeId: response.header?.nodeId ?? '',
+      kind: response.kind,
+      fromMs: response.fromMs,
+      toMs: response.toMs,
+      by: response.by,
+      asOfIndex: response.asOfIndex,
+      asOfMs: response.asOfMs,
+      incomplete: response.incomplete.map((gap) => ({
+        fromMs: gap.fromMs,
+        toMs: gap.toMs,
+        reason: gap.reason,
+      })),
+      rows: response.rows.map((row) => ({
+        licenceId: row.licenceId,
+        workstationId: row.workstationId,
+        user: row.user,
+        host: row.host,
+        periodStartMs: row.periodStartMs,
+        leaseMs: row.leaseMs,
+        peakSeats: row.peakSeats,
+        grants: row.grants,
+        renewals: row.renewals,
+        releases: row.releases,
+        expiries: row.expiries,
+        revocations: row.revocations,
+        usageUnits: row.usageUnits,
+        usageReports: row.usageReports,
+        denials: Object.fromEntries(
+          Object.entries(row.denials).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        ),
+      })),
+      licences: response.licences.map((line) => ({
+        licenceId: line.licenceId,
+        periodStartMs: line.periodStartMs,
+        peakSeats: line.peakSeats,
+        leaseMs: line.leaseMs,
+        usageUnits: line.usageUnits,
+      })),
+      truncated: response.truncated,
+    };
   }
 
   /**

@@ -1,5 +1,6 @@
 // The public surface of @tandem/ledger.
 
+export { type AppliedEvent, MAX_APPLIED_EVENTS_PER_ENTRY } from './applied-events.js';
 export type { AuditPage, AuditQuery } from './audit-trail.js';
 export { canonicalJson } from './canonical.js';
 export {

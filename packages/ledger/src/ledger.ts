@@ -4,6 +4,7 @@
 // nodes that applied the same entries hold (and hash) the same state.
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
+import { type AppliedEvent, MAX_APPLIED_EVENTS_PER_ENTRY } from './applied-events.js';
 import { type AuditPage, type AuditQuery, AuditTrail } from './audit-trail.js';
 import { deepFreeze } from './canonical.js';
 import { LedgerDataError } from './errors.js';
@@ -30,6 +31,7 @@ import type {
   AuditOrigin,
   AuditRecord,
   Command,
+  CommandType,
   Incident,
   IncidentKind,
   Lease,
@@ -241,6 +243,10 @@ export class Ledger {
   private recordedClusterId: string | null = null;
   private lastAppliedIndex = 0;
   private clock = 0;
+  /** What the entry being applied did (see appliedEvents); not state: never in a snapshot. */
+  private journal: AppliedEvent[] = [];
+  /** The innermost command being applied (a merged one within a merge), for the applied events. */
+  private journalCommand: CommandType | null = null;
 
   constructor(options?: Partial<LedgerOptions>) {
     this.options = resolveLedgerOptions(options);
@@ -275,6 +281,19 @@ export class Ledger {
    * clock is clamped to the clock rather than refused: after a failover the new leader's clock may
    * lag the old one's, and refusing would stop every node at the same entry.
    */
+  /**
+   * What the last applied entry did to leases and usage, in order (see applied-events.ts); empty
+   * before any entry and after a restore. Read it before the next apply.
+   */
+  appliedEvents(): readonly AppliedEvent[] {
+    return this.journal;
+  }
+
+  private note(event: AppliedEvent): void {
+    assert.ok(this.journal.length < MAX_APPLIED_EVENTS_PER_ENTRY, 'an entry did more than an entry can do');
+    this.journal.push(event);
+  }
+
   apply(entry: LedgerEntry): Result {
     assert.ok(typeof entry === 'object' && entry !== null, 'ledger entry must be an object');
     assert.ok(
@@ -292,6 +311,8 @@ export class Ledger {
       `entry ${entry.index} has an impossible timestamp ${entry.timestampMs}`,
     );
     this.lastAppliedIndex = entry.index;
+    this.journal = [];
+    this.journalCommand = entry.command.type;
     if (entry.timestampMs > this.clock) this.clock = entry.timestampMs;
     this.forgetOldRequests();
     this.forgetOldAudit();
@@ -321,6 +342,7 @@ export class Ledger {
     );
     if (requestId !== null) this.remember(requestId, entry.index, result, commandFingerprint(entry.command));
     if (invalid === null) this.recordAudit(entry.command, result, entry.index, null);
+    this.note({ kind: 'executed', atMs: this.clock, command: entry.command, result });
     return result;
   }
 
@@ -658,7 +680,7 @@ export class Ledger {
       expiresAtMs: this.clock + command.ttlMs,
       ttlMs: command.ttlMs,
     });
-    this.addLease({ lease, grantIndex: index, grantTerm: term });
+    this.addLease({ lease, grantIndex: index, grantTerm: term }, this.clock);
     return { ok: true, outcome: { kind: 'lease', lease } };
   }
 
@@ -823,8 +845,12 @@ export class Ledger {
     return slot;
   }
 
-  private addLease(slot: LeaseSlot): void {
+  /** `startedAtMs`: when the lease became held, for the applied events; absent while restoring. */
+  private addLease(slot: LeaseSlot, startedAtMs?: number): void {
     const { lease } = slot;
+    if (startedAtMs !== undefined) {
+      this.note({ kind: 'lease_started', atMs: startedAtMs, lease, command: this.journalCommand ?? 'tick' });
+    }
     this.leases.set(lease.leaseId, slot);
     let licenceLeases = this.leaseIdsByLicence.get(lease.licenceId);
     if (licenceLeases === undefined) {
@@ -849,6 +875,7 @@ export class Ledger {
   private replaceLease(slot: LeaseSlot, lease: Lease): void {
     assert.equal(lease.leaseId, slot.lease.leaseId);
     slot.lease = lease;
+    this.note({ kind: 'lease_renewed', atMs: this.clock, lease, command: this.journalCommand ?? 'tick' });
     this.scheduleExpiry(slot);
   }
 
@@ -859,6 +886,13 @@ export class Ledger {
   private removeLease(slot: LeaseSlot, endedAtMs: number, expired = false): void {
     const { lease } = slot;
     assert.ok(this.leases.delete(lease.leaseId), `lease ${lease.leaseId} is not live`);
+    this.note({
+      kind: 'lease_ended',
+      atMs: Math.max(endedAtMs, lease.grantedAtMs),
+      lease,
+      expired,
+      command: this.journalCommand ?? 'tick',
+    });
     this.seatHistory.record({
       leaseId: lease.leaseId,
       licenceId: lease.licenceId,
@@ -1020,6 +1054,7 @@ export class Ledger {
     let skipped = 0;
     for (const merged of command.entries) {
       const nested = merged.command;
+      this.journalCommand = nested.type;
       // The main's own clock rules expiry, and its own cluster id stands.
       if (nested.type === 'tick' || nested.type === 'extend_leases' || nested.type === 'set_cluster_id') {
         skipped += 1;
@@ -1043,6 +1078,7 @@ export class Ledger {
         continue;
       }
       const result = deepFreeze(this.executeMerged(nested, merged, effects, entry.index));
+      this.note({ kind: 'executed', atMs: this.mergedTimeMs(merged), command: nested, result });
       this.remember(nested.requestId, entry.index, result, commandFingerprint(nested));
       this.recordAudit(nested, result, entry.index, {
         nodeId: command.sourceNodeId,
@@ -1056,6 +1092,7 @@ export class Ledger {
       applied += 1;
     }
     // The workstations' releases and renewals that reached this side before the leases did.
+    this.journalCommand = 'lease_intent';
     this.applyLeaseIntents(effects);
     const incidentIds = this.openIncidents(command, entry, effects);
     return { ok: true, outcome: { kind: 'merged', applied, duplicates, skipped, incidentIds } };
@@ -1134,6 +1171,7 @@ export class Ledger {
     }
     const result = this.forcedReport(command, merged, effects);
     if (!result.ok) return;
+    this.note({ kind: 'executed', atMs: this.mergedTimeMs(merged), command, result });
     // The acceptance replaces the main's refusal (which also makes a repeated merge change
     // nothing); the refusal is kept as the other side's answer.
     this.requests.delete(command.requestId);
@@ -1248,7 +1286,7 @@ export class Ledger {
       expiresAtMs,
       ttlMs: backupLease.ttlMs,
     });
-    this.addLease({ lease, grantIndex: grant.grantIndex, grantTerm: grant.grantTerm });
+    this.addLease({ lease, grantIndex: grant.grantIndex, grantTerm: grant.grantTerm }, renewedAtMs);
     return { ok: true, outcome: { kind: 'lease', lease } };
   }
 
@@ -1335,7 +1373,7 @@ export class Ledger {
       expiresAtMs: Math.min(granted.expiresAtMs, this.clock + granted.ttlMs),
       ttlMs: granted.ttlMs,
     });
-    this.addLease({ lease, grantIndex: grant.grantIndex, grantTerm: grant.grantTerm });
+    this.addLease({ lease, grantIndex: grant.grantIndex, grantTerm: grant.grantTerm }, lease.grantedAtMs);
     effects.seatLicences.add(licence.licenceId);
     return { ok: true, outcome: { kind: 'lease', lease } };
   }

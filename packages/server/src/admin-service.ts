@@ -10,6 +10,8 @@ import type {
   AdminServiceHandlers,
   ClusterStatusResponse,
   DeactivateLicenceRequest__Output,
+  GetReportRequest__Output,
+  GetReportResponse,
   GetUsageRequest__Output,
   GetUsageResponse,
   LicenceResponse,
@@ -48,6 +50,8 @@ import { type AuditEvent, logAudit } from './logger.js';
 import { execute, expectOutcome, operationPolicy } from './operations.js';
 import type { PeerContacts } from './peer-contact.js';
 import type { Replica } from './replica.js';
+import { type ReportGrouping, ReportIndex, type ReportKind } from './report-index.js';
+import { reportToWire } from './report-wire.js';
 import {
   actorOf,
   licenceFileText,
@@ -445,6 +449,28 @@ export function adminService(
         records: page.records.map(auditRecordToWire),
         truncated: page.truncated,
       };
+    }),
+    // Any node answers from its own index (a follower too): the figures come with the applied
+    // index they include, and two nodes at the same index answer the same.
+    GetReport: unary(context, async (request: GetReportRequest__Output): Promise<GetReportResponse> => {
+      const reports = replica.reports;
+      if (reports === null)
+        throw new OperationalError('not_implemented', 'this node keeps no report index', false);
+      if (request.licenceId !== '') requireIdentifier(request.licenceId, 'licence_id');
+      requireTime(request.fromMs, 'from_ms');
+      requireTime(request.toMs, 'to_ms');
+      const maxRows = config.reports.maxRows;
+      requireInteger(request.limit, 'limit', 0, maxRows);
+      const query = {
+        kind: request.kind as ReportKind,
+        fromMs: request.fromMs,
+        toMs: request.toMs,
+        licenceId: request.licenceId === '' ? null : request.licenceId,
+        by: (request.by === '' ? 'day' : request.by) as ReportGrouping,
+        maxRows: request.limit === 0 ? maxRows : request.limit,
+      };
+      ReportIndex.check(query);
+      return { header: responseHeader(context), ...reportToWire(await reports.query(query)) };
     }),
     Verify: unary(context, async (request: VerifyRequest__Output): Promise<VerifyResponse> => {
       requireInteger(request.waitForIndex, 'wait_for_index', 0, Number.MAX_SAFE_INTEGER);

@@ -52,6 +52,7 @@ export const METHOD_ROLES: Readonly<Record<string, Readonly<Record<string, reado
     Verify: VIEWER,
     ListIncidents: VIEWER,
     ListAudit: VIEWER,
+    GetReport: VIEWER,
   },
   'tandem.v1.PeerService': {
     AppendEntries: NODE,

@@ -142,6 +142,12 @@ export interface TandemConfig {
     /** Take a snapshot and compact the log every this many applied entries. */
     everyEntries: number;
   };
+  reports: {
+    /** How long the usage-report index keeps an hour's figures, in entry time (days). */
+    retentionDays: number;
+    /** The most rows one report answers; a larger one is cut and says so. */
+    maxRows: number;
+  };
   log: {
     level: LogLevel;
   };
@@ -199,6 +205,10 @@ const NUMERIC_SETTINGS = {
   },
   snapshot: {
     everyEntries: [10_000, 10, 100_000_000],
+  },
+  reports: {
+    retentionDays: [400, 1, 3660],
+    maxRows: [5000, 10, 100_000],
   },
 } as const satisfies Record<string, Record<string, readonly [number, number, number]>>;
 
@@ -363,6 +373,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     'limits',
     'ledger',
     'snapshot',
+    'reports',
     'log',
     'tls',
     'auth',
@@ -484,6 +495,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   }
   const ledger = numericSection(root, 'ledger');
   const snapshot = numericSection(root, 'snapshot');
+  const reports = numericSection(root, 'reports');
 
   const logRaw = section(root, 'log', ['level'], false);
   const log = {
@@ -501,6 +513,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     limits,
     ledger,
     snapshot,
+    reports,
     log,
   };
 }

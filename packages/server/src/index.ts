@@ -25,5 +25,8 @@ export * from './pending-responses.js';
 export { freePort } from './ports.js';
 export * from './refusal-log.js';
 export * from './replica.js';
+export * from './report-index.js';
+export { reportToWire } from './report-wire.js';
 export * from './snapshot-stream.js';
 export * from './tandemd.js';
+export * from './usage-history.js';

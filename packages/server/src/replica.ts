@@ -29,7 +29,7 @@ import {
 } from '@tandem/driver';
 import type { Command, LedgerStateMachine, Result } from '@tandem/ledger';
 import { ENTRY_DATA_MAX_BYTES, type Ledger, ledgerStateMachines, resolveLedgerOptions } from '@tandem/ledger';
-import type { NodeStorage, PersistUpdate } from '@tandem/storage';
+import type { KeyValueArea, NodeStorage, PersistUpdate } from '@tandem/storage';
 import { clusterIdToPropose, ledgerOptionsOf } from './cluster-id.js';
 import type { TandemConfig } from './config.js';
 import { mainNodeId, witnessOf } from './config.js';
@@ -38,6 +38,8 @@ import { InvalidArgumentError, OperationalError } from './errors.js';
 import type { Logger } from './logger.js';
 import { peerMessageLimits } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
+import { ReportIndex } from './report-index.js';
+import type { LedgerView } from './usage-history.js';
 
 /** What a committed client operation returns: the ledger's result and where it was applied. */
 export interface Applied {
@@ -75,6 +77,8 @@ export interface ReplicaOptions {
   refusals?: RefusalLog;
   /** Told of every change of the core's role, after it is logged (the metrics count hand-backs). */
   roleChanged?: (previous: SoftState, change: RoleChange) => void;
+  /** Where the usage-report index lives (report-index.ts); absent: no reports. */
+  reportArea?: KeyValueArea;
 }
 
 export interface ReplicaStatus {
@@ -99,6 +103,8 @@ export class Replica {
   private constructor(
     private readonly options: ReplicaOptions,
     private readonly driver: Driver<LedgerStateMachine>,
+    /** The usage-report index this replica feeds; null without a report area. */
+    readonly reports: ReportIndex | null,
   ) {}
 
   /** The driver's counts (batches, elections, merges, snapshots); read-only, for the metrics. */
@@ -114,6 +120,16 @@ export class Replica {
   static async open(options: ReplicaOptions): Promise<Replica> {
     const { config, storage, logger } = options;
     const loaded = await storage.load();
+    const reports =
+      options.reportArea === undefined
+        ? null
+        : await ReportIndex.open(options.reportArea, {
+            retentionDays: config.reports.retentionDays,
+            onReset: (reason) =>
+              logger.warn('the usage-report index could not be read; it starts over', { reason }),
+            onError: (error) =>
+              logger.error('the usage-report index failed to write; reports stop', { error: error.message }),
+          });
     const refusals = options.refusals ?? new RefusalLog({ logger, clock: options.clock });
     const maxEntryBytes =
       config.cluster.mode === 'single'
@@ -173,6 +189,16 @@ export class Replica {
           });
           options.roleChanged?.(previous, change);
         },
+        // The usage-report index folds what each ledger entry did (report-index.ts).
+        entryApplied: (entry, result) => {
+          const ledger = replica?.ledger;
+          if (reports === null || result === null || ledger === undefined) return;
+          reports.entryApplied(entry.index, ledger.clockMs, ledger.appliedEvents());
+        },
+        snapshotInstalled: () => {
+          if (replica !== null) noteRestored(reports, replica.ledger, logger);
+        },
+        historyDiscarded: () => reports?.historyDiscarded(),
         applied: (index) => {
           for (const listener of replica?.appliedListeners ?? []) listener(index);
         },
@@ -182,7 +208,9 @@ export class Replica {
         },
       },
     });
-    replica = new Replica(options, driver);
+    replica = new Replica(options, driver, reports);
+    // Entries compacted into a snapshot the index never folded (a new index, a lost write).
+    noteRestored(reports, replica.ledger, logger);
     logger.info('replica opened', {
       snapshotIndex: loaded.snapshot?.metadata.index ?? 0,
       entries: loaded.entries.length,
@@ -334,7 +362,9 @@ export class Replica {
   stop(): Promise<void> {
     if (this.stopping === null) {
       for (const timer of this.timers) clearInterval(timer);
-      this.stopping = new Promise((resolve) => this.driver.stop(resolve));
+      const stopped = new Promise<void>((resolve) => this.driver.stop(resolve));
+      // The index writes what it folded before the storage closes.
+      this.stopping = stopped.then(() => this.reports?.close().catch(() => undefined));
     }
     return this.stopping;
   }
@@ -361,6 +391,24 @@ export class Replica {
    */
   logHash(index?: number): LogHash | null {
     return this.driver.logHash(index);
+  }
+}
+
+/** Tells the report index where the ledger now stands; a skipped stretch is logged. */
+function noteRestored(reports: ReportIndex | null, ledger: Ledger, logger: Logger): void {
+  if (reports === null) return;
+  const view: LedgerView = {
+    appliedIndex: ledger.appliedIndex,
+    clockMs: ledger.clockMs,
+    leases: ledger.listLeases(),
+  };
+  const gap = reports.ledgerRestored(view);
+  if (gap !== null) {
+    logger.warn('the usage-report index missed entries compacted into a snapshot; reports say so', {
+      fromMs: gap.fromMs,
+      toMs: gap.toMs,
+      appliedIndex: ledger.appliedIndex,
+    });
   }
 }
 

@@ -108,6 +108,7 @@ export class Tandemd {
       ...(crashPoints === undefined ? {} : { crashPoints }),
       refusals,
       roleChanged: (previous, change) => metrics.consensus.roleChanged(previous, change),
+      reportArea: storage.area('reports'),
     });
     transport?.attach(replica);
     metrics.watch({ replica, certificates: () => credentials.notAfterMs() });

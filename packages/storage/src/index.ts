@@ -1,5 +1,6 @@
 export { crc32 } from './crc32.js';
 export { CorruptRecordError, StorageDirectoryError, StorageError, type StorageErrorCode } from './errors.js';
+export type { AreaOperation, AreaRange, KeyValueArea } from './key-value-area.js';
 export { DEFAULT_SNAPSHOT_CHUNK_BYTES, LevelStorage, type LevelStorageOptions } from './level-storage.js';
 export type { LogStore } from './log-store.js';
 export { makeDirectory } from './make-directory.js';

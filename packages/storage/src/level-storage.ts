@@ -10,6 +10,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Entry, HardState, Snapshot } from '@tandem/consensus';
 import { ClassicLevel } from 'classic-level';
 import { CorruptRecordError, StorageDirectoryError, StorageError } from './errors.js';
+import type { AreaOperation, KeyValueArea } from './key-value-area.js';
 import { makeDirectory } from './make-directory.js';
 import type { NodeStorage, PersistUpdate, StoredNodeState } from './node-storage.js';
 import {
@@ -151,6 +152,39 @@ export class LevelStorage implements NodeStorage {
       await database.close();
       throw error;
     }
+  }
+
+  /**
+   * A named area of this database for derived data (see key-value-area.ts); the name is letters
+   * and digits. Closed with the storage.
+   */
+  area(name: string): KeyValueArea {
+    assert.ok(/^[a-z][a-z0-9-]{0,31}$/.test(name), `area name ${name} must be letters and digits`);
+    const sublevel = this.database.sublevel<string, string>(name, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'utf8',
+    });
+    return {
+      get: (key) => sublevel.get(key),
+      getMany: (keys) => sublevel.getMany([...keys]),
+      batch: async (operations: readonly AreaOperation[], options) => {
+        this.assertUsable();
+        // Through the root database, which takes LevelDB's sync option, with each write in the area.
+        // (The typings tie a batch's sublevel to the root's encodings, which differ here.)
+        const writes = operations.map((operation) => ({
+          ...operation,
+          sublevel,
+        })) as unknown as BatchOperation[];
+        await this.database.batch(writes, { sync: options?.sync ?? false });
+      },
+      entries: (range) =>
+        sublevel.iterator({
+          gte: range.gte,
+          lt: range.lt,
+          ...(range.limit === undefined ? {} : { limit: range.limit }),
+        }),
+      clear: (range) => sublevel.clear({ gte: range.gte, lt: range.lt }),
+    };
   }
 
   firstIndex(): number {

@@ -10,6 +10,8 @@ import type { ClusterStatusRequest as _tandem_v1_ClusterStatusRequest, ClusterSt
 import type { ClusterStatusResponse as _tandem_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _tandem_v1_ClusterStatusResponse__Output } from './tandem/v1/ClusterStatusResponse.js';
 import type { DeactivateLicenceRequest as _tandem_v1_DeactivateLicenceRequest, DeactivateLicenceRequest__Output as _tandem_v1_DeactivateLicenceRequest__Output } from './tandem/v1/DeactivateLicenceRequest.js';
 import type { GetLicenceRequest as _tandem_v1_GetLicenceRequest, GetLicenceRequest__Output as _tandem_v1_GetLicenceRequest__Output } from './tandem/v1/GetLicenceRequest.js';
+import type { GetReportRequest as _tandem_v1_GetReportRequest, GetReportRequest__Output as _tandem_v1_GetReportRequest__Output } from './tandem/v1/GetReportRequest.js';
+import type { GetReportResponse as _tandem_v1_GetReportResponse, GetReportResponse__Output as _tandem_v1_GetReportResponse__Output } from './tandem/v1/GetReportResponse.js';
 import type { GetUsageRequest as _tandem_v1_GetUsageRequest, GetUsageRequest__Output as _tandem_v1_GetUsageRequest__Output } from './tandem/v1/GetUsageRequest.js';
 import type { GetUsageResponse as _tandem_v1_GetUsageResponse, GetUsageResponse__Output as _tandem_v1_GetUsageResponse__Output } from './tandem/v1/GetUsageResponse.js';
 import type { Incident as _tandem_v1_Incident, Incident__Output as _tandem_v1_Incident__Output } from './tandem/v1/Incident.js';
@@ -28,6 +30,9 @@ import type { ListLicencesRequest as _tandem_v1_ListLicencesRequest, ListLicence
 import type { ListLicencesResponse as _tandem_v1_ListLicencesResponse, ListLicencesResponse__Output as _tandem_v1_ListLicencesResponse__Output } from './tandem/v1/ListLicencesResponse.js';
 import type { NodeStatus as _tandem_v1_NodeStatus, NodeStatus__Output as _tandem_v1_NodeStatus__Output } from './tandem/v1/NodeStatus.js';
 import type { Quota as _tandem_v1_Quota, Quota__Output as _tandem_v1_Quota__Output } from './tandem/v1/Quota.js';
+import type { ReportGap as _tandem_v1_ReportGap, ReportGap__Output as _tandem_v1_ReportGap__Output } from './tandem/v1/ReportGap.js';
+import type { ReportLicenceRow as _tandem_v1_ReportLicenceRow, ReportLicenceRow__Output as _tandem_v1_ReportLicenceRow__Output } from './tandem/v1/ReportLicenceRow.js';
+import type { ReportRow as _tandem_v1_ReportRow, ReportRow__Output as _tandem_v1_ReportRow__Output } from './tandem/v1/ReportRow.js';
 import type { ResponseHeader as _tandem_v1_ResponseHeader, ResponseHeader__Output as _tandem_v1_ResponseHeader__Output } from './tandem/v1/ResponseHeader.js';
 import type { RevokeLeaseRequest as _tandem_v1_RevokeLeaseRequest, RevokeLeaseRequest__Output as _tandem_v1_RevokeLeaseRequest__Output } from './tandem/v1/RevokeLeaseRequest.js';
 import type { RevokeLeaseResponse as _tandem_v1_RevokeLeaseResponse, RevokeLeaseResponse__Output as _tandem_v1_RevokeLeaseResponse__Output } from './tandem/v1/RevokeLeaseResponse.js';
@@ -57,6 +62,8 @@ export interface ProtoGrpcType {
       ClusterStatusResponse: MessageTypeDefinition<_tandem_v1_ClusterStatusResponse, _tandem_v1_ClusterStatusResponse__Output>
       DeactivateLicenceRequest: MessageTypeDefinition<_tandem_v1_DeactivateLicenceRequest, _tandem_v1_DeactivateLicenceRequest__Output>
       GetLicenceRequest: MessageTypeDefinition<_tandem_v1_GetLicenceRequest, _tandem_v1_GetLicenceRequest__Output>
+      GetReportRequest: MessageTypeDefinition<_tandem_v1_GetReportRequest, _tandem_v1_GetReportRequest__Output>
+      GetReportResponse: MessageTypeDefinition<_tandem_v1_GetReportResponse, _tandem_v1_GetReportResponse__Output>
       GetUsageRequest: MessageTypeDefinition<_tandem_v1_GetUsageRequest, _tandem_v1_GetUsageRequest__Output>
       GetUsageResponse: MessageTypeDefinition<_tandem_v1_GetUsageResponse, _tandem_v1_GetUsageResponse__Output>
       Incident: MessageTypeDefinition<_tandem_v1_Incident, _tandem_v1_Incident__Output>
@@ -79,6 +86,9 @@ export interface ProtoGrpcType {
       NodeStatus: MessageTypeDefinition<_tandem_v1_NodeStatus, _tandem_v1_NodeStatus__Output>
       Period: EnumTypeDefinition
       Quota: MessageTypeDefinition<_tandem_v1_Quota, _tandem_v1_Quota__Output>
+      ReportGap: MessageTypeDefinition<_tandem_v1_ReportGap, _tandem_v1_ReportGap__Output>
+      ReportLicenceRow: MessageTypeDefinition<_tandem_v1_ReportLicenceRow, _tandem_v1_ReportLicenceRow__Output>
+      ReportRow: MessageTypeDefinition<_tandem_v1_ReportRow, _tandem_v1_ReportRow__Output>
       ResponseHeader: MessageTypeDefinition<_tandem_v1_ResponseHeader, _tandem_v1_ResponseHeader__Output>
       RevokeLeaseRequest: MessageTypeDefinition<_tandem_v1_RevokeLeaseRequest, _tandem_v1_RevokeLeaseRequest__Output>
       RevokeLeaseResponse: MessageTypeDefinition<_tandem_v1_RevokeLeaseResponse, _tandem_v1_RevokeLeaseResponse__Output>

@@ -7,6 +7,8 @@ import type { ClusterStatusRequest as _tandem_v1_ClusterStatusRequest, ClusterSt
 import type { ClusterStatusResponse as _tandem_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _tandem_v1_ClusterStatusResponse__Output } from '../../tandem/v1/ClusterStatusResponse.js';
 import type { DeactivateLicenceRequest as _tandem_v1_DeactivateLicenceRequest, DeactivateLicenceRequest__Output as _tandem_v1_DeactivateLicenceRequest__Output } from '../../tandem/v1/DeactivateLicenceRequest.js';
 import type { GetLicenceRequest as _tandem_v1_GetLicenceRequest, GetLicenceRequest__Output as _tandem_v1_GetLicenceRequest__Output } from '../../tandem/v1/GetLicenceRequest.js';
+import type { GetReportRequest as _tandem_v1_GetReportRequest, GetReportRequest__Output as _tandem_v1_GetReportRequest__Output } from '../../tandem/v1/GetReportRequest.js';
+import type { GetReportResponse as _tandem_v1_GetReportResponse, GetReportResponse__Output as _tandem_v1_GetReportResponse__Output } from '../../tandem/v1/GetReportResponse.js';
 import type { GetUsageRequest as _tandem_v1_GetUsageRequest, GetUsageRequest__Output as _tandem_v1_GetUsageRequest__Output } from '../../tandem/v1/GetUsageRequest.js';
 import type { GetUsageResponse as _tandem_v1_GetUsageResponse, GetUsageResponse__Output as _tandem_v1_GetUsageResponse__Output } from '../../tandem/v1/GetUsageResponse.js';
 import type { LicenceResponse as _tandem_v1_LicenceResponse, LicenceResponse__Output as _tandem_v1_LicenceResponse__Output } from '../../tandem/v1/LicenceResponse.js';
@@ -64,6 +66,15 @@ export interface AdminServiceClient extends grpc.Client {
   getLicence(argument: _tandem_v1_GetLicenceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
   getLicence(argument: _tandem_v1_GetLicenceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
   getLicence(argument: _tandem_v1_GetLicenceRequest, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetReport(argument: _tandem_v1_GetReportRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_GetReportResponse__Output>): grpc.ClientUnaryCall;
+  GetReport(argument: _tandem_v1_GetReportRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_GetReportResponse__Output>): grpc.ClientUnaryCall;
+  GetReport(argument: _tandem_v1_GetReportRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_GetReportResponse__Output>): grpc.ClientUnaryCall;
+  GetReport(argument: _tandem_v1_GetReportRequest, callback: grpc.requestCallback<_tandem_v1_GetReportResponse__Output>): grpc.ClientUnaryCall;
+  getReport(argument: _tandem_v1_GetReportRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_GetReportResponse__Output>): grpc.ClientUnaryCall;
+  getReport(argument: _tandem_v1_GetReportRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_GetReportResponse__Output>): grpc.ClientUnaryCall;
+  getReport(argument: _tandem_v1_GetReportRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_GetReportResponse__Output>): grpc.ClientUnaryCall;
+  getReport(argument: _tandem_v1_GetReportRequest, callback: grpc.requestCallback<_tandem_v1_GetReportResponse__Output>): grpc.ClientUnaryCall;
   
   GetUsage(argument: _tandem_v1_GetUsageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_GetUsageResponse__Output>): grpc.ClientUnaryCall;
   GetUsage(argument: _tandem_v1_GetUsageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_GetUsageResponse__Output>): grpc.ClientUnaryCall;
@@ -166,6 +177,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   GetLicence: grpc.handleUnaryCall<_tandem_v1_GetLicenceRequest__Output, _tandem_v1_LicenceResponse>;
   
+  GetReport: grpc.handleUnaryCall<_tandem_v1_GetReportRequest__Output, _tandem_v1_GetReportResponse>;
+  
   GetUsage: grpc.handleUnaryCall<_tandem_v1_GetUsageRequest__Output, _tandem_v1_GetUsageResponse>;
   
   ListAudit: grpc.handleUnaryCall<_tandem_v1_ListAuditRequest__Output, _tandem_v1_ListAuditResponse>;
@@ -193,6 +206,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   ClusterStatus: MethodDefinition<_tandem_v1_ClusterStatusRequest, _tandem_v1_ClusterStatusResponse, _tandem_v1_ClusterStatusRequest__Output, _tandem_v1_ClusterStatusResponse__Output>
   DeactivateLicence: MethodDefinition<_tandem_v1_DeactivateLicenceRequest, _tandem_v1_LicenceResponse, _tandem_v1_DeactivateLicenceRequest__Output, _tandem_v1_LicenceResponse__Output>
   GetLicence: MethodDefinition<_tandem_v1_GetLicenceRequest, _tandem_v1_LicenceResponse, _tandem_v1_GetLicenceRequest__Output, _tandem_v1_LicenceResponse__Output>
+  GetReport: MethodDefinition<_tandem_v1_GetReportRequest, _tandem_v1_GetReportResponse, _tandem_v1_GetReportRequest__Output, _tandem_v1_GetReportResponse__Output>
   GetUsage: MethodDefinition<_tandem_v1_GetUsageRequest, _tandem_v1_GetUsageResponse, _tandem_v1_GetUsageRequest__Output, _tandem_v1_GetUsageResponse__Output>
   ListAudit: MethodDefinition<_tandem_v1_ListAuditRequest, _tandem_v1_ListAuditResponse, _tandem_v1_ListAuditRequest__Output, _tandem_v1_ListAuditResponse__Output>
   ListIncidents: MethodDefinition<_tandem_v1_ListIncidentsRequest, _tandem_v1_ListIncidentsResponse, _tandem_v1_ListIncidentsRequest__Output, _tandem_v1_ListIncidentsResponse__Output>
