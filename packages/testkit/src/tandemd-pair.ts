@@ -82,6 +82,13 @@ export class TandemdPair {
     return ['--servers', this.servers.join(','), ...credentials];
   }
 
+  /** A running node's HTTP port (the web console), e.g. 127.0.0.1:41234. */
+  httpAddress(role: PairRole): string {
+    const address = this.node(role).httpAddress;
+    if (address === null) throw new Error(`${role} has no HTTP port`);
+    return address;
+  }
+
   address(role: PairRole): string {
     return `127.0.0.1:${this.ports[role]}`;
   }
