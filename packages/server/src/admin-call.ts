@@ -64,8 +64,10 @@ function httpErrorOfStatus(error: grpc.ServiceError | Partial<grpc.StatusObject>
   const field = metadataValue(metadata, FIELD_KEY);
   const leaderId = metadataValue(metadata, LEADER_ID_KEY);
   const leaderAddress = metadataValue(metadata, LEADER_ADDRESS_KEY);
+  // An operational error's details start with its code (`not_leader: ...`); use it when no reason came.
+  const coded = /^([a-z_]{1,40}): /.exec(error.details ?? '')?.[1];
   const name = (grpc.status[code] ?? 'INTERNAL').toLowerCase();
-  return new HttpError(HTTP_STATUS[code] ?? 500, reason ?? name, error.details ?? 'internal error', {
+  return new HttpError(HTTP_STATUS[code] ?? 500, reason ?? coded ?? name, error.details ?? 'internal error', {
     ...(field === undefined ? {} : { field }),
     ...(leaderId === undefined ? {} : { leaderId }),
     ...(leaderAddress === undefined ? {} : { leaderAddress }),
