@@ -9,6 +9,14 @@ function width(container: HTMLElement): number {
   return Math.max(320, Math.min(1000, container.clientWidth || 800));
 }
 
+/** The x range of the data, with pad seconds on each side (a single sample must not be a point). */
+function span(seconds: number[], padS: number): uPlot.Range.MinMax {
+  const now = Date.now() / 1000;
+  const low = seconds.length === 0 ? now - 3600 : Math.min(...seconds);
+  const high = seconds.length === 0 ? now : Math.max(...seconds);
+  return [low - padS, high + padS];
+}
+
 /** A line chart of `used` and `limit` over time (timestamps in ms). */
 export function lineChart(
   container: HTMLElement,
@@ -26,10 +34,29 @@ export function lineChart(
       title,
       width: width(container),
       height: CHART_HEIGHT,
-      scales: { y: { range: (_plot, _min, max) => [0, Math.max(1, max * 1.1)] } },
+      scales: {
+        // A single sample would make an empty axis: give it a minute on each side.
+        x: {
+          time: true,
+          range: (): uPlot.Range.MinMax =>
+            span(
+              points.map((point) => point.atMs / 1000),
+              60,
+            ),
+        },
+        y: { range: (_plot, _min, max) => [0, Math.max(1, max * 1.1)] },
+      },
       series: [
         {},
-        { label: labels.used, stroke: COLOURS.used, width: 2, fill: 'rgba(47, 111, 223, 0.12)' },
+        {
+          label: labels.used,
+          stroke: COLOURS.used,
+          width: 2,
+          fill: 'rgba(47, 111, 223, 0.12)',
+          // Steps: seats change at a moment and hold until the next sample.
+          paths: uPlot.paths.stepped?.({ align: 1 }),
+          points: { show: true, size: 5 },
+        },
         { label: labels.limit, stroke: COLOURS.limit, width: 1, dash: [6, 4] },
       ],
     },
@@ -46,7 +73,6 @@ export function barChart(
 ): uPlot {
   // A period's width on each side, so that one period is a bar and not the whole axis.
   const first = periods[0];
-  const last = periods.at(-1);
   const padS = first === undefined ? 86_400 : (first.endMs - first.startMs) / 1000;
   const data: uPlot.AlignedData = [
     periods.map((period) => period.startMs / 1000),
@@ -62,10 +88,11 @@ export function barChart(
       scales: {
         x: {
           time: true,
-          range: (_plot, min, max) => [
-            (first?.startMs ?? min * 1000) / 1000 - padS,
-            (last?.startMs ?? max * 1000) / 1000 + padS,
-          ],
+          range: (): uPlot.Range.MinMax =>
+            span(
+              periods.map((period) => period.startMs / 1000),
+              padS,
+            ),
         },
         y: { range: (_plot, _min, max) => [0, Math.max(1, max * 1.1)] },
       },

@@ -29,6 +29,8 @@ export const licencesPage: PageDefinition = {
     const list = h('div');
     const chartBox = h('div', { class: 'chart', 'data-testid': 'utilisation-chart' });
     let chosen: string | null = null;
+    /** The licences as last read: the chart ends with the seats in use now. */
+    let current: LicenceJson[] = [];
     let chart: uPlot | null = null;
     replace(element, list, h('h2', {}, 'Utilisation over time'), chartBox);
 
@@ -39,16 +41,18 @@ export const licencesPage: PageDefinition = {
       );
       chart?.destroy();
       replace(chartBox);
-      chart = lineChart(
-        chartBox,
-        `${chosen}: seats in use`,
-        utilisation.samples.map((sample) => ({
-          atMs: sample.atMs,
-          used: sample.seatsInUse,
-          limit: sample.seats,
-        })),
-        { used: 'seats in use', limit: 'seats' },
-      );
+      const points = utilisation.samples.map((sample) => ({
+        atMs: sample.atMs,
+        used: sample.seatsInUse,
+        limit: sample.seats,
+      }));
+      // The line ends with the seats in use now, as the licence list says.
+      const now = current.find((licence) => licence.spec.licenceId === chosen);
+      if (now !== undefined) points.push({ atMs: Date.now(), used: now.seatsInUse, limit: now.spec.seats });
+      chart = lineChart(chartBox, `${chosen}: seats in use`, points, {
+        used: 'seats in use',
+        limit: 'seats',
+      });
       chartBox.append(
         h(
           'p',
@@ -63,6 +67,7 @@ export const licencesPage: PageDefinition = {
       element,
       async refresh() {
         const { licences } = await apiGet<{ licences: LicenceJson[] }>('/api/licences');
+        current = licences;
         if (chosen === null || !licences.some((licence) => licence.spec.licenceId === chosen)) {
           chosen = licences[0]?.spec.licenceId ?? null;
         }
