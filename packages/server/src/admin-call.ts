@@ -64,8 +64,9 @@ function httpErrorOfStatus(error: grpc.ServiceError | Partial<grpc.StatusObject>
   const field = metadataValue(metadata, FIELD_KEY);
   const leaderId = metadataValue(metadata, LEADER_ID_KEY);
   const leaderAddress = metadataValue(metadata, LEADER_ADDRESS_KEY);
-  // An operational error's details start with its code (`not_leader: ...`); use it when no reason came.
-  const coded = /^([a-z_]{1,40}): /.exec(error.details ?? '')?.[1];
+  // An operational error (UNAVAILABLE) says its code first (`not_leader: ...`); use it as the code.
+  const coded =
+    code === grpc.status.UNAVAILABLE ? /^([a-z_]{1,40}): /.exec(error.details ?? '')?.[1] : undefined;
   const name = (grpc.status[code] ?? 'INTERNAL').toLowerCase();
   return new HttpError(HTTP_STATUS[code] ?? 500, reason ?? coded ?? name, error.details ?? 'internal error', {
     ...(field === undefined ? {} : { field }),
