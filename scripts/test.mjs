@@ -49,6 +49,7 @@ const NO_TIMING = new Map([
   ['driver', 2],
   ['issuer', 2],
   ['wire', 2],
+  ['console', 1],
 ]);
 /** Partition seeds per mode in the quick simulation (the full suite runs 500). */
 const QUICK_SIMULATION_SEEDS = 50;
