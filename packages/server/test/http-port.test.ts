@@ -3,13 +3,14 @@
 // the AdminService method behind each route; unknown paths, wrong methods, large or non-JSON bodies
 // and cross-origin posts get their status; /metrics is there only when a metrics source is given;
 // an insecure node serves plaintext with every caller an admin.
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { expect } from 'chai';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -310,6 +311,42 @@ describe('the HTTP port (node.httpListen)', function () {
     };
     expect(data.nodeId).to.equal('main');
     expect(data.cluster.leaderId).to.equal('main');
+  });
+
+  it('takes the rotated certificate on reload, as the gRPC listeners do', async () => {
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const [host, port] = address.split(':');
+        const outgoing = https.request(
+          {
+            host,
+            port: Number(port),
+            path: '/healthz',
+            ca: readFileSync(ca.ca),
+            checkServerIdentity: () => undefined,
+            agent: false,
+          },
+          (response) => {
+            const socket = response.socket as TLSSocket;
+            resolve(socket.getPeerCertificate().fingerprint256);
+            response.resume();
+          },
+        );
+        outgoing.on('error', reject);
+        outgoing.end();
+      });
+    const before = await served();
+    const rotated = await pki.rotate('node', 'main');
+    node.reload(null);
+    const expected = new X509Certificate(readFileSync(rotated.cert)).fingerprint256;
+    expect(expected).to.not.equal(before);
+    const deadline = Date.now() + 5000;
+    let now = await served();
+    while (now !== expected && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      now = await served();
+    }
+    expect(now).to.equal(expected);
   });
 
   it('serves plaintext with every caller an admin on an insecure node, and is off without httpListen', async () => {
