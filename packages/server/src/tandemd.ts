@@ -11,7 +11,7 @@ import { ledgerOptionsOf } from './cluster-id.js';
 import type { TandemConfig } from './config.js';
 import { witnessOf } from './config.js';
 import { consoleRoutes, type MetricsSource } from './console-api.js';
-import { ConsoleHistory } from './console-history.js';
+import { ConsoleHistory, type UtilisationSource } from './console-history.js';
 import type { CrashPoints } from './crash-points.js';
 import type { EdgeContext } from './edge.js';
 import { HttpPort } from './http-port.js';
@@ -40,6 +40,11 @@ export interface TandemdExtras {
   crashPoints?: CrashPoints;
   /** Served as GET /metrics on the HTTP port (viewer and up) when the node has one. */
   metrics?: MetricsSource;
+  /**
+   * Where the console's utilisation chart reads seats over time; the node's own in-memory samples
+   * (console-history.ts) without one. The seam for a durable history such as a report index.
+   */
+  utilisation?: UtilisationSource;
 }
 
 export class Tandemd {
@@ -213,6 +218,7 @@ export class Tandemd {
           appliedIndex: () => replica.status().appliedIndex,
           serving: () => replica.serving,
           ...(extras.metrics === undefined ? {} : { metrics: extras.metrics }),
+          ...(extras.utilisation === undefined ? {} : { utilisation: extras.utilisation }),
         }),
       }).catch((error: unknown) => {
         server.forceShutdown();
