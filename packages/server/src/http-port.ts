@@ -301,11 +301,6 @@ export class HttpPort {
       authorization,
     );
   }
-
-  /** Counts the event streams open now (the console API bounds them). */
-  get openStreams(): number {
-    return this.streams.size;
-  }
 }
 
 /**
