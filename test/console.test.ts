@@ -314,6 +314,13 @@ describe('the web console in a real browser', function () {
       { timeout: 5000 },
     );
     await shoot(viewer, 'cluster-after-failover');
+    // The operator's page on main lost its node: it keeps what it showed and says so.
+    await operator.waitForFunction(
+      () => document.querySelector('[data-testid=connection]')?.textContent === 'reconnecting…',
+      { timeout: 5000 },
+    );
+    expect(await text(operator, '[data-testid=notice]')).to.contain('Lost contact with node main');
+    expect(await operator.$$('[data-testid=audit] tbody tr')).to.not.have.length(0);
     // The data pages now read from this node, the leader; still the same page load.
     await viewer.click('nav a[data-page=leases]');
     await viewer.waitForFunction(
