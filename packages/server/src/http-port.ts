@@ -254,6 +254,8 @@ export class HttpPort {
       throw error;
     }
     if ('streamed' in result) {
+      // A client that went away while the handler started its stream is gone already.
+      if (abort.signal.aborted) return;
       this.streams.add(abort);
       abort.signal.addEventListener('abort', () => {
         this.streams.delete(abort);
