@@ -280,6 +280,10 @@ describe('the web console in a real browser', function () {
       { timeout: 10_000 },
     );
     expect(await text(backup, '[data-testid=notice]')).to.contain('(main)');
+    // cluster.nodes gives each node's httpAddress: the notice links to the leader's console.
+    expect(
+      await backup.$eval('[data-testid=console-link-main]', (link) => (link as HTMLAnchorElement).href),
+    ).to.equal(`https://${pair.httpAddress('main')}/`);
     await shoot(backup, 'leases-on-follower');
   });
 
@@ -320,6 +324,9 @@ describe('the web console in a real browser', function () {
       { timeout: 5000 },
     );
     expect(await text(operator, '[data-testid=notice]')).to.contain('Lost contact with node main');
+    expect(
+      await operator.$eval('[data-testid=console-link-backup]', (link) => (link as HTMLAnchorElement).href),
+    ).to.equal(`https://${pair.httpAddress('backup')}/`);
     expect(await operator.$$('[data-testid=audit] tbody tr')).to.not.have.length(0);
     // The data pages now read from this node, the leader; still the same page load.
     await viewer.click('nav a[data-page=leases]');

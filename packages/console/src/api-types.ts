@@ -10,6 +10,8 @@ export interface ConsoleSession {
   nodeId: string;
   /** May this caller revoke leases (the operator or admin role)? The server checks again. */
   canRevoke: boolean;
+  /** The consoles of the cluster's data nodes, where the configuration gives their httpAddress. */
+  consoles: { nodeId: string; url: string }[];
 }
 
 /** A change of leader or term this node saw (sampled by the node; the most recent last). */

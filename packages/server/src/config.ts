@@ -23,6 +23,12 @@ export interface PeerConfig {
    * for the witness, whose one port serves the data nodes too.
    */
   peerAddress: string | null;
+  /**
+   * The data node's HTTP port (its web console) as browsers reach it, if it has one and the
+   * configuration says where: the console on one node links to the others' (the leader's, when
+   * this one is a follower or goes away). Null when not given.
+   */
+  httpAddress: string | null;
 }
 
 export type ClientCertificates = 'optional' | 'required';
@@ -409,10 +415,21 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new ConfigError(field, 'must be a mapping with id, role and address');
     }
-    rejectUnknownKeys(entry as Raw, field, ['id', 'role', 'address', 'peerAddress']);
+    rejectUnknownKeys(entry as Raw, field, ['id', 'role', 'address', 'peerAddress', 'httpAddress']);
     const nodeRole = choice(entry as Raw, 'role', `${field}.role`, ['main', 'backup', 'witness'] as const);
     const raw = entry as Raw;
     let peerAddress: string | null = null;
+    let httpAddress: string | null = null;
+    if (raw.httpAddress !== undefined && raw.httpAddress !== null) {
+      if (nodeRole === 'witness') {
+        throw new ConfigError(`${field}.httpAddress`, 'a witness has no HTTP port');
+      }
+      httpAddress = checkAddress(
+        text(raw, 'httpAddress', `${field}.httpAddress`),
+        `${field}.httpAddress`,
+        false,
+      );
+    }
     if (nodeRole === 'witness') {
       if (raw.peerAddress !== undefined && raw.peerAddress !== null) {
         throw new ConfigError(`${field}.peerAddress`, 'a witness has one port: give only address');
@@ -429,6 +446,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
       role: nodeRole,
       address: checkAddress(text(raw, 'address', `${field}.address`), `${field}.address`, false),
       peerAddress,
+      httpAddress,
     };
   });
   if (mode === 'single' && nodes.length > 0) {

@@ -30,6 +30,8 @@ export interface ConsoleApiOptions {
   /** Is the node serving (started, not stopping)? /healthz says so. */
   serving(): boolean;
   metrics?: MetricsSource;
+  /** The data nodes' consoles (cluster.nodes[].httpAddress), for links between them. */
+  consoles: ConsoleSession['consoles'];
 }
 
 /** The longest revoke reason the API passes on (the ledger bounds it again). */
@@ -84,6 +86,7 @@ export function consoleRoutes(options: ConsoleApiOptions): Route[] {
         via: caller.via,
         nodeId: options.nodeId,
         canRevoke: caller.via === 'insecure' || adminRoles('RevokeLease').includes(caller.role),
+        consoles: options.consoles,
       };
       return session;
     }),

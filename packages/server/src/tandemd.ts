@@ -217,6 +217,16 @@ export class Tandemd {
           history,
           appliedIndex: () => replica.status().appliedIndex,
           serving: () => replica.serving,
+          consoles: config.cluster.nodes.flatMap((node) =>
+            node.httpAddress === null
+              ? []
+              : [
+                  {
+                    nodeId: node.id,
+                    url: `${credentials.insecure ? 'http' : 'https'}://${node.httpAddress}/`,
+                  },
+                ],
+          ),
           ...(extras.metrics === undefined ? {} : { metrics: extras.metrics }),
           ...(extras.utilisation === undefined ? {} : { utilisation: extras.utilisation }),
         }),

@@ -240,6 +240,18 @@ describe('config', () => {
       expect(fieldOf(pair({ node: { httpListen: 'nowhere' } }))).to.equal('node.httpListen');
     });
 
+    it("takes each data node's console address (httpAddress) for links between the consoles", () => {
+      const [main, backup] = pairNodes();
+      const config = parseConfig(
+        pair({ nodes: [{ ...main, httpAddress: 'a.example:7480' }, backup as object] }),
+        directory,
+      );
+      expect(config.cluster.nodes.map((node) => node.httpAddress)).to.deep.equal(['a.example:7480', null]);
+      expect(fieldOf(pair({ nodes: [{ ...main, httpAddress: 'a.example:0' }, backup as object] }))).to.equal(
+        'cluster.nodes[0].httpAddress',
+      );
+    });
+
     it('needs a separate peer port for each data node', () => {
       const [main, backup] = pairNodes();
       expect(

@@ -77,6 +77,12 @@ describe('config: witness mode', () => {
     expect(parseConfig(trio({ node: { httpListen: '0.0.0.0:7480' } }), directory).node.httpListen).to.equal(
       '0.0.0.0:7480',
     );
+    const [main, backup, witness] = trioNodes();
+    expect(
+      fieldOf(
+        trio({ nodes: [main as object, backup as object, { ...witness, httpAddress: 'w.example:7480' }] }),
+      ),
+    ).to.equal('cluster.nodes[2].httpAddress');
   });
 
   it('gives the witness one port: no peerAddress, no peerListen', () => {

@@ -89,9 +89,14 @@ function showConsole(session: ConsoleSession): void {
   const context: PageContext = {
     session,
     status: () => status,
-    notify(message, kind = 'info') {
-      replace(notice, message);
+    notify(message, kind = 'info', ...extra) {
+      replace(notice, message, ...extra);
       notice.className = `notice ${kind}`;
+    },
+    consoleLink(nodeId) {
+      const known = session.consoles.find((entry) => entry.nodeId === nodeId);
+      if (known === undefined || nodeId === session.nodeId) return null;
+      return h('a', { href: known.url, 'data-testid': `console-link-${nodeId}` }, `Open ${nodeId}'s console`);
     },
   };
 
@@ -117,9 +122,11 @@ function showConsole(session: ConsoleSession): void {
         // Reads are linearizable: only the leader answers them. The page fills in by itself when
         // this node leads (a failover), or the user opens the leader's console.
         const leader = error.body.leaderId ?? status?.cluster.leaderId ?? '';
+        const link = leader === '' ? null : context.consoleLink(leader);
         context.notify(
-          `Node ${session.nodeId} is not the leader: ${title} come from the leader${leader === '' ? '' : ` (${leader})`}. Open its console, or stay: this page fills in when ${session.nodeId} leads.`,
+          `Node ${session.nodeId} is not the leader: ${title} come from the leader${leader === '' ? '' : ` (${leader})`}. Open its console, or stay: this page fills in when ${session.nodeId} leads. `,
           'error',
+          ...(link === null ? [] : [link]),
         );
         return;
       }
@@ -196,12 +203,18 @@ function showConsole(session: ConsoleSession): void {
       replace(connection, state.connected ? 'live' : 'reconnecting…');
       connection.className = `connection ${state.connected ? 'ok' : 'down'}`;
       connection.title = state.detail;
-      if (!state.connected)
+      if (!state.connected) {
+        // The other nodes' consoles, where the configuration says where they are.
+        const links = session.consoles.flatMap((entry) => {
+          const link = context.consoleLink(entry.nodeId);
+          return link === null ? [] : [document.createTextNode(' '), link];
+        });
         context.notify(
           `Lost contact with node ${session.nodeId}: ${state.detail}. The page shows what it last saw.`,
           'error',
+          ...links,
         );
-      else if (notice.textContent?.startsWith('Lost contact')) {
+      } else if (notice.textContent?.startsWith('Lost contact')) {
         replace(notice);
         scheduleRefresh();
       }

@@ -6,8 +6,10 @@ export interface PageContext {
   session: ConsoleSession;
   /** The last status event, null before the first. */
   status(): ConsoleStatusEvent | null;
-  /** Says something in the page's notice line (an error, a revoke done). */
-  notify(message: string, kind?: 'info' | 'error'): void;
+  /** Says something in the page's notice line (an error, a revoke done), with links if any. */
+  notify(message: string, kind?: 'info' | 'error', ...extra: Node[]): void;
+  /** A link to another data node's console, if the configuration says where it is. */
+  consoleLink(nodeId: string): HTMLAnchorElement | null;
 }
 
 export interface Page {
