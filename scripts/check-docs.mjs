@@ -115,6 +115,7 @@ const NUMERIC_SECTIONS = ['timing', 'limits', 'ledger', 'snapshot', 'reports'];
 /** Where each documented key's value is in the parsed configuration. */
 const serverDefaults = new Map([
   ['node.role', config.node.role],
+  ['node.httpListen', config.node.httpListen],
   ['cluster.mode', config.cluster.mode],
   ['cluster.nodes', config.cluster.nodes],
   ['licensing.vendorKeys', config.licensing.vendorKeys],

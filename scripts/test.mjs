@@ -1,8 +1,8 @@
 // The test runner behind `pnpm test` (every suite; what .ci/run runs) and `pnpm test:quick` (a
 // subset to run before a commit). It does not lint: `pnpm lint` does, and .ci/run runs both.
 //
-// 1. The build: the generated gRPC types must be current, then the type check (tsc -b). If either
-//    fails nothing else runs.
+// 1. The build: the generated gRPC types must be current, then the type check (tsc -b), then the
+//    web console's bundle. If one fails nothing else runs.
 // 2. Every package's mocha suite, two at a time on the two cores: the suites that need wall-clock
 //    timing (real sockets, timers, processes) run one after another in one lane, so no two of them
 //    ever run together; the suites that do not (pure code, storage, the seeded simulation) are
@@ -49,6 +49,7 @@ const NO_TIMING = new Map([
   ['driver', 2],
   ['issuer', 2],
   ['wire', 2],
+  ['console', 1],
 ]);
 /** Partition seeds per mode in the quick simulation (the full suite runs 500). */
 const QUICK_SIMULATION_SEEDS = 50;
@@ -149,8 +150,13 @@ const build = await run(process.execPath, [path.join(root, 'packages/wire/script
   cwd: root,
 });
 const typeCheck = build.code === 0 ? await run(bin('tsc'), ['-b'], { cwd: root }) : build;
-if (typeCheck.code !== 0) {
-  console.error('build failed: the type check must pass before tests run');
+// The web console's bundle (esbuild), which tandemd serves and test/console.test.ts loads.
+const bundle =
+  typeCheck.code === 0
+    ? await run(process.execPath, [path.join(root, 'packages/console/scripts/bundle.mjs')], { cwd: root })
+    : typeCheck;
+if (bundle.code !== 0) {
+  console.error('build failed: the type check and the console bundle must pass before tests run');
   console.log('tests: 0 passed, 1 failed');
   process.exit(1);
 }

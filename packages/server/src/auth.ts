@@ -10,9 +10,11 @@
 // - Roles: see METHOD_ROLES. Unauthenticated calls get UNAUTHENTICATED; forbidden ones get
 //   PERMISSION_DENIED naming the roles that may call the method.
 // - A request body that does not decode is INVALID_ARGUMENT (grpc-js would say INTERNAL).
+// - The HTTP port (http-port.ts) goes through the same guard: the same identities, the same roles.
 // - Workstation calls are rate limited per identity (RESOURCE_EXHAUSTED, reason rate_limited, with
 //   the time to wait in `tandem-retry-after-ms`).
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { identityFromCertificate } from '@tandem/pki';
 import { RATE_LIMITED_REASON, REASON_KEY, RETRY_AFTER_KEY } from '@tandem/wire';
@@ -99,6 +101,8 @@ export class AuthError extends Error {
       | grpc.status.RESOURCE_EXHAUSTED,
     message: string,
     readonly retryAfterMs: number | null = null,
+    /** PERMISSION_DENIED: the roles that may do what was refused. */
+    readonly rolesNeeded: readonly CallerRole[] = [],
   ) {
     super(message);
     this.name = 'AuthError';
@@ -128,7 +132,7 @@ export interface GuardOptions {
 export class Guard {
   private tokens: { token: TokenConfig; digest: Buffer }[] = [];
   private readonly refusals: RefusalLog;
-  /** Per HTTP/2 session (one TLS connection): forgotten with the session. */
+  /** Per HTTP/2 session or HTTP socket (one TLS connection): forgotten with the connection. */
   private readonly connections = new WeakMap<object, ConnectionFacts>();
   private readonly rates: RateLimiter | null;
 
@@ -152,12 +156,38 @@ export class Guard {
   /** Who the caller is, or an AuthError (UNAUTHENTICATED). */
   authenticate(call: AnyCall): Identity {
     const connection = this.connectionOf(call);
+    const authorization = call.metadata.get('authorization');
+    return this.identify(connection, authorization.length > 0 ? authorization[0] : undefined);
+  }
+
+  /**
+   * The HTTP port's authentication (http-port.ts): the same rules as for a gRPC call, from the TLS
+   * socket's verified certificate (worked out once per socket) and the Authorization header.
+   */
+  authenticateConnection(
+    connection: object,
+    read: () => { from: string; certificate: PeerCertificate | null },
+    authorization: string | undefined,
+  ): Identity {
+    let facts = this.connections.get(connection);
+    if (facts === undefined) {
+      const { from, certificate } = read();
+      facts = {
+        from,
+        certified: certificate === null ? null : this.certificateIdentity(certificate),
+        hasCertificate: certificate !== null,
+      };
+      this.connections.set(connection, facts);
+    }
+    return this.identify(facts, authorization);
+  }
+
+  /** A verified certificate's identity first, then a bearer token, then insecure mode's admin. */
+  private identify(connection: ConnectionFacts, authorization: grpc.MetadataValue | undefined): Identity {
     const { from, certified, hasCertificate } = connection;
     if (certified !== null) return { ...certified, from };
-    const certificate = hasCertificate;
-    const authorization = call.metadata.get('authorization');
-    if (authorization.length > 0) {
-      const token = bearerToken(authorization[0]);
+    if (authorization !== undefined) {
+      const token = bearerToken(authorization);
       const found = token === null ? null : this.findToken(token);
       if (found === null)
         throw new AuthError(grpc.status.UNAUTHENTICATED, 'authorization: unknown or malformed bearer token');
@@ -166,7 +196,7 @@ export class Guard {
     if (this.options.security.insecure) return { name: 'anonymous', role: 'admin', via: 'insecure', from };
     throw new AuthError(
       grpc.status.UNAUTHENTICATED,
-      !certificate
+      !hasCertificate
         ? 'no credentials: present a client certificate from the cluster CA or a bearer token'
         : 'the client certificate names no Tandem identity (a SAN URI tandem://<role>/<name>) and no token was given',
     );
@@ -178,18 +208,28 @@ export class Guard {
     if (roles === undefined) {
       throw new AuthError(grpc.status.PERMISSION_DENIED, `${service}/${method} is not open to any caller`);
     }
+    this.authorizeRoles(identity, roles, method);
+  }
+
+  /**
+   * PERMISSION_DENIED unless the identity has one of the roles; `what` names the thing asked for in
+   * the message. The gRPC methods and the HTTP port's routes share it.
+   */
+  authorizeRoles(identity: Identity, roles: readonly CallerRole[], what: string): void {
     if (identity.via === 'insecure') return;
     if (!roles.includes(identity.role)) {
       throw new AuthError(
         grpc.status.PERMISSION_DENIED,
-        `${method} needs the role ${roles.join(' or ')}; ${identity.name} has the role ${identity.role}`,
+        `${what} needs the role ${roles.join(' or ')}; ${identity.name} has the role ${identity.role}`,
+        null,
+        roles,
       );
     }
     // Tokens never carry the node role (config.ts refuses it); a certificate is the only way in.
     if (identity.role === 'node' && identity.via !== 'certificate') {
       throw new AuthError(
         grpc.status.PERMISSION_DENIED,
-        `${method} is for cluster nodes with a node certificate`,
+        `${what} is for cluster nodes with a node certificate`,
       );
     }
   }
@@ -238,7 +278,7 @@ export class Guard {
 
   /** identityFromCertificate caches by the certificate's bytes: no parse per call. */
   private certificateIdentity(
-    certificate: NonNullable<AuthContext['sslPeerCertificate']>,
+    certificate: NonNullable<AuthContext['sslPeerCertificate']> | PeerCertificate,
   ): Omit<Identity, 'from'> | null {
     const parsed = identityFromCertificate(certificate);
     return parsed === null ? null : { name: parsed.name, role: parsed.role, via: 'certificate' };

@@ -23,6 +23,12 @@ export interface PeerConfig {
    * for the witness, whose one port serves the data nodes too.
    */
   peerAddress: string | null;
+  /**
+   * The data node's HTTP port (its web console) as browsers reach it, if it has one and the
+   * configuration says where: the console on one node links to the others' (the leader's, when
+   * this one is a follower or goes away). Null when not given.
+   */
+  httpAddress: string | null;
 }
 
 export type ClientCertificates = 'optional' | 'required';
@@ -69,6 +75,11 @@ export interface TandemConfig {
      * otherwise. Defaults to listen's host with the port of this node's peerAddress.
      */
     peerListen: string | null;
+    /**
+     * host:port of the HTTP port (the web console and its JSON API, see http-port.ts); null (the
+     * default) when the node has none. Port 0 picks a free port (the log says which). Data nodes only.
+     */
+    httpListen: string | null;
     dataDir: string;
   };
   security: SecurityConfig;
@@ -381,7 +392,12 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     'reflection',
   ]);
 
-  const nodeRaw = section(root, 'node', ['id', 'role', 'listen', 'advertise', 'peerListen', 'dataDir'], true);
+  const nodeRaw = section(
+    root,
+    'node',
+    ['id', 'role', 'listen', 'advertise', 'peerListen', 'httpListen', 'dataDir'],
+    true,
+  );
   const id = text(nodeRaw, 'id', 'node.id');
   if (!NODE_ID_PATTERN.test(id)) throw new ConfigError('node.id', 'must be 1-64 of [A-Za-z0-9._-]');
   const role = choice(nodeRaw, 'role', 'node.role', ['main', 'backup', 'witness'] as const, 'main');
@@ -410,10 +426,21 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new ConfigError(field, 'must be a mapping with id, role and address');
     }
-    rejectUnknownKeys(entry as Raw, field, ['id', 'role', 'address', 'peerAddress']);
+    rejectUnknownKeys(entry as Raw, field, ['id', 'role', 'address', 'peerAddress', 'httpAddress']);
     const nodeRole = choice(entry as Raw, 'role', `${field}.role`, ['main', 'backup', 'witness'] as const);
     const raw = entry as Raw;
     let peerAddress: string | null = null;
+    let httpAddress: string | null = null;
+    if (raw.httpAddress !== undefined && raw.httpAddress !== null) {
+      if (nodeRole === 'witness') {
+        throw new ConfigError(`${field}.httpAddress`, 'a witness has no HTTP port');
+      }
+      httpAddress = checkAddress(
+        text(raw, 'httpAddress', `${field}.httpAddress`),
+        `${field}.httpAddress`,
+        false,
+      );
+    }
     if (nodeRole === 'witness') {
       if (raw.peerAddress !== undefined && raw.peerAddress !== null) {
         throw new ConfigError(`${field}.peerAddress`, 'a witness has one port: give only address');
@@ -430,6 +457,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
       role: nodeRole,
       address: checkAddress(text(raw, 'address', `${field}.address`), `${field}.address`, false),
       peerAddress,
+      httpAddress,
     };
   });
   if (mode === 'single' && nodes.length > 0) {
@@ -477,6 +505,8 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
     throw new ConfigError('node.peerListen', 'only data nodes in pair and witness mode have a peer port');
   }
 
+  const httpListen = httpListenOf(nodeRaw, role, [listen, peerListen]);
+
   const timing = numericSection(root, 'timing');
   // Timeouts are whole numbers of ticks, and a follower must miss at least two heartbeats.
   if (timing.heartbeatIntervalMs < timing.tickIntervalMs) {
@@ -505,7 +535,7 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   const security = parseSecurity(root, baseDirectory);
 
   return {
-    node: { id, role, listen, advertise: advertised, peerListen, dataDir },
+    node: { id, role, listen, advertise: advertised, peerListen, httpListen, dataDir },
     security,
     cluster: { mode, id: clusterId, nodes },
     licensing: licensingSection(root, baseDirectory),
@@ -560,6 +590,22 @@ function checkCluster(nodes: PeerConfig[], id: string, role: NodeRole, mode: 'pa
   if (self.role !== role) {
     throw new ConfigError('node.role', `is ${role} but cluster.nodes lists "${id}" as ${self.role}`);
   }
+}
+
+/**
+ * node.httpListen: off unless given (a console is a new way in, so a node opens it only when asked);
+ * a port of its own, on a data node (the witness has no ledger to show).
+ */
+function httpListenOf(nodeRaw: Raw, role: NodeRole, taken: readonly (string | null)[]): string | null {
+  if (nodeRaw.httpListen === undefined || nodeRaw.httpListen === null) return null;
+  const httpListen = checkAddress(text(nodeRaw, 'httpListen', 'node.httpListen'), 'node.httpListen', true);
+  if (role === 'witness') {
+    throw new ConfigError('node.httpListen', 'a witness has no HTTP port: it holds no ledger to show');
+  }
+  if (!httpListen.endsWith(':0') && taken.includes(httpListen)) {
+    throw new ConfigError('node.httpListen', 'must differ from node.listen and node.peerListen');
+  }
+  return httpListen;
 }
 
 function hostOf(address: string): string {

@@ -9,9 +9,13 @@ export {
 } from '@tandem/driver';
 export { ledgerOptionsOf } from './cluster-id.js';
 export * from './config.js';
+export type { ConsoleApiOptions, MetricsSource } from './console-api.js';
+export type { UtilisationSource } from './console-history.js';
 export * from './crash-points.js';
 export * from './edge.js';
 export * from './errors.js';
+export * from './http-port.js';
+export * from './http-route.js';
 export * from './identity.js';
 export { MAX_LABELLED_LICENCES, OTHER_LICENCE } from './licence-labels.js';
 export * from './logger.js';

@@ -64,7 +64,7 @@ async function main(): Promise<number> {
     tandemd =
       config.node.role === 'witness'
         ? await WitnessServer.start(config, logger)
-        : await Tandemd.start(config, logger, crashPoints);
+        : await Tandemd.start(config, logger, crashPoints === undefined ? {} : { crashPoints });
   } catch (error) {
     // Certificate files are read at start: one that does not fit is a configuration error too.
     if (error instanceof ConfigError) {

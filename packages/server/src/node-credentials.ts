@@ -63,6 +63,15 @@ export class NodeCredentials {
     return serverCredentials(this.client.files, this.client.requireClientCertificates);
   }
 
+  /**
+   * The client port's certificate files and whether it requires client certificates, for the HTTP
+   * port (http-port.ts), which serves TLS on the same files and follows their reloads; null when
+   * insecure.
+   */
+  clientTls(): { files: CertificateFiles; requireClientCertificates: boolean } | null {
+    return this.client;
+  }
+
   /** The peer port: mutual TLS, a certificate from the cluster CA required by the handshake. */
   peerListener(): grpc.ServerCredentials {
     if (this.peer === null) return grpc.ServerCredentials.createInsecure();

@@ -10,8 +10,11 @@ import { Guard } from './auth.js';
 import { ledgerOptionsOf } from './cluster-id.js';
 import type { TandemConfig } from './config.js';
 import { mainNodeId, witnessOf } from './config.js';
+import { consoleRoutes } from './console-api.js';
+import { ConsoleHistory, type UtilisationSource } from './console-history.js';
 import type { CrashPoints } from './crash-points.js';
 import type { EdgeContext } from './edge.js';
+import { HttpPort } from './http-port.js';
 import { addGuarded, bind, serverOptions } from './listener.js';
 import type { Logger } from './logger.js';
 import { NodeCredentials } from './node-credentials.js';
@@ -32,6 +35,17 @@ const SERVICES = [...CLIENT_SERVICES, 'tandem.v1.PeerService'];
 /** RPCs of one kind from the peer that may wait for the core's answer at once. */
 const MAX_WAITING_PEER_RPCS = 256;
 
+/** What a node may be given besides its configuration. */
+export interface TandemdExtras {
+  /** Test-only failpoints (see crash-points.ts), armed by main.ts from the environment. */
+  crashPoints?: CrashPoints;
+  /**
+   * Where the console's utilisation chart reads seats over time; the node's own in-memory samples
+   * (console-history.ts) without one. The seam for a durable history such as a report index.
+   */
+  utilisation?: UtilisationSource;
+}
+
 export class Tandemd {
   private constructor(
     readonly config: TandemConfig,
@@ -51,10 +65,17 @@ export class Tandemd {
     private readonly peers: { transport: PeerTransport; responses: PendingResponses } | null,
     /** The node's Prometheus metrics; render() is what GET /metrics answers. */
     readonly metrics: NodeMetrics,
+    /** The HTTP port (console, JSON API) and its sampler; null without node.httpListen. */
+    private readonly http: { port: HttpPort; history: ConsoleHistory } | null,
   ) {}
 
-  /** crashPoints: test-only failpoints (see crash-points.ts), armed by main.ts from the environment. */
-  static async start(config: TandemConfig, logger: Logger, crashPoints?: CrashPoints): Promise<Tandemd> {
+  /** The HTTP port's bound address; null without node.httpListen. */
+  get httpAddress(): string | null {
+    return this.http?.port.address ?? null;
+  }
+
+  static async start(config: TandemConfig, logger: Logger, extras: TandemdExtras = {}): Promise<Tandemd> {
+    const { crashPoints } = extras;
     // Certificates first: a node that cannot prove who it is must not open its storage or serve.
     const credentials = NodeCredentials.load(config, logger);
     const guard = new Guard({
@@ -133,12 +154,13 @@ export class Tandemd {
       workstationService(context, replica, operationPolicy(config)),
       metrics.rpc,
     );
+    const admin = adminService(context, replica, config, Date.now(), contacts);
     addGuarded(
       server,
       guard,
       'tandem.v1.AdminService',
       proto.tandem.v1.AdminService.service,
-      adminService(context, replica, config, Date.now(), contacts),
+      admin,
       metrics.rpc,
     );
     const health = new HealthImplementation(
@@ -200,6 +222,43 @@ export class Tandemd {
       });
       peerAddress = `${config.node.peerListen.slice(0, config.node.peerListen.lastIndexOf(':'))}:${peerPort}`;
     }
+    let http: { port: HttpPort; history: ConsoleHistory } | null = null;
+    if (config.node.httpListen !== null) {
+      // The console reads the admin handlers in-process, as the HTTP caller (console-api.ts).
+      const history = new ConsoleHistory(replica);
+      const port = await HttpPort.start({
+        listen: config.node.httpListen,
+        credentials,
+        guard,
+        logger,
+        maxConnections: config.limits.maxConnections,
+        routes: consoleRoutes({
+          nodeId: config.node.id,
+          admin,
+          history,
+          appliedIndex: () => replica.status().appliedIndex,
+          serving: () => replica.serving,
+          consoles: config.cluster.nodes.flatMap((node) =>
+            node.httpAddress === null
+              ? []
+              : [
+                  {
+                    nodeId: node.id,
+                    url: `${credentials.insecure ? 'http' : 'https'}://${node.httpAddress}/`,
+                  },
+                ],
+          ),
+          // GET /metrics (viewer and up): the node's own Prometheus registry.
+          metrics,
+          ...(extras.utilisation === undefined ? {} : { utilisation: extras.utilisation }),
+        }),
+      }).catch((error: unknown) => {
+        server.forceShutdown();
+        peerServer?.forceShutdown();
+        throw error;
+      });
+      http = { port, history };
+    }
 
     const tandemd = new Tandemd(
       config,
@@ -215,12 +274,14 @@ export class Tandemd {
       peerAddress,
       transport === null ? null : { transport, responses },
       metrics,
+      http,
     );
     replica.onFatal = (error) => {
       logger.error('fatal replica error, exiting', { error: error.message });
       void tandemd.stop().finally(() => process.exit(1));
     };
     replica.start();
+    http?.history.start();
     // A cluster of one elects itself at once; say "listening" only when it can serve, so that a
     // client that waited for that line is never turned away. A node of a pair serves as soon as it
     // listens: a follower answers reads and status and sends writers to the leader.
@@ -230,6 +291,7 @@ export class Tandemd {
     logger.info('listening', {
       address,
       peerAddress,
+      httpAddress: http?.port.address ?? null,
       security: credentials.insecure ? 'insecure' : 'tls',
       mode: config.cluster.mode,
       role: config.node.role,
@@ -255,6 +317,8 @@ export class Tandemd {
   /** Graceful shutdown: stop taking requests, let the batch in flight finish, close storage. */
   async stop(): Promise<void> {
     for (const name of ['', ...SERVICES]) this.health.setStatus(name, 'NOT_SERVING');
+    this.http?.history.stop();
+    const httpClosed = this.http?.port.close() ?? Promise.resolve();
     const shutDown = (server: grpc.Server) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -269,7 +333,7 @@ export class Tandemd {
     const servers = [shutDown(this.server), ...(this.peerServer === null ? [] : [shutDown(this.peerServer)])];
     // Peer RPCs waiting for the core are answered now (as refusals), so that the server can finish.
     this.peers?.responses.clear();
-    await Promise.all(servers);
+    await Promise.all([...servers, httpClosed]);
     await this.replica.stop();
     this.peers?.transport.close();
     this.credentials.close();

@@ -58,6 +58,7 @@ describe('config', () => {
       advertise: '127.0.0.1:7400',
     });
     expect(config.node.peerListen).to.equal(null);
+    expect(config.node.httpListen).to.equal(null);
     expect(config.cluster).to.deep.equal({ mode: 'single', id: null, nodes: [] });
     expect(config.licensing).to.deep.equal({ vendorKeys: [] });
     expect(config.security).to.deep.equal({
@@ -224,6 +225,31 @@ describe('config', () => {
       ]);
       const given = parseConfig(pair({ node: { peerListen: '10.0.0.5:7501' } }), directory);
       expect(given.node.peerListen).to.equal('10.0.0.5:7501');
+    });
+
+    it('opens an HTTP port only when node.httpListen is given, on a port of its own', () => {
+      expect(parseConfig(pair(), directory).node.httpListen).to.equal(null);
+      expect(parseConfig(pair({ node: { httpListen: '0.0.0.0:7480' } }), directory).node.httpListen).to.equal(
+        '0.0.0.0:7480',
+      );
+      expect(parseConfig(pair({ node: { httpListen: '127.0.0.1:0' } }), directory).node.httpListen).to.equal(
+        '127.0.0.1:0',
+      );
+      expect(fieldOf(pair({ node: { httpListen: '0.0.0.0:7400' } }))).to.equal('node.httpListen');
+      expect(fieldOf(pair({ node: { httpListen: '0.0.0.0:7401' } }))).to.equal('node.httpListen');
+      expect(fieldOf(pair({ node: { httpListen: 'nowhere' } }))).to.equal('node.httpListen');
+    });
+
+    it("takes each data node's console address (httpAddress) for links between the consoles", () => {
+      const [main, backup] = pairNodes();
+      const config = parseConfig(
+        pair({ nodes: [{ ...main, httpAddress: 'a.example:7480' }, backup as object] }),
+        directory,
+      );
+      expect(config.cluster.nodes.map((node) => node.httpAddress)).to.deep.equal(['a.example:7480', null]);
+      expect(fieldOf(pair({ nodes: [{ ...main, httpAddress: 'a.example:0' }, backup as object] }))).to.equal(
+        'cluster.nodes[0].httpAddress',
+      );
     });
 
     it('needs a separate peer port for each data node', () => {

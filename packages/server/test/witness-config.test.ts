@@ -70,6 +70,21 @@ describe('config: witness mode', () => {
     }
   });
 
+  it('gives the witness no HTTP port (it holds no ledger to show)', () => {
+    expect(fieldOf(trio({ node: { id: 'witness', role: 'witness', httpListen: '0.0.0.0:7480' } }))).to.equal(
+      'node.httpListen',
+    );
+    expect(parseConfig(trio({ node: { httpListen: '0.0.0.0:7480' } }), directory).node.httpListen).to.equal(
+      '0.0.0.0:7480',
+    );
+    const [main, backup, witness] = trioNodes();
+    expect(
+      fieldOf(
+        trio({ nodes: [main as object, backup as object, { ...witness, httpAddress: 'w.example:7480' }] }),
+      ),
+    ).to.equal('cluster.nodes[2].httpAddress');
+  });
+
   it('gives the witness one port: no peerAddress, no peerListen', () => {
     const [main, backup, witness] = trioNodes();
     expect(

@@ -1,8 +1,10 @@
 // `pnpm cluster [--witness]`: a local secure cluster for trying things. Main and backup (and a
 // witness with --witness) as real tandemd processes on 127.0.0.1, TLS and identities on, with their
 // data and a fresh PKI under a temporary directory, and one signed demo licence activated. It
-// prints one JSON line saying where everything is, then runs until SIGINT or SIGTERM, and stops
+// prints one JSON line saying where everything is (each node's HTTP port, and the console's URLs
+// with an admin token to log in with), then runs until SIGINT or SIGTERM, and stops
 // everything it started.
+import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { quietIpServerNameWarning } from '@tandem/pki';
 import { waitForLeader } from './cluster-checks.js';
@@ -36,7 +38,19 @@ async function main(): Promise<number> {
   }
 
   const directory = await temporaryDirectory('tandem-cluster-');
-  const cluster = witness ? await TandemdTrio.start({ directory }) : await TandemdPair.start({ directory });
+  // An admin token for the web console (a browser has no client certificate of this PKI); only its
+  // sha256 goes into the nodes' configuration.
+  const consoleToken = randomBytes(24).toString('base64url');
+  const overrides = {
+    auth: {
+      tokens: [
+        { name: 'console', role: 'admin', sha256: createHash('sha256').update(consoleToken).digest('hex') },
+      ],
+    },
+  };
+  const cluster = witness
+    ? await TandemdTrio.start({ directory, overrides })
+    : await TandemdPair.start({ directory, overrides });
   const stop = async () => {
     await cluster.stop();
     if (!keep) await removeDirectory(directory);
@@ -54,7 +68,12 @@ async function main(): Promise<number> {
         role,
         clientAddress: cluster.address(role),
         peerAddress: cluster.peerAddress(role),
+        httpAddress: cluster.node(role).httpAddress,
       })),
+      console: {
+        urls: (['main', 'backup'] as const).map((role) => `https://${cluster.node(role).httpAddress}/`),
+        token: consoleToken,
+      },
       witness: cluster instanceof TandemdTrio ? { address: cluster.address('witness') } : null,
       pki: {
         ca: pki.caFile,

@@ -18,6 +18,8 @@ export interface PairOptions {
   ports?: Record<PairRole, number>;
   /** The nodes' peer ports (PeerService); free ports by default. */
   peerPorts?: Record<PairRole, number>;
+  /** The nodes' HTTP ports (the web console), listed in cluster.nodes too; free ports by default. */
+  httpPorts?: Record<PairRole, number>;
   /**
    * The address the other node uses to reach a node's peer port (a FaultProxy in front of it, so
    * that tests can cut the link between the nodes while workstations still reach both directly).
@@ -38,6 +40,7 @@ export class TandemdPair {
     readonly options: PairOptions,
     readonly ports: Record<PairRole, number>,
     readonly peerPorts: Record<PairRole, number>,
+    readonly httpPorts: Record<PairRole, number>,
     /** null for an insecure pair. */
     readonly pki: TestPki | null,
   ) {}
@@ -45,11 +48,12 @@ export class TandemdPair {
   static async start(options: PairOptions): Promise<TandemdPair> {
     const ports = options.ports ?? { main: await freePort(), backup: await freePort() };
     const peerPorts = options.peerPorts ?? { main: await freePort(), backup: await freePort() };
+    const httpPorts = options.httpPorts ?? { main: await freePort(), backup: await freePort() };
     const pki =
       options.insecure === true
         ? null
         : (options.pki ?? (await TestPki.create(pkiDirectory(options.directory))));
-    const pair = new TandemdPair(options, ports, peerPorts, pki);
+    const pair = new TandemdPair(options, ports, peerPorts, httpPorts, pki);
     await Promise.all([pair.startNode('main'), pair.startNode('backup')]);
     return pair;
   }
@@ -80,6 +84,11 @@ export class TandemdPair {
   async tandemctlArgs(role: ClientRole = 'admin', name: string = role): Promise<string[]> {
     const credentials = this.pki === null ? ['--insecure'] : await this.pki.tandemctlArgs(role, name);
     return ['--servers', this.servers.join(','), ...credentials];
+  }
+
+  /** A node's HTTP port (the web console), e.g. 127.0.0.1:41234. */
+  httpAddress(role: PairRole): string {
+    return `127.0.0.1:${this.httpPorts[role]}`;
   }
 
   address(role: PairRole): string {
@@ -113,7 +122,7 @@ export class TandemdPair {
       ...(this.options.echo === undefined ? {} : { echo: this.options.echo }),
       overrides: {
         ...(this.options.overrides ?? {}),
-        node: { peerListen: this.peerAddress(role) },
+        node: { peerListen: this.peerAddress(role), httpListen: this.httpAddress(role) },
         cluster: {
           mode: 'pair',
           nodes: (['main', 'backup'] as const).map((member) => ({
@@ -124,6 +133,7 @@ export class TandemdPair {
               member === role
                 ? this.peerAddress(member)
                 : (this.options.peerAddresses?.[member] ?? this.peerAddress(member)),
+            httpAddress: this.httpAddress(member),
           })),
         },
       },

@@ -94,7 +94,14 @@ export class TandemdProcess {
         : { tls: await pki.serverTls(role === 'witness' ? 'witness' : 'node', id, { hosts }) };
     const config = merge(
       {
-        node: { id, role, listen: address, dataDir: options.dataDir },
+        // Every data node of a test gets an HTTP port (the console, its API) on a free port.
+        node: {
+          id,
+          role,
+          listen: address,
+          dataDir: options.dataDir,
+          ...(role === 'witness' ? {} : { httpListen: `${host}:0` }),
+        },
         cluster: { mode: 'single' },
         licensing: testVendorLicensing(),
         log: { level: 'info' },
@@ -134,6 +141,16 @@ export class TandemdProcess {
       throw error;
     }
     return node;
+  }
+
+  /**
+   * The HTTP port's address (the web console) from the node's "listening" line; null for the
+   * witness or a node configured without one.
+   */
+  get httpAddress(): string | null {
+    const listening = this.logs.find((line) => line.message === 'listening');
+    const address = listening?.httpAddress;
+    return typeof address === 'string' ? address : null;
   }
 
   get pid(): number {

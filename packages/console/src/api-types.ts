@@ -1,0 +1,88 @@
+// The console's JSON API (GET/POST /api/* on a node's HTTP port) as far as the page relies on it.
+// The server answers these shapes (packages/server/src/console-api.ts); most bodies are the
+// AdminService responses of the same name, as JSON with the proto field names in camelCase.
+
+/** GET /api/session: who the page is talking as, and to which node. */
+export interface ConsoleSession {
+  name: string;
+  role: string;
+  via: 'certificate' | 'token' | 'insecure';
+  nodeId: string;
+  /** May this caller revoke leases (the operator or admin role)? The server checks again. */
+  canRevoke: boolean;
+  /** The consoles of the cluster's data nodes, where the configuration gives their httpAddress. */
+  consoles: { nodeId: string; url: string }[];
+}
+
+/** A change of leader or term this node saw (sampled by the node; the most recent last). */
+export interface LeadershipChange {
+  atMs: number;
+  term: number;
+  /** Empty while no leader is known. */
+  leaderId: string;
+}
+
+/** Seats in use of one licence at one moment, sampled by the node. */
+export interface UtilisationSample {
+  atMs: number;
+  seatsInUse: number;
+  seats: number;
+}
+
+/** GET /api/utilisation?licenceId=...: the samples the node holds, oldest first. */
+export interface UtilisationResponse {
+  licenceId: string;
+  intervalMs: number;
+  samples: UtilisationSample[];
+}
+
+/**
+ * One event of GET /api/events (server-sent events). `status` comes at once, then whenever the
+ * node's view changes (leader, term, applied index, health), and at least every keepalive.
+ */
+export interface ConsoleStatusEvent {
+  nodeId: string;
+  atMs: number;
+  appliedIndex: number;
+  /** The ClusterStatus response of this node. */
+  cluster: ClusterStatusJson;
+  leadership: LeadershipChange[];
+}
+
+/** The parts of ClusterStatusResponse the console shows. */
+export interface ClusterStatusJson {
+  leaderId: string;
+  inSync: string[];
+  openIncidents: number;
+  clusterId: string;
+  nodes: NodeStatusJson[];
+  header?: { term: number; nodeId: string; leaderId: string; appliedIndex: number } | null;
+}
+
+export interface NodeStatusJson {
+  id: string;
+  address: string;
+  role: string;
+  state: string;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  inSync: boolean;
+  lagEntries: number;
+  lagMs: number;
+  lastContactMs: number;
+  reachable: boolean;
+  mode: string;
+  version: string;
+  security: string;
+}
+
+/** A JSON error answer: 4xx and 5xx. */
+export interface ApiError {
+  error: string;
+  message: string;
+  field?: string;
+  rolesNeeded?: string[];
+  leaderId?: string;
+  leaderAddress?: string;
+}
