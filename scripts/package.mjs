@@ -4,7 +4,7 @@
 //   dist/tandem_<version>_amd64.deb          the same under /usr/lib/tandem, plus a systemd unit,
 //                                             the tandem user and /etc/tandem/examples
 //   dist/tandemd-<version>.tgz, dist/tandemctl-<version>.tgz   the publishable npm packages
-// The build (generated types, tsc -b) is brought up to date first. docs/install.md says how each
+// The build (generated types, tsc -b, the console's bundle) is brought up to date first. docs/install.md says how each
 // is installed.
 //
 //   node scripts/package.mjs [--out DIR] [--skip-deb] [--skip-npm]
@@ -46,6 +46,7 @@ function run(command, args) {
 const startedAtMs = Date.now();
 run(process.execPath, [path.join(root, 'packages/wire/scripts/check-generated.mjs')]);
 run(path.join(root, 'node_modules/.bin/tsc'), ['-b']);
+run(process.execPath, [path.join(root, 'packages/console/scripts/bundle.mjs')]);
 
 const version = JSON.parse(readFileSync(path.join(root, 'packages/server/package.json'), 'utf8')).version;
 const out = path.resolve(values.out);

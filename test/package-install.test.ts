@@ -9,7 +9,8 @@
 //   and the machine must be as before (no files, no user, no group).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, chown, readdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, readdir, readFile, writeFile } from 'node:fs/promises';
+import https from 'node:https';
 import path from 'node:path';
 import {
   freePort,
@@ -86,13 +87,14 @@ async function serveAndCheck(install: Install, directory: string): Promise<void>
   await succeed(install.tandemctl, ['pki', 'issue', '--dir', pki, '--node', 'main']);
   await succeed(install.tandemctl, ['pki', 'issue', '--dir', pki, '--operator', 'ci', '--role', 'viewer']);
   const port = await freePort();
+  const httpPort = await freePort();
   const config = path.join(directory, 'tandemd.yaml');
   await writeFile(
     config,
     [
       'node: { id: main, role: main, listen: 127.0.0.1:' +
         port +
-        `, dataDir: ${path.join(directory, 'data')} }`,
+        `, httpListen: 127.0.0.1:${httpPort}, dataDir: ${path.join(directory, 'data')} }`,
       'cluster: { mode: single }',
       `tls: { ca: ${pki}/ca.crt, cert: ${pki}/main.crt, key: ${pki}/main.key }`,
       '',
@@ -120,10 +122,41 @@ async function serveAndCheck(install: Install, directory: string): Promise<void>
     expect(status).to.contain('leader: main');
     const health = await succeed(install.tandemctl, [...servers, '--ca', `${pki}/ca.crt`, 'health']);
     expect(health).to.match(/127\.0\.0\.1:\d+\s+SERVING/);
+    // The HTTP port serves the console bundled into the install, and the metrics to a viewer.
+    const tls = {
+      ca: await readFile(`${pki}/ca.crt`),
+      cert: await readFile(`${pki}/ci.crt`),
+      key: await readFile(`${pki}/ci.key`),
+    };
+    const page = await httpsGet(`https://127.0.0.1:${httpPort}/`, tls);
+    expect(page.status, page.body).to.equal(200);
+    expect(page.body).to.contain('/assets/app.js');
+    expect((await httpsGet(`https://127.0.0.1:${httpPort}/assets/app.js`, tls)).status).to.equal(200);
+    const metrics = await httpsGet(`https://127.0.0.1:${httpPort}/metrics`, tls);
+    expect(metrics.status, metrics.body).to.equal(200);
+    expect(metrics.body).to.match(/^tandem_build_info\{/m);
   } finally {
     await stop(server);
   }
   expect(server.exitCode, 'tandemd exit code after SIGTERM').to.equal(0);
+}
+
+function httpsGet(
+  url: string,
+  tls: { ca: Buffer; cert: Buffer; key: Buffer },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = https.get(url, { ...tls, timeout: 10_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('timeout', () => request.destroy(new Error(`${url}: no answer within 10 s`)));
+    request.on('error', reject);
+  });
 }
 
 function waitForListening(server: ChildProcess): Promise<void> {

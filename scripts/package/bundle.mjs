@@ -7,8 +7,10 @@
 // - vendor/<package>/...: files that a dependency reads relative to its own __dirname (the gRPC
 //   health, reflection and channelz protos, classic-level's native LevelDB binding). Each such dependency sees __dirname as
 //   lib/vendor/<package>/<its own sub-directory>, so its relative paths keep working unchanged;
+// - console-assets/: the web console's bundled page (packages/console/dist/assets), which
+//   @tandem/console locates relative to its own module; the bundle is pointed at lib/console-assets;
 // - the launchers in bin/ run the bundles (see launchers.mjs).
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 
@@ -74,6 +76,22 @@ const vendorDirnamePlugin = {
   },
 };
 
+/** Points @tandem/console's CONSOLE_ASSETS_URL at lib/console-assets, beside the bundle. */
+const consoleAssetsPlugin = {
+  name: 'tandem-console-assets',
+  setup(build) {
+    build.onLoad({ filter: /packages[\\/]console[\\/]dist[\\/]src[\\/]index\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const from = "new URL('../assets/', import.meta.url)";
+      if (!source.includes(from)) throw new Error(`${args.path} no longer says ${from}: update the bundler`);
+      return {
+        contents: source.replace(from, "new URL('./console-assets/', import.meta.url)"),
+        loader: 'js',
+      };
+    });
+  },
+};
+
 /**
  * Writes lib/<command>.mjs for each command (all by default), lib/proto and lib/vendor into
  * `libDirectory`, with the native prebuilds of the given platforms (e.g. ['linux-x64'], or 'all'). Returns every npm package the bundles contain
@@ -91,7 +109,7 @@ export async function bundle({ root, libDirectory, platforms, commands = Object.
     format: 'esm',
     target: 'node20',
     banner: { js: BANNER },
-    plugins: [vendorDirnamePlugin],
+    plugins: [vendorDirnamePlugin, consoleAssetsPlugin],
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning',
@@ -101,6 +119,12 @@ export async function bundle({ root, libDirectory, platforms, commands = Object.
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^#!.*\n/m, ''));
   }
   cpSync(path.join(root, 'proto'), path.join(libDirectory, 'proto'), { recursive: true });
+  if (commands.includes('tandemd')) {
+    const assets = path.join(root, 'packages/console/dist/assets');
+    if (!existsSync(path.join(assets, 'index.html')))
+      throw new Error(`${assets} is empty: bundle the console first`);
+    cpSync(assets, path.join(libDirectory, 'console-assets'), { recursive: true });
+  }
 
   const packages = new Map();
   for (const input of Object.keys(result.metafile.inputs)) {
