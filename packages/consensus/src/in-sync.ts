@@ -4,6 +4,7 @@
 // leader's log. Each change is a configuration entry, effective when appended, so the commit rule
 // follows at once. In witness mode a removal is recorded with the witness before its entry is
 // appended (witness-mode.ts); the decision is the same.
+import { withInSync } from './configuration.js';
 import type { Progress } from './progress.js';
 import type { Configuration, NodeId, ReplicationMode } from './types.js';
 
@@ -71,12 +72,10 @@ export function maintainInSyncSet(leader: InSyncLeader): boolean {
       leader.trace(`removes ${member} from the in-sync set: no acknowledgement for ${silentTicks} ticks`);
     }
     if (!inSync.includes(id)) leader.trace('adds itself to the in-sync set');
-    const next = {
-      voters: [...voters],
-      inSync: voters.filter(
-        (member) => member === id || (inSync.includes(member) && !silent.includes(member)),
-      ),
-    };
+    const next = withInSync(
+      configuration,
+      voters.filter((member) => member === id || (inSync.includes(member) && !silent.includes(member))),
+    );
     // Witness mode: the witness records a removal before the entry that makes it count.
     if (silent.length > 0 && leader.recordRemovalWithWitness !== null) leader.recordRemovalWithWitness(next);
     else leader.appendConfigurationChange(next);
@@ -103,10 +102,12 @@ export function maintainInSyncSet(leader: InSyncLeader): boolean {
           ? `adds ${member} back to the in-sync set: it holds the whole log (${lastIndex})`
           : `adds ${member} back to the in-sync set: it holds ${progress.matchIndex} of ${lastIndex}`,
       );
-      leader.appendConfigurationChange({
-        voters: [...voters],
-        inSync: voters.filter((other) => other === member || inSync.includes(other)),
-      });
+      leader.appendConfigurationChange(
+        withInSync(
+          configuration,
+          voters.filter((other) => other === member || inSync.includes(other)),
+        ),
+      );
       return false;
     }
   }

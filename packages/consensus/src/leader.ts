@@ -7,13 +7,16 @@ import assert from 'node:assert/strict';
 import { nextCommitIndex } from './commit-rule.js';
 import {
   configurationsEqual,
+  drainedOf,
   encodeConfiguration,
   replicationPeers,
   validateConfiguration,
+  withDrained,
 } from './configuration.js';
 import { hasActiveQuorum } from './election-quorum.js';
 import {
   ConfigurationChangePendingError,
+  DrainRefusedError,
   LeadershipTransferInProgressError,
   NotLeaderError,
   ProposalBackpressureError,
@@ -392,6 +395,16 @@ export class Leadership {
   }
 
   /**
+   * The node this one sent timeout_now within the last election timeout, or null: until the new
+   * leader makes itself known, the likeliest leader (a hint for clients).
+   */
+  recentTransferTarget(): NodeId | null {
+    const sent = this.transferSent;
+    if (sent === null || this.host.nowTick() - sent.tick > this.host.electionTimeoutTicks) return null;
+    return sent.to;
+  }
+
+  /**
    * Whether this node sent the candidate timeout_now within the last election timeout, for the term
    * the candidate campaigns in (the leader's term, plus at most a skip in pair mode).
    */
@@ -408,6 +421,65 @@ export class Leadership {
 
   // -------------------------------------------------------------------------------------------
   // Pair and witness modes.
+
+  /**
+   * See RaftNode.setDrained. Draining the leader itself is refused unless another data node that
+   * is not drained is in sync and answering: it must be able to take over, or the drain would
+   * promise a move that cannot happen.
+   */
+  setDrained(node: NodeId, drained: boolean): ProposalPosition | null {
+    const { host, parts } = this;
+    if (host.role() !== 'leader') throw new NotLeaderError(host.leaderId(), host.term());
+    const configuration = host.configuration();
+    if (!host.managesInSyncSet)
+      throw new DrainRefusedError('unsupported', 'drains need a pair or witness cluster');
+    if (!configuration.voters.includes(node) || node === host.witnessNodeId) {
+      throw new DrainRefusedError('not_data_node', `${node} is not a data node of this cluster`);
+    }
+    const current = drainedOf(configuration);
+    if (current.includes(node) === drained) {
+      // Nothing to change; a hand-off the drain asked for starts again without its back-off.
+      parts.handBack.drainChanged();
+      return null;
+    }
+    const next = drained ? [...current, node] : current.filter((id) => id !== node);
+    const dataNodes = configuration.voters.filter((id) => id !== host.witnessNodeId);
+    const leaders = dataNodes.filter((id) => !next.includes(id));
+    if (leaders.length === 0) {
+      throw new DrainRefusedError(
+        'no_leader_left',
+        `every other data node is drained; ${node} must stay able to lead`,
+      );
+    }
+    if (drained && node === host.id) {
+      const { progress } = parts.replication;
+      const able = leaders.filter((id) => {
+        const peer = progress.get(id);
+        return (
+          peer !== undefined &&
+          configuration.inSync.includes(id) &&
+          host.nowTick() - peer.lastAcknowledgementTick < host.electionTimeoutTicks
+        );
+      });
+      if (able.length === 0) {
+        throw new DrainRefusedError(
+          'no_successor',
+          `no other data node (${leaders.join(', ')}) is in sync and answering, so none could take leadership over from ${node}`,
+        );
+      }
+    }
+    if (parts.witness?.removalPending === true)
+      throw new ConfigurationChangePendingError(host.log().lastIndex() + 1);
+    if (this.pendingConfigurationIndex > host.log().commitIndex) {
+      throw new ConfigurationChangePendingError(this.pendingConfigurationIndex);
+    }
+    this.assertCanPropose(1);
+    host.trace(`${drained ? 'drains' : 'undrains'} ${node}`);
+    parts.handBack.drainChanged();
+    return this.append([
+      { kind: 'configuration', data: encodeConfiguration(withDrained(configuration, next)) },
+    ]);
+  }
 
   /**
    * On every leader tick and answer, never during a leadership transfer: at most one change of the
@@ -441,12 +513,12 @@ export class Leadership {
       trace: (line) => host.trace(line),
     });
     if (!settled) return;
-    const main = parts.handBack.start(
-      configuration.inSync,
+    const target = parts.handBack.start(
+      configuration,
       (id) => replication.progressOf(id).lastAcknowledgementTick,
       host.nowTick(),
     );
-    if (main !== null) this.transfer(main);
+    if (target !== null) this.transfer(target);
   }
 
   private syncWitness(): void {

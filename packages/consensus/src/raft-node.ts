@@ -281,6 +281,33 @@ export class RaftNode {
     return position;
   }
 
+  /** On a leader, the voter it is handing leadership to (proposals are refused meanwhile), or null. */
+  get leadTransferee(): NodeId | null {
+    return this.role === 'leader' ? this.leadership.transferee : null;
+  }
+
+  /**
+   * The voter this node told to campaign (timeout_now) within the last election timeout, or null:
+   * after it stepped down for that transfer, the likeliest leader until the new one makes itself known.
+   */
+  get recentTransferTarget(): NodeId | null {
+    return this.leadership.recentTransferTarget();
+  }
+
+  /**
+   * Pair and witness modes: drains a data node (it stops leading when another data node can, and
+   * is not handed leadership back) or undrains it, by a configuration entry, so that every node
+   * knows it and it outlives restarts. Draining the leader itself hands leadership off once the
+   * entry commits (hand-back.ts). Returns where the entry landed, or null when nothing changed.
+   * Throws NotLeaderError, ConfigurationChangePendingError, or DrainRefusedError when no other data
+   * node could lead (see Leadership.setDrained).
+   */
+  setDrained(node: NodeId, drained: boolean): ProposalPosition | null {
+    const position = this.leadership.setDrained(node, drained);
+    this.checkInvariants();
+    return position;
+  }
+
   /**
    * Hands leadership to a voter: proposals are refused meanwhile; once the transferee holds the
    * whole log it gets timeout_now and campaigns at once. Abandoned after an election timeout.
@@ -972,5 +999,7 @@ export class RaftNode {
 }
 
 export function describeConfiguration(configuration: Configuration): string {
-  return `voters=(${configuration.voters.join(',')}) in-sync=(${configuration.inSync.join(',')})`;
+  const drained = configuration.drained ?? [];
+  const described = `voters=(${configuration.voters.join(',')}) in-sync=(${configuration.inSync.join(',')})`;
+  return drained.length === 0 ? described : `${described} drained=(${drained.join(',')})`;
 }

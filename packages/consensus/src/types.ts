@@ -32,10 +32,15 @@ export interface HardState {
  * inSync: the data nodes that hold every acknowledged entry; an entry commits only once it is
  * durable on every member. Invariant: inSync is a non-empty subset of voters and contains the
  * leader.
+ * drained: pair and witness modes, the data nodes an operator took out of leadership for planned
+ * maintenance (`tandemctl cluster drain`): a leader hands leadership off them to a data node that is
+ * not drained, and a backup does not hand it back to a drained main. A drained node still follows,
+ * votes, and takes over on failover when no other node can. Absent means none; never every voter.
  */
 export interface Configuration {
   voters: NodeId[];
   inSync: NodeId[];
+  drained?: NodeId[];
 }
 
 export interface SnapshotMetadata {

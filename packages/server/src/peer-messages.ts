@@ -183,6 +183,9 @@ export function configurationFromWire(
   if (context.witnessId !== null && configuration.inSync.includes(context.witnessId)) {
     throw new InvalidArgumentError(field, 'puts the witness in the in-sync set');
   }
+  if (context.witnessId !== null && (configuration.drained ?? []).includes(context.witnessId)) {
+    throw new InvalidArgumentError(field, 'drains the witness, which never leads');
+  }
   return configuration;
 }
 

@@ -31,6 +31,12 @@ const SERVICES = [...CLIENT_SERVICES, 'tandem.v1.PeerService'];
 /** RPCs of one kind from the peer that may wait for the core's answer at once. */
 const MAX_WAITING_PEER_RPCS = 256;
 
+/**
+ * After handing leadership over before a stop, this node answers this long more (as a follower that
+ * names the new leader) so that clients still sending here are redirected rather than refused.
+ */
+export const HAND_OVER_LINGER_MS = 200;
+
 export class Tandemd {
   private constructor(
     readonly config: TandemConfig,
@@ -232,6 +238,53 @@ export class Tandemd {
         tokens: config.security.tokens.length,
       });
     }
+  }
+
+  /**
+   * Before a planned stop (SIGTERM, SIGINT): a leader with a caught-up peer hands leadership to it
+   * (timeout_now: the peer campaigns at once) and waits up to the failover timeout for it to take
+   * over. Operations in flight here are answered with the new leader's name, so that clients go
+   * there at once; for HAND_OVER_LINGER_MS after the move this node still answers, as a follower
+   * that names the leader, before it stops listening. Without a caught-up peer it returns at once
+   * (and says why): the stop is then a failover like any other. Returns whether leadership moved.
+   */
+  async handOverLeadership(): Promise<boolean> {
+    const target = this.replica.handOverTarget();
+    if ('reason' in target) {
+      if (this.replica.isLeader()) {
+        this.logger.warn('stopping without handing leadership over', { reason: target.reason });
+      }
+      return false;
+    }
+    const timeoutMs = this.config.timing.failoverTimeoutMs;
+    const startedAtMs = Date.now();
+    this.logger.info('handing leadership over before stopping', { to: target.peer });
+    try {
+      this.replica.transferLeadership(target.peer);
+    } catch (error) {
+      this.logger.warn('stopping without handing leadership over', { reason: (error as Error).message });
+      return false;
+    }
+    const moved = () => {
+      const leaderId = this.replica.status().leaderId;
+      return !this.replica.isLeader() && leaderId !== null;
+    };
+    while (!moved() && Date.now() - startedAtMs < timeoutMs && this.replica.serving) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    if (!moved()) {
+      this.logger.warn('stopping without handing leadership over', {
+        reason: `${target.peer} did not take over within ${timeoutMs} ms`,
+      });
+      return false;
+    }
+    this.logger.info('handed leadership over', {
+      to: this.replica.status().leaderId,
+      term: this.replica.status().term,
+      tookMs: Date.now() - startedAtMs,
+    });
+    await new Promise((resolve) => setTimeout(resolve, HAND_OVER_LINGER_MS));
+    return true;
   }
 
   /** Graceful shutdown: stop taking requests, let the batch in flight finish, close storage. */

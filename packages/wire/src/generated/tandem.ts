@@ -14,6 +14,8 @@ import type { AuditRecord as _tandem_v1_AuditRecord, AuditRecord__Output as _tan
 import type { ClusterStatusRequest as _tandem_v1_ClusterStatusRequest, ClusterStatusRequest__Output as _tandem_v1_ClusterStatusRequest__Output } from './tandem/v1/ClusterStatusRequest.js';
 import type { ClusterStatusResponse as _tandem_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _tandem_v1_ClusterStatusResponse__Output } from './tandem/v1/ClusterStatusResponse.js';
 import type { DeactivateLicenceRequest as _tandem_v1_DeactivateLicenceRequest, DeactivateLicenceRequest__Output as _tandem_v1_DeactivateLicenceRequest__Output } from './tandem/v1/DeactivateLicenceRequest.js';
+import type { DrainNodeRequest as _tandem_v1_DrainNodeRequest, DrainNodeRequest__Output as _tandem_v1_DrainNodeRequest__Output } from './tandem/v1/DrainNodeRequest.js';
+import type { DrainResponse as _tandem_v1_DrainResponse, DrainResponse__Output as _tandem_v1_DrainResponse__Output } from './tandem/v1/DrainResponse.js';
 import type { Entry as _tandem_v1_Entry, Entry__Output as _tandem_v1_Entry__Output } from './tandem/v1/Entry.js';
 import type { GetLicenceRequest as _tandem_v1_GetLicenceRequest, GetLicenceRequest__Output as _tandem_v1_GetLicenceRequest__Output } from './tandem/v1/GetLicenceRequest.js';
 import type { GetUsageRequest as _tandem_v1_GetUsageRequest, GetUsageRequest__Output as _tandem_v1_GetUsageRequest__Output } from './tandem/v1/GetUsageRequest.js';
@@ -58,6 +60,7 @@ import type { TimeoutNowRequest as _tandem_v1_TimeoutNowRequest, TimeoutNowReque
 import type { TimeoutNowResponse as _tandem_v1_TimeoutNowResponse, TimeoutNowResponse__Output as _tandem_v1_TimeoutNowResponse__Output } from './tandem/v1/TimeoutNowResponse.js';
 import type { TransferLeadershipRequest as _tandem_v1_TransferLeadershipRequest, TransferLeadershipRequest__Output as _tandem_v1_TransferLeadershipRequest__Output } from './tandem/v1/TransferLeadershipRequest.js';
 import type { TransferLeadershipResponse as _tandem_v1_TransferLeadershipResponse, TransferLeadershipResponse__Output as _tandem_v1_TransferLeadershipResponse__Output } from './tandem/v1/TransferLeadershipResponse.js';
+import type { UndrainNodeRequest as _tandem_v1_UndrainNodeRequest, UndrainNodeRequest__Output as _tandem_v1_UndrainNodeRequest__Output } from './tandem/v1/UndrainNodeRequest.js';
 import type { UpdateLicenceRequest as _tandem_v1_UpdateLicenceRequest, UpdateLicenceRequest__Output as _tandem_v1_UpdateLicenceRequest__Output } from './tandem/v1/UpdateLicenceRequest.js';
 import type { UsagePeriod as _tandem_v1_UsagePeriod, UsagePeriod__Output as _tandem_v1_UsagePeriod__Output } from './tandem/v1/UsagePeriod.js';
 import type { VerifyRequest as _tandem_v1_VerifyRequest, VerifyRequest__Output as _tandem_v1_VerifyRequest__Output } from './tandem/v1/VerifyRequest.js';
@@ -90,6 +93,8 @@ export interface ProtoGrpcType {
       ClusterStatusRequest: MessageTypeDefinition<_tandem_v1_ClusterStatusRequest, _tandem_v1_ClusterStatusRequest__Output>
       ClusterStatusResponse: MessageTypeDefinition<_tandem_v1_ClusterStatusResponse, _tandem_v1_ClusterStatusResponse__Output>
       DeactivateLicenceRequest: MessageTypeDefinition<_tandem_v1_DeactivateLicenceRequest, _tandem_v1_DeactivateLicenceRequest__Output>
+      DrainNodeRequest: MessageTypeDefinition<_tandem_v1_DrainNodeRequest, _tandem_v1_DrainNodeRequest__Output>
+      DrainResponse: MessageTypeDefinition<_tandem_v1_DrainResponse, _tandem_v1_DrainResponse__Output>
       Entry: MessageTypeDefinition<_tandem_v1_Entry, _tandem_v1_Entry__Output>
       EntryKind: EnumTypeDefinition
       GetLicenceRequest: MessageTypeDefinition<_tandem_v1_GetLicenceRequest, _tandem_v1_GetLicenceRequest__Output>
@@ -140,6 +145,7 @@ export interface ProtoGrpcType {
       TimeoutNowResponse: MessageTypeDefinition<_tandem_v1_TimeoutNowResponse, _tandem_v1_TimeoutNowResponse__Output>
       TransferLeadershipRequest: MessageTypeDefinition<_tandem_v1_TransferLeadershipRequest, _tandem_v1_TransferLeadershipRequest__Output>
       TransferLeadershipResponse: MessageTypeDefinition<_tandem_v1_TransferLeadershipResponse, _tandem_v1_TransferLeadershipResponse__Output>
+      UndrainNodeRequest: MessageTypeDefinition<_tandem_v1_UndrainNodeRequest, _tandem_v1_UndrainNodeRequest__Output>
       UpdateLicenceRequest: MessageTypeDefinition<_tandem_v1_UpdateLicenceRequest, _tandem_v1_UpdateLicenceRequest__Output>
       UsagePeriod: MessageTypeDefinition<_tandem_v1_UsagePeriod, _tandem_v1_UsagePeriod__Output>
       VerifyRequest: MessageTypeDefinition<_tandem_v1_VerifyRequest, _tandem_v1_VerifyRequest__Output>
