@@ -70,11 +70,17 @@ export class HandBack {
   }
 
   /**
-   * This node won leadership. If it handed leadership back within HAND_BACK_MEMORY_TIMEOUTS election
-   * timeouts, that hand-back did not hold, so the next one waits longer.
+   * This node won leadership (byTransfer: in a campaign a leader asked for with timeout_now). If it
+   * handed leadership back within HAND_BACK_MEMORY_TIMEOUTS election timeouts, that hand-back did
+   * not hold, so the next one waits longer.
    */
-  wonLeadership(nowTick: number): void {
+  wonLeadership(nowTick: number, byTransfer: boolean): void {
     if (this.main === null) return;
+    // A leader that won through a transfer waits a failover timeout before it hands leadership on:
+    // its peer may have handed leadership over because it is stopping (SIGTERM), and still answers
+    // for a moment; it must not get leadership straight back. One really gone has left the in-sync
+    // set (or stopped answering) by then.
+    if (byTransfer) this.allowedAtTick = Math.max(this.allowedAtTick, nowTick + this.electionTimeoutTicks);
     const last = this.lastHandBack?.tick ?? null;
     if (last === null || nowTick - last >= HAND_BACK_MEMORY_TIMEOUTS * this.electionTimeoutTicks) {
       this.backoffTicks = 0;

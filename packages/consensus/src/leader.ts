@@ -110,8 +110,8 @@ export class Leadership {
     this.electionElapsedTicks = 0;
   }
 
-  /** The node just became leader. */
-  won(): void {
+  /** The node just became leader (byTransfer: in a campaign started by timeout_now). */
+  won(byTransfer: boolean): void {
     const { host, parts } = this;
     const lastMessageTickFrom = host.lastMessageTickFrom();
     for (const peer of this.replicationTargets(host.configuration())) {
@@ -121,7 +121,7 @@ export class Leadership {
       parts.witness.wonLeadership(lastMessageTickFrom.get(parts.witness.witnessId) ?? 0);
     }
     host.trace(`became leader at term ${host.term()}`);
-    parts.handBack.wonLeadership(host.nowTick());
+    parts.handBack.wonLeadership(host.nowTick(), byTransfer);
     parts.merge.wonLeadership();
     // The noop lets the leader commit entries of earlier terms, and no configuration change may
     // start before it commits.

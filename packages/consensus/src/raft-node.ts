@@ -621,11 +621,12 @@ export class RaftNode {
     assert.equal(this.role, 'candidate', 'only a candidate becomes leader');
     assert.equal(this.votedFor, this.id, 'a leader voted for itself');
     this.leaderlessTicksBeforeElection = this.ticksSinceLeaderContact();
+    const byTransfer = this.election.transferring;
     this.role = 'leader';
     this.recordLeader(this.id);
     this.noteLeaderContact();
     this.resetRoleState();
-    this.leadership.won();
+    this.leadership.won(byTransfer);
   }
 
   private resetRoleState(): void {

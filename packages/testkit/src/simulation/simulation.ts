@@ -177,6 +177,8 @@ export interface SimulationResult {
   crashes: number;
   crashesLosingWrites: number;
   armedCrashes: number;
+  /** Drains and undrains the operator asked for (pair and witness modes). */
+  drainRequests: number;
   powerFailures: number;
   gracefulStops: number;
   restarts: number;
@@ -275,6 +277,8 @@ const MAX_SCHEDULED_EVENTS = 200_000;
 const MAX_HISTORY_OPERATIONS = 200_000;
 const LEDGER_OPTIONS: Partial<LedgerOptions> = {};
 const WITNESS_ID = 'witness';
+/** Per step: the chance that the operator drains or undrains a data node (about one in 5 s). */
+const DRAIN_PROBABILITY = 0.002;
 
 /** Core options for the cluster mode. */
 function coreOptionsFor(cluster: ClusterMode): Partial<RaftConfig> {
@@ -424,6 +428,9 @@ class Simulation {
   /** The nodes that hold a ledger and serve workstations, main first. */
   private readonly dataNodeIds: string[];
   private armedCrashes = 0;
+  /** The operator's drains and undrains (operateDrains); forked after every other stream. */
+  private readonly drainRandom: SimulationRandom;
+  private drainRequests = 0;
   private powerFailures = 0;
   private flaps = 0;
   private readonly partitionCounts = new Map<PartitionKind, number>();
@@ -605,6 +612,7 @@ class Simulation {
         ),
       );
     }
+    this.drainRandom = this.random.fork('drains');
   }
 
   async run(): Promise<SimulationResult> {
@@ -653,7 +661,10 @@ class Simulation {
     const stepEndMs = this.nowMs + TICK_MS;
     await this.runEventsUntil(stepEndMs);
     this.nowMs = stepEndMs;
-    if (withFaults) this.injectFaults();
+    if (withFaults) {
+      this.injectFaults();
+      this.operateDrains();
+    }
     for (const node of this.nodes) node.tick();
     this.witness?.tick();
     for (const workstation of this.workstations) workstation.tick(withFaults);
@@ -777,6 +788,24 @@ class Simulation {
     if (faults.partitions && random.chance(faults.partitionProbability)) {
       this.startPartition(random.pick(faults.partitionKinds));
     }
+  }
+
+  /**
+   * Now and then an operator drains or undrains a data node at whichever node leads (pair and
+   * witness modes), as `tandemctl cluster drain|undrain` does: the core then hands leadership off
+   * a drained leader, and not back to a drained main. Refusals (no other node could lead, a change
+   * pending) are part of the test. Its own random stream, so that the other streams of a seed stay
+   * what they were before drains existed.
+   */
+  private operateDrains(): void {
+    if (this.cluster === 'majority3' || !this.drainRandom.chance(DRAIN_PROBABILITY)) return;
+    const leader = this.nodes.find((node) => node.isLeader);
+    if (leader === undefined) return;
+    const target = this.drainRandom.pick(['main', 'backup']);
+    const drained = !(leader.status().configuration.drained ?? []).includes(target);
+    const outcome = leader.setDrained(target, drained);
+    this.drainRequests += 1;
+    this.log(`operator ${drained ? 'drains' : 'undrains'} ${target} at ${leader.id}: ${outcome}`);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1128,6 +1157,7 @@ class Simulation {
       crashes: sum((node) => node.statistics.crashes),
       crashesLosingWrites: sum((node) => node.statistics.crashesLosingWrites),
       armedCrashes: this.armedCrashes,
+      drainRequests: this.drainRequests,
       powerFailures: this.powerFailures,
       gracefulStops: sum((node) => node.statistics.gracefulStops),
       restarts: sum((node) => node.statistics.restarts),
