@@ -80,7 +80,11 @@ describe('record encoding', () => {
 
   it('round-trips the drained nodes of a snapshot configuration, and writes none when none is drained', () => {
     const plain = {
-      metadata: { index: 9, term: 2, configuration: { voters: ['backup', 'main'], inSync: ['backup', 'main'] } },
+      metadata: {
+        index: 9,
+        term: 2,
+        configuration: { voters: ['backup', 'main'], inSync: ['backup', 'main'] },
+      },
       dataBytes: 10,
       chunkBytes: 1024,
       chunkCount: 1,
