@@ -139,12 +139,17 @@ describe('drain and graceful stop (pair, real processes)', function () {
     await stopLoadWithoutFailures(load);
   });
 
-  it('a drained main stopped and started again stays drained and follows', async () => {
-    const code = await pair.node('main').stop();
+  it('a drained main stopped (leaving the in-sync set first) and started again stays drained and follows', async () => {
+    load = await startLoad();
+    await sleep(500);
+    const main = pair.node('main');
+    const code = await main.stop();
     expect(code, 'a follower stops with exit 0').to.equal(0);
+    expect(main.logs.some((line) => line.message === 'left the in-sync set before stopping')).to.equal(true);
     await pair.startNode('main');
     await settled('backup', ['main']);
     await staysLeader('backup');
+    await stopLoadWithoutFailures(load);
   });
 
   it('SIGTERM of the leading backup hands leadership to the drained main, which hands it back once the backup returns', async () => {
@@ -184,6 +189,7 @@ describe('drain and graceful stop (pair, real processes)', function () {
     expect(
       main.logs.some((line) => line.message === 'handed leadership over' && line.to === 'backup'),
     ).to.equal(true);
+    expect(main.logs.some((line) => line.message === 'left the in-sync set before stopping')).to.equal(true);
     const view = await statusOf('backup');
     expect(view?.leaderId).to.equal('backup');
     await sleep(500);

@@ -38,6 +38,8 @@ export interface InSyncLeader {
   maxEntriesPerMessage: number;
   maxUncommittedEntries: number;
   progressOf(id: NodeId): Progress;
+  /** Members that said they are about to stop (RaftNode.leave): they count as silent. */
+  leaving: readonly NodeId[];
   /** Appends the leader's own configuration change. */
   appendConfigurationChange(configuration: Configuration): void;
   /** Witness mode: has the witness record a removal before its entry is appended; null otherwise. */
@@ -63,13 +65,19 @@ export function maintainInSyncSet(leader: InSyncLeader): boolean {
   // committed entry all the same); adding it waits for the leader's own pending change, if any.
   const silent = inSync.filter(
     (member) =>
-      member !== id && nowTick - leader.progressOf(member).lastAcknowledgementTick >= failoverTimeoutTicks,
+      member !== id &&
+      (leader.leaving.includes(member) ||
+        nowTick - leader.progressOf(member).lastAcknowledgementTick >= failoverTimeoutTicks),
   );
   const ownChangePending = lastConfigurationIndex > commitIndex && leader.lastConfigurationIsOwn;
   if (silent.length > 0 || (!inSync.includes(id) && !ownChangePending)) {
     for (const member of silent) {
       const silentTicks = nowTick - leader.progressOf(member).lastAcknowledgementTick;
-      leader.trace(`removes ${member} from the in-sync set: no acknowledgement for ${silentTicks} ticks`);
+      leader.trace(
+        leader.leaving.includes(member)
+          ? `removes ${member} from the in-sync set: it is leaving`
+          : `removes ${member} from the in-sync set: no acknowledgement for ${silentTicks} ticks`,
+      );
     }
     if (!inSync.includes(id)) leader.trace('adds itself to the in-sync set');
     const next = withInSync(
@@ -86,6 +94,7 @@ export function maintainInSyncSet(leader: InSyncLeader): boolean {
   const { lastIndex } = leader;
   for (const member of voters) {
     if (member === id || member === leader.witnessId || inSync.includes(member)) continue;
+    if (leader.leaving.includes(member)) continue;
     const progress = leader.progressOf(member);
     const answering = nowTick - progress.lastAcknowledgementTick < failoverTimeoutTicks;
     const withinLimit = lastIndex - commitIndex < leader.maxUncommittedEntries;

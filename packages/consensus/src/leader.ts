@@ -100,8 +100,32 @@ export class Leadership {
     return this.commitBroadcastDue;
   }
 
+  /**
+   * A member that said it is about to stop (RaftNode.leave) counts as silent for the in-sync set
+   * until the tick given: it leaves the set at once and is not taken back meanwhile. Bounded by the
+   * configuration's members. A member that did not stop after all is taken back once this runs out
+   * (or said again with its next answer).
+   */
+  private readonly leavingUntilTick = new Map<NodeId, number>();
+
+  private noteLeaving(member: NodeId): void {
+    const { host } = this;
+    if (!host.configuration().voters.includes(member)) return;
+    if (!this.leavingUntilTick.has(member)) host.trace(`${member} says it is leaving`);
+    this.leavingUntilTick.set(member, host.nowTick() + host.electionTimeoutTicks);
+  }
+
+  private leavingMembers(): NodeId[] {
+    const now = this.host.nowTick();
+    for (const [member, untilTick] of this.leavingUntilTick) {
+      if (untilTick <= now) this.leavingUntilTick.delete(member);
+    }
+    return [...this.leavingUntilTick.keys()];
+  }
+
   /** A new role: nothing of an earlier leadership carries over (but transferSent). */
   reset(): void {
+    this.leavingUntilTick.clear();
     this.parts.replication.progress.clear();
     this.transfereeId = null;
     this.pendingConfigurationIndex = 0;
@@ -320,6 +344,7 @@ export class Leadership {
 
   appendAnswered(message: AppendEntriesResponseMessage): void {
     if (this.host.role() !== 'leader') return;
+    if (message.leaving === true && message.from !== this.host.witnessNodeId) this.noteLeaving(message.from);
     const { replication } = this.parts;
     const answer = replication.appendAnswered(message);
     if (answer === null) return;
@@ -508,6 +533,7 @@ export class Leadership {
       maxEntriesPerMessage: host.limits.maxEntriesPerMessage,
       maxUncommittedEntries: host.limits.maxUncommittedEntries,
       progressOf: (id) => replication.progressOf(id),
+      leaving: this.leavingMembers(),
       appendConfigurationChange: (next) => this.appendConfigurationChange(next),
       recordRemovalWithWitness: witness === null ? null : (next) => witness.recordRemoval(next),
       trace: (line) => host.trace(line),

@@ -120,6 +120,8 @@ export class RaftNode {
   private readonly refusalSink: ((kind: string, line: string) => void) | null;
   /** Which terms more than MAX_TERM_JUMP ahead of ours this node takes (see term-bounds.ts). */
   private readonly farTerms: FarTermGate;
+  /** Set by leave(): this node's answers to appends ask the leader to drop it from the in-sync set. */
+  private leavingRequested = false;
   /** Pair and witness modes: when this node last campaigned on a timeout_now. */
   private lastTimeoutNowTick: number | null = null;
 
@@ -279,6 +281,27 @@ export class RaftNode {
     const position = this.leadership.proposeConfiguration(configuration);
     this.checkInvariants();
     return position;
+  }
+
+  /**
+   * Pair and witness modes: this node is about to stop (a SIGTERM). From now on its answers to
+   * appends say so, and the leader drops it from the in-sync set at once (in witness mode after the
+   * witness recorded it), so that the leader goes on alone without first waiting out a failover
+   * timeout of silence. The driver stops the node once its configuration no longer lists it in
+   * sync. A leader hands leadership over first (transferLeadership); it cannot leave while it leads.
+   */
+  leave(): void {
+    if (!this.leavingRequested) this.trace('is leaving: it asks the leader to drop it from the in-sync set');
+    this.leavingRequested = true;
+  }
+
+  /**
+   * Campaigning on a timeout_now: the leader handed leadership to this node, which will lead within
+   * a round of votes unless something goes wrong. The server holds client requests meanwhile
+   * instead of refusing them.
+   */
+  get takingOver(): boolean {
+    return (this.role === 'pre_candidate' || this.role === 'candidate') && this.election.transferring;
   }
 
   /** On a leader, the voter it is handing leadership to (proposals are refused meanwhile), or null. */
@@ -940,6 +963,7 @@ export class RaftNode {
 
   private send<M extends Message>(to: NodeId, body: MessageBody<M>): void {
     const message = { ...body, from: this.id, to, term: body.term ?? this.term } as Message;
+    if (this.leavingRequested && message.type === 'append_entries_response') message.leaving = true;
     if (this.outbox.length >= this.limits.maxOutboxMessages) {
       // Raft tolerates lost messages; an unbounded outbox would not be tolerated by the process.
       this.droppedMessageCount += 1;

@@ -80,6 +80,11 @@ export interface AppendEntriesResponseMessage extends MessageBase {
   /** On failure: where the follower's log diverges, so the leader can skip back quickly. */
   conflictIndex: number;
   conflictTerm: number;
+  /**
+   * Set by a node about to stop (RaftNode.leave): the leader drops it from the in-sync set at once
+   * rather than after a failover timeout of silence, so that its stop costs no write gap.
+   */
+  leaving?: boolean;
 }
 
 export interface RequestVoteMessage extends MessageBase {

@@ -219,6 +219,11 @@ export class Driver<S extends StateMachine> {
     return this.softState.leaderId;
   }
 
+  /** Campaigning on a timeout_now (see RaftNode.takingOver): this node is about to lead. */
+  get takingOver(): boolean {
+    return this.serving && !this.isLeader() && this.raft.takingOver;
+  }
+
   /**
    * The leader to send a refused client to: the known one, or, right after this node handed
    * leadership over and before the new leader has made itself known, the node it handed to.
@@ -361,6 +366,13 @@ export class Driver<S extends StateMachine> {
       if (!(error instanceof ConsensusError)) throw error;
       throw new DriverRefusal('not_leader', error.message, this.softState.leaderId);
     }
+    this.afterInput();
+  }
+
+  /** This node is about to stop: its leader drops it from the in-sync set (see RaftNode.leave). */
+  leave(): void {
+    if (!this.serving) return;
+    this.raft.leave();
     this.afterInput();
   }
 

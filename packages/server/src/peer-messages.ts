@@ -459,6 +459,7 @@ export function appendEntriesResponseToWire(
     matchIndex: message.matchIndex,
     conflictIndex: message.conflictIndex,
     conflictTerm: message.conflictTerm,
+    leaving: message.leaving === true,
   };
 }
 
@@ -476,6 +477,7 @@ export function appendEntriesResponseFromWire(
     matchIndex: wireIndex(response.matchIndex, 'match_index'),
     conflictIndex: wireIndex(response.conflictIndex, 'conflict_index'),
     conflictTerm: wireTerm(response.conflictTerm, 'conflict_term'),
+    ...(response.leaving ? { leaving: true } : {}),
   };
 }
 

@@ -202,6 +202,19 @@ export class Replica {
     });
   }
 
+  /**
+   * While this node campaigns on a timeout_now (the leader handed leadership to it), waits until it
+   * leads or the campaign ends, at most a failover timeout: a client request that arrives then is
+   * served here in a moment rather than refused without a leader to name.
+   */
+  async awaitTakeOver(): Promise<void> {
+    if (!this.driver.takingOver) return;
+    const deadline = this.options.clock() + this.options.config.timing.failoverTimeoutMs;
+    while (this.driver.takingOver && this.options.clock() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
   /** Throws not_leader, with the leader's id when known, unless this node leads. */
   assertLeader(): void {
     if (!this.driver.isLeader()) {
@@ -339,6 +352,11 @@ export class Replica {
       }
       return configuration;
     }
+  }
+
+  /** This node is about to stop: its leader drops it from the in-sync set (see RaftNode.leave). */
+  leave(): void {
+    this.driver.leave();
   }
 
   /**
