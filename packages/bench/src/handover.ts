@@ -5,7 +5,8 @@
 //   restart (the backup hands leadership back once the main is in sync).
 // Each step reports the write gap as the workstations saw it, the longest stretch without any
 // successful operation between the step's start and a settle time after it ended, and the client
-// errors in that window. Figures are printed and written to bench-results.json, never asserted.
+// errors in that window. A first window without any step (steady) gives the load's own longest
+// gap on the machine as it is, to compare with. Figures are printed and written to bench-results.json, never asserted.
 import { performance } from 'node:perf_hooks';
 import { AdminClient, resolveSettings } from '@tandem/client';
 import { type TandemdPair, waitForLeader } from '@tandem/testkit';
@@ -14,7 +15,9 @@ import { WorkstationLoop } from './workstation-loop.js';
 
 const LEADER_TIMEOUT_MS = 60_000;
 
-export type HandoverStepName = 'drain' | 'undrain' | 'sigterm' | 'restart';
+/** steady: a window without any step, the load's own longest gap on this machine, for comparison. */
+export type HandoverStepName = 'steady' | 'drain' | 'undrain' | 'sigterm' | 'restart';
+const STEP_NAMES: readonly HandoverStepName[] = ['steady', 'drain', 'undrain', 'sigterm', 'restart'];
 
 export interface HandoverStep {
   step: HandoverStepName;
@@ -97,6 +100,7 @@ export async function runHandoverRound(options: HandoverOptions, round: number):
   };
   try {
     await sleep(options.warmupMs ?? 2000);
+    report(await measure(loop, 'steady', settleMs, async () => undefined));
     report(
       await measure(loop, 'drain', settleMs, async () => {
         await admin.drainNode('main');
@@ -133,7 +137,7 @@ export async function runHandoverRound(options: HandoverOptions, round: number):
 
 export function summarizeHandover(workstations: number, rounds: HandoverRound[]): HandoverSummary {
   const worst = {} as HandoverSummary['worst'];
-  for (const name of ['drain', 'undrain', 'sigterm', 'restart'] as const) {
+  for (const name of STEP_NAMES) {
     const steps = rounds.flatMap((round) => round.steps.filter((step) => step.step === name));
     worst[name] = {
       maxGapMs: steps.reduce((highest, step) => Math.max(highest, step.gapMs), 0),
@@ -148,6 +152,6 @@ export function handoverLines(summary: HandoverSummary): string[] {
     `${name}: worst gap ${summary.worst[name].maxGapMs} ms, ${summary.worst[name].errors} errors`;
   return [
     `handover (tandem, ${summary.workstations} ws spread, ${summary.rounds.length} round${summary.rounds.length === 1 ? '' : 's'}): ` +
-      (['drain', 'undrain', 'sigterm', 'restart'] as const).map(describe).join('; '),
+      STEP_NAMES.map(describe).join('; '),
   ];
 }

@@ -49,8 +49,9 @@ export interface InSyncLeader {
 
 /**
  * Changes the in-sync set, at most once per call:
- * 1. an in-sync follower that has acknowledged nothing for the failover timeout leaves the set
- *    (the leader then commits alone), and a leader outside its own set adds itself;
+ * 1. an in-sync follower that has acknowledged nothing for the failover timeout, or said it is
+ *    leaving (RaftNode.leave), leaves the set (the leader then commits alone), and a leader outside
+ *    its own set adds itself;
  * 2. a follower outside the set that holds the leader's log, or all but one message of it, comes
  *    back in.
  * Returns whether the set is settled: nothing changed and no change is uncommitted.
