@@ -840,6 +840,14 @@ export class RaftNode {
   private handleTimeoutNow(message: TimeoutNowMessage): void {
     const { from } = message;
     if (this.role === 'leader') return;
+    if (this.leavingRequested) {
+      // About to stop: taking leadership now would only hand the cluster a leader that is going.
+      this.refuse(
+        'timeout_now_leaving',
+        `refused timeout_now from ${from} at term ${message.term}: this node is leaving`,
+      );
+      return;
+    }
     if (this.managesInSyncSet) {
       // A real hand-back waits a failover timeout after an abandoned one, so more than one
       // timeout_now per failover timeout is a bug or a forgery: it must not churn leadership.
