@@ -416,6 +416,23 @@ describe('pair mode', () => {
     });
   });
 
+  describe('a node that leaves before it stops', () => {
+    it('is dropped from the in-sync set at once, not after a failover timeout, and refuses timeout_now', () => {
+      const cluster = mainLeading();
+      cluster.node(BACKUP).raft.leave();
+      // One heartbeat round: the backup's answer says it is leaving.
+      runRounds(cluster, 2);
+      expect(cluster.node(MAIN).raft.status().configuration.inSync).to.deep.equal([MAIN]);
+      expect(cluster.node(BACKUP).raft.status().configuration.inSync).to.deep.equal([MAIN]);
+      // Still answering, it is not taken back while it says it leaves.
+      runRounds(cluster, 3 * FAILOVER_TIMEOUT_TICKS);
+      expect(cluster.node(MAIN).raft.status().configuration.inSync).to.deep.equal([MAIN]);
+      expect(() => cluster.node(MAIN).raft.transferLeadership(BACKUP)).to.not.throw();
+      runRounds(cluster, 2);
+      expect(role(cluster, MAIN), 'the leaving backup did not take leadership').to.equal('leader');
+    });
+  });
+
   describe('hand-backs that do not hold', () => {
     type Cluster = ReturnType<typeof mainLeading>;
     /** Kills the main, lets the backup lead, restarts the main: ticks until the main leads again. */
