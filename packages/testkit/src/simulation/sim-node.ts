@@ -528,6 +528,14 @@ export class SimulatedNode {
     this.afterInput(process);
   }
 
+  /** As tandemd on SIGTERM: the node asks its leader to drop it from the in-sync set (RaftNode.leave). */
+  leave(): void {
+    const process = this.process;
+    if (process === null) return;
+    process.driver.leave();
+    this.afterInput(process);
+  }
+
   /**
    * An operator's drain or undrain at this node, as DrainNode's handler asks the driver: the
    * outcome in words ('proposed', 'unchanged', or the refusal's code), for the run's log.

@@ -763,8 +763,10 @@ class Simulation {
           this.log(`${node.id} armed to crash ${crashPoint}`);
         }
       } else if (random.chance(faults.gracefulRestartProbability) && this.mayCrash(node)) {
-        node.stop();
-        this.scheduleRestart(node);
+        // As tandemd on SIGTERM: the node first asks to leave the in-sync set, and stops a little
+        // later (tandemd waits for the leader to drop it, at most a failover timeout).
+        node.leave();
+        this.stopLeavingNode(node, this.nowMs + random.int(0, FAILOVER_TIMEOUT_MS));
       }
     }
     const witness = this.witness;
@@ -934,6 +936,20 @@ class Simulation {
       .map((workstation) => workstation.id);
     const picked = this.faultRandom.shuffle(ids).slice(0, this.faultRandom.int(1, Math.max(1, ids.length)));
     return picked.sort();
+  }
+
+  /** Stops a leaving node at atMs, or as soon after as the crash order allows (at once on the heal). */
+  private stopLeavingNode(node: SimulatedNode, atMs: number): void {
+    this.schedule(atMs, () => {
+      if (!node.isUp) return;
+      if (this.faultsActive && !this.mayCrash(node)) {
+        this.stopLeavingNode(node, this.nowMs + 5 * TICK_MS);
+        return;
+      }
+      node.stop();
+      if (this.faultsActive) this.scheduleRestart(node);
+      else this.planRestart(node, this.nowMs);
+    });
   }
 
   /**
