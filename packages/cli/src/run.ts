@@ -182,6 +182,18 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
         'and stays there, across restarts of either, until undrain; refused when no other node is in sync',
     )
     .argument('<node>', 'the data node id to drain (main or backup)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Rolling upgrade without a gap (see docs/operator-guide.md):',
+        '  1. tandemctl cluster drain main      the backup leads; status shows "drained: main"',
+        '  2. stop main (SIGTERM), upgrade it, start it',
+        '  3. wait until tandemctl status shows main in sync (lag 0)',
+        '  4. tandemctl cluster undrain main    main takes leadership back once in sync',
+        '  5. stop the backup, upgrade it, start it, wait until it is in sync',
+      ].join('\n'),
+    )
     .action((node: string) => perform(() => drainNode(session, node)));
   cluster
     .command('undrain')
