@@ -954,9 +954,9 @@ class Simulation {
 
   /**
    * Pair mode keeps to crash orders that cannot strand an acknowledged entry (unless
-   * anyCrashOrder): every other node must be up, past its start-up grace, and either out of its own
-   * in-sync set (then it waits for this node rather than serving alone), the leader, or holding
-   * every entry this node has committed.
+   * anyCrashOrder): every other node must be up, past its start-up grace, and either durably out of
+   * its own in-sync set (then it waits for this node rather than serving alone), the leader, or
+   * durably holding every entry this node has committed.
    */
   private mayCrash(node: SimulatedNode): boolean {
     if (this.cluster !== 'pair' || this.faults.anyCrashOrder || !node.isUp) return true;
@@ -966,8 +966,13 @@ class Simulation {
       if (!other.isUp) return false;
       const status = other.status();
       if (status.startupGraceRemainingTicks > 0) return false;
-      if (!status.inSync || status.role === 'leader') return true;
-      return status.lastTerm === crashing.lastTerm && status.lastIndex >= crashing.commitIndex;
+      if (status.role === 'leader') return true;
+      // Out of its own in-sync set only counts once that is durable: a configuration entry it has
+      // appended but not yet written is gone after a crash, and then it would serve alone again
+      // (seed 47 of the safe-crash-order pair runs, once drains made a backup lead with main up).
+      if (!status.inSync && status.durableIndex >= status.lastIndex) return true;
+      // Durably: entries it has appended but not yet written are gone after a crash.
+      return status.lastTerm === crashing.lastTerm && status.durableIndex >= crashing.commitIndex;
     });
   }
 
