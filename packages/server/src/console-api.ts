@@ -26,7 +26,7 @@ export interface ConsoleApiOptions {
   nodeId: string;
   admin: AdminHandlers;
   history: ConsoleHistory;
-  /** Where the utilisation chart's samples come from; the node's own sampled ring by default. */
+  /** Where the live utilisation chart's samples come from; the node's own sampled ring by default. */
   utilisation?: UtilisationSource;
   appliedIndex(): number;
   /** Is the node serving (started, not stopping)? /healthz says so. */

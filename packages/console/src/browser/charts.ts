@@ -91,7 +91,12 @@ export function periodChart(
     withEnd.map((point) => point.value),
     withEnd.map(() => (limit === null ? null : limit.value)),
   ];
-  const padS = options.style === 'bars' && first !== undefined ? (first.endMs - first.startMs) / 1000 / 2 : 0;
+  // The axis is the periods, from the first one's start to the last one's end.
+  const nowS = Date.now() / 1000;
+  const xRange: uPlot.Range.MinMax = [
+    first === undefined ? nowS - 86_400 : first.startMs / 1000,
+    last === undefined ? nowS : last.endMs / 1000,
+  ];
   const bars = uPlot.paths.bars?.({ size: [0.7, 60], align: 1 });
   const steps = uPlot.paths.stepped?.({ align: 1 });
   const paths = options.style === 'bars' ? bars : steps;
@@ -103,11 +108,7 @@ export function periodChart(
       scales: {
         x: {
           time: true,
-          range: (): uPlot.Range.MinMax =>
-            span(
-              withEnd.map((point) => point.startMs / 1000),
-              padS,
-            ),
+          range: (): uPlot.Range.MinMax => xRange,
         },
         y: {
           range: (_plot, _min, max) => [0, Math.max(1, (limit?.value ?? 0) * 1.1, max * 1.1)],
@@ -128,6 +129,7 @@ export function periodChart(
           stroke: COLOURS.limit,
           width: 1,
           dash: [6, 4],
+          points: { show: false },
           show: limit !== null,
         },
       ],
