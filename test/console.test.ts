@@ -3,7 +3,8 @@
 // opens every page, sees the utilisation and usage charts drawn with the figures `tandemctl report`
 // gives for the same range and exports the report CSV tandemctl writes, revokes a lease after the
 // confirmation and tandemctl no longer lists it; a viewer on backup's console sees no revoke
-// button and a forged revoke is refused (403); then main is killed with -9 and the backup's console shows backup leading within 3 s, without a reload.
+// button and a forged revoke is refused (403); then main is killed with -9 and the backup's console
+// shows backup leading within 3 s, without a reload.
 //
 // Screenshots go to a temporary directory that the test prints (CI keeps it as an artefact). With
 // CI=true a missing Chromium fails the test; elsewhere it skips.
@@ -70,6 +71,8 @@ describe('the web console in a real browser', function () {
     pair = await TandemdPair.start({
       directory,
       overrides: {
+        // One day of report history: the 30-day chart has a stretch the index does not cover.
+        reports: { retentionDays: 1 },
         auth: {
           tokens: [
             { name: 'web-operator', role: 'operator', sha256: sha256(OPERATOR_TOKEN) },
@@ -258,6 +261,15 @@ describe('the web console in a real browser', function () {
     expect(days).to.have.length(30);
     expectSameFigures(days, JSON.parse(await tandemctlReport('leases', daily, 'json')), 'peakSeats');
     expect(Math.max(...days.map(([, value]) => value))).to.equal(3);
+    // Older than the one day kept: the report says incomplete, and so does the chart.
+    const gaps = (JSON.parse(await tandemctlReport('leases', daily, 'json')) as { incomplete: unknown[] })
+      .incomplete;
+    expect(gaps).to.have.length(1);
+    expect(await text(operator, '[data-testid=utilisation-incomplete]')).to.match(
+      new RegExp(
+        `^Incomplete: .*${new Date(daily.fromMs).toISOString().slice(0, 16)}Z to .*older than reports\\.retentionDays`,
+      ),
+    );
     await shoot(operator, 'licences-30-days');
   });
 

@@ -232,6 +232,14 @@ describe('the HTTP port (node.httpListen)', function () {
     expect(report.licences).to.be.an('array');
     expect(report.incomplete).to.be.an('array');
     expect(report.asOfIndex).to.be.a('number').and.to.be.above(0);
+    // A range older than reports.retentionDays is reported incomplete.
+    const old = await request(address, {
+      path: `/api/report?kind=usage&fromMs=0&toMs=${hourMs}`,
+      tls: ca,
+      headers: { authorization: `Bearer ${VIEWER_TOKEN}` },
+    });
+    expect(old.status).to.equal(200);
+    expect(old.json().incomplete).to.deep.equal([{ fromMs: 0, toMs: hourMs, reason: 'retention' }]);
     const none = await request(address, { path, tls: ca });
     expect(none.status).to.equal(401);
     expect(none.json().error).to.equal('unauthenticated');
