@@ -22,14 +22,17 @@ export interface LeadershipChange {
   leaderId: string;
 }
 
-/** Seats in use of one licence at one moment, sampled by the node. */
+/** Seats in use of one licence at one moment, sampled by the node (the live chart). */
 export interface UtilisationSample {
   atMs: number;
   seatsInUse: number;
   seats: number;
 }
 
-/** GET /api/utilisation?licenceId=...: the samples the node holds, oldest first. */
+/**
+ * GET /api/licences/<id>/utilisation[?sinceMs=]: the live samples the node holds in memory (the last
+ * hour), oldest first. Utilisation over hours and days comes from GET /api/report.
+ */
 export interface UtilisationResponse {
   licenceId: string;
   intervalMs: number;

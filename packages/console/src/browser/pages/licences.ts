@@ -34,6 +34,9 @@ export interface LicenceJson {
   usageThisPeriod: number;
 }
 
+/** How often the report chart is read again while nothing about it changed. */
+export const REPORT_REFRESH_MS = 30_000;
+
 export const licencesPage: PageDefinition = {
   id: 'licences',
   title: 'Licences',
@@ -56,6 +59,8 @@ export const licencesPage: PageDefinition = {
     let liveChart: uPlot | null = null;
     /** Draws overlap (a refresh and the timer): only the latest one's answers are drawn. */
     let drawing = 0;
+    /** What the report chart shows and when it was read: it is read again only when stale. */
+    let reportShown: { key: string; atMs: number } | null = null;
     replace(
       element,
       list,
@@ -69,9 +74,13 @@ export const licencesPage: PageDefinition = {
 
     const drawReport = async (licenceId: string, seats: number | null, turn: number) => {
       const range = rangeOf(rangeSelect.value);
+      const key = `${licenceId} ${range.id} ${seats}`;
+      // Every ledger change refreshes the page; hourly figures need not be read that often.
+      if (reportShown?.key === key && Date.now() - reportShown.atMs < REPORT_REFRESH_MS) return;
       const query = reportQuery('leases', range, licenceId, Date.now());
       const report = await apiGet<ReportJson>(reportPath(query));
       if (turn !== drawing) return;
+      reportShown = { key, atMs: Date.now() };
       const points = licenceSeries(report, licenceId, 'peakSeats');
       chart?.destroy();
       replace(chartBox);

@@ -22,7 +22,7 @@ import {
   reportQuery,
   tandemctlCommand,
 } from '../report-series.js';
-import type { LicenceJson } from './licences.js';
+import { type LicenceJson, REPORT_REFRESH_MS } from './licences.js';
 
 interface UsagePeriodJson {
   periodStartMs: number;
@@ -59,29 +59,11 @@ export const usagePage: PageDefinition = {
     let shown: ReportQueryJson | null = null;
     let chart: uPlot | null = null;
     let loading = 0;
+    /** What the report parts show and when they were read. */
+    let reportShown: { key: string; atMs: number } | null = null;
 
-    const load = async () => {
-      const licenceId = select.value;
-      loading += 1;
-      const turn = loading;
-      if (licenceId === '') {
-        chart?.destroy();
-        chart = null;
-        shown = null;
-        replace(chartBox, h('p', { class: 'muted' }, 'No licence is active.'));
-        replace(notes);
-        replace(reportRows);
-        replace(rows);
-        return;
-      }
-      const query = reportQuery('usage', rangeOf(rangeSelect.value), licenceId, Date.now());
-      const [report, usage] = await Promise.all([
-        apiGet<ReportJson>(reportPath(query)),
-        apiGet<{ periods: UsagePeriodJson[] }>(`/api/licences/${encodeURIComponent(licenceId)}/usage`),
-      ]);
-      if (turn !== loading) return;
-      shown = query;
-      periods = usage.periods;
+    const drawReport = (report: ReportJson, query: ReportQueryJson) => {
+      const { licenceId } = query;
       chart?.destroy();
       replace(chartBox);
       chartBox.dataset.fromMs = String(report.fromMs);
@@ -153,6 +135,38 @@ export const usagePage: PageDefinition = {
             )
           : null,
       );
+    };
+
+    const load = async () => {
+      const licenceId = select.value;
+      loading += 1;
+      const turn = loading;
+      if (licenceId === '') {
+        chart?.destroy();
+        chart = null;
+        shown = null;
+        reportShown = null;
+        replace(chartBox, h('p', { class: 'muted' }, 'No licence is active.'));
+        replace(notes);
+        replace(reportRows);
+        replace(rows);
+        return;
+      }
+      const query = reportQuery('usage', rangeOf(rangeSelect.value), licenceId, Date.now());
+      const key = `${licenceId} ${query.fromMs} ${query.toMs} ${query.by}`;
+      // Every ledger change refreshes the page; the report is read again only when stale.
+      const stale = reportShown?.key !== key || Date.now() - reportShown.atMs >= REPORT_REFRESH_MS;
+      const [report, usage] = await Promise.all([
+        stale ? apiGet<ReportJson>(reportPath(query)) : Promise.resolve(null),
+        apiGet<{ periods: UsagePeriodJson[] }>(`/api/licences/${encodeURIComponent(licenceId)}/usage`),
+      ]);
+      if (turn !== loading) return;
+      periods = usage.periods;
+      if (report !== null) {
+        reportShown = { key, atMs: Date.now() };
+        shown = query;
+        drawReport(report, query);
+      }
       replace(
         rows,
         h('h3', {}, 'Against the quota: use per quota period, as the ledger enforces it'),
