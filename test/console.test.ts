@@ -1,8 +1,10 @@
 // The web console in a real browser: headless Chromium (Debian's `chromium`, driven by
 // puppeteer-core) against a real secure pair. An operator logs in with a token on main's console,
-// opens every page, revokes a lease after the confirmation and tandemctl no longer lists it; a
-// viewer on backup's console sees no revoke button and a forged revoke is refused (403); then main
-// is killed with -9 and the backup's console shows backup leading within 3 s, without a reload.
+// opens every page, sees the utilisation and usage charts drawn with the figures `tandemctl report`
+// gives for the same range and exports the report CSV tandemctl writes, revokes a lease after the
+// confirmation and tandemctl no longer lists it; a viewer on backup's console sees no revoke
+// button and a forged revoke is refused (403); then main is killed with -9 and the backup's console
+// shows backup leading within 3 s, without a reload.
 //
 // Screenshots go to a temporary directory that the test prints (CI keeps it as an artefact). With
 // CI=true a missing Chromium fails the test; elsewhere it skips.
@@ -14,6 +16,7 @@ import { quietIpServerNameWarning } from '@tandem/pki';
 import {
   activateTestLicence,
   removeDirectory,
+  runTandemctl,
   TandemdPair,
   tandemctlJson,
   temporaryDirectory,
@@ -68,6 +71,8 @@ describe('the web console in a real browser', function () {
     pair = await TandemdPair.start({
       directory,
       overrides: {
+        // One day of report history: the 30-day chart has a stretch the index does not cover.
+        reports: { retentionDays: 1 },
         auth: {
           tokens: [
             { name: 'web-operator', role: 'operator', sha256: sha256(OPERATOR_TOKEN) },
@@ -130,6 +135,68 @@ describe('the web console in a real browser', function () {
     await tab.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
   }
 
+  /** The query a chart was drawn for, as the page put it on the chart's element. */
+  async function chartQuery(tab: Page, selector: string) {
+    return tab.$eval(selector, (element) => {
+      const data = (element as HTMLElement).dataset;
+      return {
+        fromMs: Number(data.fromMs),
+        toMs: Number(data.toMs),
+        by: data.by ?? '',
+        licenceId: data.licenceId ?? '',
+      };
+    });
+  }
+
+  /** The chart's figures, as the page's figures table under it lists them: [period, value]. */
+  async function chartFigures(tab: Page, selector: string): Promise<[string, number][]> {
+    return tab.$$eval(`${selector} tbody tr`, (rows) =>
+      rows.map((row) => {
+        const cells = [...row.querySelectorAll('td')].map((cell) => cell.textContent ?? '');
+        return [cells[0] ?? '', Number(cells[1])] as [string, number];
+      }),
+    );
+  }
+
+  /** `tandemctl report` for the same query, asked of the node that served the page (main). */
+  async function tandemctlReport(
+    kind: 'usage' | 'leases',
+    query: { fromMs: number; toMs: number; by: string; licenceId: string },
+    format: 'json' | 'csv',
+  ): Promise<string> {
+    const result = await runTandemctl([
+      ...(await pair.tandemctlArgs('viewer', 'billing')),
+      'report',
+      kind,
+      '--from',
+      String(query.fromMs),
+      '--to',
+      String(query.toMs),
+      '--by',
+      query.by,
+      '--licence',
+      query.licenceId,
+      '--format',
+      format,
+      '--node',
+      pair.address('main'),
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    return result.stdout;
+  }
+
+  /** Every period of the page's chart has the figure tandemctl gives for it (0 where it lists none). */
+  function expectSameFigures(
+    figures: [string, number][],
+    reported: { licences: Record<string, string | number>[] },
+    figure: 'peakSeats' | 'units',
+  ): void {
+    const listed = new Map(reported.licences.map((line) => [String(line.period), Number(line[figure])]));
+    expect(figures.length).to.be.above(0);
+    for (const period of listed.keys()) expect(figures.map(([start]) => start)).to.include(period);
+    expect(figures).to.deep.equal(figures.map(([period]) => [period, listed.get(period) ?? 0]));
+  }
+
   let operator: Page;
 
   it('refuses the API without a login, and lets an operator in with a token', async () => {
@@ -163,6 +230,47 @@ describe('the web console in a real browser', function () {
     expect(await text(operator, `[data-testid=seats-${LICENCE}]`)).to.equal('3 / 5');
     await operator.waitForSelector('[data-testid=utilisation-chart] canvas');
     await shoot(operator, 'licences');
+  });
+
+  it('draws the utilisation chart from the report index: peak seats per hour as tandemctl reports them, and per day', async () => {
+    await operator.waitForSelector('[data-testid=utilisation-figures] tbody tr');
+    const query = await chartQuery(operator, '[data-testid=utilisation-chart]');
+    expect(query).to.deep.include({ by: 'hour', licenceId: LICENCE });
+    expect(query.toMs - query.fromMs).to.equal(24 * 3_600_000);
+    const figures = await chartFigures(operator, '[data-testid=utilisation-figures]');
+    expect(figures).to.have.length(24);
+    expectSameFigures(figures, JSON.parse(await tandemctlReport('leases', query, 'json')), 'peakSeats');
+    // Three workstations took a seat each in the last hour or two.
+    expect(Math.max(...figures.map(([, value]) => value))).to.equal(3);
+    expect(await text(operator, '[data-testid=utilisation-source]')).to.contain(
+      `tandemctl report leases --from ${new Date(query.fromMs).toISOString().slice(0, 16)}Z`,
+    );
+    // The live samples stay below the report's chart, labelled as such.
+    await operator.waitForSelector('[data-testid=utilisation-live-chart] canvas');
+    expect(await text(operator, '[data-testid=utilisation-live-chart]')).to.contain('live');
+    // Thirty days, by day: the same figures as tandemctl's daily report.
+    await operator.select('[data-testid=utilisation-range]', '30d');
+    await operator.waitForFunction(
+      () =>
+        (document.querySelector('[data-testid=utilisation-chart]') as HTMLElement | null)?.dataset.by ===
+        'day',
+      { timeout: 10_000 },
+    );
+    const daily = await chartQuery(operator, '[data-testid=utilisation-chart]');
+    const days = await chartFigures(operator, '[data-testid=utilisation-figures]');
+    expect(days).to.have.length(30);
+    expectSameFigures(days, JSON.parse(await tandemctlReport('leases', daily, 'json')), 'peakSeats');
+    expect(Math.max(...days.map(([, value]) => value))).to.equal(3);
+    // Older than the one day kept: the report says incomplete, and so does the chart.
+    const gaps = (JSON.parse(await tandemctlReport('leases', daily, 'json')) as { incomplete: unknown[] })
+      .incomplete;
+    expect(gaps).to.have.length(1);
+    expect(await text(operator, '[data-testid=utilisation-incomplete]')).to.match(
+      new RegExp(
+        `^Incomplete: .*${new Date(daily.fromMs).toISOString().slice(0, 16)}Z to .*older than reports\\.retentionDays`,
+      ),
+    );
+    await shoot(operator, 'licences-30-days');
   });
 
   it('revokes a lease from the leases page after a confirmation; tandemctl no longer lists it', async () => {
@@ -208,7 +316,7 @@ describe('the web console in a real browser', function () {
     expect(ids).to.include(leaseIds[0]).and.to.include(leaseIds[2]);
   });
 
-  it('shows usage per period as a chart, and exports it as CSV', async () => {
+  it('shows usage units per day from the report index, and exports the report as tandemctl’s CSV', async () => {
     const downloads = await temporaryDirectory('tandem-console-downloads-');
     try {
       const session = await operator.createCDPSession();
@@ -227,10 +335,47 @@ describe('the web console in a real browser', function () {
       expect(header).to.equal('licence_id,period_start,period_end,used,quota,reports');
       // 55 + 70 + 85 units in three reports, in this day's period.
       expect(first).to.match(new RegExp(`^${LICENCE},\\d{4}-.+,\\d{4}-.+,210,500,3$`));
+
+      // The chart: usage units per day from the report index, as tandemctl reports them.
+      await operator.waitForSelector('[data-testid=usage-figures] tbody tr');
+      const query = await chartQuery(operator, '[data-testid=usage-chart]');
+      expect(query).to.deep.include({ by: 'day', licenceId: LICENCE });
+      const figures = await chartFigures(operator, '[data-testid=usage-figures]');
+      expect(figures).to.have.length(30);
+      expectSameFigures(figures, JSON.parse(await tandemctlReport('usage', query, 'json')), 'units');
+      // 55 + 70 + 85 units (in one day, or two if the test ran over midnight).
+      expect(figures.reduce((sum, [, value]) => sum + value, 0)).to.equal(210);
+      // The report's CSV exports are tandemctl's, byte for byte (the lease report up to its clock).
+      await operator.click('[data-testid=report-csv]');
+      const usageCsv = await downloaded(downloads, `report-usage-${LICENCE}.csv`);
+      const expectedUsage = await tandemctlReport('usage', query, 'csv');
+      expect(usageCsv).to.equal(expectedUsage);
+      expect(usageCsv.split('\n')[0]).to.equal('period,licence,workstation,user,host,units,reports,denials');
+      expect(usageCsv.split('\n').filter((line) => line !== '')).to.have.length(4);
+      await operator.click('[data-testid=report-leases-csv]');
+      const leasesCsv = await downloaded(downloads, `report-leases-${LICENCE}.csv`);
+      const expectedLeases = await tandemctlReport('leases', query, 'csv');
+      // Lease time and renewals grow between the two asks: compare who, when, peak and grants.
+      const stable = (csv: string) =>
+        csv
+          .split('\n')
+          .map((line) => line.split(','))
+          .map((cells) => [...cells.slice(0, 5), cells[7], cells[8]].join(','));
+      expect(stable(leasesCsv)).to.deep.equal(stable(expectedLeases));
+      expect(leasesCsv.split('\n')[0]).to.equal(expectedLeases.split('\n')[0]);
     } finally {
       await removeDirectory(downloads);
     }
   });
+
+  /** A file the browser downloaded, once it is there. */
+  async function downloaded(directory: string, name: string): Promise<string> {
+    const file = path.join(directory, name);
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(file) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    return readFileSync(file, 'utf8');
+  }
 
   it('shows incidents and the audit trail, the console revoke with its operator', async () => {
     await operator.goto(`https://${pair.httpAddress('main')}/#/incidents`);

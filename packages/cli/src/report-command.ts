@@ -1,7 +1,14 @@
 // report usage|leases: the billing reports, per licence, workstation, user and host and period,
 // from one node's report index (every node answers the same for the same applied index). Output is
 // a table by default, or CSV or JSON (--format, or the global --json).
-import type { BillingReport, ReportRowView } from '@tandem/client';
+import type { BillingReport } from '@tandem/client';
+import {
+  leaseHours,
+  reportColumns,
+  reportIso,
+  reportRowFields,
+  reportCsv as sharedReportCsv,
+} from '@tandem/console/report-rows';
 import { InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from './exit-codes.js';
 import type { Session } from './session.js';
@@ -50,38 +57,8 @@ export function reportTimeMs(value: string): number {
 }
 
 const HOUR_MS = 3_600_000;
-const iso = (milliseconds: number) => new Date(milliseconds).toISOString();
-const hours = (milliseconds: number) => Math.round((milliseconds / HOUR_MS) * 1000) / 1000;
-const denialsText = (denials: Record<string, number>) =>
-  Object.entries(denials)
-    .map(([reason, count]) => `${reason}=${count}`)
-    .join(';');
-
-/** What a row shows for the report's kind. */
-function rowFields(kind: string, row: ReportRowView): Record<string, string | number> {
-  const who = {
-    period: iso(row.periodStartMs),
-    licence: row.licenceId,
-    workstation: row.workstationId,
-    user: row.user,
-    host: row.host,
-  };
-  if (kind === 'usage') {
-    return { ...who, units: row.usageUnits, reports: row.usageReports, denials: denialsText(row.denials) };
-  }
-  return {
-    ...who,
-    leaseHours: hours(row.leaseMs),
-    leaseSeconds: row.leaseMs / 1000,
-    peakSeats: row.peakSeats,
-    grants: row.grants,
-    renewals: row.renewals,
-    releases: row.releases,
-    expiries: row.expiries,
-    revocations: row.revocations,
-    denials: denialsText(row.denials),
-  };
-}
+const iso = reportIso;
+const hours = leaseHours;
 
 /** The report as printed: without the answering node, so that two nodes' outputs compare equal. */
 export function reportDocument(report: BillingReport): Record<string, unknown> {
@@ -99,7 +76,7 @@ export function reportDocument(report: BillingReport): Record<string, unknown> {
     })),
     truncated: report.truncated,
     rows: report.rows.map((row) => ({
-      ...rowFields(report.kind, row),
+      ...reportRowFields(report.kind, row),
       denials: row.denials,
     })),
     licences: report.licences.map((line) =>
@@ -116,26 +93,14 @@ export function reportDocument(report: BillingReport): Record<string, unknown> {
   };
 }
 
-/** A CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
-function csvCell(value: string | number): string {
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
+/** The rows as CSV: the console's report export writes the same (report-rows.ts in @tandem/console). */
 export function reportCsv(report: BillingReport): string {
-  const rows = report.rows.map((row) => rowFields(report.kind, row));
-  const headers = Object.keys(rowFields(report.kind, emptyRow()));
-  const lines = [
-    headers.join(','),
-    ...rows.map((row) => headers.map((header) => csvCell(row[header] ?? '')).join(',')),
-  ];
-  return `${lines.join('\n')}\n`;
+  return sharedReportCsv(report);
 }
 
 export function reportTable(report: BillingReport): string {
-  const headers = Object.keys(rowFields(report.kind, emptyRow()));
-  const rows = report.rows.map((row) => Object.values(rowFields(report.kind, row)) as Cell[]);
+  const headers = reportColumns(report.kind);
+  const rows = report.rows.map((row) => Object.values(reportRowFields(report.kind, row)) as Cell[]);
   const body =
     report.rows.length === 0
       ? 'no rows in this range\n'
@@ -157,26 +122,6 @@ export function reportTable(report: BillingReport): string {
           ),
         )}`;
   return `${body}${licences}as of log index ${report.asOfIndex} (${iso(report.asOfMs)})\n`;
-}
-
-function emptyRow(): ReportRowView {
-  return {
-    licenceId: '',
-    workstationId: '',
-    user: '',
-    host: '',
-    periodStartMs: 0,
-    leaseMs: 0,
-    peakSeats: 0,
-    grants: 0,
-    renewals: 0,
-    releases: 0,
-    expiries: 0,
-    revocations: 0,
-    usageUnits: 0,
-    usageReports: 0,
-    denials: {},
-  };
 }
 
 /** What a reader of the figures must know: stretches not covered, rows left out. */

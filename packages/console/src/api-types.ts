@@ -22,14 +22,17 @@ export interface LeadershipChange {
   leaderId: string;
 }
 
-/** Seats in use of one licence at one moment, sampled by the node. */
+/** Seats in use of one licence at one moment, sampled by the node (the live chart). */
 export interface UtilisationSample {
   atMs: number;
   seatsInUse: number;
   seats: number;
 }
 
-/** GET /api/utilisation?licenceId=...: the samples the node holds, oldest first. */
+/**
+ * GET /api/licences/<id>/utilisation[?sinceMs=]: the live samples the node holds in memory (the last
+ * hour), oldest first. Utilisation over hours and days comes from GET /api/report.
+ */
 export interface UtilisationResponse {
   licenceId: string;
   intervalMs: number;
@@ -85,4 +88,67 @@ export interface ApiError {
   rolesNeeded?: string[];
   leaderId?: string;
   leaderAddress?: string;
+}
+
+/** The kinds of usage report, and how their rows are grouped in time (GET /api/report). */
+export type ReportKindJson = 'usage' | 'leases';
+export type ReportGroupingJson = 'hour' | 'day' | 'week' | 'month' | 'total';
+
+/** One row of a usage report: who, which period, and the figures of the report's kind. */
+export interface ReportRowJson {
+  licenceId: string;
+  workstationId: string;
+  user: string;
+  host: string;
+  periodStartMs: number;
+  leaseMs: number;
+  peakSeats: number;
+  grants: number;
+  renewals: number;
+  releases: number;
+  expiries: number;
+  revocations: number;
+  usageUnits: number;
+  usageReports: number;
+  /** Refusals by reason, sorted by reason. */
+  denials: Record<string, number>;
+}
+
+/** One licence's figures for one period, across its workstations. */
+export interface ReportLicenceJson {
+  licenceId: string;
+  periodStartMs: number;
+  /** Most seats of the licence held at once. */
+  peakSeats: number;
+  leaseMs: number;
+  usageUnits: number;
+}
+
+/** A stretch of the range the answering node's index does not cover: its figures are incomplete. */
+export interface ReportGapJson {
+  fromMs: number;
+  toMs: number;
+  /** `retention` (older than reports.retentionDays) or `snapshot` (installed instead of entries). */
+  reason: string;
+}
+
+/**
+ * GET /api/report?kind=usage|leases&fromMs=&toMs=[&by=][&licenceId=][&limit=]: the answering node's
+ * GetReport response, the same figures `tandemctl report` prints for the same query.
+ */
+export interface ReportJson {
+  /** The node that answered (each node answers from its own index). */
+  nodeId: string;
+  kind: ReportKindJson;
+  fromMs: number;
+  toMs: number;
+  by: ReportGroupingJson;
+  /** The last log index and entry time the figures include. */
+  asOfIndex: number;
+  asOfMs: number;
+  incomplete: ReportGapJson[];
+  rows: ReportRowJson[];
+  licences: ReportLicenceJson[];
+  /** More rows than the limit: the rest were left out. */
+  truncated: boolean;
 }

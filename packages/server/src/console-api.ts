@@ -4,11 +4,13 @@
 // method: what a viewer may not do over gRPC it may not do here either.
 import { randomUUID } from 'node:crypto';
 import type { ClusterStatusJson, ConsoleSession, UtilisationResponse } from '@tandem/console';
+import type { GetReportResponse } from '@tandem/wire';
 import { type AdminHandlers, adminRoles, callAdmin } from './admin-call.js';
 import { consoleAssetRoutes, loadConsoleAssets } from './console-assets.js';
 import { ConsoleEvents } from './console-events.js';
 import type { UtilisationSource } from './console-history.js';
 import { ConsoleHistory } from './console-history.js';
+import { renameReportField, reportJsonOfResponse, reportRequestOfQuery } from './console-report.js';
 import { HttpError, type Route, type RouteRequest, route } from './http-route.js';
 import type { Identity } from './identity.js';
 
@@ -24,7 +26,7 @@ export interface ConsoleApiOptions {
   nodeId: string;
   admin: AdminHandlers;
   history: ConsoleHistory;
-  /** Where the utilisation chart's samples come from; the node's own sampled ring by default. */
+  /** Where the live utilisation chart's samples come from; the node's own sampled ring by default. */
   utilisation?: UtilisationSource;
   appliedIndex(): number;
   /** Is the node serving (started, not stopping)? /healthz says so. */
@@ -107,6 +109,17 @@ export function consoleRoutes(options: ConsoleApiOptions): Route[] {
         samples: utilisation.samples(licenceId, sinceMs),
       };
       return response;
+    }),
+    // The usage reports (GetReport): what the utilisation and usage charts draw and the usage page
+    // exports, the figures `tandemctl report` prints for the same query. Any node answers from its
+    // own index.
+    api('GET', '/api/report', 'GetReport', async ({ identity, query }) => {
+      const request = reportRequestOfQuery(query);
+      try {
+        return reportJsonOfResponse(await call<GetReportResponse>('GetReport', request, identity));
+      } catch (error) {
+        throw renameReportField(error);
+      }
     }),
     api('GET', '/api/leases', 'ListLeases', ({ identity, query }) =>
       call('ListLeases', { licenceId: query.get('licenceId') ?? '' }, identity),

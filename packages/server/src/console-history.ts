@@ -2,8 +2,9 @@
 // saw, and the seats in use of each licence, sampled by the node into small bounded rings in memory
 // (lost on restart; each node keeps its own).
 //
-// The utilisation chart reads through UtilisationSource, so that it can later be pointed at a
-// durable history (the usage report index) without changing the API or the page.
+// The Licences page draws utilisation over hours and days from the usage-report index (GET
+// /api/report); these samples are its live view of the last hour at 10 s, which the hourly report
+// cannot give. The live chart reads them through UtilisationSource.
 import type { LeadershipChange, UtilisationSample } from '@tandem/console';
 import type { Replica } from './replica.js';
 
@@ -15,7 +16,7 @@ export const UTILISATION_SAMPLES_MAX = 360;
 /** Licences sampled at most: a ledger with more shows the first ones by id. */
 export const UTILISATION_LICENCES_MAX = 256;
 
-/** Where the utilisation chart's samples come from. */
+/** Where the live utilisation chart's samples come from. */
 export interface UtilisationSource {
   readonly intervalMs: number;
   /** The samples of a licence since sinceMs, oldest first. */

@@ -208,6 +208,81 @@ describe('the HTTP port (node.httpListen)', function () {
     expect(operator.json()).to.deep.include({ error: 'not_found', field: 'lease_id' });
   });
 
+  it('serves a usage report (GetReport) to a viewer on /api/report, and to nobody without credentials', async () => {
+    const hourMs = 3_600_000;
+    const toMs = (Math.floor(Date.now() / hourMs) + 1) * hourMs;
+    const fromMs = toMs - 24 * hourMs;
+    const path = `/api/report?kind=leases&fromMs=${fromMs}&toMs=${toMs}&by=hour`;
+    const viewer = await request(address, {
+      path,
+      tls: ca,
+      headers: { authorization: `Bearer ${VIEWER_TOKEN}` },
+    });
+    expect(viewer.status).to.equal(200);
+    const report = viewer.json();
+    expect(report).to.deep.include({
+      nodeId: 'main',
+      kind: 'leases',
+      fromMs,
+      toMs,
+      by: 'hour',
+      truncated: false,
+    });
+    expect(report.rows).to.be.an('array');
+    expect(report.licences).to.be.an('array');
+    expect(report.incomplete).to.be.an('array');
+    expect(report.asOfIndex).to.be.a('number').and.to.be.above(0);
+    // A range older than reports.retentionDays is reported incomplete.
+    const old = await request(address, {
+      path: `/api/report?kind=usage&fromMs=0&toMs=${hourMs}`,
+      tls: ca,
+      headers: { authorization: `Bearer ${VIEWER_TOKEN}` },
+    });
+    expect(old.status).to.equal(200);
+    expect(old.json().incomplete).to.deep.equal([{ fromMs: 0, toMs: hourMs, reason: 'retention' }]);
+    const none = await request(address, { path, tls: ca });
+    expect(none.status).to.equal(401);
+    expect(none.json().error).to.equal('unauthenticated');
+    const workstation = await request(address, { path, tls: await pki.tls('workstation', 'ws-1') });
+    expect(workstation.status).to.equal(403);
+  });
+
+  it('refuses bad /api/report parameters with 400 naming the parameter', async () => {
+    const hourMs = 3_600_000;
+    const toMs = (Math.floor(Date.now() / hourMs) + 1) * hourMs;
+    const fromMs = toMs - 24 * hourMs;
+    const ask = async (query: string) => {
+      const answer = await request(address, {
+        path: `/api/report?${query}`,
+        tls: ca,
+        headers: { authorization: `Bearer ${VIEWER_TOKEN}` },
+      });
+      expect(answer.status, query).to.equal(400);
+      expect(answer.json().error, query).to.equal('invalid_argument');
+      return { field: answer.json().field, message: String(answer.json().message) };
+    };
+    const range = `fromMs=${fromMs}&toMs=${toMs}`;
+    expect(await ask(range)).to.deep.include({ field: 'kind' });
+    expect((await ask(`kind=seats&${range}`)).message).to.equal('kind: must be one of usage, leases');
+    expect(await ask(`kind=usage&toMs=${toMs}`)).to.deep.include({ field: 'fromMs' });
+    expect(await ask(`kind=usage&fromMs=yesterday&toMs=${toMs}`)).to.deep.include({ field: 'fromMs' });
+    const offHour = await ask(`kind=usage&fromMs=${fromMs + 60_000}&toMs=${toMs}`);
+    expect(offHour).to.deep.equal({
+      field: 'fromMs',
+      message: 'fromMs: must be on a whole UTC hour: the index keeps hourly figures',
+    });
+    expect(await ask(`kind=usage&fromMs=${toMs}&toMs=${fromMs}`)).to.deep.include({ field: 'toMs' });
+    expect(await ask(`kind=usage&${range}&by=year`)).to.deep.include({ field: 'by' });
+    expect(await ask(`kind=usage&${range}&licenceId=${encodeURIComponent('no spaces')}`)).to.deep.include({
+      field: 'licenceId',
+    });
+    expect(await ask(`kind=usage&${range}&limit=0`)).to.deep.include({ field: 'limit' });
+    // Past reports.maxRows: refused by GetReport itself, under the same name.
+    expect(await ask(`kind=usage&${range}&limit=999999`)).to.deep.include({ field: 'limit' });
+    expect(await ask(`kind=usage&${range}&from=1`)).to.deep.include({ field: 'from' });
+    expect(await ask(`kind=usage&kind=leases&${range}`)).to.deep.include({ field: 'kind' });
+  });
+
   it('answers 404 for an unknown path and 405 for a wrong method', async () => {
     const unknown = await request(address, { path: '/api/nothing', tls: ca });
     expect(unknown.status).to.equal(404);

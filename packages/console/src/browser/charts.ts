@@ -1,6 +1,8 @@
-// The console's two kinds of chart, on uPlot (bundled from npm): a line over time (seats in use
-// against the licence's seats) and bars per period (usage against its quota).
+// The console's two kinds of chart, on uPlot (bundled from npm): a line over time (the live seats in
+// use sampled by the node, against the licence's seats) and a report's figure per period (peak seats
+// as steps, usage units as bars) against a limit.
 import uPlot from 'uplot';
+import type { SeriesPoint } from './report-series.js';
 
 const CHART_HEIGHT = 240;
 const COLOURS = { used: '#2f6fdf', limit: '#d2452f' };
@@ -65,21 +67,39 @@ export function lineChart(
   );
 }
 
-/** Bars of `used` per period with the quota as a line (period starts in ms). */
-export function barChart(
+/**
+ * A report's figure per period: steps (peak seats, which hold for the whole period) or bars (units
+ * used in the period), with a limit (the seats, or the quota when the periods are its periods) as a
+ * dashed line. Times in ms.
+ */
+export function periodChart(
   container: HTMLElement,
   title: string,
-  periods: { startMs: number; endMs: number; used: number; quota: number }[],
+  points: readonly SeriesPoint[],
+  options: { style: 'steps' | 'bars'; label: string; limit: { label: string; value: number } | null },
 ): uPlot {
-  // A period's width on each side, so that one period is a bar and not the whole axis.
-  const first = periods[0];
-  const padS = first === undefined ? 86_400 : (first.endMs - first.startMs) / 1000;
+  const first = points[0];
+  const last = points.at(-1);
+  // Steps need the end of the last period as a point, so that the last period has its width.
+  const withEnd =
+    options.style === 'steps' && last !== undefined
+      ? [...points, { startMs: last.endMs, endMs: last.endMs, value: last.value }]
+      : [...points];
+  const limit = options.limit;
   const data: uPlot.AlignedData = [
-    periods.map((period) => period.startMs / 1000),
-    periods.map((period) => period.used),
-    periods.map((period) => period.quota),
+    withEnd.map((point) => point.startMs / 1000),
+    withEnd.map((point) => point.value),
+    withEnd.map(() => (limit === null ? null : limit.value)),
   ];
-  const bars = uPlot.paths.bars?.({ size: [0.6, 60] });
+  // The axis is the periods, from the first one's start to the last one's end.
+  const nowS = Date.now() / 1000;
+  const xRange: uPlot.Range.MinMax = [
+    first === undefined ? nowS - 86_400 : first.startMs / 1000,
+    last === undefined ? nowS : last.endMs / 1000,
+  ];
+  const bars = uPlot.paths.bars?.({ size: [0.7, 60], align: 1 });
+  const steps = uPlot.paths.stepped?.({ align: 1 });
+  const paths = options.style === 'bars' ? bars : steps;
   return new uPlot(
     {
       title,
@@ -88,23 +108,30 @@ export function barChart(
       scales: {
         x: {
           time: true,
-          range: (): uPlot.Range.MinMax =>
-            span(
-              periods.map((period) => period.startMs / 1000),
-              padS,
-            ),
+          range: (): uPlot.Range.MinMax => xRange,
         },
-        y: { range: (_plot, _min, max) => [0, Math.max(1, max * 1.1)] },
+        y: {
+          range: (_plot, _min, max) => [0, Math.max(1, (limit?.value ?? 0) * 1.1, max * 1.1)],
+        },
       },
       series: [
         {},
         {
-          label: 'used',
+          label: options.label,
           stroke: COLOURS.used,
-          fill: 'rgba(47, 111, 223, 0.5)',
-          ...(bars === undefined ? {} : { paths: bars }),
+          width: options.style === 'bars' ? 1 : 2,
+          fill: options.style === 'bars' ? 'rgba(47, 111, 223, 0.5)' : 'rgba(47, 111, 223, 0.12)',
+          ...(paths === undefined ? {} : { paths }),
+          points: { show: false },
         },
-        { label: 'quota', stroke: COLOURS.limit, width: 1, dash: [6, 4] },
+        {
+          label: limit?.label ?? 'limit',
+          stroke: COLOURS.limit,
+          width: 1,
+          dash: [6, 4],
+          points: { show: false },
+          show: limit !== null,
+        },
       ],
     },
     data,

@@ -1,14 +1,9 @@
-// CSV export: RFC 4180 quoting, and a download the browser makes from memory.
-
-function cell(value: string | number): string {
-  const text = String(value);
-  // A leading = + - @ would be a formula in a spreadsheet: quote it as text.
-  const safe = /^[=+\-@]/.test(text) && typeof value !== 'number' ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+// CSV export: RFC 4180 quoting with the cells kept from being read as formulas (the same cell rule as
+// tandemctl's, report-rows.ts), and a download the browser makes from memory.
+import { csvCell } from '../report-rows.js';
 
 export function toCsv(header: string[], rows: (string | number)[][]): string {
-  return `${[header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n')}\r\n`;
+  return `${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
 
 export function download(name: string, text: string): void {
