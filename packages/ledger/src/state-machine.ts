@@ -12,8 +12,8 @@ import {
 } from './codec.js';
 import { Ledger } from './ledger.js';
 import { mergedEntryFrom, planMerge } from './merge.js';
-import type { SnapshotEncoder } from './snapshot.js';
 import type { LedgerOptions } from './options.js';
+import type { SnapshotEncoder } from './snapshot.js';
 import type { Command, MergeCommand, MergedEntry, Result } from './types.js';
 
 /** A committed 'normal' log entry: the driver's bytes, at their log position. */

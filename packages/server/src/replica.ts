@@ -162,7 +162,7 @@ export class Replica {
       storage: durableStorage(storage, loaded.hardState, options.crashPoints),
       transport: options.transport ?? NO_PEERS,
       clock: options.clock,
-      scheduler: { defer: (action) => setImmediate(action) },
+      scheduler: { defer: (action) => setImmediate(action), later: (action) => setImmediate(action) },
       logger,
       limits: {
         maxBatchEntries: config.limits.maxBatchEntries,
