@@ -44,18 +44,18 @@ import type {
 } from './environment.js';
 import { DriverRefusal, SnapshotDataError } from './errors.js';
 import {
-  DEFAULT_SNAPSHOT_SLICE_RECORDS,
-  LOG_ENTRY_OVERHEAD_BYTES,
-  SLOW_SNAPSHOT_SLICE_MS,
-  SnapshotJob,
-} from './snapshot-job.js';
-import {
   decodeNodeSnapshot,
   encodeNodeSnapshot,
   GENESIS_LOG_HASH,
   type LogHash,
   LogHashChain,
 } from './log-hash.js';
+import {
+  DEFAULT_SNAPSHOT_SLICE_RECORDS,
+  LOG_ENTRY_OVERHEAD_BYTES,
+  SLOW_SNAPSHOT_SLICE_MS,
+  SnapshotJob,
+} from './snapshot-job.js';
 import { type DriverStatistics, emptyDriverStatistics } from './statistics.js';
 
 export interface DriverOptions<S extends StateMachine> {
@@ -1117,7 +1117,8 @@ export class Driver<S extends StateMachine> {
       longestSliceMs: job.longestSliceMs,
       tookMs: this.options.clock() - job.startedAtMs,
     };
-    if (job.longestSliceMs > SLOW_SNAPSHOT_SLICE_MS) this.options.logger.warn('snapshot taken, with a slow slice', fields);
+    if (job.longestSliceMs > SLOW_SNAPSHOT_SLICE_MS)
+      this.options.logger.warn('snapshot taken, with a slow slice', fields);
     else this.options.logger.info('snapshot taken', fields);
     this.options.events?.snapshotTaken?.(snapshot);
     for (const request of job.requests) request(snapshot);
