@@ -169,7 +169,9 @@ export class Replica {
         maxPendingOperations: config.limits.maxPendingOperations,
         operationTimeoutMs: config.limits.operationTimeoutMs,
         maxEntryBytes,
-        snapshotEveryEntries: config.snapshot.everyEntries,
+        snapshotEveryEntries:
+          config.snapshot.everyEntries === 0 ? Number.POSITIVE_INFINITY : config.snapshot.everyEntries,
+        snapshotEveryBytes: config.snapshot.everyBytes,
         maxRetainedSoloEntries: MAX_RETAINED_SOLO_ENTRIES,
         leaseExpiryIntervalMs: config.timing.leaseExpiryIntervalMs,
         maxExtendMs: resolveLedgerOptions(ledgerOptionsOf(config)).maxExtendMs,
