@@ -450,12 +450,19 @@ function durableStorage(
     },
     compact(snapshot, done) {
       storage.compact(snapshot).then(
-        () => done(null),
+        () => {
+          crashPoints?.reached('after_persist', SNAPSHOT_SUBJECTS);
+          done(null);
+        },
         (error: Error) => done(error),
       );
+      crashPoints?.reached('persist_in_flight', SNAPSHOT_SUBJECTS);
     },
   };
 }
+
+/** The compaction's subject, for the crash points. */
+const SNAPSHOT_SUBJECTS: ReadonlySet<CrashSubject> = new Set(['snapshot']);
 
 /** What a write carries, for the crash points: log entries, and a new term and vote. */
 function crashSubjects(update: PersistUpdate, persisted: HardState | null): Set<CrashSubject> {

@@ -194,12 +194,15 @@ describe('config', () => {
       everyEntries: 0,
     });
     // A file written for an earlier release, with only everyEntries, still loads and is honoured.
-    expect(parseConfig({ ...minimal(), snapshot: { everyEntries: 10_000 } }, directory).snapshot).to.deep.equal({
+    expect(
+      parseConfig({ ...minimal(), snapshot: { everyEntries: 10_000 } }, directory).snapshot,
+    ).to.deep.equal({
       everyBytes: 16 * 1024 * 1024,
       everyEntries: 10_000,
     });
     expect(
-      parseConfig({ ...minimal(), snapshot: { everyBytes: 1024 * 1024, everyEntries: 0 } }, directory).snapshot,
+      parseConfig({ ...minimal(), snapshot: { everyBytes: 1024 * 1024, everyEntries: 0 } }, directory)
+        .snapshot,
     ).to.deep.equal({ everyBytes: 1024 * 1024, everyEntries: 0 });
     expect(fieldOf({ ...minimal(), snapshot: { everyEntries: 5 } })).to.equal('snapshot.everyEntries');
     expect(fieldOf({ ...minimal(), snapshot: { everyBytes: 1000 } })).to.equal('snapshot.everyBytes');
