@@ -1053,6 +1053,7 @@ export class Driver<S extends StateMachine> {
     this.holdingCompaction = !allowed;
     if (!allowed) return;
     const logHash = this.logHashes.current;
+    const captureStartedMs = this.options.clock();
     const begun = new SnapshotJob(
       this.sm.beginSnapshot(),
       this.raft.snapshotMetadataAt(appliedIndex),
@@ -1061,8 +1062,10 @@ export class Driver<S extends StateMachine> {
       this.snapshotRequests.splice(0),
       this.options.clock(),
     );
+    begun.viewMs = this.options.clock() - captureStartedMs;
     this.snapshotJob = begun;
     this.options.logger.debug('snapshot begun', { index: appliedIndex, records: begun.records });
+    this.options.events?.snapshotBegun?.(appliedIndex);
     this.options.scheduler.later(() => this.writeSnapshotSlice(begun));
   }
 
@@ -1094,6 +1097,7 @@ export class Driver<S extends StateMachine> {
       for (const request of job.requests) request(snapshot);
       return;
     }
+    job.compactionStartedAtMs = this.options.clock();
     const write: WriteInFlight = { kind: 'compaction', job, snapshot };
     this.writeInFlight = write;
     this.options.storage.compact(snapshot, (error) => this.writeDone(write, error));
@@ -1115,6 +1119,8 @@ export class Driver<S extends StateMachine> {
       records: job.records,
       slices: job.slices,
       longestSliceMs: job.longestSliceMs,
+      viewMs: job.viewMs,
+      compactionMs: this.options.clock() - (job.compactionStartedAtMs ?? this.options.clock()),
       tookMs: this.options.clock() - job.startedAtMs,
     };
     if (job.longestSliceMs > SLOW_SNAPSHOT_SLICE_MS)

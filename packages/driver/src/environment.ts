@@ -56,6 +56,8 @@ export interface DriverEvents {
   entryApplied?(entry: Entry, result: Result | null): void;
   /** Entries through this index are applied. */
   applied?(throughIndex: number): void;
+  /** A snapshot at this index began (its slices follow); snapshotTaken once it is stored. */
+  snapshotBegun?(index: number): void;
   snapshotTaken?(snapshot: Snapshot): void;
   snapshotInstalled?(snapshot: Snapshot): void;
   historyDiscarded?(): void;

@@ -20,6 +20,10 @@ export class SnapshotJob {
   snapshot: Snapshot | null = null;
   slices = 0;
   longestSliceMs = 0;
+  /** How long taking the frozen view took (one turn, before the first slice). */
+  viewMs = 0;
+  /** When the compaction write was issued, once it is. */
+  compactionStartedAtMs: number | null = null;
 
   constructor(
     private readonly encoder: SnapshotEncoder,
