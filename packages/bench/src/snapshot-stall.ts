@@ -144,7 +144,11 @@ async function run(dataDir: string, options: Options, mode: RunResult['mode']): 
     if (waited > 6000) throw new Error('the replica did not apply its log within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  const latency = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   let operations = 0;
   let stop = false;
@@ -238,7 +242,9 @@ try {
   for (const mode of ['one slice', 'sliced'] as const) {
     const dataDir = path.join(directory, mode === 'sliced' ? 'sliced' : 'one-slice');
     await cp(built, dataDir, { recursive: true });
-    say(`${mode}: ${options.concurrency} callers for ${options.durationMs} ms, a snapshot every ${options.everyEntries} entries\n`);
+    say(
+      `${mode}: ${options.concurrency} callers for ${options.durationMs} ms, a snapshot every ${options.everyEntries} entries\n`,
+    );
     const result = await run(dataDir, options, mode);
     results.push(result);
     say(describe(result));

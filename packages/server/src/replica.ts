@@ -36,10 +36,10 @@ import { mainNodeId, witnessOf } from './config.js';
 import type { CrashPoints, CrashSubject } from './crash-points.js';
 import { InvalidArgumentError, OperationalError } from './errors.js';
 import type { Logger } from './logger.js';
-import { SnapshotStallMonitor } from './snapshot-stall-monitor.js';
 import { peerMessageLimits } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import { ReportIndex } from './report-index.js';
+import { SnapshotStallMonitor } from './snapshot-stall-monitor.js';
 import type { LedgerView } from './usage-history.js';
 
 /** What a committed client operation returns: the ledger's result and where it was applied. */
@@ -180,7 +180,9 @@ export class Replica {
         snapshotEveryEntries:
           config.snapshot.everyEntries === 0 ? Number.POSITIVE_INFINITY : config.snapshot.everyEntries,
         snapshotEveryBytes: config.snapshot.everyBytes,
-        ...(options.snapshotSliceRecords === undefined ? {} : { snapshotSliceRecords: options.snapshotSliceRecords }),
+        ...(options.snapshotSliceRecords === undefined
+          ? {}
+          : { snapshotSliceRecords: options.snapshotSliceRecords }),
         maxRetainedSoloEntries: MAX_RETAINED_SOLO_ENTRIES,
         leaseExpiryIntervalMs: config.timing.leaseExpiryIntervalMs,
         maxExtendMs: resolveLedgerOptions(ledgerOptionsOf(config)).maxExtendMs,
