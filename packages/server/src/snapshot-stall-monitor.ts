@@ -13,19 +13,21 @@ export class SnapshotStallMonitor {
   private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private begunIndex: number | null = null;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger) {
+    // Always on: the histogram records a delay only between two of its own ticks, so one enabled
+    // when a snapshot begins would miss a stall in the very turn that follows.
+    this.histogram.enable();
+  }
 
   /** A snapshot begins: the stalls from now on are counted for it. */
   begun(index: number): void {
     this.begunIndex = index;
     this.histogram.reset();
-    this.histogram.enable();
   }
 
   /** The snapshot is stored: log the longest stall since it began. */
   taken(index: number): void {
     if (this.begunIndex === null) return;
-    this.histogram.disable();
     this.logger.info('event loop during snapshot', {
       index,
       begunAtIndex: this.begunIndex,
