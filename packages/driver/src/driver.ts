@@ -43,13 +43,7 @@ import type {
   DriverTransport,
 } from './environment.js';
 import { DriverRefusal, SnapshotDataError } from './errors.js';
-import {
-  decodeNodeSnapshot,
-  encodeNodeSnapshot,
-  GENESIS_LOG_HASH,
-  type LogHash,
-  LogHashChain,
-} from './log-hash.js';
+import { decodeNodeSnapshot, GENESIS_LOG_HASH, type LogHash, LogHashChain } from './log-hash.js';
 import {
   DEFAULT_SNAPSHOT_SLICE_RECORDS,
   LOG_ENTRY_OVERHEAD_BYTES,
