@@ -54,8 +54,11 @@ import type { SimulationRandom } from './random.js';
 
 /** The cluster id simulated leaders record; the operator's licence files are issued for it. */
 export const SIMULATED_CLUSTER_ID = 'simulated-cluster';
-/** Simulated time between two slices of a snapshot. */
-const SNAPSHOT_SLICE_DELAY_MS = 1;
+/**
+ * Simulated time between two slices of a snapshot: long enough that a snapshot being written
+ * (5 to 60 slices here) meets installs, discarded histories, crashes and stops.
+ */
+const SNAPSHOT_SLICE_DELAY_MS = 20;
 
 /**
  * An acquire with the nonce the server's edge would draw, here derived from the request (so that a
