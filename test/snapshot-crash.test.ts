@@ -122,7 +122,12 @@ describe('crash in the middle of a snapshot (real LevelDB)', function () {
       acknowledged: false,
     }));
     for (const operation of more) await report(operation);
-    await node.waitForLog((line) => line.message.startsWith('snapshot taken'), 10_000);
+    const taken = await node.waitForLog((line) => line.message.startsWith('snapshot taken'), 10_000);
+    expect(taken.longestSliceMs).to.be.a('number');
+    // The server logs the longest event-loop stall while the snapshot was taken.
+    const stall = await node.waitForLog((line) => line.message === 'event loop during snapshot', 10_000);
+    expect(stall.index).to.equal(taken.index);
+    expect(stall.longestStallMs).to.be.a('number');
     const final = await call(clients.admin, clients.admin.GetUsage, { licenceId: 'meter' });
     expect(final.totalUsed).to.equal(allUnits + more.length);
   });
