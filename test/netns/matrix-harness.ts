@@ -67,7 +67,7 @@ const NODE_OVERRIDES = {
   },
   // The final ledgers are rebuilt from the log: keep it uncompacted for the length of a case
   // (a case that wants the snapshot path overrides this).
-  snapshot: { everyEntries: 1_000_000 },
+  snapshot: { everyEntries: 1_000_000, everyBytes: 1024 * 1024 * 1024 },
   log: { level: 'info' },
 };
 const LICENCE_MODELS: LicenceModelConfig[] = [

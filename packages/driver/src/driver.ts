@@ -12,8 +12,10 @@
 //   lease is due, records the cluster id, and after a failover extends leases by the time it took;
 // - pair mode: a backup describes its solo entries for a merge, the main builds the merge, a
 //   merged backup discards its history;
-// - every snapshotEveryEntries applied entries it snapshots the state machine and compacts the
-//   log, unless a backup must keep its solo stretch for a merge.
+// - every snapshotEveryBytes of applied log (or snapshotEveryEntries entries) it snapshots the
+//   state machine and compacts the log, unless a backup must keep its solo stretch for a merge. The
+//   snapshot is a frozen view taken at once and written a slice at a time in later turns
+//   (scheduler.later), while Readies go on; only the compaction write itself is between Readies.
 import assert from 'node:assert/strict';
 import {
   ConsensusError,
@@ -42,13 +44,13 @@ import type {
   DriverTransport,
 } from './environment.js';
 import { DriverRefusal, SnapshotDataError } from './errors.js';
+import { decodeNodeSnapshot, GENESIS_LOG_HASH, type LogHash, LogHashChain } from './log-hash.js';
 import {
-  decodeNodeSnapshot,
-  encodeNodeSnapshot,
-  GENESIS_LOG_HASH,
-  type LogHash,
-  LogHashChain,
-} from './log-hash.js';
+  DEFAULT_SNAPSHOT_SLICE_RECORDS,
+  LOG_ENTRY_OVERHEAD_BYTES,
+  SLOW_SNAPSHOT_SLICE_MS,
+  SnapshotJob,
+} from './snapshot-job.js';
 import { type DriverStatistics, emptyDriverStatistics } from './statistics.js';
 
 export interface DriverOptions<S extends StateMachine> {
@@ -116,7 +118,7 @@ interface ReadyWrite {
   hardState: HardState | null;
 }
 
-type WriteInFlight = ReadyWrite | { kind: 'compaction'; snapshot: Snapshot };
+type WriteInFlight = ReadyWrite | { kind: 'compaction'; job: SnapshotJob; snapshot: Snapshot };
 
 /** Far more Readies than one input can cause; see pump(). */
 const MAX_READIES_PER_PUMP = 100_000;
@@ -169,8 +171,14 @@ export class Driver<S extends StateMachine> {
   /** A set_cluster_id this leader proposed and that has not been applied or refused yet. */
   private clusterIdProposed = false;
   private warnedClusterIdMismatch = false;
-  /** Snapshots asked for by the operator, answered once one is taken (see takeSnapshot). */
+  /** Snapshots asked for by the operator, answered by the next snapshot begun (see takeSnapshot). */
   private snapshotRequests: Array<(outcome: Snapshot | Error) => void> = [];
+  /** The snapshot being written, or written and waiting for its compaction; at most one. */
+  private snapshotJob: SnapshotJob | null = null;
+  /** Bytes of log applied so far in this run (entry data and LOG_ENTRY_OVERHEAD_BYTES each). */
+  private appliedLogBytes = 0;
+  /** appliedLogBytes at the index of the latest snapshot: the log since is what counts. */
+  private snapshotLogBytes = 0;
   /** The hash chain over the applied log (see log-hash.ts). */
   private readonly logHashes = new LogHashChain();
   /** State machines restored from received snapshots while their data was checked, by that data. */
@@ -398,8 +406,8 @@ export class Driver<S extends StateMachine> {
   }
 
   /**
-   * Takes a snapshot at the applied index and compacts the log under it, between two writes;
-   * `done` gets it (or the error). It compacts a backup's solo stretch too, which a later merge
+   * Takes a snapshot at the applied index (or, while one is being written, at the index after it)
+   * and compacts the log under it; `done` gets it (or the error). It compacts a backup's solo stretch too, which a later merge
    * then cannot offer: the operator asked for it.
    */
   takeSnapshot(done: (outcome: Snapshot | Error) => void): void {
@@ -458,7 +466,7 @@ export class Driver<S extends StateMachine> {
     this.stopped = true;
     const error = new DriverRefusal('shutting_down', 'the node is shutting down');
     this.refuseAll(error);
-    for (const request of this.snapshotRequests.splice(0)) request(error);
+    this.abandonSnapshot(error);
     const hardState = this.unwrittenHardState;
     if (hardState !== null && this.fatalError === null) {
       this.unwrittenHardState = null;
@@ -478,6 +486,7 @@ export class Driver<S extends StateMachine> {
   halt(): void {
     this.stopped = true;
     this.afterStop = null;
+    this.snapshotJob = null;
   }
 
   /** The environment acted on the core directly (raft): carry out what follows from it. */
@@ -615,7 +624,7 @@ export class Driver<S extends StateMachine> {
         if (write.hardState !== null) this.persistedHardState = write.hardState;
         this.finishReady(write);
       } else {
-        this.finishCompaction(write.snapshot);
+        this.finishCompaction(write.job, write.snapshot);
       }
     } catch (failure) {
       this.fail(failure as Error);
@@ -656,6 +665,9 @@ export class Driver<S extends StateMachine> {
   }
 
   private installSnapshot(snapshot: Snapshot): void {
+    // A snapshot of our own being written describes a state this one replaces.
+    this.cancelSnapshotJob('a snapshot from the leader replaced the state');
+    this.snapshotLogBytes = this.appliedLogBytes;
     const decoded = decodeNodeSnapshot(snapshot.data, snapshot.metadata.index);
     this.sm = this.preparedSnapshots.get(snapshot.data) ?? this.options.stateMachines.restore(decoded.ledger);
     this.preparedSnapshots.delete(snapshot.data);
@@ -670,6 +682,7 @@ export class Driver<S extends StateMachine> {
   private applyEntries(entries: Entry[]): void {
     for (const entry of entries) {
       this.logHashes.extend(entry);
+      this.appliedLogBytes += entry.data.byteLength + LOG_ENTRY_OVERHEAD_BYTES;
       let result: Result | null = null;
       if (entry.kind === 'normal') {
         result = this.sm.apply(entry);
@@ -966,8 +979,11 @@ export class Driver<S extends StateMachine> {
       term: status.term,
       leaderId: status.leaderId,
     });
+    this.cancelSnapshotJob('the history it describes is discarded');
     this.sm = this.options.stateMachines.empty();
     this.snapshotIndex = 0;
+    this.appliedLogBytes = 0;
+    this.snapshotLogBytes = 0;
     this.logHashes.restore(GENESIS_LOG_HASH);
     const error = new DriverRefusal(
       'leadership_lost',
@@ -1053,39 +1069,125 @@ export class Driver<S extends StateMachine> {
     return true;
   }
 
-  /** Between Readies only: snapshots and compacts when due, or when the operator asked. */
+  /** Whether the log since the latest snapshot is long enough for the next one. */
+  private snapshotDue(appliedIndex: number): boolean {
+    const { snapshotEveryEntries, snapshotEveryBytes } = this.options.limits;
+    return (
+      appliedIndex - this.snapshotIndex >= snapshotEveryEntries ||
+      (snapshotEveryBytes !== undefined && this.appliedLogBytes - this.snapshotLogBytes >= snapshotEveryBytes)
+    );
+  }
+
+  /**
+   * Between Readies only: begins a snapshot when one is due or the operator asked, and once a
+   * snapshot is written, compacts the log under it (the one write that waits for no Ready).
+   */
   private maybeCompact(): void {
+    const job = this.snapshotJob;
+    if (job !== null) {
+      if (job.snapshot !== null) this.compact(job, job.snapshot);
+      return;
+    }
     const { appliedIndex, mergeRetentionIndex } = this.raft.status();
     const requested = this.snapshotRequests.length > 0;
-    if (!requested && appliedIndex - this.snapshotIndex < this.options.limits.snapshotEveryEntries) return;
+    if (!requested && !this.snapshotDue(appliedIndex)) return;
     // The operator's snapshot compacts even a solo stretch kept for a merge: the operator asked.
     const allowed = requested || this.compactionAllowed(appliedIndex, mergeRetentionIndex);
     if (!allowed && !this.holdingCompaction) this.statistics.compactionsHeldForMerge += 1;
     this.holdingCompaction = !allowed;
     if (!allowed) return;
     const logHash = this.logHashes.current;
-    const snapshot: Snapshot = {
-      metadata: this.raft.snapshotMetadataAt(appliedIndex),
-      data: encodeNodeSnapshot(logHash?.index === appliedIndex ? logHash : null, this.sm.snapshot()),
-    };
-    if (appliedIndex <= this.snapshotIndex) {
-      for (const request of this.snapshotRequests.splice(0)) request(snapshot);
+    const captureStartedMs = this.options.clock();
+    const begun = new SnapshotJob(
+      this.sm.beginSnapshot(),
+      this.raft.snapshotMetadataAt(appliedIndex),
+      logHash?.index === appliedIndex ? logHash : null,
+      this.appliedLogBytes,
+      this.snapshotRequests.splice(0),
+      this.options.clock(),
+    );
+    begun.viewMs = this.options.clock() - captureStartedMs;
+    this.snapshotJob = begun;
+    this.options.logger.debug('snapshot begun', { index: appliedIndex, records: begun.records });
+    this.options.events?.snapshotBegun?.(appliedIndex);
+    this.options.scheduler.later(() => this.writeSnapshotSlice(begun));
+  }
+
+  /** One slice of the snapshot being written; the next one is scheduled, or the compaction asked for. */
+  private writeSnapshotSlice(job: SnapshotJob): void {
+    if (this.snapshotJob !== job || !this.serving) return;
+    const sliceRecords = this.options.limits.snapshotSliceRecords ?? DEFAULT_SNAPSHOT_SLICE_RECORDS;
+    let complete: boolean;
+    try {
+      complete = job.step(sliceRecords, this.options.clock);
+    } catch (error) {
+      this.fail(error as Error);
       return;
     }
-    const write: WriteInFlight = { kind: 'compaction', snapshot };
+    if (!complete) {
+      this.options.scheduler.later(() => this.writeSnapshotSlice(job));
+      return;
+    }
+    this.requestPump();
+  }
+
+  private compact(job: SnapshotJob, snapshot: Snapshot): void {
+    const { index } = job;
+    // A backup may have begun serving alone since the view was taken: keep its stretch after all.
+    const { mergeRetentionIndex } = this.raft.status();
+    const allowed = job.requests.length > 0 || this.compactionAllowed(index, mergeRetentionIndex);
+    if (index <= this.snapshotIndex || !allowed) {
+      this.snapshotJob = null;
+      for (const request of job.requests) request(snapshot);
+      return;
+    }
+    job.compactionStartedAtMs = this.options.clock();
+    const write: WriteInFlight = { kind: 'compaction', job, snapshot };
     this.writeInFlight = write;
     this.options.storage.compact(snapshot, (error) => this.writeDone(write, error));
   }
 
-  private finishCompaction(snapshot: Snapshot): void {
+  private finishCompaction(job: SnapshotJob, snapshot: Snapshot): void {
     const { index } = snapshot.metadata;
+    this.snapshotJob = null;
     // A snapshot received from the leader while the compaction waited may already cover it.
     if (this.raft.status().snapshotIndex < index) this.raft.compact(snapshot.metadata);
-    if (index > this.snapshotIndex) this.snapshotIndex = index;
+    if (index > this.snapshotIndex) {
+      this.snapshotIndex = index;
+      this.snapshotLogBytes = job.logBytes;
+    }
     this.statistics.snapshotsTaken += 1;
-    this.options.logger.info('snapshot taken', { index, bytes: snapshot.data.byteLength });
+    const fields = {
+      index,
+      bytes: snapshot.data.byteLength,
+      records: job.records,
+      slices: job.slices,
+      longestSliceMs: job.longestSliceMs,
+      viewMs: job.viewMs,
+      compactionMs: this.options.clock() - (job.compactionStartedAtMs ?? this.options.clock()),
+      tookMs: this.options.clock() - job.startedAtMs,
+    };
+    if (job.longestSliceMs > SLOW_SNAPSHOT_SLICE_MS)
+      this.options.logger.warn('snapshot taken, with a slow slice', fields);
+    else this.options.logger.info('snapshot taken', fields);
     this.options.events?.snapshotTaken?.(snapshot);
-    for (const request of this.snapshotRequests.splice(0)) request(snapshot);
+    for (const request of job.requests) request(snapshot);
+  }
+
+  /** Drops the snapshot being written; the operator's requests wait for the next one. */
+  private cancelSnapshotJob(reason: string): void {
+    const job = this.snapshotJob;
+    if (job === null) return;
+    this.snapshotJob = null;
+    this.snapshotRequests.unshift(...job.requests);
+    this.options.logger.info('snapshot abandoned', { index: job.index, reason });
+  }
+
+  /** Stop or failure: the snapshot being written is dropped and every request refused. */
+  private abandonSnapshot(error: Error): void {
+    const requests = [...(this.snapshotJob?.requests ?? []), ...this.snapshotRequests.splice(0)];
+    this.snapshotJob = null;
+    for (const request of requests) request(error);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1103,7 +1205,7 @@ export class Driver<S extends StateMachine> {
     this.options.logger.error('replica failed; refusing further operations', { error: error.message });
     const refusal = new DriverRefusal('shutting_down', `the node failed: ${error.message}`);
     this.refuseAll(refusal);
-    for (const request of this.snapshotRequests.splice(0)) request(refusal);
+    this.abandonSnapshot(refusal);
     this.options.events?.failed?.(error);
   }
 }

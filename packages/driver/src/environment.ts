@@ -24,9 +24,16 @@ export interface DriverTransport {
   send(messages: Message[]): void;
 }
 
-/** Runs an action soon, after the current call returns (setImmediate; the simulation: at once). */
+/** Runs actions outside the current call. */
 export interface DriverScheduler {
+  /** Runs an action soon, after the current call returns (setImmediate; the simulation: at once). */
   defer(action: () => void): void;
+  /**
+   * Runs an action in a later turn, after the messages, calls and writes already waiting: the next
+   * slice of a snapshot (setImmediate; the simulation: an event a moment later, so that other
+   * events come between two slices).
+   */
+  later(action: () => void): void;
 }
 
 /** Where the driver says what it did; the server's winston logger has this shape. */
@@ -49,6 +56,8 @@ export interface DriverEvents {
   entryApplied?(entry: Entry, result: Result | null): void;
   /** Entries through this index are applied. */
   applied?(throughIndex: number): void;
+  /** A snapshot at this index began (its slices follow); snapshotTaken once it is stored. */
+  snapshotBegun?(index: number): void;
   snapshotTaken?(snapshot: Snapshot): void;
   snapshotInstalled?(snapshot: Snapshot): void;
   historyDiscarded?(): void;
@@ -65,8 +74,18 @@ export interface DriverLimits {
   operationTimeoutMs: number;
   /** The largest entry the log takes: every replication message must fit a peer's request limit. */
   maxEntryBytes: number;
-  /** Applied entries between two snapshots. */
+  /** Applied entries between two snapshots (POSITIVE_INFINITY: not by count). */
   snapshotEveryEntries: number;
+  /**
+   * Bytes of applied log (entry data plus LOG_ENTRY_OVERHEAD_BYTES each) between two snapshots;
+   * unset: not by size. A snapshot is taken when either bound is reached.
+   */
+  snapshotEveryBytes?: number;
+  /**
+   * Records of the ledger a snapshot writes in one turn of the event loop, at most (default
+   * DEFAULT_SNAPSHOT_SLICE_RECORDS): the bound on how long a snapshot holds up anything else.
+   */
+  snapshotSliceRecords?: number;
   /** A backup keeps at most this many solo entries uncompacted for a later merge. */
   maxRetainedSoloEntries: number;
   /** How often the leader looks for due leases (and records a missing cluster id). */

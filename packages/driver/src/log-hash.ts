@@ -123,11 +123,16 @@ export interface NodeSnapshot {
 }
 
 export function encodeNodeSnapshot(logHash: LogHash | null, ledger: Uint8Array): Uint8Array {
-  const header = Buffer.from(`${JSON.stringify({ format: FORMAT, version: 1, logHash })}\n`);
+  const header = nodeSnapshotHeader(logHash);
   const data = new Uint8Array(header.byteLength + ledger.byteLength);
   data.set(header, 0);
   data.set(ledger, header.byteLength);
   return data;
+}
+
+/** The header line encodeNodeSnapshot puts before the ledger's bytes. */
+export function nodeSnapshotHeader(logHash: LogHash | null): Uint8Array {
+  return Buffer.from(`${JSON.stringify({ format: FORMAT, version: 1, logHash })}\n`);
 }
 
 /** Splits a stored or received snapshot; throws SnapshotDataError on a bad header. */

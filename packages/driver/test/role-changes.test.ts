@@ -76,7 +76,10 @@ class Pair {
         storage: { persist: (_update, done) => done(null), compact: (_snapshot, done) => done(null) },
         transport: { send: (messages) => this.network.push(...messages) },
         clock: () => this.nowMs,
-        scheduler: { defer: (action) => this.deferred.push(action) },
+        scheduler: {
+          defer: (action) => this.deferred.push(action),
+          later: (action) => this.deferred.push(action),
+        },
         logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
         limits: {
           maxBatchEntries: 32,

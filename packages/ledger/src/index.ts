@@ -62,6 +62,7 @@ export {
 } from './period.js';
 export type { EndedLease } from './seat-history.js';
 export type { LedgerSnapshotState, RequestRecord, UsageRecord } from './snapshot.js';
+export { SnapshotEncoder } from './snapshot.js';
 export {
   type CommittedEntry,
   LedgerStateMachine,

@@ -24,6 +24,7 @@ import {
   encodeSnapshot,
   type LedgerSnapshotState,
   type RequestRecord,
+  SnapshotEncoder,
   type UsageRecord,
 } from './snapshot.js';
 import { hashLedgerState } from './state-hash.js';
@@ -1604,7 +1605,8 @@ export class Ledger {
   }
 
   private remember(requestId: string, index: number, result: Result, fingerprint: number): void {
-    this.requests.add({ requestId, index, atMs: this.clock, result, fingerprint });
+    // Frozen like every record: a snapshot being written holds it (beginSnapshot).
+    this.requests.add(Object.freeze({ requestId, index, atMs: this.clock, result, fingerprint }));
     while (this.requests.size > this.options.idempotencyMaxEntries) this.requests.deleteOldest();
   }
 
@@ -1827,6 +1829,18 @@ export class Ledger {
   /** Everything the ledger holds, so that restore() and then more entries equals never snapshotting. */
   snapshot(): Uint8Array {
     return encodeSnapshot(this.snapshotState());
+  }
+
+  /**
+   * The same snapshot, written a slice at a time (SnapshotEncoder.writeSome) while this ledger goes
+   * on applying entries: the bytes are those snapshot() gives now, at this applied index. It holds
+   * arrays of the ledger's records, not copies: every record is frozen and later entries replace
+   * records rather than change them, so the view cannot move. Taking it costs one pass over the
+   * collections (the leases sorted in grant order, usually already in that order); the writing is
+   * the expensive part, and the caller spreads it out.
+   */
+  beginSnapshot(): SnapshotEncoder {
+    return new SnapshotEncoder(this.snapshotState());
   }
 
   /**

@@ -23,6 +23,7 @@
 // a node's memory; and it is less than half the size of version 2.
 // Version 2 (still read) is one JSON document; it added overdraft incidents and lease ids of the
 // form lease-<term>-<index>.
+import assert from 'node:assert/strict';
 import { Buffer, isUtf8 } from 'node:buffer';
 import { UNKNOWN_FINGERPRINT } from './fingerprint.js';
 import type { LeaseIntent } from './lease-intents.js';
@@ -219,9 +220,11 @@ class LineWriter {
     if (this.pending.length >= PIECE_CHARACTERS) this.flush();
   }
 
-  bytes(): Uint8Array {
+  /** Everything written, after `prefix` (one copy: a snapshot is tens of megabytes). */
+  bytes(prefix?: Uint8Array): Uint8Array {
     this.flush();
-    const whole = Buffer.concat(this.pieces, this.byteCount);
+    const pieces = prefix === undefined ? this.pieces : [prefix, ...this.pieces];
+    const whole = Buffer.concat(pieces, this.byteCount + (prefix?.byteLength ?? 0));
     this.pieces.length = 0;
     return new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength);
   }
@@ -236,47 +239,127 @@ class LineWriter {
 }
 
 export function encodeSnapshot(state: LedgerSnapshotState): Uint8Array {
-  const writer = new LineWriter();
-  writer.line({
-    format: FORMAT,
-    v: FORMAT_VERSION,
-    appliedIndex: state.appliedIndex,
-    clockMs: state.clockMs,
-    licences: state.licences.length,
-    leases: state.leases.length,
-    usage: state.usage.length,
-    requests: state.requests.length,
-    incidents: state.incidents.length,
-    audit: state.audit.length,
-    endedLeases: state.endedLeases.length,
-    leaseIntents: state.leaseIntents.length,
-    clusterId: state.clusterId,
-  });
-  for (const licence of state.licences) writer.line(licence);
-  const liveLeases = new Map<string, Lease>();
-  for (const lease of state.leases) {
-    liveLeases.set(lease.leaseId, lease);
-    writer.text(leaseText(lease));
+  const encoder = new SnapshotEncoder(state);
+  encoder.writeSome(Number.POSITIVE_INFINITY);
+  return encoder.bytes();
+}
+
+/** One section of the snapshot: how many records it has, and how to write the one at a position. */
+interface Section {
+  readonly size: number;
+  write(position: number): void;
+}
+
+/**
+ * Writes the snapshot of a state a slice at a time, so that a node can take a snapshot across many
+ * turns of its event loop while it goes on applying entries (see Ledger.beginSnapshot). The state
+ * handed in must not change meanwhile: the ledger hands in arrays of its frozen records, which later
+ * entries replace rather than change. The bytes are the same as encodeSnapshot's, however sliced.
+ */
+export class SnapshotEncoder {
+  /** The applied index of the state being written. */
+  readonly appliedIndex: number;
+  private readonly writer = new LineWriter();
+  private readonly sections: Section[];
+  private sectionNumber = 0;
+  private position = 0;
+  private written = 0;
+  private readonly total: number;
+
+  constructor(state: LedgerSnapshotState) {
+    this.appliedIndex = state.appliedIndex;
+    const writer = this.writer;
+    writer.line({
+      format: FORMAT,
+      v: FORMAT_VERSION,
+      appliedIndex: state.appliedIndex,
+      clockMs: state.clockMs,
+      licences: state.licences.length,
+      leases: state.leases.length,
+      usage: state.usage.length,
+      requests: state.requests.length,
+      incidents: state.incidents.length,
+      audit: state.audit.length,
+      endedLeases: state.endedLeases.length,
+      leaseIntents: state.leaseIntents.length,
+      clusterId: state.clusterId,
+    });
+    // Filled as the leases are written, which all come before the requests that name them.
+    const liveLeases = new Map<string, Lease>();
+    const of = <T>(records: readonly T[], write: (record: T) => void): Section => ({
+      size: records.length,
+      write: (position) => write(records[position] as T),
+    });
+    this.sections = [
+      of(state.licences, (licence) => writer.line(licence)),
+      of(state.leases, (lease) => {
+        liveLeases.set(lease.leaseId, lease);
+        writer.text(leaseText(lease));
+      }),
+      of(state.usage, (record) => writer.line(record)),
+      of(state.requests, (record) => {
+        const other =
+          record.otherSideResult === undefined ? '' : `,${resultText(record.otherSideResult, liveLeases)}`;
+        writer.text(
+          `[${quote(record.requestId)},${numberText(record.index)},${numberText(record.atMs)},` +
+            `${numberText(record.fingerprint)},${resultText(record.result, liveLeases)}${other}]`,
+        );
+      }),
+      of(state.incidents, (incident) => writer.line(incident)),
+      of(state.audit, (record) => writer.line(record)),
+      of(state.endedLeases, (ended) => writer.text(endedLeaseText(ended))),
+      of(state.leaseIntents, (intent) =>
+        writer.text(
+          `[${quote(intent.leaseId)},${quote(intent.workstationId)},${quote(intent.action)},` +
+            `${numberText(intent.ttlMs)},${numberText(intent.atMs)},${numberText(intent.index)}]`,
+        ),
+      ),
+    ];
+    this.total = this.sections.reduce((sum, section) => sum + section.size, 0);
   }
-  for (const record of state.usage) writer.line(record);
-  for (const record of state.requests) {
-    const other =
-      record.otherSideResult === undefined ? '' : `,${resultText(record.otherSideResult, liveLeases)}`;
-    writer.text(
-      `[${quote(record.requestId)},${numberText(record.index)},${numberText(record.atMs)},` +
-        `${numberText(record.fingerprint)},${resultText(record.result, liveLeases)}${other}]`,
-    );
+
+  /** Records in the snapshot (the header not counted). */
+  get recordCount(): number {
+    return this.total;
   }
-  for (const incident of state.incidents) writer.line(incident);
-  for (const record of state.audit) writer.line(record);
-  for (const ended of state.endedLeases) writer.text(endedLeaseText(ended));
-  for (const intent of state.leaseIntents) {
-    writer.text(
-      `[${quote(intent.leaseId)},${quote(intent.workstationId)},${quote(intent.action)},` +
-        `${numberText(intent.ttlMs)},${numberText(intent.atMs)},${numberText(intent.index)}]`,
-    );
+
+  /** Records written so far. */
+  get recordsWritten(): number {
+    return this.written;
   }
-  return writer.bytes();
+
+  get finished(): boolean {
+    return this.written === this.total;
+  }
+
+  /** Writes up to maxRecords more records; true once every record is written. */
+  writeSome(maxRecords: number): boolean {
+    assert.ok(maxRecords >= 1, 'a slice writes at least one record');
+    let budget = maxRecords;
+    while (budget > 0 && this.sectionNumber < this.sections.length) {
+      const section = this.sections[this.sectionNumber] as Section;
+      if (this.position >= section.size) {
+        this.sectionNumber += 1;
+        this.position = 0;
+        continue;
+      }
+      const end = Math.min(section.size, this.position + budget);
+      for (let position = this.position; position < end; position++) section.write(position);
+      budget -= end - this.position;
+      this.written += end - this.position;
+      this.position = end;
+    }
+    return this.finished;
+  }
+
+  /**
+   * The whole snapshot, only once every record is written; after `prefix` when given (the driver's
+   * header), which saves copying tens of megabytes once more.
+   */
+  bytes(prefix?: Uint8Array): Uint8Array {
+    assert.ok(this.finished, `the snapshot is not written yet (${this.written} of ${this.total} records)`);
+    return this.writer.bytes(prefix);
+  }
 }
 
 /** Reads the bytes a line at a time; each line is one JSON value. */

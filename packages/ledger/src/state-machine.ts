@@ -13,6 +13,7 @@ import {
 import { Ledger } from './ledger.js';
 import { mergedEntryFrom, planMerge } from './merge.js';
 import type { LedgerOptions } from './options.js';
+import type { SnapshotEncoder } from './snapshot.js';
 import type { Command, MergeCommand, MergedEntry, Result } from './types.js';
 
 /** A committed 'normal' log entry: the driver's bytes, at their log position. */
@@ -59,6 +60,12 @@ export interface StateMachine {
   apply(entry: CommittedEntry): Result;
   /** The whole state, for compaction and for followers that are too far behind. */
   snapshot(): Uint8Array;
+  /**
+   * The same bytes snapshot() gives now, written a slice at a time (SnapshotEncoder.writeSome)
+   * while entries go on being applied: the driver spreads a snapshot over many turns of its event
+   * loop instead of blocking it.
+   */
+  beginSnapshot(): SnapshotEncoder;
   /** A command as log entry bytes stamped with the leader's timestamp; null when too large. */
   encode(command: Command, timestampMs: number): Uint8Array | null;
   /** The earliest time a live lease expires, or null: the leader proposes a tick from then on. */
@@ -105,6 +112,10 @@ export class LedgerStateMachine implements StateMachine {
 
   snapshot(): Uint8Array {
     return this.ledger.snapshot();
+  }
+
+  beginSnapshot(): SnapshotEncoder {
+    return this.ledger.beginSnapshot();
   }
 
   encode(command: Command, timestampMs: number): Uint8Array | null {

@@ -150,7 +150,9 @@ export interface TandemConfig {
     seatHistoryRetentionMs: number;
   };
   snapshot: {
-    /** Take a snapshot and compact the log every this many applied entries. */
+    /** Take a snapshot and compact the log once this many bytes of log were applied since the last. */
+    everyBytes: number;
+    /** Also every this many applied entries; 0 (the default): by size only. */
     everyEntries: number;
   };
   reports: {
@@ -179,6 +181,8 @@ export class ConfigError extends Error {
 type Raw = Record<string, unknown>;
 
 const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** The fewest entries snapshot.everyEntries may name (below it, 0 turns the count off). */
+const MIN_SNAPSHOT_EVERY_ENTRIES = 10;
 /** Replication messages are sized to half of limits.maxRequestBytes; below this they get too small. */
 export const PAIR_MIN_REQUEST_BYTES = 256 * 1024;
 
@@ -215,7 +219,9 @@ const NUMERIC_SETTINGS = {
     seatHistoryRetentionMs: [24 * 3_600_000, 60_000, 30 * 24 * 3_600_000],
   },
   snapshot: {
-    everyEntries: [10_000, 10, 100_000_000],
+    // 16 MiB of log: the core keeps the log since the last snapshot in memory (docs/configuration.md).
+    everyBytes: [16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024],
+    everyEntries: [0, 0, 100_000_000],
   },
   reports: {
     retentionDays: [400, 1, 3660],
@@ -525,6 +531,13 @@ export function parseConfig(document: unknown, baseDirectory = process.cwd()): T
   }
   const ledger = numericSection(root, 'ledger');
   const snapshot = numericSection(root, 'snapshot');
+  // 0 turns the count off; a handful of entries would snapshot the whole ledger all the time.
+  if (snapshot.everyEntries !== 0 && snapshot.everyEntries < MIN_SNAPSHOT_EVERY_ENTRIES) {
+    throw new ConfigError(
+      'snapshot.everyEntries',
+      `must be 0 (by size only) or at least ${MIN_SNAPSHOT_EVERY_ENTRIES}`,
+    );
+  }
   const reports = numericSection(root, 'reports');
 
   const logRaw = section(root, 'log', ['level'], false);

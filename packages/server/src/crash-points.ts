@@ -11,8 +11,11 @@ import assert from 'node:assert/strict';
  * acknowledgement, a vote, an answer to a client) has been sent.
  */
 export type CrashPoint = 'persist_in_flight' | 'after_persist';
-/** entries: a write that appends log entries. vote: a write that records a new term and vote. */
-export type CrashSubject = 'entries' | 'vote';
+/**
+ * entries: a write that appends log entries. vote: a write that records a new term and vote.
+ * snapshot: the compaction, which stores a snapshot and deletes the log under it in one batch.
+ */
+export type CrashSubject = 'entries' | 'vote' | 'snapshot';
 
 export interface CrashPointSpecification {
   point: CrashPoint;
@@ -30,8 +33,8 @@ export function parseCrashPoint(text: string): CrashPointSpecification {
   if (point !== 'persist_in_flight' && point !== 'after_persist') {
     throw new Error(`crash point "${text}": the point must be persist_in_flight or after_persist`);
   }
-  if (subject !== 'entries' && subject !== 'vote') {
-    throw new Error(`crash point "${text}": the subject must be entries or vote`);
+  if (subject !== 'entries' && subject !== 'vote' && subject !== 'snapshot') {
+    throw new Error(`crash point "${text}": the subject must be entries, vote or snapshot`);
   }
   const skip = skipText === undefined ? 0 : Number(skipText);
   if (rest.length > 0 || !Number.isInteger(skip) || skip < 0 || skip > MAX_CRASH_POINT_SKIP) {

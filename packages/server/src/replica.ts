@@ -40,6 +40,7 @@ import type { Logger } from './logger.js';
 import { peerMessageLimits } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import { ReportIndex } from './report-index.js';
+import { SnapshotStallMonitor } from './snapshot-stall-monitor.js';
 import type { LedgerView } from './usage-history.js';
 
 /** What a committed client operation returns: the ledger's result and where it was applied. */
@@ -80,6 +81,11 @@ export interface ReplicaOptions {
   roleChanged?: (previous: SoftState, change: RoleChange) => void;
   /** Where the usage-report index lives (report-index.ts); absent: no reports. */
   reportArea?: KeyValueArea;
+  /**
+   * Records a snapshot writes per event-loop turn (the driver's default when absent); the
+   * snapshot benchmark sets it very high to measure a snapshot written in one go, as before.
+   */
+  snapshotSliceRecords?: number;
 }
 
 export interface ReplicaStatus {
@@ -106,6 +112,7 @@ export class Replica {
     private readonly driver: Driver<LedgerStateMachine>,
     /** The usage-report index this replica feeds; null without a report area. */
     readonly reports: ReportIndex | null,
+    private readonly stalls: SnapshotStallMonitor,
   ) {}
 
   /** The driver's counts (batches, elections, merges, snapshots); read-only, for the metrics. */
@@ -137,6 +144,7 @@ export class Replica {
         ? ENTRY_DATA_MAX_BYTES
         : Math.min(ENTRY_DATA_MAX_BYTES, peerMessageLimits(config).maxEntryBytes);
     let replica: Replica | null = null;
+    const stalls = new SnapshotStallMonitor(logger);
     const driver = new Driver({
       raft: {
         ...raftConfig(
@@ -163,14 +171,19 @@ export class Replica {
       storage: durableStorage(storage, loaded.hardState, options.crashPoints),
       transport: options.transport ?? NO_PEERS,
       clock: options.clock,
-      scheduler: { defer: (action) => setImmediate(action) },
+      scheduler: { defer: (action) => setImmediate(action), later: (action) => setImmediate(action) },
       logger,
       limits: {
         maxBatchEntries: config.limits.maxBatchEntries,
         maxPendingOperations: config.limits.maxPendingOperations,
         operationTimeoutMs: config.limits.operationTimeoutMs,
         maxEntryBytes,
-        snapshotEveryEntries: config.snapshot.everyEntries,
+        snapshotEveryEntries:
+          config.snapshot.everyEntries === 0 ? Number.POSITIVE_INFINITY : config.snapshot.everyEntries,
+        snapshotEveryBytes: config.snapshot.everyBytes,
+        ...(options.snapshotSliceRecords === undefined
+          ? {}
+          : { snapshotSliceRecords: options.snapshotSliceRecords }),
         maxRetainedSoloEntries: MAX_RETAINED_SOLO_ENTRIES,
         leaseExpiryIntervalMs: config.timing.leaseExpiryIntervalMs,
         maxExtendMs: resolveLedgerOptions(ledgerOptionsOf(config)).maxExtendMs,
@@ -196,6 +209,8 @@ export class Replica {
           if (reports === null || result === null || ledger === undefined) return;
           reports.entryApplied(entry.index, ledger.clockMs, ledger.appliedEvents());
         },
+        snapshotBegun: (index) => stalls.begun(index),
+        snapshotTaken: (snapshot) => stalls.taken(snapshot.metadata.index),
         snapshotInstalled: () => {
           if (replica !== null) noteRestored(reports, replica.ledger, logger);
         },
@@ -209,7 +224,7 @@ export class Replica {
         },
       },
     });
-    replica = new Replica(options, driver, reports);
+    replica = new Replica(options, driver, reports, stalls);
     // Entries compacted into a snapshot the index never folded (a new index, a lost write).
     noteRestored(reports, replica.ledger, logger);
     logger.info('replica opened', {
@@ -453,6 +468,7 @@ export class Replica {
   stop(): Promise<void> {
     if (this.stopping === null) {
       for (const timer of this.timers) clearInterval(timer);
+      this.stalls.stop();
       const stopped = new Promise<void>((resolve) => this.driver.stop(resolve));
       // The index writes what it folded before the storage closes.
       this.stopping = stopped.then(() => this.reports?.close().catch(() => undefined));
@@ -539,12 +555,19 @@ function durableStorage(
     },
     compact(snapshot, done) {
       storage.compact(snapshot).then(
-        () => done(null),
+        () => {
+          crashPoints?.reached('after_persist', SNAPSHOT_SUBJECTS);
+          done(null);
+        },
         (error: Error) => done(error),
       );
+      crashPoints?.reached('persist_in_flight', SNAPSHOT_SUBJECTS);
     },
   };
 }
+
+/** The compaction's subject, for the crash points. */
+const SNAPSHOT_SUBJECTS: ReadonlySet<CrashSubject> = new Set(['snapshot']);
 
 /** What a write carries, for the crash points: log entries, and a new term and vote. */
 function crashSubjects(update: PersistUpdate, persisted: HardState | null): Set<CrashSubject> {

@@ -189,6 +189,27 @@ describe('config', () => {
     expect(fieldOf({ ...minimal(), log: { level: 'chatty' } })).to.equal('log.level');
   });
 
+  it('snapshots by bytes of log by default, and still every N entries when an older file says so', () => {
+    expect(parseConfig(minimal(), directory).snapshot).to.deep.equal({
+      everyBytes: 16 * 1024 * 1024,
+      everyEntries: 0,
+    });
+    // A file written for an earlier release, with only everyEntries, still loads and is honoured.
+    expect(
+      parseConfig({ ...minimal(), snapshot: { everyEntries: 10_000 } }, directory).snapshot,
+    ).to.deep.equal({
+      everyBytes: 16 * 1024 * 1024,
+      everyEntries: 10_000,
+    });
+    expect(
+      parseConfig({ ...minimal(), snapshot: { everyBytes: 1024 * 1024, everyEntries: 0 } }, directory)
+        .snapshot,
+    ).to.deep.equal({ everyBytes: 1024 * 1024, everyEntries: 0 });
+    expect(fieldOf({ ...minimal(), snapshot: { everyEntries: 5 } })).to.equal('snapshot.everyEntries');
+    expect(fieldOf({ ...minimal(), snapshot: { everyBytes: 1000 } })).to.equal('snapshot.everyBytes');
+    expect(fieldOf({ ...minimal(), snapshot: { everyBytes: 'lots' } })).to.equal('snapshot.everyBytes');
+  });
+
   it('refuses modes this release does not serve, naming cluster.mode', () => {
     expect(fieldOf({ ...minimal(), cluster: { mode: 'cluster' } })).to.equal('cluster.mode');
     // Witness mode is served; without its three nodes the list is what is wrong.

@@ -13,6 +13,11 @@ describe('crash points (test-only failpoints)', () => {
       subject: 'entries',
       skip: 300,
     });
+    expect(parseCrashPoint('persist_in_flight:snapshot:1')).to.deep.equal({
+      point: 'persist_in_flight',
+      subject: 'snapshot',
+      skip: 1,
+    });
     expect(() => parseCrashPoint('before_persist:vote')).to.throw(/point must be/);
     expect(() => parseCrashPoint('after_persist:term')).to.throw(/subject must be/);
     expect(() => parseCrashPoint('after_persist:vote:-1')).to.throw(/skip count/);

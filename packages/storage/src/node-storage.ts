@@ -45,8 +45,10 @@ export interface NodeStorage extends LogStore, StableStore, SnapshotStore {
   persist(update: PersistUpdate): Promise<void>;
   /**
    * Saves a snapshot the node took of its own state and removes every entry at or below its
-   * index, in one batch. The snapshot must describe this log: its index is at most lastIndex()
-   * and the log (or the kept snapshot) holds its last entry with the same term.
+   * index. The snapshot must describe this log: its index is at most lastIndex() and the log (or
+   * the kept snapshot) holds its last entry with the same term. Once the promise resolves the
+   * snapshot is durable and the entries are gone from every read; LevelStorage deletes them from
+   * disk in later writes of their own, and after a crash open() finds those left as part of the log.
    */
   compact(snapshot: Snapshot): Promise<void>;
   /** Waits for the writes in flight, then releases the storage; later calls reject ('closed'). */

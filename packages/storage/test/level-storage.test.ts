@@ -102,6 +102,71 @@ describe('LevelStorage', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
+  describe('compaction deletes the log under the snapshot in steps of its own', () => {
+    /** Log keys on disk, read with LevelDB directly once the storage is closed. */
+    async function logKeysOnDisk(): Promise<number[]> {
+      const database = new ClassicLevel<Uint8Array, Uint8Array>(directory, {
+        keyEncoding: 'view',
+        valueEncoding: 'view',
+      });
+      await database.open();
+      const keys = await database
+        .keys({ gte: encodeLogKey(0), lt: encodeLogKey(Number.MAX_SAFE_INTEGER) })
+        .all();
+      await database.close();
+      return keys.map((key) => Number(Buffer.from(key).readBigUInt64BE(1)));
+    }
+
+    it('answers at once as compacted, and deletes the entries in later writes', async () => {
+      const storage = await open();
+      for (let first = 1; first <= 10_000; first += 2000)
+        await storage.append(makeEntries(first, first + 1999, 1));
+      await storage.compact(makeSnapshot(9000, 1, 3000));
+      expect(storage.firstIndex()).to.equal(9001);
+      expect((await storage.load()).entries).to.deep.equal(makeEntries(9001, 10_000, 1));
+      // Three steps of LOG_DELETIONS_PER_WRITE (4096) each go behind one of these writes at most.
+      for (let index = 10_001; index <= 10_006; index++) await storage.append(makeEntries(index, index, 1));
+      await storage.close();
+      const keys = await logKeysOnDisk();
+      expect(keys[0]).to.equal(9001);
+      expect(keys).to.have.length(1006);
+    });
+
+    it('after a crash before the deletions, the node opens with the snapshot and the log after it', async () => {
+      const storage = await open();
+      await storage.append(makeEntries(1, 9000, 1));
+      await storage.compact(makeSnapshot(8000, 1, 3000));
+      // Closed at once: no deletion step ran (close stops them), as if the process died here.
+      await storage.close();
+      expect((await logKeysOnDisk())[0]).to.be.below(8000);
+      const reopened = await open();
+      const loaded = await reopened.load();
+      expect(loaded.snapshot?.metadata.index).to.equal(8000);
+      expect(loaded.entries).to.deep.equal(makeEntries(8001, 9000, 1));
+      // The next compaction deletes what the first one left behind too.
+      await reopened.append(makeEntries(9001, 9100, 1));
+      await reopened.compact(makeSnapshot(9050, 1, 3000));
+      for (let index = 9101; index <= 9106; index++) await reopened.append(makeEntries(index, index, 1));
+      await reopened.close();
+      expect((await logKeysOnDisk())[0]).to.equal(9051);
+    });
+
+    it('a discarded history takes the trailing entries with it', async () => {
+      const storage = await open();
+      await storage.append(makeEntries(1, 9000, 1));
+      await storage.compact(makeSnapshot(8999, 1, 3000));
+      await storage.persist({
+        discardHistory: true,
+        entries: makeEntries(1, 5, 2),
+        hardState: hardState(2, null, 0),
+      });
+      await storage.close();
+      expect(await logKeysOnDisk()).to.deep.equal([1, 2, 3, 4, 5]);
+      const reopened = await open();
+      expect((await reopened.load()).entries).to.deep.equal(makeEntries(1, 5, 2));
+    });
+  });
+
   describe('observer', () => {
     it('is told each durable write: its entries, bytes, duration and snapshot size', async () => {
       const writes: StorageWrite[] = [];

@@ -65,7 +65,7 @@ export async function readVerifiedLedger(
   const snapshotIndex = loaded.snapshot?.metadata.index ?? 0;
   if (snapshotIndex > throughIndex) {
     throw new Error(
-      `${nodeId} compacted its log through ${snapshotIndex}, past the verified index ${throughIndex}; raise snapshot.everyEntries`,
+      `${nodeId} compacted its log through ${snapshotIndex}, past the verified index ${throughIndex}; raise snapshot.everyEntries and snapshot.everyBytes`,
     );
   }
   const ledger =

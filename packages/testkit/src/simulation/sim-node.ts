@@ -54,6 +54,11 @@ import type { SimulationRandom } from './random.js';
 
 /** The cluster id simulated leaders record; the operator's licence files are issued for it. */
 export const SIMULATED_CLUSTER_ID = 'simulated-cluster';
+/**
+ * Simulated time between two slices of a snapshot: long enough that a snapshot being written
+ * (5 to 60 slices here) meets installs, discarded histories, crashes and stops.
+ */
+const SNAPSHOT_SLICE_DELAY_MS = 20;
 
 /**
  * An acquire with the nonce the server's edge would draw, here derived from the request (so that a
@@ -358,7 +363,17 @@ export class SimulatedNode {
       storage: this.driverStorage(process),
       transport: { send: (messages) => this.send(process, messages) },
       clock: () => this.clockMs(),
-      scheduler: { defer: (action) => action() },
+      scheduler: {
+        defer: (action) => action(),
+        // A snapshot's slices are events of their own, so that messages, writes and operations
+        // come between them, as other callbacks do between setImmediate turns in the server.
+        later: (action) =>
+          this.environment.schedule(this.environment.nowMs() + SNAPSHOT_SLICE_DELAY_MS, () => {
+            if (this.process !== process) return;
+            action();
+            this.afterInput(process);
+          }),
+      },
       logger: {
         debug: () => {},
         info: (message, fields) => this.trace(describe(message, fields)),
@@ -371,6 +386,8 @@ export class SimulatedNode {
         operationTimeoutMs: options.operationTimeoutMs,
         maxEntryBytes: Number.POSITIVE_INFINITY,
         snapshotEveryEntries: options.snapshotEveryEntries,
+        // A few slices per snapshot even for the small ledgers of a run.
+        snapshotSliceRecords: Math.max(1, Math.floor(options.snapshotEveryEntries / 4)),
         maxRetainedSoloEntries: options.maxRetainedSoloEntries,
         leaseExpiryIntervalMs: options.leaseExpiryIntervalMs,
         maxExtendMs: ledgerOptions.maxExtendMs,
