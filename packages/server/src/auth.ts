@@ -50,8 +50,6 @@ export const METHOD_ROLES: Readonly<Record<string, Readonly<Record<string, reado
     GetUsage: VIEWER,
     ClusterStatus: VIEWER,
     TransferLeadership: OPERATOR,
-    DrainNode: ADMIN,
-    UndrainNode: ADMIN,
     Snapshot: OPERATOR,
     Verify: VIEWER,
     ListIncidents: VIEWER,

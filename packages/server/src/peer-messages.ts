@@ -183,9 +183,6 @@ export function configurationFromWire(
   if (context.witnessId !== null && configuration.inSync.includes(context.witnessId)) {
     throw new InvalidArgumentError(field, 'puts the witness in the in-sync set');
   }
-  if (context.witnessId !== null && (configuration.drained ?? []).includes(context.witnessId)) {
-    throw new InvalidArgumentError(field, 'drains the witness, which never leads');
-  }
   return configuration;
 }
 
@@ -459,7 +456,6 @@ export function appendEntriesResponseToWire(
     matchIndex: message.matchIndex,
     conflictIndex: message.conflictIndex,
     conflictTerm: message.conflictTerm,
-    leaving: message.leaving === true,
   };
 }
 
@@ -477,7 +473,6 @@ export function appendEntriesResponseFromWire(
     matchIndex: wireIndex(response.matchIndex, 'match_index'),
     conflictIndex: wireIndex(response.conflictIndex, 'conflict_index'),
     conflictTerm: wireTerm(response.conflictTerm, 'conflict_term'),
-    ...(response.leaving ? { leaving: true } : {}),
   };
 }
 

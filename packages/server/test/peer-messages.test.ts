@@ -365,14 +365,7 @@ describe('peer message conversion', () => {
   });
 
   it('refuses an answer without a header', () => {
-    const answer = {
-      header: null,
-      success: true,
-      matchIndex: 1,
-      conflictIndex: 0,
-      conflictTerm: 0,
-      leaving: false,
-    };
+    const answer = { header: null, success: true, matchIndex: 1, conflictIndex: 0, conflictTerm: 0 };
     expect(fieldOf(() => appendEntriesResponseFromWire(answer, 'backup', 'main'))).to.equal('header');
   });
 

@@ -12,10 +12,6 @@ export interface AppendEntriesResponse {
    */
   'conflictIndex'?: (number | string | Long);
   'conflictTerm'?: (number | string | Long);
-  /**
-   * Set by a node about to stop: the leader drops it from the in-sync set at once.
-   */
-  'leaving'?: (boolean);
 }
 
 export interface AppendEntriesResponse__Output {
@@ -27,8 +23,4 @@ export interface AppendEntriesResponse__Output {
    */
   'conflictIndex': (number);
   'conflictTerm': (number);
-  /**
-   * Set by a node about to stop: the leader drops it from the in-sync set at once.
-   */
-  'leaving': (boolean);
 }
