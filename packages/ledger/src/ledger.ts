@@ -1357,6 +1357,16 @@ export class Ledger {
       return { ok: true, outcome: { kind: 'lease', lease: renewed } };
     }
 
+    // The backup handed back a lease this node ended afterwards by a release or a revoke (the
+    // workstation released it here after its acquire there, in a split brain): the later end
+    // stands, as it does for a backup's renewal (honourBackupRenewal). The request keeps the
+    // backup's answer; its seat time is in the history record already.
+    const ended = this.seatHistory.find(granted.leaseId);
+    if (ended !== undefined && !ended.expired && ended.endedAtMs >= this.mergedTimeMs(merged)) {
+      effects.seatLicences.add(licence.licenceId);
+      return { ok: true, outcome: { kind: 'lease', lease: granted } };
+    }
+
     if (this.leases.size >= this.options.maxLeases) {
       return reject('seat_limit_reached', `the ledger holds its limit of ${this.options.maxLeases} leases`);
     }
