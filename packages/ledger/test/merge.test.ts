@@ -868,6 +868,33 @@ describe('merge', () => {
     });
   });
 
+  it('keeps ended a lease the backup handed back that the workstation released on the main afterwards', () => {
+    // Simulation seed 32 (pair, partitions, with drains): the workstation asked the backup again and
+    // got its lease back, then released it on the main; the merge must not hold it again.
+    const { main, shared } = splitMain(2);
+    const backup = splitMain(2).main;
+    backup.term = BACKUP_TERM;
+    backup.advance(1000);
+    const handedBack = expectLease(backup.acquire('cad-1', 'ws-0', HOUR_MS, 'again'));
+    expect(handedBack.leaseId).to.equal(shared);
+    const merged = [
+      mergedEntryFrom(
+        { index: 4, term: BACKUP_TERM, timestampMs: T0 + 1000, command: acquire('again', 'ws-0', HOUR_MS) },
+        backup.ledger,
+      ),
+    ];
+    main.advance(2000);
+    expectLease(main.release(shared, 'released-after'));
+    expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    expect(main.ledger.listLeases()).to.deep.equal([]);
+    // The request keeps the backup's answer: that is what the workstation was told.
+    expect(main.ledger.lookupRequest('again')).to.deep.equal({
+      ok: true,
+      outcome: { kind: 'lease', lease: handedBack },
+    });
+  });
+
   it('holds again a lease the main expired while the backup renewed it, and counts its seat', () => {
     // The outside harness's case: the workstation renewed on the backup, the main meanwhile let the
     // lease expire and gave the seat away; after the heal the workstation still holds it.
