@@ -1,6 +1,7 @@
 // The console's JSON API (GET/POST /api/* on a node's HTTP port) as far as the page relies on it.
 // The server answers these shapes (packages/server/src/console-api.ts); most bodies are the
 // AdminService responses of the same name, as JSON with the proto field names in camelCase.
+import type { BillingReport, ReportRowView } from '@tandem/client';
 
 /** GET /api/session: who the page is talking as, and to which node. */
 export interface ConsoleSession {
@@ -94,43 +95,22 @@ export interface ApiError {
 export type ReportKindJson = 'usage' | 'leases';
 export type ReportGroupingJson = 'hour' | 'day' | 'week' | 'month' | 'total';
 
-/** One row of a usage report: who, which period, and the figures of the report's kind. */
-export interface ReportRowJson {
-  licenceId: string;
-  workstationId: string;
-  user: string;
-  host: string;
-  periodStartMs: number;
-  leaseMs: number;
-  peakSeats: number;
-  grants: number;
-  renewals: number;
-  releases: number;
-  expiries: number;
-  revocations: number;
-  usageUnits: number;
-  usageReports: number;
-  /** Refusals by reason, sorted by reason. */
-  denials: Record<string, number>;
-}
+/**
+ * One row of a usage report: who, which period, and the figures of the report's kind. The JSON
+ * the console reads has the fields of the client library's view (one shape for tandemctl, the
+ * client and the console).
+ */
+export type ReportRowJson = ReportRowView;
 
 /** One licence's figures for one period, across its workstations. */
-export interface ReportLicenceJson {
-  licenceId: string;
-  periodStartMs: number;
-  /** Most seats of the licence held at once. */
-  peakSeats: number;
-  leaseMs: number;
-  usageUnits: number;
-}
+export type ReportLicenceJson = BillingReport['licences'][number];
 
-/** A stretch of the range the answering node's index does not cover: its figures are incomplete. */
-export interface ReportGapJson {
-  fromMs: number;
-  toMs: number;
-  /** `retention` (older than reports.retentionDays) or `snapshot` (installed instead of entries). */
-  reason: string;
-}
+/**
+ * A stretch of the range the answering node's index does not cover: its figures are incomplete.
+ * `reason` is `retention` (older than reports.retentionDays) or `snapshot` (installed instead of
+ * entries).
+ */
+export type ReportGapJson = BillingReport['incomplete'][number];
 
 /**
  * GET /api/report?kind=usage|leases&fromMs=&toMs=[&by=][&licenceId=][&limit=]: the answering node's
