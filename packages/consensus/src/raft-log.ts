@@ -326,7 +326,8 @@ export class RaftLog {
       // it says nothing of what id acknowledged, and entries before it may have been committed
       // without id (a merge's solo stretch must still include them). The entry that put id in the
       // set counts, or the earliest of the run when the log holds no configuration before it.
-      const previous = this.configurations[position - 1]?.configuration ?? this.snapshotMetadata?.configuration;
+      const previous =
+        this.configurations[position - 1]?.configuration ?? this.snapshotMetadata?.configuration;
       if (previous !== undefined && sameMembers(previous.inSync, change.configuration.inSync)) {
         if (position === 0) return null;
         continue;
