@@ -540,6 +540,24 @@ describe('bad input against a real tandemd', function () {
       code: NOT_FOUND,
       field: 'to_node_id',
     },
+    {
+      name: 'DrainNode without a node',
+      invoke: () => callError(a(), a().DrainNode, { nodeId: '' }),
+      code: INVALID,
+      field: 'node_id',
+    },
+    {
+      name: 'DrainNode of an id with control characters',
+      invoke: () => callError(a(), a().DrainNode, { nodeId: 'main\u001b[2J' }),
+      code: INVALID,
+      field: 'node_id',
+    },
+    {
+      name: 'UndrainNode of an unknown node',
+      invoke: () => callError(a(), a().UndrainNode, { nodeId: 'nobody' }),
+      code: NOT_FOUND,
+      field: 'node_id',
+    },
   ];
 
   it('rejects every malformed request with the right status and the field named, leaving the ledger unchanged', async () => {

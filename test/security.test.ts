@@ -71,6 +71,8 @@ const ALLOWED: Record<string, Record<string, readonly string[]>> = {
     GetUsage: ['viewer', 'operator', 'admin'],
     ClusterStatus: ['viewer', 'operator', 'admin'],
     TransferLeadership: ['operator', 'admin'],
+    DrainNode: ['admin'],
+    UndrainNode: ['admin'],
     Snapshot: ['operator', 'admin'],
     Verify: ['viewer', 'operator', 'admin'],
     ListIncidents: ['viewer', 'operator', 'admin'],

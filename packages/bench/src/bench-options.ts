@@ -3,13 +3,22 @@
 import { parseArgs } from 'node:util';
 import { MAX_WORKSTATIONS } from './workstation-loop.js';
 
-export const WORKLOAD_NAMES = ['spread', 'contended', 'denials', 'usage', 'failover', 'catch-up'] as const;
+export const WORKLOAD_NAMES = [
+  'spread',
+  'contended',
+  'denials',
+  'usage',
+  'failover',
+  'handover',
+  'catch-up',
+] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 export type SeatWorkloadName = 'spread' | 'contended' | 'denials';
 
 /** Names accepted on the command line for workloads that run together with another. */
 const ALIASES: Record<string, WorkloadName[]> = {
   failback: ['failover'],
+  drain: ['handover'],
   memory: ['catch-up'],
   throughput: ['spread', 'contended', 'denials', 'usage'],
 };
@@ -111,7 +120,12 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   if (cluster !== 'pair' && cluster !== 'single') {
     throw new BenchOptionsError('cluster', `must be pair or single, not ${cluster}`);
   }
-  if (tlsCost && [...workloads].some((workload) => workload === 'failover' || workload === 'catch-up')) {
+  if (
+    tlsCost &&
+    [...workloads].some(
+      (workload) => workload === 'failover' || workload === 'handover' || workload === 'catch-up',
+    )
+  ) {
     throw new BenchOptionsError(
       'tls-cost',
       'measures the loop workloads only (spread, contended, denials, usage)',

@@ -21,6 +21,7 @@ import { runCatchUpAndMemory } from './catch-up.js';
 import { EtcdBackend } from './etcd-backend.js';
 import { EtcdCluster, ensureEtcdInstalled, etcdFailoverCluster, etcdVersion } from './etcd-cluster.js';
 import { type FailoverCluster, type FailoverRound, runFailoverRound, summarizeFailover } from './failover.js';
+import { type HandoverRound, handoverLines, runHandoverRound, summarizeHandover } from './handover.js';
 import { guardDirectory, releaseDirectory } from './process-guard.js';
 import {
   type ComparisonRow,
@@ -61,6 +62,7 @@ const totalSteps =
   (tandemLoops.length * (options.tlsCost ? 2 : 1) + (options.etcd ? etcdLoops.length : 0)) *
     options.workstations.length +
   (has('failover') ? 1 : 0) +
+  (has('handover') ? 1 : 0) +
   (has('catch-up') ? 1 : 0);
 let step = 0;
 const stepLabel = () => {
@@ -311,6 +313,42 @@ async function benchClusters(): Promise<void> {
   }
 }
 
+/** Drain, undrain, SIGTERM and restart of the main under the spread load, on a pair of its own. */
+async function benchHandover(): Promise<void> {
+  const plan = planRun('spread', options.failoverWorkstations);
+  say(
+    `${stepLabel()} tandem handover (drain, undrain, SIGTERM, restart of main): ${options.failoverWorkstations} ws spread, ` +
+      `${options.failoverRounds} round${options.failoverRounds === 1 ? '' : 's'}\n`,
+  );
+  await withTandemPair('handover', { insecure: options.insecure }, async (pair) => {
+    const backend = new TandemBackend(pair.servers, pair.pki);
+    try {
+      await backend.activate(plan.licences);
+      const rounds: HandoverRound[] = [];
+      for (let round = 1; round <= options.failoverRounds; round += 1) {
+        rounds.push(
+          await runHandoverRound(
+            {
+              pair,
+              backend,
+              ready: tandemFailoverCluster(pair, backend).ready,
+              rounds: options.failoverRounds,
+              workstations: options.failoverWorkstations,
+              licenceFor: plan.licenceFor,
+              say,
+            },
+            round,
+          ),
+        );
+      }
+      tandem.handover = summarizeHandover(options.failoverWorkstations, rounds);
+      for (const line of handoverLines(tandem.handover)) say(`  ${line}\n`);
+    } finally {
+      backend.close();
+    }
+  });
+}
+
 async function benchCatchUp(): Promise<void> {
   say(`${stepLabel()} tandem catch-up and memory\n`);
   const { catchUp, memory } = await runCatchUpAndMemory({
@@ -332,6 +370,10 @@ say(
 );
 await benchClusters();
 await writeResults();
+if (has('handover')) {
+  await benchHandover();
+  await writeResults();
+}
 if (has('catch-up')) {
   await benchCatchUp();
   await writeResults();
@@ -343,6 +385,7 @@ if (allRuns.length > 0) say(`${runsTable(allRuns)}\n\n`);
 if (tandem.failover !== undefined)
   for (const line of failoverLines('tandem', tandem.failover)) say(`${line}\n`);
 if (etcd?.failover !== undefined) for (const line of failoverLines('etcd', etcd.failover)) say(`${line}\n`);
+if (tandem.handover !== undefined) for (const line of handoverLines(tandem.handover)) say(`${line}\n`);
 if (tandem.catchUp !== undefined) {
   say(
     `catch-up: ${tandem.catchUp.appliedIndex} entries in ${tandem.catchUp.catchUpMs} ms ` +

@@ -3,6 +3,7 @@
 // text tables. Pure functions, so that the formatting is tested without a cluster.
 import type { CatchUpResult, MemoryResult } from './catch-up.js';
 import type { FailoverSummary } from './failover.js';
+import type { HandoverSummary } from './handover.js';
 import type { SeatsCheck, SystemName } from './seat-backend.js';
 import type { LoopWorkloadName } from './workloads.js';
 import type { LoopResult } from './workstation-loop.js';
@@ -20,6 +21,8 @@ export interface SystemResults {
   version?: string;
   runs: RunRow[];
   failover?: FailoverSummary;
+  /** Drain, undrain, SIGTERM and restart of the main under load (handover.ts). */
+  handover?: HandoverSummary;
   catchUp?: CatchUpResult;
   memory?: MemoryResult;
 }

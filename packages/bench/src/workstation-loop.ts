@@ -45,6 +45,8 @@ export const MAX_WORKSTATIONS = 4096;
 const MAX_ERROR_SAMPLES = 5;
 /** Error times kept for the failover windows; beyond this only the count grows. */
 const MAX_ERROR_TIMES = 100_000;
+/** Success times kept for the gap measurement: some minutes of the 64-workstation load. */
+const MAX_SUCCESS_TIMES = 2_000_000;
 const RELEASE_AFTER_RUN_ATTEMPTS = 20;
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
@@ -58,6 +60,8 @@ export class WorkstationLoop {
   private readonly latency = new LatencyRecorder();
   private readonly unreleased: Array<() => Promise<void>> = [];
   private readonly errorTimesMs: number[] = [];
+  /** When each operation succeeded (performance.now()), in order; bounded by MAX_SUCCESS_TIMES. */
+  private readonly successTimesMs: number[] = [];
   private readonly errorSamples = new Set<string>();
   private readonly watchers = new Set<SuccessWatcher>();
   private readonly counts = { ops: 0, acquired: 0, released: 0, denied: 0, reports: 0, errors: 0 };
@@ -106,6 +110,30 @@ export class WorkstationLoop {
   /** Errors seen in [fromMs, toMs) of performance.now(). */
   errorsBetween(fromMs: number, toMs: number): number {
     return this.errorTimesMs.filter((atMs) => atMs >= fromMs && atMs < toMs).length;
+  }
+
+  /**
+   * The longest stretch without a successful operation that ends in [fromMs, toMs]: from the last
+   * success before it (or fromMs, if none) to the next one (or toMs). The write gap as the
+   * workstations saw it.
+   */
+  longestGapBetween(fromMs: number, toMs: number): number {
+    const times = this.successTimesMs;
+    let low = 0;
+    let high = times.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((times[middle] as number) < fromMs) low = middle + 1;
+      else high = middle;
+    }
+    let previousMs = low > 0 ? (times[low - 1] as number) : fromMs;
+    let longestMs = 0;
+    for (let position = low; position < times.length && (times[position] as number) <= toMs; position += 1) {
+      const atMs = times[position] as number;
+      longestMs = Math.max(longestMs, atMs - previousMs);
+      previousMs = atMs;
+    }
+    return Math.max(longestMs, toMs - previousMs);
   }
 
   /**
@@ -176,6 +204,7 @@ export class WorkstationLoop {
     const endMs = performance.now();
     this.latency.recordMs(endMs - beginMs);
     this.counts.ops += 1;
+    if (this.successTimesMs.length < MAX_SUCCESS_TIMES) this.successTimesMs.push(endMs);
     for (const watcher of this.watchers) {
       if (workstation.term > watcher.aboveTerm) {
         this.watchers.delete(watcher);

@@ -53,6 +53,7 @@ describe('bench options', () => {
       'denials',
       'usage',
       'failover',
+      'handover',
       'catch-up',
     ]);
     expect(plain.durationMs).to.equal(10_000);
@@ -124,6 +125,11 @@ describe('bench options', () => {
       'failover',
       'catch-up',
     ]);
+    expect([...parseBenchOptions(['--workloads', 'drain']).workloads]).to.deep.equal(['handover']);
+    expect(() => parseBenchOptions(['--tls-cost', '--workloads', 'handover'])).to.throw(
+      BenchOptionsError,
+      /tls-cost/,
+    );
     expect(() => parseBenchOptions(['--workloads', 'speed'])).to.throw(
       BenchOptionsError,
       /unknown workload speed/,

@@ -1,4 +1,4 @@
-// status | verify | snapshot | cluster transfer-leadership.
+// status | verify | snapshot | cluster transfer-leadership | cluster drain | cluster undrain.
 import { collectStatus, collectVerify, type StatusReport, type VerifyReport } from './cluster-report.js';
 import { ExitCode } from './exit-codes.js';
 import type { Session } from './session.js';
@@ -39,7 +39,11 @@ export function statusTable(report: StatusReport): string {
     insecure.length > 0
       ? `WARNING: INSECURE: ${insecure.join(', ')} run${insecure.length === 1 ? 's' : ''} without TLS and authentication (insecure: true)\n`
       : '';
-  return `${table}leader: ${report.leader ?? 'none'}\ncluster id: ${report.clusterId ?? 'not recorded yet'}\n${incidents}${warning}`;
+  const drained =
+    report.drained.length > 0
+      ? `drained: ${report.drained.join(', ')} (no leadership until tandemctl cluster undrain)\n`
+      : '';
+  return `${table}leader: ${report.leader ?? 'none'}\n${drained}cluster id: ${report.clusterId ?? 'not recorded yet'}\n${incidents}${warning}`;
 }
 
 export function verifyTable(report: VerifyReport): string {
@@ -102,6 +106,29 @@ export async function transferLeadership(session: Session, toNodeId: string): Pr
   session.print(
     result,
     () => `leadership transferred to ${result.leaderId || toNodeId} (term ${result.term})\n`,
+  );
+  return ExitCode.ok;
+}
+
+export async function drainNode(session: Session, nodeId: string): Promise<number> {
+  const result = await session.admin().drainNode(nodeId);
+  session.print(
+    result,
+    () =>
+      `${nodeId} drained: ${result.leaderId || 'no node'} leads (term ${result.term}); ` +
+      `${nodeId} stays out of leadership until tandemctl cluster undrain ${nodeId}\n`,
+  );
+  return ExitCode.ok;
+}
+
+export async function undrainNode(session: Session, nodeId: string): Promise<number> {
+  const result = await session.admin().undrainNode(nodeId);
+  const others = result.drained.length === 0 ? '' : ` (still drained: ${result.drained.join(', ')})`;
+  session.print(
+    result,
+    () =>
+      `${nodeId} undrained: ${result.leaderId || 'no node'} leads (term ${result.term}); ` +
+      `a main takes leadership back once it is in sync${others}\n`,
   );
   return ExitCode.ok;
 }

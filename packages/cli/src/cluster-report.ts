@@ -33,6 +33,8 @@ export interface StatusReport {
   nodes: StatusNode[];
   /** The id of the node that says it leads, in the highest term among those; null if none does. */
   leader: string | null;
+  /** The data nodes drained for maintenance, as the leader says (without one, the first answer). */
+  drained: string[];
   /**
    * Overdraft incidents open in the leader's ledger (without a leader, the most any node
    * reported); null when no node answered.
@@ -164,7 +166,9 @@ export async function collectStatus(admin: AdminClient, servers: readonly string
     leaderAnswer?.status?.openIncidents ?? (reported.length === 0 ? null : Math.max(...reported));
   const clusterIds = answers.flatMap((answer) => (answer.status?.clusterId ? [answer.status.clusterId] : []));
   const clusterId = leaderAnswer?.status?.clusterId || clusterIds[0] || null;
-  return { nodes, leader: leader?.id ?? null, openIncidents, clusterId };
+  const drained =
+    leaderAnswer?.status?.drained ?? answers.find((answer) => answer.status !== null)?.status?.drained ?? [];
+  return { nodes, leader: leader?.id ?? null, drained: [...drained], openIncidents, clusterId };
 }
 
 export interface VerifyNode {

@@ -4,7 +4,7 @@
 import { DEFAULT_SETTINGS, MAX_RETRY_BACKOFF_MS } from '@tandem/client';
 import { Command, CommanderError } from 'commander';
 import { listAudit } from './audit-command.js';
-import { snapshot, status, transferLeadership, verify } from './cluster-commands.js';
+import { drainNode, snapshot, status, transferLeadership, undrainNode, verify } from './cluster-commands.js';
 import { ExitCode } from './exit-codes.js';
 import { health } from './health-command.js';
 import { listIncidents } from './incident-command.js';
@@ -232,9 +232,39 @@ function buildProgram(io: CliIo, session: Session, perform: (action: Action) => 
   const cluster = program.command('cluster').description('cluster operations');
   cluster
     .command('transfer-leadership')
-    .description('hand leadership to another node')
+    .description(
+      'hand leadership to another node (in pair and witness modes the main takes it back once in sync; ' +
+        'for maintenance use cluster drain)',
+    )
     .requiredOption('--to <id>', 'the node id to hand leadership to')
     .action((options: { to: string }) => perform(() => transferLeadership(session, options.to)));
+  cluster
+    .command('drain')
+    .description(
+      'take a data node out of leadership for maintenance (admin): leadership moves to the other data node ' +
+        'and stays there, across restarts of either, until undrain; refused when no other node is in sync',
+    )
+    .argument('<node>', 'the data node id to drain (main or backup)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Rolling upgrade without a gap (see docs/operator-guide.md):',
+        '  1. tandemctl cluster drain main      the backup leads; status shows "drained: main"',
+        '  2. stop main (SIGTERM), upgrade it, start it',
+        '  3. wait until tandemctl status shows main in sync (lag 0)',
+        '  4. tandemctl cluster undrain main    main takes leadership back once in sync',
+        '  5. stop the backup, upgrade it, start it, wait until it is in sync',
+      ].join('\n'),
+    )
+    .action((node: string) => perform(() => drainNode(session, node)));
+  cluster
+    .command('undrain')
+    .description(
+      'end a drain (admin): the node may lead again; a main takes leadership back once it is in sync',
+    )
+    .argument('<node>', 'the data node id to undrain')
+    .action((node: string) => perform(() => undrainNode(session, node)));
 
   // Files only: these never need --servers.
   const pki = program.command('pki').description('the cluster CA and its certificates (files; no server)');

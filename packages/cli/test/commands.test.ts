@@ -227,7 +227,8 @@ describe('tandemctl commands against scripted servers', () => {
 
     expect(code, io.err()).to.equal(ExitCode.ok);
     const report = JSON.parse(io.out()) as { nodes: Array<Record<string, unknown>>; leader: string | null };
-    expect(Object.keys(report)).to.deep.equal(['nodes', 'leader', 'openIncidents', 'clusterId']);
+    expect(Object.keys(report)).to.deep.equal(['nodes', 'leader', 'drained', 'openIncidents', 'clusterId']);
+    expect(report).to.deep.include({ drained: [] });
     expect(report.leader).to.equal('main');
     expect(report).to.include({ openIncidents: 0 });
     for (const node of report.nodes) {

@@ -7,6 +7,7 @@ import { type AuditRecord, readLicenceFile } from '@tandem/ledger';
 import type {
   AdminServiceClient,
   ClusterStatusResponse__Output,
+  DrainResponse__Output,
   GetReportResponse__Output,
   GetUsageResponse__Output,
   LicenceResponse__Output,
@@ -106,6 +107,14 @@ export interface BillingReport {
     usageUnits: number;
   }>;
   truncated: boolean;
+}
+
+/** The answer to a drain or undrain: the leader and term then, and every node drained now. */
+export interface DrainResult {
+  nodeId: string;
+  leaderId: string;
+  term: number;
+  drained: string[];
 }
 
 export interface TransferResult {
@@ -428,6 +437,28 @@ export class AdminClient {
       (service, options, callback) => service.TransferLeadership({ toNodeId }, options, callback),
     );
     return { leaderId: response.leaderId, term: response.header?.term ?? this.term };
+  }
+
+  /**
+   * Drains a data node for maintenance (at the leader): it stops leading and is not handed
+   * leadership back until undrained. Answers once leadership has moved off it.
+   */
+  async drainNode(nodeId: string): Promise<DrainResult> {
+    return this.#changeDrain(nodeId, true);
+  }
+
+  /** Undrains a data node: the main takes leadership back once it is in sync. */
+  async undrainNode(nodeId: string): Promise<DrainResult> {
+    return this.#changeDrain(nodeId, false);
+  }
+
+  async #changeDrain(nodeId: string, drained: boolean): Promise<DrainResult> {
+    requireIdentifier(nodeId, 'node_id');
+    const invoke: Invoke<DrainResponse__Output> = drained
+      ? (service, options, callback) => service.DrainNode({ nodeId }, options, callback)
+      : (service, options, callback) => service.UndrainNode({ nodeId }, options, callback);
+    const response = await this.#call<DrainResponse__Output>(drained ? 'DrainNode' : 'UndrainNode', invoke);
+    return { nodeId, leaderId: response.leaderId, term: response.term, drained: [...response.drained] };
   }
 
   /** What the node at `address` says about itself and its peers. One attempt, no redirect. */

@@ -150,6 +150,8 @@ export class ClusterConnection extends EventEmitter {
   /** Until this performance.now() time operations start at the known leader instead of main. */
   #avoidMainUntilMs = 0;
   #closed = false;
+  /** Set by keepConnected(): every configured server's channel is kept connected. */
+  #standby = false;
 
   constructor(settings: ClientSettings) {
     super();
@@ -306,6 +308,20 @@ export class ClusterConnection extends EventEmitter {
     }
   }
 
+  /**
+   * Opens a connection to every configured server now and keeps each one open (reopened when an
+   * established one goes idle or is closed), so that when leadership moves, the calls that follow it
+   * to the new leader find a TLS connection ready instead of all handshaking at once: with 64
+   * workstations on one machine, those handshakes were most of a planned handover's write gap. A
+   * server that cannot be reached is not retried in the background; the next call to it connects.
+   * The workstation client calls this; a one-off admin command does not.
+   */
+  keepConnected(): void {
+    if (this.#closed || this.#standby) return;
+    this.#standby = true;
+    for (const address of this.#servers) this.#endpoint(address).channel.getConnectivityState(true);
+  }
+
   /** Closes every channel; calls in flight fail, later calls throw a 'closed' error. */
   close(): void {
     if (this.#closed) return;
@@ -362,6 +378,13 @@ export class ClusterConnection extends EventEmitter {
         channel.close();
         return;
       }
+      // An established standby connection that went idle or was closed is opened again at once.
+      if (
+        this.#standby &&
+        state === grpc.connectivityState.READY &&
+        channel.getConnectivityState(false) === grpc.connectivityState.IDLE
+      )
+        channel.getConnectivityState(true);
       this.#watch(address, endpoint);
     });
   }

@@ -47,6 +47,8 @@ export interface ClusterStatus {
   nodes: NodeStatusView[];
   leaderId: string | null;
   inSync: string[];
+  /** The data nodes drained for maintenance, as the answering node's configuration says. */
+  drained: string[];
   /** Overdraft incidents open in the answering node's ledger. */
   openIncidents: number;
   /** The cluster id the answering node's ledger recorded; '' until the first leader recorded it. */
@@ -139,6 +141,7 @@ export function clusterStatusFromWire(
     nodes: response.nodes.map(nodeStatusFromWire),
     leaderId: response.leaderId === '' ? null : response.leaderId,
     inSync: [...response.inSync],
+    drained: [...response.drained],
     openIncidents: response.openIncidents,
     clusterId: response.clusterId,
   };

@@ -75,6 +75,8 @@ export class WorkstationClient extends EventEmitter {
     super();
     this.settings = settings;
     this.connection = connection ?? new ClusterConnection(settings);
+    // A connection to every server, kept open: a handover then costs these calls no handshake.
+    this.connection.keepConnected();
     // A workstation certificate names the workstation: the server accepts no other id from it.
     const certified = this.connection.certificateIdentity;
     this.workstationId =

@@ -117,6 +117,23 @@ describe('WorkstationClient against scripted servers', () => {
     expect(workstation.term).to.equal(3);
   });
 
+  it('keeps a connection open to every server from the start, ready for a handover', async () => {
+    const main = await node({});
+    const backup = await node({});
+    const workstation = client([main.address, backup.address]);
+    const ready = (address: string) =>
+      workstation.connection.workstationService(address).getChannel().getConnectivityState(false) ===
+      grpc.connectivityState.READY;
+    const deadline = Date.now() + 5000;
+    // No call was made: both connections were opened by the client itself (TLS included).
+    while (!(ready(main.address) && ready(backup.address)) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ready(main.address), 'main connected').to.equal(true);
+    expect(ready(backup.address), 'backup connected').to.equal(true);
+    expect(main.calls).to.have.length(0);
+    expect(backup.calls).to.have.length(0);
+  });
+
   it('goes to a hinted leader that is not in the server list and keeps it', async () => {
     const hidden = await node({ ReportUsage: () => usageReply(2, 'hidden', 5) });
     const follower = await node({ ReportUsage: () => notLeader(2, hidden.address) });

@@ -27,30 +27,71 @@ export function validateConfiguration(configuration: Configuration): void {
   for (const id of inSync) {
     assert.ok(voters.includes(id), `in-sync member ${id} is not a voter`);
   }
+  const { drained } = configuration;
+  if (drained === undefined) return;
+  assert.ok(Array.isArray(drained), 'drained is an array');
+  assert.equal(new Set(drained).size, drained.length, `duplicate drained node in ${drained.join(',')}`);
+  for (const id of drained) {
+    assert.ok(typeof id === 'string' && voters.includes(id), `drained node ${String(id)} is not a voter`);
+  }
+  assert.ok(drained.length < voters.length, 'not every voter may be drained');
 }
 
 export function encodeConfiguration(configuration: Configuration): Uint8Array {
   validateConfiguration(configuration);
-  return encoder.encode(JSON.stringify({ voters: configuration.voters, inSync: configuration.inSync }));
+  const drained = drainedOf(configuration);
+  // Written only when a node is drained, so that the configurations of a cluster that never drains
+  // stay byte for byte what they were before drains existed.
+  const encoded =
+    drained.length === 0
+      ? { voters: configuration.voters, inSync: configuration.inSync }
+      : { voters: configuration.voters, inSync: configuration.inSync, drained };
+  return encoder.encode(JSON.stringify(encoded));
 }
 
 /** Throws on bytes that are not an encoded valid configuration: the log would be corrupt. */
 export function decodeConfiguration(data: Uint8Array): Configuration {
   const parsed: unknown = JSON.parse(decoder.decode(data));
   assert.ok(typeof parsed === 'object' && parsed !== null, 'a configuration is a JSON object');
-  const { voters, inSync } = parsed as { voters?: unknown; inSync?: unknown };
+  const { voters, inSync, drained } = parsed as { voters?: unknown; inSync?: unknown; drained?: unknown };
   assert.ok(Array.isArray(voters) && Array.isArray(inSync), 'a configuration has voters and inSync arrays');
+  assert.ok(drained === undefined || Array.isArray(drained), "a configuration's drained is an array");
   const configuration: Configuration = { voters: voters as NodeId[], inSync: inSync as NodeId[] };
+  if (drained !== undefined && drained.length > 0) configuration.drained = drained as NodeId[];
   validateConfiguration(configuration);
   return configuration;
 }
 
 export function copyConfiguration(configuration: Configuration): Configuration {
-  return { voters: [...configuration.voters], inSync: [...configuration.inSync] };
+  return withInSync(configuration, configuration.inSync);
+}
+
+/** The drained nodes of a configuration (none when it names none). */
+export function drainedOf(configuration: Configuration): readonly NodeId[] {
+  return configuration.drained ?? [];
+}
+
+/** A copy of the configuration with another in-sync set; the voters and drained nodes stay. */
+export function withInSync(configuration: Configuration, inSync: readonly NodeId[]): Configuration {
+  const copy: Configuration = { voters: [...configuration.voters], inSync: [...inSync] };
+  const drained = drainedOf(configuration);
+  if (drained.length > 0) copy.drained = [...drained];
+  return copy;
+}
+
+/** A copy of the configuration with another set of drained nodes. */
+export function withDrained(configuration: Configuration, drained: readonly NodeId[]): Configuration {
+  const copy: Configuration = { voters: [...configuration.voters], inSync: [...configuration.inSync] };
+  if (drained.length > 0) copy.drained = [...drained].sort();
+  return copy;
 }
 
 export function configurationsEqual(left: Configuration, right: Configuration): boolean {
-  return sameMembers(left.voters, right.voters) && sameMembers(left.inSync, right.inSync);
+  return (
+    sameMembers(left.voters, right.voters) &&
+    sameMembers(left.inSync, right.inSync) &&
+    sameMembers(drainedOf(left), drainedOf(right))
+  );
 }
 
 /** Whether two lists hold the same ids, in any order. */

@@ -7,7 +7,8 @@ export type ConsensusErrorCode =
   | 'not_leader'
   | 'leadership_transfer_in_progress'
   | 'backpressure'
-  | 'configuration_change_pending';
+  | 'configuration_change_pending'
+  | 'drain_refused';
 
 export abstract class ConsensusError extends Error {
   abstract readonly code: ConsensusErrorCode;
@@ -57,5 +58,24 @@ export class ConfigurationChangePendingError extends ConsensusError {
   constructor(readonly pendingIndex: number) {
     super(`the configuration entry at index ${pendingIndex} is not committed yet`);
     this.name = 'ConfigurationChangePendingError';
+  }
+}
+
+/** Why a drain or undrain cannot be done (see RaftNode.setDrained). */
+export type DrainRefusal = 'unsupported' | 'not_data_node' | 'no_leader_left' | 'no_successor';
+
+/**
+ * A drain or undrain the cluster cannot carry out as it stands: not retryable as such (the operator
+ * must first bring the other node into sync, or undrain it).
+ */
+export class DrainRefusedError extends ConsensusError {
+  readonly code = 'drain_refused';
+  readonly retryable = false;
+  constructor(
+    readonly reason: DrainRefusal,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DrainRefusedError';
   }
 }

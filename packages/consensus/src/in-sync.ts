@@ -4,6 +4,7 @@
 // leader's log. Each change is a configuration entry, effective when appended, so the commit rule
 // follows at once. In witness mode a removal is recorded with the witness before its entry is
 // appended (witness-mode.ts); the decision is the same.
+import { withInSync } from './configuration.js';
 import type { Progress } from './progress.js';
 import type { Configuration, NodeId, ReplicationMode } from './types.js';
 
@@ -37,6 +38,8 @@ export interface InSyncLeader {
   maxEntriesPerMessage: number;
   maxUncommittedEntries: number;
   progressOf(id: NodeId): Progress;
+  /** Members that said they are about to stop (RaftNode.leave): they count as silent. */
+  leaving: readonly NodeId[];
   /** Appends the leader's own configuration change. */
   appendConfigurationChange(configuration: Configuration): void;
   /** Witness mode: has the witness record a removal before its entry is appended; null otherwise. */
@@ -46,8 +49,9 @@ export interface InSyncLeader {
 
 /**
  * Changes the in-sync set, at most once per call:
- * 1. an in-sync follower that has acknowledged nothing for the failover timeout leaves the set
- *    (the leader then commits alone), and a leader outside its own set adds itself;
+ * 1. an in-sync follower that has acknowledged nothing for the failover timeout, or said it is
+ *    leaving (RaftNode.leave), leaves the set (the leader then commits alone), and a leader outside
+ *    its own set adds itself;
  * 2. a follower outside the set that holds the leader's log, or all but one message of it, comes
  *    back in.
  * Returns whether the set is settled: nothing changed and no change is uncommitted.
@@ -62,21 +66,25 @@ export function maintainInSyncSet(leader: InSyncLeader): boolean {
   // committed entry all the same); adding it waits for the leader's own pending change, if any.
   const silent = inSync.filter(
     (member) =>
-      member !== id && nowTick - leader.progressOf(member).lastAcknowledgementTick >= failoverTimeoutTicks,
+      member !== id &&
+      (leader.leaving.includes(member) ||
+        nowTick - leader.progressOf(member).lastAcknowledgementTick >= failoverTimeoutTicks),
   );
   const ownChangePending = lastConfigurationIndex > commitIndex && leader.lastConfigurationIsOwn;
   if (silent.length > 0 || (!inSync.includes(id) && !ownChangePending)) {
     for (const member of silent) {
       const silentTicks = nowTick - leader.progressOf(member).lastAcknowledgementTick;
-      leader.trace(`removes ${member} from the in-sync set: no acknowledgement for ${silentTicks} ticks`);
+      leader.trace(
+        leader.leaving.includes(member)
+          ? `removes ${member} from the in-sync set: it is leaving`
+          : `removes ${member} from the in-sync set: no acknowledgement for ${silentTicks} ticks`,
+      );
     }
     if (!inSync.includes(id)) leader.trace('adds itself to the in-sync set');
-    const next = {
-      voters: [...voters],
-      inSync: voters.filter(
-        (member) => member === id || (inSync.includes(member) && !silent.includes(member)),
-      ),
-    };
+    const next = withInSync(
+      configuration,
+      voters.filter((member) => member === id || (inSync.includes(member) && !silent.includes(member))),
+    );
     // Witness mode: the witness records a removal before the entry that makes it count.
     if (silent.length > 0 && leader.recordRemovalWithWitness !== null) leader.recordRemovalWithWitness(next);
     else leader.appendConfigurationChange(next);
@@ -87,6 +95,7 @@ export function maintainInSyncSet(leader: InSyncLeader): boolean {
   const { lastIndex } = leader;
   for (const member of voters) {
     if (member === id || member === leader.witnessId || inSync.includes(member)) continue;
+    if (leader.leaving.includes(member)) continue;
     const progress = leader.progressOf(member);
     const answering = nowTick - progress.lastAcknowledgementTick < failoverTimeoutTicks;
     const withinLimit = lastIndex - commitIndex < leader.maxUncommittedEntries;
@@ -103,10 +112,12 @@ export function maintainInSyncSet(leader: InSyncLeader): boolean {
           ? `adds ${member} back to the in-sync set: it holds the whole log (${lastIndex})`
           : `adds ${member} back to the in-sync set: it holds ${progress.matchIndex} of ${lastIndex}`,
       );
-      leader.appendConfigurationChange({
-        voters: [...voters],
-        inSync: voters.filter((other) => other === member || inSync.includes(other)),
-      });
+      leader.appendConfigurationChange(
+        withInSync(
+          configuration,
+          voters.filter((other) => other === member || inSync.includes(other)),
+        ),
+      );
       return false;
     }
   }

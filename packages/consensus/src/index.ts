@@ -3,14 +3,16 @@ export { nextCommitIndex } from './commit-rule.js';
 export {
   configurationsEqual,
   decodeConfiguration,
+  drainedOf,
   encodeConfiguration,
   MAX_CONFIGURATION_MEMBERS,
   validateConfiguration,
 } from './configuration.js';
-export type { ConsensusErrorCode } from './errors.js';
+export type { ConsensusErrorCode, DrainRefusal } from './errors.js';
 export {
   ConfigurationChangePendingError,
   ConsensusError,
+  DrainRefusedError,
   LeadershipTransferInProgressError,
   NotLeaderError,
   ProposalBackpressureError,

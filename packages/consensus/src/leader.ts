@@ -7,13 +7,16 @@ import assert from 'node:assert/strict';
 import { nextCommitIndex } from './commit-rule.js';
 import {
   configurationsEqual,
+  drainedOf,
   encodeConfiguration,
   replicationPeers,
   validateConfiguration,
+  withDrained,
 } from './configuration.js';
 import { hasActiveQuorum } from './election-quorum.js';
 import {
   ConfigurationChangePendingError,
+  DrainRefusedError,
   LeadershipTransferInProgressError,
   NotLeaderError,
   ProposalBackpressureError,
@@ -97,8 +100,32 @@ export class Leadership {
     return this.commitBroadcastDue;
   }
 
+  /**
+   * A member that said it is about to stop (RaftNode.leave) counts as silent for the in-sync set
+   * until the tick given: it leaves the set at once and is not taken back meanwhile. Bounded by the
+   * configuration's members. A member that did not stop after all is taken back once this runs out
+   * (or said again with its next answer).
+   */
+  private readonly leavingUntilTick = new Map<NodeId, number>();
+
+  private noteLeaving(member: NodeId): void {
+    const { host } = this;
+    if (!host.configuration().voters.includes(member)) return;
+    if (!this.leavingUntilTick.has(member)) host.trace(`${member} says it is leaving`);
+    this.leavingUntilTick.set(member, host.nowTick() + host.electionTimeoutTicks);
+  }
+
+  private leavingMembers(): NodeId[] {
+    const now = this.host.nowTick();
+    for (const [member, untilTick] of this.leavingUntilTick) {
+      if (untilTick <= now) this.leavingUntilTick.delete(member);
+    }
+    return [...this.leavingUntilTick.keys()];
+  }
+
   /** A new role: nothing of an earlier leadership carries over (but transferSent). */
   reset(): void {
+    this.leavingUntilTick.clear();
     this.parts.replication.progress.clear();
     this.transfereeId = null;
     this.pendingConfigurationIndex = 0;
@@ -107,8 +134,8 @@ export class Leadership {
     this.electionElapsedTicks = 0;
   }
 
-  /** The node just became leader. */
-  won(): void {
+  /** The node just became leader (byTransfer: in a campaign started by timeout_now). */
+  won(byTransfer: boolean): void {
     const { host, parts } = this;
     const lastMessageTickFrom = host.lastMessageTickFrom();
     for (const peer of this.replicationTargets(host.configuration())) {
@@ -118,7 +145,7 @@ export class Leadership {
       parts.witness.wonLeadership(lastMessageTickFrom.get(parts.witness.witnessId) ?? 0);
     }
     host.trace(`became leader at term ${host.term()}`);
-    parts.handBack.wonLeadership(host.nowTick());
+    parts.handBack.wonLeadership(host.nowTick(), byTransfer);
     parts.merge.wonLeadership();
     // The noop lets the leader commit entries of earlier terms, and no configuration change may
     // start before it commits.
@@ -317,6 +344,7 @@ export class Leadership {
 
   appendAnswered(message: AppendEntriesResponseMessage): void {
     if (this.host.role() !== 'leader') return;
+    if (message.leaving === true && message.from !== this.host.witnessNodeId) this.noteLeaving(message.from);
     const { replication } = this.parts;
     const answer = replication.appendAnswered(message);
     if (answer === null) return;
@@ -392,6 +420,16 @@ export class Leadership {
   }
 
   /**
+   * The node this one sent timeout_now within the last election timeout, or null: until the new
+   * leader makes itself known, the likeliest leader (a hint for clients).
+   */
+  recentTransferTarget(): NodeId | null {
+    const sent = this.transferSent;
+    if (sent === null || this.host.nowTick() - sent.tick > this.host.electionTimeoutTicks) return null;
+    return sent.to;
+  }
+
+  /**
    * Whether this node sent the candidate timeout_now within the last election timeout, for the term
    * the candidate campaigns in (the leader's term, plus at most a skip in pair mode).
    */
@@ -408,6 +446,65 @@ export class Leadership {
 
   // -------------------------------------------------------------------------------------------
   // Pair and witness modes.
+
+  /**
+   * See RaftNode.setDrained. Draining the leader itself is refused unless another data node that
+   * is not drained is in sync and answering: it must be able to take over, or the drain would
+   * promise a move that cannot happen.
+   */
+  setDrained(node: NodeId, drained: boolean): ProposalPosition | null {
+    const { host, parts } = this;
+    if (host.role() !== 'leader') throw new NotLeaderError(host.leaderId(), host.term());
+    const configuration = host.configuration();
+    if (!host.managesInSyncSet)
+      throw new DrainRefusedError('unsupported', 'drains need a pair or witness cluster');
+    if (!configuration.voters.includes(node) || node === host.witnessNodeId) {
+      throw new DrainRefusedError('not_data_node', `${node} is not a data node of this cluster`);
+    }
+    const current = drainedOf(configuration);
+    if (current.includes(node) === drained) {
+      // Nothing to change; a hand-off the drain asked for starts again without its back-off.
+      parts.handBack.drainChanged();
+      return null;
+    }
+    const next = drained ? [...current, node] : current.filter((id) => id !== node);
+    const dataNodes = configuration.voters.filter((id) => id !== host.witnessNodeId);
+    const leaders = dataNodes.filter((id) => !next.includes(id));
+    if (leaders.length === 0) {
+      throw new DrainRefusedError(
+        'no_leader_left',
+        `every other data node is drained; ${node} must stay able to lead`,
+      );
+    }
+    if (drained && node === host.id) {
+      const { progress } = parts.replication;
+      const able = leaders.filter((id) => {
+        const peer = progress.get(id);
+        return (
+          peer !== undefined &&
+          configuration.inSync.includes(id) &&
+          host.nowTick() - peer.lastAcknowledgementTick < host.electionTimeoutTicks
+        );
+      });
+      if (able.length === 0) {
+        throw new DrainRefusedError(
+          'no_successor',
+          `no other data node (${leaders.join(', ')}) is in sync and answering, so none could take leadership over from ${node}`,
+        );
+      }
+    }
+    if (parts.witness?.removalPending === true)
+      throw new ConfigurationChangePendingError(host.log().lastIndex() + 1);
+    if (this.pendingConfigurationIndex > host.log().commitIndex) {
+      throw new ConfigurationChangePendingError(this.pendingConfigurationIndex);
+    }
+    this.assertCanPropose(1);
+    host.trace(`${drained ? 'drains' : 'undrains'} ${node}`);
+    parts.handBack.drainChanged();
+    return this.append([
+      { kind: 'configuration', data: encodeConfiguration(withDrained(configuration, next)) },
+    ]);
+  }
 
   /**
    * On every leader tick and answer, never during a leadership transfer: at most one change of the
@@ -436,17 +533,18 @@ export class Leadership {
       maxEntriesPerMessage: host.limits.maxEntriesPerMessage,
       maxUncommittedEntries: host.limits.maxUncommittedEntries,
       progressOf: (id) => replication.progressOf(id),
+      leaving: this.leavingMembers(),
       appendConfigurationChange: (next) => this.appendConfigurationChange(next),
       recordRemovalWithWitness: witness === null ? null : (next) => witness.recordRemoval(next),
       trace: (line) => host.trace(line),
     });
     if (!settled) return;
-    const main = parts.handBack.start(
-      configuration.inSync,
+    const target = parts.handBack.start(
+      configuration,
       (id) => replication.progressOf(id).lastAcknowledgementTick,
       host.nowTick(),
     );
-    if (main !== null) this.transfer(main);
+    if (target !== null) this.transfer(target);
   }
 
   private syncWitness(): void {

@@ -3,7 +3,7 @@
 // about to be handed out in Ready.entries). It also holds the commit and applied indices.
 import assert from 'node:assert/strict';
 import type { ConfigurationSpan } from './commit-rule.js';
-import { decodeConfiguration } from './configuration.js';
+import { decodeConfiguration, sameMembers } from './configuration.js';
 import type { Configuration, Entry, Snapshot, SnapshotMetadata } from './types.js';
 
 export interface AppendResult {
@@ -314,13 +314,25 @@ export class RaftLog {
 
   /** The index of the newest configuration entry in the log; 0 when there is none after the snapshot. */
   /**
-   * The index of the latest configuration entry still in the log whose in-sync set includes id,
-   * or null when there is none (never, or compacted away).
+   * The index of the latest configuration entry still in the log that put id in the in-sync set
+   * (one that only changed the drained nodes does not count), or null when there is none (never,
+   * or compacted away).
    */
   lastConfigurationIndexWithInSync(id: string): number | null {
     for (let position = this.configurations.length - 1; position >= 0; position -= 1) {
       const change = this.configurations[position];
-      if (change?.configuration.inSync.includes(id)) return change.index;
+      if (change === undefined || !change.configuration.inSync.includes(id)) continue;
+      // A configuration that changes only the drained nodes copies the in-sync set it follows:
+      // it says nothing of what id acknowledged, and entries before it may have been committed
+      // without id (a merge's solo stretch must still include them). The entry that put id in the
+      // set counts, or the earliest of the run when the log holds no configuration before it.
+      const previous =
+        this.configurations[position - 1]?.configuration ?? this.snapshotMetadata?.configuration;
+      if (previous !== undefined && sameMembers(previous.inSync, change.configuration.inSync)) {
+        if (position === 0) return null;
+        continue;
+      }
+      return change.index;
     }
     return null;
   }

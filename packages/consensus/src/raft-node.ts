@@ -120,6 +120,8 @@ export class RaftNode {
   private readonly refusalSink: ((kind: string, line: string) => void) | null;
   /** Which terms more than MAX_TERM_JUMP ahead of ours this node takes (see term-bounds.ts). */
   private readonly farTerms: FarTermGate;
+  /** Set by leave(): this node's answers to appends ask the leader to drop it from the in-sync set. */
+  private leavingRequested = false;
   /** Pair and witness modes: when this node last campaigned on a timeout_now. */
   private lastTimeoutNowTick: number | null = null;
 
@@ -277,6 +279,54 @@ export class RaftNode {
    */
   proposeConfiguration(configuration: Configuration): ProposalPosition {
     const position = this.leadership.proposeConfiguration(configuration);
+    this.checkInvariants();
+    return position;
+  }
+
+  /**
+   * Pair and witness modes: this node is about to stop (a SIGTERM). From now on its answers to
+   * appends say so, and the leader drops it from the in-sync set at once (in witness mode after the
+   * witness recorded it), so that the leader goes on alone without first waiting out a failover
+   * timeout of silence. The driver stops the node once its configuration no longer lists it in
+   * sync. A leader hands leadership over first (transferLeadership); it cannot leave while it leads.
+   */
+  leave(): void {
+    if (!this.leavingRequested) this.trace('is leaving: it asks the leader to drop it from the in-sync set');
+    this.leavingRequested = true;
+  }
+
+  /**
+   * Campaigning on a timeout_now: the leader handed leadership to this node, which will lead within
+   * a round of votes unless something goes wrong. The server holds client requests meanwhile
+   * instead of refusing them.
+   */
+  get takingOver(): boolean {
+    return (this.role === 'pre_candidate' || this.role === 'candidate') && this.election.transferring;
+  }
+
+  /** On a leader, the voter it is handing leadership to (proposals are refused meanwhile), or null. */
+  get leadTransferee(): NodeId | null {
+    return this.role === 'leader' ? this.leadership.transferee : null;
+  }
+
+  /**
+   * The voter this node told to campaign (timeout_now) within the last election timeout, or null:
+   * after it stepped down for that transfer, the likeliest leader until the new one makes itself known.
+   */
+  get recentTransferTarget(): NodeId | null {
+    return this.leadership.recentTransferTarget();
+  }
+
+  /**
+   * Pair and witness modes: drains a data node (it stops leading when another data node can, and
+   * is not handed leadership back) or undrains it, by a configuration entry, so that every node
+   * knows it and it outlives restarts. Draining the leader itself hands leadership off once the
+   * entry commits (hand-back.ts). Returns where the entry landed, or null when nothing changed.
+   * Throws NotLeaderError, ConfigurationChangePendingError, or DrainRefusedError when no other data
+   * node could lead (see Leadership.setDrained).
+   */
+  setDrained(node: NodeId, drained: boolean): ProposalPosition | null {
+    const position = this.leadership.setDrained(node, drained);
     this.checkInvariants();
     return position;
   }
@@ -594,11 +644,12 @@ export class RaftNode {
     assert.equal(this.role, 'candidate', 'only a candidate becomes leader');
     assert.equal(this.votedFor, this.id, 'a leader voted for itself');
     this.leaderlessTicksBeforeElection = this.ticksSinceLeaderContact();
+    const byTransfer = this.election.transferring;
     this.role = 'leader';
     this.recordLeader(this.id);
     this.noteLeaderContact();
     this.resetRoleState();
-    this.leadership.won();
+    this.leadership.won(byTransfer);
   }
 
   private resetRoleState(): void {
@@ -789,6 +840,14 @@ export class RaftNode {
   private handleTimeoutNow(message: TimeoutNowMessage): void {
     const { from } = message;
     if (this.role === 'leader') return;
+    if (this.leavingRequested) {
+      // About to stop: taking leadership now would only hand the cluster a leader that is going.
+      this.refuse(
+        'timeout_now_leaving',
+        `refused timeout_now from ${from} at term ${message.term}: this node is leaving`,
+      );
+      return;
+    }
     if (this.managesInSyncSet) {
       // A real hand-back waits a failover timeout after an abandoned one, so more than one
       // timeout_now per failover timeout is a bug or a forgery: it must not churn leadership.
@@ -912,6 +971,7 @@ export class RaftNode {
 
   private send<M extends Message>(to: NodeId, body: MessageBody<M>): void {
     const message = { ...body, from: this.id, to, term: body.term ?? this.term } as Message;
+    if (this.leavingRequested && message.type === 'append_entries_response') message.leaving = true;
     if (this.outbox.length >= this.limits.maxOutboxMessages) {
       // Raft tolerates lost messages; an unbounded outbox would not be tolerated by the process.
       this.droppedMessageCount += 1;
@@ -972,5 +1032,7 @@ export class RaftNode {
 }
 
 export function describeConfiguration(configuration: Configuration): string {
-  return `voters=(${configuration.voters.join(',')}) in-sync=(${configuration.inSync.join(',')})`;
+  const drained = configuration.drained ?? [];
+  const described = `voters=(${configuration.voters.join(',')}) in-sync=(${configuration.inSync.join(',')})`;
+  return drained.length === 0 ? described : `${described} drained=(${drained.join(',')})`;
 }

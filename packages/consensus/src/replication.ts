@@ -402,9 +402,9 @@ export class Replication {
     if (this.pair !== null) {
       const { merge } = this.pair;
       const log = host.log();
-      const ours = metadata.index <= log.commitIndex ? log.term(metadata.index) : undefined;
-      const contradicts = ours !== undefined && ours !== metadata.term;
-      const impossible = contradicts ? merge.impossibleDivergence(message.from, metadata.index) : null;
+      const conflictIndex = merge.snapshotConflict(metadata.index, metadata.term);
+      const contradicts = conflictIndex !== null;
+      const impossible = contradicts ? merge.impossibleDivergence(message.from, conflictIndex) : null;
       if (impossible !== null) {
         host.refuse(
           'contradicts_committed',
@@ -415,7 +415,7 @@ export class Replication {
       }
       this.pair.rules.snapshotCommitted(metadata.index);
       if (contradicts && !merge.isDivergedFrom(message.from))
-        merge.snapshotDiverged(message.from, metadata.index);
+        merge.snapshotDiverged(message.from, conflictIndex);
       if (merge.isDivergedFrom(message.from)) {
         respondRefusal();
         return;

@@ -231,7 +231,10 @@ function malformedReason(message: Message): string | null {
       return (
         index(message.matchIndex, 'matchIndex') ??
         index(message.conflictIndex, 'conflictIndex') ??
-        index(message.conflictTerm, 'conflictTerm')
+        index(message.conflictTerm, 'conflictTerm') ??
+        (message.leaving === undefined || typeof message.leaving === 'boolean'
+          ? null
+          : 'leaving is not a boolean')
       );
     case 'install_snapshot_response':
       return index(message.matchIndex, 'matchIndex');

@@ -32,10 +32,15 @@ export interface HardState {
  * inSync: the data nodes that hold every acknowledged entry; an entry commits only once it is
  * durable on every member. Invariant: inSync is a non-empty subset of voters and contains the
  * leader.
+ * drained: pair and witness modes, the data nodes an operator took out of leadership for planned
+ * maintenance (`tandemctl cluster drain`): a leader hands leadership off them to a data node that is
+ * not drained, and a backup does not hand it back to a drained main. A drained node still follows,
+ * votes, and takes over on failover when no other node can. Absent means none; never every voter.
  */
 export interface Configuration {
   voters: NodeId[];
   inSync: NodeId[];
+  drained?: NodeId[];
 }
 
 export interface SnapshotMetadata {
@@ -75,6 +80,11 @@ export interface AppendEntriesResponseMessage extends MessageBase {
   /** On failure: where the follower's log diverges, so the leader can skip back quickly. */
   conflictIndex: number;
   conflictTerm: number;
+  /**
+   * Set by a node about to stop (RaftNode.leave): the leader drops it from the in-sync set at once
+   * rather than after a failover timeout of silence, so that its stop costs no write gap.
+   */
+  leaving?: boolean;
 }
 
 export interface RequestVoteMessage extends MessageBase {

@@ -8,7 +8,7 @@
 // One record is outstanding at a time; it is sent again every heartbeat interval until answered.
 // A leader that hears from neither the other data node nor the witness steps down (check-quorum).
 import assert from 'node:assert/strict';
-import { sameMembers } from './configuration.js';
+import { sameMembers, withInSync } from './configuration.js';
 import type { NodeView } from './node-view.js';
 import type { Progress } from './progress.js';
 import type {
@@ -212,7 +212,7 @@ export class WitnessLeader {
     if (!answered.removal || sameMembers(answered.inSync, configuration.inSync)) return;
     // The smaller set is durable on the witness: only now may the leader commit without the member.
     host.trace(`the witness recorded in-sync set (${answered.inSync.join(',')}); appending it`);
-    host.appendConfigurationChange({ voters: [...configuration.voters], inSync: [...answered.inSync] });
+    host.appendConfigurationChange(withInSync(configuration, answered.inSync));
   }
 
   /**

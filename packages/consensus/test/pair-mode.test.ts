@@ -359,6 +359,80 @@ describe('pair mode', () => {
     });
   });
 
+  describe('drains', () => {
+    it('hands leadership off a drained main, keeps it off across a restart of the main, and hands it back on undrain', () => {
+      const cluster = mainLeading();
+      expect(cluster.node(MAIN).raft.setDrained(MAIN, true)).to.not.equal(null);
+      runRounds(cluster, 3);
+      expect(role(cluster, BACKUP)).to.equal('leader');
+      for (const id of [MAIN, BACKUP]) {
+        expect(cluster.node(id).raft.status().configuration.drained).to.deep.equal([MAIN]);
+      }
+      // The priority node is in sync and answering, but drained: no hand-back, even after a restart.
+      cluster.restart(MAIN);
+      runRounds(cluster, 5 * FAILOVER_TIMEOUT_TICKS);
+      expect(role(cluster, BACKUP)).to.equal('leader');
+      expect(cluster.node(MAIN).raft.status().configuration.drained).to.deep.equal([MAIN]);
+      propose(cluster, BACKUP, 'b');
+      expect(appliedData(cluster, MAIN)).to.deep.equal(['a', 'b']);
+      expect(cluster.node(BACKUP).raft.setDrained(MAIN, false)).to.not.equal(null);
+      runRounds(cluster, 3);
+      expect(role(cluster, MAIN)).to.equal('leader');
+      expect(cluster.node(MAIN).raft.status().configuration.drained).to.equal(undefined);
+    });
+
+    it('refuses to drain the leader when no other data node is in sync, and to drain every data node', () => {
+      const cluster = mainLeading();
+      cluster.stop(BACKUP);
+      runRounds(cluster, FAILOVER_TIMEOUT_TICKS + 2);
+      expect(cluster.node(MAIN).raft.status().configuration.inSync).to.deep.equal([MAIN]);
+      expect(() => cluster.node(MAIN).raft.setDrained(MAIN, true))
+        .to.throw(ConsensusError, /no other data node/)
+        .with.property('code', 'drain_refused');
+      // Draining the absent backup is fine; draining the main as well is not.
+      expect(cluster.node(MAIN).raft.setDrained(BACKUP, true)).to.not.equal(null);
+      runRounds(cluster, 1);
+      expect(() => cluster.node(MAIN).raft.setDrained(MAIN, true)).to.throw(
+        ConsensusError,
+        /every other data node/,
+      );
+      expect(() => cluster.node(BACKUP).raft.setDrained(MAIN, true)).to.throw(
+        ConsensusError,
+        /not the leader/,
+      );
+    });
+
+    it('a drained main that takes over when the backup fails hands leadership off again once the backup is back', () => {
+      const cluster = mainLeading();
+      cluster.node(MAIN).raft.setDrained(MAIN, true);
+      runRounds(cluster, 3);
+      expect(role(cluster, BACKUP)).to.equal('leader');
+      cluster.stop(BACKUP);
+      runRounds(cluster, 2 * FAILOVER_TIMEOUT_TICKS);
+      expect(role(cluster, MAIN), 'a drained node still takes over').to.equal('leader');
+      cluster.start(BACKUP);
+      runRounds(cluster, 3 * FAILOVER_TIMEOUT_TICKS);
+      expect(role(cluster, BACKUP)).to.equal('leader');
+    });
+  });
+
+  describe('a node that leaves before it stops', () => {
+    it('is dropped from the in-sync set at once, not after a failover timeout, and refuses timeout_now', () => {
+      const cluster = mainLeading();
+      cluster.node(BACKUP).raft.leave();
+      // One heartbeat round: the backup's answer says it is leaving.
+      runRounds(cluster, 2);
+      expect(cluster.node(MAIN).raft.status().configuration.inSync).to.deep.equal([MAIN]);
+      expect(cluster.node(BACKUP).raft.status().configuration.inSync).to.deep.equal([MAIN]);
+      // Still answering, it is not taken back while it says it leaves.
+      runRounds(cluster, 3 * FAILOVER_TIMEOUT_TICKS);
+      expect(cluster.node(MAIN).raft.status().configuration.inSync).to.deep.equal([MAIN]);
+      expect(() => cluster.node(MAIN).raft.transferLeadership(BACKUP)).to.not.throw();
+      runRounds(cluster, 2);
+      expect(role(cluster, MAIN), 'the leaving backup did not take leadership').to.equal('leader');
+    });
+  });
+
   describe('hand-backs that do not hold', () => {
     type Cluster = ReturnType<typeof mainLeading>;
     /** Kills the main, lets the backup lead, restarts the main: ticks until the main leads again. */

@@ -25,6 +25,7 @@ import {
   type MergeOffer,
   type Message,
   type NodeId,
+  type ProposalPosition,
   type RaftConfig,
   RaftNode,
   type RaftStatus,
@@ -226,6 +227,19 @@ export class Driver<S extends StateMachine> {
     return this.softState.leaderId;
   }
 
+  /** Campaigning on a timeout_now (see RaftNode.takingOver): this node is about to lead. */
+  get takingOver(): boolean {
+    return this.serving && !this.isLeader() && this.raft.takingOver;
+  }
+
+  /**
+   * The leader to send a refused client to: the known one, or, right after this node handed
+   * leadership over and before the new leader has made itself known, the node it handed to.
+   */
+  leaderHint(): NodeId | null {
+    return this.softState.leaderId ?? this.raft.recentTransferTarget;
+  }
+
   /** No write in flight, nothing queued and nobody waiting. */
   get isIdle(): boolean {
     return this.writeInFlight === null && this.queue.length === 0 && this.waiters.size === 0;
@@ -275,7 +289,7 @@ export class Driver<S extends StateMachine> {
       return;
     }
     if (!this.isLeader()) {
-      done(new DriverRefusal('not_leader', 'this node is not the leader', this.softState.leaderId));
+      done(new DriverRefusal('not_leader', 'this node is not the leader', this.leaderHint()));
       return;
     }
     const { limits } = this.options;
@@ -361,6 +375,34 @@ export class Driver<S extends StateMachine> {
       throw new DriverRefusal('not_leader', error.message, this.softState.leaderId);
     }
     this.afterInput();
+  }
+
+  /** This node is about to stop: its leader drops it from the in-sync set (see RaftNode.leave). */
+  leave(): void {
+    if (!this.serving) return;
+    this.raft.leave();
+    this.afterInput();
+  }
+
+  /**
+   * Drains or undrains a data node (see RaftNode.setDrained): returns where the configuration entry
+   * landed, or null when nothing changed. Throws DriverRefusal not_leader when this node does not
+   * lead, and the core's other ConsensusErrors (a change pending, a drain refused) as they are.
+   */
+  setDrained(node: NodeId, drained: boolean): ProposalPosition | null {
+    if (!this.isLeader())
+      throw new DriverRefusal('not_leader', 'this node is not the leader', this.leaderHint());
+    let position: ProposalPosition | null;
+    try {
+      position = this.raft.setDrained(node, drained);
+    } catch (error) {
+      if (error instanceof ConsensusError && error.code === 'not_leader') {
+        throw new DriverRefusal('not_leader', error.message, this.leaderHint());
+      }
+      throw error;
+    }
+    this.afterInput();
+    return position;
   }
 
   /**
@@ -660,7 +702,7 @@ export class Driver<S extends StateMachine> {
       } else {
         // Another leader's entry took this index: the operation may be retried safely.
         waiter.done(
-          new DriverRefusal('leadership_lost', 'leadership changed before commit', this.softState.leaderId),
+          new DriverRefusal('leadership_lost', 'leadership changed before commit', this.leaderHint()),
         );
       }
     }
@@ -675,10 +717,14 @@ export class Driver<S extends StateMachine> {
   private proposeQueued(): void {
     if (this.queue.length === 0) return;
     if (!this.isLeader()) {
-      const error = new DriverRefusal('not_leader', 'leadership moved', this.softState.leaderId);
+      const error = new DriverRefusal('not_leader', 'leadership moved', this.leaderHint());
       for (const operation of this.queue.splice(0)) operation.done(error);
       return;
     }
+    // During a leadership transfer (an election timeout at most) the core takes no proposals:
+    // the queue waits, and is refused with the new leader's name once it has taken over, so that
+    // its clients go there at once; an abandoned transfer proposes it here as usual.
+    if (this.raft.leadTransferee !== null) return;
     while (this.queue.length > 0) {
       const timestampMs = this.nextTimestamp();
       const { batch, data } = this.encodeBatch(
@@ -784,7 +830,11 @@ export class Driver<S extends StateMachine> {
     this.leaderContactAtMs = this.options.clock();
     this.leadingTerm = null;
     this.memberContactInTermAtMs = null;
-    const error = new DriverRefusal('leadership_lost', 'this node stopped leading', leaderId);
+    const error = new DriverRefusal(
+      'leadership_lost',
+      'this node stopped leading',
+      leaderId ?? this.raft.recentTransferTarget,
+    );
     for (const waiter of this.waiters.values()) waiter.done(error);
     this.waiters.clear();
   }

@@ -1261,16 +1261,22 @@ export class Ledger {
       expiresAtMs > this.clock &&
       this.leases.size < this.options.maxLeases;
     if (!resumable) {
-      // Ended here after the backup's renewal: by the workstation's own release, or an expiry
-      // after it; the record already covers the renewal.
-      if (ended !== undefined && ended.endedAtMs >= this.mergedTimeMs(merged)) return null;
+      // Released or revoked here after the backup's renewal: the workstation's (or operator's)
+      // decision stands, and the record already covers the renewal.
+      if (ended !== undefined && !ended.expired && ended.endedAtMs >= this.mergedTimeMs(merged)) return null;
       const grantedAtMs = Math.min(backupLease.grantedAtMs, this.clock);
+      const renewedEndMs = Math.max(grantedAtMs, Math.min(backupLease.expiresAtMs, this.clock));
+      // Expired here no earlier than this renewal ran out. An expiry record an earlier renewal of
+      // the same merge extended is not enough: each renewal moves the end on (simulation seed 720
+      // of the drain branch, pair mode: the second of two renewals was dropped and the over-grant
+      // record lost the lease's grant term).
+      if (ended !== undefined && ended.expired && ended.endedAtMs >= renewedEndMs) return null;
       this.seatHistory.extend({
         leaseId: backupLease.leaseId,
         licenceId: licence.licenceId,
         grantTerm: grant.grantTerm,
         grantedAtMs,
-        endedAtMs: Math.max(grantedAtMs, Math.min(backupLease.expiresAtMs, this.clock)),
+        endedAtMs: renewedEndMs,
         expired: ended?.expired ?? true,
       });
       return null;

@@ -938,6 +938,44 @@ describe('merge', () => {
     expect(main.ledger.stateHash()).to.equal(hash);
   });
 
+  it("moves the end of a lease the main expired on with each of the backup's renewals", () => {
+    // Simulation seed 720 (pair, partitions, with drains): the backup renewed twice a lease the
+    // main had expired; the first renewal's record made the merge drop the second, the lease's seat
+    // time ended too early and the over-grant record missed the lease's grant term.
+    const { main, shared } = splitMain(1);
+    const backup = splitMain(1).main;
+    backup.term = BACKUP_TERM;
+    main.advance(2 * HOUR_MS);
+    expect(main.tick()).to.deep.equal([shared]);
+    const taken = expectLease(main.acquire('cad-1', 'ws-1', HOUR_MS, 'taken'));
+    const renewal = (requestId: string, timestampMs: number, index: number): MergedEntry => {
+      backup.advance(timestampMs - backup.ledger.clockMs);
+      expectLease(backup.renew(shared, HOUR_MS, requestId));
+      return mergedEntryFrom(
+        {
+          index,
+          term: BACKUP_TERM,
+          timestampMs,
+          command: { type: 'renew_lease', requestId, leaseId: shared, ttlMs: HOUR_MS },
+        },
+        backup.ledger,
+      );
+    };
+    // Both come after the lease's own expiry (the backup had not ticked it out), and the second
+    // before the end the first gave it.
+    const merged = [renewal('renewed-1', T0 + HOUR_MS + 1000, 4), renewal('renewed-2', T0 + 2 * HOUR_MS, 5)];
+    main.advance(2 * HOUR_MS);
+    const outcome = expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    expect(outcome.incidentIds).to.have.length(1);
+    expect(main.ledger.incidents()[0]).to.deep.include({
+      observed: 2,
+      startedAtMs: taken.grantedAtMs,
+      endedAtMs: T0 + 3 * HOUR_MS,
+      grantTerms: [1, MAIN_TERM],
+    });
+  });
+
   it('leaves ended a lease the main released before the backup renewed it, and counts the renewal', () => {
     const { main, shared } = splitMain(1);
     const backup = splitMain(1).main;

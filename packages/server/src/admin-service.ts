@@ -10,6 +10,8 @@ import type {
   AdminServiceHandlers,
   ClusterStatusResponse,
   DeactivateLicenceRequest__Output,
+  DrainNodeRequest__Output,
+  DrainResponse,
   GetReportRequest__Output,
   GetReportResponse,
   GetUsageRequest__Output,
@@ -30,6 +32,7 @@ import type {
   SnapshotResponse,
   TransferLeadershipRequest__Output,
   TransferLeadershipResponse,
+  UndrainNodeRequest__Output,
   UpdateLicenceRequest__Output,
   VerifyRequest__Output,
   VerifyResponse,
@@ -237,6 +240,55 @@ export function adminService(
     };
   };
 
+  /**
+   * DrainNode and UndrainNode: the change is a configuration entry on the leader. A drain of the
+   * leader itself answers once leadership has moved, so that "drained" means "no longer leads".
+   */
+  const changeDrain =
+    (drained: boolean) =>
+    async (request: DrainNodeRequest__Output): Promise<DrainResponse> => {
+      requireIdentifier(request.nodeId, 'node_id');
+      const target = request.nodeId;
+      const member = config.cluster.nodes.find((node) => node.id === target);
+      if (target !== config.node.id && member === undefined) {
+        throw new NotFoundError('node_id', `node "${target}" is not a member of this cluster`);
+      }
+      if (member?.role === 'witness') {
+        throw new InvalidArgumentError(
+          'node_id',
+          `"${target}" is the witness, which never leads: only data nodes are drained`,
+        );
+      }
+      // A follower sends the caller to the leader, which is the node that can change the configuration.
+      replica.assertLeader();
+      const timeoutMs = 2 * config.timing.failoverTimeoutMs;
+      const configuration = await replica.setDrained(target, drained, timeoutMs);
+      if (drained && target === config.node.id) {
+        const deadlineMs = Date.now() + timeoutMs;
+        const stillHere = () => {
+          const leaderId = replica.status().leaderId;
+          return leaderId === null || leaderId === target;
+        };
+        while (stillHere() && Date.now() < deadlineMs && replica.serving) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        if (stillHere()) {
+          throw new OperationalError(
+            'transfer_failed',
+            `${target} is drained, but no other data node took leadership over within ${timeoutMs} ms; it moves as soon as one is in sync (see tandemctl status)`,
+            true,
+          );
+        }
+      }
+      const status = replica.status();
+      return {
+        header: responseHeader(context),
+        leaderId: status.leaderId ?? '',
+        term: status.term,
+        drained: [...(configuration.drained ?? [])],
+      };
+    };
+
   return {
     ActivateLicence: audited(
       'activate_licence',
@@ -378,6 +430,7 @@ export function adminService(
         nodes: [selfStatus(), ...statusPeers.map((peer) => peerStatus(peer, status))],
         leaderId: status.leaderId ?? '',
         inSync: status.configuration.inSync,
+        drained: [...(status.configuration.drained ?? [])],
         openIncidents: replica.ledger.openIncidentCount(),
         clusterId: replica.ledger.clusterId ?? '',
       };
@@ -411,6 +464,16 @@ export function adminService(
         }
         return { header: responseHeader(context), leaderId: target };
       },
+    ),
+    DrainNode: audited(
+      'drain_node',
+      (request: DrainNodeRequest__Output) => ({ detail: request.nodeId }),
+      changeDrain(true),
+    ),
+    UndrainNode: audited(
+      'undrain_node',
+      (request: UndrainNodeRequest__Output) => ({ detail: request.nodeId }),
+      changeDrain(false),
     ),
     Snapshot: audited(
       'snapshot',

@@ -50,6 +50,8 @@ export const METHOD_ROLES: Readonly<Record<string, Readonly<Record<string, reado
     GetUsage: VIEWER,
     ClusterStatus: VIEWER,
     TransferLeadership: OPERATOR,
+    DrainNode: ADMIN,
+    UndrainNode: ADMIN,
     Snapshot: OPERATOR,
     Verify: VIEWER,
     ListIncidents: VIEWER,

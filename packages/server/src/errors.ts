@@ -63,7 +63,7 @@ export class NotFoundError extends Error {
 export class PreconditionError extends Error {
   readonly retryable = false;
   constructor(
-    readonly code: 'licence_not_redundant',
+    readonly code: 'licence_not_redundant' | 'drain_refused',
     readonly field: string,
     message: string,
   ) {

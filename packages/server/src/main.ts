@@ -99,6 +99,8 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+  // A planned stop hands leadership over first, so that clients see no failover gap.
+  if (tandemd instanceof Tandemd) await tandemd.prepareStop();
   await tandemd.stop();
   return 0;
 }

@@ -144,6 +144,7 @@ export async function execute(
   policy: OperationPolicy,
   caller: { workstationId: string | null } = { workstationId: null },
 ): Promise<Executed> {
+  await replica.awaitTakeOver();
   replica.assertLeader();
   // The signature first: a file that does not verify is refused for that, whatever else it says.
   const licenceFile = licenceFileOf(command);

@@ -138,6 +138,9 @@ export class MemberClient<Client extends MemberChannelClient> {
 
   constructor(private readonly options: MemberClientOptions<Client>) {
     this.current = options.open();
+    // Connected from the start, not at the first RPC: a member's first vote request or append after
+    // a handover would otherwise wait for a TCP and TLS handshake (tens of ms on a busy node).
+    this.current.getChannel().getConnectivityState(true);
     this.watch(this.current);
     const probe = options.probe;
     this.probeReplaceWaitMs = probe?.replacementConnectMs ?? 0;
@@ -246,6 +249,11 @@ export class MemberClient<Client extends MemberChannelClient> {
         return;
       }
       const next = channel.getConnectivityState(false);
+      // A connection that was up and went idle (grpc-js's idle timeout, or the member closed it) is
+      // opened again at once, so that the link is ready before it is next needed. One that failed
+      // to connect is left to the connect timeout, the probe and the next RPC.
+      if (state === grpc.connectivityState.READY && next === grpc.connectivityState.IDLE)
+        channel.getConnectivityState(true);
       if (next !== state) {
         this.stateSinceMs = Date.now();
         if (next === grpc.connectivityState.READY) {

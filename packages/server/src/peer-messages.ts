@@ -183,6 +183,9 @@ export function configurationFromWire(
   if (context.witnessId !== null && configuration.inSync.includes(context.witnessId)) {
     throw new InvalidArgumentError(field, 'puts the witness in the in-sync set');
   }
+  if (context.witnessId !== null && (configuration.drained ?? []).includes(context.witnessId)) {
+    throw new InvalidArgumentError(field, 'drains the witness, which never leads');
+  }
   return configuration;
 }
 
@@ -456,6 +459,7 @@ export function appendEntriesResponseToWire(
     matchIndex: message.matchIndex,
     conflictIndex: message.conflictIndex,
     conflictTerm: message.conflictTerm,
+    leaving: message.leaving === true,
   };
 }
 
@@ -473,6 +477,7 @@ export function appendEntriesResponseFromWire(
     matchIndex: wireIndex(response.matchIndex, 'match_index'),
     conflictIndex: wireIndex(response.conflictIndex, 'conflict_index'),
     conflictTerm: wireTerm(response.conflictTerm, 'conflict_term'),
+    ...(response.leaving ? { leaving: true } : {}),
   };
 }
 

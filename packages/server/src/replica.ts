@@ -18,6 +18,7 @@ import type {
   SnapshotReport,
   SoftState,
 } from '@tandem/consensus';
+import { ConsensusError, DrainRefusedError } from '@tandem/consensus';
 import {
   Driver,
   type Applied as DriverApplied,
@@ -34,7 +35,7 @@ import { clusterIdToPropose, ledgerOptionsOf } from './cluster-id.js';
 import type { TandemConfig } from './config.js';
 import { mainNodeId, witnessOf } from './config.js';
 import type { CrashPoints, CrashSubject } from './crash-points.js';
-import { InvalidArgumentError, OperationalError } from './errors.js';
+import { InvalidArgumentError, OperationalError, PreconditionError } from './errors.js';
 import type { Logger } from './logger.js';
 import { peerMessageLimits } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
@@ -255,10 +256,23 @@ export class Replica {
     });
   }
 
+  /**
+   * While this node campaigns on a timeout_now (the leader handed leadership to it), waits until it
+   * leads or the campaign ends, at most a failover timeout: a client request that arrives then is
+   * served here in a moment rather than refused without a leader to name.
+   */
+  async awaitTakeOver(): Promise<void> {
+    if (!this.driver.takingOver) return;
+    const deadline = this.options.clock() + this.options.config.timing.failoverTimeoutMs;
+    while (this.driver.takingOver && this.options.clock() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
   /** Throws not_leader, with the leader's id when known, unless this node leads. */
   assertLeader(): void {
     if (!this.driver.isLeader()) {
-      throw new OperationalError('not_leader', 'this node is not the leader', true, this.driver.leaderId);
+      throw new OperationalError('not_leader', 'this node is not the leader', true, this.driver.leaderHint());
     }
   }
 
@@ -343,6 +357,83 @@ export class Replica {
       if (!(error instanceof DriverRefusal)) throw error;
       throw operationalError(error);
     }
+  }
+
+  /**
+   * Drains or undrains a data node (a configuration entry, see RaftNode.setDrained) and resolves once
+   * this node has applied the change, with the configuration then in effect. A change of the in-sync
+   * set still in flight is waited out, up to timeoutMs. Throws not_leader on a follower (with the
+   * leader's id), and PreconditionError drain_refused when no other data node could lead.
+   */
+  async setDrained(node: NodeId, drained: boolean, timeoutMs: number): Promise<Configuration> {
+    const deadlineMs = Date.now() + timeoutMs;
+    for (;;) {
+      let position: ReturnType<Driver<LedgerStateMachine>['setDrained']>;
+      try {
+        position = this.driver.setDrained(node, drained);
+      } catch (error) {
+        if (error instanceof DriverRefusal) throw operationalError(error);
+        if (error instanceof DrainRefusedError)
+          throw new PreconditionError('drain_refused', 'node_id', error.message);
+        if (!(error instanceof ConsensusError)) throw error;
+        if (!error.retryable || Date.now() >= deadlineMs) {
+          throw new OperationalError(
+            'overloaded',
+            `cannot change the drained nodes now: ${error.message}`,
+            true,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      if (position !== null)
+        await this.waitForApplied(position.lastIndex, Math.max(0, deadlineMs - Date.now()));
+      const configuration = this.driver.status().configuration;
+      if ((configuration.drained ?? []).includes(node) !== drained) {
+        throw new OperationalError(
+          'commit_timeout',
+          `the change was not committed within ${timeoutMs} ms; ask again`,
+          true,
+          this.driver.leaderHint(),
+        );
+      }
+      if (position !== null && this.driver.status().appliedIndex < position.lastIndex) {
+        throw new OperationalError(
+          'commit_timeout',
+          `the change was not committed within ${timeoutMs} ms`,
+          true,
+        );
+      }
+      return configuration;
+    }
+  }
+
+  /** This node is about to stop: its leader drops it from the in-sync set (see RaftNode.leave). */
+  leave(): void {
+    this.driver.leave();
+  }
+
+  /**
+   * The peer a leader that is about to stop could hand leadership to, or why there is none: a data
+   * node in the in-sync set that acknowledged an append within a heartbeat interval (or two ticks)
+   * and holds all but a batch of the log, so that it can take over at once. A drained peer counts:
+   * leading for a while beats a failover gap, and it hands leadership off again once it can.
+   */
+  handOverTarget(): { peer: NodeId } | { reason: string } {
+    const status = this.driver.status();
+    if (status.role !== 'leader') return { reason: 'this node does not lead' };
+    const { config } = this.options;
+    const tickMs = config.timing.tickIntervalMs;
+    const recentTicks = Math.max(2, Math.ceil(config.timing.heartbeatIntervalMs / tickMs));
+    const peers = status.configuration.inSync.filter((id) => id !== status.id);
+    if (peers.length === 0) return { reason: 'no peer is in the in-sync set' };
+    for (const peer of peers) {
+      const progress = status.progress?.[peer];
+      if (progress === undefined) continue;
+      const caughtUp = status.lastIndex - progress.matchIndex <= config.limits.maxBatchEntries;
+      if (caughtUp && progress.lastAcknowledgementTicksAgo <= recentTicks) return { peer };
+    }
+    return { reason: `${peers.join(', ')} has not acknowledged the whole log recently` };
   }
 
   /** Resolves once this node has applied `index` (or after timeoutMs, whichever is first). */

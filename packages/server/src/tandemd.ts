@@ -46,6 +46,12 @@ export interface TandemdExtras {
   utilisation?: UtilisationSource;
 }
 
+/**
+ * After handing leadership over before a stop, this node answers this long more (as a follower that
+ * names the new leader) so that clients still sending here are redirected rather than refused.
+ */
+export const HAND_OVER_LINGER_MS = 200;
+
 export class Tandemd {
   private constructor(
     readonly config: TandemConfig,
@@ -312,6 +318,81 @@ export class Tandemd {
         tokens: config.security.tokens.length,
       });
     }
+  }
+
+  /**
+   * Before a planned stop (SIGTERM, SIGINT), so that it costs the clients no gap:
+   * 1. a leader with a caught-up peer hands leadership to it (timeout_now: the peer campaigns at
+   *    once) and waits up to the failover timeout for it to take over; operations in flight here are
+   *    answered with the new leader's name, so that clients go there at once;
+   * 2. a follower in the in-sync set (a leader that handed over included) asks the leader to drop
+   *    it from the set (RaftNode.leave) and waits up to the failover timeout until it has, so that
+   *    the leader commits without it at once instead of after a failover timeout of silence;
+   * 3. it answers HAND_OVER_LINGER_MS more, as a follower that names the leader.
+   * Without a caught-up peer a leader stops at once (and says why): the stop is then a failover.
+   */
+  async prepareStop(): Promise<void> {
+    if (this.config.cluster.mode === 'single') return;
+    const moved = await this.handOverLeadership();
+    if (this.replica.isLeader()) return;
+    const left = await this.leaveInSyncSet();
+    if (moved || left) await new Promise((resolve) => setTimeout(resolve, HAND_OVER_LINGER_MS));
+  }
+
+  /** Step 1 of prepareStop; returns whether leadership moved. */
+  private async handOverLeadership(): Promise<boolean> {
+    if (!this.replica.isLeader()) return false;
+    const target = this.replica.handOverTarget();
+    if ('reason' in target) {
+      this.logger.warn('stopping without handing leadership over', { reason: target.reason });
+      return false;
+    }
+    const timeoutMs = this.config.timing.failoverTimeoutMs;
+    const startedAtMs = Date.now();
+    this.logger.info('handing leadership over before stopping', { to: target.peer });
+    try {
+      this.replica.transferLeadership(target.peer);
+    } catch (error) {
+      this.logger.warn('stopping without handing leadership over', { reason: (error as Error).message });
+      return false;
+    }
+    const moved = () => !this.replica.isLeader() && this.replica.status().leaderId !== null;
+    while (!moved() && Date.now() - startedAtMs < timeoutMs && this.replica.serving) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    if (!moved()) {
+      this.logger.warn('stopping without handing leadership over', {
+        reason: `${target.peer} did not take over within ${timeoutMs} ms`,
+      });
+      return false;
+    }
+    this.logger.info('handed leadership over', {
+      to: this.replica.status().leaderId,
+      term: this.replica.status().term,
+      tookMs: Date.now() - startedAtMs,
+    });
+    return true;
+  }
+
+  /** Step 2 of prepareStop; returns whether this node left the leader's in-sync set. */
+  private async leaveInSyncSet(): Promise<boolean> {
+    const id = this.config.node.id;
+    const inSync = () => this.replica.status().configuration.inSync.includes(id);
+    if (!inSync() || this.replica.status().leaderId === null) return false;
+    const timeoutMs = this.config.timing.failoverTimeoutMs;
+    const startedAtMs = Date.now();
+    this.replica.leave();
+    while (inSync() && Date.now() - startedAtMs < timeoutMs && this.replica.serving) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    if (inSync()) {
+      this.logger.warn('stopping while still in the in-sync set', {
+        reason: `the leader did not drop this node within ${timeoutMs} ms`,
+      });
+      return false;
+    }
+    this.logger.info('left the in-sync set before stopping', { tookMs: Date.now() - startedAtMs });
+    return true;
   }
 
   /** Graceful shutdown: stop taking requests, let the batch in flight finish, close storage. */

@@ -365,7 +365,14 @@ describe('peer message conversion', () => {
   });
 
   it('refuses an answer without a header', () => {
-    const answer = { header: null, success: true, matchIndex: 1, conflictIndex: 0, conflictTerm: 0 };
+    const answer = {
+      header: null,
+      success: true,
+      matchIndex: 1,
+      conflictIndex: 0,
+      conflictTerm: 0,
+      leaving: false,
+    };
     expect(fieldOf(() => appendEntriesResponseFromWire(answer, 'backup', 'main'))).to.equal('header');
   });
 

@@ -7,13 +7,14 @@
 //   0x02                      hard state:         term u64, commitIndex u64, hasVote u8, votedFor utf8
 //   0x03                      snapshot metadata:  index u64, term u64, dataBytes u64, chunkBytes u32,
 //                                                 chunkCount u32, voters, inSync (count u32, then
-//                                                 length u32 + utf8 per member)
+//                                                 length u32 + utf8 per member), then drained (the
+//                                                 same, present only when a node is drained)
 //   0x04 chunkNumber u32      snapshot chunk:     snapshotIndex u64, chunkNumber u32, bytes
 //
 // The payload repeats what the key says (index, chunk number) so that a record found under the
 // wrong key is detected as well as a damaged one.
 
-import type { Entry, EntryKind, HardState, SnapshotMetadata } from '@tandem/consensus';
+import type { Configuration, Entry, EntryKind, HardState, SnapshotMetadata } from '@tandem/consensus';
 import { crc32 } from './crc32.js';
 import { CorruptRecordError } from './errors.js';
 
@@ -222,10 +223,12 @@ export function chunkCountFor(dataBytes: number, chunkBytes: number): number {
 export function encodeSnapshotMetadataRecord(layout: SnapshotLayout): Uint8Array {
   const voters = layout.metadata.configuration.voters.map((member) => utf8Encoder.encode(member));
   const inSync = layout.metadata.configuration.inSync.map((member) => utf8Encoder.encode(member));
+  const drained = (layout.metadata.configuration.drained ?? []).map((member) => utf8Encoder.encode(member));
+  const lists = drained.length === 0 ? [voters, inSync] : [voters, inSync, drained];
   const listBytes = (list: Uint8Array[]): number =>
     UINT32_BYTES + list.reduce((sum, member) => sum + UINT32_BYTES + member.byteLength, 0);
   const fixedBytes = UINT64_BYTES * 3 + UINT32_BYTES * 2;
-  const { record, view } = allocateRecord(fixedBytes + listBytes(voters) + listBytes(inSync));
+  const { record, view } = allocateRecord(fixedBytes + lists.reduce((sum, list) => sum + listBytes(list), 0));
   let offset = CHECKSUM_BYTES;
   writeUint64(view, offset, layout.metadata.index);
   offset += UINT64_BYTES;
@@ -237,7 +240,7 @@ export function encodeSnapshotMetadataRecord(layout: SnapshotLayout): Uint8Array
   offset += UINT32_BYTES;
   view.setUint32(offset, layout.chunkCount);
   offset += UINT32_BYTES;
-  for (const list of [voters, inSync]) {
+  for (const list of lists) {
     view.setUint32(offset, list.length);
     offset += UINT32_BYTES;
     for (const member of list) {
@@ -300,10 +303,14 @@ export function decodeSnapshotMetadataRecord(record: Uint8Array): SnapshotLayout
   };
   const voters = readList();
   const inSync = readList();
+  // A record written before drains existed, or with no node drained, ends here.
+  const drained = offset < record.byteLength ? readList() : [];
   if (offset !== record.byteLength) {
     throw corrupt('trailing bytes after the configuration');
   }
-  return { metadata: { index, term, configuration: { voters, inSync } }, dataBytes, chunkBytes, chunkCount };
+  const configuration: Configuration = { voters, inSync };
+  if (drained.length > 0) configuration.drained = drained;
+  return { metadata: { index, term, configuration }, dataBytes, chunkBytes, chunkCount };
 }
 
 export function encodeSnapshotChunkRecord(

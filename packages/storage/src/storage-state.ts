@@ -3,7 +3,14 @@
 // before anything is written) and the resulting plan is then carried out in one atomic batch.
 
 import assert from 'node:assert/strict';
-import type { Entry, EntryKind, HardState, Snapshot, SnapshotMetadata } from '@tandem/consensus';
+import type {
+  Configuration,
+  Entry,
+  EntryKind,
+  HardState,
+  Snapshot,
+  SnapshotMetadata,
+} from '@tandem/consensus';
 
 /** A non-empty, inclusive range of stored log indices. */
 export interface LogRange {
@@ -312,14 +319,13 @@ export function copyHardState(state: HardState): HardState {
 }
 
 export function copySnapshotMetadata(metadata: SnapshotMetadata): SnapshotMetadata {
-  return {
-    index: metadata.index,
-    term: metadata.term,
-    configuration: {
-      voters: [...metadata.configuration.voters],
-      inSync: [...metadata.configuration.inSync],
-    },
+  const configuration: Configuration = {
+    voters: [...metadata.configuration.voters],
+    inSync: [...metadata.configuration.inSync],
   };
+  const drained = metadata.configuration.drained ?? [];
+  if (drained.length > 0) configuration.drained = [...drained];
+  return { index: metadata.index, term: metadata.term, configuration };
 }
 
 function copySnapshot(snapshot: Snapshot): Snapshot {
@@ -328,7 +334,8 @@ function copySnapshot(snapshot: Snapshot): Snapshot {
   assert(Number.isSafeInteger(metadata.term) && metadata.term >= 0, `snapshot term ${metadata.term}`);
   assert(metadata.index > 0 || metadata.term === 0, 'a snapshot at index 0 must have term 0');
   assert(data instanceof Uint8Array, 'snapshot data is not a Uint8Array');
-  for (const voter of [...metadata.configuration.voters, ...metadata.configuration.inSync]) {
+  const { voters, inSync, drained } = metadata.configuration;
+  for (const voter of [...voters, ...inSync, ...(drained ?? [])]) {
     assert(typeof voter === 'string', 'snapshot configuration holds a member that is not a string');
   }
   // The metadata is copied because storage keeps it; the data is not, because it may be large and

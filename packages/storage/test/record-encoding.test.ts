@@ -77,4 +77,33 @@ describe('record encoding', () => {
     expect(() => decodeSnapshotChunkRecord(chunk, 501, 2)).to.throw(CorruptRecordError, 'snapshot');
     expect(() => decodeSnapshotChunkRecord(chunk, 500, 1)).to.throw(CorruptRecordError, 'chunk 1');
   });
+
+  it('round-trips the drained nodes of a snapshot configuration, and writes none when none is drained', () => {
+    const plain = {
+      metadata: {
+        index: 9,
+        term: 2,
+        configuration: { voters: ['backup', 'main'], inSync: ['backup', 'main'] },
+      },
+      dataBytes: 10,
+      chunkBytes: 1024,
+      chunkCount: 1,
+    };
+    const drained = {
+      ...plain,
+      metadata: { ...plain.metadata, configuration: { ...plain.metadata.configuration, drained: ['main'] } },
+    };
+    const plainRecord = encodeSnapshotMetadataRecord(plain);
+    const drainedRecord = encodeSnapshotMetadataRecord(drained);
+    expect(decodeSnapshotMetadataRecord(drainedRecord)).to.deep.equal(drained);
+    // The record of an undrained configuration is the one written before drains existed.
+    expect(decodeSnapshotMetadataRecord(plainRecord)).to.deep.equal(plain);
+    expect(drainedRecord.byteLength - plainRecord.byteLength).to.equal(4 + 4 + 'main'.length);
+    expect(
+      encodeSnapshotMetadataRecord({
+        ...plain,
+        metadata: { ...plain.metadata, configuration: { ...plain.metadata.configuration, drained: [] } },
+      }),
+    ).to.deep.equal(plainRecord);
+  });
 });

@@ -159,6 +159,12 @@ export class SimulationChecker {
   private readonly executedOnBothSides = new Set<string>();
   /** Leases the backup granted (by the results a merge carried) that the main holds after the merge. */
   private readonly keptMergedLeases = new Set<string>();
+  /**
+   * Leases some node ended by an applied release or revoke (a workstation's or an operator's, not a
+   * lapse). A lease the backup handed back on an acquire and the main then ended this way is kept
+   * by the merge as ended (ledger forcedAcquire): the workstation itself gave it up.
+   */
+  private readonly leasesReleased = new Set<string>();
   /** The leases with a release intent recorded before the merge being applied (observeMergeAhead). */
   private releaseIntentsAhead = new Set<string>();
   private readonly duplicateAnswers: DuplicateAnswer[] = [];
@@ -266,6 +272,13 @@ export class SimulationChecker {
     }
     if (command?.type === 'merge' && !this.mergesSeen.has(entryKey))
       this.observeMerge(entryKey, command, result, atMs);
+    const releases =
+      command?.type === 'release_lease' ||
+      command?.type === 'revoke_lease' ||
+      (command?.type === 'lease_intent' && command.action === 'release');
+    if (releases && result?.ok === true && result.outcome.kind === 'lease') {
+      this.leasesReleased.add(result.outcome.lease.leaseId);
+    }
   }
 
   /**
@@ -292,7 +305,8 @@ export class SimulationChecker {
 
   /**
    * A merge entry was applied to this ledger: every lease the backup answered a merged acquire with
-   * must be live now, unless a later entry of the same merge ended it.
+   * must be live now, unless a later entry of the same merge ended it or a release or revoke applied
+   * earlier did (leasesReleased).
    */
   observeMergeApplied(command: Extract<Command, { type: 'merge' }>, ledger: Ledger): void {
     const ended = new Set<string>();
@@ -313,7 +327,9 @@ export class SimulationChecker {
       if (merged.command.type !== 'acquire_lease' || result === undefined || !result.ok) continue;
       if (result.outcome.kind !== 'lease') continue;
       const leaseId = result.outcome.lease.leaseId;
-      if (ledger.getLease(leaseId) !== undefined || ended.has(leaseId)) this.keptMergedLeases.add(leaseId);
+      if (ledger.getLease(leaseId) !== undefined || ended.has(leaseId) || this.leasesReleased.has(leaseId)) {
+        this.keptMergedLeases.add(leaseId);
+      }
     }
   }
 

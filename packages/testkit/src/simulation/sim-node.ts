@@ -545,6 +545,32 @@ export class SimulatedNode {
     this.afterInput(process);
   }
 
+  /** As tandemd on SIGTERM: the node asks its leader to drop it from the in-sync set (RaftNode.leave). */
+  leave(): void {
+    const process = this.process;
+    if (process === null) return;
+    process.driver.leave();
+    this.afterInput(process);
+  }
+
+  /**
+   * An operator's drain or undrain at this node, as DrainNode's handler asks the driver: the
+   * outcome in words ('proposed', 'unchanged', or the refusal's code), for the run's log.
+   */
+  setDrained(node: string, drained: boolean): string {
+    const process = this.process;
+    if (process === null) return 'down';
+    let outcome: string;
+    try {
+      outcome = process.driver.setDrained(node, drained) === null ? 'unchanged' : 'proposed';
+    } catch (error) {
+      if (error instanceof DriverRefusal || error instanceof ConsensusError) return error.code;
+      throw error;
+    }
+    this.afterInput(process);
+    return outcome;
+  }
+
   /** Returns false when the node is down (the request is lost). As the server's edge, then the driver. */
   receiveRequest(request: ClientRequest): boolean {
     const process = this.process;

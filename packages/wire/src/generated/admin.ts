@@ -9,6 +9,8 @@ import type { AuditRecord as _tandem_v1_AuditRecord, AuditRecord__Output as _tan
 import type { ClusterStatusRequest as _tandem_v1_ClusterStatusRequest, ClusterStatusRequest__Output as _tandem_v1_ClusterStatusRequest__Output } from './tandem/v1/ClusterStatusRequest.js';
 import type { ClusterStatusResponse as _tandem_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _tandem_v1_ClusterStatusResponse__Output } from './tandem/v1/ClusterStatusResponse.js';
 import type { DeactivateLicenceRequest as _tandem_v1_DeactivateLicenceRequest, DeactivateLicenceRequest__Output as _tandem_v1_DeactivateLicenceRequest__Output } from './tandem/v1/DeactivateLicenceRequest.js';
+import type { DrainNodeRequest as _tandem_v1_DrainNodeRequest, DrainNodeRequest__Output as _tandem_v1_DrainNodeRequest__Output } from './tandem/v1/DrainNodeRequest.js';
+import type { DrainResponse as _tandem_v1_DrainResponse, DrainResponse__Output as _tandem_v1_DrainResponse__Output } from './tandem/v1/DrainResponse.js';
 import type { GetLicenceRequest as _tandem_v1_GetLicenceRequest, GetLicenceRequest__Output as _tandem_v1_GetLicenceRequest__Output } from './tandem/v1/GetLicenceRequest.js';
 import type { GetReportRequest as _tandem_v1_GetReportRequest, GetReportRequest__Output as _tandem_v1_GetReportRequest__Output } from './tandem/v1/GetReportRequest.js';
 import type { GetReportResponse as _tandem_v1_GetReportResponse, GetReportResponse__Output as _tandem_v1_GetReportResponse__Output } from './tandem/v1/GetReportResponse.js';
@@ -40,6 +42,7 @@ import type { SnapshotRequest as _tandem_v1_SnapshotRequest, SnapshotRequest__Ou
 import type { SnapshotResponse as _tandem_v1_SnapshotResponse, SnapshotResponse__Output as _tandem_v1_SnapshotResponse__Output } from './tandem/v1/SnapshotResponse.js';
 import type { TransferLeadershipRequest as _tandem_v1_TransferLeadershipRequest, TransferLeadershipRequest__Output as _tandem_v1_TransferLeadershipRequest__Output } from './tandem/v1/TransferLeadershipRequest.js';
 import type { TransferLeadershipResponse as _tandem_v1_TransferLeadershipResponse, TransferLeadershipResponse__Output as _tandem_v1_TransferLeadershipResponse__Output } from './tandem/v1/TransferLeadershipResponse.js';
+import type { UndrainNodeRequest as _tandem_v1_UndrainNodeRequest, UndrainNodeRequest__Output as _tandem_v1_UndrainNodeRequest__Output } from './tandem/v1/UndrainNodeRequest.js';
 import type { UpdateLicenceRequest as _tandem_v1_UpdateLicenceRequest, UpdateLicenceRequest__Output as _tandem_v1_UpdateLicenceRequest__Output } from './tandem/v1/UpdateLicenceRequest.js';
 import type { UsagePeriod as _tandem_v1_UsagePeriod, UsagePeriod__Output as _tandem_v1_UsagePeriod__Output } from './tandem/v1/UsagePeriod.js';
 import type { VerifyRequest as _tandem_v1_VerifyRequest, VerifyRequest__Output as _tandem_v1_VerifyRequest__Output } from './tandem/v1/VerifyRequest.js';
@@ -61,6 +64,8 @@ export interface ProtoGrpcType {
       ClusterStatusRequest: MessageTypeDefinition<_tandem_v1_ClusterStatusRequest, _tandem_v1_ClusterStatusRequest__Output>
       ClusterStatusResponse: MessageTypeDefinition<_tandem_v1_ClusterStatusResponse, _tandem_v1_ClusterStatusResponse__Output>
       DeactivateLicenceRequest: MessageTypeDefinition<_tandem_v1_DeactivateLicenceRequest, _tandem_v1_DeactivateLicenceRequest__Output>
+      DrainNodeRequest: MessageTypeDefinition<_tandem_v1_DrainNodeRequest, _tandem_v1_DrainNodeRequest__Output>
+      DrainResponse: MessageTypeDefinition<_tandem_v1_DrainResponse, _tandem_v1_DrainResponse__Output>
       GetLicenceRequest: MessageTypeDefinition<_tandem_v1_GetLicenceRequest, _tandem_v1_GetLicenceRequest__Output>
       GetReportRequest: MessageTypeDefinition<_tandem_v1_GetReportRequest, _tandem_v1_GetReportRequest__Output>
       GetReportResponse: MessageTypeDefinition<_tandem_v1_GetReportResponse, _tandem_v1_GetReportResponse__Output>
@@ -97,6 +102,7 @@ export interface ProtoGrpcType {
       SnapshotResponse: MessageTypeDefinition<_tandem_v1_SnapshotResponse, _tandem_v1_SnapshotResponse__Output>
       TransferLeadershipRequest: MessageTypeDefinition<_tandem_v1_TransferLeadershipRequest, _tandem_v1_TransferLeadershipRequest__Output>
       TransferLeadershipResponse: MessageTypeDefinition<_tandem_v1_TransferLeadershipResponse, _tandem_v1_TransferLeadershipResponse__Output>
+      UndrainNodeRequest: MessageTypeDefinition<_tandem_v1_UndrainNodeRequest, _tandem_v1_UndrainNodeRequest__Output>
       UpdateLicenceRequest: MessageTypeDefinition<_tandem_v1_UpdateLicenceRequest, _tandem_v1_UpdateLicenceRequest__Output>
       UsagePeriod: MessageTypeDefinition<_tandem_v1_UsagePeriod, _tandem_v1_UsagePeriod__Output>
       VerifyRequest: MessageTypeDefinition<_tandem_v1_VerifyRequest, _tandem_v1_VerifyRequest__Output>

@@ -6,6 +6,8 @@ import type { ActivateLicenceRequest as _tandem_v1_ActivateLicenceRequest, Activ
 import type { ClusterStatusRequest as _tandem_v1_ClusterStatusRequest, ClusterStatusRequest__Output as _tandem_v1_ClusterStatusRequest__Output } from '../../tandem/v1/ClusterStatusRequest.js';
 import type { ClusterStatusResponse as _tandem_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _tandem_v1_ClusterStatusResponse__Output } from '../../tandem/v1/ClusterStatusResponse.js';
 import type { DeactivateLicenceRequest as _tandem_v1_DeactivateLicenceRequest, DeactivateLicenceRequest__Output as _tandem_v1_DeactivateLicenceRequest__Output } from '../../tandem/v1/DeactivateLicenceRequest.js';
+import type { DrainNodeRequest as _tandem_v1_DrainNodeRequest, DrainNodeRequest__Output as _tandem_v1_DrainNodeRequest__Output } from '../../tandem/v1/DrainNodeRequest.js';
+import type { DrainResponse as _tandem_v1_DrainResponse, DrainResponse__Output as _tandem_v1_DrainResponse__Output } from '../../tandem/v1/DrainResponse.js';
 import type { GetLicenceRequest as _tandem_v1_GetLicenceRequest, GetLicenceRequest__Output as _tandem_v1_GetLicenceRequest__Output } from '../../tandem/v1/GetLicenceRequest.js';
 import type { GetReportRequest as _tandem_v1_GetReportRequest, GetReportRequest__Output as _tandem_v1_GetReportRequest__Output } from '../../tandem/v1/GetReportRequest.js';
 import type { GetReportResponse as _tandem_v1_GetReportResponse, GetReportResponse__Output as _tandem_v1_GetReportResponse__Output } from '../../tandem/v1/GetReportResponse.js';
@@ -26,6 +28,7 @@ import type { SnapshotRequest as _tandem_v1_SnapshotRequest, SnapshotRequest__Ou
 import type { SnapshotResponse as _tandem_v1_SnapshotResponse, SnapshotResponse__Output as _tandem_v1_SnapshotResponse__Output } from '../../tandem/v1/SnapshotResponse.js';
 import type { TransferLeadershipRequest as _tandem_v1_TransferLeadershipRequest, TransferLeadershipRequest__Output as _tandem_v1_TransferLeadershipRequest__Output } from '../../tandem/v1/TransferLeadershipRequest.js';
 import type { TransferLeadershipResponse as _tandem_v1_TransferLeadershipResponse, TransferLeadershipResponse__Output as _tandem_v1_TransferLeadershipResponse__Output } from '../../tandem/v1/TransferLeadershipResponse.js';
+import type { UndrainNodeRequest as _tandem_v1_UndrainNodeRequest, UndrainNodeRequest__Output as _tandem_v1_UndrainNodeRequest__Output } from '../../tandem/v1/UndrainNodeRequest.js';
 import type { UpdateLicenceRequest as _tandem_v1_UpdateLicenceRequest, UpdateLicenceRequest__Output as _tandem_v1_UpdateLicenceRequest__Output } from '../../tandem/v1/UpdateLicenceRequest.js';
 import type { VerifyRequest as _tandem_v1_VerifyRequest, VerifyRequest__Output as _tandem_v1_VerifyRequest__Output } from '../../tandem/v1/VerifyRequest.js';
 import type { VerifyResponse as _tandem_v1_VerifyResponse, VerifyResponse__Output as _tandem_v1_VerifyResponse__Output } from '../../tandem/v1/VerifyResponse.js';
@@ -57,6 +60,15 @@ export interface AdminServiceClient extends grpc.Client {
   deactivateLicence(argument: _tandem_v1_DeactivateLicenceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
   deactivateLicence(argument: _tandem_v1_DeactivateLicenceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
   deactivateLicence(argument: _tandem_v1_DeactivateLicenceRequest, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
+  
+  DrainNode(argument: _tandem_v1_DrainNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  DrainNode(argument: _tandem_v1_DrainNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  DrainNode(argument: _tandem_v1_DrainNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  DrainNode(argument: _tandem_v1_DrainNodeRequest, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  drainNode(argument: _tandem_v1_DrainNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  drainNode(argument: _tandem_v1_DrainNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  drainNode(argument: _tandem_v1_DrainNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  drainNode(argument: _tandem_v1_DrainNodeRequest, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
   
   GetLicence(argument: _tandem_v1_GetLicenceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
   GetLicence(argument: _tandem_v1_GetLicenceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
@@ -148,6 +160,15 @@ export interface AdminServiceClient extends grpc.Client {
   transferLeadership(argument: _tandem_v1_TransferLeadershipRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_TransferLeadershipResponse__Output>): grpc.ClientUnaryCall;
   transferLeadership(argument: _tandem_v1_TransferLeadershipRequest, callback: grpc.requestCallback<_tandem_v1_TransferLeadershipResponse__Output>): grpc.ClientUnaryCall;
   
+  UndrainNode(argument: _tandem_v1_UndrainNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  UndrainNode(argument: _tandem_v1_UndrainNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  UndrainNode(argument: _tandem_v1_UndrainNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  UndrainNode(argument: _tandem_v1_UndrainNodeRequest, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  undrainNode(argument: _tandem_v1_UndrainNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  undrainNode(argument: _tandem_v1_UndrainNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  undrainNode(argument: _tandem_v1_UndrainNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  undrainNode(argument: _tandem_v1_UndrainNodeRequest, callback: grpc.requestCallback<_tandem_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  
   UpdateLicence(argument: _tandem_v1_UpdateLicenceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
   UpdateLicence(argument: _tandem_v1_UpdateLicenceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
   UpdateLicence(argument: _tandem_v1_UpdateLicenceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tandem_v1_LicenceResponse__Output>): grpc.ClientUnaryCall;
@@ -175,6 +196,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   DeactivateLicence: grpc.handleUnaryCall<_tandem_v1_DeactivateLicenceRequest__Output, _tandem_v1_LicenceResponse>;
   
+  DrainNode: grpc.handleUnaryCall<_tandem_v1_DrainNodeRequest__Output, _tandem_v1_DrainResponse>;
+  
   GetLicence: grpc.handleUnaryCall<_tandem_v1_GetLicenceRequest__Output, _tandem_v1_LicenceResponse>;
   
   GetReport: grpc.handleUnaryCall<_tandem_v1_GetReportRequest__Output, _tandem_v1_GetReportResponse>;
@@ -195,6 +218,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   TransferLeadership: grpc.handleUnaryCall<_tandem_v1_TransferLeadershipRequest__Output, _tandem_v1_TransferLeadershipResponse>;
   
+  UndrainNode: grpc.handleUnaryCall<_tandem_v1_UndrainNodeRequest__Output, _tandem_v1_DrainResponse>;
+  
   UpdateLicence: grpc.handleUnaryCall<_tandem_v1_UpdateLicenceRequest__Output, _tandem_v1_LicenceResponse>;
   
   Verify: grpc.handleUnaryCall<_tandem_v1_VerifyRequest__Output, _tandem_v1_VerifyResponse>;
@@ -205,6 +230,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   ActivateLicence: MethodDefinition<_tandem_v1_ActivateLicenceRequest, _tandem_v1_LicenceResponse, _tandem_v1_ActivateLicenceRequest__Output, _tandem_v1_LicenceResponse__Output>
   ClusterStatus: MethodDefinition<_tandem_v1_ClusterStatusRequest, _tandem_v1_ClusterStatusResponse, _tandem_v1_ClusterStatusRequest__Output, _tandem_v1_ClusterStatusResponse__Output>
   DeactivateLicence: MethodDefinition<_tandem_v1_DeactivateLicenceRequest, _tandem_v1_LicenceResponse, _tandem_v1_DeactivateLicenceRequest__Output, _tandem_v1_LicenceResponse__Output>
+  DrainNode: MethodDefinition<_tandem_v1_DrainNodeRequest, _tandem_v1_DrainResponse, _tandem_v1_DrainNodeRequest__Output, _tandem_v1_DrainResponse__Output>
   GetLicence: MethodDefinition<_tandem_v1_GetLicenceRequest, _tandem_v1_LicenceResponse, _tandem_v1_GetLicenceRequest__Output, _tandem_v1_LicenceResponse__Output>
   GetReport: MethodDefinition<_tandem_v1_GetReportRequest, _tandem_v1_GetReportResponse, _tandem_v1_GetReportRequest__Output, _tandem_v1_GetReportResponse__Output>
   GetUsage: MethodDefinition<_tandem_v1_GetUsageRequest, _tandem_v1_GetUsageResponse, _tandem_v1_GetUsageRequest__Output, _tandem_v1_GetUsageResponse__Output>
@@ -215,6 +241,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   RevokeLease: MethodDefinition<_tandem_v1_RevokeLeaseRequest, _tandem_v1_RevokeLeaseResponse, _tandem_v1_RevokeLeaseRequest__Output, _tandem_v1_RevokeLeaseResponse__Output>
   Snapshot: MethodDefinition<_tandem_v1_SnapshotRequest, _tandem_v1_SnapshotResponse, _tandem_v1_SnapshotRequest__Output, _tandem_v1_SnapshotResponse__Output>
   TransferLeadership: MethodDefinition<_tandem_v1_TransferLeadershipRequest, _tandem_v1_TransferLeadershipResponse, _tandem_v1_TransferLeadershipRequest__Output, _tandem_v1_TransferLeadershipResponse__Output>
+  UndrainNode: MethodDefinition<_tandem_v1_UndrainNodeRequest, _tandem_v1_DrainResponse, _tandem_v1_UndrainNodeRequest__Output, _tandem_v1_DrainResponse__Output>
   UpdateLicence: MethodDefinition<_tandem_v1_UpdateLicenceRequest, _tandem_v1_LicenceResponse, _tandem_v1_UpdateLicenceRequest__Output, _tandem_v1_LicenceResponse__Output>
   Verify: MethodDefinition<_tandem_v1_VerifyRequest, _tandem_v1_VerifyResponse, _tandem_v1_VerifyRequest__Output, _tandem_v1_VerifyResponse__Output>
 }

@@ -12,6 +12,10 @@ export interface AppendEntriesResponse {
    */
   'conflictIndex'?: (number | string | Long);
   'conflictTerm'?: (number | string | Long);
+  /**
+   * Set by a node about to stop: the leader drops it from the in-sync set at once.
+   */
+  'leaving'?: (boolean);
 }
 
 export interface AppendEntriesResponse__Output {
@@ -23,4 +27,8 @@ export interface AppendEntriesResponse__Output {
    */
   'conflictIndex': (number);
   'conflictTerm': (number);
+  /**
+   * Set by a node about to stop: the leader drops it from the in-sync set at once.
+   */
+  'leaving': (boolean);
 }

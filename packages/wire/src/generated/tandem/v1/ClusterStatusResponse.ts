@@ -20,6 +20,10 @@ export interface ClusterStatusResponse {
    * licence files are issued for it.
    */
   'clusterId'?: (string);
+  /**
+   * The data nodes drained for maintenance (DrainNode), as the answering node's configuration says.
+   */
+  'drained'?: (string)[];
 }
 
 export interface ClusterStatusResponse__Output {
@@ -39,4 +43,8 @@ export interface ClusterStatusResponse__Output {
    * licence files are issued for it.
    */
   'clusterId': (string);
+  /**
+   * The data nodes drained for maintenance (DrainNode), as the answering node's configuration says.
+   */
+  'drained': (string)[];
 }

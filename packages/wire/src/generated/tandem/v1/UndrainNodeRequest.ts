@@ -1,0 +1,10 @@
+// Original file: tandem/v1/admin.proto
+
+
+export interface UndrainNodeRequest {
+  'nodeId'?: (string);
+}
+
+export interface UndrainNodeRequest__Output {
+  'nodeId': (string);
+}
