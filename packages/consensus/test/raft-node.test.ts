@@ -396,6 +396,46 @@ describe('RaftNode', () => {
       expect(entries.hardState).to.equal(null);
       expect(entries.mustSync).to.equal(true);
     });
+
+    it('hands out new entries and the appends that carry them in one Ready; commits only after advance()', () => {
+      const leader = makeNode({}, { configuration: PAIR });
+      leader.campaign();
+      leader.step(granted(1));
+      next(leader);
+      leader.step(acknowledgement(1, 1));
+      next(leader);
+      expect(leader.status().commitIndex).to.equal(1);
+      leader.propose('normal', [bytes('x')]);
+      const ready = leader.ready();
+      // The driver may send these appends while it writes the entries (see leadsWithDurableTerm).
+      expect(ready.entries.map((item) => item.index)).to.deep.equal([2]);
+      expect(ready.mustSync).to.equal(true);
+      const appends = ready.messages.filter((message) => message.type === 'append_entries');
+      expect(appends.flatMap((message) => message.entries.map((item) => item.index))).to.deep.equal([2]);
+      // The follower's copy is durable before the leader's: no commit yet.
+      leader.step(acknowledgement(1, 2));
+      expect(leader.status().durableIndex).to.equal(1);
+      expect(leader.status().commitIndex).to.equal(1);
+      expect(leader.status().progress?.['1']?.matchIndex).to.equal(1);
+      leader.advance(ready);
+      expect(leader.status().commitIndex).to.equal(2);
+      expect(next(leader).committedEntries.map((item) => item.index)).to.deep.equal([2]);
+    });
+
+    it('after advance(), still waits for the follower before it commits', () => {
+      const leader = makeNode({}, { configuration: PAIR });
+      leader.campaign();
+      leader.step(granted(1));
+      next(leader);
+      leader.step(acknowledgement(1, 1));
+      next(leader);
+      leader.propose('normal', [bytes('x')]);
+      next(leader);
+      expect(leader.status().durableIndex).to.equal(2);
+      expect(leader.status().commitIndex).to.equal(1);
+      leader.step(acknowledgement(1, 2));
+      expect(leader.status().commitIndex).to.equal(2);
+    });
   });
 
   describe('terms and leaders', () => {
