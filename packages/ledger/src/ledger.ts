@@ -1608,8 +1608,8 @@ export class Ledger {
   /** Forgets records as old as the window or older, in entry time (so every node forgets alike). */
   private forgetOldRequests(): void {
     const oldestKeptMs = this.clock - this.options.idempotencyWindowMs;
-    for (let record = this.requests.oldest(); record !== undefined; record = this.requests.oldest()) {
-      if (record.atMs > oldestKeptMs) break;
+    for (let atMs = this.requests.oldestAtMs(); atMs !== undefined; atMs = this.requests.oldestAtMs()) {
+      if (atMs > oldestKeptMs) break;
       this.requests.deleteOldest();
     }
   }
@@ -1827,7 +1827,7 @@ export class Ledger {
       licences: this.listLicences(),
       leases: this.listLeases(),
       usage,
-      requests: [...this.requests.values()],
+      requests: this.requests.view(),
       incidents: this.incidentBook.records(),
       clusterId: this.recordedClusterId,
       audit: this.audit.values(),
