@@ -1617,7 +1617,13 @@ export class Ledger {
   private remember(requestId: string, index: number, result: Result, fingerprint: number): void {
     // Frozen like every record: a snapshot being written holds it (beginSnapshot).
     this.requests.add(Object.freeze({ requestId, index, atMs: this.clock, result, fingerprint }));
-    while (this.requests.size > this.options.idempotencyMaxEntries) this.requests.deleteOldest();
+    const { idempotencyMaxEntries, idempotencyMaxBytes } = this.options;
+    while (
+      this.requests.size > idempotencyMaxEntries ||
+      (this.requests.size > 1 && this.requests.bytes > idempotencyMaxBytes)
+    ) {
+      this.requests.deleteOldest();
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

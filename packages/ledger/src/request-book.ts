@@ -25,8 +25,8 @@ const MIN_CAPACITY = 1024;
 
 /** The estimated bytes of a compact record beyond its request id: columns, map entry, string header. */
 export const COMPACT_RECORD_BYTES = 112;
-/** A result kept as an object costs about this many bytes per character of its canonical JSON. */
-const OBJECT_BYTES_PER_CHARACTER = 3;
+/** A result kept as an object costs about this many bytes plus one per character of its canonical JSON. */
+const OBJECT_BYTES = 64;
 
 /** How a slot's result is held. */
 const GENERIC = 0;
@@ -70,7 +70,7 @@ function shapeOf(result: Result): number {
 function resultBytes(result: Result | undefined): number {
   if (result === undefined) return 0;
   if (result.ok && (result.outcome.kind === 'lease' || result.outcome.kind === 'usage')) return 0;
-  return OBJECT_BYTES_PER_CHARACTER * canonicalJson(result).length;
+  return OBJECT_BYTES + canonicalJson(result).length;
 }
 
 /** The estimated bytes a record costs (see idempotencyMaxBytes): the same on every node. */
@@ -80,9 +80,7 @@ export function requestRecordBytes(record: RequestRecord): number {
     record.requestId.length +
     resultBytes(record.result) +
     // Kept as objects whatever they say.
-    (record.otherSideResult === undefined
-      ? 0
-      : OBJECT_BYTES_PER_CHARACTER * canonicalJson(record.otherSideResult).length)
+    (record.otherSideResult === undefined ? 0 : OBJECT_BYTES + canonicalJson(record.otherSideResult).length)
   );
 }
 
