@@ -9,8 +9,9 @@ import { type AuditPage, type AuditQuery, AuditTrail } from './audit-trail.js';
 import { deepFreeze } from './canonical.js';
 import { LedgerDataError } from './errors.js';
 import { commandFingerprint, UNKNOWN_FINGERPRINT } from './fingerprint.js';
+import { type HeldLeaseIds, HolderIndex } from './holder-index.js';
 import { IncidentBook, incidentIdFor, MAX_RESOLVED_INCIDENTS, parseIncidentId } from './incident-book.js';
-import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
+import { LeaseExpiryQueue } from './lease-expiry-queue.js';
 import { grantOf, leaseIdFor } from './lease-id.js';
 import { type LeaseIntent, LeaseIntentBook } from './lease-intents.js';
 import { type LicenceTerms, readLicenceFile } from './licence-file.js';
@@ -117,18 +118,6 @@ function compareGrants(a: LeaseSlot, b: LeaseSlot): number {
   return a.grantIndex - b.grantIndex || a.grantTerm - b.grantTerm;
 }
 
-/**
- * Licence and workstation ids cannot contain a space, so the pair key is unambiguous. Joined rather
- * than concatenated: V8 keeps a concatenation of this length as a pair of strings and adds a flat
- * copy when the key is hashed, which costs memory with every live lease.
- */
-function holderKey(licenceId: string, workstationId: string): string {
-  return [licenceId, workstationId].join(' ');
-}
-
-/** The lease ids a holder holds, in grant order: one id alone, or an array of two or more. */
-type HeldLeaseIds = string | string[];
-
 function lastHeld(held: HeldLeaseIds | undefined): string | undefined {
   return typeof held === 'string' ? held : held?.at(-1);
 }
@@ -229,11 +218,11 @@ export class Ledger {
    * lease of a licence, except after a merge: the lease the backup granted it is kept beside the
    * one the main granted, because the workstation may hold either.
    */
-  private readonly leaseIdsByHolder = new Map<string, HeldLeaseIds>();
+  private readonly leaseIdsByHolder = new HolderIndex();
   private readonly usageByLicence = new Map<string, Map<string, UsageSlot>>();
   /** Insertion order is entry order (indexes increase), so the oldest record is always first. */
   private readonly requests = new RequestBook();
-  private readonly expiryQueue = new LeaseExpiryQueue();
+  private readonly expiryQueue = new LeaseExpiryQueue<LeaseSlot>();
   private readonly incidentBook = new IncidentBook();
   private readonly audit = new AuditTrail();
   /** Leases ended lately, for the over-grant record of a merge. */
@@ -637,7 +626,7 @@ export class Ledger {
     const refusal = this.refuseUse(licence);
     if (refusal !== null) return refusal;
 
-    const heldId = lastHeld(this.leaseIdsByHolder.get(holderKey(command.licenceId, command.workstationId)));
+    const heldId = lastHeld(this.leaseIdsByHolder.get(command.licenceId, command.workstationId));
     if (heldId !== undefined) {
       // A workstation that asks again (a restart, a lost answer) keeps its seat rather than taking a
       // second. This takes no new seat, so an overdrawn licence answers it too, like a renewal.
@@ -808,12 +797,14 @@ export class Ledger {
 
   private tick(): Result {
     const due = new Set<LeaseSlot>();
-    for (let next = this.expiryQueue.peek(); next !== undefined && next.expiresAtMs <= this.clock; ) {
+    for (let nextMs = this.expiryQueue.peekMs(); nextMs !== undefined && nextMs <= this.clock; ) {
+      const slot = this.expiryQueue.peek() as LeaseSlot;
       this.expiryQueue.pop();
-      const slot = this.leases.get(next.leaseId);
-      // Entries left behind by renewals, releases and earlier expiries are skipped.
-      if (slot !== undefined && slot.lease.expiresAtMs <= this.clock) due.add(slot);
-      next = this.expiryQueue.peek();
+      // Entries left behind by renewals, releases and earlier expiries are skipped: the slot is no
+      // longer the live one of its lease (a merge may bring the lease back in a new slot), or it
+      // has been renewed past the clock.
+      if (this.leases.get(slot.lease.leaseId) === slot && slot.lease.expiresAtMs <= this.clock) due.add(slot);
+      nextMs = this.expiryQueue.peekMs();
     }
     const expired = [...due];
     // Removed in grant order, not the queue's (which differs after a restore): the seat history
@@ -859,16 +850,15 @@ export class Ledger {
       this.leaseIdsByLicence.set(lease.licenceId, licenceLeases);
     }
     licenceLeases.add(lease.leaseId);
-    const key = holderKey(lease.licenceId, lease.workstationId);
-    const held = this.leaseIdsByHolder.get(key);
+    const held = this.leaseIdsByHolder.get(lease.licenceId, lease.workstationId);
     if (held === undefined) {
       // Almost every holder holds one lease: its id stands alone, without an array around it.
-      this.leaseIdsByHolder.set(key, lease.leaseId);
+      this.leaseIdsByHolder.set(lease.licenceId, lease.workstationId, lease.leaseId);
     } else {
       // Kept in grant order, so that the last is the one handed back to the workstation.
       const ids = typeof held === 'string' ? [held, lease.leaseId] : [...held, lease.leaseId];
       ids.sort((a, b) => compareGrants(this.leaseSlot(a), this.leaseSlot(b)));
-      this.leaseIdsByHolder.set(key, ids);
+      this.leaseIdsByHolder.set(lease.licenceId, lease.workstationId, ids);
     }
     this.scheduleExpiry(slot);
   }
@@ -908,11 +898,10 @@ export class Ledger {
       `lease ${lease.leaseId} missing from its licence`,
     );
     if (licenceLeases.size === 0) this.leaseIdsByLicence.delete(lease.licenceId);
-    const key = holderKey(lease.licenceId, lease.workstationId);
-    const held = this.leaseIdsByHolder.get(key);
+    const held = this.leaseIdsByHolder.get(lease.licenceId, lease.workstationId);
     if (typeof held === 'string') {
       assert.equal(held, lease.leaseId, `lease ${lease.leaseId} missing from its holder`);
-      this.leaseIdsByHolder.delete(key);
+      this.leaseIdsByHolder.delete(lease.licenceId, lease.workstationId);
       return;
     }
     const remaining = held?.filter((leaseId) => leaseId !== lease.leaseId) ?? [];
@@ -920,25 +909,20 @@ export class Ledger {
       held !== undefined && remaining.length === held.length - 1,
       `lease ${lease.leaseId} missing from its holder`,
     );
-    this.leaseIdsByHolder.set(key, remaining.length === 1 ? (remaining[0] as string) : remaining);
+    this.leaseIdsByHolder.set(
+      lease.licenceId,
+      lease.workstationId,
+      remaining.length === 1 ? (remaining[0] as string) : remaining,
+    );
   }
 
   private scheduleExpiry(slot: LeaseSlot): void {
-    this.expiryQueue.push(this.expiryEntry(slot));
+    this.expiryQueue.push(slot.lease.expiresAtMs, slot);
     if (this.expiryQueue.size > 2 * this.leases.size + EXPIRY_QUEUE_SLACK) this.rebuildExpiryQueue();
   }
 
-  private expiryEntry(slot: LeaseSlot): ExpiryEntry {
-    return {
-      expiresAtMs: slot.lease.expiresAtMs,
-      grantIndex: slot.grantIndex,
-      grantTerm: slot.grantTerm,
-      leaseId: slot.lease.leaseId,
-    };
-  }
-
   private rebuildExpiryQueue(): void {
-    this.expiryQueue.rebuild([...this.leases.values()].map((slot) => this.expiryEntry(slot)));
+    this.expiryQueue.rebuild(this.leases.values(), (slot) => slot.lease.expiresAtMs);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1729,7 +1713,7 @@ export class Ledger {
    */
   nextExpiryMs(): number | null {
     if (this.leases.size === 0) return null;
-    return this.expiryQueue.peek()?.expiresAtMs ?? null;
+    return this.expiryQueue.peekMs() ?? null;
   }
 
   leaseCount(): number {
