@@ -212,11 +212,11 @@ export class Ledger {
 
   private readonly licences = new Map<string, Licence>();
   private readonly leases = new Map<string, LeaseSlot>();
-  private readonly leaseIdsByLicence = new Map<string, Set<string>>();
   /**
    * The live leases of each (licence, workstation), in grant order. A workstation holds at most one
    * lease of a licence, except after a merge: the lease the backup granted it is kept beside the
-   * one the main granted, because the workstation may hold either.
+   * one the main granted, because the workstation may hold either. Also the index of the leases
+   * of each licence (holder-index.ts).
    */
   private readonly leaseIdsByHolder = new HolderIndex();
   private readonly usageByLicence = new Map<string, Map<string, UsageSlot>>();
@@ -585,9 +585,7 @@ export class Ledger {
     if (current === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
     if (current.status === 'deactivated') return { ok: true, outcome: { kind: 'licence', licence: current } };
     // In grant order, as a restored ledger would (the seat history records them in this order).
-    const slots = [...(this.leaseIdsByLicence.get(licenceId) ?? [])].map((leaseId) =>
-      this.leaseSlot(leaseId),
-    );
+    const slots = [...this.leaseIdsByHolder.leaseIds(licenceId)].map((leaseId) => this.leaseSlot(leaseId));
     for (const slot of slots.sort(compareGrants)) this.removeLease(slot, this.clock);
     const licence: Licence = deepFreeze({ ...current, status: 'deactivated', updatedAtMs: this.clock });
     this.licences.set(licenceId, licence);
@@ -844,12 +842,6 @@ export class Ledger {
       this.note({ kind: 'lease_started', atMs: startedAtMs, lease, command: this.journalCommand ?? 'tick' });
     }
     this.leases.set(lease.leaseId, slot);
-    let licenceLeases = this.leaseIdsByLicence.get(lease.licenceId);
-    if (licenceLeases === undefined) {
-      licenceLeases = new Set();
-      this.leaseIdsByLicence.set(lease.licenceId, licenceLeases);
-    }
-    licenceLeases.add(lease.leaseId);
     const held = this.leaseIdsByHolder.get(lease.licenceId, lease.workstationId);
     if (held === undefined) {
       // Almost every holder holds one lease: its id stands alone, without an array around it.
@@ -892,12 +884,6 @@ export class Ledger {
       endedAtMs: Math.max(endedAtMs, lease.grantedAtMs),
       expired,
     });
-    const licenceLeases = this.leaseIdsByLicence.get(lease.licenceId);
-    assert.ok(
-      licenceLeases?.delete(lease.leaseId) === true,
-      `lease ${lease.leaseId} missing from its licence`,
-    );
-    if (licenceLeases.size === 0) this.leaseIdsByLicence.delete(lease.licenceId);
     const held = this.leaseIdsByHolder.get(lease.licenceId, lease.workstationId);
     if (typeof held === 'string') {
       assert.equal(held, lease.leaseId, `lease ${lease.leaseId} missing from its holder`);
@@ -1529,7 +1515,7 @@ export class Ledger {
    */
   private seatIntervals(licenceId: string, sinceMs: number): SeatInterval[] {
     const intervals: SeatInterval[] = [];
-    for (const leaseId of this.leaseIdsByLicence.get(licenceId) ?? []) {
+    for (const leaseId of this.leaseIdsByHolder.leaseIds(licenceId)) {
       const slot = this.leaseSlot(leaseId);
       intervals.push({ startMs: slot.lease.grantedAtMs, endMs: null, grantTerm: slot.grantTerm });
     }
@@ -1696,14 +1682,14 @@ export class Ledger {
     if (licenceId === undefined) {
       slots = [...this.leases.values()];
     } else {
-      slots = [...(this.leaseIdsByLicence.get(licenceId) ?? [])].map((leaseId) => this.leaseSlot(leaseId));
+      slots = [...this.leaseIdsByHolder.leaseIds(licenceId)].map((leaseId) => this.leaseSlot(leaseId));
     }
     return slots.sort(compareGrants).map((slot) => slot.lease);
   }
 
   /** Live leases of the licence, including any past their expiry that no tick has expired yet. */
   seatsInUse(licenceId: string): number {
-    return this.leaseIdsByLicence.get(licenceId)?.size ?? 0;
+    return this.leaseIdsByHolder.leaseCount(licenceId);
   }
 
   /**
