@@ -25,6 +25,7 @@ import {
   encodeSnapshot,
   type LedgerSnapshotState,
   type RequestRecord,
+  type RequestRecordList,
   SnapshotEncoder,
   type UsageRecord,
 } from './snapshot.js';
@@ -1790,7 +1791,11 @@ export class Ledger {
   // ---------------------------------------------------------------------------------------------
   // Snapshots and hashing
 
-  private snapshotState(): LedgerSnapshotState {
+  /**
+   * `requests`: by default a copy of the request book that its later changes leave alone, for a
+   * snapshot written over many turns; the state hash, read at once, passes the book's live records.
+   */
+  private snapshotState(requests: RequestRecordList = this.requests.view()): LedgerSnapshotState {
     const usage: UsageRecord[] = [];
     for (const licenceId of [...this.usageByLicence.keys()].sort(compareStrings)) {
       for (const slot of [...(this.usageByLicence.get(licenceId)?.values() ?? [])].sort(compareUsage)) {
@@ -1803,7 +1808,7 @@ export class Ledger {
       licences: this.listLicences(),
       leases: this.listLeases(),
       usage,
-      requests: this.requests.view(),
+      requests,
       incidents: this.incidentBook.records(),
       clusterId: this.recordedClusterId,
       audit: this.audit.values(),
@@ -2098,6 +2103,6 @@ export class Ledger {
    * hash equally and an entry that changes nothing leaves the hash alone.
    */
   stateHash(): string {
-    return hashLedgerState(this.snapshotState());
+    return hashLedgerState(this.snapshotState(this.requests.live()));
   }
 }

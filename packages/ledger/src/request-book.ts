@@ -307,6 +307,30 @@ export class RequestBook {
     return new RequestBookView(copy, position, others);
   }
 
+  /**
+   * The records as they stand, read in place: valid only until the book next changes (the state
+   * hash reads it at once). Each record is rebuilt as it is read.
+   */
+  live(): RequestRecordList {
+    const book = this;
+    const slots: number[] = [];
+    this.eachLiveSlot((slot) => slots.push(slot));
+    return {
+      length: slots.length,
+      at: (position) => {
+        const slot = slots[position];
+        return slot === undefined ? undefined : book.recordAt(slot);
+      },
+      *[Symbol.iterator]() {
+        for (const slot of slots) yield book.recordAt(slot);
+      },
+    };
+  }
+
+  private recordAt(slot: number): RequestRecord {
+    return this.columns.record(slot, this.otherSideResults.get(this.columns.requestIds[slot] as string));
+  }
+
   private eachLiveSlot(visit: (slot: number) => void): void {
     const mask = this.columns.capacity - 1;
     for (let offset = 0; offset < this.used; offset++) {
