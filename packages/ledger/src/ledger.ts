@@ -18,10 +18,10 @@ import { type LicenceTerms, readLicenceFile } from './licence-file.js';
 import { type LedgerOptions, resolveLedgerOptions } from './options.js';
 import { type OverGrantStretch, overGrantStretches, type SeatInterval } from './over-grant.js';
 import { periodBounds } from './period.js';
-import { RequestBook } from './request-book.js';
+import { RequestBook, RequestRecordColumns } from './request-book.js';
 import { SeatHistory } from './seat-history.js';
 import {
-  decodeSnapshot,
+  decodeSnapshotWith,
   encodeSnapshot,
   type LedgerSnapshotState,
   type RequestRecord,
@@ -1840,7 +1840,7 @@ export class Ledger {
    */
   static restore(bytes: Uint8Array, options?: Partial<LedgerOptions>): Ledger {
     const ledger = new Ledger(options);
-    ledger.load(decodeSnapshot(bytes));
+    ledger.load(decodeSnapshotWith(bytes, () => new RequestRecordColumns()));
     return ledger;
   }
 

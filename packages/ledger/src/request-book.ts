@@ -17,7 +17,7 @@
 // node (and a ledger restored from a snapshot) counts the same total and forgets the same records.
 import assert from 'node:assert/strict';
 import { canonicalJson } from './canonical.js';
-import type { RequestRecord, RequestRecordList } from './snapshot.js';
+import type { RequestRecord, RequestRecordList, RequestSink } from './snapshot.js';
 import type { Lease, Result } from './types.js';
 
 /** The smallest ring; it grows and shrinks by powers of two. */
@@ -212,6 +212,44 @@ class RequestBookView implements RequestRecordList {
 
   *[Symbol.iterator](): IterableIterator<RequestRecord> {
     for (let position = 0; position < this.length; position++) yield this.at(position) as RequestRecord;
+  }
+}
+
+/**
+ * Remembered requests appended in order and held like the book's slots: where a snapshot being
+ * restored puts them (decodeSnapshotWith), so that they are not all objects at once.
+ */
+export class RequestRecordColumns implements RequestSink {
+  private columns = new Columns(MIN_CAPACITY);
+  private count = 0;
+  private readonly otherSideResults = new Map<string, Result>();
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(record: RequestRecord): void {
+    if (this.count === this.columns.capacity) {
+      const next = new Columns(this.columns.capacity * 2);
+      for (let slot = 0; slot < this.count; slot++) this.columns.copySlot(slot, next, slot);
+      this.columns = next;
+    }
+    this.columns.write(this.count, record);
+    if (record.otherSideResult !== undefined)
+      this.otherSideResults.set(record.requestId, record.otherSideResult);
+    this.count += 1;
+  }
+
+  at(position: number): RequestRecord | undefined {
+    if (!Number.isInteger(position) || position < 0 || position >= this.count) return undefined;
+    return this.columns.record(
+      position,
+      this.otherSideResults.get(this.columns.requestIds[position] as string),
+    );
+  }
+
+  *[Symbol.iterator](): IterableIterator<RequestRecord> {
+    for (let position = 0; position < this.count; position++) yield this.at(position) as RequestRecord;
   }
 }
 

@@ -436,8 +436,25 @@ function usageRecord(value: unknown, path: string): UsageRecord {
   };
 }
 
+/** Somewhere to put the remembered requests as they are decoded. */
+export interface RequestSink extends RequestRecordList {
+  push(record: RequestRecord): void;
+}
+
 /** Throws LedgerDataError (code SNAPSHOT_DECODE_FAILED) naming the offending path on garbage. */
 export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshotState {
+  return decodeSnapshotWith(bytes, (): RequestRecord[] => []);
+}
+
+/**
+ * The same, with the remembered requests put into `makeRequests()` as they are decoded: Ledger.restore
+ * passes a compact list (request-book.ts), so that 200,000 requests are not all objects at once
+ * while the snapshot is read, which was the high-water mark of a restore.
+ */
+export function decodeSnapshotWith<L extends RequestSink>(
+  bytes: Uint8Array,
+  makeRequests: () => L,
+): LedgerSnapshotState & { requests: L } {
   if (!(bytes instanceof Uint8Array)) reader.fail('$', 'snapshot must be a Uint8Array');
   const text = utf8Bytes(bytes);
   const lines = new LineReader(text, 0);
@@ -452,7 +469,12 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshotState {
     }
     const root = reader.object(parsed, '$');
     if (root.format !== FORMAT) reader.fail('$.format', `expected ${FORMAT}`);
-    if (root.v === DOCUMENT_FORMAT_VERSION) return decodeVersion2(root);
+    if (root.v === DOCUMENT_FORMAT_VERSION) {
+      const state = decodeVersion2(root);
+      const requests = makeRequests();
+      for (const record of state.requests) requests.push(record);
+      return { ...state, requests };
+    }
     if (root.v !== FORMAT_VERSION && root.v !== TRUST_FORMAT_VERSION && root.v !== LINES_FORMAT_VERSION) {
       reader.fail('$.v', `unsupported format version ${JSON.stringify(root.v)}`);
     }
@@ -464,8 +486,8 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshotState {
   // Versions 4 and 5 have the trust work's records; version 5 the seat history.
   const current = header.v !== LINES_FORMAT_VERSION;
   const withSeatHistory = header.v === FORMAT_VERSION;
-  const requests: RequestRecord[] = [];
-  const state: DecodedSnapshotState = {
+  const requests = makeRequests();
+  const state: LedgerSnapshotState & { requests: L } = {
     appliedIndex: reader.integer(header.appliedIndex, '$.appliedIndex'),
     clockMs: reader.integer(header.clockMs, '$.clockMs'),
     licences: [],

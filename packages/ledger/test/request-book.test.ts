@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { deepFreeze } from '../src/canonical.js';
-import { RequestBook, requestRecordBytes } from '../src/request-book.js';
+import { RequestBook, RequestRecordColumns, requestRecordBytes } from '../src/request-book.js';
 import type { RequestRecord } from '../src/snapshot.js';
 import type { Lease, Result } from '../src/types.js';
 
@@ -172,5 +172,19 @@ describe('request book', () => {
     expect(requestRecordBytes(reordered)).to.equal(requestRecordBytes(ordered));
     const rejection = record('r-1', 1, { ok: false, reason: 'licence_not_found', message: 'no licence x' });
     expect(requestRecordBytes(rejection)).to.be.above(requestRecordBytes(ordered));
+  });
+
+  it('holds the requests of a restored snapshot in columns, in order, past its first growth', () => {
+    const list = new RequestRecordColumns();
+    const records = Array.from({ length: 2500 }, (_, position) => {
+      const choices = results();
+      const one = record(`r-${position}`, position, choices[position % choices.length] as Result);
+      return position % 97 === 0 ? deepFreeze({ ...one, otherSideResult: usage(position, 2) }) : one;
+    });
+    for (const one of records) list.push(one);
+    expect(list.length).to.equal(2500);
+    expect([...list]).to.deep.equal(records);
+    expect(JSON.stringify(list.at(1234))).to.equal(JSON.stringify(records[1234]));
+    expect(list.at(2500)).to.equal(undefined);
   });
 });
