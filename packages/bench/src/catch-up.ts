@@ -8,6 +8,8 @@ import { residentMegabytes } from './rss.js';
 import { withTandemPair } from './tandem-cluster.js';
 
 const BUILD_SNAPSHOT_EVERY_ENTRIES = 100_000;
+/** Main first reads its million-entry log: on a loaded machine that took more than the usual 20 s. */
+const START_TIMEOUT_MS = 180_000;
 
 export interface CatchUpResult {
   entries: number;
@@ -36,7 +38,7 @@ export async function runCatchUpAndMemory(options: {
   let buildMs = 0;
   return withTandemPair(
     'catch-up',
-    { insecure: options.insecure },
+    { insecure: options.insecure, startTimeoutMs: START_TIMEOUT_MS },
     async (pair) => {
       say('  backup catching up ... ');
       const started = performance.now();

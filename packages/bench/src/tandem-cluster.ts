@@ -43,6 +43,8 @@ function reportCrashes(pair: TandemdPair): void {
 export interface TandemClusterOptions {
   /** Plaintext and no authentication (insecure: true) instead of TLS. */
   insecure: boolean;
+  /** How long each node may take to listen (20 s by default). */
+  startTimeoutMs?: number;
 }
 
 /** Runs `run` against a fresh pair whose main leads; `prepare` may fill the data directory first. */
@@ -57,7 +59,11 @@ export async function withTandemPair<T>(
   let pair: TandemdPair | null = null;
   try {
     await prepare?.(directory);
-    pair = await TandemdPair.start({ directory, insecure: options.insecure });
+    pair = await TandemdPair.start({
+      directory,
+      insecure: options.insecure,
+      ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+    });
     guardPair(pair);
     await waitForLeader(pair.access, pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
     return await run(pair);

@@ -9,21 +9,23 @@ import { type AuditPage, type AuditQuery, AuditTrail } from './audit-trail.js';
 import { deepFreeze } from './canonical.js';
 import { LedgerDataError } from './errors.js';
 import { commandFingerprint, UNKNOWN_FINGERPRINT } from './fingerprint.js';
+import { type HeldLeaseIds, HolderIndex } from './holder-index.js';
 import { IncidentBook, incidentIdFor, MAX_RESOLVED_INCIDENTS, parseIncidentId } from './incident-book.js';
-import { type ExpiryEntry, LeaseExpiryQueue } from './lease-expiry-queue.js';
+import { LeaseExpiryQueue } from './lease-expiry-queue.js';
 import { grantOf, leaseIdFor } from './lease-id.js';
 import { type LeaseIntent, LeaseIntentBook } from './lease-intents.js';
 import { type LicenceTerms, readLicenceFile } from './licence-file.js';
 import { type LedgerOptions, resolveLedgerOptions } from './options.js';
 import { type OverGrantStretch, overGrantStretches, type SeatInterval } from './over-grant.js';
 import { periodBounds } from './period.js';
-import { RequestBook } from './request-book.js';
+import { RequestBook, RequestRecordColumns } from './request-book.js';
 import { SeatHistory } from './seat-history.js';
 import {
-  decodeSnapshot,
+  decodeSnapshotWith,
   encodeSnapshot,
   type LedgerSnapshotState,
   type RequestRecord,
+  type RequestRecordList,
   SnapshotEncoder,
   type UsageRecord,
 } from './snapshot.js';
@@ -116,18 +118,6 @@ function reject(reason: RejectionReason, message: string): Result {
 function compareGrants(a: LeaseSlot, b: LeaseSlot): number {
   return a.grantIndex - b.grantIndex || a.grantTerm - b.grantTerm;
 }
-
-/**
- * Licence and workstation ids cannot contain a space, so the pair key is unambiguous. Joined rather
- * than concatenated: V8 keeps a concatenation of this length as a pair of strings and adds a flat
- * copy when the key is hashed, which costs memory with every live lease.
- */
-function holderKey(licenceId: string, workstationId: string): string {
-  return [licenceId, workstationId].join(' ');
-}
-
-/** The lease ids a holder holds, in grant order: one id alone, or an array of two or more. */
-type HeldLeaseIds = string | string[];
 
 function lastHeld(held: HeldLeaseIds | undefined): string | undefined {
   return typeof held === 'string' ? held : held?.at(-1);
@@ -223,17 +213,17 @@ export class Ledger {
 
   private readonly licences = new Map<string, Licence>();
   private readonly leases = new Map<string, LeaseSlot>();
-  private readonly leaseIdsByLicence = new Map<string, Set<string>>();
   /**
    * The live leases of each (licence, workstation), in grant order. A workstation holds at most one
    * lease of a licence, except after a merge: the lease the backup granted it is kept beside the
-   * one the main granted, because the workstation may hold either.
+   * one the main granted, because the workstation may hold either. Also the index of the leases
+   * of each licence (holder-index.ts).
    */
-  private readonly leaseIdsByHolder = new Map<string, HeldLeaseIds>();
+  private readonly leaseIdsByHolder = new HolderIndex();
   private readonly usageByLicence = new Map<string, Map<string, UsageSlot>>();
   /** Insertion order is entry order (indexes increase), so the oldest record is always first. */
   private readonly requests = new RequestBook();
-  private readonly expiryQueue = new LeaseExpiryQueue();
+  private readonly expiryQueue = new LeaseExpiryQueue<LeaseSlot>();
   private readonly incidentBook = new IncidentBook();
   private readonly audit = new AuditTrail();
   /** Leases ended lately, for the over-grant record of a merge. */
@@ -596,9 +586,7 @@ export class Ledger {
     if (current === undefined) return reject('licence_not_found', `licence ${licenceId} does not exist`);
     if (current.status === 'deactivated') return { ok: true, outcome: { kind: 'licence', licence: current } };
     // In grant order, as a restored ledger would (the seat history records them in this order).
-    const slots = [...(this.leaseIdsByLicence.get(licenceId) ?? [])].map((leaseId) =>
-      this.leaseSlot(leaseId),
-    );
+    const slots = [...this.leaseIdsByHolder.leaseIds(licenceId)].map((leaseId) => this.leaseSlot(leaseId));
     for (const slot of slots.sort(compareGrants)) this.removeLease(slot, this.clock);
     const licence: Licence = deepFreeze({ ...current, status: 'deactivated', updatedAtMs: this.clock });
     this.licences.set(licenceId, licence);
@@ -637,7 +625,7 @@ export class Ledger {
     const refusal = this.refuseUse(licence);
     if (refusal !== null) return refusal;
 
-    const heldId = lastHeld(this.leaseIdsByHolder.get(holderKey(command.licenceId, command.workstationId)));
+    const heldId = lastHeld(this.leaseIdsByHolder.get(command.licenceId, command.workstationId));
     if (heldId !== undefined) {
       // A workstation that asks again (a restart, a lost answer) keeps its seat rather than taking a
       // second. This takes no new seat, so an overdrawn licence answers it too, like a renewal.
@@ -808,12 +796,14 @@ export class Ledger {
 
   private tick(): Result {
     const due = new Set<LeaseSlot>();
-    for (let next = this.expiryQueue.peek(); next !== undefined && next.expiresAtMs <= this.clock; ) {
+    for (let nextMs = this.expiryQueue.peekMs(); nextMs !== undefined && nextMs <= this.clock; ) {
+      const slot = this.expiryQueue.peek() as LeaseSlot;
       this.expiryQueue.pop();
-      const slot = this.leases.get(next.leaseId);
-      // Entries left behind by renewals, releases and earlier expiries are skipped.
-      if (slot !== undefined && slot.lease.expiresAtMs <= this.clock) due.add(slot);
-      next = this.expiryQueue.peek();
+      // Entries left behind by renewals, releases and earlier expiries are skipped: the slot is no
+      // longer the live one of its lease (a merge may bring the lease back in a new slot), or it
+      // has been renewed past the clock.
+      if (this.leases.get(slot.lease.leaseId) === slot && slot.lease.expiresAtMs <= this.clock) due.add(slot);
+      nextMs = this.expiryQueue.peekMs();
     }
     const expired = [...due];
     // Removed in grant order, not the queue's (which differs after a restore): the seat history
@@ -853,22 +843,15 @@ export class Ledger {
       this.note({ kind: 'lease_started', atMs: startedAtMs, lease, command: this.journalCommand ?? 'tick' });
     }
     this.leases.set(lease.leaseId, slot);
-    let licenceLeases = this.leaseIdsByLicence.get(lease.licenceId);
-    if (licenceLeases === undefined) {
-      licenceLeases = new Set();
-      this.leaseIdsByLicence.set(lease.licenceId, licenceLeases);
-    }
-    licenceLeases.add(lease.leaseId);
-    const key = holderKey(lease.licenceId, lease.workstationId);
-    const held = this.leaseIdsByHolder.get(key);
+    const held = this.leaseIdsByHolder.get(lease.licenceId, lease.workstationId);
     if (held === undefined) {
       // Almost every holder holds one lease: its id stands alone, without an array around it.
-      this.leaseIdsByHolder.set(key, lease.leaseId);
+      this.leaseIdsByHolder.set(lease.licenceId, lease.workstationId, lease.leaseId);
     } else {
       // Kept in grant order, so that the last is the one handed back to the workstation.
       const ids = typeof held === 'string' ? [held, lease.leaseId] : [...held, lease.leaseId];
       ids.sort((a, b) => compareGrants(this.leaseSlot(a), this.leaseSlot(b)));
-      this.leaseIdsByHolder.set(key, ids);
+      this.leaseIdsByHolder.set(lease.licenceId, lease.workstationId, ids);
     }
     this.scheduleExpiry(slot);
   }
@@ -902,17 +885,10 @@ export class Ledger {
       endedAtMs: Math.max(endedAtMs, lease.grantedAtMs),
       expired,
     });
-    const licenceLeases = this.leaseIdsByLicence.get(lease.licenceId);
-    assert.ok(
-      licenceLeases?.delete(lease.leaseId) === true,
-      `lease ${lease.leaseId} missing from its licence`,
-    );
-    if (licenceLeases.size === 0) this.leaseIdsByLicence.delete(lease.licenceId);
-    const key = holderKey(lease.licenceId, lease.workstationId);
-    const held = this.leaseIdsByHolder.get(key);
+    const held = this.leaseIdsByHolder.get(lease.licenceId, lease.workstationId);
     if (typeof held === 'string') {
       assert.equal(held, lease.leaseId, `lease ${lease.leaseId} missing from its holder`);
-      this.leaseIdsByHolder.delete(key);
+      this.leaseIdsByHolder.delete(lease.licenceId, lease.workstationId);
       return;
     }
     const remaining = held?.filter((leaseId) => leaseId !== lease.leaseId) ?? [];
@@ -920,25 +896,20 @@ export class Ledger {
       held !== undefined && remaining.length === held.length - 1,
       `lease ${lease.leaseId} missing from its holder`,
     );
-    this.leaseIdsByHolder.set(key, remaining.length === 1 ? (remaining[0] as string) : remaining);
+    this.leaseIdsByHolder.set(
+      lease.licenceId,
+      lease.workstationId,
+      remaining.length === 1 ? (remaining[0] as string) : remaining,
+    );
   }
 
   private scheduleExpiry(slot: LeaseSlot): void {
-    this.expiryQueue.push(this.expiryEntry(slot));
+    this.expiryQueue.push(slot.lease.expiresAtMs, slot);
     if (this.expiryQueue.size > 2 * this.leases.size + EXPIRY_QUEUE_SLACK) this.rebuildExpiryQueue();
   }
 
-  private expiryEntry(slot: LeaseSlot): ExpiryEntry {
-    return {
-      expiresAtMs: slot.lease.expiresAtMs,
-      grantIndex: slot.grantIndex,
-      grantTerm: slot.grantTerm,
-      leaseId: slot.lease.leaseId,
-    };
-  }
-
   private rebuildExpiryQueue(): void {
-    this.expiryQueue.rebuild([...this.leases.values()].map((slot) => this.expiryEntry(slot)));
+    this.expiryQueue.rebuild(this.leases.values(), (slot) => slot.lease.expiresAtMs);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1551,7 +1522,7 @@ export class Ledger {
    */
   private seatIntervals(licenceId: string, sinceMs: number): SeatInterval[] {
     const intervals: SeatInterval[] = [];
-    for (const leaseId of this.leaseIdsByLicence.get(licenceId) ?? []) {
+    for (const leaseId of this.leaseIdsByHolder.leaseIds(licenceId)) {
       const slot = this.leaseSlot(leaseId);
       intervals.push({ startMs: slot.lease.grantedAtMs, endMs: null, grantTerm: slot.grantTerm });
     }
@@ -1614,8 +1585,8 @@ export class Ledger {
   /** Forgets records as old as the window or older, in entry time (so every node forgets alike). */
   private forgetOldRequests(): void {
     const oldestKeptMs = this.clock - this.options.idempotencyWindowMs;
-    for (let record = this.requests.oldest(); record !== undefined; record = this.requests.oldest()) {
-      if (record.atMs > oldestKeptMs) break;
+    for (let atMs = this.requests.oldestAtMs(); atMs !== undefined; atMs = this.requests.oldestAtMs()) {
+      if (atMs > oldestKeptMs) break;
       this.requests.deleteOldest();
     }
   }
@@ -1623,7 +1594,13 @@ export class Ledger {
   private remember(requestId: string, index: number, result: Result, fingerprint: number): void {
     // Frozen like every record: a snapshot being written holds it (beginSnapshot).
     this.requests.add(Object.freeze({ requestId, index, atMs: this.clock, result, fingerprint }));
-    while (this.requests.size > this.options.idempotencyMaxEntries) this.requests.deleteOldest();
+    const { idempotencyMaxEntries, idempotencyMaxBytes } = this.options;
+    while (
+      this.requests.size > idempotencyMaxEntries ||
+      (this.requests.size > 1 && this.requests.bytes > idempotencyMaxBytes)
+    ) {
+      this.requests.deleteOldest();
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1712,14 +1689,14 @@ export class Ledger {
     if (licenceId === undefined) {
       slots = [...this.leases.values()];
     } else {
-      slots = [...(this.leaseIdsByLicence.get(licenceId) ?? [])].map((leaseId) => this.leaseSlot(leaseId));
+      slots = [...this.leaseIdsByHolder.leaseIds(licenceId)].map((leaseId) => this.leaseSlot(leaseId));
     }
     return slots.sort(compareGrants).map((slot) => slot.lease);
   }
 
   /** Live leases of the licence, including any past their expiry that no tick has expired yet. */
   seatsInUse(licenceId: string): number {
-    return this.leaseIdsByLicence.get(licenceId)?.size ?? 0;
+    return this.leaseIdsByHolder.leaseCount(licenceId);
   }
 
   /**
@@ -1729,7 +1706,7 @@ export class Ledger {
    */
   nextExpiryMs(): number | null {
     if (this.leases.size === 0) return null;
-    return this.expiryQueue.peek()?.expiresAtMs ?? null;
+    return this.expiryQueue.peekMs() ?? null;
   }
 
   leaseCount(): number {
@@ -1820,7 +1797,11 @@ export class Ledger {
   // ---------------------------------------------------------------------------------------------
   // Snapshots and hashing
 
-  private snapshotState(): LedgerSnapshotState {
+  /**
+   * `requests`: by default a copy of the request book that its later changes leave alone, for a
+   * snapshot written over many turns; the state hash, read at once, passes the book's live records.
+   */
+  private snapshotState(requests: RequestRecordList = this.requests.view()): LedgerSnapshotState {
     const usage: UsageRecord[] = [];
     for (const licenceId of [...this.usageByLicence.keys()].sort(compareStrings)) {
       for (const slot of [...(this.usageByLicence.get(licenceId)?.values() ?? [])].sort(compareUsage)) {
@@ -1833,7 +1814,7 @@ export class Ledger {
       licences: this.listLicences(),
       leases: this.listLeases(),
       usage,
-      requests: [...this.requests.values()],
+      requests,
       incidents: this.incidentBook.records(),
       clusterId: this.recordedClusterId,
       audit: this.audit.values(),
@@ -1865,7 +1846,7 @@ export class Ledger {
    */
   static restore(bytes: Uint8Array, options?: Partial<LedgerOptions>): Ledger {
     const ledger = new Ledger(options);
-    ledger.load(decodeSnapshot(bytes));
+    ledger.load(decodeSnapshotWith(bytes, () => new RequestRecordColumns()));
     return ledger;
   }
 
@@ -2128,6 +2109,6 @@ export class Ledger {
    * hash equally and an entry that changes nothing leaves the hash alone.
    */
   stateHash(): string {
-    return hashLedgerState(this.snapshotState());
+    return hashLedgerState(this.snapshotState(this.requests.live()));
   }
 }

@@ -10,6 +10,12 @@ export interface LedgerOptions {
   idempotencyWindowMs: number;
   /** At most this many request ids are remembered; the oldest is forgotten first. */
   idempotencyMaxEntries: number;
+  /**
+   * And at most about this many bytes of them, by an estimate of what each record costs
+   * (request-book.ts: about 124 bytes for a lease or usage answer, more for a licence's); the
+   * oldest is forgotten first. The newest record is always kept.
+   */
+  idempotencyMaxBytes: number;
   /** The longest TTL a lease may be granted or renewed with. */
   maxTtlMs: number;
   /** The largest single extend_leases step (a failover longer than this is capped by the proposer). */
@@ -43,6 +49,7 @@ export interface LedgerOptions {
 export const DEFAULT_LEDGER_OPTIONS: Readonly<LedgerOptions> = Object.freeze({
   idempotencyWindowMs: 24 * HOUR_MS,
   idempotencyMaxEntries: 100_000,
+  idempotencyMaxBytes: 128 * 1024 * 1024,
   maxTtlMs: 24 * HOUR_MS,
   maxExtendMs: 24 * HOUR_MS,
   maxLicences: 100_000,

@@ -77,13 +77,22 @@ export interface RequestRecord {
   otherSideResult?: Result;
 }
 
+/**
+ * Remembered requests in order: an array, or the ledger's compact copy of its request book
+ * (request-book.ts), which rebuilds a record when it is read.
+ */
+export interface RequestRecordList extends Iterable<RequestRecord> {
+  readonly length: number;
+  at(position: number): RequestRecord | undefined;
+}
+
 export interface LedgerSnapshotState {
   appliedIndex: number;
   clockMs: number;
   licences: Licence[];
   leases: Lease[];
   usage: UsageRecord[];
-  requests: RequestRecord[];
+  requests: RequestRecordList;
   /** Resolved incidents in the order they resolved, then open ones in the order they opened. */
   incidents: Incident[];
   clusterId: string | null;
@@ -93,6 +102,11 @@ export interface LedgerSnapshotState {
   endedLeases: EndedLease[];
   /** The lease intents, in the order recorded. */
   leaseIntents: LeaseIntent[];
+}
+
+/** A decoded snapshot: its remembered requests as an array. */
+export interface DecodedSnapshotState extends LedgerSnapshotState {
+  requests: RequestRecord[];
 }
 
 const reader = new ShapeReader('SNAPSHOT_DECODE_FAILED', 'ledger snapshot');
@@ -286,9 +300,12 @@ export class SnapshotEncoder {
     });
     // Filled as the leases are written, which all come before the requests that name them.
     const liveLeases = new Map<string, Lease>();
-    const of = <T>(records: readonly T[], write: (record: T) => void): Section => ({
+    const of = <T>(
+      records: { readonly length: number; at(position: number): T | undefined },
+      write: (record: T) => void,
+    ): Section => ({
       size: records.length,
-      write: (position) => write(records[position] as T),
+      write: (position) => write(records.at(position) as T),
     });
     this.sections = [
       of(state.licences, (licence) => writer.line(licence)),
@@ -419,8 +436,25 @@ function usageRecord(value: unknown, path: string): UsageRecord {
   };
 }
 
+/** Somewhere to put the remembered requests as they are decoded. */
+export interface RequestSink extends RequestRecordList {
+  push(record: RequestRecord): void;
+}
+
 /** Throws LedgerDataError (code SNAPSHOT_DECODE_FAILED) naming the offending path on garbage. */
-export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
+export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshotState {
+  return decodeSnapshotWith(bytes, (): RequestRecord[] => []);
+}
+
+/**
+ * The same, with the remembered requests put into `makeRequests()` as they are decoded: Ledger.restore
+ * passes a compact list (request-book.ts), so that 200,000 requests are not all objects at once
+ * while the snapshot is read, which was the high-water mark of a restore.
+ */
+export function decodeSnapshotWith<L extends RequestSink>(
+  bytes: Uint8Array,
+  makeRequests: () => L,
+): LedgerSnapshotState & { requests: L } {
   if (!(bytes instanceof Uint8Array)) reader.fail('$', 'snapshot must be a Uint8Array');
   const text = utf8Bytes(bytes);
   const lines = new LineReader(text, 0);
@@ -435,7 +469,12 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     }
     const root = reader.object(parsed, '$');
     if (root.format !== FORMAT) reader.fail('$.format', `expected ${FORMAT}`);
-    if (root.v === DOCUMENT_FORMAT_VERSION) return decodeVersion2(root);
+    if (root.v === DOCUMENT_FORMAT_VERSION) {
+      const state = decodeVersion2(root);
+      const requests = makeRequests();
+      for (const record of state.requests) requests.push(record);
+      return { ...state, requests };
+    }
     if (root.v !== FORMAT_VERSION && root.v !== TRUST_FORMAT_VERSION && root.v !== LINES_FORMAT_VERSION) {
       reader.fail('$.v', `unsupported format version ${JSON.stringify(root.v)}`);
     }
@@ -447,13 +486,14 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
   // Versions 4 and 5 have the trust work's records; version 5 the seat history.
   const current = header.v !== LINES_FORMAT_VERSION;
   const withSeatHistory = header.v === FORMAT_VERSION;
-  const state: LedgerSnapshotState = {
+  const requests = makeRequests();
+  const state: LedgerSnapshotState & { requests: L } = {
     appliedIndex: reader.integer(header.appliedIndex, '$.appliedIndex'),
     clockMs: reader.integer(header.clockMs, '$.clockMs'),
     licences: [],
     leases: [],
     usage: [],
-    requests: [],
+    requests,
     incidents: [],
     clusterId: current && header.clusterId !== null ? reader.string(header.clusterId, '$.clusterId') : null,
     audit: [],
@@ -503,7 +543,7 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
     if (fields.length === 5 + at) {
       record.otherSideResult = resultFromValue(fields[4 + at], `${path}[${4 + at}]`, liveLeases);
     }
-    state.requests.push(record);
+    requests.push(record);
   }
   for (let position = 0; position < sizes.incidents; position++) {
     const path = `$.incidents[${position}]`;
@@ -545,7 +585,7 @@ export function decodeSnapshot(bytes: Uint8Array): LedgerSnapshotState {
   return state;
 }
 
-function decodeVersion2(root: Fields): LedgerSnapshotState {
+function decodeVersion2(root: Fields): DecodedSnapshotState {
   return {
     appliedIndex: reader.integer(root.appliedIndex, '$.appliedIndex'),
     clockMs: reader.integer(root.clockMs, '$.clockMs'),

@@ -208,6 +208,15 @@ export class Driver {
   }
 }
 
+/**
+ * A replayed answer is the first answer: equal, and the same bytes once encoded (fields in the same
+ * order). The ledger keeps remembered answers compactly and rebuilds them, so not the same object.
+ */
+export function expectSameAnswer(actual: Result | undefined, first: Result | undefined): void {
+  expect(actual).to.deep.equal(first);
+  expect(JSON.stringify(actual)).to.equal(JSON.stringify(first));
+}
+
 export function expectOk(result: Result): Outcome {
   if (!result.ok) assert.fail(`expected success, got ${result.reason}: ${result.message}`);
   return result.outcome;

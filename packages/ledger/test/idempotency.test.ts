@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Ledger } from '../src/ledger.js';
-import { ACTOR, Driver, expectLease, expectRejected, HOUR_MS, T0 } from './helpers.js';
+import { COMPACT_RECORD_BYTES } from '../src/request-book.js';
+import { ACTOR, Driver, expectLease, expectRejected, expectSameAnswer, HOUR_MS, T0 } from './helpers.js';
 
 describe('idempotency', () => {
   it('answers a retry with the first result and changes nothing', () => {
@@ -9,7 +10,7 @@ describe('idempotency', () => {
     const first = driver.report('cad-1', 10, 'report-1');
     const hash = driver.ledger.stateHash();
     driver.advance(1000);
-    expect(driver.report('cad-1', 10, 'report-1')).to.equal(first);
+    expectSameAnswer(driver.report('cad-1', 10, 'report-1'), first);
     expect(driver.ledger.stateHash()).to.equal(hash);
     expect(driver.ledger.usage('cad-1')[0]?.used).to.equal(10);
     expect(driver.ledger.lookupRequest('report-1')).to.deep.equal(first);
@@ -41,8 +42,8 @@ describe('idempotency', () => {
       }),
     ).to.equal(false);
     expect(driver.ledger.stateHash()).to.equal(hash);
-    expect(driver.ledger.lookupRequest('report-1')).to.equal(first);
-    expect(driver.report('cad-1', 10, 'report-1')).to.equal(first);
+    expectSameAnswer(driver.ledger.lookupRequest('report-1'), first);
+    expectSameAnswer(driver.report('cad-1', 10, 'report-1'), first);
   });
 
   it('matches a retried acquire whatever its nonce or actor, and a retried update whatever its actor', () => {
@@ -116,7 +117,7 @@ describe('idempotency', () => {
     driver.activate();
     const first = driver.report('cad-1', 1, 'r');
     driver.advance(HOUR_MS - 1);
-    expect(driver.report('cad-1', 1, 'r')).to.equal(first);
+    expectSameAnswer(driver.report('cad-1', 1, 'r'), first);
     driver.advance(1);
     const second = driver.report('cad-1', 1, 'r');
     expect(second).to.not.equal(first);
@@ -145,6 +146,53 @@ describe('idempotency', () => {
     expect(driver.ledger.lookupRequest('b')).to.not.equal(undefined);
     expectRejected(driver.activate({}, 'a'), 'licence_exists');
     expect(driver.ledger.lookupRequest('b')).to.equal(undefined);
+  });
+
+  it('forgets the oldest requests beyond the byte limit, by an estimate the same on every node', () => {
+    // A usage answer is estimated at COMPACT_RECORD_BYTES plus its request id; a licence answer
+    // (kept as objects) costs more. 1000 bytes hold the licence's activation or about 7 reports.
+    const options = { idempotencyMaxBytes: 1000 };
+    const driver = new Driver(options);
+    driver.activate({}, 'a');
+    expect(driver.ledger.lookupRequest('a')).to.not.equal(undefined);
+    const id = (number: number): string => `report-${String(number).padStart(2, '0')}`;
+    const reportBytes = COMPACT_RECORD_BYTES + id(1).length;
+    for (let number = 1; number <= 20; number++) driver.report('cad-1', 1, id(number));
+    const kept = Math.floor(1000 / reportBytes);
+    expect(driver.ledger.rememberedRequestCount()).to.equal(kept);
+    expect(driver.ledger.lookupRequest('a')).to.equal(undefined);
+    expect(driver.ledger.lookupRequest(id(20 - kept))).to.equal(undefined);
+    expect(driver.ledger.lookupRequest(id(20 - kept + 1))).to.not.equal(undefined);
+    // A restored ledger counts the same bytes, so it forgets the same records afterwards.
+    const restored = Ledger.restore(driver.ledger.snapshot(), options);
+    driver.report('cad-1', 1, 'report-21');
+    restored.apply({
+      index: driver.index,
+      term: driver.term,
+      timestampMs: driver.nowMs,
+      command: {
+        type: 'report_usage',
+        requestId: 'report-21',
+        licenceId: 'cad-1',
+        workstationId: 'ws-1',
+        units: 1,
+      },
+    });
+    expect(restored.stateHash()).to.equal(driver.ledger.stateHash());
+    expect(restored.rememberedRequestCount()).to.equal(kept);
+    // A forgotten report is counted again.
+    const before = driver.ledger.usage('cad-1')[0]?.used ?? 0;
+    driver.report('cad-1', 1, 'report-01');
+    expect(driver.ledger.usage('cad-1')[0]?.used).to.equal(before + 1);
+  });
+
+  it('keeps the newest request even when it alone is over the byte limit', () => {
+    const driver = new Driver({ idempotencyMaxBytes: 100 });
+    driver.activate({}, 'a');
+    expect(driver.ledger.rememberedRequestCount()).to.equal(1);
+    driver.report('cad-1', 1, 'b');
+    expect(driver.ledger.rememberedRequestCount()).to.equal(1);
+    expect(driver.ledger.lookupRequest('b')).to.not.equal(undefined);
   });
 
   it('returns frozen results that callers cannot alter', () => {

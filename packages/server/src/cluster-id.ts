@@ -37,6 +37,7 @@ export function ledgerOptionsOf(config: TandemConfig): Partial<LedgerOptions> {
   return {
     idempotencyWindowMs: ledger.idempotencyWindowMs,
     idempotencyMaxEntries: ledger.idempotencyMaxEntries,
+    idempotencyMaxBytes: ledger.idempotencyMaxBytes,
     maxTtlMs: ledger.maxTtlMs,
     auditMaxEntries: ledger.auditMaxEntries,
     auditRetentionMs: ledger.auditRetentionMs,

@@ -139,6 +139,8 @@ export interface TandemConfig {
   ledger: {
     idempotencyWindowMs: number;
     idempotencyMaxEntries: number;
+    /** And about how many bytes of them at most (an estimate per record, see the ledger's options). */
+    idempotencyMaxBytes: number;
     maxTtlMs: number;
     /** Audit records the ledger keeps; the oldest is forgotten first. */
     auditMaxEntries: number;
@@ -212,6 +214,7 @@ const NUMERIC_SETTINGS = {
   ledger: {
     idempotencyWindowMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],
     idempotencyMaxEntries: [200_000, 100, 10_000_000],
+    idempotencyMaxBytes: [128 * 1024 * 1024, 1024 * 1024, 2 * 1024 * 1024 * 1024],
     maxTtlMs: [24 * 3_600_000, 1000, 30 * 24 * 3_600_000],
     auditMaxEntries: [100_000, 100, 10_000_000],
     auditRetentionMs: [366 * 24 * 3_600_000, 3_600_000, 3650 * 24 * 3_600_000],

@@ -29,6 +29,8 @@ export interface PairOptions {
   pki?: TestPki;
   /** Plaintext, no authentication (insecure: true): only for tests of that mode. */
   insecure?: boolean;
+  /** How long each node may take to listen (TandemdProcess's startTimeoutMs). */
+  startTimeoutMs?: number;
 }
 
 export type PairRole = 'main' | 'backup';
@@ -120,6 +122,7 @@ export class TandemdPair {
       port: this.ports[role],
       ...(this.pki === null ? { insecure: true } : { pki: this.pki }),
       ...(this.options.echo === undefined ? {} : { echo: this.options.echo }),
+      ...(this.options.startTimeoutMs === undefined ? {} : { startTimeoutMs: this.options.startTimeoutMs }),
       overrides: {
         ...(this.options.overrides ?? {}),
         node: { peerListen: this.peerAddress(role), httpListen: this.httpAddress(role) },

@@ -41,6 +41,11 @@ export interface TandemdOptions {
   insecure?: boolean;
   /** Hosts the node's certificate is valid for (default localhost and 127.0.0.1, plus host). */
   certificateHosts?: string[];
+  /**
+   * How long the node may take to listen (20 s by default); a node that first reads a long log
+   * on a loaded machine (the catch-up benchmark's main) needs more.
+   */
+  startTimeoutMs?: number;
 }
 
 export interface LogLine {
@@ -134,7 +139,7 @@ export class TandemdProcess {
       pki,
     );
     try {
-      await node.waitForLog((line) => line.message === 'listening', 20_000);
+      await node.waitForLog((line) => line.message === 'listening', options.startTimeoutMs ?? 20_000);
     } catch (error) {
       // Never leave a half-started server behind a failed start.
       await node.kill();
