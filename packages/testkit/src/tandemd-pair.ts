@@ -29,6 +29,8 @@ export interface PairOptions {
   pki?: TestPki;
   /** Plaintext, no authentication (insecure: true): only for tests of that mode. */
   insecure?: boolean;
+  /** Node's own options for each node, before tandemd's entry (the benchmark's `--cpu-prof`). */
+  nodeArguments?: Partial<Record<PairRole, string[]>>;
 }
 
 export type PairRole = 'main' | 'backup';
@@ -120,6 +122,9 @@ export class TandemdPair {
       port: this.ports[role],
       ...(this.pki === null ? { insecure: true } : { pki: this.pki }),
       ...(this.options.echo === undefined ? {} : { echo: this.options.echo }),
+      ...(this.options.nodeArguments?.[role] === undefined
+        ? {}
+        : { nodeArguments: this.options.nodeArguments[role] }),
       overrides: {
         ...(this.options.overrides ?? {}),
         node: { peerListen: this.peerAddress(role), httpListen: this.httpAddress(role) },

@@ -41,6 +41,11 @@ export interface TandemdOptions {
   insecure?: boolean;
   /** Hosts the node's certificate is valid for (default localhost and 127.0.0.1, plus host). */
   certificateHosts?: string[];
+  /**
+   * Node's own options, before tandemd's entry (`--cpu-prof`, which NODE_OPTIONS does not accept
+   * in Node 20).
+   */
+  nodeArguments?: string[];
 }
 
 export interface LogLine {
@@ -114,6 +119,7 @@ export class TandemdProcess {
     const [command, ...args] = [
       ...(options.commandPrefix ?? []),
       process.execPath,
+      ...(options.nodeArguments ?? []),
       tandemdEntry(),
       '--config',
       configFile,
