@@ -145,8 +145,6 @@ export class ReportIndex {
     horizonMs: 0,
   };
   private writeQueued = false;
-  /** A write queued by queueWrite is in flight (writes of flush and query are not counted). */
-  private backgroundWriting = false;
   /** Serial work on the area: writes and the reads of queries, in order. */
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
@@ -327,24 +325,13 @@ export class ReportIndex {
   private queueWrite(): void {
     if (this.writeQueued) return;
     this.writeQueued = true;
-    // While a write is in flight, what comes meanwhile waits for it and then goes in one batch:
-    // under load one batch carries the entries of many turns (a bucket changed in several of them
-    // once), instead of one batch per turn. Unloaded, it is still one write per turn, since the
-    // entries of a Ready are applied in one turn.
-    if (!this.backgroundWriting) setImmediate(() => this.startQueuedWrite());
-  }
-
-  private startQueuedWrite(): void {
-    if (!this.writeQueued || this.backgroundWriting) return;
-    this.writeQueued = false;
-    const pending = this.takePending();
-    this.backgroundWriting = true;
-    this.chain = this.chain
-      .then(() => this.writePending(pending))
-      .finally(() => {
-        this.backgroundWriting = false;
-        if (this.writeQueued) setImmediate(() => this.startQueuedWrite());
-      });
+    // One write per turn: the entries of a Ready are applied in one turn.
+    setImmediate(() => {
+      if (!this.writeQueued) return;
+      this.writeQueued = false;
+      const pending = this.takePending();
+      this.chain = this.chain.then(() => this.writePending(pending));
+    });
   }
 
   /** What is pending, with the header as the state stands now (in the same turn). */

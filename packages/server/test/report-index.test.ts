@@ -130,33 +130,6 @@ describe('report index (LevelDB)', () => {
     }
   });
 
-  it('puts what comes while a write is in flight into one batch after it, with the same report', async () => {
-    const area = storage.area('reports');
-    let batches = 0;
-    const slow = {
-      ...area,
-      batch: async (...args: Parameters<typeof area.batch>) => {
-        batches += 1;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        return area.batch(...args);
-      },
-    };
-    const coalesced = await ReportIndex.open(slow, { retentionDays: 400 });
-    const run = workload();
-    // One entry per turn, as a busy node applies them.
-    for (let entry = 0; entry < run.applied.length; entry += 1) {
-      feed(coalesced, run, entry, entry + 1);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await coalesced.flush();
-    expect(run.applied.length).to.be.greaterThan(4);
-    expect(batches).to.be.at.most(3);
-    const whole = await ReportIndex.open(storage.area('reports-whole'), { retentionDays: 400 });
-    feed(whole, workload());
-    const query = leasesQuery({ by: 'hour' });
-    expect((await coalesced.query(query)).rows).to.deep.equal((await whole.query(query)).rows);
-  });
-
   it('keeps the history across a restart, and folds nothing twice when entries are applied again', async () => {
     const run = workload();
     let index = await ReportIndex.open(storage.area('reports'), { retentionDays: 400 });
