@@ -47,6 +47,11 @@ export interface BenchOptions {
    * workstations unless --workloads and --workstations say otherwise.
    */
   tlsCost: boolean;
+  /**
+   * Run each tandemd under `--cpu-prof`, its profile written under this directory (per cluster
+   * name and node) when the node stops; null: no profiling. Summarise with `pnpm cpu-profile`.
+   */
+  cpuProfileDir: string | null;
   failoverRounds: number;
   failoverWorkstations: number;
   catchUpEntries: number;
@@ -72,6 +77,19 @@ function integerFlag(flag: string, text: string, minimum: number, maximum: numbe
   return value;
 }
 
+const MAX_PATH_CHARACTERS = 1024;
+
+function cpuProfileDirectory(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  if (text === '' || text.length > MAX_PATH_CHARACTERS) {
+    throw new BenchOptionsError(
+      'cpu-prof',
+      `must be a directory path of 1 to ${MAX_PATH_CHARACTERS} characters`,
+    );
+  }
+  return text;
+}
+
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -86,6 +104,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       cluster: { type: 'string', default: 'pair' },
       insecure: { type: 'boolean', default: false },
       'tls-cost': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       'failover-rounds': { type: 'string' },
       'failover-workstations': { type: 'string', default: '64' },
       'catch-up-entries': { type: 'string' },
@@ -162,6 +181,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     cluster,
     insecure: values.insecure === true,
     tlsCost,
+    cpuProfileDir: cpuProfileDirectory(values['cpu-prof']),
     failoverRounds: integerFlag('failover-rounds', values['failover-rounds'] ?? (quick ? '1' : '5'), 1, 50),
     failoverWorkstations: integerFlag(
       'failover-workstations',

@@ -8,8 +8,9 @@
 //   cluster in the same run (each Tandem run followed at once by the same etcd run), and
 //   Tandem's figure, etcd's figure and their ratio per workload.
 // Figures are printed and written to bench-results.json, never asserted: tests assert behaviour.
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { removeDirectory, temporaryDirectory } from '@tandem/testkit';
 import {
   type BenchOptions,
@@ -18,6 +19,7 @@ import {
   type WorkloadName,
 } from './bench-options.js';
 import { runCatchUpAndMemory } from './catch-up.js';
+import { monotonicMicroseconds, PROFILED_RUNS_FILE, type ProfiledRun } from './cpu-profile-summary.js';
 import { EtcdBackend } from './etcd-backend.js';
 import { EtcdCluster, ensureEtcdInstalled, etcdFailoverCluster, etcdVersion } from './etcd-cluster.js';
 import { type FailoverCluster, type FailoverRound, runFailoverRound, summarizeFailover } from './failover.js';
@@ -119,12 +121,30 @@ async function ensureLicences(contestant: Contestant, plan: RunPlan): Promise<vo
   contestant.activated.add(plan.licenceSetKey);
 }
 
+const profiledRuns: ProfiledRun[] = [];
+
+/**
+ * With --cpu-prof, the window of each loop run goes to runs.json beside the profiles, on the
+ * monotonic clock that V8's profiles use, so that `pnpm cpu-profile --runs` summarises the loop
+ * alone and not the start, the licence activation or the checks around it.
+ */
+async function recordProfiledRun(run: ProfiledRun): Promise<void> {
+  if (options.cpuProfileDir === null) return;
+  profiledRuns.push(run);
+  await mkdir(options.cpuProfileDir, { recursive: true });
+  await writeFile(
+    path.join(options.cpuProfileDir, PROFILED_RUNS_FILE),
+    `${JSON.stringify(profiledRuns, null, 2)}\n`,
+  );
+}
+
 async function runOneLoop(contestant: Contestant, plan: RunPlan): Promise<void> {
   const { backend } = contestant;
   await ensureLicences(contestant, plan);
   say(`${stepLabel()} ${backend.system} ${plan.workload} ${plan.workstations} ws `);
   const progress = setInterval(() => say('.'), PROGRESS_INTERVAL_MS);
   let result: LoopResult;
+  const startUs = monotonicMicroseconds();
   try {
     result = await runWorkstationLoop({
       backend,
@@ -137,6 +157,13 @@ async function runOneLoop(contestant: Contestant, plan: RunPlan): Promise<void> 
   } finally {
     clearInterval(progress);
   }
+  await recordProfiledRun({
+    system: backend.system,
+    workload: plan.workload,
+    workstations: plan.workstations,
+    startUs,
+    endUs: monotonicMicroseconds(),
+  });
   const seats = await backend.seatsInUse();
   const usageUnits =
     plan.kind === 'usage'
@@ -251,14 +278,18 @@ async function withPlaintextTandem(run: (contestant: Contestant | null) => Promi
   if (plaintext === null) return run(null);
   const results = plaintext;
   say('Tandem for comparison: main + backup, sync writes, default timeouts, PLAINTEXT (insecure: true)\n');
-  await withTandemPair('plaintext', { insecure: true }, async (pair) => {
-    const backend = new TandemBackend(pair.servers, null);
-    try {
-      await run({ results, backend, activated: new Set(), failover: null });
-    } finally {
-      backend.close();
-    }
-  });
+  await withTandemPair(
+    'plaintext',
+    { insecure: true, cpuProfileDir: options.cpuProfileDir },
+    async (pair) => {
+      const backend = new TandemBackend(pair.servers, null);
+      try {
+        await run({ results, backend, activated: new Set(), failover: null });
+      } finally {
+        backend.close();
+      }
+    },
+  );
 }
 
 async function withTandem(
@@ -267,30 +298,38 @@ async function withTandem(
 ): Promise<void> {
   if (kind === 'single') {
     say(`Tandem: one node (single mode), sync writes, ${security}\n`);
-    await withTandemSingle('single', { insecure: options.insecure }, async (node) => {
-      const backend = new TandemBackend([node.address], node.pki);
-      try {
-        await run({ results: tandem, backend, activated: new Set(), failover: null });
-      } finally {
-        backend.close();
-      }
-    });
+    await withTandemSingle(
+      'single',
+      { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir },
+      async (node) => {
+        const backend = new TandemBackend([node.address], node.pki);
+        try {
+          await run({ results: tandem, backend, activated: new Set(), failover: null });
+        } finally {
+          backend.close();
+        }
+      },
+    );
     return;
   }
   say(`Tandem: main + backup, sync writes, default timeouts, ${security}\n`);
-  await withTandemPair('pair', { insecure: options.insecure }, async (pair) => {
-    const backend = new TandemBackend(pair.servers, pair.pki);
-    try {
-      await run({
-        results: tandem,
-        backend,
-        activated: new Set(),
-        failover: tandemFailoverCluster(pair, backend),
-      });
-    } finally {
-      backend.close();
-    }
-  });
+  await withTandemPair(
+    'pair',
+    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir },
+    async (pair) => {
+      const backend = new TandemBackend(pair.servers, pair.pki);
+      try {
+        await run({
+          results: tandem,
+          backend,
+          activated: new Set(),
+          failover: tandemFailoverCluster(pair, backend),
+        });
+      } finally {
+        backend.close();
+      }
+    },
+  );
 }
 
 async function benchClusters(): Promise<void> {
@@ -320,33 +359,37 @@ async function benchHandover(): Promise<void> {
     `${stepLabel()} tandem handover (drain, undrain, SIGTERM, restart of main): ${options.failoverWorkstations} ws spread, ` +
       `${options.failoverRounds} round${options.failoverRounds === 1 ? '' : 's'}\n`,
   );
-  await withTandemPair('handover', { insecure: options.insecure }, async (pair) => {
-    const backend = new TandemBackend(pair.servers, pair.pki);
-    try {
-      await backend.activate(plan.licences);
-      const rounds: HandoverRound[] = [];
-      for (let round = 1; round <= options.failoverRounds; round += 1) {
-        rounds.push(
-          await runHandoverRound(
-            {
-              pair,
-              backend,
-              ready: tandemFailoverCluster(pair, backend).ready,
-              rounds: options.failoverRounds,
-              workstations: options.failoverWorkstations,
-              licenceFor: plan.licenceFor,
-              say,
-            },
-            round,
-          ),
-        );
+  await withTandemPair(
+    'handover',
+    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir },
+    async (pair) => {
+      const backend = new TandemBackend(pair.servers, pair.pki);
+      try {
+        await backend.activate(plan.licences);
+        const rounds: HandoverRound[] = [];
+        for (let round = 1; round <= options.failoverRounds; round += 1) {
+          rounds.push(
+            await runHandoverRound(
+              {
+                pair,
+                backend,
+                ready: tandemFailoverCluster(pair, backend).ready,
+                rounds: options.failoverRounds,
+                workstations: options.failoverWorkstations,
+                licenceFor: plan.licenceFor,
+                say,
+              },
+              round,
+            ),
+          );
+        }
+        tandem.handover = summarizeHandover(options.failoverWorkstations, rounds);
+        for (const line of handoverLines(tandem.handover)) say(`  ${line}\n`);
+      } finally {
+        backend.close();
       }
-      tandem.handover = summarizeHandover(options.failoverWorkstations, rounds);
-      for (const line of handoverLines(tandem.handover)) say(`  ${line}\n`);
-    } finally {
-      backend.close();
-    }
-  });
+    },
+  );
 }
 
 async function benchCatchUp(): Promise<void> {

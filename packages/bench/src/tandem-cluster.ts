@@ -3,6 +3,7 @@
 // benchmark; and the pair's failover hooks (kill -9 the leader, restart it, wait for main). Secure
 // by default (TLS, mutual TLS between the nodes, a PKI in the temporary directory); plaintext with
 // insecure, for measuring what security costs.
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AdminClient, resolveSettings } from '@tandem/client';
 import {
@@ -45,6 +46,24 @@ export interface TandemClusterOptions {
   insecure: boolean;
   /** How long each node may take to listen (20 s by default). */
   startTimeoutMs?: number;
+  /**
+   * Profile each tandemd (`--cpu-prof`): its .cpuprofile goes under `<cpuProfileDir>/<name>/<role>`
+   * when it exits. Null: no profiling.
+   */
+  cpuProfileDir?: string | null;
+}
+
+/** Node options that make each node write a CPU profile into its own directory when it exits. */
+function profileArguments(
+  name: string,
+  options: TandemClusterOptions,
+  roles: readonly string[],
+): Record<string, string[]> | undefined {
+  const root = options.cpuProfileDir ?? null;
+  if (root === null) return undefined;
+  return Object.fromEntries(
+    roles.map((role) => [role, ['--cpu-prof', `--cpu-prof-dir=${path.resolve(root, name, role)}`]]),
+  );
 }
 
 /** Runs `run` against a fresh pair whose main leads; `prepare` may fill the data directory first. */
@@ -59,10 +78,12 @@ export async function withTandemPair<T>(
   let pair: TandemdPair | null = null;
   try {
     await prepare?.(directory);
+    const nodeArguments = profileArguments(name, options, ['main', 'backup']);
     pair = await TandemdPair.start({
       directory,
       insecure: options.insecure,
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+      ...(nodeArguments === undefined ? {} : { nodeArguments }),
     });
     guardPair(pair);
     await waitForLeader(pair.access, pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
@@ -87,7 +108,12 @@ export async function withTandemSingle<T>(
   guardDirectory(directory);
   let node: TandemdProcess | null = null;
   try {
-    node = await TandemdProcess.start({ dataDir: directory, insecure: options.insecure });
+    const nodeArguments = profileArguments(name, options, ['main'])?.main;
+    node = await TandemdProcess.start({
+      dataDir: directory,
+      insecure: options.insecure,
+      ...(nodeArguments === undefined ? {} : { nodeArguments }),
+    });
     guardChild(node.child);
     return await run(node);
   } finally {

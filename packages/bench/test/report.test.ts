@@ -120,6 +120,12 @@ describe('bench options', () => {
     expect(quick.catchUpEntries).to.be.below(1_000_000);
   });
 
+  it('profiles the nodes only when --cpu-prof names a directory', () => {
+    expect(parseBenchOptions([]).cpuProfileDir).to.equal(null);
+    expect(parseBenchOptions(['--cpu-prof', '/tmp/prof']).cpuProfileDir).to.equal('/tmp/prof');
+    expect(() => parseBenchOptions(['--cpu-prof', ''])).to.throw(BenchOptionsError, /--cpu-prof/);
+  });
+
   it('expands aliases and refuses unknown workloads and bad numbers', () => {
     expect([...parseBenchOptions(['--workloads', 'failback,memory']).workloads]).to.deep.equal([
       'failover',

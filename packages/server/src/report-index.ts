@@ -62,6 +62,8 @@ export const MAX_SCANNED_RECORDS = 2_000_000;
  */
 export const MAX_REPORT_BYTES = 3 * 1024 * 1024;
 const HEADER_VERSION = 1;
+/** Buckets whose written value is kept in memory (about 200 bytes each); beyond it, all are dropped. */
+const MAX_WRITTEN_BUCKETS = 50_000;
 const HEADER_KEY = 'h';
 
 export interface ReportQuery {
@@ -148,6 +150,13 @@ export class ReportIndex {
   private failure: Error | null = null;
   private prunedBeforeMs = 0;
   private closed = false;
+  /**
+   * Hourly buckets as this index last wrote them (key to stored value), so that adding to a bucket
+   * written before needs no read: the read-modify-write of every bucket per write was about a
+   * twentieth of the leader's CPU under the spread load (docs/performance.md). Writes are serial,
+   * so the copy is what the store holds; it is dropped with the buckets when they are cleared or pruned.
+   */
+  private readonly writtenBuckets = new Map<string, string>();
   readonly history: HistoryOptions;
 
   private constructor(
@@ -352,31 +361,38 @@ export class ReportIndex {
   private async writePending(pending: PendingWrite): Promise<void> {
     if (this.failure !== null || this.closed) return;
     try {
-      if (pending.clearAll) await this.area.clear({ gte: '', lt: '\uffff' });
+      if (pending.clearAll) {
+        this.writtenBuckets.clear();
+        await this.area.clear({ gte: '', lt: '\uffff' });
+      }
       const rowKeys = [...pending.delta.rows.values()].map(
         ({ hourMs, row }) => `${bucketPrefix('r', hourMs)}${rowKey(row)}`,
       );
       const licenceKeys = [...pending.delta.licences.values()].map(
         ({ hourMs, licenceId }) => `${bucketPrefix('l', hourMs)}${licenceId}`,
       );
-      const stored = await this.area.getMany([...rowKeys, ...licenceKeys]);
+      const stored = await this.storedBuckets([...rowKeys, ...licenceKeys]);
       const operations: AreaOperation[] = [...pending.operations.values()];
+      const written: Array<[string, string]> = [];
       let position = 0;
       for (const { figures } of pending.delta.rows.values()) {
         const key = rowKeys[position] as string;
         const merged = parseRowFigures(stored[position]);
         addRowFigures(merged, figures);
-        operations.push({ type: 'put', key, value: JSON.stringify(merged) });
+        written.push([key, JSON.stringify(merged)]);
         position += 1;
       }
       for (const { figures } of pending.delta.licences.values()) {
         const key = licenceKeys[position - rowKeys.length] as string;
         const merged = parseLicenceFigures(stored[position]);
         merged.peakSeats = Math.max(merged.peakSeats, figures.peakSeats);
-        operations.push({ type: 'put', key, value: JSON.stringify(merged) });
+        written.push([key, JSON.stringify(merged)]);
         position += 1;
       }
+      for (const [key, value] of written) operations.push({ type: 'put', key, value });
       await this.area.batch(operations);
+      if (this.writtenBuckets.size + written.length > MAX_WRITTEN_BUCKETS) this.writtenBuckets.clear();
+      for (const [key, value] of written) this.writtenBuckets.set(key, value);
       await this.prune(pending.horizonMs);
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
@@ -384,9 +400,28 @@ export class ReportIndex {
     }
   }
 
+  /** The stored values of these buckets: from what this index wrote, reading only the others. */
+  private async storedBuckets(keys: readonly string[]): Promise<Array<string | undefined>> {
+    const values: Array<string | undefined> = keys.map((key) => this.writtenBuckets.get(key));
+    const unknown: number[] = [];
+    values.forEach((value, position) => {
+      if (value === undefined) unknown.push(position);
+    });
+    if (unknown.length === 0) return values;
+    const read = await this.area.getMany(unknown.map((position) => keys[position] as string));
+    unknown.forEach((position, index) => {
+      values[position] = read[index];
+    });
+    return values;
+  }
+
   /** Drops the buckets older than the retention, at most once per hour of entry time. */
   private async prune(horizonMs: number): Promise<void> {
     if (horizonMs <= this.prunedBeforeMs) return;
+    for (const key of this.writtenBuckets.keys()) {
+      const kind = key.startsWith('r!') ? 'r' : 'l';
+      if (key < bucketPrefix(kind, horizonMs)) this.writtenBuckets.delete(key);
+    }
     await this.area.clear({ gte: 'r!', lt: bucketPrefix('r', horizonMs) });
     await this.area.clear({ gte: 'l!', lt: bucketPrefix('l', horizonMs) });
     this.prunedBeforeMs = horizonMs;

@@ -102,6 +102,34 @@ describe('report index (LevelDB)', () => {
     await index.close();
   });
 
+  it('reads a bucket once: later writes add to the value it wrote, with the same report as one write', async () => {
+    const area = storage.area('reports');
+    const readKeys: string[] = [];
+    const counted = {
+      ...area,
+      getMany: (keys: readonly string[]) => {
+        readKeys.push(...keys);
+        return area.getMany(keys);
+      },
+    };
+    const stepwise = await ReportIndex.open(counted, { retentionDays: 400 });
+    const run = workload();
+    for (let entry = 0; entry < run.applied.length; entry += 1) {
+      feed(stepwise, run, entry, entry + 1);
+      await stepwise.flush();
+    }
+    expect(readKeys.length).to.be.greaterThan(0);
+    expect(new Set(readKeys).size).to.equal(readKeys.length);
+    const whole = await ReportIndex.open(storage.area('reports-whole'), { retentionDays: 400 });
+    feed(whole, workload());
+    for (const kind of ['leases', 'usage'] as const) {
+      const query = leasesQuery({ kind, by: 'hour' });
+      const [a, b] = [await stepwise.query(query), await whole.query(query)];
+      expect(a.rows).to.deep.equal(b.rows);
+      expect(a.rows.length).to.be.greaterThan(0);
+    }
+  });
+
   it('keeps the history across a restart, and folds nothing twice when entries are applied again', async () => {
     const run = workload();
     let index = await ReportIndex.open(storage.area('reports'), { retentionDays: 400 });

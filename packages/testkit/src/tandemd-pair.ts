@@ -31,6 +31,8 @@ export interface PairOptions {
   insecure?: boolean;
   /** How long each node may take to listen (TandemdProcess's startTimeoutMs). */
   startTimeoutMs?: number;
+  /** Node's own options for each node, before tandemd's entry (the benchmark's `--cpu-prof`). */
+  nodeArguments?: Partial<Record<PairRole, string[]>>;
 }
 
 export type PairRole = 'main' | 'backup';
@@ -123,6 +125,9 @@ export class TandemdPair {
       ...(this.pki === null ? { insecure: true } : { pki: this.pki }),
       ...(this.options.echo === undefined ? {} : { echo: this.options.echo }),
       ...(this.options.startTimeoutMs === undefined ? {} : { startTimeoutMs: this.options.startTimeoutMs }),
+      ...(this.options.nodeArguments?.[role] === undefined
+        ? {}
+        : { nodeArguments: this.options.nodeArguments[role] }),
       overrides: {
         ...(this.options.overrides ?? {}),
         node: { peerListen: this.peerAddress(role), httpListen: this.httpAddress(role) },

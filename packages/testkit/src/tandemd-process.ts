@@ -46,6 +46,11 @@ export interface TandemdOptions {
    * on a loaded machine (the catch-up benchmark's main) needs more.
    */
   startTimeoutMs?: number;
+  /**
+   * Node's own options, before tandemd's entry (`--cpu-prof`, which NODE_OPTIONS does not accept
+   * in Node 20).
+   */
+  nodeArguments?: string[];
 }
 
 export interface LogLine {
@@ -119,6 +124,7 @@ export class TandemdProcess {
     const [command, ...args] = [
       ...(options.commandPrefix ?? []),
       process.execPath,
+      ...(options.nodeArguments ?? []),
       tandemdEntry(),
       '--config',
       configFile,
