@@ -84,6 +84,17 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
  */
 export const CONNECT_TIMEOUT_MS = 2000;
 
+/**
+ * A channel in grpc's reconnect backoff fails every call at once until its next attempt (up to
+ * 'grpc.max_reconnect_backoff_ms' away). A server that restarted on its address (a rolling upgrade,
+ * a hand-back to a node that just came back) is then unreachable for up to that long although it
+ * listens: a workstation that a leader sent to it used up its attempts on instant failures (the
+ * drain test, on a loaded machine). Such a channel is replaced before an attempt, so that the call
+ * connects now; at most once per this interval per server, so a server that is really down costs
+ * one refused connect per interval, not one per attempt.
+ */
+const REVIVE_INTERVAL_MS = 200;
+
 /** The longest a client waits when a server says it sends too many calls, per attempt. */
 const MAX_RATE_LIMIT_WAIT_MS = 5000;
 /** And in all, for one operation, before the rate limit is reported to the caller. */
@@ -131,6 +142,8 @@ interface Endpoint {
   channel: grpc.Channel;
   workstation: WorkstationServiceClient | null;
   admin: AdminServiceClient | null;
+  /** When this channel replaced one in reconnect backoff (#reviveIfBackingOff), or null. */
+  revivedAtMs: number | null;
 }
 
 interface NextTarget {
@@ -234,6 +247,7 @@ export class ClusterConnection extends EventEmitter {
       attempts += 1;
       let next: NextTarget;
       try {
+        this.#reviveIfBackingOff(address);
         const response = await attempt(address, { deadline: Date.now() + timeoutMs });
         const fenced = this.#fence(response.header, address);
         if (fenced === null) {
@@ -355,10 +369,23 @@ export class ClusterConnection extends EventEmitter {
       channel: new grpc.Channel(address, this.#credentials, CHANNEL_OPTIONS),
       workstation: null,
       admin: null,
+      revivedAtMs: null,
     };
     this.#endpoints.set(address, endpoint);
     this.#watch(address, endpoint);
     return endpoint;
+  }
+
+  /** Replaces the server's channel if it is in reconnect backoff (see REVIVE_INTERVAL_MS). */
+  #reviveIfBackingOff(address: string): void {
+    const endpoint = this.#endpoints.get(address);
+    if (endpoint === undefined) return;
+    if (endpoint.channel.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) return;
+    const nowMs = performance.now();
+    if (endpoint.revivedAtMs !== null && nowMs - endpoint.revivedAtMs < REVIVE_INTERVAL_MS) return;
+    const fresh = this.#openEndpoint(address);
+    fresh.revivedAtMs = nowMs;
+    endpoint.channel.close();
   }
 
   /** Follows a channel's state; one still connecting after CONNECT_TIMEOUT_MS is replaced. */

@@ -1,7 +1,15 @@
 // Free loopback ports for processes that must know their address before they start.
 import net from 'node:net';
 
-export function freePort(): Promise<number> {
+/**
+ * Ports this process already handed out. The kernel may give the same free port to two binds in a
+ * row once the first is closed (seen on a loaded CI machine: a pair's two nodes got one port), so
+ * a port is never handed out twice by one process.
+ */
+const handedOut = new Set<number>();
+const MAX_ATTEMPTS = 50;
+
+function bindOnce(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -14,4 +22,15 @@ export function freePort(): Promise<number> {
       });
     });
   });
+}
+
+/** A loopback port that was free a moment ago and that this process has not handed out before. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const port = await bindOnce();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no unused loopback port after ${MAX_ATTEMPTS} attempts`);
 }
