@@ -1,6 +1,7 @@
 // What the benchmark prints and records: one row per loop run, the side-by-side comparison with
 // etcd (ratio = Tandem's figure / etcd's figure, with the issue's target for each row), and plain
 // text tables. Pure functions, so that the formatting is tested without a cluster.
+import type { CapacityResult, CapacityStep } from './capacity.js';
 import type { CatchUpResult, MemoryResult } from './catch-up.js';
 import type { FailoverSummary } from './failover.js';
 import type { SeatsCheck, SystemName } from './seat-backend.js';
@@ -22,6 +23,7 @@ export interface SystemResults {
   failover?: FailoverSummary;
   catchUp?: CatchUpResult;
   memory?: MemoryResult;
+  capacity?: CapacityResult;
 }
 
 export interface ComparisonRow {
@@ -299,5 +301,71 @@ export function tlsCostTable(rows: TlsCostRow[]): string {
       `<= ${row.goalPercent}%: ${row.met === null ? '-' : row.met ? 'met' : 'NOT met'}`,
     ]),
     2,
+  );
+}
+
+/** Issue 13's capacity goal: renewals answered within this at the 99th percentile. */
+export const CAPACITY_P99_LIMIT_MS = 50;
+
+/** A step meets the goal: p99 under the limit, no error, no lease lost, every renewal due answered. */
+export function capacityStepPassed(step: CapacityStep, p99LimitMs = CAPACITY_P99_LIMIT_MS): boolean {
+  return (
+    step.latency.p99Ms < p99LimitMs &&
+    step.errors === 0 &&
+    step.lostLeases === 0 &&
+    step.renewals === step.renewalsDue &&
+    step.renewals > 0
+  );
+}
+
+/** The largest population whose step met the goal, or null when none did. */
+export function largestPassingCapacity(
+  steps: CapacityStep[],
+  p99LimitMs = CAPACITY_P99_LIMIT_MS,
+): number | null {
+  let largest: number | null = null;
+  for (const step of steps) {
+    if (capacityStepPassed(step, p99LimitMs) && (largest === null || step.workstations > largest)) {
+      largest = step.workstations;
+    }
+  }
+  return largest;
+}
+
+export function capacityTable(steps: CapacityStep[]): string {
+  return formatTable(
+    [
+      'workstations',
+      'renewals/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'errors',
+      'lost',
+      'late',
+      'main CPU%',
+      'backup CPU%',
+      'generator CPU%',
+      'generator loop p99/max ms',
+      'load',
+      'goal',
+    ],
+    steps.map((step) => [
+      String(step.workstations),
+      String(step.renewalsPerSecond),
+      String(step.latency.p50Ms),
+      String(step.latency.p99Ms),
+      String(step.latency.maxMs),
+      String(step.errors),
+      String(step.lostLeases),
+      String(step.lateSends),
+      figure(step.cpuPercent.main ?? null),
+      figure(step.cpuPercent.backup ?? null),
+      figure(step.cpuPercent.generator ?? null),
+      `${step.generatorEventLoop.p99Ms} / ${step.generatorEventLoop.maxMs}`,
+      step.loadAverage[0]?.toFixed(2) ?? '-',
+      capacityStepPassed(step) ? 'met' : 'NOT met',
+    ]),
+    0,
   );
 }
