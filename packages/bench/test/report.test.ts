@@ -54,6 +54,7 @@ describe('bench options', () => {
       'usage',
       'failover',
       'catch-up',
+      'capacity',
     ]);
     expect(plain.durationMs).to.equal(10_000);
     expect(plain.failoverRounds).to.equal(5);
