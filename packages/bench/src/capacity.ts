@@ -88,6 +88,8 @@ export interface CapacityStep {
   lateSends: number;
   /** CPU% per node (100 = one core) and of the load generator, over the window. */
   cpuPercent: Record<string, number>;
+  /** From each renewal's due time to when it was sent (all of it the generator's lateness). */
+  sendLag: LatencySummary;
   /** The load generator's event-loop delay over the window. */
   generatorEventLoop: { p99Ms: number; maxMs: number };
   loadAverage: number[];
@@ -114,6 +116,8 @@ interface Simulated {
 /** One step's measurement window: renewals due in [startMs, endMs). */
 class Window {
   readonly latency = new LatencyRecorder();
+  /** From each renewal's due time to its send: the load generator's own lateness. */
+  readonly sendLag = new LatencyRecorder();
   due = 0;
   renewals = 0;
   errors = 0;
@@ -258,6 +262,7 @@ export class CapacityRun {
       lostLeases: window.lost,
       lostLeasesTotal: this.#lostTotal,
       lateSends: window.late,
+      sendLag: window.sendLag.summary(),
       cpuPercent: cpu,
       generatorEventLoop: { p99Ms: toMs(eventLoop.percentile(99)), maxMs: toMs(eventLoop.max) },
       loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
@@ -268,6 +273,7 @@ export class CapacityRun {
     say(
       ` ${step.renewalsPerSecond} renewals/s; p50 ${step.latency.p50Ms} p99 ${step.latency.p99Ms} max ${step.latency.maxMs} ms; ` +
         `errors ${step.errors}, lost ${step.lostLeases}, late sends ${step.lateSends}; CPU ${cpuText}; ` +
+        `send lag p99 ${step.sendLag.p99Ms} max ${step.sendLag.maxMs} ms; ` +
         `generator event-loop delay p99 ${step.generatorEventLoop.p99Ms} max ${step.generatorEventLoop.maxMs} ms\n`,
     );
     for (const sample of step.errorSamples) say(`    error: ${sample}\n`);
@@ -360,6 +366,7 @@ export class CapacityRun {
     // As the client library renews: one request id for the renewal and its retries, ttlMs 0 (keep
     // the lease's TTL), no retry past the time the lease would have expired.
     const request = { requestId: randomUUID(), leaseId: simulated.leaseId, ttlMs: 0 };
+    window?.sendLag.recordMs(performance.now() - dueMs);
     try {
       const response = await client.connection.call(
         'RenewLease',

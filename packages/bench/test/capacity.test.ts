@@ -84,6 +84,7 @@ function step(workstations: number, p99Ms: number, errors = 0, lostLeases = 0): 
     lostLeases,
     lostLeasesTotal: lostLeases,
     lateSends: 0,
+    sendLag: { count: workstations * 3, p50Ms: 1, p99Ms: 3, maxMs: 9 },
     cpuPercent: { main: 40, backup: 20, generator: 10 },
     generatorEventLoop: { p99Ms: 12, maxMs: 30 },
     loadAverage: [2, 2, 2],
