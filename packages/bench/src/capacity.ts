@@ -27,7 +27,7 @@ import {
 import { CAPACITY_TTL_MS, RENEWAL_PERIOD_MS, RenewalSchedule } from './capacity-schedule.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { cpuPercent, cpuTicks, TICKS_PER_SECOND } from './process-cpu.js';
-import { capacityStepPassed } from './report.js';
+import { capacityStepSaturated, SATURATED_P99_MS } from './report.js';
 import { forEachLimited, type LicenceLayout } from './seat-backend.js';
 
 /** Renewals sent per timer turn at most, so that a late timer cannot block the loop for long. */
@@ -36,11 +36,6 @@ const MAX_SENDS_PER_TURN = 2000;
 const SETUP_IN_PARALLEL = 64;
 const ACQUIRE_ATTEMPTS = 5;
 const MAX_ERROR_SAMPLES = 5;
-/**
- * Steps in a row that miss the goal before no larger one is run: two, so that one step spoiled by
- * the shared machine's load does not end the search, while a saturated pair is not pushed on.
- */
-const MISSED_STEPS_TO_STOP = 2;
 /** How long a window's late answers are waited for after it closes. */
 const DRAIN_TIMEOUT_MS = 60_000;
 /** Event-loop delay sampling: fine enough to see a 10 ms stall. */
@@ -59,8 +54,6 @@ export interface CapacityOptions {
   clients: number;
   /** Process ids whose CPU% is reported (main and backup). */
   nodePids: Record<string, number>;
-  /** Stops stepping up after MISSED_STEPS_TO_STOP steps in a row miss this p99 (or have errors or lost leases). */
-  p99LimitMs: number;
   say: (text: string) => void;
 }
 
@@ -180,13 +173,15 @@ export class CapacityRun {
     const steps: CapacityStep[] = [];
     try {
       await this.#openPool();
-      let missedInARow = 0;
       for (const workstations of this.options.steps) {
         const step = await this.#step(workstations);
         steps.push(step);
-        missedInARow = capacityStepPassed(step, this.options.p99LimitMs) ? 0 : missedInARow + 1;
-        if (missedInARow >= MISSED_STEPS_TO_STOP) {
-          this.options.say(`  ${MISSED_STEPS_TO_STOP} steps in a row miss the goal: no larger step is run\n`);
+        // A step that merely misses the p99 goal does not end the search: on a shared machine one
+        // step can be spoiled by others' load. A saturated pair is not pushed further.
+        if (capacityStepSaturated(step)) {
+          this.options.say(
+            `  past saturation (an error, a lost lease, a renewal unanswered, or p99 of ${SATURATED_P99_MS} ms or more): no larger step is run\n`,
+          );
           break;
         }
       }

@@ -336,7 +336,6 @@ async function benchCapacity(): Promise<void> {
         measuredMs: options.capacityDurationMs,
         clients: options.capacityClients,
         nodePids: { main: pair.node('main').pid, backup: pair.node('backup').pid },
-        p99LimitMs: CAPACITY_P99_LIMIT_MS,
         say,
       });
       const seats = await backend.seatsInUse();

@@ -318,6 +318,19 @@ export function capacityStepPassed(step: CapacityStep, p99LimitMs = CAPACITY_P99
   );
 }
 
+/** A p99 past which a capacity step counts as saturated: a fifth of the renewal period. */
+export const SATURATED_P99_MS = 2000;
+
+/** The pair did not keep up: an error, a lost lease, a renewal left unanswered, or p99 past SATURATED_P99_MS. */
+export function capacityStepSaturated(step: CapacityStep): boolean {
+  return (
+    step.errors > 0 ||
+    step.lostLeases > 0 ||
+    step.renewals < step.renewalsDue ||
+    step.latency.p99Ms >= SATURATED_P99_MS
+  );
+}
+
 /** The largest population whose step met the goal, or null when none did. */
 export function largestPassingCapacity(
   steps: CapacityStep[],

@@ -4,7 +4,12 @@ import { BenchOptionsError, parseBenchOptions } from '../src/bench-options.js';
 import type { CapacityStep } from '../src/capacity.js';
 import { RenewalSchedule } from '../src/capacity-schedule.js';
 import { cpuPercent } from '../src/process-cpu.js';
-import { capacityStepPassed, capacityTable, largestPassingCapacity } from '../src/report.js';
+import {
+  capacityStepPassed,
+  capacityStepSaturated,
+  capacityTable,
+  largestPassingCapacity,
+} from '../src/report.js';
 
 describe('renewal schedule', () => {
   it('spreads N renewals evenly over the period, each position once per period, in order', () => {
@@ -98,6 +103,14 @@ describe('capacity verdict', () => {
     expect(capacityStepPassed(step(1000, 10, 1))).to.equal(false);
     expect(capacityStepPassed(step(1000, 10, 0, 1))).to.equal(false);
     expect(capacityStepPassed({ ...step(1000, 10), renewals: 0, renewalsDue: 0 })).to.equal(false);
+  });
+
+  it('calls a step saturated only when the pair did not keep up, not when it merely missed the p99', () => {
+    expect(capacityStepSaturated(step(1000, 80))).to.equal(false);
+    expect(capacityStepSaturated(step(1000, 2000))).to.equal(true);
+    expect(capacityStepSaturated(step(1000, 10, 1))).to.equal(true);
+    expect(capacityStepSaturated(step(1000, 10, 0, 1))).to.equal(true);
+    expect(capacityStepSaturated({ ...step(1000, 10), renewals: 2999 })).to.equal(true);
   });
 
   it('answers with the largest population that met it', () => {

@@ -68,7 +68,6 @@ describe('bench smoke run', function () {
         measuredMs: 2000,
         clients: 4,
         nodePids: { main: node.pid },
-        p99LimitMs: 50,
         say: () => {},
       });
       expect(result.steps).to.have.length(1);
