@@ -168,7 +168,7 @@ export class CapacityRun {
     }
   }
 
-  /** Every step in turn; stops after the first that misses the goal. Always gives the leases back. */
+  /** Every step in turn, until one is saturated; then gives every lease back. */
   async run(): Promise<CapacityResult> {
     const steps: CapacityStep[] = [];
     try {
@@ -185,12 +185,14 @@ export class CapacityRun {
           break;
         }
       }
-    } finally {
       this.#stopRenewing();
+      const { released, releaseErrors } = await this.#releaseAll();
+      return { steps, released, releaseErrors };
+    } finally {
+      // On a failed step the leases are left to the pair, which the caller stops.
+      this.#stopRenewing();
+      for (const client of this.#pool) client.close();
     }
-    const { released, releaseErrors } = await this.#releaseAll();
-    for (const client of this.#pool) client.close();
-    return { steps, released, releaseErrors };
   }
 
   async #openPool(): Promise<void> {
