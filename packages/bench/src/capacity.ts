@@ -72,9 +72,18 @@ export interface CapacityStep {
   /** From each renewal's due time to its answer; errors excluded. */
   latency: LatencySummary;
   errors: number;
+  /** Up to MAX_ERROR_SAMPLES messages, the window's first, then the rest of the step's. */
   errorSamples: string[];
-  /** Renewals due in the window answered lease_not_found. */
+  /**
+   * Leases lost during the step: renewals answered lease_not_found from the start of its
+   * acquisitions to the end of its window (a lease whose renewals failed for a whole TTL, in the
+   * warm-up or while the step's new leases were being acquired, is lost too).
+   */
   lostLeases: number;
+  /** Renewals that failed (not lost) during the step: acquisitions, warm-up and window. */
+  errorsInStep: number;
+  /** How long acquiring the step's new leases took (the earlier ones renewing meanwhile). */
+  acquireMs: number;
   /** Leases lost since the workload began (warm-ups included). */
   lostLeasesTotal: number;
   /** Renewals due while the workstation's previous one was still unanswered (sent after it). */
@@ -114,7 +123,6 @@ class Window {
   due = 0;
   renewals = 0;
   errors = 0;
-  lost = 0;
   late = 0;
   outstanding = 0;
   readonly errorSamples = new Set<string>();
@@ -160,6 +168,9 @@ export class CapacityRun {
   #timer: NodeJS.Timeout | null = null;
   #window: Window | null = null;
   #lostTotal = 0;
+  #errorsTotal = 0;
+  /** Error messages seen during the current step, window or not. */
+  readonly #stepErrorSamples = new Set<string>();
   #activatedLicences = 0;
 
   constructor(private readonly options: CapacityOptions) {
@@ -210,11 +221,17 @@ export class CapacityRun {
     const { say, clients, measuredMs } = this.options;
     const licences = Math.ceil(workstations / clients);
     await this.#activateUpTo(licences);
+    const lostBefore = this.#lostTotal;
+    const errorsBefore = this.#errorsTotal;
+    this.#stepErrorSamples.clear();
     const added = workstations - this.#simulated.length;
     say(`  ${workstations} workstations: acquiring ${added} leases ...`);
     const acquireStartedMs = performance.now();
     await this.#acquireUpTo(workstations);
-    say(` ${Math.round(performance.now() - acquireStartedMs)} ms; warm-up ${RENEWAL_PERIOD_MS} ms ...`);
+    const acquireMs = Math.round(performance.now() - acquireStartedMs);
+    const lostAcquiring = this.#lostTotal - lostBefore;
+    say(` ${acquireMs} ms${lostAcquiring > 0 ? ` (${lostAcquiring} leases lost meanwhile)` : ''};`);
+    say(` warm-up ${RENEWAL_PERIOD_MS} ms ...`);
     this.#schedule.resize(workstations, performance.now());
     this.#arm();
     await sleep(RENEWAL_PERIOD_MS);
@@ -255,8 +272,13 @@ export class CapacityRun {
       renewalsPerSecond: Math.round((window.renewals / measuredMs) * 1000),
       latency: window.latency.summary(),
       errors: window.errors,
-      errorSamples: [...window.errorSamples],
-      lostLeases: window.lost,
+      errorSamples: [...new Set([...window.errorSamples, ...this.#stepErrorSamples])].slice(
+        0,
+        MAX_ERROR_SAMPLES,
+      ),
+      lostLeases: this.#lostTotal - lostBefore,
+      acquireMs,
+      errorsInStep: this.#errorsTotal - errorsBefore,
       lostLeasesTotal: this.#lostTotal,
       lateSends: window.late,
       sendLag: window.sendLag.summary(),
@@ -269,7 +291,7 @@ export class CapacityRun {
       .join(', ');
     say(
       ` ${step.renewalsPerSecond} renewals/s; p50 ${step.latency.p50Ms} p99 ${step.latency.p99Ms} max ${step.latency.maxMs} ms; ` +
-        `errors ${step.errors}, lost ${step.lostLeases}, late sends ${step.lateSends}; CPU ${cpuText}; ` +
+        `errors ${step.errors} (${step.errorsInStep} in the whole step), leases lost in the step ${step.lostLeases}, late sends ${step.lateSends}; CPU ${cpuText}; ` +
         `send lag p99 ${step.sendLag.p99Ms} max ${step.sendLag.maxMs} ms; ` +
         `generator event-loop delay p99 ${step.generatorEventLoop.p99Ms} max ${step.generatorEventLoop.maxMs} ms\n`,
     );
@@ -382,10 +404,13 @@ export class CapacityRun {
       if (error instanceof NotFoundError) {
         simulated.lost = true;
         this.#lostTotal += 1;
-        if (window !== null) window.lost += 1;
-      } else if (window !== null) {
-        window.errors += 1;
-        if (window.errorSamples.size < MAX_ERROR_SAMPLES) window.errorSamples.add(describe(error));
+      } else {
+        this.#errorsTotal += 1;
+        if (this.#stepErrorSamples.size < MAX_ERROR_SAMPLES) this.#stepErrorSamples.add(describe(error));
+        if (window !== null) {
+          window.errors += 1;
+          if (window.errorSamples.size < MAX_ERROR_SAMPLES) window.errorSamples.add(describe(error));
+        }
       }
     } finally {
       simulated.inFlight = false;

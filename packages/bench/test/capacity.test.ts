@@ -87,6 +87,8 @@ function step(workstations: number, p99Ms: number, errors = 0, lostLeases = 0): 
     errors,
     errorSamples: [],
     lostLeases,
+    acquireMs: 1000,
+    errorsInStep: errors,
     lostLeasesTotal: lostLeases,
     lateSends: 0,
     sendLag: { count: workstations * 3, p50Ms: 1, p99Ms: 3, maxMs: 9 },
