@@ -11,6 +11,7 @@ export const WORKLOAD_NAMES = [
   'failover',
   'handover',
   'catch-up',
+  'capacity',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 export type SeatWorkloadName = 'spread' | 'contended' | 'denials';
@@ -56,8 +57,24 @@ export interface BenchOptions {
   failoverWorkstations: number;
   catchUpEntries: number;
   liveLeases: number;
+  /** Capacity: the population sizes, increasing; each step grows the one before. */
+  capacityWorkstations: number[];
+  /** Capacity: the measured window of each step, after a warm-up of one renewal period. */
+  capacityDurationMs: number;
+  /** Capacity: the pool of real clients the simulated workstations share. */
+  capacityClients: number;
   output: string;
 }
+
+/** The most simulated workstations of a capacity step. */
+export const MAX_CAPACITY_WORKSTATIONS = 200_000;
+export const MAX_CAPACITY_CLIENTS = 512;
+/**
+ * Simulated workstations per pool client at most: 1,000 renew 100 times a second through one
+ * identity, half of tandemd's default per-identity rate limit (200 calls/s), so that the limit
+ * never shapes the figures.
+ */
+export const MAX_WORKSTATIONS_PER_CAPACITY_CLIENT = 1000;
 
 export class BenchOptionsError extends Error {
   constructor(
@@ -109,6 +126,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'failover-workstations': { type: 'string', default: '64' },
       'catch-up-entries': { type: 'string' },
       'live-leases': { type: 'string' },
+      'capacity-workstations': { type: 'string' },
+      'capacity-duration-ms': { type: 'string' },
+      'capacity-clients': { type: 'string', default: '64' },
       output: { type: 'string', default: 'bench-results.json' },
     },
   });
@@ -142,7 +162,11 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   if (
     tlsCost &&
     [...workloads].some(
-      (workload) => workload === 'failover' || workload === 'handover' || workload === 'catch-up',
+      (workload) =>
+        workload === 'failover' ||
+        workload === 'handover' ||
+        workload === 'catch-up' ||
+        workload === 'capacity',
     )
   ) {
     throw new BenchOptionsError(
@@ -167,6 +191,33 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     0,
     catchUpEntries,
   );
+  const capacityClients = integerFlag(
+    'capacity-clients',
+    values['capacity-clients'] ?? '64',
+    1,
+    MAX_CAPACITY_CLIENTS,
+  );
+  const capacityWorkstations = (
+    values['capacity-workstations'] ?? (quick ? '500,1000' : '1000,2000,4000,8000,16000,32000')
+  )
+    .split(',')
+    .map((text) => integerFlag('capacity-workstations', text, 1, MAX_CAPACITY_WORKSTATIONS));
+  capacityWorkstations.forEach((workstations, index) => {
+    const before = capacityWorkstations[index - 1];
+    if (before !== undefined && workstations <= before) {
+      throw new BenchOptionsError(
+        'capacity-workstations',
+        `steps must increase (${before} then ${workstations})`,
+      );
+    }
+    if (workstations > capacityClients * MAX_WORKSTATIONS_PER_CAPACITY_CLIENT) {
+      throw new BenchOptionsError(
+        'capacity-workstations',
+        `${workstations} needs at least ${Math.ceil(workstations / MAX_WORKSTATIONS_PER_CAPACITY_CLIENT)} pool clients (--capacity-clients ${capacityClients}): ` +
+          `at most ${MAX_WORKSTATIONS_PER_CAPACITY_CLIENT} simulated workstations share one`,
+      );
+    }
+  });
   return {
     workloads,
     etcd,
@@ -191,6 +242,14 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     ),
     catchUpEntries,
     liveLeases,
+    capacityWorkstations,
+    capacityDurationMs: integerFlag(
+      'capacity-duration-ms',
+      values['capacity-duration-ms'] ?? (quick ? '5000' : '30000'),
+      1000,
+      3_600_000,
+    ),
+    capacityClients,
     output: values.output ?? 'bench-results.json',
   };
 }

@@ -7,6 +7,8 @@
 // - with --etcd: the same spread, contended, denials and failover against a 3-member etcd
 //   cluster in the same run (each Tandem run followed at once by the same etcd run), and
 //   Tandem's figure, etcd's figure and their ratio per workload.
+// - capacity: how many workstations one pair serves at a 30 s TTL (renewal every 10 s, open loop)
+//   with p99 under 50 ms, the population stepped up on a fresh pair;
 // Figures are printed and written to bench-results.json, never asserted: tests assert behaviour.
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import {
   parseBenchOptions,
   type WorkloadName,
 } from './bench-options.js';
+import { runCapacity } from './capacity.js';
 import { runCatchUpAndMemory } from './catch-up.js';
 import { monotonicMicroseconds, PROFILED_RUNS_FILE, type ProfiledRun } from './cpu-profile-summary.js';
 import { EtcdBackend } from './etcd-backend.js';
@@ -26,11 +29,14 @@ import { type FailoverCluster, type FailoverRound, runFailoverRound, summarizeFa
 import { type HandoverRound, handoverLines, runHandoverRound, summarizeHandover } from './handover.js';
 import { guardDirectory, releaseDirectory } from './process-guard.js';
 import {
+  CAPACITY_P99_LIMIT_MS,
   type ComparisonRow,
+  capacityTable,
   compareSystems,
   compareTlsCost,
   comparisonTable,
   failoverLines,
+  largestPassingCapacity,
   type RunRow,
   runsTable,
   type SystemResults,
@@ -65,7 +71,8 @@ const totalSteps =
     options.workstations.length +
   (has('failover') ? 1 : 0) +
   (has('handover') ? 1 : 0) +
-  (has('catch-up') ? 1 : 0);
+  (has('catch-up') ? 1 : 0) +
+  (has('capacity') ? 1 : 0);
 let step = 0;
 const stepLabel = () => {
   step += 1;
@@ -392,6 +399,42 @@ async function benchHandover(): Promise<void> {
   );
 }
 
+/** The capacity steps on a pair of their own, started fresh so that the loops leave nothing behind. */
+async function benchCapacity(): Promise<void> {
+  say(
+    `${stepLabel()} tandem capacity: ${options.capacityWorkstations.join(', ')} workstations, lease TTL 30 s, ` +
+      `renewal every 10 s by the clock (open loop), through ${options.capacityClients} pool clients; ` +
+      `${options.capacityDurationMs} ms measured after a 10 s warm-up per step; ${security}\n`,
+  );
+  await withTandemPair(
+    'capacity',
+    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir },
+    async (pair) => {
+      const backend = new TandemBackend(pair.servers, pair.pki);
+      try {
+        const capacity = await runCapacity({
+          servers: pair.servers,
+          pki: pair.pki,
+          activate: (licences) => backend.activate(licences),
+          steps: options.capacityWorkstations,
+          measuredMs: options.capacityDurationMs,
+          clients: options.capacityClients,
+          nodePids: { main: pair.node('main').pid, backup: pair.node('backup').pid },
+          say,
+        });
+        const seats = await backend.seatsInUse();
+        tandem.capacity = capacity;
+        say(
+          `  released ${capacity.released} leases (${capacity.releaseErrors} errors); ` +
+            `seats back to zero: ${seats.seatsInUse === 0 && seats.holders === 0 ? 'yes' : `NO (${seats.seatsInUse} seats, ${seats.holders} holders)`}\n`,
+        );
+      } finally {
+        backend.close();
+      }
+    },
+  );
+}
+
 async function benchCatchUp(): Promise<void> {
   say(`${stepLabel()} tandem catch-up and memory\n`);
   const { catchUp, memory } = await runCatchUpAndMemory({
@@ -417,6 +460,10 @@ if (has('handover')) {
   await benchHandover();
   await writeResults();
 }
+if (has('capacity')) {
+  await benchCapacity();
+  await writeResults();
+}
 if (has('catch-up')) {
   await benchCatchUp();
   await writeResults();
@@ -439,6 +486,19 @@ if (tandem.memory !== undefined) {
   say(
     `memory: main ${tandem.memory.mainRssMb} MB, backup ${tandem.memory.backupRssMb} MB RSS ` +
       `with ${tandem.memory.liveLeases} live leases and ${tandem.memory.logEntries} log entries\n`,
+  );
+}
+if (tandem.capacity !== undefined) {
+  const { steps } = tandem.capacity;
+  say(
+    `\ncapacity (lease TTL 30 s, renewal every 10 s, open loop; latency from each renewal's due time; ` +
+      `CPU% 100 = one core):\n${capacityTable(steps)}\n`,
+  );
+  const largest = largestPassingCapacity(steps);
+  say(
+    largest === null
+      ? `no step had p99 under ${CAPACITY_P99_LIMIT_MS} ms with no errors and no lost lease\n`
+      : `largest population with p99 under ${CAPACITY_P99_LIMIT_MS} ms, no errors, no lost lease: ${largest} workstations\n`,
   );
 }
 const targets = tandemTargets(tandem);

@@ -1,6 +1,7 @@
 // What the benchmark prints and records: one row per loop run, the side-by-side comparison with
 // etcd (ratio = Tandem's figure / etcd's figure, with the issue's target for each row), and plain
 // text tables. Pure functions, so that the formatting is tested without a cluster.
+import type { CapacityResult, CapacityStep } from './capacity.js';
 import type { CatchUpResult, MemoryResult } from './catch-up.js';
 import type { FailoverSummary } from './failover.js';
 import type { HandoverSummary } from './handover.js';
@@ -25,6 +26,7 @@ export interface SystemResults {
   handover?: HandoverSummary;
   catchUp?: CatchUpResult;
   memory?: MemoryResult;
+  capacity?: CapacityResult;
 }
 
 export interface ComparisonRow {
@@ -302,5 +304,88 @@ export function tlsCostTable(rows: TlsCostRow[]): string {
       `<= ${row.goalPercent}%: ${row.met === null ? '-' : row.met ? 'met' : 'NOT met'}`,
     ]),
     2,
+  );
+}
+
+/** Issue 13's capacity goal: renewals answered within this at the 99th percentile. */
+export const CAPACITY_P99_LIMIT_MS = 50;
+
+/** A step meets the goal: p99 under the limit, no error, no lease lost, every renewal due answered. */
+export function capacityStepPassed(step: CapacityStep, p99LimitMs = CAPACITY_P99_LIMIT_MS): boolean {
+  return (
+    step.latency.p99Ms < p99LimitMs &&
+    step.errors === 0 &&
+    step.lostLeases === 0 &&
+    step.renewals === step.renewalsDue &&
+    step.renewals > 0
+  );
+}
+
+/** A p99 past which a capacity step counts as saturated: a fifth of the renewal period. */
+export const SATURATED_P99_MS = 2000;
+
+/** The pair did not keep up: an error, a lost lease, a renewal left unanswered, or p99 past SATURATED_P99_MS. */
+export function capacityStepSaturated(step: CapacityStep): boolean {
+  return (
+    step.errors > 0 ||
+    step.lostLeases > 0 ||
+    step.renewals < step.renewalsDue ||
+    step.latency.p99Ms >= SATURATED_P99_MS
+  );
+}
+
+/** The largest population whose step met the goal, or null when none did. */
+export function largestPassingCapacity(
+  steps: CapacityStep[],
+  p99LimitMs = CAPACITY_P99_LIMIT_MS,
+): number | null {
+  let largest: number | null = null;
+  for (const step of steps) {
+    if (capacityStepPassed(step, p99LimitMs) && (largest === null || step.workstations > largest)) {
+      largest = step.workstations;
+    }
+  }
+  return largest;
+}
+
+export function capacityTable(steps: CapacityStep[]): string {
+  return formatTable(
+    [
+      'workstations',
+      'renewals/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'errors (step)',
+      'lost',
+      'late',
+      'acquire s',
+      'main CPU%',
+      'backup CPU%',
+      'generator CPU%',
+      'send lag p99 ms',
+      'generator loop p99/max ms',
+      'load',
+      'goal',
+    ],
+    steps.map((step) => [
+      String(step.workstations),
+      String(step.renewalsPerSecond),
+      String(step.latency.p50Ms),
+      String(step.latency.p99Ms),
+      String(step.latency.maxMs),
+      `${step.errors} (${step.errorsInStep})`,
+      String(step.lostLeases),
+      String(step.lateSends),
+      (step.acquireMs / 1000).toFixed(1),
+      figure(step.cpuPercent.main ?? null),
+      figure(step.cpuPercent.backup ?? null),
+      figure(step.cpuPercent.generator ?? null),
+      String(step.sendLag.p99Ms),
+      `${step.generatorEventLoop.p99Ms} / ${step.generatorEventLoop.maxMs}`,
+      step.loadAverage[0]?.toFixed(2) ?? '-',
+      capacityStepPassed(step) ? 'met' : 'NOT met',
+    ]),
+    0,
   );
 }

@@ -55,6 +55,7 @@ describe('bench options', () => {
       'failover',
       'handover',
       'catch-up',
+      'capacity',
     ]);
     expect(plain.durationMs).to.equal(10_000);
     expect(plain.failoverRounds).to.equal(5);
