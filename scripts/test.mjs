@@ -222,7 +222,12 @@ if (quick) {
     lane: 'alone',
     limitMinutes: LIMIT_MINUTES.crossProcess,
     directory: root,
-    args: ['--config', '.mocharc.root.json', '--ignore', 'test/netns/**'],
+    // --exit: since the drain work landed, this process sometimes hangs after its summary, in
+    // Node's own teardown (gdb: FreeEnvironment -> CleanupHandles spinning on uv_run with a
+    // request still pending and no handle, no socket and no child process left), seen in two CI
+    // runs of two and once in four local runs with CI=true. Not yet explained; the real tandemd
+    // processes the tests start do exit (the SIGTERM tests check their exit code).
+    args: ['--config', '.mocharc.root.json', '--ignore', 'test/netns/**', '--exit'],
   });
   // Its counts are worth seeing apart: it needs root, and in CI it must run rather than skip.
   suites.push({
