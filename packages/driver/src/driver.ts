@@ -122,6 +122,14 @@ type WriteInFlight = ReadyWrite | { kind: 'compaction'; job: SnapshotJob; snapsh
 
 /** Far more Readies than one input can cause; see pump(). */
 const MAX_READIES_PER_PUMP = 100_000;
+/**
+ * Committed entries one turn applies before it lets other events in (scheduler.later): a node
+ * replaying its log after a restart, or catching up thousands of entries, would otherwise hold its
+ * thread for seconds, and the peer's TLS handshake, its appends and the clients' calls would all
+ * wait behind it. The core hands out at most this many per Ready too, unless the options say
+ * otherwise.
+ */
+export const APPLY_ENTRIES_PER_TURN = 512;
 
 export class Driver<S extends StateMachine> {
   readonly raft: RaftNode;
@@ -136,6 +144,10 @@ export class Driver<S extends StateMachine> {
   private pumping = false;
   private pumpAgain = false;
   private pumpRequested = false;
+  /** Entries applied since this turn began (see APPLY_ENTRIES_PER_TURN). */
+  private appliedThisTurn = 0;
+  /** A pump is scheduled in a later turn, after a turn applied its share. */
+  private resumeScheduled = false;
   private stopped = false;
   private fatalError: Error | null = null;
   private afterStop: (() => void) | null = null;
@@ -204,7 +216,11 @@ export class Driver<S extends StateMachine> {
     this.lastTimestampMs = this.sm.clockMs;
     // The backup describes each solo entry it offers for a merge with its own ledger's answer.
     this.raft = new RaftNode(
-      { ...options.raft, describeMergedEntry: (entry) => this.sm.describeForMerge(entry) },
+      {
+        maxCommittedEntriesPerReady: APPLY_ENTRIES_PER_TURN,
+        ...options.raft,
+        describeMergedEntry: (entry) => this.sm.describeForMerge(entry),
+      },
       initial,
     );
   }
@@ -518,6 +534,7 @@ export class Driver<S extends StateMachine> {
       return;
     }
     this.pumping = true;
+    this.appliedThisTurn = 0;
     try {
       do {
         this.pumpAgain = false;
@@ -541,6 +558,10 @@ export class Driver<S extends StateMachine> {
           `${readies} Readies in one pump (role ${status.role}, term ${status.term}, commit ${status.commitIndex}, last ${status.lastIndex})`,
         );
       }
+      if (this.appliedThisTurn >= APPLY_ENTRIES_PER_TURN) {
+        this.resumeInLaterTurn();
+        return;
+      }
       this.proposeQueued();
       if (!this.raft.hasReady()) {
         this.maybeCompact();
@@ -548,6 +569,16 @@ export class Driver<S extends StateMachine> {
       }
       this.handleReady(this.raft.ready());
     }
+  }
+
+  /** Goes on with the Readies after the messages, calls and writes already waiting. */
+  private resumeInLaterTurn(): void {
+    if (this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    this.options.scheduler.later(() => {
+      this.resumeScheduled = false;
+      if (this.serving) this.pump();
+    });
   }
 
   private handleReady(ready: Ready): void {
@@ -680,6 +711,7 @@ export class Driver<S extends StateMachine> {
   }
 
   private applyEntries(entries: Entry[]): void {
+    this.appliedThisTurn += entries.length;
     for (const entry of entries) {
       this.logHashes.extend(entry);
       this.appliedLogBytes += entry.data.byteLength + LOG_ENTRY_OVERHEAD_BYTES;
