@@ -1,5 +1,11 @@
 // status | verify | snapshot | cluster transfer-leadership | cluster drain | cluster undrain.
-import { collectStatus, collectVerify, type StatusReport, type VerifyReport } from './cluster-report.js';
+import {
+  collectStatus,
+  collectVerify,
+  type StatusNode,
+  type StatusReport,
+  type VerifyReport,
+} from './cluster-report.js';
 import { ExitCode } from './exit-codes.js';
 import type { Session } from './session.js';
 import { formatTable } from './table.js';
@@ -9,6 +15,18 @@ const SHORT_HASH_LENGTH = 12;
 
 function shortHash(hash: string | null): string | null {
   return hash === null ? null : hash.slice(0, SHORT_HASH_LENGTH);
+}
+
+/**
+ * A status row's hash, with the index it is of when that is not the applied index (0: a node from
+ * before state_hash_index, whose hash is of its applied index).
+ */
+function statusHash(node: StatusNode): string | null {
+  const hash = shortHash(node.stateHash);
+  const index = node.stateHashIndex;
+  if (hash === null || hash === '' || index === null || index === 0 || index === node.appliedIndex)
+    return hash;
+  return `${hash}@${node.stateHashIndex}`;
 }
 
 export function statusTable(report: StatusReport): string {
@@ -24,7 +42,7 @@ export function statusTable(report: StatusReport): string {
       node.appliedIndex,
       node.lagEntries,
       node.inSync,
-      shortHash(node.stateHash),
+      statusHash(node),
       node.security,
     ]),
   );

@@ -16,6 +16,8 @@ export interface StatusNode {
   commitIndex: number | null;
   appliedIndex: number | null;
   stateHash: string | null;
+  /** The applied index stateHash is of (a busy node hashes at most every few seconds). */
+  stateHashIndex: number | null;
   lastIndex: number | null;
   inSync: boolean | null;
   lagEntries: number | null;
@@ -78,6 +80,7 @@ function unreachable(address: string, error: string | null, known: NodeStatusVie
     commitIndex: null,
     appliedIndex: null,
     stateHash: null,
+    stateHashIndex: null,
     lastIndex: null,
     inSync: known?.inSync ?? null,
     lagEntries: null,
@@ -107,6 +110,7 @@ function answeredNode(
     commitIndex: self.commitIndex,
     appliedIndex: self.appliedIndex,
     stateHash: self.stateHash,
+    stateHashIndex: self.stateHashIndex,
     lastIndex: self.lastIndex,
     inSync: view.inSync,
     lagEntries: view.lagEntries,

@@ -319,6 +319,35 @@ describe('tandemctl commands against scripted servers', () => {
     expect(report.nodes[0]).to.include({ id: 'main', security: 'insecure' });
   });
 
+  it('status shows the index a state hash is of when it is not the applied index', async () => {
+    const main = await admin({
+      ClusterStatus: () => ({
+        response: {
+          header: header(2, 'main', 'NODE_STATE_LEADER', 'ROLE_MAIN'),
+          nodes: [
+            nodeStatus({
+              id: 'main',
+              state: 'NODE_STATE_LEADER',
+              term: 2,
+              stateHashIndex: 7,
+              appliedIndex: 10,
+            }),
+          ],
+          leaderId: 'main',
+        },
+      }),
+    });
+    const table = captureIo();
+    expect(await run([...credentials, '--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
+    expect(table.out().trimEnd().split('\n')[1]).to.match(/\s10\s+0\s+yes\s+hash-a@7\s+tls$/);
+    const json = captureIo();
+    expect(await run([...credentials, '--servers', main.address, '--json', 'status'], json)).to.equal(
+      ExitCode.ok,
+    );
+    const report = JSON.parse(json.out()) as { nodes: Array<Record<string, unknown>> };
+    expect(report.nodes[0]).to.include({ stateHash: 'hash-a', stateHashIndex: 7, appliedIndex: 10 });
+  });
+
   it("status flags the leader's open incidents, in the table and in --json", async () => {
     const main = await admin({
       ClusterStatus: () => ({

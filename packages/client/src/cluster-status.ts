@@ -13,6 +13,8 @@ export interface NodeStatusView {
   commitIndex: number;
   appliedIndex: number;
   stateHash: string;
+  /** The applied index stateHash is of: a busy node hashes at most every few seconds for Status. */
+  stateHashIndex: number;
   lastIndex: number;
   snapshotIndex: number;
   inSync: boolean;
@@ -105,6 +107,7 @@ export function nodeStatusFromWire(status: NodeStatus__Output): NodeStatusView {
     commitIndex: status.commitIndex,
     appliedIndex: status.appliedIndex,
     stateHash: status.stateHash,
+    stateHashIndex: status.stateHashIndex,
     lastIndex: status.lastIndex,
     snapshotIndex: status.snapshotIndex,
     inSync: status.inSync,

@@ -93,18 +93,42 @@ function describeFile(bytes: Uint8Array | null | undefined): Pick<AuditEvent, 'l
 
 export const VERSION = '0.1.0';
 
+/**
+ * How old the state hash in a Status answer may be while the ledger changes. The hash covers the
+ * whole ledger (tens of milliseconds at 100,000 leases); the console, monitoring and `tandemctl
+ * status --watch` ask for Status every second or more often, and a busy node would otherwise hash
+ * its whole ledger for each of them (a main catching up after a restart spent a quarter of its CPU
+ * on it while a poller waited for it to lead). Verify and Snapshot still hash the present state.
+ */
+export const STATUS_STATE_HASH_MAX_AGE_MS = 5_000;
+
 /** The state hash is a sha256 over the whole ledger: compute it once per applied index. */
 export class StateHashCache {
   private index = -1;
   private hash = '';
-  constructor(private readonly replica: Replica) {}
+  private computedAtMs = Number.NEGATIVE_INFINITY;
+  constructor(
+    private readonly replica: Replica,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  /** The hash of the ledger as applied now. */
   current(): { index: number; hash: string } {
     const index = this.replica.ledger.appliedIndex;
     if (index !== this.index) {
       this.hash = this.replica.ledger.stateHash();
       this.index = index;
+      this.computedAtMs = this.nowMs();
     }
     return { index, hash: this.hash };
+  }
+
+  /** The last hash computed, with its index, if it is at most STATUS_STATE_HASH_MAX_AGE_MS old. */
+  recent(): { index: number; hash: string } {
+    if (this.nowMs() - this.computedAtMs <= STATUS_STATE_HASH_MAX_AGE_MS) {
+      return { index: this.index, hash: this.hash };
+    }
+    return this.current();
   }
 }
 
@@ -178,7 +202,7 @@ export function adminService(
 
   const selfStatus = (): NodeStatus => {
     const status = replica.status();
-    const { hash } = hashes.current();
+    const { hash, index: hashIndex } = hashes.recent();
     return {
       id: config.node.id,
       address: config.node.advertise,
@@ -188,6 +212,7 @@ export function adminService(
       commitIndex: status.commitIndex,
       appliedIndex: status.appliedIndex,
       stateHash: hash,
+      stateHashIndex: hashIndex,
       lastIndex: status.lastIndex,
       snapshotIndex: status.snapshotIndex,
       inSync: status.configuration.inSync.includes(config.node.id),
@@ -225,6 +250,7 @@ export function adminService(
       commitIndex: 0,
       appliedIndex: 0,
       stateHash: '',
+      stateHashIndex: 0,
       lastIndex: 0,
       snapshotIndex: 0,
       inSync: status.configuration.inSync.includes(peer.id),

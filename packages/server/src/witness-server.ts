@@ -397,6 +397,7 @@ export class WitnessServer {
       commitIndex: 0,
       appliedIndex: 0,
       stateHash: '',
+      stateHashIndex: 0,
       lastIndex: 0,
       snapshotIndex: 0,
       inSync: false,

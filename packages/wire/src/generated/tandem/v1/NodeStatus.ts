@@ -31,6 +31,12 @@ export interface NodeStatus {
    * Empty for a peer row: only a node knows its own configuration.
    */
   'security'?: (string);
+  /**
+   * The applied index state_hash is of. The hash covers the whole ledger, so while the ledger
+   * changes a node computes it at most every few seconds for Status (Verify computes it at once):
+   * it may be of an earlier index than applied_index. 0 for a peer row.
+   */
+  'stateHashIndex'?: (number | string | Long);
 }
 
 export interface NodeStatus__Output {
@@ -60,4 +66,10 @@ export interface NodeStatus__Output {
    * Empty for a peer row: only a node knows its own configuration.
    */
   'security': (string);
+  /**
+   * The applied index state_hash is of. The hash covers the whole ledger, so while the ledger
+   * changes a node computes it at most every few seconds for Status (Verify computes it at once):
+   * it may be of an earlier index than applied_index. 0 for a peer row.
+   */
+  'stateHashIndex': (number);
 }
