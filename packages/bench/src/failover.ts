@@ -17,6 +17,30 @@ export interface FailoverCluster {
   kill(name: string): Promise<void>;
   /** Starts the killed node again; resolves with the failback time (Tandem's main) or null. */
   restart(name: string): Promise<number | null>;
+  /**
+   * What the last failback was made of (Tandem: when the restarted main listened, first heard the
+   * leader, was back in the in-sync set and led, and the CPU it used), or null.
+   */
+  failbackPhases?(): Promise<FailbackPhases | null>;
+}
+
+/** Milliseconds from the restart to each step of a failback, and the restarted node's CPU time. */
+export interface FailbackPhases {
+  listeningMs: number | null;
+  firstAppendMs: number | null;
+  inSyncMs: number | null;
+  leadsMs: number | null;
+  /** User + system CPU time of the restarted process until it led. */
+  cpuMs: number;
+}
+
+export function describeFailbackPhases(phases: FailbackPhases): string {
+  const at = (milliseconds: number | null) =>
+    milliseconds === null ? '?' : `${(milliseconds / 1000).toFixed(1)} s`;
+  return (
+    `listening ${at(phases.listeningMs)}, leader heard ${at(phases.firstAppendMs)}, ` +
+    `in sync ${at(phases.inSyncMs)}, leads ${at(phases.leadsMs)}; CPU ${at(phases.cpuMs)}`
+  );
 }
 
 export interface FailoverOptions {
@@ -42,6 +66,7 @@ export interface FailoverRound {
   failoverErrors: number;
   failbackMs: number | null;
   failbackErrors: number;
+  failbackPhases: FailbackPhases | null;
   ops: number;
   errorSamples: string[];
   seats: SeatsCheck;
@@ -70,7 +95,7 @@ export function medianOf(values: Array<number | null>): number | null {
 
 type Measured = Pick<
   FailoverRound,
-  'killed' | 'failoverMs' | 'failoverErrors' | 'failbackMs' | 'failbackErrors'
+  'killed' | 'failoverMs' | 'failoverErrors' | 'failbackMs' | 'failbackErrors' | 'failbackPhases'
 >;
 
 async function measureRound(loop: WorkstationLoop, options: FailoverOptions): Promise<Measured> {
@@ -96,9 +121,10 @@ async function measureRound(loop: WorkstationLoop, options: FailoverOptions): Pr
   const restartAtMs = performance.now();
   const failoverErrors = loop.errorsBetween(killedAtMs, restartAtMs);
   const failbackMs = await cluster.restart(killed);
+  const failbackPhases = failbackMs === null ? null : ((await cluster.failbackPhases?.()) ?? null);
   await sleep(settleMs);
   const failbackErrors = loop.errorsBetween(restartAtMs, performance.now());
-  return { killed, failoverMs, failoverErrors, failbackMs, failbackErrors };
+  return { killed, failoverMs, failoverErrors, failbackMs, failbackErrors, failbackPhases };
 }
 
 /** One round: load, kill -9 the leader, wait for service, restart the node, stop, check seats. */
@@ -125,9 +151,10 @@ export async function runFailoverRound(options: FailoverOptions, round: number):
   }
   const result = await loop.stop();
   const seats = await cluster.backend.seatsInUse();
-  const { failoverErrors, failbackMs, failbackErrors } = measured;
+  const { failoverErrors, failbackMs, failbackErrors, failbackPhases } = measured;
+  const phases = failbackPhases === null ? '' : ` (${describeFailbackPhases(failbackPhases)})`;
   say(
-    `${failbackMs === null ? 'restarted' : `failback ${failbackMs} ms`}; errors ${failoverErrors} + ${failbackErrors}; ` +
+    `${failbackMs === null ? 'restarted' : `failback ${failbackMs} ms${phases}`}; errors ${failoverErrors} + ${failbackErrors}; ` +
       `seats in use after: ${seats.seatsInUse} ${seats.seatsInUse === 0 && seats.holders === 0 ? 'ok' : 'NOT ZERO'}\n`,
   );
   return { round, ...measured, ops: result.ops, errorSamples: result.errorSamples, seats };

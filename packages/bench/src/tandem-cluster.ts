@@ -7,6 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AdminClient, resolveSettings } from '@tandem/client';
 import {
+  type LogLine,
   removeDirectory,
   TandemdPair,
   TandemdProcess,
@@ -14,6 +15,7 @@ import {
   waitForLeader,
 } from '@tandem/testkit';
 import type { FailoverCluster } from './failover.js';
+import { cpuTicks, TICKS_PER_SECOND } from './process-cpu.js';
 import { guardChild, guardDirectory, releaseDirectory } from './process-guard.js';
 import type { SeatBackend } from './seat-backend.js';
 
@@ -156,7 +158,21 @@ async function waitForBothInSync(pair: TandemdPair, timeoutMs: number): Promise<
   throw new Error(`main and backup were not both in sync within ${timeoutMs} ms (${last})`);
 }
 
+/** Milliseconds from startedAtMs (Date.now()) to the first log line that matches, or null. */
+function firstLogAfter(
+  node: TandemdProcess,
+  startedAtMs: number,
+  matches: (line: LogLine) => boolean,
+): number | null {
+  const line = node.logs.find(matches);
+  const at = typeof line?.timestamp === 'string' ? Date.parse(line.timestamp) : Number.NaN;
+  return Number.isFinite(at) ? at - startedAtMs : null;
+}
+
+const eventOf = (line: LogLine): string => (typeof line.event === 'string' ? line.event : '');
+
 export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): FailoverCluster {
+  let lastRestart: { startedAtMs: number; cpuTicks: number; node: TandemdProcess } | null = null;
   return {
     backend,
     ready: () => waitForBothInSync(pair, IN_SYNC_TIMEOUT_MS),
@@ -168,12 +184,33 @@ export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): 
     restart: async (name) => {
       if (name !== 'main' && name !== 'backup') throw new Error(`no tandemd named ${name}`);
       const started = performance.now();
-      await pair.startNode(name);
+      const startedAtMs = Date.now();
+      const node = await pair.startNode(name);
       guardPair(pair);
       // Failback is main taking the lead again; a restarted backup only has to catch up (ready()).
       if (name !== 'main') return null;
       await waitForLeader(pair.access, pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
-      return Math.round(performance.now() - started);
+      const failbackMs = Math.round(performance.now() - started);
+      const pid = node.child.pid;
+      lastRestart = { startedAtMs, cpuTicks: pid === undefined ? 0 : await cpuTicks(pid), node };
+      return failbackMs;
+    },
+    failbackPhases: async () => {
+      if (lastRestart === null) return null;
+      const { startedAtMs, cpuTicks: ticks, node } = lastRestart;
+      return {
+        listeningMs: firstLogAfter(node, startedAtMs, (line) => line.message === 'listening'),
+        firstAppendMs: firstLogAfter(node, startedAtMs, (line) => / of leader /.test(eventOf(line))),
+        inSyncMs: firstLogAfter(node, startedAtMs, (line) =>
+          /in-sync=\(([^)]*,)?main(,[^)]*)?\)/.test(eventOf(line)),
+        ),
+        leadsMs: firstLogAfter(
+          node,
+          startedAtMs,
+          (line) => line.message === 'role changed' && line.role === 'leader',
+        ),
+        cpuMs: Math.round((ticks / TICKS_PER_SECOND) * 1000),
+      };
     },
   };
 }
