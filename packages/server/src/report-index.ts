@@ -1,9 +1,12 @@
 // The usage-report index: the usage history (usage-history.ts) kept in the node's own LevelDB, in
 // its area `reports` (a key prefix of its own), so it outlives the log's compaction and the node's
 // restarts. The replica hands it every applied entry's events; it folds them at once (in memory)
-// and writes the changed hourly buckets and state in one batch per turn, serially. Queries read
-// the buckets and add what is still held: the admin RPC GetReport answers with it, and an HTTP
-// handler may call query() the same way.
+// and writes what changed in one batch, serially, at most WRITE_DELAY_MS after the first unwritten
+// change (sooner after MAX_UNWRITTEN_ENTRIES entries, before a query, and before the log is
+// compacted: Replica flushes it then). Each batch carries the header, so what is stored is always
+// the state as of one index; a crash loses only what the log still holds, which the restarted node
+// applies, and the index folds, again. Queries read the buckets and add what is still held: the
+// admin RPC GetReport answers with it, and an HTTP handler may call query() the same way.
 //
 // Layout (text keys; hours as 15-digit ms so that keys sort by time):
 //   h                      header: indexed-through index, clock, gaps
@@ -65,6 +68,15 @@ const HEADER_VERSION = 1;
 /** Buckets whose written value is kept in memory (about 200 bytes each); beyond it, all are dropped. */
 const MAX_WRITTEN_BUCKETS = 50_000;
 const HEADER_KEY = 'h';
+/**
+ * How long folded changes may wait to be written. A batch per turn wrote about five keys per seat
+ * change (the lease, two seat counts, two buckets) and cost a fifth of the backup's CPU under the
+ * spread load (docs/performance.md); over a second, the same leases, counts and buckets change
+ * many times and are written once.
+ */
+export const WRITE_DELAY_MS = 1_000;
+/** Entries folded and not yet written at most; past it the next turn writes them (bounds memory). */
+export const MAX_UNWRITTEN_ENTRIES = 4_096;
 
 export interface ReportQuery {
   kind: ReportKind;
@@ -144,7 +156,12 @@ export class ReportIndex {
     clearAll: false,
     horizonMs: 0,
   };
+  /** A write of what is pending is scheduled (by the timer, or in the next turn). */
   private writeQueued = false;
+  private writeTimer: NodeJS.Timeout | null = null;
+  private writeTurn: NodeJS.Immediate | null = null;
+  /** Entries folded since the pending changes were last taken for a write. */
+  private unwrittenEntries = 0;
   /** Serial work on the area: writes and the reads of queries, in order. */
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
@@ -191,7 +208,9 @@ export class ReportIndex {
   entryApplied(index: number, timestampMs: number, events: readonly AppliedEvent[]): void {
     if (this.closed) return;
     const change = foldEntry(this.state, { index, timestampMs, events }, this.history);
-    if (change !== null) this.stage(change);
+    if (change === null) return;
+    this.unwrittenEntries += 1;
+    this.stage(change);
   }
 
   /**
@@ -212,14 +231,20 @@ export class ReportIndex {
     this.state = emptyHistory();
     this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: true, horizonMs: 0 };
     this.prunedBeforeMs = 0;
-    this.queueWrite();
+    // At once: the stored header would otherwise say entries of the discarded history were folded,
+    // and a restart would skip the main's entries at those indexes.
+    this.queueWrite(true);
   }
 
-  /** Resolves once everything folded so far is written. */
+  /**
+   * Resolves once everything folded so far is written (not synced: a later synced write of the
+   * same database, such as the log's compaction, makes it durable).
+   */
   flush(): Promise<void> {
     if (this.writeQueued) {
-      this.writeQueued = false;
-      this.chain = this.chain.then(() => this.writePending(this.takePending()));
+      this.unschedule();
+      const pending = this.takePending();
+      this.chain = this.chain.then(() => this.writePending(pending));
     }
     return this.chain.then(() => {
       if (this.failure !== null) throw this.failure;
@@ -233,6 +258,7 @@ export class ReportIndex {
       await this.flush();
     } finally {
       this.closed = true;
+      this.unschedule();
     }
   }
 
@@ -264,7 +290,7 @@ export class ReportIndex {
   query(query: ReportQuery): Promise<Report> {
     ReportIndex.check(query);
     let answer: Report | null = null;
-    this.writeQueued = false;
+    this.unschedule();
     // The open figures are taken in the same turn as the pending writes, so they match the
     // buckets as written; later entries wait for the query's reads.
     const pending = this.takePending();
@@ -322,20 +348,46 @@ export class ReportIndex {
     this.queueWrite();
   }
 
-  private queueWrite(): void {
-    if (this.writeQueued) return;
+  /**
+   * Schedules the write of what is pending: WRITE_DELAY_MS after the first unwritten change, or in
+   * the next turn when it must not wait (or MAX_UNWRITTEN_ENTRIES are waiting already).
+   */
+  private queueWrite(now = this.unwrittenEntries >= MAX_UNWRITTEN_ENTRIES): void {
+    if (this.closed) return;
     this.writeQueued = true;
-    // One write per turn: the entries of a Ready are applied in one turn.
-    setImmediate(() => {
-      if (!this.writeQueued) return;
-      this.writeQueued = false;
-      const pending = this.takePending();
-      this.chain = this.chain.then(() => this.writePending(pending));
-    });
+    if (this.writeTurn !== null || (this.writeTimer !== null && !now)) return;
+    if (now) {
+      if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+      this.writeTimer = null;
+      this.writeTurn = setImmediate(() => this.writeQueuedNow());
+      return;
+    }
+    this.writeTimer = setTimeout(() => this.writeQueuedNow(), WRITE_DELAY_MS);
+    // A node that is stopping need not wait for it: close() writes what is pending.
+    this.writeTimer.unref();
+  }
+
+  private writeQueuedNow(): void {
+    this.writeTimer = null;
+    this.writeTurn = null;
+    if (!this.writeQueued) return;
+    this.writeQueued = false;
+    const pending = this.takePending();
+    this.chain = this.chain.then(() => this.writePending(pending));
+  }
+
+  /** Cancels the scheduled write: the caller takes what is pending itself. */
+  private unschedule(): void {
+    this.writeQueued = false;
+    if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+    if (this.writeTurn !== null) clearImmediate(this.writeTurn);
+    this.writeTimer = null;
+    this.writeTurn = null;
   }
 
   /** What is pending, with the header as the state stands now (in the same turn). */
   private takePending(): PendingWrite {
+    this.unwrittenEntries = 0;
     const horizonMs = this.horizonMs();
     const taken = { ...this.pending, horizonMs };
     this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: false, horizonMs: 0 };
