@@ -137,9 +137,28 @@ export interface ReportIndexOptions {
 const pad = (ms: number) => String(ms).padStart(15, '0');
 const bucketPrefix = (kind: 'r' | 'l', hourMs: number) => `${kind}!${pad(hourMs)}!`;
 
+/** What was folded and not yet taken for a write. */
+interface PendingChanges {
+  delta: HistoryDelta;
+  /** Open leases, row seats and licence seats changed: written as the state stands when taken. */
+  leases: Set<string>;
+  rowSeats: Set<string>;
+  licenceSeats: Set<string>;
+  clearAll: boolean;
+}
+
+const noChanges = (clearAll = false): PendingChanges => ({
+  delta: emptyDelta(),
+  leases: new Set(),
+  rowSeats: new Set(),
+  licenceSeats: new Set(),
+  clearAll,
+});
+
 interface PendingWrite {
   delta: HistoryDelta;
-  operations: Map<string, AreaOperation>;
+  /** The header and the state records, as of the turn the write was taken in. */
+  operations: AreaOperation[];
   clearAll: boolean;
   /**
    * The oldest hour kept as of the state written: pruning goes no further, so that a query taken
@@ -150,12 +169,7 @@ interface PendingWrite {
 
 export class ReportIndex {
   private state: HistoryState;
-  private pending: PendingWrite = {
-    delta: emptyDelta(),
-    operations: new Map(),
-    clearAll: false,
-    horizonMs: 0,
-  };
+  private pending: PendingChanges = noChanges();
   /** A write of what is pending is scheduled (by the timer, or in the next turn). */
   private writeQueued = false;
   private writeTimer: NodeJS.Timeout | null = null;
@@ -229,7 +243,7 @@ export class ReportIndex {
   historyDiscarded(): void {
     if (this.closed) return;
     this.state = emptyHistory();
-    this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: true, horizonMs: 0 };
+    this.pending = noChanges(true);
     this.prunedBeforeMs = 0;
     // At once: the stored header would otherwise say entries of the discarded history were folded,
     // and a restart would skip the main's entries at those indexes.
@@ -315,36 +329,11 @@ export class ReportIndex {
   // ---------------------------------------------------------------------------------------------
 
   private stage(change: HistoryChange): void {
-    addDelta(this.pending.delta, change.delta);
-    const operations = this.pending.operations;
-    for (const leaseId of change.leases) {
-      const open = this.state.leases.get(leaseId);
-      const key = `o!${leaseId}`;
-      operations.set(
-        key,
-        open === undefined ? { type: 'del', key } : { type: 'put', key, value: JSON.stringify(open) },
-      );
-    }
-    for (const key of change.rowSeats) {
-      const seats = this.state.rowSeats.get(key);
-      const stored = `s!${key}`;
-      operations.set(
-        stored,
-        seats === undefined
-          ? { type: 'del', key: stored }
-          : { type: 'put', key: stored, value: JSON.stringify(seats) },
-      );
-    }
-    for (const licenceId of change.licenceSeats) {
-      const seats = this.state.licenceSeats.get(licenceId);
-      const stored = `c!${licenceId}`;
-      operations.set(
-        stored,
-        seats === undefined
-          ? { type: 'del', key: stored }
-          : { type: 'put', key: stored, value: JSON.stringify(seats) },
-      );
-    }
+    const { pending } = this;
+    addDelta(pending.delta, change.delta);
+    for (const leaseId of change.leases) pending.leases.add(leaseId);
+    for (const key of change.rowSeats) pending.rowSeats.add(key);
+    for (const licenceId of change.licenceSeats) pending.licenceSeats.add(licenceId);
     this.queueWrite();
   }
 
@@ -385,24 +374,32 @@ export class ReportIndex {
     this.writeTurn = null;
   }
 
-  /** What is pending, with the header as the state stands now (in the same turn). */
+  /**
+   * What is pending, with the header and the changed state records as the state stands now (in the
+   * same turn): a record changed many times since the last write is written once, as it is now.
+   */
   private takePending(): PendingWrite {
     this.unwrittenEntries = 0;
     const horizonMs = this.horizonMs();
-    const taken = { ...this.pending, horizonMs };
-    this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: false, horizonMs: 0 };
+    const { delta, leases, rowSeats, licenceSeats, clearAll } = this.pending;
+    this.pending = noChanges();
     forgetGapsBefore(this.state, horizonMs);
-    taken.operations.set(HEADER_KEY, {
-      type: 'put',
-      key: HEADER_KEY,
-      value: JSON.stringify({
-        version: HEADER_VERSION,
-        indexedThrough: this.state.indexedThrough,
-        clockMs: this.state.clockMs,
-        gaps: this.state.gaps,
-      }),
+    const operations: AreaOperation[] = [];
+    const record = (key: string, value: unknown) => {
+      operations.push(
+        value === undefined ? { type: 'del', key } : { type: 'put', key, value: JSON.stringify(value) },
+      );
+    };
+    for (const leaseId of leases) record(`o!${leaseId}`, this.state.leases.get(leaseId));
+    for (const key of rowSeats) record(`s!${key}`, this.state.rowSeats.get(key));
+    for (const licenceId of licenceSeats) record(`c!${licenceId}`, this.state.licenceSeats.get(licenceId));
+    record(HEADER_KEY, {
+      version: HEADER_VERSION,
+      indexedThrough: this.state.indexedThrough,
+      clockMs: this.state.clockMs,
+      gaps: this.state.gaps,
     });
-    return taken;
+    return { delta, operations, clearAll, horizonMs };
   }
 
   /** The oldest hour kept: the retention before the last entry's time. */
@@ -424,7 +421,7 @@ export class ReportIndex {
         ({ hourMs, licenceId }) => `${bucketPrefix('l', hourMs)}${licenceId}`,
       );
       const stored = await this.storedBuckets([...rowKeys, ...licenceKeys]);
-      const operations: AreaOperation[] = [...pending.operations.values()];
+      const operations: AreaOperation[] = [...pending.operations];
       const written: Array<[string, string]> = [];
       let position = 0;
       for (const { figures } of pending.delta.rows.values()) {
