@@ -75,6 +75,8 @@ const HEADER_KEY = 'h';
  * many times and are written once.
  */
 export const WRITE_DELAY_MS = 1_000;
+/** The longest writeDelayMs an index takes. */
+const MAX_WRITE_DELAY_MS = 3_600_000;
 /** Entries folded and not yet written at most; past it the next turn writes them (bounds memory). */
 export const MAX_UNWRITTEN_ENTRIES = 4_096;
 
@@ -132,6 +134,8 @@ export interface ReportIndexOptions {
   onError?: (error: Error) => void;
   /** Called when the stored index cannot be read at open: it is cleared and starts over. */
   onReset?: (reason: string) => void;
+  /** How long folded changes may wait to be written (default WRITE_DELAY_MS). */
+  writeDelayMs?: number;
 }
 
 const pad = (ms: number) => String(ms).padStart(15, '0');
@@ -188,6 +192,12 @@ export class ReportIndex {
    * so the copy is what the store holds; it is dropped with the buckets when they are cleared or pruned.
    */
   private readonly writtenBuckets = new Map<string, string>();
+  /**
+   * The keys of the state records (open leases, seat counts) the store holds once the writes taken
+   * so far are done: a lease that opened and closed between two writes is neither put nor deleted.
+   * As large as the state itself.
+   */
+  private readonly storedRecords: Set<string>;
   readonly history: HistoryOptions;
 
   private constructor(
@@ -197,11 +207,18 @@ export class ReportIndex {
   ) {
     this.state = state;
     this.history = { retentionMs: options.retentionDays * 24 * HOUR_MS };
+    this.storedRecords = new Set([
+      ...[...state.leases.keys()].map((leaseId) => `o!${leaseId}`),
+      ...[...state.rowSeats.keys()].map((key) => `s!${key}`),
+      ...[...state.licenceSeats.keys()].map((licenceId) => `c!${licenceId}`),
+    ]);
   }
 
   /** Opens the index in the area, reading its state (an empty area is an empty history). */
   static async open(area: KeyValueArea, options: ReportIndexOptions): Promise<ReportIndex> {
     assert.ok(Number.isSafeInteger(options.retentionDays) && options.retentionDays >= 1);
+    const writeDelayMs = options.writeDelayMs ?? WRITE_DELAY_MS;
+    assert.ok(Number.isSafeInteger(writeDelayMs) && writeDelayMs >= 0 && writeDelayMs <= MAX_WRITE_DELAY_MS);
     try {
       return new ReportIndex(area, options, await loadState(area));
     } catch (error) {
@@ -351,7 +368,7 @@ export class ReportIndex {
       this.writeTurn = setImmediate(() => this.writeQueuedNow());
       return;
     }
-    this.writeTimer = setTimeout(() => this.writeQueuedNow(), WRITE_DELAY_MS);
+    this.writeTimer = setTimeout(() => this.writeQueuedNow(), this.options.writeDelayMs ?? WRITE_DELAY_MS);
     // A node that is stopping need not wait for it: close() writes what is pending.
     this.writeTimer.unref();
   }
@@ -384,20 +401,28 @@ export class ReportIndex {
     const { delta, leases, rowSeats, licenceSeats, clearAll } = this.pending;
     this.pending = noChanges();
     forgetGapsBefore(this.state, horizonMs);
+    if (clearAll) this.storedRecords.clear();
     const operations: AreaOperation[] = [];
     const record = (key: string, value: unknown) => {
-      operations.push(
-        value === undefined ? { type: 'del', key } : { type: 'put', key, value: JSON.stringify(value) },
-      );
+      if (value !== undefined) {
+        operations.push({ type: 'put', key, value: JSON.stringify(value) });
+        this.storedRecords.add(key);
+      } else if (this.storedRecords.delete(key)) {
+        operations.push({ type: 'del', key });
+      }
     };
     for (const leaseId of leases) record(`o!${leaseId}`, this.state.leases.get(leaseId));
     for (const key of rowSeats) record(`s!${key}`, this.state.rowSeats.get(key));
     for (const licenceId of licenceSeats) record(`c!${licenceId}`, this.state.licenceSeats.get(licenceId));
-    record(HEADER_KEY, {
-      version: HEADER_VERSION,
-      indexedThrough: this.state.indexedThrough,
-      clockMs: this.state.clockMs,
-      gaps: this.state.gaps,
+    operations.push({
+      type: 'put',
+      key: HEADER_KEY,
+      value: JSON.stringify({
+        version: HEADER_VERSION,
+        indexedThrough: this.state.indexedThrough,
+        clockMs: this.state.clockMs,
+        gaps: this.state.gaps,
+      }),
     });
     return { delta, operations, clearAll, horizonMs };
   }
