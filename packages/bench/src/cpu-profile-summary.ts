@@ -279,7 +279,9 @@ async function main(): Promise<void> {
     throw new Error(`--top: must be an integer from 1 to ${MAX_TOP}, not ${values.top}`);
   }
   if (positionals.length === 0) {
-    throw new Error('usage: cpu-profile-summary [--top N] [--runs FILE] [--inclusive NAME,...] FILE.cpuprofile...');
+    throw new Error(
+      'usage: cpu-profile-summary [--top N] [--runs FILE] [--inclusive NAME,...] FILE.cpuprofile...',
+    );
   }
   const windows: Array<ProfileWindow | null> =
     values.runs === undefined
