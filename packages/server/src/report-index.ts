@@ -238,7 +238,7 @@ export class ReportIndex {
   /** One applied entry (in log order): folded now, written soon. */
   entryApplied(index: number, timestampMs: number, events: readonly AppliedEvent[]): void {
     if (this.closed) return;
-    const change = foldEntry(this.state, { index, timestampMs, events }, this.history);
+    const change = foldEntry(this.state, { index, timestampMs, events }, this.history, this.pending.delta);
     if (change === null) return;
     this.unwrittenEntries += 1;
     this.stage(change);
@@ -250,7 +250,7 @@ export class ReportIndex {
    */
   ledgerRestored(ledger: LedgerView): HistoryGap | null {
     if (this.closed) return null;
-    const change = restartFrom(this.state, ledger, this.history);
+    const change = restartFrom(this.state, ledger, this.history, this.pending.delta);
     if (change === null) return null;
     this.stage(change);
     return this.state.gaps.at(-1) ?? null;
@@ -345,9 +345,9 @@ export class ReportIndex {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** Notes the state records a fold changed (its figures are in the pending delta already). */
   private stage(change: HistoryChange): void {
     const { pending } = this;
-    addDelta(pending.delta, change.delta);
     for (const leaseId of change.leases) pending.leases.add(leaseId);
     for (const key of change.rowSeats) pending.rowSeats.add(key);
     for (const licenceId of change.licenceSeats) pending.licenceSeats.add(licenceId);
