@@ -3,7 +3,7 @@
 // per category (grpc-js, TLS/crypto, JSON, LevelDB, ledger, consensus, logging, GC...), so that the
 // profile behind docs/performance.md can be read again with one command:
 //
-//   pnpm cpu-profile [--top N] [--runs runs.json] FILE.cpuprofile...
+//   pnpm cpu-profile [--top N] [--runs runs.json] [--inclusive NAME,...] FILE.cpuprofile...
 //
 // With --runs (the file the benchmark's --cpu-prof writes beside the profiles), each loop run's
 // window is summarised alone: the node's start, the licence activation and the checks after a
@@ -12,6 +12,9 @@
 // Native frames (no file: JSON.parse, a socket write, a hash) count under their own name in the
 // function table and, in the category table, under the category of the nearest caller with a file,
 // except JSON.parse/JSON.stringify, which count as JSON wherever they are called from.
+//
+// With --inclusive, the time with a function of each name on the stack is added (a sample counts
+// once per name, however often the name is on its stack): what a caller costs with its callees.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -66,6 +69,8 @@ export interface ProfileSummary {
   busyMs: number;
   functions: ProfileRow[];
   categories: ProfileRow[];
+  /** Per name asked for with --inclusive, in that order. */
+  inclusive: ProfileRow[];
 }
 
 const MAX_TOP = 1000;
@@ -136,6 +141,7 @@ export function summariseProfile(
   profile: CpuProfile,
   top: number,
   window: ProfileWindow | null = null,
+  inclusiveNames: readonly string[] = [],
 ): ProfileSummary {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -162,8 +168,21 @@ export function summariseProfile(
     categoryCache.set(id, category);
     return category;
   };
+  const namesCache = new Map<number, ReadonlySet<string>>();
+  /** The names asked for that are on the stack of node id (itself included). */
+  const namesOnStack = (id: number): ReadonlySet<string> => {
+    const cached = namesCache.get(id);
+    if (cached !== undefined) return cached;
+    const up = parent.get(id);
+    const names = new Set(up === undefined ? [] : namesOnStack(up));
+    const name = byId.get(id)?.callFrame.functionName;
+    if (name !== undefined && inclusiveNames.includes(name)) names.add(name);
+    namesCache.set(id, names);
+    return names;
+  };
   const functions = new Map<string, number>();
   const categories = new Map<string, number>();
+  const inclusive = new Map<string, number>(inclusiveNames.map((name) => [name, 0]));
   let idleUs = 0;
   let totalUs = 0;
   let timestampUs = profile.startTime;
@@ -184,6 +203,9 @@ export function summariseProfile(
     functions.set(key, (functions.get(key) ?? 0) + microseconds);
     const category = categoryOf(id);
     categories.set(category, (categories.get(category) ?? 0) + microseconds);
+    if (inclusiveNames.length > 0) {
+      for (const name of namesOnStack(id)) inclusive.set(name, (inclusive.get(name) ?? 0) + microseconds);
+    }
   }
   const busyMs = (totalUs - idleUs) / 1000;
   return {
@@ -193,6 +215,11 @@ export function summariseProfile(
     busyMs,
     functions: rows(functions, busyMs, top),
     categories: rows(categories, busyMs, top),
+    inclusive: [...inclusive.entries()].map(([name, microseconds]) => ({
+      name,
+      selfMs: microseconds / 1000,
+      percent: busyMs === 0 ? 0 : (100 * microseconds) / 1000 / busyMs,
+    })),
   };
 }
 
@@ -210,8 +237,8 @@ export async function readProfile(file: string): Promise<CpuProfile> {
   return profile;
 }
 
-function table(title: string, rows: ProfileRow[]): string {
-  const lines = [`| ${title} | self ms | % of busy |`, '| --- | ---: | ---: |'];
+function table(title: string, rows: ProfileRow[], unit = 'self ms'): string {
+  const lines = [`| ${title} | ${unit} | % of busy |`, '| --- | ---: | ---: |'];
   rows.forEach((row, index) => {
     lines.push(
       `| ${index + 1}. \`${row.name.replaceAll('|', '\\|')}\` | ${row.selfMs.toFixed(0)} | ${row.percent.toFixed(1)} |`,
@@ -230,6 +257,9 @@ export function formatSummary(summary: ProfileSummary): string {
     '',
     table('category (self time, native callees included)', summary.categories),
     '',
+    ...(summary.inclusive.length === 0
+      ? []
+      : [table('function (on the stack)', summary.inclusive, 'inclusive ms'), '']),
   ].join('\n');
 }
 
@@ -237,13 +267,22 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
     allowPositionals: true,
-    options: { top: { type: 'string', default: '10' }, runs: { type: 'string' } },
+    options: {
+      top: { type: 'string', default: '10' },
+      runs: { type: 'string' },
+      inclusive: { type: 'string', default: '' },
+    },
   });
+  const inclusiveNames = (values.inclusive ?? '').split(',').filter((name) => name !== '');
   const top = Number(values.top);
   if (!Number.isSafeInteger(top) || top < 1 || top > MAX_TOP) {
     throw new Error(`--top: must be an integer from 1 to ${MAX_TOP}, not ${values.top}`);
   }
-  if (positionals.length === 0) throw new Error('usage: cpu-profile-summary [--top N] FILE.cpuprofile...');
+  if (positionals.length === 0) {
+    throw new Error(
+      'usage: cpu-profile-summary [--top N] [--runs FILE] [--inclusive NAME,...] FILE.cpuprofile...',
+    );
+  }
   const windows: Array<ProfileWindow | null> =
     values.runs === undefined
       ? [null]
@@ -255,7 +294,9 @@ async function main(): Promise<void> {
   for (const file of positionals) {
     const profile = await readProfile(file);
     for (const window of windows) {
-      process.stdout.write(`${formatSummary(summariseProfile(file, profile, top, window))}\n`);
+      process.stdout.write(
+        `${formatSummary(summariseProfile(file, profile, top, window, inclusiveNames))}\n`,
+      );
     }
   }
 }

@@ -52,6 +52,16 @@ describe('cpu profile summary', () => {
     expect(summary.categories.map((row) => [row.name, row.selfMs])).to.deep.equal([['LevelDB', 3]]);
   });
 
+  it('adds the time with a named function on the stack, callees included', () => {
+    const summary = summariseProfile('p', profile(), 10, null, ['handle', '_batch', 'absent']);
+    expect(summary.inclusive.map((row) => [row.name, row.selfMs])).to.deep.equal([
+      ['handle', 3],
+      ['_batch', 3],
+      ['absent', 0],
+    ]);
+    expect(summary.inclusive[0]?.percent).to.be.closeTo((100 * 3) / 7, 1e-9);
+  });
+
   it('cuts the tables at top', () => {
     expect(summariseProfile('p', profile(), 2).functions).to.have.length(2);
   });

@@ -168,7 +168,11 @@ export class Replica {
       },
       snapshotData: loaded.snapshot?.data ?? null,
       stateMachines: ledgerStateMachines(ledgerOptionsOf(config)),
-      storage: durableStorage(storage, loaded.hardState, options.crashPoints),
+      // The report index writes what it folded before the log under a snapshot is deleted, so a
+      // restart never finds entries the index has not written already compacted away.
+      storage: durableStorage(storage, loaded.hardState, options.crashPoints, () =>
+        reports === null ? Promise.resolve() : reports.flush().catch(() => undefined),
+      ),
       transport: options.transport ?? NO_PEERS,
       clock: options.clock,
       scheduler: { defer: (action) => setImmediate(action), later: (action) => setImmediate(action) },
@@ -532,11 +536,13 @@ function operationalError(refusal: DriverRefusal): Error {
 /**
  * LevelDB storage as the driver uses it, with the test-only crash points around each write: with
  * the write in flight, and once it is durable, before anything depending on it is sent.
+ * beforeCompaction runs (and is waited for) before each compaction's write is issued.
  */
 function durableStorage(
   storage: NodeStorage,
   loaded: HardState | null,
-  crashPoints?: CrashPoints,
+  crashPoints: CrashPoints | undefined,
+  beforeCompaction: () => Promise<void>,
 ): DriverStorage {
   let persisted = loaded;
   return {
@@ -554,14 +560,19 @@ function durableStorage(
       );
     },
     compact(snapshot, done) {
-      storage.compact(snapshot).then(
-        () => {
-          crashPoints?.reached('after_persist', SNAPSHOT_SUBJECTS);
-          done(null);
-        },
-        (error: Error) => done(error),
-      );
-      crashPoints?.reached('persist_in_flight', SNAPSHOT_SUBJECTS);
+      beforeCompaction()
+        .then(() => {
+          const written = storage.compact(snapshot);
+          crashPoints?.reached('persist_in_flight', SNAPSHOT_SUBJECTS);
+          return written;
+        })
+        .then(
+          () => {
+            crashPoints?.reached('after_persist', SNAPSHOT_SUBJECTS);
+            done(null);
+          },
+          (error: Error) => done(error),
+        );
     },
   };
 }

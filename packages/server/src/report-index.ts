@@ -1,9 +1,12 @@
 // The usage-report index: the usage history (usage-history.ts) kept in the node's own LevelDB, in
 // its area `reports` (a key prefix of its own), so it outlives the log's compaction and the node's
 // restarts. The replica hands it every applied entry's events; it folds them at once (in memory)
-// and writes the changed hourly buckets and state in one batch per turn, serially. Queries read
-// the buckets and add what is still held: the admin RPC GetReport answers with it, and an HTTP
-// handler may call query() the same way.
+// and writes what changed in one batch, serially, at most WRITE_DELAY_MS after the first unwritten
+// change (sooner after MAX_UNWRITTEN_ENTRIES entries, before a query, and before the log is
+// compacted: Replica flushes it then). Each batch carries the header, so what is stored is always
+// the state as of one index; a crash loses only what the log still holds, which the restarted node
+// applies, and the index folds, again. Queries read the buckets and add what is still held: the
+// admin RPC GetReport answers with it, and an HTTP handler may call query() the same way.
 //
 // Layout (text keys; hours as 15-digit ms so that keys sort by time):
 //   h                      header: indexed-through index, clock, gaps
@@ -65,6 +68,17 @@ const HEADER_VERSION = 1;
 /** Buckets whose written value is kept in memory (about 200 bytes each); beyond it, all are dropped. */
 const MAX_WRITTEN_BUCKETS = 50_000;
 const HEADER_KEY = 'h';
+/**
+ * How long folded changes may wait to be written. A batch per turn wrote about five keys per seat
+ * change (the lease, two seat counts, two buckets) and cost a fifth of the backup's CPU under the
+ * spread load (docs/performance.md); over a second, the same leases, counts and buckets change
+ * many times and are written once.
+ */
+export const WRITE_DELAY_MS = 1_000;
+/** The longest writeDelayMs an index takes. */
+const MAX_WRITE_DELAY_MS = 3_600_000;
+/** Entries folded and not yet written at most; past it the next turn writes them (bounds memory). */
+export const MAX_UNWRITTEN_ENTRIES = 4_096;
 
 export interface ReportQuery {
   kind: ReportKind;
@@ -120,14 +134,35 @@ export interface ReportIndexOptions {
   onError?: (error: Error) => void;
   /** Called when the stored index cannot be read at open: it is cleared and starts over. */
   onReset?: (reason: string) => void;
+  /** How long folded changes may wait to be written (default WRITE_DELAY_MS). */
+  writeDelayMs?: number;
 }
 
 const pad = (ms: number) => String(ms).padStart(15, '0');
 const bucketPrefix = (kind: 'r' | 'l', hourMs: number) => `${kind}!${pad(hourMs)}!`;
 
+/** What was folded and not yet taken for a write. */
+interface PendingChanges {
+  delta: HistoryDelta;
+  /** Open leases, row seats and licence seats changed: written as the state stands when taken. */
+  leases: Set<string>;
+  rowSeats: Set<string>;
+  licenceSeats: Set<string>;
+  clearAll: boolean;
+}
+
+const noChanges = (clearAll = false): PendingChanges => ({
+  delta: emptyDelta(),
+  leases: new Set(),
+  rowSeats: new Set(),
+  licenceSeats: new Set(),
+  clearAll,
+});
+
 interface PendingWrite {
   delta: HistoryDelta;
-  operations: Map<string, AreaOperation>;
+  /** The header and the state records, as of the turn the write was taken in. */
+  operations: AreaOperation[];
   clearAll: boolean;
   /**
    * The oldest hour kept as of the state written: pruning goes no further, so that a query taken
@@ -138,13 +173,13 @@ interface PendingWrite {
 
 export class ReportIndex {
   private state: HistoryState;
-  private pending: PendingWrite = {
-    delta: emptyDelta(),
-    operations: new Map(),
-    clearAll: false,
-    horizonMs: 0,
-  };
+  private pending: PendingChanges = noChanges();
+  /** A write of what is pending is scheduled (by the timer, or in the next turn). */
   private writeQueued = false;
+  private writeTimer: NodeJS.Timeout | null = null;
+  private writeTurn: NodeJS.Immediate | null = null;
+  /** Entries folded since the pending changes were last taken for a write. */
+  private unwrittenEntries = 0;
   /** Serial work on the area: writes and the reads of queries, in order. */
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
@@ -157,6 +192,12 @@ export class ReportIndex {
    * so the copy is what the store holds; it is dropped with the buckets when they are cleared or pruned.
    */
   private readonly writtenBuckets = new Map<string, string>();
+  /**
+   * The keys of the state records (open leases, seat counts) the store holds once the writes taken
+   * so far are done: a lease that opened and closed between two writes is neither put nor deleted.
+   * As large as the state itself.
+   */
+  private readonly storedRecords: Set<string>;
   readonly history: HistoryOptions;
 
   private constructor(
@@ -166,11 +207,18 @@ export class ReportIndex {
   ) {
     this.state = state;
     this.history = { retentionMs: options.retentionDays * 24 * HOUR_MS };
+    this.storedRecords = new Set([
+      ...[...state.leases.keys()].map((leaseId) => `o!${leaseId}`),
+      ...[...state.rowSeats.keys()].map((key) => `s!${key}`),
+      ...[...state.licenceSeats.keys()].map((licenceId) => `c!${licenceId}`),
+    ]);
   }
 
   /** Opens the index in the area, reading its state (an empty area is an empty history). */
   static async open(area: KeyValueArea, options: ReportIndexOptions): Promise<ReportIndex> {
     assert.ok(Number.isSafeInteger(options.retentionDays) && options.retentionDays >= 1);
+    const writeDelayMs = options.writeDelayMs ?? WRITE_DELAY_MS;
+    assert.ok(Number.isSafeInteger(writeDelayMs) && writeDelayMs >= 0 && writeDelayMs <= MAX_WRITE_DELAY_MS);
     try {
       return new ReportIndex(area, options, await loadState(area));
     } catch (error) {
@@ -190,8 +238,10 @@ export class ReportIndex {
   /** One applied entry (in log order): folded now, written soon. */
   entryApplied(index: number, timestampMs: number, events: readonly AppliedEvent[]): void {
     if (this.closed) return;
-    const change = foldEntry(this.state, { index, timestampMs, events }, this.history);
-    if (change !== null) this.stage(change);
+    const change = foldEntry(this.state, { index, timestampMs, events }, this.history, this.pending.delta);
+    if (change === null) return;
+    this.unwrittenEntries += 1;
+    this.stage(change);
   }
 
   /**
@@ -200,7 +250,7 @@ export class ReportIndex {
    */
   ledgerRestored(ledger: LedgerView): HistoryGap | null {
     if (this.closed) return null;
-    const change = restartFrom(this.state, ledger, this.history);
+    const change = restartFrom(this.state, ledger, this.history, this.pending.delta);
     if (change === null) return null;
     this.stage(change);
     return this.state.gaps.at(-1) ?? null;
@@ -210,16 +260,22 @@ export class ReportIndex {
   historyDiscarded(): void {
     if (this.closed) return;
     this.state = emptyHistory();
-    this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: true, horizonMs: 0 };
+    this.pending = noChanges(true);
     this.prunedBeforeMs = 0;
-    this.queueWrite();
+    // At once: the stored header would otherwise say entries of the discarded history were folded,
+    // and a restart would skip the main's entries at those indexes.
+    this.queueWrite(true);
   }
 
-  /** Resolves once everything folded so far is written. */
+  /**
+   * Resolves once everything folded so far is written (not synced: a later synced write of the
+   * same database, such as the log's compaction, makes it durable).
+   */
   flush(): Promise<void> {
     if (this.writeQueued) {
-      this.writeQueued = false;
-      this.chain = this.chain.then(() => this.writePending(this.takePending()));
+      this.unschedule();
+      const pending = this.takePending();
+      this.chain = this.chain.then(() => this.writePending(pending));
     }
     return this.chain.then(() => {
       if (this.failure !== null) throw this.failure;
@@ -233,6 +289,7 @@ export class ReportIndex {
       await this.flush();
     } finally {
       this.closed = true;
+      this.unschedule();
     }
   }
 
@@ -264,7 +321,7 @@ export class ReportIndex {
   query(query: ReportQuery): Promise<Report> {
     ReportIndex.check(query);
     let answer: Report | null = null;
-    this.writeQueued = false;
+    this.unschedule();
     // The open figures are taken in the same turn as the pending writes, so they match the
     // buckets as written; later entries wait for the query's reads.
     const pending = this.takePending();
@@ -288,59 +345,76 @@ export class ReportIndex {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** Notes the state records a fold changed (its figures are in the pending delta already). */
   private stage(change: HistoryChange): void {
-    addDelta(this.pending.delta, change.delta);
-    const operations = this.pending.operations;
-    for (const leaseId of change.leases) {
-      const open = this.state.leases.get(leaseId);
-      const key = `o!${leaseId}`;
-      operations.set(
-        key,
-        open === undefined ? { type: 'del', key } : { type: 'put', key, value: JSON.stringify(open) },
-      );
-    }
-    for (const key of change.rowSeats) {
-      const seats = this.state.rowSeats.get(key);
-      const stored = `s!${key}`;
-      operations.set(
-        stored,
-        seats === undefined
-          ? { type: 'del', key: stored }
-          : { type: 'put', key: stored, value: JSON.stringify(seats) },
-      );
-    }
-    for (const licenceId of change.licenceSeats) {
-      const seats = this.state.licenceSeats.get(licenceId);
-      const stored = `c!${licenceId}`;
-      operations.set(
-        stored,
-        seats === undefined
-          ? { type: 'del', key: stored }
-          : { type: 'put', key: stored, value: JSON.stringify(seats) },
-      );
-    }
+    const { pending } = this;
+    for (const leaseId of change.leases) pending.leases.add(leaseId);
+    for (const key of change.rowSeats) pending.rowSeats.add(key);
+    for (const licenceId of change.licenceSeats) pending.licenceSeats.add(licenceId);
     this.queueWrite();
   }
 
-  private queueWrite(): void {
-    if (this.writeQueued) return;
+  /**
+   * Schedules the write of what is pending: WRITE_DELAY_MS after the first unwritten change, or in
+   * the next turn when it must not wait (or MAX_UNWRITTEN_ENTRIES are waiting already).
+   */
+  private queueWrite(now = this.unwrittenEntries >= MAX_UNWRITTEN_ENTRIES): void {
+    if (this.closed) return;
     this.writeQueued = true;
-    // One write per turn: the entries of a Ready are applied in one turn.
-    setImmediate(() => {
-      if (!this.writeQueued) return;
-      this.writeQueued = false;
-      const pending = this.takePending();
-      this.chain = this.chain.then(() => this.writePending(pending));
-    });
+    if (this.writeTurn !== null || (this.writeTimer !== null && !now)) return;
+    if (now) {
+      if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+      this.writeTimer = null;
+      this.writeTurn = setImmediate(() => this.writeQueuedNow());
+      return;
+    }
+    this.writeTimer = setTimeout(() => this.writeQueuedNow(), this.options.writeDelayMs ?? WRITE_DELAY_MS);
+    // A node that is stopping need not wait for it: close() writes what is pending.
+    this.writeTimer.unref();
   }
 
-  /** What is pending, with the header as the state stands now (in the same turn). */
+  private writeQueuedNow(): void {
+    this.writeTimer = null;
+    this.writeTurn = null;
+    if (!this.writeQueued) return;
+    this.writeQueued = false;
+    const pending = this.takePending();
+    this.chain = this.chain.then(() => this.writePending(pending));
+  }
+
+  /** Cancels the scheduled write: the caller takes what is pending itself. */
+  private unschedule(): void {
+    this.writeQueued = false;
+    if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+    if (this.writeTurn !== null) clearImmediate(this.writeTurn);
+    this.writeTimer = null;
+    this.writeTurn = null;
+  }
+
+  /**
+   * What is pending, with the header and the changed state records as the state stands now (in the
+   * same turn): a record changed many times since the last write is written once, as it is now.
+   */
   private takePending(): PendingWrite {
+    this.unwrittenEntries = 0;
     const horizonMs = this.horizonMs();
-    const taken = { ...this.pending, horizonMs };
-    this.pending = { delta: emptyDelta(), operations: new Map(), clearAll: false, horizonMs: 0 };
+    const { delta, leases, rowSeats, licenceSeats, clearAll } = this.pending;
+    this.pending = noChanges();
     forgetGapsBefore(this.state, horizonMs);
-    taken.operations.set(HEADER_KEY, {
+    if (clearAll) this.storedRecords.clear();
+    const operations: AreaOperation[] = [];
+    const record = (key: string, value: unknown) => {
+      if (value !== undefined) {
+        operations.push({ type: 'put', key, value: JSON.stringify(value) });
+        this.storedRecords.add(key);
+      } else if (this.storedRecords.delete(key)) {
+        operations.push({ type: 'del', key });
+      }
+    };
+    for (const leaseId of leases) record(`o!${leaseId}`, this.state.leases.get(leaseId));
+    for (const key of rowSeats) record(`s!${key}`, this.state.rowSeats.get(key));
+    for (const licenceId of licenceSeats) record(`c!${licenceId}`, this.state.licenceSeats.get(licenceId));
+    operations.push({
       type: 'put',
       key: HEADER_KEY,
       value: JSON.stringify({
@@ -350,7 +424,7 @@ export class ReportIndex {
         gaps: this.state.gaps,
       }),
     });
-    return taken;
+    return { delta, operations, clearAll, horizonMs };
   }
 
   /** The oldest hour kept: the retention before the last entry's time. */
@@ -372,7 +446,7 @@ export class ReportIndex {
         ({ hourMs, licenceId }) => `${bucketPrefix('l', hourMs)}${licenceId}`,
       );
       const stored = await this.storedBuckets([...rowKeys, ...licenceKeys]);
-      const operations: AreaOperation[] = [...pending.operations.values()];
+      const operations: AreaOperation[] = [...pending.operations];
       const written: Array<[string, string]> = [];
       let position = 0;
       for (const { figures } of pending.delta.rows.values()) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Snapshot } from '@tandem/consensus';
 import type { Command } from '@tandem/ledger';
 import { clusterIdOfCa } from '@tandem/pki';
 import type { NodeStorage, PersistUpdate } from '@tandem/storage';
@@ -203,6 +204,53 @@ describe('replica (single node, real LevelDB)', function () {
     expect(retried.result.ok).to.equal(true);
     expect(second.replica.ledger.usage('meter')[0]?.used).to.equal(160);
     await close(second);
+  });
+
+  it('has the report index write what it folded before each compaction deletes the log under it', async () => {
+    const inner = await LevelStorage.open(directory);
+    const area = inner.area('reports');
+    const compactions: Array<{ snapshotIndex: number; indexedThrough: number }> = [];
+    const storage = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property === 'compact') {
+          return async (snapshot: Snapshot) => {
+            const header = await area.get('h');
+            compactions.push({
+              snapshotIndex: snapshot.metadata.index,
+              indexedThrough:
+                header === undefined ? 0 : (JSON.parse(header) as { indexedThrough: number }).indexedThrough,
+            });
+            return target.compact(snapshot);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const replica = await Replica.open({
+      config,
+      storage,
+      logger,
+      clock: () => Date.now(),
+      reportArea: area,
+    });
+    try {
+      replica.start();
+      await replica.waitForLeadership(5000);
+      await replica.submit(activate);
+      // The index writes once a second at most: without the flush, every compaction here would find
+      // its header behind the snapshot, and a restart would report those entries as a gap.
+      for (let batch = 0; batch < 4; batch += 1) {
+        await Promise.all(Array.from({ length: 40 }, (_, n) => replica.submit(usage(batch * 100 + n))));
+      }
+      expect(compactions.length, 'the log was compacted').to.be.greaterThan(0);
+      for (const { snapshotIndex, indexedThrough } of compactions) {
+        expect(indexedThrough).to.be.at.least(snapshotIndex);
+      }
+    } finally {
+      await replica.stop();
+      await inner.close();
+    }
   });
 
   it('writes the commit index it skipped an fsync for, with the next batch or at shutdown', async () => {

@@ -1,13 +1,45 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AreaOperation, KeyValueArea } from '@tandem/storage';
 import { LevelStorage } from '@tandem/storage';
 import { expect } from 'chai';
 import { InvalidArgumentError } from '../src/errors.js';
-import { type Report, ReportIndex, type ReportQuery } from '../src/report-index.js';
+import { MAX_UNWRITTEN_ENTRIES, type Report, ReportIndex, type ReportQuery } from '../src/report-index.js';
 import { HOUR_MS, LedgerRun, MINUTE_MS, T0 } from './report-fixture.js';
 
 const DAY_MS = 24 * HOUR_MS;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** An area that records each batch, and that drops every write once cut (the process died). */
+function recordingArea(area: KeyValueArea) {
+  const batches: AreaOperation[][] = [];
+  let cut = false;
+  const recorded: KeyValueArea = {
+    ...area,
+    batch: async (operations, options) => {
+      if (cut) return;
+      batches.push([...operations]);
+      await area.batch(operations, options);
+    },
+  };
+  return { area: recorded, batches, cut: () => (cut = true) };
+}
+
+/** One licence, four workstations each taking and giving back a seat `rounds` times in one hour. */
+function churn(rounds: number): LedgerRun {
+  const run = new LedgerRun();
+  run.activate('cad', 4);
+  for (let round = 0; round < rounds; round += 1) {
+    for (const workstation of ['ws-a', 'ws-b', 'ws-c', 'ws-d']) {
+      run.at(Math.floor((round * 50 * MINUTE_MS) / rounds));
+      const lease = run.lease(run.acquire('cad', workstation, `user-${workstation}`, 'host'));
+      run.release(lease.leaseId);
+    }
+  }
+  run.at(55 * MINUTE_MS).acquire('cad', 'ws-a', 'user-ws-a', 'host');
+  return run;
+}
 
 function leasesQuery(overrides: Partial<ReportQuery> = {}): ReportQuery {
   return {
@@ -222,6 +254,91 @@ describe('report index (LevelDB)', () => {
     feed(index, workload());
     expect((await index.query(leasesQuery())).rows).to.not.be.empty;
     await index.close();
+  });
+
+  it('writes a record changed by many entries once: a write per delay, not five keys per seat change', async () => {
+    const run = churn(100);
+    expect(run.applied.length).to.be.greaterThan(800);
+    const recorded = recordingArea(storage.area('reports'));
+    const index = await ReportIndex.open(recorded.area, { retentionDays: 400, writeDelayMs: 60_000 });
+    // The replica applies a Ready's entries in one turn: here, ten at a time.
+    for (let entry = 0; entry < run.applied.length; entry += 10) {
+      feed(index, run, entry, entry + 10);
+      await nextTurn();
+    }
+    expect(recorded.batches).to.deep.equal([]);
+    await index.flush();
+    expect(recorded.batches).to.have.length(1);
+    // Four rows' and the licence's bucket for the hour, the lease still held, its row's and the
+    // licence's seats, and the header: the 400 leases taken and given back are neither put nor deleted.
+    const keys = (recorded.batches[0] ?? []).map(
+      (operation) => `${operation.type} ${operation.key.slice(0, 2)}`,
+    );
+    expect(keys.sort()).to.deep.equal([
+      'put c!',
+      'put h',
+      'put l!',
+      'put o!',
+      'put r!',
+      'put r!',
+      'put r!',
+      'put r!',
+      'put s!',
+    ]);
+    // The same report as an index written after every entry.
+    const stepwise = await ReportIndex.open(storage.area('reports-stepwise'), { retentionDays: 400 });
+    for (let entry = 0; entry < run.applied.length; entry += 1) {
+      feed(stepwise, run, entry, entry + 1);
+      await stepwise.flush();
+    }
+    for (const kind of ['leases', 'usage'] as const) {
+      const query = leasesQuery({ kind, by: 'hour' });
+      expect(await index.query(query)).to.deep.equal(await stepwise.query(query));
+    }
+    await index.close();
+    await stepwise.close();
+  });
+
+  it('writes in the next turn once too many entries wait, however long the delay', async () => {
+    const run = churn(Math.ceil(MAX_UNWRITTEN_ENTRIES / 8) + 1);
+    const recorded = recordingArea(storage.area('reports'));
+    const index = await ReportIndex.open(recorded.area, { retentionDays: 400, writeDelayMs: 60_000 });
+    feed(index, run);
+    // Written in the next turn (after reading the buckets it has not written): well within the delay.
+    const startedMs = Date.now();
+    while (recorded.batches.length === 0 && Date.now() - startedMs < 10_000) await nextTurn();
+    expect(recorded.batches).to.have.length(1);
+    await index.close();
+  });
+
+  it('after a crash, folds again from the log what it had not written, with the same figures', async () => {
+    const run = workload();
+    const recorded = recordingArea(storage.area('reports'));
+    const crashed = await ReportIndex.open(recorded.area, { retentionDays: 400, writeDelayMs: 60_000 });
+    feed(crashed, run, 0, 5);
+    await crashed.flush();
+    const writtenThrough = crashed.indexedThrough;
+    // Folded, never written: the process dies before the delay is up.
+    feed(crashed, run, 5);
+    recorded.cut();
+    expect(crashed.indexedThrough).to.equal(run.applied.length);
+
+    const restarted = await reopen();
+    expect(restarted.indexedThrough).to.equal(writtenThrough);
+    // The restarted node applies again the entries after its snapshot (here after index 3, which the
+    // index had written past): the index skips what it has and folds the rest.
+    feed(restarted, run, 3);
+    const report = await restarted.query(leasesQuery({ by: 'hour' }));
+    await restarted.close();
+
+    await storage.close();
+    rmSync(directory, { recursive: true, force: true });
+    storage = await LevelStorage.open(directory);
+    const straight = await ReportIndex.open(storage.area('reports'), { retentionDays: 400 });
+    feed(straight, run);
+    expect(report).to.deep.equal(await straight.query(leasesQuery({ by: 'hour' })));
+    expect(report.rows).to.not.be.empty;
+    await straight.close();
   });
 
   it('cuts a report at maxRows and says so; refuses bad queries naming the field', async () => {
