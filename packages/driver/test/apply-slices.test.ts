@@ -30,7 +30,7 @@ function restartedNode(committedEntries: number) {
       preVote: true,
     },
     initial: {
-      hardState: { term: 1, vote: 'solo', commitIndex: committedEntries },
+      hardState: { term: 1, votedFor: 'solo', commitIndex: committedEntries },
       snapshot: null,
       entries,
       configuration: { voters: ['solo'], inSync: ['solo'] },
