@@ -52,6 +52,8 @@ function restartedNode(committedEntries: number) {
       leaseExpiryIntervalMs: 1_000_000,
       maxExtendMs: 0,
     },
+    clusterIdToPropose: null,
+    configuredClusterId: null,
     events: { entryApplied: (entry) => applied.push(entry.index) },
   });
   /** Runs the deferred pumps (what one turn does); returns how many entries were applied. */
