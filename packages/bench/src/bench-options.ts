@@ -53,6 +53,11 @@ export interface BenchOptions {
    * name and node) when the node stops; null: no profiling. Summarise with `pnpm cpu-profile`.
    */
   cpuProfileDir: string | null;
+  /**
+   * Write each tandemd's log lines (JSON, one per line) under this directory when its cluster
+   * stops, one file per process (a killed and restarted node has one per life); null: not kept.
+   */
+  nodeLogDir: string | null;
   failoverRounds: number;
   failoverWorkstations: number;
   catchUpEntries: number;
@@ -96,13 +101,10 @@ function integerFlag(flag: string, text: string, minimum: number, maximum: numbe
 
 const MAX_PATH_CHARACTERS = 1024;
 
-function cpuProfileDirectory(text: string | undefined): string | null {
+function directoryOption(flag: string, text: string | undefined): string | null {
   if (text === undefined) return null;
   if (text === '' || text.length > MAX_PATH_CHARACTERS) {
-    throw new BenchOptionsError(
-      'cpu-prof',
-      `must be a directory path of 1 to ${MAX_PATH_CHARACTERS} characters`,
-    );
+    throw new BenchOptionsError(flag, `must be a directory path of 1 to ${MAX_PATH_CHARACTERS} characters`);
   }
   return text;
 }
@@ -122,6 +124,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       insecure: { type: 'boolean', default: false },
       'tls-cost': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      'node-logs': { type: 'string' },
       'failover-rounds': { type: 'string' },
       'failover-workstations': { type: 'string', default: '64' },
       'catch-up-entries': { type: 'string' },
@@ -232,7 +235,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     cluster,
     insecure: values.insecure === true,
     tlsCost,
-    cpuProfileDir: cpuProfileDirectory(values['cpu-prof']),
+    cpuProfileDir: directoryOption('cpu-prof', values['cpu-prof']),
+    nodeLogDir: directoryOption('node-logs', values['node-logs']),
     failoverRounds: integerFlag('failover-rounds', values['failover-rounds'] ?? (quick ? '1' : '5'), 1, 50),
     failoverWorkstations: integerFlag(
       'failover-workstations',

@@ -287,7 +287,7 @@ async function withPlaintextTandem(run: (contestant: Contestant | null) => Promi
   say('Tandem for comparison: main + backup, sync writes, default timeouts, PLAINTEXT (insecure: true)\n');
   await withTandemPair(
     'plaintext',
-    { insecure: true, cpuProfileDir: options.cpuProfileDir },
+    { insecure: true, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
     async (pair) => {
       const backend = new TandemBackend(pair.servers, null);
       try {
@@ -307,7 +307,7 @@ async function withTandem(
     say(`Tandem: one node (single mode), sync writes, ${security}\n`);
     await withTandemSingle(
       'single',
-      { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir },
+      { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
       async (node) => {
         const backend = new TandemBackend([node.address], node.pki);
         try {
@@ -322,7 +322,7 @@ async function withTandem(
   say(`Tandem: main + backup, sync writes, default timeouts, ${security}\n`);
   await withTandemPair(
     'pair',
-    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir },
+    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
     async (pair) => {
       const backend = new TandemBackend(pair.servers, pair.pki);
       try {
@@ -368,7 +368,7 @@ async function benchHandover(): Promise<void> {
   );
   await withTandemPair(
     'handover',
-    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir },
+    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
     async (pair) => {
       const backend = new TandemBackend(pair.servers, pair.pki);
       try {
@@ -408,7 +408,7 @@ async function benchCapacity(): Promise<void> {
   );
   await withTandemPair(
     'capacity',
-    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir },
+    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
     async (pair) => {
       const backend = new TandemBackend(pair.servers, pair.pki);
       try {

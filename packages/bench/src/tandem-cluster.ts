@@ -3,6 +3,7 @@
 // benchmark; and the pair's failover hooks (kill -9 the leader, restart it, wait for main). Secure
 // by default (TLS, mutual TLS between the nodes, a PKI in the temporary directory); plaintext with
 // insecure, for measuring what security costs.
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AdminClient, resolveSettings } from '@tandem/client';
@@ -53,6 +54,27 @@ export interface TandemClusterOptions {
    * when it exits. Null: no profiling.
    */
   cpuProfileDir?: string | null;
+  /** Each tandemd's log lines go to `<nodeLogDir>/<name>/<role>-<life>.jsonl` when the pair stops. */
+  nodeLogDir?: string | null;
+}
+
+/** The earlier lives of a pair's nodes (killed by a failover round), whose logs are kept too. */
+const retiredNodes = new WeakMap<TandemdPair, TandemdProcess[]>();
+
+/** Writes the log lines of every life of the pair's nodes, in the order they started. */
+async function writeNodeLogs(pair: TandemdPair, directory: string): Promise<void> {
+  await mkdir(directory, { recursive: true });
+  const current = (['main', 'backup'] as const).flatMap((role) =>
+    pair.isRunning(role) ? [pair.node(role)] : [],
+  );
+  const lives = new Map<string, number>();
+  for (const node of [...(retiredNodes.get(pair) ?? []), ...current]) {
+    const role = node.options.id ?? 'node';
+    const life = (lives.get(role) ?? 0) + 1;
+    lives.set(role, life);
+    const text = node.logs.map((line) => JSON.stringify(line)).join('\n');
+    await writeFile(path.join(directory, `${role}-${life}.jsonl`), `${text}\n`);
+  }
 }
 
 /** Node options that make each node write a CPU profile into its own directory when it exits. */
@@ -94,6 +116,11 @@ export async function withTandemPair<T>(
     if (pair !== null) reportCrashes(pair);
     throw error;
   } finally {
+    if (pair !== null && options.nodeLogDir) {
+      await writeNodeLogs(pair, path.join(options.nodeLogDir, name)).catch((error: Error) =>
+        process.stderr.write(`could not write the node logs: ${error.message}\n`),
+      );
+    }
     await pair?.stop();
     await removeDirectory(directory);
     releaseDirectory(directory);
@@ -179,6 +206,9 @@ export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): 
     findLeader: async () => (await waitForLeader(pair.access, pair.servers, LEADER_TIMEOUT_MS)).id,
     kill: async (name) => {
       if (name !== 'main' && name !== 'backup') throw new Error(`no tandemd named ${name}`);
+      const retired = retiredNodes.get(pair) ?? [];
+      retired.push(pair.node(name));
+      retiredNodes.set(pair, retired);
       await pair.kill(name);
     },
     restart: async (name) => {

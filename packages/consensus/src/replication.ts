@@ -188,7 +188,13 @@ export class Replication {
         const lastOfTerm = log.lastIndexOfTerm(message.conflictTerm, log.lastIndex());
         if (lastOfTerm !== undefined) nextIndex = lastOfTerm + 1;
       }
-      progress.becomeProbe(Math.min(nextIndex, log.lastIndex() + 1));
+      nextIndex = Math.min(nextIndex, log.lastIndex() + 1);
+      // A probe is out already, from at or before where this answer points: the answer is to an
+      // append sent before that probe (after one gap, every append of the pipelined window is
+      // refused in turn), and the probe's own answer will say more. Probing again for each of
+      // them sent the same entries up to maxInflightMessages times to a follower catching up.
+      if (progress.state === 'probe' && progress.probeSent && nextIndex >= progress.nextIndex) return null;
+      progress.becomeProbe(nextIndex);
       host.trace(`probes ${message.from} from ${progress.nextIndex} after a rejected append`);
       this.sendAppends(message.from, progress, true);
       return null;

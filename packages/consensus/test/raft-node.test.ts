@@ -438,6 +438,85 @@ describe('RaftNode', () => {
     });
   });
 
+  describe('probing after a gap', () => {
+    /** Node 2's refusal of an append: its log ends before conflictIndex. */
+    const refusal = (conflictIndex: number): Message => ({
+      type: 'append_entries_response',
+      from: '2',
+      to: '1',
+      term: 1,
+      success: false,
+      matchIndex: 0,
+      conflictIndex,
+      conflictTerm: 0,
+    });
+    const appendsOf = (ready: Ready) => ready.messages.filter((message) => message.type === 'append_entries');
+
+    it('sends one probe for a window of refused appends, not one per refusal', () => {
+      const leader = makeNode({ maxEntriesPerMessage: 2, maxInflightMessages: 4 }, { configuration: PAIR });
+      leader.campaign();
+      leader.step({
+        type: 'request_vote_response',
+        from: '2',
+        to: '1',
+        term: 1,
+        voteGranted: true,
+        preVote: false,
+      });
+      drain(leader);
+      leader.step(acknowledgement(1, 1));
+      drain(leader);
+      // Four appends of two entries each go out back to back (2-3, 4-5, 6-7, 8-9).
+      for (let batch = 0; batch < 4; batch += 1) {
+        leader.propose('normal', [bytes(`a${batch}`), bytes(`b${batch}`)]);
+      }
+      const pipelined = drain(leader).flatMap(appendsOf);
+      expect(
+        pipelined.map((message) => message.type === 'append_entries' && message.prevLogIndex),
+      ).to.deep.equal([1, 3, 5, 7]);
+      // The first was lost: the follower refuses the other three, each saying its log ends at 1.
+      leader.step(refusal(2));
+      const probe = drain(leader).flatMap(appendsOf);
+      expect(probe).to.have.length(1);
+      expect(probe[0]).to.include({ prevLogIndex: 1 });
+      expect(leader.status().progress?.['2']).to.include({ state: 'probe', nextIndex: 2 });
+      leader.step(refusal(2));
+      leader.step(refusal(2));
+      expect(
+        drain(leader).flatMap(appendsOf),
+        'the later refusals answer appends sent before the probe',
+      ).to.have.length(0);
+      // The probe's answer moves the follower back to replicating.
+      leader.step(acknowledgement(1, 3));
+      expect(leader.status().progress?.['2']).to.include({ state: 'replicate', matchIndex: 3 });
+      expect(drain(leader).flatMap(appendsOf).length).to.be.greaterThan(0);
+    });
+
+    it('probes further back when a refusal points before the probe in flight', () => {
+      const leader = makeNode({ maxEntriesPerMessage: 2, maxInflightMessages: 4 }, { configuration: PAIR });
+      leader.campaign();
+      leader.step({
+        type: 'request_vote_response',
+        from: '2',
+        to: '1',
+        term: 1,
+        voteGranted: true,
+        preVote: false,
+      });
+      drain(leader);
+      leader.step(acknowledgement(1, 1));
+      drain(leader);
+      for (let batch = 0; batch < 3; batch += 1)
+        leader.propose('normal', [bytes(`a${batch}`), bytes(`b${batch}`)]);
+      drain(leader);
+      leader.step(refusal(5));
+      expect(drain(leader).flatMap(appendsOf)[0]).to.include({ prevLogIndex: 4 });
+      // The probe at 4 is refused in turn: the follower's log ends at 1.
+      leader.step(refusal(2));
+      expect(drain(leader).flatMap(appendsOf)[0]).to.include({ prevLogIndex: 1 });
+    });
+  });
+
   describe('terms and leaders', () => {
     it('refuses an append from a second leader in one term, changing nothing', () => {
       const refusals: string[] = [];
@@ -691,6 +770,10 @@ describe('RaftNode', () => {
       node.propose('normal', [bytes('a')]);
       drain(node);
       node.compact(node.snapshotMetadataAt(2));
+      // The new leader's first probe is answered (the follower has nothing), so the refusal below
+      // is not taken for an answer to an append sent before that probe.
+      node.step(acknowledgement(1, 0));
+      drain(node);
       node.step({
         type: 'append_entries_response',
         from: '2',
