@@ -451,8 +451,8 @@ describe('RaftNode', () => {
       conflictTerm: 0,
     });
     const appendsOf = (ready: Ready) => ready.messages.filter((message) => message.type === 'append_entries');
-
-    it('sends one probe for a window of refused appends, not one per refusal', () => {
+    /** Node 1 leads a pair; node 2 holds its noop, and appends carry two entries, four at a time. */
+    const replicatingLeader = (): RaftNode => {
       const leader = makeNode({ maxEntriesPerMessage: 2, maxInflightMessages: 4 }, { configuration: PAIR });
       leader.campaign();
       leader.step({
@@ -466,6 +466,11 @@ describe('RaftNode', () => {
       drain(leader);
       leader.step(acknowledgement(1, 1));
       drain(leader);
+      return leader;
+    };
+
+    it('sends one probe for a window of refused appends, not one per refusal', () => {
+      const leader = replicatingLeader();
       // Four appends of two entries each go out back to back (2-3, 4-5, 6-7, 8-9).
       for (let batch = 0; batch < 4; batch += 1) {
         leader.propose('normal', [bytes(`a${batch}`), bytes(`b${batch}`)]);
@@ -493,19 +498,7 @@ describe('RaftNode', () => {
     });
 
     it('probes further back when a refusal points before the probe in flight', () => {
-      const leader = makeNode({ maxEntriesPerMessage: 2, maxInflightMessages: 4 }, { configuration: PAIR });
-      leader.campaign();
-      leader.step({
-        type: 'request_vote_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        voteGranted: true,
-        preVote: false,
-      });
-      drain(leader);
-      leader.step(acknowledgement(1, 1));
-      drain(leader);
+      const leader = replicatingLeader();
       for (let batch = 0; batch < 3; batch += 1)
         leader.propose('normal', [bytes(`a${batch}`), bytes(`b${batch}`)]);
       drain(leader);
