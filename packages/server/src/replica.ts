@@ -27,6 +27,7 @@ import {
   type DriverStorage,
   type LogHash,
   SnapshotDataError,
+  TickPacer,
 } from '@tandem/driver';
 import type { Command, LedgerStateMachine, Result } from '@tandem/ledger';
 import { ENTRY_DATA_MAX_BYTES, type Ledger, ledgerStateMachines, resolveLedgerOptions } from '@tandem/ledger';
@@ -236,9 +237,19 @@ export class Replica {
     return replica;
   }
 
-  /** Starts the core's clock. A cluster of one elects itself at once. */
+  /**
+   * Starts the core's clock: each firing of the tick timer gives the core as many ticks as whole
+   * intervals have passed (TickPacer), so the failover timeout is not stretched by late timers. A
+   * cluster of one elects itself at once.
+   */
   start(): void {
-    this.timers.push(setInterval(() => this.driver.tick(), this.options.config.timing.tickIntervalMs));
+    const { tickIntervalMs } = this.options.config.timing;
+    const pacer = new TickPacer(tickIntervalMs, performance.now());
+    this.timers.push(
+      setInterval(() => {
+        for (let due = pacer.due(performance.now()); due > 0; due -= 1) this.driver.tick();
+      }, tickIntervalMs),
+    );
     this.driver.start();
   }
 

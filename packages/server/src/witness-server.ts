@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Message, NodeId, WitnessStatus } from '@tandem/consensus';
 import { WitnessCore } from '@tandem/consensus';
+import { TickPacer } from '@tandem/driver';
 import type {
   AdminServiceHandlers,
   ClusterStatusResponse,
@@ -135,7 +136,12 @@ export class WitnessServer {
       refusals,
     );
     witness.addServices();
-    witness.tickTimer = setInterval(() => core.tick(), config.timing.tickIntervalMs);
+    // As many ticks as whole intervals passed (see TickPacer): the witness's leader lease and vote
+    // timing count wall-clock time, not timer firings.
+    const pacer = new TickPacer(config.timing.tickIntervalMs, performance.now());
+    witness.tickTimer = setInterval(() => {
+      for (let due = pacer.due(performance.now()); due > 0; due -= 1) core.tick();
+    }, config.timing.tickIntervalMs);
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
     logger.info('listening', {
       address,
