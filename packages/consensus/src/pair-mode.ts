@@ -206,9 +206,12 @@ export class PairElectionRules {
     if (silent.length === 0 || !silent.every((voter) => refused.has(voter))) return null;
     const obstacle = this.soloElectionObstacle(candidate, nowTick);
     if (obstacle !== null) {
-      this.options.trace(
-        `the connection to ${silent.join(',')} was refused, but it cannot win alone: ${obstacle}`,
-      );
+      if (!this.soloObstacleReported) {
+        this.soloObstacleReported = true;
+        this.options.trace(
+          `the connection to ${silent.join(',')} was refused, but it cannot win alone: ${obstacle}`,
+        );
+      }
       return null;
     }
     this.options.trace(`the connection to ${silent.join(',')} was refused; going on alone`);

@@ -352,6 +352,11 @@ export class Replica {
     this.driver.reportUnreachable(peer);
   }
 
+  /** A vote request met a refused connection: pair mode goes on without that answer. */
+  reportVoteRefused(peer: NodeId, request: { term: number; preVote: boolean }): void {
+    this.driver.reportVoteRefused(peer, request);
+  }
+
   /** The transport finished (or failed) streaming a snapshot to a peer. */
   reportSnapshot(peer: NodeId, report: SnapshotReport): void {
     this.driver.reportSnapshot(peer, report);

@@ -170,6 +170,8 @@ export interface NodeStatistics extends DriverStatistics {
   snapshotsSent: number;
   /** install_snapshot messages for a snapshot that a newer compaction had replaced. */
   snapshotsSuperseded: number;
+  /** Vote requests refused at the connection (the recipient's process was down). */
+  voteRequestsRefused: number;
   configurationChanges: number;
   leadershipTransfers: number;
 }
@@ -279,6 +281,7 @@ export class SimulatedNode {
     writes: 0,
     snapshotsSent: 0,
     snapshotsSuperseded: 0,
+    voteRequestsRefused: 0,
     configurationChanges: 0,
     leadershipTransfers: 0,
   };
@@ -745,6 +748,26 @@ export class SimulatedNode {
     const requestSentAtMs = isAnswer(message)
       ? process.pendingAnswers.answering(message, now)
       : this.clockMs();
+    if (message.type === 'request_vote') {
+      // A vote request to a node whose process is down is refused at the connection, as the
+      // server's transport sees it (refusedAtConnection): the refusal comes back a moment later.
+      const to = message.to;
+      const request = { term: message.term, preVote: message.preVote };
+      this.environment.sendRaft(
+        message,
+        (_delivered, atMs, refused) => {
+          if (refused !== true) return;
+          this.statistics.voteRequestsRefused += 1;
+          this.environment.schedule(atMs + 1, () => {
+            if (this.process !== process) return;
+            process.driver.reportVoteRefused(to, request);
+            this.afterInput(process);
+          });
+        },
+        requestSentAtMs,
+      );
+      return;
+    }
     if (message.type !== 'install_snapshot') {
       this.environment.sendRaft(message, null, requestSentAtMs);
       return;

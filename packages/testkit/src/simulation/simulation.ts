@@ -195,6 +195,8 @@ export interface SimulationResult {
   snapshotsInstalled: number;
   snapshotsSent: number;
   snapshotsSuperseded: number;
+  /** Vote requests refused at the connection (see SettleCallback). */
+  voteRequestsRefused: number;
   leaseTicksProposed: number;
   extendLeasesProposed: number;
   configurationChanges: number;
@@ -717,13 +719,14 @@ class Simulation {
       const payload = delivery.payload;
       switch (payload.kind) {
         case 'raft': {
-          if (this.witness !== null && delivery.to === this.witness.id) {
-            const delivered = this.witness.receive(payload.message, payload.requestSentAtMs);
-            delivery.settle?.(delivered, this.nowMs);
-            break;
-          }
-          const delivered = this.node(delivery.to).receiveRaft(payload.message, payload.requestSentAtMs);
-          delivery.settle?.(delivered, this.nowMs);
+          const delivered =
+            this.witness !== null && delivery.to === this.witness.id
+              ? this.witness.receive(payload.message, payload.requestSentAtMs)
+              : this.node(delivery.to).receiveRaft(payload.message, payload.requestSentAtMs);
+          // Not delivered here means the recipient's process is down: its host refuses the
+          // connection, and the sender hears so unless the way back is cut.
+          const refused = !delivered && !this.network.isCut(delivery.to, delivery.from, this.nowMs);
+          delivery.settle?.(delivered, this.nowMs, refused);
           break;
         }
         case 'request':
@@ -1194,6 +1197,7 @@ class Simulation {
       snapshotsInstalled: sum((node) => node.statistics.snapshotsInstalled),
       snapshotsSent: sum((node) => node.statistics.snapshotsSent),
       snapshotsSuperseded: sum((node) => node.statistics.snapshotsSuperseded),
+      voteRequestsRefused: sum((node) => node.statistics.voteRequestsRefused),
       leaseTicksProposed: sum((node) => node.statistics.leaseTicksProposed),
       extendLeasesProposed: sum((node) => node.statistics.extendLeasesProposed),
       configurationChanges: sum((node) => node.statistics.configurationChanges),
