@@ -51,6 +51,7 @@ import type { ClientErrorCode, ClientReply, ClientRequest } from './messages.js'
 import type { SettleCallback } from './network.js';
 import { isAnswer, PendingAnswers } from './pending-answers.js';
 import type { SimulationRandom } from './random.js';
+import type { SimulatedTickTimer } from './tick-timer.js';
 
 /** The cluster id simulated leaders record; the operator's licence files are issued for it. */
 export const SIMULATED_CLUSTER_ID = 'simulated-cluster';
@@ -157,6 +158,8 @@ export interface NodeEnvironment {
   /** The node went down by itself (an armed crash): the simulation schedules its restart. */
   crashed(nodeId: string): void;
   checker: SimulationChecker;
+  /** The node's tick timer (late firings, the server's TickPacer). */
+  tickTimer: SimulatedTickTimer;
   trace(line: string): void;
 }
 
@@ -438,6 +441,7 @@ export class SimulatedNode {
     this.incarnation += 1;
     if (this.incarnation > 1) this.statistics.restarts += 1;
     this.process = process;
+    this.environment.tickTimer.restart(this.environment.nowMs());
     this.trace(
       `started (incarnation ${this.incarnation}): term ${loaded.hardState?.term ?? 0}, commit ${loaded.hardState?.commitIndex ?? 0}, ` +
         `snapshot ${loaded.snapshot?.metadata.index ?? 0}, ${loaded.entries.length} entries`,
@@ -636,8 +640,12 @@ export class SimulatedNode {
   tick(): void {
     const process = this.process;
     if (process === null) return;
-    process.driver.tick();
-    if (this.process !== process) return;
+    const due = this.environment.tickTimer.fire(this.environment.nowMs());
+    if (due === 0) return;
+    for (let tick = 0; tick < due; tick += 1) {
+      process.driver.tick();
+      if (this.process !== process) return;
+    }
     this.afterInput(process);
     if (process.driver.isLeader()) this.standInDuties(process);
   }

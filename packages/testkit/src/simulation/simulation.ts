@@ -16,6 +16,7 @@ import { History } from './history.js';
 import { type ClientCommand, type ClientRequest, copyPayload, type NetworkPayload } from './messages.js';
 import { type LinkFaults, type NetworkStatistics, SimulatedNetwork } from './network.js';
 import { SimulationRandom } from './random.js';
+import { SimulatedTickTimer } from './tick-timer.js';
 import {
   type CrashPoint,
   type PlantedBug,
@@ -265,6 +266,11 @@ const DEFAULT_MAX_DRAIN_STEPS = 3000;
 const TICK_MS = 10;
 const ELECTION_TIMEOUT_TICKS = 20;
 const HEARTBEAT_INTERVAL_TICKS = 2;
+/**
+ * Per seed, one of these is the chance that a node's tick timer fires late in a step (then it gives
+ * the ticks it missed at its next firing, as the server's TickPacer does).
+ */
+const LATE_TIMER_PROBABILITIES = [0, 0, 0.1, 0.3];
 /** Pair mode: a node restarting with a log waits this long for its peer before serving alone. */
 const STARTUP_GRACE_TICKS = 50;
 const FAILOVER_TIMEOUT_MS = ELECTION_TIMEOUT_TICKS * TICK_MS;
@@ -410,6 +416,9 @@ class Simulation {
   private eventCount = 0;
   private readonly random: SimulationRandom;
   private readonly faultRandom: SimulationRandom;
+  /** Late tick timers (see SimulatedTickTimer): their own stream, and the seed's lateness. */
+  private readonly timerRandom: SimulationRandom;
+  private readonly lateTimerProbability: number;
   private readonly scheduler = new TimedQueue<ScheduledAction>(MAX_SCHEDULED_EVENTS);
   private readonly network: SimulatedNetwork<NetworkPayload>;
   private readonly nodes: SimulatedNode[] = [];
@@ -454,6 +463,9 @@ class Simulation {
     this.trace = options.trace ?? null;
     this.faultRandom = this.random.fork('faults');
     this.faults = pickFaults(this.random.fork('profile'), this.cluster, options.faults ?? {});
+    // Late tick timers come from a generator of their own, so the other streams stay as they were.
+    this.timerRandom = new SimulationRandom(options.seed).fork('late timers');
+    this.lateTimerProbability = LATE_TIMER_PROBABILITIES[this.timerRandom.below(LATE_TIMER_PROBABILITIES.length)] ?? 0;
     const setupRandom = this.random.fork('setup');
     const runMs = this.steps * TICK_MS;
     const dayOffsetMs = setupRandom.int(0, 364) * DAY_MS;
@@ -534,6 +546,7 @@ class Simulation {
           schedule: (atMs, action) => this.schedule(atMs, action),
           crashed: (nodeId) => this.scheduleRestart(this.node(nodeId)),
           checker: this.checker,
+          tickTimer: this.tickTimer(id),
           trace: (line) => this.log(line),
         },
       );
@@ -563,6 +576,7 @@ class Simulation {
               this.nowMs,
             ),
           schedule: (atMs, action) => this.schedule(atMs, action),
+          tickTimer: this.tickTimer(WITNESS_ID),
           trace: (line) => this.log(line),
         },
       );
@@ -737,6 +751,11 @@ class Simulation {
           break;
       }
     }
+  }
+
+  /** A process's tick timer: late with the seed's probability, paced by the server's TickPacer. */
+  private tickTimer(id: string): SimulatedTickTimer {
+    return new SimulatedTickTimer(this.timerRandom.fork(id), this.lateTimerProbability, TICK_MS, this.nowMs);
   }
 
   private schedule(atMs: number, action: ScheduledAction): void {
