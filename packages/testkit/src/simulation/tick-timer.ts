@@ -30,7 +30,9 @@ export class SimulatedTickTimer {
 
   /** Called every step: the ticks the process gets now (0 while its timer is late). */
   fire(nowMs: number): number {
-    if (this.lateProbability > 0 && this.random.chance(this.lateProbability)) return 0;
+    // Without late timers every step gives one tick, exactly as before the pacer was modelled.
+    if (this.lateProbability === 0) return 1;
+    if (this.random.chance(this.lateProbability)) return 0;
     return this.pacer.due(nowMs);
   }
 }
