@@ -27,7 +27,6 @@ import {
   type DriverStorage,
   type LogHash,
   SnapshotDataError,
-  TickPacer,
 } from '@tandem/driver';
 import type { Command, LedgerStateMachine, Result } from '@tandem/ledger';
 import { ENTRY_DATA_MAX_BYTES, type Ledger, ledgerStateMachines, resolveLedgerOptions } from '@tandem/ledger';
@@ -42,6 +41,7 @@ import { peerMessageLimits } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import { ReportIndex } from './report-index.js';
 import { SnapshotStallMonitor } from './snapshot-stall-monitor.js';
+import { startTickTimer } from './tick-timer.js';
 import type { LedgerView } from './usage-history.js';
 
 /** What a committed client operation returns: the ledger's result and where it was applied. */
@@ -238,18 +238,12 @@ export class Replica {
   }
 
   /**
-   * Starts the core's clock: each firing of the tick timer gives the core as many ticks as whole
-   * intervals have passed (TickPacer), so the failover timeout is not stretched by late timers. A
-   * cluster of one elects itself at once.
+   * Starts the core's clock (tick-timer.ts: the ticks the wall clock says are due, after the
+   * messages that waited). A cluster of one elects itself at once.
    */
   start(): void {
-    const { tickIntervalMs } = this.options.config.timing;
-    const pacer = new TickPacer(tickIntervalMs, performance.now());
-    this.timers.push(
-      setInterval(() => {
-        for (let due = pacer.due(performance.now()); due > 0; due -= 1) this.driver.tick();
-      }, tickIntervalMs),
-    );
+    const { tickIntervalMs, heartbeatIntervalMs } = this.options.config.timing;
+    this.timers.push(startTickTimer({ tickIntervalMs, heartbeatIntervalMs, tick: () => this.driver.tick() }));
     this.driver.start();
   }
 

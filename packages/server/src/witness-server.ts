@@ -7,7 +7,6 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Message, NodeId, WitnessStatus } from '@tandem/consensus';
 import { WitnessCore } from '@tandem/consensus';
-import { TickPacer } from '@tandem/driver';
 import type {
   AdminServiceHandlers,
   ClusterStatusResponse,
@@ -37,6 +36,7 @@ import { requestVoteFromWire, requestVoteResponseToWire } from './peer-messages.
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import type { ReplicaStatus } from './replica.js';
 import { heartbeatFromWire, recordFromWire } from './witness-messages.js';
+import { startTickTimer } from './tick-timer.js';
 import { WitnessStorage } from './witness-storage.js';
 
 const SERVICES = ['tandem.v1.WitnessService', 'tandem.v1.AdminService'];
@@ -136,12 +136,13 @@ export class WitnessServer {
       refusals,
     );
     witness.addServices();
-    // As many ticks as whole intervals passed (see TickPacer): the witness's leader lease and vote
-    // timing count wall-clock time, not timer firings.
-    const pacer = new TickPacer(config.timing.tickIntervalMs, performance.now());
-    witness.tickTimer = setInterval(() => {
-      for (let due = pacer.due(performance.now()); due > 0; due -= 1) core.tick();
-    }, config.timing.tickIntervalMs);
+    // The ticks the wall clock says are due (tick-timer.ts): the witness's leader lease and its
+    // vote timing count time, not timer firings.
+    witness.tickTimer = startTickTimer({
+      tickIntervalMs: config.timing.tickIntervalMs,
+      heartbeatIntervalMs: config.timing.heartbeatIntervalMs,
+      tick: () => core.tick(),
+    });
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
     logger.info('listening', {
       address,
