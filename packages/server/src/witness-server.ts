@@ -35,8 +35,8 @@ import { NodeCredentials } from './node-credentials.js';
 import { requestVoteFromWire, requestVoteResponseToWire } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import type { ReplicaStatus } from './replica.js';
-import { heartbeatFromWire, recordFromWire } from './witness-messages.js';
 import { startTickTimer } from './tick-timer.js';
+import { heartbeatFromWire, recordFromWire } from './witness-messages.js';
 import { WitnessStorage } from './witness-storage.js';
 
 const SERVICES = ['tandem.v1.WitnessService', 'tandem.v1.AdminService'];

@@ -28,7 +28,11 @@ describe('the tick timer', () => {
     const client: Socket = createConnection(address.port, '127.0.0.1');
     await once(client, 'connect');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const timer = startTickTimer({ tickIntervalMs: 10, heartbeatIntervalMs: 100, tick: () => events.push('tick') });
+    const timer = startTickTimer({
+      tickIntervalMs: 10,
+      heartbeatIntervalMs: 100,
+      tick: () => events.push('tick'),
+    });
     try {
       await new Promise((resolve) => setTimeout(resolve, 50));
       events.length = 0;

@@ -16,7 +16,6 @@ import { History } from './history.js';
 import { type ClientCommand, type ClientRequest, copyPayload, type NetworkPayload } from './messages.js';
 import { type LinkFaults, type NetworkStatistics, SimulatedNetwork } from './network.js';
 import { SimulationRandom } from './random.js';
-import { SimulatedTickTimer } from './tick-timer.js';
 import {
   type CrashPoint,
   type PlantedBug,
@@ -25,6 +24,7 @@ import {
   SimulationHalt,
 } from './sim-node.js';
 import { SimulatedWitness } from './sim-witness.js';
+import { SimulatedTickTimer } from './tick-timer.js';
 import { TimedQueue } from './timed-queue.js';
 import { SimulatedWorkstation } from './workstation.js';
 
