@@ -116,10 +116,10 @@ export interface FaultOptions {
   anyCrashOrder: boolean;
   /**
    * Tick timers that fire late (see SimulatedTickTimer), at a level the seed picks. Off by default
-   * (one tick per step, as before): the new schedules they give make pair seeds 16 and 253 (--partitions
-   * --flaps) fail release_lost after a merge (a lease released on main, taken again by the same
-   * workstation on the backup during the split, is live after the merge), which is the merge's or
-   * the checker's business, not the timers'; it is left for that work.
+   * (one tick per step, as before): the new schedules they give make pair seeds 16 and 253
+   * (--partitions --flaps) fail release_lost after a merge (a lease released on main, taken again
+   * by the same workstation on the backup during the split, is live after the merge), which is the
+   * merge's or the checker's business, not the timers'; it is left for that work.
    */
   lateTimers: boolean;
   /**
