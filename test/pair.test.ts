@@ -79,6 +79,13 @@ describe('main and backup (real processes)', function () {
     await pair.kill('main');
     const leader = await waitForLeader(pair.access, [pair.address('backup')], 10_000);
     expect(leader.id).to.equal('backup');
+    // main's port refused the vote requests, and the backup went on without waiting for answers.
+    const refusals = pair
+      .node('backup')
+      .logs.filter((line) =>
+        String(line.event ?? '').includes('the connection to main was refused; going on'),
+      );
+    expect(refusals.length, 'the backup went on at the refused connection').to.be.greaterThan(0);
     await sleep(2000);
     expect(load.acknowledged, 'backup serves the workstations').to.be.greaterThan(before + 20);
     await load.stop();

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { electionResult } from './election-quorum.js';
 import type { NodeView } from './node-view.js';
-import { nextOwnedTerm, type PairElectionRules } from './pair-mode.js';
+import { type CandidateState, nextOwnedTerm, type PairElectionRules } from './pair-mode.js';
 import { type FarTermGate, MAX_TERM } from './term-bounds.js';
 import type { Message, NodeId, RequestVoteMessage, RequestVoteResponseMessage } from './types.js';
 
@@ -51,12 +51,18 @@ export class Election {
   private readonly votes = new Map<NodeId, boolean>();
   /** Candidates: the campaign follows a timeout_now (its requests carry leadershipTransfer). */
   private transferCampaign = false;
+  /**
+   * Pair mode, candidate and pre-candidate only: the voters whose port refused the connection for
+   * this campaign's request (see refused), bounded by the voters.
+   */
+  private readonly refusedConnection = new Set<NodeId>();
 
   constructor(private readonly host: ElectionHost) {}
 
   /** A new role: no campaign is under way. */
   reset(): void {
     this.votes.clear();
+    this.refusedConnection.clear();
     this.transferCampaign = false;
   }
 
@@ -98,6 +104,8 @@ export class Election {
     const transfer = kind === 'transfer' || (kind === 'election' && this.transferCampaign);
     const preVoteFirst =
       host.preVote && (kind === 'campaign' || (kind === 'transfer' && host.managesInSyncSet));
+    // A new round of requests: refusals of the last round's no longer tell anything.
+    this.refusedConnection.clear();
     if (preVoteFirst) {
       host.becomePreCandidate();
       this.transferCampaign = transfer;
@@ -170,24 +178,55 @@ export class Election {
     const rules = host.pairRules;
     const role = host.role();
     if (rules === null || (role !== 'pre_candidate' && role !== 'candidate')) return false;
-    const configuration = host.configuration();
-    const verdict = rules.weighSilence(
-      {
-        voters: configuration.voters,
-        inSync: configuration.inSync,
-        votes: this.votes,
-        lastIndex: host.log().lastIndex(),
-        heardFromPeerSinceStart: host.heardFromPeerSinceStart(),
-        lastMessageTickFrom: host.lastMessageTickFrom(),
-      },
-      host.nowTick(),
-    );
+    const verdict = rules.weighSilence(this.candidateState(), host.nowTick());
     if (verdict === null) return false;
     if (!verdict.consent) {
       this.sendVoteRequests(role === 'pre_candidate', this.transferCampaign, verdict.silent);
       return false;
     }
-    if (role === 'pre_candidate') {
+    this.goOnAlone();
+    return true;
+  }
+
+  /**
+   * The transport could not deliver this node's vote request of this term (preVote: a pre-vote
+   * request) to a voter: the voter's port refused the connection, so nothing listens there and no
+   * answer will come. In pair mode a pre-candidate or candidate whose silent voters all refused goes
+   * on at once, as it would after the vote wait (the same obstacles apply, and term ownership keeps
+   * one leader per term); elsewhere, and for a request of another campaign, it changes nothing.
+   */
+  refused(voter: NodeId, term: number, preVote: boolean): void {
+    const { host } = this;
+    const rules = host.pairRules;
+    const role = host.role();
+    if (rules === null || voter === host.id || !host.configuration().voters.includes(voter)) return;
+    const current =
+      (role === 'pre_candidate' && preVote && term === this.campaignTerm()) ||
+      (role === 'candidate' && !preVote && term === host.term());
+    if (!current || this.votes.has(voter)) return;
+    this.refusedConnection.add(voter);
+    if (rules.weighRefusals(this.candidateState(), this.refusedConnection, host.nowTick()) === null) return;
+    this.goOnAlone();
+  }
+
+  private candidateState(): CandidateState {
+    const { host } = this;
+    const configuration = host.configuration();
+    return {
+      voters: configuration.voters,
+      inSync: configuration.inSync,
+      votes: this.votes,
+      lastIndex: host.log().lastIndex(),
+      heardFromPeerSinceStart: host.heardFromPeerSinceStart(),
+      lastMessageTickFrom: host.lastMessageTickFrom(),
+    };
+  }
+
+  /** Pair mode: the silent voters count as consent; the pre-vote or the vote is won. */
+  private goOnAlone(): void {
+    const { host } = this;
+    const configuration = host.configuration();
+    if (host.role() === 'pre_candidate') {
       this.start('election');
     } else {
       assert.ok(
@@ -196,7 +235,6 @@ export class Election {
       );
       host.becomeLeader();
     }
-    return true;
   }
 
   /**

@@ -188,6 +188,36 @@ export class PairElectionRules {
     return { silent, consent: true };
   }
 
+  /**
+   * When a vote request could not even be delivered because the peer's port refused the connection
+   * (nothing listens there: its process is gone), waiting out the vote wait for its answer gains
+   * nothing. Returns the silent voters to go on without, as weighSilence would after the wait, if
+   * every silent voter refused and nothing else stands in the way; otherwise null, and the vote wait
+   * goes on as usual (no request is sent again here, so refusals cannot loop).
+   */
+  weighRefusals(
+    candidate: CandidateState,
+    refused: ReadonlySet<NodeId>,
+    nowTick: number,
+  ): { silent: NodeId[] } | null {
+    if (!this.silenceIsConsent) return null;
+    const { id } = this.options;
+    const silent = candidate.voters.filter((voter) => voter !== id && !candidate.votes.has(voter));
+    if (silent.length === 0 || !silent.every((voter) => refused.has(voter))) return null;
+    const obstacle = this.soloElectionObstacle(candidate, nowTick);
+    if (obstacle !== null) {
+      if (!this.soloObstacleReported) {
+        this.soloObstacleReported = true;
+        this.options.trace(
+          `the connection to ${silent.join(',')} was refused, but it cannot win alone: ${obstacle}`,
+        );
+      }
+      return null;
+    }
+    this.options.trace(`the connection to ${silent.join(',')} was refused; going on alone`);
+    return { silent };
+  }
+
   /** Why this node may not win an election on its own vote, or null if it may. */
   private soloElectionObstacle(candidate: CandidateState, nowTick: number): string | null {
     const { id, priorityNodeId, failoverTimeoutTicks } = this.options;

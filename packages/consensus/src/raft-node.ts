@@ -422,6 +422,17 @@ export class RaftNode {
     this.checkInvariants();
   }
 
+  /**
+   * The driver could not deliver this node's vote request (of this term; preVote: a pre-vote
+   * request) to a voter because its port refused the connection: nothing listens there, so no answer
+   * will come. Pair mode goes on without waiting for it (Election.refused). A refusal is the
+   * transport's report of one connection attempt, never a message from the voter.
+   */
+  voteRequestRefused(voter: NodeId, request: { term: number; preVote: boolean }): void {
+    this.election.refused(voter, request.term, request.preVote);
+    this.checkInvariants();
+  }
+
   /** The driver could not reach a follower: stop pipelining to it and probe again. */
   reportUnreachable(to: NodeId): void {
     if (this.role !== 'leader') return;

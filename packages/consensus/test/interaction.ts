@@ -325,6 +325,20 @@ class InteractionEnvironment {
           }
         }
         return;
+      case 'refuse':
+        // The vote requests waiting for a (stopped) node are refused at the connection: each
+        // sender's transport reports it (Driver.reportVoteRefused), and nothing reaches the node.
+        for (const id of this.ids(command)) {
+          for (const message of this.cluster.takeMessagesTo(id, (each) => each.type === 'request_vote')) {
+            if (message.type !== 'request_vote') continue;
+            this.print(`refused: ${formatMessage(message)}`);
+            this.cluster.node(message.from).raft.voteRequestRefused(message.to, {
+              term: message.term,
+              preVote: message.preVote,
+            });
+          }
+        }
+        return;
       case 'stabilize':
         this.stabilize(this.ids(command));
         return;

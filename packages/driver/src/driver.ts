@@ -370,6 +370,16 @@ export class Driver<S extends StateMachine> {
     this.afterInput();
   }
 
+  /**
+   * The transport could not deliver a vote request because the peer's port refused the connection
+   * (see RaftNode.voteRequestRefused); request is the term and kind of the request it carried.
+   */
+  reportVoteRefused(peer: NodeId, request: { term: number; preVote: boolean }): void {
+    if (!this.serving) return;
+    this.raft.voteRequestRefused(peer, request);
+    this.afterInput();
+  }
+
   /** The transport finished (or failed) streaming a snapshot to a peer. */
   reportSnapshot(peer: NodeId, report: SnapshotReport): void {
     if (!this.serving) return;

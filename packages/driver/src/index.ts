@@ -4,3 +4,4 @@ export * from './environment.js';
 export * from './errors.js';
 export * from './log-hash.js';
 export * from './statistics.js';
+export * from './tick-pacer.js';

@@ -193,7 +193,7 @@ const NUMERIC_SETTINGS = {
   timing: {
     tickIntervalMs: [10, 1, 1000],
     heartbeatIntervalMs: [100, 1, 60_000],
-    failoverTimeoutMs: [1000, 2, 600_000],
+    failoverTimeoutMs: [900, 2, 600_000],
     leaseExpiryIntervalMs: [1000, 10, 3_600_000],
     startupGraceMs: [5000, 0, 600_000],
   },

@@ -59,6 +59,8 @@ export interface PeerSink {
    */
   step(message: Message, requestSentAtMs?: number): void;
   reportUnreachable(peer: NodeId): void;
+  /** A vote request (of this term and kind) could not be delivered: the peer's port refused it. */
+  reportVoteRefused(peer: NodeId, request: { term: number; preVote: boolean }): void;
   reportSnapshot(peer: NodeId, report: SnapshotReport): void;
   status(): ReplicaStatus;
 }
@@ -121,6 +123,21 @@ export const NO_ANSWER_KEY = 'tandem-peer-no-answer';
 export function noAnswer(metadata: grpc.Metadata | undefined): boolean {
   return (metadata?.get(NO_ANSWER_KEY) ?? []).length > 0;
 }
+
+/**
+ * Whether a failed call never reached the peer because its port refused the connection: nothing
+ * listens there (its process is gone; a stopped or cut-off process does not refuse). grpc-js fails
+ * a call at once while its channel cannot connect, naming the last connection error, which may be
+ * up to one reconnect backoff old (max(heartbeat, failover timeout / 2); the link probe replaces
+ * the channel as soon as a connection gets through). Pair mode is safe whatever this says (term
+ * ownership); it only spares a candidate the vote wait.
+ */
+export function refusedAtConnection(error: grpc.ServiceError | null): boolean {
+  return error !== null && error.code === UNAVAILABLE && /\bECONNREFUSED\b/.test(error.details);
+}
+
+/** grpc.status.UNAVAILABLE (the type import keeps grpc-js's runtime out of this module). */
+const UNAVAILABLE = 14;
 
 /** Unary RPCs in flight to one peer beyond this are dropped (the core retransmits). */
 export const MAX_INFLIGHT_RPCS_PER_PEER = 128;
@@ -330,6 +347,9 @@ export class PeerTransport implements Transport {
         const outcome: Outcome<RequestVoteResponse__Output> = { error: null, response: undefined };
         const call = client.RequestVote(requestVoteToWire(message), options, (error, response) => {
           Object.assign(outcome, { error, response });
+          if (this.closed || !refusedAtConnection(error)) return;
+          // Reported before the unreachable that the status brings: nothing will answer.
+          this.attached.reportVoteRefused(peer, { term: message.term, preVote: message.preVote });
         });
         track(call, outcome, (answer) => requestVoteResponseFromWire(answer, peer, this.selfId));
         break;

@@ -41,6 +41,7 @@ import { peerMessageLimits } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import { ReportIndex } from './report-index.js';
 import { SnapshotStallMonitor } from './snapshot-stall-monitor.js';
+import { startTickTimer } from './tick-timer.js';
 import type { LedgerView } from './usage-history.js';
 
 /** What a committed client operation returns: the ledger's result and where it was applied. */
@@ -240,9 +241,13 @@ export class Replica {
     return replica;
   }
 
-  /** Starts the core's clock. A cluster of one elects itself at once. */
+  /**
+   * Starts the core's clock (tick-timer.ts: the ticks the wall clock says are due, after the
+   * messages that waited). A cluster of one elects itself at once.
+   */
   start(): void {
-    this.timers.push(setInterval(() => this.driver.tick(), this.options.config.timing.tickIntervalMs));
+    const { tickIntervalMs, heartbeatIntervalMs } = this.options.config.timing;
+    this.timers.push(startTickTimer({ tickIntervalMs, heartbeatIntervalMs, tick: () => this.driver.tick() }));
     this.driver.start();
   }
 
@@ -343,6 +348,11 @@ export class Replica {
   /** The transport could not reach a peer: the leader stops pipelining to it. */
   reportUnreachable(peer: NodeId): void {
     this.driver.reportUnreachable(peer);
+  }
+
+  /** A vote request met a refused connection: pair mode goes on without that answer. */
+  reportVoteRefused(peer: NodeId, request: { term: number; preVote: boolean }): void {
+    this.driver.reportVoteRefused(peer, request);
   }
 
   /** The transport finished (or failed) streaming a snapshot to a peer. */

@@ -35,6 +35,7 @@ import { NodeCredentials } from './node-credentials.js';
 import { requestVoteFromWire, requestVoteResponseToWire } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import type { ReplicaStatus } from './replica.js';
+import { startTickTimer } from './tick-timer.js';
 import { heartbeatFromWire, recordFromWire } from './witness-messages.js';
 import { WitnessStorage } from './witness-storage.js';
 
@@ -135,7 +136,13 @@ export class WitnessServer {
       refusals,
     );
     witness.addServices();
-    witness.tickTimer = setInterval(() => core.tick(), config.timing.tickIntervalMs);
+    // The ticks the wall clock says are due (tick-timer.ts): the witness's leader lease and its
+    // vote timing count time, not timer firings.
+    witness.tickTimer = startTickTimer({
+      tickIntervalMs: config.timing.tickIntervalMs,
+      heartbeatIntervalMs: config.timing.heartbeatIntervalMs,
+      tick: () => core.tick(),
+    });
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
     logger.info('listening', {
       address,

@@ -75,7 +75,7 @@ describe('config', () => {
       seatHistoryRetentionMs: 24 * 3_600_000,
     });
     expect(config.timing.heartbeatIntervalMs).to.equal(100);
-    expect(config.timing.failoverTimeoutMs).to.equal(1000);
+    expect(config.timing.failoverTimeoutMs).to.equal(900);
     expect(config.log.level).to.equal('info');
   });
 

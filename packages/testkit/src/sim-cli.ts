@@ -1,4 +1,4 @@
-// pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|witness|majority3] [--flaps] [--partitions] [--trace]
+// pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|witness|majority3] [--flaps] [--partitions] [--late-timers] [--trace]
 // Replays one seed of the simulation (or K seeds from N) and prints a summary line per seed. Exits
 // 1 when a check fails, naming the seed; 2 on bad arguments.
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import {
 } from './simulation/simulation.js';
 
 const USAGE =
-  'usage: pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|witness|majority3] [--flaps] [--partitions] ' +
+  'usage: pnpm sim --seed N [--steps S] [--seeds K] [--cluster pair|witness|majority3] [--flaps] [--partitions] [--late-timers] ' +
   `[--any-crash-order] [--planted-bug ${PLANTED_BUGS.join('|')}] [--trace] [--trace-core] [--trace-applied] [--json]`;
 
 function fail(message: string): never {
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
         'trace-core': { type: 'boolean' },
         'trace-applied': { type: 'boolean' },
         'any-crash-order': { type: 'boolean' },
+        'late-timers': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
         ...(values.flaps === true ? { flaps: true } : {}),
         ...(values.partitions === true ? { partitions: true } : {}),
         ...(values['any-crash-order'] === true ? { anyCrashOrder: true } : {}),
+        ...(values['late-timers'] === true ? { lateTimers: true } : {}),
       },
       traceCore: values['trace-core'] === true,
       traceApplied: values['trace-applied'] === true,

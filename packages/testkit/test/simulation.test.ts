@@ -57,6 +57,7 @@ interface Totals {
   incidentsOpened: number;
   historiesDiscarded: number;
   executedOnBothSides: number;
+  voteRequestsRefused: number;
   partitions: Record<PartitionKind, number>;
 }
 
@@ -81,6 +82,7 @@ function emptyTotals(): Totals {
     incidentsOpened: 0,
     historiesDiscarded: 0,
     executedOnBothSides: 0,
+    voteRequestsRefused: 0,
     partitions: Object.fromEntries(PARTITION_KINDS.map((kind) => [kind, 0])) as Record<PartitionKind, number>,
   };
 }
@@ -105,6 +107,7 @@ function add(totals: Totals, result: SimulationResult): void {
   totals.incidentsOpened += result.merge.incidentsOpened;
   totals.historiesDiscarded += result.merge.historiesDiscarded;
   totals.executedOnBothSides += result.merge.executedOnBothSides;
+  totals.voteRequestsRefused += result.voteRequestsRefused;
   for (const kind of PARTITION_KINDS) totals.partitions[kind] += result.partitions[kind];
 }
 
@@ -182,6 +185,8 @@ describe('seeded simulation', function () {
         expect(totals.powerFailures).to.be.greaterThan(20);
         expect(totals.snapshotsInstalled).to.be.greaterThan(50);
         expect(totals.resends).to.be.greaterThan(100);
+        // Vote requests to a crashed node, refused at the connection (Driver.reportVoteRefused).
+        expect(totals.voteRequestsRefused).to.be.greaterThan(100);
       },
     );
   });

@@ -41,8 +41,13 @@ export interface NetworkOptions {
   copyPayload: <P>(payload: P) => P;
 }
 
-/** Called once per message sent: delivered or not (a lost message reports false at once). */
-export type SettleCallback = (delivered: boolean, atMs: number) => void;
+/**
+ * Called once per message sent: delivered or not (a lost message reports false at once). refused:
+ * the message reached the recipient's host but its process was down, and the way back was open, so
+ * a real sender would see its connection refused (a lost or cut message, or a paused process, is
+ * silence instead).
+ */
+export type SettleCallback = (delivered: boolean, atMs: number, refused?: boolean) => void;
 
 export interface Delivery<P> {
   from: EndpointId;

@@ -51,6 +51,7 @@ import type { ClientErrorCode, ClientReply, ClientRequest } from './messages.js'
 import type { SettleCallback } from './network.js';
 import { isAnswer, PendingAnswers } from './pending-answers.js';
 import type { SimulationRandom } from './random.js';
+import type { SimulatedTickTimer } from './tick-timer.js';
 
 /** The cluster id simulated leaders record; the operator's licence files are issued for it. */
 export const SIMULATED_CLUSTER_ID = 'simulated-cluster';
@@ -157,6 +158,8 @@ export interface NodeEnvironment {
   /** The node went down by itself (an armed crash): the simulation schedules its restart. */
   crashed(nodeId: string): void;
   checker: SimulationChecker;
+  /** The node's tick timer (late firings, the server's TickPacer). */
+  tickTimer: SimulatedTickTimer;
   trace(line: string): void;
 }
 
@@ -170,6 +173,8 @@ export interface NodeStatistics extends DriverStatistics {
   snapshotsSent: number;
   /** install_snapshot messages for a snapshot that a newer compaction had replaced. */
   snapshotsSuperseded: number;
+  /** Vote requests refused at the connection (the recipient's process was down). */
+  voteRequestsRefused: number;
   configurationChanges: number;
   leadershipTransfers: number;
 }
@@ -279,6 +284,7 @@ export class SimulatedNode {
     writes: 0,
     snapshotsSent: 0,
     snapshotsSuperseded: 0,
+    voteRequestsRefused: 0,
     configurationChanges: 0,
     leadershipTransfers: 0,
   };
@@ -435,6 +441,7 @@ export class SimulatedNode {
     this.incarnation += 1;
     if (this.incarnation > 1) this.statistics.restarts += 1;
     this.process = process;
+    this.environment.tickTimer.restart(this.environment.nowMs());
     this.trace(
       `started (incarnation ${this.incarnation}): term ${loaded.hardState?.term ?? 0}, commit ${loaded.hardState?.commitIndex ?? 0}, ` +
         `snapshot ${loaded.snapshot?.metadata.index ?? 0}, ${loaded.entries.length} entries`,
@@ -633,8 +640,12 @@ export class SimulatedNode {
   tick(): void {
     const process = this.process;
     if (process === null) return;
-    process.driver.tick();
-    if (this.process !== process) return;
+    const due = this.environment.tickTimer.fire(this.environment.nowMs());
+    if (due === 0) return;
+    for (let tick = 0; tick < due; tick += 1) {
+      process.driver.tick();
+      if (this.process !== process) return;
+    }
     this.afterInput(process);
     if (process.driver.isLeader()) this.standInDuties(process);
   }
@@ -745,6 +756,26 @@ export class SimulatedNode {
     const requestSentAtMs = isAnswer(message)
       ? process.pendingAnswers.answering(message, now)
       : this.clockMs();
+    if (message.type === 'request_vote') {
+      // A vote request to a node whose process is down is refused at the connection, as the
+      // server's transport sees it (refusedAtConnection): the refusal comes back a moment later.
+      const to = message.to;
+      const request = { term: message.term, preVote: message.preVote };
+      this.environment.sendRaft(
+        message,
+        (_delivered, atMs, refused) => {
+          if (refused !== true) return;
+          this.statistics.voteRequestsRefused += 1;
+          this.environment.schedule(atMs + 1, () => {
+            if (this.process !== process) return;
+            process.driver.reportVoteRefused(to, request);
+            this.afterInput(process);
+          });
+        },
+        requestSentAtMs,
+      );
+      return;
+    }
     if (message.type !== 'install_snapshot') {
       this.environment.sendRaft(message, null, requestSentAtMs);
       return;

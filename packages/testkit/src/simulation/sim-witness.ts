@@ -14,6 +14,7 @@ import {
 } from '@tandem/consensus';
 import { isAnswer } from './pending-answers.js';
 import type { SimulationRandom } from './random.js';
+import type { SimulatedTickTimer } from './tick-timer.js';
 
 export interface SimulatedWitnessOptions {
   id: string;
@@ -32,6 +33,8 @@ export interface WitnessEnvironment {
   /** requestSentAtMs: see RaftPayload (messages.ts). */
   send(message: Message, requestSentAtMs?: number): void;
   schedule(atMs: number, action: () => void): void;
+  /** The witness's tick timer (late firings, the server's TickPacer). */
+  tickTimer: SimulatedTickTimer;
   trace(line: string): void;
 }
 
@@ -110,6 +113,7 @@ export class SimulatedWitness {
     this.incarnation += 1;
     if (this.incarnation > 1) this.statistics.restarts += 1;
     this.process = new WitnessProcess(core);
+    this.environment.tickTimer.restart(this.environment.nowMs());
     const state = this.durableState;
     this.trace(
       `started (incarnation ${this.incarnation}): term ${state?.term ?? 0}, vote ${state?.votedFor ?? 'none'}, ` +
@@ -128,7 +132,11 @@ export class SimulatedWitness {
   }
 
   tick(): void {
-    this.process?.core.tick();
+    const process = this.process;
+    if (process === null) return;
+    for (let due = this.environment.tickTimer.fire(this.environment.nowMs()); due > 0; due -= 1) {
+      process.core.tick();
+    }
   }
 
   /**
