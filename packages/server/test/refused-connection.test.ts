@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { refusedAtConnection } from '../src/peer-transport.js';
@@ -40,7 +40,8 @@ describe('a vote request refused at the connection', () => {
 
   it('is not claimed for a peer that accepts the connection and never answers', async () => {
     // A process that is stopped (SIGSTOP) or cut off does not refuse: the call runs into its deadline.
-    const silent = createServer(() => {});
+    const connections = new Set<Socket>();
+    const silent = createServer((socket) => connections.add(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const address = silent.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
@@ -48,6 +49,8 @@ describe('a vote request refused at the connection', () => {
       const error = await failedCall(`127.0.0.1:${address.port}`, 300);
       expect(refusedAtConnection(error), error.details).to.equal(false);
     } finally {
+      // The connection the call opened would keep the test process alive after the suite.
+      for (const socket of connections) socket.destroy();
       silent.close();
     }
   });
