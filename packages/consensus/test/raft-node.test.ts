@@ -85,6 +85,23 @@ function acknowledgement(term: number, matchIndex: number): Message {
   };
 }
 
+/**
+ * Node 2's refusal of an append of term: its log ends before conflictIndex (0: an append of an
+ * older term, which says nothing about its log).
+ */
+function refusal(term: number, conflictIndex: number): Message {
+  return {
+    type: 'append_entries_response',
+    from: '2',
+    to: '1',
+    term,
+    success: false,
+    matchIndex: 0,
+    conflictIndex,
+    conflictTerm: 0,
+  };
+}
+
 function singleLeader(): RaftNode {
   const node = makeNode();
   node.campaign();
@@ -439,17 +456,6 @@ describe('RaftNode', () => {
   });
 
   describe('probing after a gap', () => {
-    /** Node 2's refusal of an append: its log ends before conflictIndex. */
-    const refusal = (conflictIndex: number): Message => ({
-      type: 'append_entries_response',
-      from: '2',
-      to: '1',
-      term: 1,
-      success: false,
-      matchIndex: 0,
-      conflictIndex,
-      conflictTerm: 0,
-    });
     const appendsOf = (ready: Ready) => ready.messages.filter((message) => message.type === 'append_entries');
     /** Node 1 leads a pair; node 2 holds its noop, and appends carry two entries, four at a time. */
     const replicatingLeader = (): RaftNode => {
@@ -480,13 +486,13 @@ describe('RaftNode', () => {
         pipelined.map((message) => message.type === 'append_entries' && message.prevLogIndex),
       ).to.deep.equal([1, 3, 5, 7]);
       // The first was lost: the follower refuses the other three, each saying its log ends at 1.
-      leader.step(refusal(2));
+      leader.step(refusal(1, 2));
       const probe = drain(leader).flatMap(appendsOf);
       expect(probe).to.have.length(1);
       expect(probe[0]).to.include({ prevLogIndex: 1 });
       expect(leader.status().progress?.['2']).to.include({ state: 'probe', nextIndex: 2 });
-      leader.step(refusal(2));
-      leader.step(refusal(2));
+      leader.step(refusal(1, 2));
+      leader.step(refusal(1, 2));
       expect(
         drain(leader).flatMap(appendsOf),
         'the later refusals answer appends sent before the probe',
@@ -502,10 +508,10 @@ describe('RaftNode', () => {
       for (let batch = 0; batch < 3; batch += 1)
         leader.propose('normal', [bytes(`a${batch}`), bytes(`b${batch}`)]);
       drain(leader);
-      leader.step(refusal(5));
+      leader.step(refusal(1, 5));
       expect(drain(leader).flatMap(appendsOf)[0]).to.include({ prevLogIndex: 4 });
       // The probe at 4 is refused in turn: the follower's log ends at 1.
-      leader.step(refusal(2));
+      leader.step(refusal(1, 2));
       expect(drain(leader).flatMap(appendsOf)[0]).to.include({ prevLogIndex: 1 });
     });
   });
@@ -556,16 +562,7 @@ describe('RaftNode', () => {
       node.step(acknowledgement(1, 1));
       const before = node.status().progress?.['2'];
       expect(before).to.include({ state: 'replicate', matchIndex: 1, nextIndex: 2 });
-      node.step({
-        type: 'append_entries_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        success: false,
-        matchIndex: 0,
-        conflictIndex: 0,
-        conflictTerm: 0,
-      });
+      node.step(refusal(1, 0));
       expect(node.status().progress?.['2']).to.deep.equal(before);
     });
 
@@ -767,16 +764,7 @@ describe('RaftNode', () => {
       // is not taken for an answer to an append sent before that probe.
       node.step(acknowledgement(1, 0));
       drain(node);
-      node.step({
-        type: 'append_entries_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        success: false,
-        matchIndex: 0,
-        conflictIndex: 1,
-        conflictTerm: 0,
-      });
+      node.step(refusal(1, 1));
       const messages = node.ready().messages;
       const snapshot = messages.find((message) => message.type === 'install_snapshot');
       expect(snapshot?.type === 'install_snapshot' && snapshot.snapshot.data.byteLength).to.equal(0);
