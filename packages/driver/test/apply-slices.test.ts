@@ -7,6 +7,7 @@ import type { Entry } from '@tandem/consensus';
 import { type LedgerStateMachine, ledgerStateMachines } from '@tandem/ledger';
 import { expect } from 'chai';
 import { APPLY_ENTRIES_PER_TURN, Driver } from '../src/driver.js';
+import { SOLO_LIMITS, SOLO_RAFT } from './solo-node.js';
 
 /** Bounds every loop below, so that a livelock fails the test instead of hanging it. */
 const MAX_ROUNDS = 10_000;
@@ -20,15 +21,7 @@ function restartedNode(committedEntries: number) {
   }
   const applied: number[] = [];
   const driver = new Driver<LedgerStateMachine>({
-    raft: {
-      id: 'solo',
-      electionTimeoutTicks: 10,
-      heartbeatIntervalTicks: 2,
-      randomInt: () => 0,
-      maxEntriesPerMessage: 64,
-      maxInflightMessages: 16,
-      preVote: true,
-    },
+    raft: SOLO_RAFT,
     initial: {
       hardState: { term: 1, votedFor: 'solo', commitIndex: committedEntries },
       snapshot: null,
@@ -42,16 +35,7 @@ function restartedNode(committedEntries: number) {
     clock: () => 1_000_000,
     scheduler: { defer: (action) => deferred.push(action), later: (action) => later.push(action) },
     logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-    limits: {
-      maxBatchEntries: 32,
-      maxPendingOperations: 1000,
-      operationTimeoutMs: 60_000,
-      maxEntryBytes: 1 << 20,
-      snapshotEveryEntries: Number.POSITIVE_INFINITY,
-      maxRetainedSoloEntries: 1_000_000,
-      leaseExpiryIntervalMs: 1_000_000,
-      maxExtendMs: 0,
-    },
+    limits: SOLO_LIMITS,
     clusterIdToPropose: null,
     configuredClusterId: null,
     events: { entryApplied: (entry) => applied.push(entry.index) },

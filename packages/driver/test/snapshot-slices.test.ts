@@ -19,6 +19,7 @@ import type { DriverLimits } from '../src/environment.js';
 import { DriverRefusal } from '../src/errors.js';
 import { decodeNodeSnapshot } from '../src/log-hash.js';
 import { LOG_ENTRY_OVERHEAD_BYTES } from '../src/snapshot-job.js';
+import { SOLO_LIMITS, SOLO_RAFT } from './solo-node.js';
 
 const CLUSTER_ID = 'slice-cluster';
 const START_MS = Date.UTC(2026, 0, 5, 12);
@@ -64,15 +65,7 @@ class SoloNode {
 
   constructor(limits: Partial<DriverLimits>) {
     this.driver = new Driver<LedgerStateMachine>({
-      raft: {
-        id: 'solo',
-        electionTimeoutTicks: 10,
-        heartbeatIntervalTicks: 2,
-        randomInt: () => 0,
-        maxEntriesPerMessage: 64,
-        maxInflightMessages: 16,
-        preVote: true,
-      },
+      raft: SOLO_RAFT,
       initial: {
         hardState: null,
         snapshot: null,
@@ -96,14 +89,7 @@ class SoloNode {
       },
       logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
       limits: {
-        maxBatchEntries: 32,
-        maxPendingOperations: 1000,
-        operationTimeoutMs: 60_000,
-        maxEntryBytes: 1 << 20,
-        snapshotEveryEntries: Number.POSITIVE_INFINITY,
-        maxRetainedSoloEntries: 1_000_000,
-        leaseExpiryIntervalMs: 1_000_000,
-        maxExtendMs: 0,
+        ...SOLO_LIMITS,
         ...limits,
       },
       clusterIdToPropose: CLUSTER_ID,
