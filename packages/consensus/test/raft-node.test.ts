@@ -71,18 +71,17 @@ function append(from: string, term: number, prev: [number, number], entries: Ent
   return message;
 }
 
+/** Node 2's answer to an append of node 1 (see AppendEntriesResponseMessage). */
+function appendAnswer(
+  term: number,
+  answer: { success: boolean; matchIndex: number; conflictIndex: number },
+): Message {
+  return { type: 'append_entries_response', from: '2', to: '1', term, ...answer, conflictTerm: 0 };
+}
+
 /** Node 2's acknowledgement of node 1's log up to matchIndex. */
 function acknowledgement(term: number, matchIndex: number): Message {
-  return {
-    type: 'append_entries_response',
-    from: '2',
-    to: '1',
-    term,
-    success: true,
-    matchIndex,
-    conflictIndex: 0,
-    conflictTerm: 0,
-  };
+  return appendAnswer(term, { success: true, matchIndex, conflictIndex: 0 });
 }
 
 /**
@@ -90,16 +89,7 @@ function acknowledgement(term: number, matchIndex: number): Message {
  * older term, which says nothing about its log).
  */
 function refusal(term: number, conflictIndex: number): Message {
-  return {
-    type: 'append_entries_response',
-    from: '2',
-    to: '1',
-    term,
-    success: false,
-    matchIndex: 0,
-    conflictIndex,
-    conflictTerm: 0,
-  };
+  return appendAnswer(term, { success: false, matchIndex: 0, conflictIndex });
 }
 
 function singleLeader(): RaftNode {
