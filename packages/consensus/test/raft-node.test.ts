@@ -92,6 +92,11 @@ function refusal(term: number, conflictIndex: number): Message {
   return appendAnswer(term, { success: false, matchIndex: 0, conflictIndex });
 }
 
+/** Node 2's vote for node 1 in term. */
+function granted(term: number): Message {
+  return { type: 'request_vote_response', from: '2', to: '1', term, voteGranted: true, preVote: false };
+}
+
 function singleLeader(): RaftNode {
   const node = makeNode();
   node.campaign();
@@ -310,14 +315,6 @@ describe('RaftNode', () => {
   });
 
   describe('mustSync', () => {
-    const granted = (term: number): Message => ({
-      type: 'request_vote_response',
-      from: '2',
-      to: '1',
-      term,
-      voteGranted: true,
-      preVote: false,
-    });
     const voteRequest = (term: number): Message => ({
       type: 'request_vote',
       from: '2',
@@ -451,14 +448,7 @@ describe('RaftNode', () => {
     const replicatingLeader = (): RaftNode => {
       const leader = makeNode({ maxEntriesPerMessage: 2, maxInflightMessages: 4 }, { configuration: PAIR });
       leader.campaign();
-      leader.step({
-        type: 'request_vote_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        voteGranted: true,
-        preVote: false,
-      });
+      leader.step(granted(1));
       drain(leader);
       leader.step(acknowledgement(1, 1));
       drain(leader);
@@ -540,14 +530,7 @@ describe('RaftNode', () => {
     it('ignores a late refusal that answers an append of its own earlier term', () => {
       const node = makeNode({}, { configuration: PAIR });
       node.campaign();
-      node.step({
-        type: 'request_vote_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        voteGranted: true,
-        preVote: false,
-      });
+      node.step(granted(1));
       expect(node.status().role).to.equal('leader');
       node.step(acknowledgement(1, 1));
       const before = node.status().progress?.['2'];
@@ -739,14 +722,7 @@ describe('RaftNode', () => {
     it('the leader sends metadata with empty data and leaves the data to the driver', () => {
       const node = makeNode({}, { configuration: { voters: ['1', '2'], inSync: ['1'] } });
       node.campaign();
-      node.step({
-        type: 'request_vote_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        voteGranted: true,
-        preVote: false,
-      });
+      node.step(granted(1));
       node.propose('normal', [bytes('a')]);
       drain(node);
       node.compact(node.snapshotMetadataAt(2));
@@ -767,14 +743,7 @@ describe('RaftNode', () => {
     it('refuses proposals while transferring and abandons after an election timeout', () => {
       const node = makeNode({}, { configuration: PAIR });
       node.campaign();
-      node.step({
-        type: 'request_vote_response',
-        from: '2',
-        to: '1',
-        term: 1,
-        voteGranted: true,
-        preVote: false,
-      });
+      node.step(granted(1));
       node.transferLeadership('2');
       expect(() => node.propose('normal', [bytes('x')])).to.throw(LeadershipTransferInProgressError);
       for (let tick = 0; tick < 10; tick += 1) node.tick();
