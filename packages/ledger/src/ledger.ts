@@ -1189,6 +1189,15 @@ export class Ledger {
       case 'deactivate_licence':
         return this.deactivateLicence(command.licenceId);
       case 'renew_lease': {
+        // A renewal made on the backup during the split may lengthen a lease the main holds, never
+        // shorten it: the main may have renewed it since, and told its workstation a later expiry.
+        // Run again now with its own TTL, the backup's older renewal ended the lease before that,
+        // and the main granted the seat again (simulation seed 489 in pair mode).
+        const live = this.leases.get(command.leaseId);
+        const ttlMs = command.ttlMs === 0 ? live?.lease.ttlMs : command.ttlMs;
+        if (live !== undefined && ttlMs !== undefined && live.lease.expiresAtMs >= this.clock + ttlMs) {
+          return { ok: true, outcome: { kind: 'lease', lease: live.lease } };
+        }
         const result = this.renewLease(command.leaseId, command.ttlMs);
         if (result.ok) return result;
         return this.honourBackupRenewal(merged, effects) ?? result;

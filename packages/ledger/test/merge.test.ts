@@ -939,6 +939,39 @@ describe('merge', () => {
     expect(main.ledger.stateHash()).to.equal(hash);
   });
 
+  it("never shortens a lease the main renewed after the backup's renewal of it", () => {
+    // Simulation seed 489 (pair, partitions): the backup renewed a lease for a short TTL during the
+    // split, the main renewed it later for its whole TTL and told its workstation so; the merge ran
+    // the backup's renewal again at its own time, the lease expired early on the main, and the
+    // main granted its seat to another workstation while the first still held it.
+    const { main, shared } = splitMain(1);
+    const backup = splitMain(1).main;
+    backup.term = BACKUP_TERM;
+    backup.advance(10_000);
+    expectLease(backup.renew(shared, 5_000, 'renewed-on-backup'));
+    main.advance(20_000);
+    const renewedOnMain = expectLease(main.renew(shared, HOUR_MS, 'renewed-on-main'));
+    const merged = [
+      mergedEntryFrom(
+        {
+          index: 4,
+          term: BACKUP_TERM,
+          timestampMs: T0 + 10_000,
+          command: { type: 'renew_lease', requestId: 'renewed-on-backup', leaseId: shared, ttlMs: 5_000 },
+        },
+        backup.ledger,
+      ),
+    ];
+    main.advance(1_000);
+    const outcome = expectMerged(main.apply(mergeCommand(merged)));
+    expect(outcome.incidentIds).to.deep.equal([]);
+    expect(main.ledger.getLease(shared)?.expiresAtMs).to.equal(renewedOnMain.expiresAtMs);
+    // Well past the backup's 5 s and before the main's hour, the lease is still held.
+    main.advance(60_000);
+    expect(main.tick()).to.deep.equal([]);
+    expect(main.ledger.getLease(shared)).to.not.equal(undefined);
+  });
+
   it("moves the end of a lease the main expired on with each of the backup's renewals", () => {
     // Simulation seed 720 (pair, partitions, with drains): the backup renewed twice a lease the
     // main had expired; the first renewal's record made the merge drop the second, the lease's seat
