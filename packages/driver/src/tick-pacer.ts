@@ -19,6 +19,15 @@ import assert from 'node:assert/strict';
  */
 export const MAX_TICKS_PER_FIRING = 5;
 
+/**
+ * The most ticks one firing gives, for a node whose heartbeat is heartbeatIntervalTicks: a
+ * heartbeat interval's worth (a longer stall has missed heartbeats anyway), at least
+ * MAX_TICKS_PER_FIRING. tandemd and the simulation both pace their timers with it.
+ */
+export function maxTicksPerFiring(heartbeatIntervalTicks: number): number {
+  return Math.max(MAX_TICKS_PER_FIRING, Math.floor(heartbeatIntervalTicks));
+}
+
 export class TickPacer {
   /** The time of the last tick delivered (or of the start), on the pacer's clock. */
   private anchorMs: number;

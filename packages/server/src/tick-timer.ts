@@ -8,7 +8,7 @@
 // a member, on a contact it had merely not read yet. A firing gives at most one heartbeat interval
 // of ticks (and at least MAX_TICKS_PER_FIRING); the rest of a longer stall is dropped, never
 // delivered later, so a count of ticks never exceeds the time it stands for.
-import { MAX_TICKS_PER_FIRING, TickPacer } from '@tandem/driver';
+import { maxTicksPerFiring as maxTicksForHeartbeat, TickPacer } from '@tandem/driver';
 
 export interface TickTimerOptions {
   tickIntervalMs: number;
@@ -19,7 +19,7 @@ export interface TickTimerOptions {
 
 /** The most ticks one firing gives: a heartbeat interval's worth, at least MAX_TICKS_PER_FIRING. */
 export function maxTicksPerFiring(tickIntervalMs: number, heartbeatIntervalMs: number): number {
-  return Math.max(MAX_TICKS_PER_FIRING, Math.floor(heartbeatIntervalMs / tickIntervalMs));
+  return maxTicksForHeartbeat(heartbeatIntervalMs / tickIntervalMs);
 }
 
 /** Starts the timer; clearInterval on the result stops it (a tick already handed over may follow). */

@@ -765,7 +765,13 @@ class Simulation {
 
   /** A process's tick timer: late with the seed's probability, paced by the server's TickPacer. */
   private tickTimer(id: string): SimulatedTickTimer {
-    return new SimulatedTickTimer(this.timerRandom.fork(id), this.lateTimerProbability, TICK_MS, this.nowMs);
+    return new SimulatedTickTimer(
+      this.timerRandom.fork(id),
+      this.lateTimerProbability,
+      TICK_MS,
+      HEARTBEAT_INTERVAL_TICKS,
+      this.nowMs,
+    );
   }
 
   private schedule(atMs: number, action: ScheduledAction): void {
