@@ -24,6 +24,14 @@ export interface AppendStreamOptions {
   clock: () => number;
   /** Requests outstanding beyond this are refused by send (the core retransmits). */
   maxOutstanding: number;
+  /**
+   * An append without entries (a heartbeat, a loss probe) is refused once this many are outstanding
+   * (at most maxOutstanding). It would tell the follower nothing the appends before it will not, and
+   * its answer would come after theirs; counted like the others, the heartbeats of a follower that
+   * answers slowly (a restarted main replaying its log) filled the window, and the next append with
+   * entries was the one refused, leaving a gap that the follower refused append after append.
+   */
+  maxOutstandingEmpty: number;
   /** How long each request may wait for its answer before the stream is broken. */
   deadlineMs: number;
   /** How often the oldest outstanding request is checked against its deadline. */
@@ -53,15 +61,30 @@ export class AppendStream {
   private deadlineTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(private readonly options: AppendStreamOptions) {}
+  constructor(private readonly options: AppendStreamOptions) {
+    const { maxOutstanding, maxOutstandingEmpty } = options;
+    if (
+      !Number.isSafeInteger(maxOutstandingEmpty) ||
+      maxOutstandingEmpty < 1 ||
+      maxOutstandingEmpty > maxOutstanding
+    )
+      throw new Error(
+        `maxOutstandingEmpty ${maxOutstandingEmpty} must be 1..maxOutstanding (${maxOutstanding})`,
+      );
+  }
 
   get outstandingCount(): number {
     return this.outstanding.size;
   }
 
-  /** Writes one append; false (nothing sent) when the window is full or the stream is closed. */
+  /**
+   * Writes one append; false (nothing sent) when the window is full for its kind (see
+   * maxOutstandingEmpty) or the stream is closed.
+   */
   send(request: AppendEntriesRequest): boolean {
-    if (this.closed || this.outstanding.size >= this.options.maxOutstanding) return false;
+    const empty = (request.entries?.length ?? 0) === 0;
+    const limit = empty ? this.options.maxOutstandingEmpty : this.options.maxOutstanding;
+    if (this.closed || this.outstanding.size >= limit) return false;
     const call = this.call ?? this.openCall();
     const sequence = this.nextSequence;
     this.nextSequence += 1;

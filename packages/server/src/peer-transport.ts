@@ -141,8 +141,18 @@ const UNAVAILABLE = 14;
 
 /** Unary RPCs in flight to one peer beyond this are dropped (the core retransmits). */
 export const MAX_INFLIGHT_RPCS_PER_PEER = 128;
-/** Appends outstanding on one peer's stream beyond this are dropped (the core retransmits). */
+/**
+ * Appends outstanding on one peer's stream beyond this are not sent: the core is told, and probes
+ * the follower again from where it last answered (see PeerTransport.call).
+ */
 export const MAX_OUTSTANDING_APPENDS_PER_PEER = 128;
+/**
+ * Empty appends (heartbeats, loss probes) are not sent once this many appends are outstanding on the
+ * stream: the core's own window of appends with entries (maxInflightMessages, 64, in replica.ts)
+ * then fits below MAX_OUTSTANDING_APPENDS_PER_PEER, however many heartbeats a slow
+ * follower leaves unanswered.
+ */
+export const MAX_OUTSTANDING_EMPTY_APPENDS_PER_PEER = 32;
 /** How often a peer's outstanding appends are checked against their deadlines. */
 const APPEND_DEADLINE_CHECK_INTERVAL_MS = 25;
 /** A resumed snapshot send opens at most this many streams before it reports failure. */
@@ -176,6 +186,8 @@ export class PeerTransport implements Transport {
   private readonly selfId: NodeId;
   private closed = false;
   private droppedCount = 0;
+  /** Peers whose stream refused an append with entries since it last took one (logged once). */
+  private readonly appendsRefused = new Set<NodeId>();
   /** Witness mode: the channel to the witness, which serves WitnessService instead of PeerService. */
   private readonly witness: { id: NodeId; client: WitnessClient } | null = null;
 
@@ -288,6 +300,7 @@ export class PeerTransport implements Transport {
       open: () => client.client.AppendEntriesStream(),
       clock: this.options.clock,
       maxOutstanding: MAX_OUTSTANDING_APPENDS_PER_PEER,
+      maxOutstandingEmpty: MAX_OUTSTANDING_EMPTY_APPENDS_PER_PEER,
       deadlineMs: this.timings.appendStreamDeadlineMs,
       deadlineCheckIntervalMs: APPEND_DEADLINE_CHECK_INTERVAL_MS,
       answered: (response, answeredByCore, requestSentAtMs) => {
@@ -311,7 +324,27 @@ export class PeerTransport implements Transport {
     if (message.type === 'append_entries') {
       const stream = this.appendStreams.get(peer);
       if (stream === undefined) return;
-      if (!stream.send(appendEntriesToWire(message))) this.droppedCount += 1;
+      if (stream.send(appendEntriesToWire(message))) {
+        this.appendsRefused.delete(peer);
+        return;
+      }
+      this.droppedCount += 1;
+      // An empty append that was not sent is repeated by the next heartbeat. Entries that were not
+      // sent would leave a gap the follower refuses (every append after it, one by one), so the core
+      // is told at once and probes from the follower's last answer, as after a broken stream.
+      if (message.entries.length === 0) return;
+      if (!this.appendsRefused.has(peer)) {
+        this.appendsRefused.add(peer);
+        this.options.logger.info('the append stream to a peer is full: probing it again', {
+          peer,
+          outstanding: stream.outstandingCount,
+          firstIndex: message.prevLogIndex + 1,
+        });
+      }
+      // After the Ready being sent is carried out, like every other input from the transport.
+      queueMicrotask(() => {
+        if (!this.closed) this.attached.reportUnreachable(peer);
+      });
       return;
     }
     const client = this.clients.get(peer)?.client;
@@ -396,7 +429,10 @@ export class PeerTransport implements Transport {
       message = convert(response);
     } catch (error) {
       this.options.logger.warn('malformed answer from a peer', { peer, error: (error as Error).message });
-      this.attached.reportUnreachable(peer);
+      // After the Ready being sent is carried out, like every other input from the transport.
+      queueMicrotask(() => {
+        if (!this.closed) this.attached.reportUnreachable(peer);
+      });
       return;
     }
     if (message === null) return;

@@ -187,6 +187,7 @@ describe('ordered append stream (real gRPC)', function () {
       },
       clock: () => 1_000,
       maxOutstanding: 64,
+      maxOutstandingEmpty: 16,
       deadlineMs,
       deadlineCheckIntervalMs: 10,
       answered: (response, answeredByCore, requestSentAtMs) =>
@@ -286,5 +287,35 @@ describe('ordered append stream (real gRPC)', function () {
     expect(stream.outstandingCount).to.equal(64);
     await until(() => answers.length === 64, 'every answer');
     expect(stream.send(append(64, 1, 10))).to.equal(true);
+  });
+
+  it('refuses an empty append once its smaller window is full, and an append with entries only at the whole window', async () => {
+    // The heartbeats a slow follower leaves unanswered must not take the room of appends with
+    // entries: a refused append with entries leaves a gap in the follower's log.
+    coreDelayMs = 200;
+    for (let index = 0; index < 16; index += 1) expect(stream.send(append(index, 0, 0))).to.equal(true);
+    expect(stream.send(append(16, 0, 0))).to.equal(false);
+    for (let index = 16; index < 64; index += 1) expect(stream.send(append(index, 1, 10))).to.equal(true);
+    expect(stream.send(append(64, 1, 10))).to.equal(false);
+    expect(stream.send(append(64, 0, 0))).to.equal(false);
+    expect(stream.outstandingCount).to.equal(64);
+    await until(() => answers.length === 64, 'every answer');
+    expect(stream.send(append(64, 0, 0))).to.equal(true);
+  });
+
+  it('refuses a smaller window for empty appends that is not within the whole window', () => {
+    expect(
+      () =>
+        new AppendStream({
+          open: () => client.AppendEntriesStream(),
+          clock: () => 0,
+          maxOutstanding: 8,
+          maxOutstandingEmpty: 9,
+          deadlineMs: 1_000,
+          deadlineCheckIntervalMs: 10,
+          answered: () => undefined,
+          failed: () => undefined,
+        }),
+    ).to.throw(/maxOutstandingEmpty 9/);
   });
 });
