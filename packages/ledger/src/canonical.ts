@@ -26,9 +26,12 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
-/** Freezes a plain-data value and everything inside it; returns it for chaining. */
+/**
+ * Freezes a plain-data value and everything inside it, except byte buffers (which JavaScript cannot
+ * freeze); returns it for chaining.
+ */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
     for (const member of Object.values(value)) deepFreeze(member);
     Object.freeze(value);
   }
