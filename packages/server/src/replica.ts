@@ -41,6 +41,7 @@ import { peerMessageLimits } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import { ReportIndex } from './report-index.js';
 import { SnapshotStallMonitor } from './snapshot-stall-monitor.js';
+import { StallLog } from './stall-log.js';
 import { startTickTimer } from './tick-timer.js';
 import type { LedgerView } from './usage-history.js';
 
@@ -247,7 +248,15 @@ export class Replica {
    */
   start(): void {
     const { tickIntervalMs, heartbeatIntervalMs } = this.options.config.timing;
-    this.timers.push(startTickTimer({ tickIntervalMs, heartbeatIntervalMs, tick: () => this.driver.tick() }));
+    const stalls = new StallLog(this.options.logger);
+    this.timers.push(
+      startTickTimer({
+        tickIntervalMs,
+        heartbeatIntervalMs,
+        tick: () => this.driver.tick(),
+        stalled: (stalledMs) => stalls.note(stalledMs),
+      }),
+    );
     this.driver.start();
   }
 

@@ -15,6 +15,12 @@ export interface TickTimerOptions {
   heartbeatIntervalMs: number;
   /** One tick of the core. */
   tick: () => void;
+  /**
+   * The timer fired stalledMs after its previous firing, more than a heartbeat interval (the event
+   * loop was blocked, or the process stopped): what the node's log says, since the ticks of the
+   * stall are dropped and a long stall explains a late failover, a lost member or a slow hand-back.
+   */
+  stalled?: (stalledMs: number) => void;
 }
 
 /** The most ticks one firing gives: a heartbeat interval's worth, at least MAX_TICKS_PER_FIRING. */
@@ -30,7 +36,11 @@ export function startTickTimer(options: TickTimerOptions): NodeJS.Timeout {
     performance.now(),
     maxTicksPerFiring(tickIntervalMs, heartbeatIntervalMs),
   );
+  let firedAtMs = performance.now();
   return setInterval(() => {
+    const nowMs = performance.now();
+    if (nowMs - firedAtMs > heartbeatIntervalMs) options.stalled?.(nowMs - firedAtMs);
+    firedAtMs = nowMs;
     setImmediate(() => {
       for (let due = pacer.due(performance.now()); due > 0; due -= 1) tick();
     });

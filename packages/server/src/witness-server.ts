@@ -35,6 +35,7 @@ import { NodeCredentials } from './node-credentials.js';
 import { requestVoteFromWire, requestVoteResponseToWire } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
 import type { ReplicaStatus } from './replica.js';
+import { StallLog } from './stall-log.js';
 import { startTickTimer } from './tick-timer.js';
 import { heartbeatFromWire, recordFromWire } from './witness-messages.js';
 import { WitnessStorage } from './witness-storage.js';
@@ -138,10 +139,12 @@ export class WitnessServer {
     witness.addServices();
     // The ticks the wall clock says are due (tick-timer.ts): the witness's leader lease and its
     // vote timing count time, not timer firings.
+    const witnessStalls = new StallLog(logger);
     witness.tickTimer = startTickTimer({
       tickIntervalMs: config.timing.tickIntervalMs,
       heartbeatIntervalMs: config.timing.heartbeatIntervalMs,
       tick: () => core.tick(),
+      stalled: (stalledMs) => witnessStalls.note(stalledMs),
     });
     for (const name of ['', ...SERVICES]) health.setStatus(name, 'SERVING');
     logger.info('listening', {

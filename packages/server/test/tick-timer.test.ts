@@ -52,4 +52,27 @@ describe('the tick timer', () => {
       server.close();
     }
   });
+
+  it('reports a firing that comes more than a heartbeat interval after the one before', async () => {
+    const stalls: number[] = [];
+    const timer = startTickTimer({
+      tickIntervalMs: 10,
+      heartbeatIntervalMs: 100,
+      tick: () => undefined,
+      stalled: (stalledMs) => stalls.push(stalledMs),
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      // A loaded machine may delay a firing by more than a heartbeat on its own; this one is certain.
+      const before = stalls.length;
+      busyWait(250);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(
+        stalls.slice(before).some((stalledMs) => stalledMs >= 250),
+        String(stalls),
+      ).to.equal(true);
+    } finally {
+      clearInterval(timer);
+    }
+  });
 });
