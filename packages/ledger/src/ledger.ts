@@ -19,7 +19,7 @@ import { type LedgerOptions, resolveLedgerOptions } from './options.js';
 import { type OverGrantStretch, overGrantStretches, type SeatInterval } from './over-grant.js';
 import { periodBounds } from './period.js';
 import { RequestBook, RequestRecordColumns } from './request-book.js';
-import { SeatHistory } from './seat-history.js';
+import { type EndedLease, SeatHistory } from './seat-history.js';
 import {
   decodeSnapshotWith,
   encodeSnapshot,
@@ -1241,24 +1241,7 @@ export class Ledger {
       expiresAtMs > this.clock &&
       this.leases.size < this.options.maxLeases;
     if (!resumable) {
-      // Released or revoked here after the backup's renewal: the workstation's (or operator's)
-      // decision stands, and the record already covers the renewal.
-      if (ended !== undefined && !ended.expired && ended.endedAtMs >= this.mergedTimeMs(merged)) return null;
-      const grantedAtMs = Math.min(backupLease.grantedAtMs, this.clock);
-      const renewedEndMs = Math.max(grantedAtMs, Math.min(backupLease.expiresAtMs, this.clock));
-      // Expired here no earlier than this renewal ran out. An expiry record an earlier renewal of
-      // the same merge extended is not enough: each renewal moves the end on (simulation seed 720
-      // of the drain branch, pair mode: the second of two renewals was dropped and the over-grant
-      // record lost the lease's grant term).
-      if (ended !== undefined && ended.expired && ended.endedAtMs >= renewedEndMs) return null;
-      this.seatHistory.extend({
-        leaseId: backupLease.leaseId,
-        licenceId: licence.licenceId,
-        grantTerm: grant.grantTerm,
-        grantedAtMs,
-        endedAtMs: renewedEndMs,
-        expired: ended?.expired ?? true,
-      });
+      this.recordBackupHolding(backupLease, grant.grantTerm, ended, merged);
       return null;
     }
     // Live again: its lifetime is the live lease's now.
@@ -1275,6 +1258,36 @@ export class Ledger {
     });
     this.addLease({ lease, grantIndex: grant.grantIndex, grantTerm: grant.grantTerm }, renewedAtMs);
     return { ok: true, outcome: { kind: 'lease', lease } };
+  }
+
+  /**
+   * A lease the backup answered for (a renewal, or an acquire that handed back a lease its
+   * workstation held) stays ended here: the seat history keeps the time the backup's answer held
+   * the seat, up to now, so that the over-grant record sees it.
+   */
+  private recordBackupHolding(
+    backupLease: Lease,
+    grantTerm: number,
+    ended: EndedLease | undefined,
+    merged: MergedEntry,
+  ): void {
+    // Released or revoked here after the backup's answer: the record already covers it.
+    if (ended !== undefined && !ended.expired && ended.endedAtMs >= this.mergedTimeMs(merged)) return;
+    const grantedAtMs = Math.min(backupLease.grantedAtMs, this.clock);
+    const renewedEndMs = Math.max(grantedAtMs, Math.min(backupLease.expiresAtMs, this.clock));
+    // Expired here no earlier than this renewal ran out. An expiry record an earlier renewal of
+    // the same merge extended is not enough: each renewal moves the end on (simulation seed 720
+    // of the drain branch, pair mode: the second of two renewals was dropped and the over-grant
+    // record lost the lease's grant term).
+    if (ended !== undefined && ended.expired && ended.endedAtMs >= renewedEndMs) return;
+    this.seatHistory.extend({
+      leaseId: backupLease.leaseId,
+      licenceId: backupLease.licenceId,
+      grantTerm,
+      grantedAtMs,
+      endedAtMs: renewedEndMs,
+      expired: ended?.expired ?? true,
+    });
   }
 
   /** Entry times after the ledger's clock (a backup clock running ahead) are brought back to it. */
@@ -1343,13 +1356,21 @@ export class Ledger {
       return { ok: true, outcome: { kind: 'lease', lease: renewed } };
     }
 
-    // The backup handed back a lease this node ended afterwards by a release or a revoke (the
-    // workstation released it here after its acquire there, in a split brain): the later end
-    // stands, as it does for a backup's renewal (honourBackupRenewal). The request keeps the
-    // backup's answer; its seat time is in the history record already.
+    // The backup handed back a lease this node ended by a release or a revoke during the split:
+    // that end stands, as it does for a backup's renewal (honourBackupRenewal), whichever entry
+    // is stamped later. The stamps come from two clocks, and the workstation may well have
+    // released the lease here after its acquire there: held again, it would keep a seat nobody
+    // holds for its TTL (simulation seed 253 in pair mode with late timers, the backup's clock
+    // 130 ms ahead). The request keeps the backup's answer; the seat history keeps its time.
     const ended = this.seatHistory.find(granted.leaseId);
-    if (ended !== undefined && !ended.expired && ended.endedAtMs >= this.mergedTimeMs(merged)) {
+    if (ended !== undefined && !ended.expired) {
+      const endedGrant = grantOf(granted.leaseId);
+      assert.ok(
+        endedGrant !== null,
+        `validation admits only lease ids a ledger makes, not ${granted.leaseId}`,
+      );
       effects.seatLicences.add(licence.licenceId);
+      this.recordBackupHolding(granted, endedGrant.grantTerm, ended, merged);
       return { ok: true, outcome: { kind: 'lease', lease: granted } };
     }
 

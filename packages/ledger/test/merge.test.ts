@@ -896,6 +896,35 @@ describe('merge', () => {
     });
   });
 
+  it("keeps it ended too when the backup's clock stamped its acquire after the main's release", () => {
+    // Simulation seed 253 (pair, partitions, flaps, late timers): the workstation got its lease
+    // back from the backup, then released it on the main 120 ms later; the backup's clock ran 130 ms
+    // ahead of the main's, so its acquire was stamped after the release. Stamps from two clocks do
+    // not order the two; the release stands, as it does against a backup's renewal.
+    const { main, shared } = splitMain(2);
+    const backup = splitMain(2).main;
+    backup.term = BACKUP_TERM;
+    backup.advance(3000);
+    const handedBack = expectLease(backup.acquire('cad-1', 'ws-0', HOUR_MS, 'again'));
+    expect(handedBack.leaseId).to.equal(shared);
+    const merged = [
+      mergedEntryFrom(
+        { index: 4, term: BACKUP_TERM, timestampMs: T0 + 3000, command: acquire('again', 'ws-0', HOUR_MS) },
+        backup.ledger,
+      ),
+    ];
+    main.advance(2000);
+    expectLease(main.release(shared, 'released-after'));
+    main.advance(2000);
+    expectMerged(main.apply(mergeCommand(merged)));
+    expect(main.ledger.getLease(shared)).to.equal(undefined);
+    expect(main.ledger.listLeases()).to.deep.equal([]);
+    expect(main.ledger.lookupRequest('again')).to.deep.equal({
+      ok: true,
+      outcome: { kind: 'lease', lease: handedBack },
+    });
+  });
+
   it('holds again a lease the main expired while the backup renewed it, and counts its seat', () => {
     // The outside harness's case: the workstation renewed on the backup, the main meanwhile let the
     // lease expire and gave the seat away; after the heal the workstation still holds it.
