@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CertificateFileError, CertificateFiles, channelCredentials } from '@tandem/pki';
 import type { AdminServiceClient, ResponseHeader__Output, WorkstationServiceClient } from '@tandem/wire';
 import { loadTandemProto } from '@tandem/wire';
+import { AttemptWatchingCredentials } from './attempt-watching-credentials.js';
 import {
   describeFailure,
   FencedError,
@@ -24,10 +25,9 @@ import {
   TandemError,
   UnavailableError,
 } from './errors.js';
+import { handshakeSlots } from './handshake-slots.js';
 import type { ClientSettings } from './settings.js';
 import { MAX_RETRY_BACKOFF_MS, MAX_SERVERS } from './settings.js';
-import { AttemptWatchingCredentials } from './attempt-watching-credentials.js';
-import { handshakeSlots } from './handshake-slots.js';
 
 /** The node that answered the last leader-routed operation, as the client knows it. */
 export interface LeaderInfo {
