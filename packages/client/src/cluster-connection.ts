@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CertificateFileError, CertificateFiles, channelCredentials } from '@tandem/pki';
 import type { AdminServiceClient, ResponseHeader__Output, WorkstationServiceClient } from '@tandem/wire';
 import { loadTandemProto } from '@tandem/wire';
+import { AttemptWatchingCredentials } from './attempt-watching-credentials.js';
 import {
   describeFailure,
   FencedError,
@@ -24,6 +25,7 @@ import {
   TandemError,
   UnavailableError,
 } from './errors.js';
+import { handshakeSlots } from './handshake-slots.js';
 import type { ClientSettings } from './settings.js';
 import { MAX_RETRY_BACKOFF_MS, MAX_SERVERS } from './settings.js';
 
@@ -72,17 +74,31 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 /**
- * A channel still connecting after this long is closed and replaced by a new one. grpc-js gives a
- * connection attempt no deadline: it lasts until the TCP connect succeeds or the kernel gives up on
- * it, and a connect begun while a firewall dropped packets waits on the kernel's SYN retransmissions
- * (1, 3, 7, 15 s... after the first on most kernels), so a workstation stayed away from a server for
- * seconds after the link came back. A new channel's attempt sends its first SYN at once. A TCP and
- * TLS handshake on a working network takes far less than this; the calls waiting for the abandoned
- * channel fail (UNAVAILABLE), and are retried as any other failure. The abandoned attempt's socket is
- * closed when it connects or the kernel gives up on it (grpc-js cannot cancel it); one channel per
- * server address is replaced at most once per timeout.
+ * A channel whose TCP connect has not succeeded this long after its attempt started (got its
+ * handshake slot, handshake-slots.ts) is closed and replaced by a new one. grpc-js gives a connection attempt no deadline: it lasts until the TCP connect succeeds or
+ * the kernel gives up on it, and a connect begun while a firewall dropped packets waits on the
+ * kernel's SYN retransmissions (1, 3, 7, 15 s... after the first on most kernels), so a workstation
+ * stayed away from a server for seconds after the link came back. A new channel's attempt sends its
+ * first SYN at once. A TCP connect on a working network takes far less than this; the calls waiting
+ * for the abandoned channel fail (UNAVAILABLE), and are retried as any other failure. The abandoned
+ * attempt's socket is closed when it connects or the kernel gives up on it (grpc-js cannot cancel
+ * it); one channel per server address is replaced at most once per timeout.
  */
 export const CONNECT_TIMEOUT_MS = 2000;
+
+/**
+ * Once the TCP connection is up, the TLS and HTTP/2 handshakes get this long (from the TCP connect)
+ * before the channel is replaced. They progress as fast as the two processes' CPUs allow, so giving
+ * one up helps only when the connection died under it: a new attempt costs the same handshake
+ * again, and the abandoned one runs to its end all the same (grpc-js cannot cancel it). With the
+ * connect timeout applied to whole attempts, and every attempt started at once, 256 workstations in
+ * one process (512 channels, one per server each, on 2 shared cores, where the first handshake
+ * finished after 6.5-24 s) gave up every attempt at 2 s and started them all again, round after
+ * round: the bench saw 3-642 ops/s and a p99 of 6-97 s (docs/performance.md, "Spread at 256
+ * workstations"). Attempts now also wait for a handshake slot, so that each one's handshakes take
+ * a few handshake times, not the time of all of them.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 20_000;
 
 /**
  * A channel in grpc's reconnect backoff fails every call at once until its next attempt (up to
@@ -144,11 +160,25 @@ interface Endpoint {
   admin: AdminServiceClient | null;
   /** When this channel replaced one in reconnect backoff (#reviveIfBackingOff), or null. */
   revivedAtMs: number | null;
+  /** The channel's credentials, which pace its attempts and tell how far the latest one got. */
+  credentials: AttemptWatchingCredentials;
 }
 
 interface NextTarget {
   address: string;
   followsHint: boolean;
+}
+
+/**
+ * When (performance.now()) the channel's current connection attempt is given up: never while it
+ * waits for a handshake slot; CONNECT_TIMEOUT_MS after it started, unless its TCP connection came
+ * up meanwhile; then HANDSHAKE_TIMEOUT_MS after that.
+ */
+function connectDeadlineMs(endpoint: Endpoint): number {
+  const { phase, sinceMs } = endpoint.credentials.stage;
+  if (phase === 'connecting') return sinceMs + CONNECT_TIMEOUT_MS;
+  if (phase === 'handshaking') return sinceMs + HANDSHAKE_TIMEOUT_MS;
+  return Number.POSITIVE_INFINITY;
 }
 
 export class ClusterConnection extends EventEmitter {
@@ -340,7 +370,7 @@ export class ClusterConnection extends EventEmitter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const endpoint of this.#endpoints.values()) endpoint.channel.close();
+    for (const endpoint of this.#endpoints.values()) this.#closeChannel(endpoint);
     this.#endpoints.clear();
     this.#files?.close();
   }
@@ -365,15 +395,27 @@ export class ClusterConnection extends EventEmitter {
 
   /** A new channel to a server, in place of any previous one, watched for a stalled connect. */
   #openEndpoint(address: string): Endpoint {
+    const credentials = new AttemptWatchingCredentials(this.#credentials, {
+      address,
+      slots: handshakeSlots,
+      tcpSlotMs: CONNECT_TIMEOUT_MS,
+    });
     const endpoint: Endpoint = {
-      channel: new grpc.Channel(address, this.#credentials, CHANNEL_OPTIONS),
+      channel: new grpc.Channel(address, credentials, CHANNEL_OPTIONS),
       workstation: null,
       admin: null,
       revivedAtMs: null,
+      credentials,
     };
     this.#endpoints.set(address, endpoint);
     this.#watch(address, endpoint);
     return endpoint;
+  }
+
+  /** Closes an endpoint's channel; an attempt it leaves running holds no handshake slot. */
+  #closeChannel(endpoint: Endpoint): void {
+    endpoint.credentials.abandon();
+    endpoint.channel.close();
   }
 
   /** Replaces the server's channel if it is in reconnect backoff (see REVIVE_INTERVAL_MS). */
@@ -385,24 +427,33 @@ export class ClusterConnection extends EventEmitter {
     if (endpoint.revivedAtMs !== null && nowMs - endpoint.revivedAtMs < REVIVE_INTERVAL_MS) return;
     const fresh = this.#openEndpoint(address);
     fresh.revivedAtMs = nowMs;
-    endpoint.channel.close();
+    this.#closeChannel(endpoint);
   }
 
-  /** Follows a channel's state; one still connecting after CONNECT_TIMEOUT_MS is replaced. */
+  /**
+   * Follows a channel's state. An attempt past its deadline (connectDeadlineMs) is replaced; one
+   * still connecting is looked at again at least every CONNECT_TIMEOUT_MS, since its deadline moves
+   * as it gets a slot and connects.
+   */
   #watch(address: string, endpoint: Endpoint): void {
     const { channel } = endpoint;
     const state = channel.getConnectivityState(false);
     if (state === grpc.connectivityState.SHUTDOWN) return;
     const deadline =
       state === grpc.connectivityState.CONNECTING
-        ? Date.now() + CONNECT_TIMEOUT_MS
+        ? Date.now() +
+          Math.max(0, Math.min(connectDeadlineMs(endpoint) - performance.now(), CONNECT_TIMEOUT_MS))
         : Number.POSITIVE_INFINITY;
     channel.watchConnectivityState(state, deadline, (error) => {
       if (this.#closed || this.#endpoints.get(address) !== endpoint) return;
-      if (error !== undefined && channel.getConnectivityState(false) === grpc.connectivityState.CONNECTING) {
+      if (
+        error !== undefined &&
+        channel.getConnectivityState(false) === grpc.connectivityState.CONNECTING &&
+        performance.now() >= connectDeadlineMs(endpoint)
+      ) {
         // The service clients go with the channel they were made for: the next call makes new ones.
         this.#openEndpoint(address);
-        channel.close();
+        this.#closeChannel(endpoint);
         return;
       }
       // An established standby connection that went idle or was closed is opened again at once.

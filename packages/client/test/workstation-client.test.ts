@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -7,6 +8,7 @@ import { FIELD_KEY, TERM_KEY } from '@tandem/wire';
 import { expect } from 'chai';
 import { CONNECT_TIMEOUT_MS, type LeaderInfo } from '../src/cluster-connection.js';
 import { NotFoundError, RejectedError, SettingsError, TlsError, UnavailableError } from '../src/errors.js';
+import { handshakeSlots, MAX_HANDSHAKES_PER_ADDRESS } from '../src/handshake-slots.js';
 import type { LeaseLostEvent } from '../src/lease-handle.js';
 import { type ClientSettingsInput, parseSettings } from '../src/settings.js';
 import type { Lease } from '../src/types.js';
@@ -80,6 +82,69 @@ function nextEvent<T>(emitter: EventEmitter, event: string, timeoutMs = 3000): P
 
 function requestIds(scripted: ScriptedNode, method: string): unknown[] {
   return scripted.callsOf(method).map((call) => call.request.requestId);
+}
+
+/**
+ * A listener in a child process whose accept queue is full and whose event loop sleeps: the kernel
+ * drops further SYNs to it, so a connect to it hangs in SYN retransmissions (Linux).
+ */
+async function stalledListener(): Promise<{ address: string; close: () => void }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const server = require('node:net').createServer();
+       server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+         process.stdout.write(server.address().port + '\\n');
+         setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 50);
+       });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve) =>
+    child.stdout.once('data', (data: Buffer) => resolve(Number(String(data).trim()))),
+  );
+  await sleep(200);
+  // Fill the queue (a backlog of 1 holds two connections): later SYNs are dropped.
+  const fillers = [0, 1, 2].map(() => net.connect(port, '127.0.0.1').on('error', () => {}));
+  await sleep(200);
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () => {
+      for (const filler of fillers) filler.destroy();
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Forwards each connection to target, but only delayMs after it came in (bytes wait meanwhile). */
+async function delayingProxy(
+  target: string,
+  delayMs: number,
+): Promise<{ address: string; close: () => void }> {
+  const [host, port] = [
+    target.slice(0, target.lastIndexOf(':')),
+    Number(target.slice(target.lastIndexOf(':') + 1)),
+  ];
+  const sockets: net.Socket[] = [];
+  const proxy = net.createServer((incoming) => {
+    incoming.pause();
+    sockets.push(incoming.on('error', () => {}));
+    setTimeout(() => {
+      const outgoing = net.connect(port, host).on('error', () => incoming.destroy());
+      sockets.push(outgoing);
+      incoming.pipe(outgoing).pipe(incoming);
+      incoming.resume();
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    },
+  };
 }
 
 describe('WorkstationClient against scripted servers', () => {
@@ -574,26 +639,80 @@ describe('WorkstationClient against scripted servers', () => {
     expect(licence.features).to.deep.equal({ tier: 'pro' });
   });
 
-  it('replaces a channel whose connection attempt stalls, and fails the call that waited on it', async () => {
-    // A server that takes the TCP connection and never says a word: the TLS handshake waits, as it
-    // would on a connect whose packets a firewall dropped. The call fails when the attempt is given
-    // up (not at its own deadline), and the next call gets a new channel that tries again.
-    const sockets: net.Socket[] = [];
-    const silent = net.createServer((socket) => sockets.push(socket.on('error', () => {})));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const address = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  it('replaces a channel whose TCP connect stalls, and fails the call that waited on it', async () => {
+    // A server whose accept queue is full: the kernel drops the client's SYNs, as a firewall would,
+    // and the connect waits on SYN retransmissions. The call fails when the attempt is given up (not
+    // at its own deadline), and the next call gets a new channel that tries again.
+    const stalled = await stalledListener();
     try {
-      const workstation = client([address], { requestTimeoutMs: 10_000, maxAttempts: 1 });
-      const stalled = workstation.connection.workstationService(address).getChannel();
+      const workstation = client([stalled.address], { requestTimeoutMs: 10_000, maxAttempts: 1 });
+      const channel = workstation.connection.workstationService(stalled.address).getChannel();
       const startedAtMs = performance.now();
       const error = await workstation.reportUsage('cad', 1).catch((caught: unknown) => caught);
       const elapsedMs = performance.now() - startedAtMs;
       expect(error).to.be.instanceOf(UnavailableError);
       expect(elapsedMs, 'failed when the attempt was given up').to.be.within(CONNECT_TIMEOUT_MS - 50, 6000);
-      expect(stalled.getConnectivityState(false)).to.equal(grpc.connectivityState.SHUTDOWN);
-      const next = workstation.connection.workstationService(address).getChannel();
-      expect(next, 'a new channel').to.not.equal(stalled);
-      expect(workstation.connection.adminService(address).getChannel(), 'shared again').to.equal(next);
+      expect(channel.getConnectivityState(false)).to.equal(grpc.connectivityState.SHUTDOWN);
+      const next = workstation.connection.workstationService(stalled.address).getChannel();
+      expect(next, 'a new channel').to.not.equal(channel);
+      expect(workstation.connection.adminService(stalled.address).getChannel(), 'shared again').to.equal(
+        next,
+      );
+    } finally {
+      stalled.close();
+    }
+  });
+
+  it('lets a handshake under way finish past the connect timeout instead of starting it again', async () => {
+    // The TCP connection is up at once, but the server's side of the TLS handshake comes later than
+    // the connect timeout, as on a machine busy with hundreds of handshakes: the same channel
+    // connects and the call succeeds.
+    const main = await node({ ReportUsage: () => usageReply(2, 'main', 1) });
+    const slow = await delayingProxy(main.address, CONNECT_TIMEOUT_MS + 1000);
+    try {
+      const workstation = client([slow.address], { requestTimeoutMs: 10_000, maxAttempts: 1 });
+      const channel = workstation.connection.workstationService(slow.address).getChannel();
+      const report = await workstation.reportUsage('cad', 1);
+      expect(report.used).to.equal(1);
+      expect(
+        workstation.connection.workstationService(slow.address).getChannel(),
+        'the same channel',
+      ).to.equal(channel);
+      expect(main.callsOf('ReportUsage')).to.have.length(1);
+    } finally {
+      slow.close();
+    }
+  });
+
+  it('starts at most a few connection attempts to one server at a time, the others waiting their turn', async () => {
+    // A server that takes TCP connections and never answers: every attempt stays in its handshake.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket.on('error', () => {})));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const count = MAX_HANDSHAKES_PER_ADDRESS + 4;
+    try {
+      const workstations = Array.from({ length: count }, () => client([address]));
+      const deadline = Date.now() + 5000;
+      let most = 0;
+      while (
+        handshakeSlots.waitingFor(address) < count - MAX_HANDSHAKES_PER_ADDRESS &&
+        Date.now() < deadline
+      ) {
+        most = Math.max(most, handshakeSlots.inUse(address));
+        await sleep(10);
+      }
+      expect(handshakeSlots.inUse(address), 'attempts under way').to.equal(MAX_HANDSHAKES_PER_ADDRESS);
+      expect(handshakeSlots.waitingFor(address), 'attempts waiting').to.equal(
+        count - MAX_HANDSHAKES_PER_ADDRESS,
+      );
+      expect(most).to.be.at.most(MAX_HANDSHAKES_PER_ADDRESS);
+      // Closed clients give their slots back, although grpc-js cannot end their attempts; those
+      // that were waiting take their turn and give it back at once (a few promise turns later).
+      for (const workstation of workstations) workstation.close();
+      await sleep(0);
+      expect(handshakeSlots.inUse(address)).to.equal(0);
+      expect(handshakeSlots.waitingFor(address)).to.equal(0);
     } finally {
       for (const socket of sockets) socket.destroy();
       silent.close();
