@@ -73,6 +73,10 @@ class EtcdWorkstation implements BenchWorkstation {
     return this.#term;
   }
 
+  async connect(licenceId: string): Promise<void> {
+    await this.seatLimit(licenceId);
+  }
+
   async acquire(licenceId: string): Promise<AcquireOutcome> {
     const seats = await this.seatLimit(licenceId);
     const count = countKey(licenceId);

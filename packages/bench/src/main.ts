@@ -191,6 +191,7 @@ async function runOneLoop(contestant: Contestant, plan: RunPlan): Promise<void> 
       : `acquired ${result.acquired}, released ${result.released}, denied ${result.denied}`;
   say(
     ` ${result.opsPerSecond} ops/s; p50 ${latency.p50Ms} p99 ${latency.p99Ms} max ${latency.maxMs} ms; ` +
+      `connected in ${result.connectMs} ms before the clock; ` +
       `${outcome}, errors ${result.errors}; seats back to zero: ${row.seatsBackToZero ? 'yes' : `NO (${seats.seatsInUse} seats, ${seats.holders} holders)`}\n`,
   );
   for (const sample of result.errorSamples) say(`    error: ${sample}\n`);

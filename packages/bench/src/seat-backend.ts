@@ -15,6 +15,12 @@ export type AcquireOutcome = { granted: true; release: () => Promise<void> } | {
 
 /** One simulated workstation with its own client, as a real workstation would have. */
 export interface BenchWorkstation {
+  /**
+   * Connects before the run's clock starts, as a real workstation does long before it works:
+   * Tandem's client finishes its TLS handshakes with every node; etcd's reads the licence's seat
+   * limit, which its first acquire would. Throws when the connection is not up in time.
+   */
+  connect(licenceId: string): Promise<void>;
   acquire(licenceId: string): Promise<AcquireOutcome>;
   reportUsage(licenceId: string, units: number): Promise<void>;
   /**

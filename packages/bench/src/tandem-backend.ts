@@ -23,11 +23,20 @@ import {
 
 const ACTIVATIONS_IN_PARALLEL = 64;
 
+/** How long a workstation may take to connect to every node before a run (512 handshakes at once). */
+const CONNECT_BEFORE_RUN_MS = 120_000;
+
 class TandemWorkstation implements BenchWorkstation {
   constructor(private readonly client: WorkstationClient) {}
 
   get term(): number {
     return this.client.term;
+  }
+
+  async connect(): Promise<void> {
+    if (!(await this.client.whenConnected(CONNECT_BEFORE_RUN_MS))) {
+      throw new Error(`the workstation did not connect to every node within ${CONNECT_BEFORE_RUN_MS} ms`);
+    }
   }
 
   async acquire(licenceId: string): Promise<AcquireOutcome> {

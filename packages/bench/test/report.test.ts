@@ -27,6 +27,7 @@ function run(
     kind: 'seats',
     workstations,
     durationMs: 1000,
+    connectMs: 0,
     ops: opsPerSecond,
     opsPerSecond,
     acquired: opsPerSecond / 2,

@@ -86,6 +86,9 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
  */
 export const CONNECT_TIMEOUT_MS = 2000;
 
+/** whenConnected looks at a channel again at least this often (it may have been replaced). */
+const WHEN_CONNECTED_POLL_MS = 250;
+
 /**
  * Once the TCP connection is up, the TLS and HTTP/2 handshakes get this long (from the TCP connect)
  * before the channel is replaced. They progress as fast as the two processes' CPUs allow, so giving
@@ -364,6 +367,34 @@ export class ClusterConnection extends EventEmitter {
     if (this.#closed || this.#standby) return;
     this.#standby = true;
     for (const address of this.#servers) this.#endpoint(address).channel.getConnectivityState(true);
+  }
+
+  /**
+   * Resolves true once the channel to every configured server is connected (READY), false when
+   * timeoutMs pass first. Asks each channel to connect; a channel replaced meanwhile (a stalled
+   * attempt) is followed to its successor.
+   */
+  async whenConnected(timeoutMs: number): Promise<boolean> {
+    const deadlineMs = performance.now() + timeoutMs;
+    for (const address of this.#servers) {
+      for (;;) {
+        this.#assertOpen();
+        const { channel } = this.#endpoint(address);
+        const state = channel.getConnectivityState(true);
+        if (state === grpc.connectivityState.READY) break;
+        const remainingMs = deadlineMs - performance.now();
+        if (remainingMs <= 0) return false;
+        const waitMs = Math.min(remainingMs, WHEN_CONNECTED_POLL_MS);
+        if (state === grpc.connectivityState.SHUTDOWN) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 5)));
+          continue;
+        }
+        await new Promise<void>((resolve) =>
+          channel.watchConnectivityState(state, Date.now() + waitMs, () => resolve()),
+        );
+      }
+    }
+    return true;
   }
 
   /** Closes every channel; calls in flight fail, later calls throw a 'closed' error. */

@@ -169,6 +169,16 @@ export class WorkstationClient extends EventEmitter {
   }
 
   /**
+   * Resolves true once the connection to every configured server is up (its TLS handshake done),
+   * false when timeoutMs (the request timeout by default) pass first. The client connects on its
+   * own; this is for a caller that wants its first operation not to wait for handshakes, such as a
+   * process starting many workstations at once.
+   */
+  whenConnected(timeoutMs: number = this.connection.settings.requestTimeoutMs): Promise<boolean> {
+    return this.connection.whenConnected(timeoutMs);
+  }
+
+  /**
    * Stops every renewal and closes the channels. Leases are not released: call release() on
    * each handle first to free the seats now, otherwise they free themselves when their TTL ends.
    */

@@ -199,6 +199,32 @@ describe('WorkstationClient against scripted servers', () => {
     expect(backup.calls).to.have.length(0);
   });
 
+  it('says when it is connected to every server, and when it is not in time', async () => {
+    const main = await node({});
+    const backup = await node({});
+    const workstation = client([main.address, backup.address]);
+    expect(await workstation.whenConnected(10_000)).to.equal(true);
+    for (const address of [main.address, backup.address]) {
+      const channel = workstation.connection.workstationService(address).getChannel();
+      expect(channel.getConnectivityState(false), address).to.equal(grpc.connectivityState.READY);
+    }
+    expect(main.calls).to.have.length(0);
+    // A server that takes the TCP connection and never answers: the TLS handshake never ends.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket.on('error', () => {})));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const silentAddress = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+      const stuck = client([main.address, silentAddress]);
+      const startedMs = Date.now();
+      expect(await stuck.whenConnected(300)).to.equal(false);
+      expect(Date.now() - startedMs).to.be.at.least(290);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
   it('goes to a hinted leader that is not in the server list and keeps it', async () => {
     const hidden = await node({ ReportUsage: () => usageReply(2, 'hidden', 5) });
     const follower = await node({ ReportUsage: () => notLeader(2, hidden.address) });
