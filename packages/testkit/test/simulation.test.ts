@@ -232,6 +232,17 @@ describe('seeded simulation', function () {
     });
   });
 
+  describe('late timers: timer firings delayed as on a loaded machine, through the tick pacer', () => {
+    const totals = emptyTotals();
+    describeSeeds('pair', 9001, 100, { partitions: true, flaps: true, lateTimers: true }, totals);
+    describeSeeds('witness', 9501, 50, { partitions: true, lateTimers: true }, totals);
+
+    it('ran every seed, and split brains happened in pair mode only', () => {
+      expect(totals.runs).to.equal(150);
+      expect(totals.splitBrains).to.be.greaterThan(0);
+    });
+  });
+
   describe('three voters in majority mode (the stand-in), with flaps', () => {
     const totals = emptyTotals();
     describeSeeds('majority3', 1, 15, {}, totals);
@@ -276,6 +287,14 @@ describe('seeded simulation', function () {
       await runSimulation({ seed, steps: 1500, cluster: 'pair', faults: { partitions: true } });
     }
     await runSimulation({ seed: 1841, steps: 1500, ...pairFlaps });
+    // With late timers: the backup's clock, 130 ms ahead, stamped its acquire (which handed back a
+    // lease) after the main's release of it, and the merge held the released lease again (253).
+    await runSimulation({
+      seed: 253,
+      steps: 1500,
+      cluster: 'pair',
+      faults: { ...pairFlaps.faults, lateTimers: true },
+    });
   });
 
   it('replays a seed exactly', async () => {
