@@ -22,6 +22,22 @@ export interface FailoverCluster {
    * leader, was back in the in-sync set and led, and the CPU it used), or null.
    */
   failbackPhases?(): Promise<FailbackPhases | null>;
+  /**
+   * What the failover after killing `killed` at killedAtMs (Date.now()) was made of (Tandem: when
+   * the surviving node became pre-candidate and when it led, from its log), or null.
+   */
+  failoverPhases?(killed: string, killedAtMs: number): Promise<FailoverPhases | null>;
+}
+
+/** Milliseconds from the kill to each step of a failover, on the surviving node. */
+export interface FailoverPhases {
+  preCandidateMs: number | null;
+  leadsMs: number | null;
+}
+
+export function describeFailoverPhases(phases: FailoverPhases): string {
+  const at = (milliseconds: number | null) => (milliseconds === null ? '?' : `${milliseconds} ms`);
+  return `pre-candidate ${at(phases.preCandidateMs)}, leads ${at(phases.leadsMs)}`;
 }
 
 /** Milliseconds from the restart to each step of a failback, and the restarted node's CPU time. */
@@ -67,6 +83,7 @@ export interface FailoverRound {
   failbackMs: number | null;
   failbackErrors: number;
   failbackPhases: FailbackPhases | null;
+  failoverPhases: FailoverPhases | null;
   ops: number;
   errorSamples: string[];
   seats: SeatsCheck;
@@ -95,7 +112,13 @@ export function medianOf(values: Array<number | null>): number | null {
 
 type Measured = Pick<
   FailoverRound,
-  'killed' | 'failoverMs' | 'failoverErrors' | 'failbackMs' | 'failbackErrors' | 'failbackPhases'
+  | 'killed'
+  | 'failoverMs'
+  | 'failoverErrors'
+  | 'failbackMs'
+  | 'failbackErrors'
+  | 'failbackPhases'
+  | 'failoverPhases'
 >;
 
 async function measureRound(loop: WorkstationLoop, options: FailoverOptions): Promise<Measured> {
@@ -108,12 +131,16 @@ async function measureRound(loop: WorkstationLoop, options: FailoverOptions): Pr
   // A rejection is handled below; until then it must not count as unhandled.
   recovered.catch(() => undefined);
   const killedAtMs = performance.now();
+  const killedAtEpochMs = Date.now();
   await cluster.kill(killed);
   say(`killed ${killed} ... `);
   let failoverMs: number | null = null;
+  let failoverPhases: FailoverPhases | null = null;
   try {
     failoverMs = Math.round((await recovered) - killedAtMs);
-    say(`served again after ${failoverMs} ms ... `);
+    failoverPhases = (await cluster.failoverPhases?.(killed, killedAtEpochMs)) ?? null;
+    const phases = failoverPhases === null ? '' : ` (${describeFailoverPhases(failoverPhases)})`;
+    say(`served again after ${failoverMs} ms${phases} ... `);
   } catch {
     say('no operation succeeded ... ');
   }
@@ -124,7 +151,7 @@ async function measureRound(loop: WorkstationLoop, options: FailoverOptions): Pr
   const failbackPhases = failbackMs === null ? null : ((await cluster.failbackPhases?.()) ?? null);
   await sleep(settleMs);
   const failbackErrors = loop.errorsBetween(restartAtMs, performance.now());
-  return { killed, failoverMs, failoverErrors, failbackMs, failbackErrors, failbackPhases };
+  return { killed, failoverMs, failoverErrors, failbackMs, failbackErrors, failbackPhases, failoverPhases };
 }
 
 /** One round: load, kill -9 the leader, wait for service, restart the node, stop, check seats. */

@@ -196,6 +196,18 @@ function firstLogAfter(
   return Number.isFinite(at) ? at - startedAtMs : null;
 }
 
+/** Like firstLogAfter, among the lines logged at or after sinceMs (a node that lived before it). */
+function firstLogSince(
+  node: TandemdProcess,
+  sinceMs: number,
+  matches: (line: LogLine) => boolean,
+): number | null {
+  const timeOf = (line: LogLine) =>
+    typeof line.timestamp === 'string' ? Date.parse(line.timestamp) : Number.NaN;
+  const line = node.logs.find((candidate) => timeOf(candidate) >= sinceMs && matches(candidate));
+  return line === undefined ? null : timeOf(line) - sinceMs;
+}
+
 const eventOf = (line: LogLine): string => (typeof line.event === 'string' ? line.event : '');
 
 export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): FailoverCluster {
@@ -224,6 +236,15 @@ export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): 
       const pid = node.child.pid;
       lastRestart = { startedAtMs, cpuTicks: pid === undefined ? 0 : await cpuTicks(pid), node };
       return failbackMs;
+    },
+    failoverPhases: async (killed, killedAtMs) => {
+      if (killed !== 'main' && killed !== 'backup') return null;
+      const survivor = pair.node(killed === 'main' ? 'backup' : 'main');
+      const since = (matches: (line: LogLine) => boolean) => firstLogSince(survivor, killedAtMs, matches);
+      return {
+        preCandidateMs: since((line) => / became pre-candidate /.test(eventOf(line))),
+        leadsMs: since((line) => line.message === 'role changed' && line.role === 'leader'),
+      };
     },
     failbackPhases: async () => {
       if (lastRestart === null) return null;
