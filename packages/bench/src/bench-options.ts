@@ -77,7 +77,8 @@ export const MAX_CAPACITY_CLIENTS = 512;
 /**
  * Simulated workstations per pool client at most: 1,000 renew 100 times a second through one
  * identity, half of tandemd's default per-identity rate limit (200 calls/s), so that the limit
- * never shapes the figures.
+ * would not shape the figures even at its default (the benchmark's nodes raise it anyway: see
+ * BENCH_NODE_OVERRIDES in tandem-cluster.ts).
  */
 export const MAX_WORKSTATIONS_PER_CAPACITY_CLIENT = 1000;
 

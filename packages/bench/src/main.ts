@@ -1,5 +1,6 @@
 // pnpm bench (and pnpm bench:etcd, which adds --etcd): starts its own clusters and measures.
-// - Tandem: a main + backup pair of real tandemd processes (sync writes, default timeouts);
+// - Tandem: a main + backup pair of real tandemd processes (sync writes, default timeouts, no
+//   per-workstation rate limit: see BENCH_NODE_OVERRIDES in tandem-cluster.ts);
 // - loop workloads spread, contended, denials (acquire then release) and usage (report 1 unit),
 //   each at 1, 16, 64 and 256 workstations, with a check that every seat is back to zero;
 // - failover (kill -9 the leader under the 64-workstation spread load) and failback (restart
@@ -285,7 +286,9 @@ const security = options.insecure
 async function withPlaintextTandem(run: (contestant: Contestant | null) => Promise<void>): Promise<void> {
   if (plaintext === null) return run(null);
   const results = plaintext;
-  say('Tandem for comparison: main + backup, sync writes, default timeouts, PLAINTEXT (insecure: true)\n');
+  say(
+    'Tandem for comparison: main + backup, sync writes, default timeouts, no workstation rate limit, PLAINTEXT (insecure: true)\n',
+  );
   await withTandemPair(
     'plaintext',
     { insecure: true, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
@@ -305,7 +308,7 @@ async function withTandem(
   run: (contestant: Contestant) => Promise<void>,
 ): Promise<void> {
   if (kind === 'single') {
-    say(`Tandem: one node (single mode), sync writes, ${security}\n`);
+    say(`Tandem: one node (single mode), sync writes, no workstation rate limit, ${security}\n`);
     await withTandemSingle(
       'single',
       { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
@@ -320,7 +323,7 @@ async function withTandem(
     );
     return;
   }
-  say(`Tandem: main + backup, sync writes, default timeouts, ${security}\n`);
+  say(`Tandem: main + backup, sync writes, default timeouts, no workstation rate limit, ${security}\n`);
   await withTandemPair(
     'pair',
     { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },

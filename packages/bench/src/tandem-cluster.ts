@@ -21,7 +21,22 @@ import { guardChild, guardDirectory, releaseDirectory } from './process-guard.js
 import type { SeatBackend } from './seat-backend.js';
 
 const LEADER_TIMEOUT_MS = 60_000;
+
 const IN_SYNC_TIMEOUT_MS = 180_000;
+
+/**
+ * The benchmark's nodes take any number of workstation calls per identity: the per-identity limit
+ * (`limits.workstationCallsPerSecond`, 200 a second with a burst of 400 by default) is set to its
+ * largest value. The default is for real workstations, which call a few times a minute; a
+ * benchmark workstation calls as fast as the pair answers, and one alone passes 400 calls a second
+ * on a quiet machine. Under the default, one secure workstation got at most 400 + 200 per second
+ * calls through (240 ops/s in a 10 s run), the others waiting up to 5 ms in the client to retry,
+ * while a plaintext run has no limit at all (an insecure caller has no identity): `--tls-cost` at
+ * one workstation measured the limit, not TLS (docs/performance.md, "What TLS costs").
+ */
+export const BENCH_NODE_OVERRIDES = {
+  limits: { workstationCallsPerSecond: 1_000_000, workstationCallBurst: 1_000_000 },
+};
 
 function guardPair(pair: TandemdPair): void {
   for (const role of ['main', 'backup'] as const) {
@@ -106,6 +121,7 @@ export async function withTandemPair<T>(
     pair = await TandemdPair.start({
       directory,
       insecure: options.insecure,
+      overrides: BENCH_NODE_OVERRIDES,
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       ...(nodeArguments === undefined ? {} : { nodeArguments }),
     });
@@ -141,6 +157,7 @@ export async function withTandemSingle<T>(
     node = await TandemdProcess.start({
       dataDir: directory,
       insecure: options.insecure,
+      overrides: BENCH_NODE_OVERRIDES,
       ...(nodeArguments === undefined ? {} : { nodeArguments }),
     });
     guardChild(node.child);
