@@ -101,12 +101,23 @@ export const VERSION = '0.1.0';
  * on it while a poller waited for it to lead). Verify and Snapshot still hash the present state.
  */
 export const STATUS_STATE_HASH_MAX_AGE_MS = 5_000;
+/**
+ * Hashing for Status takes at most this share of a node's time: a hash that took H ms is kept at
+ * least H / share, beyond STATUS_STATE_HASH_MAX_AGE_MS (a ledger remembering 200,000 requests took
+ * 250 ms to hash on a restarted main catching up under load, twice in its 6.6 s hand-back, while a
+ * poller waited for it to lead), up to STATUS_STATE_HASH_LONGEST_AGE_MS.
+ */
+export const STATUS_STATE_HASH_MAX_SHARE = 0.02;
+/** The oldest a Status answer's state hash gets, however long hashing takes. */
+export const STATUS_STATE_HASH_LONGEST_AGE_MS = 60_000;
 
 /** The state hash is a sha256 over the whole ledger: compute it once per applied index. */
 export class StateHashCache {
   private index = -1;
   private hash = '';
   private computedAtMs = Number.NEGATIVE_INFINITY;
+  /** How long the last hash took. */
+  private tookMs = 0;
   constructor(
     private readonly replica: Replica,
     private readonly nowMs: () => number = Date.now,
@@ -116,16 +127,26 @@ export class StateHashCache {
   current(): { index: number; hash: string } {
     const index = this.replica.ledger.appliedIndex;
     if (index !== this.index) {
+      const startedAtMs = this.nowMs();
       this.hash = this.replica.ledger.stateHash();
       this.index = index;
       this.computedAtMs = this.nowMs();
+      this.tookMs = Math.max(0, this.computedAtMs - startedAtMs);
     }
     return { index, hash: this.hash };
   }
 
-  /** The last hash computed, with its index, if it is at most STATUS_STATE_HASH_MAX_AGE_MS old. */
+  /** How old the hash in a Status answer may be now (see STATUS_STATE_HASH_MAX_SHARE). */
+  get maxAgeMs(): number {
+    return Math.min(
+      STATUS_STATE_HASH_LONGEST_AGE_MS,
+      Math.max(STATUS_STATE_HASH_MAX_AGE_MS, this.tookMs / STATUS_STATE_HASH_MAX_SHARE),
+    );
+  }
+
+  /** The last hash computed, with its index, if it is at most maxAgeMs old. */
   recent(): { index: number; hash: string } {
-    if (this.nowMs() - this.computedAtMs <= STATUS_STATE_HASH_MAX_AGE_MS) {
+    if (this.nowMs() - this.computedAtMs <= this.maxAgeMs) {
       return { index: this.index, hash: this.hash };
     }
     return this.current();

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { STATUS_STATE_HASH_MAX_AGE_MS, StateHashCache } from '../src/admin-service.js';
+import {
+  STATUS_STATE_HASH_LONGEST_AGE_MS,
+  STATUS_STATE_HASH_MAX_AGE_MS,
+  STATUS_STATE_HASH_MAX_SHARE,
+  StateHashCache,
+} from '../src/admin-service.js';
 import type { Replica } from '../src/replica.js';
 
 /** A ledger that counts how often its whole state was hashed. */
@@ -49,5 +54,41 @@ describe('StateHashCache', () => {
     ledger.appliedIndex += 1;
     expect(cache.current().index).to.equal(ledger.appliedIndex);
     expect(ledger.hashes).to.equal(3);
+  });
+
+  it('keeps a hash that took long for longer, so that Status hashing takes at most its share of the time', () => {
+    let nowMs = 1_000;
+    const ledger = {
+      appliedIndex: 1,
+      hashes: 0,
+      stateHash(): string {
+        ledger.hashes += 1;
+        nowMs += 250; // a ledger remembering 200,000 requests, on a busy machine
+        return `hash-of-${ledger.appliedIndex}`;
+      },
+    };
+    const cache = new StateHashCache({ ledger } as unknown as Replica, () => nowMs);
+    expect(cache.recent()).to.deep.equal({ index: 1, hash: 'hash-of-1' });
+    expect(cache.maxAgeMs).to.equal(250 / STATUS_STATE_HASH_MAX_SHARE);
+    ledger.appliedIndex = 2;
+    nowMs += STATUS_STATE_HASH_MAX_AGE_MS + 1;
+    expect(cache.recent()).to.deep.equal({ index: 1, hash: 'hash-of-1' });
+    nowMs += cache.maxAgeMs;
+    expect(cache.recent()).to.deep.equal({ index: 2, hash: 'hash-of-2' });
+    expect(ledger.hashes).to.equal(2);
+  });
+
+  it('never keeps a hash longer than the longest age', () => {
+    let nowMs = 0;
+    const ledger = {
+      appliedIndex: 1,
+      stateHash(): string {
+        nowMs += 10_000;
+        return `hash-of-${ledger.appliedIndex}`;
+      },
+    };
+    const cache = new StateHashCache({ ledger } as unknown as Replica, () => nowMs);
+    cache.current();
+    expect(cache.maxAgeMs).to.equal(STATUS_STATE_HASH_LONGEST_AGE_MS);
   });
 });
