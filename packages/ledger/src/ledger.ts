@@ -1362,23 +1362,18 @@ export class Ledger {
     // released the lease here after its acquire there: held again, it would keep a seat nobody
     // holds for its TTL (simulation seed 253 in pair mode with late timers, the backup's clock
     // 130 ms ahead). The request keeps the backup's answer; the seat history keeps its time.
+    const grant = grantOf(granted.leaseId);
+    assert.ok(grant !== null, `validation admits only lease ids a ledger makes, not ${granted.leaseId}`);
     const ended = this.seatHistory.find(granted.leaseId);
     if (ended !== undefined && !ended.expired) {
-      const endedGrant = grantOf(granted.leaseId);
-      assert.ok(
-        endedGrant !== null,
-        `validation admits only lease ids a ledger makes, not ${granted.leaseId}`,
-      );
       effects.seatLicences.add(licence.licenceId);
-      this.recordBackupHolding(granted, endedGrant.grantTerm, ended, merged);
+      this.recordBackupHolding(granted, grant.grantTerm, ended, merged);
       return { ok: true, outcome: { kind: 'lease', lease: granted } };
     }
 
     if (this.leases.size >= this.options.maxLeases) {
       return reject('seat_limit_reached', `the ledger holds its limit of ${this.options.maxLeases} leases`);
     }
-    const grant = grantOf(granted.leaseId);
-    assert.ok(grant !== null, `validation admits only lease ids a ledger makes, not ${granted.leaseId}`);
     // Times after the clock (a backup clock running ahead) are brought back to it.
     const renewedAtMs = Math.min(granted.renewedAtMs, this.clock);
     const lease: Lease = deepFreeze({
