@@ -202,18 +202,10 @@ async function waitForBothInSync(pair: TandemdPair, timeoutMs: number): Promise<
   throw new Error(`main and backup were not both in sync within ${timeoutMs} ms (${last})`);
 }
 
-/** Milliseconds from startedAtMs (Date.now()) to the first log line that matches, or null. */
-function firstLogAfter(
-  node: TandemdProcess,
-  startedAtMs: number,
-  matches: (line: LogLine) => boolean,
-): number | null {
-  const line = node.logs.find(matches);
-  const at = typeof line?.timestamp === 'string' ? Date.parse(line.timestamp) : Number.NaN;
-  return Number.isFinite(at) ? at - startedAtMs : null;
-}
-
-/** Like firstLogAfter, among the lines logged at or after sinceMs (a node that lived before it). */
+/**
+ * Milliseconds from sinceMs (Date.now()) to the first line the node logged at or after it that
+ * matches, or null: for a restarted node every line, for a survivor the lines since the kill.
+ */
 function firstLogSince(
   node: TandemdProcess,
   sinceMs: number,
@@ -267,12 +259,12 @@ export function tandemFailoverCluster(pair: TandemdPair, backend: SeatBackend): 
       if (lastRestart === null) return null;
       const { startedAtMs, cpuTicks: ticks, node } = lastRestart;
       return {
-        listeningMs: firstLogAfter(node, startedAtMs, (line) => line.message === 'listening'),
-        firstAppendMs: firstLogAfter(node, startedAtMs, (line) => / of leader /.test(eventOf(line))),
-        inSyncMs: firstLogAfter(node, startedAtMs, (line) =>
+        listeningMs: firstLogSince(node, startedAtMs, (line) => line.message === 'listening'),
+        firstAppendMs: firstLogSince(node, startedAtMs, (line) => / of leader /.test(eventOf(line))),
+        inSyncMs: firstLogSince(node, startedAtMs, (line) =>
           /in-sync=\(([^)]*,)?main(,[^)]*)?\)/.test(eventOf(line)),
         ),
-        leadsMs: firstLogAfter(
+        leadsMs: firstLogSince(
           node,
           startedAtMs,
           (line) => line.message === 'role changed' && line.role === 'leader',
