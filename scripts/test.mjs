@@ -2,7 +2,8 @@
 // subset to run before a commit). It does not lint: `pnpm lint` does, and .ci/run runs both.
 //
 // 1. The build: the generated gRPC types must be current, then the type check (tsc -b), then the
-//    web console's bundle. If one fails nothing else runs.
+//    web console's bundle, then tandemd's and tandemctl's (which the test kit runs). If one fails
+//    nothing else runs.
 // 2. Every package's mocha suite, two at a time on the two cores: the suites that need wall-clock
 //    timing (real sockets, timers, processes) run one after another in one lane, so no two of them
 //    ever run together; the suites that do not (pure code, storage, the seeded simulation) are
@@ -155,8 +156,13 @@ const bundle =
   typeCheck.code === 0
     ? await run(process.execPath, [path.join(root, 'packages/console/scripts/bundle.mjs')], { cwd: root })
     : typeCheck;
-if (bundle.code !== 0) {
-  console.error('build failed: the type check and the console bundle must pass before tests run');
+// tandemd and tandemctl as the packages ship them (scripts/build-bundles.mjs): the test kit runs these.
+const commandBundles =
+  bundle.code === 0
+    ? await run(process.execPath, [path.join(root, 'scripts/build-bundles.mjs')], { cwd: root })
+    : bundle;
+if (commandBundles.code !== 0) {
+  console.error('build failed: the type check and the bundles must pass before tests run');
   console.log('tests: 0 passed, 1 failed');
   process.exit(1);
 }

@@ -10,7 +10,7 @@
 // - console-assets/: the web console's bundled page (packages/console/dist/assets), which
 //   @tandem/console locates relative to its own module; the bundle is pointed at lib/console-assets;
 // - the launchers in bin/ run the bundles (see launchers.mjs).
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 
@@ -95,9 +95,17 @@ const consoleAssetsPlugin = {
 /**
  * Writes lib/<command>.mjs for each command (all by default), lib/proto and lib/vendor into
  * `libDirectory`, with the native prebuilds of the given platforms (e.g. ['linux-x64'], or 'all'). Returns every npm package the bundles contain
- * (name, version, root directory), for the licence file.
+ * (name, version, root directory), for the licence file. With `inputsFile`, writes there the
+ * absolute path of every file the bundles were built or copied from (a JSON array), so that a user
+ * of the bundles can tell when they are older than their sources.
  */
-export async function bundle({ root, libDirectory, platforms, commands = Object.keys(COMMANDS) }) {
+export async function bundle({
+  root,
+  libDirectory,
+  platforms,
+  commands = Object.keys(COMMANDS),
+  inputsFile = null,
+}) {
   mkdirSync(libDirectory, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: root,
@@ -124,6 +132,20 @@ export async function bundle({ root, libDirectory, platforms, commands = Object.
     if (!existsSync(path.join(assets, 'index.html')))
       throw new Error(`${assets} is empty: bundle the console first`);
     cpSync(assets, path.join(libDirectory, 'console-assets'), { recursive: true });
+  }
+
+  if (inputsFile !== null) {
+    const copied = [path.join(root, 'proto')];
+    if (commands.includes('tandemd')) copied.push(path.join(root, 'packages/console/dist/assets'));
+    const inputs = [
+      ...Object.keys(result.metafile.inputs).map((input) => path.resolve(root, input)),
+      ...copied.flatMap((directory) =>
+        readdirSync(directory, { recursive: true, withFileTypes: true })
+          .filter((entry) => entry.isFile())
+          .map((entry) => path.join(entry.parentPath, entry.name)),
+      ),
+    ];
+    writeFileSync(inputsFile, `${JSON.stringify(inputs)}\n`);
   }
 
   const packages = new Map();

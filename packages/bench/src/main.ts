@@ -282,12 +282,16 @@ const security = options.insecure
   ? 'PLAINTEXT (--insecure: no TLS, no authentication)'
   : 'TLS, mutual TLS between the nodes, a certificate per workstation';
 
+/** Which build of tandemd the nodes run (tandem-cluster.ts), for the progress lines. */
+const tandemdBuild =
+  options.cpuProfileDir === null ? 'tandemd bundled as packaged' : 'tandemd as compiled modules (--cpu-prof)';
+
 /** --tls-cost: a second, plaintext pair beside the secure one. */
 async function withPlaintextTandem(run: (contestant: Contestant | null) => Promise<void>): Promise<void> {
   if (plaintext === null) return run(null);
   const results = plaintext;
   say(
-    'Tandem for comparison: main + backup, sync writes, default timeouts, no workstation rate limit, PLAINTEXT (insecure: true)\n',
+    `Tandem for comparison: main + backup, ${tandemdBuild}, sync writes, default timeouts, no workstation rate limit, PLAINTEXT (insecure: true)\n`,
   );
   await withTandemPair(
     'plaintext',
@@ -308,7 +312,9 @@ async function withTandem(
   run: (contestant: Contestant) => Promise<void>,
 ): Promise<void> {
   if (kind === 'single') {
-    say(`Tandem: one node (single mode), sync writes, no workstation rate limit, ${security}\n`);
+    say(
+      `Tandem: one node (single mode), ${tandemdBuild}, sync writes, no workstation rate limit, ${security}\n`,
+    );
     await withTandemSingle(
       'single',
       { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
@@ -323,7 +329,9 @@ async function withTandem(
     );
     return;
   }
-  say(`Tandem: main + backup, sync writes, default timeouts, no workstation rate limit, ${security}\n`);
+  say(
+    `Tandem: main + backup, ${tandemdBuild}, sync writes, default timeouts, no workstation rate limit, ${security}\n`,
+  );
   await withTandemPair(
     'pair',
     { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AdminClient, resolveSettings } from '@tandem/client';
 import {
+  type EntryBuild,
   type LogLine,
   removeDirectory,
   TandemdPair,
@@ -105,6 +106,14 @@ function profileArguments(
   );
 }
 
+/**
+ * The build of tandemd the nodes run: the bundle the packages ship, or, when profiling, the module
+ * tree, whose profile names each function's package (`pnpm cpu-profile` sorts by it).
+ */
+function entryBuild(options: TandemClusterOptions): EntryBuild {
+  return (options.cpuProfileDir ?? null) === null ? 'bundle' : 'modules';
+}
+
 /** Runs `run` against a fresh pair whose main leads; `prepare` may fill the data directory first. */
 export async function withTandemPair<T>(
   name: string,
@@ -124,6 +133,7 @@ export async function withTandemPair<T>(
       overrides: BENCH_NODE_OVERRIDES,
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       ...(nodeArguments === undefined ? {} : { nodeArguments }),
+      entry: entryBuild(options),
     });
     guardPair(pair);
     await waitForLeader(pair.access, pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
@@ -159,6 +169,7 @@ export async function withTandemSingle<T>(
       insecure: options.insecure,
       overrides: BENCH_NODE_OVERRIDES,
       ...(nodeArguments === undefined ? {} : { nodeArguments }),
+      entry: entryBuild(options),
     });
     guardChild(node.child);
     return await run(node);

@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientSettingsInput } from '@tandem/client';
+import type { EntryBuild } from './paths.js';
 import { freePort } from './ports.js';
 import { TandemdProcess } from './tandemd-process.js';
 import { type ClientRole, type ClusterAccess, INSECURE_ACCESS, pkiDirectory, TestPki } from './test-pki.js';
@@ -33,6 +34,8 @@ export interface PairOptions {
   startTimeoutMs?: number;
   /** Node's own options for each node, before tandemd's entry (the benchmark's `--cpu-prof`). */
   nodeArguments?: Partial<Record<PairRole, string[]>>;
+  /** Which build of tandemd the nodes run (TandemdProcess's entry). */
+  entry?: EntryBuild;
 }
 
 export type PairRole = 'main' | 'backup';
@@ -128,6 +131,7 @@ export class TandemdPair {
       ...(this.options.nodeArguments?.[role] === undefined
         ? {}
         : { nodeArguments: this.options.nodeArguments[role] }),
+      ...(this.options.entry === undefined ? {} : { entry: this.options.entry }),
       overrides: {
         ...(this.options.overrides ?? {}),
         node: { peerListen: this.peerAddress(role), httpListen: this.httpAddress(role) },

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientSettingsInput } from '@tandem/client';
 import YAML from 'yaml';
-import { tandemdEntry } from './paths.js';
+import { type EntryBuild, tandemdEntry } from './paths.js';
 import { freePort } from './ports.js';
 import { type ClientRole, type ClusterAccess, INSECURE_ACCESS, pkiDirectory, TestPki } from './test-pki.js';
 import { testVendorLicensing } from './test-vendor.js';
@@ -51,6 +51,8 @@ export interface TandemdOptions {
    * in Node 20).
    */
   nodeArguments?: string[];
+  /** Which build of tandemd runs (paths.ts): the bundle the packages ship by default. */
+  entry?: EntryBuild;
 }
 
 export interface LogLine {
@@ -125,7 +127,7 @@ export class TandemdProcess {
       ...(options.commandPrefix ?? []),
       process.execPath,
       ...(options.nodeArguments ?? []),
-      tandemdEntry(),
+      tandemdEntry(options.entry),
       '--config',
       configFile,
     ];
