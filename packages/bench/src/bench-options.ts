@@ -58,6 +58,12 @@ export interface BenchOptions {
    * stops, one file per process (a killed and restarted node has one per life); null: not kept.
    */
   nodeLogDir: string | null;
+  /**
+   * Which build of tandemd the nodes run: the bundle the packages ship (the default), or the
+   * compiled module tree (`--tandemd modules`; what `--cpu-prof` always runs, so that a profile
+   * names each function's package).
+   */
+  tandemdBuild: 'bundle' | 'modules';
   failoverRounds: number;
   failoverWorkstations: number;
   catchUpEntries: number;
@@ -110,6 +116,19 @@ function directoryOption(flag: string, text: string | undefined): string | null 
   return text;
 }
 
+function tandemdBuildOption(text: string | undefined, profiling: boolean): 'bundle' | 'modules' {
+  if (text !== undefined && text !== 'bundle' && text !== 'modules') {
+    throw new BenchOptionsError('tandemd', 'must be bundle or modules');
+  }
+  if (profiling && text === 'bundle') {
+    throw new BenchOptionsError(
+      'tandemd',
+      'must be modules with --cpu-prof (a profile of the bundle names no package)',
+    );
+  }
+  return profiling ? 'modules' : (text ?? 'bundle');
+}
+
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -126,6 +145,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'tls-cost': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       'node-logs': { type: 'string' },
+      tandemd: { type: 'string' },
       'failover-rounds': { type: 'string' },
       'failover-workstations': { type: 'string', default: '64' },
       'catch-up-entries': { type: 'string' },
@@ -238,6 +258,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     tlsCost,
     cpuProfileDir: directoryOption('cpu-prof', values['cpu-prof']),
     nodeLogDir: directoryOption('node-logs', values['node-logs']),
+    tandemdBuild: tandemdBuildOption(values.tandemd, values['cpu-prof'] !== undefined),
     failoverRounds: integerFlag('failover-rounds', values['failover-rounds'] ?? (quick ? '1' : '5'), 1, 50),
     failoverWorkstations: integerFlag(
       'failover-workstations',

@@ -47,7 +47,12 @@ import {
 } from './report.js';
 import type { SeatBackend } from './seat-backend.js';
 import { TandemBackend } from './tandem-backend.js';
-import { tandemFailoverCluster, withTandemPair, withTandemSingle } from './tandem-cluster.js';
+import {
+  type TandemClusterOptions,
+  tandemFailoverCluster,
+  withTandemPair,
+  withTandemSingle,
+} from './tandem-cluster.js';
 import { type LoopWorkloadName, planRun, type RunPlan } from './workloads.js';
 import { type LoopResult, runWorkstationLoop } from './workstation-loop.js';
 
@@ -284,7 +289,15 @@ const security = options.insecure
 
 /** Which build of tandemd the nodes run (tandem-cluster.ts), for the progress lines. */
 const tandemdBuild =
-  options.cpuProfileDir === null ? 'tandemd bundled as packaged' : 'tandemd as compiled modules (--cpu-prof)';
+  options.tandemdBuild === 'bundle' ? 'tandemd bundled as packaged' : 'tandemd as compiled modules';
+
+/** How every Tandem cluster of this run starts. */
+const clusterOptions = (insecure: boolean): TandemClusterOptions => ({
+  insecure,
+  cpuProfileDir: options.cpuProfileDir,
+  nodeLogDir: options.nodeLogDir,
+  entry: options.tandemdBuild,
+});
 
 /** --tls-cost: a second, plaintext pair beside the secure one. */
 async function withPlaintextTandem(run: (contestant: Contestant | null) => Promise<void>): Promise<void> {
@@ -293,18 +306,14 @@ async function withPlaintextTandem(run: (contestant: Contestant | null) => Promi
   say(
     `Tandem for comparison: main + backup, ${tandemdBuild}, sync writes, default timeouts, no workstation rate limit, PLAINTEXT (insecure: true)\n`,
   );
-  await withTandemPair(
-    'plaintext',
-    { insecure: true, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
-    async (pair) => {
-      const backend = new TandemBackend(pair.servers, null);
-      try {
-        await run({ results, backend, activated: new Set(), failover: null });
-      } finally {
-        backend.close();
-      }
-    },
-  );
+  await withTandemPair('plaintext', clusterOptions(true), async (pair) => {
+    const backend = new TandemBackend(pair.servers, null);
+    try {
+      await run({ results, backend, activated: new Set(), failover: null });
+    } finally {
+      backend.close();
+    }
+  });
 }
 
 async function withTandem(
@@ -315,40 +324,32 @@ async function withTandem(
     say(
       `Tandem: one node (single mode), ${tandemdBuild}, sync writes, no workstation rate limit, ${security}\n`,
     );
-    await withTandemSingle(
-      'single',
-      { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
-      async (node) => {
-        const backend = new TandemBackend([node.address], node.pki);
-        try {
-          await run({ results: tandem, backend, activated: new Set(), failover: null });
-        } finally {
-          backend.close();
-        }
-      },
-    );
+    await withTandemSingle('single', clusterOptions(options.insecure), async (node) => {
+      const backend = new TandemBackend([node.address], node.pki);
+      try {
+        await run({ results: tandem, backend, activated: new Set(), failover: null });
+      } finally {
+        backend.close();
+      }
+    });
     return;
   }
   say(
     `Tandem: main + backup, ${tandemdBuild}, sync writes, default timeouts, no workstation rate limit, ${security}\n`,
   );
-  await withTandemPair(
-    'pair',
-    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
-    async (pair) => {
-      const backend = new TandemBackend(pair.servers, pair.pki);
-      try {
-        await run({
-          results: tandem,
-          backend,
-          activated: new Set(),
-          failover: tandemFailoverCluster(pair, backend),
-        });
-      } finally {
-        backend.close();
-      }
-    },
-  );
+  await withTandemPair('pair', clusterOptions(options.insecure), async (pair) => {
+    const backend = new TandemBackend(pair.servers, pair.pki);
+    try {
+      await run({
+        results: tandem,
+        backend,
+        activated: new Set(),
+        failover: tandemFailoverCluster(pair, backend),
+      });
+    } finally {
+      backend.close();
+    }
+  });
 }
 
 async function benchClusters(): Promise<void> {
@@ -378,37 +379,33 @@ async function benchHandover(): Promise<void> {
     `${stepLabel()} tandem handover (drain, undrain, SIGTERM, restart of main): ${options.failoverWorkstations} ws spread, ` +
       `${options.failoverRounds} round${options.failoverRounds === 1 ? '' : 's'}\n`,
   );
-  await withTandemPair(
-    'handover',
-    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
-    async (pair) => {
-      const backend = new TandemBackend(pair.servers, pair.pki);
-      try {
-        await backend.activate(plan.licences);
-        const rounds: HandoverRound[] = [];
-        for (let round = 1; round <= options.failoverRounds; round += 1) {
-          rounds.push(
-            await runHandoverRound(
-              {
-                pair,
-                backend,
-                ready: tandemFailoverCluster(pair, backend).ready,
-                rounds: options.failoverRounds,
-                workstations: options.failoverWorkstations,
-                licenceFor: plan.licenceFor,
-                say,
-              },
-              round,
-            ),
-          );
-        }
-        tandem.handover = summarizeHandover(options.failoverWorkstations, rounds);
-        for (const line of handoverLines(tandem.handover)) say(`  ${line}\n`);
-      } finally {
-        backend.close();
+  await withTandemPair('handover', clusterOptions(options.insecure), async (pair) => {
+    const backend = new TandemBackend(pair.servers, pair.pki);
+    try {
+      await backend.activate(plan.licences);
+      const rounds: HandoverRound[] = [];
+      for (let round = 1; round <= options.failoverRounds; round += 1) {
+        rounds.push(
+          await runHandoverRound(
+            {
+              pair,
+              backend,
+              ready: tandemFailoverCluster(pair, backend).ready,
+              rounds: options.failoverRounds,
+              workstations: options.failoverWorkstations,
+              licenceFor: plan.licenceFor,
+              say,
+            },
+            round,
+          ),
+        );
       }
-    },
-  );
+      tandem.handover = summarizeHandover(options.failoverWorkstations, rounds);
+      for (const line of handoverLines(tandem.handover)) say(`  ${line}\n`);
+    } finally {
+      backend.close();
+    }
+  });
 }
 
 /** The capacity steps on a pair of their own, started fresh so that the loops leave nothing behind. */
@@ -418,33 +415,29 @@ async function benchCapacity(): Promise<void> {
       `renewal every 10 s by the clock (open loop), through ${options.capacityClients} pool clients; ` +
       `${options.capacityDurationMs} ms measured after a 10 s warm-up per step; ${security}\n`,
   );
-  await withTandemPair(
-    'capacity',
-    { insecure: options.insecure, cpuProfileDir: options.cpuProfileDir, nodeLogDir: options.nodeLogDir },
-    async (pair) => {
-      const backend = new TandemBackend(pair.servers, pair.pki);
-      try {
-        const capacity = await runCapacity({
-          servers: pair.servers,
-          pki: pair.pki,
-          activate: (licences) => backend.activate(licences),
-          steps: options.capacityWorkstations,
-          measuredMs: options.capacityDurationMs,
-          clients: options.capacityClients,
-          nodePids: { main: pair.node('main').pid, backup: pair.node('backup').pid },
-          say,
-        });
-        const seats = await backend.seatsInUse();
-        tandem.capacity = capacity;
-        say(
-          `  released ${capacity.released} leases (${capacity.releaseErrors} errors); ` +
-            `seats back to zero: ${seats.seatsInUse === 0 && seats.holders === 0 ? 'yes' : `NO (${seats.seatsInUse} seats, ${seats.holders} holders)`}\n`,
-        );
-      } finally {
-        backend.close();
-      }
-    },
-  );
+  await withTandemPair('capacity', clusterOptions(options.insecure), async (pair) => {
+    const backend = new TandemBackend(pair.servers, pair.pki);
+    try {
+      const capacity = await runCapacity({
+        servers: pair.servers,
+        pki: pair.pki,
+        activate: (licences) => backend.activate(licences),
+        steps: options.capacityWorkstations,
+        measuredMs: options.capacityDurationMs,
+        clients: options.capacityClients,
+        nodePids: { main: pair.node('main').pid, backup: pair.node('backup').pid },
+        say,
+      });
+      const seats = await backend.seatsInUse();
+      tandem.capacity = capacity;
+      say(
+        `  released ${capacity.released} leases (${capacity.releaseErrors} errors); ` +
+          `seats back to zero: ${seats.seatsInUse === 0 && seats.holders === 0 ? 'yes' : `NO (${seats.seatsInUse} seats, ${seats.holders} holders)`}\n`,
+      );
+    } finally {
+      backend.close();
+    }
+  });
 }
 
 async function benchCatchUp(): Promise<void> {

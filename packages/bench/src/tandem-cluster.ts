@@ -72,6 +72,8 @@ export interface TandemClusterOptions {
   cpuProfileDir?: string | null;
   /** Each tandemd's log lines go to `<nodeLogDir>/<name>/<role>-<life>.jsonl` when the pair stops. */
   nodeLogDir?: string | null;
+  /** Which build of tandemd runs (the test kit's entry): the packaged bundle by default. */
+  entry?: EntryBuild;
 }
 
 /** The earlier lives of a pair's nodes (killed by a failover round), whose logs are kept too. */
@@ -106,14 +108,6 @@ function profileArguments(
   );
 }
 
-/**
- * The build of tandemd the nodes run: the bundle the packages ship, or, when profiling, the module
- * tree, whose profile names each function's package (`pnpm cpu-profile` sorts by it).
- */
-function entryBuild(options: TandemClusterOptions): EntryBuild {
-  return (options.cpuProfileDir ?? null) === null ? 'bundle' : 'modules';
-}
-
 /** Runs `run` against a fresh pair whose main leads; `prepare` may fill the data directory first. */
 export async function withTandemPair<T>(
   name: string,
@@ -133,7 +127,7 @@ export async function withTandemPair<T>(
       overrides: BENCH_NODE_OVERRIDES,
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       ...(nodeArguments === undefined ? {} : { nodeArguments }),
-      entry: entryBuild(options),
+      entry: options.entry ?? 'bundle',
     });
     guardPair(pair);
     await waitForLeader(pair.access, pair.servers, LEADER_TIMEOUT_MS, (leader) => leader.id === 'main');
@@ -169,7 +163,7 @@ export async function withTandemSingle<T>(
       insecure: options.insecure,
       overrides: BENCH_NODE_OVERRIDES,
       ...(nodeArguments === undefined ? {} : { nodeArguments }),
-      entry: entryBuild(options),
+      entry: options.entry ?? 'bundle',
     });
     guardChild(node.child);
     return await run(node);
