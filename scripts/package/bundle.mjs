@@ -10,6 +10,7 @@
 // - console-assets/: the web console's bundled page (packages/console/dist/assets), which
 //   @tandem/console locates relative to its own module; the bundle is pointed at lib/console-assets;
 // - the launchers in bin/ run the bundles (see launchers.mjs).
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
@@ -96,8 +97,9 @@ const consoleAssetsPlugin = {
  * Writes lib/<command>.mjs for each command (all by default), lib/proto and lib/vendor into
  * `libDirectory`, with the native prebuilds of the given platforms (e.g. ['linux-x64'], or 'all'). Returns every npm package the bundles contain
  * (name, version, root directory), for the licence file. With `inputsFile`, writes there the
- * absolute path of every file the bundles were built or copied from (a JSON array), so that a user
- * of the bundles can tell when they are older than their sources.
+ * absolute path and SHA-256 of every file the bundles were built or copied from (a JSON array of
+ * `{ file, sha256 }`), so that a user of the bundles can tell when they are older than their
+ * sources (a build step that rewrites a file with the same bytes does not make them older).
  */
 export async function bundle({
   root,
@@ -145,7 +147,11 @@ export async function bundle({
           .map((entry) => path.join(entry.parentPath, entry.name)),
       ),
     ];
-    writeFileSync(inputsFile, `${JSON.stringify(inputs)}\n`);
+    const files = inputs.map((file) => ({
+      file,
+      sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
+    }));
+    writeFileSync(inputsFile, `${JSON.stringify(files)}\n`);
   }
 
   const packages = new Map();

@@ -1,4 +1,5 @@
 // Where the built binaries are, found from this module so that tests run from any directory.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,23 +42,41 @@ function built(file: string): string {
 const currentBundles = new Set<string>();
 
 /**
- * The bundle of a command, refused when any file it was built from (dist/bundle/inputs.json) is
- * newer: a test must never run code older than what `tsc -b` just compiled.
+ * The bundle of a command, refused when a file it was built from (dist/bundle/inputs.json) has
+ * changed since: a test must never run code older than what `tsc -b` just compiled. A file newer
+ * than the bundle is compared by its SHA-256, since build steps rewrite files with the same bytes
+ * (`pnpm package`, which a test runs, bundles the console again).
  */
 function bundleEntry(command: 'tandemd' | 'tandemctl'): string {
-  const directory = path.join(repositoryRoot(), 'dist/bundle');
+  return currentBundle(path.join(repositoryRoot(), 'dist/bundle'), command);
+}
+
+/** `<directory>/<command>.mjs`, checked against `<directory>/inputs.json` as bundleEntry says. */
+export function currentBundle(directory: string, command: string): string {
   const file = built(path.join(directory, `${command}.mjs`));
   if (currentBundles.has(file)) return file;
-  const inputs = JSON.parse(readFileSync(built(path.join(directory, 'inputs.json')), 'utf8')) as string[];
+  const inputs = JSON.parse(
+    readFileSync(built(path.join(directory, 'inputs.json')), 'utf8'),
+  ) as BundleInput[];
   const bundledAtMs = statSync(file).mtimeMs;
   for (const input of inputs) {
-    const modifiedAtMs = existsSync(input) ? statSync(input).mtimeMs : Number.POSITIVE_INFINITY;
-    if (modifiedAtMs > bundledAtMs) {
+    if (existsSync(input.file) && statSync(input.file).mtimeMs <= bundledAtMs) continue;
+    if (!existsSync(input.file) || sha256(input.file) !== input.sha256) {
       throw new Error(
-        `${file} is older than ${input}: run \`pnpm build\` (or \`node scripts/build-bundles.mjs\`) first`,
+        `${file} is older than ${input.file}: run \`pnpm build\` (or \`node scripts/build-bundles.mjs\`) first`,
       );
     }
   }
   currentBundles.add(file);
   return file;
+}
+
+/** One line of dist/bundle/inputs.json (scripts/package/bundle.mjs). */
+interface BundleInput {
+  file: string;
+  sha256: string;
+}
+
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
