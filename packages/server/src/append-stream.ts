@@ -5,8 +5,12 @@
 // leader back to probing one round trip at a time (the hand-back under load took 30 to 60 s).
 //
 // Contract: every request sent is answered once, through `answered`, or accounted for by one call
-// of `failed` that covers all outstanding requests. A request unanswered past its deadline breaks
-// the stream: the answers after it would wait behind it anyway. The next send opens a new stream.
+// of `failed` that covers all outstanding requests. A stream that makes no progress breaks: when its
+// oldest request has waited past its deadline and no answer at all came for as long, the answers
+// after it would wait behind it anyway. A stream that goes on answering, however far behind, is not
+// broken: its requests wait in order behind the appends before them (a restarted main replaying its
+// log, sent thousands of entries to catch up, answers them late), and breaking it threw away every
+// append in flight, which the follower then refused as a gap. The next send opens a new stream.
 import type * as grpc from '@grpc/grpc-js';
 import type {
   AppendEntriesRequest,
@@ -32,7 +36,10 @@ export interface AppendStreamOptions {
    * entries was the one refused, leaving a gap that the follower refused append after append.
    */
   maxOutstandingEmpty: number;
-  /** How long each request may wait for its answer before the stream is broken. */
+  /**
+   * How long the oldest request may wait for its answer, with no answer to any request meanwhile,
+   * before the stream is broken.
+   */
   deadlineMs: number;
   /** How often the oldest outstanding request is checked against its deadline. */
   deadlineCheckIntervalMs: number;
@@ -59,6 +66,8 @@ export class AppendStream {
   /** Requests written to the current call and not answered yet, by sequence. */
   private readonly outstanding = new Map<number, Outstanding>();
   private deadlineTimer: NodeJS.Timeout | null = null;
+  /** When the current call was opened or last answered, by the wall clock (like deadlineAtMs). */
+  private progressAtMs = 0;
   private closed = false;
 
   constructor(private readonly options: AppendStreamOptions) {
@@ -119,8 +128,10 @@ export class AppendStream {
   private openCall(): Call {
     const call = this.options.open();
     this.call = call;
+    this.progressAtMs = Date.now();
     call.on('data', (answer: AppendEntriesStreamResponse__Output) => {
       if (this.call !== call) return;
+      this.progressAtMs = Date.now();
       const request = this.outstanding.get(answer.sequence);
       if (request === undefined) {
         this.break(call, `the follower answered request ${answer.sequence}, which is not outstanding`);
@@ -173,14 +184,21 @@ export class AppendStream {
     this.deadlineTimer = null;
   }
 
-  /** Every request gets the same deadline, so the oldest outstanding one is the first due. */
+  /**
+   * Every request gets the same deadline, so the oldest outstanding one is the first due; it is
+   * overdue only once the stream has also answered nothing for as long (see the contract above).
+   */
   private checkDeadlines(): void {
     const call = this.call;
     const oldest = this.outstanding.entries().next();
     if (call === null || oldest.done === true) return;
     const [sequence, request] = oldest.value;
-    if (request.deadlineAtMs <= Date.now()) {
-      this.break(call, `append ${sequence} got no answer before its deadline`);
+    const nowMs = Date.now();
+    if (request.deadlineAtMs <= nowMs && this.progressAtMs + this.options.deadlineMs <= nowMs) {
+      this.break(
+        call,
+        `append ${sequence} got no answer before its deadline (${this.outstanding.size} outstanding, no answer for ${nowMs - this.progressAtMs} ms)`,
+      );
     }
   }
 }

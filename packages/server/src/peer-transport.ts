@@ -79,7 +79,8 @@ export interface PeerTimings {
   entriesDeadlineMs: number;
   /**
    * Deadline of one append on the ordered stream (heartbeats included: they wait behind the appends
-   * before them). Past it the stream is broken and the leader probes again, from where the follower
+   * before them), counted only while the stream answers nothing (append-stream.ts). Past it the
+   * stream is broken and the leader probes again, from where the follower
    * last answered; if the leader compacted its log past that point meanwhile, the follower needs a
    * whole snapshot. A follower catching up takes its own snapshots and applies large batches, each
    * blocking it for a second or more on a busy machine, so this is a few failover timeouts: a dead

@@ -68,6 +68,12 @@ describe('ordered append stream (real gRPC)', function () {
    * out.
    */
   let coreDelayMs = 0;
+  /**
+   * When above 0, the core answers one append at a time, this long after the one before (as a busy
+   * follower works through a queue of appends), instead of each coreDelayMs after it was stepped.
+   */
+  let coreSpacingMs = 0;
+  let coreFreeAtMs = 0;
   const responses = new PendingResponses(256);
   let server: grpc.Server;
   let directory: string;
@@ -88,6 +94,7 @@ describe('ordered append stream (real gRPC)', function () {
       if (message.type !== 'append_entries') return;
       stepped.push(message);
       const last = message.entries.at(-1)?.index ?? message.prevLogIndex;
+      coreFreeAtMs = Math.max(Date.now(), coreFreeAtMs) + coreSpacingMs;
       setTimeout(
         () =>
           responses.deliver({
@@ -100,7 +107,7 @@ describe('ordered append stream (real gRPC)', function () {
             conflictIndex: 0,
             conflictTerm: 0,
           }),
-        coreDelayMs,
+        coreSpacingMs > 0 ? coreFreeAtMs - Date.now() : coreDelayMs,
       );
     },
   } as unknown as Replica;
@@ -199,6 +206,8 @@ describe('ordered append stream (real gRPC)', function () {
   beforeEach(() => {
     stepped.length = 0;
     coreDelayMs = 0;
+    coreSpacingMs = 0;
+    coreFreeAtMs = 0;
     answers = [];
     failures = [];
     opened = 0;
@@ -260,6 +269,25 @@ describe('ordered append stream (real gRPC)', function () {
     );
     expect(opened).to.equal(2);
     expect(answers.at(-1)?.response.success).to.equal(true);
+  });
+
+  it('keeps a stream that goes on answering, though its last appends wait far past their deadline', async () => {
+    stream.close();
+    stream = openStream(150);
+    // Twelve appends answered 50 ms apart: the last waits 600 ms, four deadlines, behind the others,
+    // but no 150 ms pass without an answer.
+    coreSpacingMs = 50;
+    let prevLogIndex = 0;
+    for (let round = 0; round < 12; round += 1) {
+      expect(stream.send(append(prevLogIndex, 4, 1024))).to.equal(true);
+      prevLogIndex += 4;
+    }
+    await until(() => answers.length === 12 || failures.length > 0, 'every answer');
+    expect(failures).to.deep.equal([]);
+    expect(answers.map((answer) => Number(answer.response.matchIndex))).to.deep.equal(
+      Array.from({ length: 12 }, (_, round) => 4 * (round + 1)),
+    );
+    expect(opened).to.equal(1);
   });
 
   it('ends the stream on a request from a stranger, before it reaches the core', async () => {
