@@ -9,7 +9,7 @@ import { withTandemPair } from './tandem-cluster.js';
 
 const BUILD_SNAPSHOT_EVERY_ENTRIES = 100_000;
 /** Main first reads its million-entry log: on a loaded machine that took more than the usual 20 s. */
-const START_TIMEOUT_MS = 180_000;
+export const BULK_LOG_START_TIMEOUT_MS = 180_000;
 
 export interface CatchUpResult {
   entries: number;
@@ -38,7 +38,7 @@ export async function runCatchUpAndMemory(options: {
   let buildMs = 0;
   return withTandemPair(
     'catch-up',
-    { insecure: options.insecure, startTimeoutMs: START_TIMEOUT_MS },
+    { insecure: options.insecure, startTimeoutMs: BULK_LOG_START_TIMEOUT_MS },
     async (pair) => {
       say('  backup catching up ... ');
       const started = performance.now();
@@ -70,26 +70,40 @@ export async function runCatchUpAndMemory(options: {
       };
     },
     async (directory) => {
-      say(`  writing ${entries} entries (${liveLeases} of them live leases) into main's log `);
-      const started = performance.now();
-      const dotEvery = Math.max(1, Math.floor(entries / 20));
-      let nextDot = dotEvery;
-      await buildBulkLog({
-        dataDir: path.join(directory, 'main'),
-        operations: entries,
-        liveLeases,
-        // The server's default (every 10,000 entries) serializes the whole ledger a hundred times
-        // here, which made building the log take many minutes; the pair itself runs with defaults.
-        snapshotEveryEntries: BUILD_SNAPSHOT_EVERY_ENTRIES,
-        onProgress: (written) => {
-          while (written >= nextDot) {
-            say('.');
-            nextDot += dotEvery;
-          }
-        },
-      });
-      buildMs = Math.round(performance.now() - started);
-      say(` ${buildMs} ms\n`);
+      buildMs = await writeBulkLog(path.join(directory, 'main'), entries, liveLeases, say);
     },
   );
+}
+
+/**
+ * Fills a data directory with `entries` acknowledged entries, `liveLeases` of them leases left live
+ * (the testkit's buildBulkLog), printing progress; returns how long it took, in ms.
+ */
+export async function writeBulkLog(
+  dataDir: string,
+  entries: number,
+  liveLeases: number,
+  say: (text: string) => void,
+): Promise<number> {
+  say(`  writing ${entries} entries (${liveLeases} of them live leases) into main's log `);
+  const started = performance.now();
+  const dotEvery = Math.max(1, Math.floor(entries / 20));
+  let nextDot = dotEvery;
+  await buildBulkLog({
+    dataDir,
+    operations: entries,
+    liveLeases,
+    // The server's default (every 10,000 entries) serializes the whole ledger a hundred times
+    // here, which made building the log take many minutes; the pair itself runs with defaults.
+    snapshotEveryEntries: BUILD_SNAPSHOT_EVERY_ENTRIES,
+    onProgress: (written) => {
+      while (written >= nextDot) {
+        say('.');
+        nextDot += dotEvery;
+      }
+    },
+  });
+  const buildMs = Math.round(performance.now() - started);
+  say(` ${buildMs} ms\n`);
+  return buildMs;
 }

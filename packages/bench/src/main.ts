@@ -14,7 +14,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { removeDirectory, temporaryDirectory } from '@tandem/testkit';
+import { BULK_LOG_LICENCES, removeDirectory, temporaryDirectory, waitForEqualState } from '@tandem/testkit';
 import {
   type BenchOptions,
   BenchOptionsError,
@@ -22,7 +22,7 @@ import {
   type WorkloadName,
 } from './bench-options.js';
 import { runCapacity } from './capacity.js';
-import { runCatchUpAndMemory } from './catch-up.js';
+import { BULK_LOG_START_TIMEOUT_MS, runCatchUpAndMemory, writeBulkLog } from './catch-up.js';
 import { monotonicMicroseconds, PROFILED_RUNS_FILE, type ProfiledRun } from './cpu-profile-summary.js';
 import { EtcdBackend } from './etcd-backend.js';
 import { EtcdCluster, ensureEtcdInstalled, etcdFailoverCluster, etcdVersion } from './etcd-cluster.js';
@@ -337,19 +337,42 @@ async function withTandem(
   say(
     `Tandem: main + backup, ${tandemdBuild}, sync writes, default timeouts, no workstation rate limit, ${security}\n`,
   );
-  await withTandemPair('pair', clusterOptions(options.insecure), async (pair) => {
-    const backend = new TandemBackend(pair.servers, pair.pki);
-    try {
-      await run({
-        results: tandem,
-        backend,
-        activated: new Set(),
-        failover: tandemFailoverCluster(pair, backend),
-      });
-    } finally {
-      backend.close();
-    }
-  });
+  const preload = options.preloadEntries > 0;
+  await withTandemPair(
+    'pair',
+    preload
+      ? { ...clusterOptions(options.insecure), startTimeoutMs: BULK_LOG_START_TIMEOUT_MS }
+      : clusterOptions(options.insecure),
+    async (pair) => {
+      if (preload) {
+        say('  backup catching up with the preloaded log ... ');
+        const started = performance.now();
+        const [main] = await waitForEqualState(pair.access, pair.servers, 600_000);
+        say(`${main?.appliedIndex} entries in ${Math.round(performance.now() - started)} ms\n`);
+      }
+      const backend = new TandemBackend(pair.servers, pair.pki, new Set(preload ? BULK_LOG_LICENCES : []));
+      try {
+        await run({
+          results: tandem,
+          backend,
+          activated: new Set(),
+          failover: tandemFailoverCluster(pair, backend),
+        });
+      } finally {
+        backend.close();
+      }
+    },
+    preload
+      ? async (directory) => {
+          await writeBulkLog(
+            path.join(directory, 'main'),
+            options.preloadEntries,
+            options.preloadLiveLeases,
+            say,
+          );
+        }
+      : undefined,
+  );
 }
 
 async function benchClusters(): Promise<void> {

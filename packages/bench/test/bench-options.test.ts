@@ -22,3 +22,20 @@ describe('bench options: which build of tandemd runs', () => {
     );
   });
 });
+
+describe('bench options: a preloaded ledger', () => {
+  it('preloads nothing by default, and up to 100,000 live leases of the entries asked for', () => {
+    expect(parseBenchOptions([]).preloadEntries).to.equal(0);
+    const options = parseBenchOptions(['--preload-entries', '300000']);
+    expect([options.preloadEntries, options.preloadLiveLeases]).to.deep.equal([300_000, 100_000]);
+    const few = parseBenchOptions(['--preload-entries', '3000']);
+    expect(few.preloadLiveLeases).to.equal(3000);
+  });
+
+  it('refuses more live leases than entries', () => {
+    expect(() => parseBenchOptions(['--preload-entries', '10', '--preload-live-leases', '11'])).to.throw(
+      BenchOptionsError,
+      /--preload-live-leases/,
+    );
+  });
+});

@@ -12,6 +12,9 @@ const BULK_CLUSTER_ID = 'bulk-log';
 import { removeDirectory, temporaryDirectory } from './temporary-directory.js';
 import { TestPki } from './test-pki.js';
 
+/** The licences a bulk log activates: `meter` (its usage reports) and `seats` (its live leases). */
+export const BULK_LOG_LICENCES: readonly string[] = ['meter', 'seats'];
+
 export interface BulkLogOptions {
   dataDir: string;
   /** Operations to write; each is one log entry. */
