@@ -1,6 +1,7 @@
 // Catch-up and memory: main's data directory is filled in-process with many acknowledged entries
 // (some of them live leases), then main and an empty backup start; the backup must get everything
-// (snapshot plus log tail) until both nodes hold the same ledger. Then each node's RSS is read.
+// (snapshot plus log tail) until both nodes hold the same ledger. Then each node's RSS is read, at
+// once and again RSS_AGAIN_AFTER_MS later, both nodes left idle in between.
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildBulkLog, waitForEqualState } from '@tandem/testkit';
@@ -10,6 +11,13 @@ import { withTandemPair } from './tandem-cluster.js';
 const BUILD_SNAPSHOT_EVERY_ENTRIES = 100_000;
 /** Main first reads its million-entry log: on a loaded machine that took more than the usual 20 s. */
 export const BULK_LOG_START_TIMEOUT_MS = 180_000;
+/**
+ * The second RSS reading, this long after the first. After a snapshot sent, installed or taken,
+ * or its replay at start, a node asks V8 for one full collection once it has applied nothing for
+ * 1 s, at most one every 10 s (tandemd's heap-reclaim.ts; it logs `heap reclaimed`, kept with
+ * --node-logs): the first reading often comes before it, this one usually after it.
+ */
+const RSS_AGAIN_AFTER_MS = 15_000;
 
 export interface CatchUpResult {
   entries: number;
@@ -23,8 +31,13 @@ export interface CatchUpResult {
 export interface MemoryResult {
   liveLeases: number;
   logEntries: number;
+  /** Read as soon as both nodes hold the same ledger. */
   mainRssMb: number;
   backupRssMb: number;
+  /** Read again RSS_AGAIN_AFTER_MS later, nothing asked of either node in between. */
+  againAfterMs: number;
+  mainRssAgainMb: number;
+  backupRssAgainMb: number;
 }
 
 export async function runCatchUpAndMemory(options: {
@@ -32,13 +45,19 @@ export async function runCatchUpAndMemory(options: {
   liveLeases: number;
   /** Plaintext between the nodes (bench --insecure) instead of mutual TLS. */
   insecure: boolean;
+  /** --node-logs: where each node's log lines are written when the pair stops. */
+  nodeLogDir?: string | null;
   say: (text: string) => void;
 }): Promise<{ catchUp: CatchUpResult; memory: MemoryResult }> {
   const { entries, liveLeases, say } = options;
   let buildMs = 0;
   return withTandemPair(
     'catch-up',
-    { insecure: options.insecure, startTimeoutMs: BULK_LOG_START_TIMEOUT_MS },
+    {
+      insecure: options.insecure,
+      startTimeoutMs: BULK_LOG_START_TIMEOUT_MS,
+      nodeLogDir: options.nodeLogDir ?? null,
+    },
     async (pair) => {
       say('  backup catching up ... ');
       const started = performance.now();
@@ -48,14 +67,21 @@ export async function runCatchUpAndMemory(options: {
         throw new Error('waitForEqualState answered for no node');
       const stateHashesEqual = main.stateHash === backup.stateHash;
       say(`${main.appliedIndex} entries in ${catchUpMs} ms (state hashes equal: ${stateHashesEqual})\n`);
+      const mainRssMb = await residentMegabytes(pair.node('main').pid);
+      const backupRssMb = await residentMegabytes(pair.node('backup').pid);
+      say(`  memory with ${liveLeases} live leases: main ${mainRssMb} MB, backup ${backupRssMb} MB RSS\n`);
+      await new Promise((resolve) => setTimeout(resolve, RSS_AGAIN_AFTER_MS));
       const memory: MemoryResult = {
         liveLeases,
         logEntries: main.appliedIndex,
-        mainRssMb: await residentMegabytes(pair.node('main').pid),
-        backupRssMb: await residentMegabytes(pair.node('backup').pid),
+        mainRssMb,
+        backupRssMb,
+        againAfterMs: RSS_AGAIN_AFTER_MS,
+        mainRssAgainMb: await residentMegabytes(pair.node('main').pid),
+        backupRssAgainMb: await residentMegabytes(pair.node('backup').pid),
       };
       say(
-        `  memory with ${liveLeases} live leases: main ${memory.mainRssMb} MB, backup ${memory.backupRssMb} MB RSS\n`,
+        `  ${RSS_AGAIN_AFTER_MS / 1000} s later: main ${memory.mainRssAgainMb} MB, backup ${memory.backupRssAgainMb} MB RSS\n`,
       );
       return {
         catchUp: {

@@ -469,6 +469,7 @@ async function benchCatchUp(): Promise<void> {
     entries: options.catchUpEntries,
     liveLeases: options.liveLeases,
     insecure: options.insecure,
+    nodeLogDir: options.nodeLogDir,
     say,
   });
   tandem.catchUp = catchUp;
@@ -513,7 +514,9 @@ if (tandem.catchUp !== undefined) {
 if (tandem.memory !== undefined) {
   say(
     `memory: main ${tandem.memory.mainRssMb} MB, backup ${tandem.memory.backupRssMb} MB RSS ` +
-      `with ${tandem.memory.liveLeases} live leases and ${tandem.memory.logEntries} log entries\n`,
+      `with ${tandem.memory.liveLeases} live leases and ${tandem.memory.logEntries} log entries; ` +
+      `${tandem.memory.againAfterMs / 1000} s later main ${tandem.memory.mainRssAgainMb} MB, ` +
+      `backup ${tandem.memory.backupRssAgainMb} MB\n`,
   );
 }
 if (tandem.capacity !== undefined) {

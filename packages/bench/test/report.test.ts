@@ -221,7 +221,15 @@ describe('side-by-side comparison', () => {
     const memory = (liveLeases: number, rssMb: number): SystemResults => ({
       system: 'tandem',
       runs: [],
-      memory: { liveLeases, logEntries: 1_000_000, mainRssMb: rssMb, backupRssMb: 10 },
+      memory: {
+        liveLeases,
+        logEntries: 1_000_000,
+        mainRssMb: rssMb,
+        backupRssMb: 10,
+        againAfterMs: 15_000,
+        mainRssAgainMb: rssMb,
+        backupRssAgainMb: 10,
+      },
       catchUp: {
         entries: liveLeases * 10,
         liveLeases,
