@@ -12,10 +12,8 @@ const BUILD_SNAPSHOT_EVERY_ENTRIES = 100_000;
 /** Main first reads its million-entry log: on a loaded machine that took more than the usual 20 s. */
 export const BULK_LOG_START_TIMEOUT_MS = 180_000;
 /**
- * The second RSS reading, this long after the first. After a snapshot sent, installed or taken,
- * or its replay at start, a node asks V8 for one full collection once it has applied nothing for
- * 1 s, at most one every 10 s (tandemd's heap-reclaim.ts; it logs `heap reclaimed`, kept with
- * --node-logs): the first reading often comes before it, this one usually after it.
+ * The second RSS reading, this long after the first, with both nodes left idle: what a node keeps
+ * once the catch-up's burst is over, rather than at its peak.
  */
 const RSS_AGAIN_AFTER_MS = 15_000;
 

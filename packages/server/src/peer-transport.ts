@@ -170,11 +170,6 @@ export interface PeerTransportOptions {
   clock: () => number;
   /** mTLS to the peer's peer port and to the witness: each end's certificate must name it. */
   credentials: NodeCredentials;
-  /**
-   * Told when a snapshot send ends (sent or not): the snapshot read from storage and its chunks
-   * are garbage then (tandemd asks for a heap reclaim, heap-reclaim.ts).
-   */
-  snapshotSendEnded?: (peer: NodeId) => void;
 }
 
 export class PeerTransport implements Transport {
@@ -481,7 +476,6 @@ export class PeerTransport implements Transport {
       this.attached.reportSnapshot(peer, 'failed');
     } finally {
       this.snapshotsInFlight.delete(peer);
-      if (!this.closed) this.options.snapshotSendEnded?.(peer);
     }
   }
 

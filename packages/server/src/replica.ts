@@ -36,7 +36,6 @@ import type { TandemConfig } from './config.js';
 import { mainNodeId, witnessOf } from './config.js';
 import type { CrashPoints, CrashSubject } from './crash-points.js';
 import { InvalidArgumentError, OperationalError, PreconditionError } from './errors.js';
-import type { HeapReclaim } from './heap-reclaim.js';
 import type { Logger } from './logger.js';
 import { peerMessageLimits } from './peer-messages.js';
 import { coreRefusalSink, RefusalLog } from './refusal-log.js';
@@ -89,12 +88,6 @@ export interface ReplicaOptions {
    * snapshot benchmark sets it very high to measure a snapshot written in one go, as before.
    */
   snapshotSliceRecords?: number;
-  /**
-   * Asked for one full garbage collection after each large one-off allocation here: the snapshot
-   * restored and the log replayed at start, a snapshot installed or taken (heap-reclaim.ts).
-   * Absent: none is asked for.
-   */
-  heapReclaim?: HeapReclaim;
 }
 
 export interface ReplicaStatus {
@@ -154,14 +147,6 @@ export class Replica {
         : Math.min(ENTRY_DATA_MAX_BYTES, peerMessageLimits(config).maxEntryBytes);
     let replica: Replica | null = null;
     const stalls = new SnapshotStallMonitor(logger);
-    const reclaim = options.heapReclaim;
-    // The committed log found at start is applied a slice per turn after start(); once it is, the
-    // replay's garbage is reclaimed (0: nothing to replay).
-    let replayThrough =
-      loaded.entries.length === 0
-        ? 0
-        : Math.min(loaded.hardState?.commitIndex ?? 0, loaded.entries[loaded.entries.length - 1]?.index ?? 0);
-    if (replayThrough <= (loaded.snapshot?.metadata.index ?? 0)) replayThrough = 0;
     const driver = new Driver({
       raft: {
         ...raftConfig(
@@ -231,21 +216,12 @@ export class Replica {
           reports.entryApplied(entry.index, ledger.clockMs, ledger.appliedEvents());
         },
         snapshotBegun: (index) => stalls.begun(index),
-        snapshotTaken: (snapshot) => {
-          stalls.taken(snapshot.metadata.index);
-          reclaim?.request('took a snapshot');
-        },
+        snapshotTaken: (snapshot) => stalls.taken(snapshot.metadata.index),
         snapshotInstalled: () => {
           if (replica !== null) noteRestored(reports, replica.ledger, logger);
-          reclaim?.request('installed a snapshot from the leader');
         },
         historyDiscarded: () => reports?.historyDiscarded(),
         applied: (index) => {
-          reclaim?.noteActivity();
-          if (replayThrough > 0 && index >= replayThrough) {
-            replayThrough = 0;
-            reclaim?.request('applied the log found at start');
-          }
           for (const listener of replica?.appliedListeners ?? []) listener(index);
         },
         failed: (error) => {
@@ -257,7 +233,6 @@ export class Replica {
     replica = new Replica(options, driver, reports, stalls);
     // Entries compacted into a snapshot the index never folded (a new index, a lost write).
     noteRestored(reports, replica.ledger, logger);
-    if (loaded.snapshot !== null) reclaim?.request('restored a snapshot at start');
     logger.info('replica opened', {
       snapshotIndex: loaded.snapshot?.metadata.index ?? 0,
       entries: loaded.entries.length,

@@ -14,7 +14,6 @@ import { consoleRoutes } from './console-api.js';
 import { ConsoleHistory, type UtilisationSource } from './console-history.js';
 import type { CrashPoints } from './crash-points.js';
 import type { EdgeContext } from './edge.js';
-import { HeapReclaim } from './heap-reclaim.js';
 import { HttpPort } from './http-port.js';
 import { addGuarded, bind, serverOptions } from './listener.js';
 import type { Logger } from './logger.js';
@@ -74,8 +73,6 @@ export class Tandemd {
     readonly metrics: NodeMetrics,
     /** The HTTP port (console, JSON API) and its sampler; null without node.httpListen. */
     private readonly http: { port: HttpPort; history: ConsoleHistory } | null,
-    /** The full collections asked for after snapshots and the replay at start (heap-reclaim.ts). */
-    readonly heapReclaim: HeapReclaim,
   ) {}
 
   /** The HTTP port's bound address; null without node.httpListen. */
@@ -118,9 +115,6 @@ export class Tandemd {
       witnessId: witnessOf(config)?.id ?? null,
       ledger: ledgerOptionsOf(config),
     };
-    // One full collection after each large one-off allocation (snapshots restored, installed,
-    // taken or sent; the log replayed at start), at most one per interval (heap-reclaim.ts).
-    const heapReclaim = new HeapReclaim({ logger });
     const transport = pair
       ? new PeerTransport({
           config,
@@ -130,7 +124,6 @@ export class Tandemd {
           clock,
           credentials,
           loadSnapshot: () => storage.loadSnapshot(),
-          snapshotSendEnded: (peer) => heapReclaim.request(`sent a snapshot to ${peer}`),
         })
       : null;
     const replica = await Replica.open({
@@ -143,7 +136,6 @@ export class Tandemd {
       refusals,
       roleChanged: (previous, change) => metrics.consensus.roleChanged(previous, change),
       reportArea: storage.area('reports'),
-      heapReclaim,
     });
     transport?.attach(replica);
     metrics.watch({ replica, certificates: () => credentials.notAfterMs() });
@@ -289,7 +281,6 @@ export class Tandemd {
       transport === null ? null : { transport, responses },
       metrics,
       http,
-      heapReclaim,
     );
     replica.onFatal = (error) => {
       logger.error('fatal replica error, exiting', { error: error.message });
@@ -407,7 +398,6 @@ export class Tandemd {
   /** Graceful shutdown: stop taking requests, let the batch in flight finish, close storage. */
   async stop(): Promise<void> {
     for (const name of ['', ...SERVICES]) this.health.setStatus(name, 'NOT_SERVING');
-    this.heapReclaim.stop();
     this.http?.history.stop();
     const httpClosed = this.http?.port.close() ?? Promise.resolve();
     const shutDown = (server: grpc.Server) =>

@@ -10,8 +10,7 @@ import { LevelStorage } from '@tandem/storage';
 import { expect } from 'chai';
 import { parseConfig, type TandemConfig } from '../src/config.js';
 import { OperationalError } from '../src/errors.js';
-import { HeapReclaim } from '../src/heap-reclaim.js';
-import { createLogger, type Logger } from '../src/logger.js';
+import { createLogger } from '../src/logger.js';
 import { Replica } from '../src/replica.js';
 import { signedLicenceFile } from './licence-files.js';
 import { ServerTestPki, type TlsPaths } from './test-pki.js';
@@ -75,20 +74,19 @@ describe('replica (single node, real LevelDB)', function () {
     await rm(directory, { recursive: true, force: true });
   });
 
-  async function openReplica(heapReclaim?: HeapReclaim) {
+  async function openReplica() {
     const storage = new ObservedStorage(await LevelStorage.open(directory));
     const replica = await Replica.open({
       config,
       storage: storage.asNodeStorage(),
       logger,
       clock: () => Date.now(),
-      ...(heapReclaim === undefined ? {} : { heapReclaim }),
     });
     return { replica, storage };
   }
 
-  async function startLeader(heapReclaim?: HeapReclaim) {
-    const opened = await openReplica(heapReclaim);
+  async function startLeader() {
+    const opened = await openReplica();
     opened.replica.start();
     await opened.replica.waitForLeadership(5000);
     expect(opened.replica.isLeader()).to.equal(true);
@@ -206,63 +204,6 @@ describe('replica (single node, real LevelDB)', function () {
     expect(retried.result.ok).to.equal(true);
     expect(second.replica.ledger.usage('meter')[0]?.used).to.equal(160);
     await close(second);
-  });
-
-  it('asks for a heap reclaim after taking a snapshot, and after restoring one and replaying the log at start', async () => {
-    /** A reclaim that counts instead of collecting, and keeps the reasons it logged. */
-    const countingReclaim = () => {
-      const reasons: string[] = [];
-      const reclaimLogger = {
-        info: (message: string, fields: { reasons: string[] }) => {
-          if (message === 'heap reclaimed') reasons.push(...fields.reasons);
-        },
-        warn: () => {},
-      } as unknown as Logger;
-      const reclaim = new HeapReclaim({
-        logger: reclaimLogger,
-        settleMs: 0,
-        minIntervalMs: 0,
-        collect: () => {},
-      });
-      return { reclaim, reasons };
-    };
-    /** Waits until done() or 10 s; the expectations that follow say what is missing. */
-    const until = async (done: () => boolean) => {
-      const deadline = Date.now() + 10_000;
-      while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    };
-
-    const first = countingReclaim();
-    const leader = await startLeader(first.reclaim);
-    await leader.replica.submit(activate);
-    for (let batch = 0; batch < 4; batch += 1) {
-      await Promise.all(Array.from({ length: 40 }, (_, n) => leader.replica.submit(usage(batch * 100 + n))));
-    }
-    // A few entries past the last snapshot, so that the restart has a log to replay.
-    await Promise.all(Array.from({ length: 5 }, (_, n) => leader.replica.submit(usage(1000 + n))));
-    const status = leader.replica.status();
-    expect(status.snapshotIndex, 'a snapshot was taken').to.be.greaterThan(0);
-    expect(status.appliedIndex, 'entries past the snapshot').to.be.greaterThan(status.snapshotIndex);
-    await until(() => first.reasons.includes('took a snapshot'));
-    expect(first.reasons).to.include('took a snapshot');
-    await close(leader);
-    first.reclaim.stop();
-
-    const second = countingReclaim();
-    const restarted = await startLeader(second.reclaim);
-    await restarted.replica.waitForApplied(status.appliedIndex, 5000);
-    await until(
-      () =>
-        second.reasons.includes('restored a snapshot at start') &&
-        second.reasons.includes('applied the log found at start'),
-    );
-    expect(second.reasons).to.include.members([
-      'restored a snapshot at start',
-      'applied the log found at start',
-    ]);
-    expect(second.reclaim.collections).to.be.greaterThan(0);
-    await close(restarted);
-    second.reclaim.stop();
   });
 
   it('has the report index write what it folded before each compaction deletes the log under it', async () => {
