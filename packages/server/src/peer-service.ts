@@ -134,14 +134,27 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
       term: outcome.offer.term,
       snapshot: outcome.snapshot,
     };
-    checked('InstallSnapshot', message.from, () =>
-      replica.prepareSnapshot(outcome.snapshot.data, outcome.offer.snapshotIndex),
+    // The core restores a snapshot only beyond its commit index (replication.ts), which never moves
+    // back; one at or below it is answered from the metadata alone. A leader that did not hear the
+    // answer to its last send (this node busy applying what followed the install) sends the same
+    // snapshot again: decoding and restoring each copy cost a second of CPU and hundreds of MB here
+    // for a ledger that would be thrown away.
+    const commitIndex = replica.status().commitIndex;
+    const held = outcome.offer.snapshotIndex <= commitIndex;
+    if (!held) {
+      checked('InstallSnapshot', message.from, () =>
+        replica.prepareSnapshot(outcome.snapshot.data, outcome.offer.snapshotIndex),
+      );
+    }
+    context.logger.info(
+      held ? 'received a snapshot this node already holds; not restored' : 'received snapshot',
+      {
+        from: message.from,
+        index: outcome.offer.snapshotIndex,
+        bytes: outcome.offer.totalBytes,
+        ...(held ? { commitIndex } : {}),
+      },
     );
-    context.logger.info('received snapshot', {
-      from: message.from,
-      index: outcome.offer.snapshotIndex,
-      bytes: outcome.offer.totalBytes,
-    });
     const answer = await exchange(message, 'install_snapshot_response', timings.snapshotResponseWaitMs);
     if (answer === null || answer.type !== 'install_snapshot_response') {
       const response = { header: header(currentTerm()), success: false, bytesReceived: firstOffset };

@@ -3,27 +3,35 @@
 // (unary calls let a small one overtake a large one), every one is answered once, and a stream that
 // stalls or carries a bad request breaks, reports what it held, and is replaced on the next send.
 // As between real nodes, the stream runs over mutual TLS through the guard: the sender is the node
-// its certificate names.
+// its certificate names. The same service's InstallSnapshot stream is here too, for a snapshot the
+// node already holds (the leader sends it again when it missed the answer).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { AppendEntriesMessage, Message } from '@tandem/consensus';
+import { type AppendEntriesMessage, encodeConfiguration, type Message } from '@tandem/consensus';
 import { CertificateFiles, serverCredentials } from '@tandem/pki';
-import type { AppendEntriesRequest, AppendEntriesResponse__Output, PeerServiceClient } from '@tandem/wire';
+import type {
+  AppendEntriesRequest,
+  AppendEntriesResponse__Output,
+  InstallSnapshotResponse__Output,
+  PeerServiceClient,
+} from '@tandem/wire';
 import { loadTandemProto } from '@tandem/wire';
 import { expect } from 'chai';
 import { AppendStream } from '../src/append-stream.js';
 import { Guard, guardService } from '../src/auth.js';
 import type { EdgeContext } from '../src/edge.js';
+import { InvalidArgumentError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { PeerContacts } from '../src/peer-contact.js';
 import { peerService } from '../src/peer-service.js';
 import { PendingResponses } from '../src/pending-responses.js';
 import type { Replica, ReplicaStatus } from '../src/replica.js';
+import { snapshotChecksum, snapshotChunks } from '../src/snapshot-stream.js';
 import { ServerTestPki } from './test-pki.js';
 
-const status: ReplicaStatus = {
+const status: { -readonly [K in keyof ReplicaStatus]: ReplicaStatus[K] } = {
   id: 'backup',
   role: 'follower',
   leaderId: 'main',
@@ -87,10 +95,31 @@ describe('ordered append stream (real gRPC)', function () {
   let failures: { reason: string; outstanding: number }[] = [];
   let opened = 0;
 
+  /** The snapshot indexes the service asked the replica to decode and restore. */
+  const prepared: number[] = [];
   const replica = {
     serving: true,
     status: () => status,
+    prepareSnapshot: (_data: Uint8Array, snapshotIndex: number) => {
+      prepared.push(snapshotIndex);
+      throw new InvalidArgumentError('snapshot', 'is not a ledger snapshot');
+    },
     step: (message: Message) => {
+      if (message.type === 'install_snapshot') {
+        // As the core answers one at or below its commit index: from the metadata alone.
+        const matchIndex = Math.max(status.commitIndex, message.snapshot.metadata.index);
+        setImmediate(() =>
+          responses.deliver({
+            type: 'install_snapshot_response',
+            from: 'backup',
+            to: message.from,
+            term: 7,
+            success: true,
+            matchIndex,
+          }),
+        );
+        return;
+      }
       if (message.type !== 'append_entries') return;
       stepped.push(message);
       const last = message.entries.at(-1)?.index ?? message.prevLogIndex;
@@ -288,6 +317,41 @@ describe('ordered append stream (real gRPC)', function () {
       Array.from({ length: 12 }, (_, round) => 4 * (round + 1)),
     );
     expect(opened).to.equal(1);
+  });
+
+  it('answers a snapshot at or below its commit index without decoding it, and decodes one beyond it', async () => {
+    const data = new Uint8Array(5_000).fill(7);
+    const sendSnapshot = (snapshotIndex: number) => {
+      const offer = {
+        term: 7,
+        leaderId: 'main',
+        snapshotIndex,
+        snapshotTerm: 7,
+        configuration: encodeConfiguration(status.configuration),
+        totalBytes: data.byteLength,
+        checksum: snapshotChecksum(data),
+      };
+      return new Promise<{ error: grpc.ServiceError | null; response?: InstallSnapshotResponse__Output }>(
+        (resolve) => {
+          const call = client.InstallSnapshot((error, response) => resolve({ error, response }));
+          for (const chunk of snapshotChunks(offer, data, 0, 2_000)) call.write(chunk);
+          call.end();
+        },
+      );
+    };
+    prepared.length = 0;
+    status.commitIndex = 40;
+    try {
+      const held = await sendSnapshot(40);
+      expect(held.error).to.equal(null);
+      expect(held.response?.success).to.equal(true);
+      expect(prepared).to.deep.equal([]);
+      const beyond = await sendSnapshot(41);
+      expect(beyond.error?.code).to.equal(grpc.status.INVALID_ARGUMENT);
+      expect(prepared).to.deep.equal([41]);
+    } finally {
+      status.commitIndex = 0;
+    }
   });
 
   it('ends the stream on a request from a stranger, before it reaches the core', async () => {
