@@ -6,7 +6,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildBulkLog, waitForEqualState } from '@tandem/testkit';
 import { residentMegabytes } from './rss.js';
-import { withTandemPair } from './tandem-cluster.js';
+import { type TandemClusterOptions, withTandemPair } from './tandem-cluster.js';
 
 const BUILD_SNAPSHOT_EVERY_ENTRIES = 100_000;
 /** Main first reads its million-entry log: on a loaded machine that took more than the usual 20 s. */
@@ -41,21 +41,15 @@ export interface MemoryResult {
 export async function runCatchUpAndMemory(options: {
   entries: number;
   liveLeases: number;
-  /** Plaintext between the nodes (bench --insecure) instead of mutual TLS. */
-  insecure: boolean;
-  /** --node-logs: where each node's log lines are written when the pair stops. */
-  nodeLogDir?: string | null;
+  /** How the pair runs (--insecure, --node-logs, --cpu-prof, --tandemd), as for every workload. */
+  cluster: TandemClusterOptions;
   say: (text: string) => void;
 }): Promise<{ catchUp: CatchUpResult; memory: MemoryResult }> {
   const { entries, liveLeases, say } = options;
   let buildMs = 0;
   return withTandemPair(
     'catch-up',
-    {
-      insecure: options.insecure,
-      startTimeoutMs: BULK_LOG_START_TIMEOUT_MS,
-      nodeLogDir: options.nodeLogDir ?? null,
-    },
+    { ...options.cluster, startTimeoutMs: BULK_LOG_START_TIMEOUT_MS },
     async (pair) => {
       say('  backup catching up ... ');
       const started = performance.now();

@@ -468,8 +468,7 @@ async function benchCatchUp(): Promise<void> {
   const { catchUp, memory } = await runCatchUpAndMemory({
     entries: options.catchUpEntries,
     liveLeases: options.liveLeases,
-    insecure: options.insecure,
-    nodeLogDir: options.nodeLogDir,
+    cluster: clusterOptions(options.insecure),
     say,
   });
   tandem.catchUp = catchUp;
