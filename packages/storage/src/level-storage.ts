@@ -75,6 +75,12 @@ const ITERATOR_STEP_RECORDS = 1_024;
  */
 export const LOG_DELETIONS_PER_WRITE = 4096;
 
+/**
+ * Operations of an area's batch (key-value-area.ts) added per event-loop turn; a larger batch is
+ * built over several turns and written whole.
+ */
+export const AREA_OPERATIONS_PER_TURN = 2048;
+
 type Database = ClassicLevel<Uint8Array, Uint8Array>;
 type BatchOperation = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
@@ -107,6 +113,8 @@ export class LevelStorage implements NodeStorage {
   private trailingDeletion: LogRange | null = null;
   private trailingDeletionQueued = false;
   private readonly readsInFlight = new Set<Promise<void>>();
+  /** Area batches being built over several turns (see area()); close() waits for them. */
+  private readonly areaBatchesInFlight = new Set<Promise<void>>();
 
   private constructor(
     directory: string,
@@ -184,13 +192,47 @@ export class LevelStorage implements NodeStorage {
       getMany: (keys) => sublevel.getMany([...keys]),
       batch: async (operations: readonly AreaOperation[], options) => {
         this.assertUsable();
+        const sync = options?.sync ?? false;
         // Through the root database, which takes LevelDB's sync option, with each write in the area.
         // (The typings tie a batch's sublevel to the root's encodings, which differ here.)
-        const writes = operations.map((operation) => ({
-          ...operation,
-          sublevel,
-        })) as unknown as BatchOperation[];
-        await this.database.batch(writes, { sync: options?.sync ?? false });
+        if (operations.length <= AREA_OPERATIONS_PER_TURN) {
+          const writes = operations.map((operation) => ({
+            ...operation,
+            sublevel,
+          })) as unknown as BatchOperation[];
+          await this.database.batch(writes, { sync });
+          return;
+        }
+        // Building a batch costs the event loop tens of µs per operation: the report index's first
+        // write after a snapshot install (100,000 open leases) held it for 8 s in one turn, long
+        // enough for the leader's keepalive to drop the connection and send the snapshot again.
+        // A chained batch is built a slice per turn and written whole, so it stays atomic.
+        const chained = this.database.batch();
+        let written = false;
+        const building = (async () => {
+          for (let start = 0; start < operations.length; start += AREA_OPERATIONS_PER_TURN) {
+            if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+            // A close() meanwhile waits for this batch, as for any write already called.
+            if (this.failure !== null) throw this.failure;
+            for (const operation of operations.slice(start, start + AREA_OPERATIONS_PER_TURN)) {
+              const where = { sublevel } as unknown as Record<string, never>;
+              if (operation.type === 'put') chained.put(operation.key, operation.value, where);
+              else chained.del(operation.key, where);
+            }
+          }
+          written = true;
+          await chained.write({ sync });
+        })();
+        this.areaBatchesInFlight.add(building);
+        try {
+          await building;
+        } catch (error) {
+          // A batch never written is closed, which frees what it held; write() closes its own.
+          if (!written) await chained.close().catch(() => undefined);
+          throw error;
+        } finally {
+          this.areaBatchesInFlight.delete(building);
+        }
       },
       entries: (range) =>
         sublevel.iterator({
@@ -284,6 +326,7 @@ export class LevelStorage implements NodeStorage {
     }
     this.closing = true;
     await this.writesDone;
+    await Promise.allSettled(this.areaBatchesInFlight);
     await Promise.allSettled(this.readsInFlight);
     await this.database.close();
   }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ClassicLevel } from 'classic-level';
 import { CorruptRecordError, StorageDirectoryError, StorageError } from '../src/errors.js';
-import { LevelStorage } from '../src/level-storage.js';
+import { AREA_OPERATIONS_PER_TURN, LevelStorage } from '../src/level-storage.js';
 import type { NodeStorage } from '../src/node-storage.js';
 import { encodeLogKey, HARD_STATE_KEY } from '../src/record-encoding.js';
 import type { StorageWrite } from '../src/storage-observer.js';
@@ -100,6 +100,46 @@ describe('LevelStorage', () => {
       await storage.close();
     }
     await rm(directory, { recursive: true, force: true });
+  });
+
+  describe('an area batch larger than one turn takes', () => {
+    const keys = (count: number, from = 0) =>
+      Array.from({ length: count }, (_, position) => `k!${String(from + position).padStart(6, '0')}`);
+    async function areaKeys(storage: LevelStorage): Promise<string[]> {
+      const found: string[] = [];
+      for await (const [key] of storage.area('reports').entries({ gte: '', lt: '\uffff' })) found.push(key);
+      return found;
+    }
+
+    it('writes every operation of a batch built over several turns, puts and deletions in order', async () => {
+      const count = 2 * AREA_OPERATIONS_PER_TURN + 7;
+      const storage = await open();
+      const area = storage.area('reports');
+      await area.batch(keys(count).map((key) => ({ type: 'put', key, value: `v${key}` })));
+      expect(await areaKeys(storage)).to.deep.equal(keys(count));
+      // Delete the first half, put a new tail, and put then delete one key within the same batch.
+      const half = Math.floor(count / 2);
+      await area.batch([
+        ...keys(half).map((key) => ({ type: 'del' as const, key })),
+        ...keys(half, count).map((key) => ({ type: 'put' as const, key, value: 'tail' })),
+        { type: 'put', key: 'x!gone', value: 'soon' },
+        { type: 'del', key: 'x!gone' },
+      ]);
+      expect(await areaKeys(storage)).to.deep.equal([...keys(count - half, half), ...keys(half, count)]);
+      expect(await area.get(keys(1, count)[0] as string)).to.equal('tail');
+    });
+
+    it('writes a batch called before close() whole, although close() comes while it is built', async () => {
+      const storage = await open();
+      const count = 3 * AREA_OPERATIONS_PER_TURN;
+      const batch = storage
+        .area('reports')
+        .batch(keys(count).map((key) => ({ type: 'put', key, value: 'v' })));
+      await storage.close();
+      await batch;
+      const reopened = await open();
+      expect(await areaKeys(reopened)).to.deep.equal(keys(count));
+    });
   });
 
   describe('compaction deletes the log under the snapshot in steps of its own', () => {
