@@ -147,7 +147,9 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
       );
     }
     context.logger.info(
-      held ? 'received a snapshot this node already holds; not restored' : 'received snapshot',
+      held
+        ? 'offered a snapshot this node already holds; answered without restoring it'
+        : 'received snapshot',
       {
         from: message.from,
         index: outcome.offer.snapshotIndex,
@@ -330,6 +332,19 @@ export function peerService(options: PeerServiceOptions): PeerServiceHandlers {
             if (Number.isSafeInteger(chunk.term) && chunk.term < term) {
               // A deposed leader: refuse before buffering anything; the answer's term tells it.
               answer(null, { header: header(term), success: false, bytesReceived: firstOffset });
+              return;
+            }
+            // A snapshot this node already holds (its leader missed the answer to the last send):
+            // answered from the first chunk, so the rest is never sent (installSnapshot, below).
+            const held =
+              Number(chunk.snapshotIndex) <= replica.status().commitIndex ? receiver.offered(chunk) : null;
+            if (held !== null) {
+              contacts.heardFrom(chunk.leaderId, chunk.term);
+              decided = true;
+              installSnapshot({ kind: 'complete', ...held }, firstOffset).then(
+                ({ response, answered: coreAnswered }) => answer(null, response, coreAnswered),
+                (error: unknown) => answer(error),
+              );
               return;
             }
           }

@@ -179,6 +179,31 @@ export class SnapshotReceiver {
     };
   }
 
+  /**
+   * The snapshot a stream's first chunk offers, checked, without taking any of its data: what a
+   * follower that already holds it answers at once (peer-service.ts), instead of receiving the
+   * whole snapshot again. Null when the chunk does not begin the snapshot (a resumed stream).
+   * Throws InvalidArgumentError naming the field on a malformed chunk.
+   */
+  offered(chunk: InstallSnapshotChunk__Output): { offer: SnapshotOffer; snapshot: Snapshot } | null {
+    const offer = this.offerOf(chunk);
+    if (
+      wireInteger(chunk.offset, 'offset', 0, offer.totalBytes) !== 0 ||
+      chunk.configuration.byteLength === 0
+    ) {
+      return null;
+    }
+    const configurationBytes = bytesFromWire(chunk.configuration);
+    const configuration = configurationFromWire(configurationBytes, 'configuration', this.context);
+    return {
+      offer: { ...offer, configuration: configurationBytes },
+      snapshot: {
+        metadata: { index: offer.snapshotIndex, term: offer.snapshotTerm, configuration },
+        data: new Uint8Array(0),
+      },
+    };
+  }
+
   /** The size of the buffer held for the partial snapshot (what it costs in memory now). */
   bufferedBytes(): number {
     return this.partial?.data.byteLength ?? 0;

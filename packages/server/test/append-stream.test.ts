@@ -319,9 +319,10 @@ describe('ordered append stream (real gRPC)', function () {
     expect(opened).to.equal(1);
   });
 
-  it('answers a snapshot at or below its commit index without decoding it, and decodes one beyond it', async () => {
+  it('answers a snapshot at or below its commit index from its first chunk, without decoding it, and decodes one beyond it', async () => {
     const data = new Uint8Array(5_000).fill(7);
-    const sendSnapshot = (snapshotIndex: number) => {
+    /** Sends the snapshot's chunks (only the first of them, the stream left open, with firstOnly). */
+    const sendSnapshot = (snapshotIndex: number, firstOnly = false) => {
       const offer = {
         term: 7,
         leaderId: 'main',
@@ -333,16 +334,21 @@ describe('ordered append stream (real gRPC)', function () {
       };
       return new Promise<{ error: grpc.ServiceError | null; response?: InstallSnapshotResponse__Output }>(
         (resolve) => {
-          const call = client.InstallSnapshot((error, response) => resolve({ error, response }));
-          for (const chunk of snapshotChunks(offer, data, 0, 2_000)) call.write(chunk);
-          call.end();
+          const call = client.InstallSnapshot((error, response) => {
+            resolve({ error, response });
+            if (firstOnly) call.end();
+          });
+          const chunks = [...snapshotChunks(offer, data, 0, 2_000)];
+          for (const chunk of firstOnly ? chunks.slice(0, 1) : chunks) call.write(chunk);
+          if (!firstOnly) call.end();
         },
       );
     };
     prepared.length = 0;
     status.commitIndex = 40;
     try {
-      const held = await sendSnapshot(40);
+      // Answered from its first chunk: the rest is never needed.
+      const held = await sendSnapshot(40, true);
       expect(held.error).to.equal(null);
       expect(held.response?.success).to.equal(true);
       expect(prepared).to.deep.equal([]);

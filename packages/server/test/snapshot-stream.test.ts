@@ -49,6 +49,19 @@ describe('snapshot streaming', () => {
     return outcome;
   }
 
+  it('describes the snapshot a first chunk offers, without its data; not a resumed stream', () => {
+    const chunks = [...snapshotChunks(offer, data, 0, 4_000)];
+    const receiver = new SnapshotReceiver();
+    const offered = receiver.offered(asReceived(chunks[0] as InstallSnapshotChunk));
+    expect(offered?.offer).to.deep.equal(offer);
+    expect(offered?.snapshot.metadata).to.deep.equal({ index: 300, term: 4, configuration });
+    expect(offered?.snapshot.data.byteLength).to.equal(0);
+    expect(receiver.bufferedBytes()).to.equal(0);
+    expect(receiver.offered(asReceived(chunks[1] as InstallSnapshotChunk))).to.equal(null);
+    const resumed = [...snapshotChunks(offer, data, 4_000, 4_000)][0] as InstallSnapshotChunk;
+    expect(receiver.offered(asReceived(resumed))).to.equal(null);
+  });
+
   it('cuts a snapshot into chunks with offsets, sizes and the configuration on the first', () => {
     const chunks = [...snapshotChunks(offer, data, 0, 4096)];
     expect(chunks.map((chunk) => chunk.offset)).to.deep.equal([0, 4096, 8192]);
