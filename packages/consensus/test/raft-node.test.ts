@@ -701,6 +701,32 @@ describe('RaftNode', () => {
       });
     });
 
+    it('answers a snapshot at or below its commit index from the metadata, never restoring it (the server sends no data then)', () => {
+      const node = makeNode(
+        {},
+        {
+          configuration: PAIR,
+          hardState: { term: 2, votedFor: null, commitIndex: 3 },
+          entries: [entry(1, 1, 'noop'), entry(2, 2, 'noop'), entry(3, 2, 'noop')],
+        },
+      );
+      drain(node);
+      for (const index of [2, 3]) {
+        node.step({
+          type: 'install_snapshot',
+          from: '2',
+          to: '1',
+          term: 2,
+          snapshot: { metadata: { index, term: 2, configuration: PAIR }, data: new Uint8Array(0) },
+        });
+        const ready = node.ready();
+        expect(ready.snapshot ?? null).to.equal(null);
+        expect(ready.messages[0]).to.include({ type: 'install_snapshot_response', success: true });
+        node.advance(ready);
+        expect(node.status()).to.include({ snapshotIndex: 0, lastIndex: 3, commitIndex: 3 });
+      }
+    });
+
     it('compacts only at an applied index, with the configuration in effect there', () => {
       const node = singleLeader();
       node.propose('normal', [bytes('a')]);
