@@ -208,6 +208,7 @@ export class LevelStorage implements NodeStorage {
         // enough for the leader's keepalive to drop the connection and send the snapshot again.
         // A chained batch is built a slice per turn and written whole, so it stays atomic.
         const chained = this.database.batch();
+        const where = { sublevel } as unknown as Record<string, never>;
         let written = false;
         const building = (async () => {
           for (let start = 0; start < operations.length; start += AREA_OPERATIONS_PER_TURN) {
@@ -215,7 +216,6 @@ export class LevelStorage implements NodeStorage {
             // A close() meanwhile waits for this batch, as for any write already called.
             if (this.failure !== null) throw this.failure;
             for (const operation of operations.slice(start, start + AREA_OPERATIONS_PER_TURN)) {
-              const where = { sublevel } as unknown as Record<string, never>;
               if (operation.type === 'put') chained.put(operation.key, operation.value, where);
               else chained.del(operation.key, where);
             }
