@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { deepFreeze } from '../src/canonical.js';
+import { canonicalJson, deepFreeze } from '../src/canonical.js';
 import { RequestBook, RequestRecordColumns, requestRecordBytes } from '../src/request-book.js';
 import type { RequestRecord } from '../src/snapshot.js';
 import type { Lease, Result } from '../src/types.js';
@@ -172,6 +172,36 @@ describe('request book', () => {
     expect(requestRecordBytes(reordered)).to.equal(requestRecordBytes(ordered));
     const rejection = record('r-1', 1, { ok: false, reason: 'licence_not_found', message: 'no licence x' });
     expect(requestRecordBytes(rejection)).to.be.above(requestRecordBytes(ordered));
+  });
+
+  it('counts a kept result as long as its canonical JSON, whatever the order of its fields', () => {
+    const rejection: Result = { ok: false, reason: 'licence_not_found', message: 'no licence "x\u2028"' };
+    const reversed = { message: rejection.message, reason: rejection.reason, ok: false } as Result;
+    const merged = {
+      outcome: { skipped: 0, incidentIds: ['i-1', 'i-2'], kind: 'merged', duplicates: 2, applied: 1.5 },
+      ok: true,
+    } as unknown as Result;
+    const activation = {
+      ok: true,
+      outcome: {
+        kind: 'licence',
+        licence: {
+          licenceId: 'cad-1',
+          features: { éditeur: '3', a: 'b' },
+          quota: null,
+          grant: { file: '-----BEGIN TANDEM LICENCE-----\n{"x":1}\n', serial: 7 },
+        },
+      },
+    } as unknown as Result;
+    const base = requestRecordBytes(record('r-1', 1, rejection));
+    expect(requestRecordBytes(record('r-1', 1, reversed))).to.equal(base);
+    for (const result of [merged, activation]) {
+      expect(requestRecordBytes(record('r-1', 1, result)) - base).to.equal(
+        canonicalJson(result).length - canonicalJson(rejection).length,
+      );
+    }
+    const split = deepFreeze({ ...record('r-1', 1, rejection), otherSideResult: activation });
+    expect(requestRecordBytes(split) - base).to.be.above(canonicalJson(activation).length);
   });
 
   it('holds the requests of a restored snapshot in columns, in order, past its first growth', () => {
