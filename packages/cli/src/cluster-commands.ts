@@ -19,11 +19,13 @@ function shortHash(hash: string | null): string | null {
 
 /**
  * A status row's hash, with the index it is of when that is not the applied index (0: a node from
- * before state_hash_index, whose hash is of its applied index).
+ * before state_hash_index, whose hash is of its applied index). A node catching up, or a main about
+ * to take leadership back, has not hashed its ledger since it started: "not yet".
  */
 function statusHash(node: StatusNode): string | null {
   const hash = shortHash(node.stateHash);
   const index = node.stateHashIndex;
+  if (hash === '' && node.reachable && node.role !== 'witness') return 'not yet';
   if (hash === null || hash === '' || index === null || index === 0 || index === node.appliedIndex)
     return hash;
   return `${hash}@${node.stateHashIndex}`;

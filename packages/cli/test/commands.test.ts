@@ -348,6 +348,21 @@ describe('tandemctl commands against scripted servers', () => {
     expect(report.nodes[0]).to.include({ stateHash: 'hash-a', stateHashIndex: 7, appliedIndex: 10 });
   });
 
+  it('status says "not yet" for a data node that has not hashed its ledger since it started', async () => {
+    const main = await admin({
+      ClusterStatus: () => ({
+        response: {
+          header: header(2, 'main', 'NODE_STATE_FOLLOWER', 'ROLE_MAIN'),
+          nodes: [nodeStatus({ id: 'main', term: 2, stateHash: '', stateHashIndex: 0, appliedIndex: 10 })],
+          leaderId: 'backup',
+        },
+      }),
+    });
+    const table = captureIo();
+    expect(await run([...credentials, '--servers', main.address, 'status'], table)).to.equal(ExitCode.ok);
+    expect(table.out().trimEnd().split('\n')[1]).to.match(/\s10\s+0\s+yes\s+not yet\s+tls$/);
+  });
+
   it("status flags the leader's open incidents, in the table and in --json", async () => {
     const main = await admin({
       ClusterStatus: () => ({

@@ -63,6 +63,7 @@ export {
 export type { EndedLease } from './seat-history.js';
 export type { LedgerSnapshotState, RequestRecord, UsageRecord } from './snapshot.js';
 export { SnapshotEncoder } from './snapshot.js';
+export { StateHasher } from './state-hash.js';
 export {
   type CommittedEntry,
   LedgerStateMachine,

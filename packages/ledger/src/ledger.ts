@@ -29,7 +29,7 @@ import {
   SnapshotEncoder,
   type UsageRecord,
 } from './snapshot.js';
-import { hashLedgerState } from './state-hash.js';
+import { hashLedgerState, StateHasher } from './state-hash.js';
 import type {
   AuditOrigin,
   AuditRecord,
@@ -2135,5 +2135,14 @@ export class Ledger {
    */
   stateHash(): string {
     return hashLedgerState(this.snapshotState(this.requests.live()));
+  }
+
+  /**
+   * The same hash, of the state at this applied index, computed a slice at a time
+   * (StateHasher.hashSome) while this ledger goes on applying entries. It reads the frozen view
+   * beginSnapshot takes (a copy of the request book's columns, the rest arrays of frozen records).
+   */
+  beginStateHash(): StateHasher {
+    return new StateHasher(this.snapshotState(), this.lastAppliedIndex);
   }
 }

@@ -22,25 +22,31 @@ import type {
 /** Text is handed to the hash in chunks of about this size: one update per record costs more. */
 const CHUNK_CHARACTERS = 1 << 16;
 
+/** Records read by position: an array, or the request book's list. */
+export interface Sequence<T> {
+  readonly length: number;
+  at(position: number): T | undefined;
+}
+
 /** The parts of the ledger that the hash covers; the applied index and the clock are not among them. */
 export interface HashedState {
   /** Sorted by licence id. */
-  licences: Iterable<Licence>;
+  licences: Sequence<Licence>;
   /** In grant order. */
-  leases: Iterable<Lease>;
+  leases: Sequence<Lease>;
   /** Sorted by licence id, then period start, end and kind. */
-  usage: Iterable<UsageRecord>;
+  usage: Sequence<UsageRecord>;
   /** In the order they were made; their entry index is left out like the applied index. */
-  requests: Iterable<RequestRecord>;
+  requests: Sequence<RequestRecord>;
   /** Resolved ones in resolution order, then open ones in opening order (as in the snapshot). */
-  incidents: Iterable<Incident>;
+  incidents: Sequence<Incident>;
   /** The seat history (seat-history.ts), in insertion order. */
-  endedLeases: Iterable<EndedLease>;
+  endedLeases: Sequence<EndedLease>;
   /** The lease intents (lease-intents.ts), in the order recorded; their entry index is left out. */
-  leaseIntents: Iterable<LeaseIntent>;
+  leaseIntents: Sequence<LeaseIntent>;
   clusterId: string | null;
   /** Oldest first. */
-  audit: Iterable<AuditRecord>;
+  audit: Sequence<AuditRecord>;
 }
 
 /** Collects text and feeds the hash a chunk at a time. */
@@ -215,42 +221,119 @@ function resultText(result: Result): string {
     : `[false,${quote(result.reason)},${quote(result.message)}]`;
 }
 
+/** One section of the hashed text: the line that names it, then one line per record. */
+interface Section {
+  readonly header: string;
+  readonly size: number;
+  line(position: number): string;
+}
+
 /**
- * Hex sha256 of the state. Records are JSON arrays, which start with "[", and JSON text never holds
- * a raw line break, so the header lines and the one-record-per-line layout cannot be confused.
+ * Hashes a state a slice at a time, so that a node can hash a large ledger across many turns of its
+ * event loop while it goes on applying entries (Ledger.beginStateHash; the Status answer's hash,
+ * admin-service.ts). The state handed in must not change meanwhile: the ledger hands in the frozen
+ * view it takes for a snapshot. The digest is the same however the work is sliced.
+ *
+ * Records are JSON arrays, which start with "[", and JSON text never holds a raw line break, so the
+ * header lines and the one-record-per-line layout cannot be confused.
  */
+export class StateHasher {
+  private readonly hash = new ChunkedHash();
+  private readonly sections: Section[];
+  private sectionNumber = 0;
+  /** -1 until the section's header is written. */
+  private position = -1;
+  private written = 0;
+  private readonly total: number;
+
+  /** @param appliedIndex the index the state is of (not hashed; handed back to the caller). */
+  constructor(
+    state: HashedState,
+    readonly appliedIndex: number,
+  ) {
+    this.hash.write('tandem-ledger-state v5\ncluster\n');
+    this.hash.write(`${state.clusterId === null ? 'null' : quote(state.clusterId)}\n`);
+    const of = <T>(header: string, records: Sequence<T>, text: (record: T) => string): Section => ({
+      header,
+      size: records.length,
+      line: (position) => text(records.at(position) as T),
+    });
+    this.sections = [
+      of('licences', state.licences, licenceText),
+      of('leases', state.leases, leaseText),
+      of(
+        'usage',
+        state.usage,
+        (record) => `[${quote(record.licenceId)},${quote(record.period)},${usagePeriodText(record.usage)}]`,
+      ),
+      of('requests', state.requests, (record) => {
+        const other = record.otherSideResult === undefined ? '' : `,${resultText(record.otherSideResult)}`;
+        return (
+          `[${quote(record.requestId)},${numberText(record.atMs)},${numberText(record.fingerprint)},` +
+          `${resultText(record.result)}${other}]`
+        );
+      }),
+      of('incidents', state.incidents, incidentText),
+      // The entry index is left out, like the requests': a merged record is at the merge's index.
+      of('audit', state.audit, auditText),
+      of('ended leases', state.endedLeases, endedLeaseText),
+      of(
+        'lease intents',
+        state.leaseIntents,
+        (intent) =>
+          `[${quote(intent.leaseId)},${quote(intent.workstationId)},${quote(intent.action)},` +
+          `${numberText(intent.ttlMs)},${numberText(intent.atMs)}]`,
+      ),
+    ];
+    this.total = this.sections.reduce((sum, section) => sum + section.size, 0);
+  }
+
+  /** Records to hash in all (the header lines not counted). */
+  get recordCount(): number {
+    return this.total;
+  }
+
+  get finished(): boolean {
+    return this.sectionNumber === this.sections.length;
+  }
+
+  /** Hashes up to maxRecords more records; true once every record is hashed. */
+  hashSome(maxRecords: number): boolean {
+    assert.ok(maxRecords >= 1, 'a slice hashes at least one record');
+    let budget = maxRecords;
+    while (this.sectionNumber < this.sections.length) {
+      const section = this.sections[this.sectionNumber] as Section;
+      if (this.position < 0) {
+        this.hash.write(`${section.header}\n`);
+        this.position = 0;
+      }
+      if (this.position >= section.size) {
+        this.sectionNumber += 1;
+        this.position = -1;
+        continue;
+      }
+      if (budget === 0) break;
+      const end = Math.min(section.size, this.position + budget);
+      for (let position = this.position; position < end; position++) {
+        this.hash.write(`${section.line(position)}\n`);
+      }
+      budget -= end - this.position;
+      this.written += end - this.position;
+      this.position = end;
+    }
+    return this.finished;
+  }
+
+  /** Hex sha256 of the state, once every record is hashed. */
+  digestHex(): string {
+    assert.ok(this.finished, `the state is not hashed yet (${this.written} of ${this.total} records)`);
+    return this.hash.digestHex();
+  }
+}
+
+/** Hex sha256 of the state, in one go. */
 export function hashLedgerState(state: HashedState): string {
-  const hash = new ChunkedHash();
-  hash.write('tandem-ledger-state v5\ncluster\n');
-  hash.write(`${state.clusterId === null ? 'null' : quote(state.clusterId)}\nlicences\n`);
-  for (const licence of state.licences) hash.write(`${licenceText(licence)}\n`);
-  hash.write('leases\n');
-  for (const lease of state.leases) hash.write(`${leaseText(lease)}\n`);
-  hash.write('usage\n');
-  for (const record of state.usage) {
-    hash.write(`[${quote(record.licenceId)},${quote(record.period)},${usagePeriodText(record.usage)}]\n`);
-  }
-  hash.write('requests\n');
-  for (const record of state.requests) {
-    const other = record.otherSideResult === undefined ? '' : `,${resultText(record.otherSideResult)}`;
-    hash.write(
-      `[${quote(record.requestId)},${numberText(record.atMs)},${numberText(record.fingerprint)},` +
-        `${resultText(record.result)}${other}]\n`,
-    );
-  }
-  hash.write('incidents\n');
-  for (const incident of state.incidents) hash.write(`${incidentText(incident)}\n`);
-  // The entry index is left out, like the requests': a merged record is at the merge's index.
-  hash.write('audit\n');
-  for (const record of state.audit) hash.write(`${auditText(record)}\n`);
-  hash.write('ended leases\n');
-  for (const ended of state.endedLeases) hash.write(`${endedLeaseText(ended)}\n`);
-  hash.write('lease intents\n');
-  for (const intent of state.leaseIntents) {
-    hash.write(
-      `[${quote(intent.leaseId)},${quote(intent.workstationId)},${quote(intent.action)},` +
-        `${numberText(intent.ttlMs)},${numberText(intent.atMs)}]\n`,
-    );
-  }
-  return hash.digestHex();
+  const hasher = new StateHasher(state, 0);
+  hasher.hashSome(Number.POSITIVE_INFINITY);
+  return hasher.digestHex();
 }

@@ -34,7 +34,9 @@ export interface NodeStatus {
   /**
    * The applied index state_hash is of. The hash covers the whole ledger, so while the ledger
    * changes a node computes it at most every few seconds for Status (Verify computes it at once):
-   * it may be of an earlier index than applied_index. 0 for a peer row.
+   * it may be of an earlier index than applied_index. A node catching up, or a main following the
+   * backup until it takes leadership back, does not hash for Status: it answers its last hash, or
+   * an empty state_hash and 0 if it has none since it started. 0 for a peer row.
    */
   'stateHashIndex'?: (number | string | Long);
 }
@@ -69,7 +71,9 @@ export interface NodeStatus__Output {
   /**
    * The applied index state_hash is of. The hash covers the whole ledger, so while the ledger
    * changes a node computes it at most every few seconds for Status (Verify computes it at once):
-   * it may be of an earlier index than applied_index. 0 for a peer row.
+   * it may be of an earlier index than applied_index. A node catching up, or a main following the
+   * backup until it takes leadership back, does not hash for Status: it answers its last hash, or
+   * an empty state_hash and 0 if it has none since it started. 0 for a peer row.
    */
   'stateHashIndex': (number);
 }
