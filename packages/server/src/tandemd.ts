@@ -15,7 +15,7 @@ import { ConsoleHistory, type UtilisationSource } from './console-history.js';
 import type { CrashPoints } from './crash-points.js';
 import type { EdgeContext } from './edge.js';
 import { HttpPort } from './http-port.js';
-import { addGuarded, bind, serverOptions } from './listener.js';
+import { addGuarded, bind, serverOptions, widenReceiveWindows } from './listener.js';
 import type { Logger } from './logger.js';
 import { NodeCredentials } from './node-credentials.js';
 import { NodeMetrics } from './node-metrics.js';
@@ -226,6 +226,11 @@ export class Tandemd {
         server.forceShutdown();
         throw error;
       });
+      if (!widenReceiveWindows(peerServer, config, logger)) {
+        logger.warn(
+          'the peer listener keeps HTTP/2 windows of 64 KiB: this grpc-js version hides its http2 servers',
+        );
+      }
       peerAddress = `${config.node.peerListen.slice(0, config.node.peerListen.lastIndexOf(':'))}:${peerPort}`;
     }
     let http: { port: HttpPort; history: ConsoleHistory } | null = null;
