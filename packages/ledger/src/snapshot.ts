@@ -30,6 +30,7 @@ import type { LeaseIntent } from './lease-intents.js';
 import { isPeriod } from './period.js';
 import type { EndedLease } from './seat-history.js';
 import { type Fields, ShapeReader } from './shape.js';
+import { type Section, SlicedSections } from './sliced-sections.js';
 import { endedLeaseText, numberText, quote } from './state-hash.js';
 import type {
   AuditRecord,
@@ -258,12 +259,6 @@ export function encodeSnapshot(state: LedgerSnapshotState): Uint8Array {
   return encoder.bytes();
 }
 
-/** One section of the snapshot: how many records it has, and how to write the one at a position. */
-interface Section {
-  readonly size: number;
-  write(position: number): void;
-}
-
 /**
  * Writes the snapshot of a state a slice at a time, so that a node can take a snapshot across many
  * turns of its event loop while it goes on applying entries (see Ledger.beginSnapshot). The state
@@ -274,11 +269,7 @@ export class SnapshotEncoder {
   /** The applied index of the state being written. */
   readonly appliedIndex: number;
   private readonly writer = new LineWriter();
-  private readonly sections: Section[];
-  private sectionNumber = 0;
-  private position = 0;
-  private written = 0;
-  private readonly total: number;
+  private readonly walk: SlicedSections;
 
   constructor(state: LedgerSnapshotState) {
     this.appliedIndex = state.appliedIndex;
@@ -305,9 +296,9 @@ export class SnapshotEncoder {
       write: (record: T) => void,
     ): Section => ({
       size: records.length,
-      write: (position) => write(records.at(position) as T),
+      take: (position) => write(records.at(position) as T),
     });
-    this.sections = [
+    this.walk = new SlicedSections([
       of(state.licences, (licence) => writer.line(licence)),
       of(state.leases, (lease) => {
         liveLeases.set(lease.leaseId, lease);
@@ -331,42 +322,26 @@ export class SnapshotEncoder {
             `${numberText(intent.ttlMs)},${numberText(intent.atMs)},${numberText(intent.index)}]`,
         ),
       ),
-    ];
-    this.total = this.sections.reduce((sum, section) => sum + section.size, 0);
+    ]);
   }
 
   /** Records in the snapshot (the header not counted). */
   get recordCount(): number {
-    return this.total;
+    return this.walk.total;
   }
 
   /** Records written so far. */
   get recordsWritten(): number {
-    return this.written;
+    return this.walk.recordsTaken;
   }
 
   get finished(): boolean {
-    return this.written === this.total;
+    return this.walk.finished;
   }
 
   /** Writes up to maxRecords more records; true once every record is written. */
   writeSome(maxRecords: number): boolean {
-    assert.ok(maxRecords >= 1, 'a slice writes at least one record');
-    let budget = maxRecords;
-    while (budget > 0 && this.sectionNumber < this.sections.length) {
-      const section = this.sections[this.sectionNumber] as Section;
-      if (this.position >= section.size) {
-        this.sectionNumber += 1;
-        this.position = 0;
-        continue;
-      }
-      const end = Math.min(section.size, this.position + budget);
-      for (let position = this.position; position < end; position++) section.write(position);
-      budget -= end - this.position;
-      this.written += end - this.position;
-      this.position = end;
-    }
-    return this.finished;
+    return this.walk.takeSome(maxRecords);
   }
 
   /**
@@ -374,7 +349,10 @@ export class SnapshotEncoder {
    * header), which saves copying tens of megabytes once more.
    */
   bytes(prefix?: Uint8Array): Uint8Array {
-    assert.ok(this.finished, `the snapshot is not written yet (${this.written} of ${this.total} records)`);
+    assert.ok(
+      this.finished,
+      `the snapshot is not written yet (${this.recordsWritten} of ${this.recordCount} records)`,
+    );
     return this.writer.bytes(prefix);
   }
 }

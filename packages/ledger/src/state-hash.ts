@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
 import type { LeaseIntent } from './lease-intents.js';
 import type { EndedLease } from './seat-history.js';
+import { type Section, SlicedSections } from './sliced-sections.js';
 import type { RequestRecord, UsageRecord } from './snapshot.js';
 import type {
   AuditRecord,
@@ -221,13 +222,6 @@ function resultText(result: Result): string {
     : `[false,${quote(result.reason)},${quote(result.message)}]`;
 }
 
-/** One section of the hashed text: the line that names it, then one line per record. */
-interface Section {
-  readonly header: string;
-  readonly size: number;
-  line(position: number): string;
-}
-
 /**
  * Hashes a state a slice at a time, so that a node can hash a large ledger across many turns of its
  * event loop while it goes on applying entries (Ledger.beginStateHash; the Status answer's hash,
@@ -239,12 +233,7 @@ interface Section {
  */
 export class StateHasher {
   private readonly hash = new ChunkedHash();
-  private readonly sections: Section[];
-  private sectionNumber = 0;
-  /** -1 until the section's header is written. */
-  private position = -1;
-  private written = 0;
-  private readonly total: number;
+  private readonly walk: SlicedSections;
 
   /** @param appliedIndex the index the state is of (not hashed; handed back to the caller). */
   constructor(
@@ -253,12 +242,13 @@ export class StateHasher {
   ) {
     this.hash.write('tandem-ledger-state v5\ncluster\n');
     this.hash.write(`${state.clusterId === null ? 'null' : quote(state.clusterId)}\n`);
+    // Each section: the line that names it, then one line per record.
     const of = <T>(header: string, records: Sequence<T>, text: (record: T) => string): Section => ({
-      header,
       size: records.length,
-      line: (position) => text(records.at(position) as T),
+      begin: () => this.hash.write(`${header}\n`),
+      take: (position) => this.hash.write(`${text(records.at(position) as T)}\n`),
     });
-    this.sections = [
+    this.walk = new SlicedSections([
       of('licences', state.licences, licenceText),
       of('leases', state.leases, leaseText),
       of(
@@ -284,49 +274,29 @@ export class StateHasher {
           `[${quote(intent.leaseId)},${quote(intent.workstationId)},${quote(intent.action)},` +
           `${numberText(intent.ttlMs)},${numberText(intent.atMs)}]`,
       ),
-    ];
-    this.total = this.sections.reduce((sum, section) => sum + section.size, 0);
+    ]);
   }
 
   /** Records to hash in all (the header lines not counted). */
   get recordCount(): number {
-    return this.total;
+    return this.walk.total;
   }
 
   get finished(): boolean {
-    return this.sectionNumber === this.sections.length;
+    return this.walk.finished;
   }
 
   /** Hashes up to maxRecords more records; true once every record is hashed. */
   hashSome(maxRecords: number): boolean {
-    assert.ok(maxRecords >= 1, 'a slice hashes at least one record');
-    let budget = maxRecords;
-    while (this.sectionNumber < this.sections.length) {
-      const section = this.sections[this.sectionNumber] as Section;
-      if (this.position < 0) {
-        this.hash.write(`${section.header}\n`);
-        this.position = 0;
-      }
-      if (this.position >= section.size) {
-        this.sectionNumber += 1;
-        this.position = -1;
-        continue;
-      }
-      if (budget === 0) break;
-      const end = Math.min(section.size, this.position + budget);
-      for (let position = this.position; position < end; position++) {
-        this.hash.write(`${section.line(position)}\n`);
-      }
-      budget -= end - this.position;
-      this.written += end - this.position;
-      this.position = end;
-    }
-    return this.finished;
+    return this.walk.takeSome(maxRecords);
   }
 
   /** Hex sha256 of the state, once every record is hashed. */
   digestHex(): string {
-    assert.ok(this.finished, `the state is not hashed yet (${this.written} of ${this.total} records)`);
+    assert.ok(
+      this.finished,
+      `the state is not hashed yet (${this.walk.recordsTaken} of ${this.recordCount} records)`,
+    );
     return this.hash.digestHex();
   }
 }
